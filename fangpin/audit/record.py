@@ -1,0 +1,109 @@
+"""Writing and verifying audit events. Services call ``audit_record`` inside their transaction:
+if the audit write fails, the business change rolls back with it (fails closed)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.db import connection, transaction
+
+from fangpin.core import clock
+
+from .models import AuditEvent
+
+GENESIS = "0" * 64
+_LOCK_KEY = 0x46414E47  # "FANG": advisory lock serialising the chain on PostgreSQL
+
+
+def _canonical(ev: AuditEvent) -> str:
+    return json.dumps(
+        {
+            "at": ev.at.isoformat(),
+            "actor": ev.actor_id,
+            "role": ev.actor_role,
+            "type": ev.event_type,
+            "otype": ev.object_type,
+            "oid": ev.object_id,
+            "region": ev.region_code,
+            "hh": ev.household_id,
+            "result": ev.result,
+            "reason": ev.reason,
+            "data": ev.data,
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+        default=str,
+    )
+
+
+def _hash(prev: str, ev: AuditEvent) -> str:
+    return hashlib.sha256((prev + _canonical(ev)).encode()).hexdigest()
+
+
+def audit_record(
+    *,
+    actor,
+    event_type: str,
+    obj: Any = None,
+    object_type: str = "",
+    object_id: Any = "",
+    region_code: str = "",
+    household_id: int | None = None,
+    data: dict[str, Any] | None = None,
+    result: str = "ok",
+    reason: str = "",
+) -> AuditEvent:
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or obj.pk
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        last = AuditEvent.objects.order_by("-seq").values_list("hash", flat=True).first()
+        ev = AuditEvent(
+            at=clock.now(),
+            actor=actor if getattr(actor, "pk", None) else None,
+            actor_role=getattr(actor, "role", "") or "",
+            event_type=event_type,
+            object_type=object_type,
+            object_id=str(object_id or ""),
+            region_code=region_code or "",
+            household_id=household_id,
+            data=json.loads(json.dumps(data or {}, ensure_ascii=False, default=str)),
+            result=result,
+            reason=reason,
+            prev_hash=last or GENESIS,
+        )
+        ev.hash = _hash(ev.prev_hash, ev)
+        ev.save(force_insert=True)
+    return ev
+
+
+def audit_verify() -> list[int]:
+    """Recomputes the chain; returns the sequence numbers whose hash does not match (empty = intact)."""
+    bad: list[int] = []
+    prev = None
+    for ev in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+        if prev is not None and ev.prev_hash != prev or _hash(ev.prev_hash, ev) != ev.hash:
+            bad.append(ev.seq)
+        prev = ev.hash
+    return bad
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [old, new]} for the fields that changed; PII values masked."""
+    from fangpin.core.masking import mask_id_number, mask_phone
+
+    out = {}
+    for k in sorted(set(before) | set(after)):
+        a, b = before.get(k), after.get(k)
+        if a != b:
+            if "id_number" in k:
+                a, b = mask_id_number(a), mask_id_number(b)
+            elif "phone" in k:
+                a, b = mask_phone(a), mask_phone(b)
+            out[k] = [a, b]
+    return out

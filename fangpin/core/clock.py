@@ -1,0 +1,52 @@
+"""One place to ask for "now" and "today", so tests and batch runs can pin the date."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+
+def now() -> dt.datetime:
+    return timezone.now()
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def month_start(d: dt.date) -> dt.date:
+    return d.replace(day=1)
+
+
+def add_months(d: dt.date, months: int) -> dt.date:
+    """Same day-of-month `months` later (clamped to the month's last day)."""
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    import calendar
+
+    day = min(d.day, calendar.monthrange(year, month)[1])
+    return dt.date(year, month, day)
+
+
+def months_between(start: dt.date, end: dt.date) -> int:
+    """Whole calendar months from start to end (end-of-month aware, never negative)."""
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    if end.day < start.day:
+        months -= 1
+    return max(months, 0)
+
+
+def yyyymm(d: dt.date | None) -> str:
+    return d.strftime("%Y%m") if d else ""
+
+
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    """Mon-Fri working days (public holidays are not modelled yet)."""
+    d = start
+    added = 0
+    while added < days:
+        d += dt.timedelta(days=1)
+        if d.weekday() < 5:
+            added += 1
+    return d

@@ -1,0 +1,140 @@
+"""Parameter lookup: the most specific region prefix wins, then the latest year not after the one asked,
+then the latest version. Every computation keeps the ``ParamValue``s it used (id + version)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from fangpin.core.errors import DomainError
+
+from .models import Parameter
+
+DEFAULTS_FILE = Path(__file__).resolve().parent / "data" / "defaults.json"
+
+E_MISSING = "param_missing"
+
+
+@dataclass(frozen=True)
+class ParamValue:
+    key: str
+    value: Any
+    param_id: int
+    version: int
+    region_code: str
+    year: int
+
+    def ref(self) -> dict[str, Any]:
+        """What a computation stores about the parameter it used."""
+        return {
+            "key": self.key,
+            "id": self.param_id,
+            "version": self.version,
+            "region": self.region_code,
+            "year": self.year,
+            "value": self.value,
+        }
+
+
+def _prefixes(region_code: str) -> list[str]:
+    code = region_code or ""
+    out = [""]
+    for n in (2, 4, 6, 9, 12):
+        if len(code) >= n:
+            out.append(code[:n])
+    return out
+
+
+def param_get(key: str, *, region_code: str, year: int) -> ParamValue:
+    candidates = list(
+        Parameter.objects.filter(
+            key=key, is_active=True, year__lte=year, region_code__in=_prefixes(region_code)
+        )
+        .order_by("-year", "-version")
+        .values("id", "value", "version", "region_code", "year")
+    )
+    if not candidates:
+        raise DomainError(
+            E_MISSING, f"缺少政策参数“{key}”（区域 {region_code or '全国'}，{year}年），请管理员配置"
+        )
+    best = max(candidates, key=lambda c: (len(c["region_code"]), c["year"], c["version"]))
+    return ParamValue(key, best["value"], best["id"], best["version"], best["region_code"], best["year"])
+
+
+def param_value(key: str, *, region_code: str, year: int) -> Any:
+    return param_get(key, region_code=region_code, year=year).value
+
+
+@transaction.atomic
+def parameter_set(
+    *,
+    actor,
+    key: str,
+    value: Any,
+    region_code: str = "",
+    year: int,
+    basis: str = "",
+    doc_no: str = "",
+    note: str = "",
+) -> Parameter:
+    """New version of a parameter; older versions stay (inactive) so past computations remain explainable."""
+    from fangpin.accounts.roles import Cap
+    from fangpin.accounts.scope import require
+    from fangpin.audit.record import audit_record
+
+    if actor is not None:
+        require(actor, Cap.PARAMS_EDIT)
+    prev = Parameter.objects.filter(key=key, region_code=region_code, year=year).order_by("-version").first()
+    Parameter.objects.filter(key=key, region_code=region_code, year=year, is_active=True).update(
+        is_active=False
+    )
+    p = Parameter.objects.create(
+        key=key,
+        value=value,
+        region_code=region_code,
+        year=year,
+        basis=basis,
+        doc_no=doc_no,
+        note=note,
+        version=(prev.version + 1) if prev else 1,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    audit_record(
+        actor=actor,
+        event_type="policy.parameter_set",
+        obj=p,
+        region_code=region_code,
+        data={
+            "key": key,
+            "year": year,
+            "old": prev.value if prev else None,
+            "new": value,
+            "version": p.version,
+        },
+    )
+    return p
+
+
+def load_defaults(path: Path = DEFAULTS_FILE) -> int:
+    """Installs the shipped defaults (policy/data/defaults.json) where no value exists yet. Idempotent."""
+    entries = json.loads(path.read_text(encoding="utf-8"))["parameters"]
+    created = 0
+    for e in entries:
+        exists = Parameter.objects.filter(
+            key=e["key"], region_code=e.get("region", ""), year=e["year"]
+        ).exists()
+        if not exists:
+            Parameter.objects.create(
+                key=e["key"],
+                region_code=e.get("region", ""),
+                year=e["year"],
+                value=e["value"],
+                basis=e.get("basis", ""),
+                doc_no=e.get("doc_no", ""),
+            )
+            created += 1
+    return created

@@ -1,0 +1,138 @@
+"""人均纯收入 (per-capita net income): one function, from the components, over a 12-month window.
+
+Formula (policy-research §5.1): (工资性 + 生产经营性 + 财产性 + 转移性 − 生产经营性支出 [+ 理赔收入]) / 家庭人口.
+Excluded from 转移性: earmarked subsidies (易地搬迁补助, 危房改造补助, 圈舍改造补助) and one-off aid
+(慰问金, 临时生活补助, 一次性救济金) — they are kept on the record under ``excluded`` but never counted.
+For 突发严重困难户 the comparison uses income after 合规自付支出 (rigid spending).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+COMPONENTS = (
+    "wage",
+    "production_business",
+    "property_income",
+    "transfer",
+    "production_expense",
+    "insurance_payout",
+    "compliant_out_of_pocket",
+)
+TRANSFER_ITEMS = (
+    "transfer_pension",
+    "transfer_dibao",
+    "transfer_tekun",
+    "transfer_eco_compensation",
+    "transfer_family_planning",
+    "transfer_subsidies",
+    "transfer_support",
+    "transfer_other",
+)
+
+
+@dataclass(frozen=True)
+class IncomeFacts:
+    """One income record: amounts for the period [period_start, period_end] (inclusive, whole months)."""
+
+    period_start: dt.date
+    period_end: dt.date
+    wage: Decimal = Decimal(0)
+    production_business: Decimal = Decimal(0)
+    property_income: Decimal = Decimal(0)
+    transfer: Decimal = Decimal(0)  # sum of the counted transfer items
+    production_expense: Decimal = Decimal(0)
+    insurance_payout: Decimal = Decimal(0)
+    compliant_out_of_pocket: Decimal = Decimal(0)
+
+    @property
+    def months(self) -> int:
+        return (
+            (self.period_end.year - self.period_start.year) * 12
+            + self.period_end.month
+            - self.period_start.month
+            + 1
+        )
+
+
+@dataclass
+class IncomeResult:
+    window_start: dt.date
+    window_end: dt.date
+    members: int
+    months_covered: int
+    totals: dict[str, Decimal]
+    net_income: Decimal
+    per_capita: Decimal
+    per_capita_after_rigid: Decimal
+    warnings: list[str] = field(default_factory=list)
+
+
+def income_window(month: dt.date, months: int = 12) -> tuple[dt.date, dt.date]:
+    """12 months before ``month``: identified June 2021 → 2020-06-01 … 2021-05-31."""
+    first = month.replace(day=1)
+    y, m = divmod(first.month - 1 - months, 12)
+    start = dt.date(first.year + y, m + 1, 1)
+    end = first - dt.timedelta(days=1)
+    return start, end
+
+
+def _month_index(d: dt.date) -> int:
+    return d.year * 12 + d.month - 1
+
+
+def _q(x: Decimal) -> Decimal:
+    return x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def per_capita_net_income(
+    records: list[IncomeFacts],
+    *,
+    members: int,
+    month: dt.date,
+    window_months: int = 12,
+    include_insurance_payout: bool = True,
+) -> IncomeResult:
+    """Prorates each record to its overlap with the window, scales a partly covered window to a year."""
+    start, end = income_window(month, window_months)
+    w0, w1 = _month_index(start), _month_index(end)
+    totals = {c: Decimal(0) for c in COMPONENTS}
+    covered: set[int] = set()
+    warnings: list[str] = []
+    for r in records:
+        r0, r1 = _month_index(r.period_start), _month_index(r.period_end)
+        lo, hi = max(r0, w0), min(r1, w1)
+        if hi < lo:
+            continue
+        share = Decimal(hi - lo + 1) / Decimal(r.months)
+        covered.update(range(lo, hi + 1))
+        for c in COMPONENTS:
+            totals[c] += Decimal(getattr(r, c)) * share
+    n_cov = len(covered)
+    if n_cov == 0:
+        warnings.append("收入记录未覆盖计算期间，无法计算人均纯收入")
+    elif n_cov < window_months:
+        scale = Decimal(window_months) / Decimal(n_cov)
+        totals = {k: v * scale for k, v in totals.items()}
+        warnings.append(f"收入记录只覆盖{n_cov}个月，已按{window_months}个月折算")
+    net = totals["wage"] + totals["production_business"] + totals["property_income"] + totals["transfer"]
+    net -= totals["production_expense"]
+    if include_insurance_payout:
+        net += totals["insurance_payout"]
+    if members <= 0:
+        warnings.append("家庭人口为0，无法计算人均")
+    per = net / members if members > 0 else Decimal(0)
+    per_rigid = (net - totals["compliant_out_of_pocket"]) / members if members > 0 else Decimal(0)
+    return IncomeResult(
+        window_start=start,
+        window_end=end,
+        members=members,
+        months_covered=n_cov,
+        totals={k: _q(v) for k, v in totals.items()},
+        net_income=_q(net),
+        per_capita=_q(per),
+        per_capita_after_rigid=_q(per_rigid),
+        warnings=warnings,
+    )

@@ -1,0 +1,42 @@
+import datetime as dt
+from decimal import Decimal
+
+from fangpin.policy.rules.income import IncomeFacts, income_window, per_capita_net_income
+
+
+def test_window_is_twelve_months_before_the_month():
+    assert income_window(dt.date(2021, 6, 15)) == (dt.date(2020, 6, 1), dt.date(2021, 5, 31))
+
+
+def test_formula_and_rigid_spending():
+    rec = IncomeFacts(
+        dt.date(2024, 1, 1),
+        dt.date(2024, 12, 31),
+        wage=Decimal(20000),
+        production_business=Decimal(6000),
+        property_income=Decimal(1000),
+        transfer=Decimal(3000),
+        production_expense=Decimal(2000),
+        insurance_payout=Decimal(1000),
+        compliant_out_of_pocket=Decimal(9000),
+    )
+    r = per_capita_net_income([rec], members=4, month=dt.date(2025, 1, 1))
+    assert r.net_income == Decimal("29000.00")  # 20000+6000+1000+3000-2000+1000
+    assert r.per_capita == Decimal("7250.00")
+    assert r.per_capita_after_rigid == Decimal("5000.00")
+    r2 = per_capita_net_income([rec], members=4, month=dt.date(2025, 1, 1), include_insurance_payout=False)
+    assert r2.per_capita == Decimal("7000.00")
+
+
+def test_prorates_records_overlapping_the_window():
+    y1 = IncomeFacts(dt.date(2023, 1, 1), dt.date(2023, 12, 31), wage=Decimal(12000))
+    y2 = IncomeFacts(dt.date(2024, 1, 1), dt.date(2024, 12, 31), wage=Decimal(24000))
+    r = per_capita_net_income([y1, y2], members=1, month=dt.date(2024, 7, 1))  # 2023-07 … 2024-06
+    assert r.months_covered == 12
+    assert r.per_capita == Decimal("18000.00")  # 6 × 1000 + 6 × 2000
+
+
+def test_partial_coverage_is_annualised_with_a_warning():
+    m = IncomeFacts(dt.date(2024, 4, 1), dt.date(2024, 6, 30), wage=Decimal(3000))
+    r = per_capita_net_income([m], members=1, month=dt.date(2024, 7, 1))
+    assert r.months_covered == 3 and r.per_capita == Decimal("12000.00") and r.warnings

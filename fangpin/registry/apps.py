@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class RegistryConfig(AppConfig):
+    name = "fangpin.registry"
+    label = "registry"
+    verbose_name = "建档立卡户籍库"
+
+    def ready(self) -> None:
+        from fangpin.accounts.scope import register_region_path
+
+        from .models import FactProvenance, Household, IncomeRecord, MemberChange, Person
+
+        register_region_path(Household, "village__code")
+        for m in (Person, MemberChange, IncomeRecord, FactProvenance):
+            register_region_path(m, "household__village__code")

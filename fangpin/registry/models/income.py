@@ -1,0 +1,64 @@
+"""Income records of a household for a period (a year, a quarter or a month), with every component."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from .base import Sourced, Tracked
+
+_MONEY = {"max_digits": 12, "decimal_places": 2, "default": 0}
+
+TRANSFER_FIELDS = (
+    "transfer_pension",
+    "transfer_dibao",
+    "transfer_tekun",
+    "transfer_eco_compensation",
+    "transfer_family_planning",
+    "transfer_subsidies",
+    "transfer_support",
+    "transfer_other",
+)
+
+
+class IncomeRecord(Sourced, Tracked):
+    household = models.ForeignKey(
+        "registry.Household", on_delete=models.PROTECT, related_name="income_records"
+    )
+    period_start = models.DateField("期间起")
+    period_end = models.DateField("期间止")
+    wage = models.DecimalField("工资性收入", **_MONEY)
+    production_business = models.DecimalField("生产经营性收入", **_MONEY)
+    property_income = models.DecimalField("财产性收入", **_MONEY)
+    transfer_pension = models.DecimalField("养老金", **_MONEY)
+    transfer_dibao = models.DecimalField("低保金", **_MONEY)
+    transfer_tekun = models.DecimalField("特困供养金", **_MONEY)
+    transfer_eco_compensation = models.DecimalField("生态补偿金", **_MONEY)
+    transfer_family_planning = models.DecimalField("计划生育金", **_MONEY)
+    transfer_subsidies = models.DecimalField("经常性政策补贴", **_MONEY)
+    transfer_support = models.DecimalField("赡养性收入", **_MONEY)
+    transfer_other = models.DecimalField("其他转移性收入", **_MONEY)
+    production_expense = models.DecimalField("生产经营性支出", **_MONEY)
+    insurance_payout = models.DecimalField("理赔收入", **_MONEY)
+    compliant_out_of_pocket = models.DecimalField("合规自付支出", **_MONEY)
+    excluded = models.JSONField(
+        "不计入收入的款项",
+        default=dict,
+        blank=True,
+        help_text='如 {"危房改造补助": 20000, "慰问金": 500}：记录但不计入',
+    )
+    note = models.CharField("备注", max_length=200, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = "收入记录"
+        verbose_name_plural = "收入记录"
+        ordering = ["household", "period_start"]
+        indexes = [models.Index(fields=["household", "period_end"])]
+
+    @property
+    def transfer(self) -> Decimal:
+        return sum((getattr(self, f) for f in TRANSFER_FIELDS), Decimal(0))
