@@ -1,0 +1,67 @@
+"""The check registry and runner."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import import_module
+
+from django.db.models import QuerySet
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    household_id: int
+    message: str
+    person_id: int | None = None
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a rule looks at: the (already region-scoped) households, their current members, a date."""
+
+    households: QuerySet
+    persons: QuerySet
+    on: dt.date
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    family: str
+    title: str
+    severity: str
+    func: Callable[[CheckContext], Iterable[Finding]]
+
+
+CHECKS: dict[str, Check] = {}
+
+# Modules that register rules; imported on first use (explicit list, no string-based class loading).
+RULE_MODULES: list[str] = []
+
+
+def register(code: str, *, family: str, title: str, severity: str = "error"):
+    def deco(func: Callable[[CheckContext], Iterable[Finding]]):
+        if code in CHECKS:
+            raise ValueError(f"duplicate check code {code}")
+        CHECKS[code] = Check(code, family, title, severity, func)
+        return func
+
+    return deco
+
+
+def _load() -> None:
+    for mod in RULE_MODULES:
+        import_module(mod)
+
+
+def run_checks(ctx: CheckContext, *, codes: Iterable[str] | None = None) -> list[Finding]:
+    _load()
+    wanted = set(codes) if codes else set(CHECKS)
+    out: list[Finding] = []
+    for code in sorted(wanted):
+        out.extend(CHECKS[code].func(ctx))
+    return out
