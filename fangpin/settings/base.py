@@ -38,7 +38,12 @@ INSTALLED_APPS = [
     "fangpin.screening",
     "fangpin.trust",
     "fangpin.demo",
+    "fangpin.web",
 ]
+
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

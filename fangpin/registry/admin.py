@@ -1,0 +1,76 @@
+"""Django admin for the registry, limited to the admin user's region and masking personal data.
+
+The admin is a tool for county administrators (is_staff); field users get the application UI. Even here every
+queryset goes through ``accounts.scope.scoped``."""
+
+from django.contrib import admin
+
+from fangpin.accounts.scope import scoped
+from fangpin.core.masking import mask_id_number, mask_phone
+
+from .models import FactProvenance, Household, IncomeRecord, MemberChange, Person
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    def get_queryset(self, request):
+        return scoped(request.user, super().get_queryset(request))
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # nothing in the registry is ever deleted; households are cancelled (注销)
+
+
+class PersonInline(admin.TabularInline):
+    model = Person
+    fields = ("name", "relation", "gender", "birth_date", "masked_id", "health", "labour_skill", "is_member")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    @admin.display(description="证件号码")
+    def masked_id(self, obj):
+        return mask_id_number(obj.id_number)
+
+
+@admin.register(Household)
+class HouseholdAdmin(ScopedAdmin):
+    list_display = ("household_no", "village", "group_name", "household_type", "status", "masked_phone")
+    list_filter = ("household_type", "status", "house_grade")
+    search_fields = ("household_no",)
+    raw_id_fields = ("village",)
+    inlines = [PersonInline]
+
+    @admin.display(description="户联系电话")
+    def masked_phone(self, obj):
+        return mask_phone(obj.phone)
+
+
+@admin.register(Person)
+class PersonAdmin(ScopedAdmin):
+    list_display = ("name", "masked_id", "household", "relation", "gender", "birth_date", "health", "is_member")
+    list_filter = ("health", "labour_skill", "is_member", "dibao")
+    search_fields = ("name", "household__household_no")
+    raw_id_fields = ("household",)
+    exclude = ("id_number",)
+
+    @admin.display(description="证件号码")
+    def masked_id(self, obj):
+        return mask_id_number(obj.id_number)
+
+
+@admin.register(IncomeRecord)
+class IncomeRecordAdmin(ScopedAdmin):
+    list_display = ("household", "period_start", "period_end", "wage", "production_business", "production_expense")
+    raw_id_fields = ("household",)
+
+
+@admin.register(MemberChange)
+class MemberChangeAdmin(ScopedAdmin):
+    list_display = ("household", "person", "kind", "date")
+    raw_id_fields = ("household", "person")
+
+
+@admin.register(FactProvenance)
+class FactProvenanceAdmin(ScopedAdmin):
+    list_display = ("household", "entity", "field", "value", "source_kind", "status", "recorded_at")
+    list_filter = ("source_kind", "status")
+    raw_id_fields = ("household",)
