@@ -15,9 +15,9 @@ from fangpin.audit.record import audit_record
 from fangpin.core import clock
 from fangpin.core.errors import NotFound
 from fangpin.core.masking import mask_id_number, mask_phone
+from fangpin.regions.selectors import region_path_names
 from fangpin.registry import selectors
 from fangpin.registry.services.assessment import household_guarantees_assess, household_income_assess
-from fangpin.regions.selectors import region_path_names
 
 
 @login_required
@@ -69,8 +69,13 @@ def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
         findings = household_findings(hh)
     except ImportError:
         pass
-    audit_record(actor=request.user, event_type="registry.household_view", obj=hh, region_code=hh.village_id,
-                 household_id=hh.id)
+    audit_record(
+        actor=request.user,
+        event_type="registry.household_view",
+        obj=hh,
+        region_code=hh.village_id,
+        household_id=hh.id,
+    )
     ctx = {
         "hh": hh,
         "path": " / ".join(region_path_names(hh.village_id)),
