@@ -133,6 +133,8 @@ else:
 FANGPIN_BATCH_ENGINE = os.environ.get("FANGPIN_BATCH_ENGINE", "duckdb")
 FANGPIN_DUCKDB_MEMORY_LIMIT = os.environ.get("FANGPIN_DUCKDB_MEMORY_LIMIT", "")
 FANGPIN_FILES_DIR = VAR_DIR / "files"
+# Outgoing messages (trust.messaging): "local" records them in the database; a county registers its gateway.
+FANGPIN_MESSAGE_BACKEND = os.environ.get("FANGPIN_MESSAGE_BACKEND", "local")
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,39 @@
+"""fangpin mingbaizhi 户编号 --out file.html [--user 用户名] [--on 2025-06-01]"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from fangpin.accounts.models import User
+from fangpin.core.errors import DomainError
+from fangpin.registry.models import Household
+from fangpin.trust.mingbaizhi import mingbaizhi_render
+
+
+class Command(BaseCommand):
+    help = "生成一户的明白纸（可打印HTML，姓名和证件号已脱敏）；查看行为记入审计日志"
+
+    def add_arguments(self, parser):
+        parser.add_argument("household_no", help="户编号")
+        parser.add_argument("--out", required=True, help="输出HTML文件")
+        parser.add_argument("--user", default="", help="以该用户身份生成（按其管辖范围）；缺省为服务器操作员")
+        parser.add_argument("--on", default="", help="日期 YYYY-MM-DD，缺省为今天")
+
+    def handle(self, *args, **opts):
+        if not Household.objects.filter(household_no=opts["household_no"]).exists():
+            raise CommandError(f"户编号 {opts['household_no']} 不存在")
+        actor = None
+        if opts["user"]:
+            actor = User.objects.filter(username=opts["user"]).first()
+            if actor is None:
+                raise CommandError(f"用户 {opts['user']} 不存在")
+        on = dt.date.fromisoformat(opts["on"]) if opts["on"] else None
+        try:
+            html = mingbaizhi_render(actor=actor, household_no=opts["household_no"], on=on)
+        except DomainError as e:
+            raise CommandError(e.message) from e
+        Path(opts["out"]).write_text(html, encoding="utf-8")
+        self.stdout.write(f"已生成 {opts['out']}")

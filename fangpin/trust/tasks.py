@@ -1,0 +1,31 @@
+"""Periodic jobs of the trust part (Huey). Each calls the same service as its management command."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from .services.appeals import appeals_escalate
+from .services.disasters import disaster_leads_push
+from .services.notifications import notify_due
+from .services.recert import recert_tasks_generate
+
+
+@db_periodic_task(crontab(hour="1", minute="10"))
+def appeals_escalate_daily() -> int:
+    return len(appeals_escalate())
+
+
+@db_periodic_task(crontab(hour="1", minute="20"))
+def recert_tasks_daily() -> int:
+    return recert_tasks_generate()
+
+
+@db_periodic_task(crontab(hour="1", minute="30"))
+def disaster_leads_retry() -> int:
+    return disaster_leads_push()
+
+
+@db_periodic_task(crontab(hour="7", minute="30"))
+def notify_due_daily() -> int:
+    return notify_due()
