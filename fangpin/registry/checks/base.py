@@ -40,7 +40,13 @@ class Check:
 CHECKS: dict[str, Check] = {}
 
 # Modules that register rules; imported on first use (explicit list, no string-based class loading).
-RULE_MODULES: list[str] = []
+RULE_MODULES: list[str] = [
+    "fangpin.registry.checks.persons",
+    "fangpin.registry.checks.households",
+    "fangpin.registry.checks.identity",
+    "fangpin.registry.checks.income",
+    "fangpin.monitoring.checks",
+]
 
 
 def register(code: str, *, family: str, title: str, severity: str = "error"):

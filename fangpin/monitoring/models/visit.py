@@ -1,0 +1,61 @@
+"""走访记录 (visits) and who is responsible for which household (包户干部 / 帮扶责任人)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from .choices import AssignmentKind
+
+
+class Assignment(models.Model):
+    household = models.ForeignKey(
+        "registry.Household", on_delete=models.PROTECT, related_name="monitoring_assignments"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField("职责", max_length=8, choices=AssignmentKind.choices)
+    start_on = models.DateField("起")
+    end_on = models.DateField("止", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "包户/帮扶责任"
+        verbose_name_plural = "包户/帮扶责任"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "kind"],
+                condition=models.Q(end_on__isnull=True),
+                name="assignment_one_current_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.get_kind_display()} {self.user_id}"
+
+
+class Visit(models.Model):
+    household = models.ForeignKey(
+        "registry.Household", on_delete=models.PROTECT, related_name="monitoring_visits"
+    )
+    visitor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    visited_on = models.DateField("走访日期")
+    checklist = models.JSONField("九个方面排查情况", default=dict)
+    has_risk = models.BooleanField("有无风险")
+    risk_types = models.JSONField("风险类型", default=list, blank=True)
+    note = models.TextField("走访情况", blank=True)
+    lead = models.ForeignKey(
+        "monitoring.Lead", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "走访记录"
+        verbose_name_plural = "走访记录"
+        ordering = ["-visited_on", "-id"]
+        indexes = [models.Index(fields=["household", "visited_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.visited_on} {'有风险' if self.has_risk else '无风险'}"

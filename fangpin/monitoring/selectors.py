@@ -1,0 +1,384 @@
+"""Reads of the monitoring lifecycle. Every function that serves a user takes the actor and starts from
+``scoped`` (lists) or ``access_object`` (one object: NotFound for missing and out-of-scope alike)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+
+from fangpin.accounts.access import access_object
+from fangpin.accounts.scope import scoped
+from fangpin.audit.models import AuditEvent
+from fangpin.core import clock
+from fangpin.policy.params import param_value
+from fangpin.registry.choices import HouseholdStatus
+from fangpin.registry.models import Household
+
+from .models import (
+    Assignment,
+    AssignmentKind,
+    Case,
+    CaseStatus,
+    CaseStep,
+    Lead,
+    LeadSource,
+    LeadStatus,
+    Measure,
+    MonitoringObject,
+    ObjectStatus,
+    StepStatus,
+    Visit,
+)
+
+
+def lead_list(*, actor, status: str | None = None) -> QuerySet[Lead]:
+    qs = scoped(actor, Lead.objects.select_related("household", "village", "township"))
+    return qs.filter(status=status) if status else qs
+
+
+def lead_get(*, actor, lead_id: int) -> Lead:
+    return access_object(actor, Lead, lead_id, what="线索")
+
+
+def case_list(*, actor, status: str | None = None, kind: str | None = None) -> QuerySet[Case]:
+    qs = scoped(actor, Case.objects.select_related("household"))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.filter(kind=kind) if kind else qs
+
+
+def case_get(*, actor, case_id: int) -> Case:
+    return access_object(actor, Case, case_id, what="办理程序")
+
+
+def object_list(*, actor, status: str | None = None) -> QuerySet[MonitoringObject]:
+    qs = scoped(actor, MonitoringObject.objects.select_related("household"))
+    return qs.filter(status=status) if status else qs
+
+
+def object_get(*, actor, object_id: int) -> MonitoringObject:
+    return access_object(actor, MonitoringObject, object_id, what="监测对象")
+
+
+def visit_list(*, actor) -> QuerySet[Visit]:
+    return scoped(actor, Visit.objects.select_related("household"))
+
+
+def measure_list(*, actor, monitoring_object_id: int | None = None) -> QuerySet[Measure]:
+    qs = scoped(actor, Measure.objects.all())
+    return qs.filter(monitoring_object_id=monitoring_object_id) if monitoring_object_id else qs
+
+
+# ---- timeline ------------------------------------------------------------------------------------
+
+
+def case_timeline(*, actor, case: Case) -> list[dict[str, Any]]:
+    """The case's history from its CaseEvents, each joined to the audit event written with it, plus the
+    audit events of its lead (each report) and of the monitoring object it produced or changed."""
+    case = access_object(actor, Case, case.pk, what="办理程序")
+    events = list(case.events.select_related("actor").order_by("id"))
+    audits = {
+        a.seq: a for a in AuditEvent.objects.filter(seq__in=[e.audit_seq for e in events if e.audit_seq])
+    }
+    rows: list[dict[str, Any]] = []
+    for e in events:
+        a = audits.get(e.audit_seq)
+        rows.append(
+            {
+                "source": "case",
+                "at": e.at,
+                "on": e.on,
+                "actor": str(e.actor) if e.actor else "系统",
+                "role": e.actor_role,
+                "kind": e.kind,
+                "step": e.step,
+                "data": e.data,
+                "audit_seq": e.audit_seq,
+                "audit_type": a.event_type if a else "",
+                "audit_hash": a.hash if a else "",
+            }
+        )
+    related = Q()
+    if case.lead_id:
+        related |= Q(object_type="monitoring.lead", object_id=str(case.lead_id))
+    if case.monitoring_object_id:
+        related |= Q(object_type="monitoring.monitoringobject", object_id=str(case.monitoring_object_id))
+    if related:
+        for a in AuditEvent.objects.filter(related).select_related("actor").order_by("seq"):
+            rows.append(
+                {
+                    "source": a.object_type.split(".")[-1],
+                    "at": a.at,
+                    "on": (a.data or {}).get("on") or a.at.date(),
+                    "actor": str(a.actor) if a.actor else "系统",
+                    "role": a.actor_role,
+                    "kind": a.event_type,
+                    "step": "",
+                    "data": a.data,
+                    "audit_seq": a.seq,
+                    "audit_type": a.event_type,
+                    "audit_hash": a.hash,
+                }
+            )
+    rows.sort(key=lambda r: r["audit_seq"] or 0)
+    return rows
+
+
+# ---- overdue and visits --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    kind: str  # step / procedure / green_channel / visit
+    township: str
+    village: str
+    household_id: int
+    household_no: str
+    case_id: int | None
+    step: str
+    due_on: dt.date | None
+    days_over: int
+    message: str
+
+
+def overdue_items(*, actor, on: dt.date | None = None, include_visits: bool = True) -> list[OverdueItem]:
+    """Steps past their deadline, procedures past procedure.total_days (or the green-channel
+    completion deadline), and households whose visit is overdue — for the township and county lists."""
+    on = on or clock.today()
+    out: list[OverdueItem] = []
+    steps = scoped(actor, CaseStep.objects.select_related("case__household")).filter(
+        status__in=[StepStatus.ACTIVE, StepStatus.PAUSED], due_on__lt=on, case__status=CaseStatus.OPEN
+    )
+    for s in steps:
+        hh = s.case.household
+        out.append(
+            OverdueItem(
+                "step",
+                hh.village_id[:9] + "000",
+                hh.village_id,
+                hh.id,
+                hh.household_no,
+                s.case_id,
+                s.code,
+                s.due_on,
+                (on - s.due_on).days,
+                f"“{s.name}”环节超过时限{(on - s.due_on).days}天",
+            )
+        )
+    for c in scoped(actor, Case.objects.select_related("household")).filter(
+        status=CaseStatus.OPEN, due_on__lt=on
+    ):
+        hh = c.household
+        kind = "green_channel" if c.green_channel else "procedure"
+        label = "绿色通道补办程序" if c.green_channel else f"{c.get_kind_display()}程序"
+        out.append(
+            OverdueItem(
+                kind,
+                hh.village_id[:9] + "000",
+                hh.village_id,
+                hh.id,
+                hh.household_no,
+                c.pk,
+                c.current_step,
+                c.due_on,
+                (on - c.due_on).days,
+                f"{label}超过总时限{(on - c.due_on).days}天",
+            )
+        )
+    if include_visits:
+        for v in visits_due(actor=actor, month=on):
+            if v.overdue:
+                out.append(
+                    OverdueItem(
+                        "visit",
+                        v.village[:9] + "000",
+                        v.village,
+                        v.household_id,
+                        v.household_no,
+                        None,
+                        "",
+                        None,
+                        0,
+                        f"走访逾期（{'重点户' if v.key else '一般户'}，上次走访 {v.last_visit or '无'}）",
+                    )
+                )
+    return out
+
+
+def overdue_by_township(*, actor, on: dt.date | None = None) -> dict[str, list[OverdueItem]]:
+    grouped: dict[str, list[OverdueItem]] = defaultdict(list)
+    for item in overdue_items(actor=actor, on=on):
+        grouped[item.township].append(item)
+    return dict(sorted(grouped.items()))
+
+
+@dataclass(frozen=True)
+class VisitDue:
+    household_id: int
+    household_no: str
+    village: str
+    key: bool
+    cycle_months: int
+    last_visit: dt.date | None
+    overdue: bool
+    cadre_id: int | None
+
+
+def _mi(d: dt.date) -> int:
+    return d.year * 12 + d.month - 1
+
+
+def visits_due(*, actor, month: dt.date) -> list[VisitDue]:
+    """Who must be visited in ``month``: 重点户 (active monitoring objects, open leads, households in
+    their 渐退期) every visits.key_household_cycle_months, others every visits.other_household_cycle_months.
+    A household is overdue when its visit fell due in an earlier month and has not happened."""
+    first = clock.month_start(month)
+    last_day = clock.add_months(first, 1) - dt.timedelta(days=1)
+    key_q = (
+        Exists(MonitoringObject.objects.filter(household=OuterRef("pk"), status=ObjectStatus.ACTIVE))
+        | Exists(
+            Lead.objects.filter(household=OuterRef("pk"), status__in=[LeadStatus.OPEN, LeadStatus.IN_CASE])
+        )
+        | Exists(
+            MonitoringObject.objects.filter(
+                household=OuterRef("pk"), status=ObjectStatus.ELIMINATED, gradual_exit_until__gte=first
+            )
+        )
+    )
+    qs = (
+        scoped(actor, Household.objects.filter(status=HouseholdStatus.ACTIVE))
+        .annotate(
+            is_key=key_q,
+            last_visit=Max(
+                "monitoring_visits__visited_on", filter=Q(monitoring_visits__visited_on__lte=last_day)
+            ),
+        )
+        .values("id", "household_no", "village_id", "is_key", "last_visit")
+        .order_by("village_id", "household_no")
+    )
+    cadres = dict(
+        scoped(actor, Assignment.objects.filter(kind=AssignmentKind.CADRE, end_on__isnull=True)).values_list(
+            "household_id", "user_id"
+        )
+    )
+    cycles: dict[str, tuple[int, int]] = {}
+    out: list[VisitDue] = []
+    now = _mi(first)
+    for h in qs:
+        county = h["village_id"][:6].ljust(12, "0")
+        if county not in cycles:
+            cycles[county] = (
+                int(param_value("visits.key_household_cycle_months", region_code=county, year=first.year)),
+                int(param_value("visits.other_household_cycle_months", region_code=county, year=first.year)),
+            )
+        cycle = cycles[county][0 if h["is_key"] else 1]
+        last = h["last_visit"]
+        if last is None:
+            out.append(
+                VisitDue(
+                    h["id"],
+                    h["household_no"],
+                    h["village_id"],
+                    h["is_key"],
+                    cycle,
+                    None,
+                    False,
+                    cadres.get(h["id"]),
+                )
+            )
+            continue
+        due_at = _mi(last) + cycle
+        if _mi(last) == now or due_at > now:
+            continue
+        out.append(
+            VisitDue(
+                h["id"],
+                h["household_no"],
+                h["village_id"],
+                h["is_key"],
+                cycle,
+                last,
+                due_at < now,
+                cadres.get(h["id"]),
+            )
+        )
+    return out
+
+
+# ---- feedback and outcomes -----------------------------------------------------------------------
+
+
+def lead_source_outcomes(*, actor, source_ref_prefix: str) -> dict[str, Counter]:
+    """For the screening engine: outcome counts per source_ref (e.g. prefix ``screening_run:12:``);
+    ``""`` = still being verified."""
+    qs = LeadSource.objects.filter(source_ref__startswith=source_ref_prefix)
+    if actor is not None:
+        qs = scoped(actor, qs)
+    out: dict[str, Counter] = defaultdict(Counter)
+    for ref, outcome in qs.values_list("source_ref", "outcome"):
+        out[ref][outcome] += 1
+    return dict(out)
+
+
+def exit_outcomes(*, actor, on: dt.date | None = None) -> dict[str, Any]:
+    """稳定消除 vs 返贫/回退: eliminated objects whose observation window
+    (elimination.sustained_months) has ended, split into sustained exits and returns (reversed, or
+    enrolled again within the window). Counts also the objects still inside their window."""
+    on = on or clock.today()
+    objs = list(
+        scoped(actor, MonitoringObject.objects.all()).values(
+            "id",
+            "household_id",
+            "status",
+            "eliminated_on",
+            "identified_on",
+            "reversals",
+            "decision",
+            "household__village_id",
+        )
+    )
+    by_hh: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for o in objs:
+        by_hh[o["household_id"]].append(o)
+    res = {"sustained": 0, "returned": 0, "in_window": 0, "reversed": 0}
+    months_cache: dict[str, int] = {}
+    for o in objs:
+        county = o["household__village_id"][:6].ljust(12, "0")
+        if county not in months_cache:
+            months_cache[county] = int(
+                param_value("elimination.sustained_months", region_code=county, year=on.year)
+            )
+        n = months_cache[county]
+        reversals = len(o["decision"].get("reversed", []))
+        res["reversed"] += reversals
+        res["returned"] += reversals
+        if o["eliminated_on"] is None:
+            continue
+        end = clock.add_months(o["eliminated_on"], n)
+        again = any(
+            x["id"] != o["id"] and o["eliminated_on"] < x["identified_on"] <= end
+            for x in by_hh[o["household_id"]]
+        )
+        if again:
+            res["returned"] += 1
+        elif end > on:
+            res["in_window"] += 1
+        else:
+            res["sustained"] += 1
+    return res
+
+
+def case_warnings(*, actor, monitoring_object: MonitoringObject, on: dt.date | None = None) -> list:
+    """The assistance and risk-type warnings of one monitoring object (same rules as the checks)."""
+    from . import warnings as W
+
+    obj = access_object(actor, MonitoringObject, monitoring_object.pk, what="监测对象")
+    on = on or clock.today()
+    county = obj.household.village_id[:6].ljust(12, "0")
+    params = {k: param_value(k, region_code=county, year=on.year) for k in W.KEYS}
+    members = list(obj.household.persons.filter(is_member=True))
+    return W.object_warnings(obj, on=on, members=members, measures=list(obj.measures.all()), params=params)

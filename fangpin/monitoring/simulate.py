@@ -1,0 +1,288 @@
+"""The scripted month: what a county's cadres and reviewers do in one month, driven through the real
+services on whatever households the registry holds (the demo county). Used by ``fangpin monitoring_month``
+and its test; deterministic for a seed. Decisions follow the rules the services enforce — refusals
+(DomainError) are counted by code, never bypassed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q, Sum
+
+from fangpin.accounts.models import User
+from fangpin.accounts.roles import Role
+from fangpin.core import clock
+from fangpin.core.errors import DomainError
+from fangpin.policy.params import param_value
+from fangpin.registry.models import Household
+from fangpin.registry.services.assessment import household_income_assess
+
+from . import selectors
+from .models import CaseStatus, Lead, LeadStatus, MonitoringObject, ObjectStatus
+from .services import assistance, cases, elimination, identification, leads, visits
+
+ASPECTS = ("guarantees", "water", "members", "farming", "environment", "income", "work", "health", "disaster")
+
+
+@dataclass
+class MonthReport:
+    month: str
+    visits: int = 0
+    leads_by_channel: Counter = field(default_factory=Counter)
+    cases_opened: int = 0
+    enrolled_by_category: Counter = field(default_factory=Counter)
+    rejected: int = 0
+    refusals: Counter = field(default_factory=Counter)
+    measures: int = 0
+    measures_done: int = 0
+    already_monitored: int = 0
+    eliminations_proposed: int = 0
+    eliminated: int = 0
+    overdue: int = 0
+
+    def lines(self) -> list[str]:
+        return [
+            f"月份 {self.month}",
+            f"走访 {self.visits} 户次",
+            "线索 " + "，".join(f"{k} {v}" for k, v in sorted(self.leads_by_channel.items())),
+            f"启动识别 {self.cases_opened}，纳入 {sum(self.enrolled_by_category.values())}"
+            + "（"
+            + "，".join(f"{k} {v}" for k, v in sorted(self.enrolled_by_category.items()))
+            + "）",
+            f"不予纳入 {self.rejected}，新增帮扶措施 {self.measures}，措施落实 {self.measures_done}",
+            f"已是监测对象的线索来源 {self.already_monitored}",
+            f"申请风险消除 {self.eliminations_proposed}，已消除 {self.eliminated}",
+            "被拒绝的操作 " + ("，".join(f"{k} {v}" for k, v in sorted(self.refusals.items())) or "无"),
+            f"月末逾期事项 {self.overdue}",
+        ]
+
+
+def _user(username: str, role: str, region: str) -> User:
+    u, created = User.objects.get_or_create(
+        username=username, defaults={"role": role, "region_id": region, "display_name": username}
+    )
+    if created:
+        u.set_unusable_password()
+        u.save(update_fields=["password"])
+    return u
+
+
+def _workday(d: dt.date, n: int = 0) -> dt.date:
+    while d.weekday() >= 5:
+        d += dt.timedelta(days=1)
+    return clock.add_working_days(d, n) if n else d
+
+
+def scripted_month(*, county: str, month: dt.date, seed: int = 0, self_applications: int = 3) -> MonthReport:
+    """Runs one month for ``county`` (6-digit code): visits due → leads from the three channels →
+    identification of every open lead → measures for new objects → eliminations that pass the guards."""
+    rng = random.Random(f"{seed}:{county}:{month:%Y%m}")
+    first = clock.month_start(month)
+    rep = MonthReport(month=f"{first:%Y-%m}")
+    county_code = county.ljust(12, "0")
+    admin = _user(f"sim_admin_{county}", Role.COUNTY_ADMIN, county_code)
+    reviewer = _user(f"sim_county_{county}", Role.COUNTY_REVIEWER, county_code)
+    cadres: dict[str, User] = {}
+    townships: dict[str, User] = {}
+
+    def cadre(village: str) -> User:
+        if village not in cadres:
+            cadres[village] = _user(f"sim_cadre_{village}", Role.VILLAGE_CADRE, village)
+        return cadres[village]
+
+    def township(village: str) -> User:
+        t = village[:9] + "000"
+        if t not in townships:
+            townships[t] = _user(f"sim_township_{t}", Role.TOWNSHIP_REVIEWER, t)
+        return townships[t]
+
+    def attempt(fn, *a, **kw):
+        try:
+            with transaction.atomic():
+                return fn(*a, **kw)
+        except DomainError as e:
+            rep.refusals[e.code] += 1
+            return None
+
+    households = {h.id: h for h in Household.objects.filter(village__code__startswith=county)}
+    # 1. 基层干部排查: every household due this month is visited on a working day of the month
+    for due in selectors.visits_due(actor=admin, month=first):
+        hh = households.get(due.household_id)
+        if hh is None:
+            continue
+        day = _workday(first + dt.timedelta(days=rng.randrange(0, 20)))
+        below = household_income_assess(hh, month=first).below_line
+        monitored = MonitoringObject.objects.filter(household=hh, status=ObjectStatus.ACTIVE).exists()
+        risky = below and not monitored
+        problems = {"income": {"ok": False, "note": "收入低于监测范围"}} if risky else {}
+        v = attempt(
+            visits.visit_log,
+            actor=cadre(hh.village_id),
+            household=hh,
+            visited_on=day,
+            checklist={a: problems.get(a, {"ok": True}) for a in ASPECTS},
+            has_risk=risky,
+            risk_types=["因务工就业不稳"] if risky else [],
+        )
+        if v is not None:
+            rep.visits += 1
+            if risky:
+                rep.leads_by_channel["cadre_visit"] += 1
+    # 2. 农户自主申报: a few households apply (with the signed 承诺授权书)
+    pool = sorted(households)
+    for hid in rng.sample(pool, min(self_applications, len(pool))):
+        hh = households[hid]
+        if lead := attempt(
+            leads.lead_submit,
+            actor=cadre(hh.village_id),
+            household=hh,
+            channel="self_application",
+            evidence={
+                "consent": {"signed": True, "signed_on": first.isoformat()},
+                "form": {"reason": "因病支出大"},
+            },
+            risk_types=["因病"],
+            on=_workday(first),
+        ):
+            key = "already_monitored" if lead.status == LeadStatus.CLOSED else "self_application"
+            if key == "already_monitored":
+                rep.already_monitored += 1
+            else:
+                rep.leads_by_channel[key] += 1
+    # 3. 部门筛查预警 (stand-in for the screening engine): large 合规自付支出 last year
+    year = first.year - 1
+    flagged = (
+        Household.objects.filter(village__code__startswith=county, income_records__period_start__year=year)
+        .annotate(
+            oop=Sum(
+                "income_records__compliant_out_of_pocket", filter=Q(income_records__period_start__year=year)
+            )
+        )
+        .filter(oop__gte=Decimal(10000))
+        .values_list("id", flat=True)
+    )
+    for hid in flagged:
+        if lead := attempt(
+            leads.lead_submit,
+            actor=admin,  # the screening run's user; the county reviewer must stay independent
+            household=households[hid],
+            channel="department_screening",
+            source_ref=f"monitoring_month:{first:%Y%m}:rule:OOP_10000",
+            risk_types=["因病"],
+            on=_workday(first, 1),
+        ):
+            if lead.status == LeadStatus.CLOSED:
+                rep.already_monitored += 1
+            else:
+                rep.leads_by_channel["department_screening"] += 1
+    # 4. 识别纳入: every open lead of the county through the chain
+    for lead in Lead.objects.filter(
+        household__village__code__startswith=county, status=LeadStatus.OPEN
+    ).order_by("id"):
+        vill = lead.household.village_id
+        start = _workday(first, 2)
+        case = attempt(identification.case_open, actor=cadre(vill), lead=lead, on=start)
+        if case is None:
+            continue
+        rep.cases_opened += 1
+        d = clock.add_working_days(start, 1)
+        if attempt(cases.case_step_complete, actor=cadre(vill), case=case, step="verify", on=d) is None:
+            cases.case_reject(
+                actor=cadre(vill), case=case, reason="入户核查：收入高于监测范围，无刚性支出困难", on=d
+            )
+            rep.rejected += 1
+            continue
+        d = clock.add_working_days(d, 1)
+        cases.case_step_complete(actor=cadre(vill), case=case, step="compare", on=d)
+        d = clock.add_working_days(d, 1)
+        cases.case_step_complete(
+            actor=cadre(vill),
+            case=case,
+            step="deliberate",
+            on=d,
+            data={"attendance": 13, "votes_for": 12, "votes_against": 0},
+        )
+        d += dt.timedelta(days=5)
+        cases.case_step_complete(actor=cadre(vill), case=case, step="publicize", on=d)
+        d = clock.add_working_days(d, 1)
+        cases.case_step_complete(actor=township(vill), case=case, step="township", on=d)
+        d = clock.add_working_days(d, 1)
+        case = cases.case_step_complete(actor=reviewer, case=case, step="county", on=d)
+        if case.status == CaseStatus.APPROVED:
+            obj = case.monitoring_object
+            rep.enrolled_by_category[obj.category] += 1
+            assistance.assignment_set(
+                actor=admin, household=obj.household, user=township(vill), kind="helper", on=d
+            )
+            labour = obj.household.persons.filter(
+                is_member=True, labour_skill__in=["技能劳动力", "普通劳动力"]
+            ).exists()
+            for name in (["就业"] if labour else []) + ["医疗救助/医保补贴"]:
+                if attempt(
+                    assistance.measure_add,
+                    actor=admin,
+                    monitoring_object=obj,
+                    name=name,
+                    start_on=d,
+                    status="in_progress",
+                ):
+                    rep.measures += 1
+    # 5. 帮扶: objects without a plan get one fitting their first risk type; measures running for three
+    #    months or more are recorded as done (落实) by the helper
+    fit_cache: dict[str, dict] = {}
+    for obj in MonitoringObject.objects.filter(
+        household__village__code__startswith=county, status=ObjectStatus.ACTIVE
+    ):
+        if not obj.measures.exists():
+            county12 = obj.household.village_id[:6].ljust(12, "0")
+            fit = fit_cache.setdefault(
+                county12, param_value("catalogue.risk_measure_fit", region_code=county12, year=first.year)
+            )
+            names = (fit.get(obj.risk_types[0]) if obj.risk_types else None) or ["其他"]
+            if attempt(
+                assistance.measure_add,
+                actor=admin,
+                monitoring_object=obj,
+                name=names[0],
+                start_on=first,
+                status="in_progress",
+            ):
+                rep.measures += 1
+        for m in obj.measures.filter(status="in_progress", start_on__lte=clock.add_months(first, -3)):
+            if attempt(assistance.measure_update, actor=admin, measure=m, status="done", outcome="已落实"):
+                rep.measures_done += 1
+    # 6. 风险消除: objects whose guards hold at month end
+    end = _workday(clock.add_months(first, 1) - dt.timedelta(days=10))
+    for obj in MonitoringObject.objects.filter(
+        household__village__code__startswith=county, status=ObjectStatus.ACTIVE
+    ):
+        if clock.months_between(obj.identified_on, end) < 6:
+            continue
+        vill = obj.household.village_id
+        case = attempt(elimination.elimination_propose, actor=cadre(vill), monitoring_object=obj, on=end)
+        if case is None:
+            continue
+        rep.eliminations_proposed += 1
+        d = end
+        for step, who, gap in (
+            ("verify", cadre(vill), 0),
+            ("deliberate", cadre(vill), 1),
+            ("publicize", cadre(vill), 5),
+            ("township", township(vill), 1),
+            ("county", reviewer, 1),
+        ):
+            d = d + dt.timedelta(days=gap)
+            data = {"attendance": 13, "votes_for": 12} if step == "deliberate" else {}
+            if attempt(cases.case_step_complete, actor=who, case=case, step=step, on=d, data=data) is None:
+                break
+        else:
+            rep.eliminated += 1
+    rep.overdue = len(
+        selectors.overdue_items(actor=admin, on=clock.add_months(first, 1) - dt.timedelta(days=1))
+    )
+    return rep
