@@ -26,7 +26,7 @@ class LeadAdmin(ReadOnly):
 
 @admin.register(MonitoringObject)
 class MonitoringObjectAdmin(ReadOnly):
-    list_display = ("id", "household", "category", "status", "identified_on", "eliminated_on")
+    list_display = ("id", "household", "village", "category", "status", "identified_on", "eliminated_on")
     list_filter = ("status", "category", "origin")
 
 
@@ -36,6 +36,7 @@ class CaseAdmin(ReadOnly):
         "id",
         "kind",
         "household",
+        "village",
         "status",
         "current_step",
         "started_on",

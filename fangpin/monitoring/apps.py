@@ -21,8 +21,10 @@ class MonitoringConfig(AppConfig):
             Visit,
         )
 
-        for m in (Lead, MonitoringObject, Case, Measure, Visit, Assignment):
-            register_region_path(m, "household__village__code")
-        register_region_path(LeadSource, "lead__household__village__code")
-        register_region_path(CaseStep, "case__household__village__code")
-        register_region_path(CaseEvent, "case__household__village__code")
+        # Each record is scoped by its own village (models/snapshot.py), not the household's current one:
+        # after a move the finished past stays with the old village, open work follows the household
+        # (services/moves.py). Steps and events belong to their case.
+        for m in (Lead, LeadSource, MonitoringObject, Case, Measure, Visit, Assignment):
+            register_region_path(m, "village__code")
+        register_region_path(CaseStep, "case__village__code")
+        register_region_path(CaseEvent, "case__village__code")

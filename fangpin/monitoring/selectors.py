@@ -73,12 +73,35 @@ def measure_list(*, actor, monitoring_object_id: int | None = None) -> QuerySet[
     return qs.filter(monitoring_object_id=monitoring_object_id) if monitoring_object_id else qs
 
 
+def household_monitoring_history(*, actor, household_id: int) -> dict[str, Any]:
+    """The monitoring section of the household file: every lead, case, monitoring object, measure, visit and
+    assignment of the household, wherever it happened, each row carrying the village it belongs to.
+
+    Lists, queues and counts are per village (each record's own village, see models/snapshot.py); this is
+    the one read through which the village a household lives in now sees its monitoring past from before a
+    move (category history, earlier eliminations and returns, measures already done). Access goes by the
+    household's current village: the village the household left keeps only its own records."""
+    hh = access_object(actor, Household, household_id, what="户")
+    return {
+        "household_id": hh.pk,
+        "village": hh.village_id,
+        "leads": list(Lead.objects.filter(household=hh).order_by("opened_on", "id")),
+        "cases": list(Case.objects.filter(household=hh).order_by("started_on", "id")),
+        "objects": list(MonitoringObject.objects.filter(household=hh).order_by("identified_on", "id")),
+        "measures": list(Measure.objects.filter(household=hh).order_by("start_on", "id")),
+        "visits": list(Visit.objects.filter(household=hh).order_by("visited_on", "id")),
+        "assignments": list(Assignment.objects.filter(household=hh).order_by("start_on", "id")),
+    }
+
+
 # ---- timeline ------------------------------------------------------------------------------------
 
 
 def case_timeline(*, actor, case: Case) -> list[dict[str, Any]]:
     """The case's history from its CaseEvents, each joined to the audit event written with it, plus the
-    audit events of its lead (each report) and of the monitoring object it produced or changed."""
+    audit events of its lead (each report) and of the monitoring object it produced or changed — those
+    recorded in the actor's region: after a move the old village does not read what the new one did with
+    the object, nor the reverse."""
     case = access_object(actor, Case, case.pk, what="办理程序")
     events = list(case.events.select_related("actor").order_by("id"))
     audits = {
@@ -108,7 +131,8 @@ def case_timeline(*, actor, case: Case) -> list[dict[str, Any]]:
     if case.monitoring_object_id:
         related |= Q(object_type="monitoring.monitoringobject", object_id=str(case.monitoring_object_id))
     if related:
-        for a in AuditEvent.objects.filter(related).select_related("actor").order_by("seq"):
+        mine = AuditEvent.objects.filter(related, region_code__startswith=actor.scope_prefix)
+        for a in mine.select_related("actor").order_by("seq"):
             rows.append(
                 {
                     "source": a.object_type.split(".")[-1],
@@ -158,8 +182,8 @@ def overdue_items(*, actor, on: dt.date | None = None, include_visits: bool = Tr
         out.append(
             OverdueItem(
                 "step",
-                hh.village_id[:9] + "000",
-                hh.village_id,
+                s.case.township_code,
+                s.case.village_id,
                 hh.id,
                 hh.household_no,
                 s.case_id,
@@ -178,8 +202,8 @@ def overdue_items(*, actor, on: dt.date | None = None, include_visits: bool = Tr
         out.append(
             OverdueItem(
                 kind,
-                hh.village_id[:9] + "000",
-                hh.village_id,
+                c.township_code,
+                c.village_id,
                 hh.id,
                 hh.household_no,
                 c.pk,
@@ -327,27 +351,24 @@ def lead_source_outcomes(*, actor, source_ref_prefix: str) -> dict[str, Counter]
 def exit_outcomes(*, actor, on: dt.date | None = None) -> dict[str, Any]:
     """稳定消除 vs 返贫/回退: eliminated objects whose observation window
     (elimination.sustained_months) has ended, split into sustained exits and returns (reversed, or
-    enrolled again within the window). Counts also the objects still inside their window."""
+    enrolled again within the window). Counts also the objects still inside their window.
+
+    Objects are counted where they happened (their own village); whether the household came back is
+    judged on all its enrolments, also those in a village it moved to since."""
     on = on or clock.today()
-    objs = list(
-        scoped(actor, MonitoringObject.objects.all()).values(
-            "id",
-            "household_id",
-            "status",
-            "eliminated_on",
-            "identified_on",
-            "reversals",
-            "decision",
-            "household__village_id",
-        )
-    )
+    fields = ("id", "household_id", "status", "eliminated_on", "identified_on", "reversals", "decision")
+    objs = list(scoped(actor, MonitoringObject.objects.all()).values(*fields, "village_id"))
     by_hh: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for o in objs:
-        by_hh[o["household_id"]].append(o)
+    hh_ids = sorted({o["household_id"] for o in objs})
+    for i in range(0, len(hh_ids), 1000):
+        for x in MonitoringObject.objects.filter(household_id__in=hh_ids[i : i + 1000]).values(
+            "id", "household_id", "identified_on"
+        ):
+            by_hh[x["household_id"]].append(x)
     res = {"sustained": 0, "returned": 0, "in_window": 0, "reversed": 0}
     months_cache: dict[str, int] = {}
     for o in objs:
-        county = o["household__village_id"][:6].ljust(12, "0")
+        county = o["village_id"][:6].ljust(12, "0")
         if county not in months_cache:
             months_cache[county] = int(
                 param_value("elimination.sustained_months", region_code=county, year=on.year)

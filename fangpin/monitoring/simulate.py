@@ -181,9 +181,7 @@ def scripted_month(*, county: str, month: dt.date, seed: int = 0, self_applicati
             else:
                 rep.leads_by_channel["department_screening"] += 1
     # 4. 识别纳入: every open lead of the county through the chain
-    for lead in Lead.objects.filter(
-        household__village__code__startswith=county, status=LeadStatus.OPEN
-    ).order_by("id"):
+    for lead in Lead.objects.filter(village__code__startswith=county, status=LeadStatus.OPEN).order_by("id"):
         vill = lead.household.village_id
         start = _workday(first, 2)
         case = attempt(identification.case_open, actor=cadre(vill), lead=lead, on=start)
@@ -235,9 +233,7 @@ def scripted_month(*, county: str, month: dt.date, seed: int = 0, self_applicati
     # 5. 帮扶: objects without a plan get one fitting their first risk type; measures running for three
     #    months or more are recorded as done (落实) by the helper
     fit_cache: dict[str, dict] = {}
-    for obj in MonitoringObject.objects.filter(
-        household__village__code__startswith=county, status=ObjectStatus.ACTIVE
-    ):
+    for obj in MonitoringObject.objects.filter(village__code__startswith=county, status=ObjectStatus.ACTIVE):
         if not obj.measures.exists():
             county12 = obj.household.village_id[:6].ljust(12, "0")
             fit = fit_cache.setdefault(
@@ -258,9 +254,7 @@ def scripted_month(*, county: str, month: dt.date, seed: int = 0, self_applicati
                 rep.measures_done += 1
     # 6. 风险消除: objects whose guards hold at month end
     end = _workday(clock.add_months(first, 1) - dt.timedelta(days=10))
-    for obj in MonitoringObject.objects.filter(
-        household__village__code__startswith=county, status=ObjectStatus.ACTIVE
-    ):
+    for obj in MonitoringObject.objects.filter(village__code__startswith=county, status=ObjectStatus.ACTIVE):
         if clock.months_between(obj.identified_on, end) < 6:
             continue
         vill = obj.household.village_id

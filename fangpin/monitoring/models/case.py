@@ -19,6 +19,7 @@ from .choices import (
     ObjectStatus,
     StepStatus,
 )
+from .snapshot import VillageSnapshot
 
 _USER = {"null": True, "blank": True, "on_delete": models.PROTECT, "related_name": "+"}
 
@@ -33,7 +34,7 @@ class NoDelete(models.Model):
         raise RuntimeError(f"{self._meta.label} rows are never deleted")
 
 
-class MonitoringObject(NoDelete):
+class MonitoringObject(VillageSnapshot, NoDelete):
     household = models.ForeignKey(
         "registry.Household", verbose_name="户", on_delete=models.PROTECT, related_name="monitoring_objects"
     )
@@ -77,7 +78,7 @@ class MonitoringObject(NoDelete):
         return f"{self.household_id} {self.category} {self.identified_on:%Y%m}"
 
 
-class Case(NoDelete):
+class Case(VillageSnapshot, NoDelete):
     kind = models.CharField("程序", max_length=16, choices=CaseKind.choices)
     household = models.ForeignKey(
         "registry.Household", verbose_name="户", on_delete=models.PROTECT, related_name="monitoring_cases"

@@ -9,9 +9,13 @@ from django.conf import settings
 from django.db import models
 
 from .choices import LeadChannel, LeadOutcome, LeadStatus
+from .snapshot import VillageSnapshot
 
 
 class Lead(models.Model):
+    """``village``/``township`` are where the lead is handled: the household's village when it was opened,
+    updated only while the lead is open and the household moves (``services.moves``)."""
+
     household = models.ForeignKey(
         "registry.Household", verbose_name="户", on_delete=models.PROTECT, related_name="monitoring_leads"
     )
@@ -52,7 +56,7 @@ class Lead(models.Model):
         return f"线索#{self.pk} {self.household_id} {self.get_status_display()}"
 
 
-class LeadSource(models.Model):
+class LeadSource(VillageSnapshot):
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="sources")
     channel = models.CharField("渠道", max_length=24, choices=LeadChannel.choices)
     source_ref = models.CharField("来源标识", max_length=200, blank=True, db_index=True)
@@ -79,3 +83,6 @@ class LeadSource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.source_ref}"
+
+    def snapshot_village_code(self) -> str:
+        return self.lead.household.village_id

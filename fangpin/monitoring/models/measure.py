@@ -6,9 +6,10 @@ from django.conf import settings
 from django.db import models
 
 from .choices import MeasureStatus
+from .snapshot import VillageSnapshot
 
 
-class Measure(models.Model):
+class Measure(VillageSnapshot):
     monitoring_object = models.ForeignKey(
         "monitoring.MonitoringObject", on_delete=models.PROTECT, related_name="measures"
     )

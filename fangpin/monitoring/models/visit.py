@@ -6,9 +6,10 @@ from django.conf import settings
 from django.db import models
 
 from .choices import AssignmentKind
+from .snapshot import VillageSnapshot
 
 
-class Assignment(models.Model):
+class Assignment(VillageSnapshot):
     household = models.ForeignKey(
         "registry.Household", on_delete=models.PROTECT, related_name="monitoring_assignments"
     )
@@ -36,7 +37,7 @@ class Assignment(models.Model):
         return f"{self.household_id} {self.get_kind_display()} {self.user_id}"
 
 
-class Visit(models.Model):
+class Visit(VillageSnapshot):
     household = models.ForeignKey(
         "registry.Household", on_delete=models.PROTECT, related_name="monitoring_visits"
     )

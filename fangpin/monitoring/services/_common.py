@@ -94,7 +94,7 @@ def case_event(
         actor=actor,
         event_type=f"monitoring.case_{kind}",
         obj=case,
-        region_code=case.household.village_id,
+        region_code=case.village_id,
         household_id=case.household_id,
         data=payload,
         reason=reason,

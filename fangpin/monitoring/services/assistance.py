@@ -147,7 +147,7 @@ def measure_update(
         actor=actor,
         event_type="monitoring.measure_update",
         obj=m,
-        region_code=m.household.village_id,
+        region_code=m.village_id,
         household_id=m.household_id,
         data={"diff": diff(before, after)},
     )

@@ -10,8 +10,8 @@ from django.db import transaction
 
 from fangpin.accounts.access import access_object
 from fangpin.accounts.roles import Cap
-from fangpin.accounts.scope import require
-from fangpin.core.errors import DomainError
+from fangpin.accounts.scope import require, scoped
+from fangpin.core.errors import DomainError, NotFound
 
 from ..models import Case, CaseKind, EliminationMethod, MonitoringObject, ObjectStatus
 from ._common import day
@@ -21,6 +21,17 @@ from .steps import E_REVERSAL_REASON, _raise_refusals, reverse_object
 
 E_NOT_ACTIVE = "object_not_active"
 E_NOT_ELIMINATED = "object_not_eliminated"
+
+
+def _eliminated_object(actor, pk: int) -> MonitoringObject:
+    """An object eliminated before its household moved stays in the old village's records; undoing its
+    elimination is new work for the village the household lives in now, so this access goes by the
+    household's current village (the old village can no longer act on a household that left)."""
+    qs = scoped(actor, MonitoringObject.objects.select_for_update(), path="household__village__code")
+    obj = qs.filter(pk=pk).first()
+    if obj is None:
+        raise NotFound("监测对象")
+    return obj
 
 
 @transaction.atomic
@@ -59,7 +70,7 @@ def reversal_propose(
 ) -> Case:
     """风险消除回退 through the elimination procedure again (核实 → 评议 → 公示 → 乡镇 → 县)."""
     require(actor, Cap.CASE_VILLAGE)
-    obj = access_object(actor, MonitoringObject, monitoring_object.pk, what="监测对象", for_update=True)
+    obj = _eliminated_object(actor, monitoring_object.pk)
     if obj.status != ObjectStatus.ELIMINATED:
         raise DomainError(E_NOT_ELIMINATED, "只有已消除风险的监测对象可以回退")
     if not (reason or "").strip():
@@ -80,7 +91,7 @@ def elimination_reverse(
 ) -> MonitoringObject:
     """风险消除回退 by county decision (e.g. an elimination found wrong at 回头看), with a reason."""
     require(actor, Cap.CASE_COUNTY)
-    obj = access_object(actor, MonitoringObject, monitoring_object.pk, what="监测对象", for_update=True)
+    obj = _eliminated_object(actor, monitoring_object.pk)
     if obj.status != ObjectStatus.ELIMINATED:
         raise DomainError(E_NOT_ELIMINATED, "只有已消除风险的监测对象可以回退")
     if not (reason or "").strip():

@@ -167,7 +167,7 @@ def lead_finish(lead: Lead, *, actor, outcome: str, reason: str, on: dt.date) ->
         actor=actor,
         event_type="monitoring.lead_close",
         obj=lead,
-        region_code=lead.household.village_id,
+        region_code=lead.village_id,
         household_id=lead.household_id,
         data={"outcome": outcome, "on": on.isoformat()},
         reason=reason,

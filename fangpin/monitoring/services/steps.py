@@ -360,6 +360,7 @@ def reverse_object(
     obj.eliminated_on = None
     obj.elimination_method = ""
     obj.gradual_exit_until = None
+    obj.village_id = obj.household.village_id  # monitored again: current work, where the household lives
     obj.reversals += 1
     obj.decision = {**obj.decision, "reversed": history}
     obj.save()

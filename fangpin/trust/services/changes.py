@@ -40,6 +40,7 @@ from ..models import (
     DiscrepancyStatus,
 )
 from ..models.base import next_number
+from . import integrations
 from .common import LEVEL_NAMES, level_satisfied, param
 
 E_KIND = "change_bad_kind"
@@ -156,16 +157,24 @@ def _apply(actor, request: ChangeRequest) -> tuple[list[dict[str, Any]], dict[st
         )
         result["income_record_id"] = rec.pk
     elif kind == ChangeKind.MOVE:
+        old_village, moved_on = hh.village_id, _date(p.get("date"), clock.today())
         done = reg_households.do_household_move(
             actor=actor,
             household=hh,
             to_village=p["to_village"],
-            date=_date(p.get("date"), clock.today()),
+            date=moved_on,
             reason=request.reason,
             source_kind=src,
             source_ref=ref,
         )
         open_items_follow(hh)
+        # registry must not depend on monitoring (monitoring's models point at the registry), so the layer
+        # that carries out the move also moves monitoring's open work, in the same transaction
+        followed = integrations.monitoring_follow_move(
+            actor=actor, household=hh, old_village=old_village, new_village=hh.village_id, on=moved_on
+        )
+        if followed is not None:
+            result["monitoring_followed"] = followed
     elif kind == ChangeKind.SPLIT:
         new, done = reg_households.do_household_split(
             actor=actor,

@@ -83,6 +83,20 @@ def case_resume(*, actor, case_id: int, reason: str, appeal_number: str, on: dt.
     return True
 
 
+def monitoring_follow_move(
+    *, actor, household: Household, old_village: str, new_village: str, on: dt.date
+) -> dict[str, list[int]] | None:
+    """After a household move: monitoring's open work (open leads and cases, the current monitoring object,
+    live measures, assignments) follows the household; its finished records stay in the old village
+    (monitoring ``services.moves.open_work_follow_household``). Runs in the caller's transaction. Returns
+    the ids of what moved, or None when monitoring is not installed."""
+    fn = _func("fangpin.monitoring.services.moves", "open_work_follow_household")
+    if fn is None:
+        return None
+    res = fn(actor=actor, household=household, old_village=old_village, new_village=new_village, on=on)
+    return res.as_dict()
+
+
 def _objects_on(on: dt.date):
     """Monitoring objects current on ``on``: enrolled, and not eliminated (or still in 渐退期)."""
     from django.db.models import Q
