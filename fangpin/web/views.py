@@ -64,7 +64,7 @@ def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
     guarantees, _ = household_guarantees_assess(hh, on=today)
     findings = []
     try:
-        from fangpin.registry.checks.household import household_findings
+        from fangpin.registry.checks.report import household_findings
 
         findings = household_findings(hh)
     except ImportError:

@@ -1,0 +1,76 @@
+"""The synthetic county / province generator (pure Python, no database needed).
+
+Public entry points:
+- ``county_plan(county, seed=, scale=)`` / ``province_plan(prefix, seed=, persons=)``: village specs.
+- ``iter_villages(specs, params_for, seed=)``: generated villages one by one (IDs given, defects planted).
+- ``generate_parquet(prefix, persons=, out=, seed=)``: a province (or county) streamed to Parquet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from .county import county_plan, iter_villages, province_plan, rural_villages_from_csv
+from .params import GenParams, gen_params_from_defaults
+from .parquet import write_parquet
+from .village import VillageData, VillageSpec, generate_village
+
+
+def _county_job(job: tuple) -> dict[str, int]:
+    county, specs, seed, as_of, defect_rate, out, chunk_rows = job
+    params = gen_params_from_defaults(county, as_of)
+    return write_parquet(
+        iter_villages(specs, lambda _c: params, seed=seed, defect_rate=defect_rate),
+        out,
+        chunk_rows=chunk_rows,
+        part=county,
+    )
+
+
+def generate_parquet(
+    prefix: str,
+    *,
+    persons: int,
+    out: Path,
+    seed: int = 0,
+    as_of: dt.date | None = None,
+    defect_rate: float = 0.015,
+    chunk_rows: int = 50_000,
+    workers: int = 1,
+) -> dict[str, int]:
+    """Generate about ``persons`` registered persons over the rural villages under ``prefix``
+    (a province "41" or a county "410506") straight to Parquet, with bounded memory: one county at a
+    time per worker, ``chunk_rows`` persons buffered. Output ``out/<table>/<county>.parquet``; the
+    files of a county do not depend on ``workers``. Parameters come from the shipped defaults."""
+    as_of = as_of or dt.date.today()
+    specs = province_plan(prefix, seed=seed, persons=persons)
+    by_county: dict[str, list[VillageSpec]] = {}
+    for s in specs:
+        by_county.setdefault(s.code[:6], []).append(s)
+    jobs = [(c, by_county[c], seed, as_of, defect_rate, Path(out), chunk_rows) for c in sorted(by_county)]
+    totals: dict[str, int] = {}
+    if workers > 1:
+        import multiprocessing as mp
+
+        with mp.get_context("fork").Pool(workers, maxtasksperchild=8) as pool:
+            results = list(pool.imap_unordered(_county_job, jobs))
+    else:
+        results = [_county_job(j) for j in jobs]
+    for r in results:
+        for k, v in r.items():
+            totals[k] = totals.get(k, 0) + v
+    return totals
+
+
+__all__ = [
+    "GenParams",
+    "VillageData",
+    "VillageSpec",
+    "county_plan",
+    "generate_parquet",
+    "generate_village",
+    "iter_villages",
+    "province_plan",
+    "rural_villages_from_csv",
+]

@@ -1,0 +1,137 @@
+"""Stream generated villages to Parquet (a directory per table, one file per county), in chunks: memory holds one chunk of
+rows plus one county's ID counters, whatever the number of persons (a province of 10 million).
+
+Tables: households, persons, incomes, member_changes, monitoring, defects. Money is float64 yuan;
+dates are date32; ``risk_types`` is a list of strings; ``excluded`` is JSON text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .income import MONEY_FIELDS
+from .village import VillageData
+
+S, D, B, INT, F = pa.string(), pa.date32(), pa.bool_(), pa.int32(), pa.float64()
+
+HOUSEHOLD_SCHEMA = pa.schema(
+    [
+        ("household_no", S), ("village_id", S), ("group_name", S), ("address", S), ("household_type", S),
+        ("phone", S), ("exited_year", INT), ("no_labour_protected", B), ("in_relocation_site", B),
+        ("cultivated_land_mu", F), ("irrigated_land_mu", F), ("forest_land_mu", F), ("grain_for_green_mu", F),
+        ("orchard_mu", F), ("house_area_m2", F), ("house_grade", S), ("house_appraised_on", D),
+        ("has_electricity", B), ("has_sanitary_toilet", B), ("road_hardened", B), ("distance_to_main_road_km", F),
+        ("water_piped", B), ("water_litres_per_day", F), ("water_scarce_area", B), ("water_quality_ok", B),
+        ("water_fetch_minutes", F), ("water_horizontal_m", F), ("water_vertical_m", F),
+        ("water_interruption_days", INT),
+    ]
+)  # fmt: skip
+PERSON_SCHEMA = pa.schema(
+    [
+        ("person_no", S), ("household_no", S), ("is_member", B), ("name", S), ("id_type", S), ("id_number", S),
+        ("disability_cert_no", S), ("gender", S), ("birth_date", D), ("ethnicity", S), ("relation", S),
+        ("education", S), ("school_status", S), ("health", S), ("chronic_disease", S),
+        ("disability_category", S), ("disability_grade", INT), ("disability_subsidy", B), ("labour_skill", S),
+        ("work_status", S), ("work_location", S), ("work_months", INT), ("public_welfare_job", B),
+        ("public_welfare_job_months", INT), ("medical_resident", B), ("medical_employee", B),
+        ("critical_illness_insurance", B), ("medical_assistance", B), ("pension_resident", B),
+        ("pension_employee", B), ("dibao", S), ("tekun", S), ("tekun_amount", F), ("phone", S),
+        ("death_date", D), ("entered_on", D), ("left_on", D),
+    ]
+)  # fmt: skip
+INCOME_SCHEMA = pa.schema(
+    [("household_no", S), ("period_start", D), ("period_end", D)]
+    + [(f, F) for f in MONEY_FIELDS]
+    + [("excluded", S), ("note", S)]
+)
+CHANGE_SCHEMA = pa.schema([("household_no", S), ("person_no", S), ("kind", S), ("date", D), ("note", S)])
+MONITORING_SCHEMA = pa.schema(
+    [
+        ("household_no", S), ("category", S), ("risk_types", pa.list_(S)), ("identified_on", D),
+        ("eliminated_on", D), ("elimination_method", S),
+    ]
+)  # fmt: skip
+DEFECT_SCHEMA = pa.schema([("code", S), ("household_no", S), ("person_no", S), ("detail", S)])
+
+TABLES: dict[str, tuple[pa.Schema, str]] = {
+    "households": (HOUSEHOLD_SCHEMA, "households"),
+    "persons": (PERSON_SCHEMA, "persons"),
+    "incomes": (INCOME_SCHEMA, "incomes"),
+    "member_changes": (CHANGE_SCHEMA, "changes"),
+    "monitoring": (MONITORING_SCHEMA, "monitoring"),
+    "defects": (DEFECT_SCHEMA, "defects"),
+}
+
+
+def _column(rows: list[dict[str, Any]], f: pa.Field) -> pa.Array:
+    key = f.name if f.name in rows[0] else "_" + f.name
+    vals = [r.get(key) for r in rows]
+    if f.name == "excluded":
+        vals = [json.dumps(v, ensure_ascii=False) if v else "{}" for v in vals]
+    elif f.type == F:
+        vals = [None if v is None else float(v) for v in vals]
+    return pa.array(vals, type=f.type)
+
+
+def _table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_arrays([_column(rows, f) for f in schema], schema=schema)
+
+
+@dataclass
+class ParquetSink:
+    """Buffers rows per table and writes a row group when ``chunk_rows`` persons are buffered."""
+
+    out: Path
+    chunk_rows: int = 50_000
+    part: str = "part-0"
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        self._writers = {}
+        for name, (schema, _) in TABLES.items():
+            (self.out / name).mkdir(parents=True, exist_ok=True)
+            self._writers[name] = pq.ParquetWriter(
+                self.out / name / f"{self.part}.parquet", schema, compression="zstd"
+            )
+        self._buf: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
+
+    def add(self, v: VillageData) -> None:
+        for name, (_, attr) in TABLES.items():
+            self._buf[name].extend(getattr(v, attr))
+        if len(self._buf["persons"]) >= self.chunk_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        for name, (schema, _) in TABLES.items():
+            rows = self._buf[name]
+            if rows:
+                self._writers[name].write_table(_table(rows, schema))
+                self.counts[name] = self.counts.get(name, 0) + len(rows)
+                self._buf[name] = []
+
+    def close(self) -> dict[str, int]:
+        self.flush()
+        for w in self._writers.values():
+            w.close()
+        return dict(self.counts)
+
+
+def write_parquet(
+    villages: Iterable[VillageData], out: Path, *, chunk_rows: int = 50_000, part: str = "part-0"
+) -> dict[str, int]:
+    """Writes ``out/<table>/<part>.parquet`` for each table; returns rows written per table."""
+    sink = ParquetSink(out, chunk_rows=chunk_rows, part=part)
+    try:
+        for v in villages:
+            sink.add(v)
+    finally:
+        counts = sink.close()
+    return counts

@@ -1,0 +1,118 @@
+"""setup / demo_county / check_registry through the real commands and services, on the test DB."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from fangpin.accounts.models import User
+from fangpin.audit.models import AuditEvent
+from fangpin.demo.models import DemoDataset, GeneratedMonitoring, PlantedDefect
+from fangpin.demo.services import setup as setup_service
+from fangpin.registry.models import Household, IncomeRecord, MemberChange, Person
+from fangpin.registry.selectors import members_as_of
+
+AS_OF = "2026-06-15"
+
+
+@pytest.fixture
+def quick_regions(monkeypatch):
+    """The session already loaded 龙安区's divisions; loading all of 41/42 again is the loader's job,
+    tested there — here it would only slow the test."""
+    from fangpin.regions.models import Region
+
+    monkeypatch.setattr(setup_service, "load_regions", lambda: Region.objects.count())
+
+
+def _run(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_setup_is_idempotent_and_prints_logins_once(quick_regions):
+    first = _run("setup")
+    assert "county_admin" in first and "village_cadre" in first
+    admin = User.objects.get(username="county_admin")
+    assert admin.role == "county_admin" and admin.region_id == "410506000000"
+    cadre = User.objects.get(username="village_cadre")
+    assert cadre.region.level == 5 and cadre.region_id.startswith("410506")
+    pw = next(line.split()[1] for line in first.splitlines() if line.strip().startswith("county_admin"))
+    assert admin.check_password(pw)
+    second = _run("setup")
+    assert User.objects.filter(username="county_admin").count() == 1
+    assert "已存在" in second and pw not in second
+    assert User.objects.get(username="county_admin").check_password(pw)
+
+
+@pytest.mark.django_db
+def test_demo_county_generates_once_with_history_and_provenance(quick_regions):
+    out = _run("demo_county", "--scale", "0.02", "--seed", "0", "--as-of", AS_OF)
+    ds = DemoDataset.objects.get(county_code="410506")
+    assert "户" in out and "county_admin" in out
+    assert Household.objects.count() == ds.counts["households"] >= 80
+    assert Person.objects.filter(is_member=True).count() == ds.counts["persons"]
+    assert PlantedDefect.objects.filter(dataset=ds).count() == ds.counts["planted_defects"] > 0
+    assert IncomeRecord.objects.count() == ds.counts["households"] * 5
+    assert set(Household.objects.values_list("source_kind", flat=True)) == {"generated"}
+    assert AuditEvent.objects.filter(event_type="demo.generated").count() == 1
+    assert GeneratedMonitoring.objects.filter(dataset=ds).count() == ds.counts["monitoring_objects"]
+    # a second run leaves the registry alone
+    again = _run("demo_county", "--scale", "0.02", "--seed", "0", "--as-of", AS_OF)
+    assert "跳过" in again and DemoDataset.objects.count() == 1
+    assert Household.objects.count() == ds.counts["households"]
+
+    # "what did this household look like in month M": births and deaths are dated in the history
+    birth = MemberChange.objects.filter(kind="birth").select_related("person").first()
+    if birth:
+        before = {p.id for p in members_as_of(birth.household_id, birth.date - dt.timedelta(days=1))}
+        after = {p.id for p in members_as_of(birth.household_id, birth.date + dt.timedelta(days=1))}
+        assert birth.person_id not in before and birth.person_id in after
+    death = MemberChange.objects.filter(kind="death").first()
+    assert death is not None
+    before = {p.id for p in members_as_of(death.household_id, death.date - dt.timedelta(days=1))}
+    after = {p.id for p in members_as_of(death.household_id, death.date + dt.timedelta(days=1))}
+    assert death.person_id in before and death.person_id not in after
+    assert Person.objects.get(id=death.person_id).death_date == death.date
+
+
+@pytest.mark.django_db
+def test_demo_enrols_monitoring_objects_through_the_monitoring_service(quick_regions):
+    pytest.importorskip("fangpin.monitoring.services.enrolment")
+    from fangpin.monitoring.models import MonitoringObject
+
+    _run("demo_county", "--scale", "0.05", "--seed", "0", "--as-of", AS_OF)
+    generated = GeneratedMonitoring.objects.all()
+    assert generated.count() > 0
+    assert MonitoringObject.objects.count() == generated.filter(enrolled=True).count() == generated.count()
+    eliminated = generated.exclude(eliminated_on=None).count()
+    assert MonitoringObject.objects.filter(status="eliminated").count() == eliminated
+    # 一户一策: every active object got measures through monitoring's measure_add
+    from fangpin.monitoring.models import Measure
+
+    active = MonitoringObject.objects.filter(status="active")
+    assert active.exists()
+    assert set(Measure.objects.values_list("monitoring_object_id", flat=True)) == set(
+        active.values_list("id", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_check_registry_command_counts_and_writes_xlsx(quick_regions, tmp_path):
+    _run("demo_county", "--scale", "0.03", "--seed", "2", "--as-of", AS_OF)
+    out = _run("check_registry", "--region", "410506", "--on", AS_OF, "--out", str(tmp_path / "r.xlsx"))
+    assert "P-MED-INSURANCE" in out and "合计" in out
+    n_planted = PlantedDefect.objects.filter(code="P-MED-INSURANCE").count()
+    line = next(x for x in out.splitlines() if "P-MED-INSURANCE" in x)
+    assert int(line.split()[1]) == n_planted
+    from openpyxl import load_workbook
+
+    wb = load_workbook(tmp_path / "r.xlsx", read_only=True)
+    assert {"汇总", "问题明细"} <= set(wb.sheetnames)
+    hh = PlantedDefect.objects.filter(code="P-MED-INSURANCE").first().household_no
+    one = _run("check_registry", "--household", hh, "--code", "P-MED-INSURANCE", "--on", AS_OF)
+    assert int(next(x for x in one.splitlines() if "P-MED-INSURANCE" in x).split()[1]) >= 1

@@ -1,0 +1,93 @@
+"""ID number rules: the number must be valid and agree with the recorded birth date and gender
+(P-ID-MISMATCH), and one person must not be registered twice (P-ID-DUPLICATE) — the unique index on
+证件号码 cannot see a 15-digit legacy number, a lower-case x or full-width digits standing for the
+same person, so duplicates are found on the normalised number across the whole registry."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from django.db.models import Q
+
+from fangpin.core.ids import normalize_raw, upgrade_15, validate_id_number
+
+from ..models import Person
+from . import codes as C
+from .base import CheckContext, Finding, register
+from .support import who
+
+FAMILY = "证件号码"
+# stored numbers that are not already the canonical 18-character form
+NON_CANONICAL = Q(id_number__regex=r"^[0-9]{15}$") | Q(id_number__regex=r"[^0-9X]")
+
+
+def canonical(raw: str) -> str:
+    s = normalize_raw(raw)
+    if len(s) == 15 and s.isdigit():
+        return upgrade_15(s)
+    return s
+
+
+@register(C.ID_MISMATCH, family=FAMILY, title="证件号码无效或与出生日期、性别不一致")
+def id_mismatch(ctx: CheckContext) -> Iterator[Finding]:
+    qs = (
+        ctx.persons.filter(id_type__in=("身份证", "残疾人证"))
+        .exclude(id_number__isnull=True)
+        .exclude(id_number="")
+        .values("id", "household_id", "name", "id_number", "birth_date", "gender")
+        .order_by("id")
+    )
+    for p in qs.iterator(chunk_size=5000):
+        chk = validate_id_number(p["id_number"], today=ctx.on)
+        problems = [m for _, m in chk.errors]
+        if chk.ok:
+            if p["birth_date"] and chk.birth_date != p["birth_date"]:
+                problems.append(
+                    f"出生日期{p['birth_date']:%Y%m%d}与证件号码中的{chk.birth_date:%Y%m%d}不一致"
+                )
+            if p["gender"] and chk.gender != p["gender"]:
+                problems.append("性别与证件号码不一致")
+        if problems:
+            yield Finding(
+                C.ID_MISMATCH, p["household_id"], f"{who(p)}：{'；'.join(problems)}", p["id"], "id_number"
+            )
+
+
+@register(C.ID_DUPLICATE, family=FAMILY, title="同一人重复登记")
+def id_duplicate(ctx: CheckContext) -> Iterator[Finding]:
+    members = Person.objects.filter(is_member=True).exclude(id_number__isnull=True)
+    holders: dict[str, list[dict]] = defaultdict(list)
+    odd = list(members.filter(NON_CANONICAL).values("id", "household_id", "name", "id_number"))
+    for p in odd:
+        holders[canonical(p["id_number"])].append(p)
+    if not holders:
+        return
+    seen = {p["id"] for p in odd}
+    for p in members.filter(id_number__in=list(holders)).values("id", "household_id", "name", "id_number"):
+        if p["id"] not in seen:
+            holders[p["id_number"]].append(p)
+    in_scope = set(
+        ctx.persons.filter(
+            id__in=[p["id"] for ps in holders.values() if len(ps) > 1 for p in ps]
+        ).values_list("id", flat=True)
+    )
+    nos = dict(
+        Person.objects.filter(id__in=[p["id"] for ps in holders.values() for p in ps]).values_list(
+            "id", "household__household_no"
+        )
+    )
+    for ps in holders.values():
+        if len(ps) < 2:
+            continue
+        for p in ps:
+            if p["id"] not in in_scope:
+                continue
+            others = "、".join(f"{nos[o['id']]}户的{who(o)}" for o in ps if o["id"] != p["id"])
+            yield Finding(
+                C.ID_DUPLICATE,
+                p["household_id"],
+                f"{who(p)}与{others}为同一证件号码，疑似一人多户重复登记",
+                p["id"],
+                "id_number",
+            )

@@ -1,0 +1,169 @@
+"""Income rules that need the monitoring objects:
+
+- P-EXITED-UNDER-LINE (贵州问题清单 1_02_006): a 脱贫户 whose 人均纯收入 of the last complete year is under
+  that year's monitoring line but which is not a monitoring object on the check date (nor had its risk
+  eliminated after that year, on newer income). Set-based: the
+  year's components are summed in a subquery, members counted in another, compared in SQL.
+- P-INCOME-IMPLAUSIBLE (1111_18): a monitoring object identified in a year for which
+  ``income.implausible_per_capita`` exists (2023+) whose 人均纯收入 at identification — computed by
+  the one income function, ``household_income_assess`` — exceeds that value. Few rows, so per household.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+
+from django.apps import apps
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from fangpin.core.errors import DomainError
+from fangpin.policy.params import param_get
+
+from ..models import Household, IncomeRecord, Person
+from ..models.income import TRANSFER_FIELDS
+from . import codes as C
+from .base import CheckContext, Finding, register
+from .support import param, per_county
+
+FAMILY = "收入"
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
+_ZERO = Value(Decimal(0), output_field=_MONEY)
+
+
+def _monitoring_object_model():
+    return (
+        apps.get_model("monitoring", "MonitoringObject") if apps.is_installed("fangpin.monitoring") else None
+    )
+
+
+def monitored_on(on: dt.date, *, reviewed_after: dt.date | None = None):
+    """Household ids that are monitoring objects on ``on`` (identified, not revoked, not yet
+    eliminated) — and, with ``reviewed_after``, those whose risk was eliminated after that date: the
+    elimination reviewed newer income than that year's, so the year's figure no longer speaks."""
+    mo = _monitoring_object_model()
+    if mo is None:
+        return None
+    current = Q(eliminated_on__isnull=True) | Q(eliminated_on__gt=on)
+    if reviewed_after is not None:
+        current |= Q(eliminated_on__gt=reviewed_after)
+    return (
+        mo.objects.filter(identified_on__lte=on)
+        .exclude(status="revoked")
+        .filter(current)
+        .values("household_id")
+    )
+
+
+def _sum(field: str, year: int) -> Subquery:
+    return Coalesce(
+        Subquery(
+            IncomeRecord.objects.filter(
+                household=OuterRef("pk"),
+                period_start__gte=dt.date(year, 1, 1),
+                period_end__lte=dt.date(year, 12, 31),
+            )
+            .order_by()
+            .values("household")
+            .annotate(s=Sum(field))
+            .values("s")[:1],
+            output_field=_MONEY,
+        ),
+        _ZERO,
+    )
+
+
+def annotate_year_net(qs, year: int, *, include_payout: bool):
+    """Adds ``year_net`` (net income of ``year`` by the §5.1 formula), ``year_records`` and ``members``."""
+    parts = ["wage", "production_business", "property_income", *TRANSFER_FIELDS]
+    if include_payout:
+        parts.append("insurance_payout")
+    records = Subquery(
+        IncomeRecord.objects.filter(
+            household=OuterRef("pk"),
+            period_start__gte=dt.date(year, 1, 1),
+            period_end__lte=dt.date(year, 12, 31),
+        )
+        .order_by()
+        .values("household")
+        .annotate(n=Count("id"))
+        .values("n")[:1]
+    )
+    members = Subquery(
+        Person.objects.filter(household=OuterRef("pk"), is_member=True)
+        .order_by()
+        .values("household")
+        .annotate(n=Count("id"))
+        .values("n")[:1]
+    )
+    qs = qs.annotate(**{f"y_{p}": _sum(p, year) for p in [*parts, "production_expense"]})
+    total = sum((F(f"y_{p}") for p in parts[1:]), F(f"y_{parts[0]}")) - F("y_production_expense")
+    return qs.annotate(
+        year_net=ExpressionWrapper(total, output_field=_MONEY), year_records=records, members=members
+    )
+
+
+@register(C.EXITED_UNDER_LINE, family=FAMILY, title="脱贫户收入低于监测范围但未纳入监测")
+def exited_under_line(ctx: CheckContext) -> Iterator[Finding]:
+    year = ctx.on.year - 1
+    monitored = monitored_on(ctx.on, reviewed_after=dt.date(year, 12, 31))
+    if monitored is None:
+        return
+    for county, _, households in per_county(ctx):
+        line = Decimal(str(param_value_year("income.monitoring_line", county, year)))
+        include = bool(param_value_year("income.include_insurance_payout", county, year))
+        qs = (
+            annotate_year_net(households.filter(household_type="脱贫户"), year, include_payout=include)
+            .filter(year_records__gt=0, members__gt=0)
+            .filter(year_net__lt=F("members") * Value(line, output_field=_MONEY))
+            .exclude(id__in=monitored)
+        )
+        for h in qs.values("id", "household_no", "year_net", "members").order_by("id"):
+            per = (Decimal(h["year_net"]) / h["members"]).quantize(Decimal("0.01"))
+            yield Finding(
+                C.EXITED_UNDER_LINE,
+                h["id"],
+                f"脱贫户{h['household_no']}：{year}年人均纯收入{per}元（{h['members']}人），"
+                f"低于{year}年监测范围{line}元，但未纳入监测对象",
+                None,
+                "income",
+            )
+
+
+def param_value_year(key: str, county: str, year: int):
+    return param(key, county, dt.date(year, 12, 31))
+
+
+@register(C.INCOME_IMPLAUSIBLE, family=FAMILY, title="新识别监测对象人均纯收入过高")
+def implausible_income(ctx: CheckContext) -> Iterator[Finding]:
+    mo = _monitoring_object_model()
+    if mo is None:
+        return
+    from ..services.assessment import household_income_assess
+
+    objects = (
+        mo.objects.filter(household__in=ctx.households, identified_on__lte=ctx.on)
+        .exclude(status="revoked")
+        .select_related("household")
+        .order_by("household_id", "identified_on")
+    )
+    for obj in objects:
+        hh: Household = obj.household
+        try:
+            limit = param_get(
+                "income.implausible_per_capita", region_code=hh.village_id, year=obj.identified_on.year
+            )
+        except DomainError:
+            continue  # the rule applies from the year the parameter exists (2023)
+        a = household_income_assess(hh, month=obj.identified_on)
+        if a.result.months_covered and a.per_capita > Decimal(str(limit.value)):
+            yield Finding(
+                C.INCOME_IMPLAUSIBLE,
+                hh.id,
+                f"户{hh.household_no}于{obj.identified_on:%Y%m}识别为{obj.category}，"
+                f"识别时人均纯收入{a.per_capita}元，超过{limit.value}元，请核实收入或识别依据",
+                None,
+                "income",
+            )

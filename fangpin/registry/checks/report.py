@@ -1,0 +1,106 @@
+"""Running the checks for a region, a household or the whole registry, and writing the rows out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.db.models import QuerySet
+
+from fangpin.accounts.scope import scoped
+from fangpin.core.clock import today
+
+from ..models import Household, Person
+from .base import CHECKS, CheckContext, Finding, _load, run_checks
+
+
+def context_for(households: QuerySet[Household], *, on: dt.date | None = None) -> CheckContext:
+    return CheckContext(
+        households=households,
+        persons=Person.objects.filter(household__in=households, is_member=True),
+        on=on or today(),
+    )
+
+
+def registry_findings(
+    *,
+    actor=None,
+    region_code: str | None = None,
+    household_no: str | None = None,
+    codes: Iterable[str] | None = None,
+    on: dt.date | None = None,
+) -> list[Finding]:
+    """Findings over the households the actor may see (all of them for a system run without actor),
+    optionally limited to a region prefix or one 户编号."""
+    qs = Household.objects.all()
+    if actor is not None:
+        qs = scoped(actor, qs)
+    if region_code:
+        from fangpin.regions.models import code_prefix
+
+        qs = qs.filter(village__code__startswith=code_prefix(region_code))
+    if household_no:
+        qs = qs.filter(household_no=household_no)
+    return run_checks(context_for(qs, on=on), codes=codes)
+
+
+def household_findings(household: Household, *, on: dt.date | None = None) -> list[Finding]:
+    """Every rule's findings for one household (the household file shows them)."""
+    return run_checks(context_for(Household.objects.filter(pk=household.pk), on=on))
+
+
+def counts_by_code(findings: Iterable[Finding]) -> dict[str, int]:
+    _load()
+    c = Counter(f.code for f in findings)
+    return {code: c.get(code, 0) for code in sorted(CHECKS)}
+
+
+HEADER = ["规则代码", "规则", "户编号", "村", "姓名", "证件号码", "字段", "说明"]
+
+
+def write_xlsx(findings: list[Finding], path: Path) -> Path:
+    """One sheet of counts per rule, one sheet of rows. ID numbers are masked (the message already is)."""
+    from openpyxl import Workbook
+
+    from fangpin.core.masking import mask_id_number
+
+    _load()
+    hh = dict(
+        Household.objects.filter(id__in={f.household_id for f in findings}).values_list("id", "household_no")
+    )
+    villages = dict(
+        Household.objects.filter(id__in={f.household_id for f in findings}).values_list("id", "village__name")
+    )
+    people = {
+        p["id"]: p
+        for p in Person.objects.filter(id__in={f.person_id for f in findings if f.person_id}).values(
+            "id", "name", "id_number"
+        )
+    }
+    wb = Workbook(write_only=True)
+    summary = wb.create_sheet("汇总")
+    summary.append(["规则代码", "规则", "类别", "问题数"])
+    for code, n in counts_by_code(findings).items():
+        summary.append([code, CHECKS[code].title, CHECKS[code].family, n])
+    rows = wb.create_sheet("问题明细")
+    rows.append(HEADER)
+    for f in findings:
+        p = people.get(f.person_id, {})
+        rows.append(
+            [
+                f.code,
+                CHECKS[f.code].title,
+                hh.get(f.household_id, ""),
+                villages.get(f.household_id, ""),
+                p.get("name", ""),
+                mask_id_number(p.get("id_number")),
+                f.field,
+                f.message,
+            ]
+        )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
