@@ -29,10 +29,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--as-of", type=dt.date.fromisoformat, default=None, help="数据截止日期（默认今天）"
         )
+        parser.add_argument("--reset-passwords", action="store_true", help="为演示账号重新生成密码并打印")
 
-    def handle(self, *args, county: str, seed: int, scale: float, as_of, **opts):
+    def handle(self, *args, county: str, seed: int, scale: float, as_of, reset_passwords: bool, **opts):
         try:
-            setup = install_setup(county=county)
+            setup = install_setup(county=county, reset_passwords=reset_passwords)
             if Household.objects.filter(village__code__startswith=county).exists():
                 ds = DemoDataset.objects.filter(county_code=county).first()
                 self.stdout.write(
