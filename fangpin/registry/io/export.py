@@ -1,0 +1,383 @@
+"""Exporting the registry (or the monitoring list) in the national column names and spellings.
+
+Person-level, household fields repeated; title on row 1, header on row 3 as the national system;
+出生日期 YYYYMMDD, 识别监测时间 YYYYMM, 是/否, 致贫/返贫风险1-5. ID numbers and phones are masked unless
+the caller asks for full values *and* holds ``Cap.EXPORT_UNMASKED``. Region scope applies (``scoped``).
+Every export writes one ``registry.export`` audit event (rows, columns, masked or not, file SHA-256).
+
+The monitoring columns come from the monitoring part: its selector
+``fangpin.monitoring.selectors.monitoring_export_facts(household_ids) -> {household_id: {...}}``
+(keys: category, identified_on, risk_types, eliminated, elimination_method, eliminated_on) when it
+exists, otherwise a read of ``monitoring.MonitoringObject`` (latest non-revoked object per household).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fangpin.accounts.roles import Cap
+from fangpin.accounts.scope import require, scoped
+from fangpin.audit.record import audit_record
+from fangpin.core import clock
+from fangpin.core.errors import DomainError, NotFound, PermissionDenied
+from fangpin.core.masking import mask_id_number, mask_phone
+from fangpin.policy.params import param_value
+from fangpin.policy.rules.guarantees import HouseholdFacts, MemberFacts, judge_guarantees
+from fangpin.policy.rules.income import IncomeFacts, per_capita_net_income
+from fangpin.regions.models import Region, code_prefix
+from fangpin.registry.models import Household, IncomeRecord, Person
+from fangpin.registry.models.income import TRANSFER_FIELDS
+from fangpin.registry.services.assessment import guarantee_params
+
+from .columns import (
+    COLUMNS,
+    HH,
+    INCOME,
+    LOC,
+    MON,
+    PERSON,
+    RISK_KEYS,
+    fmt_bool,
+    fmt_date,
+    fmt_gender,
+    fmt_yyyymm,
+)
+from .validate import FIELD_OF
+from .xlsx import write_csv, write_xlsx
+
+E_NO_MONITORING = "export_no_monitoring"
+E_FORMAT = "export_format"
+KIND_REGISTRY, KIND_MONITORING = "registry", "monitoring"
+TITLES = {KIND_REGISTRY: "（自定义）监测对象信息", KIND_MONITORING: "（自定义）监测对象信息（监测对象）"}
+_RELATION_ORDER = {"户主": 0, "配偶": 1}
+CHUNK = 5000
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    rows: int
+    households: int
+    masked: bool
+    sha256: str
+    columns: list[str]
+
+
+def _monitoring_provider():
+    """The monitoring part's export selector if it has one, else a read of its MonitoringObject table
+    (latest object per household, revoked ones ignored), else None."""
+    try:
+        from fangpin.monitoring.selectors import monitoring_export_facts
+    except ImportError:
+        pass
+    else:
+        return monitoring_export_facts
+    try:
+        from fangpin.monitoring.models import MonitoringObject
+    except ImportError:
+        return None
+
+    def facts(household_ids: list[int]) -> dict[int, dict]:
+        out: dict[int, dict] = {}
+        qs = (
+            MonitoringObject.objects.filter(household_id__in=household_ids)
+            .exclude(status="revoked")
+            .order_by("household_id", "identified_on", "id")
+            .values(
+                "household_id",
+                "category",
+                "risk_types",
+                "identified_on",
+                "status",
+                "eliminated_on",
+                "elimination_method",
+            )
+        )
+        for m in qs:  # ordered: the latest object of a household wins
+            out[m["household_id"]] = {
+                "category": m["category"],
+                "risk_types": list(m["risk_types"] or []),
+                "identified_on": m["identified_on"],
+                "eliminated": m["status"] == "eliminated",
+                "elimination_method": m["elimination_method"] or "",
+                "eliminated_on": m["eliminated_on"],
+            }
+        return out
+
+    return facts
+
+
+def _money(v: Decimal | None) -> Any:
+    return "" if v is None else v
+
+
+def _region_names(codes: set[str]) -> dict[str, tuple[str, str, str]]:
+    """village code → (县, 乡, 村) names."""
+    out = {}
+    for v in Region.objects.filter(code__in=codes).select_related("parent", "parent__parent"):
+        town = v.parent
+        county = town.parent if town else None
+        out[v.code] = (county.name if county else "", town.name if town else "", v.name)
+    return out
+
+
+def _chunks(seq: list, n: int) -> Iterator[list]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+class _RowBuilder:
+    def __init__(self, *, masked: bool, income_year: int, on: dt.date, monitoring: dict[int, dict]) -> None:
+        self.masked = masked
+        self.income_year = income_year
+        self.on = on
+        self.monitoring = monitoring
+        self._gparams: dict[str, Any] = {}
+        self._payout: dict[str, bool] = {}
+
+    def gparams(self, village: str):
+        if village not in self._gparams:
+            self._gparams[village] = guarantee_params(village, self.on.year)
+            self._payout[village] = bool(
+                param_value("income.include_insurance_payout", region_code=village, year=self.income_year)
+            )
+        return self._gparams[village]
+
+    def household_derived(self, hh: dict, members: list[dict], income: dict | None) -> dict[str, Any]:
+        facts = HouseholdFacts(
+            members=tuple(
+                MemberFacts(
+                    name=m["name"],
+                    birth_date=m["birth_date"],
+                    school_status=m["school_status"],
+                    out_of_school=m["out_of_school"],
+                    out_of_school_reason=m["out_of_school_reason"],
+                    medical_resident=m["medical_resident"],
+                    medical_employee=m["medical_employee"],
+                )
+                for m in members
+            ),
+            food_ok=hh["food_ok"],
+            clothing_ok=hh["clothing_ok"],
+            house_grade=hh["house_grade"],
+            relocated_keys_received=hh["relocated_keys_received"],
+            water_litres_per_day=None
+            if hh["water_litres_per_day"] is None
+            else float(hh["water_litres_per_day"]),
+            water_scarce_area=hh["water_scarce_area"],
+            water_quality_ok=hh["water_quality_ok"],
+            water_piped=hh["water_piped"],
+            water_fetch_minutes=None
+            if hh["water_fetch_minutes"] is None
+            else float(hh["water_fetch_minutes"]),
+            water_horizontal_m=None if hh["water_horizontal_m"] is None else float(hh["water_horizontal_m"]),
+            water_vertical_m=None if hh["water_vertical_m"] is None else float(hh["water_vertical_m"]),
+            water_interruption_days=hh["water_interruption_days"],
+        )
+        params = self.gparams(hh["village_id"])
+        g = judge_guarantees(facts, params, on=self.on)
+        out = {
+            "g_education": fmt_bool(g.failed("education")),
+            "g_medical": fmt_bool(g.failed("medical")),
+            "g_housing": fmt_bool(hh["house_grade"] in params.unsafe_grades),
+            "g_water": fmt_bool(not g.failed("water")),
+            "per_capita": "",
+        }
+        if income is not None:
+            transfer = sum((income[f] for f in TRANSFER_FIELDS), Decimal(0))
+            res = per_capita_net_income(
+                [
+                    IncomeFacts(
+                        period_start=income["period_start"],
+                        period_end=income["period_end"],
+                        wage=income["wage"],
+                        production_business=income["production_business"],
+                        property_income=income["property_income"],
+                        transfer=transfer,
+                        production_expense=income["production_expense"],
+                        insurance_payout=income["insurance_payout"],
+                        compliant_out_of_pocket=income["compliant_out_of_pocket"],
+                    )
+                ],
+                members=len(members),
+                month=dt.date(self.income_year + 1, 1, 1),
+                include_insurance_payout=self._payout[hh["village_id"]],
+            )
+            out["per_capita"] = res.per_capita
+            out["transfer_total"] = transfer
+        return out
+
+    def row(self, hh: dict, p: dict, names: tuple[str, str, str], derived: dict, income: dict | None) -> list:
+        mon = self.monitoring.get(hh["id"], {})
+        out: list[Any] = []
+        for col in COLUMNS:
+            k = col.key
+            if col.target == LOC:
+                v = {
+                    "county": names[0],
+                    "township": names[1],
+                    "village": names[2],
+                    "village_code": hh["village_id"],
+                }[k]
+            elif k == "id_number":
+                v = (
+                    p["disability_cert_no"]
+                    if p["id_type"] == "残疾人证" and p["disability_cert_no"]
+                    else p["id_number"]
+                )
+                v = mask_id_number(v) if self.masked else (v or "")
+            elif col.target == HH and k != "g_housing":
+                v = hh[k]
+                if k == "phone" and self.masked:
+                    v = mask_phone(v)
+            elif col.target == PERSON:
+                v = p[FIELD_OF.get(k, k)]
+                if k == "person_phone" and self.masked:
+                    v = mask_phone(v)
+            elif col.target == INCOME:
+                v = (
+                    ""
+                    if income is None
+                    else (derived.get("transfer_total") if k == "transfer_total" else income[k])
+                )
+            elif col.target == MON:
+                if k in RISK_KEYS:
+                    risks = mon.get("risk_types") or []
+                    i = int(k[-1]) - 1
+                    v = risks[i] if i < len(risks) else ""
+                elif k == "eliminated":
+                    v = fmt_bool(mon["eliminated"]) if mon.get("category") else ""
+                else:
+                    v = mon.get(k) or ""
+            else:  # DERIVED and g_housing
+                v = derived.get(k, "")
+            out.append(self._fmt(col.kind, k, v))
+        return out
+
+    @staticmethod
+    def _fmt(kind: str, key: str, v: Any) -> Any:
+        if v is None:
+            return ""
+        if kind == "bool":
+            return v if isinstance(v, str) else fmt_bool(v)
+        if kind == "flag":
+            return "是" if v else ""
+        if kind == "date":
+            return fmt_date(v)
+        if kind == "yyyymm":
+            return fmt_yyyymm(v) if isinstance(v, dt.date) else v
+        if kind == "gender":
+            return fmt_gender(v)
+        if kind == "number" and isinstance(v, Decimal):
+            return v
+        return v
+
+
+def _households_in_scope(*, actor, region_code: str | None):
+    qs = scoped(actor, Household.objects.all())
+    if region_code:
+        prefix = code_prefix(region_code)
+        own = actor.scope_prefix or ""
+        if not prefix.startswith(own):
+            raise NotFound("区域")
+        qs = qs.filter(village__code__startswith=prefix)
+    return qs
+
+
+def registry_export(
+    *,
+    actor,
+    out_path: Path | str,
+    region_code: str | None = None,
+    unmasked: bool = False,
+    kind: str = KIND_REGISTRY,
+    income_year: int | None = None,
+) -> ExportResult:
+    """Write the export file (xlsx, or CSV when ``out_path`` ends in .csv) and audit it."""
+    require(actor, Cap.REGISTRY_EXPORT)
+    if unmasked and not actor.can(Cap.EXPORT_UNMASKED):
+        raise PermissionDenied("无权导出明文身份证号和电话，请申请脱敏导出")
+    out_path = Path(out_path)
+    suffix = out_path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise DomainError(E_FORMAT, "导出文件须为.xlsx或.csv")
+    today = clock.today()
+    income_year = income_year or today.year - 1
+    provider = _monitoring_provider()
+    if kind == KIND_MONITORING and provider is None:
+        raise DomainError(E_NO_MONITORING, "监测模块尚未提供监测对象数据，无法导出监测对象名单")
+
+    hh_qs = _households_in_scope(actor=actor, region_code=region_code).filter(status="active")
+    hh_fields = [f.attname for f in Household._meta.concrete_fields]
+    households = {h["id"]: h for h in hh_qs.order_by("village_id", "household_no").values(*hh_fields)}
+    monitoring: dict[int, dict] = {}
+    if provider is not None:
+        for chunk in _chunks(list(households), CHUNK):
+            monitoring.update(provider(chunk))
+    if kind == KIND_MONITORING:
+        households = {k: v for k, v in households.items() if monitoring.get(k, {}).get("category")}
+
+    p_fields = [f.attname for f in Person._meta.concrete_fields]
+    inc_fields = [f.attname for f in IncomeRecord._meta.concrete_fields]
+    members: dict[int, list[dict]] = defaultdict(list)
+    incomes: dict[int, dict] = {}
+    ids = list(households)
+    for chunk in _chunks(ids, CHUNK):
+        for p in Person.objects.filter(household_id__in=chunk, is_member=True).values(*p_fields):
+            members[p["household_id"]].append(p)
+        for r in IncomeRecord.objects.filter(
+            household_id__in=chunk,
+            period_start=dt.date(income_year, 1, 1),
+            period_end=dt.date(income_year, 12, 31),
+        ).values(*inc_fields):
+            incomes[r["household_id"]] = r
+    names = _region_names({h["village_id"] for h in households.values()})
+    builder = _RowBuilder(masked=not unmasked, income_year=income_year, on=today, monitoring=monitoring)
+
+    def rows() -> Iterator[list]:
+        for hid, hh in households.items():
+            ms = sorted(members.get(hid, []), key=lambda m: (_RELATION_ORDER.get(m["relation"], 9), m["id"]))
+            if not ms:
+                continue
+            derived = builder.household_derived(hh, ms, incomes.get(hid))
+            for p in ms:
+                yield builder.row(hh, p, names[hh["village_id"]], derived, incomes.get(hid))
+
+    headers = [c.header for c in COLUMNS]
+    masked_txt = "否（明文）" if unmasked else "是"
+    subtitle = (
+        f"导出人：{actor.username}  导出时间：{clock.now():%Y-%m-%d %H:%M}  范围：{region_code or actor.region_id}"
+        f"  收入年度：{income_year}  脱敏：{masked_txt}"
+    )
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        n = write_csv(out_path, headers=headers, rows=rows())
+    else:
+        n = write_xlsx(out_path, title=TITLES[kind], subtitle=subtitle, headers=headers, rows=rows())
+    digest = hashlib.sha256(out_path.read_bytes()).hexdigest()
+    audit_record(
+        actor=actor,
+        event_type="registry.export",
+        object_type="registry.export",
+        object_id=digest[:16],
+        region_code=region_code or actor.region_id or "",
+        data={
+            "kind": kind,
+            "rows": n,
+            "households": len(households),
+            "columns": headers,
+            "masked": not unmasked,
+            "format": suffix[1:],
+            "file_name": out_path.name,
+            "sha256": digest,
+            "income_year": income_year,
+        },
+    )
+    return ExportResult(out_path, n, len(households), not unmasked, digest, headers)

@@ -1,0 +1,44 @@
+"""fangpin export_registry OUT.xlsx [--region CODE] [--monitoring] [--unmasked --as USER] [--income-year Y]
+
+Writes the registry (or, with --monitoring, the monitoring list) in the national column names.
+ID numbers and phones are masked unless --unmasked is given by a user allowed to export full values.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from fangpin.core.errors import DomainError
+from fangpin.registry.io.export import KIND_MONITORING, KIND_REGISTRY, registry_export
+
+from ._actor import command_actor
+
+
+class Command(BaseCommand):
+    help = "按国家系统列名导出户档案（默认脱敏）"
+
+    def add_arguments(self, parser):
+        parser.add_argument("out")
+        parser.add_argument("--region", default=None, help="区划代码（县/乡镇/村），默认本人管辖范围")
+        parser.add_argument("--unmasked", action="store_true", help="导出明文证件号码和电话（须有权限）")
+        parser.add_argument("--monitoring", action="store_true", help="只导出监测对象")
+        parser.add_argument("--income-year", type=int, default=None)
+        parser.add_argument("--as", dest="username", default=None)
+
+    def handle(self, *args, **opts):
+        actor = command_actor(opts["username"])
+        try:
+            res = registry_export(
+                actor=actor,
+                out_path=opts["out"],
+                region_code=opts["region"],
+                unmasked=opts["unmasked"],
+                kind=KIND_MONITORING if opts["monitoring"] else KIND_REGISTRY,
+                income_year=opts["income_year"],
+            )
+        except DomainError as e:
+            raise CommandError(e.message) from None
+        masked = "已脱敏" if res.masked else "明文"
+        self.stdout.write(
+            f"已导出{res.rows}人（{res.households}户，{masked}）到 {res.path}  sha256={res.sha256[:16]}…"
+        )

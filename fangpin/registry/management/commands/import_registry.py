@@ -1,0 +1,100 @@
+"""fangpin import_registry FILE [--income-year Y] [--as USERNAME] [--dry-run] [--now]
+
+Imports a national 监测对象信息 export (xlsx or CSV). All or nothing: on any bad row nothing is written,
+the rejects are printed in Chinese (and written to an xlsx reject report) and the command exits 1.
+Without --now the batch is queued for the Huey worker (a dry run always runs at once).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from fangpin.core.errors import DomainError
+from fangpin.registry.models import ImportStatus
+from fangpin.registry.services.imports import import_batch_create, import_batch_run
+
+from ._actor import command_actor
+
+MAX_PRINTED = 50
+
+
+class Command(BaseCommand):
+    help = "导入国家防返贫监测信息系统导出的监测对象信息（xlsx/csv）"
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--income-year", type=int, default=None, help="收入列所属年度（默认上一年）")
+        parser.add_argument(
+            "--as", dest="username", default=None, help="以该用户身份导入（默认第一个县级管理员）"
+        )
+        parser.add_argument("--dry-run", action="store_true", help="只校验，不写入")
+        parser.add_argument("--now", action="store_true", help="在本进程内立即执行（默认交后台任务）")
+
+    def handle(self, *args, **opts):
+        path = Path(opts["file"])
+        if not path.is_file():
+            raise CommandError(f"文件不存在：{path}")
+        actor = command_actor(opts["username"])
+        try:
+            batch = import_batch_create(
+                actor=actor,
+                file_name=path.name,
+                data=path.read_bytes(),
+                income_year=opts["income_year"],
+                dry_run=opts["dry_run"],
+            )
+            if not (opts["now"] or opts["dry_run"]):
+                from fangpin.registry.tasks import import_batch_task
+
+                import_batch_task(batch.pk, actor.pk)
+                batch.refresh_from_db()
+                if batch.status == ImportStatus.PENDING:
+                    self.stdout.write(
+                        f"导入批次#{batch.pk}已排队，由后台任务处理（查看状态：管理后台 导入批次）"
+                    )
+                    return
+            else:
+                batch = import_batch_run(batch_id=batch.pk, actor=actor)
+        except DomainError as e:
+            raise CommandError(e.message) from None
+        self._report(batch)
+
+    def _report(self, batch) -> None:
+        out = self.stdout.write
+        out(
+            f"导入批次#{batch.pk} {batch.file_name} sha256={batch.sha256[:16]}… 状态：{batch.get_status_display()}"
+        )
+        out(
+            f"表头行：第{batch.header_row or '-'}行  数据行：{batch.rows}  户：{batch.households}  人：{batch.persons}"
+        )
+        if batch.status == ImportStatus.FAILED:
+            rejects = list(batch.rejects.all()[:MAX_PRINTED])
+            for r in rejects:
+                where = f"第{r.row}行" if r.row else ""
+                col = f"【{r.column}】" if r.column else ""
+                val = f"值“{r.value}”：" if r.value and r.value not in r.reason else ""
+                self.stderr.write(f"{where}{col}{val}{r.reason}")
+            total = batch.rejects.count()
+            if total > MAX_PRINTED:
+                self.stderr.write(f"……另有{total - MAX_PRINTED}条错误，见错误报告")
+            if batch.error_report_path:
+                self.stderr.write(f"错误报告：{batch.error_report_path}")
+            raise CommandError(batch.message or "导入未通过")
+        d = batch.details or {}
+        hc, ic = d.get("households_counts", {}), d.get("income_counts", {})
+        out(f"人：新增{batch.created} 更新{batch.updated} 未变{batch.unchanged}")
+        out(f"户：新增{hc.get('created', 0)} 更新{hc.get('updated', 0)} 未变{hc.get('unchanged', 0)}")
+        out(
+            f"收入（{batch.income_year}年）：新增{ic.get('created', 0)} 更新{ic.get('updated', 0)} 未变{ic.get('unchanged', 0)}"
+        )
+        mon = d.get("monitoring") or {}
+        if batch.monitoring_rows:
+            state = "已交监测模块纳入" if mon.get("handed_over") else "已保存在批次中，待监测模块纳入"
+            out(f"监测对象：{len(batch.monitoring_rows)}户（{state}）")
+        if d.get("unknown_columns"):
+            out(f"未识别的列（已忽略）：{'、'.join(d['unknown_columns'][:20])}")
+        if d.get("warnings"):
+            out(f"提示{d['warnings']}条，例如：{'；'.join(d.get('warning_samples', [])[:3])}")
+        out(batch.message)

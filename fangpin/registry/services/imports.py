@@ -1,0 +1,317 @@
+"""Importing the national system's person-level export into the registry (all or nothing).
+
+``import_batch_create`` records the upload (sha256, who, when) and keeps the bytes in the private file
+store; ``import_batch_run`` reads, validates every row, and either writes the whole file in one transaction
+or writes nothing and leaves per-row rejects plus a reject report (the original rows + 错误原因) the user
+can fix and upload again. ``registry_import`` does both in one call (CLI ``--now``, tests); the Huey task
+``registry.tasks.import_batch_task`` runs the second half in the background.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from fangpin.accounts.roles import Cap
+from fangpin.accounts.scope import require
+from fangpin.audit.record import audit_record
+from fangpin.core import clock
+from fangpin.core.errors import DomainError, RowError
+from fangpin.core.masking import mask_text
+from fangpin.policy.params import param_value
+from fangpin.registry.io.read import read_table
+from fangpin.registry.io.report import write_reject_report
+from fangpin.registry.io.validate import validate_table
+from fangpin.registry.io.villages import VillageIndex
+from fangpin.registry.io.write import apply_plan, build_plan
+from fangpin.registry.models import Household, ImportBatch, ImportReject, ImportStatus
+
+log = logging.getLogger(__name__)
+
+E_NO_SCOPE = "import_no_scope"
+E_NOT_PENDING = "import_not_pending"
+E_ENROL = "monitoring_enrol_failed"
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+
+class _Rollback(Exception):
+    """Raised inside the write transaction when a later step refuses: everything rolls back."""
+
+    def __init__(self, rejects: list[RowError]) -> None:
+        self.rejects = rejects
+
+
+def _files_dir(sub: str) -> Path:
+    d = Path(settings.FANGPIN_FILES_DIR) / sub
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def import_batch_create(
+    *, actor, file_name: str, data: bytes, income_year: int | None = None, dry_run: bool = False
+) -> ImportBatch:
+    """Record an upload. The bytes go to the private file store (never under MEDIA_URL)."""
+    require(actor, Cap.REGISTRY_IMPORT)
+    if actor.scope_prefix is None:
+        raise DomainError(E_NO_SCOPE, "您没有管辖区域，不能导入户档案")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise DomainError("file_too_large", f"文件超过{MAX_UPLOAD_BYTES // 1024 // 1024}MB上限")
+    if income_year is None:
+        income_year = clock.today().year - 1
+    digest = hashlib.sha256(data).hexdigest()
+    batch = ImportBatch.objects.create(
+        file_name=Path(file_name).name[:255],
+        sha256=digest,
+        size=len(data),
+        income_year=income_year,
+        dry_run=dry_run,
+        created_by=actor,
+    )
+    path = _files_dir("imports") / f"{batch.pk}-{digest[:16]}{Path(file_name).suffix.lower()[:6]}"
+    path.write_bytes(data)
+    batch.upload_path = str(path)
+    batch.save(update_fields=["upload_path"])
+    return batch
+
+
+def _enrol_function():
+    """The monitoring part's entry point, if it is installed (it is built in parallel)."""
+    try:
+        from fangpin.monitoring.services.enrolment import enrol_existing
+    except ImportError:
+        return None
+    return enrol_existing
+
+
+def _monitoring_payload(parsed, hh_ids: dict[str, int] | None = None) -> list[dict[str, Any]]:
+    out = []
+    for no, h in parsed.households.items():
+        if not h.monitoring:
+            continue
+        m = h.monitoring
+        out.append(
+            {
+                "household_no": no,
+                "household_id": (hh_ids or {}).get(no),
+                "row": h.first_row,
+                "category": m["category"],
+                "risk_types": m["risk_types"],
+                "identified_on": m["identified_on"].isoformat() if m["identified_on"] else None,
+                "eliminated": m["eliminated"],
+                "elimination_method": m["elimination_method"],
+                "eliminated_on": m["eliminated_on"].isoformat() if m["eliminated_on"] else None,
+            }
+        )
+    return out
+
+
+def _hand_over_monitoring(*, actor, batch: ImportBatch, payload: list[dict[str, Any]]) -> dict[str, Any]:
+    enrol = _enrol_function()
+    if enrol is None or not payload:
+        return {"households": len(payload), "handed_over": False if payload else None}
+    rejects: list[RowError] = []
+    households = Household.objects.in_bulk([p["household_id"] for p in payload])
+    for p in payload:
+        try:
+            enrol(
+                actor=actor,
+                household=households[p["household_id"]],
+                category=p["category"],
+                risk_types=p["risk_types"],
+                identified_on=dt.date.fromisoformat(p["identified_on"]),
+                eliminated_on=dt.date.fromisoformat(p["eliminated_on"]) if p["eliminated_on"] else None,
+                elimination_method=p["elimination_method"],
+                source_ref=f"导入批次#{batch.pk} 第{p['row']}行",
+            )
+        except DomainError as e:
+            rejects.append(RowError(p["row"], "监测对象类别", e.message, p["category"], e.code or E_ENROL))
+    if rejects:
+        raise _Rollback(rejects)
+    return {"households": len(payload), "handed_over": True}
+
+
+def _stored_value(r: RowError) -> str:
+    """Reject values are kept masked in the database (the full row stays in the private reject report)."""
+    v = str(r.value or "")
+    if r.column in ("证件号码", "户联系电话", "家庭成员联系电话"):
+        return mask_text(v) if "E+" not in v.upper() else v
+    return v
+
+
+def _fail(batch: ImportBatch, table, rejects: list[RowError], *, actor, message: str) -> ImportBatch:
+    ImportReject.objects.bulk_create(
+        [
+            ImportReject(
+                batch=batch,
+                row=r.row,
+                column=r.column[:100],
+                value=_stored_value(r)[:200],
+                reason=r.message[:500],
+                code=r.code[:40],
+            )
+            for r in rejects
+        ],
+        batch_size=2000,
+    )
+    bad_rows = {r.row for r in rejects}
+    batch.rejected = len(bad_rows)
+    batch.status = ImportStatus.FAILED
+    batch.message = message
+    if table is not None:
+        path = _files_dir("reports") / f"导入错误报告-批次{batch.pk}.xlsx"
+        write_reject_report(table, rejects, path, title=f"导入批次#{batch.pk} {batch.file_name} 错误报告")
+        batch.error_report_path = str(path)
+    return batch
+
+
+def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
+    """Validate and (unless the batch is a dry run) write one batch. Never raises for bad data:
+    the batch ends ``failed`` with rejects, or ``imported``/``checked`` with counts."""
+    require(actor, Cap.REGISTRY_IMPORT)
+    batch = ImportBatch.objects.get(pk=batch_id, created_by=actor)
+    if batch.status != ImportStatus.PENDING:
+        raise DomainError(E_NOT_PENDING, f"导入批次#{batch.pk}已处理（{batch.get_status_display()}）")
+    batch.status = ImportStatus.VALIDATING
+    batch.started_at = clock.now()
+    batch.save(update_fields=["status", "started_at"])
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    table = None
+    try:
+        data = Path(batch.upload_path).read_bytes()
+        try:
+            table = read_table(data, batch.file_name)
+        except DomainError as e:
+            _fail(batch, None, [RowError(0, "", e.message, "", e.code)], actor=actor, message=e.message)
+            return _finish(batch, actor=actor, timings=timings, t0=t0)
+        timings["read"] = time.perf_counter() - t0
+        batch.header_row = table.header_row
+        batch.rows = len(table.rows)
+        prefix = actor.scope_prefix
+        risk_types = list(param_value("catalogue.risk_types", region_code=prefix, year=clock.today().year))
+        t1 = time.perf_counter()
+        parsed = validate_table(
+            table, village_index=VillageIndex(prefix), risk_types=risk_types, today=clock.today()
+        )
+        timings["validate"] = time.perf_counter() - t1
+        batch.households = len(parsed.households)
+        batch.persons = len(parsed.persons)
+        batch.details = {
+            "unknown_columns": table.unknown_headers[:50],
+            "duplicate_columns": table.duplicate_headers[:50],
+            "warnings": len(parsed.warnings),
+            "warning_samples": [f"第{w.row}行 {w.column}：{w.message}" for w in parsed.warnings[:20]],
+        }
+        if not parsed.ok:
+            msg = f"共{len({r.row for r in parsed.rejects})}行有错误，未导入任何数据，请按错误报告修改后重新上传"
+            _fail(batch, table, parsed.rejects, actor=actor, message=msg)
+            return _finish(batch, actor=actor, timings=timings, t0=t0)
+        t2 = time.perf_counter()
+        plan = build_plan(parsed, scope_prefix=prefix, income_year=batch.income_year)
+        timings["plan"] = time.perf_counter() - t2
+        if plan.rejects:
+            msg = f"共{len({r.row for r in plan.rejects})}行有错误，未导入任何数据"
+            _fail(batch, table, plan.rejects, actor=actor, message=msg)
+            return _finish(batch, actor=actor, timings=timings, t0=t0)
+        batch.created, batch.updated, batch.unchanged = (
+            plan.persons.created,
+            plan.persons.updated,
+            plan.persons.unchanged,
+        )
+        batch.details.update(
+            households_counts=plan.households.as_dict(),
+            persons_counts=plan.persons.as_dict(),
+            income_counts=plan.income.as_dict(),
+        )
+        if batch.dry_run:
+            batch.monitoring_rows = _monitoring_payload(parsed)
+            batch.status = ImportStatus.CHECKED
+            batch.message = "试运行：校验通过，未写入数据"
+            return _finish(batch, actor=actor, timings=timings, t0=t0)
+        t3 = time.perf_counter()
+        try:
+            with transaction.atomic():
+                hh_ids = apply_plan(plan, actor=actor, batch_id=batch.pk)
+                timings["write"] = time.perf_counter() - t3
+                t4 = time.perf_counter()
+                payload = _monitoring_payload(parsed, hh_ids)
+                batch.monitoring_rows = payload
+                batch.details["monitoring"] = _hand_over_monitoring(actor=actor, batch=batch, payload=payload)
+                timings["monitoring"] = time.perf_counter() - t4
+                batch.status = ImportStatus.IMPORTED
+                batch.message = "导入完成"
+                _finish(batch, actor=actor, timings=timings, t0=t0)
+        except _Rollback as rb:
+            batch.monitoring_rows = []
+            batch.created = batch.updated = batch.unchanged = 0  # nothing was written after all
+            _fail(batch, table, rb.rejects, actor=actor, message="监测对象纳入被拒绝，未导入任何数据")
+            return _finish(batch, actor=actor, timings=timings, t0=t0)
+        return batch
+    except Exception as exc:
+        if not isinstance(exc, DomainError):
+            log.exception("import batch %s crashed", batch.pk)
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportStatus.FAILED,
+            message=f"导入中断，未写入数据：{exc.__class__.__name__}",
+            finished_at=clock.now(),
+        )
+        raise
+    finally:
+        # The upload is removed after processing, success or not (RES-01); the reject report stays.
+        if batch.upload_path:
+            Path(batch.upload_path).unlink(missing_ok=True)
+            ImportBatch.objects.filter(pk=batch.pk).update(upload_path="")
+            batch.upload_path = ""
+
+
+def _finish(batch: ImportBatch, *, actor, timings: dict[str, float], t0: float) -> ImportBatch:
+    timings["total"] = time.perf_counter() - t0
+    batch.details = {**batch.details, "seconds": {k: round(v, 3) for k, v in timings.items()}}
+    batch.finished_at = clock.now()
+    batch.save()
+    audit_record(
+        actor=actor,
+        event_type="registry.import",
+        obj=batch,
+        region_code=(actor.region_id or ""),
+        result={ImportStatus.IMPORTED: "ok", ImportStatus.CHECKED: "dry_run"}.get(batch.status, "rejected"),
+        data={
+            "file_name": batch.file_name,
+            "sha256": batch.sha256,
+            "status": batch.status,
+            "dry_run": batch.dry_run,
+            "income_year": batch.income_year,
+            "rows": batch.rows,
+            "households": batch.households,
+            "persons": batch.persons,
+            "created": batch.created,
+            "updated": batch.updated,
+            "unchanged": batch.unchanged,
+            "rejected": batch.rejected,
+            "details": {
+                k: batch.details.get(k) for k in ("households_counts", "income_counts", "monitoring")
+            },
+        },
+    )
+    return batch
+
+
+def registry_import(
+    *, actor, file_name: str, data: bytes, income_year: int | None = None, dry_run: bool = False
+) -> ImportBatch:
+    """Create and run a batch in this process (CLI ``--now``, tests, small files)."""
+    batch = import_batch_create(
+        actor=actor, file_name=file_name, data=data, income_year=income_year, dry_run=dry_run
+    )
+    return import_batch_run(batch_id=batch.pk, actor=actor)
+
+
+def import_rejects(batch: ImportBatch) -> list[ImportReject]:
+    return list(batch.rejects.all())

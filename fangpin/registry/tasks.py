@@ -1,0 +1,16 @@
+"""Background jobs of the registry (Huey). They call the same services as the CLI."""
+
+from __future__ import annotations
+
+from huey.contrib.djhuey import db_task
+
+
+@db_task()
+def import_batch_task(batch_id: int, user_id: int) -> dict:
+    """Run an import batch created by ``import_batch_create`` (large files do not block a web request)."""
+    from fangpin.accounts.models import User
+    from fangpin.registry.services.imports import import_batch_run
+
+    actor = User.objects.get(pk=user_id)
+    batch = import_batch_run(batch_id=batch_id, actor=actor)
+    return {"batch": batch.pk, "status": batch.status, "created": batch.created, "rejected": batch.rejected}
