@@ -11,4 +11,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("households/", views.household_search, name="households"),
     path("households/<int:household_id>/", views.household_file, name="household"),
+    path("households/<int:household_id>/mingbaizhi/", views.household_mingbaizhi, name="mingbaizhi"),
 ]

@@ -17,7 +17,10 @@ from fangpin.core.errors import NotFound
 from fangpin.core.masking import mask_id_number, mask_phone
 from fangpin.regions.selectors import region_path_names
 from fangpin.registry import selectors
+from fangpin.registry.checks.report import household_findings
 from fangpin.registry.services.assessment import household_guarantees_assess, household_income_assess
+from fangpin.trust.mingbaizhi import mingbaizhi_render
+from fangpin.trust.selectors import my_tasks
 
 
 @login_required
@@ -30,6 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "households": households.count(),
         "persons": persons.count(),
         "exited": households.filter(household_type="脱贫户").count(),
+        "tasks": my_tasks(user)[:50],
     }
     return render(request, "web/home.html", ctx)
 
@@ -62,13 +66,7 @@ def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
     ]
     income = household_income_assess(hh, month=today.replace(day=1))
     guarantees, _ = household_guarantees_assess(hh, on=today)
-    findings = []
-    try:
-        from fangpin.registry.checks.report import household_findings
-
-        findings = household_findings(hh)
-    except ImportError:
-        pass
+    findings = household_findings(hh, on=today)
     audit_record(
         actor=request.user,
         event_type="registry.household_view",
@@ -86,3 +84,13 @@ def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
         "history": hh.history.order_by("-history_date")[:20],
     }
     return render(request, "web/household_file.html", ctx)
+
+
+@login_required
+def household_mingbaizhi(request: HttpRequest, household_id: int) -> HttpResponse:
+    """The printable 明白纸 (masked as a public notice; the trust service audits the view)."""
+    try:
+        html = mingbaizhi_render(actor=request.user, household_id=household_id)
+    except NotFound as e:
+        raise Http404(e.message) from e
+    return HttpResponse(html)

@@ -46,3 +46,17 @@ def test_department_officer_sees_no_registry(client, personas, two_households):
     client.force_login(personas["dept_yibao"])
     assert client.get(f"/households/{a1.id}/").status_code == 404
     assert a1.household_no not in client.get("/households/").content.decode()
+
+
+def test_mingbaizhi_page_masks_and_respects_scope(client, personas, two_households):
+    a1, b1 = two_households
+    client.force_login(personas["cadre_a1"])
+    body = client.get(f"/households/{a1.id}/mingbaizhi/").content.decode()
+    assert "明白纸" in body and "王*山" in body and "王大山" not in body
+    assert client.get(f"/households/{b1.id}/mingbaizhi/").status_code == 404
+
+
+def test_home_lists_my_tasks(client, personas, two_households):
+    client.force_login(personas["cadre_a1"])
+    r = client.get("/")
+    assert r.status_code == 200 and "我的待办" in r.content.decode()
