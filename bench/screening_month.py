@@ -1,0 +1,365 @@
+"""Benchmark: a province-sized screening month through the product's engine path vs bare baselines.
+
+usage: python bench/screening_month.py [--persons 10000000] [--settlements 100000000] [--dir var/bench/screen]
+                                       [--only duckdb,duckdb_1g,bare_duckdb,pandas,spark,bare_spark]
+Generates (DuckDB range()+hash(), deterministic) the registry export and one month of department batches in
+the product's canonical Parquet layout, then runs each variant in a fresh process, sampling the RSS of the
+process tree (JVM included) every 0.1 s, and prints wall time, rows/s, peak RSS and the leads per rule.
+
+- duckdb / duckdb_1g / spark: ``fangpin.screening.engine.pipeline.run_month`` (the function the service
+  calls) with the seed rules of ``screening/data/rules.json`` and thresholds from ``policy/data/defaults.json``.
+  Not included: the Django parts around it (registry export from the DB, saving hits, pushing leads).
+- bare_duckdb / bare_spark: the same rules hand-written as plain SQL (one medical query, like perf/a_screen.py).
+- pandas: what an analyst would write: read_parquet → filter → merge → groupby → filter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+MONTH = "2025-06"
+SEED = 20261123
+KINDS_SMALL = {  # other departments at realistic sizes per 1,000 registry persons
+    "disability": 1.0, "police": 1.0, "education": 0.5, "housing": 0.5, "emergency": 0.5,
+    "assets": 2.0, "civil": 2.0, "hrss": 1.0, "water": 1.0,
+}  # fmt: skip
+
+
+def U(k: int) -> str:
+    return f"((hash(i, {SEED + k}) % 1000000007)::DOUBLE / 1000000007)"
+
+
+def idn(expr: str) -> str:
+    return f"('41' || lpad(({expr})::VARCHAR, 16, '0'))"
+
+
+def generate(d: Path, n_p: int, n_m: int) -> None:
+    import duckdb
+
+    d.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order=false")
+    t = time.perf_counter()
+    con.execute(f"""COPY (SELECT i AS person_id, (i // 4)::BIGINT AS household_id,
+        '4105' || lpad(((i // 4) % 300)::VARCHAR, 8, '0') AS village_code, 'V' || ((i // 4) % 300)::VARCHAR AS village_name,
+        'N' || i::VARCHAR AS name, 'n' || i::VARCHAR AS name_pinyin, {idn("i")} AS id_number,
+        (DATE '1940-01-01' + (floor({U(6)} * 27000))::INTEGER) AS birth_date,
+        CASE WHEN i % 2 = 0 THEN 'M' ELSE 'F' END AS sex,
+        {U(1)} < 0.30 AS is_exited, ({U(1)} >= 0.30 AND {U(1)} < 0.34) AS is_monitored,
+        i % 4 < 2 AS is_labourer, 2::BIGINT AS household_labourers, i % 4 = 0 AS is_main_earner,
+        NULL::BIGINT AS disability_grade
+      FROM range({n_p}) t(i)) TO '{d}/persons.parquet' (FORMAT parquet, ROW_GROUP_SIZE 1000000)""")
+    base = ("i AS record_key, 1::BIGINT AS batch_id, i AS row_no, {id} AS id_number, {id} AS id_raw, 'ok' AS id_status, "
+            "NULL::VARCHAR AS name, NULL::VARCHAR AS name_pinyin, NULL::DATE AS birth_date, NULL::VARCHAR AS sex, "
+            "NULL::VARCHAR AS village, {date} AS event_date")  # fmt: skip
+    med_date = f"(DATE '2025-01-01' + (floor({U(3)} * 181))::INTEGER)"
+    con.execute(f"""COPY (SELECT {base.format(id=idn(f"floor({U(2)} * {int(n_p * 1.25)})::BIGINT"), date=med_date)},
+        {med_date} AS settle_date, CASE WHEN {U(4)} < 0.04 THEN '住院' ELSE '门诊' END AS visit_type,
+        CASE WHEN {U(4)} < 0.04 THEN round(pow({U(5)}, 5) * 40000, 2) ELSE round({U(5)} * 300, 2) END AS out_of_pocket
+      FROM range({n_m}) t(i)) TO '{d}/medical.parquet' (FORMAT parquet, ROW_GROUP_SIZE 1000000)""")
+    t1 = time.perf_counter()
+    extra = {
+        "disability": "CASE WHEN {u} < 0.3 THEN 1 WHEN {u} < 0.6 THEN 2 ELSE 3 END::BIGINT AS grade, '4' AS category",
+        "police": "CASE WHEN {u} < 0.7 THEN '死亡' ELSE '迁出' END AS change_type",
+        "education": "CASE WHEN {u} < 0.2 THEN '辍学' ELSE '在读' END AS status, '初中' AS stage",
+        "housing": "CASE WHEN {u} < 0.2 THEN 'D' WHEN {u} < 0.4 THEN 'C' ELSE 'B' END AS grade",
+        "emergency": "round({u} * 5000, 2) AS loss_amount, '洪涝' AS disaster_type",
+        "assets": "CASE WHEN {u} < 0.5 THEN '车辆' ELSE '房产' END AS asset_type",
+        "civil": "'低保' AS scheme, CASE WHEN {u} < 0.3 THEN '停保' ELSE '在保' END AS status",
+        "hrss": "CASE WHEN {u} < 0.6 THEN '失业登记' ELSE '就业登记' END AS reg_type",
+        "water": "(floor({u} * 15))::BIGINT AS days",
+    }
+    for k, per_k in KINDS_SMALL.items():
+        n = max(int(n_p * per_k / 1000), 10)
+        date = f"(DATE '2025-06-01' + (floor({U(8)} * 30))::INTEGER)"
+        con.execute(f"""COPY (SELECT {base.format(id=idn(f"floor({U(7)} * {int(n_p * 1.1)})::BIGINT"), date=date)},
+            {extra[k].format(u=U(9))} FROM range({n}) t(i)) TO '{d}/{k}.parquet' (FORMAT parquet)""")
+    print(f"generated persons={n_p:,} medical={n_m:,} in {time.perf_counter() - t:.1f}s (medical {t1 - t:.1f}s)",
+          flush=True)  # fmt: skip
+
+
+def rule_specs():
+    """Seed rules with default thresholds for 410506 in 2025 (most specific region prefix, latest year)."""
+    from fangpin.screening.engine.rules import RuleSpec
+
+    params = json.loads((ROOT / "fangpin/policy/data/defaults.json").read_text(encoding="utf-8"))[
+        "parameters"
+    ]
+
+    def get(key):
+        c = [
+            p
+            for p in params
+            if p["key"] == key and p["year"] <= 2025 and "410506".startswith(p.get("region", ""))
+        ]
+        return max(c, key=lambda p: (len(p.get("region", "")), p["year"]))["value"]
+
+    specs = []
+    for r in json.loads((ROOT / "fangpin/screening/data/rules.json").read_text(encoding="utf-8"))["rules"]:
+        cond = dict(r.get("condition", {}))
+        if cond.get("values_key"):
+            cond["values"] = list(get(cond["values_key"]))
+        pcs = r.get("person_conditions", [])
+        specs.append(RuleSpec(
+            code=r["code"], source=r["source"], condition_kind=r["condition_kind"], condition=cond,
+            person_conditions=pcs, window=r.get("window", "month"), window_months=r.get("window_months", 1),
+            threshold=float(get(r["threshold_key"])) if r.get("threshold_key") else None,
+            applies_to=r.get("applies_to", "all"),
+            values={pc[k]: get(pc[k]) for pc in pcs for k in ("min_key", "max_key") if pc.get(k)},
+        ))  # fmt: skip
+    return specs
+
+
+def sources(d: Path) -> dict[str, list[str]]:
+    return {k: [str(d / f"{k}.parquet")] for k in ["medical", *KINDS_SMALL]}
+
+
+def leads_summary(pairs) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for code, pid in pairs:
+        c = out.setdefault(code, [0, 0])
+        c[0] += 1
+        c[1] = (c[1] + int(pid)) % 1_000_000_007
+    return dict(sorted(out.items()))
+
+
+def child_product(d: Path, engine_name: str, mem: str) -> dict:
+    from fangpin.screening.engine import engine_open
+    from fangpin.screening.engine.pipeline import LinkPolicy, run_month
+
+    t = time.perf_counter()
+    eng = engine_open(engine_name, memory_limit=mem)
+    t_open = time.perf_counter() - t
+    t = time.perf_counter()
+    res = run_month(eng, month=MONTH, persons_path=str(d / "persons.parquet"), sources=sources(d), rules=rule_specs(),
+                    link=LinkPolicy(enabled=True))  # fmt: skip
+    return {"query_s": time.perf_counter() - t, "setup_s": t_open, "timings": res.timings,
+            "leads": leads_summary((h["rule_code"], h["person_id"]) for h in res.hits)}  # fmt: skip
+
+
+BARE_MEDICAL = """
+SELECT p.person_id, p.is_exited, p.is_monitored,
+  sum(CASE WHEN m.visit_type = '住院' THEN m.out_of_pocket END) AS ytd,
+  max(CASE WHEN m.visit_type = '住院' AND m.settle_date >= DATE '2025-06-01' THEN m.out_of_pocket END) AS stay
+FROM medical m JOIN persons p ON m.id_number = p.id_number
+WHERE m.settle_date BETWEEN DATE '2025-01-01' AND DATE '2025-06-30'
+GROUP BY p.person_id, p.is_exited, p.is_monitored
+HAVING (p.is_exited AND NOT p.is_monitored AND sum(CASE WHEN m.visit_type = '住院' THEN m.out_of_pocket END) >= {ytd})
+    OR (p.is_exited AND p.is_monitored AND sum(CASE WHEN m.visit_type = '住院' THEN m.out_of_pocket END) >= {ytd})
+    OR (p.is_monitored AND max(CASE WHEN m.visit_type = '住院' AND m.settle_date >= DATE '2025-06-01' THEN m.out_of_pocket END) > {mon})
+    OR (NOT p.is_exited AND NOT p.is_monitored AND max(CASE WHEN m.visit_type = '住院' AND m.settle_date >= DATE '2025-06-01' THEN m.out_of_pocket END) > {oth})
+"""
+BARE_SMALL = {
+    "DIS_NEW_SEVERE": "SELECT DISTINCT p.person_id FROM disability s JOIN persons p ON s.id_number = p.id_number WHERE s.grade IN (1, 2) AND (p.disability_grade IS NULL OR s.grade < p.disability_grade)",
+    "POL_DEATH_ONLY_LABOURER": "SELECT DISTINCT p.person_id FROM police s JOIN persons p ON s.id_number = p.id_number WHERE s.change_type = '死亡' AND p.is_labourer AND p.household_labourers = 1",
+    "EDU_DROPOUT": "SELECT DISTINCT p.person_id FROM education s JOIN persons p ON s.id_number = p.id_number WHERE s.status = '辍学' AND (year(s.event_date) - year(p.birth_date) - CASE WHEN month(s.event_date) * 100 + dayofmonth(s.event_date) < month(p.birth_date) * 100 + dayofmonth(p.birth_date) THEN 1 ELSE 0 END) BETWEEN 6 AND 15",
+    "HOUSE_UNSAFE": "SELECT DISTINCT p.person_id FROM housing s JOIN persons p ON s.id_number = p.id_number WHERE s.grade IN ('C', 'D')",
+    "DISASTER_LOSS": "SELECT DISTINCT p.person_id FROM emergency s JOIN persons p ON s.id_number = p.id_number WHERE s.loss_amount > 1000",
+    "ASSET_MONITORED": "SELECT DISTINCT p.person_id FROM assets s JOIN persons p ON s.id_number = p.id_number WHERE p.is_monitored",
+    "DIBAO_CANCELLED": "SELECT DISTINCT p.person_id FROM civil s JOIN persons p ON s.id_number = p.id_number WHERE s.scheme = '低保' AND s.status = '停保'",
+    "HRSS_EARNER_UNEMPLOYED": "SELECT DISTINCT p.person_id FROM hrss s JOIN persons p ON s.id_number = p.id_number WHERE s.reg_type = '失业登记' AND p.is_main_earner",
+    "WATER_INTERRUPTED": "SELECT DISTINCT p.person_id FROM water s JOIN persons p ON s.id_number = p.id_number WHERE s.days > 7",
+}
+
+
+def _bare_collect(med_rows, small) -> dict:
+    pairs = []
+    for pid, ex, mo, ytd, stay in med_rows:
+        if ex and not mo and ytd is not None and ytd >= 5000:
+            pairs.append(("MED_EXITED_YTD_OOP", pid))
+        if ex and mo and ytd is not None and ytd >= 5000:
+            pairs.append(("MED_EXITED_YTD_OOP", pid))
+        if mo and stay is not None and stay > 6000:
+            pairs.append(("MED_STAY_MONITORED", pid))
+        if not ex and not mo and stay is not None and stay > 10000:
+            pairs.append(("MED_STAY_OTHER", pid))
+    for code, pids in small.items():
+        pairs += [(code, p) for p in pids]
+    return leads_summary(pairs)
+
+
+def child_bare_duckdb(d: Path) -> dict:
+    import duckdb
+
+    con = duckdb.connect()
+    t = time.perf_counter()
+    for k, paths in {"persons": [str(d / "persons.parquet")], **sources(d)}.items():
+        con.execute(f"CREATE VIEW {k} AS SELECT * FROM read_parquet('{paths[0]}')")
+    con.execute("CREATE MACRO dayofmonth(x) AS day(x)")
+    med = con.sql(BARE_MEDICAL.format(ytd=5000, mon=6000, oth=10000)).fetchall()
+    small = {c: [r[0] for r in con.sql(q).fetchall()] for c, q in BARE_SMALL.items()}
+    q = time.perf_counter() - t
+    # exited AND monitored persons fall under both medical rules in the product; mirror that here
+    return {"query_s": q, "setup_s": 0.0, "leads": _bare_collect(med, small)}
+
+
+def child_bare_spark(d: Path) -> dict:
+    from fangpin.screening.engine.spark import spark_session_local
+
+    t = time.perf_counter()
+    spark = spark_session_local()
+    setup = time.perf_counter() - t
+    t = time.perf_counter()
+    for k, paths in {"persons": [str(d / "persons.parquet")], **sources(d)}.items():
+        spark.read.parquet(paths[0]).createOrReplaceTempView(k)
+    med = [tuple(r) for r in spark.sql(BARE_MEDICAL.format(ytd=5000, mon=6000, oth=10000)).collect()]
+    small = {c: [r[0] for r in spark.sql(q).collect()] for c, q in BARE_SMALL.items()}
+    return {"query_s": time.perf_counter() - t, "setup_s": setup, "leads": _bare_collect(med, small)}
+
+
+def child_pandas(d: Path) -> dict:
+    import pandas as pd
+
+    t = time.perf_counter()
+    p = pd.read_parquet(d / "persons.parquet", to_pandas_kwargs={"date_as_object": False})
+    m = pd.read_parquet(d / "medical.parquet", columns=["id_number", "settle_date", "visit_type", "out_of_pocket"],
+                        to_pandas_kwargs={"date_as_object": False})  # fmt: skip
+    m = m[(m.settle_date >= "2025-01-01") & (m.settle_date <= "2025-06-30")]
+    df = m.merge(p[["id_number", "person_id", "is_exited", "is_monitored"]], on="id_number")
+    del m
+    inp = df.visit_type == "住院"
+    df["ytd"] = df.out_of_pocket.where(inp)
+    df["stay"] = df.out_of_pocket.where(inp & (df.settle_date >= "2025-06-01"))
+    g = (
+        df.groupby(["person_id", "is_exited", "is_monitored"], sort=False)
+        .agg(ytd=("ytd", "sum"), stay=("stay", "max"))
+        .reset_index()
+    )
+    del df
+    g.loc[g.ytd == 0, "ytd"] = None
+    med = list(
+        g[(g.ytd >= 5000) | (g.stay > 6000)][
+            ["person_id", "is_exited", "is_monitored", "ytd", "stay"]
+        ].itertuples(index=False, name=None)
+    )
+    small = {}
+    for code, (k, cond) in {
+        "DIS_NEW_SEVERE": (
+            "disability",
+            lambda x: x.grade.isin([1, 2]) & (x.disability_grade.isna() | (x.grade < x.disability_grade)),
+        ),
+        "POL_DEATH_ONLY_LABOURER": (
+            "police",
+            lambda x: (x.change_type == "死亡") & x.is_labourer & (x.household_labourers == 1),
+        ),
+        "EDU_DROPOUT": (
+            "education",
+            lambda x: (
+                (x.status == "辍学")
+                & (
+                    (
+                        x.event_date.dt.year
+                        - x.birth_date_r.dt.year
+                        - (
+                            (x.event_date.dt.month * 100 + x.event_date.dt.day)
+                            < (x.birth_date_r.dt.month * 100 + x.birth_date_r.dt.day)
+                        ).astype(int)
+                    ).between(6, 15)
+                )
+            ),
+        ),
+        "HOUSE_UNSAFE": ("housing", lambda x: x.grade.isin(["C", "D"])),
+        "DISASTER_LOSS": ("emergency", lambda x: x.loss_amount > 1000),
+        "ASSET_MONITORED": ("assets", lambda x: x.is_monitored),
+        "DIBAO_CANCELLED": ("civil", lambda x: (x.scheme == "低保") & (x.status == "停保")),
+        "HRSS_EARNER_UNEMPLOYED": ("hrss", lambda x: (x.reg_type == "失业登记") & x.is_main_earner),
+        "WATER_INTERRUPTED": ("water", lambda x: x.days > 7),
+    }.items():
+        s = pd.read_parquet(d / f"{k}.parquet", to_pandas_kwargs={"date_as_object": False}).drop(
+            columns=["birth_date"]
+        )
+        x = s.merge(p.rename(columns={"birth_date": "birth_date_r"}), on="id_number")
+        small[code] = list(x[cond(x)].person_id.unique())
+    return {"query_s": time.perf_counter() - t, "setup_s": 0.0, "leads": _bare_collect(med, small)}
+
+
+def child(variant: str, d: Path) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangpin.settings.test")
+    if variant == "duckdb":
+        out = child_product(d, "duckdb", os.environ.get("FANGPIN_DUCKDB_MEMORY_LIMIT", ""))
+    elif variant == "duckdb_1g":
+        out = child_product(d, "duckdb", "1GB")
+    elif variant == "spark":
+        t = time.perf_counter()
+        from fangpin.screening.engine.spark import spark_session_local
+
+        spark_session_local()
+        s = time.perf_counter() - t
+        out = child_product(d, "spark", "")
+        out["setup_s"] = s
+    elif variant == "bare_duckdb":
+        out = child_bare_duckdb(d)
+    elif variant == "bare_spark":
+        out = child_bare_spark(d)
+    elif variant == "pandas":
+        out = child_pandas(d)
+    print("CHILD " + json.dumps(out, default=str), flush=True)
+
+
+def measure(variant: str, d: Path) -> dict:
+    import psutil
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, __file__, "--child", variant, "--dir", str(d)], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    p = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            rss = sum(q.memory_info().rss for q in [p, *p.children(recursive=True)])
+        except psutil.Error:
+            rss = 0
+        peak = max(peak, rss)
+        time.sleep(0.1)
+    out_text = proc.stdout.read()
+    wall = time.perf_counter() - t0
+    line = next((ln for ln in out_text.splitlines() if ln.startswith("CHILD ")), None)
+    res = json.loads(line[6:]) if line else {"error": f"rc={proc.returncode}"}
+    res.update(variant=variant, wall_s=wall, peak_gb=peak / 2**30)
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--persons", type=int, default=10_000_000)
+    ap.add_argument("--settlements", type=int, default=100_000_000)
+    ap.add_argument("--dir", default=str(ROOT / "var" / "bench" / "screen"))
+    ap.add_argument("--only", default="duckdb,duckdb_1g,bare_duckdb,pandas,spark,bare_spark")
+    ap.add_argument("--child", default="")
+    a = ap.parse_args()
+    d = Path(a.dir) / f"{a.persons}x{a.settlements}"
+    if a.child:
+        child(a.child, Path(a.dir))
+        return
+    if not (d / "medical.parquet").exists():
+        generate(d, a.persons, a.settlements)
+    rows = [measure(v, d) for v in a.only.split(",")]
+    n = a.settlements
+    print(f"\nscreening month {a.persons:,} persons x {n:,} settlements (+ 9 other departments), {MONTH}")
+    print(f"{'variant':<12} {'wall s':>8} {'query s':>8} {'setup s':>8} {'rows/s':>12} {'peak GB':>8}  leads")
+    base = next((r for r in rows if r["variant"] == "bare_duckdb" and "query_s" in r), None)
+    for r in rows:
+        if "query_s" not in r:
+            print(f"{r['variant']:<12} FAILED {r.get('error')}")
+            continue
+        same = "" if base is None else ("same as bare" if r["leads"] == base["leads"] else "DIFFERENT")
+        total = sum(c for c, _ in r["leads"].values())
+        print(f"{r['variant']:<12} {r['wall_s']:8.1f} {r['query_s']:8.1f} {r['setup_s']:8.1f} "
+              f"{n / r['query_s']:12,.0f} {r['peak_gb']:8.2f}  {total:,} {same}")  # fmt: skip
+    for r in rows:
+        if "timings" in r:
+            print(f"  {r['variant']} steps: {r['timings']}")
+    if base:
+        print("  leads per rule (bare duckdb):", {k: v[0] for k, v in base["leads"].items()})
+
+
+if __name__ == "__main__":
+    main()

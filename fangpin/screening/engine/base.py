@@ -1,0 +1,47 @@
+"""The engine interface: register tables, run SQL, fetch Arrow. Implementations: duckdb.py, spark.py."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+
+import pyarrow as pa
+
+from .dialects import Dialect
+
+
+class Engine(abc.ABC):
+    name: str
+    dialect: Dialect
+
+    @abc.abstractmethod
+    def register_parquet(self, view: str, paths: Sequence[str]) -> None:
+        """A view over Parquet files (read lazily by the engine)."""
+
+    @abc.abstractmethod
+    def register_arrow(self, view: str, table: pa.Table) -> None:
+        """A small in-memory table (links, thresholds) visible to SQL under ``view``."""
+
+    @abc.abstractmethod
+    def execute(self, sql: str) -> None:
+        """DDL such as CREATE VIEW."""
+
+    @abc.abstractmethod
+    def query(self, sql: str) -> pa.Table:
+        """Run a query and bring the (small) result back as Arrow."""
+
+    def create_view(self, view: str, sql: str) -> None:
+        self.execute(f"CREATE OR REPLACE TEMPORARY VIEW {view} AS {sql}")
+
+    def splink_api(self):
+        """The Splink database API of this engine (DuckDBAPI / SparkAPI)."""
+        raise NotImplementedError
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

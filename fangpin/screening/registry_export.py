@@ -1,0 +1,87 @@
+"""Registry persons → Parquet for the engines (the only registry read the batch engines see).
+
+Columns: person_id, household_id, village_code, village_name, name, name_pinyin, id_number, birth_date,
+sex, is_exited (脱贫户), is_monitored (监测对象), is_labourer, household_labourers, is_main_earner,
+disability_grade. Current members only (deceased or departed persons cannot produce new risks).
+Main earner = the labourer with the most months of work in the household (household head first on a tie).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+from django.conf import settings
+
+from fangpin.registry.choices import HouseholdType, LabourSkill, Relation
+from fangpin.registry.models import Person
+
+from .integration import monitored_household_ids
+from .sources.parse import name_pinyin
+
+LABOUR = (LabourSkill.SKILLED, LabourSkill.ORDINARY, LabourSkill.WEAK)
+
+
+def export_registry_persons(path: Path, *, region_prefix: str = "") -> int:
+    """Writes the Parquet file; returns the number of persons."""
+    qs = Person.objects.filter(is_member=True, death_date__isnull=True)
+    if region_prefix:
+        qs = qs.filter(household__village__code__startswith=region_prefix)
+    rows = list(
+        qs.values_list(
+            "id",
+            "household_id",
+            "household__village_id",
+            "household__village__name",
+            "name",
+            "id_number",
+            "birth_date",
+            "gender",
+            "household__household_type",
+            "labour_skill",
+            "work_months",
+            "relation",
+            "disability_grade",
+        ).order_by("id")
+    )
+    monitored = monitored_household_ids()
+    cols = [
+        "person_id", "household_id", "village_code", "village_name", "name", "id_number", "birth_date",
+        "sex", "household_type", "labour_skill", "work_months", "relation", "disability_grade",
+    ]  # fmt: skip
+    df = pl.DataFrame(rows, schema=cols, orient="row", infer_schema_length=None).with_columns(
+        pl.col("person_id").cast(pl.Int64),
+        pl.col("household_id").cast(pl.Int64),
+        pl.col("disability_grade").cast(pl.Int64),
+        pl.col("birth_date").cast(pl.Date),
+    )
+    df = df.with_columns(
+        name_pinyin=pl.col("name").map_elements(name_pinyin, return_dtype=pl.String),
+        is_exited=pl.col("household_type") == HouseholdType.EXITED,
+        is_monitored=pl.col("household_id").is_in(list(monitored)),
+        is_labourer=pl.col("labour_skill").is_in([str(x) for x in LABOUR]),
+    )
+    df = df.with_columns(
+        household_labourers=pl.col("is_labourer").cast(pl.Int64).sum().over("household_id"),
+        _rank=pl.struct(
+            pl.col("is_labourer").cast(pl.Int64).alias("a"),
+            pl.col("work_months").alias("b"),
+            (pl.col("relation") == Relation.HEAD).cast(pl.Int64).alias("c"),
+            (-pl.col("person_id")).alias("d"),
+        ),
+    )
+    best = df.sort(["household_id", "_rank"], descending=[False, True]).group_by("household_id").first()
+    earners = best.filter(pl.col("is_labourer")).select("person_id")
+    df = df.with_columns(is_main_earner=pl.col("person_id").is_in(earners["person_id"].to_list()))
+    out = df.select(
+        "person_id", "household_id", "village_code", "village_name", "name", "name_pinyin", "id_number",
+        "birth_date", "sex", "is_exited", "is_monitored", "is_labourer", "household_labourers",
+        "is_main_earner", "disability_grade",
+    )  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out.write_parquet(path)
+    return out.height
+
+
+def files_dir() -> Path:
+    return Path(settings.FANGPIN_FILES_DIR) / "screening"

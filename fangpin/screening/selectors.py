@@ -1,0 +1,107 @@
+"""Reads for pages, exports and reports. Each takes the actor; hits and reviews go through ``scoped``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from fangpin.accounts.access import access_object
+from fangpin.accounts.roles import Cap, Role
+from fangpin.accounts.scope import require, scoped
+from fangpin.core.errors import NotFound
+from fangpin.core.masking import mask_id_number, mask_name
+
+from .models import BatchIssue, DeptBatch, LinkReview, Outcome, ReviewStatus, ScreeningHit, ScreeningRun
+from .sources import SOURCES
+
+
+def batch_list(*, actor) -> QuerySet[DeptBatch]:
+    """Department officers see only their own department's batches; county roles see all; others none."""
+    if actor.role == Role.DEPT_OFFICER:
+        kinds = [k for k, s in SOURCES.items() if actor.department in s.departments]
+        return DeptBatch.objects.filter(kind__in=kinds, department=actor.department)
+    if actor.can(Cap.SCREEN_RUN):
+        return DeptBatch.objects.all()
+    return DeptBatch.objects.none()
+
+
+def batch_get(*, actor, batch_id: int) -> DeptBatch:
+    b = batch_list(actor=actor).filter(pk=batch_id).first()
+    if b is None:
+        raise NotFound("部门数据批次")
+    return b
+
+
+def batch_issues(*, actor, batch_id: int) -> QuerySet[BatchIssue]:
+    """The reject report a department officer fixes and re-uploads (row, column, reason)."""
+    return batch_get(actor=actor, batch_id=batch_id).issues.all()
+
+
+def run_get(*, actor, run_id: int) -> ScreeningRun:
+    """Progress and report of a run (polled by the UI). Only users who may run screenings, in scope."""
+    require(actor, Cap.SCREEN_RUN)
+    run = ScreeningRun.objects.filter(pk=run_id, region__code__startswith=actor.scope_prefix or "-").first()
+    if run is None:
+        raise NotFound("筛查运行")
+    return run
+
+
+def hit_list(*, actor, run_id: int | None = None) -> QuerySet[ScreeningHit]:
+    qs = scoped(actor, ScreeningHit.objects.select_related("person", "household", "rule"))
+    return qs.filter(run_id=run_id) if run_id else qs
+
+
+def link_review_queue(*, actor) -> list[dict[str, Any]]:
+    """Pending uncertain links in the actor's region, with probability and agreeing fields, masked."""
+    qs = scoped(actor, LinkReview.objects.select_related("candidate__household")).filter(
+        status=ReviewStatus.PENDING
+    )
+    out = []
+    for r in qs.order_by("-probability"):
+        rec = dict(r.record)
+        rec["id_number"] = mask_id_number(rec.get("id_number") or "")
+        out.append(
+            {
+                "id": r.pk,
+                "source": SOURCES[r.source].title if r.source in SOURCES else r.source,
+                "record": rec,
+                "candidate": {
+                    "person_id": r.candidate_id,
+                    "name": mask_name(r.candidate.name),
+                    "id_number": mask_id_number(r.candidate.id_number or ""),
+                    "birth_date": str(r.candidate.birth_date),
+                    "household_no": r.candidate.household.household_no,
+                },
+                "probability": round(r.probability, 4),
+                "agreeing": r.agreeing,
+            }
+        )
+    return out
+
+
+def link_review_get(*, actor, review_id: int) -> LinkReview:
+    return access_object(actor, LinkReview, review_id, what="疑似匹配")
+
+
+def hit_rates(*, actor) -> dict[str, list[dict[str, Any]]]:
+    """Hit rate per department and per rule over the actor's region: how many hits became leads, how
+    many leads were closed and with which outcome; rate = confirmed / closed (tune thresholds with it)."""
+    qs = scoped(actor, ScreeningHit.objects.all())
+    agg = {
+        "hits": Count("id"),
+        "leads": Count("lead_id", distinct=True),
+        "closed": Count("id", filter=~Q(outcome="")),
+        "confirmed": Count("id", filter=Q(outcome=Outcome.CONFIRMED)),
+        "not_a_risk": Count("id", filter=Q(outcome=Outcome.NOT_A_RISK)),
+        "data_error": Count("id", filter=Q(outcome=Outcome.DATA_ERROR)),
+    }
+
+    def rows(field: str) -> list[dict[str, Any]]:
+        res = []
+        for r in qs.values(field).annotate(**agg).order_by(field):
+            r["hit_rate"] = round(r["confirmed"] / r["closed"], 4) if r["closed"] else None
+            res.append(r)
+        return res
+
+    return {"by_department": rows("source"), "by_rule": rows("rule_code")}

@@ -1,0 +1,304 @@
+"""Screening runs: start (fast, returns at once), execute (the Huey task body), save hits, push leads."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from collections import defaultdict
+from typing import Any
+
+import duckdb
+import pandas as pd
+from django.conf import settings
+from django.db import transaction
+
+from fangpin.accounts.roles import Cap
+from fangpin.accounts.scope import require
+from fangpin.audit.record import audit_record
+from fangpin.core import clock
+from fangpin.core.errors import DomainError
+from fangpin.policy.params import param_value
+from fangpin.registry.models import Household, Person
+
+from .. import integration
+from ..engine import engine_open
+from ..engine.pipeline import LinkPolicy, run_month
+from ..engine.rules import month_bounds, window_bounds
+from ..models import LinkReview, ReviewStatus, RunStatus, ScreeningHit, ScreeningRule, ScreeningRun
+from ..registry_export import export_registry_persons, files_dir
+from ..sources import SOURCES
+from .rules import rule_specs, ruleset_version
+from .uploads import batch_abspath, batches_for_month
+
+logger = logging.getLogger(__name__)
+
+E_MONTH = "screening_month_invalid"
+E_ENGINE = "screening_engine_invalid"
+E_NO_REGION = "screening_no_region"
+E_DEPT = "screening_department_invalid"
+ENGINES = ("duckdb", "spark")
+
+
+def screening_run_start(
+    *,
+    actor,
+    month: str,
+    engine: str | None = None,
+    departments: list[str] | None = None,
+    run_now: bool = True,
+) -> ScreeningRun:
+    """Queue a run for the actor's region; the Huey task does the work so no web request waits."""
+    require(actor, Cap.SCREEN_RUN)
+    if not re.fullmatch(r"20\d{2}-(0[1-9]|1[0-2])", month or ""):
+        raise DomainError(E_MONTH, f"筛查月份“{month}”格式错误，应为 YYYY-MM", field="month")
+    engine = engine or settings.FANGPIN_BATCH_ENGINE
+    if engine not in ENGINES:
+        raise DomainError(E_ENGINE, f"不支持的计算引擎“{engine}”（可选 duckdb、spark）", field="engine")
+    bad = [d for d in departments or [] if d not in SOURCES]
+    if bad:
+        raise DomainError(E_DEPT, f"未知的部门数据类型：{'、'.join(bad)}", field="departments")
+    if actor.region_id is None:
+        raise DomainError(E_NO_REGION, "当前用户没有管辖区域，不能运行筛查")
+    with transaction.atomic():
+        run = ScreeningRun.objects.create(
+            month=month, region_id=actor.region_id, engine=engine, departments=list(departments or []),
+            started_by=actor, progress_note="排队中",
+        )  # fmt: skip
+        audit_record(
+            actor=actor, event_type="screening.run_start", obj=run, region_code=actor.region_id,
+            data={"month": month, "engine": engine, "departments": run.departments},
+        )  # fmt: skip
+    if run_now:
+        from ..tasks import screening_run_task
+
+        screening_run_task(run.pk)
+    return run
+
+
+def _progress(run: ScreeningRun, note: str, pct: int) -> None:
+    ScreeningRun.objects.filter(pk=run.pk).update(progress=pct, progress_note=note)
+
+
+def fingerprint(source: str, row: dict[str, Any]) -> str:
+    parts = [source] + [str(row.get(k) or "") for k in ("id_number", "name", "birth_date", "sex", "village")]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _review_decider(run: ScreeningRun, accept: float, review: float):
+    """Reuses reviewers' decisions; files new uncertain links into the review queue."""
+
+    def decide(scored: pd.DataFrame) -> pd.DataFrame:
+        keep = []
+        scored = scored.copy()
+        scored["fp"] = [
+            fingerprint(s, r) for s, r in zip(scored["source"], scored.to_dict("records"), strict=True)
+        ]
+        decided = {
+            (r.fingerprint, r.candidate_id): r.status
+            for r in LinkReview.objects.filter(fingerprint__in=list(scored["fp"]))
+        }
+        accepted_for = {fp: pid for (fp, pid), st in decided.items() if st == ReviewStatus.ACCEPTED}
+        new_reviews = []
+        for row in scored.to_dict("records"):
+            fp, pid, p = row["fp"], int(row["person_id"]), float(row["match_probability"])
+            if fp in accepted_for:
+                keep.append({"uid_a": row["uid_a"], "person_id": accepted_for[fp], "match_probability": p})
+            elif decided.get((fp, pid)) in (ReviewStatus.REJECTED, ReviewStatus.PENDING):
+                continue
+            elif p >= accept:
+                keep.append({"uid_a": row["uid_a"], "person_id": pid, "match_probability": p})
+            elif p >= review:
+                rec = {k: (None if pd.isna(row.get(k)) else str(row.get(k))) for k in
+                       ("id_number", "name", "birth_date", "sex", "village")}  # fmt: skip
+                new_reviews.append(
+                    LinkReview(
+                        source=row["source"],
+                        fingerprint=fp,
+                        record=rec,
+                        candidate_id=pid,
+                        probability=p,
+                        agreeing=row["agreeing"],
+                        first_run=run,
+                    )  # fmt: skip
+                )
+        LinkReview.objects.bulk_create(new_reviews, ignore_conflicts=True)
+        return pd.DataFrame(keep, columns=["uid_a", "person_id", "match_probability"])
+
+    return decide
+
+
+def screening_run_execute(run_id: int) -> ScreeningRun:
+    """The work of a run (called by the Huey task). Failures are stored on the run, then re-raised."""
+    run = ScreeningRun.objects.select_related("started_by").get(pk=run_id)
+    ScreeningRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, started_at=clock.now(), progress=1
+    )
+    t0 = time.perf_counter()
+    try:
+        _execute(run)
+    except Exception as exc:
+        ScreeningRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:4000], finished_at=clock.now()
+        )
+        raise
+    finally:
+        logger.info("screening run %s took %.1fs", run.pk, time.perf_counter() - t0)
+    run.refresh_from_db()
+    return run
+
+
+def _execute(run: ScreeningRun) -> None:
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    rules = list(ScreeningRule.objects.filter(active=True).order_by("code"))
+    if run.departments:
+        rules = [r for r in rules if r.source in run.departments]
+    year = int(run.month[:4])
+    specs, refs = rule_specs(rules, region_code=run.region_id, year=year)
+    accept = float(param_value("screening.linkage.accept_probability", region_code=run.region_id, year=year))
+    review = float(param_value("screening.linkage.review_probability", region_code=run.region_id, year=year))
+    earliest = min((window_bounds(s, run.month)[0] for s in specs), default=month_bounds(run.month)[0])
+    kinds = sorted({s.source for s in specs})
+    batches = batches_for_month(run.month, kinds=kinds, earliest=earliest)
+    _progress(run, "导出建档立卡人员", 5)
+    persons_path = files_dir() / "registry" / f"run_{run.pk}.parquet"
+    n_persons = export_registry_persons(persons_path, region_prefix=run.region.prefix)
+    timings["export_registry"] = round(time.perf_counter() - t, 3)
+    sources: dict[str, list[str]] = defaultdict(list)
+    for b in batches:
+        sources[b.kind].append(str(batch_abspath(b)))
+    link = LinkPolicy(
+        enabled=True, review_probability=review, accept_probability=accept,
+        link_valid_unmatched={k: SOURCES[k].link_unmatched_valid_ids for k in kinds},
+        decide=_review_decider(run, accept, review),
+    )  # fmt: skip
+    eng = engine_open(run.engine, memory_limit=settings.FANGPIN_DUCKDB_MEMORY_LIMIT)
+    try:
+        res = run_month(
+            eng, month=run.month, persons_path=str(persons_path), sources=dict(sources), rules=specs,
+            link=link, progress=lambda note, pct: _progress(run, note, pct),
+        )  # fmt: skip
+    finally:
+        eng.close()
+    timings.update(res.timings)
+    t = time.perf_counter()
+    _progress(run, "保存命中并推送线索", 96)
+    link_prob = res.linked
+    evidence_rows = _evidence_records(
+        [str(batch_abspath(b)) for b in batches], [h["record_key"] for h in res.hits]
+    )
+    by_code = {r.code: r for r in rules}
+    refs_by_key = {r["key"]: r for r in refs}
+    with transaction.atomic():
+        leads_per_rule = _save_hits(run, res.hits, by_code, refs_by_key, link_prob, evidence_rows)
+        counts = {
+            "registry_persons": n_persons,
+            "departments": res.counts,
+            "leads_per_rule": leads_per_rule,
+            "hits": len(res.hits),
+            "link_reviews_pending": LinkReview.objects.filter(
+                first_run=run, status=ReviewStatus.PENDING
+            ).count(),
+        }
+        timings["save_hits"] = round(time.perf_counter() - t, 3)
+        ScreeningRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.DONE, progress=100, progress_note="完成", finished_at=clock.now(),
+            ruleset_version=ruleset_version(rules), rules=[_rule_snapshot(r) for r in rules], params=refs,
+            batches=[{"id": b.pk, "kind": b.kind, "period": b.period, "version": b.version} for b in batches],
+            counts=counts, timings=timings,
+        )  # fmt: skip
+        audit_record(
+            actor=run.started_by, event_type="screening.run_done", obj=run, region_code=run.region_id,
+            data={"hits": len(res.hits), "leads_per_rule": leads_per_rule, "ruleset": ruleset_version(rules)},
+        )  # fmt: skip
+
+
+def _rule_snapshot(r: ScreeningRule) -> dict[str, Any]:
+    return {"code": r.code, "version": r.version, "source": r.source, "title": r.title,
+            "threshold_key": r.threshold_key, "applies_to": r.applies_to}  # fmt: skip
+
+
+def _evidence_records(paths: list[str], keys: list[int]) -> dict[int, dict[str, Any]]:
+    """The decisive department record of each hit, read back from the batch Parquet files."""
+    if not keys or not paths:
+        return {}
+    con = duckdb.connect()
+    try:
+        con.register("k", pd.DataFrame({"record_key": sorted(set(keys))}))
+        files = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+        df = con.sql(
+            f"SELECT b.* EXCLUDE (name_pinyin) FROM read_parquet([{files}], union_by_name = true) b "
+            f"SEMI JOIN k USING (record_key)"
+        ).df()
+    finally:
+        con.close()
+    out = {}
+    for row in df.to_dict("records"):
+        out[int(row["record_key"])] = {k: (None if pd.isna(v) else (v.isoformat() if hasattr(v, "isoformat") else v))
+                                       for k, v in row.items()}  # fmt: skip
+    return out
+
+
+def _save_hits(run, hits, by_code, refs_by_key, link_prob, evidence_rows) -> dict[str, int]:
+    persons = Person.objects.in_bulk({h["person_id"] for h in hits})
+    households = Household.objects.in_bulk({h["household_id"] for h in hits})
+    objs = []
+    for h in hits:
+        rule = by_code[h["rule_code"]]
+        rec = evidence_rows.get(h["record_key"], {})
+        linked_p = link_prob.get(h["record_key"])
+        objs.append(
+            ScreeningHit(
+                run=run,
+                rule=rule,
+                rule_code=rule.code,
+                source=rule.source,
+                person=persons[h["person_id"]],
+                household=households[h["household_id"]],
+                value=h["value"],
+                threshold=h["threshold"],
+                match_method="linkage" if linked_p is not None else "id",
+                match_probability=1.0 if linked_p is None else linked_p,
+                evidence={
+                    "rule": rule.code,
+                    "rule_title": rule.title,
+                    "department": SOURCES[rule.source].title,
+                    "value": h["value"],
+                    "threshold": h["threshold"],
+                    "records": h["records"],
+                    "first_date": str(h["first_date"]),
+                    "last_date": str(h["last_date"]),
+                    "record": rec,
+                    "batch_row": f"部门批次#{rec.get('batch_id')} 第{rec.get('row_no')}行" if rec else "",
+                    "param": refs_by_key.get(rule.threshold_key),
+                    "match": {"method": "linkage" if linked_p is not None else "id", "probability": linked_p},
+                },
+            )  # fmt: skip
+        )
+    ScreeningHit.objects.bulk_create(objs, batch_size=1000)
+    # One lead per (household, rule): lead_submit dedups per household across rules and channels.
+    groups: dict[tuple[int, str], list[ScreeningHit]] = defaultdict(list)
+    for o in objs:
+        groups[(o.household_id, o.rule_code)].append(o)
+    leads_per_rule: dict[str, int] = {code: 0 for code in by_code}
+    for (_hh, code), hs in groups.items():
+        rule = by_code[code]
+        lead_id, result = integration.submit_lead(
+            actor=run.started_by,
+            household=hs[0].household,
+            source_ref=f"screening_run:{run.pk}:rule:{code}",
+            evidence={
+                "rule": code,
+                "title": rule.title,
+                "hits": [h.evidence for h in hs],
+                "persons": [h.person_id for h in hs],
+            },  # fmt: skip
+            risk_types=list(rule.risk_types),
+            note=rule.title,
+        )
+        ScreeningHit.objects.filter(pk__in=[h.pk for h in hs]).update(lead_id=lead_id, lead_result=result)
+        if lead_id is not None:
+            leads_per_rule[code] += 1
+    return leads_per_rule

@@ -1,0 +1,90 @@
+"""Declared schema of a department dataset: columns, header aliases, types.
+
+Every source is one folder ``sources/<kind>/spec.py`` exposing ``SPEC``; ``sources/__init__.py`` lists
+them in ``SOURCES``. The parser (``sources/parse.py``) and the engine only read these declarations, so a
+new department file format never changes the engine.
+
+Canonical columns added to every stored batch (whatever the department):
+``record_key`` (BIGINT, batch id << 32 | row number), ``row_no`` (row as the user sees it),
+``id_number`` (normalised 18 digits or NULL), ``id_raw``, ``id_status`` (ok/missing/invalid/scientific),
+``name``, ``name_pinyin``, ``birth_date``, ``sex`` (M/F), ``village`` (village name), ``event_date``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Column types understood by the parser.
+TEXT = "text"
+INT = "int"
+MONEY = "money"  # DOUBLE, yuan
+DATE = "date"
+ID = "id"  # 身份证号 / 残疾人证号 → canonical id_number + id_raw + id_status
+SEX = "sex"  # 男/女/M/F/1/2 → M/F
+CHOICE = "choice"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # canonical column name (English identifier)
+    title: str  # Chinese header as departments usually spell it
+    type: str = TEXT
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+    choices: tuple[str, ...] = ()  # for CHOICE: accepted values (after alias mapping)
+    choice_aliases: dict[str, str] = field(default_factory=dict)  # e.g. {"住院治疗": "住院"}
+
+    def headers(self) -> tuple[str, ...]:
+        return (self.title, *self.aliases)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    kind: str  # stable code, e.g. "medical"
+    title: str  # Chinese title, e.g. "医保结算"
+    departments: tuple[str, ...]  # User.department values allowed to upload this kind
+    columns: tuple[Column, ...]
+    event_date: str  # canonical column that dates the record (rule windows filter on it)
+    description: str = ""
+    # Records whose valid ID is simply not in the registry are usually people outside the registry
+    # (医保 covers every resident). Only small, registry-oriented lists send those to linkage too.
+    link_unmatched_valid_ids: bool = False
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def value_columns(self) -> list[Column]:
+        """Department-specific columns (everything except the person identification block)."""
+        return [c for c in self.columns if c.name not in PERSON_COLUMNS]
+
+
+PERSON_COLUMNS = ("id_number", "name", "birth_date", "sex", "village")
+
+
+def person_columns(*, id_title: str = "证件号码", id_aliases: tuple[str, ...] = ()) -> tuple[Column, ...]:
+    """The identification block every department file carries (ID may be empty: linkage then)."""
+    return (
+        Column(
+            "id_number",
+            id_title,
+            ID,
+            aliases=(
+                "身份证号",
+                "身份证号码",
+                "公民身份号码",
+                "证件号",
+                "证件号码",
+                "身份证",
+                "残疾人证号",
+                *id_aliases,
+            ),
+        ),
+        Column("name", "姓名", TEXT, aliases=("人员姓名", "参保人姓名", "户主姓名", "姓 名"), required=True),
+        Column("birth_date", "出生日期", DATE, aliases=("出生年月",)),
+        Column("sex", "性别", SEX),
+        Column("village", "所在村", TEXT, aliases=("行政村", "村名称", "村", "居住村")),
+    )

@@ -1,0 +1,35 @@
+"""民政 低保/特困/孤儿 rosters with their changes."""
+
+from ..base import CHOICE, DATE, MONEY, Column, SourceSpec, person_columns
+
+SPEC = SourceSpec(
+    kind="civil",
+    title="民政低保特困",
+    departments=("民政",),
+    columns=(
+        *person_columns(),
+        Column(
+            "scheme",
+            "保障类型",
+            CHOICE,
+            aliases=("救助类型",),
+            required=True,
+            choices=("低保", "特困", "孤儿"),
+            choice_aliases={"农村低保": "低保", "城市低保": "低保", "农村特困": "特困", "特困供养": "特困"},
+        ),
+        Column(
+            "status",
+            "变动情况",
+            CHOICE,
+            aliases=("保障状态", "状态"),
+            required=True,
+            choices=("新增", "在保", "停保"),
+            choice_aliases={"取消": "停保", "退出": "停保", "停发": "停保", "纳入": "新增"},
+        ),
+        Column("change_date", "变动日期", DATE, aliases=("审批日期",), required=True),
+        Column("amount", "月保障金", MONEY, aliases=("保障金额",)),
+    ),
+    event_date="change_date",
+    description="民政每月推送低保（一至四类）、特困、孤儿名单及变动",
+    link_unmatched_valid_ids=True,
+)

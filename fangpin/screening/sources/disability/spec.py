@@ -1,0 +1,46 @@
+"""残联 disability certificates (残疾人证: 18-digit ID + category digit + grade digit)."""
+
+from ..base import CHOICE, DATE, INT, Column, SourceSpec, person_columns
+
+SPEC = SourceSpec(
+    kind="disability",
+    title="残疾人证",
+    departments=("残联",),
+    columns=(
+        *person_columns(id_title="残疾人证号", id_aliases=("残疾证号",)),
+        Column(
+            "category",
+            "残疾类别",
+            CHOICE,
+            required=True,
+            choices=("1", "2", "3", "4", "5", "6", "7"),
+            choice_aliases={
+                "视力残疾": "1",
+                "视力": "1",
+                "听力残疾": "2",
+                "听力": "2",
+                "言语残疾": "3",
+                "言语": "3",
+                "肢体残疾": "4",
+                "肢体": "4",
+                "智力残疾": "5",
+                "智力": "5",
+                "精神残疾": "6",
+                "精神": "6",
+                "多重残疾": "7",
+                "多重": "7",
+            },
+        ),
+        Column(
+            "grade",
+            "残疾等级",
+            INT,
+            required=True,
+            choice_aliases={"一级": "1", "二级": "2", "三级": "3", "四级": "4"},
+        ),
+        Column("issue_date", "发证日期", DATE, aliases=("办证日期", "评定日期"), required=True),
+    ),
+    event_date="issue_date",
+    description="残联每月推送新发、换发残疾人证",
+    link_unmatched_valid_ids=True,
+)

@@ -1,0 +1,103 @@
+"""Done means: on a registry slice with generated department files carrying planted changes, a run finds
+every planted change and nothing else; IDs in every shape are matched; leads reach monitoring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fangpin.registry.models import Person
+from fangpin.screening.models import BatchIssue, RunStatus, ScreeningHit
+from fangpin.screening.registry_export import export_registry_persons
+from fangpin.screening.services.runs import screening_run_start
+from fangpin.screening.services.uploads import dept_batch_upload
+from fangpin.screening.sources import SOURCES
+from fangpin.screening.testing.depts import generate_department_files, registry_slice
+
+MONTH = "2025-06"
+
+
+def _setup(tmp_path: Path, personas, officer, monitored):
+    registry_slice(households=45)
+    hh_ids = sorted(set(Person.objects.values_list("household_id", flat=True)))
+    monitored.update(hh_ids[1::6])  # some households of both types are monitoring objects
+    export_registry_persons(tmp_path / "persons.parquet")
+    gen = generate_department_files(tmp_path / "persons.parquet", tmp_path / "files", month=MONTH)
+    for (kind, period), path in sorted(gen.files.items()):
+        dept_batch_upload(actor=officer(SOURCES[kind].departments[0]), kind=kind, path=path, period=period)
+    return gen
+
+
+@pytest.mark.django_db
+def test_run_finds_every_planted_change_and_nothing_else(tmp_path, personas, officer, monitored):
+    gen = _setup(tmp_path, personas, officer, monitored)
+    run = screening_run_start(actor=personas["county_admin"], month=MONTH)
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE, run.error
+    found = set(ScreeningHit.objects.filter(run=run).values_list("rule_code", "person_id"))
+    assert found == gen.expected
+    # every seed rule was exercised by at least one planted change
+    assert {p.rule for p in gen.planted} == set(run.counts["leads_per_rule"])
+
+    hits = {(h.rule_code, h.person_id): h for h in ScreeningHit.objects.filter(run=run)}
+    by_variant = {p.id_variant: hits[(p.rule, p.person_id)] for p in gen.planted}
+    for variant in ("missing", "homophone", "scientific", "mistyped"):
+        assert by_variant[variant].match_method == "linkage", variant
+        assert by_variant[variant].match_probability >= 0.9  # screening.linkage.accept_probability
+    for variant in ("id15", "fullwidth", "disability_cert", "plain"):
+        assert by_variant[variant].match_method == "id", variant
+
+    med = run.counts["departments"]["medical"]
+    assert med["rows_read"] == med["matched_id"] + med["matched_linkage"] + med["unmatched"]
+    assert med["matched_linkage"] == 4 and med["unmatched"] == 15  # the people outside the registry
+    ytd = hits[next((p.rule, p.person_id) for p in gen.planted if p.id_variant == "id15")]
+    assert ytd.value == pytest.approx(5300.0) and ytd.evidence["records"] == 2
+    assert ytd.evidence["param"]["key"] == "screening.medical.exited_annual_oop"
+    assert ytd.evidence["param"]["value"] == 5000
+    assert {r["key"] for r in run.params} >= {"screening.medical.exited_annual_oop", "housing.unsafe_grades"}
+    assert run.timings["rules_medical"] > 0 and run.ruleset_version
+
+
+@pytest.mark.django_db
+def test_leads_are_pushed_to_monitoring_and_outcomes_come_back(tmp_path, personas, officer, monitored):
+    from fangpin.monitoring.models import Lead
+    from fangpin.monitoring.services.leads import lead_close
+    from fangpin.screening.selectors import hit_rates
+    from fangpin.screening.services.reviews import screening_outcomes_sync
+
+    gen = _setup(tmp_path, personas, officer, monitored)
+    run = screening_run_start(actor=personas["county_admin"], month=MONTH)
+    hits = ScreeningHit.objects.filter(run=run)
+    assert hits.count() == len(gen.expected)
+    assert all(h.lead_result == "submitted" and h.lead_id for h in hits)
+    leads = Lead.objects.filter(pk__in=hits.values("lead_id"))
+    assert set(leads.values_list("household_id", flat=True)) == set(
+        hits.values_list("household_id", flat=True)
+    )
+    source_refs = set(
+        Lead.objects.filter(pk__in=hits.values("lead_id")).values_list("sources__source_ref", flat=True)
+    )
+    assert f"screening_run:{run.pk}:rule:HOUSE_UNSAFE" in source_refs
+
+    h = hits.get(rule_code="HOUSE_UNSAFE")
+    lead = Lead.objects.get(pk=h.lead_id)
+    lead_close(actor=personas["county_admin"], lead=lead, outcome="not_a_risk", reason="已核实房屋已修缮")
+    assert screening_outcomes_sync()["updated_hits"] >= 1
+    rates = hit_rates(actor=personas["county_admin"])
+    row = next(r for r in rates["by_rule"] if r["rule_code"] == "HOUSE_UNSAFE")
+    assert row["closed"] == 1 and row["not_a_risk"] == 1 and row["hit_rate"] == 0.0
+    # a village cadre sees only hits of their own village
+    cadre = personas["cadre_a1"]
+    assert all(x["source"] in SOURCES for x in hit_rates(actor=cadre)["by_department"])
+    from fangpin.screening.selectors import hit_list
+
+    assert all(x.household.village_id == "410506205201" for x in hit_list(actor=cadre))
+
+
+@pytest.mark.django_db
+def test_excel_mangled_id_is_reported_not_guessed(tmp_path, personas, officer, monitored):
+    _setup(tmp_path, personas, officer, monitored)
+    issue = BatchIssue.objects.get(code="id_scientific")
+    assert issue.severity == BatchIssue.WARNING and "科学计数法" in issue.message
+    assert "E+" in issue.value

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from fangpin.audit.models import AuditEvent
+from fangpin.core.errors import DomainError, PermissionDenied
+from fangpin.screening.engine import engine_open
+from fangpin.screening.engine.dialects import DuckDBDialect, SparkDialect
+from fangpin.screening.engine.rules import RuleSpec, compile_rule, compile_source, window_bounds
+from fangpin.screening.models import ScreeningRule
+from fangpin.screening.services.rules import E_RULE_INVALID, rule_specs, screening_rule_update
+
+
+def test_windows():
+    r = RuleSpec("X", "medical", "any_record", window="year_to_date")
+    assert window_bounds(r, "2025-06") == (dt.date(2025, 1, 1), dt.date(2025, 6, 30))
+    r = RuleSpec("X", "medical", "any_record", window="months", window_months=3)
+    assert window_bounds(r, "2025-02") == (dt.date(2024, 12, 1), dt.date(2025, 2, 28))
+
+
+def test_dialects_differ_only_in_functions():
+    r = RuleSpec("X", "medical", "max_above", {"column": "out_of_pocket", "where": {"visit_type": ["住院"]}},
+                 threshold=100)  # fmt: skip
+    d, s = compile_rule(r, "2025-06", DuckDBDialect()), compile_rule(r, "2025-06", SparkDialect())
+    assert "arg_max(m.record_key" in d and "max_by(m.record_key" in s
+    assert d.replace("arg_max", "max_by") == s
+    with pytest.raises(DomainError):  # injection through a column name is refused
+        compile_rule(
+            RuleSpec("X", "medical", "max_above", {"column": "x; DROP"}, threshold=1),
+            "2025-06",
+            DuckDBDialect(),
+        )
+
+
+def test_fused_query_equals_one_query_per_rule(tmp_path):
+    persons = pl.DataFrame(
+        {"person_id": [1, 2, 3], "household_id": [1, 1, 2], "id_number": ["a", "b", "c"],
+         "birth_date": [dt.date(1980, 1, 1), dt.date(2014, 7, 1), dt.date(1990, 1, 1)],
+         "is_exited": [True, True, False], "is_monitored": [False, False, True], "is_labourer": [True, False, True],
+         "household_labourers": [1, 1, 1], "is_main_earner": [True, False, True], "disability_grade": [None, None, 1],
+         "village_code": ["v"] * 3},
+        schema_overrides={"disability_grade": pl.Int64},
+    )  # fmt: skip
+    persons.write_parquet(tmp_path / "p.parquet")
+    src = pl.DataFrame(
+        {"record_key": [1, 2, 3, 4], "id_number": ["a", "a", "c", "b"],
+         "event_date": [dt.date(2025, 2, 1), dt.date(2025, 6, 1), dt.date(2025, 6, 2), dt.date(2025, 6, 3)],
+         "visit_type": ["住院", "住院", "住院", "门诊"], "out_of_pocket": [3000.0, 2500.0, 7000.0, 20000.0]}
+    )  # fmt: skip
+    src.write_parquet(tmp_path / "m.parquet")
+    rules = [
+        RuleSpec("A", "medical", "sum_at_least", {"column": "out_of_pocket", "where": {"visit_type": ["住院"]}},
+                 window="year_to_date", threshold=5000, applies_to="exited"),
+        RuleSpec("B", "medical", "max_above", {"column": "out_of_pocket", "where": {"visit_type": ["住院"]}},
+                 threshold=6000, applies_to="monitored"),
+        RuleSpec("C", "medical", "any_record", {"where": {"visit_type": ["门诊"]}},
+                 person_conditions=[{"kind": "age_between", "min_key": "lo", "max_key": "hi"}], values={"lo": 6, "hi": 15}),
+    ]  # fmt: skip
+    eng = engine_open("duckdb")
+    eng.register_parquet("persons", [str(tmp_path / "p.parquet")])
+    eng.register_parquet("s", [str(tmp_path / "m.parquet")])
+    cols = ", ".join(f"p.{c} AS p_{c}" for c in ("household_id", "birth_date", "is_exited", "is_monitored"))
+    eng.create_view(
+        "matched_medical", f"SELECT s.*, p.person_id, {cols} FROM s JOIN persons p USING (id_number)"
+    )
+    fused = eng.query(compile_source(rules, "2025-06", eng.dialect)).to_pylist()
+    got = {
+        (r.code, row["person_id"], row[f"v_{i}"])
+        for row in fused
+        for i, r in enumerate(rules)
+        if row[f"hit_{i}"]
+    }
+    single = set()
+    for r in rules:
+        for row in eng.query(compile_rule(r, "2025-06", eng.dialect)).to_pylist():
+            single.add((r.code, row["person_id"], row["v_0"]))
+    assert got == single == {("A", 1, 5500.0), ("B", 3, 7000.0), ("C", 2, None)}
+
+
+@pytest.mark.django_db
+def test_seed_rules_resolve_their_parameters_and_admin_edits_are_versioned(personas):
+    rules = list(ScreeningRule.objects.filter(active=True))
+    assert len(rules) == 12
+    specs, refs = rule_specs(rules, region_code="410506205201", year=2025)
+    by = {s.code: s for s in specs}
+    assert by["MED_EXITED_YTD_OOP"].threshold == 5000 and by["MED_STAY_OTHER"].threshold == 10000
+    assert by["HOUSE_UNSAFE"].condition["values"] == ["C", "D"]
+    assert by["EDU_DROPOUT"].values == {
+        "screening.education.dropout_age_min": 6,
+        "screening.education.dropout_age_max": 15,
+    }
+    assert all({"key", "id", "version", "value"} <= set(r) for r in refs)
+
+    admin = personas["county_admin"]
+    r = screening_rule_update(
+        actor=admin, code="MED_STAY_OTHER", applies_to="not_monitored", reason="县里调整口径"
+    )
+    assert r.version == 2 and r.updated_by == admin
+    ev = AuditEvent.objects.get(event_type="screening.rule_update")
+    assert ev.data["changes"]["applies_to"] == ["others", "not_monitored"]
+    with pytest.raises(DomainError) as e:
+        screening_rule_update(actor=admin, code="MED_STAY_OTHER", condition={"column": "no_such_column"})
+    assert e.value.code == E_RULE_INVALID
+    with pytest.raises(PermissionDenied):
+        screening_rule_update(actor=personas["cadre_a1"], code="MED_STAY_OTHER", active=False)
