@@ -13,7 +13,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path")
-        parser.add_argument("--user", default="", help="登记人用户名（缺省为系统）")
+        parser.add_argument("--as", "--user", dest="user", default="", help="登记人用户名（缺省为系统）")
 
     def handle(self, *args, **opts):
         actor = User.objects.filter(username=opts["user"]).first() if opts["user"] else None

@@ -19,7 +19,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("household_no", help="户编号")
         parser.add_argument("--out", required=True, help="输出HTML文件")
-        parser.add_argument("--user", default="", help="以该用户身份生成（按其管辖范围）；缺省为服务器操作员")
+        parser.add_argument(
+            "--as",
+            "--user",
+            dest="user",
+            default="",
+            help="以该用户身份生成（按其管辖范围）；缺省为服务器操作员",
+        )
         parser.add_argument("--on", default="", help="日期 YYYY-MM-DD，缺省为今天")
 
     def handle(self, *args, **opts):
