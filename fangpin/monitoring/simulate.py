@@ -43,6 +43,8 @@ class MonthReport:
     already_monitored: int = 0
     eliminations_proposed: int = 0
     eliminated: int = 0
+    reversals_proposed: int = 0
+    reversed: int = 0
     overdue: int = 0
 
     def lines(self) -> list[str]:
@@ -57,6 +59,7 @@ class MonthReport:
             f"不予纳入 {self.rejected}，新增帮扶措施 {self.measures}，措施落实 {self.measures_done}",
             f"已是监测对象的线索来源 {self.already_monitored}",
             f"申请风险消除 {self.eliminations_proposed}，已消除 {self.eliminated}",
+            f"渐退期内返贫风险：申请风险消除回退 {self.reversals_proposed}，已回退 {self.reversed}",
             "被拒绝的操作 " + ("，".join(f"{k} {v}" for k, v in sorted(self.refusals.items())) or "无"),
             f"月末逾期事项 {self.overdue}",
         ]
@@ -78,9 +81,27 @@ def _workday(d: dt.date, n: int = 0) -> dt.date:
     return clock.add_working_days(d, n) if n else d
 
 
+def _review_chain(attempt, case, start: dt.date, village_user, township_user, county_user) -> bool:
+    """核实 → 评议 → 公示 → 乡镇 → 县 of an elimination or reversal case; False at the first refusal."""
+    d = start
+    for step, who, gap in (
+        ("verify", village_user, 0),
+        ("deliberate", village_user, 1),
+        ("publicize", village_user, 5),
+        ("township", township_user, 1),
+        ("county", county_user, 1),
+    ):
+        d = d + dt.timedelta(days=gap)
+        data = {"attendance": 13, "votes_for": 12} if step == "deliberate" else {}
+        if attempt(cases.case_step_complete, actor=who, case=case, step=step, on=d, data=data) is None:
+            return False
+    return True
+
+
 def scripted_month(*, county: str, month: dt.date, seed: int = 0, self_applications: int = 3) -> MonthReport:
-    """Runs one month for ``county`` (6-digit code): visits due → leads from the three channels →
-    identification of every open lead → measures for new objects → eliminations that pass the guards."""
+    """Runs one month for ``county`` (6-digit code): visits due → 风险消除回退 for households in their
+    渐退期 found under the line again → leads from the three channels → identification of every open
+    lead → measures for new objects → eliminations that pass the guards."""
     rng = random.Random(f"{seed}:{county}:{month:%Y%m}")
     first = clock.month_start(month)
     rep = MonthReport(month=f"{first:%Y-%m}")
@@ -110,16 +131,32 @@ def scripted_month(*, county: str, month: dt.date, seed: int = 0, self_applicati
             return None
 
     households = {h.id: h for h in Household.objects.filter(village__code__startswith=county)}
+    # objects whose risk was eliminated and that are still in their 渐退期 (key households)
+    exiting = {
+        o.household_id: o
+        for o in MonitoringObject.objects.filter(
+            village__code__startswith=county,
+            status=ObjectStatus.ELIMINATED,
+            gradual_exit_until__gte=first,
+        )
+    }
+    relapsed: list[tuple[MonitoringObject, dt.date]] = []
     # 1. 基层干部排查: every household due this month is visited on a working day of the month
     for due in selectors.visits_due(actor=admin, month=first):
         hh = households.get(due.household_id)
         if hh is None:
             continue
         day = _workday(first + dt.timedelta(days=rng.randrange(0, 20)))
-        below = household_income_assess(hh, month=first).below_line
+        inc = household_income_assess(hh, month=first)
+        below = inc.below_line
         monitored = MonitoringObject.objects.filter(household=hh, status=ObjectStatus.ACTIVE).exists()
-        risky = below and not monitored
+        # in the 渐退期 a returned risk (income or, after medical bills, income net of them under the
+        # line) is not a new lead but a 风险消除回退 of the same object
+        relapse = hh.id in exiting and not monitored and (inc.below_line or inc.below_line_after_rigid)
+        risky = below and not monitored and not relapse
         problems = {"income": {"ok": False, "note": "收入低于监测范围"}} if risky else {}
+        if relapse:
+            problems = {"income": {"ok": False, "note": "渐退期内收入（扣除合规自付医疗支出后）低于监测范围"}}
         v = attempt(
             visits.visit_log,
             actor=cadre(hh.village_id),
@@ -128,11 +165,29 @@ def scripted_month(*, county: str, month: dt.date, seed: int = 0, self_applicati
             checklist={a: problems.get(a, {"ok": True}) for a in ASPECTS},
             has_risk=risky,
             risk_types=["因务工就业不稳"] if risky else [],
+            note="提请风险消除回退" if relapse else "",
         )
         if v is not None:
             rep.visits += 1
             if risky:
                 rep.leads_by_channel["cadre_visit"] += 1
+            if relapse:
+                relapsed.append((exiting[hh.id], day))
+    # 1b. 风险消除回退: the village proposes it for the relapsed households, through the same chain
+    for obj, day in relapsed:
+        vill = obj.household.village_id
+        case = attempt(
+            elimination.reversal_propose,
+            actor=cadre(vill),
+            monitoring_object=obj,
+            reason="渐退期走访发现收入（扣除合规自付医疗支出后）低于监测范围",
+            on=day,
+        )
+        if case is None:
+            continue
+        rep.reversals_proposed += 1
+        if _review_chain(attempt, case, day, cadre(vill), township(vill), reviewer):
+            rep.reversed += 1
     # 2. 农户自主申报: a few households apply (with the signed 承诺授权书)
     pool = sorted(households)
     for hid in rng.sample(pool, min(self_applications, len(pool))):
@@ -262,19 +317,7 @@ def scripted_month(*, county: str, month: dt.date, seed: int = 0, self_applicati
         if case is None:
             continue
         rep.eliminations_proposed += 1
-        d = end
-        for step, who, gap in (
-            ("verify", cadre(vill), 0),
-            ("deliberate", cadre(vill), 1),
-            ("publicize", cadre(vill), 5),
-            ("township", township(vill), 1),
-            ("county", reviewer, 1),
-        ):
-            d = d + dt.timedelta(days=gap)
-            data = {"attendance": 13, "votes_for": 12} if step == "deliberate" else {}
-            if attempt(cases.case_step_complete, actor=who, case=case, step=step, on=d, data=data) is None:
-                break
-        else:
+        if _review_chain(attempt, case, end, cadre(vill), township(vill), reviewer):
             rep.eliminated += 1
     rep.overdue = len(
         selectors.overdue_items(actor=admin, on=clock.add_months(first, 1) - dt.timedelta(days=1))

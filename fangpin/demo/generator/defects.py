@@ -235,7 +235,8 @@ def plant_pre_id(rng: random.Random, data, p: GenParams, *, rate: float, min_eac
                 m["identified_on"].year - 1,
                 m["identified_on"].year,
             ):
-                gap = want - net_of(rec)
+                months = rec["period_end"].month - rec["period_start"].month + 1  # the current year: part
+                gap = (want * months / 12).quantize(Decimal(1)) - net_of(rec)
                 if gap > 0:
                     rec["wage"] += gap
         return f"{m['identified_on']:%Y%m}识别，人均纯收入超过{p.implausible_per_capita}元"

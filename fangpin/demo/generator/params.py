@@ -22,11 +22,26 @@ class GenParams:
     implausible_per_capita: Decimal
     implausible_from: int | None = None  # first year income.implausible_per_capita applies
     refs: list[dict[str, Any]] = field(default_factory=list)
+    gradual_exit_months: int = 12  # elimination.gradual_exit_months (渐退期) of the county
 
     @property
     def income_years(self) -> list[int]:
         """Five complete years before as_of (2021-2025 for a demo built in 2026)."""
         return list(range(self.as_of.year - 5, self.as_of.year))
+
+    @property
+    def partial_year_end(self) -> dt.date | None:
+        """Last day of the month before as_of: the current year's income record runs from 1 January
+        to this day, so the 12-month window at the as_of month is fully covered. None in January
+        (the previous complete year already ends there)."""
+        if self.as_of.month == 1:
+            return None
+        return self.as_of.replace(day=1) - dt.timedelta(days=1)
+
+    @property
+    def partial_months(self) -> int:
+        """Months covered by the current year's record (0 in January)."""
+        return self.as_of.month - 1
 
     @property
     def baseline(self) -> dt.date:
@@ -68,6 +83,7 @@ def gen_params_from_db(county_code: str, as_of: dt.date) -> GenParams:
         implausible_per_capita=Decimal(str(get("income.implausible_per_capita", as_of.year))),
         implausible_from=implausible_from,
         refs=refs,
+        gradual_exit_months=int(get("elimination.gradual_exit_months", as_of.year)),
     )
 
 
@@ -109,4 +125,7 @@ def gen_params_from_defaults(region_code: str, as_of: dt.date) -> GenParams:
         ),
         implausible_from=implausible_from,
         refs=[{"source": str(DEFAULTS_FILE.name), "region": region_code}],
+        gradual_exit_months=int(
+            _default_value(rows, "elimination.gradual_exit_months", region_code, as_of.year)
+        ),
     )

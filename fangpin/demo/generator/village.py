@@ -364,6 +364,9 @@ def generate_village(
     from .defects import plant_pre_id
 
     rng = village_rng(seed, spec.code)
+    # the current year (and the outlook at as_of) has its own stream: the complete years are drawn
+    # exactly as they would be without it
+    partial_rng = village_rng(seed, spec.code, "as-of")
     out = VillageData(spec.code)
     n = spec.exited_households + spec.ordinary_households
     for i in range(n):
@@ -381,7 +384,8 @@ def generate_village(
             mon = _monitoring(rng, hh, members, p)
             out.monitoring.append(mon)
         plan = IncomePlan.for_household(rng, hh, members, p, mon)
-        out.incomes.extend(income_records(rng, hh, members, p, plan))
+        plan.extend_to_as_of(partial_rng, hh, members, p, mon)
+        out.incomes.extend(income_records(rng, hh, members, p, plan, partial_rng))
         for x in members:
             if x["_entered_kind"]:
                 out.changes.append(_change(x, x["_entered_kind"], x["_entered_on"]))

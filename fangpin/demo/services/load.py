@@ -60,7 +60,9 @@ def _model_kwargs(row: dict[str, Any], names: list[str]) -> dict[str, Any]:
     return {k: row[k] for k in names if k in row}
 
 
-def _write_village(v: VillageData, *, source_ref: str, now: dt.datetime, baseline: dt.date) -> dict[str, int]:
+def _write_village(
+    v: VillageData, *, source_ref: str, now: dt.datetime, baseline: dt.date, as_of: dt.date
+) -> dict[str, int]:
     sourced = {"source_kind": "generated", "source_ref": source_ref, "source_at": now}
     households = []
     for h in v.households:
@@ -91,7 +93,7 @@ def _write_village(v: VillageData, *, source_ref: str, now: dt.datetime, baselin
     incomes = []
     for r in v.incomes:
         o = IncomeRecord(household_id=hh_id[r["household_no"]], **_model_kwargs(r, INCOME_FIELDS), **sourced)
-        o._history_date = _at(r["period_end"] + dt.timedelta(days=20))
+        o._history_date = _at(min(r["period_end"] + dt.timedelta(days=20), as_of))
         incomes.append(o)
     bulk_create_with_history(incomes, IncomeRecord, batch_size=500)
 
@@ -177,6 +179,7 @@ def _measures(actor, dataset: DemoDataset) -> int:
         fit = param_value(
             "catalogue.risk_measure_fit", region_code=hh.village_id, year=obj.identified_on.year
         )
+        kinds = param_value("catalogue.measures", region_code=hh.village_id, year=obj.identified_on.year)
         members = list(hh.persons.filter(is_member=True))
         # benefits that need an entitled member are only given where the registry shows one
         entitled = {
@@ -198,18 +201,34 @@ def _measures(actor, dataset: DemoDataset) -> int:
             start = obj.identified_on + dt.timedelta(days=rng.randint(5, 25) + i)
             if start > dataset.as_of:
                 start = dataset.as_of
-            done = (dataset.as_of - start).days > 120 and rng.random() < 0.6
+            end = _measure_end(rng, kinds.get(name, ""), start, dataset.as_of)
             measure_add(
                 actor=actor,
                 monitoring_object=obj,
                 name=name,
                 start_on=start,
+                end_on=end,
                 amount=rng.choice([0, 500, 1000, 2000, 3000, 5000]),
-                status="done" if done else "in_progress",
-                outcome="已落实" if done else "",
+                status="done" if end else "in_progress",
+                outcome=f"{end:%Y年%m月}已落实" if end else "",
             )
             n += 1
     return n
+
+
+# measures that are a running benefit (低保, 医疗救助, 教育资助 …) rather than something carried out
+RUNNING_KINDS = ("protection", "health", "education")
+MEASURE_DONE_AFTER_DAYS = 120
+
+
+def _measure_end(rng, kind: str, start: dt.date, as_of: dt.date) -> dt.date | None:
+    """When a measure was carried out (落实): a job found, a course finished, a house repaired, a
+    one-off grant paid — two to ten months after it started, if that is before as_of. Running
+    benefits stay in progress."""
+    if kind in RUNNING_KINDS or (as_of - start).days <= MEASURE_DONE_AFTER_DAYS:
+        return None
+    end = start + dt.timedelta(days=rng.randint(60, 300))
+    return end if end < as_of else None
 
 
 def demo_county_generate(
@@ -257,7 +276,9 @@ def demo_county_generate(
         for v in iter_villages(
             specs, lambda c: params, seed=seed, defect_rate=defect_rate, min_defects_each=min_defects_each
         ):
-            totals.update(_write_village(v, source_ref=source_ref, now=now, baseline=params.baseline))
+            totals.update(
+                _write_village(v, source_ref=source_ref, now=now, baseline=params.baseline, as_of=as_of)
+            )
             PlantedDefect.objects.bulk_create([PlantedDefect(dataset=dataset, **d) for d in v.defects])
             GeneratedMonitoring.objects.bulk_create(
                 [GeneratedMonitoring(dataset=dataset, **m) for m in v.monitoring]

@@ -57,7 +57,12 @@ def test_demo_county_generates_once_with_history_and_provenance(quick_regions):
     assert Household.objects.count() == ds.counts["households"] >= 80
     assert Person.objects.filter(is_member=True).count() == ds.counts["persons"]
     assert PlantedDefect.objects.filter(dataset=ds).count() == ds.counts["planted_defects"] > 0
-    assert IncomeRecord.objects.count() == ds.counts["households"] * 5
+    # five complete years and the current year up to the month before the cut-off (Jan-May 2026)
+    assert IncomeRecord.objects.count() == ds.counts["households"] * 6
+    assert IncomeRecord.objects.filter(period_start=dt.date(2026, 1, 1)).count() == ds.counts["households"]
+    assert set(IncomeRecord.objects.filter(period_start__year=2026).values_list("period_end", flat=True)) == {
+        dt.date(2026, 5, 31)
+    }
     assert set(Household.objects.values_list("source_kind", flat=True)) == {"generated"}
     assert AuditEvent.objects.filter(event_type="demo.generated").count() == 1
     assert GeneratedMonitoring.objects.filter(dataset=ds).count() == ds.counts["monitoring_objects"]

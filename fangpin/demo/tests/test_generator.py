@@ -180,7 +180,7 @@ def test_parquet_streams_a_county_in_chunks(tmp_path):
     # chunked: several row groups per file, so memory holds one chunk, not the whole county
     assert pq.ParquetFile(tmp_path / "persons" / "410506.parquet").num_row_groups >= 4
     incomes = pq.read_table(tmp_path / "incomes")
-    assert incomes.num_rows == counts["households"] * 5
+    assert incomes.num_rows == counts["households"] * 6  # 2021-2025 and 2026-01..05
     again = tmp_path / "again"
     generate_parquet("410506", persons=3000, out=again, seed=0, as_of=AS_OF, chunk_rows=500)
     assert pq.read_table(again / "persons").equals(persons)

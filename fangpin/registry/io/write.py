@@ -21,6 +21,7 @@ from fangpin.core import clock
 from fangpin.core.errors import RowError
 from fangpin.registry.choices import SourceKind
 from fangpin.registry.models import FactProvenance, Household, IncomeRecord, Person
+from fangpin.registry.services.households import do_household_move
 
 from .bulk import fast_create_with_history
 from .validate import E_OUT_OF_SCOPE, Parsed
@@ -61,6 +62,9 @@ class Plan:
     new_income: list[dict[str, Any]] = field(default_factory=list)
     changed_income: dict[int, dict[str, Any]] = field(default_factory=dict)
     household_ids: dict[str, int] = field(default_factory=dict)  # 户编号 → id of existing households
+    # households the file puts in another village: id → {household_no, from, to, row}; applied through
+    # the registry's move service (not as a plain field change), so the move is its own history row
+    moves: dict[int, dict[str, Any]] = field(default_factory=dict)
     first_row: dict[tuple[str, object], int] = field(default_factory=dict)
     households: Counts = field(default_factory=Counts)
     persons: Counts = field(default_factory=Counts)
@@ -110,8 +114,17 @@ def build_plan(parsed: Parsed, *, scope_prefix: str, income_year: int | None) ->
             continue
         plan.household_ids[no] = cur["id"]
         changed = _changed(cur, fields)
+        to_village = changed.pop("village_id", None)
+        if to_village is not None:
+            plan.moves[cur["id"]] = {
+                "household_no": no,
+                "from": cur["village_id"],
+                "to": to_village,
+                "row": h.first_row,
+            }
         if changed:
             plan.changed_households[cur["id"]] = {"_row": h.first_row, **changed}
+        if changed or to_village is not None:
             plan.households.updated += 1
         else:
             plan.households.unchanged += 1
@@ -268,6 +281,26 @@ def _create(
     )
 
 
+def _move(moves: dict[int, dict[str, Any]], *, actor, batch_id: int, now) -> None:
+    """A household the national file places in another village moves through ``do_household_move``, the
+    service trust's approved moves use: its own history row (reason 迁移 A→B, no MemberChange), village
+    provenance and a ``registry.household_move`` audit event at the old village. The other parts' open
+    work follows it afterwards (``services.imports``), in the same transaction."""
+    if not moves:
+        return
+    households = Household.objects.in_bulk(list(moves))
+    for pk, m in moves.items():
+        do_household_move(
+            actor=actor,
+            household=households[pk],
+            to_village=m["to"],
+            date=now.date(),
+            reason=f"导入批次#{batch_id}：国家系统数据中该户所在村已变更",
+            source_kind=SourceKind.IMPORT,
+            source_ref=_ref(batch_id, m["row"]),
+        )
+
+
 def apply_plan(plan: Plan, *, actor, batch_id: int) -> dict[str, int]:
     """Writes the plan (the caller holds the transaction). Returns 户编号 → id of every household touched."""
     now = clock.now()
@@ -277,6 +310,7 @@ def apply_plan(plan: Plan, *, actor, batch_id: int) -> dict[str, int]:
         hh_ids[h["household_no"]] = pk
     resolve = hh_ids.__getitem__
     facts = _update(Household, plan.changed_households, actor=actor, batch_id=batch_id, now=now)
+    _move(plan.moves, actor=actor, batch_id=batch_id, now=now)
     _create(Person, plan.new_persons, actor=actor, batch_id=batch_id, now=now, resolve=resolve)
     facts += _update(Person, plan.changed_persons, actor=actor, batch_id=batch_id, now=now, resolve=resolve)
     _create(IncomeRecord, plan.new_income, actor=actor, batch_id=batch_id, now=now, resolve=resolve)

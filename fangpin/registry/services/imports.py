@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 E_NO_SCOPE = "import_no_scope"
 E_NOT_PENDING = "import_not_pending"
 E_ENROL = "monitoring_enrol_failed"
+E_MOVE = "move_follow_failed"
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 
@@ -88,6 +89,63 @@ def _enrol_function():
     except ImportError:
         return None
     return enrol_existing
+
+
+def _move_followers() -> list[tuple[str, Any]]:
+    """The other parts' "open work follows a moved household" entry points that are installed, imported
+    the way ``_enrol_function`` imports monitoring: lazily, at call time, so the registry package never
+    imports them at load time (monitoring and trust depend on the registry, not the other way round) and
+    works without them. They are the same functions trust calls after an approved move
+    (``trust.services.changes`` → ``open_items_follow`` and, through ``integrations.monitoring_follow_move``,
+    ``monitoring.services.moves.open_work_follow_household``)."""
+    out: list[tuple[str, Any]] = []
+    try:
+        from fangpin.monitoring.services.moves import open_work_follow_household
+    except ImportError:
+        pass
+    else:
+
+        def monitoring(*, actor, household, old_village, new_village, on):
+            res = open_work_follow_household(
+                actor=actor, household=household, old_village=old_village, new_village=new_village, on=on
+            )
+            return res.as_dict()
+
+        out.append(("monitoring", monitoring))
+    try:
+        from fangpin.trust.services.changes import open_items_follow
+    except ImportError:
+        pass
+    else:
+
+        def trust(*, actor, household, old_village, new_village, on):
+            open_items_follow(household)
+            return True
+
+        out.append(("trust", trust))
+    return out
+
+
+def _follow_moves(*, actor, moves: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """After the import moved households (``io.write._move``): their open work in the other parts follows
+    them, in the import's transaction (a refusal rolls the whole import back)."""
+    if not moves:
+        return []
+    followers = _move_followers()
+    households = Household.objects.in_bulk(list(moves))
+    out = []
+    on = clock.today()
+    for pk, m in moves.items():
+        row = {"household_no": m["household_no"], "from": m["from"], "to": m["to"]}
+        for name, follow in followers:
+            try:
+                row[name] = follow(
+                    actor=actor, household=households[pk], old_village=m["from"], new_village=m["to"], on=on
+                )
+            except DomainError as e:
+                raise _Rollback([RowError(m["row"], "村", e.message, m["to"], e.code or E_MOVE)]) from e
+        out.append(row)
+    return out
 
 
 def _monitoring_payload(parsed, hh_ids: dict[str, int] | None = None) -> list[dict[str, Any]]:
@@ -229,6 +287,7 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
             households_counts=plan.households.as_dict(),
             persons_counts=plan.persons.as_dict(),
             income_counts=plan.income.as_dict(),
+            moves_planned=len(plan.moves),
         )
         if batch.dry_run:
             batch.monitoring_rows = _monitoring_payload(parsed)
@@ -239,6 +298,8 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
         try:
             with transaction.atomic():
                 hh_ids = apply_plan(plan, actor=actor, batch_id=batch.pk)
+                # moved households take their open work along before new monitoring rows are handed over
+                batch.details["moves"] = _follow_moves(actor=actor, moves=plan.moves)
                 timings["write"] = time.perf_counter() - t3
                 t4 = time.perf_counter()
                 payload = _monitoring_payload(parsed, hh_ids)
@@ -251,7 +312,13 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
         except _Rollback as rb:
             batch.monitoring_rows = []
             batch.created = batch.updated = batch.unchanged = 0  # nothing was written after all
-            _fail(batch, table, rb.rejects, actor=actor, message="监测对象纳入被拒绝，未导入任何数据")
+            _fail(
+                batch,
+                table,
+                rb.rejects,
+                actor=actor,
+                message="监测对象纳入或迁移后续处理被拒绝，未导入任何数据",
+            )
             return _finish(batch, actor=actor, timings=timings, t0=t0)
         return batch
     except Exception as exc:
@@ -296,7 +363,8 @@ def _finish(batch: ImportBatch, *, actor, timings: dict[str, float], t0: float) 
             "unchanged": batch.unchanged,
             "rejected": batch.rejected,
             "details": {
-                k: batch.details.get(k) for k in ("households_counts", "income_counts", "monitoring")
+                k: batch.details.get(k)
+                for k in ("households_counts", "income_counts", "monitoring", "moves_planned")
             },
         },
     )
