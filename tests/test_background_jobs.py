@@ -38,9 +38,11 @@ def test_queued_import_is_processed_by_a_separate_worker(tmp_path):
     _manage(src, "demo_county", "--scale", "0.01", "--as-of", "2026-06-30")
     export = tmp_path / "national.xlsx"
     _manage(src, "export_registry", str(export), "--unmasked", "--as", "county_admin")
-    n_src = sqlite3.connect(tmp_path / "source" / "fangpin.sqlite3").execute(
-        "select count(*) from registry_household"
-    ).fetchone()[0]
+    n_src = (
+        sqlite3.connect(tmp_path / "source" / "fangpin.sqlite3")
+        .execute("select count(*) from registry_household")
+        .fetchone()[0]
+    )
     assert n_src > 10
 
     # Target: queue the import (no --now) — nothing is written until a worker runs it.

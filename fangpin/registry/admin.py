@@ -46,7 +46,16 @@ class HouseholdAdmin(ScopedAdmin):
 
 @admin.register(Person)
 class PersonAdmin(ScopedAdmin):
-    list_display = ("name", "masked_id", "household", "relation", "gender", "birth_date", "health", "is_member")
+    list_display = (
+        "name",
+        "masked_id",
+        "household",
+        "relation",
+        "gender",
+        "birth_date",
+        "health",
+        "is_member",
+    )
     list_filter = ("health", "labour_skill", "is_member", "dibao")
     search_fields = ("name", "household__household_no")
     raw_id_fields = ("household",)
@@ -59,7 +68,14 @@ class PersonAdmin(ScopedAdmin):
 
 @admin.register(IncomeRecord)
 class IncomeRecordAdmin(ScopedAdmin):
-    list_display = ("household", "period_start", "period_end", "wage", "production_business", "production_expense")
+    list_display = (
+        "household",
+        "period_start",
+        "period_end",
+        "wage",
+        "production_business",
+        "production_expense",
+    )
     raw_id_fields = ("household",)
 
 
