@@ -5,12 +5,12 @@ rows — and nothing else."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 
 import pytest
 
 from fangpin.demo.models import PlantedDefect
 from fangpin.demo.services.load import demo_county_generate
+from fangpin.demo.services.verify import compare_with_planted, findings_keyed, planted_keyed
 from fangpin.registry.checks import codes as C
 from fangpin.registry.checks.report import household_findings, registry_findings
 from fangpin.registry.models import Household, Person
@@ -37,27 +37,21 @@ def slice_db(personas):
     return res
 
 
-def _keyed(findings):
-    hh_no = dict(Household.objects.values_list("id", "household_no"))
-    p_no = dict(Person.objects.values_list("id", "person_no"))
-    out = defaultdict(set)
-    for x in findings:
-        out[x.code].add((hh_no[x.household_id], p_no.get(x.person_id, "") if x.person_id else ""))
-    return out
-
-
 @pytest.mark.django_db
 def test_findings_equal_planted_defects_rule_by_rule(slice_db):
-    planted = defaultdict(set)
-    for d in PlantedDefect.objects.filter(dataset=slice_db.dataset):
-        planted[d.code].add((d.household_no, d.person_no))
+    planted = planted_keyed(slice_db.dataset)
     # every rule got at least one planted defect in this slice, so every rule is exercised
     assert set(planted) == set(C.ALL)
     # the registry rules (monitoring registers its own M-* rules on measures; not planted here)
-    found = _keyed(registry_findings(region_code="410506", on=AS_OF, codes=C.ALL))
+    found = findings_keyed(registry_findings(region_code="410506", on=AS_OF, codes=C.ALL))
     for code in C.ALL:
         assert found[code] == planted[code], code
     assert set(found) == set(planted)
+    comparison = compare_with_planted(slice_db.dataset)
+    assert (
+        all(r.exact for r in comparison)
+        and sum(r.found for r in comparison) == slice_db.dataset.defects.count()
+    )
 
 
 @pytest.mark.django_db
