@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+from collections.abc import Iterator
 
 from django.utils import timezone
+
+# A batch run that replays a scripted day (``fangpin monitoring_month``) sees that day as today.
+_pinned_today: contextvars.ContextVar[dt.date | None] = contextvars.ContextVar("fangpin_today", default=None)
 
 
 def now() -> dt.datetime:
@@ -12,7 +18,19 @@ def now() -> dt.datetime:
 
 
 def today() -> dt.date:
-    return timezone.localdate()
+    return _pinned_today.get() or timezone.localdate()
+
+
+@contextlib.contextmanager
+def pinned_today(day: dt.date) -> Iterator[dt.date]:
+    """Within the block ``today()`` is ``day`` (services that default their business date to today,
+    e.g. a screening run pushing leads, then date them on the scripted day). ``now()`` is unchanged:
+    system timestamps (uploaded_at, audit) stay real."""
+    token = _pinned_today.set(day)
+    try:
+        yield day
+    finally:
+        _pinned_today.reset(token)
 
 
 def month_start(d: dt.date) -> dt.date:

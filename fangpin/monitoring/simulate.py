@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import time
 from collections import Counter
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Min
 
 from fangpin.accounts.models import User
 from fangpin.accounts.roles import Role
@@ -23,7 +24,7 @@ from fangpin.registry.models import Household
 from fangpin.registry.services.assessment import household_income_assess
 
 from . import selectors
-from .models import CaseStatus, Lead, LeadStatus, MonitoringObject, ObjectStatus
+from .models import CaseStatus, Lead, LeadSource, LeadStatus, MonitoringObject, ObjectStatus
 from .services import assistance, cases, elimination, identification, leads, visits
 
 ASPECTS = ("guarantees", "water", "members", "farming", "environment", "income", "work", "health", "disaster")
@@ -46,12 +47,14 @@ class MonthReport:
     reversals_proposed: int = 0
     reversed: int = 0
     overdue: int = 0
+    screening: dict = field(default_factory=dict)  # the month's screening run: id, rows, hits, leads per rule
 
     def lines(self) -> list[str]:
         return [
             f"月份 {self.month}",
             f"走访 {self.visits} 户次",
             "线索 " + "，".join(f"{k} {v}" for k, v in sorted(self.leads_by_channel.items())),
+            _screening_line(self.screening),
             f"启动识别 {self.cases_opened}，纳入 {sum(self.enrolled_by_category.values())}"
             + "（"
             + "，".join(f"{k} {v}" for k, v in sorted(self.enrolled_by_category.items()))
@@ -65,14 +68,94 @@ class MonthReport:
         ]
 
 
-def _user(username: str, role: str, region: str) -> User:
+def _screening_line(s: dict) -> str:
+    if not s:
+        return "部门筛查 未运行"
+    rules = "，".join(f"{k} {v}" for k, v in sorted(s["leads_per_rule"].items()) if v) or "无"
+    return (
+        f"部门筛查 #{s['run']}：{s['batches']} 个部门批次 {s['rows']} 行，命中 {s['hits']}，"
+        f"推送线索（按规则）{rules}；其中并入已有线索 {s['joined_open_leads']}，"
+        f"待人工复核匹配 {s['link_reviews_pending']}，用时 {s['seconds']} 秒"
+    )
+
+
+def _user(username: str, role: str, region: str, department: str = "") -> User:
     u, created = User.objects.get_or_create(
-        username=username, defaults={"role": role, "region_id": region, "display_name": username}
+        username=username,
+        defaults={"role": role, "region_id": region, "display_name": username, "department": department},
     )
     if created:
         u.set_unusable_password()
         u.save(update_fields=["password"])
     return u
+
+
+def _dept_officer(kind: str, county_code: str) -> User:
+    """The officer of the department that pushes ``kind`` (a demo user from ``fangpin setup`` when there is
+    one, else a simulation user of that department)."""
+    from fangpin.screening.sources import SOURCES
+
+    depts = SOURCES[kind].departments
+    u = (
+        User.objects.filter(role=Role.DEPT_OFFICER, department__in=depts, is_active=True)
+        .order_by("id")
+        .first()
+    )
+    return u or _user(f"sim_dept_{kind}_{county_code[:6]}", Role.DEPT_OFFICER, county_code, depts[0])
+
+
+def _department_screening(
+    rep: MonthReport, county: str, first: dt.date, run_day: dt.date, admin, seed, attempt
+):
+    """Uploads the demo county's department files of the month as batches and runs the screening engine
+    on them; counts the leads of the run (new ones by channel, reports on monitored households apart)."""
+    import tempfile
+
+    from fangpin.demo.departments import demo_department_files
+    from fangpin.screening.services.runs import screening_run_execute, screening_run_start
+    from fangpin.screening.services.uploads import dept_batch_upload
+
+    t0 = time.perf_counter()
+    month = f"{first:%Y-%m}"
+    county_code = county.ljust(12, "0")
+    batches = []
+    with tempfile.TemporaryDirectory(prefix="fangpin-depts-") as tmp:
+        files = demo_department_files(
+            county=county, month=month, out=Path(tmp), seed=seed, until=run_day - dt.timedelta(days=1)
+        )
+        for kind, path in files.files.items():
+            b = attempt(
+                dept_batch_upload, actor=_dept_officer(kind, county_code), kind=kind, path=path, period=month
+            )
+            if b is not None:
+                batches.append(b)
+    run = attempt(screening_run_start, actor=admin, month=month, engine="duckdb", run_now=False)
+    if run is None:
+        return
+    run = screening_run_execute(run.pk)  # inline: the scripted month waits for its run
+    srcs = LeadSource.objects.filter(source_ref__startswith=f"screening_run:{run.pk}:")
+    mine = set(srcs.values_list("id", flat=True))
+    lead_ids = set(srcs.filter(already_monitored=False).values_list("lead_id", flat=True))
+    first_source = dict(
+        LeadSource.objects.filter(lead_id__in=lead_ids)
+        .values("lead_id")
+        .annotate(first=Min("id"))
+        .values_list("lead_id", "first")
+    )
+    new = sum(1 for lid in lead_ids if first_source[lid] in mine)  # leads the run opened
+    rep.leads_by_channel["department_screening"] += new
+    rep.already_monitored += srcs.filter(already_monitored=True).values("lead_id").distinct().count()
+    rep.screening = {
+        "run": run.pk,
+        "batches": len(batches),
+        "rows": sum(b.rows_total for b in batches),
+        "hits": run.counts.get("hits", 0),
+        "leads_per_rule": run.counts.get("leads_per_rule", {}),
+        "joined_open_leads": len(lead_ids) - new,  # reports added to a lead already open (e.g. a visit's)
+        "link_reviews_pending": run.counts.get("link_reviews_pending", 0),
+        "events": [asdict(e) for e in files.events],  # the demo's answer key
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
 
 
 def _workday(d: dt.date, n: int = 0) -> dt.date:
@@ -209,36 +292,17 @@ def scripted_month(*, county: str, month: dt.date, seed: int = 0, self_applicati
                 rep.already_monitored += 1
             else:
                 rep.leads_by_channel[key] += 1
-    # 3. 部门筛查预警 (stand-in for the screening engine): large 合规自付支出 last year
-    year = first.year - 1
-    flagged = (
-        Household.objects.filter(village__code__startswith=county, income_records__period_start__year=year)
-        .annotate(
-            oop=Sum(
-                "income_records__compliant_out_of_pocket", filter=Q(income_records__period_start__year=year)
-            )
-        )
-        .filter(oop__gte=Decimal(10000))
-        .values_list("id", flat=True)
-    )
-    for hid in flagged:
-        if lead := attempt(
-            leads.lead_submit,
-            actor=admin,  # the screening run's user; the county reviewer must stay independent
-            household=households[hid],
-            channel="department_screening",
-            source_ref=f"monitoring_month:{first:%Y%m}:rule:OOP_10000",
-            risk_types=["因病"],
-            on=_workday(first, 1),
-        ):
-            if lead.status == LeadStatus.CLOSED:
-                rep.already_monitored += 1
-            else:
-                rep.leads_by_channel["department_screening"] += 1
+    # 3. 部门筛查预警: the departments push the month's files (the demo world, dated up to the day before the
+    #    run), their officers upload them, and a screening run (DuckDB, inline) compares them with the
+    #    registry; its hits arrive through lead_submit as source_ref "screening_run:<id>:rule:<code>". The
+    #    run happens on a working day in the month's second week; leads and uploads are dated that day.
+    run_day = clock.add_working_days(_workday(first), 7)
+    with clock.pinned_today(run_day):
+        _department_screening(rep, county, first, run_day, admin, seed, attempt)
     # 4. 识别纳入: every open lead of the county through the chain
     for lead in Lead.objects.filter(village__code__startswith=county, status=LeadStatus.OPEN).order_by("id"):
         vill = lead.household.village_id
-        start = _workday(first, 2)
+        start = max(_workday(first, 2), _workday(lead.opened_on))
         case = attempt(identification.case_open, actor=cadre(vill), lead=lead, on=start)
         if case is None:
             continue

@@ -54,6 +54,11 @@ RECOVERING_SHARE = 0.5
 RELAPSING_SHARE = 0.35
 NEW_RISK_SHARE = 0.015
 NEW_ILLNESS_SHARE = 0.015
+# The income record notes that mark these outlooks in the registry (demo/departments.py reads them to
+# give the department files of the month the events behind them).
+NOTE_NEW_RISK = "今年务工中断，收入下降"
+NOTE_NEW_ILLNESS = "家庭成员住院治疗"
+NOTE_RELAPSE = "家庭成员住院治疗，务工中断"
 
 
 def _trajectory(rng: random.Random, y: int, mon: dict[str, Any], illness: set[int]) -> float | None:
@@ -305,7 +310,7 @@ def _partial(
         rec[f] = (rec[f] * share).quantize(Decimal(1))
     rec["period_end"] = p.partial_year_end
     if plan.outlook == NEW_RISK:
-        rec["note"] = "今年务工中断，收入下降"
+        rec["note"] = NOTE_NEW_RISK
     if plan.after_rigid_target is not None and last is not None:
         # a hospital bill this year that takes the 12-month income after 合规自付支出 to the target
         n = ctx["n"]
@@ -316,7 +321,7 @@ def _partial(
         bill = window_net - window_oop - target
         if bill > 0:
             rec["compliant_out_of_pocket"] += bill.quantize(Decimal(1))
-        rec["note"] = "家庭成员住院治疗，务工中断"
+        rec["note"] = NOTE_RELAPSE
     return rec
 
 
@@ -354,7 +359,7 @@ def income_records(
         # a member was in hospital last year: the bills are in last year's record (net income
         # unchanged, so P-EXITED-UNDER-LINE is not concerned)
         out[-1]["compliant_out_of_pocket"] += _d(partial_rng.uniform(8000, 40000))
-        out[-1]["note"] = "家庭成员住院治疗"
+        out[-1]["note"] = NOTE_NEW_ILLNESS
     if p.partial_year_end is not None and p.as_of.year in plan.ratio:
         out.append(_partial(partial_rng, hh, p, ctx, plan, out[-1] if out else None))
     return out

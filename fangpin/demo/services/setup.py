@@ -54,9 +54,18 @@ DEMO_USERS = (
     ("village_cadre", Role.VILLAGE_CADRE, "village", "村干部"),
     ("helper", Role.HELPER, "village", "帮扶责任人"),
     ("dept_officer", Role.DEPT_OFFICER, "county", "医保数据专员"),
+    ("dept_renshe", Role.DEPT_OFFICER, "county", "人社数据专员"),
+    ("dept_canlian", Role.DEPT_OFFICER, "county", "残联数据专员"),
+    ("dept_minzheng", Role.DEPT_OFFICER, "county", "民政数据专员"),
+    ("dept_jiaoyu", Role.DEPT_OFFICER, "county", "教育数据专员"),
     ("leader", Role.LEADER, "county", "区领导"),
     ("auditor", Role.AUDITOR, "county", "安全审计员"),
 )
+
+
+# department of each demo department officer (screening: an officer uploads only its department's files)
+DEMO_DEPARTMENTS = {"dept_officer": "医保", "dept_renshe": "人社", "dept_canlian": "残联", "dept_minzheng": "民政",
+                    "dept_jiaoyu": "教育"}  # fmt: skip
 
 
 def install_setup(*, county: str = "410506", reset_passwords: bool = False) -> SetupResult:
@@ -74,7 +83,7 @@ def install_setup(*, county: str = "410506", reset_passwords: bool = False) -> S
                 password = secrets.token_urlsafe(9)
                 user = user or User(username=username)
                 user.role, user.region_id, user.display_name = role, places[level], display
-                user.department = "医保" if role == Role.DEPT_OFFICER else ""
+                user.department = DEMO_DEPARTMENTS.get(username, "")
                 user.is_staff = role == Role.COUNTY_ADMIN
                 user.set_password(password)
                 user.save()

@@ -144,6 +144,7 @@ def test_scripted_month_on_a_fresh_demo_slice_meets_every_step(personas):
     assert {"cadre_visit", "self_application", "department_screening"} <= set(
         june.values_list("channel", flat=True)
     )
+    _department_leads_come_from_the_run(rep, june.filter(channel="department_screening"))
     # identification through every step, enrolment and a plan of measures
     ident = Case.objects.filter(kind="identification", started_on__gte=dt.date(2026, 6, 1))
     approved = ident.filter(status=CaseStatus.APPROVED)
@@ -170,3 +171,36 @@ def test_scripted_month_on_a_fresh_demo_slice_meets_every_step(personas):
         assert case.facts["verify"]["income"]["below_line_after_rigid"] is True
     assert rep.refusals["elimination_income_unstable"] >= 1  # the guards still refuse the others
     assert audit_verify() == []
+
+
+def _department_leads_come_from_the_run(rep, dept_sources) -> None:
+    """部门筛查预警 in the scripted month is a real ScreeningRun over the uploaded department batches: every
+    department lead points at it and at a hit with its evidence; the planted events are found."""
+    from fangpin.policy.params import param_value
+    from fangpin.screening.models import DeptBatch, ScreeningHit, ScreeningRun
+
+    run = ScreeningRun.objects.get(pk=rep.screening["run"])
+    assert run.status == "done" and run.engine == "duckdb" and run.month == "2026-06"
+    kinds = {b["kind"] for b in run.batches}
+    assert {"medical", "hrss"} <= kinds
+    assert set(DeptBatch.objects.filter(period="2026-06").values_list("kind", flat=True)) == kinds
+    assert all(b.uploaded_by.role == "dept_officer" for b in DeptBatch.objects.filter(period="2026-06"))
+    hits = ScreeningHit.objects.filter(run=run)
+    assert hits.count() == run.counts["hits"] == rep.screening["hits"] >= 1
+    assert sum(run.counts["leads_per_rule"].values()) >= rep.leads_by_channel["department_screening"]
+    for src in dept_sources:
+        code = src.source_ref.removeprefix(f"screening_run:{run.pk}:rule:")
+        assert code != src.source_ref, src.source_ref  # every department lead comes from this run
+        hit = hits.filter(lead_id=src.lead_id, rule_code=code).first()
+        assert hit is not None and hit.evidence["record"]["batch_id"] in {b["id"] for b in run.batches}
+        assert src.evidence["rule"] == code and src.submitted_on > dt.date(2026, 6, 1)
+    # the answer key: every planted stay at or above the county's threshold, every unemployed main earner
+    events = rep.screening["events"]
+    line = float(param_value("screening.medical.exited_annual_oop", region_code="410506000000", year=2026))
+    ill = {e["household_id"] for e in events if e["story"] == "hospital_again" and e["amount"] >= line}
+    jobless = {e["household_id"] for e in events if e["story"] == "unemployed"}
+    assert ill, events  # (the slice may have no household that lost its work: jobless may be empty)
+    found = lambda code: set(hits.filter(rule_code=code).values_list("household_id", flat=True))  # noqa: E731
+    assert ill <= found("MED_EXITED_YTD_OOP") and jobless <= found("HRSS_EARNER_UNEMPLOYED")
+    near = {e["household_id"] for e in events if e["story"] == "hospital_again" and e["amount"] < line}
+    assert not near & found("MED_EXITED_YTD_OOP")
