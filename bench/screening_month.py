@@ -7,7 +7,9 @@ the product's canonical Parquet layout, then runs each variant in a fresh proces
 process tree (JVM included) every 0.1 s, and prints wall time, rows/s, peak RSS and the leads per rule.
 
 - duckdb / duckdb_1g / spark: ``fangpin.screening.engine.pipeline.run_month`` (the function the service
-  calls) with the seed rules of ``screening/data/rules.json`` and thresholds from ``policy/data/defaults.json``.
+  calls) with the seed rules of ``screening/data/rules.json`` and thresholds from ``policy/data/defaults.json``,
+  the registry fact comparisons of ``SourceSpec.facts`` and the run report's row counts (the baselines do
+  neither: the product path does strictly more work).
   Not included: the Django parts around it (registry export from the DB, saving hits, pushing leads).
 - bare_duckdb / bare_spark: the same rules hand-written as plain SQL (one medical query, like perf/a_screen.py).
 - pandas: what an analyst would write: read_parquet → filter → merge → groupby → filter.
@@ -55,7 +57,10 @@ def generate(d: Path, n_p: int, n_m: int) -> None:
         CASE WHEN i % 2 = 0 THEN 'M' ELSE 'F' END AS sex,
         {U(1)} < 0.30 AS is_exited, ({U(1)} >= 0.30 AND {U(1)} < 0.34) AS is_monitored,
         i % 4 < 2 AS is_labourer, 2::BIGINT AS household_labourers, i % 4 = 0 AS is_main_earner,
-        NULL::BIGINT AS disability_grade
+        NULL::BIGINT AS disability_grade, NULL::DATE AS death_date, '' AS disability_category,
+        CASE WHEN {U(10)} < 0.1 THEN 'C' WHEN {U(10)} < 0.6 THEN 'B' ELSE 'A' END AS house_grade,
+        CASE WHEN {U(11)} < 0.1 THEN '农村低保' ELSE '未享受' END AS dibao, '不享受' AS tekun,
+        FALSE AS out_of_school, {idn("i")} AS join_key
       FROM range({n_p}) t(i)) TO '{d}/persons.parquet' (FORMAT parquet, ROW_GROUP_SIZE 1000000)""")
     base = ("i AS record_key, 1::BIGINT AS batch_id, i AS row_no, {id} AS id_number, {id} AS id_raw, 'ok' AS id_status, "
             "NULL::VARCHAR AS name, NULL::VARCHAR AS name_pinyin, NULL::DATE AS birth_date, NULL::VARCHAR AS sex, "
@@ -68,7 +73,7 @@ def generate(d: Path, n_p: int, n_m: int) -> None:
     t1 = time.perf_counter()
     extra = {
         "disability": "CASE WHEN {u} < 0.3 THEN 1 WHEN {u} < 0.6 THEN 2 ELSE 3 END::BIGINT AS grade, '4' AS category",
-        "police": "CASE WHEN {u} < 0.7 THEN '死亡' ELSE '迁出' END AS change_type",
+        "police": "CASE WHEN {u} < 0.7 THEN '死亡' ELSE '迁出' END AS change_type, event_date AS change_date",
         "education": "CASE WHEN {u} < 0.2 THEN '辍学' ELSE '在读' END AS status, '初中' AS stage",
         "housing": "CASE WHEN {u} < 0.2 THEN 'D' WHEN {u} < 0.4 THEN 'C' ELSE 'B' END AS grade",
         "emergency": "round({u} * 5000, 2) AS loss_amount, '洪涝' AS disaster_type",
@@ -134,15 +139,17 @@ def leads_summary(pairs) -> dict[str, list[int]]:
 def child_product(d: Path, engine_name: str, mem: str) -> dict:
     from fangpin.screening.engine import engine_open
     from fangpin.screening.engine.pipeline import LinkPolicy, run_month
+    from fangpin.screening.sources import SOURCES
 
     t = time.perf_counter()
     eng = engine_open(engine_name, memory_limit=mem)
     t_open = time.perf_counter() - t
     t = time.perf_counter()
     res = run_month(eng, month=MONTH, persons_path=str(d / "persons.parquet"), sources=sources(d), rules=rule_specs(),
-                    link=LinkPolicy(enabled=True))  # fmt: skip
+                    link=LinkPolicy(enabled=True), facts={k: s.facts for k, s in SOURCES.items() if s.facts})  # fmt: skip
     return {"query_s": time.perf_counter() - t, "setup_s": t_open, "timings": res.timings,
-            "leads": leads_summary((h["rule_code"], h["person_id"]) for h in res.hits)}  # fmt: skip
+            "leads": leads_summary((h["rule_code"], h["person_id"]) for h in res.hits),
+            "facts_differing": len(res.facts), "medical_counts": res.counts.get("medical")}  # fmt: skip
 
 
 BARE_MEDICAL = """

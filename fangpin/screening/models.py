@@ -115,6 +115,12 @@ class ScreeningRule(models.Model):
     applies_to = models.CharField("适用对象", max_length=24, choices=AppliesTo.choices, default=AppliesTo.ALL)
     risk_types = models.JSONField("提示风险类型", default=list, blank=True)
     severity = models.CharField("严重程度", max_length=8, choices=Severity.choices, default=Severity.MEDIUM)
+    consent_scope = models.CharField(
+        "需授权范围",
+        max_length=20,
+        blank=True,
+        help_text="资产、收入比对须农户承诺授权书覆盖的范围（consent.scopes，如 assets）；空=无需授权",
+    )
     active = models.BooleanField("启用", default=True)
     version = models.PositiveIntegerField("版本", default=1)
     updated_at = models.DateTimeField(auto_now=True)
@@ -143,6 +149,9 @@ class ScreeningRun(models.Model):
     region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     engine = models.CharField("计算引擎", max_length=10, default="duckdb")
     departments = models.JSONField("部门数据类型", default=list, blank=True)
+    record_facts = models.BooleanField(
+        "比对户档案事实", default=True, help_text="与户档案不一致的部门事实按冲突规则采用或转为待核实差异"
+    )
     status = models.CharField("状态", max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.PositiveSmallIntegerField("进度%", default=0)
     progress_note = models.CharField("进度说明", max_length=200, blank=True)
@@ -187,6 +196,7 @@ class ScreeningHit(models.Model):
     evidence = models.JSONField("证据", default=dict)
     lead_id = models.BigIntegerField("线索ID", null=True, blank=True)
     lead_result = models.CharField("线索推送结果", max_length=40, blank=True)
+    consent_missing = models.BooleanField("缺少承诺授权", default=False, db_index=True)
     outcome = models.CharField("核实结果", max_length=12, choices=Outcome.choices, blank=True)
     outcome_at = models.DateTimeField(null=True, blank=True)
 

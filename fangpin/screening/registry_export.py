@@ -2,7 +2,10 @@
 
 Columns: person_id, household_id, village_code, village_name, name, name_pinyin, id_number, birth_date,
 sex, is_exited (脱贫户), is_monitored (监测对象), is_labourer, household_labourers, is_main_earner,
-disability_grade. Current members only (deceased or departed persons cannot produce new risks).
+disability_grade, and the registry facts departments state (death_date, disability_category, house_grade,
+dibao, tekun, out_of_school; compared by ``SourceSpec.facts``), plus ``join_key`` = id_number, or
+"P<person_id>" for a person without one (so a probabilistic link to such a person joins on the same key).
+Current members only (deceased or departed persons cannot produce new risks).
 Main earner = the labourer with the most months of work in the household (household head first on a tie).
 """
 
@@ -42,24 +45,39 @@ def export_registry_persons(path: Path, *, region_prefix: str = "") -> int:
             "work_months",
             "relation",
             "disability_grade",
+            "death_date",
+            "disability_category",
+            "household__house_grade",
+            "dibao",
+            "tekun",
+            "out_of_school",
         ).order_by("id")
     )
     monitored = monitored_household_ids()
     cols = [
         "person_id", "household_id", "village_code", "village_name", "name", "id_number", "birth_date",
         "sex", "household_type", "labour_skill", "work_months", "relation", "disability_grade",
+        "death_date", "disability_category", "house_grade", "dibao", "tekun", "out_of_school",
     ]  # fmt: skip
     df = pl.DataFrame(rows, schema=cols, orient="row", infer_schema_length=None).with_columns(
         pl.col("person_id").cast(pl.Int64),
         pl.col("household_id").cast(pl.Int64),
         pl.col("disability_grade").cast(pl.Int64),
         pl.col("birth_date").cast(pl.Date),
+        pl.col("death_date").cast(pl.Date),
+        pl.col("disability_category").cast(pl.String),
+        pl.col("house_grade").cast(pl.String),
+        pl.col("dibao").cast(pl.String),
+        pl.col("tekun").cast(pl.String),
+        pl.col("out_of_school").cast(pl.Boolean),
+        pl.col("id_number").cast(pl.String),
     )
     df = df.with_columns(
         name_pinyin=pl.col("name").map_elements(name_pinyin, return_dtype=pl.String),
         is_exited=pl.col("household_type") == HouseholdType.EXITED,
         is_monitored=pl.col("household_id").is_in(list(monitored)),
         is_labourer=pl.col("labour_skill").is_in([str(x) for x in LABOUR]),
+        join_key=pl.coalesce(pl.col("id_number"), pl.lit("P") + pl.col("person_id").cast(pl.String)),
     )
     df = df.with_columns(
         household_labourers=pl.col("is_labourer").cast(pl.Int64).sum().over("household_id"),
@@ -76,7 +94,8 @@ def export_registry_persons(path: Path, *, region_prefix: str = "") -> int:
     out = df.select(
         "person_id", "household_id", "village_code", "village_name", "name", "name_pinyin", "id_number",
         "birth_date", "sex", "is_exited", "is_monitored", "is_labourer", "household_labourers",
-        "is_main_earner", "disability_grade",
+        "is_main_earner", "disability_grade", "death_date", "disability_category", "house_grade", "dibao",
+        "tekun", "out_of_school", "join_key",
     )  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
     out.write_parquet(path)

@@ -47,8 +47,16 @@ def run_get(*, actor, run_id: int) -> ScreeningRun:
     return run
 
 
-def hit_list(*, actor, run_id: int | None = None) -> QuerySet[ScreeningHit]:
+def hit_list(
+    *, actor, run_id: int | None = None, consent_missing: bool | None = None
+) -> QuerySet[ScreeningHit]:
+    """Hits in the actor's region. Hits flagged ``consent_missing`` (an asset/income comparison of a household
+    without a 承诺授权书) are shown to county roles only: they are items to follow up, not leads."""
     qs = scoped(actor, ScreeningHit.objects.select_related("person", "household", "rule"))
+    if not actor.can(Cap.SCREEN_RUN):
+        qs = qs.filter(consent_missing=False)
+    if consent_missing is not None:
+        qs = qs.filter(consent_missing=consent_missing)
     return qs.filter(run_id=run_id) if run_id else qs
 
 
@@ -90,6 +98,7 @@ def hit_rates(*, actor) -> dict[str, list[dict[str, Any]]]:
     qs = scoped(actor, ScreeningHit.objects.all())
     agg = {
         "hits": Count("id"),
+        "consent_missing": Count("id", filter=Q(consent_missing=True)),
         "leads": Count("lead_id", distinct=True),
         "closed": Count("id", filter=~Q(outcome="")),
         "confirmed": Count("id", filter=Q(outcome=Outcome.CONFIRMED)),

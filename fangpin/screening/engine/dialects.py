@@ -41,6 +41,10 @@ class Dialect:
     def day(self, expr: str) -> str:
         return f"day({expr})"
 
+    def text(self, expr: str) -> str:
+        """Any value as text (dates as YYYY-MM-DD, integers without decimals, booleans true/false)."""
+        return f"CAST({expr} AS VARCHAR)"
+
     def count_if(self, cond: str) -> str:
         return f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END)"
 
@@ -60,6 +64,9 @@ class SparkDialect(Dialect):
 
     def day(self, expr: str) -> str:
         return f"dayofmonth({expr})"
+
+    def text(self, expr: str) -> str:
+        return f"CAST({expr} AS STRING)"
 
     def string(self, s: str) -> str:
         # Spark SQL treats backslash as an escape inside literals too, and '' as a quote.

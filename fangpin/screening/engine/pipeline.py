@@ -1,4 +1,8 @@
-"""A screening month on one engine: register → count and match by ID → link the rest → run the rules.
+"""A screening month on one engine: register → link what the ID cannot match → one query per department.
+
+Each department's query (``rules.compile_month``) joins its rows to the registry once (by ID, or by an
+accepted link through ``links_<kind>``) and returns the rule hits, the registry facts that differ, and the
+row counts of the run report.
 
 Django-free: the service (``services/runs.py``) and the benchmarks call ``run_month`` with file paths and
 resolved ``RuleSpec``s. Steps are named and timed; ``progress(step, pct)`` lets a run report progress.
@@ -7,15 +11,18 @@ resolved ``RuleSpec``s. Steps are named and timed; ``progress(step, pct)`` lets 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
 
 from .base import Engine
-from .rules import RuleSpec, compile_source
+from .rules import RuleSpec, compile_month
+
+if TYPE_CHECKING:
+    from ..sources.base import FactMap
 
 # Registry columns the rules may use, exposed as p_<name> beside the department columns.
 PERSON_COLS = (
@@ -28,9 +35,20 @@ PERSON_COLS = (
     "household_labourers",
     "is_main_earner",
     "disability_grade",
+    "death_date",
+    "disability_category",
+    "house_grade",
+    "dibao",
+    "tekun",
+    "out_of_school",
 )
 LINK_SCHEMA = pa.schema(
-    [("record_key", pa.int64()), ("person_id", pa.int64()), ("match_probability", pa.float64())]
+    [
+        ("record_key", pa.int64()),
+        ("person_id", pa.int64()),
+        ("match_probability", pa.float64()),
+        ("join_key", pa.string()),
+    ]
 )
 
 
@@ -52,6 +70,7 @@ class MonthResult:
     hits: list[dict[str, Any]]
     counts: dict[str, dict[str, int]]
     timings: dict[str, float]
+    facts: list[dict[str, Any]] = field(default_factory=list)  # registry facts the departments contradict
     candidates: pd.DataFrame | None = None  # scored link candidates (for reviews)
     linked: dict[int, float] = field(default_factory=dict)  # record_key → accepted link probability
 
@@ -71,7 +90,11 @@ def run_month(
     rules: list[RuleSpec],
     link: LinkPolicy | None = None,
     progress: Callable[[str, int], None] | None = None,
+    facts: dict[str, Sequence[FactMap]] | None = None,
+    fact_batches: dict[str, list[int]] | None = None,
 ) -> MonthResult:
+    """``facts``: per department, the registry facts to compare (``SourceSpec.facts``; None = none);
+    ``fact_batches``: per department, the batch ids whose records state facts (None = every record)."""
     link = link or LinkPolicy(enabled=False)
     progress = progress or (lambda step, pct: None)
     timings: dict[str, float] = {}
@@ -83,55 +106,84 @@ def run_month(
         engine.register_parquet(f"src_{k}", sources[k])
     t = _timed(timings, "register", t)
 
-    # 1. rows read and matched by ID, per department (one pass each)
-    progress("按证件号码匹配", 10)
-    unusable = engine.dialect.count_if("s.id_status <> 'ok'")
-    if kinds:  # one query for all departments: one job on Spark instead of one per department
-        parts = [
-            f"SELECT {engine.dialect.string(k)} AS kind, count(*) AS rows_read, count(p.person_id) AS matched_id, "
-            f"{unusable} AS id_unusable FROM src_{k} s LEFT JOIN persons p ON s.id_number = p.id_number"
+    # 0. rows per department, from the Parquet footers (no scan); unusable IDs come with the linkage
+    # candidates when linkage runs, else from a query
+    bad_id = engine.dialect.count_if("id_status <> 'ok'")
+    unusable = "" if link.enabled else f", {bad_id} AS id_unusable"
+    footer_rows = _parquet_rows(sources, kinds) if link.enabled else None
+    if footer_rows is not None:
+        counts.update({k: {"rows_read": n, "id_unusable": 0} for k, n in footer_rows.items()})
+    elif kinds:
+        q = " UNION ALL ".join(
+            f"SELECT {engine.dialect.string(k)} AS kind, count(*) AS rows_read{unusable} FROM src_{k}"
             for k in kinds
-        ]
-        for row in engine.query(" UNION ALL ".join(parts)).to_pylist():
-            kind = row.pop("kind")
-            counts[kind] = {key: int(v or 0) for key, v in row.items()}
-    t = _timed(timings, "match_id", t)
+        )
+        for row in engine.query(q).to_pylist():
+            counts[row["kind"]] = {
+                "rows_read": int(row["rows_read"]),
+                "id_unusable": int(row.get("id_unusable") or 0),
+            }
+    t = _timed(timings, "count", t)
 
-    # 2. linkage of what the ID could not match
-    progress("概率匹配", 30)
+    # 1. linkage of what the ID cannot match (small: unusable IDs, and valid unknown IDs of small lists)
+    progress("概率匹配", 20)
     cand_scored = None
     links_by_source: dict[str, pa.Table] = {}
     if link.enabled and kinds:
-        cand_scored, links_by_source = _link(engine, kinds, link, timings)
-    for k in kinds:
-        counts[k]["matched_linkage"] = links_by_source[k].num_rows if k in links_by_source else 0
-        counts[k]["unmatched"] = (
-            counts[k]["rows_read"] - counts[k]["matched_id"] - counts[k]["matched_linkage"]
-        )
+        cand_scored, links_by_source, n_unusable = _link(engine, kinds, link, timings)
+        for k in kinds:
+            counts[k]["id_unusable"] = n_unusable.get(k, 0)
     t = time.perf_counter()
 
-    # 3. matched views and the rules, one fused query per department
+    # 2. one query per department: rules, differing facts and row counts from one join to the registry
     progress("运行筛查规则", 60)
+    facts = facts or {}
     pcols = ", ".join(f"p.{c} AS p_{c}" for c in PERSON_COLS)
     hits: list[dict[str, Any]] = []
-    by_source: dict[str, list[RuleSpec]] = {}
+    found_facts: list[dict[str, Any]] = []
+    by_source: dict[str, list[RuleSpec]] = {k: [] for k in kinds}
     for r in rules:
-        by_source.setdefault(r.source, []).append(r)
-    for k, rs in by_source.items():
-        if k not in kinds:  # no batch of this department this month: nothing to screen
-            continue
+        if r.source in by_source:  # no batch of this department this month: nothing to screen
+            by_source[r.source].append(r)
+    sqls: dict[str, str] = {}
+    for k in kinds:
+        rs, fms = by_source[k], list(facts.get(k, ()))
         engine.register_arrow(f"links_{k}", links_by_source.get(k, LINK_SCHEMA.empty_table()))
+        # One inner join on one key (the ID, or the accepted link's person): an inner join lets Spark
+        # broadcast a small department file instead of shuffling the registry.
         engine.create_view(
             f"matched_{k}",
-            f"SELECT s.*, p.person_id AS person_id, 'id' AS match_method, {pcols} "
-            f"FROM src_{k} s JOIN persons p ON s.id_number = p.id_number "
-            f"UNION ALL "
-            f"SELECT s.*, p.person_id AS person_id, 'linkage' AS match_method, {pcols} "
-            f"FROM src_{k} s JOIN links_{k} l ON s.record_key = l.record_key "
-            f"JOIN persons p ON l.person_id = p.person_id",
+            f"SELECT s.*, p.person_id AS person_id, "
+            f"CASE WHEN l.record_key IS NULL THEN 'id' ELSE 'linkage' END AS match_method, {pcols} "
+            f"FROM src_{k} s LEFT JOIN links_{k} l ON s.record_key = l.record_key "
+            f"JOIN persons p ON p.join_key = coalesce(l.join_key, s.id_number)",
         )
-        res = engine.query(compile_source(rs, month, engine.dialect)).to_pylist()
-        for row in res:
+        sqls[k] = compile_month(
+            k,
+            rs,
+            fms,
+            month,
+            engine.dialect,
+            fact_batches=None if fact_batches is None else fact_batches.get(k, []),
+            count_matched=engine.join_once,
+        )
+    if not engine.join_once and kinds:  # rows matched by ID: one count-only join per department
+        q = " UNION ALL ".join(
+            f"SELECT {engine.dialect.string(k)} AS kind, count(*) AS n "
+            f"FROM src_{k} s JOIN persons p ON p.join_key = s.id_number"
+            for k in kinds
+        )
+        for row in engine.query(q).to_pylist():
+            counts[row["kind"]]["matched_id"] = int(row["n"])
+        t = _timed(timings, "match_id", t)
+    results = _run_all(engine, sqls, timings)
+    t = time.perf_counter()
+    for k in kinds:
+        rs, fms = by_source[k], list(facts.get(k, ()))
+        for row in results[k]:
+            if row["is_total"]:
+                counts[k]["matched_id"] = int(row["matched_id"] or 0)
+                continue
             for i, r in enumerate(rs):
                 if row[f"hit_{i}"]:
                     hits.append(
@@ -148,9 +200,29 @@ def run_month(
                             "last_date": row[f"d1_{i}"],
                         }
                     )
-        t = _timed(timings, f"rules_{k}", t)
-    for k in kinds:
+            for j, fm in enumerate(fms):
+                if row[f"fx_{j}"]:
+                    found_facts.append(
+                        {
+                            "source": k,
+                            "entity": fm.entity,
+                            "field": fm.field,
+                            "person_id": int(row["person_id"]),
+                            "household_id": int(row["household_id"]),
+                            "value": row[f"fv_{j}"],
+                            "registry_value": row[f"fr_{j}"],
+                            "record_key": int(row[f"fk_{j}"]),
+                            "observed_on": row[f"fd_{j}"],
+                        }
+                    )
+        counts[k].setdefault("matched_id", 0)
+        counts[k]["matched_linkage"] = links_by_source[k].num_rows if k in links_by_source else 0
+        counts[k]["unmatched"] = (
+            counts[k]["rows_read"] - counts[k]["matched_id"] - counts[k]["matched_linkage"]
+        )
         counts[k]["hits"] = sum(1 for h in hits if h["source"] == k)
+        counts[k]["facts_differing"] = sum(1 for f in found_facts if f["source"] == k)
+    t = _timed(timings, "collect", t)
     progress("完成", 95)
     linked = {
         int(k): float(p)
@@ -159,37 +231,82 @@ def run_month(
             tbl.column("record_key").to_pylist(), tbl.column("match_probability").to_pylist(), strict=True
         )
     }
-    return MonthResult(hits=hits, counts=counts, timings=timings, candidates=cand_scored, linked=linked)
+    return MonthResult(
+        hits=hits, counts=counts, facts=found_facts, timings=timings, candidates=cand_scored, linked=linked
+    )
+
+
+def _parquet_rows(sources: dict[str, list[str]], kinds: list[str]) -> dict[str, int] | None:
+    """Row counts from the Parquet footers of local files; None when a path cannot be read this way."""
+    import pyarrow.parquet as pq
+
+    try:
+        return {k: sum(pq.read_metadata(p).num_rows for p in sources[k]) for k in kinds}
+    except (OSError, ValueError):
+        return None
+
+
+def _run_all(engine: Engine, sqls: dict[str, str], timings: dict[str, float]) -> dict[str, list[dict]]:
+    """Runs the departments' queries; on an engine that takes concurrent jobs (Spark) several at once, so the
+    per-query planning and scheduling of the small departments overlap instead of adding up."""
+
+    def one(k: str) -> tuple[str, list[dict], float]:
+        t0 = time.perf_counter()
+        rows = engine.query(sqls[k]).to_pylist()
+        return k, rows, round(time.perf_counter() - t0, 3)
+
+    t0 = time.perf_counter()
+    if engine.concurrent_queries > 1 and len(sqls) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=engine.concurrent_queries) as pool:
+            done = list(pool.map(one, sqls))
+    else:
+        done = [one(k) for k in sqls]
+    out = {}
+    for k, rows, secs in done:
+        out[k] = rows
+        timings[f"rules_{k}"] = secs
+    timings["rules_all"] = round(time.perf_counter() - t0, 3)
+    return out
 
 
 def _link(
     engine: Engine, kinds: list[str], link: LinkPolicy, timings: dict[str, float]
-) -> tuple[pd.DataFrame | None, dict[str, pa.Table]]:
+) -> tuple[pd.DataFrame | None, dict[str, pa.Table], dict[str, int]]:
+    """Scored candidates, accepted links per department, and rows with an unusable ID per department."""
     from fangpin.core.ids import normalize_raw
 
     from ..linkage import link_records
 
     t = time.perf_counter()
-    parts = []
-    for k in kinds:
-        # Valid IDs unknown to the registry are linked only for registry-oriented lists; for the big files
-        # (医保) only unusable IDs are, which avoids a second join over hundreds of millions of rows.
-        if link.link_valid_unmatched.get(k):
-            frm = f"src_{k} s LEFT JOIN persons p ON s.id_number = p.id_number"
-            where = "s.id_status <> 'ok' OR p.person_id IS NULL"
-        else:
-            frm, where = f"src_{k} s", "s.id_status <> 'ok'"
-        tbl = engine.query(
-            f"SELECT s.record_key, s.id_raw, s.id_status, s.name, s.name_pinyin, "
-            f"CAST(s.birth_date AS VARCHAR(10)) AS birth_date, s.sex, s.village FROM {frm} WHERE {where}"
-        ).to_pandas()
-        tbl["source"] = k
-        parts.append(tbl)
-    cands = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    # Valid IDs unknown to the registry are linked only for registry-oriented lists; for the big files
+    # (医保) only unusable IDs are, which avoids a second join over hundreds of millions of rows. The small
+    # lists are stacked first and joined to the registry once (one shuffle of the registry on Spark).
+    cols = (
+        "s.record_key, s.id_number, s.id_raw, s.id_status, s.name, s.name_pinyin, "
+        "CAST(s.birth_date AS VARCHAR(10)) AS birth_date, s.sex, s.village"
+    )
+    sel = ("SELECT {k} AS source, " + cols + " FROM src_{kind} s").format
+    plain = [k for k in kinds if not link.link_valid_unmatched.get(k)]
+    small = [k for k in kinds if link.link_valid_unmatched.get(k)]
+    parts = [sel(k=engine.dialect.string(k), kind=k) + " WHERE s.id_status <> 'ok'" for k in plain]
+    if small:
+        stacked = " UNION ALL ".join(sel(k=engine.dialect.string(k), kind=k) for k in small)
+        parts.append(
+            f"SELECT s.* FROM ({stacked}) s LEFT JOIN persons p ON s.id_number = p.id_number "
+            f"WHERE s.id_status <> 'ok' OR p.person_id IS NULL"
+        )
+    # one query for all departments: one job on Spark instead of one per department
+    cands = engine.query(" UNION ALL ".join(parts)).to_pandas() if parts else pd.DataFrame()
+    cands = cands.drop(columns=["id_number"], errors="ignore")
+    n_unusable = (
+        cands[cands["id_status"].ne("ok")].groupby("source").size().to_dict() if not cands.empty else {}
+    )
     t = _timed(timings, "link_candidates", t)
     empty = {k: LINK_SCHEMA.empty_table() for k in kinds}
     if cands.empty:
-        return None, empty
+        return None, empty, n_unusable
     # The ID as typed, for a one-digit-off comparison (an Excel-mangled 4.1E+17 carries no information).
     norm = cands["id_raw"].map(normalize_raw)
     cands["id_number"] = norm.where(norm.str.fullmatch(r"\d{17}[\dX]") & cands["id_status"].ne("scientific"))
@@ -214,15 +331,26 @@ def _link(
     acc = cands.merge(
         accepted[["uid_a", "person_id", "match_probability"]], left_on="unique_id", right_on="uid_a"
     )
+    # The registry join key of the linked person (its ID, or "P<person_id>" when it has none).
+    keys = registry[["unique_id", "id_number"]].rename(columns={"unique_id": "person_id"})
+    keys["join_key"] = keys["id_number"].where(keys["id_number"].notna(), "P" + keys["person_id"].astype(str))
+    acc = acc.astype({"person_id": "int64"}).merge(
+        keys[["person_id", "join_key"]], on="person_id", how="inner"
+    )
     out = {}
     for k in kinds:
         sub = acc[acc["source"] == k]
         out[k] = pa.Table.from_pandas(
-            sub[["record_key", "person_id", "match_probability"]].astype(
-                {"record_key": "int64", "person_id": "int64", "match_probability": "float64"}
+            sub[["record_key", "person_id", "match_probability", "join_key"]].astype(
+                {
+                    "record_key": "int64",
+                    "person_id": "int64",
+                    "match_probability": "float64",
+                    "join_key": "str",
+                }
             ),
             schema=LINK_SCHEMA,
             preserve_index=False,
         )
     _timed(timings, "link_decide", t)
-    return scored, out
+    return scored, out, n_unusable

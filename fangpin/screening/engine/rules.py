@@ -1,5 +1,7 @@
 """Screening rules as data → SQL. One set-based query per rule (``compile_rule``); rules of the same
 department are fused into one query (``compile_source``) so a 100-million-row file is scanned once.
+``compile_month`` is what a run executes per department: the fused rules, the registry facts that differ
+(``FactMap``) and the run report's row counts, all from one join of the department rows to the registry.
 
 The query runs over ``matched_<source>``: department rows already joined to the registry person they
 belong to (by ID or by an accepted link), with the registry columns ``p_*`` beside the department columns.
@@ -12,12 +14,16 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fangpin.core.errors import DomainError
 
 from .dialects import Dialect
+
+if TYPE_CHECKING:
+    from ..sources.base import FactMap
 
 E_RULE = "screening_rule_invalid"
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -100,7 +106,7 @@ def _person_condition(pc: dict[str, Any], rule: RuleSpec, d: Dialect) -> str:
 def rule_filter(rule: RuleSpec, month: str, d: Dialect) -> str:
     """Record-level predicate of the rule: window, department values, who it applies to."""
     start, end = window_bounds(rule, month)
-    parts = [f"m.event_date BETWEEN {d.date(start)} AND {d.date(end)}"]
+    parts = ["m.person_id IS NOT NULL", f"m.event_date BETWEEN {d.date(start)} AND {d.date(end)}"]
     if rule.applies_to not in APPLIES_TO_SQL:
         raise DomainError(E_RULE, f"未知的适用对象“{rule.applies_to}”")
     parts.append(APPLIES_TO_SQL[rule.applies_to])
@@ -180,3 +186,102 @@ def compile_source(rules: list[RuleSpec], month: str, d: Dialect, *, view: str |
 def compile_rule(rule: RuleSpec, month: str, d: Dialect, *, view: str | None = None) -> str:
     """The rule on its own: one set-based query (used to explain a rule and to test the fusion)."""
     return compile_source([rule], month, d, view=view)
+
+
+def _mapped(expr: str, mapping: dict[str, str], d: Dialect) -> str:
+    if not mapping:
+        return expr
+    whens = " ".join(f"WHEN {d.string(k)} THEN {d.string(v)}" for k, v in mapping.items())
+    return f"CASE {expr} {whens} ELSE {expr} END"
+
+
+def compile_month(
+    source: str,
+    rules: list[RuleSpec],
+    facts: Sequence[FactMap],
+    month: str,
+    d: Dialect,
+    *,
+    view: str | None = None,
+    fact_batches: list[int] | None = None,
+    count_matched: bool = True,
+) -> str:
+    """The one query a run executes for a department, over ``matched_<source>`` (department rows joined
+    to their registry person, by ID or by an accepted link: ``match_method`` id/linkage).
+
+    One pass over the joined rows gives three things, so the big file is joined to the registry once:
+    - the run report's ``matched_id`` (rows matched by ID) on the row ``is_total = 1``;
+    - rule i's aggregates and ``hit_i`` per person (columns as in ``compile_source``);
+    - for fact j (``SourceSpec.facts``): the person's latest department value ``fv_j`` (by event date,
+      then record), its record ``fk_j`` and date ``fd_j``, the registry value ``fr_j`` in the department's
+      vocabulary, and ``fx_j`` = they differ. Only records of ``fact_batches`` (None = all) state facts.
+    Rows relevant to no rule and no fact are grouped under a NULL person, so the aggregation stays the
+    size of the hits, not of the registry; the second level (GROUPING SETS over those few rows) adds the
+    total row. Only persons with a hit or a differing fact come back, plus the total row.
+
+    ``count_matched=False`` (engines where a second, count-only join is cheaper than aggregating every
+    row — DuckDB): the rows are filtered to the relevant ones before the join (pushed into the scan), no
+    total row; the pipeline counts the matches with its own query."""
+    view = view or f"matched_{source}"
+    if any(r.source != source for r in rules):
+        raise DomainError(E_RULE, "同一查询中的规则必须属于同一部门数据")
+    flags, sels, names, conds, raw = [], [], [], [], []
+    for i, r in enumerate(rules):
+        raw.append(rule_filter(r, month, d))
+        flags.append(f"({raw[-1]}) AS _f{i}")
+        s, c = _aggregates(r, i, f"m._f{i}", d)
+        sels += s
+        names += [f"n_{i}", f"v_{i}", f"k_{i}", f"d0_{i}", f"d1_{i}"]
+        conds.append(f"{c} AS hit_{i}")
+    for j, fm in enumerate(facts):
+        g = ["m.person_id IS NOT NULL", f"{_col(fm.column)} IS NOT NULL"]
+        for col, vals in fm.when.items():
+            g.append(f"{_col(col)} IN ({', '.join(d.literal(v) for v in vals)})")
+        if fact_batches is not None:
+            g.append(
+                f"m.batch_id IN ({', '.join(str(int(b)) for b in fact_batches)})" if fact_batches else "FALSE"
+            )
+        raw.append(" AND ".join(g))
+        flags.append(f"({raw[-1]}) AS _g{j}")
+        val = _mapped(d.text(_col(fm.column)), fm.value_map, d)
+        reg = f"coalesce({_mapped(d.text(_col('p_' + fm.registry_column)), fm.registry_map, d)}, '')"
+        sels += [
+            f"{d.arg_max(val, 'm._fkey')} FILTER (WHERE m._g{j}) AS fv_{j}",
+            f"{d.arg_max('m.record_key', 'm._fkey')} FILTER (WHERE m._g{j}) AS fk_{j}",
+            f"{d.arg_max('m.event_date', 'm._fkey')} FILTER (WHERE m._g{j}) AS fd_{j}",
+            f"max({reg}) FILTER (WHERE m._g{j}) AS fr_{j}",
+        ]
+        names += [f"fv_{j}", f"fk_{j}", f"fd_{j}", f"fr_{j}"]
+        conds.append(f"(fv_{j} IS NOT NULL AND fv_{j} <> fr_{j}) AS fx_{j}")
+    if facts:
+        flags.append(f"{d.text('m.event_date')} || lpad({d.text('m.record_key')}, 20, '0') AS _fkey")
+    relevant = " OR ".join([f"m._f{i}" for i in range(len(rules))] + [f"m._g{j}" for j in range(len(facts))])
+    relevant = relevant or "FALSE"
+    by_id = d.count_if("m.match_method = 'id'")
+    counts = [f"{by_id} AS matched_id"]
+    flag_sql = (", " + ", ".join(flags)) if flags else ""
+    level2 = ", ".join([f"max({n}) AS {n}" for n in names] + ["sum(matched_id) AS matched_id"])
+    wanted = " OR ".join(
+        ["is_total = 1"] + [f"hit_{i}" for i in range(len(rules))] + [f"fx_{j}" for j in range(len(facts))]
+    )
+    if not count_matched:
+        pre = " OR ".join(f"({x})" for x in raw) or "FALSE"
+        null_names = ", ".join(names + ["matched_id"]) if names else "matched_id"
+        return (
+            f"WITH r AS (SELECT m.*{flag_sql} FROM {view} m WHERE {pre}), "
+            f"g AS (SELECT m.*, m.person_id AS _gp, m.p_household_id AS _gh FROM r m), "
+            f"agg AS (SELECT m._gp AS person_id, m._gh AS household_id, {', '.join(sels + counts)} "
+            f"FROM g m GROUP BY m._gp, m._gh), "
+            f"agg2 AS (SELECT 0 AS is_total, person_id, household_id, {null_names} FROM agg) "
+            f"SELECT * FROM (SELECT *{''.join(', ' + c for c in conds)} FROM agg2) t WHERE {wanted}"
+        )
+    return (
+        f"WITH r AS (SELECT m.*{flag_sql} FROM {view} m), "
+        f"g AS (SELECT m.*, CASE WHEN {relevant} THEN m.person_id END AS _gp, "
+        f"CASE WHEN {relevant} THEN m.p_household_id END AS _gh FROM r m), "
+        f"agg AS (SELECT m._gp AS person_id, m._gh AS household_id, {', '.join(sels + counts)} "
+        f"FROM g m GROUP BY m._gp, m._gh), "
+        f"agg2 AS (SELECT grouping(person_id) AS is_total, person_id, household_id, {level2} "
+        f"FROM agg GROUP BY GROUPING SETS ((person_id, household_id), ())) "
+        f"SELECT * FROM (SELECT *{''.join(', ' + c for c in conds)} FROM agg2) t WHERE {wanted}"
+    )

@@ -43,6 +43,8 @@ def spark_session_local(*, driver_memory: str | None = None):
 
 class SparkEngine(Engine):
     name = "spark"
+    # Spark takes jobs from several threads; the small departments' queries are latency-bound.
+    concurrent_queries = int(os.environ.get("FANGPIN_SPARK_CONCURRENT_QUERIES", "4"))
 
     def __init__(self, *, session=None) -> None:
         self.dialect = SparkDialect()

@@ -25,7 +25,7 @@ E_RULE_NOT_FOUND = "screening_rule_not_found"
 E_RULE_INVALID = "screening_rule_invalid"
 EDITABLE = (
     "title", "condition_kind", "condition", "person_conditions", "window", "window_months",
-    "threshold_key", "applies_to", "risk_types", "severity", "active",
+    "threshold_key", "applies_to", "risk_types", "severity", "consent_scope", "active",
 )  # fmt: skip
 
 

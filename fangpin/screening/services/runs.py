@@ -29,6 +29,8 @@ from ..engine.rules import month_bounds, window_bounds
 from ..models import LinkReview, ReviewStatus, RunStatus, ScreeningHit, ScreeningRule, ScreeningRun
 from ..registry_export import export_registry_persons, files_dir
 from ..sources import SOURCES
+from .consent import CONSENT_MISSING, hits_without_consent
+from .facts import department_facts_record
 from .rules import rule_specs, ruleset_version
 from .uploads import batch_abspath, batches_for_month
 
@@ -48,8 +50,11 @@ def screening_run_start(
     engine: str | None = None,
     departments: list[str] | None = None,
     run_now: bool = True,
+    record_facts: bool = True,
 ) -> ScreeningRun:
-    """Queue a run for the actor's region; the Huey task does the work so no web request waits."""
+    """Queue a run for the actor's region; the Huey task does the work so no web request waits.
+    ``record_facts=False`` screens without sending differing registry facts to the conflict policy
+    (a what-if run, or comparing engines on an unchanged registry)."""
     require(actor, Cap.SCREEN_RUN)
     if not re.fullmatch(r"20\d{2}-(0[1-9]|1[0-2])", month or ""):
         raise DomainError(E_MONTH, f"筛查月份“{month}”格式错误，应为 YYYY-MM", field="month")
@@ -64,11 +69,11 @@ def screening_run_start(
     with transaction.atomic():
         run = ScreeningRun.objects.create(
             month=month, region_id=actor.region_id, engine=engine, departments=list(departments or []),
-            started_by=actor, progress_note="排队中",
+            started_by=actor, progress_note="排队中", record_facts=record_facts,
         )  # fmt: skip
         audit_record(
             actor=actor, event_type="screening.run_start", obj=run, region_code=actor.region_id,
-            data={"month": month, "engine": engine, "departments": run.departments},
+            data={"month": month, "engine": engine, "departments": run.departments, "record_facts": record_facts},
         )  # fmt: skip
     if run_now:
         from ..tasks import screening_run_task
@@ -160,7 +165,8 @@ def _execute(run: ScreeningRun) -> None:
     accept = float(param_value("screening.linkage.accept_probability", region_code=run.region_id, year=year))
     review = float(param_value("screening.linkage.review_probability", region_code=run.region_id, year=year))
     earliest = min((window_bounds(s, run.month)[0] for s in specs), default=month_bounds(run.month)[0])
-    kinds = sorted({s.source for s in specs})
+    fact_kinds = {k for k, s in SOURCES.items() if s.facts and (not run.departments or k in run.departments)}
+    kinds = sorted({s.source for s in specs} | fact_kinds)
     batches = batches_for_month(run.month, kinds=kinds, earliest=earliest)
     _progress(run, "导出建档立卡人员", 5)
     persons_path = files_dir() / "registry" / f"run_{run.pk}.parquet"
@@ -179,6 +185,8 @@ def _execute(run: ScreeningRun) -> None:
         res = run_month(
             eng, month=run.month, persons_path=str(persons_path), sources=dict(sources), rules=specs,
             link=link, progress=lambda note, pct: _progress(run, note, pct),
+            facts={k: SOURCES[k].facts for k in fact_kinds},
+            fact_batches={k: [b.pk for b in batches if b.kind == k and b.period == run.month] for k in fact_kinds},
         )  # fmt: skip
     finally:
         eng.close()
@@ -192,17 +200,30 @@ def _execute(run: ScreeningRun) -> None:
     by_code = {r.code: r for r in rules}
     refs_by_key = {r["key"]: r for r in refs}
     with transaction.atomic():
-        leads_per_rule = _save_hits(run, res.hits, by_code, refs_by_key, link_prob, evidence_rows)
+        leads_per_rule, consent_missing = _save_hits(
+            run, res.hits, by_code, refs_by_key, link_prob, evidence_rows
+        )
+    timings["save_hits"] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter()
+    # Facts after the leads: each goes through trust's door in its own transaction (it may remove a member).
+    if run.record_facts:
+        _progress(run, "部门事实与户档案比对", 98)
+        facts_report = department_facts_record(run=run, facts=res.facts, linked=link_prob)
+    else:
+        facts_report = {"differing": len(res.facts), "recorded": 0, "not_recorded": "record_facts=False"}
+    timings["facts"] = round(time.perf_counter() - t, 3)
+    with transaction.atomic():
         counts = {
             "registry_persons": n_persons,
             "departments": res.counts,
             "leads_per_rule": leads_per_rule,
+            "consent_missing_per_rule": consent_missing,
+            "facts": facts_report,
             "hits": len(res.hits),
             "link_reviews_pending": LinkReview.objects.filter(
                 first_run=run, status=ReviewStatus.PENDING
             ).count(),
         }
-        timings["save_hits"] = round(time.perf_counter() - t, 3)
         ScreeningRun.objects.filter(pk=run.pk).update(
             status=RunStatus.DONE, progress=100, progress_note="完成", finished_at=clock.now(),
             ruleset_version=ruleset_version(rules), rules=[_rule_snapshot(r) for r in rules], params=refs,
@@ -211,13 +232,16 @@ def _execute(run: ScreeningRun) -> None:
         )  # fmt: skip
         audit_record(
             actor=run.started_by, event_type="screening.run_done", obj=run, region_code=run.region_id,
-            data={"hits": len(res.hits), "leads_per_rule": leads_per_rule, "ruleset": ruleset_version(rules)},
+            data={"hits": len(res.hits), "leads_per_rule": leads_per_rule, "ruleset": ruleset_version(rules),
+                  "consent_missing": sum(consent_missing.values()),
+                  "facts": {k: v for k, v in facts_report.items() if k != "by_field"}},
         )  # fmt: skip
 
 
 def _rule_snapshot(r: ScreeningRule) -> dict[str, Any]:
     return {"code": r.code, "version": r.version, "source": r.source, "title": r.title,
-            "threshold_key": r.threshold_key, "applies_to": r.applies_to}  # fmt: skip
+            "threshold_key": r.threshold_key, "applies_to": r.applies_to,
+            "consent_scope": r.consent_scope}  # fmt: skip
 
 
 def _evidence_records(paths: list[str], keys: list[int]) -> dict[int, dict[str, Any]]:
@@ -241,7 +265,11 @@ def _evidence_records(paths: list[str], keys: list[int]) -> dict[int, dict[str, 
     return out
 
 
-def _save_hits(run, hits, by_code, refs_by_key, link_prob, evidence_rows) -> dict[str, int]:
+def _save_hits(
+    run, hits, by_code, refs_by_key, link_prob, evidence_rows
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Saves the hits, flags those that need a 承诺授权书 the household has not signed, and pushes one lead
+    per (household, rule) for the others. Returns leads per rule and consent-missing hits per rule."""
     persons = Person.objects.in_bulk({h["person_id"] for h in hits})
     households = Household.objects.in_bulk({h["household_id"] for h in hits})
     objs = []
@@ -277,11 +305,23 @@ def _save_hits(run, hits, by_code, refs_by_key, link_prob, evidence_rows) -> dic
                 },
             )  # fmt: skip
         )
+    consent_missing: dict[str, int] = {}
+    today = clock.today()
+    for code, rule in by_code.items():
+        if not rule.consent_scope:
+            continue
+        mine = [o for o in objs if o.rule_code == code]
+        for i in hits_without_consent(mine, rule.consent_scope, on=today):
+            mine[i].consent_missing, mine[i].lead_result = True, CONSENT_MISSING
+            mine[i].evidence["consent"] = {"scope": rule.consent_scope, "checked_on": today.isoformat(),
+                                           "note": "该户无覆盖此范围的有效承诺授权书，比对结果仅作标记，不推送线索"}  # fmt: skip
+        consent_missing[code] = sum(1 for o in mine if o.consent_missing)
     ScreeningHit.objects.bulk_create(objs, batch_size=1000)
     # One lead per (household, rule): lead_submit dedups per household across rules and channels.
     groups: dict[tuple[int, str], list[ScreeningHit]] = defaultdict(list)
     for o in objs:
-        groups[(o.household_id, o.rule_code)].append(o)
+        if not o.consent_missing:
+            groups[(o.household_id, o.rule_code)].append(o)
     leads_per_rule: dict[str, int] = {code: 0 for code in by_code}
     for (_hh, code), hs in groups.items():
         rule = by_code[code]
@@ -301,4 +341,4 @@ def _save_hits(run, hits, by_code, refs_by_key, link_prob, evidence_rows) -> dic
         ScreeningHit.objects.filter(pk__in=[h.pk for h in hs]).update(lead_id=lead_id, lead_result=result)
         if lead_id is not None:
             leads_per_rule[code] += 1
-    return leads_per_rule
+    return leads_per_rule, consent_missing

@@ -39,6 +39,26 @@ class Column:
 
 
 @dataclass(frozen=True)
+class FactMap:
+    """A department column that states a registry fact (death date, disability grade, house grade …).
+
+    The engine compares it with the registry export set-based (``engine.rules.compile_source``) and returns
+    only the persons whose latest department value differs; the run hands those to
+    ``trust.services.provenance.fact_record``, whose conflict policy applies them or opens a discrepancy.
+    Values are compared as text in the registry's vocabulary: ``value_map`` turns department values into
+    registry values (unmapped values are kept), ``registry_map`` folds registry values the department
+    cannot tell apart (城市低保 → 农村低保) before comparing."""
+
+    entity: str  # "person" or "household" (the fact_record entity)
+    field: str  # registry model field
+    column: str  # department column carrying the value
+    registry_column: str  # column of the registry export (persons Parquet)
+    when: dict[str, tuple[str, ...]] = field(default_factory=dict)  # record filter, like a rule's "where"
+    value_map: dict[str, str] = field(default_factory=dict)
+    registry_map: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class SourceSpec:
     kind: str  # stable code, e.g. "medical"
     title: str  # Chinese title, e.g. "医保结算"
@@ -49,6 +69,12 @@ class SourceSpec:
     # Records whose valid ID is simply not in the registry are usually people outside the registry
     # (医保 covers every resident). Only small, registry-oriented lists send those to linkage too.
     link_unmatched_valid_ids: bool = False
+    # Registry facts the department states (compared with the registry every run; see FactMap).
+    facts: tuple[FactMap, ...] = ()
+    # Consent scope of a record, by one of its columns (e.g. asset_type 车辆 → "vehicles"); rules that need
+    # consent (ScreeningRule.consent_scope) also accept a 承诺授权书 covering this narrower scope.
+    consent_scope_column: str = ""
+    consent_scope_values: dict[str, str] = field(default_factory=dict)
 
     def column(self, name: str) -> Column:
         for c in self.columns:

@@ -3,6 +3,7 @@ every planted change and nothing else; IDs in every shape are matched; leads rea
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from fangpin.screening.services.runs import screening_run_start
 from fangpin.screening.services.uploads import dept_batch_upload
 from fangpin.screening.sources import SOURCES
 from fangpin.screening.testing.depts import generate_department_files, registry_slice
+from fangpin.trust.services.consent import consent_record
 
 MONTH = "2025-06"
 
@@ -67,9 +69,17 @@ def test_leads_are_pushed_to_monitoring_and_outcomes_come_back(tmp_path, persona
     from fangpin.screening.services.reviews import screening_outcomes_sync
 
     gen = _setup(tmp_path, personas, officer, monitored)
+    # the asset comparison needs the household's 承诺授权书 (test_facts_consent covers the flagged case)
+    asset = next(p for p in gen.planted if p.rule == "ASSET_MONITORED")
+    consent_record(
+        actor=personas["county_admin"], household_id=Person.objects.get(pk=asset.person_id).household_id,
+        signed_on=dt.date(2025, 1, 5), signed_by_name="户主", scope=["assets"], paper_holder="村委会档案柜",
+    )  # fmt: skip
     run = screening_run_start(actor=personas["county_admin"], month=MONTH)
     hits = ScreeningHit.objects.filter(run=run)
     assert hits.count() == len(gen.expected)
+    run.refresh_from_db()
+    assert run.counts["consent_missing_per_rule"] == {"ASSET_MONITORED": 0}
     assert all(h.lead_result == "submitted" and h.lead_id for h in hits)
     leads = Lead.objects.filter(pk__in=hits.values("lead_id"))
     assert set(leads.values_list("household_id", flat=True)) == set(

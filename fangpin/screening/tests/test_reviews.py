@@ -20,7 +20,8 @@ def test_review_queue_and_decisions_reused(tmp_path, personas, officer, monitore
     admin = personas["county_admin"]
     # demand near-certainty for automatic links: the linked planted records now need a reviewer
     parameter_set(actor=admin, key="screening.linkage.accept_probability", value=0.999999, year=2025)
-    run1 = screening_run_start(actor=admin, month=MONTH)
+    # record_facts=False: run 1 must not apply 公安/残联 facts, or run 2 would rightly find fewer changes
+    run1 = screening_run_start(actor=admin, month=MONTH, record_facts=False)
     linked_variants = {"missing", "homophone", "scientific", "mistyped"}
     needs_link = {(p.rule, p.person_id) for p in gen.planted if p.id_variant in linked_variants}
     found1 = set(ScreeningHit.objects.filter(run=run1).values_list("rule_code", "person_id"))

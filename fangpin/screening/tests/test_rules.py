@@ -106,3 +106,71 @@ def test_seed_rules_resolve_their_parameters_and_admin_edits_are_versioned(perso
     assert e.value.code == E_RULE_INVALID
     with pytest.raises(PermissionDenied):
         screening_rule_update(actor=personas["cadre_a1"], code="MED_STAY_OTHER", active=False)
+
+
+def test_month_query_gives_rules_facts_and_counts_in_one_pass(tmp_path):
+    """compile_month (what a run executes) = the single-rule queries' hits + the registry facts that
+    differ + the rows matched by ID, from one pass over the department rows joined to the registry."""
+    from fangpin.screening.engine.rules import compile_month
+    from fangpin.screening.sources.base import FactMap
+
+    persons = pl.DataFrame(
+        {"person_id": [1, 2, 3], "household_id": [1, 1, 2], "id_number": ["a", "b", "c"],
+         "is_exited": [True, True, False], "is_monitored": [False, False, True], "grade": [None, 2, 1]},
+        schema_overrides={"grade": pl.Int64},
+    )  # fmt: skip
+    persons.write_parquet(tmp_path / "p.parquet")
+    src = pl.DataFrame(
+        {"record_key": [1, 2, 3, 4, 5, 6], "batch_id": [1, 1, 1, 1, 1, 2],
+         "id_number": ["a", "a", "c", "zz", None, "b"], "id_status": ["ok", "ok", "ok", "ok", "missing", "ok"],
+         "event_date": [dt.date(2025, 2, 1), dt.date(2025, 6, 1), dt.date(2025, 6, 2), dt.date(2025, 6, 3),
+                        dt.date(2025, 6, 4), dt.date(2025, 6, 5)],
+         "visit_type": ["住院", "住院", "住院", "住院", "住院", "门诊"],
+         "out_of_pocket": [3000.0, 2500.0, 7000.0, 90000.0, 90000.0, 10.0], "grade": [3, 1, 1, 2, 2, 4]}
+    )  # fmt: skip
+    src.write_parquet(tmp_path / "m.parquet")
+    rules = [
+        RuleSpec("A", "medical", "sum_at_least", {"column": "out_of_pocket", "where": {"visit_type": ["住院"]}},
+                 window="year_to_date", threshold=5000, applies_to="exited"),
+        RuleSpec("B", "medical", "max_above", {"column": "out_of_pocket", "where": {"visit_type": ["住院"]}},
+                 threshold=6000, applies_to="monitored"),
+    ]  # fmt: skip
+    grade = FactMap("person", "disability_grade", "grade", "grade")
+    eng = engine_open("duckdb")
+    eng.register_parquet("persons", [str(tmp_path / "p.parquet")])
+    eng.register_parquet("s", [str(tmp_path / "m.parquet")])
+    cols = ", ".join(f"p.{c} AS p_{c}" for c in ("household_id", "is_exited", "is_monitored", "grade"))
+    eng.create_view(
+        "matched_medical",
+        f"SELECT s.*, p.person_id, 'id' AS match_method, {cols} FROM s JOIN persons p USING (id_number)",
+    )
+    rows = eng.query(compile_month("medical", rules, [grade], "2025-06", eng.dialect)).to_pylist()
+    total = [r for r in rows if r["is_total"]]
+    assert [t["matched_id"] for t in total] == [4]
+    got = {(r.code, row["person_id"], row[f"v_{i}"]) for row in rows if not row["is_total"]
+           for i, r in enumerate(rules) if row[f"hit_{i}"]}  # fmt: skip
+    single = {
+        (r.code, row["person_id"], row["v_0"])
+        for r in rules
+        for row in eng.query(compile_rule(r, "2025-06", eng.dialect)).to_pylist()
+    }
+    assert got == single == {("A", 1, 5500.0), ("B", 3, 7000.0)}
+    # the latest record per person states the fact; only differing values come back (person 3 agrees)
+    facts = {
+        (row["person_id"], row["fv_0"], row["fr_0"], row["fk_0"])
+        for row in rows
+        if row["fx_0"] and not row["is_total"]
+    }
+    assert facts == {(1, "1", "", 2), (2, "4", "2", 6)}
+    # the pre-filtered form (DuckDB: matches counted by a separate join) gives the same hits and facts
+    pre = eng.query(
+        compile_month("medical", rules, [grade], "2025-06", eng.dialect, count_matched=False)
+    ).to_pylist()
+    strip = lambda rs: {tuple(sorted((k, v) for k, v in r.items() if k not in ("matched_id", "is_total")))  # noqa: E731
+                        for r in rs if not r["is_total"]}  # fmt: skip
+    assert strip(pre) == strip(rows) and not any(r["is_total"] for r in pre)
+    # facts only from the run month's batches
+    rows = eng.query(
+        compile_month("medical", rules, [grade], "2025-06", eng.dialect, fact_batches=[2])
+    ).to_pylist()
+    assert {row["person_id"] for row in rows if row["fx_0"] and not row["is_total"]} == {2}

@@ -26,6 +26,7 @@ def test_cli_upload_and_screen(tmp_path, personas, officer, capsys):
     call_command("screen", "--month", "2025-06", "--dept", "water", "--as", "county_admin")
     out = capsys.readouterr().out
     assert "规则 WATER_INTERRUPTED: 推送线索 1" in out
+    assert "部门事实与户档案不一致 0" in out  # 水利 states no registry fact
     run = ScreeningRun.objects.get()
     assert run.status == RunStatus.DONE and run.progress == 100
     assert run_get(actor=personas["county_admin"], run_id=run.pk).counts["hits"] == 1

@@ -29,4 +29,6 @@ SPEC = SourceSpec(
     event_date="reg_date",
     description="车辆（公安车管）、商品房（不动产登记）、个体工商（市场监管）登记，用于信息比对",
     link_unmatched_valid_ids=True,
+    consent_scope_column="asset_type",
+    consent_scope_values={"车辆": "vehicles", "房产": "property", "工商": "business"},
 )

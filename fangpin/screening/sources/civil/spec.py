@@ -1,6 +1,6 @@
 """民政 低保/特困/孤儿 rosters with their changes."""
 
-from ..base import CHOICE, DATE, MONEY, Column, SourceSpec, person_columns
+from ..base import CHOICE, DATE, MONEY, Column, FactMap, SourceSpec, person_columns
 
 SPEC = SourceSpec(
     kind="civil",
@@ -32,4 +32,25 @@ SPEC = SourceSpec(
     event_date="change_date",
     description="民政每月推送低保（一至四类）、特困、孤儿名单及变动",
     link_unmatched_valid_ids=True,
+    # The roster does not say 农村/城市 reliably: the registry's 城市低保/城市特困 count as "in the scheme".
+    facts=(
+        FactMap(
+            "person",
+            "dibao",
+            "status",
+            "dibao",
+            when={"scheme": ("低保",)},
+            value_map={"新增": "农村低保", "在保": "农村低保", "停保": "未享受"},
+            registry_map={"城市低保": "农村低保"},
+        ),
+        FactMap(
+            "person",
+            "tekun",
+            "status",
+            "tekun",
+            when={"scheme": ("特困",)},
+            value_map={"新增": "农村特困", "在保": "农村特困", "停保": "不享受"},
+            registry_map={"城市特困": "农村特困"},
+        ),
+    ),  # fmt: skip
 )

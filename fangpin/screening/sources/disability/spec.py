@@ -1,6 +1,6 @@
 """残联 disability certificates (残疾人证: 18-digit ID + category digit + grade digit)."""
 
-from ..base import CHOICE, DATE, INT, Column, SourceSpec, person_columns
+from ..base import CHOICE, DATE, INT, Column, FactMap, SourceSpec, person_columns
 
 SPEC = SourceSpec(
     kind="disability",
@@ -43,4 +43,8 @@ SPEC = SourceSpec(
     event_date="issue_date",
     description="残联每月推送新发、换发残疾人证",
     link_unmatched_valid_ids=True,
+    facts=(
+        FactMap("person", "disability_category", "category", "disability_category"),
+        FactMap("person", "disability_grade", "grade", "disability_grade"),
+    ),
 )

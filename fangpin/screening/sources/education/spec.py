@@ -1,6 +1,6 @@
 """教育 enrolment and dropout (学籍)."""
 
-from ..base import CHOICE, DATE, TEXT, Column, SourceSpec, person_columns
+from ..base import CHOICE, DATE, TEXT, Column, FactMap, SourceSpec, person_columns
 
 SPEC = SourceSpec(
     kind="education",
@@ -30,4 +30,16 @@ SPEC = SourceSpec(
     event_date="change_date",
     description="教育部门学籍变动（义务教育阶段失学辍学）",
     link_unmatched_valid_ids=True,
+    # 义务教育阶段失学辍学: a dropout (or a return to school) in 小学/初中.
+    facts=(
+        FactMap(
+            "person",
+            "out_of_school",
+            "status",
+            "out_of_school",
+            when={"stage": ("小学", "初中"), "status": ("辍学", "在读")},
+            value_map={"辍学": "是", "在读": "否"},
+            registry_map={"true": "是", "false": "否"},
+        ),
+    ),  # fmt: skip
 )

@@ -1,6 +1,6 @@
 """住建 rural house safety appraisals (A-D)."""
 
-from ..base import CHOICE, DATE, TEXT, Column, SourceSpec, person_columns
+from ..base import CHOICE, DATE, TEXT, Column, FactMap, SourceSpec, person_columns
 
 SPEC = SourceSpec(
     kind="housing",
@@ -23,4 +23,6 @@ SPEC = SourceSpec(
     event_date="appraise_date",
     description="住建部门农村房屋安全鉴定结果（C/D级危房）",
     link_unmatched_valid_ids=True,
+    # The appraisal date alone is not compared: a re-appraisal with the same grade is no discrepancy.
+    facts=(FactMap("household", "house_grade", "grade", "house_grade"),),
 )

@@ -1,6 +1,6 @@
 """公安 deaths and 户籍 changes (自然减少/增加)."""
 
-from ..base import CHOICE, DATE, TEXT, Column, SourceSpec, person_columns
+from ..base import CHOICE, DATE, TEXT, Column, FactMap, SourceSpec, person_columns
 
 SPEC = SourceSpec(
     kind="police",
@@ -23,4 +23,5 @@ SPEC = SourceSpec(
     event_date="change_date",
     description="公安每月推送死亡注销与户籍迁移",
     link_unmatched_valid_ids=True,
+    facts=(FactMap("person", "death_date", "change_date", "death_date", when={"change_type": ("死亡",)}),),
 )
