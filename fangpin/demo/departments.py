@@ -131,23 +131,23 @@ def _persons(county: str, workdir: Path) -> list[dict[str, Any]]:
 
 
 def _cells(r: dict[str, Any], variant: str, rnd: random.Random, *, kind: str) -> dict[str, str]:
-    from fangpin.screening.testing.depts import _homophone, _id15, _mistype
+    from fangpin.screening.testing.depts import downgrade_to_id15, homophone_name, mistype_id
 
     idn, name = r["id_number"] or "", r["name"]
     cells = {"姓名": name, "所在村": r["village_name"], "性别": "男" if r["sex"] == "M" else "女",
              "出生日期": r["birth_date"].isoformat() if r["birth_date"] else ""}  # fmt: skip
-    if variant == "id15" and _ID18.match(idn) and _id15(idn):
-        cells["证件号码"] = _id15(idn)
+    if variant == "id15" and _ID18.match(idn) and downgrade_to_id15(idn):
+        cells["证件号码"] = downgrade_to_id15(idn)
     elif variant == "missing":
         cells["证件号码"] = ""
     elif variant == "mistyped" and _ID18.match(idn) and idn[:17].isdigit():
-        cells["证件号码"] = _mistype(idn, rnd, must_fail_checksum=True)
+        cells["证件号码"] = mistype_id(idn, rnd, must_fail_checksum=True)
     elif variant == "scientific" and idn[:17].isdigit():
         cells["证件号码"] = f"{float(idn[:17]):.5E}"
     elif variant == "fullwidth":
         cells["证件号码"] = idn.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
     elif variant == "homophone":
-        cells["证件号码"], cells["姓名"] = "", _homophone(name)
+        cells["证件号码"], cells["姓名"] = "", homophone_name(name)
     else:
         cells["证件号码"] = idn
     return cells

@@ -84,7 +84,7 @@ def registry_slice(*, households: int = 45, seed: int = 7) -> list[int]:
     return made
 
 
-def _mistype(idn: str, rnd: random.Random, *, must_fail_checksum: bool) -> str:
+def mistype_id(idn: str, rnd: random.Random, *, must_fail_checksum: bool) -> str:
     while True:
         k = rnd.randrange(6, 17)
         s = idn[:k] + str((int(idn[k]) + rnd.randrange(1, 10)) % 10) + idn[k + 1 :]
@@ -92,14 +92,14 @@ def _mistype(idn: str, rnd: random.Random, *, must_fail_checksum: bool) -> str:
             return s
 
 
-def _homophone(name: str) -> str:
+def homophone_name(name: str) -> str:
     for i, ch in enumerate(name):
         if ch in HOMOPHONES:
             return name[:i] + HOMOPHONES[ch] + name[i + 1 :]
     return name
 
 
-def _id15(idn: str) -> str | None:
+def downgrade_to_id15(idn: str) -> str | None:
     return idn[:6] + idn[8:17] if idn[6:8] == "19" else None
 
 
@@ -128,19 +128,19 @@ def generate_department_files(
         idn, name = r["id_number"], r["name"]
         cells = {"姓名": name, "所在村": r["village_name"], "性别": "男" if r["sex"] == "M" else "女",
                  "出生日期": r["birth_date"].isoformat()}  # fmt: skip
-        if variant == "id15" and _id15(idn):
-            cells["证件号码"] = _id15(idn)
+        if variant == "id15" and downgrade_to_id15(idn):
+            cells["证件号码"] = downgrade_to_id15(idn)
         elif variant == "missing":
             cells["证件号码"] = ""
         elif variant == "mistyped":
-            cells["证件号码"] = _mistype(idn, rnd, must_fail_checksum=(kind == "medical"))
+            cells["证件号码"] = mistype_id(idn, rnd, must_fail_checksum=(kind == "medical"))
         elif variant == "scientific":
             cells["证件号码"] = f"{float(idn[:17]):.5E}"
         elif variant == "fullwidth":
             cells["证件号码"] = idn.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
         elif variant == "homophone":
             cells["证件号码"] = ""
-            cells["姓名"] = _homophone(name)
+            cells["姓名"] = homophone_name(name)
         else:
             cells["证件号码"] = idn
         return cells
