@@ -34,10 +34,15 @@ class IncomeAssessment:
         return self.result.per_capita
 
 
-def _p(key: str, hh: Household, year: int, used: list[ParamValue]) -> Any:
-    pv = param_get(key, region_code=hh.village_id, year=year)
+def _param(key: str, region_code: str, year: int, used: list[ParamValue]) -> Any:
+    """Looks a parameter up and remembers it, so the assessment can say which versions it used."""
+    pv = param_get(key, region_code=region_code, year=year)
     used.append(pv)
     return pv.value
+
+
+def _p(key: str, hh: Household, year: int, used: list[ParamValue]) -> Any:
+    return _param(key, hh.village_id, year, used)
 
 
 def income_facts(hh: Household) -> list[IncomeFacts]:
@@ -88,9 +93,7 @@ def guarantee_params(region_code: str, year: int, used: list[ParamValue] | None 
     used = used if used is not None else []
 
     def g(key: str) -> Any:
-        pv = param_get(key, region_code=region_code, year=year)
-        used.append(pv)
-        return pv.value
+        return _param(key, region_code, year, used)
 
     litres = g("water.min_litres_per_day")
     ages = g("education.compulsory_ages")

@@ -84,28 +84,16 @@ def do_member_add(
         else:
             p = Person(household=household, **values)
         p.source_kind, p.source_ref, p.source_at = source_kind, source_ref[:200], clock.now()
-        p.updated_by = _user(actor)
-        p._change_reason = note[:100]
-        p.save()
-        MemberChange.objects.create(
-            household=household,
+        _save_with_member_change(
+            actor=actor,
             person=p,
+            household=household,
             kind=kind,
             date=date,
-            note=note[:200],
-            recorded_by=_user(actor),
+            note=note,
             source_kind=source_kind,
-            source_ref=source_ref[:200],
-            source_at=clock.now(),
-        )
-        audit_record(
-            actor=actor,
+            source_ref=source_ref,
             event_type="registry.member_add",
-            obj=p,
-            region_code=household.village_id,
-            household_id=household.pk,
-            data={"kind": kind, "date": date},
-            reason=note,
         )
     return p, planned
 
@@ -154,27 +142,53 @@ def do_member_remove(
                 note=note,
             )
         p.version += 1
-        p.updated_by = _user(actor)
-        p._change_reason = note[:100]
-        p.save()
-        MemberChange.objects.create(
-            household=hh,
+        _save_with_member_change(
+            actor=actor,
             person=p,
+            household=hh,
             kind=kind,
             date=date,
-            note=note[:200],
-            recorded_by=_user(actor),
+            note=note,
             source_kind=source_kind,
-            source_ref=source_ref[:200],
-            source_at=clock.now(),
-        )
-        audit_record(
-            actor=actor,
+            source_ref=source_ref,
             event_type="registry.member_remove",
-            obj=p,
-            region_code=hh.village_id,
-            household_id=hh.pk,
-            data={"kind": kind, "date": date},
-            reason=note,
         )
     return planned
+
+
+def _save_with_member_change(
+    *,
+    actor,
+    person,
+    household,
+    kind: str,
+    date,
+    note: str,
+    source_kind: str,
+    source_ref: str,
+    event_type: str,
+) -> None:
+    """Saves the person (one history version), records why they came or went, and audits it."""
+    person.updated_by = _user(actor)
+    person._change_reason = note[:100]
+    person.save()
+    MemberChange.objects.create(
+        household=household,
+        person=person,
+        kind=kind,
+        date=date,
+        note=note[:200],
+        recorded_by=_user(actor),
+        source_kind=source_kind,
+        source_ref=source_ref[:200],
+        source_at=clock.now(),
+    )
+    audit_record(
+        actor=actor,
+        event_type=event_type,
+        obj=person,
+        region_code=household.village_id,
+        household_id=household.pk,
+        data={"kind": kind, "date": date},
+        reason=note,
+    )
