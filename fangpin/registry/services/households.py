@@ -125,29 +125,17 @@ def do_household_split(
             **copy,
         )
         for p in Person.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
-            MemberChange.objects.create(
-                household=household,
+            _transfer_member(
+                actor=actor,
                 person=p,
-                kind=MemberChangeKind.OTHER_OUT,
+                old=household,
+                new=new,
                 date=date,
-                note=f"分户至{new.household_no}",
-                recorded_by=_user(actor),
                 source_kind=source_kind,
-            )
-            p.household = new
-            if p.pk == head:
-                p.relation = Relation.HEAD
-            p.version += 1
-            p._change_reason = "分户"
-            p.save()
-            MemberChange.objects.create(
-                household=new,
-                person=p,
-                kind=MemberChangeKind.OTHER_IN,
-                date=date,
-                note=f"由{household.household_no}分户",
-                recorded_by=_user(actor),
-                source_kind=source_kind,
+                why="分户",
+                note_out=f"分户至{new.household_no}",
+                note_in=f"由{household.household_no}分户",
+                relation=Relation.HEAD if p.pk == head else None,
             )
         audit_record(
             actor=actor,
@@ -184,29 +172,17 @@ def do_household_merge(
     planned = merge_plan(target, source)
     with transaction.atomic():
         for p in Person.objects.select_for_update().filter(household=source, is_member=True).order_by("pk"):
-            MemberChange.objects.create(
-                household=source,
+            _transfer_member(
+                actor=actor,
                 person=p,
-                kind=MemberChangeKind.OTHER_OUT,
+                old=source,
+                new=target,
                 date=date,
-                note=f"合户并入{target.household_no}",
-                recorded_by=_user(actor),
                 source_kind=source_kind,
-            )
-            p.household = target
-            if p.relation == Relation.HEAD:
-                p.relation = Relation.OTHER
-            p.version += 1
-            p._change_reason = "合户"
-            p.save()
-            MemberChange.objects.create(
-                household=target,
-                person=p,
-                kind=MemberChangeKind.OTHER_IN,
-                date=date,
-                note=f"由{source.household_no}合户",
-                recorded_by=_user(actor),
-                source_kind=source_kind,
+                why="合户",
+                note_out=f"合户并入{target.household_no}",
+                note_in=f"由{source.household_no}合户",
+                relation=Relation.OTHER if p.relation == Relation.HEAD else None,
             )
         src = Household.objects.select_for_update().get(pk=source.pk)
         src.status = HouseholdStatus.CANCELLED
@@ -224,3 +200,43 @@ def do_household_merge(
             reason=reason,
         )
     return planned
+
+
+def _transfer_member(
+    *,
+    actor,
+    person: Person,
+    old: Household,
+    new: Household,
+    date: dt.date,
+    source_kind: str,
+    why: str,
+    note_out: str,
+    note_in: str,
+    relation: str | None,
+) -> None:
+    """A person leaves ``old`` and joins ``new`` (分户/合户): 其他减少 and 其他增加 rows, one person version."""
+    MemberChange.objects.create(
+        household=old,
+        person=person,
+        kind=MemberChangeKind.OTHER_OUT,
+        date=date,
+        note=note_out,
+        recorded_by=_user(actor),
+        source_kind=source_kind,
+    )
+    person.household = new
+    if relation is not None:
+        person.relation = relation
+    person.version += 1
+    person._change_reason = why
+    person.save()
+    MemberChange.objects.create(
+        household=new,
+        person=person,
+        kind=MemberChangeKind.OTHER_IN,
+        date=date,
+        note=note_in,
+        recorded_by=_user(actor),
+        source_kind=source_kind,
+    )
