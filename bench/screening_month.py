@@ -91,21 +91,33 @@ def generate(d: Path, n_p: int, n_m: int) -> None:
           flush=True)  # fmt: skip
 
 
+def default_param(key: str):
+    """A shipped default for 410506 in 2025 (most specific region prefix, latest year): the baselines use the
+    same thresholds as the product, read from the same file."""
+    params = json.loads((ROOT / "fangpin/policy/data/defaults.json").read_text(encoding="utf-8"))[
+        "parameters"
+    ]
+    c = [
+        p
+        for p in params
+        if p["key"] == key and p["year"] <= 2025 and "410506".startswith(p.get("region", ""))
+    ]
+    return max(c, key=lambda p: (len(p.get("region", "")), p["year"]))["value"]
+
+
+def medical_thresholds() -> dict[str, float]:
+    return {
+        "ytd": float(default_param("screening.medical.exited_annual_oop")),
+        "mon": float(default_param("screening.medical.monitored_single_stay")),
+        "oth": float(default_param("screening.medical.other_single_stay")),
+    }
+
+
 def rule_specs():
     """Seed rules with default thresholds for 410506 in 2025 (most specific region prefix, latest year)."""
     from fangpin.screening.engine.rules import RuleSpec
 
-    params = json.loads((ROOT / "fangpin/policy/data/defaults.json").read_text(encoding="utf-8"))[
-        "parameters"
-    ]
-
-    def get(key):
-        c = [
-            p
-            for p in params
-            if p["key"] == key and p["year"] <= 2025 and "410506".startswith(p.get("region", ""))
-        ]
-        return max(c, key=lambda p: (len(p.get("region", "")), p["year"]))["value"]
+    get = default_param
 
     specs = []
     for r in json.loads((ROOT / "fangpin/screening/data/rules.json").read_text(encoding="utf-8"))["rules"]:
@@ -178,15 +190,16 @@ BARE_SMALL = {
 
 
 def _bare_collect(med_rows, small) -> dict:
+    t = medical_thresholds()
     pairs = []
     for pid, ex, mo, ytd, stay in med_rows:
-        if ex and not mo and ytd is not None and ytd >= 5000:
+        if ex and not mo and ytd is not None and ytd >= t["ytd"]:
             pairs.append(("MED_EXITED_YTD_OOP", pid))
-        if ex and mo and ytd is not None and ytd >= 5000:
+        if ex and mo and ytd is not None and ytd >= t["ytd"]:
             pairs.append(("MED_EXITED_YTD_OOP", pid))
-        if mo and stay is not None and stay > 6000:
+        if mo and stay is not None and stay > t["mon"]:
             pairs.append(("MED_STAY_MONITORED", pid))
-        if not ex and not mo and stay is not None and stay > 10000:
+        if not ex and not mo and stay is not None and stay > t["oth"]:
             pairs.append(("MED_STAY_OTHER", pid))
     for code, pids in small.items():
         pairs += [(code, p) for p in pids]
@@ -201,7 +214,7 @@ def child_bare_duckdb(d: Path) -> dict:
     for k, paths in {"persons": [str(d / "persons.parquet")], **sources(d)}.items():
         con.execute(f"CREATE VIEW {k} AS SELECT * FROM read_parquet('{paths[0]}')")
     con.execute("CREATE MACRO dayofmonth(x) AS day(x)")
-    med = con.sql(BARE_MEDICAL.format(ytd=5000, mon=6000, oth=10000)).fetchall()
+    med = con.sql(BARE_MEDICAL.format(**medical_thresholds())).fetchall()
     small = {c: [r[0] for r in con.sql(q).fetchall()] for c, q in BARE_SMALL.items()}
     q = time.perf_counter() - t
     # exited AND monitored persons fall under both medical rules in the product; mirror that here
@@ -217,7 +230,7 @@ def child_bare_spark(d: Path) -> dict:
     t = time.perf_counter()
     for k, paths in {"persons": [str(d / "persons.parquet")], **sources(d)}.items():
         spark.read.parquet(paths[0]).createOrReplaceTempView(k)
-    med = [tuple(r) for r in spark.sql(BARE_MEDICAL.format(ytd=5000, mon=6000, oth=10000)).collect()]
+    med = [tuple(r) for r in spark.sql(BARE_MEDICAL.format(**medical_thresholds())).collect()]
     small = {c: [r[0] for r in spark.sql(q).collect()] for c, q in BARE_SMALL.items()}
     return {"query_s": time.perf_counter() - t, "setup_s": setup, "leads": _bare_collect(med, small)}
 
@@ -243,7 +256,7 @@ def child_pandas(d: Path) -> dict:
     del df
     g.loc[g.ytd == 0, "ytd"] = None
     med = list(
-        g[(g.ytd >= 5000) | (g.stay > 6000)][
+        g[(g.ytd >= medical_thresholds()["ytd"]) | (g.stay > medical_thresholds()["mon"])][
             ["person_id", "is_exited", "is_monitored", "ytd", "stay"]
         ].itertuples(index=False, name=None)
     )
