@@ -21,28 +21,23 @@ from decimal import Decimal
 from typing import Any
 
 from fangpin.core.clock import add_months
+from fangpin.policy.rules.income import TRANSFER_ITEMS
 
 from .params import GenParams
 
 ABLE = ("技能劳动力", "普通劳动力", "弱劳动力或半劳动力")
 _ZERO = Decimal(0)
+# Every money column of an income record, in the registry's order.
 MONEY_FIELDS = (
     "wage",
     "production_business",
     "property_income",
-    "transfer_pension",
-    "transfer_dibao",
-    "transfer_tekun",
-    "transfer_eco_compensation",
-    "transfer_family_planning",
-    "transfer_subsidies",
-    "transfer_support",
-    "transfer_other",
+    *TRANSFER_ITEMS,
     "production_expense",
     "insurance_payout",
     "compliant_out_of_pocket",
 )
-TRANSFERS = tuple(f for f in MONEY_FIELDS if f.startswith("transfer_"))
+TRANSFERS = TRANSFER_ITEMS
 
 
 # The outlook at as_of, drawn for the current (partial) year from its own stream

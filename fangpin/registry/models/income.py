@@ -7,20 +7,13 @@ from decimal import Decimal
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from fangpin.policy.rules.income import TRANSFER_ITEMS
+
 from .base import Sourced, Tracked
 
 _MONEY = {"max_digits": 12, "decimal_places": 2, "default": 0}
 
-TRANSFER_FIELDS = (
-    "transfer_pension",
-    "transfer_dibao",
-    "transfer_tekun",
-    "transfer_eco_compensation",
-    "transfer_family_planning",
-    "transfer_subsidies",
-    "transfer_support",
-    "transfer_other",
-)
+TRANSFER_FIELDS = TRANSFER_ITEMS  # one list of 转移性 items, owned by the income rule
 
 
 class IncomeRecord(Sourced, Tracked):
