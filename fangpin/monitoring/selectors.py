@@ -302,22 +302,12 @@ def visits_due(*, actor, month: dt.date) -> list[VisitDue]:
         cycle = cycles[county][0 if h["is_key"] else 1]
         last = h["last_visit"]
         if last is None:
-            out.append(
-                VisitDue(
-                    h["id"],
-                    h["household_no"],
-                    h["village_id"],
-                    h["is_key"],
-                    cycle,
-                    None,
-                    False,
-                    cadres.get(h["id"]),
-                )
-            )
-            continue
-        due_at = _mi(last) + cycle
-        if _mi(last) == now or due_at > now:
-            continue
+            overdue = False  # never visited: due, not overdue
+        else:
+            due_at = _mi(last) + cycle
+            if _mi(last) == now or due_at > now:
+                continue
+            overdue = due_at < now
         out.append(
             VisitDue(
                 h["id"],
@@ -326,7 +316,7 @@ def visits_due(*, actor, month: dt.date) -> list[VisitDue]:
                 h["is_key"],
                 cycle,
                 last,
-                due_at < now,
+                overdue,
                 cadres.get(h["id"]),
             )
         )
