@@ -64,17 +64,23 @@ def elimination_propose(
     )
 
 
+def _reversible_object(actor, monitoring_object: MonitoringObject, reason: str) -> MonitoringObject:
+    """The eliminated object a 风险消除回退 may concern (in the actor's scope), with a reason given."""
+    obj = _eliminated_object(actor, monitoring_object.pk)
+    if obj.status != ObjectStatus.ELIMINATED:
+        raise DomainError(E_NOT_ELIMINATED, "只有已消除风险的监测对象可以回退")
+    if not (reason or "").strip():
+        raise DomainError(E_REVERSAL_REASON, "风险消除回退须说明理由", field="reason")
+    return obj
+
+
 @transaction.atomic
 def reversal_propose(
     *, actor, monitoring_object: MonitoringObject, reason: str, on: dt.date | None = None
 ) -> Case:
     """风险消除回退 through the elimination procedure again (核实 → 评议 → 公示 → 乡镇 → 县)."""
     require(actor, Cap.CASE_VILLAGE)
-    obj = _eliminated_object(actor, monitoring_object.pk)
-    if obj.status != ObjectStatus.ELIMINATED:
-        raise DomainError(E_NOT_ELIMINATED, "只有已消除风险的监测对象可以回退")
-    if not (reason or "").strip():
-        raise DomainError(E_REVERSAL_REASON, "风险消除回退须说明理由", field="reason")
+    obj = _reversible_object(actor, monitoring_object, reason)
     return case_create(
         actor=actor,
         kind=CaseKind.REVERSAL,
@@ -91,10 +97,6 @@ def elimination_reverse(
 ) -> MonitoringObject:
     """风险消除回退 by county decision (e.g. an elimination found wrong at 回头看), with a reason."""
     require(actor, Cap.CASE_COUNTY)
-    obj = _eliminated_object(actor, monitoring_object.pk)
-    if obj.status != ObjectStatus.ELIMINATED:
-        raise DomainError(E_NOT_ELIMINATED, "只有已消除风险的监测对象可以回退")
-    if not (reason or "").strip():
-        raise DomainError(E_REVERSAL_REASON, "风险消除回退须说明理由", field="reason")
+    obj = _reversible_object(actor, monitoring_object, reason)
     reverse_object(obj, actor=actor, on=day(on), reason=f"县级决定：{reason}")
     return obj
