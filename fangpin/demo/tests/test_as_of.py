@@ -204,3 +204,14 @@ def _department_leads_come_from_the_run(rep, dept_sources) -> None:
     assert ill <= found("MED_EXITED_YTD_OOP") and jobless <= found("HRSS_EARNER_UNEMPLOYED")
     near = {e["household_id"] for e in events if e["story"] == "hospital_again" and e["amount"] < line}
     assert not near & found("MED_EXITED_YTD_OOP")
+
+
+@pytest.mark.django_db
+def test_a_history_reaching_back_to_2020_has_a_monitoring_line_every_year():
+    """as_of 2025 means income years 2020-2025; 2020 predates the 2021 national floor and uses the
+    2019-2020 provincial-practice line from the defaults (a DB lookup, as demo_county does)."""
+    from fangpin.demo.generator.params import gen_params_from_db
+
+    p = gen_params_from_db("410506", dt.date(2025, 6, 30))
+    assert sorted(p.lines) == [2020, 2021, 2022, 2023, 2024, 2025]
+    assert p.lines[2020] == 5000 and p.lines[2021] == 6000
