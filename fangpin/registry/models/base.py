@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -34,3 +37,34 @@ class Tracked(models.Model):
 
     class Meta:
         abstract = True
+
+
+class Effective(models.Model):
+    """Bitemporal versions: each history row of the record has two times — when it was recorded
+    (``history_date``) and when its facts took effect (``effective_on``; a death recorded in December
+    with effective date 8 November). Without a date a version takes effect when recorded, and a record's
+    first version holds since always (an import states what is; nothing earlier is known).
+    ``registry.selectors.household_as_of`` / ``members_as_of`` read the versions this way."""
+
+    effective_on = models.DateField(
+        "生效日期",
+        null=True,
+        blank=True,
+        help_text="本版本所记事实的生效日期（如死亡日期）；空：自登记时生效，首个版本自始有效",
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # An effective date belongs to the one version it was stated for: a later save that states none
+        # takes effect when recorded (a new row keeps the date it was created with).
+        if not self._state.adding and not getattr(self, "_effective_stated", False):
+            self.effective_on = None
+        self._effective_stated = False
+        super().save(*args, **kwargs)
+
+    def take_effect(self, on: dt.date | None) -> None:
+        """The next save records a version whose facts took effect on ``on`` (None: when recorded)."""
+        self.effective_on = on
+        self._effective_stated = True

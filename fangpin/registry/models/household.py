@@ -6,10 +6,10 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from ..choices import HouseGrade, HouseholdStatus, HouseholdType
-from .base import Sourced, Tracked
+from .base import Effective, Sourced, Tracked
 
 
-class Household(Sourced, Tracked):
+class Household(Sourced, Tracked, Effective):
     household_no = models.CharField("户编号", max_length=32, unique=True)
     village = models.ForeignKey(
         "regions.Region", verbose_name="行政村", on_delete=models.PROTECT, related_name="+"

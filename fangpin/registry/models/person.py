@@ -20,10 +20,10 @@ from ..choices import (
     Tekun,
     WorkStatus,
 )
-from .base import Sourced, Tracked
+from .base import Effective, Sourced, Tracked
 
 
-class Person(Sourced, Tracked):
+class Person(Sourced, Tracked, Effective):
     household = models.ForeignKey(
         "registry.Household", verbose_name="户", on_delete=models.PROTECT, related_name="persons"
     )

@@ -233,6 +233,8 @@ def do_fields_update(
         obj.version += 1
         obj.updated_by = _user(actor)
         obj._change_reason = reason[:100]
+        if hasattr(obj, "take_effect"):
+            obj.take_effect(observed_on)  # the version holds from the fact's date (None: when recorded)
         obj.save()
         hh = obj if entity == "household" else obj.household
         for c in done:

@@ -168,7 +168,9 @@ def _save_with_member_change(
     source_ref: str,
     event_type: str,
 ) -> None:
-    """Saves the person (one history version), records why they came or went, and audits it."""
+    """Saves the person (one history version, in effect from ``date`` however late it is recorded),
+    records why they came or went (MemberChange: effective ``date``, recorded ``created_at``), audits it."""
+    person.take_effect(date)
     person.updated_by = _user(actor)
     person._change_reason = note[:100]
     person.save()
