@@ -393,3 +393,62 @@ def case_warnings(*, actor, monitoring_object: MonitoringObject, on: dt.date | N
     params = {k: param_value(k, region_code=county, year=on.year) for k in W.KEYS}
     members = list(obj.household.persons.filter(is_member=True))
     return W.object_warnings(obj, on=on, members=members, measures=list(obj.measures.all()), params=params)
+
+
+# ---- who is a monitoring object ------------------------------------------------------------------
+
+
+def monitoring_objects_on(on: dt.date) -> QuerySet[MonitoringObject]:
+    """THE answer to "is this household a monitoring object (监测对象) on ``on``", for every part
+    (trust's recertification and 明白纸, screening's rules, the registry checks, visits, moves):
+    identified on or before ``on``, not revoked, and either not eliminated by then or still in its
+    渐退期 (``gradual_exit_until`` on or after ``on``)."""
+    return (
+        MonitoringObject.objects.filter(identified_on__lte=on)
+        .exclude(status=ObjectStatus.REVOKED)
+        .filter(Q(eliminated_on__isnull=True) | Q(eliminated_on__gt=on) | Q(gradual_exit_until__gte=on))
+    )
+
+
+def monitored_household_ids(*, on: dt.date) -> set[int]:
+    return set(monitoring_objects_on(on).values_list("household_id", flat=True))
+
+
+def household_monitoring_summary(*, household: Household, on: dt.date) -> dict[str, Any] | None:
+    """The monitoring part of the 明白纸: {status, category, risk_types, identified_on, measures}. A household
+    whose risk was eliminated (渐退期 over) is said as such, never as 未纳入; None only when it never was
+    a monitoring object by ``on``."""
+    obj = monitoring_objects_on(on).filter(household=household).order_by("-identified_on", "-id").first()
+    current = obj is not None
+    if obj is None:
+        obj = (
+            MonitoringObject.objects.filter(household=household, identified_on__lte=on, eliminated_on__lte=on)
+            .exclude(status=ObjectStatus.REVOKED)
+            .order_by("-eliminated_on", "-id")
+            .first()
+        )
+        if obj is None:
+            return None
+    in_exit = obj.eliminated_on is not None and obj.eliminated_on <= on
+    if not current:
+        status = f"风险已消除（{obj.eliminated_on:%Y年%m月}），已退出监测，返贫风险可随时申报"
+    elif in_exit:
+        status = "风险已消除（渐退期观察）"
+    else:
+        status = "监测帮扶中"
+    measures = [
+        {
+            "name": m.name,
+            "detail": f"{m.start_on:%Y年%m月}起" + (f"，{m.amount}元" if m.amount else ""),
+            "status": m.get_status_display(),
+        }
+        for m in Measure.objects.filter(monitoring_object=obj).order_by("start_on", "id")
+    ]
+    return {
+        "status": status,
+        "current": current,
+        "category": obj.category,
+        "risk_types": list(obj.risk_types),
+        "identified_on": f"{obj.identified_on:%Y年%m月}",
+        "measures": measures,
+    }

@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 from django.conf import settings
 
+from fangpin.core import clock
 from fangpin.registry.choices import HouseholdType, LabourSkill, Relation
 from fangpin.registry.models import Person
 
@@ -53,7 +54,7 @@ def export_registry_persons(path: Path, *, region_prefix: str = "") -> int:
             "out_of_school",
         ).order_by("id")
     )
-    monitored = monitored_household_ids()
+    monitored = monitored_household_ids(clock.today())  # the export is of the registry as it is today
     cols = [
         "person_id", "household_id", "village_code", "village_name", "name", "id_number", "birth_date",
         "sex", "household_type", "labour_skill", "work_months", "relation", "disability_grade",

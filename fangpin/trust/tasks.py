@@ -6,7 +6,6 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from .services.appeals import appeals_escalate
-from .services.disasters import disaster_leads_push
 from .services.notifications import notify_due
 from .services.recert import recert_tasks_generate
 
@@ -19,11 +18,6 @@ def appeals_escalate_daily() -> int:
 @db_periodic_task(crontab(hour="1", minute="20"))
 def recert_tasks_daily() -> int:
     return recert_tasks_generate()
-
-
-@db_periodic_task(crontab(hour="1", minute="30"))
-def disaster_leads_retry() -> int:
-    return disaster_leads_push()
 
 
 @db_periodic_task(crontab(hour="7", minute="30"))

@@ -2,7 +2,7 @@
 department screening, disasters, appeals) and the outcome that flows back to each source.
 
 Public interface used by other parts (keep the signatures):
-    lead_submit(*, actor, household, channel, source_ref="", evidence=None, risk_types=None, note="") -> Lead
+    lead_submit(*, actor, household, channel, source_ref="", evidence=None, risk_types=None, note="", on) -> Lead
     lead_close(*, actor, lead, outcome, reason, on=None) -> Lead
 Screening passes ``source_ref="screening_run:<id>:rule:<code>"`` and reads ``LeadSource.outcome`` back
 (``selectors.lead_source_outcomes``)."""
@@ -80,7 +80,7 @@ def lead_submit(
     evidence: dict | None = None,
     risk_types: list[str] | None = None,
     note: str = "",
-    on: dt.date | None = None,
+    on: dt.date,
 ) -> Lead:
     """Adds a report to the household's one open lead, or to its monitoring object's lead when the
     household is already monitored (marked 已是监测对象), or opens a new lead routed to its village and
@@ -90,7 +90,6 @@ def lead_submit(
     _authorise_submit(actor, channel)
     hh = Household.objects.select_for_update().get(pk=household.pk)
     ensure_in_scope(actor, hh)
-    on = day(on)
     evidence = dict(evidence or {})
     p = Params(hh.village_id, on.year)
     risk_types = validate_risk_types(risk_types, p)

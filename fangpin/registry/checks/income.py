@@ -16,7 +16,18 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from django.apps import apps
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from fangpin.core.errors import DomainError
@@ -130,6 +141,27 @@ def exited_under_line(ctx: CheckContext) -> Iterator[Finding]:
                 None,
                 "income",
             )
+
+
+@register(C.INCOME_MISSING, family=FAMILY, title="收入数据不完整", severity="warning")
+def income_missing(ctx: CheckContext) -> Iterator[Finding]:
+    """A 脱贫户 or monitoring object with no income record covering last year cannot be judged against
+    the line: said as missing (收入数据不完整), never as above it."""
+    year = ctx.on.year - 1
+    monitored = monitored_on(ctx.on)
+    covering = IncomeRecord.objects.filter(
+        household=OuterRef("pk"), period_start__lte=dt.date(year, 12, 31), period_end__gte=dt.date(year, 1, 1)
+    )
+    wanted = Q(household_type="脱贫户") | (Q(id__in=monitored) if monitored is not None else Q(pk__in=[]))
+    qs = ctx.households.filter(wanted).exclude(Exists(covering))
+    for h in qs.values("id", "household_no").order_by("id"):
+        yield Finding(
+            C.INCOME_MISSING,
+            h["id"],
+            f"{h['household_no']}：{year}年无收入记录，收入数据不完整，无法判断是否低于监测收入线",
+            None,
+            "income",
+        )
 
 
 def param_value_year(key: str, county: str, year: int):

@@ -337,6 +337,7 @@ def _save_hits(
             },  # fmt: skip
             risk_types=list(rule.risk_types),
             note=rule.title,
+            on=today,
         )
         ScreeningHit.objects.filter(pk__in=[h.pk for h in hs]).update(lead_id=lead_id, lead_result=result)
         if lead_id is not None:

@@ -141,8 +141,9 @@ def appeal_assign(*, actor, appeal_id: int, owner_id: int) -> Appeal:
     return a
 
 
-def appeal_decide(*, actor, appeal_id: int, outcome: str, reason: str) -> Appeal:
-    """Outcome with reasons; resumes the paused case step."""
+def appeal_decide(*, actor, appeal_id: int, outcome: str, reason: str, on: dt.date) -> Appeal:
+    """Outcome with reasons on the business day ``on``; resumes the paused case step as of that day (the
+    paused days are counted between business dates, never up to the wall clock)."""
     require(actor, Cap.APPEAL_HANDLE)
     if outcome not in AppealOutcome.values:
         raise DomainError(E_OUTCOME, "办理结果无效")
@@ -162,6 +163,7 @@ def appeal_decide(*, actor, appeal_id: int, outcome: str, reason: str) -> Appeal
                 case_id=a.case_id,
                 reason=f"异议{a.number}已办结：{a.get_outcome_display()}",
                 appeal_number=a.number,
+                on=on,
             )
             a.case_paused = False
         a.save()
@@ -171,7 +173,7 @@ def appeal_decide(*, actor, appeal_id: int, outcome: str, reason: str) -> Appeal
             obj=a,
             region_code=a.village_id,
             household_id=a.household_id,
-            data={"outcome": outcome},
+            data={"outcome": outcome, "on": on},
             reason=reason,
         )
     return a

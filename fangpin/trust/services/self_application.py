@@ -19,7 +19,6 @@ from . import integrations
 from .consent import consent_record
 
 E_CONSENT_ANSWER = "self_application_consent_answer"
-E_MONITORING_MISSING = "self_application_no_monitoring"
 
 
 def self_application_submit(
@@ -28,9 +27,11 @@ def self_application_submit(
     household_id: int,
     form: dict[str, Any],
     consent: dict[str, Any],
+    on: dt.date,
 ) -> Any:
     """``form``: the short application (difficulties, risk_types, note …). ``consent``: {"signed": bool} and, when
-    signed, signed_on (date), signed_by_name, scope (list), paper_holder. Returns the Lead."""
+        signed, signed_on (date), signed_by_name, scope (list), paper_holder. ``on``: the day the application is received
+    (the lead's business date). Returns the Lead."""
     if "signed" not in consent:
         raise DomainError(E_CONSENT_ANSWER, "须记录农户是否签署《承诺授权书》", field="consent")
     with transaction.atomic():
@@ -61,7 +62,6 @@ def self_application_submit(
             evidence=evidence,
             risk_types=form.get("risk_types"),
             note=form.get("note", ""),
+            on=on,
         )
-        if lead is None:
-            raise DomainError(E_MONITORING_MISSING, "监测模块未安装，无法受理申报")
     return lead

@@ -14,7 +14,16 @@ from fangpin.trust.services.changes import (
 )
 
 EV = [{"path": "files/evidence/1.jpg", "description": "证明材料"}]
-BOOKKEEPING = {"version", "updated_by", "updated_at", "created_at", "source_kind", "source_ref", "source_at", "effective_on"}
+BOOKKEEPING = {
+    "version",
+    "updated_by",
+    "updated_at",
+    "created_at",
+    "source_kind",
+    "source_ref",
+    "source_at",
+    "effective_on",
+}
 
 
 def _snapshot():

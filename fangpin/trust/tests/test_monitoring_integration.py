@@ -7,23 +7,22 @@ import datetime as dt
 import pytest
 from django.db import transaction
 
+from fangpin.monitoring import models as monitoring_models
+from fangpin.monitoring.services import cases
 from fangpin.testing import factories as f
 from fangpin.trust.mingbaizhi import mingbaizhi_render
 from fangpin.trust.services import appeals as svc
 from fangpin.trust.services import disasters as dis
 from fangpin.trust.services import integrations
 
-monitoring_models = pytest.importorskip("fangpin.monitoring.models")
-cases = pytest.importorskip("fangpin.monitoring.services.cases")
-
 D = dt.date(2025, 4, 7)
 
 
-def _case_in_publicity(hh):
+def _case_in_publicity(hh, on=D):
     with transaction.atomic():
-        case = cases.case_create(actor=None, kind="identification", household=hh, on=D)
-    case.steps.filter(seq__lt=case.steps.get(code="publicize").seq).update(status="done", completed_on=D)
-    case.steps.filter(code="publicize").update(status="active", started_on=D)
+        case = cases.case_create(actor=None, kind="identification", household=hh, on=on)
+    case.steps.filter(seq__lt=case.steps.get(code="publicize").seq).update(status="done", completed_on=on)
+    case.steps.filter(code="publicize").update(status="active", started_on=on)
     case.current_step = "publicize"
     case.save(update_fields=["current_step"])
     return case
@@ -49,10 +48,42 @@ def test_objection_during_publicity_pauses_the_real_case_until_decided(personas)
     step = case.steps.get(code="publicize")
     assert step.status == "paused" and step.data["objections"][0]["ref"] == a.number
     svc.appeal_decide(
-        actor=personas["township_a"], appeal_id=a.pk, outcome="dismissed", reason="货车已过户他人"
+        actor=personas["township_a"],
+        appeal_id=a.pk,
+        outcome="dismissed",
+        reason="货车已过户他人",
+        on=D + dt.timedelta(days=3),
     )
     case.refresh_from_db()
     assert case.status == "open" and case.steps.get(code="publicize").status == "active"
+
+
+@pytest.mark.django_db
+def test_an_appeal_decided_on_a_2023_case_counts_paused_days_between_business_dates(personas):
+    """The reported case: deciding an appeal on a 2023 case counted the days up to the wall clock
+    (1,148 paused days). Lodged 5 June 2023, decided 9 June 2023: 4 paused days, deadlines move by 4."""
+    lodged, decided = dt.date(2023, 6, 5), dt.date(2023, 6, 9)
+    hh = f.household(f.VILLAGE_A1)
+    f.person(hh)
+    case = _case_in_publicity(hh, on=lodged)
+    due_before = case.due_on
+    a = svc.appeal_lodge(
+        actor=personas["cadre_a1"],
+        household_id=hh.pk,
+        kind="publicity",
+        case_id=case.pk,
+        content="该户家中有经营性货车",
+        lodged_by_name="村民王某",
+        lodged_on=lodged,
+    )
+    svc.appeal_decide(
+        actor=personas["township_a"], appeal_id=a.pk, outcome="dismissed", reason="货车已过户他人", on=decided
+    )
+    case.refresh_from_db()
+    step = case.steps.get(code="publicize")
+    assert step.paused_days == 4 and case.due_on == due_before + dt.timedelta(days=4)
+    resumed = case.events.get(kind="resumed")
+    assert resumed.on == decided and resumed.data["paused_days"] == 4
 
 
 @pytest.mark.django_db
@@ -64,7 +95,12 @@ def test_disaster_loss_becomes_a_real_lead(personas):
         actor=None, kind="洪涝", occurred_on=D, severity="重大", village_codes=[f.VILLAGE_A1]
     )
     loss = dis.disaster_loss_record(
-        actor=personas["cadre_a1"], event_id=ev.pk, household_id=hh.pk, loss_amount=20000, house_damaged=True
+        actor=personas["cadre_a1"],
+        event_id=ev.pk,
+        household_id=hh.pk,
+        loss_amount=20000,
+        house_damaged=True,
+        on=D,
     )
     assert loss.lead_status == "sent"
     lead = lead_model.objects.get(pk=int(loss.lead_ref))
