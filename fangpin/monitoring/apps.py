@@ -28,3 +28,25 @@ class MonitoringConfig(AppConfig):
             register_region_path(m, "village__code")
         register_region_path(CaseStep, "case__village__code")
         register_region_path(CaseEvent, "case__village__code")
+
+        # what the registry (upstream) asks of monitoring: import hand-over, export columns, who is monitored
+        from fangpin.registry import hooks
+
+        from . import selectors
+        from .services.enrolment import enrol_existing
+        from .services.moves import open_work_follow_household
+
+        hooks.register_monitoring(
+            hooks.MonitoringHooks(
+                enrol_existing=enrol_existing,
+                export_facts=selectors.monitoring_export_facts,
+                objects_on=selectors.monitoring_objects_on,
+            )
+        )
+
+        def follow(*, actor, household, old_village, new_village, on):
+            return open_work_follow_household(
+                actor=actor, household=household, old_village=old_village, new_village=new_village, on=on
+            ).as_dict()
+
+        hooks.register_move_follower("monitoring", follow)

@@ -452,3 +452,32 @@ def household_monitoring_summary(*, household: Household, on: dt.date) -> dict[s
         "identified_on": f"{obj.identified_on:%Y年%m月}",
         "measures": measures,
     }
+
+
+def monitoring_export_facts(household_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The monitoring columns of the national export, per household: its latest non-revoked object."""
+    out: dict[int, dict[str, Any]] = {}
+    qs = (
+        MonitoringObject.objects.filter(household_id__in=household_ids)
+        .exclude(status=ObjectStatus.REVOKED)
+        .order_by("household_id", "identified_on", "id")
+        .values(
+            "household_id",
+            "category",
+            "risk_types",
+            "identified_on",
+            "status",
+            "eliminated_on",
+            "elimination_method",
+        )
+    )
+    for m in qs:  # ordered: the latest object of a household wins
+        out[m["household_id"]] = {
+            "category": m["category"],
+            "risk_types": list(m["risk_types"] or []),
+            "identified_on": m["identified_on"],
+            "eliminated": m["status"] == ObjectStatus.ELIMINATED,
+            "elimination_method": m["elimination_method"] or "",
+            "eliminated_on": m["eliminated_on"],
+        }
+    return out

@@ -87,7 +87,6 @@ def test_demo_county_generates_once_with_history_and_provenance(quick_regions):
 
 @pytest.mark.django_db
 def test_demo_enrols_monitoring_objects_through_the_monitoring_service(quick_regions):
-    pytest.importorskip("fangpin.monitoring.services.enrolment")
     from fangpin.monitoring.models import MonitoringObject
 
     _run("demo_county", "--scale", "0.05", "--seed", "0", "--as-of", AS_OF)

@@ -15,7 +15,6 @@ import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 
-from django.apps import apps
 from django.db.models import (
     Count,
     DecimalField,
@@ -33,6 +32,7 @@ from django.db.models.functions import Coalesce
 from fangpin.core.errors import DomainError
 from fangpin.policy.params import param_get
 
+from .. import hooks
 from ..models import Household, IncomeRecord, Person
 from ..models.income import TRANSFER_FIELDS
 from . import codes as C
@@ -44,28 +44,18 @@ _MONEY = DecimalField(max_digits=14, decimal_places=2)
 _ZERO = Value(Decimal(0), output_field=_MONEY)
 
 
-def _monitoring_object_model():
-    return (
-        apps.get_model("monitoring", "MonitoringObject") if apps.is_installed("fangpin.monitoring") else None
-    )
-
-
 def monitored_on(on: dt.date, *, reviewed_after: dt.date | None = None):
-    """Household ids that are monitoring objects on ``on`` (identified, not revoked, not yet
-    eliminated) — and, with ``reviewed_after``, those whose risk was eliminated after that date: the
-    elimination reviewed newer income than that year's, so the year's figure no longer speaks."""
-    mo = _monitoring_object_model()
-    if mo is None:
-        return None
-    current = Q(eliminated_on__isnull=True) | Q(eliminated_on__gt=on)
-    if reviewed_after is not None:
-        current |= Q(eliminated_on__gt=reviewed_after)
-    return (
-        mo.objects.filter(identified_on__lte=on)
-        .exclude(status="revoked")
-        .filter(current)
-        .values("household_id")
+    """Household ids (a subquery) that are monitoring objects on ``on`` — monitoring's one definition
+    (``registry.hooks``, incl. 渐退期) — and, with ``reviewed_after``, those whose risk was eliminated
+    after that date: the elimination reviewed newer income than that year's, so the year's figure no
+    longer speaks."""
+    current = hooks.monitoring().objects_on(on)
+    if reviewed_after is None:
+        return current.values("household_id")
+    objects = current.model.objects.filter(identified_on__lte=on, eliminated_on__gt=reviewed_after).exclude(
+        status="revoked"
     )
+    return (current | objects).values("household_id")
 
 
 def _sum(field: str, year: int) -> Subquery:
@@ -120,8 +110,6 @@ def annotate_year_net(qs, year: int, *, include_payout: bool):
 def exited_under_line(ctx: CheckContext) -> Iterator[Finding]:
     year = ctx.on.year - 1
     monitored = monitored_on(ctx.on, reviewed_after=dt.date(year, 12, 31))
-    if monitored is None:
-        return
     for county, _, households in per_county(ctx):
         line = Decimal(str(param_value_year("income.monitoring_line", county, year)))
         include = bool(param_value_year("income.include_insurance_payout", county, year))
@@ -152,7 +140,7 @@ def income_missing(ctx: CheckContext) -> Iterator[Finding]:
     covering = IncomeRecord.objects.filter(
         household=OuterRef("pk"), period_start__lte=dt.date(year, 12, 31), period_end__gte=dt.date(year, 1, 1)
     )
-    wanted = Q(household_type="脱贫户") | (Q(id__in=monitored) if monitored is not None else Q(pk__in=[]))
+    wanted = Q(household_type="脱贫户") | Q(id__in=monitored)
     qs = ctx.households.filter(wanted).exclude(Exists(covering))
     for h in qs.values("id", "household_no").order_by("id"):
         yield Finding(
@@ -170,9 +158,7 @@ def param_value_year(key: str, county: str, year: int):
 
 @register(C.INCOME_IMPLAUSIBLE, family=FAMILY, title="新识别监测对象人均纯收入过高")
 def implausible_income(ctx: CheckContext) -> Iterator[Finding]:
-    mo = _monitoring_object_model()
-    if mo is None:
-        return
+    mo = hooks.monitoring().objects_on(ctx.on).model
     from ..services.assessment import household_income_assess
 
     objects = (

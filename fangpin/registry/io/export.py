@@ -7,8 +7,8 @@ Every export writes one ``registry.export`` audit event (rows, columns, masked o
 
 The monitoring columns come from the monitoring part: its selector
 ``fangpin.monitoring.selectors.monitoring_export_facts(household_ids) -> {household_id: {...}}``
-(keys: category, identified_on, risk_types, eliminated, elimination_method, eliminated_on) when it
-exists, otherwise a read of ``monitoring.MonitoringObject`` (latest non-revoked object per household).
+(keys: category, identified_on, risk_types, eliminated, elimination_method, eliminated_on), registered
+at start-up in ``registry.hooks``.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from fangpin.policy.params import param_value
 from fangpin.policy.rules.guarantees import HouseholdFacts, MemberFacts, judge_guarantees
 from fangpin.policy.rules.income import IncomeFacts, per_capita_net_income
 from fangpin.regions.models import Region, code_prefix
+from fangpin.registry import hooks
 from fangpin.registry.models import Household, IncomeRecord, Person
 from fangpin.registry.models.income import TRANSFER_FIELDS
 from fangpin.registry.services.assessment import guarantee_params
@@ -52,7 +53,6 @@ from .columns import (
 from .validate import FIELD_OF
 from .xlsx import write_csv, write_xlsx
 
-E_NO_MONITORING = "export_no_monitoring"
 E_FORMAT = "export_format"
 KIND_REGISTRY, KIND_MONITORING = "registry", "monitoring"
 TITLES = {KIND_REGISTRY: "（自定义）监测对象信息", KIND_MONITORING: "（自定义）监测对象信息（监测对象）"}
@@ -71,47 +71,8 @@ class ExportResult:
 
 
 def _monitoring_provider():
-    """The monitoring part's export selector if it has one, else a read of its MonitoringObject table
-    (latest object per household, revoked ones ignored), else None."""
-    try:
-        from fangpin.monitoring.selectors import monitoring_export_facts
-    except ImportError:
-        pass
-    else:
-        return monitoring_export_facts
-    try:
-        from fangpin.monitoring.models import MonitoringObject
-    except ImportError:
-        return None
-
-    def facts(household_ids: list[int]) -> dict[int, dict]:
-        out: dict[int, dict] = {}
-        qs = (
-            MonitoringObject.objects.filter(household_id__in=household_ids)
-            .exclude(status="revoked")
-            .order_by("household_id", "identified_on", "id")
-            .values(
-                "household_id",
-                "category",
-                "risk_types",
-                "identified_on",
-                "status",
-                "eliminated_on",
-                "elimination_method",
-            )
-        )
-        for m in qs:  # ordered: the latest object of a household wins
-            out[m["household_id"]] = {
-                "category": m["category"],
-                "risk_types": list(m["risk_types"] or []),
-                "identified_on": m["identified_on"],
-                "eliminated": m["status"] == "eliminated",
-                "elimination_method": m["elimination_method"] or "",
-                "eliminated_on": m["eliminated_on"],
-            }
-        return out
-
-    return facts
+    """The monitoring part's export selector, registered at start-up (``registry.hooks``)."""
+    return hooks.monitoring().export_facts
 
 
 def _money(v: Decimal | None) -> Any:
@@ -311,16 +272,13 @@ def registry_export(
     today = clock.today()
     income_year = income_year or today.year - 1
     provider = _monitoring_provider()
-    if kind == KIND_MONITORING and provider is None:
-        raise DomainError(E_NO_MONITORING, "监测模块尚未提供监测对象数据，无法导出监测对象名单")
 
     hh_qs = _households_in_scope(actor=actor, region_code=region_code).filter(status="active")
     hh_fields = [f.attname for f in Household._meta.concrete_fields]
     households = {h["id"]: h for h in hh_qs.order_by("village_id", "household_no").values(*hh_fields)}
     monitoring: dict[int, dict] = {}
-    if provider is not None:
-        for chunk in _chunks(list(households), CHUNK):
-            monitoring.update(provider(chunk))
+    for chunk in _chunks(list(households), CHUNK):
+        monitoring.update(provider(chunk))
     if kind == KIND_MONITORING:
         households = {k: v for k, v in households.items() if monitoring.get(k, {}).get("category")}
 

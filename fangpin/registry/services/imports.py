@@ -26,6 +26,7 @@ from fangpin.core import clock
 from fangpin.core.errors import DomainError, RowError
 from fangpin.core.masking import mask_text
 from fangpin.policy.params import param_value
+from fangpin.registry import hooks
 from fangpin.registry.io.read import read_table
 from fangpin.registry.io.report import write_reject_report
 from fangpin.registry.io.validate import validate_table
@@ -82,56 +83,12 @@ def import_batch_create(
     return batch
 
 
-def _enrol_function():
-    """The monitoring part's entry point, if it is installed (it is built in parallel)."""
-    try:
-        from fangpin.monitoring.services.enrolment import enrol_existing
-    except ImportError:
-        return None
-    return enrol_existing
-
-
-def _move_followers() -> list[tuple[str, Any]]:
-    """The other parts' "open work follows a moved household" entry points that are installed, imported
-    the way ``_enrol_function`` imports monitoring: lazily, at call time, so the registry package never
-    imports them at load time (monitoring and trust depend on the registry, not the other way round) and
-    works without them. They are the same functions trust calls after an approved move
-    (``trust.services.changes`` → ``open_items_follow`` and, through ``integrations.monitoring_follow_move``,
-    ``monitoring.services.moves.open_work_follow_household``)."""
-    out: list[tuple[str, Any]] = []
-    try:
-        from fangpin.monitoring.services.moves import open_work_follow_household
-    except ImportError:
-        pass
-    else:
-
-        def monitoring(*, actor, household, old_village, new_village, on):
-            res = open_work_follow_household(
-                actor=actor, household=household, old_village=old_village, new_village=new_village, on=on
-            )
-            return res.as_dict()
-
-        out.append(("monitoring", monitoring))
-    try:
-        from fangpin.trust.services.changes import open_items_follow
-    except ImportError:
-        pass
-    else:
-
-        def trust(*, actor, household, old_village, new_village, on):
-            open_items_follow(household)
-            return True
-
-        out.append(("trust", trust))
-    return out
-
-
 def _follow_moves(*, actor, moves: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     """After the import moved households (``io.write._move``): their open work in the other parts follows
     them, in the import's transaction (a refusal rolls the whole import back)."""
     if not moves:
         return []
-    followers = _move_followers()
+    followers = hooks.move_followers()
     households = Household.objects.in_bulk(list(moves))
     out = []
     on = clock.today()
@@ -171,9 +128,9 @@ def _monitoring_payload(parsed, hh_ids: dict[str, int] | None = None) -> list[di
 
 
 def _hand_over_monitoring(*, actor, batch: ImportBatch, payload: list[dict[str, Any]]) -> dict[str, Any]:
-    enrol = _enrol_function()
-    if enrol is None or not payload:
-        return {"households": len(payload), "handed_over": False if payload else None}
+    if not payload:
+        return {"households": 0, "handed_over": None}
+    enrol = hooks.monitoring().enrol_existing
     rejects: list[RowError] = []
     households = Household.objects.in_bulk([p["household_id"] for p in payload])
     for p in payload:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from decimal import Decimal
@@ -378,10 +379,12 @@ def test_a_refusal_by_monitoring_rolls_the_whole_import_back(personas, monkeypat
     from fangpin.core.errors import DomainError
     from fangpin.registry.services import imports as svc
 
+    real = svc.hooks.monitoring
+
     def refuse(**kw):
         raise DomainError("already_monitored", "该户已有另一条在监测的记录（识别时间不同），请核对")
 
-    monkeypatch.setattr(svc, "_enrol_function", lambda: refuse)
+    monkeypatch.setattr(svc.hooks, "monitoring", lambda: dataclasses.replace(real(), enrol_existing=refuse))
     batch, _ = _run(personas["county_admin"], good_rows())
     assert batch.status == ImportStatus.FAILED
     assert [(r.row, r.code) for r in batch.rejects.all()] == [(4, "already_monitored")]

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fangpin.monitoring.simulate import scripted_month
+from fangpin.demo.simulate import scripted_month
 
 
 class Command(BaseCommand):

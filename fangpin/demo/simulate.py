@@ -19,13 +19,12 @@ from fangpin.accounts.models import User
 from fangpin.accounts.roles import Role
 from fangpin.core import clock
 from fangpin.core.errors import DomainError
+from fangpin.monitoring import selectors
+from fangpin.monitoring.models import CaseStatus, Lead, LeadSource, LeadStatus, MonitoringObject, ObjectStatus
+from fangpin.monitoring.services import assistance, cases, elimination, identification, leads, visits
 from fangpin.policy.params import param_value
 from fangpin.registry.models import Household
 from fangpin.registry.services.assessment import household_income_assess
-
-from . import selectors
-from .models import CaseStatus, Lead, LeadSource, LeadStatus, MonitoringObject, ObjectStatus
-from .services import assistance, cases, elimination, identification, leads, visits
 
 ASPECTS = ("guarantees", "water", "members", "farming", "environment", "income", "work", "health", "disaster")
 

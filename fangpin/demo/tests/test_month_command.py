@@ -4,11 +4,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from fangpin.demo.simulate import scripted_month
 from fangpin.monitoring.models import Lead, MonitoringObject
-from fangpin.monitoring.simulate import scripted_month
 from fangpin.testing import factories as f
 
-from .helpers import poor_exited_household, sudden_household
+from fangpin.monitoring.tests.helpers import poor_exited_household, sudden_household
 
 
 @pytest.mark.django_db
