@@ -262,16 +262,8 @@ def visits_due(*, actor, month: dt.date) -> list[VisitDue]:
     A household is overdue when its visit fell due in an earlier month and has not happened."""
     first = clock.month_start(month)
     last_day = clock.add_months(first, 1) - dt.timedelta(days=1)
-    key_q = (
-        Exists(MonitoringObject.objects.filter(household=OuterRef("pk"), status=ObjectStatus.ACTIVE))
-        | Exists(
-            Lead.objects.filter(household=OuterRef("pk"), status__in=[LeadStatus.OPEN, LeadStatus.IN_CASE])
-        )
-        | Exists(
-            MonitoringObject.objects.filter(
-                household=OuterRef("pk"), status=ObjectStatus.ELIMINATED, gradual_exit_until__gte=first
-            )
-        )
+    key_q = Exists(monitoring_objects_on(first).filter(household=OuterRef("pk"))) | Exists(
+        Lead.objects.filter(household=OuterRef("pk"), status__in=[LeadStatus.OPEN, LeadStatus.IN_CASE])
     )
     qs = (
         scoped(actor, Household.objects.filter(status=HouseholdStatus.ACTIVE))

@@ -6,9 +6,8 @@ from django.core.management import call_command
 
 from fangpin.demo.simulate import scripted_month
 from fangpin.monitoring.models import Lead, MonitoringObject
-from fangpin.testing import factories as f
-
 from fangpin.monitoring.tests.helpers import poor_exited_household, sudden_household
+from fangpin.testing import factories as f
 
 
 @pytest.mark.django_db

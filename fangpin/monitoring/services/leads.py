@@ -97,12 +97,15 @@ def lead_submit(
     user = actor if getattr(actor, "pk", None) else None
 
     active = MonitoringObject.objects.filter(household=hh, status=ObjectStatus.ACTIVE).first()
-    lead = None
-    already = False
-    if active is not None and active.lead_id:
-        lead, already = active.lead, True
-    if lead is None:
-        lead = Lead.objects.filter(household=hh, status__in=[LeadStatus.OPEN, LeadStatus.IN_CASE]).first()
+    lead = Lead.objects.filter(household=hh, status__in=[LeadStatus.OPEN, LeadStatus.IN_CASE]).first()
+    # A monitored household's report of risks the object already has is recorded on the object's lead
+    # (已是监测对象). A risk it does not have is 再标注 — also right after a 风险消除回退 brought the object
+    # back: it never joins the old, closed lead; it opens (or joins) an open lead that can start an
+    # identification, whose county approval adds the risk to the object (steps.finalize_identification).
+    new_risk = active is not None and bool(set(risk_types) - set(active.risk_types))
+    already = active is not None and not new_risk
+    if already and active.lead_id:
+        lead = active.lead
     created = lead is None
     if created:
         lead = Lead.objects.create(

@@ -41,7 +41,6 @@ from ..models import (
     Measure,
     MeasureStatus,
     MonitoringObject,
-    ObjectStatus,
 )
 from ._common import case_event, day, township_code
 
@@ -53,8 +52,11 @@ LIVE_MEASURE = (MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS)
 
 
 def following_objects(on: dt.date) -> Q:
-    """Monitoring objects that are current work on ``on``: active, or eliminated but still in 渐退期."""
-    return Q(status=ObjectStatus.ACTIVE) | Q(status=ObjectStatus.ELIMINATED, gradual_exit_until__gte=on)
+    """Monitoring objects that are current work on ``on``: the household's monitoring objects on that day
+    (``selectors.monitoring_objects_on``: not eliminated by then, or still in 渐退期)."""
+    from ..selectors import monitoring_objects_on
+
+    return Q(pk__in=monitoring_objects_on(on).values("pk"))
 
 
 @dataclass

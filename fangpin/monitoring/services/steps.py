@@ -207,7 +207,32 @@ def finalize_identification(case: Case, *, actor, on: dt.date, data: Data) -> No
         "params": case.params,
     }
     obj = case.monitoring_object
-    if obj is not None:  # green channel: already enrolled, the procedure confirms it
+    current = MonitoringObject.objects.filter(household=case.household, status=ObjectStatus.ACTIVE).first()
+    if obj is None and current is not None:  # 再标注: the monitored household's new risk joins its object
+        before = {"category": current.category, "risk_types": list(current.risk_types)}
+        current.risk_types = before["risk_types"] + [
+            r for r in prop["risk_types"] if r not in before["risk_types"]
+        ]
+        remarks = [
+            *current.decision.get("remarked", []),
+            {**decision, "on": on.isoformat(), "lead": case.lead_id},
+        ]
+        current.decision = {**current.decision, "remarked": remarks}
+        current.save(update_fields=["risk_types", "decision"])
+        audit_record(
+            actor=actor,
+            event_type="monitoring.object_remark",
+            obj=current,
+            region_code=case.household.village_id,
+            household_id=case.household_id,
+            data={
+                "before": before,
+                "after": {"category": current.category, "risk_types": current.risk_types},
+            },
+        )
+        case.monitoring_object = obj = current
+        case.save(update_fields=["monitoring_object"])
+    elif obj is not None:  # green channel: already enrolled, the procedure confirms it
         before = {"category": obj.category, "risk_types": obj.risk_types}
         obj.category = prop["category"]
         obj.category_derived = prop.get("category_derived", "")
