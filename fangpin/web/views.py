@@ -90,7 +90,7 @@ def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
 def household_mingbaizhi(request: HttpRequest, household_id: int) -> HttpResponse:
     """The printable 明白纸 (masked as a public notice; the trust service audits the view)."""
     try:
-        html = mingbaizhi_render(actor=request.user, household_id=household_id)
+        html = mingbaizhi_render(actor=request.user, household_id=household_id, on=clock.today())
     except NotFound as e:
         raise Http404(e.message) from e
     return HttpResponse(html)
