@@ -169,10 +169,9 @@ class OverdueItem:
     message: str
 
 
-def overdue_items(*, actor, on: dt.date | None = None, include_visits: bool = True) -> list[OverdueItem]:
+def overdue_items(*, actor, on: dt.date, include_visits: bool = True) -> list[OverdueItem]:
     """Steps past their deadline, procedures past procedure.total_days (or the green-channel
     completion deadline), and households whose visit is overdue — for the township and county lists."""
-    on = on or clock.today()
     out: list[OverdueItem] = []
     steps = scoped(actor, CaseStep.objects.select_related("case__household")).filter(
         status__in=[StepStatus.ACTIVE, StepStatus.PAUSED], due_on__lt=on, case__status=CaseStatus.OPEN
@@ -233,7 +232,7 @@ def overdue_items(*, actor, on: dt.date | None = None, include_visits: bool = Tr
     return out
 
 
-def overdue_by_township(*, actor, on: dt.date | None = None) -> dict[str, list[OverdueItem]]:
+def overdue_by_township(*, actor, on: dt.date) -> dict[str, list[OverdueItem]]:
     grouped: dict[str, list[OverdueItem]] = defaultdict(list)
     for item in overdue_items(actor=actor, on=on):
         grouped[item.township].append(item)
@@ -330,14 +329,13 @@ def lead_source_outcomes(*, actor, source_ref_prefix: str) -> dict[str, Counter]
     return dict(out)
 
 
-def exit_outcomes(*, actor, on: dt.date | None = None) -> dict[str, Any]:
+def exit_outcomes(*, actor, on: dt.date) -> dict[str, Any]:
     """稳定消除 vs 返贫/回退: eliminated objects whose observation window
     (elimination.sustained_months) has ended, split into sustained exits and returns (reversed, or
     enrolled again within the window). Counts also the objects still inside their window.
 
     Objects are counted where they happened (their own village); whether the household came back is
     judged on all its enrolments, also those in a village it moved to since."""
-    on = on or clock.today()
     fields = ("id", "household_id", "status", "eliminated_on", "identified_on", "reversals", "decision")
     objs = list(scoped(actor, MonitoringObject.objects.all()).values(*fields, "village_id"))
     by_hh: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -375,12 +373,11 @@ def exit_outcomes(*, actor, on: dt.date | None = None) -> dict[str, Any]:
     return res
 
 
-def case_warnings(*, actor, monitoring_object: MonitoringObject, on: dt.date | None = None) -> list:
+def case_warnings(*, actor, monitoring_object: MonitoringObject, on: dt.date) -> list:
     """The assistance and risk-type warnings of one monitoring object (same rules as the checks)."""
     from . import warnings as W
 
     obj = access_object(actor, MonitoringObject, monitoring_object.pk, what="监测对象")
-    on = on or clock.today()
     county = obj.household.village_id[:6].ljust(12, "0")
     params = {k: param_value(k, region_code=county, year=on.year) for k in W.KEYS}
     members = list(obj.household.persons.filter(is_member=True))

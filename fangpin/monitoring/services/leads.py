@@ -20,7 +20,7 @@ from fangpin.core.errors import DomainError, PermissionDenied
 from fangpin.registry.models import Household
 
 from ..models import Lead, LeadChannel, LeadOutcome, LeadSource, LeadStatus, MonitoringObject, ObjectStatus
-from ._common import Params, day, ensure_in_scope, require_any, township_code, validate_risk_types
+from ._common import Params, ensure_in_scope, require_any, township_code, validate_risk_types
 
 E_CHANNEL = "lead_channel_unknown"
 E_CONSENT = "lead_consent_required"
@@ -177,7 +177,7 @@ def lead_finish(lead: Lead, *, actor, outcome: str, reason: str, on: dt.date) ->
 
 
 @transaction.atomic
-def lead_close(*, actor, lead: Lead, outcome: str, reason: str, on: dt.date | None = None) -> Lead:
+def lead_close(*, actor, lead: Lead, outcome: str, reason: str, on: dt.date) -> Lead:
     """Closes a lead after verification without a full procedure: 核实无风险 or 数据错误.
 
     ``confirmed`` is normally set by the identification case when the county enrols the household; it is
@@ -199,5 +199,5 @@ def lead_close(*, actor, lead: Lead, outcome: str, reason: str, on: dt.date | No
         and not MonitoringObject.objects.filter(household=lead.household, status=ObjectStatus.ACTIVE).exists()
     ):
         raise DomainError(E_CONFIRM_NEEDS_CASE, "核实有风险的线索须经识别程序审定后纳入监测，不能直接办结")
-    lead_finish(lead, actor=actor, outcome=outcome, reason=reason, on=day(on))
+    lead_finish(lead, actor=actor, outcome=outcome, reason=reason, on=on)
     return lead

@@ -42,7 +42,7 @@ from ..models import (
     MeasureStatus,
     MonitoringObject,
 )
-from ._common import case_event, day, township_code
+from ._common import case_event, township_code
 
 E_NOT_MOVED = "household_not_moved"
 
@@ -81,7 +81,7 @@ def _ids(qs) -> list[int]:
 
 @transaction.atomic
 def open_work_follow_household(
-    *, actor, household: Household, old_village: str, new_village: str, on: dt.date | None = None
+    *, actor, household: Household, old_village: str, new_village: str, on: dt.date
 ) -> FollowResult:
     """Moves the household's open monitoring work to ``new_village`` after the registry move.
 
@@ -91,7 +91,6 @@ def open_work_follow_household(
     hh = Household.objects.select_for_update().get(pk=household.pk)
     if old_village == new_village or hh.village_id != new_village:
         raise DomainError(E_NOT_MOVED, "该户尚未迁入新村，未办结的监测事项不能随户转移")
-    on = day(on)
     res = FollowResult()
 
     leads = Lead.objects.filter(household=hh, status__in=OPEN_LEAD).exclude(village_id=new_village)
