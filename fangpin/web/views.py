@@ -33,7 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "households": households.count(),
         "persons": persons.count(),
         "exited": households.filter(household_type="脱贫户").count(),
-        "tasks": my_tasks(user)[:50],
+        "tasks": my_tasks(user, on=clock.today())[:50],
     }
     return render(request, "web/home.html", ctx)
 

@@ -50,7 +50,7 @@ def appeal_lodge(
     content: str,
     lodged_by_name: str,
     lodged_by_relation: str = "本户",
-    lodged_on: dt.date | None = None,
+    lodged_on: dt.date,
     during_publicity: bool = False,
     case_id: int | None = None,
     case_ref: str = "",
@@ -63,7 +63,6 @@ def appeal_lodge(
         raise DomainError(E_KIND, "异议类型无效")
     if len((content or "").strip()) < 4 or not lodged_by_name.strip():
         raise DomainError(E_CONTENT, "请填写提出人和异议的具体内容")
-    lodged_on = lodged_on or clock.today()
     with transaction.atomic():
         hh = access_object(actor, Household, household_id, what="户")
         levels = param("appeals.levels", hh.village_id, lodged_on).value
@@ -179,10 +178,9 @@ def appeal_decide(*, actor, appeal_id: int, outcome: str, reason: str, on: dt.da
     return a
 
 
-def appeals_escalate(*, on: dt.date | None = None) -> list[Appeal]:
+def appeals_escalate(*, on: dt.date) -> list[Appeal]:
     """Periodic job: every open appeal past its deadline moves to the next level (new owner office, new
     deadline, notification); at the top level it is flagged once and the county is notified."""
-    on = on or clock.today()
     moved: list[Appeal] = []
     for a in Appeal.objects.filter(status=AppealStatus.OPEN, deadline__lt=on).order_by("id"):
         with transaction.atomic():
