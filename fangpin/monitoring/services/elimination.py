@@ -73,9 +73,7 @@ def _reversible_object(actor, monitoring_object: MonitoringObject, reason: str) 
 
 
 @transaction.atomic
-def reversal_propose(
-    *, actor, monitoring_object: MonitoringObject, reason: str, on: dt.date
-) -> Case:
+def reversal_propose(*, actor, monitoring_object: MonitoringObject, reason: str, on: dt.date) -> Case:
     """风险消除回退 through the elimination procedure again (核实 → 评议 → 公示 → 乡镇 → 县)."""
     require(actor, Cap.CASE_VILLAGE)
     obj = _reversible_object(actor, monitoring_object, reason)

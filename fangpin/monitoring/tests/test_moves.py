@@ -256,7 +256,11 @@ def test_follow_refuses_a_household_that_has_not_moved(personas):
     hh = f.household(f.VILLAGE_A1)
     with pytest.raises(DomainError) as e:
         moves.open_work_follow_household(
-            actor=personas["county_admin"], household=hh, old_village=f.VILLAGE_A1, new_village=f.VILLAGE_B1, on=J(2025, 6, 2)
+            actor=personas["county_admin"],
+            household=hh,
+            old_village=f.VILLAGE_A1,
+            new_village=f.VILLAGE_B1,
+            on=J(2025, 6, 2),
         )
     assert e.value.code == moves.E_NOT_MOVED
 

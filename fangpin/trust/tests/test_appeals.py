@@ -93,7 +93,8 @@ def test_objection_during_publicity_pauses_and_resumes_the_case_step(personas, m
         lodged_by_name="匿名群众",
         lodged_by_relation="群众",
         case_id=42,
-        case_step="publicize", lodged_on=MON,
+        case_step="publicize",
+        lodged_on=MON,
     )
     assert a.during_publicity and a.case_paused and calls == [("pause", 42)]
     svc.appeal_decide(

@@ -154,7 +154,11 @@ def test_mingbaizhi_says_missing_income_as_missing_and_an_eliminated_risk_as_eli
         elimination_method="帮扶消除",
     )
     html = mingbaizhi_render(actor=personas["cadre_a1"], household_id=hh.pk, on=D)
-    assert "收入数据不完整" in html and "高于</b>" not in html and "0.00 元" not in html.split("家庭人均纯收入")[1][:80]
+    assert (
+        "收入数据不完整" in html
+        and "高于</b>" not in html
+        and "0.00 元" not in html.split("家庭人均纯收入")[1][:80]
+    )
     assert "未纳入" not in html and "风险已消除（2023年06月）" in html and "边缘易致贫户" in html
     # during its 渐退期 it still is a monitoring object, and said so
     html = mingbaizhi_render(actor=personas["cadre_a1"], household_id=hh.pk, on=dt.date(2023, 9, 1))

@@ -39,7 +39,8 @@ def test_move_to_another_township_keeps_history_and_leaves_old_cadre_lists(perso
         household_id=hh.pk,
         kind="wrong_fact",
         content="户主电话登记错误",
-        lodged_by_name="张三", lodged_on=dt.date(2025, 6, 2),
+        lodged_by_name="张三",
+        lodged_on=dt.date(2025, 6, 2),
     )
     Task.objects.create(kind=TaskKind.RECERT, household=hh, title="定期复核", due_on=dt.date(2025, 1, 1))
     move = change_request_submit(
