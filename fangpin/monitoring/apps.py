@@ -32,7 +32,7 @@ class MonitoringConfig(AppConfig):
         # what the registry (upstream) asks of monitoring: import hand-over, export columns, who is monitored
         from fangpin.registry import hooks
 
-        from . import selectors
+        from . import checks, selectors  # noqa: F401  (checks registers the M-* rules in the registry runner)
         from .services.enrolment import enrol_existing
         from .services.moves import open_work_follow_household
 

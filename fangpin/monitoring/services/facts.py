@@ -9,6 +9,7 @@ from typing import Any
 from fangpin.core import clock
 from fangpin.registry.choices import LABOUR_ABLE, LabourSkill
 from fangpin.registry.models import Household
+from fangpin.registry.selectors import members_as_of
 from fangpin.registry.services.assessment import household_guarantees_assess, household_income_assess
 
 
@@ -24,8 +25,9 @@ def _s(v: Any) -> Any:
     return v
 
 
-def labour_counts(hh: Household) -> dict[str, int]:
-    members = list(hh.persons.filter(is_member=True).values_list("labour_skill", flat=True))
+def labour_counts(hh: Household, *, on: dt.date) -> dict[str, int]:
+    """Labour of the members in effect on ``on`` (a member who died or left before then does not count)."""
+    members = [p.labour_skill for p in members_as_of(hh.id, on)]
     able = 0 if hh.no_labour_protected else sum(1 for s in members if s in LABOUR_ABLE)
     full = sum(1 for s in members if s in (LabourSkill.SKILLED, LabourSkill.ORDINARY))
     return {"members": len(members), "labour": able, "full_labour": full}
@@ -41,7 +43,7 @@ def household_snapshot(hh: Household, *, on: dt.date) -> dict[str, Any]:
     return _s(
         {
             "on": on,
-            "labour": labour_counts(hh),
+            "labour": labour_counts(hh, on=on),
             "income": {
                 "window": [r.window_start, r.window_end],
                 "members": r.members,
@@ -101,7 +103,7 @@ def elimination_check(obj, *, on: dt.date) -> tuple[list, dict[str, Any], list[d
     stable = int(used["elimination.income_stable_months"].value)
     months_above, income_refs = income_months_above(hh, on=on, months=stable)
     guar, gparams = household_guarantees_assess(hh, on=on)
-    labour = labour_counts(hh)
+    labour = labour_counts(hh, on=on)
     f = EliminationFacts(
         identified_on=obj.identified_on,
         on=on,
