@@ -108,23 +108,36 @@ def annotate_year_net(qs, year: int, *, include_payout: bool):
 
 @register(C.EXITED_UNDER_LINE, family=FAMILY, title="脱贫户收入低于监测范围但未纳入监测")
 def exited_under_line(ctx: CheckContext) -> Iterator[Finding]:
+    """Set-based over households with one record in the year; a household with several records in the
+    year (a 12-month record beside the imported year, monthly entries) is judged by the one income rule,
+    so overlapping records never add up (``policy.rules.income``)."""
+    from ..services.assessment import household_income_assess
+
     year = ctx.on.year - 1
     monitored = monitored_on(ctx.on, reviewed_after=dt.date(year, 12, 31))
     for county, _, households in per_county(ctx):
         line = Decimal(str(param_value_year("income.monitoring_line", county, year)))
         include = bool(param_value_year("income.include_insurance_payout", county, year))
+        exited = households.filter(household_type="脱贫户").exclude(id__in=monitored)
         qs = (
-            annotate_year_net(households.filter(household_type="脱贫户"), year, include_payout=include)
-            .filter(year_records__gt=0, members__gt=0)
+            annotate_year_net(exited, year, include_payout=include)
+            .filter(year_records=1, members__gt=0)
             .filter(year_net__lt=F("members") * Value(line, output_field=_MONEY))
-            .exclude(id__in=monitored)
         )
-        for h in qs.values("id", "household_no", "year_net", "members").order_by("id"):
-            per = (Decimal(h["year_net"]) / h["members"]).quantize(Decimal("0.01"))
+        rows = [
+            (h["id"], h["household_no"], h["year_net"], h["members"])
+            for h in qs.values("id", "household_no", "year_net", "members")
+        ]
+        for hh in annotate_year_net(exited, year, include_payout=include).filter(year_records__gt=1):
+            a = household_income_assess(hh, month=dt.date(year + 1, 1, 1))  # window = the calendar year
+            if not a.missing and a.per_capita < line:
+                rows.append((hh.id, hh.household_no, a.result.net_income, a.result.members))
+        for hid, no, net, members in sorted(rows):
+            per = (Decimal(net) / members).quantize(Decimal("0.01"))
             yield Finding(
                 C.EXITED_UNDER_LINE,
-                h["id"],
-                f"脱贫户{h['household_no']}：{year}年人均纯收入{per}元（{h['members']}人），"
+                hid,
+                f"脱贫户{no}：{year}年人均纯收入{per}元（{members}人），"
                 f"低于{year}年监测范围{line}元，但未纳入监测对象",
                 None,
                 "income",

@@ -77,3 +77,32 @@ def test_an_import_of_a_year_after_a_12_month_record_replaces_only_the_shared_mo
     # July-December 2024 from the later import (half of 15,000), January-June 2025 from the record (4,000)
     assert a.result.net_income == Decimal("11500.00")
     assert a.per_capita == Decimal("3833.33")
+
+
+def test_the_under_line_check_does_not_add_up_overlapping_records_of_the_year(personas):
+    from fangpin.registry.checks import codes as C
+    from fangpin.registry.checks.report import household_findings
+
+    with time_machine.travel(dt.datetime(2025, 1, 10, tzinfo=dt.UTC), tick=False):
+        hh = f.household(household_type="脱贫户")
+        f.person(hh)
+        f.income(hh, year=2024, wage=6000)
+        missing = f.household(household_type="脱贫户")
+        f.person(missing)
+    with time_machine.travel(dt.datetime(2025, 2, 1, tzinfo=dt.UTC), tick=False):
+        do_income_record_save(
+            actor=personas["cadre_a1"],
+            household=hh,
+            payload={
+                "period_start": "2024-07-01",
+                "period_end": "2024-12-31",
+                "components": {"wage": "3000"},
+            },
+        )
+    findings = household_findings(hh, on=dt.date(2025, 3, 1))
+    under = [x for x in findings if x.code == C.EXITED_UNDER_LINE]
+    # 3,000 (January-June of the year record) + 3,000 (the later half-year record) = 6,000, under 7,300;
+    # adding the records up (9,000) would have hidden it
+    assert len(under) == 1 and "人均纯收入6000.00元" in under[0].message
+    gone = [x for x in household_findings(missing, on=dt.date(2025, 3, 1)) if x.code == C.INCOME_MISSING]
+    assert len(gone) == 1 and "收入数据不完整" in gone[0].message
