@@ -52,6 +52,7 @@ def _move(personas, hh, to: str, on: dt.date):
         evidence=EV,
         reason="易地扶贫搬迁",
         payload={"to_village": to, "date": on.isoformat()},
+        on=dt.date(2025, 6, 2),
     )
     req = change_request_approve(actor=personas["county_admin"], request_id=req.pk, reason="已入住安置点")
     hh.refresh_from_db()
