@@ -53,6 +53,7 @@ def household_snapshot(hh: Household, *, on: dt.date) -> dict[str, Any]:
                 "per_capita_after_rigid": r.per_capita_after_rigid,
                 "rigid_spending": r.totals.get("compliant_out_of_pocket", Decimal(0)),
                 "line": inc.line,
+                "missing": inc.missing,
                 "below_line": inc.below_line,
                 "below_line_after_rigid": inc.below_line_after_rigid,
                 "warnings": r.warnings,
@@ -77,7 +78,7 @@ def income_months_above(hh: Household, *, on: dt.date, months: int) -> tuple[int
     for i in range(months):
         a = household_income_assess(hh, month=clock.add_months(start, -i))
         refs = refs or a.params
-        if a.result.months_covered == 0 or a.below_line or a.below_line_after_rigid:
+        if a.missing or a.below_line or a.below_line_after_rigid:
             break
         count += 1
     return count, _s(refs)

@@ -308,3 +308,22 @@ def test_a_new_risk_right_after_a_reversal_opens_its_own_lead_and_identification
     assert new.status == "closed" and new.outcome == "confirmed"
     assert obj.risk_types == ["因病", "因学"] and obj.decision["remarked"][0]["lead"] == new.pk
     assert MonitoringObject.objects.filter(household=hh, status="active").count() == 1
+
+
+@pytest.mark.django_db
+def test_verify_says_missing_income_as_missing_not_above_the_line(personas):
+    from fangpin.monitoring.services import steps
+
+    cadre = personas["cadre_a1"]
+    hh = f.household(household_type="一般农户")
+    f.person(hh)
+    lead = leads.lead_submit(
+        actor=cadre, household=hh, channel="cadre_visit", risk_types=["因病"], on=J(2025, 6, 2)
+    )
+    case = identification.case_open(actor=cadre, lead=lead, on=J(2025, 6, 2))
+    with pytest.raises(DomainError) as e:
+        cases.case_step_complete(
+            actor=cadre, case=case, step="verify", on=J(2025, 6, 3), data={"findings": "入户"}
+        )
+    assert e.value.code == steps.E_INCOME_MISSING and "收入数据不完整" in e.value.message
+    assert "高于" not in e.value.message
