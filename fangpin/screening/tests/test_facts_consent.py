@@ -55,7 +55,7 @@ def test_department_facts_apply_or_become_discrepancies_by_policy(tmp_path, pers
     # the family had declared the person alive at the last visit (the registry's value, from 申报)
     declared = fact_record(
         actor=None, household=dead.household, entity="person", entity_id=dead.pk, field="death_date", value="",
-        source_kind=SourceKind.DECLARED, source_ref="农户申报 2025年5月", observed_on=dt.date(2025, 5, 20),
+        source_kind=SourceKind.DECLARED, source_ref="农户申报 2025年5月", observed_on=dt.date(2025, 5, 20), on=dt.date(2025, 6, 2),
     )  # fmt: skip
     assert declared.fact.status == FactStatus.ACCEPTED
     house = Household.objects.get(persons__pk=planted["HOUSE_UNSAFE"].person_id)
@@ -84,7 +84,7 @@ def test_department_facts_apply_or_become_discrepancies_by_policy(tmp_path, pers
     # a later self-declaration that contradicts 公安 is rejected by the same policy
     again = fact_record(
         actor=None, household=dead.household, entity="person", entity_id=dead.pk, field="death_date", value="",
-        source_kind=SourceKind.DECLARED, source_ref="农户申报 2025年7月", observed_on=dt.date(2025, 7, 2),
+        source_kind=SourceKind.DECLARED, source_ref="农户申报 2025年7月", observed_on=dt.date(2025, 7, 2), on=dt.date(2025, 6, 2),
     )  # fmt: skip
     assert again.outcome == REJECTED
     dead.refresh_from_db()
