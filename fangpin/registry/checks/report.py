@@ -10,17 +10,16 @@ from pathlib import Path
 from django.db.models import QuerySet
 
 from fangpin.accounts.scope import scoped
-from fangpin.core.clock import today
 
 from ..models import Household, Person
 from .base import CHECKS, CheckContext, Finding, _load, run_checks
 
 
-def context_for(households: QuerySet[Household], *, on: dt.date | None = None) -> CheckContext:
+def context_for(households: QuerySet[Household], *, on: dt.date) -> CheckContext:
     return CheckContext(
         households=households,
         persons=Person.objects.filter(household__in=households, is_member=True),
-        on=on or today(),
+        on=on,
     )
 
 
@@ -30,7 +29,7 @@ def registry_findings(
     region_code: str | None = None,
     household_no: str | None = None,
     codes: Iterable[str] | None = None,
-    on: dt.date | None = None,
+    on: dt.date,
 ) -> list[Finding]:
     """Findings over the households the actor may see (all of them for a system run without actor),
     optionally limited to a region prefix or one 户编号."""
@@ -46,7 +45,7 @@ def registry_findings(
     return run_checks(context_for(qs, on=on), codes=codes)
 
 
-def household_findings(household: Household, *, on: dt.date | None = None) -> list[Finding]:
+def household_findings(household: Household, *, on: dt.date) -> list[Finding]:
     """Every rule's findings for one household (the household file shows them)."""
     return run_checks(context_for(Household.objects.filter(pk=household.pk), on=on))
 
