@@ -97,7 +97,8 @@ def current_source(entity: str, entity_id: int, field: str, obj) -> tuple[str, s
     if fact is not None:
         dept = ""
         if fact.source_kind == SourceKind.DEPARTMENT:
-            policy_depts = param("trust.conflict_policy", fact.household.village_id).value.get(
+            on = fact.observed_on or timezone.localdate(fact.recorded_at)
+            policy_depts = param("trust.conflict_policy", fact.household.village_id, on).value.get(
                 "departments", []
             )
             dept = next(

@@ -53,7 +53,7 @@ def test_unsigned_application_is_a_lead_without_consent(personas, hh):
     )
     assert not Consent.objects.filter(household=hh).exists()
     assert lead.sources.get().evidence["consent"]["signed"] is False
-    assert not consent_ok(hh, "assets")
+    assert not consent_ok(hh, "assets", on=dt.date(2025, 6, 10))
 
 
 @pytest.mark.django_db
