@@ -33,7 +33,7 @@ from fangpin.core.errors import DomainError
 from fangpin.policy.params import param_get
 
 from .. import hooks
-from ..models import Household, IncomeRecord, Person
+from ..models import Household, IncomeRecord, MemberChange, Person
 from ..models.income import TRANSFER_FIELDS
 from . import codes as C
 from .base import CheckContext, Finding, register
@@ -108,30 +108,34 @@ def annotate_year_net(qs, year: int, *, include_payout: bool):
 
 @register(C.EXITED_UNDER_LINE, family=FAMILY, title="脱贫户收入低于监测范围但未纳入监测")
 def exited_under_line(ctx: CheckContext) -> Iterator[Finding]:
-    """Set-based over households with one record in the year; a household with several records in the
-    year (a 12-month record beside the imported year, monthly entries) is judged by the one income rule,
-    so overlapping records never add up (``policy.rules.income``)."""
+    """Set-based over households with one record in the year and no member change since its end; the
+    others (several records in the year — a 12-month record beside the imported year, monthly entries — or
+    a birth, death or move after the year) are judged by the one income rule over the members of 31
+    December, so overlapping records never add up and a later change never rewrites the year."""
+    from ..selectors import members_as_of
     from ..services.assessment import household_income_assess
 
     year = ctx.on.year - 1
-    monitored = monitored_on(ctx.on, reviewed_after=dt.date(year, 12, 31))
+    year_end = dt.date(year, 12, 31)
+    monitored = monitored_on(ctx.on, reviewed_after=year_end)
+    changed_since = Exists(MemberChange.objects.filter(household=OuterRef("pk"), date__gt=year_end))
     for county, _, households in per_county(ctx):
         line = Decimal(str(param_value_year("income.monitoring_line", county, year)))
         include = bool(param_value_year("income.include_insurance_payout", county, year))
-        exited = households.filter(household_type="脱贫户").exclude(id__in=monitored)
+        exited = annotate_year_net(
+            households.filter(household_type="脱贫户").exclude(id__in=monitored), year, include_payout=include
+        ).annotate(changed_since=changed_since)
         qs = (
-            annotate_year_net(exited, year, include_payout=include)
-            .filter(year_records=1, members__gt=0)
+            exited.filter(year_records=1, members__gt=0, changed_since=False)
             .filter(year_net__lt=F("members") * Value(line, output_field=_MONEY))
+            .values("id", "household_no", "year_net", "members")
         )
-        rows = [
-            (h["id"], h["household_no"], h["year_net"], h["members"])
-            for h in qs.values("id", "household_no", "year_net", "members")
-        ]
-        for hh in annotate_year_net(exited, year, include_payout=include).filter(year_records__gt=1):
-            a = household_income_assess(hh, month=dt.date(year + 1, 1, 1))  # window = the calendar year
+        rows = [(h["id"], h["household_no"], h["year_net"], h["members"]) for h in qs]
+        for hh in exited.filter(year_records__gt=0).filter(Q(year_records__gt=1) | Q(changed_since=True)):
+            n = len(members_as_of(hh.id, year_end))
+            a = household_income_assess(hh, month=dt.date(year + 1, 1, 1), members=n)  # window = the year
             if not a.missing and a.per_capita < line:
-                rows.append((hh.id, hh.household_no, a.result.net_income, a.result.members))
+                rows.append((hh.id, hh.household_no, a.result.net_income, n))
         for hid, no, net, members in sorted(rows):
             per = (Decimal(net) / members).quantize(Decimal("0.01"))
             yield Finding(

@@ -106,3 +106,20 @@ def test_the_under_line_check_does_not_add_up_overlapping_records_of_the_year(pe
     assert len(under) == 1 and "人均纯收入6000.00元" in under[0].message
     gone = [x for x in household_findings(missing, on=dt.date(2025, 3, 1)) if x.code == C.INCOME_MISSING]
     assert len(gone) == 1 and "收入数据不完整" in gone[0].message
+
+
+def test_the_under_line_check_counts_the_members_of_the_year_not_of_today(personas):
+    """A death recorded in this year does not lift last year's 人均纯收入 above the line after the fact."""
+    from fangpin.registry.checks import codes as C
+    from fangpin.registry.checks.report import household_findings
+    from fangpin.registry.services.members import do_member_remove
+
+    with time_machine.travel(dt.datetime(2025, 1, 10, tzinfo=dt.UTC), tick=False):
+        hh = f.household(household_type="脱贫户")
+        f.person(hh, name="王建国")
+        grandpa = f.person(hh, name="王德福", relation="之父", birth=dt.date(1940, 1, 1))
+        f.income(hh, year=2024, wage=12000)  # 6,000 a head in 2024, under the 7,300 line
+    with time_machine.travel(dt.datetime(2025, 2, 20, tzinfo=dt.UTC), tick=False):
+        do_member_remove(actor=personas["cadre_a1"], person=grandpa, kind="death", date=dt.date(2025, 2, 2))
+    under = [x for x in household_findings(hh, on=dt.date(2025, 3, 1)) if x.code == C.EXITED_UNDER_LINE]
+    assert len(under) == 1 and "人均纯收入6000.00元（2人）" in under[0].message
