@@ -59,6 +59,7 @@ HOUSEHOLD_FIELDS = frozenset(
         "source_kind",
         "source_ref",
         "source_at",
+        "effective_on",
     }
 )
 PERSON_FIELDS = frozenset(
@@ -76,6 +77,7 @@ PERSON_FIELDS = frozenset(
         "source_kind",
         "source_ref",
         "source_at",
+        "effective_on",
     }
 )
 INCOME_FIELDS = frozenset(
