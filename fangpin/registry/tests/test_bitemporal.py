@@ -131,3 +131,29 @@ def test_a_back_dated_household_fact_holds_from_its_date(personas):
     assert (
         selectors.household_as_of(hh.id, dt.date(2024, 1, 1)) is not None
     )  # the first version: since always
+
+
+@pytest.mark.django_db
+def test_household_as_of_command_answers_a_month_now_and_as_known_then(personas):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from fangpin.audit.models import AuditEvent
+
+    hh, _head, grandpa = _household_of_three()
+    with time_machine.travel(RECORDED, tick=False):
+        do_member_remove(actor=personas["cadre_a1"], person=grandpa, kind=MemberChangeKind.DEATH, date=DEATH)
+
+    def run(*args):
+        out = StringIO()
+        call_command("household_as_of", hh.household_no, *args, "--as", "county_admin", stdout=out)
+        return out.getvalue()
+
+    october, november = run("--month", "2025-10"), run("--month", "2025-11")
+    assert "家庭人口：3人" in october and "7000.00 元" in october and "低于监测收入线" in october
+    assert "家庭人口：2人" in november and "10500.00 元" in november and "高于监测收入线" in november
+    assert "王德福" not in october and "王*福" in october  # masked
+    then = run("--month", "2025-11", "--known-on", "2025-11-30")
+    assert "家庭人口：3人" in then and "按2025年11月30日系统所记" in then
+    assert AuditEvent.objects.filter(event_type="registry.household_view", household_id=hh.pk).count() == 3
