@@ -97,9 +97,7 @@ def consent_ok(household: Household | int, scope: str, *, on: dt.date) -> bool:
     return bool(households_with_consent([hid], scope, on=on))
 
 
-def households_with_consent(
-    household_ids: Iterable[int] | None, scope: str, *, on: dt.date
-) -> set[int]:
+def households_with_consent(household_ids: Iterable[int] | None, scope: str, *, on: dt.date) -> set[int]:
     """Set-based form for batch screening: which of these households (None = all) have consent for ``scope``.
     Scope matching is done in Python on the (small) consent rows so it works on SQLite and PostgreSQL alike."""
     qs, _ = _active(on, scope)
