@@ -41,9 +41,8 @@ _BOOKKEEPING = {"version", "created_at", "updated_by_id", "effective_on"}
 def _in_effect(versions: list[Any], on: dt.date) -> Any | None:
     """The record's facts in effect on ``on`` from its history ``versions`` (recording order).
 
-    Each version takes effect on its ``effective_on`` (a date it states, i.e. one that differs from the
-    version before it), else on the day it was recorded; the first version without a date holds since
-    always. Per field, the value counted is that of the latest-effective version that changed the field
+    Each version takes effect on the ``effective_on`` it states (``Effective.take_effect``), else on the
+    day it was recorded; the first version without a date holds since always. Per field, the value counted is that of the latest-effective version that changed the field
     (ties: the later recorded), so a back-dated entry changes exactly the fields it changed, from its
     effective date on, and a later ordinary edit keeps its own date. None when the record did not exist
     yet on ``on`` or was deleted."""
@@ -54,8 +53,7 @@ def _in_effect(versions: list[Any], on: dt.date) -> Any | None:
     best: dict[str, tuple[tuple, Any]] = {}
     prev = None
     for i, v in enumerate(versions):
-        stated = v.effective_on if (i == 0 or v.effective_on != prev.effective_on) else None
-        eff = stated if stated is not None or i == 0 else timezone.localdate(v.history_date)
+        eff = v.effective_on if v.effective_on is not None or i == 0 else timezone.localdate(v.history_date)
         if i == 0 and eff is not None and eff > on:
             return None  # e.g. born, married in or moved in after ``on``
         if eff is None or eff <= on:

@@ -93,6 +93,10 @@ def _write_village(
         bulk_update_with_history(
             [o for o, _ in leaving], Person, ["is_member", "death_date", "effective_on"], batch_size=500
         )
+    # the effective dates live in the history rows; the rows themselves carry none (registry.models.base)
+    Person.objects.filter(pk__in=[o.pk for o in persons], effective_on__isnull=False).update(
+        effective_on=None
+    )
     person_id = {o.person_no: o.id for o in persons}
 
     incomes = []

@@ -44,7 +44,11 @@ class Effective(models.Model):
     (``history_date``) and when its facts took effect (``effective_on``; a death recorded in December
     with effective date 8 November). Without a date a version takes effect when recorded, and a record's
     first version holds since always (an import states what is; nothing earlier is known).
-    ``registry.selectors.household_as_of`` / ``members_as_of`` read the versions this way."""
+    ``registry.selectors.household_as_of`` / ``members_as_of`` read the versions this way.
+
+    The date belongs to one version only: ``take_effect(on)`` states it for the next save, which writes it
+    into that history row and then clears it on the row itself, so no later save — nor a bulk write that
+    copies the row into its history (the importer) — inherits it."""
 
     effective_on = models.DateField(
         "生效日期",
@@ -57,12 +61,14 @@ class Effective(models.Model):
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # An effective date belongs to the one version it was stated for: a later save that states none
-        # takes effect when recorded (a new row keeps the date it was created with).
-        if not self._state.adding and not getattr(self, "_effective_stated", False):
+        stated = getattr(self, "_effective_stated", False) or self._state.adding
+        if not stated:
             self.effective_on = None
         self._effective_stated = False
-        super().save(*args, **kwargs)
+        super().save(*args, **kwargs)  # the history row (post_save) carries the date
+        if self.effective_on is not None:
+            type(self)._base_manager.filter(pk=self.pk).update(effective_on=None)
+            self.effective_on = None
 
     def take_effect(self, on: dt.date | None) -> None:
         """The next save records a version whose facts took effect on ``on`` (None: when recorded)."""

@@ -157,3 +157,34 @@ def test_household_as_of_command_answers_a_month_now_and_as_known_then(personas)
     then = run("--month", "2025-11", "--known-on", "2025-11-30")
     assert "家庭人口：3人" in then and "按2025年11月30日系统所记" in then
     assert AuditEvent.objects.filter(event_type="registry.household_view", household_id=hh.pk).count() == 3
+
+
+@pytest.mark.django_db
+def test_a_late_recorded_move_between_households_takes_effect_on_its_date(personas):
+    """Two versions in one change (left A, joined B), both back-dated: each holds from the stated date;
+    a later bulk copy of the row (the importer) does not inherit the date."""
+    hh_a, _, grandpa = _household_of_three()
+    with time_machine.travel(dt.datetime(2025, 3, 1, tzinfo=dt.UTC), tick=False):
+        hh_b = f.household()
+        f.person(hh_b, name="王建军")
+    moved = dt.date(2025, 9, 1)
+    with time_machine.travel(RECORDED, tick=False):
+        do_member_add(
+            actor=personas["cadre_a1"],
+            household=hh_b,
+            person={"id_number": grandpa.id_number, "name": "王德福", "gender": "M", "relation": "之公公"},
+            kind=MemberChangeKind.MIGRATION_IN,
+            date=moved,
+        )
+    names = lambda hh, d: {p.name for p in selectors.members_as_of(hh.id, d)}  # noqa: E731
+    assert "王德福" in names(hh_a, dt.date(2025, 8, 31)) and "王德福" not in names(hh_a, moved)
+    assert "王德福" not in names(hh_b, dt.date(2025, 8, 31)) and "王德福" in names(hh_b, moved)
+    version = next(p for p in selectors.members_as_of(hh_b.id, dt.date(2025, 10, 1)) if p.name == "王德福")
+    assert version.household_id == hh_b.id and version.relation == "之公公"  # from 1 September, not December
+    before = next(p for p in selectors.members_as_of(hh_a.id, dt.date(2025, 8, 31)) if p.name == "王德福")
+    assert before.relation == "之父"
+    assert Person.objects.get(pk=grandpa.pk).effective_on is None  # the row itself carries no date
+    assert [h.effective_on for h in Person.history.filter(id=grandpa.pk).order_by("history_date")][-2:] == [
+        moved,
+        moved,
+    ]
