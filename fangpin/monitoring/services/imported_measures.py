@@ -86,9 +86,7 @@ def measures_import(*, actor, rows: Iterable[dict[str, Any]], source_ref: str = 
         .select_related("household")
     ):
         objects[(obj.household_id, obj.identified_on)] = obj
-    persons = {
-        p.id_number: p for p in Person.objects.filter(id_number__in=[r["id_number"] for r in rows])
-    }
+    persons = {p.id_number: p for p in Person.objects.filter(id_number__in=[r["id_number"] for r in rows])}
     existing = set(
         Measure.objects.filter(monitoring_object__in=[o.pk for o in objects.values()])
         .filter(outcome__startswith=OUTCOME_PREFIX)

@@ -150,6 +150,12 @@ POST_ELIMINATION_MONEY = (
 )
 
 
+def _measures(s: str) -> str:
+    """A 帮扶措施 cell: several measures are written with "," between them (低保、残疾人补贴 → 低保,残疾人补贴)."""
+    text = ",".join(t.strip() for t in re.split(r"[,，、;；]+", s) if t.strip())
+    return conv_text(200)(text)
+
+
 def _fact_money(s: str) -> str:
     return f"{conv_decimal(12, 2, signed=True)(s):.2f}"
 
@@ -225,7 +231,13 @@ COLUMNS: tuple[Column, ...] = (
     _c("school_status", "在校生状况", PERSON, conv_values(V.SCHOOL_STATUS), EMPTY, ["在校生情况"]),
     _c("out_of_school_reason", "失学或辍学原因", PERSON, conv_text(30), EMPTY, ["义务教育阶段未上学原因"]),
     # the 2023 export carries the same fact under both headers: written twice on export, read once
-    _c("out_of_school_reason_2", "义务教育阶段未上学原因", DERIVED, kind="text", same_as="out_of_school_reason"),
+    _c(
+        "out_of_school_reason_2",
+        "义务教育阶段未上学原因",
+        DERIVED,
+        kind="text",
+        same_as="out_of_school_reason",
+    ),
     _c("health", "健康状况", PERSON, conv_values(V.HEALTH), DEFAULT),
     _c("labour_skill", "劳动技能", PERSON, conv_values(V.LABOUR_SKILL), DEFAULT, ["劳动能力"]),
     _c("work_location", "务工所在地", PERSON, conv_text(50), EMPTY, ["务工地点"]),
@@ -312,11 +324,23 @@ COLUMNS: tuple[Column, ...] = (
     # on export as policy.rules.guarantees judges them; 是否解决安全饮用水 is a stored fact
     _fact("是否义务教育阶段适龄儿童少年失学辍学", HH_FACTS, _fact_bool, kind="bool", export="g_education"),
     _fact(
-        "是否有家庭成员未参加城乡居民（职工）基本医疗保险", HH_FACTS, _fact_bool, kind="bool", export="g_medical"
+        "是否有家庭成员未参加城乡居民（职工）基本医疗保险",
+        HH_FACTS,
+        _fact_bool,
+        kind="bool",
+        export="g_medical",
     ),
     _c("g_housing", "是否危房户", HH, conv_bool, EMPTY, ["危房户"], kind="bool"),
     _c("house_area_m2", "住房面积", HH, conv_decimal(8, 2), DEFAULT, ["住房面积（平方米）"], kind="number"),
-    _c("safe_drinking_water", "是否解决安全饮用水", HH, conv_bool, EMPTY, ["饮水安全", "是否饮水安全"], kind="bool"),
+    _c(
+        "safe_drinking_water",
+        "是否解决安全饮用水",
+        HH,
+        conv_bool,
+        EMPTY,
+        ["饮水安全", "是否饮水安全"],
+        kind="bool",
+    ),
     _b("has_electricity", "是否通生活用电", target=HH),
     _b("has_sanitary_toilet", "是否有卫生厕所", target=HH),
     _b("road_hardened", "入户道路是否硬化", target=HH),
@@ -336,7 +360,7 @@ COLUMNS: tuple[Column, ...] = (
     _mu("pasture_mu", "牧草地面积", ["牧草地面积（亩）"]),
     _mu("water_surface_mu", "水面面积", ["水面面积（亩）"]),
     # --- 帮扶措施 (per person) and the rest of the 2023 export
-    *(_fact(h, PERSON_FACTS, conv_text(200)) for h in MEASURE_HEADERS),
+    *(_fact(h, PERSON_FACTS, _measures) for h in MEASURE_HEADERS),
     _fact("公益性岗位帮扶其他备注", PERSON_FACTS, conv_text(200)),
     _fact("实施开发式帮扶措施情况", PERSON_FACTS, conv_values(V.DEVELOPMENTAL_STATUS)),
     *(_fact(h, HH_FACTS, _fact_bool, kind="bool") for h in POST_ELIMINATION_BOOLS),
@@ -431,7 +455,6 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
-FACT_FIELD = {HH_FACTS: "national_facts", PERSON_FACTS: "national_facts"}
 
 
 class FactsDict(dict):
@@ -482,6 +505,8 @@ def canonical_text(col: Column, value: Any) -> str | None:
     if col.kind == "number":
         return None
     return value if isinstance(value, str) else None
+
+
 TRANSFER_ITEM_KEYS = tuple(k for k in BY_KEY if k.startswith("transfer_") and k != "transfer_total")
 INCOME_KEYS = tuple(c.key for c in COLUMNS if c.target == INCOME)
 RISK_KEYS = tuple(f"risk{i}" for i in range(1, RISK_SLOTS + 1))

@@ -397,7 +397,9 @@ def registry_export(
         for p in Person.objects.filter(household_id__in=chunk, is_member=True).values(*p_fields):
             members[p["household_id"]].append(p)
         # the year asked for, else each household's latest calendar-year record (the year its file gave)
-        inc_qs = IncomeRecord.objects.filter(household_id__in=chunk, period_start__month=1, period_start__day=1)
+        inc_qs = IncomeRecord.objects.filter(
+            household_id__in=chunk, period_start__month=1, period_start__day=1
+        )
         inc_qs = inc_qs.filter(period_end__month=12, period_end__day=31)
         if income_year:
             inc_qs = inc_qs.filter(period_start=dt.date(income_year, 1, 1))

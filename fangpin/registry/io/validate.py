@@ -26,7 +26,6 @@ from .columns import (
     BY_KEY,
     DEFAULT,
     DERIVED,
-    FACT_FIELD,
     HH,
     HH_FACTS,
     INCOME,
@@ -258,7 +257,9 @@ class _Validator:
         keys = [k for k in self.t.columns if BY_KEY[k].target in _HOUSEHOLD_LEVEL and k != "household_no"]
         if not keys:
             return
-        df = pl.DataFrame({"i": range(self.n), "hh": hh_nos, **{k: self.raw[k] for k in keys}})
+        # compared as read (2023-05 and 2023-05-01 are the same month), reported as written
+        same = {k: [str(x) for x in self.val[k]] if k in self.val else self.raw[k] for k in keys}
+        df = pl.DataFrame({"i": range(self.n), "hh": hh_nos, **same})
         df = df.filter(pl.col("hh") != "")
         agg = df.group_by("hh").agg(pl.col("i"), *[(pl.col(k).n_unique() > 1).alias(k) for k in keys])
         conflict = agg.filter(pl.any_horizontal([pl.col(k) for k in keys]))
@@ -266,7 +267,7 @@ class _Validator:
             idx = rec["i"]
             heads = [j for j in idx if relations[j] == "户主"]
             for k in (k for k in keys if rec[k]):
-                col = self.raw[k]
+                col = same[k]
                 votes = Counter(col[j] for j in idx)
                 top = max(votes.values())
                 leaders = [v for v, n in votes.items() if n == top]
@@ -277,14 +278,15 @@ class _Validator:
                 else:
                     ref = leaders[0]
                 agree = "、".join(str(self.rows[j]) for j in idx if col[j] == ref)
+                ref_raw = next(self.raw[k][j] for j in idx if col[j] == ref)
                 for j in idx:
                     if col[j] != ref:
                         self.reject(
                             j,
                             k,
-                            col[j],
+                            self.raw[k][j],
                             f"同一户（户编号{rec['hh']}）的“{BY_KEY[k].header}”与本户第{agree}行"
-                            f"（“{ref}”）不一致，户级信息须在每个成员行相同",
+                            f"（“{ref_raw}”）不一致，户级信息须在每个成员行相同",
                             E_HH_CONFLICT,
                         )
 

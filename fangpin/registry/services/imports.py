@@ -170,7 +170,9 @@ def _move_members(*, actor, batch_id: int, moves: dict[int, dict[str, Any]], hh_
             source_ref=f"导入批次#{batch_id} 第{m['row']}行",
             note=f"导入批次#{batch_id}：文件注明{m['kind']}，户{m['from_household_no']}→户{m['household_no']}",
         )
-        out.append({"row": m["row"], "from": m["from_household_no"], "to": m["household_no"], "how": m["kind"]})
+        out.append(
+            {"row": m["row"], "from": m["from_household_no"], "to": m["household_no"], "how": m["kind"]}
+        )
     return out
 
 

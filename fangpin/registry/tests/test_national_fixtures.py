@@ -1,0 +1,264 @@
+"""The hand-written national 监测对象信息 fixtures (fixtures/build_fixtures.py, not fangpin's generator or
+exporter): the national export imports with every column kept; the hand-resaved xlsx and GBK CSV variants
+import to the same registry; re-importing any of them changes nothing; import → export round-trips cell
+for cell; a bad member row blames only itself; a person listed under another household is never moved
+silently."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from fangpin.audit.models import AuditEvent
+from fangpin.monitoring.models import Measure, MeasureStatus, MonitoringObject
+from fangpin.registry.checks import codes as CC
+from fangpin.registry.checks.report import registry_findings
+from fangpin.registry.io import validate as V
+from fangpin.registry.io.export import registry_export
+from fangpin.registry.models import (
+    FactProvenance,
+    Household,
+    ImportStatus,
+    IncomeRecord,
+    MemberChange,
+    Person,
+)
+from fangpin.registry.services.assessment import household_guarantees_assess
+from fangpin.registry.services.imports import registry_import
+
+from .fixtures import build_fixtures as B
+from .national_file import xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = Path(__file__).parent / "fixtures"
+NATIONAL = "national_monitoring_objects.xlsx"
+RESAVED = "resaved_by_hand.xlsx"
+RESAVED_CSV = "resaved_by_hand_gbk.csv"
+H1, H2, H3 = "41050620520100012", "41050620520200031", "41050610020100007"
+
+
+def _import(actor, name: str, data: bytes | None = None, **kw):
+    data = (FIXTURES / name).read_bytes() if data is None else data
+    batch = registry_import(actor=actor, file_name=name, data=data, **kw)
+    return batch
+
+
+def _ok(batch):
+    assert batch.status == ImportStatus.IMPORTED, list(batch.rejects.values_list("row", "column", "reason"))
+    return batch
+
+
+def _counts() -> dict[str, int]:
+    return {
+        "household_history": Household.history.count(),
+        "person_history": Person.history.count(),
+        "income_history": IncomeRecord.history.count(),
+        "provenance": FactProvenance.objects.count(),
+        "member_changes": MemberChange.objects.count(),
+        "objects": MonitoringObject.objects.count(),
+        "measures": Measure.objects.count(),
+    }
+
+
+def test_the_fixture_files_are_what_the_builder_spells():
+    """The committed files are the builder's literal cells (no drift between script and files)."""
+    ws = openpyxl.load_workbook(FIXTURES / NATIONAL, read_only=True).active
+    rows = [[("" if c is None else c) for c in r] for r in ws.iter_rows(values_only=True)]
+    assert rows[2] == B.NATIONAL_HEADERS
+    assert rows[3:] == B.national_rows()
+    text = (FIXTURES / RESAVED_CSV).read_bytes().decode("gbk")
+    assert "非在校生" in text and "初一" in text and "身份证号码" in text
+
+
+def test_national_export_imports_with_every_column_kept(personas):
+    admin = personas["county_admin"]
+    batch = _ok(_import(admin, NATIONAL))
+    assert (batch.households, batch.persons) == (3, 11)
+    assert batch.details["unknown_columns"] == []
+    by_id = {p.name: p for p in Person.objects.all()}
+    # 在校生状况 in the national spelling: 小学 (no grade), 七年级, 普通高中二年级, 学龄前儿童, blank for non-students
+    assert by_id["王小明"].school_status == "小学" and by_id["王小红"].school_status == "七年级"
+    assert by_id["赵雪"].school_status == "普通高中二年级" and by_id["赵小宝"].school_status == "学龄前儿童"
+    assert by_id["王建国"].school_status == "" and by_id["王老根"].disability_cert_no.endswith("42")
+    # 公益性岗位 keeps the post; the flag follows it
+    assert by_id["刘长山"].public_welfare_job_name == "护林员" and by_id["刘长山"].public_welfare_job
+    assert by_id["刘长山"].public_welfare_job_months == 12 and not by_id["王建国"].public_welfare_job
+    # 帮扶措施 and the other person-level columns, with their provenance on the row
+    assert by_id["王老根"].national_facts["综合保障"] == "低保,残疾人补贴"
+    assert by_id["王建国"].national_facts["金融帮扶"] == "小额信贷"
+    assert by_id["王建国"].national_facts["信息采集人联系电话"] == "13937200001"
+    assert by_id["赵志刚"].national_facts["风险是否已消除0"] == "是"
+    assert by_id["王建国"].source_ref == f"导入批次#{batch.pk} 第4行"
+    # 是否解决安全饮用水 is a stored fact, and the water judgement uses it
+    h1, h3 = Household.objects.get(household_no=H1), Household.objects.get(household_no=H3)
+    assert h1.safe_drinking_water is True and h3.safe_drinking_water is False
+    g3, _ = household_guarantees_assess(h3, on=dt.date(2024, 1, 5))
+    g1, _ = household_guarantees_assess(h1, on=dt.date(2024, 1, 5))
+    assert g3.failed("water") and not g1.failed("water")
+    # the stated 人均纯收入 is kept next to the components
+    inc = IncomeRecord.objects.get(household=h1)
+    assert inc.stated_per_capita == Decimal("5800.00") and inc.insurance_payout == Decimal("1000.00")
+    # 风险消除后… and 因自然灾害子项 stay with the household
+    h2 = Household.objects.get(household_no=H2)
+    assert h2.national_facts["风险消除后家庭人均纯收入"] == "9900.00"
+    assert (
+        h2.national_facts["风险消除后是否住房损毁"] == "否"
+        and h2.national_facts["因自然灾害子项"] == "洪涝灾害"
+    )
+    # measures of monitoring objects became their assistance measures (H3 is no monitoring object)
+    o1 = MonitoringObject.objects.get(household=h1)
+    o2 = MonitoringObject.objects.get(household=h2)
+    m1 = Measure.objects.filter(monitoring_object=o1)
+    assert {m.name for m in m1} >= {"产业", "小额信贷", "医疗救助/医保补贴", "低保", "残疾人补贴"}
+    assert all(m.status == MeasureStatus.IN_PROGRESS and m.start_on == dt.date(2023, 5, 1) for m in m1)
+    m2 = Measure.objects.filter(monitoring_object=o2)
+    assert {m.name for m in m2} >= {"就业", "饮水保障", "消费帮扶", "危房改造"}
+    assert all(m.status == MeasureStatus.DONE for m in m2)
+    assert m1.get(person__name="王老根", name="残疾人补贴").outcome == "国家系统：综合保障=残疾人补贴"
+    assert not Measure.objects.filter(household=h3).exists()
+    assert batch.details["measures"]["created"] == m1.count() + m2.count()
+    # the report names what it did not store as such, and why
+    not_stored = {d["column"]: d["reason"] for d in batch.details["columns_not_stored"]}
+    assert "按“其他转移性收入”保存" in not_stored["转移性收入"]
+    assert set(not_stored) <= {"县", "乡", "村", "转移性收入", "义务教育阶段未上学原因"}
+
+
+@pytest.mark.parametrize("variant", [RESAVED, RESAVED_CSV])
+def test_variants_import_to_the_same_registry_and_reimports_change_nothing(personas, variant):
+    admin = personas["county_admin"]
+    first = _ok(_import(admin, variant))
+    assert (first.households, first.persons) == (3, 11)
+    before = _counts()
+    # the national file on top of what the variant wrote: every column of it compared, nothing differs
+    again = _ok(_import(admin, NATIONAL))
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 11)
+    assert again.details["households_counts"] == {"created": 0, "updated": 0, "unchanged": 3}
+    assert again.details["income_counts"] == {"created": 0, "updated": 0, "unchanged": 3}
+    assert _counts() == before
+    # and the variant once more
+    third = _ok(_import(admin, variant))
+    assert (third.created, third.updated, third.unchanged) == (0, 0, 11)
+    assert _counts() == before
+    # what the variant spelled differently is reported per column and spelling (cells counted)
+    m = first.details["value_mappings"]
+    assert m["在校生状况"] == {
+        "初一 → 七年级": 1,
+        "学龄前 → 学龄前儿童": 1,
+        "非在校生 → （空）": 7,
+        "高二 → 普通高中二年级": 1,
+    }
+    assert m["出生日期"] == {"YYYY-MM-DD → YYYYMMDD": 10, "YYYY/M/D → YYYYMMDD": 1}
+    assert m["与户主关系"]["本人 → 户主"] == 2 and m["公益性岗位"]["否 → （空）"] == 10
+    assert m["是否有卫生厕所"] == {"无 → 否": 2, "有 → 是": 9}
+    assert m["综合保障"] == {"低保、残疾人补贴 → 低保,残疾人补贴": 1}
+    not_stored = {d["column"] for d in first.details["columns_not_stored"]}
+    assert "备注（乡镇自加）" in not_stored
+
+
+def test_reimporting_the_national_export_changes_nothing(personas):
+    admin = personas["county_admin"]
+    _ok(_import(admin, NATIONAL))
+    before = _counts()
+    again = _ok(_import(admin, NATIONAL))
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 11)
+    assert again.details["measures"]["created"] == 0
+    assert _counts() == before
+
+
+def _sheet_rows(data: bytes) -> tuple[list[str], list[list[str]]]:
+    ws = openpyxl.load_workbook(io.BytesIO(data), read_only=True).active
+    rows = [["" if c is None else str(c) for c in r] for r in ws.iter_rows(values_only=True)]
+    return rows[2], rows[3:]
+
+
+def test_import_then_national_export_round_trips_cell_for_cell(personas, tmp_path):
+    admin = personas["county_admin"]
+    _ok(_import(admin, NATIONAL))
+    # no income year given: each household's income of the year its file gave
+    res = registry_export(actor=admin, out_path=tmp_path / "out.xlsx", unmasked=True)
+    src_head, src_rows = _sheet_rows((FIXTURES / NATIONAL).read_bytes())
+    out_head, out_rows = _sheet_rows(res.path.read_bytes())
+    assert set(src_head) <= set(out_head)  # every national column is exported
+    assert len(out_rows) == len(src_rows)
+    key = src_head.index("证件号码")
+    exported = {r[out_head.index("证件号码")]: dict(zip(out_head, r, strict=True)) for r in out_rows}
+    diffs = []
+    for r in src_rows:
+        out = exported[r[key]]
+        for h, v in zip(src_head, r, strict=True):
+            if out[h] != v:
+                diffs.append((r[key][-4:], h, v, out[h]))
+    assert diffs == []
+
+
+def test_one_bad_member_row_blames_only_itself(personas):
+    rows = B.national_rows()
+    col = B.NATIONAL_HEADERS.index("户类型")
+    rows[1][col] = "一般农户"  # H1's spouse says another 户类型 than her four relatives
+    data = xlsx_bytes(B.NATIONAL_HEADERS, rows)
+    batch = _import(personas["county_admin"], "bad.xlsx", data)
+    assert batch.status == ImportStatus.FAILED
+    bad = list(batch.rejects.filter(code=V.E_HH_CONFLICT))
+    assert [(r.row, r.column, r.value) for r in bad] == [(5, "户类型", "一般农户")]
+    assert "第4、6、7、8行" in bad[0].reason and "脱贫户" in bad[0].reason
+    assert Person.objects.count() == 0
+
+
+def _move_file(change: str) -> bytes:
+    """刘长山 (registered in H3) listed as a member of H1."""
+    headers = ["县", "乡", "村", "户编号", "姓名", "证件号码", "与户主关系", "户类型", "成员变更"]
+    row = ["龙安区", "马家乡", "王家岗村", H1, "刘长山", "410506196601050257", "其他", "脱贫户", change]
+    return xlsx_bytes(headers, [row])
+
+
+def test_a_person_listed_under_another_household_is_refused_without_a_stated_move(personas):
+    admin = personas["county_admin"]
+    _ok(_import(admin, NATIONAL))
+    before = _counts()
+    batch = _import(admin, "move.xlsx", _move_file(""))
+    assert batch.status == ImportStatus.FAILED
+    r = batch.rejects.get()
+    assert r.code == "member_move_unstated" and r.row == 4
+    assert H1 in r.reason and H3 in r.reason and "410506196601050257" not in r.reason
+    assert "********" in r.reason and "成员变更" in r.reason
+    assert Person.objects.get(name="刘长山").household.household_no == H3
+    assert _counts() == before
+
+
+def test_a_stated_move_is_recorded_as_member_changes(personas):
+    admin = personas["county_admin"]
+    _ok(_import(admin, NATIONAL))
+    batch = _ok(_import(admin, "move.xlsx", _move_file("迁移")))
+    p = Person.objects.get(name="刘长山")
+    assert p.household.household_no == H1 and p.is_member
+    changes = {(c.household.household_no, c.kind) for c in MemberChange.objects.filter(person=p)}
+    assert changes == {(H3, "migration_out"), (H1, "migration_in")}
+    assert batch.details["member_moves"] == [{"row": 4, "from": H3, "to": H1, "how": "迁移"}]
+    ev = AuditEvent.objects.filter(event_type="registry.member_move").latest("seq")
+    assert ev.data["from"] == H3 and ev.data["to"] == H1
+    assert p.history.latest().history_change_reason == f"迁移：户{H3}→户{H1}"
+    # the same file again: the person is already there, nothing moves twice
+    before = _counts()
+    _ok(_import(admin, "move.xlsx", _move_file("迁移")))
+    assert _counts() == before
+
+
+def test_stated_per_capita_that_disagrees_with_components_is_flagged(personas):
+    rows = B.national_rows()
+    col = B.NATIONAL_HEADERS.index("人均纯收入（元）")
+    for r in rows[:5]:  # H1's five rows
+        r[col] = "6200.00"
+    _ok(_import(personas["county_admin"], "stated.xlsx", xlsx_bytes(B.NATIONAL_HEADERS, rows)))
+    found = [
+        f
+        for f in registry_findings(region_code="410506", on=dt.date(2024, 6, 1), codes=[CC.INCOME_STATED])
+        if f.code == CC.INCOME_STATED
+    ]
+    assert [Household.objects.get(pk=f.household_id).household_no for f in found] == [H1]
+    assert "6200.00" in found[0].message and "5800.00" in found[0].message
