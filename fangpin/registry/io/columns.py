@@ -479,15 +479,10 @@ def date_form(text: str) -> str:
         return "Excel日期序号"
     form = re.sub(r"\d{4}", "YYYY", text, count=1)
     parts = re.split(r"(\D+)", form)
-    names = iter(("M", "D", "h", "m", "s"))
-    out = []
-    for part in parts:
-        if part.isdigit():
-            name = next(names, "n")
-            out.append(name * len(part) if len(part) > 1 else name)
-        else:
-            out.append(part)
-    return "".join(out)
+    digits = [p for p in parts if p.isdigit()]
+    padded = all(len(p) == 2 for p in digits[:2])  # 01-20 → MM-DD; 1/20 or 9/6 → M/D
+    names = iter(("MM", "DD", "hh", "mm", "ss") if padded else ("M", "D", "h", "m", "s"))
+    return "".join(next(names, "n") if p.isdigit() else p for p in parts)
 
 
 def canonical_text(col: Column, value: Any) -> str | None:

@@ -262,3 +262,37 @@ def test_stated_per_capita_that_disagrees_with_components_is_flagged(personas):
     ]
     assert [Household.objects.get(pk=f.household_id).household_no for f in found] == [H1]
     assert "6200.00" in found[0].message and "5800.00" in found[0].message
+
+
+def test_a_stated_split_into_a_new_household(personas):
+    admin = personas["county_admin"]
+    _ok(_import(admin, NATIONAL))
+    headers = ["县", "乡", "村", "户编号", "姓名", "证件号码", "与户主关系", "户类型", "成员变更"]
+    row = [
+        "龙安区",
+        "马家乡",
+        "王家岗村",
+        "41050620520100099",
+        "王老根",
+        "41050619480811015842",
+        "户主",
+        "脱贫户",
+        "分户",
+    ]
+    batch = _ok(_import(admin, "split.xlsx", xlsx_bytes(headers, [row])))
+    p = Person.objects.get(name="王老根")
+    assert p.household.household_no == "41050620520100099" and p.relation == "户主"
+    kinds = sorted(MemberChange.objects.filter(person=p).values_list("household__household_no", "kind"))
+    assert kinds == [("41050620520100012", "other_out"), ("41050620520100099", "other_in")]
+    assert batch.details["households_counts"]["created"] == 1
+    assert Household.objects.get(household_no=H1).persons.filter(is_member=True).count() == 4
+
+
+def test_the_command_prints_the_spelling_report_and_what_it_did_not_store(personas, capsys):
+    from django.core.management import call_command
+
+    call_command("import_registry", str(FIXTURES / RESAVED), "--as", "county_admin", "--now")
+    out = capsys.readouterr().out
+    assert "在校生状况：初一 → 七年级（1格）；学龄前 → 学龄前儿童（1格）；非在校生 → （空）（7格）" in out
+    assert "未作为字段保存的列：备注（乡镇自加）（不是监测对象信息表的列，未保存）" in out
+    assert "帮扶措施：新增" in out

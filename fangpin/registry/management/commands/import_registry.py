@@ -93,8 +93,20 @@ class Command(BaseCommand):
         if batch.monitoring_rows:
             state = "已交监测模块纳入" if mon.get("handed_over") else "已保存在批次中，待监测模块纳入"
             out(f"监测对象：{len(batch.monitoring_rows)}户（{state}）")
-        if d.get("unknown_columns"):
-            out(f"未识别的列（已忽略）：{'、'.join(d['unknown_columns'][:20])}")
+        meas = d.get("measures") or {}
+        if meas.get("created") or meas.get("unchanged"):
+            out(
+                f"帮扶措施：新增{meas.get('created', 0)}条 已有{meas.get('unchanged', 0)}条（已记入监测对象）"
+            )
+        for m in d.get("member_moves") or []:
+            out(f"成员{m['how']}：第{m['row']}行 户{m['from']}→户{m['to']}（已记人口变更）")
+        mappings = d.get("value_mappings") or {}
+        if mappings:
+            out("已按国家标准写法转换的值（列：原写法 → 标准值（格数））：")
+            for header, spelled in mappings.items():
+                out(f"  {header}：" + "；".join(f"{k}（{n}格）" for k, n in spelled.items()))
+        for ns in d.get("columns_not_stored") or []:
+            out(f"未作为字段保存的列：{ns['column']}（{ns['reason']}）")
         if d.get("warnings"):
             out(f"提示{d['warnings']}条，例如：{'；'.join(d.get('warning_samples', [])[:3])}")
         out(batch.message)
