@@ -257,9 +257,7 @@ class _Validator:
         keys = [k for k in self.t.columns if BY_KEY[k].target in _HOUSEHOLD_LEVEL and k != "household_no"]
         if not keys:
             return
-        # compared as read (2023-05 and 2023-05-01 are the same month), reported as written
-        same = {k: [str(x) for x in self.val[k]] if k in self.val else self.raw[k] for k in keys}
-        df = pl.DataFrame({"i": range(self.n), "hh": hh_nos, **same})
+        df = pl.DataFrame({"i": range(self.n), "hh": hh_nos, **{k: self.raw[k] for k in keys}})
         df = df.filter(pl.col("hh") != "")
         agg = df.group_by("hh").agg(pl.col("i"), *[(pl.col(k).n_unique() > 1).alias(k) for k in keys])
         conflict = agg.filter(pl.any_horizontal([pl.col(k) for k in keys]))
@@ -267,7 +265,10 @@ class _Validator:
             idx = rec["i"]
             heads = [j for j in idx if relations[j] == "户主"]
             for k in (k for k in keys if rec[k]):
-                col = same[k]
+                # spellings differ; values are compared as read (2023-05 and 2023-05-01 are one month)
+                col = {j: str(self.val[k][j]) if k in self.val else self.raw[k][j] for j in idx}
+                if len(set(col.values())) == 1:
+                    continue
                 votes = Counter(col[j] for j in idx)
                 top = max(votes.values())
                 leaders = [v for v, n in votes.items() if n == top]
