@@ -27,7 +27,18 @@ class Gender(models.TextChoices):
     FEMALE = "F", "女"
 
 
-GENDER_FROM_TEXT = {"男": "M", "女": "F", "M": "M", "F": "F", "1": "M", "2": "F"}
+GENDER_FROM_TEXT = {
+    "男": "M",
+    "女": "F",
+    "男性": "M",
+    "女性": "F",
+    "M": "M",
+    "F": "F",
+    "m": "M",
+    "f": "F",
+    "1": "M",
+    "2": "F",
+}
 
 
 class Relation(models.TextChoices):

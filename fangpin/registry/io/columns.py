@@ -200,7 +200,7 @@ COLUMNS: tuple[Column, ...] = (
     ),
     _c("gender", "性别", PERSON, conv_gender, EMPTY, kind="gender"),
     _c("birth_date", "出生日期", PERSON, conv_date, EMPTY, kind="date"),
-    _c("ethnicity", "民族", PERSON, conv_text(20), DEFAULT),
+    _c("ethnicity", "民族", PERSON, lambda s: conv_text(20)(V.ethnicity(s)), DEFAULT),
     _c("relation", "与户主关系", PERSON, conv_values(V.RELATION), REQUIRED),
     _c(
         "household_type",
@@ -293,7 +293,14 @@ COLUMNS: tuple[Column, ...] = (
     # --- monitoring
     _c("identified_on", "识别监测时间", MON, conv_yyyymm, EMPTY, ["风险识别时间"], kind="yyyymm"),
     *(
-        _c(f"risk{i}", f"致贫/返贫风险{i}", MON, conv_text(20), EMPTY, [f"致贫返贫风险{i}", f"风险类型{i}"])
+        _c(
+            f"risk{i}",
+            f"致贫/返贫风险{i}",
+            MON,
+            lambda s: conv_text(20)(V.risk_type(s)),
+            EMPTY,
+            [f"致贫返贫风险{i}", f"风险类型{i}"],
+        )
         for i in range(1, RISK_SLOTS + 1)
     ),
     _c("eliminated", "风险是否已消除", MON, conv_bool, EMPTY, ["风险是否消除"], kind="bool"),

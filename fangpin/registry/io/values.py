@@ -381,6 +381,51 @@ MEMBER_CHANGE = ValueList(
     aliases={"迁入": "迁移", "户间迁移": "迁移", "成员迁移": "迁移", "拆户": "分户", "分立": "分户"},
 )
 
+# --------------------------------------------------------------------------- 致贫/返贫风险 (100A27)
+# The risk catalogue is a policy parameter (catalogue.risk_types, checked in io.validate); these are the other
+# spellings of its national labels that provincial forms and ledgers use.
+RISK_TYPE_ALIASES = {
+    "因病致贫": "因病",
+    "因病返贫": "因病",
+    "因残致贫": "因残",
+    "因残返贫": "因残",
+    "因学致贫": "因学",
+    "因学返贫": "因学",
+    "因灾": "因自然灾害",
+    "因灾致贫": "因自然灾害",
+    "因灾返贫": "因自然灾害",
+    "自然灾害": "因自然灾害",
+    "因意外": "因意外事故",
+    "意外事故": "因意外事故",
+    "缺劳力": "缺劳动力",
+    "缺少劳动力": "缺劳动力",
+    "因务工就业不稳定": "因务工就业不稳",
+    "务工就业不稳": "因务工就业不稳",
+    "因产业失败": "因产业项目失败",
+    "住房安全": "因安全住房",
+    "因住房安全": "因安全住房",
+    "饮水安全": "因安全饮水",
+    "因饮水安全": "因安全饮水",
+}
+_RISK_INDEX = {value_key(k): v for k, v in RISK_TYPE_ALIASES.items()}
+
+
+def risk_type(text: str) -> str:
+    """A risk label in the catalogue's spelling (因病致贫 → 因病); unknown labels are left for the catalogue check."""
+    return _RISK_INDEX.get(value_key(text), text)
+
+
+# 民族: 汉 → 汉族 (hand-typed); the names themselves are free text of the national export.
+_NOT_A_NATIONALITY_SUFFIX = ("其他", "未识别", "穿青人", "外国血统", "入籍")
+
+
+def ethnicity(text: str) -> str:
+    s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    if s and not s.endswith("族") and not s.startswith(_NOT_A_NATIONALITY_SUFFIX) and len(s) <= 4:
+        return s + "族"
+    return s
+
+
 # --------------------------------------------------------------------------- 是/否
 
 YES_SPELLINGS = ("是", "Y", "YES", "TRUE", "1", "√", "✓", "有", "已解决", "是的", "对")

@@ -237,6 +237,19 @@ def _ref(batch_id: int, row: int) -> str:
     return f"导入批次#{batch_id} 第{row}行"
 
 
+def _provenance_items(ch: dict[str, Any], before: dict[str, dict]) -> Iterator[tuple[str, Any]]:
+    """(field, value) per changed fact; a ``national_facts`` dict gives one per changed header
+    (``national_facts.产业帮扶``), so every national column has its own provenance."""
+    for k, v in ch.items():
+        if k in before:
+            old = before[k]
+            for h in sorted(set(old) | set(v)):
+                if old.get(h) != v.get(h):
+                    yield f"{k}.{h}", v.get(h, "")
+        else:
+            yield k, v
+
+
 def _update(
     model: type[Model], changes: dict[int, dict[str, Any]], *, actor, batch_id: int, now, resolve=None
 ) -> list[FactProvenance]:
@@ -256,6 +269,7 @@ def _update(
             row = ch.pop("_row")
             if "_household_no" in ch:
                 ch["household_id"] = resolve(ch.pop("_household_no"))
+            before = {k: getattr(obj, k) or {} for k, v in ch.items() if isinstance(v, dict)}
             for k, v in ch.items():
                 setattr(obj, k, v)
             touched |= set(ch)
@@ -267,7 +281,7 @@ def _update(
             obj.source_at = now
             batch_objs.append(obj)
             hid = obj.id if model is Household else obj.household_id
-            for k, v in ch.items():
+            for k, v in _provenance_items(ch, before):
                 facts.append(
                     FactProvenance(
                         household_id=hid,

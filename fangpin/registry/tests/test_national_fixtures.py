@@ -296,3 +296,21 @@ def test_the_command_prints_the_spelling_report_and_what_it_did_not_store(person
     assert "在校生状况：初一 → 七年级（1格）；学龄前 → 学龄前儿童（1格）；非在校生 → （空）（7格）" in out
     assert "未作为字段保存的列：备注（乡镇自加）（不是监测对象信息表的列，未保存）" in out
     assert "帮扶措施：新增" in out
+
+
+def test_a_changed_national_fact_gets_its_own_provenance(personas):
+    admin = personas["county_admin"]
+    _ok(_import(admin, NATIONAL))
+    rows = B.national_rows()
+    col = B.NATIONAL_HEADERS.index("产业帮扶")
+    rows[0][col] = "发展种养业,光伏收益"  # 王建国's 产业帮扶 gains a measure
+    batch = _ok(_import(admin, "changed.xlsx", xlsx_bytes(B.NATIONAL_HEADERS, rows)))
+    assert (batch.created, batch.updated, batch.unchanged) == (0, 1, 10)
+    p = Person.objects.get(name="王建国")
+    assert p.national_facts["产业帮扶"] == "发展种养业,光伏收益" and p.version == 2
+    fact = FactProvenance.objects.get(entity="person", entity_id=p.pk)
+    assert (fact.field, fact.value) == ("national_facts.产业帮扶", "发展种养业,光伏收益")
+    assert fact.source_ref == f"导入批次#{batch.pk} 第4行"
+    # the new measure joins the monitoring object; the old one stays
+    names = sorted(Measure.objects.filter(person=p, name="产业").values_list("outcome", flat=True))
+    assert names == ["国家系统：产业帮扶=光伏收益", "国家系统：产业帮扶=发展种养业"]

@@ -80,6 +80,13 @@ def test_school_status_spellings(spelling, canonical):
         ("member_change", "迁入", "迁移"),
         ("实施开发式帮扶措施情况", "未实施", "尚未实施"),
         ("综合保障", "低保、残疾人补贴", "低保,残疾人补贴"),
+        ("risk1", "因病致贫", "因病"),
+        ("risk2", "缺劳力", "缺劳动力"),
+        ("risk3", "因灾", "因自然灾害"),
+        ("ethnicity", "汉", "汉族"),
+        ("ethnicity", "回族", "回族"),
+        ("ethnicity", "其他", "其他"),
+        ("gender", "男性", "M"),
     ],
 )
 def test_value_list_spellings(key, spelling, canonical):
