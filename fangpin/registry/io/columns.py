@@ -130,6 +130,11 @@ MEASURE_HEADERS = (
     "基础设施建设",
     "就业渠道（易地搬迁后扶使用）",
 )
+MEASURE_ALIASES = {
+    "公益岗位帮扶": ("公益性岗位帮扶",),
+    "教育帮扶": ("其他教育帮扶",),
+    "就业渠道（易地搬迁后扶使用）": ("就业渠道",),
+}
 # 风险消除后…: the household's state after its risk was eliminated (Gzuwkj/fuping 1_11_004, columns FI–FU).
 POST_ELIMINATION_BOOLS = (
     "风险消除后是否义务教育阶段适龄儿童少年失学辍学",
@@ -367,7 +372,7 @@ COLUMNS: tuple[Column, ...] = (
     _mu("pasture_mu", "牧草地面积", ["牧草地面积（亩）"]),
     _mu("water_surface_mu", "水面面积", ["水面面积（亩）"]),
     # --- 帮扶措施 (per person) and the rest of the 2023 export
-    *(_fact(h, PERSON_FACTS, _measures) for h in MEASURE_HEADERS),
+    *(_fact(h, PERSON_FACTS, _measures, aliases=MEASURE_ALIASES.get(h, ())) for h in MEASURE_HEADERS),
     _fact("公益性岗位帮扶其他备注", PERSON_FACTS, conv_text(200)),
     _fact("实施开发式帮扶措施情况", PERSON_FACTS, conv_values(V.DEVELOPMENTAL_STATUS)),
     *(_fact(h, HH_FACTS, _fact_bool, kind="bool") for h in POST_ELIMINATION_BOOLS),
