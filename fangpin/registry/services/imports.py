@@ -267,7 +267,7 @@ def _hand_over_monitoring(*, actor, batch: ImportBatch, payload: list[dict[str, 
 def _stored_value(r: RowError) -> str:
     """Reject values are kept masked in the database (the full row stays in the private reject report)."""
     v = str(r.value or "")
-    if r.column in ("证件号码", "户联系电话", "家庭成员联系电话"):
+    if r.column in ("证件号码", "户联系电话", "家庭成员联系电话", "信息采集人联系电话"):
         return mask_text(v) if "E+" not in v.upper() else v
     return v
 

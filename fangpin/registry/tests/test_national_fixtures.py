@@ -6,6 +6,7 @@ silently."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from decimal import Decimal
@@ -177,15 +178,22 @@ def _sheet_rows(data: bytes) -> tuple[list[str], list[list[str]]]:
     return rows[2], rows[3:]
 
 
-def test_import_then_national_export_round_trips_cell_for_cell(personas, tmp_path):
+def _csv_rows(data: bytes) -> tuple[list[str], list[list[str]]]:
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    return rows[0], rows[1:]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_import_then_national_export_round_trips_cell_for_cell(personas, tmp_path, suffix):
     admin = personas["county_admin"]
     _ok(_import(admin, NATIONAL))
     # no income year given: each household's income of the year its file gave
-    res = registry_export(actor=admin, out_path=tmp_path / "out.xlsx", unmasked=True)
+    res = registry_export(actor=admin, out_path=tmp_path / f"out{suffix}", unmasked=True)
     src_head, src_rows = _sheet_rows((FIXTURES / NATIONAL).read_bytes())
-    out_head, out_rows = _sheet_rows(res.path.read_bytes())
+    read = _sheet_rows if suffix == ".xlsx" else _csv_rows
+    out_head, out_rows = read(res.path.read_bytes())
     assert set(src_head) <= set(out_head)  # every national column is exported
-    assert len(out_rows) == len(src_rows)
+    assert len(out_rows) == len(src_rows) == 11
     key = src_head.index("证件号码")
     exported = {r[out_head.index("证件号码")]: dict(zip(out_head, r, strict=True)) for r in out_rows}
     diffs = []
@@ -195,6 +203,9 @@ def test_import_then_national_export_round_trips_cell_for_cell(personas, tmp_pat
             if out[h] != v:
                 diffs.append((r[key][-4:], h, v, out[h]))
     assert diffs == []
+    # the file was not trivially blank: money, months, flags and measures came back as written
+    wang = exported["410506197501200072"]
+    assert (wang["工资性收入"], wang["识别监测时间"], wang["金融帮扶"]) == ("20000.00", "202305", "小额信贷")
 
 
 def test_one_bad_member_row_blames_only_itself(personas):
