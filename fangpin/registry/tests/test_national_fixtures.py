@@ -325,3 +325,26 @@ def test_a_changed_national_fact_gets_its_own_provenance(personas):
     # the new measure joins the monitoring object; the old one stays
     names = sorted(Measure.objects.filter(person=p, name="产业").values_list("outcome", flat=True))
     assert names == ["国家系统：产业帮扶=光伏收益", "国家系统：产业帮扶=发展种养业"]
+
+
+@pytest.mark.parametrize(
+    ("column", "item", "entry"),
+    [
+        ("综合保障", "低保", "低保"),
+        ("综合保障", "特困供养", "特困供养"),
+        ("综合保障", "残疾人两项补贴", "残疾人补贴"),
+        ("综合保障", "临时救助", "临时救助"),
+        ("就业帮扶", "技能培训", "技能培训"),
+        ("就业帮扶", "外出务工补贴", "就业"),
+        ("社会帮扶", "防贫保险", "防返贫保险"),
+        ("基础设施建设", "入户道路硬化", "其他"),
+        ("未知列", "某措施", "其他"),
+    ],
+)
+def test_national_measures_map_to_the_catalogue(column, item, entry):
+    from fangpin.monitoring.services.imported_measures import catalogue_entry, split_cell
+    from fangpin.policy.params import param_value
+
+    catalogue = param_value("catalogue.measures", region_code="410506205201", year=2023)
+    assert catalogue_entry(column, item, catalogue) == entry
+    assert split_cell("低保，残疾人补贴、 临时救助") == ["低保", "残疾人补贴", "临时救助"]
