@@ -12,7 +12,7 @@ from typing import Any
 
 from fangpin.registry import choices as C
 
-from .values import E_ENUM, CellError, ValueList, yes_no
+from .values import E_ENUM, CellError, ValueList, plain_number, yes_no
 
 # Error codes (tests assert on them).
 E_REQUIRED = "required"
@@ -90,7 +90,7 @@ def conv_decimal(max_digits: int = 12, places: int = 2, *, signed: bool = False)
 
     def f(s: str) -> Decimal:
         try:
-            d = Decimal(s.replace(",", "").replace("，", ""))
+            d = Decimal(plain_number(s))
         except InvalidOperation:
             raise CellError(E_NUMBER, f"“{s}”不是有效的数字") from None
         if not d.is_finite() or abs(d) >= limit:
@@ -105,7 +105,7 @@ def conv_decimal(max_digits: int = 12, places: int = 2, *, signed: bool = False)
 def conv_int(max_value: int) -> Callable[[str], int]:
     def f(s: str) -> int:
         try:
-            d = Decimal(s)
+            d = Decimal(plain_number(s))
         except InvalidOperation:
             raise CellError(E_NUMBER, f"“{s}”不是有效的整数") from None
         if d != d.to_integral_value() or d < 0 or d > max_value:

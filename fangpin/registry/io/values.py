@@ -428,10 +428,24 @@ def ethnicity(text: str) -> str:
 
 # --------------------------------------------------------------------------- 是/否
 
-YES_SPELLINGS = ("是", "Y", "YES", "TRUE", "1", "√", "✓", "有", "已解决", "是的", "对")
-NO_SPELLINGS = ("否", "N", "NO", "FALSE", "0", "×", "✗", "无", "未解决", "不是", "没有")
+YES_SPELLINGS = (
+    "是", "Y", "YES", "TRUE", "1", "√", "✓", "有", "是的", "对",
+    "已解决", "已消除", "已参加", "已参保", "参加", "已通", "通", "已硬化",
+)  # fmt: skip
+NO_SPELLINGS = (
+    "否", "N", "NO", "FALSE", "0", "×", "✗", "无", "不是", "没有",
+    "未解决", "未消除", "未参加", "未参保", "不参加", "未通", "不通", "未硬化",
+)  # fmt: skip
 _YES = {value_key(s) for s in YES_SPELLINGS}
 _NO = {value_key(s) for s in NO_SPELLINGS}
+
+
+def plain_number(text: str) -> str:
+    """A number as typed by hand: full-width digits, thousands separators, a currency sign or a unit
+    (１，２００元, ¥1,200, 3.5亩, 12个月) → 1200 / 3.5 / 12."""
+    s = unicodedata.normalize("NFKC", text).replace(",", "").replace(" ", "")
+    s = re.sub(r"^[¥￥]", "", s)
+    return re.sub(r"(元|亩|平方米|㎡|公里|千米|米|个月|月|天)$", "", s)
 
 
 def yes_no(text: str) -> bool | None:

@@ -101,7 +101,17 @@ def test_unknown_spelling_is_refused_with_the_valid_values():
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("是", True), ("Y", True), ("√", True), ("有", True), ("否", False), ("N", False), ("×", False)],
+    [
+        ("是", True),
+        ("Y", True),
+        ("√", True),
+        ("有", True),
+        ("已解决", True),
+        ("否", False),
+        ("N", False),
+        ("×", False),
+        ("未参加", False),
+    ],
 )
 def test_yes_no_spellings(text, value):
     assert C.conv_bool(text) is value
@@ -136,3 +146,25 @@ def test_spellings_count_cells_per_column():
     s.add("在校生状况", "小学", "小学", 5)  # canonical already: not reported
     assert s.as_dict() == {"在校生状况": {"非在校生 → （空）": 3}}
     assert s.lines() == ["在校生状况：非在校生 → （空）（3格）"]
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "value"),
+    [
+        ("wage", "12,000.00", "12000.00"),
+        ("wage", "１２０００", "12000.00"),
+        ("wage", "¥12000", "12000.00"),
+        ("wage", "12000元", "12000.00"),
+        ("cultivated_land_mu", "3.5亩", "3.50"),
+        ("work_months", "10个月", 10),
+    ],
+)
+def test_numbers_as_typed_by_hand(key, text, value):
+    v = C.BY_KEY[key].conv(text)
+    assert (str(v) if not isinstance(value, int) else v) == value
+
+
+def test_numbers_still_refuse_words():
+    with pytest.raises(V.CellError) as e:
+        C.BY_KEY["wage"].conv("一万二")
+    assert e.value.code == "bad_number"
