@@ -22,7 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--region", default=None, help="区划代码（县/乡镇/村），默认本人管辖范围")
         parser.add_argument("--unmasked", action="store_true", help="导出明文证件号码和电话（须有权限）")
         parser.add_argument("--monitoring", action="store_true", help="只导出监测对象")
-        parser.add_argument("--income-year", type=int, default=None)
+        parser.add_argument(
+            "--income-year", type=int, default=None, help="收入年度（默认：各户最近一个完整年度的收入记录）"
+        )
         parser.add_argument("--as", dest="username", default=None)
 
     def handle(self, *args, **opts):
