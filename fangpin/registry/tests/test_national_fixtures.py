@@ -73,6 +73,9 @@ def test_the_fixture_files_are_what_the_builder_spells():
     rows = [[("" if c is None else c) for c in r] for r in ws.iter_rows(values_only=True)]
     assert rows[2] == B.NATIONAL_HEADERS
     assert rows[3:] == B.national_rows()
+    ws = openpyxl.load_workbook(FIXTURES / RESAVED, read_only=True).active
+    rows = [[("" if c is None else c) for c in r] for r in ws.iter_rows(values_only=True)]
+    assert rows[2] == [h for h, _ in B.RESAVED_COLUMNS] and rows[3:] == B.resaved_rows()
     text = (FIXTURES / RESAVED_CSV).read_bytes().decode("gbk")
     assert "非在校生" in text and "初一" in text and "身份证号码" in text
 
