@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 
 from fangpin.audit.models import AuditEvent
-from fangpin.monitoring.models import Measure, MeasureStatus, MonitoringObject
+from fangpin.monitoring.models import Lead, Measure, MeasureStatus, MonitoringObject
 from fangpin.registry.checks import codes as CC
 from fangpin.registry.checks.report import registry_findings
 from fangpin.registry.io import validate as V
@@ -63,6 +63,7 @@ def _counts() -> dict[str, int]:
         "provenance": FactProvenance.objects.count(),
         "member_changes": MemberChange.objects.count(),
         "objects": MonitoringObject.objects.count(),
+        "leads": Lead.objects.count(),
         "measures": Measure.objects.count(),
     }
 
