@@ -23,7 +23,9 @@ def village(personas):
     for hh in (mine, other):
         f.person(hh, name="王五")
         lead_submit(actor=personas["cadre_a1"], household=hh, channel="cadre_visit", on=ON)
-    assignment_set(actor=personas["township_a"], household=mine, user=personas["helper_a1"], kind="helper", on=ON)
+    assignment_set(
+        actor=personas["township_a"], household=mine, user=personas["helper_a1"], kind="helper", on=ON
+    )
     return mine, other
 
 
