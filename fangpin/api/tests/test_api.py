@@ -214,3 +214,21 @@ def test_the_openapi_schema_is_served_without_login(client):
     assert r.status_code == 200
     paths = _json(r)["paths"]
     assert "/api/v1/households" in paths and "/api/v1/cases/{case_id}/steps/{step}" in paths
+
+
+def test_export_is_masked_scoped_and_audited(client, world, bearer):
+    import io
+
+    import openpyxl
+
+    r = client.get("/api/v1/households/export", **bearer("cadre_a1"))
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
+    ws = openpyxl.load_workbook(io.BytesIO(b"".join(r.streaming_content))).active
+    text = "\n".join(str(c) for row in ws.iter_rows(values_only=True) for c in row if c is not None)
+    for key in ("a1", "b1"):
+        for p in world[key]["household"].persons.all():
+            assert p.id_number not in text
+    assert world["a1"]["household"].household_no in text and world["b1"]["household"].household_no not in text
+    assert AuditEvent.objects.filter(event_type="registry.export", actor__username="cadre_a1").exists()
+    other = client.get("/api/v1/households/export", {"region": "410506100201"}, **bearer("cadre_a1"))
+    assert other.status_code == 404
