@@ -7,7 +7,7 @@ class MonitoringConfig(AppConfig):
     verbose_name = "防返贫动态监测"
 
     def ready(self) -> None:
-        from fangpin.accounts.scope import register_region_path
+        from fangpin.accounts.scope import register_assigned_households, register_region_path
 
         from .models import (
             Assignment,
@@ -28,3 +28,11 @@ class MonitoringConfig(AppConfig):
             register_region_path(m, "village__code")
         register_region_path(CaseStep, "case__village__code")
         register_region_path(CaseEvent, "case__village__code")
+        register_assigned_households(assigned_household_ids)
+
+
+def assigned_household_ids(user):
+    """The households a helper currently has (帮扶责任人 or 包户干部 assignment without an end)."""
+    from .models import Assignment
+
+    return Assignment.objects.filter(user=user, end_on__isnull=True).values_list("household_id", flat=True)
