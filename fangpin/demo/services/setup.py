@@ -1,4 +1,5 @@
-"""``fangpin setup``: everything an install needs before data arrives — all shipped divisions, the
+"""``fangpin setup``: everything an install needs before data arrives — the national division tree to
+county level with the townships and villages of the county (any of the 31 provinces), the
 default policy parameters and one demo user per role (idempotent: existing users are left alone)."""
 
 from __future__ import annotations
@@ -69,9 +70,9 @@ DEMO_DEPARTMENTS = {"dept_officer": "医保", "dept_renshe": "人社", "dept_can
 
 
 def install_setup(*, county: str = "410506", reset_passwords: bool = False) -> SetupResult:
-    """Loads regions and parameters, creates the demo users of ``county``. New (or reset) users get a
+    """Loads regions (the national tree to county level, ``county`` down to village) and parameters, creates the demo users of ``county``. New (or reset) users get a
     random password that is returned once, to be printed; nothing stores it in clear."""
-    regions = load_regions()
+    regions = load_regions(county_prefixes=[county])
     created = load_defaults()
     places = _places(county)
     logins: list[DemoLogin] = []

@@ -1,0 +1,78 @@
+"""setup and the demo generator for counties outside 河南: 福建 南平 浦城县, 安徽 宿州 泗县, 贵州 黔南 长顺县."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from fangpin.accounts.models import User
+from fangpin.core.ids import validate_id_number
+from fangpin.demo.generator.county import county_plan, rural_villages_from_db
+from fangpin.demo.models import DemoDataset
+from fangpin.demo.services.load import demo_county_generate
+from fangpin.policy.models import Parameter
+from fangpin.registry.models import Household, IncomeRecord, Person
+
+COUNTIES = [("350722", "福建省", "浦城县"), ("341324", "安徽省", "泗县"), ("522729", "贵州省", "长顺县")]
+
+
+def _setup(county: str) -> str:
+    out = StringIO()
+    call_command("setup", "--county", county, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("county,province,name", COUNTIES)
+def test_setup_places_the_demo_users_in_a_county_of_any_province(county, province, name):
+    out = _setup(county)
+    assert "county_admin" in out
+    admin = User.objects.get(username="county_admin")
+    cadre = User.objects.get(username="village_cadre")
+    assert admin.region_id == county.ljust(12, "0") and admin.region.name == name
+    assert cadre.region.level == 5 and cadre.region_id.startswith(county)
+    assert not cadre.region.is_residents_committee
+    assert cadre.region.parent.parent.parent.parent.name == province
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("county,province,name", COUNTIES)
+def test_the_demo_generator_builds_a_county_of_any_province(county, province, name):
+    _setup(county)
+    villages = [v[0] for v in rural_villages_from_db(county)[:3]]
+    res = demo_county_generate(
+        actor=User.objects.get(username="county_admin"),
+        county=county,
+        seed=0,
+        as_of=dt.date(2026, 6, 15),
+        villages=villages,
+        households_per_village=6,
+        defect_rate=0.0,
+    )
+    hh = Household.objects.filter(village__code__startswith=county)
+    assert hh.count() == res.counts["households"] >= 18
+    assert set(hh.values_list("village_id", flat=True)) <= set(villages)
+    persons = Person.objects.filter(household__in=hh)
+    # ID numbers carry the county's own address code and are valid
+    assert all(p.id_number.startswith(county) for p in persons[:50])
+    assert all(validate_id_number(p.id_number).ok for p in persons[:50])
+    # incomes were drawn around the lines of the county's region: the demo (演示) national fallback
+    # outside 河南, every year of the history covered
+    ds = DemoDataset.objects.get(county_code=county)
+    lines = {r["year"]: r for r in ds.params if r["key"] == "income.monitoring_line"}
+    assert set(lines) >= {2021, 2022, 2023, 2024, 2025, 2026}
+    for year in (2022, 2025):
+        p = Parameter.objects.get(pk=lines[year]["id"])
+        assert p.region_code == "" and p.basis.startswith("演示")
+    assert IncomeRecord.objects.filter(household__in=hh, period_start__year=2025).count() == hh.count()
+
+
+def test_a_county_with_registered_totals_is_sized_from_them():
+    # 泗县: 24,862 脱贫户 (seed 002); the 一般农户 share is estimated when the source gives none
+    villages = [(f"341324{i:03d}201", f"村{i}", "泗县") for i in range(100)]
+    specs = county_plan("341324", seed=0, scale=0.1, villages=villages)
+    assert sum(s.exited_households for s in specs) == round(24862 * 0.1)
+    assert sum(s.ordinary_households for s in specs) == round(round(24862 * 0.1) * 0.015)
