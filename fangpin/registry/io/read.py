@@ -213,3 +213,17 @@ def read_table(data: bytes, file_name: str) -> Table:
     if not t.rows:
         raise DomainError(E_EMPTY, "表头下没有数据行")
     return t
+
+
+def read_cells(data: bytes, file_name: str) -> tuple[str, list[list[str]]]:
+    """Bytes of an upload → (sheet name, every row as text cells), with the same format checks as
+    ``read_table`` but no header detection: the other national files (registry/io/kinds) find their own."""
+    if not data:
+        raise DomainError(E_EMPTY, "文件为空")
+    if sniff_kind(data, file_name) == "xlsx":
+        sheet, rows = _read_xlsx(data)
+    else:
+        sheet, rows = "", _read_csv(data)
+    if not rows:
+        raise DomainError(E_EMPTY, "文件中没有数据")
+    return sheet, rows
