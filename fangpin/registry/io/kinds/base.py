@@ -14,7 +14,8 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from decimal import Decimal
 from typing import Any
 
@@ -44,7 +45,7 @@ class KColumn:
     required: bool = False
     max_len: int = 50
     choices: tuple[str, ...] = ()
-    value_aliases: dict[str, str] = field(default_factory=dict)
+    value_aliases: dict[str, str] = dc_field(default_factory=dict)
     places: int = 2
     not_stored: str = ""  # why a column is read but not stored (the import report says it)
 
@@ -166,8 +167,8 @@ class Cells:
     spellings mapped (column header → {as written: canonical} with counts)."""
 
     values: list[dict[str, Any]]
-    rejects: list = field(default_factory=list)
-    mapped: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    rejects: list = dc_field(default_factory=list)
+    mapped: dict[str, Counter] = dc_field(default_factory=lambda: defaultdict(Counter))
 
 
 def convert_table(table: Table, spec: FileKind) -> Cells:

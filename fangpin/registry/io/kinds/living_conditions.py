@@ -118,6 +118,7 @@ def plan(*, actor, table, cells) -> tuple[list, dict, list, dict]:
         ):
             people.setdefault(hid, set()).add(idn)
     first: dict[str, tuple[int, dict]] = {}
+    bad_cells = {(r.row, r.column) for r in cells.rejects}
     type_mismatch = 0
     for i, v in enumerate(cells.values):
         row = table.row_number(i)
@@ -150,6 +151,8 @@ def plan(*, actor, table, cells) -> tuple[list, dict, list, dict]:
         if no in first:
             seen_row, seen = first[no]
             for c in stored:
+                if (row, c.header) in bad_cells or (seen_row, c.header) in bad_cells:
+                    continue  # a bad cell is reported once, in its own row; it does not blame the others
                 if values[c.field] != seen[c.field]:
                     rejects.append(RowError(row, c.header, f"同一户各行的“{c.header}”不一致（另见第{seen_row}行）", table.rows[i][table.columns[c.key]], E_CONFLICT))  # fmt: skip
             continue
