@@ -76,3 +76,25 @@ def test_a_county_with_registered_totals_is_sized_from_them():
     specs = county_plan("341324", seed=0, scale=0.1, villages=villages)
     assert sum(s.exited_households for s in specs) == round(24862 * 0.1)
     assert sum(s.ordinary_households for s in specs) == round(round(24862 * 0.1) * 0.015)
+
+
+@pytest.mark.django_db
+def test_the_checks_find_exactly_the_planted_defects_in_a_guizhou_county():
+    from fangpin.demo.services.verify import compare_with_planted
+    from fangpin.registry.checks import codes as C
+
+    _setup("522729")  # 贵州 黔南 长顺县
+    res = demo_county_generate(
+        actor=User.objects.get(username="county_admin"),
+        county="522729",
+        seed=3,
+        as_of=dt.date(2026, 6, 15),
+        villages=[v[0] for v in rural_villages_from_db("522729")[:3]],
+        households_per_village=40,
+        defect_rate=0.03,
+        min_defects_each=1,
+    )
+    assert res.enrolled == res.dataset.monitoring.count() > 0, res.enrol_errors
+    comparison = compare_with_planted(res.dataset)
+    assert {r.code for r in comparison} >= set(C.ALL)
+    assert all(r.exact for r in comparison), [(r.code, r.planted, r.found) for r in comparison if not r.exact]
