@@ -227,3 +227,29 @@ def read_cells(data: bytes, file_name: str) -> tuple[str, list[list[str]]]:
     if not rows:
         raise DomainError(E_EMPTY, "文件中没有数据")
     return sheet, rows
+
+
+def read_head(data: bytes, file_name: str, n: int = HEADER_SCAN_ROWS) -> list[list[str]]:
+    """The first ``n`` rows as text cells (to tell which national file an upload is, without turning
+    every cell of a large sheet into text)."""
+    import itertools
+
+    if not data:
+        raise DomainError(E_EMPTY, "文件为空")
+    if sniff_kind(data, file_name) == "xlsx":
+        from python_calamine import CalamineWorkbook
+
+        _check_xlsx_container(data)
+        try:
+            sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+            return [[cell_text(v) for v in row] for row in itertools.islice(sheet.iter_rows(), n)]
+        except Exception as exc:  # calamine raises its own error types for broken files
+            raise DomainError(E_CORRUPT, f"无法读取Excel文件：{exc.__class__.__name__}") from None
+    text = _decode_csv(data)
+    try:
+        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    return [
+        [cell_text(v) for v in row] for row in itertools.islice(csv.reader(io.StringIO(text), dialect), n)
+    ]

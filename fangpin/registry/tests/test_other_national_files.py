@@ -347,14 +347,36 @@ def test_the_file_kind_is_sniffed_from_the_header():
     assert sniff_file_kind([["（自定义）监测对象信息"], [], person]) == "registry"
 
 
+def test_the_national_file_name_tells_the_kind():
+    from fangpin.registry.io.kinds import kind_from_file_name
+
+    assert kind_from_file_name("（乡村建设）户信息_20231218.xlsx") == "living_conditions"
+    assert kind_from_file_name("（自定义）行政村信息.xlsx") == "village_profile"
+    assert kind_from_file_name("（自定义）监测对象信息 (22).xlsx") == "registry"
+    assert kind_from_file_name("导出.xlsx") is None
+
+
+def test_dry_run_writes_nothing_and_a_file_without_its_header_is_refused(personas, households):
+    admin = personas["county_admin"]
+    dry = kind_import(actor=admin, kind="living_conditions", file_name="a.xlsx", dry_run=True,
+                      data=xlsx("（乡村建设）户信息", LIVING_HEADERS, LIVING_ROWS))  # fmt: skip
+    assert dry.status == "checked" and HouseholdLivingConditions.objects.count() == 0
+    assert dry.details["households_counts"] == {"created": 3, "updated": 0, "unchanged": 0}
+    wrong = kind_import(actor=admin, kind="village_profile", file_name="a.xlsx",
+                        data=xlsx("（乡村建设）户信息", LIVING_HEADERS, LIVING_ROWS))  # fmt: skip
+    assert wrong.status == "failed"
+    r = wrong.rejects.get()
+    assert r.code == "no_header" and "行政村信息" in r.reason and "“村”" in r.reason
+
+
 def test_commands_import_by_sniffed_kind_and_export(personas, households, tmp_path):
-    src = tmp_path / "（乡村建设）户信息_20231218.xlsx"
+    src = tmp_path / "2023年12月导出.xlsx"  # no national name: the header tells
     src.write_bytes(xlsx("（乡村建设）户信息", LIVING_HEADERS, LIVING_ROWS))
     out = StringIO()
     call_command("import_registry", str(src), "--as", "county_admin", stdout=out)
     assert "（乡村建设）户信息" in out.getvalue() and "新增3" in out.getvalue()
     assert HouseholdLivingConditions.objects.count() == 3
-    vsrc = tmp_path / "（自定义）行政村信息.csv"
+    vsrc = tmp_path / "村情（另存）.csv"
     vsrc.write_bytes(gbk_csv(MESSY_VILLAGE_HEADERS, MESSY_VILLAGE_ROWS))
     out = StringIO()
     call_command("import_registry", str(vsrc), "--as", "county_admin", stdout=out)

@@ -38,6 +38,21 @@ _LIVING_MARKS = {
 }
 
 
+_NAME_MARKS = (
+    ("行政村信息", village_profile.KIND),
+    ("户信息", living_conditions.KIND),
+    ("监测对象信息", KIND_REGISTRY),
+)
+
+
+def kind_from_file_name(file_name: str) -> str | None:
+    """The kind the national system's own file name says (（乡村建设）户信息_20231218.xlsx …), or None."""
+    for mark, kind in _NAME_MARKS:
+        if mark in file_name:
+            return kind
+    return None
+
+
 def sniff_file_kind(rows: list[list[str]]) -> str:
     """Which national file the first rows look like: a person-level 监测对象信息 names its members' columns
     (姓名, 与户主关系 …); 行政村信息 has village counts and no 户编号; 户信息 has 户编号 but no person columns."""
@@ -56,4 +71,4 @@ def sniff_file_kind(rows: list[list[str]]) -> str:
     return KIND_REGISTRY
 
 
-__all__ = ["KIND_LABELS", "KIND_REGISTRY", "MODULES", "SPECS", "sniff_file_kind"]
+__all__ = ["KIND_LABELS", "KIND_REGISTRY", "MODULES", "SPECS", "kind_from_file_name", "sniff_file_kind"]

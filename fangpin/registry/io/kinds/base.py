@@ -89,7 +89,11 @@ def _find_header(rows: list[list[str]], spec: FileKind) -> tuple[int, dict[str, 
                 dups.append(text)
             else:
                 mapped[col.key] = j
-        if len(mapped) >= spec.min_known and all(k in mapped for k in spec.required_keys):
+        if (
+            len(mapped) >= spec.min_known
+            and all(k in mapped for k in spec.required_keys)
+            and any(spec.column(k).field for k in mapped)  # the file's own facts, not only join keys
+        ):
             return i, mapped, unknown, dups
     need = "、".join(f"“{spec.column(k).header}”" for k in spec.required_keys)
     raise DomainError(

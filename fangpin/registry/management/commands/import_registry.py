@@ -23,13 +23,16 @@ MAX_PRINTED = 50
 
 
 def _sniff(path: Path) -> str:
-    """The file kind from its header (a file that cannot be read is left to the 监测对象信息 import, which
-    reports why)."""
-    from fangpin.registry.io.kinds import sniff_file_kind
-    from fangpin.registry.io.read import read_cells
+    """The file kind from the national file name, else from the header rows (a file that cannot be read
+    is left to the 监测对象信息 import, which reports why)."""
+    from fangpin.registry.io.kinds import kind_from_file_name, sniff_file_kind
+    from fangpin.registry.io.read import read_head
 
+    by_name = kind_from_file_name(path.name)
+    if by_name:
+        return by_name
     try:
-        _, rows = read_cells(path.read_bytes(), path.name)
+        rows = read_head(path.read_bytes(), path.name)
     except DomainError:
         return "registry"
     return sniff_file_kind(rows)
