@@ -98,3 +98,23 @@ def test_the_checks_find_exactly_the_planted_defects_in_a_guizhou_county():
     comparison = compare_with_planted(res.dataset)
     assert {r.code for r in comparison} >= set(C.ALL)
     assert all(r.exact for r in comparison), [(r.code, r.planted, r.found) for r in comparison if not r.exact]
+
+
+def test_the_nationality_mix_follows_the_province():
+    from fangpin.demo.generator.county import plan
+    from fangpin.demo.generator.params import gen_params_from_defaults
+    from fangpin.demo.generator.village import generate_village
+
+    def shares(county: str) -> dict[str, int]:
+        villages = [(f"{county}100{i:03d}", f"村{i}", "县") for i in range(201, 211)]
+        p = gen_params_from_defaults(county, dt.date(2026, 6, 15))
+        counts: dict[str, int] = {}
+        for spec in plan(villages, seed=1, exited_households=600, ordinary_households=0):
+            for x in generate_village(spec, p, seed=1).persons:
+                counts[x["ethnicity"]] = counts.get(x["ethnicity"], 0) + 1
+        return counts
+
+    guizhou, henan = shares("522729"), shares("410506")
+    assert sum(n for e, n in guizhou.items() if e != "汉族") > 0.25 * sum(guizhou.values())
+    assert {"苗族", "布依族"} <= set(guizhou)
+    assert set(henan) <= {"汉族", "回族"} and henan.get("回族", 0) < 0.05 * sum(henan.values())
