@@ -7,6 +7,7 @@ C for C级, plain integers, an extra 备注 column, a row per member), the latte
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from decimal import Decimal
@@ -32,40 +33,48 @@ ID_ZHAO = make_id_number("410506", dt.date(1979, 1, 9), 14, "M")
 
 LIVING_HEADERS = [
     "序号", "县(市、区、旗)", "乡(镇)", "行政村", "自然村", "户编号", "户主姓名", "证件号码", "户类型",
-    "是否通生活用电", "是否通生产用电", "入户道路是否硬化", "入户路类型", "与村主干路距离（公里）", "住房面积（平方米）",
-    "是否危房户", "危房级别", "是否有卫生厕所", "卫生厕所是否能正常使用", "是否解决安全饮用水", "饮水是否困难",
-    "主要燃料类型", "耕地面积（亩）", "有效灌溉面积（亩）", "林地面积（亩）", "退耕还林面积（亩）", "林果面积（亩）",
-    "牧草地面积（亩）", "水面面积（亩）",
+    "入户道路是否硬化", "是否通自来水", "间隔是否低于24小时", "是否饮水安全", "是否使用清洁能源", "使用清洁能源的类型",
+    "其他备注", "是否危房", "是否有淋浴设施", "是否有卫生户厕", "卫生厕所类型", "卫生厕所是否能正常使用", "卫生户厕是否入室",
+    "卫生户厕是否入院", "是否进行过庭院美化",
+    "是否通生活用电", "是否通生产用电", "入户路类型", "与村主干路距离（公里）", "住房面积（平方米）", "危房级别",
+    "饮水是否困难", "主要燃料类型", "耕地面积（亩）", "有效灌溉面积（亩）", "林地面积（亩）", "退耕还林面积（亩）",
+    "林果面积（亩）", "牧草地面积（亩）", "水面面积（亩）",
 ]  # fmt: skip
 LIVING_ROWS = [
     ["1", "龙安区", "马家乡", "王家岗村民委员会", "王家岗", "4105062052010001", "王建国", ID_WANG, "脱贫户",
-     "是", "是", "是", "水泥路", "0.50", "120.00", "否", "", "是", "是", "是", "否", "电",
-     "4.50", "3.00", "0.00", "0.00", "0.50", "0.00", "0.00"],
+     "是", "是", "是", "是", "是", "电,液化气", "", "否", "是", "是", "水冲式厕所", "是", "否", "是", "是",
+     "是", "是", "水泥路", "0.50", "120.00", "", "否", "电", "4.50", "3.00", "0.00", "0.00", "0.50", "0.00", "0.00"],
     ["2", "龙安区", "马家乡", "王家岗村民委员会", "后岗", "4105062052010002", "李秀英", ID_LI, "脱贫户",
-     "是", "否", "否", "砂石路", "1.20", "85.50", "是", "C级", "否", "", "是", "否", "柴草",
-     "2.00", "0.00", "1.00", "0.50", "0.00", "0.00", "0.00"],
+     "否", "是", "否", "是", "否", "", "", "是", "否", "否", "", "", "否", "否", "否",
+     "是", "否", "砂石路", "1.20", "85.50", "C级", "否", "柴草", "2.00", "0.00", "1.00", "0.50", "0.00", "0.00", "0.00"],
     ["3", "龙安区", "马家乡", "北齐村民委员会", "北齐", "4105062052020001", "赵铁柱", ID_ZHAO, "一般农户",
-     "是", "是", "是", "沥青路", "0.00", "150.00", "否", "", "是", "是", "否", "是", "液化气",
-     "6.00", "6.00", "0.00", "0.00", "0.00", "0.00", "0.20"],
+     "是", "是", "是", "否", "是", "太阳能", "空气能热水器", "否", "是", "是", "三格化粪池式", "是", "是", "否", "否",
+     "是", "是", "沥青路", "0.00", "150.00", "", "是", "液化气", "6.00", "6.00", "0.00", "0.00", "0.00", "0.00", "0.20"],
 ]  # fmt: skip
 
-# Hand-resaved: columns shuffled, alias headers, 有/无/通 spellings, C for C级, integers, 备注, a row per member
+# Hand-resaved: columns shuffled, alias headers, 有/无/通/能 spellings, C for C级, plain numbers, 备注, a row per member
 MESSY_LIVING_HEADERS = [
-    "户编号", "县", "乡", "村", "证件号码", "姓名", "住房面积", "有无卫生厕所", "卫生厕所能否正常使用", "饮水是否安全",
-    "是否饮水困难", "是否危房", "危房级别", "是否通电", "是否通生产用电", "入户路是否硬化", "入户路类型", "与村主干路距离",
-    "主要燃料", "耕地面积", "有效灌溉面积(亩)", "林地面积", "退耕还林面积", "林果面积", "牧草地面积", "水面面积",
-    "自然村", "户类型", "备注",
+    "户编号", "县", "乡", "村", "证件号码", "姓名", "住房面积", "是否有卫生厕所", "卫生厕所能否正常使用", "是否解决安全饮用水",
+    "是否饮水困难", "是否危房户", "危房级别", "是否通电", "是否通生产用电", "入户路是否硬化", "入户路类型", "与村主干路距离",
+    "主要燃料", "耕地面积", "有效灌溉面积(亩)", "林地面积", "退耕还林面积", "林果面积", "牧草地面积", "水面面积", "自然村",
+    "户类型", "通自来水", "供水间隔是否低于24小时", "是否使用清洁能源", "清洁能源类型", "其他备注", "有无淋浴设施",
+    "卫生户厕类型", "卫生户厕是否入室", "卫生户厕是否入院", "是否庭院美化", "备注",
 ]  # fmt: skip
 MESSY_LIVING_ROWS = [
     ["4105062052010001", "龙安区", "马家乡", "王家岗村", ID_WANG, "王建国", "120", "有", "能", "是", "否", "否", "",
-     "通", "通", "已硬化", "水泥路", "0.5", "电", "4.5", "3", "0", "0", "0.5", "0", "0", "王家岗", "脱贫户", "户主"],
+     "通", "通", "已硬化", "水泥路", "0.5", "电", "4.5", "3", "0", "0", "0.5", "0", "0", "王家岗", "脱贫户",
+     "通", "是", "是", "电,液化气", "", "有", "水冲式厕所", "否", "是", "是", "户主"],
     ["4105062052010001", "龙安区", "马家乡", "王家岗村", ID_WANG_WIFE, "张桂兰", "120", "有", "能", "是", "否", "否", "",
-     "通", "通", "已硬化", "水泥路", "0.5", "电", "4.5", "3", "0", "0", "0.5", "0", "0", "王家岗", "脱贫户", "配偶"],
+     "通", "通", "已硬化", "水泥路", "0.5", "电", "4.5", "3", "0", "0", "0.5", "0", "0", "王家岗", "脱贫户",
+     "通", "是", "是", "电,液化气", "", "有", "水冲式厕所", "否", "是", "是", "配偶"],
     ["4105062052010002", "龙安区", "马家乡", "王家岗", ID_LI, "李秀英", "85.5", "无", "", "已解决", "否", "是", "C",
-     "是", "否", "未硬化", "砂石路", "1.2", "柴草", "2", "0", "1", "0.5", "0", "0", "0", "后岗", "脱贫户", ""],
+     "是", "否", "未硬化", "砂石路", "1.2", "柴草", "2", "0", "1", "0.5", "0", "0", "0", "后岗", "脱贫户",
+     "是", "否", "否", "", "", "无", "", "否", "否", "否", ""],
     ["4105062052020001", "龙安区", "马家乡", "北齐", ID_ZHAO, "赵铁柱", "150", "有", "能", "否", "是", "否", "",
-     "是", "是", "是", "沥青路", "0", "液化气", "6", "6", "0", "0", "0", "0", "0.2", "北齐", "一般农户", ""],
+     "是", "是", "是", "沥青路", "0", "液化气", "6", "6", "0", "0", "0", "0", "0.2", "北齐", "一般农户",
+     "通", "是", "是", "太阳能", "空气能热水器", "有", "三格化粪池式", "是", "否", "否", ""],
 ]  # fmt: skip
+COL = {h: i for i, h in enumerate(LIVING_HEADERS)}
 
 VILLAGE_HEADERS = [
     "序号", "县", "乡", "村", "是否出列", "总户数", "总人口数", "村级集体经济收入（万元）", "村小学（个数）",
@@ -118,8 +127,12 @@ def xlsx(title: str, headers: list[str], rows: list[list[str]], *, numbers: bool
 
 
 def gbk_csv(headers: list[str], rows: list[list[str]]) -> bytes:
-    lines = [",".join(headers), *(",".join(r) for r in rows)]
-    return ("\r\n".join(lines) + "\r\n").encode("gbk")
+    """As Excel's 另存为 CSV writes it on a Chinese Windows: GBK, CRLF, quotes only where needed."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(headers)
+    w.writerows(rows)
+    return buf.getvalue().encode("gbk")
 
 
 @pytest.fixture
@@ -162,12 +175,25 @@ def test_living_conditions_national_file_imports_with_history_provenance_and_aud
     assert lc.is_dangerous_house is True and lc.dangerous_house_grade == "C级"
     assert lc.has_sanitary_toilet is False and lc.toilet_usable is None  # blank cell: the file does not say
     assert lc.house_area_m2 == Decimal("85.50") and lc.main_fuel == "柴草" and lc.natural_village == "后岗"
+    assert (lc.tap_water, lc.water_interval_under_24h, lc.has_shower, lc.courtyard_beautified) == (
+        True,
+        False,
+        False,
+        False,
+    )
+    zhao = HouseholdLivingConditions.objects.get(household=households[2])
+    assert (zhao.clean_energy_types, zhao.clean_energy_note, zhao.toilet_type) == (
+        "太阳能",
+        "空气能热水器",
+        "三格化粪池式",
+    )
+    assert zhao.safe_drinking_water is False and zhao.toilet_indoor is True
     assert lc.source_kind == "import" and lc.source_ref == f"导入批次#{batch.pk} 第5行"
     assert lc.history.count() == 1 and lc.history.first().history_change_reason == f"导入批次#{batch.pk}"
     # the household row (another source) is left alone; the disagreement is counted in the report
     li.refresh_from_db()
     assert li.has_sanitary_toilet is True
-    assert batch.details["differs_from_household"]["是否有卫生厕所"] >= 1
+    assert batch.details["differs_from_household"]["是否有卫生户厕"] >= 1
     assert any(line.startswith("户主姓名：") for line in batch.details["not_stored"])
     ev = AuditEvent.objects.filter(event_type="registry.import").latest("seq")
     assert ev.data["kind"] == "living_conditions" and ev.data["created"] == 3
@@ -199,7 +225,11 @@ def test_living_conditions_messy_variants_import_to_the_same_records_and_reimpor
     assert _snapshot(HouseholdLivingConditions) == before
     assert HouseholdLivingConditions.history.count() == history and FactProvenance.objects.count() == facts
     mapped = again.details["mapped"]
-    assert mapped["是否有卫生厕所"]["有→是"] == 3 and mapped["危房级别"]["C→C级"] == 1
+    assert (
+        mapped["是否有卫生户厕"]["有→是"] == 3
+        and mapped["是否有卫生户厕"]["无→否"] == 1
+        and mapped["危房级别"]["C→C级"] == 1
+    )
     assert "备注" in again.details["unknown_columns"]
 
 
@@ -208,7 +238,7 @@ def test_living_conditions_change_updates_one_record_with_history_and_field_prov
     kind_import(actor=admin, kind="living_conditions", file_name="a.xlsx",
                 data=xlsx("（乡村建设）户信息", LIVING_HEADERS, LIVING_ROWS))  # fmt: skip
     rows = [list(r) for r in LIVING_ROWS]
-    rows[1][15], rows[1][16] = "否", ""  # 李秀英's house repaired
+    rows[1][COL["是否危房"]], rows[1][COL["危房级别"]] = "否", ""  # 李秀英's house repaired
     b = kind_import(actor=admin, kind="living_conditions", file_name="b.xlsx",
                     data=xlsx("（乡村建设）户信息", LIVING_HEADERS, rows))  # fmt: skip
     assert (b.created, b.updated, b.unchanged) == (0, 1, 2)
@@ -222,11 +252,12 @@ def test_living_conditions_change_updates_one_record_with_history_and_field_prov
 
 def test_living_conditions_bad_rows_are_rejected_in_chinese_and_nothing_is_written(personas, households):
     rows = [list(r) for r in LIVING_ROWS]
-    rows[0][9] = "也许"  # 是否通生活用电
-    rows[1][5] = "4105062052019999"  # unknown household
-    rows[2][3] = "王家岗村民委员会"  # 北齐's household said to be in 王家岗
+    rows[0][COL["是否通生活用电"]] = "也许"
+    rows[1][COL["户编号"]] = "4105062052019999"  # unknown household
+    rows[2][COL["行政村"]] = "王家岗村民委员会"  # 北齐's household said to be in 王家岗
     rows.append(list(LIVING_ROWS[0]))
-    rows[3][0], rows[3][7], rows[3][14] = "4", ID_ZHAO, "130.00"  # same household: another area, not a member
+    rows[3][0], rows[3][COL["证件号码"]] = "4", ID_ZHAO  # same household again, with someone else's ID
+    rows[3][COL["住房面积（平方米）"]] = "130.00"  # … and another house area
     batch = kind_import(actor=personas["county_admin"], kind="living_conditions", file_name="坏.xlsx",
                         data=xlsx("（乡村建设）户信息", LIVING_HEADERS, rows))  # fmt: skip
     assert batch.status == "failed" and HouseholdLivingConditions.objects.count() == 0

@@ -1,10 +1,13 @@
 """（乡村建设）户信息: the household's production and living conditions (national export, header on row 3).
 
 Join keys as a provincial checker reads the file (Gzuwkj/fuping main.py): 县(市、区、旗) / 乡(镇) / 行政村 /
-户编号 / 证件号码. Columns confirmed by that checker: 户类型, 卫生厕所是否能正常使用; the other condition columns
-are the household production/living indicators of the national record (legacy AC01 aac301-aac322 and the
-2023 export: 是否通生活用电, 入户道路是否硬化, 与村主干路距离, 住房面积, 是否危房户, 是否有卫生厕所, 是否解决安全
-饮用水, the seven land areas). The exact order of a province's file differs; columns are matched by header.
+户编号 / 证件号码; that checker also reads 户类型 and 卫生厕所是否能正常使用. The condition columns are those of
+the national system's 乡村建设 household form, in its order (a public form-filling user script for
+cpadisc2.cpad.gov.cn lists them: 入户道路是否硬化, 是否通自来水, 间隔是否低于24小时, 是否饮水安全, 是否使用清洁能源,
+使用清洁能源的类型 + 其他备注, 是否危房, 是否有淋浴设施, 是否有卫生户厕, 卫生厕所类型, 卫生厕所是否能正常使用, 卫生户厕是否
+入室/入院, 是否进行过庭院美化), then the production/living indicators of the national household record (legacy
+AC01 aac301-aac322: 通电, 入户路类型, 与村主干路距离, 住房面积, 危房级别, 饮水困难, 燃料, the seven land areas). A
+province's file may order or name them differently; columns are matched by header and aliases.
 
 A row per household, or a row per member with the household's facts repeated (as the person-level
 national files do): the rows of one 户编号 must agree on every stored column.
@@ -40,21 +43,35 @@ COLUMNS: tuple[KColumn, ...] = (
     KColumn("household_type", "户类型", "enum", choices=("脱贫户", "一般农户"),
             value_aliases={"脱贫人口": "脱贫户", "已脱贫户": "脱贫户", "农户": "一般农户"},
             not_stored="户档案的户类型为准（不一致时在导入结果中提示）"),
+    # the 乡村建设 household form of the national system (cpadisc2.cpad.gov.cn), in its order
+    _flag("road_hardened", "入户道路是否硬化", "入户路是否硬化"),
+    _flag("tap_water", "是否通自来水", "是否通自来水（入户）", "通自来水"),
+    _flag("water_interval_under_24h", "间隔是否低于24小时", "供水间隔是否低于24小时", "停水间隔是否低于24小时"),
+    _flag("safe_drinking_water", "是否饮水安全", "是否解决安全饮用水", "饮水是否安全"),
+    _flag("clean_energy", "是否使用清洁能源"),
+    KColumn("clean_energy_types", "使用清洁能源的类型", "text", "clean_energy_types", max_len=50,
+            aliases=("清洁能源类型",)),
+    KColumn("clean_energy_note", "其他备注", "text", "clean_energy_note", max_len=100,
+            aliases=("清洁能源其他备注",)),
+    _flag("is_dangerous_house", "是否危房", "是否危房户"),
+    _flag("has_shower", "是否有淋浴设施", "有无淋浴设施"),
+    _flag("has_sanitary_toilet", "是否有卫生户厕", "是否有卫生厕所", "有无卫生厕所"),
+    KColumn("toilet_type", "卫生厕所类型", "text", "toilet_type", max_len=30, aliases=("卫生户厕类型",)),
+    _flag("toilet_usable", "卫生厕所是否能正常使用", "卫生厕所能否正常使用"),
+    _flag("toilet_indoor", "卫生户厕是否入室"),
+    _flag("toilet_in_yard", "卫生户厕是否入院"),
+    _flag("courtyard_beautified", "是否进行过庭院美化", "是否庭院美化"),
+    # production and living indicators of the national household record (AC01 aac301-aac322)
     _flag("has_electricity", "是否通生活用电", "是否通电", "通生活用电"),
     _flag("has_production_power", "是否通生产用电", "通生产用电"),
-    _flag("road_hardened", "入户道路是否硬化", "入户路是否硬化"),
     KColumn("road_type", "入户路类型", "text", "road_type", max_len=20),
     KColumn("distance_to_main_road_km", "与村主干路距离（公里）", "decimal", "distance_to_main_road_km",
             aliases=("与村主干路距离", "与村主干路距离(km)", "距村主干路距离（公里）")),
     KColumn("house_area_m2", "住房面积（平方米）", "decimal", "house_area_m2",
             aliases=("住房面积", "住房面积(㎡)", "住房面积（㎡）")),
-    _flag("is_dangerous_house", "是否危房户", "是否危房"),
     KColumn("dangerous_house_grade", "危房级别", "enum", "dangerous_house_grade", choices=("C级", "D级"),
             value_aliases={"C": "C级", "D": "D级", "c": "C级", "d": "D级", "C级危房": "C级", "D级危房": "D级",
                            "局部危房": "C级", "整幢危房": "D级"}),
-    _flag("has_sanitary_toilet", "是否有卫生厕所", "有无卫生厕所"),
-    _flag("toilet_usable", "卫生厕所是否能正常使用", "卫生厕所能否正常使用"),
-    _flag("safe_drinking_water", "是否解决安全饮用水", "饮水是否安全", "是否饮水安全"),
     _flag("water_difficult", "饮水是否困难", "是否饮水困难"),
     KColumn("main_fuel", "主要燃料类型", "text", "main_fuel", max_len=20, aliases=("主要燃料",)),
     _area("cultivated_land_mu", "耕地面积（亩）", "cultivated_land_mu"),
