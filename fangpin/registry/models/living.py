@@ -104,6 +104,12 @@ class VillageProfile(Sourced, Tracked):
     cultural_rooms = _count("行政村文化（图书）室个数（个）")
     bus_service = _flag("是否通客运班车")
     paved_road_to_township = _flag("到乡镇是否通沥青（水泥）路")
+    # further village counts of the national village record (legacy AD01), stored when a file has them
+    water_difficult_households = _count("饮水困难户数")
+    natural_villages = _count("自然村（村民小组）数")
+    labour_persons = _count("劳动力人数")
+    migrant_workers = _count("外出务工人数")
+    broadband_households = _count("通宽带户数（户）")
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 

@@ -340,9 +340,35 @@ def test_village_profile_imports_variants_reimports_as_no_op_and_round_trips(per
     out, n = kind_export(actor=admin, kind="village_profile", out_path=tmp_path / "行政村信息.xlsx")
     sheet = _sheet(out)
     k = len(VILLAGE_HEADERS)
-    assert n == 3 and sheet[2][:k] == VILLAGE_HEADERS and sheet[2][k:] == ["村代码"]
+    extra = [
+        "饮水困难户数",
+        "自然村（村民小组）数",
+        "劳动力人数",
+        "外出务工人数",
+        "通宽带户数（户）",
+        "村代码",
+    ]
+    assert n == 3 and sheet[2][:k] == VILLAGE_HEADERS and sheet[2][k:] == extra
     assert [r[:k] for r in sheet[3:]] == VILLAGE_ROWS
-    assert [r[k] for r in sheet[3:]] == [f.VILLAGE_B1, f.VILLAGE_A1, f.VILLAGE_A2]
+    # the counts the file did not have stay blank (not 0); the village code comes last
+    assert [r[k:] for r in sheet[3:]] == [
+        ["", "", "", "", "", code] for code in (f.VILLAGE_B1, f.VILLAGE_A1, f.VILLAGE_A2)
+    ]
+
+
+def test_village_record_counts_beyond_the_checkers_columns_are_stored_when_a_file_has_them(personas):
+    headers = ["县", "乡", "村", "总户数", "饮水困难户数", "自然村（村民小组）数", "外出务工人数"]
+    batch = kind_import(actor=personas["county_admin"], kind="village_profile", file_name="a.xlsx",
+                        data=xlsx("（自定义）行政村信息", headers, [["龙安区", "马家乡", "北齐", "305", "4", "6", "211"]]))  # fmt: skip
+    assert batch.status == "imported"
+    vp = VillageProfile.objects.get(village_id=f.VILLAGE_A2)
+    assert (vp.households_total, vp.water_difficult_households, vp.natural_villages, vp.migrant_workers) == (
+        305,
+        4,
+        6,
+        211,
+    )
+    assert vp.delisted is None and vp.labour_persons is None
 
 
 def test_village_profile_rejects_unknown_duplicate_and_bad_counts(personas):

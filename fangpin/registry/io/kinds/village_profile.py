@@ -1,8 +1,9 @@
 """（自定义）行政村信息: facts and counts per 行政村 (national export, header on row 3, join keys 县 / 乡 / 村).
 
 Columns as a provincial checker reads them (Gzuwkj/fuping countryside/*.py, spelled exactly so, including
-the blank in “行政村文化（图书）室个数 （个）”); 村代码 is fangpin's extra column (12-digit NBS code) so an
-export re-imports without name matching.
+the blank in “行政村文化（图书）室个数 （个）”), then five more counts of the national village record (legacy
+AD01 field labels: 饮水困难户数, 自然村（村民小组）数, 劳动力人数, 外出务工人数, 通宽带户数（户）) stored when a file has
+them; 村代码 is fangpin's extra column (12-digit NBS code) so an export re-imports without name matching.
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ COLUMNS: tuple[KColumn, ...] = (
     _count("unsafe_water_households", "未实现饮水安全户数", "饮水不安全户数"),
     KColumn("paved_road_to_township", "到乡镇是否通沥青（水泥）路", "bool", "paved_road_to_township",
             aliases=("是否通沥青（水泥）路", "到乡镇是否通硬化路")),
+    # further counts of the national village record (legacy AD01 aad332/aad006/aad017/aad018/aad411)
+    _count("water_difficult_households", "饮水困难户数", "饮水困难户数（户）"),
+    _count("natural_villages", "自然村（村民小组）数", "自然村数", "村民小组数", "自然村（村民小组）个数"),
+    _count("labour_persons", "劳动力人数", "劳动力人口数"),
+    _count("migrant_workers", "外出务工人数", "外出务工人口数"),
+    _count("broadband_households", "通宽带户数（户）", "通宽带户数"),
     # fangpin's extra column, after the national ones
     KColumn("village_code", "村代码", aliases=("行政村代码", "统计用区划代码", "区划代码"), max_len=12,
             not_stored="定位行政村"),
