@@ -59,7 +59,7 @@ DEMO_USERS = (
     ("dept_canlian", Role.DEPT_OFFICER, "county", "残联数据专员"),
     ("dept_minzheng", Role.DEPT_OFFICER, "county", "民政数据专员"),
     ("dept_jiaoyu", Role.DEPT_OFFICER, "county", "教育数据专员"),
-    ("leader", Role.LEADER, "county", "区领导"),
+    ("leader", Role.LEADER, "county", "县（区）领导"),
     ("auditor", Role.AUDITOR, "county", "安全审计员"),
 )
 
@@ -77,7 +77,12 @@ def install_setup(*, county: str = "410506", reset_passwords: bool = False) -> S
     places = _places(county)
     logins: list[DemoLogin] = []
     with transaction.atomic():
+        county_name = (
+            Region.objects.filter(code=places["county"]).values_list("name", flat=True).first() or ""
+        )
         for username, role, level, display in DEMO_USERS:
+            if display == "县（区）领导":  # 龙安区 → 区领导, 泗县 → 县领导
+                display = "区领导" if county_name.endswith("区") else "县领导"
             user = User.objects.filter(username=username).first()
             password = None
             if user is None or reset_passwords:

@@ -36,6 +36,7 @@ def test_setup_places_the_demo_users_in_a_county_of_any_province(county, provinc
     assert cadre.region.level == 5 and cadre.region_id.startswith(county)
     assert not cadre.region.is_residents_committee
     assert cadre.region.parent.parent.parent.parent.name == province
+    assert User.objects.get(username="leader").display_name == ("区领导" if name.endswith("区") else "县领导")
 
 
 @pytest.mark.django_db
