@@ -107,13 +107,22 @@ E_NOT_MEMBER = "person_not_in_household"
 E_CONFLICT = "household_conflict"
 
 
+CHUNK = 5000
+
+
+def _chunks(items: list, n: int = CHUNK):
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
 def plan(*, actor, table, cells) -> tuple[list, dict, list, dict]:
-    """(planned records, existing records by key, rejects, details) for a converted 户信息 table. Every row is checked before
-    anything is written: the 户编号 is a household in the actor's scope, the 县/乡/村 cells name its village,
-    a full 证件号码 is one of its people, and the rows of one household agree."""
+    """(planned records, existing records by key, rejects, details) for a converted 户信息 table. Every
+    row is checked before anything is written: the 户编号 is a household in the actor's scope, the 县/乡/村
+    cells name its village, a full 证件号码 is one of its people, and the rows of one household agree."""
     from fangpin.accounts.scope import scoped
     from fangpin.core.errors import RowError
     from fangpin.core.ids import normalize_raw
+    from fangpin.regions.models import Region
     from fangpin.registry.models import Household, HouseholdLivingConditions, Person
 
     from ..columns import normalize_area_name, normalize_village_name
@@ -121,19 +130,42 @@ def plan(*, actor, table, cells) -> tuple[list, dict, list, dict]:
 
     rejects: list = []
     stored = [c for c in SPEC.stored if c.key in table.columns]
-    nos = {v["household_no"] for v in cells.values if v.get("household_no")}
-    households = {
-        h.household_no: h
-        for h in scoped(actor, Household.objects.filter(household_no__in=nos)).select_related(
-            "village__parent__parent"
-        )
-    }
+    nos = sorted({v["household_no"] for v in cells.values if v.get("household_no")})
+    fields = ["id", "household_no", "household_type", "village_id", *SAME_FACT_ON_HOUSEHOLD]
+    households: dict[str, dict] = {}
+    for chunk in _chunks(nos):
+        qs = scoped(actor, Household.objects.filter(household_no__in=chunk))
+        households.update((h["household_no"], h) for h in qs.values(*fields))
+    # names of each village, its township and county: raw for messages, normalised for comparison
+    places: dict[str, tuple[tuple[str, str], ...]] = {}
+    codes = sorted({h["village_id"] for h in households.values()})
+    for chunk in _chunks(codes):
+        for r in Region.objects.filter(code__in=chunk).values(
+            "code", "name", "parent__name", "parent__parent__name"
+        ):
+            names = (r["name"], r["parent__name"] or "", r["parent__parent__name"] or "")
+            norms = (
+                normalize_village_name(names[0]),
+                normalize_area_name(names[1]),
+                normalize_area_name(names[2]),
+            )
+            places[r["code"]] = tuple(zip(names, norms, strict=True))
     people: dict[int, set[str]] = {}
     if "id_number" in table.columns:
-        for hid, idn in Person.objects.filter(household__in=households.values()).values_list(
-            "household_id", "id_number"
-        ):
-            people.setdefault(hid, set()).add(idn)
+        ids = [h["id"] for h in households.values()]
+        for chunk in _chunks(ids):
+            for hid, idn in Person.objects.filter(household_id__in=chunk).values_list(
+                "household_id", "id_number"
+            ):
+                people.setdefault(hid, set()).add(idn)
+    said_norm: dict[tuple[str, str], str] = {}
+
+    def norm(key: str, said: str) -> str:
+        if (key, said) not in said_norm:
+            f = normalize_village_name if key == "village" else normalize_area_name
+            said_norm[(key, said)] = f(said)
+        return said_norm[(key, said)]
+
     first: dict[str, tuple[int, dict]] = {}
     bad_cells = {(r.row, r.column) for r in cells.rejects}
     type_mismatch = 0
@@ -146,23 +178,19 @@ def plan(*, actor, table, cells) -> tuple[list, dict, list, dict]:
         if hh is None:
             rejects.append(RowError(row, "户编号", f"户编号“{no}”在户档案中不存在或不在您的管辖范围内，请先导入监测对象信息", no, E_UNKNOWN_HOUSEHOLD))  # fmt: skip
             continue
-        town = hh.village.parent
-        county = town.parent if town else None
-        checks = (
-            ("village", "行政村", normalize_village_name, hh.village.name),
-            ("township", "乡(镇)", normalize_area_name, town.name if town else ""),
-            ("county", "县(市、区、旗)", normalize_area_name, county.name if county else ""),
-        )
-        for key, header, norm, actual in checks:
+        place = places.get(hh["village_id"], (("", ""),) * 3)
+        for (key, header), (actual, actual_norm) in zip(
+            (("village", "行政村"), ("township", "乡(镇)"), ("county", "县(市、区、旗)")), place, strict=True
+        ):
             said = v.get(key)
-            if said and norm(said) != norm(actual):
+            if said and norm(key, said) != actual_norm:
                 rejects.append(RowError(row, header, f"户编号“{no}”在户档案中属于{actual}，与本行的“{said}”不一致", said, E_VILLAGE_MISMATCH))  # fmt: skip
         idn = v.get("id_number")
-        if idn and "*" not in idn and normalize_raw(idn)[:18] not in people.get(hh.pk, set()):
+        if idn and "*" not in idn and normalize_raw(idn)[:18] not in people.get(hh["id"], set()):
             rejects.append(
                 RowError(row, "证件号码", f"证件号码不是户编号“{no}”的家庭成员", idn, E_NOT_MEMBER)
             )
-        if v.get("household_type") and v["household_type"] != hh.household_type:
+        if v.get("household_type") and v["household_type"] != hh["household_type"]:
             type_mismatch += 1
         values = {c.field: v.get(c.key) for c in stored}
         if no in first:
@@ -174,17 +202,18 @@ def plan(*, actor, table, cells) -> tuple[list, dict, list, dict]:
                     rejects.append(RowError(row, c.header, f"同一户各行的“{c.header}”不一致（另见第{seen_row}行）", table.rows[i][table.columns[c.key]], E_CONFLICT))  # fmt: skip
             continue
         first[no] = (row, values)
-    planned = [Planned(key=households[no].pk, row=r, values=vals) for no, (r, vals) in first.items()]
-    existing = {
-        o.household_id: o
-        for o in HouseholdLivingConditions.objects.filter(household_id__in=[p.key for p in planned])
-    }
-    by_id = {h.pk: h for h in households.values()}
+    planned = [Planned(key=households[no]["id"], row=r, values=vals) for no, (r, vals) in first.items()]
+    existing: dict = {}
+    for chunk in _chunks([p.key for p in planned]):
+        existing.update(
+            (o.household_id, o) for o in HouseholdLivingConditions.objects.filter(household_id__in=chunk)
+        )
+    by_id = {h["id"]: h for h in households.values()}
     disagree: dict[str, int] = {}
     for p in planned:
         hh = by_id[p.key]
         for f in SAME_FACT_ON_HOUSEHOLD:
-            if f in p.values and p.values[f] is not None and getattr(hh, f) != p.values[f]:
+            if f in p.values and p.values[f] is not None and hh[f] != p.values[f]:
                 disagree[f] = disagree.get(f, 0) + 1
     counts = diff_counts(HouseholdLivingConditions, planned, existing)
     details = {
