@@ -243,12 +243,12 @@ def export_rows(*, actor, region_code: str | None, masked: bool):
     if region_code:
         qs = qs.filter(household__village__code__startswith=region_code)
     objs = list(qs.order_by("household__village_id", "household__household_no"))
-    heads = {
-        p.household_id: p
-        for p in Person.objects.filter(
-            household_id__in=[o.household_id for o in objs], relation=Relation.HEAD, is_member=True
+    heads: dict = {}
+    for chunk in _chunks([o.household_id for o in objs]):
+        heads.update(
+            (p.household_id, p)
+            for p in Person.objects.filter(household_id__in=chunk, relation=Relation.HEAD, is_member=True)
         )
-    }
     headers = [c.header for c in COLUMNS]
 
     def rows():
