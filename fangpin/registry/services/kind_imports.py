@@ -134,8 +134,8 @@ def kind_import(*, actor, kind: str, file_name: str, data: bytes, dry_run: bool 
 
 
 def _finish(batch: ImportBatch, *, actor, t0: float) -> None:
-    if kind_households := batch.details.get("households_counts"):
-        batch.households = sum(kind_households.values())
+    if counts := batch.details.get("households_counts"):
+        batch.households = sum(counts.values())
     batch.details = {**batch.details, "seconds": round(time.perf_counter() - t0, 3)}
     batch.finished_at = clock.now()
     if batch.upload_path:
