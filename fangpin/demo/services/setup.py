@@ -14,7 +14,7 @@ from fangpin.accounts.roles import Role
 from fangpin.audit.record import audit_record
 from fangpin.policy.params import load_defaults
 from fangpin.regions.loader import load_regions
-from fangpin.regions.models import Level, Region
+from fangpin.regions.models import Level, Region, code_prefix
 
 E_NO_COUNTY = "setup_no_county"
 
@@ -72,6 +72,11 @@ DEMO_DEPARTMENTS = {"dept_officer": "医保", "dept_renshe": "人社", "dept_can
 def install_setup(*, county: str = "410506", reset_passwords: bool = False) -> SetupResult:
     """Loads regions (the national tree to county level, ``county`` down to village) and parameters, creates the demo users of ``county``. New (or reset) users get a
     random password that is returned once, to be printed; nothing stores it in clear."""
+    county = code_prefix(county)
+    if len(county) != 6:
+        from fangpin.core.errors import DomainError
+
+        raise DomainError(E_NO_COUNTY, f"“{county}”不是县级区划代码，请给出6位县级代码，如 350722（浦城县）")
     regions = load_regions(county_prefixes=[county])
     created = load_defaults()
     places = _places(county)

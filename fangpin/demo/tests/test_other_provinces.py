@@ -40,6 +40,19 @@ def test_setup_places_the_demo_users_in_a_county_of_any_province(county, provinc
 
 
 @pytest.mark.django_db
+def test_setup_wants_a_county_code():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="不是县级区划代码"):
+        _setup("35")
+    with pytest.raises(CommandError, match="没有999999的行政村"):
+        _setup("999999")
+    # a 12-digit county code is the county
+    _setup("350722000000")
+    assert User.objects.get(username="county_admin").region_id == "350722000000"
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("county,province,name", COUNTIES)
 def test_the_demo_generator_builds_a_county_of_any_province(county, province, name):
     _setup(county)
