@@ -448,3 +448,23 @@ def test_commands_import_by_sniffed_kind_and_export(personas, households, tmp_pa
         "export_registry", str(dest), "--kind", "village_profile", "--as", "county_admin", stdout=out
     )
     assert "已导出3行" in out.getvalue() and _sheet(dest)[2][:3] == ["序号", "县", "乡"]
+
+
+def test_admin_shows_the_imported_facts_read_only_and_scoped(personas, households, rf):
+    from django.contrib import admin
+
+    kind_import(actor=personas["county_admin"], kind="living_conditions", file_name="a.xlsx",
+                data=xlsx("（乡村建设）户信息", LIVING_HEADERS, LIVING_ROWS))  # fmt: skip
+    kind_import(actor=personas["county_admin"], kind="village_profile", file_name="b.xlsx",
+                data=xlsx("（自定义）行政村信息", VILLAGE_HEADERS, VILLAGE_ROWS))  # fmt: skip
+    for model in (HouseholdLivingConditions, VillageProfile):
+        ma = admin.site._registry[model]
+        request = rf.get("/")
+        request.user = personas["cadre_a2"]  # 北齐村
+        assert not ma.has_add_permission(request) and not ma.has_change_permission(request)
+        assert not ma.has_delete_permission(request)
+        seen = ma.get_queryset(request)
+        assert seen.count() == 1
+        assert (
+            seen.get().household.village_id if model is HouseholdLivingConditions else seen.get().village_id
+        ) == f.VILLAGE_A2
