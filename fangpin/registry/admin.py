@@ -8,15 +8,8 @@ from django.contrib import admin
 from fangpin.accounts.scope import scoped
 from fangpin.core.masking import mask_id_number, mask_phone
 
-from .models import (
-    FactProvenance,
-    Household,
-    HouseholdLivingConditions,
-    IncomeRecord,
-    MemberChange,
-    Person,
-    VillageProfile,
-)
+from .models import FactProvenance, Household, IncomeRecord, MemberChange, Person
+from .models.living import HouseholdLivingConditions, VillageProfile
 
 
 class ScopedAdmin(admin.ModelAdmin):
