@@ -468,3 +468,29 @@ def test_admin_shows_the_imported_facts_read_only_and_scoped(personas, household
         assert (
             seen.get().household.village_id if model is HouseholdLivingConditions else seen.get().village_id
         ) == f.VILLAGE_A2
+
+
+def test_village_checks_find_the_incomplete_and_inconsistent_delisted_villages(personas):
+    from fangpin.registry.checks.villages import V_EMPTY, V_NO_ROAD, V_OVER_TOTAL, village_findings
+
+    rows = [list(r) for r in VILLAGE_ROWS]
+    rows[1][VILLAGE_HEADERS.index("到乡镇是否通沥青（水泥）路")] = "否"  # 王家岗 (出列)
+    rows[1][VILLAGE_HEADERS.index("危房户数")] = "400"
+    rows[1][VILLAGE_HEADERS.index("未实现饮水安全户数")] = "13"  # 400 + 13 > 412 households
+    rows[2][VILLAGE_HEADERS.index("低保户数")] = ""  # 北齐 is not 出列: not checked
+    kind_import(actor=personas["county_admin"], kind="village_profile", file_name="a.xlsx",
+                data=xlsx("（自定义）行政村信息", VILLAGE_HEADERS, rows))  # fmt: skip
+    got = {(f.code, f.village_code, f.field) for f in village_findings(actor=personas["county_admin"])}
+    assert got == {
+        (V_EMPTY, f.VILLAGE_B1, "collective_income_10k"),  # 龙泉村 (出列) left it blank
+        (V_NO_ROAD, f.VILLAGE_A1, "paved_road_to_township"),
+        (V_OVER_TOTAL, f.VILLAGE_A1, "households_total"),
+    }
+    # a cadre of 北齐 sees none of them; the command prints the counts
+    assert village_findings(actor=personas["cadre_a2"]) == []
+    out = StringIO()
+    call_command("check_villages", "--as", "county_admin", stdout=out)
+    assert (
+        "合计 3 条问题" in out.getvalue()
+        and "出列村“村级集体经济收入（万元）”为空或为0（1_03_003）" in out.getvalue()
+    )
