@@ -410,7 +410,8 @@ def test_the_national_file_name_tells_the_kind():
     assert kind_from_file_name("（乡村建设）户信息_20231218.xlsx") == "living_conditions"
     assert kind_from_file_name("（自定义）行政村信息.xlsx") == "village_profile"
     assert kind_from_file_name("（自定义）监测对象信息 (22).xlsx") == "registry"
-    assert kind_from_file_name("导出.xlsx") is None
+    assert kind_from_file_name("（基础信息）户信息_20231218.xlsx") == "registry"  # the person-level base table
+    assert kind_from_file_name("户信息.xlsx") is None and kind_from_file_name("导出.xlsx") is None
 
 
 def test_dry_run_writes_nothing_and_a_file_without_its_header_is_refused(personas, households):

@@ -38,10 +38,13 @@ _LIVING_MARKS = {
 }
 
 
+# （基础信息）户信息 is what some counties call the person-level base table (a provincial checker's main.py):
+# only 乡村建设 marks the living-conditions file; a bare 户信息 is left to the header.
 _NAME_MARKS = (
     ("行政村信息", village_profile.KIND),
-    ("户信息", living_conditions.KIND),
+    ("乡村建设", living_conditions.KIND),
     ("监测对象信息", KIND_REGISTRY),
+    ("基础信息", KIND_REGISTRY),
 )
 
 
