@@ -84,12 +84,19 @@ def test_the_demo_generator_builds_a_county_of_any_province(county, province, na
     assert IncomeRecord.objects.filter(household__in=hh, period_start__year=2025).count() == hh.count()
 
 
-def test_a_county_with_registered_totals_is_sized_from_them():
-    # 泗县: 24,862 脱贫户 (seed 002); the 一般农户 share is estimated when the source gives none
-    villages = [(f"341324{i:03d}201", f"村{i}", "泗县") for i in range(100)]
-    specs = county_plan("341324", seed=0, scale=0.1, villages=villages)
-    assert sum(s.exited_households for s in specs) == round(24862 * 0.1)
-    assert sum(s.ordinary_households for s in specs) == round(round(24862 * 0.1) * 0.015)
+@pytest.mark.parametrize(
+    "county,exited,ordinary",
+    [
+        ("341324", 24862, round(round(24862 * 0.1) * 0.015)),  # 泗县 (seed 002): 一般农户 share estimated
+        ("411302", 4550, round(round(4550 * 0.1) * 0.015)),  # 宛城区 (seed 003)
+        ("420625", 19139, round(275 * 0.1 * 0.35)),  # 谷城县 (seed 004): 275 边缘户和脱贫监测户
+    ],
+)
+def test_a_seed_county_is_sized_from_its_registered_totals(county, exited, ordinary):
+    villages = [(f"{county}{i:03d}201", f"村{i}", "县") for i in range(100)]
+    specs = county_plan(county, seed=0, scale=0.1, villages=villages)
+    assert sum(s.exited_households for s in specs) == round(exited * 0.1)
+    assert sum(s.ordinary_households for s in specs) == ordinary
 
 
 @pytest.mark.django_db
