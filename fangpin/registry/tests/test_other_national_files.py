@@ -410,7 +410,9 @@ def test_the_national_file_name_tells_the_kind():
     assert kind_from_file_name("（乡村建设）户信息_20231218.xlsx") == "living_conditions"
     assert kind_from_file_name("（自定义）行政村信息.xlsx") == "village_profile"
     assert kind_from_file_name("（自定义）监测对象信息 (22).xlsx") == "registry"
-    assert kind_from_file_name("（基础信息）户信息_20231218.xlsx") == "registry"  # the person-level base table
+    assert (
+        kind_from_file_name("（基础信息）户信息_20231218.xlsx") == "registry"
+    )  # the person-level base table
     assert kind_from_file_name("户信息.xlsx") is None and kind_from_file_name("导出.xlsx") is None
 
 
@@ -495,3 +497,14 @@ def test_village_checks_find_the_incomplete_and_inconsistent_delisted_villages(p
         "合计 3 条问题" in out.getvalue()
         and "出列村“村级集体经济收入（万元）”为空或为0（1_03_003）" in out.getvalue()
     )
+
+
+def test_a_household_type_the_registry_does_not_share_is_counted_not_refused(personas, households):
+    rows = [list(r) for r in LIVING_ROWS]
+    rows[0][COL["户类型"]] = "监测户"  # not a national value, and not stored here
+    rows[1][COL["户类型"]] = "已脱贫户"  # a hand-kept spelling of 脱贫户
+    rows[2][COL["户类型"]] = "脱贫户"  # the registry says 一般农户
+    batch = kind_import(actor=personas["county_admin"], kind="living_conditions", file_name="a.xlsx",
+                        data=xlsx("（乡村建设）户信息", LIVING_HEADERS, rows))  # fmt: skip
+    assert batch.status == "imported" and batch.created == 3
+    assert batch.details["household_type_differs"] == 2

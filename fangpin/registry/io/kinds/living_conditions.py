@@ -40,9 +40,7 @@ COLUMNS: tuple[KColumn, ...] = (
     KColumn("head_name", "户主姓名", aliases=("姓名",), not_stored="户档案的户主姓名为准"),
     KColumn("id_number", "证件号码", aliases=("身份证号码", "身份证号", "户主证件号码"), max_len=22,
             not_stored="核对为该户成员；证件号码只存于户档案"),
-    KColumn("household_type", "户类型", "enum", choices=("脱贫户", "一般农户"),
-            value_aliases={"脱贫人口": "脱贫户", "已脱贫户": "脱贫户", "农户": "一般农户"},
-            not_stored="户档案的户类型为准（不一致时在导入结果中提示）"),
+    KColumn("household_type", "户类型", max_len=20, not_stored="户档案的户类型为准（不一致时在导入结果中提示）"),
     # the 乡村建设 household form of the national system (cpadisc2.cpad.gov.cn), in its order
     _flag("road_hardened", "入户道路是否硬化", "入户路是否硬化"),
     _flag("tap_water", "是否通自来水", "是否通自来水（入户）", "通自来水"),
@@ -82,6 +80,9 @@ COLUMNS: tuple[KColumn, ...] = (
     _area("pasture_mu", "牧草地面积（亩）", "pasture_mu", "牧草地面积"),
     _area("water_surface_mu", "水面面积（亩）", "water_surface_mu", "水面面积"),
 )  # fmt: skip
+
+# 户类型 is only compared with the household file (never refused: it is not stored here)
+HOUSEHOLD_TYPE_SPELLINGS = {"脱贫人口": "脱贫户", "已脱贫户": "脱贫户", "农户": "一般农户"}
 
 SPEC = FileKind(
     kind=KIND,
@@ -190,7 +191,8 @@ def plan(*, actor, table, cells) -> tuple[list, dict, list, dict]:
             rejects.append(
                 RowError(row, "证件号码", f"证件号码不是户编号“{no}”的家庭成员", idn, E_NOT_MEMBER)
             )
-        if v.get("household_type") and v["household_type"] != hh["household_type"]:
+        said_type = v.get("household_type")
+        if said_type and HOUSEHOLD_TYPE_SPELLINGS.get(said_type, said_type) != hh["household_type"]:
             type_mismatch += 1
         values = {c.field: v.get(c.key) for c in stored}
         if no in first:
