@@ -83,7 +83,7 @@ def kind_import(*, actor, kind: str, file_name: str, data: bytes, dry_run: bool 
     rejects: list[RowError] = []
     details: dict = {}
     try:
-        table = read_kind_table(data, file_name, spec)
+        table, total_rows = read_kind_table(data, file_name, spec)
     except DomainError as e:
         rejects = [RowError(0, "", e.message, "", e.code)]
     if table is not None:
@@ -95,6 +95,7 @@ def kind_import(*, actor, kind: str, file_name: str, data: bytes, dry_run: bool 
             "mapped": {h: dict(c) for h, c in cells.mapped.items()},
             "unknown_columns": table.unknown_headers,
             "not_stored": not_stored_report(table, spec),
+            "total_rows_skipped": total_rows,
         }
     batch.details = details
     if rejects:

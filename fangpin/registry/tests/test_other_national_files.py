@@ -376,11 +376,19 @@ def test_village_profile_rejects_unknown_duplicate_and_bad_counts(personas):
     rows[0][5] = "四百"  # 总户数
     rows[1][3] = "不存在村"
     rows.append(list(VILLAGE_ROWS[2]))
+    rows.append(["4", "龙安区", "马家乡", "", "否", "12", *VILLAGE_ROWS[2][6:]])  # a row without its village
+    rows.append(["合计", "", "", "", "", "1405", "5133", *[""] * 16])  # the export's totals row
     batch = kind_import(actor=personas["county_admin"], kind="village_profile", file_name="坏.xlsx",
                         data=xlsx("（自定义）行政村信息", VILLAGE_HEADERS, rows))  # fmt: skip
     assert batch.status == "failed" and VillageProfile.objects.count() == 0
     got = {(r.row, r.column, r.code) for r in batch.rejects.all()}
-    assert got == {(4, "总户数", "bad_number"), (5, "村", "unknown_village"), (7, "村", "duplicate_village")}
+    assert got == {
+        (4, "总户数", "bad_number"),
+        (5, "村", "unknown_village"),
+        (7, "村", "duplicate_village"),
+        (8, "村", "unknown_village"),
+    }
+    assert batch.details["total_rows_skipped"] == [9]
 
 
 def test_a_village_outside_the_importers_scope_is_unknown(personas):

@@ -101,18 +101,28 @@ def _find_header(rows: list[list[str]], spec: FileKind) -> tuple[int, dict[str, 
     )
 
 
-def table_from_rows(rows: list[list[str]], spec: FileKind, sheet: str = "") -> Table:
+TOTAL_MARKS = {"合计", "总计", "小计", "全县合计", "全乡合计", "全镇合计"}
+
+
+def table_from_rows(rows: list[list[str]], spec: FileKind, sheet: str = "") -> tuple[Table, list[int]]:
+    """The table below the header, and the row numbers of the totals rows (合计/总计/小计 in one of the
+    first columns) that were left out: they are the export's sums, not records (the import report lists them)."""
     h, mapped, unknown, dups = _find_header(rows, spec)
     width = len(rows[h])
     body: list[list[str]] = []
     numbers: list[int] = []
+    totals: list[int] = []
     for n, r in enumerate(rows[h + 1 :], start=h + 2):
-        if any(r):
-            body.append(r + [""] * (width - len(r)) if len(r) < width else r)
-            numbers.append(n)
+        if not any(r):
+            continue
+        if any(c.replace(" ", "") in TOTAL_MARKS for c in r[:6]):
+            totals.append(n)
+            continue
+        body.append(r + [""] * (width - len(r)) if len(r) < width else r)
+        numbers.append(n)
     if not body:
         raise DomainError(E_EMPTY, "表头下没有数据行")
-    return Table(
+    table = Table(
         headers=rows[h],
         rows=body,
         header_row=h + 1,
@@ -122,9 +132,10 @@ def table_from_rows(rows: list[list[str]], spec: FileKind, sheet: str = "") -> T
         unknown_headers=unknown,
         duplicate_headers=dups,
     )
+    return table, totals
 
 
-def read_kind_table(data: bytes, file_name: str, spec: FileKind) -> Table:
+def read_kind_table(data: bytes, file_name: str, spec: FileKind) -> tuple[Table, list[int]]:
     sheet, rows = read_cells(data, file_name)
     return table_from_rows(rows, spec, sheet)
 

@@ -91,8 +91,7 @@ def plan(*, actor, table, cells) -> tuple[list, dict, list, dict]:
             v.get("village_code") or "",
         )
         if code is None:
-            if v.get("village") or v.get("village_code"):
-                rejects.append(RowError(row, "村", msg, v.get("village") or v.get("village_code") or "", err))
+            rejects.append(RowError(row, "村", msg, v.get("village") or v.get("village_code") or "", err))
             continue
         if code in first:
             rejects.append(RowError(row, "村", f"同一行政村在文件中出现多次（另见第{first[code]}行）", v.get("village") or code, E_DUPLICATE_VILLAGE))  # fmt: skip

@@ -118,6 +118,8 @@ class Command(BaseCommand):
             out(f"未单独保存的列 {line}")
         if d.get("unknown_columns"):
             out(f"未识别的列（已忽略）：{'、'.join(d['unknown_columns'][:20])}")
+        if d.get("total_rows_skipped"):
+            out(f"合计行（非数据，已跳过）：第{'、'.join(map(str, d['total_rows_skipped']))}行")
         if d.get("differs_from_household"):
             out(
                 "与户档案不一致（已按本文件保存为生产生活条件，户档案未改）："
