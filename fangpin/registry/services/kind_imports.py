@@ -96,6 +96,7 @@ def kind_import(*, actor, kind: str, file_name: str, data: bytes, dry_run: bool 
             "unknown_columns": table.unknown_headers,
             "not_stored": not_stored_report(table, spec),
             "total_rows_skipped": total_rows,
+            "duplicate_columns": table.duplicate_headers,  # a second column of the same meaning: ignored
         }
     batch.details = details
     if rejects:

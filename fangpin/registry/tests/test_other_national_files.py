@@ -230,7 +230,7 @@ def test_living_conditions_messy_variants_import_to_the_same_records_and_reimpor
         and mapped["是否有卫生户厕"]["无→否"] == 1
         and mapped["危房级别"]["C→C级"] == 1
     )
-    assert "备注" in again.details["unknown_columns"]
+    assert "备注" in again.details["unknown_columns"] and again.details["duplicate_columns"] == []
 
 
 def test_living_conditions_change_updates_one_record_with_history_and_field_provenance(personas, households):
@@ -389,6 +389,12 @@ def test_village_profile_rejects_unknown_duplicate_and_bad_counts(personas):
         (8, "村", "unknown_village"),
     }
     assert batch.details["total_rows_skipped"] == [9]
+    dup = kind_import(actor=personas["county_admin"], kind="village_profile", file_name="b.xlsx",
+                      data=xlsx("（自定义）行政村信息", [*VILLAGE_HEADERS, "户数"], [[*r, "999"] for r in VILLAGE_ROWS]))  # fmt: skip
+    assert dup.status == "imported" and dup.details["duplicate_columns"] == ["户数"]
+    assert (
+        VillageProfile.objects.get(village_id=f.VILLAGE_A1).households_total == 412
+    )  # the first 总户数 column
 
 
 def test_a_village_outside_the_importers_scope_is_unknown(personas):

@@ -118,6 +118,8 @@ class Command(BaseCommand):
             out(f"未单独保存的列 {line}")
         if d.get("unknown_columns"):
             out(f"未识别的列（已忽略）：{'、'.join(d['unknown_columns'][:20])}")
+        if d.get("duplicate_columns"):
+            out(f"重复的列（只读取第一列）：{'、'.join(d['duplicate_columns'])}")
         if d.get("total_rows_skipped"):
             out(f"合计行（非数据，已跳过）：第{'、'.join(map(str, d['total_rows_skipped']))}行")
         if d.get("differs_from_household"):
