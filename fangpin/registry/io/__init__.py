@@ -15,6 +15,8 @@ Modules (data flows top to bottom on import):
 - ``report``   the reject report (original rows + 错误原因).
 - ``xlsx``     safe spreadsheet writing (formula neutralisation, text cells for IDs).
 - ``export``   ``registry_export(*, actor, out_path, region_code=None, unmasked=False, kind=...)``.
+- ``kinds``    the other national files, （乡村建设）户信息 and （自定义）行政村信息 (column tables, header
+               detection, value spellings, diff and write), used by ``services/kind_imports.py``.
 
 The services are in ``registry/services/imports.py`` (``import_batch_create``, ``import_batch_run``,
 ``registry_import``), the Huey task in ``registry/tasks.py``, the commands ``import_registry`` and
