@@ -7,7 +7,7 @@ class MonitoringConfig(AppConfig):
     verbose_name = "防返贫动态监测"
 
     def ready(self) -> None:
-        from fangpin.accounts.scope import register_region_path
+        from fangpin.accounts.scope import register_assigned_households, register_region_path
 
         from .models import (
             Assignment,
@@ -28,12 +28,14 @@ class MonitoringConfig(AppConfig):
             register_region_path(m, "village__code")
         register_region_path(CaseStep, "case__village__code")
         register_region_path(CaseEvent, "case__village__code")
+        register_assigned_households(assigned_household_ids)
 
         # what the registry (upstream) asks of monitoring: import hand-over, export columns, who is monitored
         from fangpin.registry import hooks
 
         from . import checks, selectors  # noqa: F401  (checks registers the M-* rules in the registry runner)
         from .services.enrolment import enrol_existing
+        from .services.imported_measures import measures_import
         from .services.moves import open_work_follow_household
 
         hooks.register_monitoring(
@@ -41,6 +43,7 @@ class MonitoringConfig(AppConfig):
                 enrol_existing=enrol_existing,
                 export_facts=selectors.monitoring_export_facts,
                 objects_on=selectors.monitoring_objects_on,
+                measures_import=measures_import,
             )
         )
 
@@ -50,3 +53,10 @@ class MonitoringConfig(AppConfig):
             ).as_dict()
 
         hooks.register_move_follower("monitoring", follow)
+
+
+def assigned_household_ids(user):
+    """The households a helper currently has (帮扶责任人 or 包户干部 assignment without an end)."""
+    from .models import Assignment
+
+    return Assignment.objects.filter(user=user, end_on__isnull=True).values_list("household_id", flat=True)

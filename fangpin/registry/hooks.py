@@ -1,10 +1,10 @@
 """What the parts downstream of the registry (monitoring, trust) do for it, registered at start-up.
 
 The registry is upstream: monitoring and trust import it, never the reverse. Where a registry service must
-reach downstream work — hand an import's monitoring columns to monitoring, let a moved household's open work
-follow it, read the monitoring columns of an export, ask who is a monitoring object on a date — the
-downstream app registers its function here in ``AppConfig.ready``. Every part is installed, so a missing
-hook is a configuration error, never a state to degrade to."""
+reach downstream work — hand an import's monitoring columns to monitoring, turn its 帮扶措施 columns into
+measures, let a moved household's open work follow it, read the monitoring columns of an export, ask who is
+a monitoring object on a date — the downstream app registers its function here in ``AppConfig.ready``.
+Every part is installed, so a missing hook is a configuration error, never a state to degrade to."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ class MonitoringHooks:
     export_facts: Callable[[list[int]], dict[int, dict[str, Any]]]
     # objects_on(on) -> queryset of the monitoring objects current on ``on`` (incl. 渐退期)
     objects_on: Callable[[dt.date], QuerySet]
+    # measures_import(*, actor, rows, source_ref) -> counts: 帮扶措施 columns of an import as measures
+    measures_import: Callable[..., dict[str, int]]
 
 
 # follow(*, actor, household, old_village, new_village, on) -> what moved (JSON-able)

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "fangpin.trust",
     "fangpin.demo",
     "fangpin.web",
+    "fangpin.api",
+    "ninja",
 ]
 
 LOGIN_URL = "web:login"

@@ -24,7 +24,7 @@ def quick_regions(monkeypatch):
     tested there — here it would only slow the test."""
     from fangpin.regions.models import Region
 
-    monkeypatch.setattr(setup_service, "load_regions", lambda: Region.objects.count())
+    monkeypatch.setattr(setup_service, "load_regions", lambda **kw: Region.objects.count())
 
 
 def _run(*args) -> str:

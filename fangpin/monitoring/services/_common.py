@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fangpin.accounts.scope import in_scope
+from fangpin.accounts.scope import household_in_scope
 from fangpin.audit.record import audit_record
 from fangpin.core.errors import DomainError, NotFound, PermissionDenied
 from fangpin.policy.params import ParamValue, param_get
@@ -38,7 +38,7 @@ def ensure_in_scope(actor, household, *, what: str = "户") -> None:
     """Village codes decide scope; ``actor=None`` means the system (batch jobs) and is always in scope."""
     if actor is None:
         return
-    if not in_scope(actor, household.village_id):
+    if not household_in_scope(actor, household):
         raise NotFound(what)
 
 

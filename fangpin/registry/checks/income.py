@@ -4,6 +4,9 @@
   that year's monitoring line but which is not a monitoring object on the check date (nor had its risk
   eliminated after that year, on newer income). Set-based: the
   year's components are summed in a subquery, members counted in another, compared in SQL.
+- P-INCOME-STATED: an income record whose 人均纯收入 as the source file stated it (``stated_per_capita``)
+  disagrees by more than 1 元 with the one computed from its components and the household's members —
+  the national figure and fangpin's never silently differ.
 - P-INCOME-IMPLAUSIBLE (1111_18): a monitoring object identified in a year for which
   ``income.implausible_per_capita`` exists (2023+) whose 人均纯收入 at identification — computed by
   the one income function, ``household_income_assess`` — exceeds that value. Few rows, so per household.
@@ -29,8 +32,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from fangpin.core import clock
 from fangpin.core.errors import DomainError
 from fangpin.policy.params import param_get
+from fangpin.policy.rules.income import IncomeFacts, per_capita_net_income
 
 from .. import hooks
 from ..models import Household, IncomeRecord, MemberChange, Person
@@ -199,6 +204,59 @@ def implausible_income(ctx: CheckContext) -> Iterator[Finding]:
                 hh.id,
                 f"户{hh.household_no}于{obj.identified_on:%Y%m}识别为{obj.category}，"
                 f"识别时人均纯收入{a.per_capita}元，超过{limit.value}元，请核实收入或识别依据",
+                None,
+                "income",
+            )
+
+
+STATED_TOLERANCE = Decimal("1.00")  # 元: rounding of the source system, not a disagreement
+
+
+@register(C.INCOME_STATED, family=FAMILY, title="来源文件的人均纯收入与收入分项不一致")
+def stated_per_capita(ctx: CheckContext) -> Iterator[Finding]:
+    records = (
+        IncomeRecord.objects.filter(household__in=ctx.households, stated_per_capita__isnull=False)
+        .select_related("household")
+        .order_by("household_id", "period_start")
+    )
+    members = dict(
+        Person.objects.filter(household__in=ctx.households, is_member=True)
+        .order_by()
+        .values("household")
+        .annotate(n=Count("id"))
+        .values_list("household", "n")
+    )
+    for r in records:
+        hh: Household = r.household
+        n = members.get(hh.id, 0)
+        if not n:
+            continue
+        facts = IncomeFacts(
+            period_start=r.period_start,
+            period_end=r.period_end,
+            wage=r.wage,
+            production_business=r.production_business,
+            property_income=r.property_income,
+            transfer=r.transfer,
+            production_expense=r.production_expense,
+            insurance_payout=r.insurance_payout,
+            compliant_out_of_pocket=r.compliant_out_of_pocket,
+        )
+        payout = bool(param("income.include_insurance_payout", hh.village_id[:6], r.period_end))
+        res = per_capita_net_income(
+            [facts],
+            members=n,
+            month=clock.add_months(r.period_end.replace(day=1), 1),
+            window_months=facts.months,
+            include_insurance_payout=payout,
+        )
+        if abs(res.per_capita - r.stated_per_capita) > STATED_TOLERANCE:
+            yield Finding(
+                C.INCOME_STATED,
+                hh.id,
+                f"户{hh.household_no}：来源文件填报人均纯收入{r.stated_per_capita}元，"
+                f"按收入分项和{n}名家庭成员计算为{res.per_capita}元"
+                f"（{r.period_start:%Y%m}—{r.period_end:%Y%m}），请核实收入分项或家庭人口",
                 None,
                 "income",
             )

@@ -175,6 +175,7 @@ def household_facts(hh: Household, members: list[Person]) -> HouseholdFacts:
         water_horizontal_m=_f(hh.water_horizontal_m),
         water_vertical_m=_f(hh.water_vertical_m),
         water_interruption_days=hh.water_interruption_days,
+        safe_drinking_water=hh.safe_drinking_water,
     )
 
 

@@ -27,12 +27,14 @@ from fangpin.core.errors import DomainError, RowError
 from fangpin.core.masking import mask_text
 from fangpin.policy.params import param_value
 from fangpin.registry import hooks
+from fangpin.registry.choices import SourceKind
 from fangpin.registry.io.read import read_table
 from fangpin.registry.io.report import write_reject_report
 from fangpin.registry.io.validate import validate_table
 from fangpin.registry.io.villages import VillageIndex
 from fangpin.registry.io.write import apply_plan, build_plan
-from fangpin.registry.models import Household, ImportBatch, ImportReject, ImportStatus
+from fangpin.registry.models import Household, ImportBatch, ImportReject, ImportStatus, Person
+from fangpin.registry.services.members import do_member_move
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,69 @@ def _follow_moves(*, actor, moves: dict[int, dict[str, Any]]) -> list[dict[str, 
     return out
 
 
+def _move_members(*, actor, batch_id: int, moves: dict[int, dict[str, Any]], hh_ids: dict[str, int]):
+    """Persons the file lists under another household with a stated 成员变更 (迁移/分户) move through the
+    registry member service: MemberChange rows in both households, a person version, audit."""
+    if not moves:
+        return []
+    persons = Person.objects.in_bulk(list(moves))
+    targets = Household.objects.in_bulk([hh_ids[m["household_no"]] for m in moves.values()])
+    on = clock.today()
+    out = []
+    for pk, m in moves.items():
+        do_member_move(
+            actor=actor,
+            person=persons[pk],
+            to_household=targets[hh_ids[m["household_no"]]],
+            how=m["kind"],
+            date=on,
+            source_kind=SourceKind.IMPORT,
+            source_ref=f"导入批次#{batch_id} 第{m['row']}行",
+            note=f"导入批次#{batch_id}：文件注明{m['kind']}，户{m['from_household_no']}→户{m['household_no']}",
+        )
+        out.append(
+            {"row": m["row"], "from": m["from_household_no"], "to": m["household_no"], "how": m["kind"]}
+        )
+    return out
+
+
+def _measure_payload(parsed, hh_ids: dict[str, int]) -> list[dict[str, Any]]:
+    """The 帮扶措施 cells of monitoring households, per person (for the monitoring part's measure import)."""
+    from fangpin.registry.io.columns import MEASURE_HEADERS
+
+    monitored = {no for no, h in parsed.households.items() if h.monitoring and h.monitoring.get("category")}
+    out = []
+    for p in parsed.persons:
+        if p.household_no not in monitored:
+            continue
+        facts = p.fields.get("national_facts") or {}
+        cells = {h: facts[h] for h in MEASURE_HEADERS if facts.get(h)}
+        if cells:
+            h = parsed.households[p.household_no]
+            out.append(
+                {
+                    "household_id": hh_ids[p.household_no],
+                    "identified_on": h.monitoring["identified_on"],
+                    "id_number": p.id_number,
+                    "row": p.row,
+                    "cells": cells,
+                }
+            )
+    return out
+
+
+def _hand_over_measures(*, actor, batch: ImportBatch, payload: list[dict[str, Any]]) -> dict[str, Any]:
+    """Measures named in the export become 帮扶措施 of the household's monitoring object, through the
+    monitoring part's import service (idempotent: a re-import adds nothing)."""
+    if not payload:
+        return {"persons": 0}
+    try:
+        res = hooks.monitoring().measures_import(actor=actor, rows=payload, source_ref=f"导入批次#{batch.pk}")
+    except DomainError as e:
+        raise _Rollback([RowError(0, "帮扶措施", e.message, "", e.code or "measure_import_failed")]) from e
+    return {"persons": len(payload), "handed_over": True, **res}
+
+
 def _monitoring_payload(parsed, hh_ids: dict[str, int] | None = None) -> list[dict[str, Any]]:
     out = []
     for no, h in parsed.households.items():
@@ -155,7 +220,7 @@ def _hand_over_monitoring(*, actor, batch: ImportBatch, payload: list[dict[str, 
 def _stored_value(r: RowError) -> str:
     """Reject values are kept masked in the database (the full row stays in the private reject report)."""
     v = str(r.value or "")
-    if r.column in ("证件号码", "户联系电话", "家庭成员联系电话"):
+    if r.column in ("证件号码", "户联系电话", "家庭成员联系电话", "信息采集人联系电话"):
         return mask_text(v) if "E+" not in v.upper() else v
     return v
 
@@ -223,6 +288,10 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
             "duplicate_columns": table.duplicate_headers[:50],
             "warnings": len(parsed.warnings),
             "warning_samples": [f"第{w.row}行 {w.column}：{w.message}" for w in parsed.warnings[:20]],
+            # what the file spelled differently and what it became, per column (counts of cells)
+            "value_mappings": parsed.spellings.as_dict(),
+            # recognised columns not stored as such, with the reason (nothing is dropped in silence)
+            "columns_not_stored": parsed.not_stored,
         }
         if not parsed.ok:
             msg = f"共{len({r.row for r in parsed.rejects})}行有错误，未导入任何数据，请按错误报告修改后重新上传"
@@ -245,6 +314,7 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
             persons_counts=plan.persons.as_dict(),
             income_counts=plan.income.as_dict(),
             moves_planned=len(plan.moves),
+            member_moves_planned=len(plan.member_moves),
         )
         if batch.dry_run:
             batch.monitoring_rows = _monitoring_payload(parsed)
@@ -257,11 +327,17 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
                 hh_ids = apply_plan(plan, actor=actor, batch_id=batch.pk)
                 # moved households take their open work along before new monitoring rows are handed over
                 batch.details["moves"] = _follow_moves(actor=actor, moves=plan.moves)
+                batch.details["member_moves"] = _move_members(
+                    actor=actor, batch_id=batch.pk, moves=plan.member_moves, hh_ids=hh_ids
+                )
                 timings["write"] = time.perf_counter() - t3
                 t4 = time.perf_counter()
                 payload = _monitoring_payload(parsed, hh_ids)
                 batch.monitoring_rows = payload
                 batch.details["monitoring"] = _hand_over_monitoring(actor=actor, batch=batch, payload=payload)
+                batch.details["measures"] = _hand_over_measures(
+                    actor=actor, batch=batch, payload=_measure_payload(parsed, hh_ids)
+                )
                 timings["monitoring"] = time.perf_counter() - t4
                 batch.status = ImportStatus.IMPORTED
                 batch.message = "导入完成"
@@ -321,7 +397,15 @@ def _finish(batch: ImportBatch, *, actor, timings: dict[str, float], t0: float) 
             "rejected": batch.rejected,
             "details": {
                 k: batch.details.get(k)
-                for k in ("households_counts", "income_counts", "monitoring", "moves_planned")
+                for k in (
+                    "households_counts",
+                    "income_counts",
+                    "monitoring",
+                    "moves_planned",
+                    "member_moves",
+                    "measures",
+                    "value_mappings",
+                )
             },
         },
     )
