@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "fangpin.screening",
     "fangpin.trust",
     "fangpin.demo",
+    "fangpin.reports",
     "fangpin.web",
 ]
 
