@@ -172,6 +172,14 @@ def _objects_visited(actor, p: Period) -> QuerySet[MonitoringObject]:
     return _objects_active(actor, p).filter(household_id__in=_visits(actor, p).values("household_id"))
 
 
+def _category_source(category: str) -> Callable[[Any, Period], QuerySet]:
+    return lambda a, p: _objects_active(a, p).filter(category=category)
+
+
+def _channel_source(channel: str) -> Callable[[Any, Period], QuerySet]:
+    return lambda a, p: _lead_sources(a, p).filter(channel=channel)
+
+
 # --- the indicator table ------------------------------------------------------------------------------
 
 
@@ -194,7 +202,7 @@ INDICATORS: dict[str, Indicator] = {
                 f"objects_{c.name.lower()}",
                 f"{c.label}（户）",
                 "户",
-                (lambda cat: lambda a, p: _objects_active(a, p).filter(category=cat))(c.value),
+                _category_source(c.value),
             )
             for c in Category
         ],
@@ -210,7 +218,7 @@ INDICATORS: dict[str, Indicator] = {
                 f"leads_{ch}",
                 f"{label}（条）",
                 "条",
-                (lambda c: lambda a, p: _lead_sources(a, p).filter(channel=c))(ch),
+                _channel_source(ch),
             )
             for ch, label in CHANNEL_LABELS.items()
         ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import zlib
@@ -26,10 +27,8 @@ def _pdf_objects(pdf: bytes) -> bytes:
     """The PDF's objects with their Flate streams inflated (font names live in compressed object streams)."""
     out = [pdf]
     for m in re.finditer(rb"stream\r?\n", pdf):
-        try:
+        with contextlib.suppress(zlib.error):
             out.append(zlib.decompressobj().decompress(pdf[m.end() :]))
-        except zlib.error:
-            pass
     return b"".join(out)
 
 
