@@ -8,3 +8,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("fangpin.web.urls")),
 ]
+
+handler400 = "fangpin.web.views.errors.bad_request"
+handler403 = "fangpin.web.views.errors.permission_denied"
+handler404 = "fangpin.web.views.errors.page_not_found"
+handler500 = "fangpin.web.views.errors.server_error"

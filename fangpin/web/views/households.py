@@ -1,8 +1,4 @@
-"""A minimal read-only web front (login, home counts, household search, household file).
-
-The full browser application is a separate, deferred issue; these pages exist so the demo county can be
-looked at, and they follow the same rules: every query through selectors (region scope), personal data masked,
-every household-file view audited."""
+"""Households: search-first list, the household file (户档案) and the printable 明白纸."""
 
 from __future__ import annotations
 
@@ -20,22 +16,6 @@ from fangpin.registry import selectors
 from fangpin.registry.checks.report import household_findings
 from fangpin.registry.services.assessment import household_guarantees_assess, household_income_assess
 from fangpin.trust.mingbaizhi import mingbaizhi_render
-from fangpin.trust.selectors import my_tasks
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    households = selectors.household_list(actor=user)
-    persons = selectors.person_list(actor=user).filter(is_member=True)
-    ctx = {
-        "region": " / ".join(region_path_names(user.region_id)) if user.region_id else "（无户籍数据权限）",
-        "households": households.count(),
-        "persons": persons.count(),
-        "exited": households.filter(household_type="脱贫户").count(),
-        "tasks": my_tasks(user)[:50],
-    }
-    return render(request, "web/home.html", ctx)
 
 
 @login_required
@@ -50,7 +30,7 @@ def household_search(request: HttpRequest) -> HttpResponse:
     for hh in page:
         head = hh.persons.filter(relation="户主", is_member=True).first()
         rows.append({"hh": hh, "head": head.name if head else "", "phone": mask_phone(hh.phone)})
-    return render(request, "web/household_list.html", {"page": page, "rows": rows, "q": q})
+    return render(request, "web/households/list.html", {"page": page, "rows": rows, "q": q})
 
 
 @login_required
@@ -83,7 +63,7 @@ def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
         "findings": findings,
         "history": hh.history.order_by("-history_date")[:20],
     }
-    return render(request, "web/household_file.html", ctx)
+    return render(request, "web/households/file.html", ctx)
 
 
 @login_required
