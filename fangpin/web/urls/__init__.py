@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("fangpin.web.urls.home")),
     path("households/", include("fangpin.web.urls.households")),
     path("cases/", include("fangpin.web.urls.cases")),
+    path("visits/", include("fangpin.web.urls.visits")),
 ]

@@ -5,6 +5,7 @@
  * the outbox never says "sent" for a visit the server has not confirmed with its id. */
 (function () {
   "use strict";
+  if (window.fangpinOutbox) return; // loaded once per page (menu badge and visit page both include it)
   var DB_NAME = "fangpin-outbox";
   var STORE = "visits";
   var SENT = "sent";
@@ -97,7 +98,7 @@
     return fetch(TOKEN_URL, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
       .then(function (r) {
         var ct = r.headers.get("Content-Type") || "";
-        if (!r.ok || ct.indexOf("application/json") < 0) throw new Error("login");
+        if (!r.ok || ct.indexOf("application/json") < 0) throw new Error(r.status === 401 ? "login" : "http");
         return r.json();
       })
       .then(function (j) { return j.csrf; });
@@ -113,6 +114,7 @@
       body: JSON.stringify(body),
     }).then(function (r) {
       var ct = r.headers.get("Content-Type") || "";
+      if (r.status === 401) throw new Error("login");
       if (!r.ok || ct.indexOf("application/json") < 0) throw new Error("http " + r.status);
       return r.json();
     }).then(function (res) {
@@ -148,20 +150,21 @@
             return put(item).then(function () { return sendOne(item, csrf); }).then(function (res) {
               if (res.status === "stored" || res.status === "duplicate") report.stored += 1;
               else report.kept += 1;
-            }, function (err) {
+            }, function () {
               report.failed += 1;
               item.message = "发送失败，将自动重试（第" + item.attempts + "次）";
               return put(item);
             });
           });
         }, Promise.resolve());
-      }, function () {
+      }, function (why) {
         report.failed = pending.length;
-        report.login = navigator.onLine;
+        report.login = why && why.message === "login";
         return Promise.all(pending.map(function (item) {
           item.attempts += 1;
           item.lastTry = new Date().toISOString();
-          item.message = navigator.onLine ? "未能连接服务器或登录已过期，将自动重试" : "当前离线，联网后自动发送";
+          item.message = report.login ? "登录已过期：请重新登录，之后自动发送" :
+            (navigator.onLine ? "未能连接服务器，将自动重试（第" + item.attempts + "次）" : "当前离线，联网后自动发送");
           return put(item);
         }));
       }).then(function () { return report; });
