@@ -91,3 +91,22 @@ def test_service_worker_is_served_with_its_scope(client, personas):
 def test_leader_cannot_log_visits(client, personas):
     client.force_login(personas["leader"])
     assert client.get("/visits/").status_code == 403
+
+
+def test_first_load_of_the_phone_page_is_small(client, personas):
+    """HTML + every stylesheet and script it loads, gzip-compressed, under the 250 KB phone budget."""
+    import gzip
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    for _ in range(300):
+        f.person(f.household(f.VILLAGE_A1), name="王建国")
+    client.force_login(personas["cadre_a1"])
+    html = client.get("/visits/").content
+    total = len(gzip.compress(html))
+    assets = set(re.findall(rb'(?:src|href)="/static/([^"]+\.(?:js|css))"', html))
+    assert b"web/visits/outbox.js" in assets and b"web/site.css" in assets
+    for a in assets:
+        total += len(gzip.compress(open(finders.find(a.decode()), "rb").read()))
+    assert total < 250 * 1024, total
