@@ -95,16 +95,17 @@ def test_leader_cannot_log_visits(client, personas):
 
 def test_first_load_of_the_phone_page_is_small(client, personas):
     """HTML + every stylesheet and script it loads, gzip-compressed, under the 250 KB phone budget."""
+    import datetime as dt
     import gzip
     import re
     from pathlib import Path
 
     from django.contrib.staticfiles import finders
 
-    import datetime as dt
-
     for i in range(300):
-        f.person(f.household(f.VILLAGE_A1), name="王建国", birth=dt.date(1950 + i % 50, 1 + i % 12, 1 + i % 28))
+        f.person(
+            f.household(f.VILLAGE_A1), name="王建国", birth=dt.date(1950 + i % 50, 1 + i % 12, 1 + i % 28)
+        )
     client.force_login(personas["cadre_a1"])
     html = client.get("/visits/").content
     total = len(gzip.compress(html))
