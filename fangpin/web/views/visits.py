@@ -28,7 +28,7 @@ from fangpin.core.errors import DomainError
 from fangpin.monitoring.selectors import visit_list, visit_targets
 from fangpin.monitoring.services.visits import visit_log, visit_sync
 from fangpin.policy.params import param_value
-from fangpin.registry.models import Household
+from fangpin.registry.selectors import household_get
 
 from ._common import today
 
@@ -74,9 +74,9 @@ def visits_home(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":  # the no-JavaScript path
         try:
             data = _parse_post(request.POST, aspects)
-            hh = Household.objects.get(pk=int(request.POST.get("household_id") or 0))
+            hh = household_get(actor=request.user, household_id=int(request.POST.get("household_id") or 0))
             v = visit_log(actor=request.user, household=hh, **data)
-        except (ValueError, Household.DoesNotExist):
+        except ValueError:
             error = DomainError("visit_form", "请选择户并填写正确的日期", field="household_id")
         except DomainError as e:
             error = e
