@@ -70,6 +70,8 @@ class Period:
 
 
 def month_period(year: int, month: int) -> Period:
+    if not (1 <= month <= 12 and 2000 <= year <= 2100):
+        raise DomainError(E_PERIOD, "月份须为1–12，年度须在2000–2100之间", field="month")
     start = dt.date(year, month, 1)
     nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
     return Period(start, nxt - dt.timedelta(days=1))
@@ -433,3 +435,37 @@ def indicator_households(*, actor, code: str, period: Period, township: str = ""
         qs = qs.filter(village__code__startswith=township[:9])
     ids = qs.values(ind.household_field)
     return scoped(actor, Household.objects.all()).filter(pk__in=ids).order_by("household_no")
+
+
+def household_rows(households: list[Household]) -> list[dict[str, Any]]:
+    """One page of a drill-down list: household number, village, type, masked head name."""
+    from fangpin.core.masking import mask_name
+    from fangpin.registry.models import Person
+
+    ids = [h.pk for h in households]
+    heads = dict(
+        Person.objects.filter(household_id__in=ids, relation="户主", is_member=True).values_list(
+            "household_id", "name"
+        )
+    )
+    villages = dict(
+        Region.objects.filter(code__in={h.village_id for h in households}).values_list("code", "name")
+    )
+    return [
+        {
+            "id": h.pk,
+            "household_no": h.household_no,
+            "village": villages.get(h.village_id, h.village_id),
+            "household_type": h.household_type,
+            "head": mask_name(heads.get(h.pk, "")),
+        }
+        for h in households
+    ]
+
+
+def income_band_households(*, actor, on: dt.date, band: int) -> QuerySet[Household]:
+    dist = income_distribution(actor=actor, on=on)
+    if not 0 <= band < len(dist["bands"]):
+        raise DomainError(E_INDICATOR, "未知的收入分段", field="band")
+    ids = dist["households"].get(dist["bands"][band], [])
+    return scoped(actor, Household.objects.filter(pk__in=ids)).order_by("household_no")

@@ -11,4 +11,5 @@ urlpatterns = [
     path("households/", include("fangpin.web.urls.households")),
     path("cases/", include("fangpin.web.urls.cases")),
     path("visits/", include("fangpin.web.urls.visits")),
+    path("stats/", include("fangpin.web.urls.stats")),
 ]

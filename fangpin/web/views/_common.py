@@ -36,3 +36,10 @@ def query_string(request: HttpRequest, **changes: Any) -> str:
         else:
             q[k] = v
     return q.urlencode()
+
+
+def refused_page(request: HttpRequest, err: DomainError, *, status: int = 400):
+    """A domain refusal (bad parameter, rule not met) as a Chinese page naming the reason."""
+    from django.shortcuts import render
+
+    return render(request, "web/_refused.html", {"message": err.message}, status=status)
