@@ -12,4 +12,5 @@ urlpatterns = [
     path("cases/", include("fangpin.web.urls.cases")),
     path("visits/", include("fangpin.web.urls.visits")),
     path("stats/", include("fangpin.web.urls.stats")),
+    path("imports/", include("fangpin.web.urls.imports")),
 ]
