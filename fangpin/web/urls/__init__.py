@@ -13,4 +13,5 @@ urlpatterns = [
     path("visits/", include("fangpin.web.urls.visits")),
     path("stats/", include("fangpin.web.urls.stats")),
     path("imports/", include("fangpin.web.urls.imports")),
+    path("apply/", include("fangpin.web.urls.selfapply")),
 ]
