@@ -181,6 +181,7 @@ class ScreeningRun(models.Model):
     record_facts = models.BooleanField(
         "比对户档案事实", default=True, help_text="与户档案不一致的部门事实按冲突规则采用或转为待核实差异"
     )
+    as_of = models.DateField("业务日期", null=True, blank=True, help_text="线索按此日期推送（默认筛查月份月末）")
     status = models.CharField("状态", max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.PositiveSmallIntegerField("进度%", default=0)
     progress_note = models.CharField("进度说明", max_length=200, blank=True)
