@@ -6,6 +6,7 @@ to township/village), and each lead's outcome (confirmed / not_a_risk / data_err
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fangpin.core.errors import DomainError
@@ -23,13 +24,22 @@ def monitored_household_ids() -> set[int]:
 
 
 def submit_lead(
-    *, actor, household, source_ref: str, evidence: dict[str, Any], risk_types: list[str], note: str = ""
+    *,
+    actor,
+    household,
+    source_ref: str,
+    evidence: dict[str, Any],
+    risk_types: list[str],
+    on: dt.date,
+    note: str = "",
 ) -> tuple[int | None, str]:
-    """Push one lead; returns (lead id, result). Refusals by monitoring are recorded on the hit, not raised."""
+    """Push one lead dated ``on`` (the run's business date); returns (lead id, result). Refusals by
+    monitoring are recorded on the hit, not raised. The only call of ``lead_submit`` in screening."""
     try:
         lead = lead_submit(
             actor=actor,
             household=household,
+            on=on,
             channel=LEAD_CHANNEL,
             source_ref=source_ref,
             evidence=evidence,

@@ -6,6 +6,9 @@ disability_grade, and the registry facts departments state (death_date, disabili
 dibao, tekun, out_of_school; compared by ``SourceSpec.facts``), plus ``join_key`` = id_number, or
 "P<person_id>" for a person without one (so a probabilistic link to such a person joins on the same key).
 Current members only (deceased or departed persons cannot produce new risks).
+Who counts as labour (``is_labourer``: "the household's only labourer", main earner) is the policy
+parameter ``screening.labour.skills_counted`` of each person's county and the run's year (default
+技能/普通/弱劳动力; a county may leave 弱劳动力或半劳动力 out).
 Main earner = the labourer with the most months of work in the household (household head first on a tie).
 """
 
@@ -22,11 +25,22 @@ from fangpin.registry.models import Person
 from .integration import monitored_household_ids
 from .sources.parse import name_pinyin
 
-LABOUR = (LabourSkill.SKILLED, LabourSkill.ORDINARY, LabourSkill.WEAK)
+LABOUR_PARAM = "screening.labour.skills_counted"
+LABOUR_DEFAULT = (LabourSkill.SKILLED, LabourSkill.ORDINARY, LabourSkill.WEAK)
 
 
-def export_registry_persons(path: Path, *, region_prefix: str = "") -> int:
-    """Writes the Parquet file; returns the number of persons."""
+def labour_skills(county: str, year: int | None) -> list[str]:
+    """The 劳动技能 values that count as labour for screening in this county and year (policy)."""
+    if year is None:
+        return [str(x) for x in LABOUR_DEFAULT]
+    from fangpin.policy.params import param_value
+
+    return [str(x) for x in param_value(LABOUR_PARAM, region_code=county.ljust(12, "0"), year=year)]
+
+
+def export_registry_persons(path: Path, *, region_prefix: str = "", year: int | None = None) -> int:
+    """Writes the Parquet file; returns the number of persons. ``year``: the parameters' year (None =
+    the shipped default definitions)."""
     qs = Person.objects.filter(is_member=True, death_date__isnull=True)
     if region_prefix:
         qs = qs.filter(household__village__code__startswith=region_prefix)
@@ -76,7 +90,7 @@ def export_registry_persons(path: Path, *, region_prefix: str = "") -> int:
         name_pinyin=pl.col("name").map_elements(name_pinyin, return_dtype=pl.String),
         is_exited=pl.col("household_type") == HouseholdType.EXITED,
         is_monitored=pl.col("household_id").is_in(list(monitored)),
-        is_labourer=pl.col("labour_skill").is_in([str(x) for x in LABOUR]),
+        is_labourer=_is_labourer({str(r[2])[:6] for r in rows}, year),
         join_key=pl.coalesce(pl.col("id_number"), pl.lit("P") + pl.col("person_id").cast(pl.String)),
     )
     df = df.with_columns(
@@ -100,6 +114,19 @@ def export_registry_persons(path: Path, *, region_prefix: str = "") -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     out.write_parquet(path)
     return out.height
+
+
+def _is_labourer(counties: set[str], year: int | None) -> pl.Expr:
+    """Per county (its own definition), whether the person's 劳动技能 counts as labour."""
+    by_county = {c: labour_skills(c, year) for c in sorted(counties)}
+    distinct = {tuple(v) for v in by_county.values()}
+    if len(distinct) <= 1:
+        skills = list(next(iter(distinct))) if distinct else [str(x) for x in LABOUR_DEFAULT]
+        return pl.col("labour_skill").is_in(skills)
+    expr = pl.lit(False)
+    for c, skills in by_county.items():
+        expr = pl.when(pl.col("village_code").str.slice(0, 6) == c).then(pl.col("labour_skill").is_in(skills)).otherwise(expr)
+    return expr
 
 
 def files_dir() -> Path:

@@ -23,6 +23,11 @@ class Engine(abc.ABC):
     def register_parquet(self, view: str, paths: Sequence[str]) -> None:
         """A view over Parquet files (read lazily by the engine)."""
 
+    def register_many(self, views: dict[str, Sequence[str]]) -> None:
+        """Several Parquet views at once (an engine may read their footers together)."""
+        for view, paths in views.items():
+            self.register_parquet(view, paths)
+
     @abc.abstractmethod
     def register_arrow(self, view: str, table: pa.Table) -> None:
         """A small in-memory table (links, thresholds) visible to SQL under ``view``."""

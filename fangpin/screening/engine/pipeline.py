@@ -10,6 +10,9 @@ resolved ``RuleSpec``s. Steps are named and timed; ``progress(step, pct)`` lets 
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +22,8 @@ import pandas as pd
 import pyarrow as pa
 
 from .base import Engine
-from .rules import RuleSpec, compile_month
+from .rules import RuleSpec, compile_month, rule_instances
+from .store import link_path
 
 if TYPE_CHECKING:
     from ..sources.base import FactMap
@@ -92,19 +96,28 @@ def run_month(
     progress: Callable[[str, int], None] | None = None,
     facts: dict[str, Sequence[FactMap]] | None = None,
     fact_batches: dict[str, list[int]] | None = None,
+    new_batches: dict[str, list[int]] | None = None,
+    new_ranges: dict[str, tuple[dt.date, dt.date]] | None = None,
 ) -> MonthResult:
-    """``facts``: per department, the registry facts to compare (``SourceSpec.facts``; None = none);
-    ``fact_batches``: per department, the batch ids whose records state facts (None = every record)."""
+    """``rules``: the rules as resolved (``rule_instances`` makes the run's instances of them);
+    ``facts``: per department, the registry facts to compare (``SourceSpec.facts``; None = none);
+    ``fact_batches``: per department, the batch ids whose records state facts (None = every record);
+    ``new_batches``: per department, the batches not screened before (None = every record is new; the
+    other files are there for the look-back of cumulative rules); ``new_ranges``: the dates of the new
+    records per department (None = read from the Parquet footers)."""
     link = link or LinkPolicy(enabled=False)
     progress = progress or (lambda step, pct: None)
     timings: dict[str, float] = {}
     counts: dict[str, dict[str, int]] = {}
     t = time.perf_counter()
-    engine.register_parquet("persons", [persons_path])
     kinds = [k for k, paths in sources.items() if paths]
-    for k in kinds:
-        engine.register_parquet(f"src_{k}", sources[k])
+    engine.register_many({"persons": [persons_path], **{f"src_{k}": sources[k] for k in kinds}})
     t = _timed(timings, "register", t)
+    if new_ranges is None:
+        new_ranges = _date_ranges(sources, kinds)
+    if new_batches is not None:
+        kinds = [k for k in kinds if new_batches.get(k)]
+    rules = rule_instances(rules, {k: v for k, v in new_ranges.items() if k in kinds and v})
 
     # 0. rows per department, from the Parquet footers (no scan); unusable IDs come with the linkage
     # candidates when linkage runs, else from a query
@@ -130,7 +143,7 @@ def run_month(
     cand_scored = None
     links_by_source: dict[str, pa.Table] = {}
     if link.enabled and kinds:
-        cand_scored, links_by_source, n_unusable = _link(engine, kinds, link, timings)
+        cand_scored, links_by_source, n_unusable = _link(engine, kinds, link, timings, sources)
         for k in kinds:
             counts[k]["id_unusable"] = n_unusable.get(k, 0)
     t = time.perf_counter()
@@ -151,9 +164,10 @@ def run_month(
         engine.register_arrow(f"links_{k}", links_by_source.get(k, LINK_SCHEMA.empty_table()))
         # One inner join on one key (the ID, or the accepted link's person): an inner join lets Spark
         # broadcast a small department file instead of shuffling the registry.
+        new = "TRUE" if new_batches is None else f"s.batch_id IN ({', '.join(str(int(b)) for b in new_batches[k])})"
         engine.create_view(
             f"matched_{k}",
-            f"SELECT s.*, p.person_id AS person_id, "
+            f"SELECT s.*, p.person_id AS person_id, {new} AS _new, "
             f"CASE WHEN l.record_key IS NULL THEN 'id' ELSE 'linkage' END AS match_method, {pcols} "
             f"FROM src_{k} s LEFT JOIN links_{k} l ON s.record_key = l.record_key "
             f"JOIN persons p ON p.join_key = coalesce(l.join_key, s.id_number)",
@@ -165,17 +179,7 @@ def run_month(
             month,
             engine.dialect,
             fact_batches=None if fact_batches is None else fact_batches.get(k, []),
-            count_matched=engine.join_once,
         )
-    if not engine.join_once and kinds:  # rows matched by ID: one count-only join per department
-        q = " UNION ALL ".join(
-            f"SELECT {engine.dialect.string(k)} AS kind, count(*) AS n "
-            f"FROM src_{k} s JOIN persons p ON p.join_key = s.id_number"
-            for k in kinds
-        )
-        for row in engine.query(q).to_pylist():
-            counts[row["kind"]]["matched_id"] = int(row["n"])
-        t = _timed(timings, "match_id", t)
     results = _run_all(engine, sqls, timings)
     t = time.perf_counter()
     for k in kinds:
@@ -236,6 +240,50 @@ def run_month(
     )
 
 
+def _date_ranges(sources: dict[str, list[str]], kinds: list[str]) -> dict[str, tuple[dt.date, dt.date]]:
+    """Earliest and latest event date per department, from the Parquet footers' statistics."""
+    import pyarrow.parquet as pq
+
+    out: dict[str, tuple[dt.date, dt.date]] = {}
+    for k in kinds:
+        lo = hi = None
+        for p in sources[k]:
+            try:
+                md = pq.read_metadata(p)
+            except (OSError, ValueError):
+                return {}
+            col = md.schema.names.index("event_date") if "event_date" in md.schema.names else None
+            for g in range(md.num_row_groups):
+                st = md.row_group(g).column(col).statistics if col is not None else None
+                if st is None or not st.has_min_max:
+                    continue
+                lo = st.min if lo is None else min(lo, st.min)
+                hi = st.max if hi is None else max(hi, st.max)
+        if lo is not None:
+            out[k] = (lo, hi)
+    return out
+
+
+def typed_id(raw: object) -> str | None:
+    """The 18 characters of an ID as typed (checksum not required), or None when it has no such shape."""
+    from fangpin.core.ids import normalize_raw, upgrade_15
+
+    s = normalize_raw(raw)
+    if re.fullmatch(r"\d{17}[\dX]\d{2,4}", s):  # 残疾人证: ID + category + grade
+        s = s[:18]
+    elif re.fullmatch(r"\d{15}", s):
+        s = upgrade_15(s)
+    return s if re.fullmatch(r"\d{17}[\dX]", s) else None
+
+
+def _villages(col: pd.Series) -> pd.Series:
+    """Village names compared the way the registry importer matches them (高白塔村 = 高白塔村民委员会)."""
+    from fangpin.registry.io.columns import normalize_village_name
+
+    names = {v: (normalize_village_name(v) or None) for v in col.dropna().unique()}
+    return col.map(names)
+
+
 def _parquet_rows(sources: dict[str, list[str]], kinds: list[str]) -> dict[str, int] | None:
     """Row counts from the Parquet footers of local files; None when a path cannot be read this way."""
     import pyarrow.parquet as pq
@@ -272,11 +320,9 @@ def _run_all(engine: Engine, sqls: dict[str, str], timings: dict[str, float]) ->
 
 
 def _link(
-    engine: Engine, kinds: list[str], link: LinkPolicy, timings: dict[str, float]
+    engine: Engine, kinds: list[str], link: LinkPolicy, timings: dict[str, float], sources: dict[str, list[str]]
 ) -> tuple[pd.DataFrame | None, dict[str, pa.Table], dict[str, int]]:
     """Scored candidates, accepted links per department, and rows with an unusable ID per department."""
-    from fangpin.core.ids import normalize_raw
-
     from ..linkage import link_records
 
     t = time.perf_counter()
@@ -287,12 +333,21 @@ def _link(
         "s.record_key, s.id_number, s.id_raw, s.id_status, s.name, s.name_pinyin, "
         "CAST(s.birth_date AS VARCHAR(10)) AS birth_date, s.sex, s.village"
     )
-    sel = ("SELECT {k} AS source, " + cols + " FROM src_{kind} s").format
+    sel = ("SELECT {k} AS source, " + cols + " FROM {view} s").format
     plain = [k for k in kinds if not link.link_valid_unmatched.get(k)]
     small = [k for k in kinds if link.link_valid_unmatched.get(k)]
-    parts = [sel(k=engine.dialect.string(k), kind=k) + " WHERE s.id_status <> 'ok'" for k in plain]
+    # A batch written by the product carries a side file of its unusable-ID rows: read that, not the
+    # whole (100-million-row) file.
+    side = {k: [link_path(p) for p in sources[k]] for k in plain}
+    parts = []
+    for k in plain:
+        if all(os.path.exists(p) for p in side[k]):
+            engine.register_parquet(f"lnk_{k}", side[k])
+            parts.append(sel(k=engine.dialect.string(k), view=f"lnk_{k}"))
+        else:
+            parts.append(sel(k=engine.dialect.string(k), view=f"src_{k}") + " WHERE s.id_status <> 'ok'")
     if small:
-        stacked = " UNION ALL ".join(sel(k=engine.dialect.string(k), kind=k) for k in small)
+        stacked = " UNION ALL ".join(sel(k=engine.dialect.string(k), view=f"src_{k}") for k in small)
         parts.append(
             f"SELECT s.* FROM ({stacked}) s LEFT JOIN persons p ON s.id_number = p.id_number "
             f"WHERE s.id_status <> 'ok' OR p.person_id IS NULL"
@@ -307,9 +362,12 @@ def _link(
     empty = {k: LINK_SCHEMA.empty_table() for k in kinds}
     if cands.empty:
         return None, empty, n_unusable
-    # The ID as typed, for a one-digit-off comparison (an Excel-mangled 4.1E+17 carries no information).
-    norm = cands["id_raw"].map(normalize_raw)
-    cands["id_number"] = norm.where(norm.str.fullmatch(r"\d{17}[\dX]") & cands["id_status"].ne("scientific"))
+    # Every ID as typed goes to linkage, for a one-digit-off comparison: a 20-character 残疾人证 number
+    # loses its suffix, a 15-digit number is widened; an Excel-mangled 4.1E+17 carries no information.
+    cands["id_number"] = [
+        None if st == "scientific" else typed_id(raw) for raw, st in zip(cands["id_raw"], cands["id_status"], strict=True)
+    ]
+    cands["village"] = _villages(cands["village"])
     ident_cols = ["source", "id_number", "name", "birth_date", "sex", "village"]
     ident = cands[ident_cols + ["name_pinyin"]].drop_duplicates(ident_cols).reset_index(drop=True)
     ident["unique_id"] = range(len(ident))
@@ -318,6 +376,7 @@ def _link(
         "SELECT person_id AS unique_id, id_number, name, name_pinyin, "
         "CAST(birth_date AS VARCHAR(10)) AS birth_date, sex, village_name AS village FROM persons"
     ).to_pandas()
+    registry["village"] = _villages(registry["village"])
     t = _timed(timings, "link_prepare", t)
     res = link_records(engine.splink_api(), ident, registry, min_probability=link.review_probability)
     for key, v in res.timings.items():

@@ -7,11 +7,12 @@ SPEC = SourceSpec(
     title="残疾人证",
     departments=("残联",),
     columns=(
-        *person_columns(id_title="残疾人证号", id_aliases=("残疾证号",)),
+        *person_columns(id_title="残疾人证号", id_aliases=("残疾证号", "残疾人证编号", "持证编号")),
         Column(
             "category",
             "残疾类别",
             CHOICE,
+            aliases=("残疾类型", "残疾种类"),
             required=True,
             choices=("1", "2", "3", "4", "5", "6", "7"),
             choice_aliases={
@@ -35,10 +36,14 @@ SPEC = SourceSpec(
             "grade",
             "残疾等级",
             INT,
+            aliases=("残疾级别", "等级", "残疾程度"),
             required=True,
-            choice_aliases={"一级": "1", "二级": "2", "三级": "3", "四级": "4"},
+            choice_aliases={"一级": "1", "二级": "2", "三级": "3", "四级": "4", "壹级": "1", "贰级": "2",
+                            "叁级": "3", "肆级": "4", "1级": "1", "2级": "2", "3级": "3", "4级": "4"},  # fmt: skip
+            min_value=1,
+            max_value=4,
         ),
-        Column("issue_date", "发证日期", DATE, aliases=("办证日期", "评定日期"), required=True),
+        Column("issue_date", "发证日期", DATE, aliases=("持证日期", "首次发证日期", "办证日期", "评定日期", "换证日期", "发证时间"), required=True),
     ),
     event_date="issue_date",
     description="残联每月推送新发、换发残疾人证",
