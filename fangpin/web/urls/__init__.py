@@ -14,4 +14,5 @@ urlpatterns = [
     path("stats/", include("fangpin.web.urls.stats")),
     path("imports/", include("fangpin.web.urls.imports")),
     path("apply/", include("fangpin.web.urls.selfapply")),
+    path("screening/", include("fangpin.web.urls.screening")),
 ]

@@ -42,4 +42,14 @@ def refused_page(request: HttpRequest, err: DomainError, *, status: int = 400):
     """A domain refusal (bad parameter, rule not met) as a Chinese page naming the reason."""
     from django.shortcuts import render
 
+    from fangpin.core.errors import NotFound, PermissionDenied
+
+    if isinstance(err, PermissionDenied):
+        status = 403
+    elif isinstance(err, NotFound):
+        status = 404
+    if status in (403, 404):
+        from .errors import refused_record
+
+        refused_record(request, status=status, reason=err.message)
     return render(request, "web/_refused.html", {"message": err.message}, status=status)
