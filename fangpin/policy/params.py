@@ -119,6 +119,63 @@ def parameter_set(
     return p
 
 
+E_BASIS = "param_basis_required"
+E_TYPE = "param_type_changed"
+
+
+def _shape(v: Any) -> str:
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "number"
+    return type(v).__name__
+
+
+def parameter_change(
+    *,
+    actor,
+    key: str,
+    value: Any,
+    region_code: str = "",
+    year: int,
+    basis: str,
+    doc_no: str,
+    note: str = "",
+) -> Parameter:
+    """A change made by a person (administration screen, CLI): the basis (依据) and the document number
+    (文件号) are required, the key must exist, and the value keeps the shape the key already has (a number
+    stays a number, a list a list), so a typo cannot turn the monitoring line into text. A new version
+    through ``parameter_set`` (older versions stay, audited)."""
+    if not basis.strip() or not doc_no.strip():
+        raise DomainError(
+            E_BASIS, "修改政策参数须填写依据和文件号", field="basis" if not basis.strip() else "doc_no"
+        )
+    prev = Parameter.objects.filter(key=key).order_by("-year", "-version").first()
+    if prev is None:
+        raise DomainError(E_MISSING, f"没有参数“{key}”", field="key")
+    if _shape(prev.value) != _shape(value):
+        raise DomainError(
+            E_TYPE, f"参数“{key}”的值类型应为{_shape(prev.value)}，填写的是{_shape(value)}", field="value"
+        )
+    if region_code and (not region_code.isdigit() or len(region_code) not in (2, 4, 6, 9, 12)):
+        raise DomainError("param_region_invalid", "适用区域前缀应为2/4/6/9/12位区划代码", field="region_code")
+    scope = getattr(actor, "scope_prefix", None)
+    if actor is not None and scope is not None and not region_code.startswith(scope):
+        raise DomainError(
+            "param_region_outside", f"只能设置本辖区（{scope}）范围内的参数", field="region_code"
+        )
+    return parameter_set(
+        actor=actor,
+        key=key,
+        value=value,
+        region_code=region_code,
+        year=year,
+        basis=basis.strip(),
+        doc_no=doc_no.strip(),
+        note=note,
+    )
+
+
 def load_defaults(path: Path = DEFAULTS_FILE) -> int:
     """Installs the shipped defaults (policy/data/defaults.json) where no value exists yet. Idempotent."""
     entries = json.loads(path.read_text(encoding="utf-8"))["parameters"]

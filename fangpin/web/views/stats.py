@@ -166,6 +166,21 @@ def reports_home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def report_go(request: HttpRequest) -> HttpResponse:
+    """The report chooser's GET form → the report's own address."""
+    from django.shortcuts import redirect
+
+    _allowed(request.user)
+    try:
+        kind = request.GET.get("kind", "monthly")
+        return redirect(
+            "web:report", kind=kind, year=int(request.GET.get("y", "")), number=int(request.GET.get("n", ""))
+        )
+    except ValueError:
+        return redirect("web:reports")
+
+
+@login_required
 def report_view(request: HttpRequest, kind: str, year: int, number: int) -> HttpResponse:
     """The table as a page (``?format=`` xlsx or pdf downloads it). Exports are audited."""
     _allowed(request.user)

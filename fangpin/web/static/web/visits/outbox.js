@@ -9,7 +9,10 @@
   var DB_NAME = "fangpin-outbox";
   var STORE = "visits";
   var SENT = "sent";
-  var cfg = window.FANGPIN_OUTBOX || {};
+  // configuration from the page (no inline script: the Content-Security-Policy forbids it)
+  var el = document.getElementById("outbox-config");
+  var cfg = el ? { syncUrl: el.dataset.syncUrl, tokenUrl: el.dataset.tokenUrl, swUrl: el.dataset.swUrl, scope: el.dataset.scope } : {};
+  window.FANGPIN_OUTBOX = cfg;
   var SYNC_URL = cfg.syncUrl || "/visits/sync/";
   var TOKEN_URL = cfg.tokenUrl || "/visits/sync/token/";
   var RETRY_MS = cfg.retryMs || 15000;

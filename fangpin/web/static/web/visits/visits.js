@@ -2,7 +2,6 @@
  * rejected, and registers the service worker so the page opens offline. */
 (function () {
   "use strict";
-  var cfg = window.FANGPIN_OUTBOX || {};
   function $(id) { return document.getElementById(id); }
   function esc(s) { var d = document.createElement("div"); d.textContent = s == null ? "" : String(s); return d.innerHTML; }
 
@@ -71,6 +70,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     var ob = window.fangpinOutbox;
+    var cfg = window.FANGPIN_OUTBOX || {};
     if (!ob || !window.indexedDB) return; // the form posts normally
     var form = $("visit-form");
     ob.onChange(render);
