@@ -37,5 +37,5 @@ def parameter_audit_trail(key: str) -> list[Any]:
     return list(
         AuditEvent.objects.filter(event_type="policy.parameter_set", object_id__in=ids)
         .select_related("actor")
-        .order_by("-id")[:200]
+        .order_by("-seq")[:200]
     )

@@ -129,3 +129,17 @@ def upload_kinds(*, actor) -> list[tuple[str, str]]:
     if actor.role == Role.COUNTY_ADMIN:
         return [(k, s.title) for k, s in SOURCES.items()]
     return []
+
+
+def rule_list() -> QuerySet:
+    """The screening rules (read-only list for the administration screen)."""
+    from .models import ScreeningRule
+
+    return ScreeningRule.objects.order_by("source", "code")
+
+
+def mapping_list() -> QuerySet:
+    """Saved department header mappings (read-only list for the administration screen)."""
+    from .models import DeptMapping
+
+    return DeptMapping.objects.order_by("department", "kind")

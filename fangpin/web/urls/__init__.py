@@ -15,4 +15,5 @@ urlpatterns = [
     path("imports/", include("fangpin.web.urls.imports")),
     path("apply/", include("fangpin.web.urls.selfapply")),
     path("screening/", include("fangpin.web.urls.screening")),
+    path("manage/", include("fangpin.web.urls.admin")),
 ]
