@@ -74,3 +74,15 @@ def test_cadre_has_no_department_screening_and_officer_cannot_run(client, person
     assert client.get("/screening/").status_code == 403
     client.force_login(personas["dept_yibao"])
     assert client.post("/screening/runs/start/", {"month": "2026-11"}).status_code == 403
+
+
+def test_county_admin_uploads_on_a_departments_behalf(client, personas):
+    client.force_login(personas["county_admin"])
+    f = SimpleUploadedFile(FILE, (DATA / FILE).read_bytes())
+    r = client.post("/screening/", {"kind": "medical", "period": "2026-11", "behalf": "医保", "file": f})
+    token = r["Location"].split("/upload/")[1].split("/")[0]
+    base = {"kind": "medical", "period": "2026-11", "name": FILE, "behalf": "医保"}
+    client.post(f"/screening/upload/{token}/", {**base, "action": "map", "map_out_of_pocket": "自负部分(元)"})
+    r = client.post(f"/screening/upload/{token}/", {**base, "action": "upload"})
+    batch = DeptBatch.objects.get(pk=int(r["Location"].rstrip("/").rsplit("/", 1)[1]))
+    assert batch.on_behalf and batch.department == "医保"

@@ -64,7 +64,16 @@ def screening_home(request: HttpRequest) -> HttpResponse:
         else:
             token = f"{secrets.token_hex(16)}.{suffix}"
             (_pending_dir(user) / token).write_bytes(upload.read())
-            q = f"kind={request.POST.get('kind', '')}&period={request.POST.get('period', '')}&name={upload.name}"
+            from urllib.parse import urlencode
+
+            q = urlencode(
+                {
+                    "kind": request.POST.get("kind", ""),
+                    "period": request.POST.get("period", ""),
+                    "name": upload.name,
+                    "behalf": request.POST.get("behalf", ""),
+                }
+            )
             return redirect(f"/screening/upload/{token}/?{q}")
     runs = sel.run_list(actor=user)[:10] if user.can(Cap.SCREEN_RUN) else []
     ctx = {
@@ -74,6 +83,10 @@ def screening_home(request: HttpRequest) -> HttpResponse:
         "can_run": user.can(Cap.SCREEN_RUN),
         "reviews": len(sel.link_review_queue(actor=user)) if user.can(Cap.SCREEN_RUN) else 0,
         "default_period": f"{on:%Y-%m}",
+        "on_behalf": user.role == "county_admin",
+        "departments": sorted(
+            {d for k, _t in sel.upload_kinds(actor=user) for d in source_get(k).departments}
+        ),
         "error": error,
     }
     return render(request, "web/screening/home.html", ctx, status=400 if error else 200)
@@ -88,6 +101,7 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
     kind = request.GET.get("kind") or request.POST.get("kind", "")
     period = request.GET.get("period") or request.POST.get("period", "")
     name = (request.GET.get("name") or request.POST.get("name") or path.name)[:200]
+    behalf = (request.GET.get("behalf") or request.POST.get("behalf") or "").strip() or None
     error = None
     try:
         spec = source_get(kind)
@@ -99,24 +113,40 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
             }
             answer = {k: v for k, v in answer.items() if v}
             if answer:
-                dept_mapping_save(actor=user, kind=kind, columns=answer, path=path, on=today())
+                dept_mapping_save(
+                    actor=user, kind=kind, columns=answer, path=path, on_behalf_of=behalf, on=today()
+                )
                 messages.success(request, "已保存本部门的表头对应关系，下次上传同样格式的文件不再询问")
         elif request.method == "POST" and request.POST.get("action") == "upload":
             batch = dept_batch_upload(
-                actor=user, kind=kind, path=path, period=period, filename=name, on=today()
+                actor=user,
+                kind=kind,
+                path=path,
+                period=period,
+                filename=name,
+                on_behalf_of=behalf,
+                on=today(),
             )
             path.unlink(missing_ok=True)
             return redirect("web:dept_batch", batch_id=batch.pk)
-        preview = dept_mapping_preview(actor=user, kind=kind, path=path, on=today())
+        preview = dept_mapping_preview(actor=user, kind=kind, path=path, on_behalf_of=behalf, on=today())
     except DomainError as e:
         if e.code == "permission_denied":
             raise
         error, preview = e.message, None
         try:
-            preview = dept_mapping_preview(actor=user, kind=kind, path=path, on=today())
+            preview = dept_mapping_preview(actor=user, kind=kind, path=path, on_behalf_of=behalf, on=today())
         except DomainError:
             preview = None
-    ctx = {"token": token, "kind": kind, "period": period, "name": name, "p": preview, "error": error}
+    ctx = {
+        "token": token,
+        "kind": kind,
+        "period": period,
+        "name": name,
+        "behalf": behalf or "",
+        "p": preview,
+        "error": error,
+    }
     return render(
         request, "web/screening/preview.html", ctx, status=400 if error and preview is None else 200
     )
