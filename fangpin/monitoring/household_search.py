@@ -200,3 +200,31 @@ def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[H
         )
         .order_by(*SORTS.get(f.sort, SORTS["household_no"]))
     )
+
+
+def search_refusal_record(*, actor, q: str, on: dt.date) -> bool:
+    """When a search finds nothing the actor may see but the text is exactly the 户编号 or ID number of a
+    household outside their area, the attempt is audited as refused (the user sees only "no result")."""
+    from fangpin.audit.record import audit_record
+
+    q = (q or "").strip()
+    if len(q) < 6:
+        return False
+    hit = Household.objects.filter(Q(household_no=q) | Q(persons__id_number=q.upper())).values(
+        "id", "village_id"
+    )
+    hit = hit.first()
+    if hit is None or visible_households(actor=actor, on=on).filter(pk=hit["id"]).exists():
+        return False
+    audit_record(
+        actor=actor,
+        event_type="registry.search_refused",
+        object_type="registry.household",
+        object_id=hit["id"],
+        region_code=getattr(actor, "region_id", "") or "",
+        household_id=hit["id"],
+        result="refused",
+        reason="检索管辖范围外的户",
+        data={"query_kind": "household_no" if q.isdigit() and len(q) != 18 else "id_number"},
+    )
+    return True

@@ -19,7 +19,12 @@ from fangpin.accounts.roles import Cap
 from fangpin.core.errors import DomainError, NotFound, PermissionDenied
 from fangpin.core.masking import mask_phone
 from fangpin.monitoring import selectors as mon
-from fangpin.monitoring.household_search import HouseholdFilter, household_search_qs, visible_households
+from fangpin.monitoring.household_search import (
+    HouseholdFilter,
+    household_search_qs,
+    search_refusal_record,
+    visible_households,
+)
 from fangpin.monitoring.models import Category, LeadChannel, ObjectStatus
 from fangpin.monitoring.services.leads import lead_submit
 from fangpin.policy.params import param_value
@@ -74,6 +79,8 @@ def household_search(request: HttpRequest) -> HttpResponse:
         f.q = ""
         qs = household_search_qs(actor=user, f=f, on=on)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    if f.q and not page.object_list:
+        search_refusal_record(actor=user, q=f.q, on=on)
     rows = []
     for hh in page:
         head = hh.heads[0] if hh.heads else None
