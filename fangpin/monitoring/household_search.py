@@ -171,7 +171,12 @@ def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[H
     if f.category:
         qs = qs.filter(Exists(active.filter(category=f.category)))
     if f.risk_type:
-        qs = qs.filter(Exists(active.filter(risk_types__icontains=f'"{f.risk_type}"')))
+        # JSON containment differs by database (SQLite stores escaped text): match in Python over the
+        # active objects of the visible households (a small set: monitoring objects are a few percent)
+        pairs = MonitoringObject.objects.filter(status=ObjectStatus.ACTIVE, household__in=base).values_list(
+            "household_id", "risk_types"
+        )
+        qs = qs.filter(pk__in=[hid for hid, risks in pairs if f.risk_type in (risks or [])])
     if f.below_line:
         qs = qs.filter(pk__in=_cached_ids("below", actor, base, on, _below_line_ids))
     if f.has_findings:

@@ -46,12 +46,15 @@ def household_timeline(*, actor, household_id: int) -> list[TimelineEntry]:
     h = household_monitoring_history(actor=actor, household_id=household_id)
     out: list[TimelineEntry] = []
     lead_ids = [x.pk for x in h["leads"]]
+    first_source: set[int] = set()
     for s in LeadSource.objects.filter(lead_id__in=lead_ids).order_by("id"):
-        when = s.created_at.date() if getattr(s, "created_at", None) else None
         lead = next(x for x in h["leads"] if x.pk == s.lead_id)
+        # the first report is the lead's business date; later reports carry only when they were recorded
+        when = lead.opened_on if lead.pk not in first_source else s.created_at.date()
+        first_source.add(lead.pk)
         out.append(
             TimelineEntry(
-                when or lead.opened_on,
+                when,
                 "lead",
                 f"风险线索（{s.get_channel_display()}）",
                 "、".join(s.risk_types or lead.risk_types) + (f"；{s.note}" if s.note else ""),

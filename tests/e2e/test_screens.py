@@ -49,7 +49,13 @@ def test_household_file_and_lead_screens(both_sizes, targets):
         assert no_overflow(phone), key
     desktop, _ = both_sizes("county_admin", targets["household"], "household-file-monitored")
     text = desktop.inner_text("main")
-    for section in ("家庭成员", "收入与监测收入线", "两不愁三保障及饮水安全", "逻辑校验", "全部记录（时间线）"):
+    for section in (
+        "家庭成员",
+        "收入与监测收入线",
+        "两不愁三保障及饮水安全",
+        "逻辑校验",
+        "全部记录（时间线）",
+    ):
         assert section in text
     assert "监测中" in desktop.inner_text("#monitoring")
 

@@ -39,6 +39,33 @@ from fangpin.trust.timeline import household_timeline
 
 from ._common import field_errors, query_string, today
 
+MEMBER_COLUMNS = [
+    "name",
+    "relation",
+    "id_number",
+    "birth_date",
+    "health",
+    "labour_skill",
+    "school_status",
+    "phone",
+]
+MEMBER_HEADERS = {
+    "name": "姓名",
+    "relation": "与户主关系",
+    "id_number": "证件号码",
+    "birth_date": "出生日期",
+    "health": "健康状况",
+    "labour_skill": "劳动技能",
+    "school_status": "在校生状况",
+    "phone": "联系电话",
+}
+GUARANTEE_NAMES = {
+    "food_clothing": "不愁吃穿",
+    "education": "义务教育",
+    "medical": "基本医疗",
+    "housing": "住房安全",
+    "water": "饮水安全",
+}
 RECENT_KEY = "recent_households"
 RECENT_MAX = 8
 PAGE_SIZE = 50
@@ -184,12 +211,23 @@ def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
     cases = list(mon.case_list(actor=user).filter(household=hh).order_by("-started_on", "-id"))
     open_leads = list(mon.lead_list(actor=user).filter(household=hh, status__in=["open", "in_case"]))
     _remember(request, hh.pk)
+    members = []
+    for m in data["members"]:
+        if m["is_member"]:
+            by = {fv.field: fv for fv in m["fields"]}
+            members.append({"person": m["person"], "cols": [by[c] for c in MEMBER_COLUMNS if c in by]})
     ctx = {
+        "members": members,
+        "member_headers": [MEMBER_HEADERS[c] for c in MEMBER_COLUMNS],
         "hh": hh,
         "data": data,
         "path": " / ".join(data["village_path"]),
         "incomes": _income_years(hh, on),
         "guarantees": guarantees,
+        "guarantee_failures": [
+            {"dimension": GUARANTEE_NAMES.get(g.dimension, g.dimension), "message": g.message}
+            for g in guarantees.failures
+        ],
         "findings": household_findings(hh, on=on),
         "objects": objects,
         "active": active,
