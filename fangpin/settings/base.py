@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "fangpin.trust",
     "fangpin.demo",
     "fangpin.web",
+    "fangpin.worklists",
 ]
 
 LOGIN_URL = "web:login"

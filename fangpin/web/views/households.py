@@ -36,6 +36,7 @@ from fangpin.trust import selectors as trust
 from fangpin.trust.mingbaizhi import mingbaizhi_render
 from fangpin.trust.services.changes import change_request_submit
 from fangpin.trust.timeline import household_timeline
+from fangpin.worklists import services as worklists
 
 from ._common import field_errors, query_string, today
 
@@ -108,6 +109,7 @@ def household_search(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     if f.q and not page.object_list:
         search_refusal_record(actor=user, q=f.q, on=on)
+    columns = worklists.clean_columns([c for c in request.GET.get("cols", "").split(",") if c])
     rows = []
     for hh in page:
         head = hh.heads[0] if hh.heads else None
@@ -137,10 +139,51 @@ def household_search(request: HttpRequest) -> HttpResponse:
         "categories": Category.values,
         "risk_types": _risk_catalogue(user),
         "regions": _regions_for(user),
+        "columns": columns,
+        "all_columns": worklists.COLUMNS,
+        "worklists": list(worklists.worklist_list(actor=user)),
+        "can_share": bool(worklists.township_of(user)),
         "can_export": user.can(Cap.REGISTRY_EXPORT),
         "can_unmasked": user.can(Cap.EXPORT_UNMASKED),
     }
     return render(request, "web/households/list.html", ctx)
+
+
+@login_required
+def worklist_open(request: HttpRequest, worklist_id: int) -> HttpResponse:
+    """A saved working list re-runs its search in the opener's own scope (a shared list never widens it)."""
+    wl = worklists.worklist_get(actor=request.user, worklist_id=worklist_id)
+    from django.http import QueryDict
+
+    q = QueryDict(mutable=True)
+    q.update(wl.params)
+    q["cols"] = ",".join(wl.columns)
+    return redirect(reverse("web:households") + "?" + q.urlencode())
+
+
+@login_required
+@require_POST
+def worklist_save(request: HttpRequest) -> HttpResponse:
+    from django.http import QueryDict
+
+    params = QueryDict(request.POST.get("qs", ""))
+    f = HouseholdFilter.from_params(params)
+    columns = [c for c in params.get("cols", "").split(",") if c]
+    try:
+        wl = worklists.worklist_save(
+            actor=request.user,
+            name=request.POST.get("name", ""),
+            params=f.as_params(),
+            columns=columns,
+            share=request.POST.get("share") == "1",
+        )
+    except DomainError as e:
+        messages.error(request, e.message)
+        return redirect(reverse("web:households") + "?" + params.urlencode())
+    messages.success(
+        request, f"已保存工作清单“{wl.name}”" + ("，本乡镇同事可见" if wl.shared_township else "")
+    )
+    return redirect("web:worklist", worklist_id=wl.pk)
 
 
 @login_required
