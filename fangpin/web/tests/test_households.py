@@ -211,3 +211,21 @@ def test_household_file_other_village_404_is_audited(client, personas, village):
     assert r.status_code == 404 and "不存在或无权访问" in r.content.decode()
     ev = AuditEvent.objects.filter(event_type="web.access_refused").last()
     assert ev.data["path"] == f"/households/{c.id}/"
+
+
+def test_findings_are_cached_until_the_household_changes(client, personas, village):
+    a, _, _ = village
+    a.phone = "12345"
+    a.save()
+    client.force_login(personas["cadre_a1"])
+    body = client.get(f"/households/{a.id}/").content.decode()
+    assert "户联系电话“12345”格式错误" in body
+    assert (
+        "户联系电话“12345”格式错误" in client.get(f"/households/{a.id}/").content.decode()
+    )  # from the cache
+    client.post(
+        f"/households/{a.id}/edit/",
+        {"kind": "contact", "phone": "13800003333", "address": "", "group_name": "", "reason": "更正电话"},
+    )
+    body = client.get(f"/households/{a.id}/").content.decode()
+    assert "户联系电话“12345”格式错误" not in body  # the change invalidated the cached findings

@@ -28,7 +28,7 @@ from fangpin.monitoring.household_search import (
 from fangpin.monitoring.models import Category, LeadChannel, ObjectStatus
 from fangpin.monitoring.services.leads import lead_submit
 from fangpin.policy.params import param_value
-from fangpin.registry.checks.report import household_findings
+from fangpin.registry.checks.report import household_findings_cached
 from fangpin.registry.choices import HouseholdType
 from fangpin.registry.io.export import registry_export
 from fangpin.registry.services.assessment import household_guarantees_assess, household_income_assess
@@ -271,7 +271,7 @@ def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
             {"dimension": GUARANTEE_NAMES.get(g.dimension, g.dimension), "message": g.message}
             for g in guarantees.failures
         ],
-        "findings": household_findings(hh, on=on),
+        "findings": household_findings_cached(hh, on=on),
         "objects": objects,
         "active": active,
         "cases": cases,

@@ -57,3 +57,18 @@ def test_names_are_required_and_unique_and_county_users_cannot_share(personas, h
         wl.worklist_save(actor=personas["cadre_a1"], name="重点户", params={}, columns=None)
     with pytest.raises(DomainError, match="只有乡镇和村级用户"):
         wl.worklist_save(actor=personas["county_admin"], name="全县", params={}, columns=None, share=True)
+
+
+def test_command_exports_a_saved_list_in_the_users_scope(personas, homes, tmp_path):
+    from django.core.management import call_command
+
+    a1, a2, b1 = homes
+    saved = wl.worklist_save(
+        actor=personas["township_a"], name="一般户", params={"household_type": "一般农户"}, columns=None
+    )
+    out = tmp_path / "list.csv"
+    call_command("worklist", "export", str(saved.id), str(out), "--as", "township_a")
+    text = out.read_text(encoding="utf-8-sig")
+    assert a1.household_no in text and a2.household_no in text and b1.household_no not in text
+    ev = AuditEvent.objects.filter(event_type="registry.export").last()
+    assert ev.data["filters"] == {"household_type": "一般农户"} and ev.data["households"] == 2
