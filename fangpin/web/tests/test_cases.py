@@ -113,3 +113,27 @@ def test_other_village_case_is_not_found(client, personas):
     client.force_login(personas["cadre_b1"])
     assert client.get(f"/cases/{case.id}/").status_code == 404
     assert case.household.household_no not in client.get("/cases/").content.decode()
+
+
+def test_green_channel_from_the_lead_screen(client, personas):
+    hh = poor_exited_household(per_capita=4000)
+    lead = leads.lead_submit(
+        actor=personas["helper_a1"], household=hh, channel="cadre_visit", risk_types=["因意外事故"], on=START
+    )
+    client.force_login(personas["cadre_a1"])
+    assert "先行纳入" not in client.get(f"/cases/leads/{lead.id}/").content.decode()  # not a village power
+    client.force_login(personas["township_a"])
+    r = client.post(
+        f"/cases/leads/{lead.id}/action/",
+        {"action": "green", "risk_types": ["因意外事故"], "reason": "", "on": TODAY.isoformat()},
+        follow=True,
+    )
+    assert "须说明突发情况" in r.content.decode()
+    r = client.post(
+        f"/cases/leads/{lead.id}/action/",
+        {"action": "green", "risk_types": ["因意外事故"], "reason": "户主车祸重伤", "on": TODAY.isoformat()},
+        follow=True,
+    )
+    case = Case.objects.get(lead=lead)
+    assert case.green_channel and "先行纳入" in r.content.decode()
+    assert MonitoringObject.objects.get(household=hh).status == "active"

@@ -382,6 +382,7 @@ def object_detail(request: HttpRequest, object_id: int) -> HttpResponse:
         "can_measure": user.can(Cap.MEASURE_EDIT) and obj.status == ObjectStatus.ACTIVE,
         "can_eliminate": user.can(Cap.CASE_VILLAGE) and obj.status == ObjectStatus.ACTIVE,
         "can_reverse": user.can(Cap.CASE_VILLAGE) and obj.status == ObjectStatus.ELIMINATED,
+        "can_county_reverse": user.can(Cap.CASE_COUNTY) and obj.status == ObjectStatus.ELIMINATED,
         "methods": EliminationMethod.values,
         "members": list(obj.household.persons.filter(is_member=True).order_by("id")),
         "today": on,
@@ -443,6 +444,11 @@ def object_action(request: HttpRequest, object_id: int) -> HttpResponse:
             )
             messages.success(request, "已启动风险消除回退程序")
             return redirect("web:case", case_id=case.pk)
+        elif action == "county_reverse":
+            elimination.elimination_reverse(
+                actor=user, monitoring_object=obj, reason=request.POST.get("reason", "").strip(), on=d
+            )
+            messages.success(request, "已按县级决定回退，恢复监测")
     except DomainError as e:
         messages.error(request, e.message)
     return redirect("web:monitoring_object", object_id=obj.pk)
