@@ -3,7 +3,10 @@ then the latest version. Every computation keeps the ``ParamValue``s it used (id
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +52,31 @@ def _prefixes(region_code: str) -> list[str]:
     return out
 
 
+# A per-request (or per-job) memo of lookups: the web middleware opens one per request, so a page that
+# asks for the same parameter sixty times reads it once. Outside ``param_cache()`` every lookup reads.
+_CACHE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("fangpin_param_cache", default=None)
+
+
+@contextlib.contextmanager
+def param_cache() -> Iterator[None]:
+    token = _CACHE.set({})
+    try:
+        yield
+    finally:
+        _CACHE.reset(token)
+
+
 def param_get(key: str, *, region_code: str, year: int) -> ParamValue:
+    memo = _CACHE.get()
+    if memo is None:
+        return _param_read(key, region_code=region_code, year=year)
+    k = (key, region_code or "", year)
+    if k not in memo:
+        memo[k] = _param_read(key, region_code=region_code, year=year)
+    return memo[k]
+
+
+def _param_read(key: str, *, region_code: str, year: int) -> ParamValue:
     candidates = list(
         Parameter.objects.filter(
             key=key, is_active=True, year__lte=year, region_code__in=_prefixes(region_code)
@@ -116,6 +143,8 @@ def parameter_set(
             "version": p.version,
         },
     )
+    if (memo := _CACHE.get()) is not None:
+        memo.clear()  # a change is seen by the rest of the same request
     return p
 
 

@@ -61,6 +61,21 @@ def members_as_of(household_id: int, on: dt.date) -> list[Person]:
     ]
 
 
+def member_count_as_of(household_id: int, on: dt.date) -> int:
+    """How many members the household had at the end of ``on`` (``members_as_of`` without building the
+    Person instances: one query, used by the income assessment on every household-file view)."""
+    latest: dict[int, tuple] = {}
+    rows = (
+        Person.history.filter(history_date__lte=_end_of_day(on))
+        .filter(id__in=Person.history.filter(household_id=household_id).values("id"))
+        .order_by("id", "history_date")
+        .values_list("id", "history_type", "household_id", "is_member")
+    )
+    for pid, htype, hid, is_member in rows:
+        latest[pid] = (htype, hid, is_member)
+    return sum(1 for htype, hid, m in latest.values() if htype != "-" and hid == household_id and m)
+
+
 def member_count(household: Household) -> int:
     return household.persons.filter(is_member=True).count()
 

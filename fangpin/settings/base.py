@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "fangpin.demo",
     "fangpin.reports",
     "fangpin.web",
+    "fangpin.worklists",
 ]
 
 LOGIN_URL = "web:login"

@@ -1,10 +1,12 @@
-"""Domain errors that escape a view become the Chinese 404/403 pages (and are audited there)."""
+"""Per request: parameter look-ups cached; domain errors that escape a view become the Chinese 404/403
+pages (and are audited there)."""
 
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest
 
 from fangpin.core.errors import NotFound, PermissionDenied
+from fangpin.policy.params import param_cache
 
 from .views import errors
 
@@ -14,7 +16,8 @@ class DomainErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        return self.get_response(request)
+        with param_cache():  # parameter look-ups are read once per request
+            return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception):
         if isinstance(exception, NotFound):

@@ -6,8 +6,8 @@ immediate mode through the test settings) listens on a free 127.0.0.1 port. The 
 ``chromium`` driven by Playwright for Python (Playwright's own browser download is never used).
 
 Fixtures
-- ``e2e_server``: ``.url``, ``.passwords`` (demo username → password), ``.manage(*args)`` to run a management
-  command against the same database, ``.var`` (its folder).
+- ``e2e_server``: ``.url``, ``.passwords`` / ``.regions`` (demo username → password / region code),
+  ``.manage(*args)`` and ``.shell(code)`` against the same database, ``.var`` (its folder).
 - ``page_as(username, phone=False)``: a logged-in Playwright page (desktop 1366×900 or phone 360×780).
 - ``shoot(page, name)``: a full-page screenshot saved under ``var/e2e-screenshots/`` (printed at the end).
 
@@ -42,7 +42,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
-DEMO_SCALE = os.environ.get("FANGPIN_E2E_SCALE", "0.08")
+DEMO_SCALE = os.environ.get("FANGPIN_E2E_SCALE", "0.2")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -81,6 +81,7 @@ class E2EServer:
     var: Path
     env: dict[str, str]
     passwords: dict[str, str] = field(default_factory=dict)
+    regions: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen | None = None
 
     def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -94,6 +95,10 @@ class E2EServer:
             check=check,
             timeout=300,
         )
+
+    def shell(self, code: str) -> str:
+        """Run Python in ``manage.py shell`` on the server's database (test setup look-ups only)."""
+        return self.manage("shell", "-c", code).stdout
 
 
 def _server_env(var: Path) -> dict[str, str]:
@@ -123,8 +128,9 @@ def e2e_server(chromium_path) -> E2EServer:
     t = time.monotonic()
     srv.manage("migrate", "-v0")
     out = srv.manage("demo_county", "--scale", DEMO_SCALE, "--reset-passwords").stdout
-    for m in re.finditer(r"^\s+(\S+)\s+(\S+)\s+\S+ @ \d{12}$", out, re.M):
+    for m in re.finditer(r"^\s+(\S+)\s+(\S+)\s+\S+ @ (\d{12})$", out, re.M):
         srv.passwords[m.group(1)] = m.group(2)
+        srv.regions[m.group(1)] = m.group(3)
     assert "county_admin" in srv.passwords, out
     log = open(var / "server.log", "w")  # noqa: SIM115 (kept open for the server's lifetime)
     srv.proc = subprocess.Popen(

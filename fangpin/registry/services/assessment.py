@@ -18,7 +18,7 @@ from fangpin.policy.rules.guarantees import (
 from fangpin.policy.rules.income import IncomeFacts, IncomeResult, per_capita_net_income
 
 from ..models import Household, Person
-from ..selectors import members_as_of
+from ..selectors import member_count_as_of
 
 
 @dataclass
@@ -70,7 +70,7 @@ def household_income_assess(hh: Household, *, month: dt.date, members: int | Non
     line = Decimal(str(_p("income.monitoring_line", hh, month.year, used)))
     if members is None:
         members = (
-            len(members_as_of(hh.id, month.replace(day=1) - dt.timedelta(days=1)))
+            member_count_as_of(hh.id, month.replace(day=1) - dt.timedelta(days=1))
             or hh.persons.filter(is_member=True).count()
         )
     res = per_capita_net_income(

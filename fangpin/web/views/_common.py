@@ -20,7 +20,7 @@ def today() -> dt.date:
 
 def field_errors(err: DomainError) -> dict[str, str]:
     """A DomainError as ``{field: message}`` for the form (``__all__`` when it names no field)."""
-    return {err.field or "__all__": err.message}
+    return {err.field or "form": err.message}
 
 
 def flash_error(request: HttpRequest, err: DomainError) -> None:
