@@ -102,6 +102,11 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
     period = request.GET.get("period") or request.POST.get("period", "")
     name = (request.GET.get("name") or request.POST.get("name") or path.name)[:200]
     behalf = (request.GET.get("behalf") or request.POST.get("behalf") or "").strip() or None
+    if behalf is None and user.role == "county_admin" and kind:
+        try:
+            behalf = source_get(kind).departments[0]  # the county admin uploads on that department's behalf
+        except DomainError:
+            behalf = None
     error = None
     try:
         spec = source_get(kind)
