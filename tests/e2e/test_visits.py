@@ -4,8 +4,12 @@ that fails is never reported as sent."""
 from __future__ import annotations
 
 
-def _fill_visit(page, *, problem: str = "health"):
-    page.select_option("#household_id", index=1)
+def _fill_visit(page, *, problem: str = "health", household: str | None = None) -> str:
+    if household:
+        page.select_option("#household_id", household)
+    else:
+        page.select_option("#household_id", index=1)
+    chosen = page.locator("#household_id").input_value()
     for aspect in page.locator("[data-aspect]").all():
         code = aspect.get_attribute("data-aspect")
         value = "problem" if code == problem else "ok"
@@ -13,6 +17,7 @@ def _fill_visit(page, *, problem: str = "health"):
     page.fill(f"input[name=note_{problem}]", "户主腰伤，近期无法务工")
     page.fill("#note", "离线走访测试")
     page.click("#save-visit")
+    return chosen
 
 
 def _count(page) -> str:
@@ -73,4 +78,25 @@ def test_failed_send_stays_queued_and_is_retried(page_as, e2e_server):
     assert _count(page) == "1"  # still queued: a 502 is not a success
     page.unroute("**/visits/sync/")
     page.click("#sync-now")
+    page.wait_for_function("document.querySelector('#outbox-count').textContent === '0'")
+
+
+def test_same_day_conflict_is_kept_and_shown_until_the_cadre_decides(page_as, e2e_server):
+    page = page_as("village_cadre", phone=True)
+    page.goto("/visits/")
+    page.select_option("#household_id", index=2)
+    household = page.locator("#household_id").input_value()
+    _fill_visit(page, problem="water", household=household)
+    page.wait_for_function(
+        "document.querySelector('#outbox-count').textContent === '0' || !!document.querySelector('li.ob-conflict')"
+    )
+    if page.locator("li.ob-conflict").count():  # an earlier test visited this household today already
+        page.locator("li.ob-conflict button[data-act=keep]").click()
+        page.wait_for_function("document.querySelector('#outbox-count').textContent === '0'")
+    page.reload()
+    _fill_visit(page, problem="water", household=household)  # the same household, the same day, again
+    page.wait_for_selector("#outbox-list li.ob-conflict")
+    item = page.locator("#outbox-list li.ob-conflict")
+    assert "已有记录" in item.inner_text() and _count(page) == "1"
+    item.locator("button[data-act=keep]").click()
     page.wait_for_function("document.querySelector('#outbox-count').textContent === '0'")
