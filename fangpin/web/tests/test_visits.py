@@ -113,4 +113,5 @@ def test_first_load_of_the_phone_page_is_small(client, personas):
     assert b"web/visits/outbox.js" in assets and b"web/site.css" in assets
     for a in assets:
         total += len(gzip.compress(Path(finders.find(a.decode())).read_bytes()))
+    print(f"visit page first load, gzip: {total / 1024:.1f} KB ({len(assets)} assets)")
     assert total < 250 * 1024, total
