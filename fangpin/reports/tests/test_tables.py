@@ -144,3 +144,20 @@ def test_excel_neutralises_formula_like_names(county, personas):
         assert "'=HYPERLINK(1)" in values
     finally:
         Region.objects.filter(code=f.TOWNSHIP_A).update(name="马家乡")
+
+
+def test_report_commands_write_the_files(county, personas, tmp_path):
+    from django.core.management import call_command
+
+    from fangpin.audit.models import AuditEvent
+
+    out = tmp_path / "m.xlsx"
+    call_command(
+        "report_monthly", "--year", "2025", "--month", "3", "--out", str(out), "--as", "county_admin"
+    )
+    ws = load_workbook(out).worksheets[0]
+    assert "2025年3月" in ws["A1"].value
+    pdf = tmp_path / "q.pdf"
+    call_command("report_quarterly", "--year", "2025", "--quarter", "1", "--format", "pdf", "--out", str(pdf))
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert AuditEvent.objects.filter(event_type="reports.export", data__channel="cli").count() == 2

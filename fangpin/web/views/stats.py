@@ -55,9 +55,9 @@ def _period(request: HttpRequest) -> Period:
             return month_period(y, m)
         except (ValueError, DomainError):
             pass
-    default = month_period(on.year, on.month)
+    default = month_period(*last_complete("monthly", on))  # the month a county reports on
     start = _date(request.GET.get("start"), default.start)
-    end = _date(request.GET.get("end"), min(default.end, on))
+    end = _date(request.GET.get("end"), default.end)
     try:
         return Period(start, end)
     except DomainError:
