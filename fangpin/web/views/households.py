@@ -21,6 +21,7 @@ from fangpin.core.masking import mask_phone
 from fangpin.monitoring import selectors as mon
 from fangpin.monitoring.household_search import (
     HouseholdFilter,
+    household_rows,
     household_search_qs,
     search_refusal_record,
     visible_households,
@@ -106,7 +107,9 @@ def household_search(request: HttpRequest) -> HttpResponse:
         errors = field_errors(e)
         f.q = ""
         qs = household_search_qs(actor=user, f=f, on=on)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(household_rows(qs, sort=f.sort), PAGE_SIZE)
+    paginator.count = qs.count()  # counted without the row annotations (a plain filtered COUNT)
+    page = paginator.get_page(request.GET.get("page"))
     if f.q and not page.object_list:
         search_refusal_record(actor=user, q=f.q, on=on)
     columns = worklists.clean_columns([c for c in request.GET.get("cols", "").split(",") if c])
