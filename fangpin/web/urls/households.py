@@ -5,6 +5,8 @@ from fangpin.web.views import households as v
 urlpatterns = [
     path("", v.household_search, name="households"),
     path("export/", v.household_export, name="households_export"),
+    path("changes/", v.change_list, name="changes"),
+    path("changes/<int:request_id>/", v.change_decide, name="change_decide"),
     path("worklists/", v.worklist_save, name="worklist_save"),
     path("worklists/<int:worklist_id>/", v.worklist_open, name="worklist"),
     path("<int:household_id>/", v.household_file, name="household"),

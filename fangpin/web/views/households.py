@@ -412,3 +412,43 @@ def household_mingbaizhi(request: HttpRequest, household_id: int) -> HttpRespons
     """The printable 明白纸 (masked as a public notice; the trust service audits the view)."""
     html = mingbaizhi_render(actor=request.user, household_id=household_id)
     return HttpResponse(html)
+
+
+@login_required
+def change_list(request: HttpRequest) -> HttpResponse:
+    """Change requests waiting for a second person (maker-checker), each with exactly what it would change."""
+    from fangpin.trust.services.changes import change_plan
+
+    user = request.user
+    pending = list(trust.change_request_list(actor=user).select_related("maker").order_by("created_at")[:100])
+    rows = []
+    for r in pending:
+        try:
+            plan = change_plan(r)
+        except DomainError as e:
+            plan = [{"label": "无法预览", "old": "", "new": e.message}]
+        rows.append({"r": r, "plan": plan, "mine": r.maker_id == user.pk})
+    return render(
+        request,
+        "web/households/changes.html",
+        {"rows": rows, "can_approve": user.can(Cap.CHANGE_APPROVE)},
+    )
+
+
+@login_required
+@require_POST
+def change_decide(request: HttpRequest, request_id: int) -> HttpResponse:
+    from fangpin.trust.services.changes import change_request_approve, change_request_reject
+
+    user = request.user
+    reason = request.POST.get("reason", "").strip()
+    try:
+        if request.POST.get("action") == "approve":
+            req = change_request_approve(actor=user, request_id=request_id, reason=reason)
+            messages.success(request, f"变更申请{req.number}已批准并生效")
+        else:
+            req = change_request_reject(actor=user, request_id=request_id, reason=reason)
+            messages.success(request, f"变更申请{req.number}已驳回")
+    except DomainError as e:
+        messages.error(request, e.message)
+    return redirect("web:changes")
