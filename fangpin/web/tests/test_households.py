@@ -255,3 +255,17 @@ def test_checker_approves_a_pending_condition_change_after_seeing_the_plan(clien
     assert "已批准并生效" in r.content.decode()
     a.refresh_from_db()
     assert a.house_grade == "C"
+
+
+def test_township_assigns_a_helper_who_then_sees_the_household(client, personas, village):
+    a, b, _ = village
+    helper = personas["helper_a1"]
+    client.force_login(personas["township_a"])
+    body = client.get(f"/households/{b.id}/").content.decode()
+    assert f'<option value="{helper.id}">' in body and "未指定" in body
+    client.post(f"/households/{b.id}/assign/", {"kind": "helper", "user": helper.id})
+    assert "帮扶责任人 helper_a1" in client.get(f"/households/{b.id}/").content.decode()
+    client.force_login(helper)
+    assert listed(client.get("/households/").content.decode(), a, b) == [False, True]
+    client.force_login(personas["cadre_a1"])
+    assert 'id="assign"' not in client.get(f"/households/{b.id}/").content.decode()  # not a village power

@@ -27,7 +27,9 @@ from fangpin.monitoring.household_search import (
     visible_households,
 )
 from fangpin.monitoring.models import Category, LeadChannel, ObjectStatus
+from fangpin.monitoring.services.assistance import assignment_set
 from fangpin.monitoring.services.leads import lead_submit
+from fangpin.monitoring.workbench import assignable_users, current_assignments
 from fangpin.policy.params import param_value
 from fangpin.registry.checks.report import household_findings_cached
 from fangpin.registry.choices import HouseholdType
@@ -281,6 +283,8 @@ def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
         "open_leads": open_leads,
         "timeline": household_timeline(actor=user, household_id=hh.pk),
         "risk_types": _risk_catalogue(user),
+        "assignments": current_assignments(household_id=hh.pk, on=on),
+        "assignable": assignable_users(actor=user, household=hh),
         "can_report": user.can(Cap.LEAD_SUBMIT),
         "can_edit": user.can(Cap.REGISTRY_EDIT),
         "can_case": user.can(Cap.CASE_VILLAGE),
@@ -452,3 +456,25 @@ def change_decide(request: HttpRequest, request_id: int) -> HttpResponse:
     except DomainError as e:
         messages.error(request, e.message)
     return redirect("web:changes")
+
+
+@login_required
+@require_POST
+def household_assign(request: HttpRequest, household_id: int) -> HttpResponse:
+    """指定包户干部 / 帮扶责任人 (township or county)."""
+    user = request.user
+    on = today()
+    _visible_or_404(user, household_id, on)
+    hh = trust.household_file(actor=user, household_id=household_id)["household"]
+    chosen = next(
+        (u for u in assignable_users(actor=user, household=hh) if str(u.pk) == request.POST.get("user")), None
+    )
+    try:
+        if chosen is None:
+            raise DomainError("assignee_unknown", "请选择本村范围内的人员")
+        assignment_set(actor=user, household=hh, user=chosen, kind=request.POST.get("kind", "helper"), on=on)
+    except DomainError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, f"已指定{chosen}")
+    return redirect("web:household", household_id=household_id)
