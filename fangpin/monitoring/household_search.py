@@ -195,7 +195,14 @@ def household_rows(qs: QuerySet[Household], *, sort: str = "household_no") -> Qu
     return (
         qs.select_related("village")
         .annotate(
-            n_members=Count("persons", filter=Q(persons__is_member=True)),
+            # a correlated count (evaluated for the page's rows only, not a GROUP BY over the whole area)
+            n_members=Subquery(
+                Person.objects.filter(household=OuterRef("pk"), is_member=True)
+                .order_by()
+                .values("household")
+                .annotate(c=Count("id"))
+                .values("c")[:1]
+            ),
             mo_status=Subquery(latest.values("status")[:1]),
             mo_category=Subquery(latest.values("category")[:1]),
         )

@@ -87,6 +87,12 @@ def _regions_for(user) -> list[tuple[str, str]]:
 
     if not user.scope_prefix or not user.region_id:
         return []
+    from django.core.cache import cache
+
+    key = f"web.region_options:{user.region_id}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     out = []
     for r in (
         region_descendants(user.region_id).filter(level__in=[Level.TOWNSHIP, Level.VILLAGE]).order_by("code")
@@ -94,6 +100,7 @@ def _regions_for(user) -> list[tuple[str, str]]:
         if r.code == user.region_id:
             continue
         out.append((r.code, ("　" if r.level == Level.VILLAGE else "") + r.name))
+    cache.set(key, out, 3600)  # the division tree changes once a year
     return out
 
 
