@@ -138,8 +138,7 @@ def _cached_ids(kind: str, actor, qs: QuerySet[Household], on: dt.date, compute)
 
 
 def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[Household]:
-    """The filtered, sorted households (rows carry ``heads`` — the current 户主 — ``n_members`` and
-    ``mo_status``/``mo_category`` of the latest monitoring object)."""
+    """The filtered households (no row annotations: cheap to count and to export; see ``household_rows``)."""
     base = visible_households(actor=actor, on=on)
     qs = base
     if f.q:
@@ -185,12 +184,25 @@ def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[H
         from .selectors import overdue_items
 
         qs = qs.filter(pk__in={o.household_id for o in overdue_items(actor=actor, on=on)})
+    return qs
+
+
+def household_rows(qs: QuerySet[Household], *, sort: str = "household_no") -> QuerySet[Household]:
+    """The list's rows: ``heads`` (the current 户主), ``n_members``, ``mo_status``/``mo_category`` of the
+    latest monitoring object, sorted — without one query per row."""
     latest = MonitoringObject.objects.filter(household=OuterRef("pk")).exclude(status=ObjectStatus.REVOKED)
     latest = latest.order_by("-identified_on", "-id")
     return (
         qs.select_related("village")
         .annotate(
-            n_members=Count("persons", filter=Q(persons__is_member=True)),
+            # a correlated count (evaluated for the page's rows only, not a GROUP BY over the whole area)
+            n_members=Subquery(
+                Person.objects.filter(household=OuterRef("pk"), is_member=True)
+                .order_by()
+                .values("household")
+                .annotate(c=Count("id"))
+                .values("c")[:1]
+            ),
             mo_status=Subquery(latest.values("status")[:1]),
             mo_category=Subquery(latest.values("category")[:1]),
         )
@@ -203,7 +215,7 @@ def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[H
                 to_attr="heads",
             )
         )
-        .order_by(*SORTS.get(f.sort, SORTS["household_no"]))
+        .order_by(*SORTS.get(sort, SORTS["household_no"]))
     )
 
 

@@ -69,3 +69,33 @@ def home_summary(*, actor, on: dt.date) -> dict[str, Any]:
         "visits_due": due,
         "visits_overdue": sum(1 for v in due if v.overdue),
     }
+
+
+def assignable_users(*, actor, household) -> list:
+    """Active cadres and helpers whose region covers the household's village (for 指定责任人), only for
+    users allowed to assign (township and county reviewers)."""
+    from fangpin.accounts.models import User
+    from fangpin.accounts.roles import Cap
+
+    if not (actor.can(Cap.CASE_TOWNSHIP) or actor.can(Cap.CASE_COUNTY)):
+        return []
+    village = household.village_id
+    prefixes = [village[:n] for n in (6, 9, 12)]
+    candidates = User.objects.filter(
+        is_active=True, role__in=[Role.VILLAGE_CADRE, Role.HELPER, Role.TOWNSHIP_REVIEWER]
+    ).filter(region_id__in=[p.ljust(12, "0") for p in prefixes])
+    return [
+        u
+        for u in candidates.order_by("role", "username")
+        if u.scope_prefix and village.startswith(u.scope_prefix)
+    ]
+
+
+def current_assignments(*, household_id: int, on: dt.date) -> list:
+    from .models import Assignment
+
+    return list(
+        Assignment.objects.filter(household_id=household_id, start_on__lte=on)
+        .filter(Q(end_on__isnull=True) | Q(end_on__gt=on))
+        .select_related("user")
+    )

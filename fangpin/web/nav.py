@@ -23,6 +23,7 @@ class NavItem:
 NAV: tuple[NavItem, ...] = (
     NavItem("工作台", "web:home"),
     NavItem("户档案", "web:households", caps=(Cap.REGISTRY_VIEW,)),
+    NavItem("变更审批", "web:changes", caps=(Cap.CHANGE_APPROVE,)),
     NavItem("识别办理", "web:cases", caps=(Cap.CASE_VILLAGE, Cap.CASE_TOWNSHIP, Cap.CASE_COUNTY)),
     NavItem("走访", "web:visits", caps=(Cap.VISIT_LOG,)),
     NavItem("自主申报", "web:self_apply", caps=(Cap.LEAD_SUBMIT,)),

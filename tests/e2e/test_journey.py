@@ -1,6 +1,6 @@
 """The county's main journey in Chromium, every step through the screens: a cadre reports a risk →
 入户核查 → 信息比对 → 民主评议 → 村内公示 (with an objection, paused and resumed) → 乡镇审核 as a batch with a
-preview → 县级审定 → enrolment → a measure, carried out → 风险消除 through the same chain.
+preview → 县级审定 → enrolment → a measure, carried out → 风险消除 through the same chain → a 回退 proposed.
 
 Dates are typed as business dates (the paper process entered afterwards): the identification starts 240
 days ago so that the elimination guards (six months enrolled, income stable for six months) can hold."""
@@ -198,3 +198,12 @@ def test_identification_to_elimination(page_as, shoot, journey_household):
         assert text in timeline, text
     assert "风险已消除" in county.inner_text("#monitoring")
     shoot(county, "household-file-after")
+
+    # 10. a 风险消除回退 proposed by the village starts the same chain again
+    cadre.goto(object_url)
+    rev = cadre.locator("form:has(input[value=reverse])")
+    rev.locator("textarea[name=reason]").fill("回头看发现户主病情复发，医疗支出再次增加")
+    rev.locator("button").click()
+    assert "已启动风险消除回退程序" in cadre.inner_text(".messages")
+    assert cadre.locator("h1").inner_text().startswith("风险消除回退")
+    assert "办理：入户核实" in cadre.inner_text("#step-form")

@@ -62,3 +62,17 @@ def test_error_pages_are_chinese(page_as, shoot):
     assert r.status == 403
     body = r.text()
     assert "页面已过期" in body and "CSRF verification failed" not in body
+
+
+def test_phone_page_weight_is_small(page_as):
+    """First load of a phone page (HTML + CSS + htmx, uncompressed here) stays far under 250 KB."""
+    page = page_as("village_cadre", phone=True)
+    page.goto("/households/")
+    total = page.evaluate(
+        """() => {
+        const nav = performance.getEntriesByType('navigation')[0];
+        const res = performance.getEntriesByType('resource');
+        return (nav.encodedBodySize || 0) + res.reduce((s, r) => s + (r.encodedBodySize || 0), 0);
+    }"""
+    )
+    assert 0 < total < 250_000, total

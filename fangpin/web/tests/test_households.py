@@ -229,3 +229,43 @@ def test_findings_are_cached_until_the_household_changes(client, personas, villa
     )
     body = client.get(f"/households/{a.id}/").content.decode()
     assert "户联系电话“12345”格式错误" not in body  # the change invalidated the cached findings
+
+
+def test_checker_approves_a_pending_condition_change_after_seeing_the_plan(client, personas, village):
+    a, _, _ = village
+    client.force_login(personas["cadre_a1"])
+    client.post(
+        f"/households/{a.id}/edit/",
+        {
+            "kind": "condition",
+            "house_grade": "C",
+            "water_piped": "是",
+            "food_ok": "是",
+            "clothing_ok": "是",
+            "reason": "鉴定",
+            "evidence": "鉴定书12号",
+        },
+    )
+    req = ChangeRequest.objects.get(household=a)
+    assert "本人提交，待他人审批" in client.get("/households/changes/").content.decode()
+    client.force_login(personas["township_a"])
+    body = client.get("/households/changes/").content.decode()
+    assert req.number in body and "<b>C</b>" in body
+    r = client.post(f"/households/changes/{req.id}/", {"action": "approve", "reason": "同意"}, follow=True)
+    assert "已批准并生效" in r.content.decode()
+    a.refresh_from_db()
+    assert a.house_grade == "C"
+
+
+def test_township_assigns_a_helper_who_then_sees_the_household(client, personas, village):
+    a, b, _ = village
+    helper = personas["helper_a1"]
+    client.force_login(personas["township_a"])
+    body = client.get(f"/households/{b.id}/").content.decode()
+    assert f'<option value="{helper.id}">' in body and "未指定" in body
+    client.post(f"/households/{b.id}/assign/", {"kind": "helper", "user": helper.id})
+    assert "帮扶责任人 helper_a1" in client.get(f"/households/{b.id}/").content.decode()
+    client.force_login(helper)
+    assert listed(client.get("/households/").content.decode(), a, b) == [False, True]
+    client.force_login(personas["cadre_a1"])
+    assert 'id="assign"' not in client.get(f"/households/{b.id}/").content.decode()  # not a village power

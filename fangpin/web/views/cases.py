@@ -182,8 +182,36 @@ def _step_form(case, user, on: dt.date) -> dict[str, Any]:
     if case.current_step == "publicize":
         form["need_days"] = int(_param("procedure.publicity_days", v, on))
     if case.current_step == "deliberate":
-        form["pass_share"] = float(_param("procedure.deliberation_pass_share", v, on))
+        form["pass_pct"] = round(float(_param("procedure.deliberation_pass_share", v, on)) * 100)
     return form
+
+
+AUDIT_NAMES = {
+    "monitoring.lead_submit": "上报风险线索",
+    "monitoring.lead_close": "线索办结",
+    "monitoring.object_enrol": "纳入监测对象",
+    "monitoring.object_import": "从国家系统导入监测对象",
+    "monitoring.object_confirm": "确认绿色通道纳入",
+    "monitoring.object_revoke": "撤销绿色通道纳入",
+    "monitoring.measure_add": "添加帮扶措施",
+    "monitoring.measure_update": "更新帮扶措施",
+    "monitoring.object_eliminate": "风险消除",
+    "monitoring.object_reverse": "风险消除回退",
+}
+
+
+def _timeline_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The case history with Chinese names for events and steps (display only)."""
+    from fangpin.trust.timeline import CASE_EVENT_NAMES, STEP_NAMES
+
+    out = []
+    for r in rows:
+        if r["source"] == "case":
+            label = CASE_EVENT_NAMES.get(r["kind"], r["kind"])
+        else:
+            label = AUDIT_NAMES.get(r["kind"], r["kind"])
+        out.append({**r, "label": label, "step_name": STEP_NAMES.get(r["step"], r["step"])})
+    return out
 
 
 def _may_act(case, user) -> bool:
@@ -210,12 +238,11 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "may_object": case.current_step == "publicize"
         and case.status in (CaseStatus.OPEN, CaseStatus.PAUSED),
         "paused": case.status == CaseStatus.PAUSED,
-        "timeline": mon.case_timeline(actor=user, case=case),
+        "timeline": _timeline_rows(mon.case_timeline(actor=user, case=case)),
         "verify": (case.facts or {}).get("verify") or {},
         "objections": (current.data.get("objections", []) if current else []),
         "today": on,
         "post": request.session.pop("case_form_post", {}),
-        "field_error": request.session.pop("case_form_error", {}),
     }
     return render(request, "web/cases/detail.html", ctx)
 
@@ -274,7 +301,6 @@ def case_step(request: HttpRequest, case_id: int) -> HttpResponse:
         request.session["case_form_post"] = {
             k: request.POST.getlist(k) for k in request.POST if k != "csrfmiddlewaretoken"
         }
-        request.session["case_form_error"] = {"field": e.field or "", "message": e.message}
     else:
         if case.status == CaseStatus.APPROVED:
             messages.success(request, f"{case.get_kind_display()}已审定通过")

@@ -21,12 +21,15 @@ from fangpin.core.masking import mask_phone
 from fangpin.monitoring import selectors as mon
 from fangpin.monitoring.household_search import (
     HouseholdFilter,
+    household_rows,
     household_search_qs,
     search_refusal_record,
     visible_households,
 )
 from fangpin.monitoring.models import Category, LeadChannel, ObjectStatus
+from fangpin.monitoring.services.assistance import assignment_set
 from fangpin.monitoring.services.leads import lead_submit
+from fangpin.monitoring.workbench import assignable_users, current_assignments
 from fangpin.policy.params import param_value
 from fangpin.registry.checks.report import household_findings_cached
 from fangpin.registry.choices import HouseholdType
@@ -84,6 +87,12 @@ def _regions_for(user) -> list[tuple[str, str]]:
 
     if not user.scope_prefix or not user.region_id:
         return []
+    from django.core.cache import cache
+
+    key = f"web.region_options:{user.region_id}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     out = []
     for r in (
         region_descendants(user.region_id).filter(level__in=[Level.TOWNSHIP, Level.VILLAGE]).order_by("code")
@@ -91,6 +100,7 @@ def _regions_for(user) -> list[tuple[str, str]]:
         if r.code == user.region_id:
             continue
         out.append((r.code, ("　" if r.level == Level.VILLAGE else "") + r.name))
+    cache.set(key, out, 3600)  # the division tree changes once a year
     return out
 
 
@@ -106,7 +116,9 @@ def household_search(request: HttpRequest) -> HttpResponse:
         errors = field_errors(e)
         f.q = ""
         qs = household_search_qs(actor=user, f=f, on=on)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(household_rows(qs, sort=f.sort), PAGE_SIZE)
+    paginator.count = qs.count()  # counted without the row annotations (a plain filtered COUNT)
+    page = paginator.get_page(request.GET.get("page"))
     if f.q and not page.object_list:
         search_refusal_record(actor=user, q=f.q, on=on)
     columns = worklists.clean_columns([c for c in request.GET.get("cols", "").split(",") if c])
@@ -278,6 +290,8 @@ def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
         "open_leads": open_leads,
         "timeline": household_timeline(actor=user, household_id=hh.pk),
         "risk_types": _risk_catalogue(user),
+        "assignments": current_assignments(household_id=hh.pk, on=on),
+        "assignable": assignable_users(actor=user, household=hh),
         "can_report": user.can(Cap.LEAD_SUBMIT),
         "can_edit": user.can(Cap.REGISTRY_EDIT),
         "can_case": user.can(Cap.CASE_VILLAGE),
@@ -409,3 +423,65 @@ def household_mingbaizhi(request: HttpRequest, household_id: int) -> HttpRespons
     """The printable 明白纸 (masked as a public notice; the trust service audits the view)."""
     html = mingbaizhi_render(actor=request.user, household_id=household_id)
     return HttpResponse(html)
+
+
+@login_required
+def change_list(request: HttpRequest) -> HttpResponse:
+    """Change requests waiting for a second person (maker-checker), each with exactly what it would change."""
+    from fangpin.trust.services.changes import change_plan
+
+    user = request.user
+    pending = list(trust.change_request_list(actor=user).select_related("maker").order_by("created_at")[:100])
+    rows = []
+    for r in pending:
+        try:
+            plan = change_plan(r)
+        except DomainError as e:
+            plan = [{"label": "无法预览", "old": "", "new": e.message}]
+        rows.append({"r": r, "plan": plan, "mine": r.maker_id == user.pk})
+    return render(
+        request,
+        "web/households/changes.html",
+        {"rows": rows, "can_approve": user.can(Cap.CHANGE_APPROVE)},
+    )
+
+
+@login_required
+@require_POST
+def change_decide(request: HttpRequest, request_id: int) -> HttpResponse:
+    from fangpin.trust.services.changes import change_request_approve, change_request_reject
+
+    user = request.user
+    reason = request.POST.get("reason", "").strip()
+    try:
+        if request.POST.get("action") == "approve":
+            req = change_request_approve(actor=user, request_id=request_id, reason=reason)
+            messages.success(request, f"变更申请{req.number}已批准并生效")
+        else:
+            req = change_request_reject(actor=user, request_id=request_id, reason=reason)
+            messages.success(request, f"变更申请{req.number}已驳回")
+    except DomainError as e:
+        messages.error(request, e.message)
+    return redirect("web:changes")
+
+
+@login_required
+@require_POST
+def household_assign(request: HttpRequest, household_id: int) -> HttpResponse:
+    """指定包户干部 / 帮扶责任人 (township or county)."""
+    user = request.user
+    on = today()
+    _visible_or_404(user, household_id, on)
+    hh = trust.household_file(actor=user, household_id=household_id)["household"]
+    chosen = next(
+        (u for u in assignable_users(actor=user, household=hh) if str(u.pk) == request.POST.get("user")), None
+    )
+    try:
+        if chosen is None:
+            raise DomainError("assignee_unknown", "请选择本村范围内的人员")
+        assignment_set(actor=user, household=hh, user=chosen, kind=request.POST.get("kind", "helper"), on=on)
+    except DomainError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, f"已指定{chosen}")
+    return redirect("web:household", household_id=household_id)
