@@ -125,7 +125,11 @@ def _is_labourer(counties: set[str], year: int | None) -> pl.Expr:
         return pl.col("labour_skill").is_in(skills)
     expr = pl.lit(False)
     for c, skills in by_county.items():
-        expr = pl.when(pl.col("village_code").str.slice(0, 6) == c).then(pl.col("labour_skill").is_in(skills)).otherwise(expr)
+        expr = (
+            pl.when(pl.col("village_code").str.slice(0, 6) == c)
+            .then(pl.col("labour_skill").is_in(skills))
+            .otherwise(expr)
+        )
     return expr
 
 

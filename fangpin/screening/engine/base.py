@@ -14,10 +14,6 @@ class Engine(abc.ABC):
     name: str
     dialect: Dialect
     concurrent_queries: int = 1  # queries the pipeline may submit at once (threads)
-    # True: count the rows matched by ID inside each department's query (one join of a big file; Spark,
-    # where a join means a shuffle). False: a separate count-only join and a pre-filtered rule query
-    # (DuckDB, where a count-only hash-join probe is cheap and the filter is pushed into the scan).
-    join_once: bool = True
 
     @abc.abstractmethod
     def register_parquet(self, view: str, paths: Sequence[str]) -> None:

@@ -13,7 +13,6 @@ from .dialects import DuckDBDialect
 
 class DuckDBEngine(Engine):
     name = "duckdb"
-    join_once = False
 
     def __init__(self, *, memory_limit: str = "", threads: int | None = None) -> None:
         self.dialect = DuckDBDialect()

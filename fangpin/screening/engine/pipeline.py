@@ -67,6 +67,7 @@ class LinkPolicy:
     accept_probability: float = 0.99
     link_valid_unmatched: dict[str, bool] = field(default_factory=dict)  # per source
     decide: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    agreeing: dict[int, dict] = field(default_factory=dict)  # filled by the run: record_key → agreeing fields
 
 
 @dataclass
@@ -77,6 +78,7 @@ class MonthResult:
     facts: list[dict[str, Any]] = field(default_factory=list)  # registry facts the departments contradict
     candidates: pd.DataFrame | None = None  # scored link candidates (for reviews)
     linked: dict[int, float] = field(default_factory=dict)  # record_key → accepted link probability
+    agreeing: dict[int, dict] = field(default_factory=dict)  # record_key → fields that agreed (weights)
 
 
 def _timed(timings: dict[str, float], key: str, t0: float) -> float:
@@ -164,7 +166,11 @@ def run_month(
         engine.register_arrow(f"links_{k}", links_by_source.get(k, LINK_SCHEMA.empty_table()))
         # One inner join on one key (the ID, or the accepted link's person): an inner join lets Spark
         # broadcast a small department file instead of shuffling the registry.
-        new = "TRUE" if new_batches is None else f"s.batch_id IN ({', '.join(str(int(b)) for b in new_batches[k])})"
+        new = (
+            "TRUE"
+            if new_batches is None
+            else f"s.batch_id IN ({', '.join(str(int(b)) for b in new_batches[k])})"
+        )
         engine.create_view(
             f"matched_{k}",
             f"SELECT s.*, p.person_id AS person_id, {new} AS _new, "
@@ -236,8 +242,9 @@ def run_month(
         )
     }
     return MonthResult(
-        hits=hits, counts=counts, facts=found_facts, timings=timings, candidates=cand_scored, linked=linked
-    )
+        hits=hits, counts=counts, facts=found_facts, timings=timings, candidates=cand_scored, linked=linked,
+        agreeing=dict(link.agreeing),
+    )  # fmt: skip
 
 
 def _date_ranges(sources: dict[str, list[str]], kinds: list[str]) -> dict[str, tuple[dt.date, dt.date]]:
@@ -320,7 +327,11 @@ def _run_all(engine: Engine, sqls: dict[str, str], timings: dict[str, float]) ->
 
 
 def _link(
-    engine: Engine, kinds: list[str], link: LinkPolicy, timings: dict[str, float], sources: dict[str, list[str]]
+    engine: Engine,
+    kinds: list[str],
+    link: LinkPolicy,
+    timings: dict[str, float],
+    sources: dict[str, list[str]],
 ) -> tuple[pd.DataFrame | None, dict[str, pa.Table], dict[str, int]]:
     """Scored candidates, accepted links per department, and rows with an unusable ID per department."""
     from ..linkage import link_records
@@ -365,7 +376,8 @@ def _link(
     # Every ID as typed goes to linkage, for a one-digit-off comparison: a 20-character 残疾人证 number
     # loses its suffix, a 15-digit number is widened; an Excel-mangled 4.1E+17 carries no information.
     cands["id_number"] = [
-        None if st == "scientific" else typed_id(raw) for raw, st in zip(cands["id_raw"], cands["id_status"], strict=True)
+        None if st == "scientific" else typed_id(raw)
+        for raw, st in zip(cands["id_raw"], cands["id_status"], strict=True)
     ]
     cands["village"] = _villages(cands["village"])
     ident_cols = ["source", "id_number", "name", "birth_date", "sex", "village"]
@@ -390,6 +402,8 @@ def _link(
     acc = cands.merge(
         accepted[["uid_a", "person_id", "match_probability"]], left_on="unique_id", right_on="uid_a"
     )
+    agree = scored.drop_duplicates("uid_a").set_index("uid_a")["agreeing"].to_dict()
+    link.agreeing = {int(k): agree.get(u, {}) for k, u in zip(acc["record_key"], acc["uid_a"], strict=True)}
     # The registry join key of the linked person (its ID, or "P<person_id>" when it has none).
     keys = registry[["unique_id", "id_number"]].rename(columns={"unique_id": "person_id"})
     keys["join_key"] = keys["id_number"].where(keys["id_number"].notna(), "P" + keys["person_id"].astype(str))

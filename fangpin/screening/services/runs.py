@@ -181,7 +181,9 @@ def _claim_batches(run: ScreeningRun, kinds: list[str]) -> list[DeptBatch]:
             .order_by("kind", "period", "-version")
         )
         latest = {}
-        for b in DeptBatch.objects.filter(kind__in=kinds, period__lte=run.month).order_by("kind", "period", "version"):
+        for b in DeptBatch.objects.filter(kind__in=kinds, period__lte=run.month).order_by(
+            "kind", "period", "version"
+        ):
             latest[(b.kind, b.period)] = b.pk
         new = [b for b in todo if latest.get((b.kind, b.period)) == b.pk]
         if run.record_facts:
@@ -194,7 +196,9 @@ def _lookback_batches(new: list[DeptBatch], specs: list[RuleSpec]) -> list[DeptB
     starts: dict[str, dt.date] = {}
     for k in {b.kind for b in new}:
         lo = min((b.event_min for b in new if b.kind == k and b.event_min), default=None)
-        cum = [r for r in specs if r.source == k and r.window != "month" and r.condition_kind == "sum_at_least"]
+        cum = [
+            r for r in specs if r.source == k and r.window != "month" and r.condition_kind == "sum_at_least"
+        ]
         if lo is None or not cum:
             continue
         starts[k] = min(dt.date(lo.year, 1, 1) if r.window == "year_to_date" else
@@ -203,9 +207,11 @@ def _lookback_batches(new: list[DeptBatch], specs: list[RuleSpec]) -> list[DeptB
     new_ids = {b.pk for b in new}
     for k, start in starts.items():
         seen: set[str] = set()
-        for b in DeptBatch.objects.filter(kind=k, screened_run__isnull=False, event_max__gte=start).exclude(
-            pk__in=new_ids
-        ).order_by("period", "-version"):
+        for b in (
+            DeptBatch.objects.filter(kind=k, screened_run__isnull=False, event_max__gte=start)
+            .exclude(pk__in=new_ids)
+            .order_by("period", "-version")
+        ):
             if b.period not in seen and not any(n.kind == k and n.period == b.period for n in new):
                 seen.add(b.period)
                 out.append(b)
@@ -220,7 +226,9 @@ def _county_specs(run: ScreeningRun, rules: list[ScreeningRule], year: int):
         specs, refs = rule_specs(rules, region_code=run.region_id, year=year)
         return specs, refs, {run.region.prefix[:6]: {r["key"]: r for r in refs}}
     counties = list(
-        Region.objects.filter(level=Level.COUNTY, code__startswith=run.region.prefix).values_list("code", flat=True)
+        Region.objects.filter(level=Level.COUNTY, code__startswith=run.region.prefix).values_list(
+            "code", flat=True
+        )
     )
     groups: dict[str, tuple[RuleSpec, list[str]]] = {}
     refs_all: dict[tuple, dict] = {}
@@ -290,7 +298,7 @@ def _execute(run: ScreeningRun) -> None:
     by_code = {r.code: r for r in rules}
     with transaction.atomic():
         leads_per_rule, consent_missing = _save_hits(
-            run, res.hits, by_code, refs_by_county, link_prob, evidence_rows
+            run, res.hits, by_code, refs_by_county, link_prob, evidence_rows, res.agreeing
         )
     timings["save_hits"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
@@ -363,7 +371,7 @@ def _evidence_records(paths: list[str], keys: list[int]) -> dict[int, dict[str, 
 
 
 def _save_hits(
-    run, hits, by_code, refs_by_county, link_prob, evidence_rows
+    run, hits, by_code, refs_by_county, link_prob, evidence_rows, agreeing
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Saves the hits, flags those that need a 承诺授权书 the household has not signed, and pushes one lead
     per (household, rule) for the others. Returns leads per rule and consent-missing hits per rule."""
@@ -397,8 +405,14 @@ def _save_hits(
                     "last_date": str(h["last_date"]),
                     "record": rec,
                     "batch_row": f"部门批次#{rec.get('batch_id')} 第{rec.get('row_no')}行" if rec else "",
-                    "param": _county_refs(refs_by_county, households[h["household_id"]]).get(rule.threshold_key),
-                    "match": {"method": "linkage" if linked_p is not None else "id", "probability": linked_p},
+                    "param": _county_refs(refs_by_county, households[h["household_id"]]).get(
+                        rule.threshold_key
+                    ),
+                    "match": {
+                        "method": "linkage" if linked_p is not None else "id",
+                        "probability": linked_p,
+                        "agreeing": agreeing.get(h["record_key"], {}),
+                    },
                 },
             )  # fmt: skip
         )
