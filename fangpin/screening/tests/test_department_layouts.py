@@ -310,3 +310,37 @@ def test_mistyped_ids_link_through_the_product_path(personas, monitored):
     # 龙泉村 (file) and 龙泉村民委员会 (registry) agree once normalised like the registry importer does
     assert "村" in hits["周子涵"].evidence["match"]["agreeing"]
     assert run.counts["departments"]["civil"]["matched_linkage"] == 4
+
+
+@pytest.mark.django_db
+def test_a_city_run_applies_each_countys_own_thresholds(personas, monitored, tmp_path):
+    from fangpin.accounts.models import User
+    from fangpin.accounts.roles import Role
+    from fangpin.policy.params import parameter_set
+    from fangpin.regions.models import Level, Region
+
+    _registry()
+    # a village of 安阳市北关区 (410505) beside 龙安区 (410506); 北关区 counts 3 days without water as a risk
+    town = Region.objects.create(code="410505100000", name="测试镇", level=Level.TOWNSHIP, parent_id="410505000000",
+                                 prefix="410505100")  # fmt: skip
+    Region.objects.create(code="410505100201", name="测试村村民委员会", level=Level.VILLAGE, parent=town,
+                          prefix="410505100201")  # fmt: skip
+    other = f.person(f.household("410505100201"), name="钱德胜", birth=dt.date(1966, 5, 5),
+                     id_number="410505196605050011")  # fmt: skip
+    admin = personas["county_admin"]
+    parameter_set(actor=admin, key="screening.water.interruption_days", value=3, year=2025, region_code="410505",
+                  basis="北关区：断水超过3天")  # fmt: skip
+    city = User.objects.create(username="city_admin", role=Role.COUNTY_ADMIN, region_id="410500000000")
+    water = tmp_path / "water.csv"
+    water.write_text(
+        "姓名,证件号码,断水开始日期,断水天数\n王建国,410506196803120153,2025-12-02,5\n"
+        f"钱德胜,{other.id_number},2025-12-02,5\n",
+        encoding="utf-8",
+    )
+    dept_batch_upload(actor=_officer("水利"), kind="water", path=water, period=MONTH, on=ON)
+    run = screening_run_start(actor=city, month=MONTH, on=ON, departments=["water"])
+    assert run.status == "done", run.error
+    hits = list(ScreeningHit.objects.filter(run=run))
+    # 5 days: over 北关区's 3, not over 龙安区's 7
+    assert [(h.person.name, h.threshold) for h in hits] == [("钱德胜", 3.0)]
+    assert hits[0].evidence["param"]["value"] == 3
