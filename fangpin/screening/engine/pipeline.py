@@ -145,7 +145,7 @@ def run_month(
     cand_scored = None
     links_by_source: dict[str, pa.Table] = {}
     if link.enabled and kinds:
-        cand_scored, links_by_source, n_unusable = _link(engine, kinds, link, timings, sources)
+        cand_scored, links_by_source, n_unusable = _link(engine, kinds, link, timings, sources, persons_path)
         for k in kinds:
             counts[k]["id_unusable"] = n_unusable.get(k, 0)
     t = time.perf_counter()
@@ -271,6 +271,35 @@ def _date_ranges(sources: dict[str, list[str]], kinds: list[str]) -> dict[str, t
     return out
 
 
+LINK_SAMPLE = 20_000  # registry persons drawn at random beside the blocked ones (Splink's u estimates)
+
+
+def _registry_for_linkage(
+    engine: Engine, ident: pd.DataFrame, n_persons: int | None
+) -> tuple[pd.DataFrame, int]:
+    """The registry persons Splink needs: those sharing a blocking key with a candidate (ID; pinyin and
+    birth date; birth date and village; pinyin and village) found by a semi-join in the engine, plus a
+    fixed random sample for the u estimates — not the whole registry in pandas (10 million rows)."""
+    keys = ident[["id_number", "name_pinyin", "birth_date", "village"]].astype("string")
+    engine.register_arrow("link_keys", pa.Table.from_pandas(keys, preserve_index=False))
+    bd = "CAST(p.birth_date AS VARCHAR(10))"
+    ons = [
+        "p.id_number = c.id_number",
+        f"p.name_pinyin = c.name_pinyin AND {bd} = c.birth_date",
+        f"{bd} = c.birth_date AND p.village_key = c.village",
+        "p.name_pinyin = c.name_pinyin AND p.village_key = c.village",
+    ]
+    blocked = " UNION ".join(f"SELECT p.person_id FROM persons p JOIN link_keys c ON {on}" for on in ons)
+    n = n_persons or int(engine.query("SELECT count(*) AS n FROM persons").to_pylist()[0]["n"])
+    step = max(n // LINK_SAMPLE, 1)
+    reg = engine.query(
+        f"SELECT person_id AS unique_id, id_number, name, name_pinyin, {bd} AS birth_date, sex, "
+        f"village_key AS village FROM persons p "
+        f"WHERE p.person_id % {step} = 0 OR p.person_id IN ({blocked})"
+    ).to_pandas()
+    return reg, n
+
+
 def typed_id(raw: object) -> str | None:
     """The 18 characters of an ID as typed (checksum not required), or None when it has no such shape."""
     from fangpin.core.ids import normalize_raw, upgrade_15
@@ -332,6 +361,7 @@ def _link(
     link: LinkPolicy,
     timings: dict[str, float],
     sources: dict[str, list[str]],
+    persons_path: str,
 ) -> tuple[pd.DataFrame | None, dict[str, pa.Table], dict[str, int]]:
     """Scored candidates, accepted links per department, and rows with an unusable ID per department."""
     from ..linkage import link_records
@@ -380,17 +410,17 @@ def _link(
         for raw, st in zip(cands["id_raw"], cands["id_status"], strict=True)
     ]
     cands["village"] = _villages(cands["village"])
+    persons_rows = _parquet_rows({"persons": [persons_path]}, ["persons"])
+    persons_rows = persons_rows["persons"] if persons_rows else None
     ident_cols = ["source", "id_number", "name", "birth_date", "sex", "village"]
     ident = cands[ident_cols + ["name_pinyin"]].drop_duplicates(ident_cols).reset_index(drop=True)
     ident["unique_id"] = range(len(ident))
     cands = cands.merge(ident[ident_cols + ["unique_id"]], on=ident_cols, how="left")
-    registry = engine.query(
-        "SELECT person_id AS unique_id, id_number, name, name_pinyin, "
-        "CAST(birth_date AS VARCHAR(10)) AS birth_date, sex, village_name AS village FROM persons"
-    ).to_pandas()
-    registry["village"] = _villages(registry["village"])
+    registry, n_registry = _registry_for_linkage(engine, ident, persons_rows)
     t = _timed(timings, "link_prepare", t)
-    res = link_records(engine.splink_api(), ident, registry, min_probability=link.review_probability)
+    res = link_records(
+        engine.splink_api(), ident, registry, min_probability=link.review_probability, n_registry=n_registry
+    )
     for key, v in res.timings.items():
         timings[f"link_{key}"] = round(v, 3)
     t = time.perf_counter()

@@ -111,11 +111,14 @@ def link_records(
     min_probability: float,
     u_max_pairs: float = 2e6,
     seed: int = 20261123,
+    n_registry: int | None = None,
 ) -> LinkResult:
     """Link department identities (``unique_id``) to registry persons (``unique_id`` = person_id).
 
     Both frames carry id_number, name, name_pinyin, birth_date (text YYYY-MM-DD), sex, village.
     Returns the best candidate per department identity at or above ``min_probability``.
+    ``n_registry``: the size of the whole registry when ``registry`` holds only the blocked persons and a
+    random sample of the rest (the prior that two random records match depends on it).
     """
     import time
 
@@ -129,7 +132,7 @@ def link_records(
         df["birth_date"] = df["birth_date"].astype("string")
     sa = api.register(a, dataset_display_name="dept")
     sb = api.register(b, dataset_display_name="registry")
-    linker = Linker([sa, sb], _settings(len(b)), log_level=logging.WARNING)
+    linker = Linker([sa, sb], _settings(n_registry or len(b)), log_level=logging.WARNING)
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
     timings["train_u"] = time.perf_counter() - t
     t = time.perf_counter()
