@@ -79,6 +79,7 @@ class MonthResult:
     candidates: pd.DataFrame | None = None  # scored link candidates (for reviews)
     linked: dict[int, float] = field(default_factory=dict)  # record_key → accepted link probability
     agreeing: dict[int, dict] = field(default_factory=dict)  # record_key → fields that agreed (weights)
+    linked_person: dict[int, int] = field(default_factory=dict)  # record_key → the linked person_id
 
 
 def _timed(timings: dict[str, float], key: str, t0: float) -> float:
@@ -244,6 +245,11 @@ def run_month(
     return MonthResult(
         hits=hits, counts=counts, facts=found_facts, timings=timings, candidates=cand_scored, linked=linked,
         agreeing=dict(link.agreeing),
+        linked_person={
+            int(k): int(p)
+            for tbl in links_by_source.values()
+            for k, p in zip(tbl.column("record_key").to_pylist(), tbl.column("person_id").to_pylist(), strict=True)
+        },
     )  # fmt: skip
 
 
@@ -294,7 +300,7 @@ def _registry_for_linkage(
     step = max(n // LINK_SAMPLE, 1)
     reg = engine.query(
         f"SELECT person_id AS unique_id, id_number, name, name_pinyin, {bd} AS birth_date, sex, "
-        f"village_key AS village FROM persons p "
+        f"village_key AS village, p.person_id % {step} = 0 AS sampled FROM persons p "
         f"WHERE p.person_id % {step} = 0 OR p.person_id IN ({blocked})"
     ).to_pandas()
     return reg, n
@@ -419,8 +425,9 @@ def _link(
     registry, n_registry = _registry_for_linkage(engine, ident, persons_rows)
     t = _timed(timings, "link_prepare", t)
     res = link_records(
-        engine.splink_api(), ident, registry, min_probability=link.review_probability, n_registry=n_registry
-    )
+        engine.splink_api(), ident, registry, min_probability=link.review_probability, n_registry=n_registry,
+        u_sample=registry[registry["sampled"]],
+    )  # fmt: skip
     for key, v in res.timings.items():
         timings[f"link_{key}"] = round(v, 3)
     t = time.perf_counter()
