@@ -43,10 +43,5 @@ class DuckDBEngine(Engine):
     def query(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
 
-    def splink_api(self):
-        from splink.backends.duckdb import DuckDBAPI
-
-        return DuckDBAPI(connection=self.con)
-
     def close(self) -> None:
         self.con.close()

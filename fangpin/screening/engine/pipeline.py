@@ -286,22 +286,23 @@ def _registry_for_linkage(
     """The registry persons Splink needs: those sharing a blocking key with a candidate (ID; pinyin and
     birth date; birth date and village; pinyin and village) found by a semi-join in the engine, plus a
     fixed random sample for the u estimates — not the whole registry in pandas (10 million rows)."""
-    keys = ident[["id_number", "name_pinyin", "birth_date", "village"]].astype("string")
+    k = ident[["id_number", "name_pinyin", "birth_date", "village"]].astype("string")
+    keys = pd.DataFrame(
+        {"k1": k["id_number"], "k2": k["name_pinyin"] + "|" + k["birth_date"],
+         "k3": k["birth_date"] + "|" + k["village"], "k4": k["name_pinyin"] + "|" + k["village"]}
+    )  # fmt: skip
     engine.register_arrow("link_keys", pa.Table.from_pandas(keys, preserve_index=False))
     bd = "CAST(p.birth_date AS VARCHAR(10))"
-    ons = [
-        "p.id_number = c.id_number",
-        f"p.name_pinyin = c.name_pinyin AND {bd} = c.birth_date",
-        f"{bd} = c.birth_date AND p.village_key = c.village",
-        "p.name_pinyin = c.name_pinyin AND p.village_key = c.village",
-    ]
-    blocked = " UNION ".join(f"SELECT p.person_id FROM persons p JOIN link_keys c ON {on}" for on in ons)
     n = n_persons or int(engine.query("SELECT count(*) AS n FROM persons").to_pylist()[0]["n"])
     step = max(n // LINK_SAMPLE, 1)
+    # one scan of the registry, each blocking key probed against the candidates' keys (small)
     reg = engine.query(
-        f"SELECT person_id AS unique_id, id_number, name, name_pinyin, {bd} AS birth_date, sex, "
-        f"village_key AS village, p.person_id % {step} = 0 AS sampled FROM persons p "
-        f"WHERE p.person_id % {step} = 0 OR p.person_id IN ({blocked})"
+        f"SELECT p.person_id AS unique_id, p.id_number, p.name, p.name_pinyin, {bd} AS birth_date, p.sex, "
+        f"p.village_key AS village, p.person_id % {step} = 0 AS sampled FROM persons p "
+        f"WHERE p.person_id % {step} = 0 OR p.id_number IN (SELECT k1 FROM link_keys) "
+        f"OR p.name_pinyin || '|' || {bd} IN (SELECT k2 FROM link_keys) "
+        f"OR {bd} || '|' || p.village_key IN (SELECT k3 FROM link_keys) "
+        f"OR p.name_pinyin || '|' || p.village_key IN (SELECT k4 FROM link_keys)"
     ).to_pandas()
     return reg, n
 
@@ -346,6 +347,8 @@ def _run_all(engine: Engine, sqls: dict[str, str], timings: dict[str, float]) ->
         return k, rows, round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()
+    if engine.batch_queries and len(sqls) > 1:
+        return _run_batched(engine, sqls, timings, t0)
     if engine.concurrent_queries > 1 and len(sqls) > 1:
         from concurrent.futures import ThreadPoolExecutor
 
@@ -357,6 +360,32 @@ def _run_all(engine: Engine, sqls: dict[str, str], timings: dict[str, float]) ->
     for k, rows, secs in done:
         out[k] = rows
         timings[f"rules_{k}"] = secs
+    timings["rules_all"] = round(time.perf_counter() - t0, 3)
+    return out
+
+
+_DATE_KEY = re.compile(r"^(d0|d1|fd)_\d+$")
+
+
+def _run_batched(
+    engine: Engine, sqls: dict[str, str], timings: dict[str, float], t0: float
+) -> dict[str, list[dict]]:
+    """Every department's query in one job: each result row as JSON text, stacked with UNION ALL."""
+    import json
+    from collections import defaultdict
+
+    d = engine.dialect
+    q = " UNION ALL ".join(
+        f"SELECT {d.string(k)} AS kind, {d.row_json(f't_{k}')} AS row_json FROM ({sql}) t_{k}"
+        for k, sql in sqls.items()
+    )
+    out: dict[str, list[dict]] = {k: [] for k in sqls}
+    tbl = engine.query(q)
+    for kind, text in zip(tbl.column("kind").to_pylist(), tbl.column("row_json").to_pylist(), strict=True):
+        row = defaultdict(lambda: None, json.loads(text))
+        for key in [k for k in row if _DATE_KEY.match(k) and row[k]]:
+            row[key] = dt.date.fromisoformat(str(row[key])[:10])
+        out[kind].append(row)
     timings["rules_all"] = round(time.perf_counter() - t0, 3)
     return out
 
@@ -395,9 +424,13 @@ def _link(
             parts.append(sel(k=engine.dialect.string(k), view=f"src_{k}") + " WHERE s.id_status <> 'ok'")
     if small:
         stacked = " UNION ALL ".join(sel(k=engine.dialect.string(k), view=f"src_{k}") for k in small)
+        # the registered IDs among the lists' IDs: an inner join with the small side broadcast (Spark) or
+        # hashed (DuckDB) while the registry streams — no shuffle of the registry for a left join
+        ids = " UNION ALL ".join(f"SELECT id_number FROM src_{k} WHERE id_number IS NOT NULL" for k in small)
+        known = f"SELECT DISTINCT p.id_number FROM persons p JOIN ({ids}) q ON p.id_number = q.id_number"
         parts.append(
-            f"SELECT s.* FROM ({stacked}) s LEFT JOIN persons p ON s.id_number = p.id_number "
-            f"WHERE s.id_status <> 'ok' OR p.person_id IS NULL"
+            f"SELECT s.* FROM ({stacked}) s LEFT JOIN ({known}) m ON s.id_number = m.id_number "
+            f"WHERE s.id_status <> 'ok' OR m.id_number IS NULL"
         )
     # one query for all departments: one job on Spark instead of one per department
     cands = engine.query(" UNION ALL ".join(parts)).to_pandas() if parts else pd.DataFrame()
@@ -424,8 +457,12 @@ def _link(
     cands = cands.merge(ident[ident_cols + ["unique_id"]], on=ident_cols, how="left")
     registry, n_registry = _registry_for_linkage(engine, ident, persons_rows)
     t = _timed(timings, "link_prepare", t)
+    # small pandas frames on both sides by now: Splink runs on DuckDB in process whatever the engine
+    # (a Spark job per Splink step costs more than the linkage itself)
+    from splink.backends.duckdb import DuckDBAPI
+
     res = link_records(
-        engine.splink_api(), ident, registry, min_probability=link.review_probability, n_registry=n_registry,
+        DuckDBAPI(), ident, registry, min_probability=link.review_probability, n_registry=n_registry,
         u_sample=registry[registry["sampled"]],
     )  # fmt: skip
     for key, v in res.timings.items():
