@@ -62,7 +62,8 @@ def screening_run_start(
     (``run_now=False``). A run screens every department record not screened before (whatever month its
     file was filed under, up to ``month``), exactly once. ``record_facts=False`` is a what-if run: no
     registry facts go to the conflict policy and the batches stay unscreened (comparing engines).
-    ``on``: the run's business date (leads are dated by it; default the end of ``month``)."""
+    ``on``: the run's business date (leads are dated by it; default the end of ``month``, or today when
+    that is earlier)."""
     require(actor, Cap.SCREEN_RUN)
     if not re.fullmatch(r"20\d{2}-(0[1-9]|1[0-2])", month or ""):
         raise DomainError(E_MONTH, f"筛查月份“{month}”格式错误，应为 YYYY-MM", field="month")
@@ -75,7 +76,7 @@ def screening_run_start(
     if actor.region_id is None:
         raise DomainError(E_NO_REGION, "当前用户没有管辖区域，不能运行筛查")
     with transaction.atomic():
-        as_of = on or month_bounds(month)[1]
+        as_of = on or min(month_bounds(month)[1], clock.today())
         run = ScreeningRun.objects.create(
             month=month, region_id=actor.region_id, engine=engine, departments=list(departments or []),
             started_by=actor, progress_note="排队中", record_facts=record_facts, as_of=as_of,
