@@ -101,13 +101,16 @@ def run_month(
     fact_batches: dict[str, list[int]] | None = None,
     new_batches: dict[str, list[int]] | None = None,
     new_ranges: dict[str, tuple[dt.date, dt.date]] | None = None,
+    seen: dict[str, list[str]] | None = None,
 ) -> MonthResult:
     """``rules``: the rules as resolved (``rule_instances`` makes the run's instances of them);
     ``facts``: per department, the registry facts to compare (``SourceSpec.facts``; None = none);
     ``fact_batches``: per department, the batch ids whose records state facts (None = every record);
     ``new_batches``: per department, the batches not screened before (None = every record is new; the
     other files are there for the look-back of cumulative rules); ``new_ranges``: the dates of the new
-    records per department (None = read from the Parquet footers)."""
+    records per department (None = read from the Parquet footers); ``seen``: per department, earlier
+    versions (already screened) of the new batches — a new record with the same content (``row_hash``) as
+    one of theirs is not new."""
     link = link or LinkPolicy(enabled=False)
     progress = progress or (lambda step, pct: None)
     timings: dict[str, float] = {}
@@ -172,11 +175,16 @@ def run_month(
             if new_batches is None
             else f"s.batch_id IN ({', '.join(str(int(b)) for b in new_batches[k])})"
         )
+        seen_join = ""
+        if seen and seen.get(k) and _has_column(seen[k], "row_hash") and _has_column(sources[k], "row_hash"):
+            engine.register_parquet(f"seen_{k}", seen[k])
+            seen_join = f"LEFT JOIN (SELECT DISTINCT row_hash FROM seen_{k}) x ON s.row_hash = x.row_hash "
+            new = f"({new} AND x.row_hash IS NULL)"
         engine.create_view(
             f"matched_{k}",
             f"SELECT s.*, p.person_id AS person_id, {new} AS _new, "
             f"CASE WHEN l.record_key IS NULL THEN 'id' ELSE 'linkage' END AS match_method, {pcols} "
-            f"FROM src_{k} s LEFT JOIN links_{k} l ON s.record_key = l.record_key "
+            f"FROM src_{k} s LEFT JOIN links_{k} l ON s.record_key = l.record_key {seen_join}"
             f"JOIN persons p ON p.join_key = coalesce(l.join_key, s.id_number)",
         )
         sqls[k] = compile_month(
@@ -251,6 +259,15 @@ def run_month(
             for k, p in zip(tbl.column("record_key").to_pylist(), tbl.column("person_id").to_pylist(), strict=True)
         },
     )  # fmt: skip
+
+
+def _has_column(paths: list[str], name: str) -> bool:
+    import pyarrow.parquet as pq
+
+    try:
+        return all(name in pq.read_schema(p).names for p in paths)
+    except (OSError, ValueError):
+        return False
 
 
 def _date_ranges(sources: dict[str, list[str]], kinds: list[str]) -> dict[str, tuple[dt.date, dt.date]]:

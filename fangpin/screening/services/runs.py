@@ -219,6 +219,17 @@ def _lookback_batches(new: list[DeptBatch], specs: list[RuleSpec]) -> list[DeptB
     return out
 
 
+def _seen_versions(new: list[DeptBatch]) -> dict[str, list[str]]:
+    """Per department, the screened earlier versions of the new batches (a correction repeats records)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for b in new:
+        for old in DeptBatch.objects.filter(
+            kind=b.kind, period=b.period, version__lt=b.version, screened_run__isnull=False
+        ):
+            out[b.kind].append(str(batch_abspath(old)))
+    return dict(out)
+
+
 def _county_specs(run: ScreeningRun, rules: list[ScreeningRule], year: int):
     """Rule specs and parameter refs. A run above county level (a city or province) resolves each
     county's own parameters: counties with the same values share one instance of a rule, which applies
@@ -285,7 +296,7 @@ def _execute(run: ScreeningRun) -> None:
             eng, month=run.month, persons_path=str(persons_path), sources=dict(sources), rules=specs,
             link=link, progress=lambda note, pct: _progress(run, note, pct),
             facts={k: SOURCES[k].facts for k in fact_kinds}, fact_batches=new_batches,
-            new_batches=new_batches, new_ranges=new_ranges,
+            new_batches=new_batches, new_ranges=new_ranges, seen=_seen_versions(new),
         )  # fmt: skip
     finally:
         eng.close()

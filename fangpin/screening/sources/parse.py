@@ -526,6 +526,8 @@ def to_frame(rows: list[dict[str, Any]], spec: SourceSpec, *, batch_id: int) -> 
     types = {DATE: pl.Date, MONEY: pl.Float64, INT: pl.Int64}
     for c in spec.value_columns:
         schema[c.name] = types.get(c.type, pl.String)
+    schema["row_hash"] = pl.Int64
+    content = [k for k in schema if k not in ("record_key", "batch_id", "row_no", "row_hash", "name_pinyin")]
     data = {k: [] for k in schema}
     for r in rows:
         for k in schema:
@@ -533,6 +535,19 @@ def to_frame(rows: list[dict[str, Any]], spec: SourceSpec, *, batch_id: int) -> 
                 data[k].append((batch_id << 32) | r["row_no"])
             elif k == "batch_id":
                 data[k].append(batch_id)
+            elif k == "row_hash":
+                data[k].append(row_hash([r.get(c) for c in content]))
             else:
                 data[k].append(r.get(k))
     return pl.DataFrame(data, schema=schema)
+
+
+def row_hash(values: list[Any]) -> int:
+    """A stable 63-bit fingerprint of a record's content (not its row number): a corrected version of a
+    file that repeats a record already screened carries the same fingerprint, so it is not screened again."""
+    import hashlib
+
+    text = "\x1f".join(
+        "" if v is None else (v.isoformat() if isinstance(v, dt.date) else str(v)) for v in values
+    )
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1

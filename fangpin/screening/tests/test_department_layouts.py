@@ -344,3 +344,25 @@ def test_a_city_run_applies_each_countys_own_thresholds(personas, monitored, tmp
     # 5 days: over 北关区's 3, not over 龙安区's 7
     assert [(h.person.name, h.threshold) for h in hits] == [("钱德胜", 3.0)]
     assert hits[0].evidence["param"]["value"] == 3
+
+
+@pytest.mark.django_db
+def test_a_corrected_file_screens_only_what_it_changes(personas, monitored, tmp_path):
+    """A new version of a screened file (same department, same month) repeats most records: those are not
+    screened again; a record it adds is."""
+    _registry()
+    admin = personas["county_admin"]
+    head = "姓名,证件号码,断水开始日期,断水天数\n"
+    v1 = tmp_path / "v1.csv"
+    v1.write_text(head + "王建国,410506196803120153,2025-12-02,9\n", encoding="utf-8")
+    dept_batch_upload(actor=_officer("水利"), kind="water", path=v1, period=MONTH, on=ON)
+    first = screening_run_start(actor=admin, month=MONTH, on=ON, departments=["water"])
+    assert _found(first) == {("WATER_INTERRUPTED", "王建国", "id")}, (first.counts, first.error)
+    v2 = tmp_path / "v2.csv"  # the corrected file: the same record, and one the department had left out
+    v2.write_text(head + "周海燕,410506198504080242,2025-12-05,12\n王建国,410506196803120153,2025-12-02,9\n",
+                  encoding="utf-8")  # fmt: skip
+    b2 = dept_batch_upload(actor=_officer("水利"), kind="water", path=v2, period=MONTH, on=ON)
+    assert b2.version == 2
+    second = screening_run_start(actor=admin, month=MONTH, on=ON, departments=["water"])
+    assert second.counts["batches_new"] == [b2.pk]
+    assert _found(second) == {("WATER_INTERRUPTED", "周海燕", "id")}
