@@ -59,7 +59,9 @@ class DeptMapping(models.Model):
 
     department = models.CharField("部门", max_length=32)
     kind = models.CharField("数据类型", max_length=20)
-    columns = models.JSONField("列对应关系", default=dict, help_text='{"settle_date": "出院时间", "id_number": ""}')
+    columns = models.JSONField(
+        "列对应关系", default=dict, help_text='{"settle_date": "出院时间", "id_number": ""}'
+    )
     saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     saved_at = models.DateTimeField("保存时间")
     version = models.PositiveIntegerField("版本", default=1)
@@ -67,7 +69,9 @@ class DeptMapping(models.Model):
     class Meta:
         verbose_name = "部门数据列映射"
         verbose_name_plural = "部门数据列映射"
-        constraints = [models.UniqueConstraint(fields=["department", "kind"], name="screening_mapping_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "kind"], name="screening_mapping_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.department} {self.kind} v{self.version}"
@@ -181,7 +185,9 @@ class ScreeningRun(models.Model):
     record_facts = models.BooleanField(
         "比对户档案事实", default=True, help_text="与户档案不一致的部门事实按冲突规则采用或转为待核实差异"
     )
-    as_of = models.DateField("业务日期", null=True, blank=True, help_text="线索按此日期推送（默认筛查月份月末）")
+    as_of = models.DateField(
+        "业务日期", null=True, blank=True, help_text="线索按此日期推送（默认筛查月份月末）"
+    )
     status = models.CharField("状态", max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.PositiveSmallIntegerField("进度%", default=0)
     progress_note = models.CharField("进度说明", max_length=200, blank=True)

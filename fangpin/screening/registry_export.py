@@ -4,7 +4,9 @@ Columns: person_id, household_id, village_code, village_name, name, name_pinyin,
 sex, is_exited (脱贫户), is_monitored (监测对象), is_labourer, household_labourers, is_main_earner,
 disability_grade, and the registry facts departments state (death_date, disability_category, house_grade,
 dibao, tekun, out_of_school; compared by ``SourceSpec.facts``), plus ``join_key`` = id_number, or
-"P<person_id>" for a person without one (so a probabilistic link to such a person joins on the same key).
+"P<person_id>" for a person without one (so a probabilistic link to such a person joins on the same key),
+and ``village_key``: the village name normalised as the registry importer matches it (高白塔村民委员会 →
+高白塔), which linkage compares and blocks on.
 Current members only (deceased or departed persons cannot produce new risks).
 Who counts as labour (``is_labourer``: "the household's only labourer", main earner) is the policy
 parameter ``screening.labour.skills_counted`` of each person's county and the run's year (default
@@ -20,6 +22,7 @@ import polars as pl
 from django.conf import settings
 
 from fangpin.registry.choices import HouseholdType, LabourSkill, Relation
+from fangpin.registry.io.columns import normalize_village_name
 from fangpin.registry.models import Person
 
 from .integration import monitored_household_ids
@@ -86,8 +89,10 @@ def export_registry_persons(path: Path, *, region_prefix: str = "", year: int | 
         pl.col("out_of_school").cast(pl.Boolean),
         pl.col("id_number").cast(pl.String),
     )
+    villages = {v: normalize_village_name(v or "") or None for v in df["village_name"].unique().to_list()}
     df = df.with_columns(
         name_pinyin=pl.col("name").map_elements(name_pinyin, return_dtype=pl.String),
+        village_key=pl.col("village_name").replace_strict(villages, default=None, return_dtype=pl.String),
         is_exited=pl.col("household_type") == HouseholdType.EXITED,
         is_monitored=pl.col("household_id").is_in(list(monitored)),
         is_labourer=_is_labourer({str(r[2])[:6] for r in rows}, year),
@@ -109,7 +114,7 @@ def export_registry_persons(path: Path, *, region_prefix: str = "", year: int | 
         "person_id", "household_id", "village_code", "village_name", "name", "name_pinyin", "id_number",
         "birth_date", "sex", "is_exited", "is_monitored", "is_labourer", "household_labourers",
         "is_main_earner", "disability_grade", "death_date", "disability_category", "house_grade", "dibao",
-        "tekun", "out_of_school", "join_key",
+        "tekun", "out_of_school", "join_key", "village_key",
     )  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
     out.write_parquet(path)
@@ -125,7 +130,11 @@ def _is_labourer(counties: set[str], year: int | None) -> pl.Expr:
         return pl.col("labour_skill").is_in(skills)
     expr = pl.lit(False)
     for c, skills in by_county.items():
-        expr = pl.when(pl.col("village_code").str.slice(0, 6) == c).then(pl.col("labour_skill").is_in(skills)).otherwise(expr)
+        expr = (
+            pl.when(pl.col("village_code").str.slice(0, 6) == c)
+            .then(pl.col("labour_skill").is_in(skills))
+            .otherwise(expr)
+        )
     return expr
 
 

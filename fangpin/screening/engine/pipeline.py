@@ -67,6 +67,7 @@ class LinkPolicy:
     accept_probability: float = 0.99
     link_valid_unmatched: dict[str, bool] = field(default_factory=dict)  # per source
     decide: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    agreeing: dict[int, dict] = field(default_factory=dict)  # filled by the run: record_key → agreeing fields
 
 
 @dataclass
@@ -77,6 +78,8 @@ class MonthResult:
     facts: list[dict[str, Any]] = field(default_factory=list)  # registry facts the departments contradict
     candidates: pd.DataFrame | None = None  # scored link candidates (for reviews)
     linked: dict[int, float] = field(default_factory=dict)  # record_key → accepted link probability
+    agreeing: dict[int, dict] = field(default_factory=dict)  # record_key → fields that agreed (weights)
+    linked_person: dict[int, int] = field(default_factory=dict)  # record_key → the linked person_id
 
 
 def _timed(timings: dict[str, float], key: str, t0: float) -> float:
@@ -98,13 +101,16 @@ def run_month(
     fact_batches: dict[str, list[int]] | None = None,
     new_batches: dict[str, list[int]] | None = None,
     new_ranges: dict[str, tuple[dt.date, dt.date]] | None = None,
+    seen: dict[str, list[str]] | None = None,
 ) -> MonthResult:
     """``rules``: the rules as resolved (``rule_instances`` makes the run's instances of them);
     ``facts``: per department, the registry facts to compare (``SourceSpec.facts``; None = none);
     ``fact_batches``: per department, the batch ids whose records state facts (None = every record);
     ``new_batches``: per department, the batches not screened before (None = every record is new; the
     other files are there for the look-back of cumulative rules); ``new_ranges``: the dates of the new
-    records per department (None = read from the Parquet footers)."""
+    records per department (None = read from the Parquet footers); ``seen``: per department, earlier
+    versions (already screened) of the new batches — a new record with the same content (``row_hash``) as
+    one of theirs is not new."""
     link = link or LinkPolicy(enabled=False)
     progress = progress or (lambda step, pct: None)
     timings: dict[str, float] = {}
@@ -143,7 +149,7 @@ def run_month(
     cand_scored = None
     links_by_source: dict[str, pa.Table] = {}
     if link.enabled and kinds:
-        cand_scored, links_by_source, n_unusable = _link(engine, kinds, link, timings, sources)
+        cand_scored, links_by_source, n_unusable = _link(engine, kinds, link, timings, sources, persons_path)
         for k in kinds:
             counts[k]["id_unusable"] = n_unusable.get(k, 0)
     t = time.perf_counter()
@@ -164,12 +170,21 @@ def run_month(
         engine.register_arrow(f"links_{k}", links_by_source.get(k, LINK_SCHEMA.empty_table()))
         # One inner join on one key (the ID, or the accepted link's person): an inner join lets Spark
         # broadcast a small department file instead of shuffling the registry.
-        new = "TRUE" if new_batches is None else f"s.batch_id IN ({', '.join(str(int(b)) for b in new_batches[k])})"
+        new = (
+            "TRUE"
+            if new_batches is None
+            else f"s.batch_id IN ({', '.join(str(int(b)) for b in new_batches[k])})"
+        )
+        seen_join = ""
+        if seen and seen.get(k) and _has_column(seen[k], "row_hash") and _has_column(sources[k], "row_hash"):
+            engine.register_parquet(f"seen_{k}", seen[k])
+            seen_join = f"LEFT JOIN (SELECT DISTINCT row_hash FROM seen_{k}) x ON s.row_hash = x.row_hash "
+            new = f"({new} AND x.row_hash IS NULL)"
         engine.create_view(
             f"matched_{k}",
             f"SELECT s.*, p.person_id AS person_id, {new} AS _new, "
             f"CASE WHEN l.record_key IS NULL THEN 'id' ELSE 'linkage' END AS match_method, {pcols} "
-            f"FROM src_{k} s LEFT JOIN links_{k} l ON s.record_key = l.record_key "
+            f"FROM src_{k} s LEFT JOIN links_{k} l ON s.record_key = l.record_key {seen_join}"
             f"JOIN persons p ON p.join_key = coalesce(l.join_key, s.id_number)",
         )
         sqls[k] = compile_month(
@@ -236,8 +251,23 @@ def run_month(
         )
     }
     return MonthResult(
-        hits=hits, counts=counts, facts=found_facts, timings=timings, candidates=cand_scored, linked=linked
-    )
+        hits=hits, counts=counts, facts=found_facts, timings=timings, candidates=cand_scored, linked=linked,
+        agreeing=dict(link.agreeing),
+        linked_person={
+            int(k): int(p)
+            for tbl in links_by_source.values()
+            for k, p in zip(tbl.column("record_key").to_pylist(), tbl.column("person_id").to_pylist(), strict=True)
+        },
+    )  # fmt: skip
+
+
+def _has_column(paths: list[str], name: str) -> bool:
+    import pyarrow.parquet as pq
+
+    try:
+        return all(name in pq.read_schema(p).names for p in paths)
+    except (OSError, ValueError):
+        return False
 
 
 def _date_ranges(sources: dict[str, list[str]], kinds: list[str]) -> dict[str, tuple[dt.date, dt.date]]:
@@ -262,6 +292,36 @@ def _date_ranges(sources: dict[str, list[str]], kinds: list[str]) -> dict[str, t
         if lo is not None:
             out[k] = (lo, hi)
     return out
+
+
+LINK_SAMPLE = 20_000  # registry persons drawn at random beside the blocked ones (Splink's u estimates)
+
+
+def _registry_for_linkage(
+    engine: Engine, ident: pd.DataFrame, n_persons: int | None
+) -> tuple[pd.DataFrame, int]:
+    """The registry persons Splink needs: those sharing a blocking key with a candidate (ID; pinyin and
+    birth date; birth date and village; pinyin and village) found by a semi-join in the engine, plus a
+    fixed random sample for the u estimates — not the whole registry in pandas (10 million rows)."""
+    k = ident[["id_number", "name_pinyin", "birth_date", "village"]].astype("string")
+    keys = pd.DataFrame(
+        {"k1": k["id_number"], "k2": k["name_pinyin"] + "|" + k["birth_date"],
+         "k3": k["birth_date"] + "|" + k["village"], "k4": k["name_pinyin"] + "|" + k["village"]}
+    )  # fmt: skip
+    engine.register_arrow("link_keys", pa.Table.from_pandas(keys, preserve_index=False))
+    bd = "CAST(p.birth_date AS VARCHAR(10))"
+    n = n_persons or int(engine.query("SELECT count(*) AS n FROM persons").to_pylist()[0]["n"])
+    step = max(n // LINK_SAMPLE, 1)
+    # one scan of the registry, each blocking key probed against the candidates' keys (small)
+    reg = engine.query(
+        f"SELECT p.person_id AS unique_id, p.id_number, p.name, p.name_pinyin, {bd} AS birth_date, p.sex, "
+        f"p.village_key AS village, p.person_id % {step} = 0 AS sampled FROM persons p "
+        f"WHERE p.person_id % {step} = 0 OR p.id_number IN (SELECT k1 FROM link_keys) "
+        f"OR p.name_pinyin || '|' || {bd} IN (SELECT k2 FROM link_keys) "
+        f"OR {bd} || '|' || p.village_key IN (SELECT k3 FROM link_keys) "
+        f"OR p.name_pinyin || '|' || p.village_key IN (SELECT k4 FROM link_keys)"
+    ).to_pandas()
+    return reg, n
 
 
 def typed_id(raw: object) -> str | None:
@@ -304,6 +364,8 @@ def _run_all(engine: Engine, sqls: dict[str, str], timings: dict[str, float]) ->
         return k, rows, round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()
+    if engine.batch_queries and len(sqls) > 1:
+        return _run_batched(engine, sqls, timings, t0)
     if engine.concurrent_queries > 1 and len(sqls) > 1:
         from concurrent.futures import ThreadPoolExecutor
 
@@ -319,8 +381,39 @@ def _run_all(engine: Engine, sqls: dict[str, str], timings: dict[str, float]) ->
     return out
 
 
+_DATE_KEY = re.compile(r"^(d0|d1|fd)_\d+$")
+
+
+def _run_batched(
+    engine: Engine, sqls: dict[str, str], timings: dict[str, float], t0: float
+) -> dict[str, list[dict]]:
+    """Every department's query in one job: each result row as JSON text, stacked with UNION ALL."""
+    import json
+    from collections import defaultdict
+
+    d = engine.dialect
+    q = " UNION ALL ".join(
+        f"SELECT {d.string(k)} AS kind, {d.row_json(f't_{k}')} AS row_json FROM ({sql}) t_{k}"
+        for k, sql in sqls.items()
+    )
+    out: dict[str, list[dict]] = {k: [] for k in sqls}
+    tbl = engine.query(q)
+    for kind, text in zip(tbl.column("kind").to_pylist(), tbl.column("row_json").to_pylist(), strict=True):
+        row = defaultdict(lambda: None, json.loads(text))
+        for key in [k for k in row if _DATE_KEY.match(k) and row[k]]:
+            row[key] = dt.date.fromisoformat(str(row[key])[:10])
+        out[kind].append(row)
+    timings["rules_all"] = round(time.perf_counter() - t0, 3)
+    return out
+
+
 def _link(
-    engine: Engine, kinds: list[str], link: LinkPolicy, timings: dict[str, float], sources: dict[str, list[str]]
+    engine: Engine,
+    kinds: list[str],
+    link: LinkPolicy,
+    timings: dict[str, float],
+    sources: dict[str, list[str]],
+    persons_path: str,
 ) -> tuple[pd.DataFrame | None, dict[str, pa.Table], dict[str, int]]:
     """Scored candidates, accepted links per department, and rows with an unusable ID per department."""
     from ..linkage import link_records
@@ -348,9 +441,13 @@ def _link(
             parts.append(sel(k=engine.dialect.string(k), view=f"src_{k}") + " WHERE s.id_status <> 'ok'")
     if small:
         stacked = " UNION ALL ".join(sel(k=engine.dialect.string(k), view=f"src_{k}") for k in small)
+        # the registered IDs among the lists' IDs: an inner join with the small side broadcast (Spark) or
+        # hashed (DuckDB) while the registry streams — no shuffle of the registry for a left join
+        ids = " UNION ALL ".join(f"SELECT id_number FROM src_{k} WHERE id_number IS NOT NULL" for k in small)
+        known = f"SELECT DISTINCT p.id_number FROM persons p JOIN ({ids}) q ON p.id_number = q.id_number"
         parts.append(
-            f"SELECT s.* FROM ({stacked}) s LEFT JOIN persons p ON s.id_number = p.id_number "
-            f"WHERE s.id_status <> 'ok' OR p.person_id IS NULL"
+            f"SELECT s.* FROM ({stacked}) s LEFT JOIN ({known}) m ON s.id_number = m.id_number "
+            f"WHERE s.id_status <> 'ok' OR m.id_number IS NULL"
         )
     # one query for all departments: one job on Spark instead of one per department
     cands = engine.query(" UNION ALL ".join(parts)).to_pandas() if parts else pd.DataFrame()
@@ -365,20 +462,26 @@ def _link(
     # Every ID as typed goes to linkage, for a one-digit-off comparison: a 20-character 残疾人证 number
     # loses its suffix, a 15-digit number is widened; an Excel-mangled 4.1E+17 carries no information.
     cands["id_number"] = [
-        None if st == "scientific" else typed_id(raw) for raw, st in zip(cands["id_raw"], cands["id_status"], strict=True)
+        None if st == "scientific" else typed_id(raw)
+        for raw, st in zip(cands["id_raw"], cands["id_status"], strict=True)
     ]
     cands["village"] = _villages(cands["village"])
+    persons_rows = _parquet_rows({"persons": [persons_path]}, ["persons"])
+    persons_rows = persons_rows["persons"] if persons_rows else None
     ident_cols = ["source", "id_number", "name", "birth_date", "sex", "village"]
     ident = cands[ident_cols + ["name_pinyin"]].drop_duplicates(ident_cols).reset_index(drop=True)
     ident["unique_id"] = range(len(ident))
     cands = cands.merge(ident[ident_cols + ["unique_id"]], on=ident_cols, how="left")
-    registry = engine.query(
-        "SELECT person_id AS unique_id, id_number, name, name_pinyin, "
-        "CAST(birth_date AS VARCHAR(10)) AS birth_date, sex, village_name AS village FROM persons"
-    ).to_pandas()
-    registry["village"] = _villages(registry["village"])
+    registry, n_registry = _registry_for_linkage(engine, ident, persons_rows)
     t = _timed(timings, "link_prepare", t)
-    res = link_records(engine.splink_api(), ident, registry, min_probability=link.review_probability)
+    # small pandas frames on both sides by now: Splink runs on DuckDB in process whatever the engine
+    # (a Spark job per Splink step costs more than the linkage itself)
+    from splink.backends.duckdb import DuckDBAPI
+
+    res = link_records(
+        DuckDBAPI(), ident, registry, min_probability=link.review_probability, n_registry=n_registry,
+        u_sample=registry[registry["sampled"]],
+    )  # fmt: skip
     for key, v in res.timings.items():
         timings[f"link_{key}"] = round(v, 3)
     t = time.perf_counter()
@@ -390,6 +493,8 @@ def _link(
     acc = cands.merge(
         accepted[["uid_a", "person_id", "match_probability"]], left_on="unique_id", right_on="uid_a"
     )
+    agree = scored.drop_duplicates("uid_a").set_index("uid_a")["agreeing"].to_dict()
+    link.agreeing = {int(k): agree.get(u, {}) for k, u in zip(acc["record_key"], acc["uid_a"], strict=True)}
     # The registry join key of the linked person (its ID, or "P<person_id>" when it has none).
     keys = registry[["unique_id", "id_number"]].rename(columns={"unique_id": "person_id"})
     keys["join_key"] = keys["id_number"].where(keys["id_number"].notna(), "P" + keys["person_id"].astype(str))

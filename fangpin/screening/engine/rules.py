@@ -88,7 +88,9 @@ def _months_back(d: dt.date, n: int) -> dt.date:
     return dt.date(y, m, 1)
 
 
-def rule_instances(rules: Sequence[RuleSpec], new_ranges: dict[str, tuple[dt.date, dt.date]]) -> list[RuleSpec]:
+def rule_instances(
+    rules: Sequence[RuleSpec], new_ranges: dict[str, tuple[dt.date, dt.date]]
+) -> list[RuleSpec]:
     """What a run evaluates so that every new record is screened exactly once, whatever month its
     file was filed under (``new_ranges``: per department, the dates of the records not screened before).
 

@@ -62,7 +62,8 @@ def screening_run_start(
     (``run_now=False``). A run screens every department record not screened before (whatever month its
     file was filed under, up to ``month``), exactly once. ``record_facts=False`` is a what-if run: no
     registry facts go to the conflict policy and the batches stay unscreened (comparing engines).
-    ``on``: the run's business date (leads are dated by it; default the end of ``month``)."""
+    ``on``: the run's business date (leads are dated by it; default the end of ``month``, or today when
+    that is earlier)."""
     require(actor, Cap.SCREEN_RUN)
     if not re.fullmatch(r"20\d{2}-(0[1-9]|1[0-2])", month or ""):
         raise DomainError(E_MONTH, f"筛查月份“{month}”格式错误，应为 YYYY-MM", field="month")
@@ -75,7 +76,7 @@ def screening_run_start(
     if actor.region_id is None:
         raise DomainError(E_NO_REGION, "当前用户没有管辖区域，不能运行筛查")
     with transaction.atomic():
-        as_of = on or month_bounds(month)[1]
+        as_of = on or min(month_bounds(month)[1], clock.today())
         run = ScreeningRun.objects.create(
             month=month, region_id=actor.region_id, engine=engine, departments=list(departments or []),
             started_by=actor, progress_note="排队中", record_facts=record_facts, as_of=as_of,
@@ -181,7 +182,9 @@ def _claim_batches(run: ScreeningRun, kinds: list[str]) -> list[DeptBatch]:
             .order_by("kind", "period", "-version")
         )
         latest = {}
-        for b in DeptBatch.objects.filter(kind__in=kinds, period__lte=run.month).order_by("kind", "period", "version"):
+        for b in DeptBatch.objects.filter(kind__in=kinds, period__lte=run.month).order_by(
+            "kind", "period", "version"
+        ):
             latest[(b.kind, b.period)] = b.pk
         new = [b for b in todo if latest.get((b.kind, b.period)) == b.pk]
         if run.record_facts:
@@ -194,7 +197,9 @@ def _lookback_batches(new: list[DeptBatch], specs: list[RuleSpec]) -> list[DeptB
     starts: dict[str, dt.date] = {}
     for k in {b.kind for b in new}:
         lo = min((b.event_min for b in new if b.kind == k and b.event_min), default=None)
-        cum = [r for r in specs if r.source == k and r.window != "month" and r.condition_kind == "sum_at_least"]
+        cum = [
+            r for r in specs if r.source == k and r.window != "month" and r.condition_kind == "sum_at_least"
+        ]
         if lo is None or not cum:
             continue
         starts[k] = min(dt.date(lo.year, 1, 1) if r.window == "year_to_date" else
@@ -203,13 +208,26 @@ def _lookback_batches(new: list[DeptBatch], specs: list[RuleSpec]) -> list[DeptB
     new_ids = {b.pk for b in new}
     for k, start in starts.items():
         seen: set[str] = set()
-        for b in DeptBatch.objects.filter(kind=k, screened_run__isnull=False, event_max__gte=start).exclude(
-            pk__in=new_ids
-        ).order_by("period", "-version"):
+        for b in (
+            DeptBatch.objects.filter(kind=k, screened_run__isnull=False, event_max__gte=start)
+            .exclude(pk__in=new_ids)
+            .order_by("period", "-version")
+        ):
             if b.period not in seen and not any(n.kind == k and n.period == b.period for n in new):
                 seen.add(b.period)
                 out.append(b)
     return out
+
+
+def _seen_versions(new: list[DeptBatch]) -> dict[str, list[str]]:
+    """Per department, the screened earlier versions of the new batches (a correction repeats records)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for b in new:
+        for old in DeptBatch.objects.filter(
+            kind=b.kind, period=b.period, version__lt=b.version, screened_run__isnull=False
+        ):
+            out[b.kind].append(str(batch_abspath(old)))
+    return dict(out)
 
 
 def _county_specs(run: ScreeningRun, rules: list[ScreeningRule], year: int):
@@ -220,7 +238,9 @@ def _county_specs(run: ScreeningRun, rules: list[ScreeningRule], year: int):
         specs, refs = rule_specs(rules, region_code=run.region_id, year=year)
         return specs, refs, {run.region.prefix[:6]: {r["key"]: r for r in refs}}
     counties = list(
-        Region.objects.filter(level=Level.COUNTY, code__startswith=run.region.prefix).values_list("code", flat=True)
+        Region.objects.filter(level=Level.COUNTY, code__startswith=run.region.prefix).values_list(
+            "code", flat=True
+        )
     )
     groups: dict[str, tuple[RuleSpec, list[str]]] = {}
     refs_all: dict[tuple, dict] = {}
@@ -276,7 +296,7 @@ def _execute(run: ScreeningRun) -> None:
             eng, month=run.month, persons_path=str(persons_path), sources=dict(sources), rules=specs,
             link=link, progress=lambda note, pct: _progress(run, note, pct),
             facts={k: SOURCES[k].facts for k in fact_kinds}, fact_batches=new_batches,
-            new_batches=new_batches, new_ranges=new_ranges,
+            new_batches=new_batches, new_ranges=new_ranges, seen=_seen_versions(new),
         )  # fmt: skip
     finally:
         eng.close()
@@ -290,7 +310,7 @@ def _execute(run: ScreeningRun) -> None:
     by_code = {r.code: r for r in rules}
     with transaction.atomic():
         leads_per_rule, consent_missing = _save_hits(
-            run, res.hits, by_code, refs_by_county, link_prob, evidence_rows
+            run, res.hits, by_code, refs_by_county, link_prob, evidence_rows, res.agreeing
         )
     timings["save_hits"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
@@ -363,7 +383,7 @@ def _evidence_records(paths: list[str], keys: list[int]) -> dict[int, dict[str, 
 
 
 def _save_hits(
-    run, hits, by_code, refs_by_county, link_prob, evidence_rows
+    run, hits, by_code, refs_by_county, link_prob, evidence_rows, agreeing
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Saves the hits, flags those that need a 承诺授权书 the household has not signed, and pushes one lead
     per (household, rule) for the others. Returns leads per rule and consent-missing hits per rule."""
@@ -397,8 +417,14 @@ def _save_hits(
                     "last_date": str(h["last_date"]),
                     "record": rec,
                     "batch_row": f"部门批次#{rec.get('batch_id')} 第{rec.get('row_no')}行" if rec else "",
-                    "param": _county_refs(refs_by_county, households[h["household_id"]]).get(rule.threshold_key),
-                    "match": {"method": "linkage" if linked_p is not None else "id", "probability": linked_p},
+                    "param": _county_refs(refs_by_county, households[h["household_id"]]).get(
+                        rule.threshold_key
+                    ),
+                    "match": {
+                        "method": "linkage" if linked_p is not None else "id",
+                        "probability": linked_p,
+                        "agreeing": agreeing.get(h["record_key"], {}),
+                    },
                 },
             )  # fmt: skip
         )

@@ -103,7 +103,10 @@ def dept_mapping_save(
     named header must exist in that file's header row."""
     spec = source_get(kind)
     department, _ = _department(actor, spec, on_behalf_of)
-    answer = {_column_key(spec, k): ("" if (v or "").strip() in ("", "无") else v.strip()) for k, v in columns.items()}
+    answer = {
+        _column_key(spec, k): ("" if (v or "").strip() in ("", "无") else v.strip())
+        for k, v in columns.items()
+    }
     if path is not None:
         table = read_table(Path(path))
         try:
@@ -193,7 +196,9 @@ def dept_batch_upload(
             rows_total=parsed.rows_total,
             rows_ok=len(parsed.rows),
             rows_rejected=len({e.row for e in parsed.errors}),
-            rows_id_problem=len({w.row for w in parsed.warnings if w.code.startswith("id_") and w.code != "id_upgraded"}),
+            rows_id_problem=len(
+                {w.row for w in parsed.warnings if w.code.startswith("id_") and w.code != "id_upgraded"}
+            ),
             header_row=parsed.header_row,
             mapping=parsed.mapping,
             parquet_path="",

@@ -28,7 +28,6 @@ from fangpin.core.ids import E_SCIENTIFIC, validate_id_number
 from .base import CHOICE, DATE, ID, INT, MONEY, SEX, SourceSpec
 
 E_FORMAT = "screening_file_format"
-E_NO_HEADER = "screening_no_header"
 E_EMPTY = "screening_empty_file"
 E_QUOTE = "screening_unbalanced_quote"
 E_MAPPING_NEEDED = "screening_mapping_needed"
@@ -37,8 +36,17 @@ ID_OK, ID_MISSING, ID_INVALID, ID_SCIENTIFIC = "ok", "missing", "invalid", "scie
 
 _HEADER_SCAN_ROWS = 15
 _SEX = {"男": "M", "女": "F", "M": "M", "F": "F", "1": "M", "2": "F", "男性": "M", "女性": "F"}
-_DATE_PATTERNS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S",
-                  "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y%m%d%H%M%S")
+_DATE_PATTERNS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y%m%d",
+    "%Y.%m.%d",
+    "%Y年%m月%d日",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y%m%d%H%M%S",
+)
 
 
 @dataclass
@@ -90,8 +98,6 @@ def norm_header(s: object) -> str:
     s = re.sub(r"\s+", "", s).replace("*", "").replace("＊", "")
     s = re.sub(r"\([^()]*\)$", "", s) if not s.startswith("(") else s  # trailing unit: 个人自付（元）
     return s
-
-
 
 
 @lru_cache(maxsize=50_000)
@@ -157,7 +163,7 @@ def _read_csv(text: str, filename: str) -> list[list[str]]:
                     raise DomainError(
                         E_QUOTE,
                         f"文件“{filename}”第{first}行起引号不成对：第{first}至{last_line}行被读成了同一个单元格，"
-                        f"这些行会丢失。请检查第{first}行中的英文双引号（\"）后重新导出上传",
+                        f'这些行会丢失。请检查第{first}行中的英文双引号（"）后重新导出上传',
                         details={"row": first, "rows_swallowed": last_line - first},
                     )
         out.append(rec)
@@ -214,7 +220,13 @@ def resolve_layout(table: list[list[str]], spec: SourceSpec, saved: dict[str, st
             best = (i, len(idx), idx)
     h, _n, idx = best
     if h < 0 or len(idx) < 2:
-        raise DomainError(E_NO_HEADER, "未找到表头行：请确认文件包含“证件号码、姓名”等列名")
+        raise DomainError(
+            E_MAPPING_NEEDED,
+            f"未识别表头行：前{_HEADER_SCAN_ROWS}行中没有“{spec.title}”的列名（如“证件号码、姓名”）。"
+            "请指定文件中各列的表头（保存后本部门下次上传自动沿用）",
+            details={"rows": [list(r) for r in table[:5]], "missing": [c.name for c in spec.columns if c.required],
+                     "header_row": None},
+        )  # fmt: skip
     headers = [str(c or "").strip() for c in table[h]]
     present = {norm_header(c) for c in headers}
     lay = Layout(header_row=h, headers=headers, index=idx)
@@ -228,7 +240,9 @@ def resolve_layout(table: list[list[str]], spec: SourceSpec, saved: dict[str, st
         if imp.column not in idx and imp.column not in lay.implied and norm_header(imp.header) in present:
             lay.implied[imp.column] = imp.value
     used = set(idx.values())
-    lay.unmapped = [hd for j, hd in enumerate(headers) if hd and j not in used and norm_header(hd) not in ("序号", "编号")]
+    lay.unmapped = [
+        hd for j, hd in enumerate(headers) if hd and j not in used and norm_header(hd) not in ("序号", "编号")
+    ]
     lay.missing = [
         c.name for c in spec.columns
         if c.required and c.name not in idx and c.name not in lay.fallback and c.name not in lay.implied
@@ -284,7 +298,9 @@ def _parse(table, spec: SourceSpec, lay: Layout, *, village_name, today: dt.date
     for i, raw in enumerate(table[h + 1 :], start=h + 2):
         if limit is not None and out.rows_total >= limit:
             break
-        cells = {name: (raw[j].strip() if j < len(raw) and raw[j] is not None else "") for name, j in src.items()}
+        cells = {
+            name: (raw[j].strip() if j < len(raw) and raw[j] is not None else "") for name, j in src.items()
+        }
         if not any(cells.values()):
             continue  # blank line
         out.rows_total += 1
@@ -299,7 +315,15 @@ def _parse(table, spec: SourceSpec, lay: Layout, *, village_name, today: dt.date
         for col in spec.columns:
             v = cells.get(col.name, "")
             if v and _CONTROL.search(v):
-                errs.append(RowError(i, col.title, f"“{col.title}”含有控制字符或不可见的方向控制符", repr(v)[:60], "control"))
+                errs.append(
+                    RowError(
+                        i,
+                        col.title,
+                        f"“{col.title}”含有控制字符或不可见的方向控制符",
+                        repr(v)[:60],
+                        "control",
+                    )
+                )
                 continue
             if col.type == ID:
                 _id_cell(rec, v, i, col.title, out.warnings, today)
@@ -334,13 +358,25 @@ def mapping_preview(
     first rows as they would be parsed (or, while a required column is unresolved, as they are)."""
     if not table:
         raise DomainError(E_EMPTY, "文件为空")
-    lay = resolve_layout(table, spec, saved)
+    try:
+        lay = resolve_layout(table, spec, saved)
+    except DomainError as exc:
+        if exc.code != E_MAPPING_NEEDED:
+            raise
+        return {"header_row": None, "headers": [], "unmapped": [], "needs_answer": True, "question": exc.message,
+                "columns": [{"name": c.name, "title": c.title, "required": c.required, "source": ""}
+                            for c in spec.columns],
+                "raw": exc.details["rows"], "parsed": [], "errors": []}  # fmt: skip
     out: dict[str, Any] = {
         "header_row": lay.header_row + 1,
         "headers": [h for h in lay.headers if h],
         "columns": [
-            {"name": c.name, "title": c.title, "required": c.required,
-             "source": lay.mapping(spec).get(c.name, "")}
+            {
+                "name": c.name,
+                "title": c.title,
+                "required": c.required,
+                "source": lay.mapping(spec).get(c.name, ""),
+            }
             for c in spec.columns
         ],  # fmt: skip
         "unmapped": lay.unmapped,
@@ -490,6 +526,8 @@ def to_frame(rows: list[dict[str, Any]], spec: SourceSpec, *, batch_id: int) -> 
     types = {DATE: pl.Date, MONEY: pl.Float64, INT: pl.Int64}
     for c in spec.value_columns:
         schema[c.name] = types.get(c.type, pl.String)
+    schema["row_hash"] = pl.Int64
+    content = [k for k in schema if k not in ("record_key", "batch_id", "row_no", "row_hash", "name_pinyin")]
     data = {k: [] for k in schema}
     for r in rows:
         for k in schema:
@@ -497,6 +535,19 @@ def to_frame(rows: list[dict[str, Any]], spec: SourceSpec, *, batch_id: int) -> 
                 data[k].append((batch_id << 32) | r["row_no"])
             elif k == "batch_id":
                 data[k].append(batch_id)
+            elif k == "row_hash":
+                data[k].append(row_hash([r.get(c) for c in content]))
             else:
                 data[k].append(r.get(k))
     return pl.DataFrame(data, schema=schema)
+
+
+def row_hash(values: list[Any]) -> int:
+    """A stable 63-bit fingerprint of a record's content (not its row number): a corrected version of a
+    file that repeats a record already screened carries the same fingerprint, so it is not screened again."""
+    import hashlib
+
+    text = "\x1f".join(
+        "" if v is None else (v.isoformat() if isinstance(v, dt.date) else str(v)) for v in values
+    )
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1

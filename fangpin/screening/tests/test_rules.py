@@ -64,7 +64,8 @@ def test_fused_query_equals_one_query_per_rule(tmp_path):
     eng.register_parquet("s", [str(tmp_path / "m.parquet")])
     cols = ", ".join(f"p.{c} AS p_{c}" for c in ("household_id", "birth_date", "is_exited", "is_monitored"))
     eng.create_view(
-        "matched_medical", f"SELECT s.*, p.person_id, TRUE AS _new, {cols} FROM s JOIN persons p USING (id_number)"
+        "matched_medical",
+        f"SELECT s.*, p.person_id, TRUE AS _new, {cols} FROM s JOIN persons p USING (id_number)",
     )
     fused = eng.query(compile_source(rules, "2025-06", eng.dialect)).to_pylist()
     got = {

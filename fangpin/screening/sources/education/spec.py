@@ -23,7 +23,10 @@ SPEC = SourceSpec(
                 **{f"高{g}": "高中" for g in "一二三"},
                 **{f"{g}年级": "小学" for g in "123456"},
                 **{f"{g}年级": "初中" for g in "789"},
-                "幼儿园": "学前", "小学阶段": "小学", "初中阶段": "初中", "普通高中": "高中",
+                "幼儿园": "学前",
+                "小学阶段": "小学",
+                "初中阶段": "初中",
+                "普通高中": "高中",
             },  # fmt: skip
             fallback=("school_grade",),
         ),
@@ -34,10 +37,24 @@ SPEC = SourceSpec(
             required=True,
             choices=("在读", "辍学", "休学", "毕业", "转出"),
             aliases=("在校状态", "学籍状况", "就学状态"),
-            choice_aliases={"失学": "辍学", "失学辍学": "辍学", "辍学失学": "辍学", "在校": "在读", "在籍在读": "在读",
-                            "复学": "在读", "劝返复学": "在读", "已复学": "在读"},  # fmt: skip
+            choice_aliases={
+                "失学": "辍学",
+                "失学辍学": "辍学",
+                "辍学失学": "辍学",
+                "在校": "在读",
+                "在籍在读": "在读",
+                "复学": "在读",
+                "劝返复学": "在读",
+                "已复学": "在读",
+            },  # fmt: skip
         ),
-        Column("change_date", "变动日期", DATE, aliases=("学籍变动日期", "辍学日期", "辍学时间", "失学日期", "复学日期"), required=True),
+        Column(
+            "change_date",
+            "变动日期",
+            DATE,
+            aliases=("学籍变动日期", "辍学日期", "辍学时间", "失学日期", "复学日期"),
+            required=True,
+        ),
         Column("school", "学校名称", TEXT, aliases=("学校", "就读学校", "原就读学校")),
         Column("school_grade", "年级", TEXT, aliases=("就读年级", "所在年级", "原就读年级")),
         Column("note", "辍学原因", TEXT, aliases=("原因", "失学辍学原因", "备注")),
@@ -46,8 +63,12 @@ SPEC = SourceSpec(
     description="教育部门学籍变动（义务教育阶段失学辍学）",
     link_unmatched_valid_ids=True,
     # a 控辍保学 dropout list (辍学日期, no 学籍状态): every row is a dropout
-    implied=(Implied("辍学日期", "status", "辍学"), Implied("辍学时间", "status", "辍学"),
-             Implied("失学日期", "status", "辍学"), Implied("复学日期", "status", "在读")),  # fmt: skip
+    implied=(
+        Implied("辍学日期", "status", "辍学"),
+        Implied("辍学时间", "status", "辍学"),
+        Implied("失学日期", "status", "辍学"),
+        Implied("复学日期", "status", "在读"),
+    ),  # fmt: skip
     # 义务教育阶段失学辍学: a dropout (or a return to school) in 小学/初中.
     facts=(
         FactMap(
