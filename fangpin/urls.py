@@ -9,3 +9,8 @@ urlpatterns = [
     path("api/", include("fangpin.api.urls")),
     path("", include("fangpin.web.urls")),
 ]
+
+handler400 = "fangpin.web.views.errors.bad_request"
+handler403 = "fangpin.web.views.errors.permission_denied"
+handler404 = "fangpin.web.views.errors.page_not_found"
+handler500 = "fangpin.web.views.errors.server_error"

@@ -469,4 +469,57 @@ def monitoring_export_facts(household_ids: list[int]) -> dict[int, dict[str, Any
             "elimination_method": m["elimination_method"] or "",
             "eliminated_on": m["eliminated_on"],
         }
+
+
+# ---- the phone visit form ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VisitTarget:
+    household_id: int
+    household_no: str
+    village_id: str
+    head_name: str  # masked: the list travels to the phone's offline cache
+    due: bool
+    overdue: bool
+    key: bool
+
+
+def visit_targets(*, actor, on: dt.date, limit: int = 1000) -> list[VisitTarget]:
+    """The households a user logs visits for, due ones first: a helper (帮扶责任人) only the households
+    currently assigned to them; everyone else the active households of their region. Head names masked."""
+    from fangpin.accounts.roles import Role
+    from fangpin.core.masking import mask_name
+    from fangpin.registry.models import Person
+
+    qs = scoped(actor, Household.objects.filter(status=HouseholdStatus.ACTIVE))
+    if actor.role == Role.HELPER:
+        mine = Assignment.objects.filter(user=actor, end_on__isnull=True).values("household_id")
+        qs = qs.filter(pk__in=mine)
+    allowed = set(qs.values_list("pk", flat=True)[: limit * 5])
+    due = {v.household_id: v for v in visits_due(actor=actor, month=on) if v.household_id in allowed}
+    ids = list(due)[:limit] + [i for i in sorted(allowed) if i not in due][: max(limit - len(due), 0)]
+    heads = dict(
+        Person.objects.filter(household_id__in=ids, relation="户主", is_member=True).values_list(
+            "household_id", "name"
+        )
+    )
+    rows = {
+        h["id"]: h for h in Household.objects.filter(pk__in=ids).values("id", "household_no", "village_id")
+    }
+    out = []
+    for i in ids:
+        h, d = rows[i], due.get(i)
+        out.append(
+            VisitTarget(
+                i,
+                h["household_no"],
+                h["village_id"],
+                mask_name(heads.get(i, "")),
+                d is not None,
+                bool(d and d.overdue),
+                bool(d and d.key),
+            )
+        )
+    out.sort(key=lambda t: (not t.overdue, not t.due, t.household_no))
     return out

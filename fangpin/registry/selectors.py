@@ -129,3 +129,21 @@ def members_as_of(household_id: int, on: dt.date, *, known_on: dt.date | None = 
 
 def member_count(household: Household) -> int:
     return household.persons.filter(is_member=True).count()
+
+
+def import_batch_list(*, actor) -> QuerySet:
+    """The user's own import batches, newest first (a batch belongs to who uploaded it)."""
+    from .models import ImportBatch
+
+    return ImportBatch.objects.filter(created_by=actor).order_by("-id")
+
+
+def import_batch_get(*, actor, batch_id: int):
+    from fangpin.core.errors import NotFound
+
+    from .models import ImportBatch
+
+    batch = ImportBatch.objects.filter(pk=batch_id, created_by=actor).first()
+    if batch is None:
+        raise NotFound("导入批次")
+    return batch

@@ -32,7 +32,8 @@ def submit_lead(
     on: dt.date,
     note: str = "",
 ) -> tuple[int | None, str]:
-    """Push one lead; returns (lead id, result). Refusals by monitoring are recorded on the hit, not raised."""
+    """Push one lead dated ``on`` (the run's business date); returns (lead id, result). Refusals by
+    monitoring are recorded on the hit, not raised. The only call of ``lead_submit`` in screening."""
     try:
         lead = lead_submit(
             actor=actor,

@@ -59,14 +59,22 @@ DEMO_USERS = (
     ("dept_canlian", Role.DEPT_OFFICER, "county", "残联数据专员"),
     ("dept_minzheng", Role.DEPT_OFFICER, "county", "民政数据专员"),
     ("dept_jiaoyu", Role.DEPT_OFFICER, "county", "教育数据专员"),
+    ("dept_gongan", Role.DEPT_OFFICER, "county", "公安数据专员"),
+    ("dept_zhujian", Role.DEPT_OFFICER, "county", "住建数据专员"),
+    ("dept_yingji", Role.DEPT_OFFICER, "county", "应急数据专员"),
+    ("dept_shuili", Role.DEPT_OFFICER, "county", "水利数据专员"),
+    ("dept_ziranziyuan", Role.DEPT_OFFICER, "county", "自然资源数据专员"),
+    ("dept_shichang", Role.DEPT_OFFICER, "county", "市场监管数据专员"),
     ("leader", Role.LEADER, "county", "县（区）领导"),
     ("auditor", Role.AUDITOR, "county", "安全审计员"),
 )
 
 
 # department of each demo department officer (screening: an officer uploads only its department's files)
+# One officer per department of a configured source (fangpin.screening.sources.SOURCES; a test checks it).
 DEMO_DEPARTMENTS = {"dept_officer": "医保", "dept_renshe": "人社", "dept_canlian": "残联", "dept_minzheng": "民政",
-                    "dept_jiaoyu": "教育"}  # fmt: skip
+                    "dept_jiaoyu": "教育", "dept_gongan": "公安", "dept_zhujian": "住建", "dept_yingji": "应急",
+                    "dept_shuili": "水利", "dept_ziranziyuan": "自然资源", "dept_shichang": "市场监管"}  # fmt: skip
 
 
 def install_setup(*, county: str = "410506", reset_passwords: bool = False) -> SetupResult:

@@ -325,8 +325,13 @@ def registry_export(
     unmasked: bool = False,
     kind: str = KIND_REGISTRY,
     income_year: int | None = None,
+    households=None,
+    filters: dict[str, str] | None = None,
 ) -> ExportResult:
-    """Write the export file (xlsx, or CSV when ``out_path`` ends in .csv) and audit it."""
+    """Write the export file (xlsx, or CSV when ``out_path`` ends in .csv) and audit it.
+
+    ``households`` (a queryset of household ids, e.g. the browser's filtered list) narrows the export to
+    exactly those households — still inside the actor's scope; ``filters`` is recorded in the audit event."""
     require(actor, Cap.REGISTRY_EXPORT)
     if unmasked and not actor.can(Cap.EXPORT_UNMASKED):
         raise PermissionDenied("无权导出明文身份证号和电话，请申请脱敏导出")
@@ -338,6 +343,8 @@ def registry_export(
     provider = _monitoring_provider()
 
     hh_qs = _households_in_scope(actor=actor, region_code=region_code).filter(status="active")
+    if households is not None:
+        hh_qs = hh_qs.filter(pk__in=households)
     hh_fields = [f.attname for f in Household._meta.concrete_fields]
     households = {h["id"]: h for h in hh_qs.order_by("village_id", "household_no").values(*hh_fields)}
     monitoring: dict[int, dict] = {}
@@ -404,6 +411,7 @@ def registry_export(
             "file_name": out_path.name,
             "sha256": digest,
             "income_year": income_year,
+            **({"filters": filters} if filters is not None else {}),
         },
     )
     return ExportResult(out_path, n, len(households), not unmasked, digest, headers)

@@ -251,6 +251,13 @@ def _fail(batch: ImportBatch, table, rejects: list[RowError], *, actor, message:
     return batch
 
 
+def _progress(batch: ImportBatch, pct: int, note: str) -> None:
+    """A progress record other connections can read while the job runs (the web page polls it). Written
+    outside the write transaction, so it is visible at once."""
+    batch.progress_pct, batch.progress_note = pct, note
+    ImportBatch.objects.filter(pk=batch.pk).update(progress_pct=pct, progress_note=note)
+
+
 def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
     """Validate and (unless the batch is a dry run) write one batch. Never raises for bad data:
     the batch ends ``failed`` with rejects, or ``imported``/``checked`` with counts."""
@@ -261,6 +268,7 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
     batch.status = ImportStatus.VALIDATING
     batch.started_at = clock.now()
     batch.save(update_fields=["status", "started_at"])
+    _progress(batch, 5, "读取文件")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     table = None
@@ -272,6 +280,7 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
             _fail(batch, None, [RowError(0, "", e.message, "", e.code)], actor=actor, message=e.message)
             return _finish(batch, actor=actor, timings=timings, t0=t0)
         timings["read"] = time.perf_counter() - t0
+        _progress(batch, 20, f"逐行校验（{len(table.rows)}行）")
         batch.header_row = table.header_row
         batch.rows = len(table.rows)
         prefix = actor.scope_prefix
@@ -297,6 +306,7 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
             msg = f"共{len({r.row for r in parsed.rejects})}行有错误，未导入任何数据，请按错误报告修改后重新上传"
             _fail(batch, table, parsed.rejects, actor=actor, message=msg)
             return _finish(batch, actor=actor, timings=timings, t0=t0)
+        _progress(batch, 50, "比对现有户档案")
         t2 = time.perf_counter()
         plan = build_plan(parsed, scope_prefix=prefix, income_year=batch.income_year)
         timings["plan"] = time.perf_counter() - t2
@@ -321,6 +331,7 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
             batch.status = ImportStatus.CHECKED
             batch.message = "试运行：校验通过，未写入数据"
             return _finish(batch, actor=actor, timings=timings, t0=t0)
+        _progress(batch, 65, f"写入户档案（{batch.households}户 {batch.persons}人）")
         t3 = time.perf_counter()
         try:
             with transaction.atomic():
@@ -364,8 +375,10 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
         )
         raise
     finally:
-        # The upload is removed after processing, success or not (RES-01); the reject report stays.
-        if batch.upload_path:
+        # The upload is removed after processing, success or not (RES-01); the reject report stays. A dry run
+        # that passed keeps it until the user confirms the import (``import_batch_confirm``) or discards it.
+        keep = batch.dry_run and batch.status == ImportStatus.CHECKED
+        if batch.upload_path and not keep:
             Path(batch.upload_path).unlink(missing_ok=True)
             ImportBatch.objects.filter(pk=batch.pk).update(upload_path="")
             batch.upload_path = ""
@@ -373,6 +386,7 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
 
 def _finish(batch: ImportBatch, *, actor, timings: dict[str, float], t0: float) -> ImportBatch:
     timings["total"] = time.perf_counter() - t0
+    batch.progress_pct, batch.progress_note = 100, batch.get_status_display()
     batch.details = {**batch.details, "seconds": {k: round(v, 3) for k, v in timings.items()}}
     batch.finished_at = clock.now()
     batch.save()
@@ -420,6 +434,41 @@ def registry_import(
         actor=actor, file_name=file_name, data=data, income_year=income_year, dry_run=dry_run
     )
     return import_batch_run(batch_id=batch.pk, actor=actor)
+
+
+E_NOT_CHECKED = "import_not_checked"
+
+
+def import_batch_confirm(*, actor, batch_id: int) -> ImportBatch:
+    """Turn a dry run that passed into the real import: a new pending batch over the same stored file
+    (same sha256), linked from the dry run; the caller runs or queues it. A dry run is confirmed once."""
+    require(actor, Cap.REGISTRY_IMPORT)
+    with transaction.atomic():
+        checked = ImportBatch.objects.select_for_update().filter(pk=batch_id, created_by=actor).first()
+        if checked is None:
+            raise DomainError("import_not_found", "导入批次不存在或无权访问")
+        if not checked.dry_run or checked.status != ImportStatus.CHECKED or checked.confirmed_batch_id:
+            raise DomainError(E_NOT_CHECKED, f"导入批次#{checked.pk}不是待确认的校验结果")
+        if not checked.upload_path or not Path(checked.upload_path).is_file():
+            raise DomainError(E_NOT_CHECKED, "校验时的文件已不在，请重新上传")
+        data = Path(checked.upload_path).read_bytes()
+        if hashlib.sha256(data).hexdigest() != checked.sha256:
+            raise DomainError(E_NOT_CHECKED, "校验后的文件已被改动，请重新上传")
+        batch = import_batch_create(
+            actor=actor, file_name=checked.file_name, data=data, income_year=checked.income_year
+        )
+        checked.confirmed_batch = batch
+        checked.save(update_fields=["confirmed_batch"])
+        Path(checked.upload_path).unlink(missing_ok=True)
+        ImportBatch.objects.filter(pk=checked.pk).update(upload_path="")
+        audit_record(
+            actor=actor,
+            event_type="registry.import_confirm",
+            obj=batch,
+            region_code=actor.region_id or "",
+            data={"checked_batch": checked.pk, "sha256": checked.sha256},
+        )
+    return batch
 
 
 def import_rejects(batch: ImportBatch) -> list[ImportReject]:
