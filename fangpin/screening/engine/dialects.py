@@ -56,6 +56,9 @@ class Dialect:
 class DuckDBDialect(Dialect):
     name = "duckdb"
 
+    def count_if(self, cond: str) -> str:
+        return f"count(*) FILTER (WHERE {cond})"  # no per-row CASE projection
+
     def arg_max(self, value: str, by: str) -> str:
         return f"arg_max({value}, {by})"
 
