@@ -469,6 +469,7 @@ def monitoring_export_facts(household_ids: list[int]) -> dict[int, dict[str, Any
             "elimination_method": m["elimination_method"] or "",
             "eliminated_on": m["eliminated_on"],
         }
+    return out
 
 
 # ---- the phone visit form ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from fangpin.monitoring.models import Visit
 from fangpin.monitoring.services.visits import visit_sync
 from fangpin.testing import factories as f
 
-from .helpers import checklist
+from .helpers import assigned_helper, checklist
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def test_resend_answers_the_stored_id_and_writes_once(personas):
 
 def test_same_day_visit_by_another_is_a_conflict_until_kept(personas):
     hh = f.household()
-    assert _sync(personas["helper_a1"], hh, "helper-key-1").status == "stored"
+    assert _sync(assigned_helper(personas, hh), hh, "helper-key-1").status == "stored"
     res = _sync(personas["cadre_a1"], hh, "cadre-key-1", note="再次走访")
     assert res.status == "conflict"
     assert res.existing["visitor"] == "helper_a1"

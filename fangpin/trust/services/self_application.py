@@ -142,7 +142,7 @@ def self_application_receive(
         consent["evidence_path"] = consent_photo_store(photo or b"")
     ack_no = _new_ack_no(on)
     lead = self_application_submit(
-        actor=actor, household_id=household_id, form=form, consent=consent, ack_no=ack_no
+        actor=actor, household_id=household_id, form=form, consent=consent, ack_no=ack_no, on=on
     )
     cid = (lead.sources.filter(source_ref=ack_no).values_list("evidence", flat=True).first() or {}).get(
         "consent", {}

@@ -10,7 +10,7 @@ import pytest
 from fangpin.core import clock
 from fangpin.monitoring.models import Case, CaseStatus, MonitoringObject
 from fangpin.monitoring.services import identification, leads
-from fangpin.monitoring.tests.helpers import poor_exited_household, run_village_steps
+from fangpin.monitoring.tests.helpers import assigned_helper, poor_exited_household, run_village_steps
 
 TODAY = dt.date(2025, 3, 10)
 START = dt.date(2025, 2, 3)
@@ -24,7 +24,7 @@ def _today():
 
 def _case_at_township(personas, village="410506205201"):
     hh = poor_exited_household(village, per_capita=4000)
-    reporter = personas["helper_a1" if village.endswith("201") else "township_a"]
+    reporter = assigned_helper(personas, hh) if village.endswith("201") else personas["township_a"]
     lead = leads.lead_submit(
         actor=reporter, household=hh, channel="cadre_visit", risk_types=["因病"], on=START
     )
@@ -37,7 +37,11 @@ def _case_at_township(personas, village="410506205201"):
 def test_lead_screen_opens_the_case_and_step_refusal_is_shown(client, personas):
     hh = poor_exited_household(per_capita=4000)
     lead = leads.lead_submit(
-        actor=personas["helper_a1"], household=hh, channel="cadre_visit", risk_types=["因病"], on=START
+        actor=assigned_helper(personas, hh),
+        household=hh,
+        channel="cadre_visit",
+        risk_types=["因病"],
+        on=START,
     )
     client.force_login(personas["cadre_a1"])
     body = client.get(f"/cases/leads/{lead.id}/").content.decode()
@@ -66,7 +70,11 @@ def test_lead_screen_opens_the_case_and_step_refusal_is_shown(client, personas):
 def test_publicity_notice_is_masked(client, personas):
     hh = poor_exited_household(per_capita=4000)
     lead = leads.lead_submit(
-        actor=personas["helper_a1"], household=hh, channel="cadre_visit", risk_types=["因病"], on=START
+        actor=assigned_helper(personas, hh),
+        household=hh,
+        channel="cadre_visit",
+        risk_types=["因病"],
+        on=START,
     )
     case = identification.case_open(actor=personas["cadre_a1"], lead=lead, on=START)
     client.force_login(personas["cadre_a1"])
@@ -118,7 +126,11 @@ def test_other_village_case_is_not_found(client, personas):
 def test_green_channel_from_the_lead_screen(client, personas):
     hh = poor_exited_household(per_capita=4000)
     lead = leads.lead_submit(
-        actor=personas["helper_a1"], household=hh, channel="cadre_visit", risk_types=["因意外事故"], on=START
+        actor=assigned_helper(personas, hh),
+        household=hh,
+        channel="cadre_visit",
+        risk_types=["因意外事故"],
+        on=START,
     )
     client.force_login(personas["cadre_a1"])
     assert "先行纳入" not in client.get(f"/cases/leads/{lead.id}/").content.decode()  # not a village power

@@ -9,7 +9,7 @@ from django.test import Client
 
 from fangpin.core import clock
 from fangpin.monitoring.services import identification, leads
-from fangpin.monitoring.tests.helpers import poor_exited_household
+from fangpin.monitoring.tests.helpers import assigned_helper, poor_exited_household
 
 TODAY = dt.date(2025, 3, 10)
 
@@ -23,7 +23,7 @@ def _today():
 def test_cadre_home_counts_link_to_lists_and_overdue_in_red(client, personas):
     hh = poor_exited_household(per_capita=4000)
     lead = leads.lead_submit(
-        actor=personas["helper_a1"],
+        actor=assigned_helper(personas, hh),
         household=hh,
         channel="cadre_visit",
         risk_types=["因病"],

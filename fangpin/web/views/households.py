@@ -389,6 +389,7 @@ def household_edit(request: HttpRequest, household_id: int) -> HttpResponse:
                     payload={"fields": changes},
                     reason=reason,
                     evidence=[{"kind": "说明", "ref": evidence_text}] if evidence_text else None,
+                    on=clock.today(),
                 )
             except DomainError as e:
                 key = e.field or (
