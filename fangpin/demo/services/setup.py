@@ -4,6 +4,7 @@ default policy parameters and one demo user per role (idempotent: existing users
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
@@ -115,3 +116,38 @@ def install_setup(*, county: str = "410506", reset_passwords: bool = False) -> S
                 )
             logins.append(DemoLogin(username, str(role.label), places[level], password))
     return SetupResult(regions=regions, parameters_created=created, logins=logins)
+
+
+DEMO_HELPER_HOUSEHOLDS = 12
+
+
+def assign_demo_helper(*, county: str, on: dt.date) -> int:
+    """Gives the demo 帮扶责任人 (``helper``) households to look after in their village — its monitoring
+    households first, then others — through the monitoring service, as the demo township reviewer would.
+    A helper sees only the households assigned to them, so without this the demo helper sees nothing.
+    Idempotent; returns how many households the helper has."""
+    from fangpin.accounts.models import User
+    from fangpin.monitoring.models import Assignment, AssignmentKind
+    from fangpin.monitoring.selectors import monitoring_objects_on
+    from fangpin.monitoring.services.assistance import assignment_set
+    from fangpin.registry.models import Household
+
+    helper = User.objects.filter(username="helper", region__code__startswith=county).first()
+    township = User.objects.filter(username="township_reviewer").first()
+    if helper is None or township is None:
+        return 0
+    mine = Assignment.objects.filter(user=helper, end_on__isnull=True)
+    if mine.count() >= DEMO_HELPER_HOUSEHOLDS:
+        return mine.count()
+    village = Household.objects.filter(village_id=helper.region_id, status="active")
+    monitored = set(
+        monitoring_objects_on(on).filter(household__in=village).values_list("household_id", flat=True)
+    )
+    ordered = sorted(village.values_list("id", "household_no"), key=lambda r: (r[0] not in monitored, r[1]))
+    for hid, _no in ordered[:DEMO_HELPER_HOUSEHOLDS]:
+        hh = Household.objects.get(pk=hid)
+        if not Assignment.objects.filter(
+            household=hh, kind=AssignmentKind.HELPER, end_on__isnull=True
+        ).exists():
+            assignment_set(actor=township, household=hh, user=helper, kind=AssignmentKind.HELPER, on=on)
+    return Assignment.objects.filter(user=helper, end_on__isnull=True).count()

@@ -71,6 +71,19 @@ def test_demo_county_generates_once_with_history_and_provenance(quick_regions):
     assert "跳过" in again and DemoDataset.objects.count() == 1
     assert Household.objects.count() == ds.counts["households"]
 
+    # the demo helper looks after households of their own village, and sees only those
+    from fangpin.accounts.models import User
+    from fangpin.monitoring.models import Assignment
+    from fangpin.registry.selectors import household_list
+
+    helper = User.objects.get(username="helper")
+    assigned = set(
+        Assignment.objects.filter(user=helper, end_on__isnull=True).values_list("household_id", flat=True)
+    )
+    assert "helper 负责" in out and 0 < len(assigned) <= 12
+    assert set(household_list(actor=helper).values_list("id", flat=True)) == assigned
+    assert Assignment.objects.filter(user=helper).count() == len(assigned)  # the second run added none
+
     # "what did this household look like in month M": births and deaths are dated in the history
     birth = MemberChange.objects.filter(kind="birth").select_related("person").first()
     if birth:

@@ -8,10 +8,11 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from fangpin.accounts.models import User
+from fangpin.core import clock
 from fangpin.core.errors import DomainError
 from fangpin.demo.models import DemoDataset
 from fangpin.demo.services.load import demo_county_generate
-from fangpin.demo.services.setup import install_setup
+from fangpin.demo.services.setup import assign_demo_helper, install_setup
 from fangpin.registry.models import Household
 
 from .setup import print_logins
@@ -54,6 +55,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"监测对象纳入：{res.enrolled} 户；帮扶措施 {res.measures} 项")
                 for e in res.enrol_errors[:10]:
                     self.stdout.write(f"  ! {e}")
+            helped = assign_demo_helper(county=county, on=as_of or clock.today())
+            self.stdout.write(f"演示帮扶责任人 helper 负责 {helped} 户（只能看到这些户）")
         except DomainError as e:
             raise CommandError(e.message) from e
         labels = {
