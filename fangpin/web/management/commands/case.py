@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from fangpin.core import clock
 from fangpin.core.errors import DomainError
 from fangpin.monitoring import selectors as mon
-from fangpin.monitoring.services import assistance, batch, cases, identification, leads
+from fangpin.monitoring.services import assistance, batch, cases, elimination, identification, leads
 from fangpin.monitoring.workbench import assignable_users, awaiting_steps
 from fangpin.registry.management.commands._actor import command_actor
 from fangpin.registry.models import Household
@@ -30,7 +30,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "action", choices=["awaiting", "report", "open", "green", "step", "reject", "batch", "assign"]
+            "action",
+            choices=[
+                "awaiting",
+                "report",
+                "open",
+                "green",
+                "step",
+                "reject",
+                "batch",
+                "assign",
+                "measure",
+                "measure_done",
+                "eliminate",
+                "reverse",
+            ],  # fmt: skip
         )
         parser.add_argument("params", nargs="*")
         parser.add_argument("--as", dest="username", default=None)
@@ -42,6 +56,8 @@ class Command(BaseCommand):
         parser.add_argument("--data", default="{}", help="环节记录（JSON）")
         parser.add_argument("--kind", default="helper")
         parser.add_argument("--preview", action="store_true")
+        parser.add_argument("--amount", default="0")
+        parser.add_argument("--method", default="帮扶消除")
 
     def _household(self, actor, household_no: str) -> Household:
         from fangpin.monitoring.household_search import visible_households
@@ -61,7 +77,7 @@ class Command(BaseCommand):
         except (IndexError, ValueError) as e:
             raise CommandError(f"参数有误：{e}；用法见 fangpin help case") from None
 
-    def _run(self, actor, action: str, args: list[str], day: dt.date, o: dict) -> None:
+    def _run(self, actor, action: str, params: list[str], day: dt.date, o: dict) -> None:
         out = self.stdout.write
         if action == "awaiting":
             for s in awaiting_steps(actor=actor).order_by("due_on"):
@@ -70,7 +86,7 @@ class Command(BaseCommand):
         elif action == "report":
             lead = leads.lead_submit(
                 actor=actor,
-                household=self._household(actor, args[0]),
+                household=self._household(actor, params[0]),
                 channel="cadre_visit",
                 risk_types=o["risk"],
                 note=o["note"],
@@ -79,13 +95,13 @@ class Command(BaseCommand):
             out(f"线索{lead.pk}：{lead.get_status_display()}")
         elif action == "open":
             case = identification.case_open(
-                actor=actor, lead=mon.lead_get(actor=actor, lead_id=int(args[0])), on=day
+                actor=actor, lead=mon.lead_get(actor=actor, lead_id=int(params[0])), on=day
             )
             out(f"程序{case.pk}：{case.get_kind_display()}，当前环节 {case.current_step}")
         elif action == "green":
             case = identification.green_channel_enrol(
                 actor=actor,
-                lead=mon.lead_get(actor=actor, lead_id=int(args[0])),
+                lead=mon.lead_get(actor=actor, lead_id=int(params[0])),
                 risk_types=o["risk"],
                 reason=o["reason"],
                 category=o["category"],
@@ -93,31 +109,63 @@ class Command(BaseCommand):
             )
             out(f"程序{case.pk}：绿色通道已先行纳入，须于{case.due_on}前补办")
         elif action == "step":
-            case = mon.case_get(actor=actor, case_id=int(args[0]))
+            case = mon.case_get(actor=actor, case_id=int(params[0]))
             case = cases.case_step_complete(
-                actor=actor, case=case, step=args[1], on=day, data=json.loads(o["data"])
+                actor=actor, case=case, step=params[1], on=day, data=json.loads(o["data"])
             )
             out(f"程序{case.pk}：{case.get_status_display()}，当前环节 {case.current_step}")
         elif action == "reject":
             case = cases.case_reject(
-                actor=actor, case=mon.case_get(actor=actor, case_id=int(args[0])), reason=o["reason"], on=day
+                actor=actor,
+                case=mon.case_get(actor=actor, case_id=int(params[0])),
+                reason=o["reason"],
+                on=day,
             )
             out(f"程序{case.pk}：{case.get_status_display()}")
         elif action == "batch":
-            step, ids = args[0], [int(x) for x in args[1:]]
+            step, ids = params[0], [int(x) for x in params[1:]]
             for r in batch.case_batch_preview(actor=actor, case_ids=ids, step=step):
                 out(f"{r.case_id:>6} {r.household_no} {r.kind}：{r.outcome}")
             if not o["preview"]:
                 done = batch.case_batch_complete(actor=actor, case_ids=ids, step=step, on=day)
                 out(f"已批量办理{len(done)}件")
         elif action == "assign":
-            hh = self._household(actor, args[0])
+            hh = self._household(actor, params[0])
             user = next(
-                (u for u in assignable_users(actor=actor, household=hh) if u.username == args[1]), None
+                (u for u in assignable_users(actor=actor, household=hh) if u.username == params[1]), None
             )
             if user is None:
                 raise CommandError(
-                    f"用户{args[1]}不能指派到户{args[0]}（须为本村范围内的村干部或帮扶责任人）"
+                    f"用户{params[1]}不能指派到户{params[0]}（须为本村范围内的村干部或帮扶责任人）"
                 )
             assistance.assignment_set(actor=actor, household=hh, user=user, kind=o["kind"], on=day)
             out(f"已指定{user}为户{hh.household_no}的{'帮扶责任人' if o['kind'] == 'helper' else '包户干部'}")
+        elif action == "measure":
+            obj = mon.object_get(actor=actor, object_id=int(params[0]))
+            m = assistance.measure_add(
+                actor=actor,
+                monitoring_object=obj,
+                name=params[1],
+                start_on=day,
+                amount=o["amount"],
+                status="in_progress",
+            )
+            out(f"措施{m.pk}：{m.name}（{m.get_status_display()}）")
+        elif action == "measure_done":
+            m = mon.measure_list(actor=actor).filter(pk=int(params[0])).first()
+            if m is None:
+                raise CommandError("帮扶措施不存在或无权访问")
+            assistance.measure_update(actor=actor, measure=m, status="done", end_on=day)
+            out(f"措施{m.pk}：已落实")
+        elif action == "eliminate":
+            obj = mon.object_get(actor=actor, object_id=int(params[0]))
+            case = elimination.elimination_propose(
+                actor=actor, monitoring_object=obj, method=o["method"], on=day
+            )
+            out(f"程序{case.pk}：{case.get_kind_display()}，当前环节 {case.current_step}")
+        elif action == "reverse":
+            obj = mon.object_get(actor=actor, object_id=int(params[0]))
+            case = elimination.reversal_propose(
+                actor=actor, monitoring_object=obj, reason=o["reason"], on=day
+            )
+            out(f"程序{case.pk}：{case.get_kind_display()}，当前环节 {case.current_step}")
