@@ -186,6 +186,17 @@ def _step_form(case, user, on: dt.date) -> dict[str, Any]:
     return form
 
 
+MEASURE_KIND_NAMES = {
+    "developmental": "开发式帮扶",
+    "protection": "综合保障",
+    "education": "教育帮扶",
+    "health": "健康帮扶",
+    "housing": "住房保障",
+    "water": "饮水保障",
+    "social": "社会帮扶",
+    "relocation": "搬迁后扶",
+    "other": "其他",
+}
 AUDIT_NAMES = {
     "monitoring.lead_submit": "上报风险线索",
     "monitoring.lead_close": "线索办结",
@@ -402,6 +413,7 @@ def object_detail(request: HttpRequest, object_id: int) -> HttpResponse:
             mon.measure_list(actor=user, monitoring_object_id=obj.pk).order_by("start_on", "id")
         ),
         "catalogue": list(_param("catalogue.measures", obj.household.village_id, on)),
+        "kind_names": MEASURE_KIND_NAMES,
         "warnings": mon.case_warnings(actor=user, monitoring_object=obj, on=on)
         if obj.status == ObjectStatus.ACTIVE
         else [],
