@@ -31,6 +31,7 @@ from fangpin.monitoring.workbench import awaiting_steps, step_codes_for
 from fangpin.monitoring.workflows import steps_of
 from fangpin.policy.params import param_value
 from fangpin.regions.selectors import region_path_names
+from fangpin.trust import selectors as trust_selectors
 
 from ._common import query_string, today
 
@@ -251,6 +252,12 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "paused": case.status == CaseStatus.PAUSED,
         "timeline": _timeline_rows(mon.case_timeline(actor=user, case=case)),
         "verify": (case.facts or {}).get("verify") or {},
+        # 信息比对: what the departments' data says against the registry (open discrepancies of the household)
+        "discrepancies": list(
+            trust_selectors.discrepancy_list(actor=user, status=None)
+            .filter(household=case.household)
+            .order_by("-id")[:20]
+        ),
         "objections": (current.data.get("objections", []) if current else []),
         "today": on,
         "post": request.session.pop("case_form_post", {}),
