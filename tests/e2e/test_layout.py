@@ -76,3 +76,4 @@ def test_phone_page_weight_is_small(page_as):
     }"""
     )
     assert 0 < total < 250_000, total
+    assert page.evaluate("typeof window.htmx") == "object"  # served from django-htmx's static files

@@ -225,7 +225,10 @@ def household_export(request: HttpRequest) -> HttpResponse:
     except DomainError as e:
         messages.error(request, e.message)
         return redirect(reverse("web:households") + "?" + query_string(request))
-    return FileResponse(open(res.path, "rb"), as_attachment=True, filename=res.path.name)  # noqa: SIM115
+    fh = open(res.path, "rb")  # noqa: SIM115 (closed by FileResponse)
+    res.path.unlink()  # the open handle keeps the content; nothing personal stays on disk
+    res.path.parent.rmdir()
+    return FileResponse(fh, as_attachment=True, filename=res.path.name)
 
 
 def _remember(request: HttpRequest, household_id: int) -> None:
