@@ -212,9 +212,9 @@ AUDIT_NAMES = {
 }
 
 
-def _timeline_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _timeline_rows(rows: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     """The case history with Chinese names for events and steps (display only)."""
-    from fangpin.trust.timeline import CASE_EVENT_NAMES, STEP_NAMES
+    from fangpin.trust.timeline import CASE_EVENT_NAMES, step_name
 
     out = []
     for r in rows:
@@ -222,7 +222,7 @@ def _timeline_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             label = CASE_EVENT_NAMES.get(r["kind"], r["kind"])
         else:
             label = AUDIT_NAMES.get(r["kind"], r["kind"])
-        out.append({**r, "label": label, "step_name": STEP_NAMES.get(r["step"], r["step"])})
+        out.append({**r, "label": label, "step_name": step_name(kind, r["step"]) if r["step"] else ""})
     return out
 
 
@@ -250,7 +250,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "may_object": case.current_step == "publicize"
         and case.status in (CaseStatus.OPEN, CaseStatus.PAUSED),
         "paused": case.status == CaseStatus.PAUSED,
-        "timeline": _timeline_rows(mon.case_timeline(actor=user, case=case)),
+        "timeline": _timeline_rows(mon.case_timeline(actor=user, case=case), case.kind),
         "verify": (case.facts or {}).get("verify") or {},
         # 信息比对: what the departments' data says against the registry (open discrepancies of the household)
         "discrepancies": list(
