@@ -62,7 +62,8 @@ def _non_canonical(members) -> list[dict]:
     from django.db.models import Count, Max
 
     stamp = members.aggregate(n=Count("id"), i=Max("id"), m=Max("updated_at"))
-    key = f"registry.checks.non_canonical:{stamp['n']}:{stamp['i']}:{stamp['m']}"
+    moved = stamp["m"].timestamp() if stamp["m"] else 0
+    key = f"registry.checks.non_canonical:{stamp['n']}:{stamp['i']}:{moved:.6f}"
     odd = cache.get(key)
     if odd is None:
         odd = list(members.filter(NON_CANONICAL).values("id", "household_id", "name", "id_number"))

@@ -31,6 +31,7 @@ from fangpin.monitoring.services.assistance import assignment_set
 from fangpin.monitoring.services.leads import lead_submit
 from fangpin.monitoring.workbench import assignable_users, current_assignments
 from fangpin.policy.params import param_value
+from fangpin.registry import selectors as registry_selectors
 from fangpin.registry.checks.report import household_findings_cached
 from fangpin.registry.choices import HouseholdType
 from fangpin.registry.io.export import registry_export
@@ -323,7 +324,7 @@ def household_report_risk(request: HttpRequest, household_id: int) -> HttpRespon
     user = request.user
     on = today()
     _visible_or_404(user, household_id, on)
-    hh = trust.household_file(actor=user, household_id=household_id)["household"]
+    hh = registry_selectors.household_get(actor=user, household_id=household_id)
     try:
         d = _date_param(request.POST.get("on"), on)
         lead = lead_submit(
@@ -371,7 +372,7 @@ def household_edit(request: HttpRequest, household_id: int) -> HttpResponse:
     kind = request.GET.get("kind") or request.POST.get("kind") or "contact"
     if kind not in EDIT_FIELDS:
         kind = "contact"
-    hh = trust.household_file(actor=user, household_id=household_id)["household"]
+    hh = registry_selectors.household_get(actor=user, household_id=household_id)
     values = {name: _field_text(hh, name) for name, _ in EDIT_FIELDS[kind]}
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -475,7 +476,7 @@ def household_assign(request: HttpRequest, household_id: int) -> HttpResponse:
     user = request.user
     on = today()
     _visible_or_404(user, household_id, on)
-    hh = trust.household_file(actor=user, household_id=household_id)["household"]
+    hh = registry_selectors.household_get(actor=user, household_id=household_id)
     chosen = next(
         (u for u in assignable_users(actor=user, household=hh) if str(u.pk) == request.POST.get("user")), None
     )
