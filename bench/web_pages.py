@@ -69,7 +69,7 @@ def concurrent(user, urls: list[str], n: int) -> tuple[list[float], list[int]]:
     chunks = [urls[i::n] for i in range(n)]
     with ThreadPoolExecutor(n) as ex:
         results = list(ex.map(worker, chunks))
-    return [t for r in results for t in r[0]], [0]
+    return [t for r in results for t in r[0]], []
 
 
 def main() -> None:
@@ -108,7 +108,12 @@ def main() -> None:
         p95 = statistics.quantiles(times, n=20)[-1] if len(times) >= 2 else times[0]
         print(
             f"{name:<18} n={len(times):<3} p50 {statistics.median(times):7.1f} ms  p95 {p95:7.1f} ms  "
-            f"queries/page median {statistics.median(queries):.0f} max {max(queries)}   baseline: {BASELINE[name]}"
+            + (
+                f"queries/page median {statistics.median(queries):.0f} max {max(queries)}"
+                if queries
+                else "queries n/a"
+            )
+            + f"   baseline: {BASELINE[name]}"
         )
 
 
