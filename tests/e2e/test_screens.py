@@ -86,6 +86,8 @@ def test_household_file_and_lead_screens(both_sizes, targets):
     ):
         assert section in text
     assert "监测中" in desktop.inner_text("#monitoring")
+    # the 逻辑校验 section arrives by htmx after the page
+    desktop.wait_for_selector("#findings-box:not(:has-text('正在校验'))")
 
 
 def test_household_edit_shows_errors_next_to_the_field(page_as, shoot, targets):

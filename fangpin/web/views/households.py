@@ -287,7 +287,6 @@ def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
             {"dimension": GUARANTEE_NAMES.get(g.dimension, g.dimension), "message": g.message}
             for g in guarantees.failures
         ],
-        "findings": household_findings_cached(hh, on=on),
         "objects": objects,
         "active": active,
         "cases": cases,
@@ -489,3 +488,17 @@ def household_assign(request: HttpRequest, household_id: int) -> HttpResponse:
     else:
         messages.success(request, f"已指定{chosen}")
     return redirect("web:household", household_id=household_id)
+
+
+@login_required
+def household_findings(request: HttpRequest, household_id: int) -> HttpResponse:
+    """The 逻辑校验 section of the household file, loaded by htmx after the page (the rules take longest)."""
+    user = request.user
+    on = today()
+    _visible_or_404(user, household_id, on)
+    hh = registry_selectors.household_get(actor=user, household_id=household_id)
+    return render(
+        request,
+        "web/households/_findings.html",
+        {"hh": hh, "findings": household_findings_cached(hh, on=on), "can_edit": user.can(Cap.REGISTRY_EDIT)},
+    )
