@@ -14,7 +14,17 @@ from fangpin.registry.models import MemberChange
 
 from .models import Appeal, ChangeRequest, Consent, Discrepancy
 
-STEP_NAMES = {s.code: s.name for steps in WORKFLOWS.values() for s in steps}
+STEP_NAMES = {s.code: s.name for steps in WORKFLOWS.values() for s in steps}  # any kind (display fallback)
+
+
+def step_name(kind: str, code: str) -> str:
+    """The step's name in its own procedure (入户核查 for identification, 入户核实 for elimination)."""
+    for s in WORKFLOWS.get(kind, ()):
+        if s.code == code:
+            return s.name
+    return STEP_NAMES.get(code, code)
+
+
 CASE_EVENT_NAMES = {
     "open": "启动程序",
     "step_done": "完成环节",
@@ -70,7 +80,7 @@ def household_timeline(*, actor, household_id: int) -> list[TimelineEntry]:
     cases = {c.pk: c for c in h["cases"]}
     for e in CaseEvent.objects.filter(case_id__in=cases).select_related("actor").order_by("id"):
         c = cases[e.case_id]
-        step = STEP_NAMES.get(e.step, e.step)
+        step = step_name(c.kind, e.step)
         title = f"{c.get_kind_display()}：{CASE_EVENT_NAMES.get(e.kind, e.kind)}" + (
             f"「{step}」" if step else ""
         )

@@ -14,6 +14,34 @@ def _first_href(page, css: str) -> str:
     return page.locator(css).first.get_attribute("href")
 
 
+FRESH = """
+from fangpin.monitoring.models import Lead
+from fangpin.registry.models import Household
+hh = Household.objects.filter(village_id="{village}", status="active").exclude(
+    pk__in=Lead.objects.values("household_id")).order_by("-id").first()
+print("HH", hh.household_no)
+"""
+
+
+@pytest.fixture(scope="module")
+def fresh_case(e2e_server):
+    """A case at 入户核查, made through the command line (the same services as the screens)."""
+    out = e2e_server.shell(FRESH.replace("{village}", e2e_server.regions["village_cadre"]))
+    no = next(x for x in out.splitlines() if x.startswith("HH ")).split()[1]
+    lead = e2e_server.manage("case", "report", no, "--risk", "因病", "--as", "village_cadre").stdout
+    lead_id = lead.split("线索")[1].split("：")[0]
+    opened = e2e_server.manage("case", "open", lead_id, "--as", "village_cadre").stdout
+    return int(opened.split("程序")[1].split("：")[0])
+
+
+def test_case_screens_at_both_sizes(both_sizes, fresh_case):
+    desktop, phone = both_sizes("village_cadre", f"/cases/{fresh_case}/", "case-verify")
+    assert "办理：入户核查" in desktop.inner_text("#step-form")
+    assert no_overflow(phone)
+    desktop, phone = both_sizes("village_cadre", f"/cases/{fresh_case}/notice/", "publicity-notice-page")
+    assert no_overflow(phone)
+
+
 @pytest.fixture(scope="module")
 def targets(browser, e2e_server, _logins):
     ctx = browser.new_context(base_url=e2e_server.url, storage_state=_logins("county_admin"))
@@ -58,6 +86,8 @@ def test_household_file_and_lead_screens(both_sizes, targets):
     ):
         assert section in text
     assert "监测中" in desktop.inner_text("#monitoring")
+    # the 逻辑校验 section arrives by htmx after the page
+    desktop.wait_for_selector("#findings-box:not(:has-text('正在校验'))")
 
 
 def test_household_edit_shows_errors_next_to_the_field(page_as, shoot, targets):

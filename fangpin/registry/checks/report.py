@@ -73,7 +73,10 @@ def household_findings_cached(household: Household, *, on: dt.date) -> list[Find
         .exclude(event_type__endswith="_view")
         .aggregate(m=Max("seq"))["m"],
     )
-    key = f"registry.findings:{household.pk}:{on.isoformat()}:{abs(hash(stamp))}"
+    import hashlib
+
+    digest = hashlib.sha1(repr(stamp).encode()).hexdigest()[:16]  # same key in every process (shared cache)
+    key = f"registry.findings:{household.pk}:{on.isoformat()}:{digest}"
     found = cache.get(key)
     if found is None:
         found = household_findings(household, on=on)

@@ -149,3 +149,28 @@ def test_green_channel_from_the_lead_screen(client, personas):
     case = Case.objects.get(lead=lead)
     assert case.green_channel and "先行纳入" in r.content.decode()
     assert MonitoringObject.objects.get(household=hh).status == "active"
+
+
+def test_case_screen_shows_department_data_against_the_registry(client, personas):
+    from fangpin.registry.choices import SourceKind
+    from fangpin.trust.services.provenance import fact_record
+
+    case = _case_at_township(personas)
+    head = case.household.persons.get(relation="户主")
+    fact_record(
+        actor=personas["dept_yibao"],
+        household=case.household,
+        entity="person",
+        entity_id=head.pk,
+        field="health",
+        value="健康",
+        source_kind=SourceKind.DEPARTMENT,
+        source_ref="卫健 批次#2 第5行",
+        observed_on=START,
+    )
+    client.force_login(personas["township_a"])
+    body = client.get(f"/cases/{case.id}/").content.decode()
+    section = body.split('id="department-data"')[1].split("</section>")[0]
+    assert "患有大病" in section and "<b>健康</b>" in section and "卫健" in section
+    # the household file marks the field as waiting for verification
+    assert "待核实" in client.get(f"/households/{case.household_id}/").content.decode()

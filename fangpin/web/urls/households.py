@@ -10,6 +10,7 @@ urlpatterns = [
     path("worklists/", v.worklist_save, name="worklist_save"),
     path("worklists/<int:worklist_id>/", v.worklist_open, name="worklist"),
     path("<int:household_id>/", v.household_file, name="household"),
+    path("<int:household_id>/findings/", v.household_findings, name="household_findings"),
     path("<int:household_id>/edit/", v.household_edit, name="household_edit"),
     path("<int:household_id>/assign/", v.household_assign, name="household_assign"),
     path("<int:household_id>/report/", v.household_report_risk, name="household_report"),

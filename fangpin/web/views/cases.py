@@ -31,6 +31,7 @@ from fangpin.monitoring.workbench import awaiting_steps, step_codes_for
 from fangpin.monitoring.workflows import steps_of
 from fangpin.policy.params import param_value
 from fangpin.regions.selectors import region_path_names
+from fangpin.trust import selectors as trust_selectors
 
 from ._common import query_string, today
 
@@ -186,6 +187,17 @@ def _step_form(case, user, on: dt.date) -> dict[str, Any]:
     return form
 
 
+MEASURE_KIND_NAMES = {
+    "developmental": "开发式帮扶",
+    "protection": "综合保障",
+    "education": "教育帮扶",
+    "health": "健康帮扶",
+    "housing": "住房保障",
+    "water": "饮水保障",
+    "social": "社会帮扶",
+    "relocation": "搬迁后扶",
+    "other": "其他",
+}
 AUDIT_NAMES = {
     "monitoring.lead_submit": "上报风险线索",
     "monitoring.lead_close": "线索办结",
@@ -200,9 +212,9 @@ AUDIT_NAMES = {
 }
 
 
-def _timeline_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _timeline_rows(rows: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     """The case history with Chinese names for events and steps (display only)."""
-    from fangpin.trust.timeline import CASE_EVENT_NAMES, STEP_NAMES
+    from fangpin.trust.timeline import CASE_EVENT_NAMES, step_name
 
     out = []
     for r in rows:
@@ -210,7 +222,7 @@ def _timeline_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             label = CASE_EVENT_NAMES.get(r["kind"], r["kind"])
         else:
             label = AUDIT_NAMES.get(r["kind"], r["kind"])
-        out.append({**r, "label": label, "step_name": STEP_NAMES.get(r["step"], r["step"])})
+        out.append({**r, "label": label, "step_name": step_name(kind, r["step"]) if r["step"] else ""})
     return out
 
 
@@ -238,8 +250,14 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "may_object": case.current_step == "publicize"
         and case.status in (CaseStatus.OPEN, CaseStatus.PAUSED),
         "paused": case.status == CaseStatus.PAUSED,
-        "timeline": _timeline_rows(mon.case_timeline(actor=user, case=case)),
+        "timeline": _timeline_rows(mon.case_timeline(actor=user, case=case), case.kind),
         "verify": (case.facts or {}).get("verify") or {},
+        # 信息比对: what the departments' data says against the registry (open discrepancies of the household)
+        "discrepancies": list(
+            trust_selectors.discrepancy_list(actor=user, status=None)
+            .filter(household=case.household)
+            .order_by("-id")[:20]
+        ),
         "objections": (current.data.get("objections", []) if current else []),
         "today": on,
         "post": request.session.pop("case_form_post", {}),
@@ -402,6 +420,7 @@ def object_detail(request: HttpRequest, object_id: int) -> HttpResponse:
             mon.measure_list(actor=user, monitoring_object_id=obj.pk).order_by("start_on", "id")
         ),
         "catalogue": list(_param("catalogue.measures", obj.household.village_id, on)),
+        "kind_names": MEASURE_KIND_NAMES,
         "warnings": mon.case_warnings(actor=user, monitoring_object=obj, on=on)
         if obj.status == ObjectStatus.ACTIVE
         else [],

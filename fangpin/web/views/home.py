@@ -52,4 +52,10 @@ def home(request: HttpRequest) -> HttpResponse:
     ctx["visits_url"] = _url("web:visits")
     ctx["can_case"] = any(user.can(c) for c in (Cap.CASE_VILLAGE, Cap.CASE_TOWNSHIP, Cap.CASE_COUNTY))
     ctx["is_helper"] = user.role == Role.HELPER
+    # the household-by-household visit list is village work; supervisors see the counts
+    ctx["visit_list"] = (
+        sorted(ctx["s"]["visits_due"], key=lambda v: (not v.overdue, not v.key, v.household_no))
+        if user.role in (Role.VILLAGE_CADRE, Role.HELPER)
+        else []
+    )
     return render(request, "web/home/home.html", ctx)

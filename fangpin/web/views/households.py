@@ -32,6 +32,7 @@ from fangpin.monitoring.services.assistance import assignment_set
 from fangpin.monitoring.services.leads import lead_submit
 from fangpin.monitoring.workbench import assignable_users, current_assignments
 from fangpin.policy.params import param_value
+from fangpin.registry import selectors as registry_selectors
 from fangpin.registry.checks.report import household_findings_cached
 from fangpin.registry.choices import HouseholdType
 from fangpin.registry.io.export import registry_export
@@ -226,7 +227,10 @@ def household_export(request: HttpRequest) -> HttpResponse:
     except DomainError as e:
         messages.error(request, e.message)
         return redirect(reverse("web:households") + "?" + query_string(request))
-    return FileResponse(open(res.path, "rb"), as_attachment=True, filename=res.path.name)  # noqa: SIM115
+    fh = open(res.path, "rb")  # noqa: SIM115 (closed by FileResponse)
+    res.path.unlink()  # the open handle keeps the content; nothing personal stays on disk
+    res.path.parent.rmdir()
+    return FileResponse(fh, as_attachment=True, filename=res.path.name)
 
 
 def _remember(request: HttpRequest, household_id: int) -> None:
@@ -284,7 +288,6 @@ def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
             {"dimension": GUARANTEE_NAMES.get(g.dimension, g.dimension), "message": g.message}
             for g in guarantees.failures
         ],
-        "findings": household_findings_cached(hh, on=on),
         "objects": objects,
         "active": active,
         "cases": cases,
@@ -321,7 +324,7 @@ def household_report_risk(request: HttpRequest, household_id: int) -> HttpRespon
     user = request.user
     on = today()
     _visible_or_404(user, household_id, on)
-    hh = trust.household_file(actor=user, household_id=household_id)["household"]
+    hh = registry_selectors.household_get(actor=user, household_id=household_id)
     try:
         d = _date_param(request.POST.get("on"), on)
         lead = lead_submit(
@@ -369,7 +372,7 @@ def household_edit(request: HttpRequest, household_id: int) -> HttpResponse:
     kind = request.GET.get("kind") or request.POST.get("kind") or "contact"
     if kind not in EDIT_FIELDS:
         kind = "contact"
-    hh = trust.household_file(actor=user, household_id=household_id)["household"]
+    hh = registry_selectors.household_get(actor=user, household_id=household_id)
     values = {name: _field_text(hh, name) for name, _ in EDIT_FIELDS[kind]}
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -474,7 +477,7 @@ def household_assign(request: HttpRequest, household_id: int) -> HttpResponse:
     user = request.user
     on = today()
     _visible_or_404(user, household_id, on)
-    hh = trust.household_file(actor=user, household_id=household_id)["household"]
+    hh = registry_selectors.household_get(actor=user, household_id=household_id)
     chosen = next(
         (u for u in assignable_users(actor=user, household=hh) if str(u.pk) == request.POST.get("user")), None
     )
@@ -487,3 +490,17 @@ def household_assign(request: HttpRequest, household_id: int) -> HttpResponse:
     else:
         messages.success(request, f"已指定{chosen}")
     return redirect("web:household", household_id=household_id)
+
+
+@login_required
+def household_findings(request: HttpRequest, household_id: int) -> HttpResponse:
+    """The 逻辑校验 section of the household file, loaded by htmx after the page (the rules take longest)."""
+    user = request.user
+    on = today()
+    _visible_or_404(user, household_id, on)
+    hh = registry_selectors.household_get(actor=user, household_id=household_id)
+    return render(
+        request,
+        "web/households/_findings.html",
+        {"hh": hh, "findings": household_findings_cached(hh, on=on), "can_edit": user.can(Cap.REGISTRY_EDIT)},
+    )
