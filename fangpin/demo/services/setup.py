@@ -118,12 +118,12 @@ def install_setup(*, county: str = "410506", reset_passwords: bool = False) -> S
     return SetupResult(regions=regions, parameters_created=created, logins=logins)
 
 
-DEMO_HELPER_HOUSEHOLDS = 12
+DEMO_HELPER_HOUSEHOLDS = 12  # and at most half of the village
 
 
 def assign_demo_helper(*, county: str, on: dt.date) -> int:
-    """Gives the demo 帮扶责任人 (``helper``) households to look after in their village — its monitoring
-    households first, then others — through the monitoring service, as the demo township reviewer would.
+    """Gives the demo 帮扶责任人 (``helper``) up to 12 households (at most half) of their village to look after —
+    its monitoring households first, then others — through the monitoring service, as the demo township reviewer would.
     A helper sees only the households assigned to them, so without this the demo helper sees nothing.
     Idempotent; returns how many households the helper has."""
     from fangpin.accounts.models import User
@@ -136,15 +136,17 @@ def assign_demo_helper(*, county: str, on: dt.date) -> int:
     township = User.objects.filter(username="township_reviewer").first()
     if helper is None or township is None:
         return 0
-    mine = Assignment.objects.filter(user=helper, end_on__isnull=True)
-    if mine.count() >= DEMO_HELPER_HOUSEHOLDS:
-        return mine.count()
     village = Household.objects.filter(village_id=helper.region_id, status="active")
+    # at most half the village, so the village keeps households the helper does not see
+    limit = min(DEMO_HELPER_HOUSEHOLDS, max(1, village.count() // 2))
+    mine = Assignment.objects.filter(user=helper, end_on__isnull=True)
+    if mine.count() >= limit:
+        return mine.count()
     monitored = set(
         monitoring_objects_on(on).filter(household__in=village).values_list("household_id", flat=True)
     )
     ordered = sorted(village.values_list("id", "household_no"), key=lambda r: (r[0] not in monitored, r[1]))
-    for hid, _no in ordered[:DEMO_HELPER_HOUSEHOLDS]:
+    for hid, _no in ordered[:limit]:
         hh = Household.objects.get(pk=hid)
         if not Assignment.objects.filter(
             household=hh, kind=AssignmentKind.HELPER, end_on__isnull=True

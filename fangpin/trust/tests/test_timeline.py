@@ -31,6 +31,7 @@ def test_timeline_tells_the_story_newest_first(personas):
         kind="contact",
         payload={"fields": {"phone": "13800004444"}},
         reason="电话",
+        on=dt.date(2025, 2, 5),
     )
     rows = household_timeline(actor=personas["cadre_a1"], household_id=hh.pk)
     titles = [r.title for r in rows]

@@ -167,6 +167,7 @@ def test_case_screen_shows_department_data_against_the_registry(client, personas
         source_kind=SourceKind.DEPARTMENT,
         source_ref="卫健 批次#2 第5行",
         observed_on=START,
+        on=START,
     )
     client.force_login(personas["township_a"])
     body = client.get(f"/cases/{case.id}/").content.decode()

@@ -56,6 +56,7 @@ class Command(BaseCommand):
                     payload={"fields": fields},
                     reason=o["reason"],
                     evidence=[{"kind": "说明", "ref": o["evidence"]}] if o["evidence"] else None,
+                    on=clock.today(),
                 )
                 out(f"{req.number}：{req.get_status_display()}")
             elif action == "approve":
