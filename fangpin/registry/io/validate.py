@@ -18,7 +18,7 @@ import polars as pl
 from django.core.exceptions import FieldDoesNotExist
 
 from fangpin.core.errors import RowError
-from fangpin.core.ids import validate_id_number
+from fangpin.core.ids import validate_id_numbers
 from fangpin.registry.models import Household, IncomeRecord, Person
 
 from .columns import (
@@ -166,7 +166,7 @@ class _Validator:
     # ---- identity
     def check_ids(self) -> list[str]:
         raws = self.raw["id_number"]
-        checks = {u: validate_id_number(u, today=self.today) for u in set(raws)}
+        checks = validate_id_numbers(set(raws), today=self.today)  # column-wise, per distinct value
         norm = [""] * self.n
         for i, r in enumerate(raws):
             c = checks[r]
