@@ -83,12 +83,13 @@ def import_batch_create(
 
 
 def _enrol_function():
-    """The monitoring part's entry point, if it is installed (it is built in parallel)."""
+    """The monitoring part's batch entry point (``enrol_existing_many``), if it is installed (it is built
+    in parallel)."""
     try:
-        from fangpin.monitoring.services.enrolment import enrol_existing
+        from fangpin.monitoring.services.enrolment import enrol_existing_many
     except ImportError:
         return None
-    return enrol_existing
+    return enrol_existing_many
 
 
 def _move_followers() -> list[tuple[str, Any]]:
@@ -171,27 +172,45 @@ def _monitoring_payload(parsed, hh_ids: dict[str, int] | None = None) -> list[di
 
 
 def _hand_over_monitoring(*, actor, batch: ImportBatch, payload: list[dict[str, Any]]) -> dict[str, Any]:
-    enrol = _enrol_function()
-    if enrol is None or not payload:
+    """All monitoring households in one ``enrol_existing_many`` call (one lead, object and audit event
+    each, written in bulk); any refusal rolls the import back with a reject on the refused rows."""
+    enrol_many = _enrol_function()
+    if enrol_many is None or not payload:
         return {"households": len(payload), "handed_over": False if payload else None}
-    rejects: list[RowError] = []
+    from fangpin.monitoring.services.enrolment import EnrolmentRefused, ExistingEnrolment
+
     households = Household.objects.in_bulk([p["household_id"] for p in payload])
-    for p in payload:
-        try:
-            enrol(
-                actor=actor,
-                household=households[p["household_id"]],
-                category=p["category"],
-                risk_types=p["risk_types"],
-                identified_on=dt.date.fromisoformat(p["identified_on"]),
-                eliminated_on=dt.date.fromisoformat(p["eliminated_on"]) if p["eliminated_on"] else None,
-                elimination_method=p["elimination_method"],
-                source_ref=f"导入批次#{batch.pk} 第{p['row']}行",
-            )
-        except DomainError as e:
-            rejects.append(RowError(p["row"], "监测对象类别", e.message, p["category"], e.code or E_ENROL))
-    if rejects:
-        raise _Rollback(rejects)
+    items = [
+        ExistingEnrolment(
+            household=households[p["household_id"]],
+            category=p["category"],
+            risk_types=p["risk_types"],
+            identified_on=dt.date.fromisoformat(p["identified_on"]),
+            eliminated_on=dt.date.fromisoformat(p["eliminated_on"]) if p["eliminated_on"] else None,
+            elimination_method=p["elimination_method"],
+            source_ref=f"导入批次#{batch.pk} 第{p['row']}行",
+        )
+        for p in payload
+    ]
+    try:
+        enrol_many(actor=actor, items=items)
+    except EnrolmentRefused as e:
+        raise _Rollback(
+            [
+                RowError(
+                    payload[k]["row"],
+                    "监测对象类别",
+                    err.message,
+                    payload[k]["category"],
+                    err.code or E_ENROL,
+                )
+                for k, err in e.errors
+            ]
+        ) from e
+    except DomainError as e:  # refused as a whole: every handed-over row carries the reason
+        raise _Rollback(
+            [RowError(p["row"], "监测对象类别", e.message, p["category"], e.code or E_ENROL) for p in payload]
+        ) from e
     return {"households": len(payload), "handed_over": True}
 
 
