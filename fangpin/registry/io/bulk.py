@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection, models
@@ -29,6 +30,9 @@ from simple_history.utils import get_history_manager_for_model
 
 _CHUNK = 5000
 _COPY_BUFFER = 4 * 1024 * 1024  # bytes formatted before one Copy.write
+# Types whose adapted value depends only on the value's equality class (so it is computed once per
+# distinct value); not JSON (1 == True) nor unknown field types.
+_MEMO_TYPES = ("DateField", "DecimalField")
 
 
 def _same(v: Any) -> Any:
@@ -169,23 +173,40 @@ def fast_create_with_history(
     ids = _allocate_ids(model, n)
     names = [f.attname for f in fields]
     present: set[str] = set().union(*rows)  # the keys any row has (C-level)
+    raw_default: dict[str, Any] = {
+        f.attname: now
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        else f.get_default()
+        for f in fields
+    }  # f.get_default(): "" for non-null text, None for nullable
+    given = [nm for nm in names if nm in present and nm != meta.pk.attname]
+    # The given fields of every row in one C call per row; a row lacking one of them takes the default.
+    by_row: list[tuple] = []
+    if given:
+        pick = itemgetter(*given)
+        fill = [(nm, raw_default[nm]) for nm in given]
+        append = by_row.append
+        for r in rows:
+            try:
+                v = pick(r)
+            except KeyError:
+                v = tuple(r.get(nm, d) for nm, d in fill)
+            append(v if len(given) > 1 else (v,))
+    given_cols = dict(zip(given, zip(*by_row, strict=True), strict=True)) if by_row else {}
+    del by_row
     columns: list[Sequence[Any]] = []
     for f, name in zip(fields, names, strict=True):
         adapt = _adapter(f)
         if f.primary_key:
             columns.append(ids)
-            continue
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            default = adapt(now)
+        elif name not in given_cols:
+            columns.append([adapt(raw_default[name])] * n)
+        elif adapt is _same:
+            columns.append(given_cols[name])
+        elif f.get_internal_type() in _MEMO_TYPES:
+            columns.append(list(map(_memo(adapt), given_cols[name])))
         else:
-            default = adapt(f.get_default())  # "" for non-null text, None for nullable
-        if name not in present:
-            columns.append([default] * n)
-        elif adapt.__name__ == "_same":
-            columns.append([r.get(name, default) for r in rows])
-        else:
-            a = _memo(adapt)
-            columns.append([a(r[name]) if name in r else default for r in rows])
+            columns.append(list(map(adapt, given_cols[name])))
     _write(model, fields, list(zip(*columns, strict=True)))
 
     hist = get_history_manager_for_model(model).model

@@ -161,7 +161,7 @@ class _Validator:
                     if r in errs:
                         code, msg = errs[r]
                         self.reject(i, key, r, msg, code)
-            self.val[key] = [ok.get(r) for r in raws]
+            self.val[key] = list(map(ok.get, raws))  # C-level look-up per cell (ok.get(r) → None for rejects)
 
     # ---- identity
     def check_ids(self) -> list[str]:
