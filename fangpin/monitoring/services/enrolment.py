@@ -25,6 +25,8 @@ from fangpin.accounts.roles import Cap
 from fangpin.audit.record import audit_record, audit_record_many
 from fangpin.core import clock
 from fangpin.core.errors import DomainError
+from fangpin.policy.models import Parameter
+from fangpin.policy.params import ParamValue, param_get
 from fangpin.registry.models import Household
 
 from ..models import (
@@ -283,35 +285,57 @@ class EnrolmentRefused(DomainError):
         self.errors = errors
 
 
+class _SharedParams:
+    """Parameter values shared by a batch. ``param_get`` picks among the active parameters whose region
+    code is a prefix of the village (全国, province, city, county, township, village), so two villages
+    with the same such prefixes that carry the key get the same value: one read per key, year and class."""
+
+    def __init__(self) -> None:
+        self._codes: dict[str, set[str]] = {}
+        self._values: dict[tuple[str, int, tuple[str, ...]], ParamValue] = {}
+
+    def get(self, key: str, region_code: str, year: int) -> ParamValue:
+        codes = self._codes.get(key)
+        if codes is None:
+            codes = self._codes[key] = set(
+                Parameter.objects.filter(key=key, is_active=True).values_list("region_code", flat=True)
+            )
+        prefixes = tuple(region_code[:n] for n in (0, 2, 4, 6, 9, 12) if len(region_code) >= n)
+        k = (key, year, tuple(c for c in prefixes if c in codes))
+        pv = self._values.get(k)
+        if pv is None:
+            pv = self._values[k] = param_get(key, region_code=region_code, year=year)
+        return pv
+
+
 class _MemoParams(Params):
-    """``Params`` that reads each key once (a batch asks the same region and year many times)."""
+    """``Params`` whose reads go through a batch's ``_SharedParams``."""
+
+    def __init__(self, region_code: str, year: int, shared: _SharedParams) -> None:
+        super().__init__(region_code, year)
+        self._shared = shared
 
     def __call__(self, key: str) -> Any:
         pv = self.used.get(key)
-        return pv.value if pv is not None else super().__call__(key)
+        if pv is None:
+            pv = self.used[key] = self._shared.get(key, self.region_code, self.year)
+        return pv.value
 
 
 class _ParamCache:
-    """Parameter reads of a batch, once per (village, year): the same values and refs a fresh ``Params``
-    per call reads (parameters resolve by region and year only)."""
+    """Parameter reads of a batch: the same values and refs a fresh ``Params`` per call reads."""
 
     def __init__(self) -> None:
-        self._risk: dict[tuple[str, int], Params] = {}
-        self._exit: dict[tuple[str, int], tuple[int, dict[str, Any]]] = {}
+        self._shared = _SharedParams()
 
     def risk_types(self, village: str, year: int, risk_types: list[str]) -> tuple[list[str], list[dict]]:
-        p = self._risk.get((village, year))
-        if p is None:
-            p = self._risk[(village, year)] = _MemoParams(village, year)
-        out = validate_risk_types(risk_types, p, minimum=1)
-        return out, p.refs()
+        p = _MemoParams(village, year, self._shared)
+        return validate_risk_types(risk_types, p, minimum=1), p.refs()
 
     def gradual_exit_end(self, village: str, on: dt.date) -> tuple[dt.date, dict[str, Any]]:
-        hit = self._exit.get((village, on.year))
-        if hit is None:
-            p = Params(village, on.year)
-            hit = self._exit[(village, on.year)] = (int(p("elimination.gradual_exit_months")), p.refs()[0])
-        return clock.add_months(on, hit[0]), dict(hit[1])
+        p = _MemoParams(village, on.year, self._shared)
+        months = int(p("elimination.gradual_exit_months"))
+        return clock.add_months(on, months), p.refs()[0]
 
 
 @transaction.atomic
