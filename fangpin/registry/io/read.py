@@ -294,8 +294,12 @@ def _table_from_columns(sheet: str, cols: list[list[str]], n: int) -> Table:
     """The column-stored twin of the CSV path above: same header search, same blank-row rule."""
     top = [[c[i] for c in cols] for i in range(min(n, HEADER_SCAN_ROWS))]
     h, mapped, unknown, dups = find_header(top)
-    # Data rows that are not blank (any non-empty cell); their Excel row numbers.
-    keep = [i for i, r in enumerate(zip(*cols, strict=True), start=0) if i > h and any(r)] if cols else []
+    # Data rows that are not blank (any non-empty cell); their Excel row numbers. A column with no empty
+    # cell below the header (户编号 usually) proves there is none, without visiting the rows.
+    if any("" not in c[h + 1 :] for c in cols):
+        keep = list(range(h + 1, n))
+    else:
+        keep = [i for i, r in enumerate(zip(*cols, strict=True)) if i > h and any(r)] if cols else []
     if not keep:
         raise DomainError(E_EMPTY, "表头下没有数据行")
     if len(keep) == n - h - 1:  # no blank rows: slices, no per-row gathering
