@@ -10,6 +10,8 @@ can fix and upload again. ``registry_import`` does both in one call (CLI ``--now
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gc
 import hashlib
 import logging
 import time
@@ -248,6 +250,26 @@ def _fail(batch: ImportBatch, table, rejects: list[RowError], *, actor, message:
     return batch
 
 
+def _cyclic_gc_paused(fn):
+    """A 100k-person import allocates millions of short-lived containers (cells, row dicts, tuples) and
+    Python's cyclic collector rescans the survivors again and again: measured ~5 of 19 CPU seconds. It is
+    paused for the import and re-enabled afterwards; reference counting still frees everything that is
+    not in a cycle, so memory stays what the import holds."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return run
+
+
+@_cyclic_gc_paused
 def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
     """Validate and (unless the batch is a dry run) write one batch. Never raises for bad data:
     the batch ends ``failed`` with rejects, or ``imported``/``checked`` with counts."""
