@@ -13,8 +13,7 @@ with history_user, history_change_reason and history_date; no model signals (nei
 Built column by column: each field's values are adapted once per distinct value (an import repeats the
 same dates, amounts and defaults on most rows), the rows are then ``zip``-ed into tuples in C, and the
 history rows reuse the same columns plus constant ones. SQLite gets ``executemany`` on those tuples;
-PostgreSQL gets one COPY stream, formatted by psycopg's C row formatter into one buffer per chunk and sent
-with ``Copy.write``.
+PostgreSQL gets one COPY stream of them (psycopg formats each tuple in C into its send buffer).
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from django.db import connection, models
 from simple_history.utils import get_history_manager_for_model
 
 _CHUNK = 5000
-_COPY_BUFFER = 4 * 1024 * 1024  # bytes formatted before one Copy.write
 # Types whose adapted value depends only on the value's equality class (so it is computed once per
 # distinct value); not JSON (1 == True) nor unknown field types.
 _MEMO_TYPES = ("DateField", "DecimalField")
@@ -114,30 +112,14 @@ def _memo(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def _copy_rows(cur: Any, sql: str, rows: Sequence[tuple]) -> None:
-    """One COPY; rows are formatted by psycopg's own text formatter into large buffers."""
+    """One COPY stream. psycopg's ``write_row`` formats each tuple in C into its own 32 kB buffer and
+    sends full buffers; pre-formatting 4 MB buffers ourselves (``Copy.formatter`` + ``Copy.write``)
+    measured the same client CPU (1.00 vs 1.02 s for 100k households + their history rows), so the
+    public API stays."""
     with cur.copy(sql) as cp:
-        import os
-
-        fmt = getattr(cp, "formatter", None)
-        if (
-            os.environ.get("BULK_PUBLIC") or fmt is None or not hasattr(fmt, "write_row")
-        ):  # not the psycopg we know: the public way
-            for r in rows:
-                cp.write_row(r)
-            return
-        fmt_row, buf = fmt.write_row, bytearray()
+        write_row = cp.write_row
         for r in rows:
-            data = fmt_row(r)  # returns a chunk once its own 32 kB buffer is full
-            if data:
-                buf += data
-                if len(buf) > _COPY_BUFFER:
-                    cp.write(bytes(buf))
-                    buf.clear()
-        rest = fmt.end()
-        if rest:
-            buf += rest
-        if buf:
-            cp.write(bytes(buf))
+            write_row(r)
 
 
 def _write(model: type[models.Model], fields: list[models.Field], rows: Sequence[tuple]) -> None:
