@@ -370,6 +370,7 @@ def enrol_existing_many(*, actor, items: Sequence[ExistingEnrolment]) -> list[Mo
             active.add(obj.household_id)
     params = _ParamCache()
     errors: list[tuple[int, DomainError]] = []
+    exits: dict[int, tuple[dt.date, dict[str, Any]]] = {}  # item → (渐退期 end, parameter ref)
     planned: list[tuple[int, Household, list[str], list[dict]] | tuple[int, MonitoringObject]] = []
     for k, it in enumerate(items):
         try:
@@ -381,10 +382,14 @@ def enrol_existing_many(*, actor, items: Sequence[ExistingEnrolment]) -> list[Mo
             risk_types, refs = params.risk_types(hh.village_id, it.identified_on.year, it.risk_types)
             found = existing.get((hh.pk, it.identified_on))
             if found is not None:
+                if it.eliminated_on and found.status == ObjectStatus.ACTIVE:  # reported eliminated now
+                    exits[k] = params.gradual_exit_end(found.household.village_id, it.eliminated_on)
                 planned.append((k, found))
                 continue
             if it.eliminated_on is None and hh.pk in active:
                 raise DomainError(E_ALREADY_ACTIVE, "该户已有另一条在监测的记录（识别时间不同），请核对")
+            if it.eliminated_on:
+                exits[k] = params.gradual_exit_end(hh.village_id, it.eliminated_on)
             planned.append((k, hh, risk_types, refs))
         except DomainError as e:
             errors.append((k, e))
@@ -419,11 +424,7 @@ def enrol_existing_many(*, actor, items: Sequence[ExistingEnrolment]) -> list[Mo
                 elimination_method=items[k].elimination_method,
                 source_ref=items[k].source_ref,
                 param_refs=refs,
-                gradual_exit=(
-                    params.gradual_exit_end(hh.village_id, items[k].eliminated_on)
-                    if items[k].eliminated_on
-                    else None
-                ),
+                gradual_exit=exits.get(k),
             )
             for lead, (k, hh, rt, refs) in zip(leads, new, strict=True)  # type: ignore[misc]
         ]
@@ -436,16 +437,15 @@ def enrol_existing_many(*, actor, items: Sequence[ExistingEnrolment]) -> list[Mo
         if len(pl) == 2:
             obj = pl[1]  # type: ignore[assignment]
             it = items[k]
-            if it.eliminated_on and obj.status == ObjectStatus.ACTIVE:
-                until, ref = params.gradual_exit_end(obj.household.village_id, it.eliminated_on)
+            if k in exits:
                 events.append(
                     _eliminate(
                         obj,
                         actor=actor,
-                        on=it.eliminated_on,
+                        on=it.eliminated_on,  # type: ignore[arg-type]
                         method=it.elimination_method,
                         via="import",
-                        gradual_exit=(until, ref),
+                        gradual_exit=exits[k],
                     )
                 )
             out[k] = obj
