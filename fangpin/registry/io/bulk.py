@@ -95,22 +95,6 @@ def _allocate_ids(model: type[models.Model], n: int) -> list[int]:
     return list(range(top + 1, top + 1 + n))
 
 
-def _memo(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``adapt`` once per distinct (hashable) value."""
-    memo: dict[Any, Any] = {}
-
-    def f(v: Any) -> Any:
-        try:
-            return memo[v]
-        except KeyError:
-            out = memo[v] = adapt(v)
-            return out
-        except TypeError:  # unhashable (a JSON dict)
-            return adapt(v)
-
-    return f
-
-
 def _copy_rows(cur: Any, sql: str, rows: Sequence[tuple]) -> None:
     """One COPY stream. psycopg's ``write_row`` formats each tuple in C into its own 32 kB buffer and
     sends full buffers; pre-formatting 4 MB buffers ourselves (``Copy.formatter`` + ``Copy.write``)
@@ -186,7 +170,11 @@ def fast_create_with_history(
         elif adapt is _same:
             columns.append(given_cols[name])
         elif f.get_internal_type() in _MEMO_TYPES:
-            columns.append(list(map(_memo(adapt), given_cols[name])))
+            col = given_cols[name]
+            try:  # adapted once per distinct value, looked up in C
+                columns.append(list(map({v: adapt(v) for v in set(col)}.__getitem__, col)))
+            except (TypeError, KeyError):  # unhashable, or a NaN (not equal to itself)
+                columns.append(list(map(adapt, col)))
         else:
             columns.append(list(map(adapt, given_cols[name])))
     _write(model, fields, list(zip(*columns, strict=True)))

@@ -148,6 +148,7 @@ _PLAIN_KEYS = frozenset({str, float, type(None)})  # types whose values never co
 # Searched once over a whole column joined by NUL, so a clean column is never hashed or visited per cell;
 # a false positive (a NUL inside a cell) only sends the column down the exact per-value path.
 _NEEDS_CLEANING = re.compile(r"(?:^|\x00)(?:\s|')|\s(?:\x00|$)")
+_ANY_BLANK_OR_QUOTE = re.compile(r"[\s']")  # a plain character class scans ~5x faster: tried first
 
 
 def _text_column(col: Sequence[object]) -> list[str]:
@@ -162,7 +163,7 @@ def _text_column(col: Sequence[object]) -> list[str]:
             except KeyError:  # a NaN is not equal to itself
                 pass
         return [cell_text(v) for v in col]
-    if not _NEEDS_CLEANING.search(joined):
+    if not _ANY_BLANK_OR_QUOTE.search(joined) or not _NEEDS_CLEANING.search(joined):
         return list(col)  # type: ignore[arg-type]
     changed = {v: cell_text(v) for v in set(col) if v.startswith("'") or v != v.strip()}  # type: ignore[union-attr]
     get = changed.get
