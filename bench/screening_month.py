@@ -3,8 +3,16 @@
 usage: python bench/screening_month.py [--persons 10000000] [--settlements 100000000] [--dir var/bench/screen]
                                        [--only duckdb,duckdb_1g,bare_duckdb,pandas,spark,bare_spark]
 Generates (DuckDB range()+hash(), deterministic) the registry export and one month of department batches in
-the product's canonical Parquet layout, then runs each variant in a fresh process, sampling the RSS of the
-process tree (JVM included) every 0.1 s, and prints wall time, rows/s, peak RSS and the leads per rule.
+the product's canonical Parquet layout (with the linkage side file of unusable-ID rows the upload writes),
+then runs each variant in a fresh process, sampling the RSS of the process tree (JVM included) every 0.1 s,
+and prints wall time, rows/s, peak RSS and the leads per rule. A failing child's error output is printed.
+
+Mistyped IDs: ``--mistyped`` (default 0.1 %) of every department's rows carry the person's ID with one
+digit changed (id_status 'invalid', no id_number) and the person's name, birth date, sex and village, as a
+department file would. The product path links them (Splink, through the same run_month); the baselines
+join on ``true_id`` (the ID as it should have been typed), i.e. they show what a run with perfect IDs
+finds. "same as bare" therefore means: every mistyped ID was linked to the right person and nothing else
+changed. The product's linkage recall of mistyped IDs is printed beside it.
 
 - duckdb / duckdb_1g / spark: ``fangpin.screening.engine.pipeline.run_month`` (the function the service
   calls) with the seed rules of ``screening/data/rules.json`` and thresholds from ``policy/data/defaults.json``,
@@ -35,15 +43,15 @@ KINDS_SMALL = {  # other departments at realistic sizes per 1,000 registry perso
 }  # fmt: skip
 
 
-def U(k: int) -> str:
-    return f"((hash(i, {SEED + k}) % 1000000007)::DOUBLE / 1000000007)"
+def U(k: int, var: str = "i") -> str:
+    return f"((hash({var}, {SEED + k}) % 1000000007)::DOUBLE / 1000000007)"
 
 
 def idn(expr: str) -> str:
     return f"('41' || lpad(({expr})::VARCHAR, 16, '0'))"
 
 
-def generate(d: Path, n_p: int, n_m: int) -> None:
+def generate(d: Path, n_p: int, n_m: int, mistyped: float) -> None:
     import duckdb
 
     d.mkdir(parents=True, exist_ok=True)
@@ -60,16 +68,39 @@ def generate(d: Path, n_p: int, n_m: int) -> None:
         NULL::BIGINT AS disability_grade, NULL::DATE AS death_date, '' AS disability_category,
         CASE WHEN {U(10)} < 0.1 THEN 'C' WHEN {U(10)} < 0.6 THEN 'B' ELSE 'A' END AS house_grade,
         CASE WHEN {U(11)} < 0.1 THEN '农村低保' ELSE '未享受' END AS dibao, '不享受' AS tekun,
-        FALSE AS out_of_school, {idn("i")} AS join_key
+        FALSE AS out_of_school, {idn("i")} AS join_key, 'V' || ((i // 4) % 300)::VARCHAR AS village_key
       FROM range({n_p}) t(i)) TO '{d}/persons.parquet' (FORMAT parquet, ROW_GROUP_SIZE 1000000)""")
-    base = ("i AS record_key, 1::BIGINT AS batch_id, i AS row_no, {id} AS id_number, {id} AS id_raw, 'ok' AS id_status, "
-            "NULL::VARCHAR AS name, NULL::VARCHAR AS name_pinyin, NULL::DATE AS birth_date, NULL::VARCHAR AS sex, "
-            "NULL::VARCHAR AS village, {date} AS event_date")  # fmt: skip
+    # department rows: person `pid` (>= n_p: outside the registry); a share with the ID mistyped
+    base = ("i AS record_key, 1::BIGINT AS batch_id, i AS row_no, "
+            "CASE WHEN {bad} THEN NULL ELSE {id} END AS id_number, "
+            "CASE WHEN {bad} THEN {typo} ELSE {id} END AS id_raw, "
+            "CASE WHEN {bad} THEN 'invalid' ELSE 'ok' END AS id_status, {id} AS true_id, "
+            "CASE WHEN {bad} THEN 'N' || pid::VARCHAR END AS name, "
+            "CASE WHEN {bad} THEN 'n' || pid::VARCHAR END AS name_pinyin, "
+            "CASE WHEN {bad} THEN (DATE '1940-01-01' + (floor(" + U(6, "pid") + " * 27000))::INTEGER) END AS birth_date, "
+            "CASE WHEN {bad} THEN (CASE WHEN pid % 2 = 0 THEN 'M' ELSE 'F' END) END AS sex, "
+            "CASE WHEN {bad} THEN 'V' || ((pid // 4) % 300)::VARCHAR END AS village, {date} AS event_date")  # fmt: skip
+
+    def rows(pid: str, date: str, k: int) -> dict:
+        ident = idn("pid")
+        # one digit changed (position 14-16, the sequence digits): the checksum fails
+        typo = f"(left({ident}, 14) || ((substr({ident}, 15, 1)::INTEGER + 3) % 10)::VARCHAR || right({ident}, 3))"
+        return {"id": ident, "typo": typo, "bad": f"({U(40 + k)} < {mistyped})", "date": date, "pid": pid}
+
+    def src(pid: str, date: str, k: int, extra_cols: str, n: int, path: str) -> None:
+        r = rows(pid, date, k)
+        con.execute(f"""COPY (SELECT {base.format(**r)}, {extra_cols} FROM (SELECT i, {pid} AS pid FROM range({n}) t(i)) t)
+            TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)""")
+        link = path[: -len(".parquet")] + ".link.parquet"  # the side file batch_write makes on upload
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet('{path}') WHERE id_status <> 'ok') TO '{link}' (FORMAT parquet)"
+        )
+
     med_date = f"(DATE '2025-01-01' + (floor({U(3)} * 181))::INTEGER)"
-    con.execute(f"""COPY (SELECT {base.format(id=idn(f"floor({U(2)} * {int(n_p * 1.25)})::BIGINT"), date=med_date)},
-        {med_date} AS settle_date, CASE WHEN {U(4)} < 0.04 THEN '住院' ELSE '门诊' END AS visit_type,
-        CASE WHEN {U(4)} < 0.04 THEN round(pow({U(5)}, 5) * 40000, 2) ELSE round({U(5)} * 300, 2) END AS out_of_pocket
-      FROM range({n_m}) t(i)) TO '{d}/medical.parquet' (FORMAT parquet, ROW_GROUP_SIZE 1000000)""")
+    src(f"floor({U(2)} * {int(n_p * 1.25)})::BIGINT", med_date, 0,
+        f"""{med_date} AS settle_date, CASE WHEN {U(4)} < 0.04 THEN '住院' ELSE '门诊' END AS visit_type,
+        CASE WHEN {U(4)} < 0.04 THEN round(pow({U(5)}, 5) * 40000, 2) ELSE round({U(5)} * 300, 2) END AS out_of_pocket""",
+        n_m, f"{d}/medical.parquet")  # fmt: skip
     t1 = time.perf_counter()
     extra = {
         "disability": "CASE WHEN {u} < 0.3 THEN 1 WHEN {u} < 0.6 THEN 2 ELSE 3 END::BIGINT AS grade, '4' AS category",
@@ -82,11 +113,17 @@ def generate(d: Path, n_p: int, n_m: int) -> None:
         "hrss": "CASE WHEN {u} < 0.6 THEN '失业登记' ELSE '就业登记' END AS reg_type",
         "water": "(floor({u} * 15))::BIGINT AS days",
     }
-    for k, per_k in KINDS_SMALL.items():
+    for j, (k, per_k) in enumerate(KINDS_SMALL.items()):
         n = max(int(n_p * per_k / 1000), 10)
         date = f"(DATE '2025-06-01' + (floor({U(8)} * 30))::INTEGER)"
-        con.execute(f"""COPY (SELECT {base.format(id=idn(f"floor({U(7)} * {int(n_p * 1.1)})::BIGINT"), date=date)},
-            {extra[k].format(u=U(9))} FROM range({n}) t(i)) TO '{d}/{k}.parquet' (FORMAT parquet)""")
+        src(
+            f"floor({U(7)} * {int(n_p * 1.1)})::BIGINT",
+            date,
+            j + 1,
+            extra[k].format(u=U(9)),
+            n,
+            f"{d}/{k}.parquet",
+        )
     print(f"generated persons={n_p:,} medical={n_m:,} in {time.perf_counter() - t:.1f}s (medical {t1 - t:.1f}s)",
           flush=True)  # fmt: skip
 
@@ -159,33 +196,50 @@ def child_product(d: Path, engine_name: str, mem: str) -> dict:
     t = time.perf_counter()
     res = run_month(eng, month=MONTH, persons_path=str(d / "persons.parquet"), sources=sources(d), rules=rule_specs(),
                     link=LinkPolicy(enabled=True), facts={k: s.facts for k, s in SOURCES.items() if s.facts})  # fmt: skip
-    return {"query_s": time.perf_counter() - t, "setup_s": t_open, "timings": res.timings,
+    q = time.perf_counter() - t
+    return {"query_s": q, "setup_s": t_open, "timings": res.timings,
             "leads": leads_summary((h["rule_code"], h["person_id"]) for h in res.hits),
-            "facts_differing": len(res.facts), "medical_counts": res.counts.get("medical")}  # fmt: skip
+            "facts_differing": len(res.facts), "medical_counts": res.counts.get("medical"),
+            "linkage": linkage_quality(d, res.linked_person)}  # fmt: skip
+
+
+def linkage_quality(d: Path, linked: dict[int, int]) -> dict:
+    """Recall and precision of the mistyped IDs' links (truth: true_id of the generated rows)."""
+    import duckdb
+
+    files = ", ".join(f"'{p}'" for ps in sources(d).values() for p in ps)
+    con = duckdb.connect()
+    truth = dict(con.sql(f"SELECT s.record_key, p.person_id FROM read_parquet([{files}], union_by_name = true) s "
+                         f"JOIN read_parquet('{d}/persons.parquet') p ON p.id_number = s.true_id "
+                         f"WHERE s.id_status <> 'ok'").fetchall())  # fmt: skip
+    right = sum(1 for k, pid in linked.items() if truth.get(k) == pid)
+    return {"mistyped_in_registry": len(truth), "linked": len(linked), "right": right,
+            "recall": round(right / len(truth), 4) if truth else None,
+            "precision": round(right / len(linked), 4) if linked else None}  # fmt: skip
 
 
 BARE_MEDICAL = """
 SELECT p.person_id, p.is_exited, p.is_monitored,
   sum(CASE WHEN m.visit_type = '住院' THEN m.out_of_pocket END) AS ytd,
-  max(CASE WHEN m.visit_type = '住院' AND m.settle_date >= DATE '2025-06-01' THEN m.out_of_pocket END) AS stay
-FROM medical m JOIN persons p ON m.id_number = p.id_number
-WHERE m.settle_date BETWEEN DATE '2025-01-01' AND DATE '2025-06-30'
+  max(CASE WHEN m.visit_type = '住院' THEN m.out_of_pocket END) AS stay
+FROM medical m JOIN persons p ON m.true_id = p.id_number
+WHERE m.settle_date BETWEEN DATE '2025-01-01' AND DATE '2025-12-31'
 GROUP BY p.person_id, p.is_exited, p.is_monitored
 HAVING (p.is_exited AND NOT p.is_monitored AND sum(CASE WHEN m.visit_type = '住院' THEN m.out_of_pocket END) >= {ytd})
     OR (p.is_exited AND p.is_monitored AND sum(CASE WHEN m.visit_type = '住院' THEN m.out_of_pocket END) >= {ytd})
-    OR (p.is_monitored AND max(CASE WHEN m.visit_type = '住院' AND m.settle_date >= DATE '2025-06-01' THEN m.out_of_pocket END) > {mon})
-    OR (NOT p.is_exited AND NOT p.is_monitored AND max(CASE WHEN m.visit_type = '住院' AND m.settle_date >= DATE '2025-06-01' THEN m.out_of_pocket END) > {oth})
+    OR (p.is_monitored AND max(CASE WHEN m.visit_type = '住院' THEN m.out_of_pocket END) > {mon})
+    OR (NOT p.is_exited AND NOT p.is_monitored AND max(CASE WHEN m.visit_type = '住院' THEN m.out_of_pocket END) > {oth})
 """
 BARE_SMALL = {
-    "DIS_NEW_SEVERE": "SELECT DISTINCT p.person_id FROM disability s JOIN persons p ON s.id_number = p.id_number WHERE s.grade IN (1, 2) AND (p.disability_grade IS NULL OR s.grade < p.disability_grade)",
-    "POL_DEATH_ONLY_LABOURER": "SELECT DISTINCT p.person_id FROM police s JOIN persons p ON s.id_number = p.id_number WHERE s.change_type = '死亡' AND p.is_labourer AND p.household_labourers = 1",
-    "EDU_DROPOUT": "SELECT DISTINCT p.person_id FROM education s JOIN persons p ON s.id_number = p.id_number WHERE s.status = '辍学' AND (year(s.event_date) - year(p.birth_date) - CASE WHEN month(s.event_date) * 100 + dayofmonth(s.event_date) < month(p.birth_date) * 100 + dayofmonth(p.birth_date) THEN 1 ELSE 0 END) BETWEEN 6 AND 15",
-    "HOUSE_UNSAFE": "SELECT DISTINCT p.person_id FROM housing s JOIN persons p ON s.id_number = p.id_number WHERE s.grade IN ('C', 'D')",
-    "DISASTER_LOSS": "SELECT DISTINCT p.person_id FROM emergency s JOIN persons p ON s.id_number = p.id_number WHERE s.loss_amount > 1000",
-    "ASSET_MONITORED": "SELECT DISTINCT p.person_id FROM assets s JOIN persons p ON s.id_number = p.id_number WHERE p.is_monitored",
-    "DIBAO_CANCELLED": "SELECT DISTINCT p.person_id FROM civil s JOIN persons p ON s.id_number = p.id_number WHERE s.scheme = '低保' AND s.status = '停保'",
-    "HRSS_EARNER_UNEMPLOYED": "SELECT DISTINCT p.person_id FROM hrss s JOIN persons p ON s.id_number = p.id_number WHERE s.reg_type = '失业登记' AND p.is_main_earner",
-    "WATER_INTERRUPTED": "SELECT DISTINCT p.person_id FROM water s JOIN persons p ON s.id_number = p.id_number WHERE s.days > 7",
+    "DIS_NEW_SEVERE": "SELECT DISTINCT p.person_id FROM disability s JOIN persons p ON s.true_id = p.id_number WHERE s.grade IN (1, 2) AND (p.disability_grade IS NULL OR s.grade < p.disability_grade)",
+    "POL_DEATH_ONLY_LABOURER": "SELECT DISTINCT p.person_id FROM police s JOIN persons p ON s.true_id = p.id_number WHERE s.change_type = '死亡' AND p.is_labourer AND p.household_labourers = 1",
+    "EDU_DROPOUT": "SELECT DISTINCT p.person_id FROM education s JOIN persons p ON s.true_id = p.id_number WHERE s.status = '辍学' AND (year(s.event_date) - year(p.birth_date) - CASE WHEN month(s.event_date) * 100 + dayofmonth(s.event_date) < month(p.birth_date) * 100 + dayofmonth(p.birth_date) THEN 1 ELSE 0 END) BETWEEN 6 AND 15",
+    "HOUSE_UNSAFE": "SELECT DISTINCT p.person_id FROM housing s JOIN persons p ON s.true_id = p.id_number WHERE s.grade IN ('C', 'D')",
+    "DISASTER_LOSS": "SELECT DISTINCT p.person_id FROM emergency s JOIN persons p ON s.true_id = p.id_number WHERE s.loss_amount > 1000",
+    "ASSET_MONITORED": "SELECT DISTINCT p.person_id FROM assets s JOIN persons p ON s.true_id = p.id_number WHERE p.is_monitored",
+    "DIBAO_CANCELLED": "SELECT DISTINCT p.person_id FROM civil s JOIN persons p ON s.true_id = p.id_number WHERE s.scheme = '低保' AND s.status = '停保'",
+    "HRSS_EARNER_UNEMPLOYED": "SELECT DISTINCT p.person_id FROM hrss s JOIN persons p ON s.true_id = p.id_number WHERE s.reg_type = '失业登记' AND p.is_main_earner",
+    "WATER_INTERRUPTED": "SELECT DISTINCT p.person_id FROM water s JOIN persons p ON s.true_id = p.id_number WHERE s.days > 7",
 }
 
 
@@ -240,14 +294,16 @@ def child_pandas(d: Path) -> dict:
 
     t = time.perf_counter()
     p = pd.read_parquet(d / "persons.parquet", to_pandas_kwargs={"date_as_object": False})
-    m = pd.read_parquet(d / "medical.parquet", columns=["id_number", "settle_date", "visit_type", "out_of_pocket"],
+    m = pd.read_parquet(d / "medical.parquet", columns=["true_id", "settle_date", "visit_type", "out_of_pocket"],
                         to_pandas_kwargs={"date_as_object": False})  # fmt: skip
-    m = m[(m.settle_date >= "2025-01-01") & (m.settle_date <= "2025-06-30")]
-    df = m.merge(p[["id_number", "person_id", "is_exited", "is_monitored"]], on="id_number")
+    m = m[(m.settle_date >= "2025-01-01") & (m.settle_date <= "2025-12-31")]
+    df = m.merge(
+        p[["id_number", "person_id", "is_exited", "is_monitored"]], left_on="true_id", right_on="id_number"
+    )
     del m
     inp = df.visit_type == "住院"
     df["ytd"] = df.out_of_pocket.where(inp)
-    df["stay"] = df.out_of_pocket.where(inp & (df.settle_date >= "2025-06-01"))
+    df["stay"] = df.out_of_pocket.where(inp)
     g = (
         df.groupby(["person_id", "is_exited", "is_monitored"], sort=False)
         .agg(ytd=("ytd", "sum"), stay=("stay", "max"))
@@ -294,9 +350,9 @@ def child_pandas(d: Path) -> dict:
         "WATER_INTERRUPTED": ("water", lambda x: x.days > 7),
     }.items():
         s = pd.read_parquet(d / f"{k}.parquet", to_pandas_kwargs={"date_as_object": False}).drop(
-            columns=["birth_date"]
+            columns=["birth_date", "id_number", "name", "name_pinyin", "sex", "village"]
         )
-        x = s.merge(p.rename(columns={"birth_date": "birth_date_r"}), on="id_number")
+        x = s.merge(p.rename(columns={"birth_date": "birth_date_r"}), left_on="true_id", right_on="id_number")
         small[code] = list(x[cond(x)].person_id.unique())
     return {"query_s": time.perf_counter() - t, "setup_s": 0.0, "leads": _bare_collect(med, small)}
 
@@ -328,8 +384,10 @@ def measure(variant: str, d: Path) -> dict:
     import psutil
 
     t0 = time.perf_counter()
+    err_path = d / f"child_{variant}.stderr"
+    err = err_path.open("w")
     proc = subprocess.Popen([sys.executable, __file__, "--child", variant, "--dir", str(d)], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+                            stderr=err, text=True)  # fmt: skip
     p = psutil.Process(proc.pid)
     peak = 0
     while proc.poll() is None:
@@ -342,7 +400,12 @@ def measure(variant: str, d: Path) -> dict:
     out_text = proc.stdout.read()
     wall = time.perf_counter() - t0
     line = next((ln for ln in out_text.splitlines() if ln.startswith("CHILD ")), None)
-    res = json.loads(line[6:]) if line else {"error": f"rc={proc.returncode}"}
+    err.close()
+    if line:
+        res = json.loads(line[6:])
+    else:  # the child failed: keep the end of its error output for the report
+        tail = err_path.read_text(errors="replace").strip().splitlines()[-15:]
+        res = {"error": f"rc={proc.returncode}", "stderr": tail}
     res.update(variant=variant, wall_s=wall, peak_gb=peak / 2**30)
     return res
 
@@ -353,22 +416,30 @@ def main() -> None:
     ap.add_argument("--settlements", type=int, default=100_000_000)
     ap.add_argument("--dir", default=str(ROOT / "var" / "bench" / "screen"))
     ap.add_argument("--only", default="duckdb,duckdb_1g,bare_duckdb,pandas,spark,bare_spark")
+    ap.add_argument("--mistyped", type=float, default=0.001, help="share of rows with a mistyped ID")
     ap.add_argument("--child", default="")
     a = ap.parse_args()
-    d = Path(a.dir) / f"{a.persons}x{a.settlements}"
+    d = Path(a.dir) / f"{a.persons}x{a.settlements}m{a.mistyped:g}"
     if a.child:
         child(a.child, Path(a.dir))
         return
     if not (d / "medical.parquet").exists():
-        generate(d, a.persons, a.settlements)
+        generate(d, a.persons, a.settlements, a.mistyped)
     rows = [measure(v, d) for v in a.only.split(",")]
     n = a.settlements
-    print(f"\nscreening month {a.persons:,} persons x {n:,} settlements (+ 9 other departments), {MONTH}")
+    print(
+        f"\nscreening month {a.persons:,} persons x {n:,} settlements (+ 9 other departments), {MONTH}, "
+        f"{a.mistyped:.2%} of rows with a mistyped ID"
+    )
     print(f"{'variant':<12} {'wall s':>8} {'query s':>8} {'setup s':>8} {'rows/s':>12} {'peak GB':>8}  leads")
     base = next((r for r in rows if r["variant"] == "bare_duckdb" and "query_s" in r), None)
     for r in rows:
         if "query_s" not in r:
-            print(f"{r['variant']:<12} FAILED {r.get('error')}")
+            print(
+                f"{r['variant']:<12} FAILED {r.get('error')} after {r['wall_s']:.1f}s, peak {r['peak_gb']:.2f} GB"
+            )
+            for ln in r.get("stderr", []):
+                print(f"    | {ln}")
             continue
         same = "" if base is None else ("same as bare" if r["leads"] == base["leads"] else "DIFFERENT")
         total = sum(c for c, _ in r["leads"].values())
@@ -377,6 +448,8 @@ def main() -> None:
     for r in rows:
         if "timings" in r:
             print(f"  {r['variant']} steps: {r['timings']}")
+        if r.get("linkage"):
+            print(f"  {r['variant']} linkage of mistyped IDs: {r['linkage']}")
     if base:
         print("  leads per rule (bare duckdb):", {k: v[0] for k, v in base["leads"].items()})
 

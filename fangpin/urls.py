@@ -6,5 +6,11 @@ admin.site.site_title = "防贫 fangpin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("fangpin.api.urls")),
     path("", include("fangpin.web.urls")),
 ]
+
+handler400 = "fangpin.web.views.errors.bad_request"
+handler403 = "fangpin.web.views.errors.permission_denied"
+handler404 = "fangpin.web.views.errors.page_not_found"
+handler500 = "fangpin.web.views.errors.server_error"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from django.utils import timezone
 
@@ -59,12 +59,35 @@ def yyyymm(d: dt.date | None) -> str:
     return d.strftime("%Y%m") if d else ""
 
 
+# The working-day calendar (public holidays and the weekend days worked instead, 调休) is data kept by the
+# policy part (parameter ``calendar.days`` per year); it registers a provider here at start-up so this
+# module stays free of domain imports. Without one (or for a year without data): Monday to Friday.
+CalendarProvider = Callable[[int], tuple[frozenset[dt.date], frozenset[dt.date]]]
+_calendar: CalendarProvider | None = None
+
+
+def calendar_register(provider: CalendarProvider | None) -> None:
+    global _calendar
+    _calendar = provider
+
+
+def is_working_day(d: dt.date) -> bool:
+    if _calendar is not None:
+        holidays, workdays = _calendar(d.year)
+        if d in workdays:
+            return True
+        if d in holidays:
+            return False
+    return d.weekday() < 5
+
+
 def add_working_days(start: dt.date, days: int) -> dt.date:
-    """Mon-Fri working days (public holidays are not modelled yet)."""
+    """``days`` working days after ``start``: Monday–Friday, minus public holidays, plus the weekend days
+    worked instead (from the registered calendar)."""
     d = start
     added = 0
     while added < days:
         d += dt.timedelta(days=1)
-        if d.weekday() < 5:
+        if is_working_day(d):
             added += 1
     return d

@@ -62,7 +62,6 @@ STORY_SHARE = {"as_of": 1.0, "other": 0.1}
 FOLLOW_UP_SHARE = (0.3, 0.8)  # this month's 个人自付 as a share of last year's 合规自付支出
 VARIANTS = (("plain", 55), ("id15", 10), ("missing", 10), ("mistyped", 10), ("scientific", 5),
             ("fullwidth", 5), ("homophone", 5))  # fmt: skip
-OUTSIDE_AREA = "410502"  # 文峰区: residents of the city, outside the county's registry
 _ID18 = re.compile(r"^\d{17}[\dX]$")
 _GRADE_WORDS = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
 _CATEGORY_WORDS = {"1": "视力残疾", "2": "听力残疾", "3": "言语残疾", "4": "肢体残疾", "5": "智力残疾",
@@ -162,6 +161,25 @@ def _write(path: Path, kind: str, month: str, recs: list[dict[str, str]]) -> Non
         w.writerows(recs)
 
 
+def _outside_area(county: str) -> tuple[str, str]:
+    """(code, name) of the county's neighbour whose residents appear in its files but not in its registry:
+    the first other county of the same city (龙安区 410506 → 文峰区 410502), else of the same province."""
+    from fangpin.regions.models import Level, Region
+
+    others = Region.objects.filter(level=Level.COUNTY).exclude(prefix=county).order_by("code")
+    other = (
+        others.filter(prefix__startswith=county[:4]).first()
+        or others.filter(prefix__startswith=county[:2]).first()
+    )
+    return (other.prefix, other.name) if other else (county, "外县")
+
+
+def _county_name(county: str) -> str:
+    from fangpin.regions.models import Region
+
+    return Region.objects.filter(prefix=county).values_list("name", flat=True).first() or county
+
+
 def demo_department_files(
     *, county: str, month: str, out: Path, seed: int = 0, until: dt.date | None = None
 ) -> DeptFiles:
@@ -173,6 +191,8 @@ def demo_department_files(
     until = min(until or last, last)
     days = [first + dt.timedelta(days=i) for i in range((until - first).days + 1)] or [first]
     rnd = random.Random(f"demo-departments:{seed}:{county}:{month}")
+    outside_code, outside_name = _outside_area(county)
+    hospital = f"{_county_name(county)}人民医院"
     ds = DemoDataset.objects.filter(county_code=county).first()
     story = "as_of" if ds is not None and f"{ds.as_of:%Y-%m}" == month else "other"
     out.mkdir(parents=True, exist_ok=True)
@@ -190,7 +210,7 @@ def demo_department_files(
 
     def stay(amount: float, on: str) -> dict[str, str]:
         return {"结算日期": on, "就诊类型": "住院", "入院日期": on, "个人自付": f"{amount:.2f}",
-                "医疗总费用": f"{amount * rnd.uniform(2.5, 4.0):.2f}", "医疗机构": "龙安区人民医院"}  # fmt: skip
+                "医疗总费用": f"{amount * rnd.uniform(2.5, 4.0):.2f}", "医疗机构": hospital}  # fmt: skip
 
     # --- planted: hospital again (医保), unemployment of the main earner (人社)
     for hid in sorted(ill):
@@ -239,8 +259,8 @@ def demo_department_files(
     for i in range(12):  # residents outside the registry, big bills (valid IDs unknown to the registry)
         birth = dt.date(1950 + rnd.randrange(50), rnd.randrange(1, 13), rnd.randrange(1, 28))
         sex = rnd.choice("MF")
-        o = {"id_number": make_id_number(OUTSIDE_AREA, birth, 300 + i, sex), "name": f"城{'甲乙丙丁戊己庚辛壬癸子丑'[i]}某",
-             "village_name": "文峰区某社区", "sex": sex, "birth_date": birth}  # fmt: skip
+        o = {"id_number": make_id_number(outside_code, birth, 300 + i, sex), "name": f"城{'甲乙丙丁戊己庚辛壬癸子丑'[i]}某",
+             "village_name": f"{outside_name}某社区", "sex": sex, "birth_date": birth}  # fmt: skip
         data["medical"].append(
             _cells(o, "plain", rnd, kind="medical") | stay(rnd.uniform(12000, 40000), day())
         )

@@ -169,10 +169,9 @@ class OverdueItem:
     message: str
 
 
-def overdue_items(*, actor, on: dt.date | None = None, include_visits: bool = True) -> list[OverdueItem]:
+def overdue_items(*, actor, on: dt.date, include_visits: bool = True) -> list[OverdueItem]:
     """Steps past their deadline, procedures past procedure.total_days (or the green-channel
     completion deadline), and households whose visit is overdue — for the township and county lists."""
-    on = on or clock.today()
     out: list[OverdueItem] = []
     steps = scoped(actor, CaseStep.objects.select_related("case__household")).filter(
         status__in=[StepStatus.ACTIVE, StepStatus.PAUSED], due_on__lt=on, case__status=CaseStatus.OPEN
@@ -233,7 +232,7 @@ def overdue_items(*, actor, on: dt.date | None = None, include_visits: bool = Tr
     return out
 
 
-def overdue_by_township(*, actor, on: dt.date | None = None) -> dict[str, list[OverdueItem]]:
+def overdue_by_township(*, actor, on: dt.date) -> dict[str, list[OverdueItem]]:
     grouped: dict[str, list[OverdueItem]] = defaultdict(list)
     for item in overdue_items(actor=actor, on=on):
         grouped[item.township].append(item)
@@ -262,16 +261,8 @@ def visits_due(*, actor, month: dt.date) -> list[VisitDue]:
     A household is overdue when its visit fell due in an earlier month and has not happened."""
     first = clock.month_start(month)
     last_day = clock.add_months(first, 1) - dt.timedelta(days=1)
-    key_q = (
-        Exists(MonitoringObject.objects.filter(household=OuterRef("pk"), status=ObjectStatus.ACTIVE))
-        | Exists(
-            Lead.objects.filter(household=OuterRef("pk"), status__in=[LeadStatus.OPEN, LeadStatus.IN_CASE])
-        )
-        | Exists(
-            MonitoringObject.objects.filter(
-                household=OuterRef("pk"), status=ObjectStatus.ELIMINATED, gradual_exit_until__gte=first
-            )
-        )
+    key_q = Exists(monitoring_objects_on(first).filter(household=OuterRef("pk"))) | Exists(
+        Lead.objects.filter(household=OuterRef("pk"), status__in=[LeadStatus.OPEN, LeadStatus.IN_CASE])
     )
     qs = (
         scoped(actor, Household.objects.filter(status=HouseholdStatus.ACTIVE))
@@ -338,14 +329,13 @@ def lead_source_outcomes(*, actor, source_ref_prefix: str) -> dict[str, Counter]
     return dict(out)
 
 
-def exit_outcomes(*, actor, on: dt.date | None = None) -> dict[str, Any]:
+def exit_outcomes(*, actor, on: dt.date) -> dict[str, Any]:
     """稳定消除 vs 返贫/回退: eliminated objects whose observation window
     (elimination.sustained_months) has ended, split into sustained exits and returns (reversed, or
     enrolled again within the window). Counts also the objects still inside their window.
 
     Objects are counted where they happened (their own village); whether the household came back is
     judged on all its enrolments, also those in a village it moved to since."""
-    on = on or clock.today()
     fields = ("id", "household_id", "status", "eliminated_on", "identified_on", "reversals", "decision")
     objs = list(scoped(actor, MonitoringObject.objects.all()).values(*fields, "village_id"))
     by_hh: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -383,13 +373,154 @@ def exit_outcomes(*, actor, on: dt.date | None = None) -> dict[str, Any]:
     return res
 
 
-def case_warnings(*, actor, monitoring_object: MonitoringObject, on: dt.date | None = None) -> list:
+def case_warnings(*, actor, monitoring_object: MonitoringObject, on: dt.date) -> list:
     """The assistance and risk-type warnings of one monitoring object (same rules as the checks)."""
     from . import warnings as W
 
     obj = access_object(actor, MonitoringObject, monitoring_object.pk, what="监测对象")
-    on = on or clock.today()
     county = obj.household.village_id[:6].ljust(12, "0")
     params = {k: param_value(k, region_code=county, year=on.year) for k in W.KEYS}
     members = list(obj.household.persons.filter(is_member=True))
     return W.object_warnings(obj, on=on, members=members, measures=list(obj.measures.all()), params=params)
+
+
+# ---- who is a monitoring object ------------------------------------------------------------------
+
+
+def monitoring_objects_on(on: dt.date) -> QuerySet[MonitoringObject]:
+    """THE answer to "is this household a monitoring object (监测对象) on ``on``", for every part
+    (trust's recertification and 明白纸, screening's rules, the registry checks, visits, moves):
+    identified on or before ``on``, not revoked, and either not eliminated by then or still in its
+    渐退期 (``gradual_exit_until`` on or after ``on``)."""
+    return (
+        MonitoringObject.objects.filter(identified_on__lte=on)
+        .exclude(status=ObjectStatus.REVOKED)
+        .filter(Q(eliminated_on__isnull=True) | Q(eliminated_on__gt=on) | Q(gradual_exit_until__gte=on))
+    )
+
+
+def monitored_household_ids(*, on: dt.date) -> set[int]:
+    return set(monitoring_objects_on(on).values_list("household_id", flat=True))
+
+
+def household_monitoring_summary(*, household: Household, on: dt.date) -> dict[str, Any] | None:
+    """The monitoring part of the 明白纸: {status, category, risk_types, identified_on, measures}. A household
+    whose risk was eliminated (渐退期 over) is said as such, never as 未纳入; None only when it never was
+    a monitoring object by ``on``."""
+    obj = monitoring_objects_on(on).filter(household=household).order_by("-identified_on", "-id").first()
+    current = obj is not None
+    if obj is None:
+        obj = (
+            MonitoringObject.objects.filter(household=household, identified_on__lte=on, eliminated_on__lte=on)
+            .exclude(status=ObjectStatus.REVOKED)
+            .order_by("-eliminated_on", "-id")
+            .first()
+        )
+        if obj is None:
+            return None
+    in_exit = obj.eliminated_on is not None and obj.eliminated_on <= on
+    if not current:
+        status = f"风险已消除（{obj.eliminated_on:%Y年%m月}），已退出监测，返贫风险可随时申报"
+    elif in_exit:
+        status = "风险已消除（渐退期观察）"
+    else:
+        status = "监测帮扶中"
+    measures = [
+        {
+            "name": m.name,
+            "detail": f"{m.start_on:%Y年%m月}起" + (f"，{m.amount}元" if m.amount else ""),
+            "status": m.get_status_display(),
+        }
+        for m in Measure.objects.filter(monitoring_object=obj).order_by("start_on", "id")
+    ]
+    return {
+        "status": status,
+        "current": current,
+        "category": obj.category,
+        "risk_types": list(obj.risk_types),
+        "identified_on": f"{obj.identified_on:%Y年%m月}",
+        "measures": measures,
+    }
+
+
+def monitoring_export_facts(household_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The monitoring columns of the national export, per household: its latest non-revoked object."""
+    out: dict[int, dict[str, Any]] = {}
+    qs = (
+        MonitoringObject.objects.filter(household_id__in=household_ids)
+        .exclude(status=ObjectStatus.REVOKED)
+        .order_by("household_id", "identified_on", "id")
+        .values(
+            "household_id",
+            "category",
+            "risk_types",
+            "identified_on",
+            "status",
+            "eliminated_on",
+            "elimination_method",
+        )
+    )
+    for m in qs:  # ordered: the latest object of a household wins
+        out[m["household_id"]] = {
+            "category": m["category"],
+            "risk_types": list(m["risk_types"] or []),
+            "identified_on": m["identified_on"],
+            "eliminated": m["status"] == ObjectStatus.ELIMINATED,
+            "elimination_method": m["elimination_method"] or "",
+            "eliminated_on": m["eliminated_on"],
+        }
+    return out
+
+
+# ---- the phone visit form ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VisitTarget:
+    household_id: int
+    household_no: str
+    village_id: str
+    head_name: str  # masked: the list travels to the phone's offline cache
+    due: bool
+    overdue: bool
+    key: bool
+
+
+def visit_targets(*, actor, on: dt.date, limit: int = 1000) -> list[VisitTarget]:
+    """The households a user logs visits for, due ones first: a helper (帮扶责任人) only the households
+    currently assigned to them; everyone else the active households of their region. Head names masked."""
+    from fangpin.accounts.roles import Role
+    from fangpin.core.masking import mask_name
+    from fangpin.registry.models import Person
+
+    qs = scoped(actor, Household.objects.filter(status=HouseholdStatus.ACTIVE))
+    if actor.role == Role.HELPER:
+        mine = Assignment.objects.filter(user=actor, end_on__isnull=True).values("household_id")
+        qs = qs.filter(pk__in=mine)
+    allowed = set(qs.values_list("pk", flat=True)[: limit * 5])
+    due = {v.household_id: v for v in visits_due(actor=actor, month=on) if v.household_id in allowed}
+    ids = list(due)[:limit] + [i for i in sorted(allowed) if i not in due][: max(limit - len(due), 0)]
+    heads = dict(
+        Person.objects.filter(household_id__in=ids, relation="户主", is_member=True).values_list(
+            "household_id", "name"
+        )
+    )
+    rows = {
+        h["id"]: h for h in Household.objects.filter(pk__in=ids).values("id", "household_no", "village_id")
+    }
+    out = []
+    for i in ids:
+        h, d = rows[i], due.get(i)
+        out.append(
+            VisitTarget(
+                i,
+                h["household_no"],
+                h["village_id"],
+                mask_name(heads.get(i, "")),
+                d is not None,
+                bool(d and d.overdue),
+                bool(d and d.key),
+            )
+        )
+    out.sort(key=lambda t: (not t.overdue, not t.due, t.household_no))
+    return out

@@ -8,14 +8,6 @@ from huey.contrib.djhuey import db_task
 
 
 @db_task()
-def monitoring_month_task(county: str, month: str, seed: int = 0) -> list[str]:
-    """The scripted month for a county (``month`` = "YYYY-MM"), returning the report lines."""
-    from .simulate import scripted_month
-
-    return scripted_month(county=county, month=dt.date.fromisoformat(f"{month}-01"), seed=seed).lines()
-
-
-@db_task()
 def overdue_count_task(user_id: int, on: str) -> dict[str, int]:
     """Overdue items per township for one user's scope (for a dashboard badge)."""
     from fangpin.accounts.models import User

@@ -3,7 +3,10 @@ then the latest version. Every computation keeps the ``ParamValue``s it used (id
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +52,31 @@ def _prefixes(region_code: str) -> list[str]:
     return out
 
 
+# A per-request (or per-job) memo of lookups: the web middleware opens one per request, so a page that
+# asks for the same parameter sixty times reads it once. Outside ``param_cache()`` every lookup reads.
+_CACHE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("fangpin_param_cache", default=None)
+
+
+@contextlib.contextmanager
+def param_cache() -> Iterator[None]:
+    token = _CACHE.set({})
+    try:
+        yield
+    finally:
+        _CACHE.reset(token)
+
+
 def param_get(key: str, *, region_code: str, year: int) -> ParamValue:
+    memo = _CACHE.get()
+    if memo is None:
+        return _param_read(key, region_code=region_code, year=year)
+    k = (key, region_code or "", year)
+    if k not in memo:
+        memo[k] = _param_read(key, region_code=region_code, year=year)
+    return memo[k]
+
+
+def _param_read(key: str, *, region_code: str, year: int) -> ParamValue:
     candidates = list(
         Parameter.objects.filter(
             key=key, is_active=True, year__lte=year, region_code__in=_prefixes(region_code)
@@ -116,7 +143,66 @@ def parameter_set(
             "version": p.version,
         },
     )
+    if (memo := _CACHE.get()) is not None:
+        memo.clear()  # a change is seen by the rest of the same request
     return p
+
+
+E_BASIS = "param_basis_required"
+E_TYPE = "param_type_changed"
+
+
+def _shape(v: Any) -> str:
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "number"
+    return type(v).__name__
+
+
+def parameter_change(
+    *,
+    actor,
+    key: str,
+    value: Any,
+    region_code: str = "",
+    year: int,
+    basis: str,
+    doc_no: str,
+    note: str = "",
+) -> Parameter:
+    """A change made by a person (administration screen, CLI): the basis (依据) and the document number
+    (文件号) are required, the key must exist, and the value keeps the shape the key already has (a number
+    stays a number, a list a list), so a typo cannot turn the monitoring line into text. A new version
+    through ``parameter_set`` (older versions stay, audited)."""
+    if not basis.strip() or not doc_no.strip():
+        raise DomainError(
+            E_BASIS, "修改政策参数须填写依据和文件号", field="basis" if not basis.strip() else "doc_no"
+        )
+    prev = Parameter.objects.filter(key=key).order_by("-year", "-version").first()
+    if prev is None:
+        raise DomainError(E_MISSING, f"没有参数“{key}”", field="key")
+    if _shape(prev.value) != _shape(value):
+        raise DomainError(
+            E_TYPE, f"参数“{key}”的值类型应为{_shape(prev.value)}，填写的是{_shape(value)}", field="value"
+        )
+    if region_code and (not region_code.isdigit() or len(region_code) not in (2, 4, 6, 9, 12)):
+        raise DomainError("param_region_invalid", "适用区域前缀应为2/4/6/9/12位区划代码", field="region_code")
+    scope = getattr(actor, "scope_prefix", None)
+    if actor is not None and scope is not None and not region_code.startswith(scope):
+        raise DomainError(
+            "param_region_outside", f"只能设置本辖区（{scope}）范围内的参数", field="region_code"
+        )
+    return parameter_set(
+        actor=actor,
+        key=key,
+        value=value,
+        region_code=region_code,
+        year=year,
+        basis=basis.strip(),
+        doc_no=doc_no.strip(),
+        note=note,
+    )
 
 
 def load_defaults(path: Path = DEFAULTS_FILE) -> int:

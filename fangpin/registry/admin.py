@@ -9,6 +9,7 @@ from fangpin.accounts.scope import scoped
 from fangpin.core.masking import mask_id_number, mask_phone
 
 from .models import FactProvenance, Household, IncomeRecord, MemberChange, Person
+from .models.living import HouseholdLivingConditions, VillageProfile
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -90,3 +91,47 @@ class FactProvenanceAdmin(ScopedAdmin):
     list_display = ("household", "entity", "field", "value", "source_kind", "status", "recorded_at")
     list_filter = ("source_kind", "status")
     raw_id_fields = ("household",)
+
+
+class ReadOnlyScopedAdmin(ScopedAdmin):
+    """Imported facts of the other national files: shown, never edited here (a new file import or a
+    change request changes them, with history)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(HouseholdLivingConditions)
+class HouseholdLivingConditionsAdmin(ReadOnlyScopedAdmin):
+    list_display = (
+        "household",
+        "has_electricity",
+        "road_hardened",
+        "is_dangerous_house",
+        "has_sanitary_toilet",
+        "safe_drinking_water",
+        "source_ref",
+    )
+    list_filter = ("is_dangerous_house", "has_sanitary_toilet", "safe_drinking_water")
+    search_fields = ("household__household_no",)
+    raw_id_fields = ("household",)
+
+
+@admin.register(VillageProfile)
+class VillageProfileAdmin(ReadOnlyScopedAdmin):
+    list_display = (
+        "village",
+        "delisted",
+        "households_total",
+        "population_total",
+        "dibao_households",
+        "dangerous_house_households",
+        "unsafe_water_households",
+        "source_ref",
+    )
+    list_filter = ("delisted",)
+    search_fields = ("village__name", "village__code")
+    raw_id_fields = ("village",)

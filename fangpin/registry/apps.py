@@ -14,3 +14,7 @@ class RegistryConfig(AppConfig):
         register_region_path(Household, "village__code")
         for m in (Person, MemberChange, IncomeRecord, FactProvenance):
             register_region_path(m, "household__village__code")
+        from .models import HouseholdLivingConditions, VillageProfile
+
+        register_region_path(HouseholdLivingConditions, "household__village__code")
+        register_region_path(VillageProfile, "village__code")

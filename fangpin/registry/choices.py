@@ -27,7 +27,18 @@ class Gender(models.TextChoices):
     FEMALE = "F", "女"
 
 
-GENDER_FROM_TEXT = {"男": "M", "女": "F", "M": "M", "F": "F", "1": "M", "2": "F"}
+GENDER_FROM_TEXT = {
+    "男": "M",
+    "女": "F",
+    "男性": "M",
+    "女性": "F",
+    "M": "M",
+    "F": "F",
+    "m": "M",
+    "f": "F",
+    "1": "M",
+    "2": "F",
+}
 
 
 class Relation(models.TextChoices):
@@ -72,21 +83,28 @@ class Education(models.TextChoices):
 class SchoolStatus(models.TextChoices):
     PRESCHOOL_CHILD = "学龄前儿童"
     PRESCHOOL_EDU = "学前教育"
+    # The national export writes primary pupils as 小学 (no grade); a stage without a grade is a value of its
+    # own wherever a file gives only the stage (初中, 普通高中, 中职, 高职高专), graded values stay graded.
+    PRIMARY = "小学"
     PRIMARY_1 = "小学一年级"
     PRIMARY_2 = "小学二年级"
     PRIMARY_3 = "小学三年级"
     PRIMARY_4 = "小学四年级"
     PRIMARY_5 = "小学五年级"
     PRIMARY_6 = "小学六年级"
+    JUNIOR = "初中"
     GRADE_7 = "七年级"
     GRADE_8 = "八年级"
     GRADE_9 = "九年级"
+    HIGH = "普通高中"
     HIGH_1 = "普通高中一年级"
     HIGH_2 = "普通高中二年级"
     HIGH_3 = "普通高中三年级"
+    VOC = "中职"
     VOC_1 = "中职一年级"
     VOC_2 = "中职二年级"
     VOC_3 = "中职三年级"
+    HVOC = "高职高专"
     HVOC_1 = "高职高专一年级"
     HVOC_2 = "高职高专二年级"
     HVOC_3 = "高职高专三年级"
@@ -100,6 +118,7 @@ SCHOOL_STAGE_AGES: dict[str, tuple[int, int]] = {
     "学龄前儿童": (0, 6),
     "学前教育": (2, 7),
     "小学": (5, 14),
+    "初中": (11, 17),
     "七年级": (11, 17),
     "八年级": (11, 17),
     "九年级": (11, 17),

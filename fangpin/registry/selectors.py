@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -10,7 +11,8 @@ from django.utils import timezone
 from fangpin.accounts.access import access_object
 from fangpin.accounts.scope import scoped
 
-from .models import Household, Person
+from .choices import MEMBER_IN_KINDS
+from .models import Household, MemberChange, Person
 
 
 def household_list(*, actor, village_prefix: str | None = None) -> QuerySet[Household]:
@@ -32,34 +34,116 @@ def _end_of_day(d: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(d, dt.time.max))
 
 
-def household_as_of(household_id: int, on: dt.date) -> Household | None:
-    """The household row as it stood at the end of ``on`` (None if it did not exist yet)."""
-    h = (
-        Household.history.filter(id=household_id, history_date__lte=_end_of_day(on))
-        .order_by("-history_date")
-        .first()
-    )
-    if h is None or h.history_type == "-":
+# Fields that say nothing about the household: never "facts in effect".
+_BOOKKEEPING = {"version", "created_at", "updated_by_id", "effective_on"}
+
+
+def _in_effect(versions: list[Any], on: dt.date) -> Any | None:
+    """The record's facts in effect on ``on`` from its history ``versions`` (recording order).
+
+    Each version takes effect on the ``effective_on`` it states (``Effective.take_effect``), else on the
+    day it was recorded; the first version without a date holds since always. Per field, the value counted is that of the latest-effective version that changed the field
+    (ties: the later recorded), so a back-dated entry changes exactly the fields it changed, from its
+    effective date on, and a later ordinary edit keeps its own date. None when the record did not exist
+    yet on ``on`` or was deleted."""
+    if not versions:
         return None
-    return h.instance
+    tracked = {f.attname for f in type(versions[0])._meta.concrete_fields}
+    names = [f.attname for f in versions[0].instance_type._meta.concrete_fields if f.attname in tracked]
+    best: dict[str, tuple[tuple, Any]] = {}
+    prev = None
+    for i, v in enumerate(versions):
+        eff = v.effective_on if v.effective_on is not None or i == 0 else timezone.localdate(v.history_date)
+        if i == 0 and eff is not None and eff > on:
+            return None  # e.g. born, married in or moved in after ``on``
+        if eff is None or eff <= on:
+            key = (eff or dt.date.min, v.history_date, v.history_id)
+            changed = names if prev is None else [n for n in names if getattr(v, n) != getattr(prev, n)]
+            for n in [*changed, "_deleted"]:
+                value = v.history_type == "-" if n == "_deleted" else getattr(v, n)
+                if n == "_deleted" and prev is not None and value == (prev.history_type == "-"):
+                    continue
+                if n not in best or key > best[n][0]:
+                    best[n] = (key, value)
+        prev = v
+    if best.get("_deleted", (None, False))[1]:
+        return None
+    obj = versions[-1].instance
+    for n, (_key, value) in best.items():
+        if n != "_deleted" and n not in _BOOKKEEPING:
+            setattr(obj, n, value)
+    return obj
 
 
-def members_as_of(household_id: int, on: dt.date) -> list[Person]:
-    """Members of the household at the end of ``on``: persons whose latest version by then was a member
-    of this household (handles births, deaths, marriages and moves between households)."""
-    latest: dict[int, object] = {}
-    for h in (
-        Person.history.filter(history_date__lte=_end_of_day(on))
-        .filter(id__in=Person.history.filter(household_id=household_id).values("id"))
-        .order_by("id", "history_date")
-    ):
-        latest[h.id] = h
-    return [
-        h.instance
-        for h in latest.values()
-        if h.history_type != "-" and h.household_id == household_id and h.is_member
-    ]
+def history_versions(model, ids, known_on: dt.date | None) -> dict[int, list[Any]]:
+    qs = model.history.filter(id__in=ids)
+    if known_on is not None:
+        qs = qs.filter(history_date__lte=_end_of_day(known_on))
+    out: dict[int, list[Any]] = {}
+    for h in qs.order_by("id", "history_date", "history_id"):
+        out.setdefault(h.id, []).append(h)
+    return out
+
+
+def household_as_of(household_id: int, on: dt.date, *, known_on: dt.date | None = None) -> Household | None:
+    """The household's facts in effect on ``on`` (None if it did not exist yet) — as known now, or, with
+    ``known_on``, as the system knew them at the end of that day (audit, 明白纸 reprints)."""
+    return _in_effect(history_versions(Household, [household_id], known_on).get(household_id, []), on)
+
+
+def members_as_of(household_id: int, on: dt.date, *, known_on: dt.date | None = None) -> list[Person]:
+    """Members of the household on ``on`` (births, deaths, marriages and moves by their effective dates),
+    as known now or, with ``known_on``, as known at the end of that day.
+
+    Membership follows the person's 自然增加/减少 (MemberChange: effective ``date``, recorded
+    ``created_at``) when there are any: the latest change on or before ``on`` decides; before a person's
+    first change they belong where that change says they came from (an entry: nowhere yet). A person
+    without changes is a member as their version in effect on ``on`` says (``_in_effect``)."""
+    changes_qs = MemberChange.objects.all()
+    if known_on is not None:
+        changes_qs = changes_qs.filter(created_at__lte=_end_of_day(known_on))
+    ids = set(Person.history.filter(household_id=household_id).values_list("id", flat=True))
+    ids |= set(changes_qs.filter(household_id=household_id).values_list("person_id", flat=True))
+    changes: dict[int, list[MemberChange]] = {}
+    for c in changes_qs.filter(person_id__in=ids).order_by("date", "id"):
+        changes.setdefault(c.person_id, []).append(c)
+    out: list[Person] = []
+    for pid, versions in sorted(history_versions(Person, ids, known_on).items()):
+        p = _in_effect(versions, on)
+        if p is None:
+            continue
+        mine = changes.get(pid)
+        if mine:
+            past = [c for c in mine if c.date <= on]
+            if past:
+                member, where = past[-1].kind in MEMBER_IN_KINDS, past[-1].household_id
+            elif mine[0].kind in MEMBER_IN_KINDS:
+                member, where = False, None
+            else:
+                member, where = True, mine[0].household_id
+            p.is_member, p.household_id = member, where if where is not None else p.household_id
+        if p.is_member and p.household_id == household_id:
+            out.append(p)
+    return out
 
 
 def member_count(household: Household) -> int:
     return household.persons.filter(is_member=True).count()
+
+
+def import_batch_list(*, actor) -> QuerySet:
+    """The user's own import batches, newest first (a batch belongs to who uploaded it)."""
+    from .models import ImportBatch
+
+    return ImportBatch.objects.filter(created_by=actor).order_by("-id")
+
+
+def import_batch_get(*, actor, batch_id: int):
+    from fangpin.core.errors import NotFound
+
+    from .models import ImportBatch
+
+    batch = ImportBatch.objects.filter(pk=batch_id, created_by=actor).first()
+    if batch is None:
+        raise NotFound("导入批次")
+    return batch

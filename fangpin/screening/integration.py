@@ -6,26 +6,34 @@ to township/village), and each lead's outcome (confirmed / not_a_risk / data_err
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fangpin.core.errors import DomainError
-from fangpin.monitoring.models import Lead, MonitoringObject, ObjectStatus
+from fangpin.monitoring import selectors as mon_selectors
+from fangpin.monitoring.models import Lead
 from fangpin.monitoring.services.leads import lead_submit
 
 LEAD_CHANNEL = "department_screening"
 
 
-def monitored_household_ids() -> set[int]:
-    """Households that are monitoring objects now (enrolled, not eliminated)."""
-    return set(
-        MonitoringObject.objects.filter(status=ObjectStatus.ACTIVE).values_list("household_id", flat=True)
-    )
+def monitored_household_ids(on: dt.date) -> set[int]:
+    """Households that are monitoring objects on ``on`` (incl. 渐退期): monitoring's one answer."""
+    return mon_selectors.monitored_household_ids(on=on)
 
 
 def submit_lead(
-    *, actor, household, source_ref: str, evidence: dict[str, Any], risk_types: list[str], note: str = ""
+    *,
+    actor,
+    household,
+    source_ref: str,
+    evidence: dict[str, Any],
+    risk_types: list[str],
+    on: dt.date,
+    note: str = "",
 ) -> tuple[int | None, str]:
-    """Push one lead; returns (lead id, result). Refusals by monitoring are recorded on the hit, not raised."""
+    """Push one lead dated ``on`` (the run's business date); returns (lead id, result). Refusals by
+    monitoring are recorded on the hit, not raised. The only call of ``lead_submit`` in screening."""
     try:
         lead = lead_submit(
             actor=actor,
@@ -35,6 +43,7 @@ def submit_lead(
             evidence=evidence,
             risk_types=risk_types,
             note=note,
+            on=on,
         )
     except DomainError as exc:
         return None, exc.code[:40]

@@ -31,6 +31,15 @@ class DeptBatch(models.Model):
     header_row = models.PositiveIntegerField("表头行", default=1)
     mapping = models.JSONField("列映射", default=dict)
     parquet_path = models.CharField("Parquet 文件", max_length=500)
+    on_behalf = models.BooleanField(
+        "代部门上传", default=False, help_text="县管理员代该部门上传（uploaded_by 为代传人）"
+    )
+    # Exactly once: the run that screened this batch's records (NULL = not screened yet).
+    screened_run = models.ForeignKey(
+        "ScreeningRun", null=True, blank=True, on_delete=models.PROTECT, related_name="screened_batches"
+    )
+    event_min = models.DateField("最早业务日期", null=True, blank=True)
+    event_max = models.DateField("最晚业务日期", null=True, blank=True)
 
     class Meta:
         verbose_name = "部门数据批次"
@@ -42,6 +51,30 @@ class DeptBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.period} v{self.version}"
+
+
+class DeptMapping(models.Model):
+    """A department's answer to the mapping question for one source: which of its headers is which
+    canonical column (or "" = this layout has no such column). Reused on the department's next upload."""
+
+    department = models.CharField("部门", max_length=32)
+    kind = models.CharField("数据类型", max_length=20)
+    columns = models.JSONField(
+        "列对应关系", default=dict, help_text='{"settle_date": "出院时间", "id_number": ""}'
+    )
+    saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    saved_at = models.DateTimeField("保存时间")
+    version = models.PositiveIntegerField("版本", default=1)
+
+    class Meta:
+        verbose_name = "部门数据列映射"
+        verbose_name_plural = "部门数据列映射"
+        constraints = [
+            models.UniqueConstraint(fields=["department", "kind"], name="screening_mapping_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.kind} v{self.version}"
 
 
 class BatchIssue(models.Model):
@@ -151,6 +184,9 @@ class ScreeningRun(models.Model):
     departments = models.JSONField("部门数据类型", default=list, blank=True)
     record_facts = models.BooleanField(
         "比对户档案事实", default=True, help_text="与户档案不一致的部门事实按冲突规则采用或转为待核实差异"
+    )
+    as_of = models.DateField(
+        "业务日期", null=True, blank=True, help_text="线索按此日期推送（默认筛查月份月末）"
     )
     status = models.CharField("状态", max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.PositiveSmallIntegerField("进度%", default=0)

@@ -4,8 +4,13 @@ Columns: person_id, household_id, village_code, village_name, name, name_pinyin,
 sex, is_exited (脱贫户), is_monitored (监测对象), is_labourer, household_labourers, is_main_earner,
 disability_grade, and the registry facts departments state (death_date, disability_category, house_grade,
 dibao, tekun, out_of_school; compared by ``SourceSpec.facts``), plus ``join_key`` = id_number, or
-"P<person_id>" for a person without one (so a probabilistic link to such a person joins on the same key).
+"P<person_id>" for a person without one (so a probabilistic link to such a person joins on the same key),
+and ``village_key``: the village name normalised as the registry importer matches it (高白塔村民委员会 →
+高白塔), which linkage compares and blocks on.
 Current members only (deceased or departed persons cannot produce new risks).
+Who counts as labour (``is_labourer``: "the household's only labourer", main earner) is the policy
+parameter ``screening.labour.skills_counted`` of each person's county and the run's year (default
+技能/普通/弱劳动力; a county may leave 弱劳动力或半劳动力 out).
 Main earner = the labourer with the most months of work in the household (household head first on a tie).
 """
 
@@ -16,17 +21,30 @@ from pathlib import Path
 import polars as pl
 from django.conf import settings
 
+from fangpin.core import clock
 from fangpin.registry.choices import HouseholdType, LabourSkill, Relation
+from fangpin.registry.io.columns import normalize_village_name
 from fangpin.registry.models import Person
 
 from .integration import monitored_household_ids
 from .sources.parse import name_pinyin
 
-LABOUR = (LabourSkill.SKILLED, LabourSkill.ORDINARY, LabourSkill.WEAK)
+LABOUR_PARAM = "screening.labour.skills_counted"
+LABOUR_DEFAULT = (LabourSkill.SKILLED, LabourSkill.ORDINARY, LabourSkill.WEAK)
 
 
-def export_registry_persons(path: Path, *, region_prefix: str = "") -> int:
-    """Writes the Parquet file; returns the number of persons."""
+def labour_skills(county: str, year: int | None) -> list[str]:
+    """The 劳动技能 values that count as labour for screening in this county and year (policy)."""
+    if year is None:
+        return [str(x) for x in LABOUR_DEFAULT]
+    from fangpin.policy.params import param_value
+
+    return [str(x) for x in param_value(LABOUR_PARAM, region_code=county.ljust(12, "0"), year=year)]
+
+
+def export_registry_persons(path: Path, *, region_prefix: str = "", year: int | None = None) -> int:
+    """Writes the Parquet file; returns the number of persons. ``year``: the parameters' year (None =
+    the shipped default definitions)."""
     qs = Person.objects.filter(is_member=True, death_date__isnull=True)
     if region_prefix:
         qs = qs.filter(household__village__code__startswith=region_prefix)
@@ -53,7 +71,7 @@ def export_registry_persons(path: Path, *, region_prefix: str = "") -> int:
             "out_of_school",
         ).order_by("id")
     )
-    monitored = monitored_household_ids()
+    monitored = monitored_household_ids(clock.today())  # the export is of the registry as it is today
     cols = [
         "person_id", "household_id", "village_code", "village_name", "name", "id_number", "birth_date",
         "sex", "household_type", "labour_skill", "work_months", "relation", "disability_grade",
@@ -72,11 +90,13 @@ def export_registry_persons(path: Path, *, region_prefix: str = "") -> int:
         pl.col("out_of_school").cast(pl.Boolean),
         pl.col("id_number").cast(pl.String),
     )
+    villages = {v: normalize_village_name(v or "") or None for v in df["village_name"].unique().to_list()}
     df = df.with_columns(
         name_pinyin=pl.col("name").map_elements(name_pinyin, return_dtype=pl.String),
+        village_key=pl.col("village_name").replace_strict(villages, default=None, return_dtype=pl.String),
         is_exited=pl.col("household_type") == HouseholdType.EXITED,
         is_monitored=pl.col("household_id").is_in(list(monitored)),
-        is_labourer=pl.col("labour_skill").is_in([str(x) for x in LABOUR]),
+        is_labourer=_is_labourer({str(r[2])[:6] for r in rows}, year),
         join_key=pl.coalesce(pl.col("id_number"), pl.lit("P") + pl.col("person_id").cast(pl.String)),
     )
     df = df.with_columns(
@@ -95,11 +115,28 @@ def export_registry_persons(path: Path, *, region_prefix: str = "") -> int:
         "person_id", "household_id", "village_code", "village_name", "name", "name_pinyin", "id_number",
         "birth_date", "sex", "is_exited", "is_monitored", "is_labourer", "household_labourers",
         "is_main_earner", "disability_grade", "death_date", "disability_category", "house_grade", "dibao",
-        "tekun", "out_of_school", "join_key",
+        "tekun", "out_of_school", "join_key", "village_key",
     )  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
     out.write_parquet(path)
     return out.height
+
+
+def _is_labourer(counties: set[str], year: int | None) -> pl.Expr:
+    """Per county (its own definition), whether the person's 劳动技能 counts as labour."""
+    by_county = {c: labour_skills(c, year) for c in sorted(counties)}
+    distinct = {tuple(v) for v in by_county.values()}
+    if len(distinct) <= 1:
+        skills = list(next(iter(distinct))) if distinct else [str(x) for x in LABOUR_DEFAULT]
+        return pl.col("labour_skill").is_in(skills)
+    expr = pl.lit(False)
+    for c, skills in by_county.items():
+        expr = (
+            pl.when(pl.col("village_code").str.slice(0, 6) == c)
+            .then(pl.col("labour_skill").is_in(skills))
+            .otherwise(expr)
+        )
+    return expr
 
 
 def files_dir() -> Path:

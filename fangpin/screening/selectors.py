@@ -114,3 +114,32 @@ def hit_rates(*, actor) -> dict[str, list[dict[str, Any]]]:
         return res
 
     return {"by_department": rows("source"), "by_rule": rows("rule_code")}
+
+
+def run_list(*, actor) -> QuerySet[ScreeningRun]:
+    """Runs in the actor's region, newest first (for the county's screening page)."""
+    require(actor, Cap.SCREEN_RUN)
+    return ScreeningRun.objects.filter(region__code__startswith=actor.scope_prefix or "-").order_by("-id")
+
+
+def upload_kinds(*, actor) -> list[tuple[str, str]]:
+    """The department file kinds the actor may upload: an officer its department's, a county admin all."""
+    if actor.role == Role.DEPT_OFFICER:
+        return [(k, s.title) for k, s in SOURCES.items() if actor.department in s.departments]
+    if actor.role == Role.COUNTY_ADMIN:
+        return [(k, s.title) for k, s in SOURCES.items()]
+    return []
+
+
+def rule_list() -> QuerySet:
+    """The screening rules (read-only list for the administration screen)."""
+    from .models import ScreeningRule
+
+    return ScreeningRule.objects.order_by("source", "code")
+
+
+def mapping_list() -> QuerySet:
+    """Saved department header mappings (read-only list for the administration screen)."""
+    from .models import DeptMapping
+
+    return DeptMapping.objects.order_by("department", "kind")

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "huey.contrib.djhuey",
+    "django_htmx",
     "fangpin.core",
     "fangpin.regions",
     "fangpin.accounts",
@@ -38,7 +39,11 @@ INSTALLED_APPS = [
     "fangpin.screening",
     "fangpin.trust",
     "fangpin.demo",
+    "fangpin.reports",
     "fangpin.web",
+    "fangpin.api",
+    "ninja",
+    "fangpin.worklists",
 ]
 
 LOGIN_URL = "web:login"
@@ -54,9 +59,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "fangpin.web.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "fangpin.urls"
+CSRF_FAILURE_VIEW = "fangpin.web.views.errors.csrf_failure"
 WSGI_APPLICATION = "fangpin.wsgi.application"
 
 TEMPLATES = [
@@ -69,6 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "fangpin.web.context_processors.navigation",
             ]
         },
     }

@@ -1,3 +1,7 @@
+import os
+
 from .base import *  # noqa: F403
 
-DEBUG = True
+# The demo is used by people who are not developers: no debug page unless asked for (FANGPIN_DEBUG=1).
+# Without DEBUG, `runserver --insecure` serves the static files.
+DEBUG = os.environ.get("FANGPIN_DEBUG", "") == "1"

@@ -17,3 +17,14 @@ class TrustConfig(AppConfig):
             register_region_path(model, "village__code")
         for model in (m.Task, m.Consent, m.Recertification):
             register_region_path(model, "household__village__code")
+
+        # after an import moved a household, trust's open items (requests, appeals, discrepancies) follow
+        from fangpin.registry import hooks
+
+        from .services.changes import open_items_follow
+
+        def follow(*, actor, household, old_village, new_village, on):
+            open_items_follow(household)
+            return True
+
+        hooks.register_move_follower("trust", follow)

@@ -12,12 +12,12 @@ from django.template.loader import render_to_string
 
 from fangpin.accounts.access import access_object
 from fangpin.audit.record import audit_record
-from fangpin.core import clock
 from fangpin.core.masking import mask_id_number, mask_name, mask_text
 from fangpin.policy.rules.guarantees import DIMENSION_NAMES, age_on
 from fangpin.regions.selectors import region_path_names
 from fangpin.registry.choices import LABOUR_ABLE, Relation
 from fangpin.registry.models import Household
+from fangpin.registry.selectors import members_as_of
 from fangpin.registry.services.assessment import household_guarantees_assess, household_income_assess
 
 from .services import integrations
@@ -46,11 +46,15 @@ def _masked(text: str, members) -> str:
     return mask_text(text)
 
 
-def mingbaizhi_context(household: Household, *, on: dt.date) -> dict[str, Any]:
-    members = list(household.persons.filter(is_member=True).order_by("id"))
+def mingbaizhi_context(
+    household: Household, *, on: dt.date, known_on: dt.date | None = None
+) -> dict[str, Any]:
+    """The page for the day ``on``: the members and facts in effect that day (a death recorded late counts
+    from its date), as known now — or, for a reprint, as the system knew them on ``known_on``."""
+    members = sorted(members_as_of(household.pk, on, known_on=known_on), key=lambda p: p.pk)
     head = next((p for p in members if p.relation == Relation.HEAD), members[0] if members else None)
-    inc = household_income_assess(household, month=on)
-    guarantees, _ = household_guarantees_assess(household, on=on)
+    inc = household_income_assess(household, month=on, known_on=known_on)
+    guarantees, _ = household_guarantees_assess(household, on=on, known_on=known_on)
     monitoring = integrations.household_monitoring_summary(household, on)
     has_labour = any(p.labour_skill in LABOUR_ABLE for p in members)
     rc = household.village_id
@@ -68,6 +72,7 @@ def mingbaizhi_context(household: Household, *, on: dt.date) -> dict[str, Any]:
     totals = inc.result.totals
     return {
         "on": on,
+        "known_on": known_on,
         "household_no": household.household_no,
         "place": "".join(region_path_names(household.village_id)[2:]),
         "group_name": household.group_name,
@@ -92,6 +97,8 @@ def mingbaizhi_context(household: Household, *, on: dt.date) -> dict[str, Any]:
             "per_capita": _yuan(inc.result.per_capita),
             "per_capita_after_rigid": _yuan(inc.result.per_capita_after_rigid),
             "line": _yuan(inc.line),
+            "missing": inc.missing,
+            "verdict": inc.verdict,
             "below": inc.below_line,
             "below_after_rigid": inc.below_line_after_rigid,
             "gap": _yuan(max(inc.line - inc.result.per_capita, Decimal(0))),
@@ -111,10 +118,15 @@ def mingbaizhi_context(household: Household, *, on: dt.date) -> dict[str, Any]:
 
 
 def mingbaizhi_render(
-    *, actor, household_id: int | None = None, household_no: str | None = None, on: dt.date | None = None
+    *,
+    actor,
+    on: dt.date,
+    household_id: int | None = None,
+    household_no: str | None = None,
+    known_on: dt.date | None = None,
 ) -> str:
-    """HTML of the 明白纸. ``actor=None`` is the CLI operator (server-side, full scope); audited either way."""
-    on = on or clock.today()
+    """HTML of the 明白纸 for the day ``on`` (``known_on``: reprint as known that day). ``actor=None`` is the
+    CLI operator (server-side, full scope); audited either way."""
     if actor is None:
         hh = Household.objects.get(
             **({"pk": household_id} if household_id else {"household_no": household_no})
@@ -125,13 +137,13 @@ def mingbaizhi_render(
                 Household.objects.filter(household_no=household_no).values_list("pk", flat=True).first()
             )
         hh = access_object(actor, Household, household_id, what="户")
-    html = render_to_string("trust/mingbaizhi.html", mingbaizhi_context(hh, on=on))
+    html = render_to_string("trust/mingbaizhi.html", mingbaizhi_context(hh, on=on, known_on=known_on))
     audit_record(
         actor=actor,
         event_type="trust.mingbaizhi_view",
         obj=hh,
         region_code=hh.village_id,
         household_id=hh.pk,
-        data={"on": on, "via": "cli" if actor is None else "app"},
+        data={"on": on, "known_on": known_on, "via": "cli" if actor is None else "app"},
     )
     return html

@@ -13,7 +13,6 @@ from fangpin.accounts.access import access_object
 from fangpin.accounts.roles import Cap, Role
 from fangpin.accounts.scope import scoped
 from fangpin.audit.record import audit_record
-from fangpin.core import clock
 from fangpin.core.masking import mask_id_number, mask_phone
 from fangpin.regions.models import Region
 from fangpin.regions.selectors import region_path_names
@@ -207,11 +206,10 @@ class TaskItem:
     ref: str = ""
 
 
-def my_tasks(actor, *, on: dt.date | None = None) -> list[TaskItem]:
+def my_tasks(actor, *, on: dt.date) -> list[TaskItem]:
     """What is due and overdue for this user: their own tasks (discrepancies to verify, recertifications,
     disaster visits), overdue tasks of their area for supervisors, appeals their office owns, change requests
     waiting for them, and monitoring's visits and steps when monitoring provides them."""
-    on = on or clock.today()
     items: list[TaskItem] = []
     tasks = scoped(actor, Task.objects.filter(status=TaskStatus.OPEN).select_related("household"))
     if actor.role != Role.VILLAGE_CADRE:
@@ -282,9 +280,8 @@ class CoverageRow:
         return round(self.current / self.households, 4) if self.households else 1.0
 
 
-def recert_coverage(*, actor, on: dt.date | None = None) -> list[CoverageRow]:
+def recert_coverage(*, actor, on: dt.date) -> list[CoverageRow]:
     """Per village in the actor's area: households, re-verified within their cycle, stale."""
-    on = on or clock.today()
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for s in recert_statuses(scoped(actor, Household.objects.all()), on=on):
         counts[s.village_id][0] += 1

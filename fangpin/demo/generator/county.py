@@ -9,14 +9,13 @@ drawn from the seed; other counties and provinces are sized from a person target
 from __future__ import annotations
 
 import csv
-import gzip
-import io
 import json
 import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fangpin.regions.loader import DATA_DIR as REGIONS_DIR
+from fangpin.regions.loader import shipped_rows
 
 from .defects import plant_post_id
 from .ids import IdAllocator
@@ -30,21 +29,15 @@ def county_totals() -> dict:
     return json.loads(TOTALS_FILE.read_text(encoding="utf-8"))
 
 
-def _csv_rows(pattern: str) -> Iterator[dict[str, str]]:
-    for path in sorted(REGIONS_DIR.glob(pattern)):
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as f:
-            yield from csv.DictReader(io.StringIO(f.read()))
-
-
 def rural_villages_from_csv(prefix: str) -> list[tuple[str, str, str]]:
     """(village code, village name, county name) of every 村委会 under ``prefix``, from the shipped
     NBS files (no database needed: the province path runs without one)."""
-    counties = {r["code"]: r["name"] for r in _csv_rows("areas.csv")}
+    with open(REGIONS_DIR / "areas.csv", encoding="utf-8", newline="") as f:
+        counties = {r["code"]: r["name"] for r in csv.DictReader(f)}
     out = [
-        (r["code"], r["name"], counties.get(r["areaCode"], ""))
-        for r in _csv_rows("villages_*.csv.gz")
-        if r["code"].startswith(prefix) and r["code"][9] == "2"
+        (code, name, counties.get(code[:6], ""))
+        for code, name in shipped_rows("villages", prefix)
+        if code[9] == "2"
     ]
     return sorted(out)
 
@@ -108,7 +101,8 @@ def county_plan(
     if known:
         exited = round(known["exited_households"] * scale)
         # 边缘易致贫户 never registered: the 一般农户 share of the 两类人群
-        ordinary = round(known["edge_households"] * scale * 0.35)
+        edge = known.get("edge_households")
+        ordinary = round(edge * scale * 0.35) if edge is not None else round(exited * 0.015)
     else:
         exited = round(len(villages) * 24 * scale)
         ordinary = round(exited * 0.015)

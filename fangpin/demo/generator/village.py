@@ -10,9 +10,12 @@ villages are generated, in which order or on how many threads. ID numbers are gi
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from fangpin.core.clock import add_months
@@ -51,6 +54,23 @@ class VillageSpec:
     exited_households: int
     ordinary_households: int
     groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EthnicMix:
+    share: float  # share of households of a minority nationality
+    names: dict[str, float]  # nationality → relative weight
+
+
+ETHNICITY_FILE = Path(__file__).resolve().parent.parent / "data" / "ethnicity.json"
+
+
+@functools.cache
+def ethnic_mix(province: str) -> EthnicMix:
+    """The demo's nationality mix of a province (``data/ethnicity.json``, marked 演示)."""
+    data = json.loads(ETHNICITY_FILE.read_text(encoding="utf-8"))
+    m = data["provinces"].get(province, data["default"])
+    return EthnicMix(share=float(m["share"]), names={k: float(v) for k, v in m["names"].items()})
 
 
 def village_rng(seed: int, code: str, salt: str = "") -> random.Random:
@@ -273,9 +293,13 @@ def _social(rng: random.Random, hh: dict[str, Any], members: list[dict[str, Any]
         head["phone"] = fam.phone(rng)
     phones = [x["phone"] for x in current if x["phone"]]
     hh["phone"] = phones[0] if phones else fam.phone(rng)
-    if rng.random() < 0.015:
+    mix = ethnic_mix(hh["village_id"][:2])
+    if rng.random() < mix.share:
+        names = list(mix.names)
+        # one draw more only where there is a choice (河南's 回族-only mix keeps its random stream)
+        e = names[0] if len(names) == 1 else rng.choices(names, weights=list(mix.names.values()))[0]
         for x in members:
-            x["ethnicity"] = "回族"
+            x["ethnicity"] = e
 
 
 def _risk_types(rng: random.Random, hh, current, p: GenParams, ident: dt.date, eliminated: bool) -> list[str]:

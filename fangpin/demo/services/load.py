@@ -1,10 +1,10 @@
 """Load a generated county into the registry (the county-size path).
 
 Rows go in through ``bulk_create_with_history`` with ``source_kind=generated``; each history row is
-dated when the fact began (baseline, birth, marriage), and members who left (death, marriage) get a
+dated when the fact began (baseline, birth, marriage) and carries it as its effective date, and members who left (death, marriage) get a
 second history row dated when they left — so ``members_as_of(household, month)`` answers "who lived
-here in month M". Monitoring objects go through ``monitoring.services.enrolment.enrol_existing`` when
-that service exists; in any case they are kept in ``demo.GeneratedMonitoring``.
+here in month M". Monitoring objects go through ``monitoring.services.enrolment.enrol_existing`` and are
+also kept in ``demo.GeneratedMonitoring``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from fangpin.accounts.scope import require
 from fangpin.audit.record import audit_record
 from fangpin.core.clock import today
 from fangpin.core.errors import DomainError
+from fangpin.monitoring.models import MonitoringObject
+from fangpin.monitoring.services.assistance import measure_add
+from fangpin.monitoring.services.enrolment import enrol_existing
 from fangpin.registry.models import Household, IncomeRecord, MemberChange, Person
 
 from ..generator.county import county_plan, iter_villages, rural_villages_from_db
@@ -76,7 +79,7 @@ def _write_village(
     for x in v.persons:
         kw = _model_kwargs(x, PERSON_FIELDS)
         # the first history row is the person's entry: a member, not yet dead
-        kw.update(is_member=True, death_date=None)
+        kw.update(is_member=True, death_date=None, effective_on=x["_entered_on"])
         o = Person(household_id=hh_id[x["household_no"]], **kw, **sourced)
         o._history_date = _at(x["_entered_on"] or baseline)
         persons.append(o)
@@ -84,10 +87,16 @@ def _write_village(
             leaving.append((o, x))
     bulk_create_with_history(persons, Person, batch_size=500)
     for o, x in leaving:
-        o.is_member, o.death_date = False, x["death_date"]
+        o.is_member, o.death_date, o.effective_on = False, x["death_date"], x["_left_on"]
         o._history_date = _at(x["_left_on"])
     if leaving:
-        bulk_update_with_history([o for o, _ in leaving], Person, ["is_member", "death_date"], batch_size=500)
+        bulk_update_with_history(
+            [o for o, _ in leaving], Person, ["is_member", "death_date", "effective_on"], batch_size=500
+        )
+    # the effective dates live in the history rows; the rows themselves carry none (registry.models.base)
+    Person.objects.filter(pk__in=[o.pk for o in persons], effective_on__isnull=False).update(
+        effective_on=None
+    )
     person_id = {o.person_no: o.id for o in persons}
 
     incomes = []
@@ -123,11 +132,7 @@ def _write_village(
 
 
 def _enrol(actor, dataset: DemoDataset) -> tuple[int, list[str]]:
-    """Enrol the generated monitoring objects through the monitoring service, if it exists yet."""
-    try:
-        from fangpin.monitoring.services.enrolment import enrol_existing  # type: ignore[import-not-found]
-    except ImportError:
-        return 0, ["监测模块尚未提供 enrol_existing，监测对象仅保存在演示数据中（demo.GeneratedMonitoring）"]
+    """Enrol the generated monitoring objects through the monitoring service."""
     done, errors = 0, []
     households = {
         h.household_no: h for h in Household.objects.filter(village__code__startswith=dataset.county_code)
@@ -160,11 +165,6 @@ def _measures(actor, dataset: DemoDataset) -> int:
     """一户一策 for the active monitoring objects, through monitoring's ``measure_add``: a fitting
     measure per risk type (``catalogue.risk_measure_fit``), 低保 where a member has it, and a
     developmental measure where the household has labour. Deterministic per household."""
-    try:
-        from fangpin.monitoring.models import MonitoringObject
-        from fangpin.monitoring.services.assistance import measure_add
-    except ImportError:
-        return 0
     from fangpin.policy.params import param_value
 
     from ..generator.village import village_rng

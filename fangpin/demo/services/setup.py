@@ -1,4 +1,5 @@
-"""``fangpin setup``: everything an install needs before data arrives — all shipped divisions, the
+"""``fangpin setup``: everything an install needs before data arrives — the national division tree to
+county level with the townships and villages of the county (any of the 31 provinces), the
 default policy parameters and one demo user per role (idempotent: existing users are left alone)."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from fangpin.accounts.roles import Role
 from fangpin.audit.record import audit_record
 from fangpin.policy.params import load_defaults
 from fangpin.regions.loader import load_regions
-from fangpin.regions.models import Level, Region
+from fangpin.regions.models import Level, Region, code_prefix
 
 E_NO_COUNTY = "setup_no_county"
 
@@ -58,25 +59,43 @@ DEMO_USERS = (
     ("dept_canlian", Role.DEPT_OFFICER, "county", "残联数据专员"),
     ("dept_minzheng", Role.DEPT_OFFICER, "county", "民政数据专员"),
     ("dept_jiaoyu", Role.DEPT_OFFICER, "county", "教育数据专员"),
-    ("leader", Role.LEADER, "county", "区领导"),
+    ("dept_gongan", Role.DEPT_OFFICER, "county", "公安数据专员"),
+    ("dept_zhujian", Role.DEPT_OFFICER, "county", "住建数据专员"),
+    ("dept_yingji", Role.DEPT_OFFICER, "county", "应急数据专员"),
+    ("dept_shuili", Role.DEPT_OFFICER, "county", "水利数据专员"),
+    ("dept_ziranziyuan", Role.DEPT_OFFICER, "county", "自然资源数据专员"),
+    ("dept_shichang", Role.DEPT_OFFICER, "county", "市场监管数据专员"),
+    ("leader", Role.LEADER, "county", "县（区）领导"),
     ("auditor", Role.AUDITOR, "county", "安全审计员"),
 )
 
 
 # department of each demo department officer (screening: an officer uploads only its department's files)
+# One officer per department of a configured source (fangpin.screening.sources.SOURCES; a test checks it).
 DEMO_DEPARTMENTS = {"dept_officer": "医保", "dept_renshe": "人社", "dept_canlian": "残联", "dept_minzheng": "民政",
-                    "dept_jiaoyu": "教育"}  # fmt: skip
+                    "dept_jiaoyu": "教育", "dept_gongan": "公安", "dept_zhujian": "住建", "dept_yingji": "应急",
+                    "dept_shuili": "水利", "dept_ziranziyuan": "自然资源", "dept_shichang": "市场监管"}  # fmt: skip
 
 
 def install_setup(*, county: str = "410506", reset_passwords: bool = False) -> SetupResult:
-    """Loads regions and parameters, creates the demo users of ``county``. New (or reset) users get a
+    """Loads regions (the national tree to county level, ``county`` down to village) and parameters, creates the demo users of ``county``. New (or reset) users get a
     random password that is returned once, to be printed; nothing stores it in clear."""
-    regions = load_regions()
+    county = code_prefix(county)
+    if len(county) != 6:
+        from fangpin.core.errors import DomainError
+
+        raise DomainError(E_NO_COUNTY, f"“{county}”不是县级区划代码，请给出6位县级代码，如 350722（浦城县）")
+    regions = load_regions(county_prefixes=[county])
     created = load_defaults()
     places = _places(county)
     logins: list[DemoLogin] = []
     with transaction.atomic():
+        county_name = (
+            Region.objects.filter(code=places["county"]).values_list("name", flat=True).first() or ""
+        )
         for username, role, level, display in DEMO_USERS:
+            if display == "县（区）领导":  # 龙安区 → 区领导, 泗县 → 县领导
+                display = "区领导" if county_name.endswith("区") else "县领导"
             user = User.objects.filter(username=username).first()
             password = None
             if user is None or reset_passwords:

@@ -117,8 +117,8 @@ def test_household_file_window_at_the_cut_off_is_fully_covered(personas):
 
 @pytest.mark.django_db
 def test_scripted_month_on_a_fresh_demo_slice_meets_every_step(personas):
+    from fangpin.demo.simulate import scripted_month
     from fangpin.monitoring.models import Case, CaseStatus, LeadSource, Measure, MonitoringObject
-    from fangpin.monitoring.simulate import scripted_month
 
     res = demo_county_generate(
         actor=personas["county_admin"],

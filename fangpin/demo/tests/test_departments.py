@@ -34,7 +34,7 @@ def test_department_files_follow_the_demo_story_and_upload(personas, tmp_path, m
         villages=SLICE,
         households_per_village=60,
     )
-    monkeypatch.setattr(setup_service, "load_regions", lambda: Region.objects.count())
+    monkeypatch.setattr(setup_service, "load_regions", lambda **kw: Region.objects.count())
     call_command("setup", stdout=StringIO())  # the demo users, one officer per department
     out = StringIO()
     call_command("demo_department_files", "--month", "2026-06", "--out", str(tmp_path / "a"), stdout=out)

@@ -50,6 +50,12 @@ class Visit(VillageSnapshot):
     lead = models.ForeignKey(
         "monitoring.Lead", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    client_key = models.CharField(
+        "离线提交标识",
+        max_length=64,
+        blank=True,
+        help_text="手机离线记录的幂等标识：同一标识重复提交只保存一次",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -57,6 +63,11 @@ class Visit(VillageSnapshot):
         verbose_name_plural = "走访记录"
         ordering = ["-visited_on", "-id"]
         indexes = [models.Index(fields=["household", "visited_on"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client_key"], condition=~models.Q(client_key=""), name="visit_unique_client_key"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.visited_on} {'有风险' if self.has_risk else '无风险'}"

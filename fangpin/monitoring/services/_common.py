@@ -6,9 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fangpin.accounts.scope import in_scope
+from fangpin.accounts.scope import household_in_scope
 from fangpin.audit.record import audit_record
-from fangpin.core import clock
 from fangpin.core.errors import DomainError, NotFound, PermissionDenied
 from fangpin.policy.params import ParamValue, param_get
 
@@ -39,7 +38,7 @@ def ensure_in_scope(actor, household, *, what: str = "户") -> None:
     """Village codes decide scope; ``actor=None`` means the system (batch jobs) and is always in scope."""
     if actor is None:
         return
-    if not in_scope(actor, household.village_id):
+    if not household_in_scope(actor, household):
         raise NotFound(what)
 
 
@@ -52,10 +51,6 @@ def require_any(actor, *caps: str) -> None:
 
 def township_code(village_code: str) -> str:
     return village_code[:9] + "000"
-
-
-def day(on: dt.date | None) -> dt.date:
-    return on or clock.today()
 
 
 def validate_risk_types(risk_types: list[str] | None, p: Params, *, minimum: int = 0) -> list[str]:

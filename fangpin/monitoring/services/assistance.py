@@ -16,7 +16,7 @@ from fangpin.core.errors import DomainError
 from fangpin.registry.models import Household, Person
 
 from ..models import Assignment, AssignmentKind, Measure, MeasureStatus, MonitoringObject, ObjectStatus
-from ._common import Params, day, ensure_in_scope, require_any
+from ._common import Params, ensure_in_scope, require_any
 
 E_ASSIGNEE_SCOPE = "assignee_out_of_scope"
 E_ASSIGN_KIND = "assignment_kind_unknown"
@@ -35,7 +35,7 @@ TRANSITIONS = {
 
 
 @transaction.atomic
-def assignment_set(*, actor, household: Household, user, kind: str, on: dt.date | None = None) -> Assignment:
+def assignment_set(*, actor, household: Household, user, kind: str, on: dt.date) -> Assignment:
     """Makes ``user`` the household's current cadre or helper (the previous one's assignment ends)."""
     require_any(actor, Cap.CASE_TOWNSHIP, Cap.CASE_COUNTY)
     hh = access_object(actor, Household, household.pk, what="户")
@@ -43,7 +43,6 @@ def assignment_set(*, actor, household: Household, user, kind: str, on: dt.date 
         raise DomainError(E_ASSIGN_KIND, "职责应为包户干部或帮扶责任人")
     if not in_scope(user, hh.village_id):
         raise DomainError(E_ASSIGNEE_SCOPE, "被指派人员的管辖区域不包含该户所在村")
-    on = day(on)
     prev = Assignment.objects.filter(household=hh, kind=kind, end_on__isnull=True).first()
     if prev is not None:
         if prev.user_id == user.pk:

@@ -19,7 +19,7 @@ from fangpin.core.errors import DomainError
 
 from ..models import Case, CaseStatus, CaseStep, Lead, MonitoringObject, StepStatus
 from ..workflows import next_step, step_def, steps_of
-from ._common import Params, case_event, day, require_any
+from ._common import Params, case_event, require_any
 
 E_CASE_CLOSED = "case_closed"
 E_CASE_PAUSED = "case_paused"
@@ -123,7 +123,7 @@ def _check_open(case: Case) -> None:
 
 @transaction.atomic
 def case_step_complete(
-    *, actor, case: Case, step: str, on: dt.date | None = None, data: dict[str, Any] | None = None
+    *, actor, case: Case, step: str, on: dt.date, data: dict[str, Any] | None = None
 ) -> Case:
     """Completes the current step with what it recorded; the next step starts the same day. The last
     step applies the case's outcome (enrolment, elimination or reversal)."""
@@ -131,7 +131,6 @@ def case_step_complete(
 
     case = _load(actor, case)
     _check_open(case)
-    on = day(on)
     if step != case.current_step:
         cur = step_def(case.kind, case.current_step).name
         raise DomainError(E_STEP_ORDER, f"当前应办理“{cur}”环节，不能办理其他环节")
@@ -183,7 +182,7 @@ def _merge_refs(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[dict[s
 
 
 @transaction.atomic
-def case_reject(*, actor, case: Case, reason: str, on: dt.date | None = None) -> Case:
+def case_reject(*, actor, case: Case, reason: str, on: dt.date) -> Case:
     """不予通过 at the current step (不予纳入 for identification): closes the case and, for an
     identification, closes its lead with the explanation. A green-channel enrolment is revoked."""
     from .steps import REJECTERS
@@ -193,7 +192,6 @@ def case_reject(*, actor, case: Case, reason: str, on: dt.date | None = None) ->
         raise DomainError(E_CASE_CLOSED, "该程序已办结，不能再办理")
     if not (reason or "").strip():
         raise DomainError(E_REASON, "不予通过须填写理由", field="reason")
-    on = day(on)
     sd = step_def(case.kind, case.current_step)
     require(actor, sd.cap)
     row = _current(case)
@@ -213,7 +211,7 @@ def case_reject(*, actor, case: Case, reason: str, on: dt.date | None = None) ->
 
 
 @transaction.atomic
-def case_pause(*, actor, case: Case, reason: str, ref: str = "", on: dt.date | None = None) -> Case:
+def case_pause(*, actor, case: Case, reason: str, ref: str = "", on: dt.date) -> Case:
     """Pauses the current step (e.g. an objection during 公示, an appeal). Deadlines stop running:
     on resume, step and case due dates move by the days paused. ``ref`` links the appeal/objection."""
     require_any(actor, Cap.CASE_VILLAGE, Cap.CASE_TOWNSHIP, Cap.CASE_COUNTY, Cap.APPEAL_HANDLE)
@@ -221,7 +219,6 @@ def case_pause(*, actor, case: Case, reason: str, ref: str = "", on: dt.date | N
     _check_open(case)
     if not (reason or "").strip():
         raise DomainError(E_REASON, "暂停须说明原因", field="reason")
-    on = day(on)
     row = _current(case)
     row.status = StepStatus.PAUSED
     row.data = {**row.data, "paused_from": on.isoformat()}
@@ -235,7 +232,7 @@ def case_pause(*, actor, case: Case, reason: str, ref: str = "", on: dt.date | N
 
 
 @transaction.atomic
-def case_resume(*, actor, case: Case, reason: str, ref: str = "", on: dt.date | None = None) -> Case:
+def case_resume(*, actor, case: Case, reason: str, ref: str = "", on: dt.date) -> Case:
     """Resumes a paused case; the paused calendar days are added to the step's and the case's deadline
     and do not count towards the minimum 公示 days."""
     require_any(actor, Cap.CASE_VILLAGE, Cap.CASE_TOWNSHIP, Cap.CASE_COUNTY, Cap.APPEAL_HANDLE)
@@ -244,7 +241,6 @@ def case_resume(*, actor, case: Case, reason: str, ref: str = "", on: dt.date | 
         raise DomainError(E_CASE_NOT_PAUSED, "该程序未暂停")
     if not (reason or "").strip():
         raise DomainError(E_REASON, "恢复办理须说明异议处理结果", field="reason")
-    on = day(on)
     row = _current(case)
     paused_from = dt.date.fromisoformat(row.data.get("paused_from", on.isoformat()))
     if on < paused_from:
@@ -280,7 +276,7 @@ def case_resume(*, actor, case: Case, reason: str, ref: str = "", on: dt.date | 
 
 @transaction.atomic
 def publicity_objection_record(
-    *, actor, case: Case, text: str, raised_by: str = "", ref: str = "", on: dt.date | None = None
+    *, actor, case: Case, text: str, raised_by: str = "", ref: str = "", on: dt.date
 ) -> Case:
     """An objection raised during 村内公示: recorded on the step and the case pauses until it is
     handled (``case_resume`` with the outcome, or ``case_reject``)."""
@@ -291,7 +287,6 @@ def publicity_objection_record(
         raise DomainError(E_NOT_PUBLICITY, "只有公示期间可以登记公示异议")
     if not (text or "").strip():
         raise DomainError(E_REASON, "异议内容不能为空", field="text")
-    on = day(on)
     row = _current(case)
     objections = [
         *row.data.get("objections", []),

@@ -14,7 +14,6 @@ from fangpin.accounts.scope import require, scoped
 from fangpin.core.errors import DomainError, NotFound
 
 from ..models import Case, CaseKind, EliminationMethod, MonitoringObject, ObjectStatus
-from ._common import day
 from .cases import case_create
 from .facts import elimination_check
 from .steps import E_REVERSAL_REASON, _raise_refusals, reverse_object
@@ -40,7 +39,7 @@ def elimination_propose(
     actor,
     monitoring_object: MonitoringObject,
     method: str = EliminationMethod.ASSISTED,
-    on: dt.date | None = None,
+    on: dt.date,
 ) -> Case:
     """The village proposes 风险消除; refused (all reasons listed) unless every guard holds today."""
     require(actor, Cap.CASE_VILLAGE)
@@ -49,7 +48,6 @@ def elimination_propose(
         raise DomainError(E_NOT_ACTIVE, "只有监测中的对象可以申请风险消除")
     if method not in EliminationMethod.values:
         raise DomainError("elimination_method_unknown", "风险消除方式应为帮扶消除或自然消除")
-    on = day(on)
     refusals, facts, refs = elimination_check(obj, on=on)
     _raise_refusals(refusals)
     return case_create(
@@ -75,9 +73,7 @@ def _reversible_object(actor, monitoring_object: MonitoringObject, reason: str) 
 
 
 @transaction.atomic
-def reversal_propose(
-    *, actor, monitoring_object: MonitoringObject, reason: str, on: dt.date | None = None
-) -> Case:
+def reversal_propose(*, actor, monitoring_object: MonitoringObject, reason: str, on: dt.date) -> Case:
     """风险消除回退 through the elimination procedure again (核实 → 评议 → 公示 → 乡镇 → 县)."""
     require(actor, Cap.CASE_VILLAGE)
     obj = _reversible_object(actor, monitoring_object, reason)
@@ -86,17 +82,17 @@ def reversal_propose(
         kind=CaseKind.REVERSAL,
         household=obj.household,
         monitoring_object=obj,
-        on=day(on),
+        on=on,
         proposal={"reason": reason},
     )
 
 
 @transaction.atomic
 def elimination_reverse(
-    *, actor, monitoring_object: MonitoringObject, reason: str, on: dt.date | None = None
+    *, actor, monitoring_object: MonitoringObject, reason: str, on: dt.date
 ) -> MonitoringObject:
     """风险消除回退 by county decision (e.g. an elimination found wrong at 回头看), with a reason."""
     require(actor, Cap.CASE_COUNTY)
     obj = _reversible_object(actor, monitoring_object, reason)
-    reverse_object(obj, actor=actor, on=day(on), reason=f"县级决定：{reason}")
+    reverse_object(obj, actor=actor, on=on, reason=f"县级决定：{reason}")
     return obj

@@ -9,6 +9,7 @@ from typing import Any
 from fangpin.core import clock
 from fangpin.registry.choices import LABOUR_ABLE, LabourSkill
 from fangpin.registry.models import Household
+from fangpin.registry.selectors import members_as_of
 from fangpin.registry.services.assessment import household_guarantees_assess, household_income_assess
 
 
@@ -24,8 +25,9 @@ def _s(v: Any) -> Any:
     return v
 
 
-def labour_counts(hh: Household) -> dict[str, int]:
-    members = list(hh.persons.filter(is_member=True).values_list("labour_skill", flat=True))
+def labour_counts(hh: Household, *, on: dt.date) -> dict[str, int]:
+    """Labour of the members in effect on ``on`` (a member who died or left before then does not count)."""
+    members = [p.labour_skill for p in members_as_of(hh.id, on)]
     able = 0 if hh.no_labour_protected else sum(1 for s in members if s in LABOUR_ABLE)
     full = sum(1 for s in members if s in (LabourSkill.SKILLED, LabourSkill.ORDINARY))
     return {"members": len(members), "labour": able, "full_labour": full}
@@ -41,7 +43,7 @@ def household_snapshot(hh: Household, *, on: dt.date) -> dict[str, Any]:
     return _s(
         {
             "on": on,
-            "labour": labour_counts(hh),
+            "labour": labour_counts(hh, on=on),
             "income": {
                 "window": [r.window_start, r.window_end],
                 "members": r.members,
@@ -51,6 +53,7 @@ def household_snapshot(hh: Household, *, on: dt.date) -> dict[str, Any]:
                 "per_capita_after_rigid": r.per_capita_after_rigid,
                 "rigid_spending": r.totals.get("compliant_out_of_pocket", Decimal(0)),
                 "line": inc.line,
+                "missing": inc.missing,
                 "below_line": inc.below_line,
                 "below_line_after_rigid": inc.below_line_after_rigid,
                 "warnings": r.warnings,
@@ -75,7 +78,7 @@ def income_months_above(hh: Household, *, on: dt.date, months: int) -> tuple[int
     for i in range(months):
         a = household_income_assess(hh, month=clock.add_months(start, -i))
         refs = refs or a.params
-        if a.result.months_covered == 0 or a.below_line or a.below_line_after_rigid:
+        if a.missing or a.below_line or a.below_line_after_rigid:
             break
         count += 1
     return count, _s(refs)
@@ -101,7 +104,7 @@ def elimination_check(obj, *, on: dt.date) -> tuple[list, dict[str, Any], list[d
     stable = int(used["elimination.income_stable_months"].value)
     months_above, income_refs = income_months_above(hh, on=on, months=stable)
     guar, gparams = household_guarantees_assess(hh, on=on)
-    labour = labour_counts(hh)
+    labour = labour_counts(hh, on=on)
     f = EliminationFacts(
         identified_on=obj.identified_on,
         on=on,

@@ -14,7 +14,7 @@ from fangpin.core.errors import DomainError
 
 from ..models import Case, CaseKind, Lead, LeadStatus, ObjectOrigin
 from ..rules import derive_category
-from ._common import Params, day, require_any, validate_risk_types
+from ._common import Params, require_any, validate_risk_types
 from .cases import case_create, case_event
 from .enrolment import monitoring_object_create
 from .facts import household_snapshot
@@ -25,7 +25,7 @@ E_GREEN_REASON = "green_channel_reason_required"
 
 
 @transaction.atomic
-def case_open(*, actor, lead: Lead, on: dt.date | None = None) -> Case:
+def case_open(*, actor, lead: Lead, on: dt.date) -> Case:
     """The village starts 入户核查 on an open lead; the lead is then 识别程序中 until the case ends."""
     require(actor, Cap.CASE_VILLAGE)
     lead = access_object(actor, Lead, lead.pk, what="线索", for_update=True)
@@ -38,7 +38,7 @@ def case_open(*, actor, lead: Lead, on: dt.date | None = None) -> Case:
         kind=CaseKind.IDENTIFICATION,
         household=lead.household,
         lead=lead,
-        on=day(on),
+        on=on,
         proposal={"risk_types": lead.risk_types},
     )
 
@@ -51,7 +51,7 @@ def green_channel_enrol(
     risk_types: list[str],
     reason: str,
     category: str = "",
-    on: dt.date | None = None,
+    on: dt.date,
 ) -> Case:
     """先帮后认: a township or county reviewer enrols at once for a sudden disaster, accident or serious
     illness; the identification steps must then be completed within procedure.green_channel_complete_days
@@ -64,7 +64,6 @@ def green_channel_enrol(
         raise DomainError(E_LEAD_NOT_OPEN, "只有待核实的线索可以启动绿色通道")
     if not (reason or "").strip():
         raise DomainError(E_GREEN_REASON, "启动绿色通道须说明突发情况", field="reason")
-    on = day(on)
     hh = lead.household
     p = Params(hh.village_id, on.year)
     risk_types = validate_risk_types(risk_types, p, minimum=1)

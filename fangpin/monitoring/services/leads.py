@@ -2,7 +2,7 @@
 department screening, disasters, appeals) and the outcome that flows back to each source.
 
 Public interface used by other parts (keep the signatures):
-    lead_submit(*, actor, household, channel, source_ref="", evidence=None, risk_types=None, note="") -> Lead
+    lead_submit(*, actor, household, channel, source_ref="", evidence=None, risk_types=None, note="", on) -> Lead
     lead_close(*, actor, lead, outcome, reason, on=None) -> Lead
 Screening passes ``source_ref="screening_run:<id>:rule:<code>"`` and reads ``LeadSource.outcome`` back
 (``selectors.lead_source_outcomes``)."""
@@ -20,7 +20,7 @@ from fangpin.core.errors import DomainError, PermissionDenied
 from fangpin.registry.models import Household
 
 from ..models import Lead, LeadChannel, LeadOutcome, LeadSource, LeadStatus, MonitoringObject, ObjectStatus
-from ._common import Params, day, ensure_in_scope, require_any, township_code, validate_risk_types
+from ._common import Params, ensure_in_scope, require_any, township_code, validate_risk_types
 
 E_CHANNEL = "lead_channel_unknown"
 E_CONSENT = "lead_consent_required"
@@ -80,7 +80,7 @@ def lead_submit(
     evidence: dict | None = None,
     risk_types: list[str] | None = None,
     note: str = "",
-    on: dt.date | None = None,
+    on: dt.date,
 ) -> Lead:
     """Adds a report to the household's one open lead, or to its monitoring object's lead when the
     household is already monitored (marked 已是监测对象), or opens a new lead routed to its village and
@@ -90,7 +90,6 @@ def lead_submit(
     _authorise_submit(actor, channel)
     hh = Household.objects.select_for_update().get(pk=household.pk)
     ensure_in_scope(actor, hh)
-    on = day(on)
     evidence = dict(evidence or {})
     p = Params(hh.village_id, on.year)
     risk_types = validate_risk_types(risk_types, p)
@@ -98,12 +97,15 @@ def lead_submit(
     user = actor if getattr(actor, "pk", None) else None
 
     active = MonitoringObject.objects.filter(household=hh, status=ObjectStatus.ACTIVE).first()
-    lead = None
-    already = False
-    if active is not None and active.lead_id:
-        lead, already = active.lead, True
-    if lead is None:
-        lead = Lead.objects.filter(household=hh, status__in=[LeadStatus.OPEN, LeadStatus.IN_CASE]).first()
+    lead = Lead.objects.filter(household=hh, status__in=[LeadStatus.OPEN, LeadStatus.IN_CASE]).first()
+    # A monitored household's report of risks the object already has is recorded on the object's lead
+    # (已是监测对象). A risk it does not have is 再标注 — also right after a 风险消除回退 brought the object
+    # back: it never joins the old, closed lead; it opens (or joins) an open lead that can start an
+    # identification, whose county approval adds the risk to the object (steps.finalize_identification).
+    new_risk = active is not None and bool(set(risk_types) - set(active.risk_types))
+    already = active is not None and not new_risk
+    if already and active.lead_id:
+        lead = active.lead
     created = lead is None
     if created:
         lead = Lead.objects.create(
@@ -175,7 +177,7 @@ def lead_finish(lead: Lead, *, actor, outcome: str, reason: str, on: dt.date) ->
 
 
 @transaction.atomic
-def lead_close(*, actor, lead: Lead, outcome: str, reason: str, on: dt.date | None = None) -> Lead:
+def lead_close(*, actor, lead: Lead, outcome: str, reason: str, on: dt.date) -> Lead:
     """Closes a lead after verification without a full procedure: 核实无风险 or 数据错误.
 
     ``confirmed`` is normally set by the identification case when the county enrols the household; it is
@@ -197,5 +199,5 @@ def lead_close(*, actor, lead: Lead, outcome: str, reason: str, on: dt.date | No
         and not MonitoringObject.objects.filter(household=lead.household, status=ObjectStatus.ACTIVE).exists()
     ):
         raise DomainError(E_CONFIRM_NEEDS_CASE, "核实有风险的线索须经识别程序审定后纳入监测，不能直接办结")
-    lead_finish(lead, actor=actor, outcome=outcome, reason=reason, on=day(on))
+    lead_finish(lead, actor=actor, outcome=outcome, reason=reason, on=on)
     return lead

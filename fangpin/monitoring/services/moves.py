@@ -41,9 +41,8 @@ from ..models import (
     Measure,
     MeasureStatus,
     MonitoringObject,
-    ObjectStatus,
 )
-from ._common import case_event, day, township_code
+from ._common import case_event, township_code
 
 E_NOT_MOVED = "household_not_moved"
 
@@ -53,8 +52,11 @@ LIVE_MEASURE = (MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS)
 
 
 def following_objects(on: dt.date) -> Q:
-    """Monitoring objects that are current work on ``on``: active, or eliminated but still in 渐退期."""
-    return Q(status=ObjectStatus.ACTIVE) | Q(status=ObjectStatus.ELIMINATED, gradual_exit_until__gte=on)
+    """Monitoring objects that are current work on ``on``: the household's monitoring objects on that day
+    (``selectors.monitoring_objects_on``: not eliminated by then, or still in 渐退期)."""
+    from ..selectors import monitoring_objects_on
+
+    return Q(pk__in=monitoring_objects_on(on).values("pk"))
 
 
 @dataclass
@@ -79,7 +81,7 @@ def _ids(qs) -> list[int]:
 
 @transaction.atomic
 def open_work_follow_household(
-    *, actor, household: Household, old_village: str, new_village: str, on: dt.date | None = None
+    *, actor, household: Household, old_village: str, new_village: str, on: dt.date
 ) -> FollowResult:
     """Moves the household's open monitoring work to ``new_village`` after the registry move.
 
@@ -89,7 +91,6 @@ def open_work_follow_household(
     hh = Household.objects.select_for_update().get(pk=household.pk)
     if old_village == new_village or hh.village_id != new_village:
         raise DomainError(E_NOT_MOVED, "该户尚未迁入新村，未办结的监测事项不能随户转移")
-    on = day(on)
     res = FollowResult()
 
     leads = Lead.objects.filter(household=hh, status__in=OPEN_LEAD).exclude(village_id=new_village)

@@ -32,6 +32,7 @@ from .enrolment import E_ALREADY_ACTIVE, gradual_exit_end, monitoring_object_cre
 from .facts import elimination_check, household_snapshot
 from .leads import lead_finish
 
+E_INCOME_MISSING = "income_data_incomplete"
 E_NOT_ELIGIBLE = "income_not_eligible"
 E_OVERRIDE_REASON = "category_override_reason_required"
 E_EXCLUDED = "exclusion_criteria_met"
@@ -55,7 +56,9 @@ def _merge_params(case: Case, refs: list[dict[str, Any]]) -> None:
     case.params = case.params + [r for r in refs if (r["key"], r["id"]) not in seen]
 
 
-def _choose_category(case: Case, data: Data, derived: str) -> tuple[str, str]:
+def _choose_category(
+    case: Case, data: Data, derived: str, *, income_missing: bool = False
+) -> tuple[str, str]:
     """The derived category unless the actor overrides it with a reason."""
     wanted = data.get("category") or ""
     if wanted and wanted not in Category.values:
@@ -67,6 +70,11 @@ def _choose_category(case: Case, data: Data, derived: str) -> tuple[str, str]:
                 E_OVERRIDE_REASON, f"调整系统判定类别（{derived or '不符合'}→{wanted}）须填写理由"
             )
         return wanted, reason
+    if not derived and income_missing:
+        raise DomainError(
+            E_INCOME_MISSING,
+            "收入数据不完整（计算期间没有收入记录）：无法判定是否低于监测范围，请先补充收入记录，或说明理由选择类别",
+        )
     if not derived:
         raise DomainError(
             E_NOT_ELIGIBLE,
@@ -89,7 +97,7 @@ def verify_identification(case: Case, row: CaseStep, *, actor, on: dt.date, data
     )
     p = Params(hh.village_id, on.year)
     risk_types = validate_risk_types(data.get("risk_types") or case.lead.risk_types, p, minimum=1)
-    category, override = _choose_category(case, data, decision.category)
+    category, override = _choose_category(case, data, decision.category, income_missing=inc["missing"])
     case.facts = {**case.facts, "verify": snap}
     case.proposal = {
         **case.proposal,
@@ -207,7 +215,32 @@ def finalize_identification(case: Case, *, actor, on: dt.date, data: Data) -> No
         "params": case.params,
     }
     obj = case.monitoring_object
-    if obj is not None:  # green channel: already enrolled, the procedure confirms it
+    current = MonitoringObject.objects.filter(household=case.household, status=ObjectStatus.ACTIVE).first()
+    if obj is None and current is not None:  # 再标注: the monitored household's new risk joins its object
+        before = {"category": current.category, "risk_types": list(current.risk_types)}
+        current.risk_types = before["risk_types"] + [
+            r for r in prop["risk_types"] if r not in before["risk_types"]
+        ]
+        remarks = [
+            *current.decision.get("remarked", []),
+            {**decision, "on": on.isoformat(), "lead": case.lead_id},
+        ]
+        current.decision = {**current.decision, "remarked": remarks}
+        current.save(update_fields=["risk_types", "decision"])
+        audit_record(
+            actor=actor,
+            event_type="monitoring.object_remark",
+            obj=current,
+            region_code=case.household.village_id,
+            household_id=case.household_id,
+            data={
+                "before": before,
+                "after": {"category": current.category, "risk_types": current.risk_types},
+            },
+        )
+        case.monitoring_object = obj = current
+        case.save(update_fields=["monitoring_object"])
+    elif obj is not None:  # green channel: already enrolled, the procedure confirms it
         before = {"category": obj.category, "risk_types": obj.risk_types}
         obj.category = prop["category"]
         obj.category_derived = prop.get("category_derived", "")

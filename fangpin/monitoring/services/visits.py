@@ -4,9 +4,10 @@ risk becomes a lead through ``lead_submit`` (channel cadre_visit, source_ref vis
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from fangpin.accounts.access import access_object
 from fangpin.accounts.roles import Cap
@@ -53,6 +54,7 @@ def visit_log(
     has_risk: bool,
     risk_types: list[str] | None = None,
     note: str = "",
+    client_key: str = "",
 ) -> Visit:
     require(actor, Cap.VISIT_LOG)
     hh = access_object(actor, Household, household.pk, what="户")
@@ -71,6 +73,7 @@ def visit_log(
         has_risk=has_risk,
         risk_types=risk_types,
         note=note,
+        client_key=client_key,
     )
     audit_record(
         actor=actor,
@@ -94,3 +97,97 @@ def visit_log(
         )
         v.save(update_fields=["lead"])
     return v
+
+
+E_CLIENT_KEY = "visit_client_key_invalid"
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
+@dataclass(frozen=True)
+class VisitSyncResult:
+    """What the phone's outbox is told about one queued visit.
+
+    ``stored``: saved now; ``duplicate``: this key was saved before (the stored id is answered again, nothing
+    new is written); ``conflict``: another visit to the same household on the same day exists and the cadre
+    has not said to keep both (nothing written); ``rejected``: the visit itself is invalid or not allowed
+    (nothing written; the message names the field)."""
+
+    status: str
+    visit_id: int | None = None
+    message: str = ""
+    field: str = ""
+    existing: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "visit_id": self.visit_id,
+            "message": self.message,
+            "field": self.field,
+            "existing": self.existing,
+        }
+
+
+def visit_sync(
+    *,
+    actor,
+    client_key: str,
+    household_id: int,
+    visited_on: dt.date,
+    checklist: dict[str, Any],
+    has_risk: bool,
+    risk_types: list[str] | None = None,
+    note: str = "",
+    keep_both: bool = False,
+) -> VisitSyncResult:
+    """One visit from a phone's offline outbox, idempotent by ``client_key``: a resend after a lost answer
+    returns the stored id instead of writing twice. Never raises for the visit's own content; the
+    result says what happened so the outbox can keep what was not stored."""
+    if not (8 <= len(client_key) <= 64) or not set(client_key) <= _KEY_CHARS:
+        return VisitSyncResult("rejected", message="离线记录标识无效，请重新填写", field="client_key")
+    done = Visit.objects.filter(client_key=client_key).first()
+    if done is not None:
+        if done.visitor_id != actor.pk:
+            return VisitSyncResult("rejected", message="离线记录标识已被他人使用", field="client_key")
+        return VisitSyncResult("duplicate", visit_id=done.pk, message="此前已提交成功")
+    try:
+        hh = access_object(actor, Household, household_id, what="户")
+        if not keep_both:
+            other = (
+                Visit.objects.filter(household=hh, visited_on=visited_on)
+                .select_related("visitor")
+                .order_by("id")
+                .first()
+            )
+            if other is not None:
+                return VisitSyncResult(
+                    "conflict",
+                    message=f"{visited_on:%Y-%m-%d} 该户已有走访记录（{other.visitor}），请确认是否仍要保存",
+                    existing={
+                        "visit_id": other.pk,
+                        "visitor": str(other.visitor),
+                        "visited_on": other.visited_on.isoformat(),
+                        "has_risk": other.has_risk,
+                        "note": other.note[:200],
+                    },
+                )
+        with transaction.atomic():
+            v = visit_log(
+                actor=actor,
+                household=hh,
+                visited_on=visited_on,
+                checklist=checklist,
+                has_risk=has_risk,
+                risk_types=risk_types,
+                note=note,
+                client_key=client_key,
+            )
+    except IntegrityError:
+        # the same key won a race with a parallel resend: answer the stored row
+        done = Visit.objects.filter(client_key=client_key, visitor=actor).first()
+        if done is None:
+            raise
+        return VisitSyncResult("duplicate", visit_id=done.pk, message="此前已提交成功")
+    except DomainError as e:
+        return VisitSyncResult("rejected", message=e.message, field=getattr(e, "field", "") or "")
+    return VisitSyncResult("stored", visit_id=v.pk, message="已保存")

@@ -61,9 +61,21 @@ def run_village_steps(case, cadre, *, start: dt.date, kind_has_compare: bool = T
 
 __all__ = [
     "Role",
+    "assigned_helper",
     "checklist",
     "extra_user",
     "poor_exited_household",
     "run_village_steps",
     "sudden_household",
 ]
+
+
+def assigned_helper(personas, hh, *, name: str = "helper_a1"):
+    """The persona ``name`` made the household's 帮扶责任人 (a helper acts only for households assigned to
+    them), by the township of 村A1."""
+    from fangpin.monitoring.services.assistance import assignment_set
+
+    assignment_set(
+        actor=personas["township_a"], household=hh, user=personas[name], kind="helper", on=dt.date(2024, 1, 2)
+    )
+    return personas[name]

@@ -97,13 +97,13 @@ def test_close_stamps_outcome_on_every_source(personas):
     )
     leads.lead_submit(actor=personas["cadre_a1"], household=hh, channel="other", on=D)
     with pytest.raises(DomainError) as e:
-        leads.lead_close(actor=personas["cadre_a1"], lead=lead, outcome="not_a_risk", reason="  ")
+        leads.lead_close(actor=personas["cadre_a1"], lead=lead, outcome="not_a_risk", reason="  ", on=D)
     assert e.value.code == leads.E_REASON
     with pytest.raises(DomainError) as e:
-        leads.lead_close(actor=personas["cadre_a1"], lead=lead, outcome="confirmed", reason="有风险")
+        leads.lead_close(actor=personas["cadre_a1"], lead=lead, outcome="confirmed", reason="有风险", on=D)
     assert e.value.code == leads.E_CONFIRM_NEEDS_CASE
     with pytest.raises(NotFound):
-        leads.lead_close(actor=personas["cadre_b1"], lead=lead, outcome="not_a_risk", reason="x")
+        leads.lead_close(actor=personas["cadre_b1"], lead=lead, outcome="not_a_risk", reason="x", on=D)
     leads.lead_close(actor=personas["cadre_a1"], lead=lead, outcome="data_error", reason="医保数据重复", on=D)
     lead.refresh_from_db()
     assert lead.status == LeadStatus.CLOSED and lead.closed_on == D

@@ -253,3 +253,77 @@ def test_warnings_registered_in_the_check_runner(personas):
     with pytest.raises(DomainError) as e:
         assistance.measure_update(actor=personas["cadre_a1"], measure=obj.measures.first(), status="planned")
     assert e.value.code == assistance.E_MEASURE_STATUS
+
+
+@pytest.mark.django_db
+def test_a_new_risk_right_after_a_reversal_opens_its_own_lead_and_identification(personas):
+    """#14 item 8: a household enrolled through a lead, eliminated, then reversed (风险消除回退) reports a
+    new risk (再标注): the report must not join the old, closed lead, and it must start an identification
+    whose approval adds the risk to the household's one monitoring object."""
+    from fangpin.monitoring.services.leads import lead_finish
+
+    cadre, township, county = personas["cadre_a1"], personas["township_a"], personas["county_reviewer"]
+    hh = poor_exited_household()
+    old = leads.lead_submit(
+        actor=cadre, household=hh, channel="cadre_visit", risk_types=["因病"], on=J(2024, 2, 1)
+    )
+    obj = enrolment.enrol_existing(
+        actor=None,
+        household=hh,
+        category="脱贫不稳定户",
+        risk_types=["因病"],
+        identified_on=J(2024, 3, 1),
+        eliminated_on=J(2024, 12, 1),
+        elimination_method="帮扶消除",
+    )
+    obj.lead = old
+    obj.save(update_fields=["lead"])
+    lead_finish(old, actor=county, outcome="confirmed", reason="县级审定纳入", on=J(2024, 3, 1))
+    elimination.elimination_reverse(
+        actor=personas["county_admin"], monitoring_object=obj, reason="收入不稳定，回退", on=J(2025, 6, 2)
+    )
+    obj.refresh_from_db()
+    assert obj.status == "active" and obj.lead_id == old.pk
+
+    # the same risk again: recorded as already monitored, on the object's lead
+    same = leads.lead_submit(
+        actor=cadre, household=hh, channel="cadre_visit", risk_types=["因病"], on=J(2025, 6, 3)
+    )
+    assert same.pk == old.pk and same.sources.last().outcome == "already_monitored"
+    # a new risk: its own open lead, and an identification can start
+    new = leads.lead_submit(
+        actor=cadre, household=hh, channel="cadre_visit", risk_types=["因学"], on=J(2025, 6, 3)
+    )
+    assert new.pk != old.pk and new.status == "open" and not new.sources.get().already_monitored
+    old.refresh_from_db()
+    assert old.status == "closed" and old.sources.count() == 2  # the first report and the "already" one
+    case = identification.case_open(actor=cadre, lead=new, on=J(2025, 6, 4))
+    end = run_village_steps(case, cadre, start=J(2025, 6, 4))
+    cases.case_step_complete(actor=township, case=case, step="township", on=end)
+    cases.case_step_complete(actor=county, case=case, step="county", on=end)
+    case.refresh_from_db()
+    new.refresh_from_db()
+    obj.refresh_from_db()
+    assert case.status == "approved" and case.monitoring_object_id == obj.pk
+    assert new.status == "closed" and new.outcome == "confirmed"
+    assert obj.risk_types == ["因病", "因学"] and obj.decision["remarked"][0]["lead"] == new.pk
+    assert MonitoringObject.objects.filter(household=hh, status="active").count() == 1
+
+
+@pytest.mark.django_db
+def test_verify_says_missing_income_as_missing_not_above_the_line(personas):
+    from fangpin.monitoring.services import steps
+
+    cadre = personas["cadre_a1"]
+    hh = f.household(household_type="一般农户")
+    f.person(hh)
+    lead = leads.lead_submit(
+        actor=cadre, household=hh, channel="cadre_visit", risk_types=["因病"], on=J(2025, 6, 2)
+    )
+    case = identification.case_open(actor=cadre, lead=lead, on=J(2025, 6, 2))
+    with pytest.raises(DomainError) as e:
+        cases.case_step_complete(
+            actor=cadre, case=case, step="verify", on=J(2025, 6, 3), data={"findings": "入户"}
+        )
+    assert e.value.code == steps.E_INCOME_MISSING and "收入数据不完整" in e.value.message
+    assert "高于" not in e.value.message

@@ -52,6 +52,7 @@ def _move(personas, hh, to: str, on: dt.date):
         evidence=EV,
         reason="易地扶贫搬迁",
         payload={"to_village": to, "date": on.isoformat()},
+        on=dt.date(2025, 6, 2),
     )
     req = change_request_approve(actor=personas["county_admin"], request_id=req.pk, reason="已入住安置点")
     hh.refresh_from_db()
@@ -110,7 +111,7 @@ def test_past_stays_in_the_old_village_open_lead_follows_the_household(personas)
     with pytest.raises(NotFound):
         sel.household_monitoring_history(actor=a1, household_id=hh.pk)
     with pytest.raises(NotFound):
-        leads.lead_close(actor=a1, lead=open_lead, outcome="not_a_risk", reason="已迁出")
+        leads.lead_close(actor=a1, lead=open_lead, outcome="not_a_risk", reason="已迁出", on=J(2025, 6, 2))
     assert sel.lead_list(actor=personas["township_a"]).filter(pk=open_lead.pk).count() == 0
     assert not [v for v in sel.visits_due(actor=a1, month=J(2025, 6, 1)) if v.household_id == hh.pk]
     # new village: the household now, its open lead in the queue, not the old village's closed records
@@ -256,7 +257,11 @@ def test_follow_refuses_a_household_that_has_not_moved(personas):
     hh = f.household(f.VILLAGE_A1)
     with pytest.raises(DomainError) as e:
         moves.open_work_follow_household(
-            actor=personas["county_admin"], household=hh, old_village=f.VILLAGE_A1, new_village=f.VILLAGE_B1
+            actor=personas["county_admin"],
+            household=hh,
+            old_village=f.VILLAGE_A1,
+            new_village=f.VILLAGE_B1,
+            on=J(2025, 6, 2),
         )
     assert e.value.code == moves.E_NOT_MOVED
 

@@ -310,7 +310,8 @@ def test_scripted_month(personas):
         for name in personas
     }
     a1 = {hh1.id, hh2.id, hh_idle.id}
-    assert seen["cadre_a1"] == a1 and seen["helper_a1"] == a1
+    # a helper sees only the households assigned to them, not the whole village
+    assert seen["cadre_a1"] == a1 and seen["helper_a1"] == {hh1.id}
     assert seen["cadre_a2"] == {hh3.id} and seen["township_a"] == a1 | {hh3.id}
     assert seen["cadre_b1"] == set() and seen["township_b"] == set() and seen["dept_yibao"] == set()
     assert seen["county_admin"] == seen["leader"] == seen["county_reviewer"] == a1 | {hh3.id}

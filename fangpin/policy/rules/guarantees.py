@@ -38,6 +38,8 @@ class HouseholdFacts:
     water_horizontal_m: float | None = None
     water_vertical_m: float | None = None
     water_interruption_days: int | None = None
+    # 是否解决安全饮用水 as the national system states it (None = not stated): a stated 否 fails the dimension
+    safe_drinking_water: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,8 @@ def judge_guarantees(facts: HouseholdFacts, params: GuaranteeParams, *, on: dt.d
         )
     if facts.water_quality_ok is False:
         add(Failure("water", "quality", "水质不达标"))
+    if facts.safe_drinking_water is False:
+        add(Failure("water", "stated", "国家系统记录该户未解决安全饮用水"))
     if not facts.water_piped:
         far = []
         if facts.water_fetch_minutes is not None and facts.water_fetch_minutes > params.max_fetch_minutes:

@@ -4,6 +4,11 @@ Formula (policy-research §5.1): (工资性 + 生产经营性 + 财产性 + 转�
 Excluded from 转移性: earmarked subsidies (易地搬迁补助, 危房改造补助, 圈舍改造补助) and one-off aid
 (慰问金, 临时生活补助, 一次性救济金) — they are kept on the record under ``excluded`` but never counted.
 For 突发严重困难户 the comparison uses income after 合规自付支出 (rigid spending).
+
+Overlapping records never add up (issue #14): a record is the household's whole income for its period, and
+for each month the latest recorded record covering that month counts (the earlier one stays, as history,
+and still counts for its months no later record covers). A 12-month record entered beside an imported
+calendar year therefore replaces the year's overlapping months instead of being added to them.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ class IncomeFacts:
     production_expense: Decimal = Decimal(0)
     insurance_payout: Decimal = Decimal(0)
     compliant_out_of_pocket: Decimal = Decimal(0)
+    recorded_at: dt.datetime | None = None  # when the record was last written: the later one wins a month
 
     @property
     def months(self) -> int:
@@ -83,6 +89,10 @@ def _month_index(d: dt.date) -> int:
     return d.year * 12 + d.month - 1
 
 
+def _month_label(i: int) -> str:
+    return f"{i // 12}年{i % 12 + 1}月"
+
+
 def _q(x: Decimal) -> Decimal:
     return x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
@@ -99,17 +109,28 @@ def per_capita_net_income(
     start, end = income_window(month, window_months)
     w0, w1 = _month_index(start), _month_index(end)
     totals = {c: Decimal(0) for c in COMPONENTS}
-    covered: set[int] = set()
     warnings: list[str] = []
-    for r in records:
+    # month → (recording order, record): the latest recorded record covering the month counts
+    chosen: dict[int, tuple[tuple, IncomeFacts]] = {}
+    overlapped: set[int] = set()
+    for i, r in enumerate(records):
         r0, r1 = _month_index(r.period_start), _month_index(r.period_end)
-        lo, hi = max(r0, w0), min(r1, w1)
-        if hi < lo:
-            continue
-        share = Decimal(hi - lo + 1) / Decimal(r.months)
-        covered.update(range(lo, hi + 1))
+        key = (r.recorded_at is not None, r.recorded_at or dt.datetime.min, i)
+        for m in range(max(r0, w0), min(r1, w1) + 1):
+            if m in chosen:
+                overlapped.add(m)
+                if chosen[m][0] > key:
+                    continue
+            chosen[m] = (key, r)
+    for _m, (_key, r) in chosen.items():
         for c in COMPONENTS:
-            totals[c] += Decimal(getattr(r, c)) * share
+            totals[c] += Decimal(getattr(r, c)) / Decimal(r.months)
+    covered = set(chosen)
+    if overlapped:
+        lo, hi = min(overlapped), max(overlapped)
+        warnings.append(
+            f"{_month_label(lo)}至{_month_label(hi)}有多条收入记录，每月只计最后登记的一条，不相加"
+        )
     n_cov = len(covered)
     if n_cov == 0:
         warnings.append("收入记录未覆盖计算期间，无法计算人均纯收入")

@@ -39,13 +39,13 @@ class Check:
 
 CHECKS: dict[str, Check] = {}
 
-# Modules that register rules; imported on first use (explicit list, no string-based class loading).
+# The registry's own rule modules, imported on first use. Downstream parts register their rules with
+# ``register`` from their AppConfig.ready (monitoring's M-* rules), never listed here.
 RULE_MODULES: list[str] = [
     "fangpin.registry.checks.persons",
     "fangpin.registry.checks.households",
     "fangpin.registry.checks.identity",
     "fangpin.registry.checks.income",
-    "fangpin.monitoring.checks",
 ]
 
 

@@ -18,6 +18,8 @@ MISSING_PERSON = "P-MISSING-PERSON"
 MISSING_HH = "P-MISSING-HH"
 EXITED_UNDER_LINE = "P-EXITED-UNDER-LINE"
 INCOME_IMPLAUSIBLE = "P-INCOME-IMPLAUSIBLE"
+INCOME_MISSING = "P-INCOME-MISSING"
+INCOME_STATED = "P-INCOME-STATED"
 
 ALL = (
     AGE_SCHOOL,
@@ -39,3 +41,9 @@ ALL = (
     EXITED_UNDER_LINE,
     INCOME_IMPLAUSIBLE,
 )
+# Rules the demo generator does not plant (tested on hand-made households instead).
+UNPLANTED = (INCOME_MISSING,)
+
+# Rules on facts only imported national files carry (the demo generator writes no stated figures, so they
+# are not planted and stay out of ALL): the stated 人均纯收入 against its components.
+IMPORTED_FACTS = (INCOME_STATED,)

@@ -10,17 +10,16 @@ from pathlib import Path
 from django.db.models import QuerySet
 
 from fangpin.accounts.scope import scoped
-from fangpin.core.clock import today
 
 from ..models import Household, Person
 from .base import CHECKS, CheckContext, Finding, _load, run_checks
 
 
-def context_for(households: QuerySet[Household], *, on: dt.date | None = None) -> CheckContext:
+def context_for(households: QuerySet[Household], *, on: dt.date) -> CheckContext:
     return CheckContext(
         households=households,
         persons=Person.objects.filter(household__in=households, is_member=True),
-        on=on or today(),
+        on=on,
     )
 
 
@@ -30,7 +29,7 @@ def registry_findings(
     region_code: str | None = None,
     household_no: str | None = None,
     codes: Iterable[str] | None = None,
-    on: dt.date | None = None,
+    on: dt.date,
 ) -> list[Finding]:
     """Findings over the households the actor may see (all of them for a system run without actor),
     optionally limited to a region prefix or one 户编号."""
@@ -46,9 +45,40 @@ def registry_findings(
     return run_checks(context_for(qs, on=on), codes=codes)
 
 
-def household_findings(household: Household, *, on: dt.date | None = None) -> list[Finding]:
+def household_findings(household: Household, *, on: dt.date) -> list[Finding]:
     """Every rule's findings for one household (the household file shows them)."""
     return run_checks(context_for(Household.objects.filter(pk=household.pk), on=on))
+
+
+FINDINGS_CACHE_SECONDS = 600
+
+
+def household_findings_cached(household: Household, *, on: dt.date) -> list[Finding]:
+    """``household_findings`` remembered (10 minutes) until the household, a member or an income record
+    changes, or a state change is audited for the household — the household file shows findings on every
+    view, and running every rule costs ~0.5 s. A rule that looks across households (e.g. a duplicate ID in
+    another household) may lag by at most the cache time."""
+    from django.core.cache import cache
+    from django.db.models import Max
+
+    from fangpin.audit.models import AuditEvent
+
+    from ..models import IncomeRecord
+
+    stamp = (
+        household.updated_at,
+        Person.objects.filter(household=household).aggregate(m=Max("updated_at"))["m"],
+        IncomeRecord.objects.filter(household=household).aggregate(m=Max("updated_at"))["m"],
+        AuditEvent.objects.filter(household_id=household.pk)
+        .exclude(event_type__endswith="_view")
+        .aggregate(m=Max("seq"))["m"],
+    )
+    key = f"registry.findings:{household.pk}:{on.isoformat()}:{abs(hash(stamp))}"
+    found = cache.get(key)
+    if found is None:
+        found = household_findings(household, on=on)
+        cache.set(key, found, FINDINGS_CACHE_SECONDS)
+    return found
 
 
 def counts_by_code(findings: Iterable[Finding]) -> dict[str, int]:

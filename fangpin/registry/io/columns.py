@@ -19,6 +19,7 @@ from typing import Any
 
 from fangpin.registry import choices as C
 
+from . import values as V
 from .convert import (  # noqa: F401  (re-exported: the column table's vocabulary)
     E_BOOL,
     E_DATE,
@@ -43,6 +44,7 @@ from .convert import (  # noqa: F401  (re-exported: the column table's vocabular
     conv_gender,
     conv_int,
     conv_text,
+    conv_values,
     conv_yyyymm,
     fmt_bool,
     fmt_date,
@@ -50,11 +52,14 @@ from .convert import (  # noqa: F401  (re-exported: the column table's vocabular
     fmt_yyyymm,
     parse_date,
 )
+from .values import yes_no
 
 # --------------------------------------------------------------------------- the table
 
-# Where a column's value goes.
-LOC, HH, PERSON, INCOME, MON, DERIVED, PERSON_ID = (
+# Where a column's value goes. HH_FACTS / PERSON_FACTS: kept as canonical text in the JSON field
+# ``national_facts`` of the household / person (header → text); ROW: an instruction for this import
+# (成员变更), recorded as what it causes (a MemberChange), not as a field.
+LOC, HH, PERSON, INCOME, MON, DERIVED, PERSON_ID, HH_FACTS, PERSON_FACTS, ROW = (
     "loc",
     "household",
     "person",
@@ -62,6 +67,9 @@ LOC, HH, PERSON, INCOME, MON, DERIVED, PERSON_ID = (
     "monitoring",
     "derived",
     "person_id",
+    "household_facts",
+    "person_facts",
+    "row",
 )
 
 # Blank cell policy: "default" = the model field's default, "empty" = "" / None, "required" = reject.
@@ -99,6 +107,68 @@ def _money(key, header, aliases=(), national=True, signed=False):
     )
 
 
+def _fact(header, target, conv, kind="text", aliases=(), **extra):
+    """A national column kept in ``national_facts`` (its key is the header)."""
+    return _c(header, header, target, conv, EMPTY, aliases, True, kind, **extra)
+
+
+# 帮扶措施: one column per category, the measure's name(s) in the cell (policy-research §4.2), per person.
+MEASURE_HEADERS = (
+    "产业帮扶",
+    "就业帮扶",
+    "金融帮扶",
+    "公益岗位帮扶",
+    "健康帮扶",
+    "教育帮扶",
+    "义务教育保障",
+    "住房安全保障",
+    "饮水安全保障",
+    "综合保障",
+    "社会帮扶",
+    "搬迁",
+    "生产生活条件改善",
+    "基础设施建设",
+    "就业渠道（易地搬迁后扶使用）",
+)
+MEASURE_ALIASES = {
+    "公益岗位帮扶": ("公益性岗位帮扶",),
+    "教育帮扶": ("其他教育帮扶",),
+    "就业渠道（易地搬迁后扶使用）": ("就业渠道",),
+}
+# 风险消除后…: the household's state after its risk was eliminated (Gzuwkj/fuping 1_11_004, columns FI–FU).
+POST_ELIMINATION_BOOLS = (
+    "风险消除后是否义务教育阶段适龄儿童少年失学辍学",
+    "风险消除后是否住房损毁",
+    "风险消除后是否有家庭成员未参加城乡居民（职工）基本医疗保险",
+    "风险消除后是否饮水设施损毁",
+)
+POST_ELIMINATION_MONEY = (
+    "风险消除后工资性收入",
+    "风险消除后财产性收入",
+    "风险消除后转移性收入",
+    "风险消除后生产经营性收入",
+    "风险消除后生产经营性支出",
+    "风险消除后家庭纯收入",
+    "风险消除后家庭人均纯收入",
+    "风险消除后理赔收入",
+    "风险消除后合规自付支出",
+)
+
+
+def _measures(s: str) -> str:
+    """A 帮扶措施 cell: several measures are written with "," between them (低保、残疾人补贴 → 低保,残疾人补贴)."""
+    text = ",".join(t.strip() for t in re.split(r"[,，、;；]+", s) if t.strip())
+    return conv_text(200)(text)
+
+
+def _fact_money(s: str) -> str:
+    return f"{conv_decimal(12, 2, signed=True)(s):.2f}"
+
+
+def _fact_bool(s: str) -> str:
+    return fmt_bool(conv_bool(s))
+
+
 def _values(choices_cls) -> list[str]:
     return [str(v) for v in choices_cls.values]
 
@@ -122,7 +192,7 @@ COLUMNS: tuple[Column, ...] = (
         "id_type",
         "证件类型",
         PERSON,
-        conv_enum(_values(C.IdType), {"居民身份证": "身份证", "身份证号": "身份证"}),
+        conv_values(V.ID_TYPE),
         DEFAULT,
     ),
     _c(
@@ -135,20 +205,20 @@ COLUMNS: tuple[Column, ...] = (
     ),
     _c("gender", "性别", PERSON, conv_gender, EMPTY, kind="gender"),
     _c("birth_date", "出生日期", PERSON, conv_date, EMPTY, kind="date"),
-    _c("ethnicity", "民族", PERSON, conv_text(20), DEFAULT),
-    _c("relation", "与户主关系", PERSON, conv_enum(_values(C.Relation), {"本人": "户主"}), REQUIRED),
+    _c("ethnicity", "民族", PERSON, lambda s: conv_text(20)(V.ethnicity(s)), DEFAULT),
+    _c("relation", "与户主关系", PERSON, conv_values(V.RELATION), REQUIRED),
     _c(
         "household_type",
         "户类型",
         HH,
-        conv_enum(_values(C.HouseholdType), {"普通农户": "一般农户"}),
+        conv_values(V.HOUSEHOLD_TYPE),
         REQUIRED,
     ),
     _c(
         "category",
         "监测对象类别",
         MON,
-        conv_enum(MONITORING_CATEGORIES, MONITORING_CATEGORY_ALIASES),
+        conv_values(V.MONITORING_CATEGORY),
         EMPTY,
         ["检测对象类别", "易返贫致贫户(监测对象)类型", "监测对象类型"],
     ),
@@ -162,11 +232,19 @@ COLUMNS: tuple[Column, ...] = (
         ["人联系电话", "成员联系电话", "联系电话"],
     ),
     # --- education, health, labour
-    _c("education", "文化程度", PERSON, conv_enum(_values(C.Education)), EMPTY),
-    _c("school_status", "在校生状况", PERSON, conv_enum(_values(C.SchoolStatus)), EMPTY, ["在校生情况"]),
+    _c("education", "文化程度", PERSON, conv_values(V.EDUCATION), EMPTY),
+    _c("school_status", "在校生状况", PERSON, conv_values(V.SCHOOL_STATUS), EMPTY, ["在校生情况"]),
     _c("out_of_school_reason", "失学或辍学原因", PERSON, conv_text(30), EMPTY, ["义务教育阶段未上学原因"]),
-    _c("health", "健康状况", PERSON, conv_enum(_values(C.Health)), DEFAULT),
-    _c("labour_skill", "劳动技能", PERSON, conv_enum(_values(C.LabourSkill)), DEFAULT, ["劳动能力"]),
+    # the 2023 export carries the same fact under both headers: written twice on export, read once
+    _c(
+        "out_of_school_reason_2",
+        "义务教育阶段未上学原因",
+        DERIVED,
+        kind="text",
+        same_as="out_of_school_reason",
+    ),
+    _c("health", "健康状况", PERSON, conv_values(V.HEALTH), DEFAULT),
+    _c("labour_skill", "劳动技能", PERSON, conv_values(V.LABOUR_SKILL), DEFAULT, ["劳动能力"]),
     _c("work_location", "务工所在地", PERSON, conv_text(50), EMPTY, ["务工地点"]),
     _c(
         "work_months",
@@ -177,7 +255,14 @@ COLUMNS: tuple[Column, ...] = (
         ["务工时间(月)", "务工时长(月)"],
         kind="number",
     ),
-    _c("public_welfare_job", "公益性岗位", PERSON, conv_flag, DEFAULT, kind="flag"),
+    _c(
+        "public_welfare_job_name",
+        "公益性岗位",
+        PERSON,
+        lambda s: "" if yes_no(s) is False else ("是" if yes_no(s) else conv_text(50)(s)),
+        EMPTY,
+        kind="text",
+    ),
     _c(
         "public_welfare_job_months",
         "公益性岗位(月数)",
@@ -198,14 +283,14 @@ COLUMNS: tuple[Column, ...] = (
         "dibao",
         "享受低保政策情况",
         PERSON,
-        conv_enum(_values(C.Dibao), {"不享受": "未享受", "否": "未享受"}),
+        conv_values(V.DIBAO),
         DEFAULT,
     ),
     _c(
         "tekun",
         "享受特困供养政策情况",
         PERSON,
-        conv_enum(_values(C.Tekun), {"未享受": "不享受", "否": "不享受"}),
+        conv_values(V.TEKUN),
         DEFAULT,
     ),
     _c("tekun_amount", "特困人员救助供养金", PERSON, conv_decimal(10, 2), DEFAULT, kind="number"),
@@ -213,12 +298,21 @@ COLUMNS: tuple[Column, ...] = (
     # --- monitoring
     _c("identified_on", "识别监测时间", MON, conv_yyyymm, EMPTY, ["风险识别时间"], kind="yyyymm"),
     *(
-        _c(f"risk{i}", f"致贫/返贫风险{i}", MON, conv_text(20), EMPTY, [f"致贫返贫风险{i}", f"风险类型{i}"])
+        _c(
+            f"risk{i}",
+            f"致贫/返贫风险{i}",
+            MON,
+            lambda s: conv_text(20)(V.risk_type(s)),
+            EMPTY,
+            [f"致贫返贫风险{i}", f"风险类型{i}"],
+        )
         for i in range(1, RISK_SLOTS + 1)
     ),
     _c("eliminated", "风险是否已消除", MON, conv_bool, EMPTY, ["风险是否消除"], kind="bool"),
-    _c("elimination_method", "风险消除方式", MON, conv_enum(ELIMINATION_METHODS), EMPTY),
+    _c("elimination_method", "风险消除方式", MON, conv_values(V.ELIMINATION_METHOD), EMPTY),
     _c("eliminated_on", "消除监测时间", MON, conv_yyyymm, EMPTY, ["风险消除时间"], kind="yyyymm"),
+    _fact("因自然灾害子项", HH_FACTS, conv_text(50)),
+    _fact("风险是否已消除0", PERSON_FACTS, _fact_bool, kind="bool"),
     # --- income (household, for the batch's income year)
     _money("wage", "工资性收入"),
     _money("production_business", "生产经营性收入", signed=True),
@@ -227,13 +321,38 @@ COLUMNS: tuple[Column, ...] = (
     _money("production_expense", "生产经营性支出"),
     _money("insurance_payout", "理赔收入", aliases=["家庭理赔收入"]),
     _money("compliant_out_of_pocket", "合规自付支出"),
-    _c("per_capita", "人均纯收入（元）", DERIVED, aliases=["人均纯收入", "家庭人均纯收入"], kind="number"),
-    # --- 三保障 and 饮水 (the national summary flags are judged on export by policy.rules.guarantees)
-    _c("g_education", "是否义务教育阶段适龄儿童少年失学辍学", DERIVED, kind="bool"),
-    _c("g_medical", "是否有家庭成员未参加城乡居民（职工）基本医疗保险", DERIVED, kind="bool"),
+    # the stated figure is kept (IncomeRecord.stated_per_capita); the export writes the computed one and
+    # the check P-INCOME-STATED flags a disagreement
+    _c(
+        "stated_per_capita",
+        "人均纯收入（元）",
+        INCOME,
+        conv_decimal(12, 2, signed=True),
+        EMPTY,
+        ["人均纯收入", "家庭人均纯收入"],
+        kind="number",
+    ),
+    # --- 三保障 and 饮水: the two summary flags judged from the members are kept as stated and written
+    # on export as policy.rules.guarantees judges them; 是否解决安全饮用水 is a stored fact
+    _fact("是否义务教育阶段适龄儿童少年失学辍学", HH_FACTS, _fact_bool, kind="bool", export="g_education"),
+    _fact(
+        "是否有家庭成员未参加城乡居民（职工）基本医疗保险",
+        HH_FACTS,
+        _fact_bool,
+        kind="bool",
+        export="g_medical",
+    ),
     _c("g_housing", "是否危房户", HH, conv_bool, EMPTY, ["危房户"], kind="bool"),
     _c("house_area_m2", "住房面积", HH, conv_decimal(8, 2), DEFAULT, ["住房面积（平方米）"], kind="number"),
-    _c("g_water", "是否解决安全饮用水", DERIVED, kind="bool"),
+    _c(
+        "safe_drinking_water",
+        "是否解决安全饮用水",
+        HH,
+        conv_bool,
+        EMPTY,
+        ["饮水安全", "是否饮水安全"],
+        kind="bool",
+    ),
     _b("has_electricity", "是否通生活用电", target=HH),
     _b("has_sanitary_toilet", "是否有卫生厕所", target=HH),
     _b("road_hardened", "入户道路是否硬化", target=HH),
@@ -252,6 +371,15 @@ COLUMNS: tuple[Column, ...] = (
     _mu("orchard_mu", "林果面积（亩）", ["林果面积"]),
     _mu("pasture_mu", "牧草地面积", ["牧草地面积（亩）"]),
     _mu("water_surface_mu", "水面面积", ["水面面积（亩）"]),
+    # --- 帮扶措施 (per person) and the rest of the 2023 export
+    *(_fact(h, PERSON_FACTS, _measures, aliases=MEASURE_ALIASES.get(h, ())) for h in MEASURE_HEADERS),
+    _fact("公益性岗位帮扶其他备注", PERSON_FACTS, conv_text(200)),
+    _fact("实施开发式帮扶措施情况", PERSON_FACTS, conv_values(V.DEVELOPMENTAL_STATUS)),
+    *(_fact(h, HH_FACTS, _fact_bool, kind="bool") for h in POST_ELIMINATION_BOOLS),
+    *(_fact(h, HH_FACTS, _fact_money, kind="number") for h in POST_ELIMINATION_MONEY),
+    _fact("其他备注", PERSON_FACTS, conv_text(200)),
+    _fact("信息采集人", PERSON_FACTS, conv_text(50)),
+    _fact("信息采集人联系电话", PERSON_FACTS, conv_text(20), phone=True),
     # --- fangpin extras: what the registry holds beyond the national export (round trip)
     _c(
         "village_code",
@@ -325,13 +453,72 @@ COLUMNS: tuple[Column, ...] = (
     _money("transfer_subsidies", "经常性政策补贴", national=False),
     _money("transfer_support", "赡养性收入", national=False),
     _money("transfer_other", "其他转移性收入", national=False),
+    # 成员变更: a file states that a registered person now belongs to the row's household (迁移 / 分户);
+    # without it such a row is refused (the importer never moves people silently)
+    _c(
+        "member_change",
+        "成员变更",
+        ROW,
+        conv_values(V.MEMBER_CHANGE),
+        EMPTY,
+        ["成员变更类型", "人员变更", "变更类型"],
+        national=False,
+    ),
 )
 
 BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
+
+
+class FactsDict(dict):
+    """``national_facts`` as one file states it: the non-blank cells, plus which headers the file had
+    (``present``), so a column the file lacks never erases what an earlier file said (``io.write``)."""
+
+    present: frozenset[str] = frozenset()
+
+    def merged_into(self, current: dict | None) -> dict:
+        out = {k: v for k, v in (current or {}).items() if k not in self.present and v != ""}
+        out.update(self)
+        return dict(sorted(out.items()))
+
+
+def date_form(text: str) -> str:
+    """How a date cell is spelled, for the spelling report: YYYYMMDD, YYYY-MM-DD, YYYY/M/D, Excel日期序号 …"""
+    if re.fullmatch(r"\d{8}", text):
+        return "YYYYMMDD"
+    if re.fullmatch(r"\d{6}", text):
+        return "YYYYMM"
+    if re.fullmatch(r"\d{1,5}(\.0+)?", text):
+        return "Excel日期序号"
+    form = re.sub(r"\d{4}", "YYYY", text, count=1)
+    parts = re.split(r"(\D+)", form)
+    digits = [p for p in parts if p.isdigit()]
+    padded = all(len(p) == 2 for p in digits[:2])  # 01-20 → MM-DD; 1/20 or 9/6 → M/D
+    names = iter(("MM", "DD", "hh", "mm", "ss") if padded else ("M", "D", "h", "m", "s"))
+    return "".join(next(names, "n") if p.isdigit() else p for p in parts)
+
+
+def canonical_text(col: Column, value: Any) -> str | None:
+    """The national spelling of a converted value (None for numbers: their spelling is not reported)."""
+    if value is None:
+        return ""
+    if col.kind == "bool" and isinstance(value, bool):
+        return fmt_bool(value)
+    if col.kind == "date":
+        return "YYYYMMDD"
+    if col.kind == "yyyymm":
+        return "YYYYMM"
+    if col.kind == "gender":
+        return fmt_gender(value)
+    if col.kind == "number":
+        return None
+    return value if isinstance(value, str) else None
+
+
 TRANSFER_ITEM_KEYS = tuple(k for k in BY_KEY if k.startswith("transfer_") and k != "transfer_total")
 INCOME_KEYS = tuple(c.key for c in COLUMNS if c.target == INCOME)
 RISK_KEYS = tuple(f"risk{i}" for i in range(1, RISK_SLOTS + 1))
 REQUIRED_KEYS = ("household_no", "id_number", "name")
+FACT_HEADERS = {t: tuple(c.header for c in COLUMNS if c.target == t) for t in (HH_FACTS, PERSON_FACTS)}
 
 _PAREN = str.maketrans({"（": "(", "）": ")", "：": ":", "、": ",", "　": ""})
 

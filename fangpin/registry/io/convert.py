@@ -12,9 +12,10 @@ from typing import Any
 
 from fangpin.registry import choices as C
 
+from .values import E_ENUM, CellError, ValueList, plain_number, yes_no
+
 # Error codes (tests assert on them).
 E_REQUIRED = "required"
-E_ENUM = "bad_enum"
 E_BOOL = "bad_bool"
 E_DATE = "bad_date"
 E_FUTURE = "future_date"
@@ -33,15 +34,6 @@ ELIMINATION_METHODS = ("帮扶消除", "自然消除")
 RISK_SLOTS = 5
 
 YES, NO = "是", "否"
-_YES = {"是", "Y", "YES", "TRUE", "1", "√"}
-_NO = {"否", "N", "NO", "FALSE", "0", "×"}
-
-
-class CellError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 # --------------------------------------------------------------------------- converters
@@ -57,17 +49,20 @@ def conv_text(max_len: int) -> Callable[[str], str]:
 
 
 def conv_bool(s: str) -> bool:
-    u = s.upper()
-    if u in _YES:
-        return True
-    if u in _NO:
-        return False
-    raise CellError(E_BOOL, f"“{s}”不是有效的是/否值，应填写：是、否")
+    v = yes_no(s)
+    if v is None:
+        raise CellError(E_BOOL, f"“{s}”不是有效的是/否值，应填写：是、否")
+    return v
 
 
 def conv_flag(s: str) -> bool:
     """公益性岗位: the cell holds the job (or 是) for people who have one; 否 means none."""
-    return s.upper() not in _NO
+    return yes_no(s) is not False
+
+
+def conv_values(values: ValueList) -> Callable[[str], str]:
+    """A national code table with its real-file spellings (``io.values``)."""
+    return values.convert
 
 
 def conv_enum(values: Iterable[str], aliases: dict[str, str] | None = None) -> Callable[[str], str]:
@@ -95,7 +90,7 @@ def conv_decimal(max_digits: int = 12, places: int = 2, *, signed: bool = False)
 
     def f(s: str) -> Decimal:
         try:
-            d = Decimal(s.replace(",", "").replace("，", ""))
+            d = Decimal(plain_number(s))
         except InvalidOperation:
             raise CellError(E_NUMBER, f"“{s}”不是有效的数字") from None
         if not d.is_finite() or abs(d) >= limit:
@@ -110,7 +105,7 @@ def conv_decimal(max_digits: int = 12, places: int = 2, *, signed: bool = False)
 def conv_int(max_value: int) -> Callable[[str], int]:
     def f(s: str) -> int:
         try:
-            d = Decimal(s)
+            d = Decimal(plain_number(s))
         except InvalidOperation:
             raise CellError(E_NUMBER, f"“{s}”不是有效的整数") from None
         if d != d.to_integral_value() or d < 0 or d > max_value:

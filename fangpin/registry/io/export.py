@@ -7,8 +7,8 @@ Every export writes one ``registry.export`` audit event (rows, columns, masked o
 
 The monitoring columns come from the monitoring part: its selector
 ``fangpin.monitoring.selectors.monitoring_export_facts(household_ids) -> {household_id: {...}}``
-(keys: category, identified_on, risk_types, eliminated, elimination_method, eliminated_on) when it
-exists, otherwise a read of ``monitoring.MonitoringObject`` (latest non-revoked object per household).
+(keys: category, identified_on, risk_types, eliminated, elimination_method, eliminated_on), registered
+at start-up in ``registry.hooks``.
 """
 
 from __future__ import annotations
@@ -32,18 +32,24 @@ from fangpin.policy.params import param_value
 from fangpin.policy.rules.guarantees import HouseholdFacts, MemberFacts, judge_guarantees
 from fangpin.policy.rules.income import IncomeFacts, per_capita_net_income
 from fangpin.regions.models import Region, code_prefix
+from fangpin.registry import hooks
 from fangpin.registry.models import Household, IncomeRecord, Person
 from fangpin.registry.models.income import TRANSFER_FIELDS
 from fangpin.registry.services.assessment import guarantee_params
 
 from .columns import (
     COLUMNS,
+    DERIVED,
     HH,
+    HH_FACTS,
     INCOME,
     LOC,
     MON,
     PERSON,
+    PERSON_FACTS,
     RISK_KEYS,
+    ROW,
+    Column,
     fmt_bool,
     fmt_date,
     fmt_gender,
@@ -52,7 +58,6 @@ from .columns import (
 from .validate import FIELD_OF
 from .xlsx import write_csv, write_xlsx
 
-E_NO_MONITORING = "export_no_monitoring"
 E_FORMAT = "export_format"
 KIND_REGISTRY, KIND_MONITORING = "registry", "monitoring"
 TITLES = {KIND_REGISTRY: "（自定义）监测对象信息", KIND_MONITORING: "（自定义）监测对象信息（监测对象）"}
@@ -71,60 +76,54 @@ class ExportResult:
 
 
 def _monitoring_provider():
-    """The monitoring part's export selector if it has one, else a read of its MonitoringObject table
-    (latest object per household, revoked ones ignored), else None."""
+    """The monitoring part's export selector, registered at start-up (``registry.hooks``)."""
+    return hooks.monitoring().export_facts
+
+
+EXPORT_COLUMNS: tuple[Column, ...] = tuple(c for c in COLUMNS if c.target != ROW)
+_MODEL_OF = {HH: Household, PERSON: Person, INCOME: IncomeRecord}
+
+
+def _places(col: Column) -> int:
+    """Decimal places a number column is written with (money 0.00, as the national export writes it)."""
+    model = _MODEL_OF.get(col.target)
+    if model is None:
+        return 2
     try:
-        from fangpin.monitoring.selectors import monitoring_export_facts
-    except ImportError:
-        pass
-    else:
-        return monitoring_export_facts
-    try:
-        from fangpin.monitoring.models import MonitoringObject
-    except ImportError:
-        return None
-
-    def facts(household_ids: list[int]) -> dict[int, dict]:
-        out: dict[int, dict] = {}
-        qs = (
-            MonitoringObject.objects.filter(household_id__in=household_ids)
-            .exclude(status="revoked")
-            .order_by("household_id", "identified_on", "id")
-            .values(
-                "household_id",
-                "category",
-                "risk_types",
-                "identified_on",
-                "status",
-                "eliminated_on",
-                "elimination_method",
-            )
-        )
-        for m in qs:  # ordered: the latest object of a household wins
-            out[m["household_id"]] = {
-                "category": m["category"],
-                "risk_types": list(m["risk_types"] or []),
-                "identified_on": m["identified_on"],
-                "eliminated": m["status"] == "eliminated",
-                "elimination_method": m["elimination_method"] or "",
-                "eliminated_on": m["eliminated_on"],
-            }
-        return out
-
-    return facts
+        f = model._meta.get_field(FIELD_OF.get(col.key, col.key))
+    except Exception:
+        return 2
+    return getattr(f, "decimal_places", None) or 0
 
 
-def _money(v: Decimal | None) -> Any:
-    return "" if v is None else v
+PLACES = {c.key: _places(c) for c in EXPORT_COLUMNS if c.kind == "number"}
+
+
+def national_village_name(name: str) -> str:
+    """The 村 cell as the national export writes it: 王家岗村民委员会 → 王家岗村, 东风社区居民委员会 → 东风社区."""
+    for suffix, short in (
+        ("社区居民委员会", "社区"),
+        ("社区居委会", "社区"),
+        ("居民委员会", "社区"),
+        ("村民委员会", "村"),
+        ("村委会", "村"),
+    ):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)] + short
+    return name
 
 
 def _region_names(codes: set[str]) -> dict[str, tuple[str, str, str]]:
-    """village code → (县, 乡, 村) names."""
+    """village code → (县, 乡, 村) names, in the national export's spelling."""
     out = {}
     for v in Region.objects.filter(code__in=codes).select_related("parent", "parent__parent"):
         town = v.parent
         county = town.parent if town else None
-        out[v.code] = (county.name if county else "", town.name if town else "", v.name)
+        out[v.code] = (
+            county.name if county else "",
+            town.name if town else "",
+            national_village_name(v.name),
+        )
     return out
 
 
@@ -134,7 +133,9 @@ def _chunks(seq: list, n: int) -> Iterator[list]:
 
 
 class _RowBuilder:
-    def __init__(self, *, masked: bool, income_year: int, on: dt.date, monitoring: dict[int, dict]) -> None:
+    def __init__(
+        self, *, masked: bool, income_year: int | None, on: dt.date, monitoring: dict[int, dict]
+    ) -> None:
         self.masked = masked
         self.income_year = income_year
         self.on = on
@@ -145,10 +146,14 @@ class _RowBuilder:
     def gparams(self, village: str):
         if village not in self._gparams:
             self._gparams[village] = guarantee_params(village, self.on.year)
-            self._payout[village] = bool(
-                param_value("income.include_insurance_payout", region_code=village, year=self.income_year)
-            )
         return self._gparams[village]
+
+    def payout(self, village: str, year: int) -> bool:
+        if (village, year) not in self._payout:
+            self._payout[(village, year)] = bool(
+                param_value("income.include_insurance_payout", region_code=village, year=year)
+            )
+        return self._payout[(village, year)]
 
     def household_derived(self, hh: dict, members: list[dict], income: dict | None) -> dict[str, Any]:
         facts = HouseholdFacts(
@@ -180,6 +185,7 @@ class _RowBuilder:
             water_horizontal_m=None if hh["water_horizontal_m"] is None else float(hh["water_horizontal_m"]),
             water_vertical_m=None if hh["water_vertical_m"] is None else float(hh["water_vertical_m"]),
             water_interruption_days=hh["water_interruption_days"],
+            safe_drinking_water=hh["safe_drinking_water"],
         )
         params = self.gparams(hh["village_id"])
         g = judge_guarantees(facts, params, on=self.on)
@@ -207,17 +213,19 @@ class _RowBuilder:
                     )
                 ],
                 members=len(members),
-                month=dt.date(self.income_year + 1, 1, 1),
-                include_insurance_payout=self._payout[hh["village_id"]],
+                month=dt.date(income["period_end"].year + 1, 1, 1),
+                include_insurance_payout=self.payout(hh["village_id"], income["period_end"].year),
             )
-            out["per_capita"] = res.per_capita
+            out["per_capita"] = res.per_capita if res.months_covered else None
             out["transfer_total"] = transfer
         return out
 
     def row(self, hh: dict, p: dict, names: tuple[str, str, str], derived: dict, income: dict | None) -> list:
         mon = self.monitoring.get(hh["id"], {})
+        hh_facts = hh.get("national_facts") or {}
+        p_facts = p.get("national_facts") or {}
         out: list[Any] = []
-        for col in COLUMNS:
+        for col in EXPORT_COLUMNS:
             k = col.key
             if col.target == LOC:
                 v = {
@@ -233,20 +241,38 @@ class _RowBuilder:
                     else p["id_number"]
                 )
                 v = mask_id_number(v) if self.masked else (v or "")
+            elif col.target == HH_FACTS:
+                # the stated 三保障 flags are written as judged now; the rest as the national system stated it
+                v = derived.get(col.extra["export"], "") if "export" in col.extra else hh_facts.get(k, "")
+            elif col.target == PERSON_FACTS:
+                v = p_facts.get(k, "")
+                if col.extra.get("phone") and self.masked:
+                    v = mask_phone(v)
+            elif k == "safe_drinking_water":
+                v = hh[k] if hh[k] is not None else derived["g_water"]  # as stated, else as judged
             elif col.target == HH and k != "g_housing":
                 v = hh[k]
                 if k == "phone" and self.masked:
                     v = mask_phone(v)
+            elif k == "public_welfare_job_months":
+                # blank = not applicable for people without such a post (policy-research §4.2.1)
+                has_job = p["public_welfare_job"] or p["public_welfare_job_name"]
+                v = p[k] if has_job or p[k] else ""
+            elif k == "public_welfare_job_name":
+                v = p[k] or ("是" if p["public_welfare_job"] else "")
             elif col.target == PERSON:
                 v = p[FIELD_OF.get(k, k)]
                 if k == "person_phone" and self.masked:
                     v = mask_phone(v)
             elif col.target == INCOME:
-                v = (
-                    ""
-                    if income is None
-                    else (derived.get("transfer_total") if k == "transfer_total" else income[k])
-                )
+                if income is None:
+                    v = ""
+                elif k == "stated_per_capita":
+                    v = derived.get("per_capita")  # the computed 人均纯收入 (the stated one is checked)
+                elif k == "transfer_total":
+                    v = derived.get("transfer_total")
+                else:
+                    v = income[k]
             elif col.target == MON:
                 if k in RISK_KEYS:
                     risks = mon.get("risk_types") or []
@@ -256,7 +282,9 @@ class _RowBuilder:
                     v = fmt_bool(mon["eliminated"]) if mon.get("category") else ""
                 else:
                     v = mon.get(k) or ""
-            else:  # DERIVED and g_housing
+            elif col.target == DERIVED and "same_as" in col.extra:
+                v = p[col.extra["same_as"]]
+            else:  # g_housing
                 v = derived.get(k, "")
             out.append(self._fmt(col.kind, k, v))
         return out
@@ -267,16 +295,14 @@ class _RowBuilder:
             return ""
         if kind == "bool":
             return v if isinstance(v, str) else fmt_bool(v)
-        if kind == "flag":
-            return "是" if v else ""
         if kind == "date":
             return fmt_date(v)
         if kind == "yyyymm":
             return fmt_yyyymm(v) if isinstance(v, dt.date) else v
         if kind == "gender":
             return fmt_gender(v)
-        if kind == "number" and isinstance(v, Decimal):
-            return v
+        if kind == "number" and isinstance(v, (Decimal, int)) and not isinstance(v, bool):
+            return f"{Decimal(v):.{PLACES.get(key, 2)}f}"  # text, as the national export writes numbers
         return v
 
 
@@ -299,8 +325,13 @@ def registry_export(
     unmasked: bool = False,
     kind: str = KIND_REGISTRY,
     income_year: int | None = None,
+    households=None,
+    filters: dict[str, str] | None = None,
 ) -> ExportResult:
-    """Write the export file (xlsx, or CSV when ``out_path`` ends in .csv) and audit it."""
+    """Write the export file (xlsx, or CSV when ``out_path`` ends in .csv) and audit it.
+
+    ``households`` (a queryset of household ids, e.g. the browser's filtered list) narrows the export to
+    exactly those households — still inside the actor's scope; ``filters`` is recorded in the audit event."""
     require(actor, Cap.REGISTRY_EXPORT)
     if unmasked and not actor.can(Cap.EXPORT_UNMASKED):
         raise PermissionDenied("无权导出明文身份证号和电话，请申请脱敏导出")
@@ -309,18 +340,16 @@ def registry_export(
     if suffix not in (".xlsx", ".csv"):
         raise DomainError(E_FORMAT, "导出文件须为.xlsx或.csv")
     today = clock.today()
-    income_year = income_year or today.year - 1
     provider = _monitoring_provider()
-    if kind == KIND_MONITORING and provider is None:
-        raise DomainError(E_NO_MONITORING, "监测模块尚未提供监测对象数据，无法导出监测对象名单")
 
     hh_qs = _households_in_scope(actor=actor, region_code=region_code).filter(status="active")
+    if households is not None:
+        hh_qs = hh_qs.filter(pk__in=households)
     hh_fields = [f.attname for f in Household._meta.concrete_fields]
     households = {h["id"]: h for h in hh_qs.order_by("village_id", "household_no").values(*hh_fields)}
     monitoring: dict[int, dict] = {}
-    if provider is not None:
-        for chunk in _chunks(list(households), CHUNK):
-            monitoring.update(provider(chunk))
+    for chunk in _chunks(list(households), CHUNK):
+        monitoring.update(provider(chunk))
     if kind == KIND_MONITORING:
         households = {k: v for k, v in households.items() if monitoring.get(k, {}).get("category")}
 
@@ -332,12 +361,16 @@ def registry_export(
     for chunk in _chunks(ids, CHUNK):
         for p in Person.objects.filter(household_id__in=chunk, is_member=True).values(*p_fields):
             members[p["household_id"]].append(p)
-        for r in IncomeRecord.objects.filter(
-            household_id__in=chunk,
-            period_start=dt.date(income_year, 1, 1),
-            period_end=dt.date(income_year, 12, 31),
-        ).values(*inc_fields):
-            incomes[r["household_id"]] = r
+        # the year asked for, else each household's latest calendar-year record (the year its file gave)
+        inc_qs = IncomeRecord.objects.filter(
+            household_id__in=chunk, period_start__month=1, period_start__day=1
+        )
+        inc_qs = inc_qs.filter(period_end__month=12, period_end__day=31)
+        if income_year:
+            inc_qs = inc_qs.filter(period_start=dt.date(income_year, 1, 1))
+        for r in inc_qs.order_by("household_id", "period_start", "id").values(*inc_fields):
+            if r["period_end"].year == r["period_start"].year:
+                incomes[r["household_id"]] = r  # ordered: the latest year wins
     names = _region_names({h["village_id"] for h in households.values()})
     builder = _RowBuilder(masked=not unmasked, income_year=income_year, on=today, monitoring=monitoring)
 
@@ -350,11 +383,11 @@ def registry_export(
             for p in ms:
                 yield builder.row(hh, p, names[hh["village_id"]], derived, incomes.get(hid))
 
-    headers = [c.header for c in COLUMNS]
+    headers = [c.header for c in EXPORT_COLUMNS]
     masked_txt = "否（明文）" if unmasked else "是"
     subtitle = (
         f"导出人：{actor.username}  导出时间：{clock.now():%Y-%m-%d %H:%M}  范围：{region_code or actor.region_id}"
-        f"  收入年度：{income_year}  脱敏：{masked_txt}"
+        f"  收入年度：{income_year or '各户最近年度'}  脱敏：{masked_txt}"
     )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
@@ -378,6 +411,7 @@ def registry_export(
             "file_name": out_path.name,
             "sha256": digest,
             "income_year": income_year,
+            **({"filters": filters} if filters is not None else {}),
         },
     )
     return ExportResult(out_path, n, len(households), not unmasked, digest, headers)

@@ -321,3 +321,48 @@ def _table_from_columns(sheet: str, cols: list[list[str]], n: int) -> Table:
         duplicate_headers=dups,
         cols=body,
     )
+
+
+def read_cells(data: bytes, file_name: str, *, max_rows: int | None = None) -> tuple[str, list[list[str]]]:
+    """Bytes of an upload → (sheet name, its rows as text cells; the first ``max_rows`` only if given),
+    with the same format checks as ``read_table`` but no header detection: the other national files
+    (registry/io/kinds) find their own. Small files; the 监测对象信息 path stays on ``read_table``."""
+    import itertools
+
+    if not data:
+        raise DomainError(E_EMPTY, "文件为空")
+    limit = MAX_ROWS + 1 if max_rows is None else max_rows
+    if sniff_kind(data, file_name) == "xlsx":
+        from python_calamine import CalamineWorkbook
+
+        _check_xlsx_container(data)
+        try:
+            wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            name, sheet = wb.sheet_names[0], wb.get_sheet_by_index(0)
+            rows = [[cell_text(v) for v in row] for row in itertools.islice(sheet.iter_rows(), limit)]
+        except Exception as exc:  # calamine raises its own error types for broken files
+            raise DomainError(E_CORRUPT, f"无法读取Excel文件：{exc.__class__.__name__}") from None
+    else:
+        text = _decode_csv(data)
+        if "\x00" in text[:4096]:
+            raise DomainError(E_FORMAT, "不是有效的CSV文本文件")
+        try:
+            dialect = csv.Sniffer().sniff(text[:8192], delimiters=",\t;")
+        except csv.Error:
+            dialect = csv.excel
+        name = ""
+        rows = [
+            [cell_text(v) for v in row]
+            for row in itertools.islice(csv.reader(io.StringIO(text), dialect), limit)
+        ]
+    if len(rows) > MAX_ROWS:
+        raise DomainError(E_TOO_MANY, f"数据行数超过上限{MAX_ROWS}行")
+    if not rows:
+        raise DomainError(E_EMPTY, "文件中没有数据")
+    return name, rows
+
+
+def read_head(data: bytes, file_name: str, n: int = HEADER_SCAN_ROWS) -> list[list[str]]:
+    """The first ``n`` rows as text cells (to tell which national file an upload is, without turning
+    every cell of a large sheet into text)."""
+    return read_cells(data, file_name, max_rows=n)[1]

@@ -10,6 +10,7 @@ persons, income and monitoring facts that ``io.write`` compares with the databas
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -24,19 +25,27 @@ from fangpin.registry.models import Household, IncomeRecord, Person
 from .columns import (
     BY_KEY,
     DEFAULT,
+    DERIVED,
     HH,
+    HH_FACTS,
     INCOME,
     INCOME_KEYS,
     LOC,
     MON,
     PERSON,
+    PERSON_FACTS,
     REQUIRED,
     RISK_KEYS,
+    ROW,
     TRANSFER_ITEM_KEYS,
     CellError,
     Column,
+    FactsDict,
+    canonical_text,
+    date_form,
 )
 from .read import Table
+from .values import Spellings
 from .villages import VillageIndex
 
 # Error codes of cross-field and cross-row rules.
@@ -50,11 +59,12 @@ E_RISK = "bad_risk_type"
 E_MONITORING = "monitoring_incomplete"
 E_TRANSFER_SUM = "transfer_sum"
 E_OUT_OF_SCOPE = "out_of_scope"
+E_MEMBER_MOVE = "member_move_unstated"
 E_REQUIRED_MSG = "必填项为空"
 
 _MODEL_OF = {HH: Household, PERSON: Person, INCOME: IncomeRecord}
 FIELD_OF = {"person_phone": "phone"}  # column key → model field when they differ
-_HOUSEHOLD_LEVEL = (HH, LOC, INCOME, MON)
+_HOUSEHOLD_LEVEL = (HH, LOC, INCOME, MON, HH_FACTS)
 
 
 @dataclass
@@ -74,6 +84,7 @@ class ParsedPerson:
     household_no: str
     id_number: str
     fields: dict[str, Any]
+    stated_change: str = ""  # 成员变更 (迁移 / 分户): the file states this person moved to this household
 
 
 @dataclass
@@ -85,6 +96,8 @@ class Parsed:
     household_fields: tuple[str, ...] = ()
     person_fields: tuple[str, ...] = ()
     income_fields: tuple[str, ...] = ()
+    spellings: Spellings = field(default_factory=Spellings)
+    not_stored: list[dict[str, str]] = field(default_factory=list)  # recognised columns not stored, why
 
     @property
     def ok(self) -> bool:
@@ -119,6 +132,7 @@ class _Validator:
         self.bad = [False] * self.n
         self.raw: dict[str, list[str]] = {}
         self.val: dict[str, list[Any]] = {}
+        self.spellings = Spellings()
 
     def v_at(self, key: str, i: int) -> Any:
         """Converted value of a column at row i (None when the file has no such column)."""
@@ -162,6 +176,21 @@ class _Validator:
                         code, msg = errs[r]
                         self.reject(i, key, r, msg, code)
             self.val[key] = list(map(ok.get, raws))  # C-level look-up per cell (ok.get(r) → None for rejects)
+            self._count_spellings(col, raws, ok)
+
+    def _count_spellings(self, col: Column, raws: list[str], ok: dict[str, Any]) -> None:
+        """Non-canonical spellings the column used, and what they became (the import report)."""
+        counts: Counter | None = None
+        for u, value in ok.items():
+            if u == "":
+                continue
+            canon = canonical_text(col, value)
+            if canon is None:
+                continue
+            spelled = date_form(u) if col.kind in ("date", "yyyymm") else u
+            if spelled != canon:
+                counts = counts if counts is not None else Counter(raws)
+                self.spellings.add(col.header, spelled, canon, counts[u])
 
     # ---- identity
     def check_ids(self) -> list[str]:
@@ -221,7 +250,10 @@ class _Validator:
                     E_DUP_ID,
                 )
 
-    def check_household_consistency(self, hh_nos: list[str]) -> None:
+    def check_household_consistency(self, hh_nos: list[str], relations: list[str]) -> None:
+        """Household-level columns must agree on every member row. The household's value is the one most of
+        its rows carry (a tie goes to the 户主 row); only the rows that deviate from it are reported, with
+        the rows they disagree with — never the clean siblings."""
         keys = [k for k in self.t.columns if BY_KEY[k].target in _HOUSEHOLD_LEVEL and k != "household_no"]
         if not keys:
             return
@@ -230,16 +262,34 @@ class _Validator:
         agg = df.group_by("hh").agg(pl.col("i"), *[(pl.col(k).n_unique() > 1).alias(k) for k in keys])
         conflict = agg.filter(pl.any_horizontal([pl.col(k) for k in keys]))
         for rec in conflict.iter_rows(named=True):
-            bad_cols = [k for k in keys if rec[k]]
-            names = "、".join(f"“{BY_KEY[k].header}”" for k in bad_cols)
-            for j in rec["i"]:
-                self.reject(
-                    j,
-                    bad_cols[0],
-                    self.raw[bad_cols[0]][j],
-                    f"同一户（户编号{rec['hh']}）各成员行的{names}不一致，户级信息须在每行相同",
-                    E_HH_CONFLICT,
-                )
+            idx = rec["i"]
+            heads = [j for j in idx if relations[j] == "户主"]
+            for k in (k for k in keys if rec[k]):
+                # spellings differ; values are compared as read (2023-05 and 2023-05-01 are one month)
+                col = {j: str(self.val[k][j]) if k in self.val else self.raw[k][j] for j in idx}
+                if len(set(col.values())) == 1:
+                    continue
+                votes = Counter(col[j] for j in idx)
+                top = max(votes.values())
+                leaders = [v for v, n in votes.items() if n == top]
+                if len(leaders) > 1 and heads and col[heads[0]] in leaders:
+                    ref = col[heads[0]]
+                elif len(leaders) > 1:
+                    ref = col[idx[0]]  # no majority and no 户主 row: the household's first row
+                else:
+                    ref = leaders[0]
+                agree = "、".join(str(self.rows[j]) for j in idx if col[j] == ref)
+                ref_raw = next(self.raw[k][j] for j in idx if col[j] == ref)
+                for j in idx:
+                    if col[j] != ref:
+                        self.reject(
+                            j,
+                            k,
+                            self.raw[k][j],
+                            f"同一户（户编号{rec['hh']}）的“{BY_KEY[k].header}”与本户第{agree}行"
+                            f"（“{ref_raw}”）不一致，户级信息须在每个成员行相同",
+                            E_HH_CONFLICT,
+                        )
 
     # ---- household-level facts
     def resolve_villages(self) -> list[str | None]:
@@ -306,10 +356,22 @@ class _Validator:
         }
 
     def income_of(self, i: int) -> dict[str, Decimal] | None:
-        present = [k for k in INCOME_KEYS if k in self.val]
+        present = [k for k in INCOME_KEYS if k in self.val and k != "stated_per_capita"]
         if not present or all(self.val[k][i] is None for k in present):
+            if self.v_at("stated_per_capita", i) is not None:
+                self.warnings.append(
+                    RowError(
+                        self.rows[i],
+                        BY_KEY["stated_per_capita"].header,
+                        "只有人均纯收入、没有收入分项，未建立收入记录（人均纯收入须由分项计算）",
+                        self.raw["stated_per_capita"][i],
+                        "stated_without_components",
+                    )
+                )
             return None
         amounts = {k: (self.val[k][i] if self.val[k][i] is not None else Decimal(0)) for k in present}
+        if "stated_per_capita" in self.val:
+            amounts["stated_per_capita"] = self.val["stated_per_capita"][i]
         total = amounts.pop("transfer_total", None)
         items = {k: amounts[k] for k in TRANSFER_ITEM_KEYS if k in amounts}
         if any(items.values()):
@@ -325,6 +387,53 @@ class _Validator:
             # Only the national total is known: it is kept as 其他转移性收入 (documented loss of detail).
             amounts["transfer_other"] = total
         return amounts
+
+
+def _facts_rows(v: _Validator, target: str) -> list[FactsDict] | None:
+    """Per row, the ``national_facts`` dict of the columns of ``target`` the file has (None: it has none)."""
+    keys = [k for k in v.t.columns if BY_KEY[k].target == target]
+    if not keys:
+        return None
+    present = frozenset(BY_KEY[k].header for k in keys)
+    cols = [(BY_KEY[k].header, v.val[k]) for k in keys]
+    out = []
+    for i in range(v.n):
+        d = FactsDict({h: col[i] for h, col in cols if col[i] not in (None, "")})
+        d.present = present
+        out.append(d)
+    return out
+
+
+_NOT_STORED_REASONS = {
+    "out_of_school_reason_2": "与“失学或辍学原因”为同一事实（两列同时存在时按第一列保存）",
+}
+
+
+def _not_stored(table: Table, has_grade: bool, has_items: bool) -> list[dict[str, str]]:
+    """Recognised columns of the file that are not stored as such, with the reason (import report)."""
+    out = []
+    for key in table.columns:
+        col = BY_KEY[key]
+        reason = ""
+        if col.target == DERIVED:
+            reason = _NOT_STORED_REASONS.get(key, "导出时由已保存的数据计算")
+        elif col.target == ROW:
+            reason = "本次导入的成员迁移说明，不作为字段保存，已记为人口变更"
+        elif key == "g_housing" and has_grade:
+            reason = "文件同时有“住房安全等级”，以等级为准"
+        elif key == "transfer_total" and has_items:
+            reason = "由各转移性收入分项之和得出（已核对一致）"
+        elif key == "transfer_total":
+            reason = "文件只有合计，按“其他转移性收入”保存"
+        elif col.target == LOC:
+            reason = "用于确定所在行政村（保存为村代码）"
+        if reason:
+            out.append({"column": col.header, "reason": reason})
+    for h in table.unknown_headers:
+        out.append({"column": h, "reason": "不是监测对象信息表的列，未保存"})
+    for h in table.duplicate_headers:
+        out.append({"column": h, "reason": "与前面的列重复，按第一列保存"})
+    return out
 
 
 def _model_fields(keys: list[str], target: str) -> tuple[str, ...]:
@@ -343,16 +452,21 @@ def validate_table(
     v.check_person_facts(norm)
     hh_nos = v.raw["household_no"]
     v.check_duplicates(norm, hh_nos)
-    v.check_household_consistency(hh_nos)
+    v.check_household_consistency(hh_nos, v.val.get("relation") or [""] * v.n)
     villages = v.resolve_villages()
 
     present = list(table.columns)
     hh_keys = [k for k in present if BY_KEY[k].target == HH and k != "household_no"]
     person_keys = [k for k in present if BY_KEY[k].target == PERSON]
-    hh_fields = _model_fields(hh_keys, HH)
-    person_fields = _model_fields(person_keys, PERSON)
+    hh_facts, p_facts = _facts_rows(v, HH_FACTS), _facts_rows(v, PERSON_FACTS)
+    hh_fields = _model_fields(hh_keys, HH) + (("national_facts",) if hh_facts is not None else ())
+    person_fields = _model_fields(person_keys, PERSON) + (("national_facts",) if p_facts is not None else ())
+    if "public_welfare_job_name" in v.val:
+        person_fields += ("public_welfare_job",)
     has_grade = "house_grade" in v.val
     parsed = Parsed(household_fields=hh_fields, person_fields=person_fields)
+    parsed.not_stored = _not_stored(table, has_grade, any(k in v.val for k in TRANSFER_ITEM_KEYS))
+    stated_change = v.val.get("member_change")
 
     # Row dicts are built column-wise (zip over the converted columns), not key by key per row.
     hh_pairs = [(FIELD_OF.get(k, k), v.val[k]) for k in hh_keys if FIELD_OF.get(k, k) in hh_fields]
@@ -365,11 +479,14 @@ def validate_table(
     for i, hh_vals, p_vals in zip(range(v.n), hh_rows, p_rows, strict=False):  # the () iterators are endless
         hno = hh_nos[i]
         if hno and hno not in parsed.households and villages[i]:
+            hf = dict(zip(hh_names, hh_vals, strict=True))
+            if hh_facts is not None:
+                hf["national_facts"] = hh_facts[i]
             parsed.households[hno] = ParsedHousehold(
                 household_no=hno,
                 village_code=villages[i] or "",
                 first_row=v.rows[i],
-                fields=dict(zip(hh_names, hh_vals, strict=True)),
+                fields=hf,
                 grade_hint=None if has_grade else v.v_at("g_housing", i),
                 income=v.income_of(i),
                 monitoring=v.monitoring_of(i),
@@ -382,6 +499,10 @@ def validate_table(
         pf["gender"] = pf.get("gender") or c.gender
         pf["birth_date"] = pf.get("birth_date") or c.birth_date
         pf["is_member"] = True
+        if p_facts is not None:
+            pf["national_facts"] = p_facts[i]
+        if "public_welfare_job_name" in pf:
+            pf["public_welfare_job"] = bool(pf["public_welfare_job_name"])
         if c.disability_suffix:
             pf["id_type"] = "残疾人证"
             pf["disability_cert_no"] = c.normalized + c.disability_suffix
@@ -390,7 +511,9 @@ def validate_table(
         for code, msg in c.warnings:
             if code != "id_disability_cert":
                 v.warnings.append(RowError(v.rows[i], "证件号码", msg, id_raw[i], code))
-        parsed.persons.append(ParsedPerson(v.rows[i], hno, c.normalized, pf))
+        parsed.persons.append(
+            ParsedPerson(v.rows[i], hno, c.normalized, pf, (stated_change[i] or "") if stated_change else "")
+        )
 
     keys = set(parsed.person_fields) | {"id_number", "gender", "birth_date", "is_member"}
     if any("disability_cert_no" in p.fields for p in parsed.persons):
@@ -399,6 +522,7 @@ def validate_table(
     parsed.income_fields = tuple(
         sorted({k for h in parsed.households.values() if h.income for k in h.income if k != "transfer_total"})
     )
+    parsed.spellings = v.spellings
     parsed.rejects = sorted(v.rejects, key=lambda e: (e.row, e.column))
     parsed.warnings = v.warnings
     return parsed

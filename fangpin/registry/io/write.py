@@ -21,12 +21,14 @@ from simple_history.utils import bulk_update_with_history
 
 from fangpin.core import clock
 from fangpin.core.errors import RowError
+from fangpin.core.masking import mask_id_number
 from fangpin.registry.choices import SourceKind
 from fangpin.registry.models import FactProvenance, Household, IncomeRecord, Person
 from fangpin.registry.services.households import do_household_move
 
 from .bulk import fast_create_with_history
-from .validate import E_OUT_OF_SCOPE, Parsed
+from .columns import FactsDict
+from .validate import E_MEMBER_MOVE, E_OUT_OF_SCOPE, Parsed
 
 BATCH = 2000
 LOOKUP_CHUNK = 20000
@@ -39,8 +41,15 @@ def _chunks(seq: list, n: int) -> Iterator[list]:
 
 
 def _changed(cur: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-    """Fields whose new value differs (Decimal('5.00') == Decimal('5'): numeric equality is enough)."""
-    return {k: v for k, v in fields.items() if cur.get(k) != v}
+    """Fields whose new value differs (Decimal('5.00') == Decimal('5'): numeric equality is enough).
+    ``national_facts`` (a ``FactsDict``) is merged into the current dict: keys of columns the file lacks stay."""
+    out = {}
+    for k, v in fields.items():
+        if isinstance(v, FactsDict):
+            v = v.merged_into(cur.get(k))
+        if cur.get(k) != v:
+            out[k] = v
+    return out
 
 
 @dataclass
@@ -67,6 +76,10 @@ class Plan:
     # households the file puts in another village: id → {household_no, from, to, row}; applied through
     # the registry's move service (not as a plain field change), so the move is its own history row
     moves: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # registered persons the file lists under another household *and* states the move for (成员变更
+    # 迁移/分户): person id → {household_no (target), from_household_no, kind, row}; applied through the
+    # registry member service (MemberChange rows), never as a plain field change
+    member_moves: dict[int, dict[str, Any]] = field(default_factory=dict)
     first_row: dict[tuple[str, object], int] = field(default_factory=dict)
     households: Counts = field(default_factory=Counts)
     persons: Counts = field(default_factory=Counts)
@@ -153,9 +166,13 @@ def build_plan(parsed: Parsed, *, scope_prefix: str, income_year: int | None) ->
     hh_village = {
         rec["household_id"]: None for rec in existing_p.values()
     }  # households of existing persons: check scope in one query
+    hh_number: dict[int, str] = {}
     for chunk in _chunks(list(hh_village), LOOKUP_CHUNK):
-        for hid, vid in _filter_in(Household, "id", chunk).values_list("id", "village_id"):
+        for hid, vid, hno in _filter_in(Household, "id", chunk).values_list(
+            "id", "village_id", "household_no"
+        ):
             hh_village[hid] = vid
+            hh_number[hid] = hno
     for p in parsed.persons:
         cur = existing_p.get(p.id_number)
         if cur is not None and not (hh_village.get(cur["household_id"]) or "").startswith(scope_prefix):
@@ -171,7 +188,27 @@ def build_plan(parsed: Parsed, *, scope_prefix: str, income_year: int | None) ->
         target_hid = plan.household_ids.get(p.household_no)
         changed = _changed(cur, p.fields)
         if target_hid != cur["household_id"]:
-            changed["_household_no"] = p.household_no  # moved to another (possibly new) household
+            # listed under another (possibly new) household: a move only when the file states it
+            old_no = hh_number.get(cur["household_id"], "")
+            if not p.stated_change:
+                plan.rejects.append(
+                    RowError(
+                        p.row,
+                        "证件号码",
+                        f"证件号码{mask_id_number(p.id_number)}已登记在户编号{old_no}，本文件列在户编号"
+                        f"{p.household_no}下；成员迁移或分户须在“成员变更”列填写“迁移”或“分户”，"
+                        "否则不予导入（导入不会自动把人员移到其他户）",
+                        mask_id_number(p.id_number),
+                        E_MEMBER_MOVE,
+                    )
+                )
+                continue
+            plan.member_moves[cur["id"]] = {
+                "household_no": p.household_no,
+                "from_household_no": old_no,
+                "kind": p.stated_change,
+                "row": p.row,
+            }
         if changed:
             plan.changed_persons[cur["id"]] = {"_row": p.row, **changed}
             plan.persons.updated += 1
@@ -219,6 +256,19 @@ def _ref(batch_id: int, row: int) -> str:
     return f"导入批次#{batch_id} 第{row}行"
 
 
+def _provenance_items(ch: dict[str, Any], before: dict[str, dict]) -> Iterator[tuple[str, Any]]:
+    """(field, value) per changed fact; a ``national_facts`` dict gives one per changed header
+    (``national_facts.产业帮扶``), so every national column has its own provenance."""
+    for k, v in ch.items():
+        if k in before:
+            old = before[k]
+            for h in sorted(set(old) | set(v)):
+                if old.get(h) != v.get(h):
+                    yield f"{k}.{h}", v.get(h, "")
+        else:
+            yield k, v
+
+
 def _update(
     model: type[Model], changes: dict[int, dict[str, Any]], *, actor, batch_id: int, now, resolve=None
 ) -> list[FactProvenance]:
@@ -238,6 +288,7 @@ def _update(
             row = ch.pop("_row")
             if "_household_no" in ch:
                 ch["household_id"] = resolve(ch.pop("_household_no"))
+            before = {k: getattr(obj, k) or {} for k, v in ch.items() if isinstance(v, dict)}
             for k, v in ch.items():
                 setattr(obj, k, v)
             touched |= set(ch)
@@ -249,7 +300,7 @@ def _update(
             obj.source_at = now
             batch_objs.append(obj)
             hid = obj.id if model is Household else obj.household_id
-            for k, v in ch.items():
+            for k, v in _provenance_items(ch, before):
                 facts.append(
                     FactProvenance(
                         household_id=hid,

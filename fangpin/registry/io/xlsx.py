@@ -8,6 +8,7 @@ quote again (io.read.cell_text), so a neutralised export round-trips.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -18,11 +19,14 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\x00")
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 def safe_text(value: Any) -> str:
     s = "" if value is None else str(value)
     s = s.replace("\x00", "")
+    if _PLAIN_NUMBER.fullmatch(s):
+        return s  # a negative amount written as text (-500.00) is no formula
     return "'" + s if s.startswith(_DANGEROUS) else s
 
 

@@ -1,16 +1,19 @@
 from .household import Household
 from .imports import ImportBatch, ImportReject, ImportStatus
 from .income import IncomeRecord
+from .living import HouseholdLivingConditions, VillageProfile
 from .person import MemberChange, Person
 from .provenance import FactProvenance
 
 __all__ = [
     "FactProvenance",
     "Household",
+    "HouseholdLivingConditions",
     "ImportBatch",
     "ImportReject",
     "ImportStatus",
     "IncomeRecord",
     "MemberChange",
     "Person",
+    "VillageProfile",
 ]

@@ -6,10 +6,10 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from ..choices import HouseGrade, HouseholdStatus, HouseholdType
-from .base import Sourced, Tracked
+from .base import Effective, Sourced, Tracked
 
 
-class Household(Sourced, Tracked):
+class Household(Sourced, Tracked, Effective):
     household_no = models.CharField("户编号", max_length=32, unique=True)
     village = models.ForeignKey(
         "regions.Region", verbose_name="行政村", on_delete=models.PROTECT, related_name="+"
@@ -66,6 +66,12 @@ class Household(Sourced, Tracked):
         "取水垂直距离（米）", max_digits=8, decimal_places=1, null=True, blank=True
     )
     water_interruption_days = models.PositiveSmallIntegerField("年累计断水天数", null=True, blank=True)
+    # 是否解决安全饮用水 as the national system states it (blank = not stated); the water judgement uses it
+    safe_drinking_water = models.BooleanField("是否解决安全饮用水", null=True, blank=True)
+
+    # Household-level columns of the national export with no structured home, kept as the file states
+    # them (canonical text, header → value): the 风险消除后… block, 因自然灾害子项, the stated 三保障 flags.
+    national_facts = models.JSONField("国家系统其他指标", default=dict, blank=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 

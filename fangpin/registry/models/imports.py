@@ -50,6 +50,11 @@ class ImportBatch(models.Model):
     )
     error_report_path = models.CharField("错误报告", max_length=500, blank=True)
     message = models.TextField("结果说明", blank=True)
+    progress_pct = models.PositiveSmallIntegerField("进度（%）", default=0)
+    progress_note = models.CharField("当前步骤", max_length=100, blank=True)
+    confirmed_batch = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="确认导入批次"
+    )
 
     class Meta:
         verbose_name = "导入批次"

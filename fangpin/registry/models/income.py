@@ -36,6 +36,11 @@ class IncomeRecord(Sourced, Tracked):
     production_expense = models.DecimalField("生产经营性支出", **_MONEY)
     insurance_payout = models.DecimalField("理赔收入", **_MONEY)
     compliant_out_of_pocket = models.DecimalField("合规自付支出", **_MONEY)
+    # 人均纯收入（元） as the source file states it (never used for a judgement: the checks compare it
+    # with the components, registry.checks P-INCOME-STATED)
+    stated_per_capita = models.DecimalField(
+        "人均纯收入（来源值）", max_digits=12, decimal_places=2, null=True, blank=True
+    )
     excluded = models.JSONField(
         "不计入收入的款项",
         default=dict,

@@ -20,10 +20,10 @@ from ..choices import (
     Tekun,
     WorkStatus,
 )
-from .base import Sourced, Tracked
+from .base import Effective, Sourced, Tracked
 
 
-class Person(Sourced, Tracked):
+class Person(Sourced, Tracked, Effective):
     household = models.ForeignKey(
         "registry.Household", verbose_name="户", on_delete=models.PROTECT, related_name="persons"
     )
@@ -58,6 +58,8 @@ class Person(Sourced, Tracked):
     work_months = models.PositiveSmallIntegerField("务工时间（月）", default=0)
     public_welfare_job = models.BooleanField("公益性岗位", default=False)
     public_welfare_job_months = models.PositiveSmallIntegerField("公益性岗位（月数）", default=0)
+    # the 公益性岗位 cell as the national system writes it (the post, e.g. 护林员; 是 when unnamed)
+    public_welfare_job_name = models.CharField("公益性岗位名称", max_length=50, blank=True)
     medical_resident = models.BooleanField("参加城乡居民基本医疗保险", default=True)
     medical_employee = models.BooleanField("参加城镇职工基本医疗保险", default=False)
     critical_illness_insurance = models.BooleanField("参加大病保险", default=True)
@@ -69,6 +71,10 @@ class Person(Sourced, Tracked):
     tekun_amount = models.DecimalField("特困人员救助供养金", max_digits=10, decimal_places=2, default=0)
     phone = models.CharField("联系电话", max_length=20, blank=True)
     death_date = models.DateField("死亡日期", null=True, blank=True)
+    # Person-level columns of the national export with no structured home, kept as the file states them
+    # (header → canonical text): the 帮扶措施 columns (产业帮扶 … 饮水安全保障), 实施开发式帮扶措施情况,
+    # 其他备注, 信息采集人 …
+    national_facts = models.JSONField("国家系统其他指标", default=dict, blank=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from fangpin.core import clock
 from fangpin.policy.params import ParamValue, param_get
 from fangpin.policy.rules.guarantees import (
     GuaranteeParams,
@@ -17,8 +18,10 @@ from fangpin.policy.rules.guarantees import (
 )
 from fangpin.policy.rules.income import IncomeFacts, IncomeResult, per_capita_net_income
 
-from ..models import Household, Person
-from ..selectors import members_as_of
+from ..models import Household, IncomeRecord, Person
+from ..selectors import history_versions, household_as_of, members_as_of
+
+INCOMPLETE = "收入数据不完整"
 
 
 @dataclass
@@ -27,11 +30,19 @@ class IncomeAssessment:
     line: Decimal
     below_line: bool
     below_line_after_rigid: bool
+    missing: bool = False  # no income covers the window (or no member): 收入数据不完整, not a judgement
     params: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def per_capita(self) -> Decimal:
         return self.result.per_capita
+
+    @property
+    def verdict(self) -> str:
+        """The judgement in words, the same on every page: missing data is said as missing."""
+        if self.missing:
+            return INCOMPLETE
+        return "低于监测收入线" if self.below_line else "高于监测收入线"
 
 
 def _param(key: str, region_code: str, year: int, used: list[ParamValue]) -> Any:
@@ -45,7 +56,22 @@ def _p(key: str, hh: Household, year: int, used: list[ParamValue]) -> Any:
     return _param(key, hh.village_id, year, used)
 
 
-def income_facts(hh: Household) -> list[IncomeFacts]:
+def income_records_as_of(hh: Household, *, known_on: dt.date | None = None) -> list[IncomeRecord]:
+    """The household's income records — as now recorded, or as the system knew them at the end of
+    ``known_on`` (each record's version of that day; records entered later left out)."""
+    if known_on is None:
+        return list(hh.income_records.all())
+    out = []
+    for versions in history_versions(IncomeRecord, hh.income_records.values("id"), known_on).values():
+        last = versions[-1]
+        if last.history_type != "-":
+            rec = last.instance
+            rec.updated_at = last.history_date
+            out.append(rec)
+    return out
+
+
+def income_facts(hh: Household, *, known_on: dt.date | None = None) -> list[IncomeFacts]:
     return [
         IncomeFacts(
             period_start=r.period_start,
@@ -57,34 +83,44 @@ def income_facts(hh: Household) -> list[IncomeFacts]:
             production_expense=r.production_expense,
             insurance_payout=r.insurance_payout,
             compliant_out_of_pocket=r.compliant_out_of_pocket,
+            recorded_at=r.updated_at,
         )
-        for r in hh.income_records.all()
+        for r in sorted(income_records_as_of(hh, known_on=known_on), key=lambda r: (r.period_start, r.pk))
     ]
 
 
-def household_income_assess(hh: Household, *, month: dt.date, members: int | None = None) -> IncomeAssessment:
-    """人均纯收入 over the 12 months before ``month`` compared with the monitoring line of that year."""
+def month_end(month: dt.date) -> dt.date:
+    return clock.add_months(month.replace(day=1), 1) - dt.timedelta(days=1)
+
+
+def household_income_assess(
+    hh: Household, *, month: dt.date, members: int | None = None, known_on: dt.date | None = None
+) -> IncomeAssessment:
+    """人均纯收入 of month ``month``: income over the 12 months before it, over the household's members
+    at the end of that month (a death on 8 November counts from November, never before), compared with
+    the monitoring line of that year. ``known_on``: as the system knew it on that day (reprints, audit).
+    ``missing`` when no income record covers the window: the judgement is then 收入数据不完整, never
+    "above the line"."""
     used: list[ParamValue] = []
     window = int(_p("income.window_months", hh, month.year, used))
     include_payout = bool(_p("income.include_insurance_payout", hh, month.year, used))
     line = Decimal(str(_p("income.monitoring_line", hh, month.year, used)))
     if members is None:
-        members = (
-            len(members_as_of(hh.id, month.replace(day=1) - dt.timedelta(days=1)))
-            or hh.persons.filter(is_member=True).count()
-        )
+        members = len(members_as_of(hh.id, month_end(month), known_on=known_on))
     res = per_capita_net_income(
-        income_facts(hh),
+        income_facts(hh, known_on=known_on),
         members=members,
         month=month,
         window_months=window,
         include_insurance_payout=include_payout,
     )
+    missing = res.months_covered == 0 or members <= 0
     return IncomeAssessment(
         result=res,
         line=line,
-        below_line=res.months_covered > 0 and res.per_capita < line,
-        below_line_after_rigid=res.months_covered > 0 and res.per_capita_after_rigid < line,
+        below_line=not missing and res.per_capita < line,
+        below_line_after_rigid=not missing and res.per_capita_after_rigid < line,
+        missing=missing,
         params=[p.ref() for p in used],
     )
 
@@ -139,13 +175,16 @@ def household_facts(hh: Household, members: list[Person]) -> HouseholdFacts:
         water_horizontal_m=_f(hh.water_horizontal_m),
         water_vertical_m=_f(hh.water_vertical_m),
         water_interruption_days=hh.water_interruption_days,
+        safe_drinking_water=hh.safe_drinking_water,
     )
 
 
 def household_guarantees_assess(
-    hh: Household, *, on: dt.date
+    hh: Household, *, on: dt.date, known_on: dt.date | None = None
 ) -> tuple[GuaranteeResult, list[dict[str, Any]]]:
+    """两不愁三保障 and 饮水安全 on ``on`` from the household's facts and members in effect that day."""
     used: list[ParamValue] = []
     params = guarantee_params(hh.village_id, on.year, used)
-    members = list(hh.persons.filter(is_member=True))
-    return judge_guarantees(household_facts(hh, members), params, on=on), [p.ref() for p in used]
+    facts = household_as_of(hh.id, on, known_on=known_on) or hh
+    members = members_as_of(hh.id, on, known_on=known_on)
+    return judge_guarantees(household_facts(facts, members), params, on=on), [p.ref() for p in used]

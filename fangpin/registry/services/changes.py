@@ -59,6 +59,7 @@ HOUSEHOLD_FIELDS = frozenset(
         "source_kind",
         "source_ref",
         "source_at",
+        "effective_on",
     }
 )
 PERSON_FIELDS = frozenset(
@@ -76,6 +77,7 @@ PERSON_FIELDS = frozenset(
         "source_kind",
         "source_ref",
         "source_at",
+        "effective_on",
     }
 )
 INCOME_FIELDS = frozenset(
@@ -91,6 +93,8 @@ EDITABLE = {"household": HOUSEHOLD_FIELDS, "person": PERSON_FIELDS, "income": IN
 
 
 def field_label(entity: str, field: str) -> str:
+    if field == "replaced_months":
+        return "被替代的收入月份"
     try:
         return str(MODELS[entity]._meta.get_field(field).verbose_name)
     except Exception:
@@ -233,6 +237,8 @@ def do_fields_update(
         obj.version += 1
         obj.updated_by = _user(actor)
         obj._change_reason = reason[:100]
+        if hasattr(obj, "take_effect"):
+            obj.take_effect(observed_on)  # the version holds from the fact's date (None: when recorded)
         obj.save()
         hh = obj if entity == "household" else obj.household
         for c in done:
@@ -290,17 +296,47 @@ def _period(payload: dict[str, Any]) -> tuple[dt.date, dt.date]:
     return start, end
 
 
+def income_overlaps(household: Household, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """The household's other income records sharing months with [start, end]. The rule (also the one
+    ``policy.rules.income`` computes with): records never add up — for each month the latest recorded
+    record counts, so a new record replaces the shared months of these, which stay as history."""
+    out = []
+    qs = IncomeRecord.objects.filter(household=household, period_start__lte=end, period_end__gte=start)
+    for r in qs.exclude(period_start=start, period_end=end).order_by("period_start", "id"):
+        lo, hi = max(r.period_start, start), min(r.period_end, end)
+        out.append({"id": r.pk, "period": [r.period_start, r.period_end], "replaced": [lo, hi]})
+    return out
+
+
+def _replaced(overlaps: list[dict[str, Any]]) -> list[dict]:
+    return [
+        change(
+            "income",
+            o["id"],
+            "replaced_months",
+            f"{o['period'][0]:%Y年%m月}至{o['period'][1]:%Y年%m月}",
+            f"其中{o['replaced'][0]:%Y年%m月}至{o['replaced'][1]:%Y年%m月}由本条记录替代（不相加，原记录保留）",
+        )
+        for o in overlaps
+    ]
+
+
 def income_plan(household: Household, payload: dict[str, Any]) -> list[dict]:
     start, end = _period(payload)
     rec = IncomeRecord.objects.filter(household=household, period_start=start, period_end=end).first()
     comps = payload.get("components", {})
+    replaced = _replaced(income_overlaps(household, start, end))
     if rec is None:
-        return [
-            change("income", None, f, None, coerce("income", f, v))
-            for f, v in sorted(comps.items())
-            if coerce("income", f, v) not in (None, Decimal(0), "", {})
-        ] or [change("income", None, "period", "", f"{start}～{end}")]
-    return plan_fields("income", rec, dict(sorted(comps.items())))
+        return (
+            [
+                change("income", None, f, None, coerce("income", f, v))
+                for f, v in sorted(comps.items())
+                if coerce("income", f, v) not in (None, Decimal(0), "", {})
+            ]
+            or [change("income", None, "period", "", f"{start}～{end}")]
+        ) + replaced
+    done = plan_fields("income", rec, dict(sorted(comps.items())))
+    return done + replaced if done else done
 
 
 def do_income_record_save(
@@ -345,7 +381,11 @@ def do_income_record_save(
             obj=rec,
             region_code=household.village_id,
             household_id=household.pk,
-            data={"period": [start, end], "components": comps},
+            data={
+                "period": [start, end],
+                "components": comps,
+                "replaces": income_overlaps(household, start, end),
+            },
             reason=reason,
         )
     return rec, planned

@@ -51,6 +51,7 @@ def do_household_move(
         hh.version += 1
         hh.updated_by = _user(actor)
         hh._change_reason = f"迁移 {old}→{to_village}：{reason}"[:100]
+        hh.take_effect(date)
         hh.save()
         _provenance(
             actor=actor,
@@ -122,6 +123,7 @@ def do_household_split(
             source_ref=(source_ref or f"由{household.household_no}分户")[:200],
             source_at=clock.now(),
             updated_by=_user(actor),
+            effective_on=date,  # the split-off household exists from the split
             **copy,
         )
         for p in Person.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
@@ -189,6 +191,7 @@ def do_household_merge(
         src.status_reason = f"合户并入{target.household_no}"
         src.version += 1
         src._change_reason = "合户"
+        src.take_effect(date)
         src.save()
         audit_record(
             actor=actor,
@@ -230,6 +233,7 @@ def _transfer_member(
         person.relation = relation
     person.version += 1
     person._change_reason = why
+    person.take_effect(date)
     person.save()
     MemberChange.objects.create(
         household=new,

@@ -28,12 +28,15 @@ from fangpin.core import clock
 from fangpin.core.errors import DomainError, RowError
 from fangpin.core.masking import mask_text
 from fangpin.policy.params import param_value
+from fangpin.registry import hooks
+from fangpin.registry.choices import SourceKind
 from fangpin.registry.io.read import read_table
 from fangpin.registry.io.report import write_reject_report
 from fangpin.registry.io.validate import validate_table
 from fangpin.registry.io.villages import VillageIndex
 from fangpin.registry.io.write import apply_plan, build_plan
-from fangpin.registry.models import Household, ImportBatch, ImportReject, ImportStatus
+from fangpin.registry.models import Household, ImportBatch, ImportReject, ImportStatus, Person
+from fangpin.registry.services.members import do_member_move
 
 log = logging.getLogger(__name__)
 
@@ -84,57 +87,12 @@ def import_batch_create(
     return batch
 
 
-def _enrol_function():
-    """The monitoring part's batch entry point (``enrol_existing_many``), if it is installed (it is built
-    in parallel)."""
-    try:
-        from fangpin.monitoring.services.enrolment import enrol_existing_many
-    except ImportError:
-        return None
-    return enrol_existing_many
-
-
-def _move_followers() -> list[tuple[str, Any]]:
-    """The other parts' "open work follows a moved household" entry points that are installed, imported
-    the way ``_enrol_function`` imports monitoring: lazily, at call time, so the registry package never
-    imports them at load time (monitoring and trust depend on the registry, not the other way round) and
-    works without them. They are the same functions trust calls after an approved move
-    (``trust.services.changes`` → ``open_items_follow`` and, through ``integrations.monitoring_follow_move``,
-    ``monitoring.services.moves.open_work_follow_household``)."""
-    out: list[tuple[str, Any]] = []
-    try:
-        from fangpin.monitoring.services.moves import open_work_follow_household
-    except ImportError:
-        pass
-    else:
-
-        def monitoring(*, actor, household, old_village, new_village, on):
-            res = open_work_follow_household(
-                actor=actor, household=household, old_village=old_village, new_village=new_village, on=on
-            )
-            return res.as_dict()
-
-        out.append(("monitoring", monitoring))
-    try:
-        from fangpin.trust.services.changes import open_items_follow
-    except ImportError:
-        pass
-    else:
-
-        def trust(*, actor, household, old_village, new_village, on):
-            open_items_follow(household)
-            return True
-
-        out.append(("trust", trust))
-    return out
-
-
 def _follow_moves(*, actor, moves: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     """After the import moved households (``io.write._move``): their open work in the other parts follows
     them, in the import's transaction (a refusal rolls the whole import back)."""
     if not moves:
         return []
-    followers = _move_followers()
+    followers = hooks.move_followers()
     households = Household.objects.in_bulk(list(moves))
     out = []
     on = clock.today()
@@ -149,6 +107,69 @@ def _follow_moves(*, actor, moves: dict[int, dict[str, Any]]) -> list[dict[str, 
                 raise _Rollback([RowError(m["row"], "村", e.message, m["to"], e.code or E_MOVE)]) from e
         out.append(row)
     return out
+
+
+def _move_members(*, actor, batch_id: int, moves: dict[int, dict[str, Any]], hh_ids: dict[str, int]):
+    """Persons the file lists under another household with a stated 成员变更 (迁移/分户) move through the
+    registry member service: MemberChange rows in both households, a person version, audit."""
+    if not moves:
+        return []
+    persons = Person.objects.in_bulk(list(moves))
+    targets = Household.objects.in_bulk([hh_ids[m["household_no"]] for m in moves.values()])
+    on = clock.today()
+    out = []
+    for pk, m in moves.items():
+        do_member_move(
+            actor=actor,
+            person=persons[pk],
+            to_household=targets[hh_ids[m["household_no"]]],
+            how=m["kind"],
+            date=on,
+            source_kind=SourceKind.IMPORT,
+            source_ref=f"导入批次#{batch_id} 第{m['row']}行",
+            note=f"导入批次#{batch_id}：文件注明{m['kind']}，户{m['from_household_no']}→户{m['household_no']}",
+        )
+        out.append(
+            {"row": m["row"], "from": m["from_household_no"], "to": m["household_no"], "how": m["kind"]}
+        )
+    return out
+
+
+def _measure_payload(parsed, hh_ids: dict[str, int]) -> list[dict[str, Any]]:
+    """The 帮扶措施 cells of monitoring households, per person (for the monitoring part's measure import)."""
+    from fangpin.registry.io.columns import MEASURE_HEADERS
+
+    monitored = {no for no, h in parsed.households.items() if h.monitoring and h.monitoring.get("category")}
+    out = []
+    for p in parsed.persons:
+        if p.household_no not in monitored:
+            continue
+        facts = p.fields.get("national_facts") or {}
+        cells = {h: facts[h] for h in MEASURE_HEADERS if facts.get(h)}
+        if cells:
+            h = parsed.households[p.household_no]
+            out.append(
+                {
+                    "household_id": hh_ids[p.household_no],
+                    "identified_on": h.monitoring["identified_on"],
+                    "id_number": p.id_number,
+                    "row": p.row,
+                    "cells": cells,
+                }
+            )
+    return out
+
+
+def _hand_over_measures(*, actor, batch: ImportBatch, payload: list[dict[str, Any]]) -> dict[str, Any]:
+    """Measures named in the export become 帮扶措施 of the household's monitoring object, through the
+    monitoring part's import service (idempotent: a re-import adds nothing)."""
+    if not payload:
+        return {"persons": 0}
+    try:
+        res = hooks.monitoring().measures_import(actor=actor, rows=payload, source_ref=f"导入批次#{batch.pk}")
+    except DomainError as e:
+        raise _Rollback([RowError(0, "帮扶措施", e.message, "", e.code or "measure_import_failed")]) from e
+    return {"persons": len(payload), "handed_over": True, **res}
 
 
 def _monitoring_payload(parsed, hh_ids: dict[str, int] | None = None) -> list[dict[str, Any]]:
@@ -174,31 +195,33 @@ def _monitoring_payload(parsed, hh_ids: dict[str, int] | None = None) -> list[di
 
 
 def _hand_over_monitoring(*, actor, batch: ImportBatch, payload: list[dict[str, Any]]) -> dict[str, Any]:
-    """All monitoring households in one ``enrol_existing_many`` call (one lead, object and audit event
-    each, written in bulk); any refusal rolls the import back with a reject on the refused rows."""
-    enrol_many = _enrol_function()
-    if enrol_many is None or not payload:
-        return {"households": len(payload), "handed_over": False if payload else None}
-    from fangpin.monitoring.services.enrolment import EnrolmentRefused, ExistingEnrolment
-
+    """All monitoring households in one ``enrol_existing_many`` call through the monitoring hook (one lead,
+    object and audit event each, written in bulk). Items are plain dicts (``enrol_existing``'s keyword
+    arguments), so the registry imports nothing of monitoring. A refusal rolls the import back with a
+    reject on each refused row: the hook's DomainError carries ``errors`` = [(position, DomainError)] when
+    it refused single items, none when it refused the call as a whole."""
+    if not payload:
+        return {"households": 0, "handed_over": None}
+    enrol_many = hooks.monitoring().enrol_existing_many
     households = Household.objects.in_bulk([p["household_id"] for p in payload])
     items = [
-        ExistingEnrolment(
-            household=households[p["household_id"]],
-            category=p["category"],
-            risk_types=p["risk_types"],
-            identified_on=dt.date.fromisoformat(p["identified_on"]),
-            eliminated_on=dt.date.fromisoformat(p["eliminated_on"]) if p["eliminated_on"] else None,
-            elimination_method=p["elimination_method"],
-            source_ref=f"导入批次#{batch.pk} 第{p['row']}行",
-        )
+        {
+            "household": households[p["household_id"]],
+            "category": p["category"],
+            "risk_types": p["risk_types"],
+            "identified_on": dt.date.fromisoformat(p["identified_on"]),
+            "eliminated_on": dt.date.fromisoformat(p["eliminated_on"]) if p["eliminated_on"] else None,
+            "elimination_method": p["elimination_method"],
+            "source_ref": f"导入批次#{batch.pk} 第{p['row']}行",
+        }
         for p in payload
     ]
     try:
         enrol_many(actor=actor, items=items)
-    except EnrolmentRefused as e:
-        raise _Rollback(
-            [
+    except DomainError as e:
+        errors = getattr(e, "errors", None)
+        if errors:  # single items refused
+            rejects = [
                 RowError(
                     payload[k]["row"],
                     "监测对象类别",
@@ -206,20 +229,21 @@ def _hand_over_monitoring(*, actor, batch: ImportBatch, payload: list[dict[str, 
                     payload[k]["category"],
                     err.code or E_ENROL,
                 )
-                for k, err in e.errors
+                for k, err in errors
             ]
-        ) from e
-    except DomainError as e:  # refused as a whole: every handed-over row carries the reason
-        raise _Rollback(
-            [RowError(p["row"], "监测对象类别", e.message, p["category"], e.code or E_ENROL) for p in payload]
-        ) from e
+        else:  # refused as a whole: every handed-over row carries the reason
+            rejects = [
+                RowError(p["row"], "监测对象类别", e.message, p["category"], e.code or E_ENROL)
+                for p in payload
+            ]
+        raise _Rollback(rejects) from e
     return {"households": len(payload), "handed_over": True}
 
 
 def _stored_value(r: RowError) -> str:
     """Reject values are kept masked in the database (the full row stays in the private reject report)."""
     v = str(r.value or "")
-    if r.column in ("证件号码", "户联系电话", "家庭成员联系电话"):
+    if r.column in ("证件号码", "户联系电话", "家庭成员联系电话", "信息采集人联系电话"):
         return mask_text(v) if "E+" not in v.upper() else v
     return v
 
@@ -269,6 +293,13 @@ def _cyclic_gc_paused(fn):
     return run
 
 
+def _progress(batch: ImportBatch, pct: int, note: str) -> None:
+    """A progress record other connections can read while the job runs (the web page polls it). Written
+    outside the write transaction, so it is visible at once."""
+    batch.progress_pct, batch.progress_note = pct, note
+    ImportBatch.objects.filter(pk=batch.pk).update(progress_pct=pct, progress_note=note)
+
+
 @_cyclic_gc_paused
 def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
     """Validate and (unless the batch is a dry run) write one batch. Never raises for bad data:
@@ -280,6 +311,7 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
     batch.status = ImportStatus.VALIDATING
     batch.started_at = clock.now()
     batch.save(update_fields=["status", "started_at"])
+    _progress(batch, 5, "读取文件")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     table = None
@@ -291,6 +323,7 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
             _fail(batch, None, [RowError(0, "", e.message, "", e.code)], actor=actor, message=e.message)
             return _finish(batch, actor=actor, timings=timings, t0=t0)
         timings["read"] = time.perf_counter() - t0
+        _progress(batch, 20, f"逐行校验（{len(table.rows)}行）")
         batch.header_row = table.header_row
         batch.rows = len(table.rows)
         prefix = actor.scope_prefix
@@ -307,11 +340,16 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
             "duplicate_columns": table.duplicate_headers[:50],
             "warnings": len(parsed.warnings),
             "warning_samples": [f"第{w.row}行 {w.column}：{w.message}" for w in parsed.warnings[:20]],
+            # what the file spelled differently and what it became, per column (counts of cells)
+            "value_mappings": parsed.spellings.as_dict(),
+            # recognised columns not stored as such, with the reason (nothing is dropped in silence)
+            "columns_not_stored": parsed.not_stored,
         }
         if not parsed.ok:
             msg = f"共{len({r.row for r in parsed.rejects})}行有错误，未导入任何数据，请按错误报告修改后重新上传"
             _fail(batch, table, parsed.rejects, actor=actor, message=msg)
             return _finish(batch, actor=actor, timings=timings, t0=t0)
+        _progress(batch, 50, "比对现有户档案")
         t2 = time.perf_counter()
         plan = build_plan(parsed, scope_prefix=prefix, income_year=batch.income_year)
         timings["plan"] = time.perf_counter() - t2
@@ -329,23 +367,31 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
             persons_counts=plan.persons.as_dict(),
             income_counts=plan.income.as_dict(),
             moves_planned=len(plan.moves),
+            member_moves_planned=len(plan.member_moves),
         )
         if batch.dry_run:
             batch.monitoring_rows = _monitoring_payload(parsed)
             batch.status = ImportStatus.CHECKED
             batch.message = "试运行：校验通过，未写入数据"
             return _finish(batch, actor=actor, timings=timings, t0=t0)
+        _progress(batch, 65, f"写入户档案（{batch.households}户 {batch.persons}人）")
         t3 = time.perf_counter()
         try:
             with transaction.atomic():
                 hh_ids = apply_plan(plan, actor=actor, batch_id=batch.pk)
                 # moved households take their open work along before new monitoring rows are handed over
                 batch.details["moves"] = _follow_moves(actor=actor, moves=plan.moves)
+                batch.details["member_moves"] = _move_members(
+                    actor=actor, batch_id=batch.pk, moves=plan.member_moves, hh_ids=hh_ids
+                )
                 timings["write"] = time.perf_counter() - t3
                 t4 = time.perf_counter()
                 payload = _monitoring_payload(parsed, hh_ids)
                 batch.monitoring_rows = payload
                 batch.details["monitoring"] = _hand_over_monitoring(actor=actor, batch=batch, payload=payload)
+                batch.details["measures"] = _hand_over_measures(
+                    actor=actor, batch=batch, payload=_measure_payload(parsed, hh_ids)
+                )
                 timings["monitoring"] = time.perf_counter() - t4
                 batch.status = ImportStatus.IMPORTED
                 batch.message = "导入完成"
@@ -372,8 +418,10 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
         )
         raise
     finally:
-        # The upload is removed after processing, success or not (RES-01); the reject report stays.
-        if batch.upload_path:
+        # The upload is removed after processing, success or not (RES-01); the reject report stays. A dry run
+        # that passed keeps it until the user confirms the import (``import_batch_confirm``) or discards it.
+        keep = batch.dry_run and batch.status == ImportStatus.CHECKED
+        if batch.upload_path and not keep:
             Path(batch.upload_path).unlink(missing_ok=True)
             ImportBatch.objects.filter(pk=batch.pk).update(upload_path="")
             batch.upload_path = ""
@@ -381,6 +429,7 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
 
 def _finish(batch: ImportBatch, *, actor, timings: dict[str, float], t0: float) -> ImportBatch:
     timings["total"] = time.perf_counter() - t0
+    batch.progress_pct, batch.progress_note = 100, batch.get_status_display()
     batch.details = {**batch.details, "seconds": {k: round(v, 3) for k, v in timings.items()}}
     batch.finished_at = clock.now()
     batch.save()
@@ -405,7 +454,15 @@ def _finish(batch: ImportBatch, *, actor, timings: dict[str, float], t0: float) 
             "rejected": batch.rejected,
             "details": {
                 k: batch.details.get(k)
-                for k in ("households_counts", "income_counts", "monitoring", "moves_planned")
+                for k in (
+                    "households_counts",
+                    "income_counts",
+                    "monitoring",
+                    "moves_planned",
+                    "member_moves",
+                    "measures",
+                    "value_mappings",
+                )
             },
         },
     )
@@ -420,6 +477,41 @@ def registry_import(
         actor=actor, file_name=file_name, data=data, income_year=income_year, dry_run=dry_run
     )
     return import_batch_run(batch_id=batch.pk, actor=actor)
+
+
+E_NOT_CHECKED = "import_not_checked"
+
+
+def import_batch_confirm(*, actor, batch_id: int) -> ImportBatch:
+    """Turn a dry run that passed into the real import: a new pending batch over the same stored file
+    (same sha256), linked from the dry run; the caller runs or queues it. A dry run is confirmed once."""
+    require(actor, Cap.REGISTRY_IMPORT)
+    with transaction.atomic():
+        checked = ImportBatch.objects.select_for_update().filter(pk=batch_id, created_by=actor).first()
+        if checked is None:
+            raise DomainError("import_not_found", "导入批次不存在或无权访问")
+        if not checked.dry_run or checked.status != ImportStatus.CHECKED or checked.confirmed_batch_id:
+            raise DomainError(E_NOT_CHECKED, f"导入批次#{checked.pk}不是待确认的校验结果")
+        if not checked.upload_path or not Path(checked.upload_path).is_file():
+            raise DomainError(E_NOT_CHECKED, "校验时的文件已不在，请重新上传")
+        data = Path(checked.upload_path).read_bytes()
+        if hashlib.sha256(data).hexdigest() != checked.sha256:
+            raise DomainError(E_NOT_CHECKED, "校验后的文件已被改动，请重新上传")
+        batch = import_batch_create(
+            actor=actor, file_name=checked.file_name, data=data, income_year=checked.income_year
+        )
+        checked.confirmed_batch = batch
+        checked.save(update_fields=["confirmed_batch"])
+        Path(checked.upload_path).unlink(missing_ok=True)
+        ImportBatch.objects.filter(pk=checked.pk).update(upload_path="")
+        audit_record(
+            actor=actor,
+            event_type="registry.import_confirm",
+            obj=batch,
+            region_code=actor.region_id or "",
+            data={"checked_batch": checked.pk, "sha256": checked.sha256},
+        )
+    return batch
 
 
 def import_rejects(batch: ImportBatch) -> list[ImportReject]:

@@ -168,7 +168,9 @@ def _save_with_member_change(
     source_ref: str,
     event_type: str,
 ) -> None:
-    """Saves the person (one history version), records why they came or went, and audits it."""
+    """Saves the person (one history version, in effect from ``date`` however late it is recorded),
+    records why they came or went (MemberChange: effective ``date``, recorded ``created_at``), audits it."""
+    person.take_effect(date)
     person.updated_by = _user(actor)
     person._change_reason = note[:100]
     person.save()
@@ -192,3 +194,93 @@ def _save_with_member_change(
         data={"kind": kind, "date": date},
         reason=note,
     )
+
+
+MOVE_KINDS = {
+    # 成员变更 as a file states it → (kind in the old household, kind in the new one)
+    "迁移": (MemberChangeKind.MIGRATION_OUT, MemberChangeKind.MIGRATION_IN),
+    "分户": (MemberChangeKind.OTHER_OUT, MemberChangeKind.OTHER_IN),
+}
+
+
+def do_member_move(
+    *,
+    actor,
+    person: Person,
+    to_household: Household,
+    how: str,
+    date: dt.date,
+    source_kind: str = SourceKind.MANUAL,
+    source_ref: str = "",
+    note: str = "",
+) -> tuple[MemberChange, MemberChange]:
+    """A registered person leaves their household and joins ``to_household`` (``how`` = 迁移 or 分户):
+    a 减少 row in the old household and an 增加 row in the new one, one person version (change reason
+    names both 户编号), provenance of the household field and one ``registry.member_move`` audit event."""
+    if how not in MOVE_KINDS:
+        raise DomainError(E_KIND, "成员迁移的类型须为迁移或分户")
+    out_kind, in_kind = MOVE_KINDS[how]
+    with transaction.atomic():
+        p = Person.objects.select_for_update().get(pk=person.pk)
+        old = p.household
+        if old.pk == to_household.pk:
+            raise DomainError(E_VALUE, f"{mask_name(p.name)}已是户{to_household.household_no}的成员")
+        why = f"{how}：户{old.household_no}→户{to_household.household_no}"
+        now = clock.now()
+        left = MemberChange.objects.create(
+            household=old,
+            person=p,
+            kind=out_kind,
+            date=date,
+            note=(note or why)[:200],
+            recorded_by=_user(actor),
+            source_kind=source_kind,
+            source_ref=source_ref[:200],
+            source_at=now,
+        )
+        p.household = to_household
+        p.is_member = True
+        p.version += 1
+        p.updated_by = _user(actor)
+        p.source_kind, p.source_ref, p.source_at = source_kind, source_ref[:200], now
+        p._change_reason = why[:100]
+        p.save()
+        joined = MemberChange.objects.create(
+            household=to_household,
+            person=p,
+            kind=in_kind,
+            date=date,
+            note=(note or why)[:200],
+            recorded_by=_user(actor),
+            source_kind=source_kind,
+            source_ref=source_ref[:200],
+            source_at=now,
+        )
+        _provenance(
+            actor=actor,
+            household=to_household,
+            entity="person",
+            entity_id=p.pk,
+            field="household",
+            value=to_household.household_no,
+            source_kind=source_kind,
+            source_ref=source_ref or why,
+            observed_on=date,
+            note=why,
+        )
+        audit_record(
+            actor=actor,
+            event_type="registry.member_move",
+            obj=p,
+            region_code=old.village_id,
+            household_id=old.pk,
+            data={
+                "how": how,
+                "from": old.household_no,
+                "to": to_household.household_no,
+                "to_village": to_household.village_id,
+                "date": date,
+            },
+            reason=note or why,
+        )
+    return left, joined

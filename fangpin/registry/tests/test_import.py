@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from decimal import Decimal
@@ -303,7 +304,11 @@ def test_household_rows_that_disagree_and_duplicate_ids_are_rejected(personas):
     batch, _ = _run(personas["county_admin"], rows)
     assert batch.status == ImportStatus.FAILED
     codes = {(r.row, r.code) for r in batch.rejects.all()}
-    assert {(4, V.E_HH_CONFLICT), (5, V.E_HH_CONFLICT), (6, V.E_HH_CONFLICT)} <= codes
+    # only the deviating row is blamed, not its clean siblings (rows 4 and 6 agree on 脱贫户)
+    assert (5, V.E_HH_CONFLICT) in codes
+    assert (4, V.E_HH_CONFLICT) not in codes and (6, V.E_HH_CONFLICT) not in codes
+    conflict = batch.rejects.get(row=5, code=V.E_HH_CONFLICT)
+    assert "第4、6行" in conflict.reason and "脱贫户" in conflict.reason
     assert {(4, V.E_DUP_ID), (7, V.E_DUP_ID)} <= codes
     dup = batch.rejects.get(row=7, code=V.E_DUP_ID)
     assert "另见第4行" in dup.reason
@@ -374,14 +379,23 @@ def test_cli_imports_and_exits_non_zero_on_rejects(personas, tmp_path, capsys):
     assert "第4行【与户主关系】“之子女”不是有效值，可选值：户主" in err and "错误报告" in err
 
 
-def test_a_refusal_by_monitoring_rolls_the_whole_import_back(personas, monkeypatch):
+@pytest.mark.parametrize("refused", ["items", "whole call"])
+def test_a_refusal_by_monitoring_rolls_the_whole_import_back(personas, monkeypatch, refused):
+    # The import hands its monitoring households over in one enrol_existing_many call; monitoring refuses
+    # single items (EnrolmentRefused names their positions) or the call as a whole (a plain DomainError).
     from fangpin.core.errors import DomainError
+    from fangpin.monitoring.services.enrolment import EnrolmentRefused
     from fangpin.registry.services import imports as svc
 
-    def refuse(**kw):
-        raise DomainError("already_monitored", "该户已有另一条在监测的记录（识别时间不同），请核对")
+    real = svc.hooks.monitoring
 
-    monkeypatch.setattr(svc, "_enrol_function", lambda: refuse)
+    def refuse(*, actor, items):
+        e = DomainError("already_monitored", "该户已有另一条在监测的记录（识别时间不同），请核对")
+        raise EnrolmentRefused([(0, e)]) if refused == "items" else e
+
+    monkeypatch.setattr(
+        svc.hooks, "monitoring", lambda: dataclasses.replace(real(), enrol_existing_many=refuse)
+    )
     batch, _ = _run(personas["county_admin"], good_rows())
     assert batch.status == ImportStatus.FAILED
     assert [(r.row, r.code) for r in batch.rejects.all()] == [(4, "already_monitored")]

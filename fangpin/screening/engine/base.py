@@ -14,14 +14,18 @@ class Engine(abc.ABC):
     name: str
     dialect: Dialect
     concurrent_queries: int = 1  # queries the pipeline may submit at once (threads)
-    # True: count the rows matched by ID inside each department's query (one join of a big file; Spark,
-    # where a join means a shuffle). False: a separate count-only join and a pre-filtered rule query
-    # (DuckDB, where a count-only hash-join probe is cheap and the filter is pushed into the scan).
-    join_once: bool = True
+    # True: the departments' queries run as one job (UNION ALL of JSON rows) — Spark, where every job
+    # pays seconds of planning and scheduling; False: one query each (DuckDB).
+    batch_queries: bool = False
 
     @abc.abstractmethod
     def register_parquet(self, view: str, paths: Sequence[str]) -> None:
         """A view over Parquet files (read lazily by the engine)."""
+
+    def register_many(self, views: dict[str, Sequence[str]]) -> None:
+        """Several Parquet views at once (an engine may read their footers together)."""
+        for view, paths in views.items():
+            self.register_parquet(view, paths)
 
     @abc.abstractmethod
     def register_arrow(self, view: str, table: pa.Table) -> None:
@@ -37,10 +41,6 @@ class Engine(abc.ABC):
 
     def create_view(self, view: str, sql: str) -> None:
         self.execute(f"CREATE OR REPLACE TEMPORARY VIEW {view} AS {sql}")
-
-    def splink_api(self):
-        """The Splink database API of this engine (DuckDBAPI / SparkAPI)."""
-        raise NotImplementedError
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

@@ -13,7 +13,6 @@ from .dialects import DuckDBDialect
 
 class DuckDBEngine(Engine):
     name = "duckdb"
-    join_once = False
 
     def __init__(self, *, memory_limit: str = "", threads: int | None = None) -> None:
         self.dialect = DuckDBDialect()
@@ -43,11 +42,6 @@ class DuckDBEngine(Engine):
 
     def query(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
-
-    def splink_api(self):
-        from splink.backends.duckdb import DuckDBAPI
-
-        return DuckDBAPI(connection=self.con)
 
     def close(self) -> None:
         self.con.close()

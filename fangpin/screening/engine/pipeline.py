@@ -10,6 +10,9 @@ resolved ``RuleSpec``s. Steps are named and timed; ``progress(step, pct)`` lets 
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +22,8 @@ import pandas as pd
 import pyarrow as pa
 
 from .base import Engine
-from .rules import RuleSpec, compile_month
+from .rules import RuleSpec, compile_month, rule_instances
+from .store import link_path
 
 if TYPE_CHECKING:
     from ..sources.base import FactMap
@@ -63,6 +67,7 @@ class LinkPolicy:
     accept_probability: float = 0.99
     link_valid_unmatched: dict[str, bool] = field(default_factory=dict)  # per source
     decide: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    agreeing: dict[int, dict] = field(default_factory=dict)  # filled by the run: record_key → agreeing fields
 
 
 @dataclass
@@ -73,6 +78,8 @@ class MonthResult:
     facts: list[dict[str, Any]] = field(default_factory=list)  # registry facts the departments contradict
     candidates: pd.DataFrame | None = None  # scored link candidates (for reviews)
     linked: dict[int, float] = field(default_factory=dict)  # record_key → accepted link probability
+    agreeing: dict[int, dict] = field(default_factory=dict)  # record_key → fields that agreed (weights)
+    linked_person: dict[int, int] = field(default_factory=dict)  # record_key → the linked person_id
 
 
 def _timed(timings: dict[str, float], key: str, t0: float) -> float:
@@ -92,19 +99,31 @@ def run_month(
     progress: Callable[[str, int], None] | None = None,
     facts: dict[str, Sequence[FactMap]] | None = None,
     fact_batches: dict[str, list[int]] | None = None,
+    new_batches: dict[str, list[int]] | None = None,
+    new_ranges: dict[str, tuple[dt.date, dt.date]] | None = None,
+    seen: dict[str, list[str]] | None = None,
 ) -> MonthResult:
-    """``facts``: per department, the registry facts to compare (``SourceSpec.facts``; None = none);
-    ``fact_batches``: per department, the batch ids whose records state facts (None = every record)."""
+    """``rules``: the rules as resolved (``rule_instances`` makes the run's instances of them);
+    ``facts``: per department, the registry facts to compare (``SourceSpec.facts``; None = none);
+    ``fact_batches``: per department, the batch ids whose records state facts (None = every record);
+    ``new_batches``: per department, the batches not screened before (None = every record is new; the
+    other files are there for the look-back of cumulative rules); ``new_ranges``: the dates of the new
+    records per department (None = read from the Parquet footers); ``seen``: per department, earlier
+    versions (already screened) of the new batches — a new record with the same content (``row_hash``) as
+    one of theirs is not new."""
     link = link or LinkPolicy(enabled=False)
     progress = progress or (lambda step, pct: None)
     timings: dict[str, float] = {}
     counts: dict[str, dict[str, int]] = {}
     t = time.perf_counter()
-    engine.register_parquet("persons", [persons_path])
     kinds = [k for k, paths in sources.items() if paths]
-    for k in kinds:
-        engine.register_parquet(f"src_{k}", sources[k])
+    engine.register_many({"persons": [persons_path], **{f"src_{k}": sources[k] for k in kinds}})
     t = _timed(timings, "register", t)
+    if new_ranges is None:
+        new_ranges = _date_ranges(sources, kinds)
+    if new_batches is not None:
+        kinds = [k for k in kinds if new_batches.get(k)]
+    rules = rule_instances(rules, {k: v for k, v in new_ranges.items() if k in kinds and v})
 
     # 0. rows per department, from the Parquet footers (no scan); unusable IDs come with the linkage
     # candidates when linkage runs, else from a query
@@ -130,7 +149,7 @@ def run_month(
     cand_scored = None
     links_by_source: dict[str, pa.Table] = {}
     if link.enabled and kinds:
-        cand_scored, links_by_source, n_unusable = _link(engine, kinds, link, timings)
+        cand_scored, links_by_source, n_unusable = _link(engine, kinds, link, timings, sources, persons_path)
         for k in kinds:
             counts[k]["id_unusable"] = n_unusable.get(k, 0)
     t = time.perf_counter()
@@ -151,11 +170,21 @@ def run_month(
         engine.register_arrow(f"links_{k}", links_by_source.get(k, LINK_SCHEMA.empty_table()))
         # One inner join on one key (the ID, or the accepted link's person): an inner join lets Spark
         # broadcast a small department file instead of shuffling the registry.
+        new = (
+            "TRUE"
+            if new_batches is None
+            else f"s.batch_id IN ({', '.join(str(int(b)) for b in new_batches[k])})"
+        )
+        seen_join = ""
+        if seen and seen.get(k) and _has_column(seen[k], "row_hash") and _has_column(sources[k], "row_hash"):
+            engine.register_parquet(f"seen_{k}", seen[k])
+            seen_join = f"LEFT JOIN (SELECT DISTINCT row_hash FROM seen_{k}) x ON s.row_hash = x.row_hash "
+            new = f"({new} AND x.row_hash IS NULL)"
         engine.create_view(
             f"matched_{k}",
-            f"SELECT s.*, p.person_id AS person_id, "
+            f"SELECT s.*, p.person_id AS person_id, {new} AS _new, "
             f"CASE WHEN l.record_key IS NULL THEN 'id' ELSE 'linkage' END AS match_method, {pcols} "
-            f"FROM src_{k} s LEFT JOIN links_{k} l ON s.record_key = l.record_key "
+            f"FROM src_{k} s LEFT JOIN links_{k} l ON s.record_key = l.record_key {seen_join}"
             f"JOIN persons p ON p.join_key = coalesce(l.join_key, s.id_number)",
         )
         sqls[k] = compile_month(
@@ -165,17 +194,7 @@ def run_month(
             month,
             engine.dialect,
             fact_batches=None if fact_batches is None else fact_batches.get(k, []),
-            count_matched=engine.join_once,
         )
-    if not engine.join_once and kinds:  # rows matched by ID: one count-only join per department
-        q = " UNION ALL ".join(
-            f"SELECT {engine.dialect.string(k)} AS kind, count(*) AS n "
-            f"FROM src_{k} s JOIN persons p ON p.join_key = s.id_number"
-            for k in kinds
-        )
-        for row in engine.query(q).to_pylist():
-            counts[row["kind"]]["matched_id"] = int(row["n"])
-        t = _timed(timings, "match_id", t)
     results = _run_all(engine, sqls, timings)
     t = time.perf_counter()
     for k in kinds:
@@ -232,8 +251,97 @@ def run_month(
         )
     }
     return MonthResult(
-        hits=hits, counts=counts, facts=found_facts, timings=timings, candidates=cand_scored, linked=linked
-    )
+        hits=hits, counts=counts, facts=found_facts, timings=timings, candidates=cand_scored, linked=linked,
+        agreeing=dict(link.agreeing),
+        linked_person={
+            int(k): int(p)
+            for tbl in links_by_source.values()
+            for k, p in zip(tbl.column("record_key").to_pylist(), tbl.column("person_id").to_pylist(), strict=True)
+        },
+    )  # fmt: skip
+
+
+def _has_column(paths: list[str], name: str) -> bool:
+    import pyarrow.parquet as pq
+
+    try:
+        return all(name in pq.read_schema(p).names for p in paths)
+    except (OSError, ValueError):
+        return False
+
+
+def _date_ranges(sources: dict[str, list[str]], kinds: list[str]) -> dict[str, tuple[dt.date, dt.date]]:
+    """Earliest and latest event date per department, from the Parquet footers' statistics."""
+    import pyarrow.parquet as pq
+
+    out: dict[str, tuple[dt.date, dt.date]] = {}
+    for k in kinds:
+        lo = hi = None
+        for p in sources[k]:
+            try:
+                md = pq.read_metadata(p)
+            except (OSError, ValueError):
+                return {}
+            col = md.schema.names.index("event_date") if "event_date" in md.schema.names else None
+            for g in range(md.num_row_groups):
+                st = md.row_group(g).column(col).statistics if col is not None else None
+                if st is None or not st.has_min_max:
+                    continue
+                lo = st.min if lo is None else min(lo, st.min)
+                hi = st.max if hi is None else max(hi, st.max)
+        if lo is not None:
+            out[k] = (lo, hi)
+    return out
+
+
+LINK_SAMPLE = 20_000  # registry persons drawn at random beside the blocked ones (Splink's u estimates)
+
+
+def _registry_for_linkage(
+    engine: Engine, ident: pd.DataFrame, n_persons: int | None
+) -> tuple[pd.DataFrame, int]:
+    """The registry persons Splink needs: those sharing a blocking key with a candidate (ID; pinyin and
+    birth date; birth date and village; pinyin and village) found by a semi-join in the engine, plus a
+    fixed random sample for the u estimates — not the whole registry in pandas (10 million rows)."""
+    k = ident[["id_number", "name_pinyin", "birth_date", "village"]].astype("string")
+    keys = pd.DataFrame(
+        {"k1": k["id_number"], "k2": k["name_pinyin"] + "|" + k["birth_date"],
+         "k3": k["birth_date"] + "|" + k["village"], "k4": k["name_pinyin"] + "|" + k["village"]}
+    )  # fmt: skip
+    engine.register_arrow("link_keys", pa.Table.from_pandas(keys, preserve_index=False))
+    bd = "CAST(p.birth_date AS VARCHAR(10))"
+    n = n_persons or int(engine.query("SELECT count(*) AS n FROM persons").to_pylist()[0]["n"])
+    step = max(n // LINK_SAMPLE, 1)
+    # one scan of the registry, each blocking key probed against the candidates' keys (small)
+    reg = engine.query(
+        f"SELECT p.person_id AS unique_id, p.id_number, p.name, p.name_pinyin, {bd} AS birth_date, p.sex, "
+        f"p.village_key AS village, p.person_id % {step} = 0 AS sampled FROM persons p "
+        f"WHERE p.person_id % {step} = 0 OR p.id_number IN (SELECT k1 FROM link_keys) "
+        f"OR p.name_pinyin || '|' || {bd} IN (SELECT k2 FROM link_keys) "
+        f"OR {bd} || '|' || p.village_key IN (SELECT k3 FROM link_keys) "
+        f"OR p.name_pinyin || '|' || p.village_key IN (SELECT k4 FROM link_keys)"
+    ).to_pandas()
+    return reg, n
+
+
+def typed_id(raw: object) -> str | None:
+    """The 18 characters of an ID as typed (checksum not required), or None when it has no such shape."""
+    from fangpin.core.ids import normalize_raw, upgrade_15
+
+    s = normalize_raw(raw)
+    if re.fullmatch(r"\d{17}[\dX]\d{2,4}", s):  # 残疾人证: ID + category + grade
+        s = s[:18]
+    elif re.fullmatch(r"\d{15}", s):
+        s = upgrade_15(s)
+    return s if re.fullmatch(r"\d{17}[\dX]", s) else None
+
+
+def _villages(col: pd.Series) -> pd.Series:
+    """Village names compared the way the registry importer matches them (高白塔村 = 高白塔村民委员会)."""
+    from fangpin.registry.io.columns import normalize_village_name
+
+    names = {v: (normalize_village_name(v) or None) for v in col.dropna().unique()}
+    return col.map(names)
 
 
 def _parquet_rows(sources: dict[str, list[str]], kinds: list[str]) -> dict[str, int] | None:
@@ -256,6 +364,8 @@ def _run_all(engine: Engine, sqls: dict[str, str], timings: dict[str, float]) ->
         return k, rows, round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()
+    if engine.batch_queries and len(sqls) > 1:
+        return _run_batched(engine, sqls, timings, t0)
     if engine.concurrent_queries > 1 and len(sqls) > 1:
         from concurrent.futures import ThreadPoolExecutor
 
@@ -271,12 +381,41 @@ def _run_all(engine: Engine, sqls: dict[str, str], timings: dict[str, float]) ->
     return out
 
 
+_DATE_KEY = re.compile(r"^(d0|d1|fd)_\d+$")
+
+
+def _run_batched(
+    engine: Engine, sqls: dict[str, str], timings: dict[str, float], t0: float
+) -> dict[str, list[dict]]:
+    """Every department's query in one job: each result row as JSON text, stacked with UNION ALL."""
+    import json
+    from collections import defaultdict
+
+    d = engine.dialect
+    q = " UNION ALL ".join(
+        f"SELECT {d.string(k)} AS kind, {d.row_json(f't_{k}')} AS row_json FROM ({sql}) t_{k}"
+        for k, sql in sqls.items()
+    )
+    out: dict[str, list[dict]] = {k: [] for k in sqls}
+    tbl = engine.query(q)
+    for kind, text in zip(tbl.column("kind").to_pylist(), tbl.column("row_json").to_pylist(), strict=True):
+        row = defaultdict(lambda: None, json.loads(text))
+        for key in [k for k in row if _DATE_KEY.match(k) and row[k]]:
+            row[key] = dt.date.fromisoformat(str(row[key])[:10])
+        out[kind].append(row)
+    timings["rules_all"] = round(time.perf_counter() - t0, 3)
+    return out
+
+
 def _link(
-    engine: Engine, kinds: list[str], link: LinkPolicy, timings: dict[str, float]
+    engine: Engine,
+    kinds: list[str],
+    link: LinkPolicy,
+    timings: dict[str, float],
+    sources: dict[str, list[str]],
+    persons_path: str,
 ) -> tuple[pd.DataFrame | None, dict[str, pa.Table], dict[str, int]]:
     """Scored candidates, accepted links per department, and rows with an unusable ID per department."""
-    from fangpin.core.ids import normalize_raw
-
     from ..linkage import link_records
 
     t = time.perf_counter()
@@ -287,15 +426,28 @@ def _link(
         "s.record_key, s.id_number, s.id_raw, s.id_status, s.name, s.name_pinyin, "
         "CAST(s.birth_date AS VARCHAR(10)) AS birth_date, s.sex, s.village"
     )
-    sel = ("SELECT {k} AS source, " + cols + " FROM src_{kind} s").format
+    sel = ("SELECT {k} AS source, " + cols + " FROM {view} s").format
     plain = [k for k in kinds if not link.link_valid_unmatched.get(k)]
     small = [k for k in kinds if link.link_valid_unmatched.get(k)]
-    parts = [sel(k=engine.dialect.string(k), kind=k) + " WHERE s.id_status <> 'ok'" for k in plain]
+    # A batch written by the product carries a side file of its unusable-ID rows: read that, not the
+    # whole (100-million-row) file.
+    side = {k: [link_path(p) for p in sources[k]] for k in plain}
+    parts = []
+    for k in plain:
+        if all(os.path.exists(p) for p in side[k]):
+            engine.register_parquet(f"lnk_{k}", side[k])
+            parts.append(sel(k=engine.dialect.string(k), view=f"lnk_{k}"))
+        else:
+            parts.append(sel(k=engine.dialect.string(k), view=f"src_{k}") + " WHERE s.id_status <> 'ok'")
     if small:
-        stacked = " UNION ALL ".join(sel(k=engine.dialect.string(k), kind=k) for k in small)
+        stacked = " UNION ALL ".join(sel(k=engine.dialect.string(k), view=f"src_{k}") for k in small)
+        # the registered IDs among the lists' IDs: an inner join with the small side broadcast (Spark) or
+        # hashed (DuckDB) while the registry streams — no shuffle of the registry for a left join
+        ids = " UNION ALL ".join(f"SELECT id_number FROM src_{k} WHERE id_number IS NOT NULL" for k in small)
+        known = f"SELECT DISTINCT p.id_number FROM persons p JOIN ({ids}) q ON p.id_number = q.id_number"
         parts.append(
-            f"SELECT s.* FROM ({stacked}) s LEFT JOIN persons p ON s.id_number = p.id_number "
-            f"WHERE s.id_status <> 'ok' OR p.person_id IS NULL"
+            f"SELECT s.* FROM ({stacked}) s LEFT JOIN ({known}) m ON s.id_number = m.id_number "
+            f"WHERE s.id_status <> 'ok' OR m.id_number IS NULL"
         )
     # one query for all departments: one job on Spark instead of one per department
     cands = engine.query(" UNION ALL ".join(parts)).to_pandas() if parts else pd.DataFrame()
@@ -307,19 +459,29 @@ def _link(
     empty = {k: LINK_SCHEMA.empty_table() for k in kinds}
     if cands.empty:
         return None, empty, n_unusable
-    # The ID as typed, for a one-digit-off comparison (an Excel-mangled 4.1E+17 carries no information).
-    norm = cands["id_raw"].map(normalize_raw)
-    cands["id_number"] = norm.where(norm.str.fullmatch(r"\d{17}[\dX]") & cands["id_status"].ne("scientific"))
+    # Every ID as typed goes to linkage, for a one-digit-off comparison: a 20-character 残疾人证 number
+    # loses its suffix, a 15-digit number is widened; an Excel-mangled 4.1E+17 carries no information.
+    cands["id_number"] = [
+        None if st == "scientific" else typed_id(raw)
+        for raw, st in zip(cands["id_raw"], cands["id_status"], strict=True)
+    ]
+    cands["village"] = _villages(cands["village"])
+    persons_rows = _parquet_rows({"persons": [persons_path]}, ["persons"])
+    persons_rows = persons_rows["persons"] if persons_rows else None
     ident_cols = ["source", "id_number", "name", "birth_date", "sex", "village"]
     ident = cands[ident_cols + ["name_pinyin"]].drop_duplicates(ident_cols).reset_index(drop=True)
     ident["unique_id"] = range(len(ident))
     cands = cands.merge(ident[ident_cols + ["unique_id"]], on=ident_cols, how="left")
-    registry = engine.query(
-        "SELECT person_id AS unique_id, id_number, name, name_pinyin, "
-        "CAST(birth_date AS VARCHAR(10)) AS birth_date, sex, village_name AS village FROM persons"
-    ).to_pandas()
+    registry, n_registry = _registry_for_linkage(engine, ident, persons_rows)
     t = _timed(timings, "link_prepare", t)
-    res = link_records(engine.splink_api(), ident, registry, min_probability=link.review_probability)
+    # small pandas frames on both sides by now: Splink runs on DuckDB in process whatever the engine
+    # (a Spark job per Splink step costs more than the linkage itself)
+    from splink.backends.duckdb import DuckDBAPI
+
+    res = link_records(
+        DuckDBAPI(), ident, registry, min_probability=link.review_probability, n_registry=n_registry,
+        u_sample=registry[registry["sampled"]],
+    )  # fmt: skip
     for key, v in res.timings.items():
         timings[f"link_{key}"] = round(v, 3)
     t = time.perf_counter()
@@ -331,6 +493,8 @@ def _link(
     acc = cands.merge(
         accepted[["uid_a", "person_id", "match_probability"]], left_on="unique_id", right_on="uid_a"
     )
+    agree = scored.drop_duplicates("uid_a").set_index("uid_a")["agreeing"].to_dict()
+    link.agreeing = {int(k): agree.get(u, {}) for k, u in zip(acc["record_key"], acc["uid_a"], strict=True)}
     # The registry join key of the linked person (its ID, or "P<person_id>" when it has none).
     keys = registry[["unique_id", "id_number"]].rename(columns={"unique_id": "person_id"})
     keys["join_key"] = keys["id_number"].where(keys["id_number"].notna(), "P" + keys["person_id"].astype(str))

@@ -15,7 +15,7 @@ import calendar
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from fangpin.core.errors import DomainError
@@ -52,6 +52,13 @@ class RuleSpec:
     threshold: float | None = None
     applies_to: str = "all"
     values: dict[str, Any] = field(default_factory=dict)  # resolved person-condition parameters
+    # An instance of the rule in a run (``rule_instances``): its window, whether it adds up records
+    # screened before (a year's 住院 self-pay), and the counties it applies to (a province run applies
+    # each county's own thresholds; empty = everyone).
+    start: dt.date | None = None
+    end: dt.date | None = None
+    cumulative: bool = False
+    counties: tuple[str, ...] = ()
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -60,6 +67,8 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
 
 
 def window_bounds(rule: RuleSpec, month: str) -> tuple[dt.date, dt.date]:
+    if rule.start is not None and rule.end is not None:
+        return rule.start, rule.end
     start, end = month_bounds(month)
     if rule.window == "year_to_date":
         return dt.date(start.year, 1, 1), end
@@ -70,6 +79,50 @@ def window_bounds(rule: RuleSpec, month: str) -> tuple[dt.date, dt.date]:
             y, m = y - 1, m + 12
         return dt.date(y, m, 1), end
     return start, end
+
+
+def _months_back(d: dt.date, n: int) -> dt.date:
+    y, m = d.year, d.month - (max(int(n or 1), 1) - 1)
+    while m <= 0:
+        y, m = y - 1, m + 12
+    return dt.date(y, m, 1)
+
+
+def rule_instances(
+    rules: Sequence[RuleSpec], new_ranges: dict[str, tuple[dt.date, dt.date]]
+) -> list[RuleSpec]:
+    """What a run evaluates so that every new record is screened exactly once, whatever month its
+    file was filed under (``new_ranges``: per department, the dates of the records not screened before).
+
+    - a record rule (window "month": a single stay, a death, a grade) looks at the new records only;
+    - a cumulative rule (``sum_at_least`` over "year_to_date" or "months") gets one instance per
+      calendar year (per month for "months") the new records fall in; it adds up every record of that
+      window, old and new, and hits only when the new records carry the total over the threshold, so a
+      rerun, or next month's file, does not repeat it.
+    A rule of a department without new records has no instance."""
+    out: list[RuleSpec] = []
+    for r in rules:
+        rng = new_ranges.get(r.source)
+        if not rng:
+            continue
+        lo, hi = rng
+        if r.window == "month" or r.condition_kind != "sum_at_least":
+            if r.window == "month":
+                out.append(replace(r, start=lo, end=hi, cumulative=False))
+            else:  # a window rule that is not a sum: the new records in the window of their dates
+                out.append(replace(r, start=window_bounds(replace(r, start=None, end=None), f"{lo:%Y-%m}")[0],
+                                   end=hi, cumulative=False))  # fmt: skip
+            continue
+        if r.window == "year_to_date":
+            for y in range(lo.year, hi.year + 1):
+                out.append(replace(r, start=dt.date(y, 1, 1), end=dt.date(y, 12, 31), cumulative=True))
+        else:
+            m = dt.date(lo.year, lo.month, 1)
+            while m <= hi:
+                end = month_bounds(f"{m:%Y-%m}")[1]
+                out.append(replace(r, start=_months_back(m, r.window_months), end=end, cumulative=True))
+                m = end + dt.timedelta(days=1)
+    return out
 
 
 def _col(name: str) -> str:
@@ -115,11 +168,15 @@ def rule_filter(rule: RuleSpec, month: str, d: Dialect) -> str:
         vals = rule.condition.get("values") or []
         parts.append(f"{_col(rule.condition['column'])} IN ({', '.join(d.literal(v) for v in vals)})")
     parts += [_person_condition(pc, rule, d) for pc in rule.person_conditions]
+    if rule.counties:
+        parts.append(f"substr(m.p_village_code, 1, 6) IN ({', '.join(d.string(c) for c in rule.counties)})")
+    if not rule.cumulative:
+        parts.append("m._new")
     return " AND ".join(f"({p})" for p in parts)
 
 
-def _aggregates(rule: RuleSpec, i: int, f: str, d: Dialect) -> tuple[list[str], str]:
-    """SELECT expressions of rule i and its hit condition over them."""
+def _aggregates(rule: RuleSpec, i: int, f: str, d: Dialect) -> tuple[list[str], str, list[str]]:
+    """SELECT expressions of rule i, its hit condition over them and the names they define."""
     kind = rule.condition_kind
     col = rule.condition.get("column")
     if kind in ("sum_at_least", "max_above", "value_above") and rule.threshold is None:
@@ -149,7 +206,15 @@ def _aggregates(rule: RuleSpec, i: int, f: str, d: Dialect) -> tuple[list[str], 
         f"min(m.event_date) FILTER (WHERE {f}) AS d0_{i}",
         f"max(m.event_date) FILTER (WHERE {f}) AS d1_{i}",
     ]
-    return sel, f"(n_{i} > 0 AND {cond})"
+    names = [f"n_{i}", f"v_{i}", f"k_{i}", f"d0_{i}", f"d1_{i}"]
+    if rule.cumulative:
+        # the new records must carry the total over the threshold (the old ones alone stayed below)
+        t = float(rule.threshold)
+        sel += [f"{d.count_if(f'({f}) AND m._new')} AS nn_{i}",
+                f"sum({_col(col)}) FILTER (WHERE ({f}) AND NOT m._new) AS vo_{i}"]  # fmt: skip
+        names += [f"nn_{i}", f"vo_{i}"]
+        cond = f"{cond} AND nn_{i} > 0 AND coalesce(vo_{i}, 0) < {t}"
+    return sel, f"(n_{i} > 0 AND {cond})", names
 
 
 def compile_source(rules: list[RuleSpec], month: str, d: Dialect, *, view: str | None = None) -> str:
@@ -165,7 +230,7 @@ def compile_source(rules: list[RuleSpec], month: str, d: Dialect, *, view: str |
     for i, r in enumerate(rules):
         f = rule_filter(r, month, d)
         filters.append(f)
-        s, c = _aggregates(r, i, f, d)
+        s, c, _ = _aggregates(r, i, f, d)
         sels += s
         conds.append(c)
         a, b = window_bounds(r, month)
@@ -204,7 +269,6 @@ def compile_month(
     *,
     view: str | None = None,
     fact_batches: list[int] | None = None,
-    count_matched: bool = True,
 ) -> str:
     """The one query a run executes for a department, over ``matched_<source>`` (department rows joined
     to their registry person, by ID or by an accepted link: ``match_method`` id/linkage).
@@ -217,11 +281,8 @@ def compile_month(
       vocabulary, and ``fx_j`` = they differ. Only records of ``fact_batches`` (None = all) state facts.
     Rows relevant to no rule and no fact are grouped under a NULL person, so the aggregation stays the
     size of the hits, not of the registry; the second level (GROUPING SETS over those few rows) adds the
-    total row. Only persons with a hit or a differing fact come back, plus the total row.
-
-    ``count_matched=False`` (engines where a second, count-only join is cheaper than aggregating every
-    row — DuckDB): the rows are filtered to the relevant ones before the join (pushed into the scan), no
-    total row; the pipeline counts the matches with its own query."""
+    total row. Only persons with a hit or a differing fact come back, plus the total row (on every
+    engine: no second, count-only join of a big file)."""
     view = view or f"matched_{source}"
     if any(r.source != source for r in rules):
         raise DomainError(E_RULE, "同一查询中的规则必须属于同一部门数据")
@@ -229,9 +290,9 @@ def compile_month(
     for i, r in enumerate(rules):
         raw.append(rule_filter(r, month, d))
         flags.append(f"({raw[-1]}) AS _f{i}")
-        s, c = _aggregates(r, i, f"m._f{i}", d)
+        s, c, nm = _aggregates(r, i, f"m._f{i}", d)
         sels += s
-        names += [f"n_{i}", f"v_{i}", f"k_{i}", f"d0_{i}", f"d1_{i}"]
+        names += nm
         conds.append(f"{c} AS hit_{i}")
     for j, fm in enumerate(facts):
         g = ["m.person_id IS NOT NULL", f"{_col(fm.column)} IS NOT NULL"]
@@ -264,17 +325,6 @@ def compile_month(
     wanted = " OR ".join(
         ["is_total = 1"] + [f"hit_{i}" for i in range(len(rules))] + [f"fx_{j}" for j in range(len(facts))]
     )
-    if not count_matched:
-        pre = " OR ".join(f"({x})" for x in raw) or "FALSE"
-        null_names = ", ".join(names + ["matched_id"]) if names else "matched_id"
-        return (
-            f"WITH r AS (SELECT m.*{flag_sql} FROM {view} m WHERE {pre}), "
-            f"g AS (SELECT m.*, m.person_id AS _gp, m.p_household_id AS _gh FROM r m), "
-            f"agg AS (SELECT m._gp AS person_id, m._gh AS household_id, {', '.join(sels + counts)} "
-            f"FROM g m GROUP BY m._gp, m._gh), "
-            f"agg2 AS (SELECT 0 AS is_total, person_id, household_id, {null_names} FROM agg) "
-            f"SELECT * FROM (SELECT *{''.join(', ' + c for c in conds)} FROM agg2) t WHERE {wanted}"
-        )
     return (
         f"WITH r AS (SELECT m.*{flag_sql} FROM {view} m), "
         f"g AS (SELECT m.*, CASE WHEN {relevant} THEN m.person_id END AS _gp, "

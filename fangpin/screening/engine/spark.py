@@ -41,17 +41,49 @@ def spark_session_local(*, driver_memory: str | None = None):
     return _SESSION
 
 
+def _local_schema(paths: Sequence[str]):
+    """The Spark schema of local Parquet files (unified), or None when they are not local files."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    if not paths or not all(os.path.exists(p) for p in paths):
+        return None
+    try:
+        schema = pa.unify_schemas([pq.read_schema(p) for p in paths])
+    except (OSError, ValueError, pa.ArrowInvalid):
+        return None
+    fields = [
+        pa.field(
+            f.name,
+            pa.string() if pa.types.is_large_string(f.type) or pa.types.is_string_view(f.type) else f.type,
+        )
+        for f in schema
+    ]
+    try:
+        return from_arrow_schema(pa.schema(fields))
+    except (TypeError, NotImplementedError):
+        return None
+
+
 class SparkEngine(Engine):
     name = "spark"
     # Spark takes jobs from several threads; the small departments' queries are latency-bound.
     concurrent_queries = int(os.environ.get("FANGPIN_SPARK_CONCURRENT_QUERIES", "4"))
+    batch_queries = os.environ.get("FANGPIN_SPARK_BATCH_QUERIES", "1") == "1"
 
     def __init__(self, *, session=None) -> None:
         self.dialect = SparkDialect()
         self.spark = session or spark_session_local()
 
     def register_parquet(self, view: str, paths: Sequence[str]) -> None:
-        self.spark.read.parquet(*paths).createOrReplaceTempView(view)
+        """With the schema read from the local footers (pyarrow, milliseconds) Spark skips its own
+        schema-inference job for every view; files of other schemas (a column added later) unify."""
+        reader = self.spark.read
+        schema = _local_schema(paths)
+        if schema is not None:
+            reader = reader.schema(schema)
+        reader.parquet(*paths).createOrReplaceTempView(view)
 
     def register_arrow(self, view: str, table: pa.Table) -> None:
         if table.num_rows == 0:
@@ -68,8 +100,3 @@ class SparkEngine(Engine):
 
     def query(self, sql: str) -> pa.Table:
         return self.spark.sql(sql).toArrow()
-
-    def splink_api(self):
-        from splink.backends.spark import SparkAPI
-
-        return SparkAPI(spark_session=self.spark)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import re
 import time
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 import duckdb
@@ -20,19 +22,20 @@ from fangpin.audit.record import audit_record
 from fangpin.core import clock
 from fangpin.core.errors import DomainError
 from fangpin.policy.params import param_value
+from fangpin.regions.models import Level, Region
 from fangpin.registry.models import Household, Person
 
 from .. import integration
 from ..engine import engine_open
 from ..engine.pipeline import LinkPolicy, run_month
-from ..engine.rules import month_bounds, window_bounds
-from ..models import LinkReview, ReviewStatus, RunStatus, ScreeningHit, ScreeningRule, ScreeningRun
+from ..engine.rules import RuleSpec, month_bounds, window_bounds
+from ..models import DeptBatch, LinkReview, ReviewStatus, RunStatus, ScreeningHit, ScreeningRule, ScreeningRun
 from ..registry_export import export_registry_persons, files_dir
 from ..sources import SOURCES
 from .consent import CONSENT_MISSING, hits_without_consent
 from .facts import department_facts_record
 from .rules import rule_specs, ruleset_version
-from .uploads import batch_abspath, batches_for_month
+from .uploads import batch_abspath
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +53,17 @@ def screening_run_start(
     engine: str | None = None,
     departments: list[str] | None = None,
     run_now: bool = True,
+    background: bool = False,
     record_facts: bool = True,
+    on: dt.date | None = None,
 ) -> ScreeningRun:
-    """Queue a run for the actor's region; the Huey task does the work so no web request waits.
-    ``record_facts=False`` screens without sending differing registry facts to the conflict policy
-    (a what-if run, or comparing engines on an unchanged registry)."""
+    """Create a run for the actor's region and execute it at once (``run_now``), or queue it for the
+    Huey worker (``background=True``, e.g. from a web request), or leave it for the caller
+    (``run_now=False``). A run screens every department record not screened before (whatever month its
+    file was filed under, up to ``month``), exactly once. ``record_facts=False`` is a what-if run: no
+    registry facts go to the conflict policy and the batches stay unscreened (comparing engines).
+    ``on``: the run's business date (leads are dated by it; default the end of ``month``, or today when
+    that is earlier)."""
     require(actor, Cap.SCREEN_RUN)
     if not re.fullmatch(r"20\d{2}-(0[1-9]|1[0-2])", month or ""):
         raise DomainError(E_MONTH, f"筛查月份“{month}”格式错误，应为 YYYY-MM", field="month")
@@ -67,18 +76,25 @@ def screening_run_start(
     if actor.region_id is None:
         raise DomainError(E_NO_REGION, "当前用户没有管辖区域，不能运行筛查")
     with transaction.atomic():
+        as_of = on or min(month_bounds(month)[1], clock.today())
         run = ScreeningRun.objects.create(
             month=month, region_id=actor.region_id, engine=engine, departments=list(departments or []),
-            started_by=actor, progress_note="排队中", record_facts=record_facts,
+            started_by=actor, progress_note="排队中", record_facts=record_facts, as_of=as_of,
         )  # fmt: skip
         audit_record(
             actor=actor, event_type="screening.run_start", obj=run, region_code=actor.region_id,
             data={"month": month, "engine": engine, "departments": run.departments, "record_facts": record_facts},
         )  # fmt: skip
-    if run_now:
+    if background:
         from ..tasks import screening_run_task
 
-        screening_run_task(run.pk)
+        screening_run_task(run.pk)  # enqueued; the worker runs screening_run_execute
+    elif run_now:
+        try:
+            screening_run_execute(run.pk)
+        except Exception:  # stored on the run (status 失败, error); the caller reads the run
+            logger.exception("screening run %s failed", run.pk)
+        run.refresh_from_db()
     return run
 
 
@@ -144,6 +160,7 @@ def screening_run_execute(run_id: int) -> ScreeningRun:
     try:
         _execute(run)
     except Exception as exc:
+        DeptBatch.objects.filter(screened_run=run).update(screened_run=None)  # screened by a later run
         ScreeningRun.objects.filter(pk=run.pk).update(
             status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:4000], finished_at=clock.now()
         )
@@ -154,6 +171,92 @@ def screening_run_execute(run_id: int) -> ScreeningRun:
     return run
 
 
+def _claim_batches(run: ScreeningRun, kinds: list[str]) -> list[DeptBatch]:
+    """The batches this run screens: every batch of these kinds not screened before, filed up to the run's
+    month, in its current version (an unscreened superseded version is marked as screened with it, so it
+    never comes back). A what-if run (record_facts=False) claims nothing and leaves them unscreened."""
+    with transaction.atomic():
+        todo = list(
+            DeptBatch.objects.select_for_update()
+            .filter(kind__in=kinds, screened_run__isnull=True, period__lte=run.month)
+            .order_by("kind", "period", "-version")
+        )
+        latest = {}
+        for b in DeptBatch.objects.filter(kind__in=kinds, period__lte=run.month).order_by(
+            "kind", "period", "version"
+        ):
+            latest[(b.kind, b.period)] = b.pk
+        new = [b for b in todo if latest.get((b.kind, b.period)) == b.pk]
+        if run.record_facts:
+            DeptBatch.objects.filter(pk__in=[b.pk for b in todo]).update(screened_run=run)
+    return new
+
+
+def _lookback_batches(new: list[DeptBatch], specs: list[RuleSpec]) -> list[DeptBatch]:
+    """Batches screened before whose records a cumulative rule adds up (its own look-back window)."""
+    starts: dict[str, dt.date] = {}
+    for k in {b.kind for b in new}:
+        lo = min((b.event_min for b in new if b.kind == k and b.event_min), default=None)
+        cum = [
+            r for r in specs if r.source == k and r.window != "month" and r.condition_kind == "sum_at_least"
+        ]
+        if lo is None or not cum:
+            continue
+        starts[k] = min(dt.date(lo.year, 1, 1) if r.window == "year_to_date" else
+                        window_bounds(r, f"{lo:%Y-%m}")[0] for r in cum)  # fmt: skip
+    out = []
+    new_ids = {b.pk for b in new}
+    for k, start in starts.items():
+        seen: set[str] = set()
+        for b in (
+            DeptBatch.objects.filter(kind=k, screened_run__isnull=False, event_max__gte=start)
+            .exclude(pk__in=new_ids)
+            .order_by("period", "-version")
+        ):
+            if b.period not in seen and not any(n.kind == k and n.period == b.period for n in new):
+                seen.add(b.period)
+                out.append(b)
+    return out
+
+
+def _seen_versions(new: list[DeptBatch]) -> dict[str, list[str]]:
+    """Per department, the screened earlier versions of the new batches (a correction repeats records)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for b in new:
+        for old in DeptBatch.objects.filter(
+            kind=b.kind, period=b.period, version__lt=b.version, screened_run__isnull=False
+        ):
+            out[b.kind].append(str(batch_abspath(old)))
+    return dict(out)
+
+
+def _county_specs(run: ScreeningRun, rules: list[ScreeningRule], year: int):
+    """Rule specs and parameter refs. A run above county level (a city or province) resolves each
+    county's own parameters: counties with the same values share one instance of a rule, which applies
+    to their persons only."""
+    if len(run.region.prefix) >= 6:
+        specs, refs = rule_specs(rules, region_code=run.region_id, year=year)
+        return specs, refs, {run.region.prefix[:6]: {r["key"]: r for r in refs}}
+    counties = list(
+        Region.objects.filter(level=Level.COUNTY, code__startswith=run.region.prefix).values_list(
+            "code", flat=True
+        )
+    )
+    groups: dict[str, tuple[RuleSpec, list[str]]] = {}
+    refs_all: dict[tuple, dict] = {}
+    refs_by_county: dict[str, dict[str, dict]] = {}
+    for code in counties:
+        specs, refs = rule_specs(rules, region_code=code, year=year)
+        refs_by_county[code[:6]] = {r["key"]: r for r in refs}
+        for r in refs:
+            refs_all[(r["key"], str(r.get("value")), r.get("region_code"))] = r
+        for sp in specs:
+            key = repr((sp.code, sp.threshold, sp.condition, sp.values))
+            groups.setdefault(key, (sp, []))[1].append(code[:6])
+    specs = [replace(sp, counties=tuple(cs)) for sp, cs in groups.values()]
+    return specs, list(refs_all.values()), refs_by_county
+
+
 def _execute(run: ScreeningRun) -> None:
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -161,20 +264,27 @@ def _execute(run: ScreeningRun) -> None:
     if run.departments:
         rules = [r for r in rules if r.source in run.departments]
     year = int(run.month[:4])
-    specs, refs = rule_specs(rules, region_code=run.region_id, year=year)
+    specs, refs, refs_by_county = _county_specs(run, rules, year)
     accept = float(param_value("screening.linkage.accept_probability", region_code=run.region_id, year=year))
     review = float(param_value("screening.linkage.review_probability", region_code=run.region_id, year=year))
-    earliest = min((window_bounds(s, run.month)[0] for s in specs), default=month_bounds(run.month)[0])
     fact_kinds = {k for k, s in SOURCES.items() if s.facts and (not run.departments or k in run.departments)}
     kinds = sorted({s.source for s in specs} | fact_kinds)
-    batches = batches_for_month(run.month, kinds=kinds, earliest=earliest)
+    new = _claim_batches(run, kinds)
+    old = _lookback_batches(new, specs)
+    batches = new + old
     _progress(run, "导出建档立卡人员", 5)
     persons_path = files_dir() / "registry" / f"run_{run.pk}.parquet"
-    n_persons = export_registry_persons(persons_path, region_prefix=run.region.prefix)
+    n_persons = export_registry_persons(persons_path, region_prefix=run.region.prefix, year=year)
     timings["export_registry"] = round(time.perf_counter() - t, 3)
     sources: dict[str, list[str]] = defaultdict(list)
     for b in batches:
         sources[b.kind].append(str(batch_abspath(b)))
+    new_batches = {k: [b.pk for b in new if b.kind == k] for k in kinds}
+    new_ranges = {
+        k: (min(b.event_min for b in bs), max(b.event_max for b in bs))
+        for k in kinds
+        if (bs := [b for b in new if b.kind == k and b.event_min and b.event_max])
+    }
     link = LinkPolicy(
         enabled=True, review_probability=review, accept_probability=accept,
         link_valid_unmatched={k: SOURCES[k].link_unmatched_valid_ids for k in kinds},
@@ -185,8 +295,8 @@ def _execute(run: ScreeningRun) -> None:
         res = run_month(
             eng, month=run.month, persons_path=str(persons_path), sources=dict(sources), rules=specs,
             link=link, progress=lambda note, pct: _progress(run, note, pct),
-            facts={k: SOURCES[k].facts for k in fact_kinds},
-            fact_batches={k: [b.pk for b in batches if b.kind == k and b.period == run.month] for k in fact_kinds},
+            facts={k: SOURCES[k].facts for k in fact_kinds}, fact_batches=new_batches,
+            new_batches=new_batches, new_ranges=new_ranges, seen=_seen_versions(new),
         )  # fmt: skip
     finally:
         eng.close()
@@ -198,10 +308,9 @@ def _execute(run: ScreeningRun) -> None:
         [str(batch_abspath(b)) for b in batches], [h["record_key"] for h in res.hits]
     )
     by_code = {r.code: r for r in rules}
-    refs_by_key = {r["key"]: r for r in refs}
     with transaction.atomic():
         leads_per_rule, consent_missing = _save_hits(
-            run, res.hits, by_code, refs_by_key, link_prob, evidence_rows
+            run, res.hits, by_code, refs_by_county, link_prob, evidence_rows, res.agreeing
         )
     timings["save_hits"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
@@ -220,6 +329,9 @@ def _execute(run: ScreeningRun) -> None:
             "consent_missing_per_rule": consent_missing,
             "facts": facts_report,
             "hits": len(res.hits),
+            "hits_per_rule": {code: sum(1 for h in res.hits if h["rule_code"] == code) for code in by_code},
+            "batches_new": [b.pk for b in new],
+            "batches_lookback": [b.pk for b in old],
             "link_reviews_pending": LinkReview.objects.filter(
                 first_run=run, status=ReviewStatus.PENDING
             ).count(),
@@ -227,7 +339,8 @@ def _execute(run: ScreeningRun) -> None:
         ScreeningRun.objects.filter(pk=run.pk).update(
             status=RunStatus.DONE, progress=100, progress_note="完成", finished_at=clock.now(),
             ruleset_version=ruleset_version(rules), rules=[_rule_snapshot(r) for r in rules], params=refs,
-            batches=[{"id": b.pk, "kind": b.kind, "period": b.period, "version": b.version} for b in batches],
+            batches=[{"id": b.pk, "kind": b.kind, "period": b.period, "version": b.version,
+                      "new": b in new} for b in batches],
             counts=counts, timings=timings,
         )  # fmt: skip
         audit_record(
@@ -236,6 +349,10 @@ def _execute(run: ScreeningRun) -> None:
                   "consent_missing": sum(consent_missing.values()),
                   "facts": {k: v for k, v in facts_report.items() if k != "by_field"}},
         )  # fmt: skip
+
+
+def _county_refs(refs_by_county: dict[str, dict], household: Household) -> dict:
+    return refs_by_county.get(household.village_id[:6]) or next(iter(refs_by_county.values()), {})
 
 
 def _rule_snapshot(r: ScreeningRule) -> dict[str, Any]:
@@ -266,7 +383,7 @@ def _evidence_records(paths: list[str], keys: list[int]) -> dict[int, dict[str, 
 
 
 def _save_hits(
-    run, hits, by_code, refs_by_key, link_prob, evidence_rows
+    run, hits, by_code, refs_by_county, link_prob, evidence_rows, agreeing
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Saves the hits, flags those that need a 承诺授权书 the household has not signed, and pushes one lead
     per (household, rule) for the others. Returns leads per rule and consent-missing hits per rule."""
@@ -300,13 +417,19 @@ def _save_hits(
                     "last_date": str(h["last_date"]),
                     "record": rec,
                     "batch_row": f"部门批次#{rec.get('batch_id')} 第{rec.get('row_no')}行" if rec else "",
-                    "param": refs_by_key.get(rule.threshold_key),
-                    "match": {"method": "linkage" if linked_p is not None else "id", "probability": linked_p},
+                    "param": _county_refs(refs_by_county, households[h["household_id"]]).get(
+                        rule.threshold_key
+                    ),
+                    "match": {
+                        "method": "linkage" if linked_p is not None else "id",
+                        "probability": linked_p,
+                        "agreeing": agreeing.get(h["record_key"], {}),
+                    },
                 },
             )  # fmt: skip
         )
     consent_missing: dict[str, int] = {}
-    today = clock.today()
+    today = run.as_of or clock.today()
     for code, rule in by_code.items():
         if not rule.consent_scope:
             continue
@@ -337,6 +460,7 @@ def _save_hits(
             },  # fmt: skip
             risk_types=list(rule.risk_types),
             note=rule.title,
+            on=today,
         )
         ScreeningHit.objects.filter(pk__in=[h.pk for h in hs]).update(lead_id=lead_id, lead_result=result)
         if lead_id is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fangpin.core.errors import DomainError
 
 from .assets.spec import SPEC as ASSETS
-from .base import Column, FactMap, SourceSpec
+from .base import Column, FactMap, Implied, SourceSpec
 from .civil.spec import SPEC as CIVIL
 from .disability.spec import SPEC as DISABILITY
 from .education.spec import SPEC as EDUCATION
@@ -31,4 +31,4 @@ def source_get(kind: str) -> SourceSpec:
         raise DomainError(E_UNKNOWN_SOURCE, f"未知的部门数据类型“{kind}”", field="kind") from None
 
 
-__all__ = ["SOURCES", "Column", "FactMap", "SourceSpec", "source_get"]
+__all__ = ["SOURCES", "Column", "FactMap", "Implied", "SourceSpec", "source_get"]

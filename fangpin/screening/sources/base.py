@@ -33,6 +33,12 @@ class Column:
     required: bool = False
     choices: tuple[str, ...] = ()  # for CHOICE: accepted values (after alias mapping)
     choice_aliases: dict[str, str] = field(default_factory=dict)  # e.g. {"住院治疗": "住院"}
+    # Canonical columns whose cell stands in when this column's header is absent (出院日期 for the
+    # settlement date, 年级 for the school stage); the cell goes through this column's conversion.
+    fallback: tuple[str, ...] = ()
+    # Plausible range of a MONEY/INT value (inclusive); None = the type's default (money 0 … 1亿).
+    min_value: float | None = None
+    max_value: float | None = None
 
     def headers(self) -> tuple[str, ...]:
         return (self.title, *self.aliases)
@@ -59,6 +65,16 @@ class FactMap:
 
 
 @dataclass(frozen=True)
+class Implied:
+    """A file kind that states a value instead of a column: a 公安 death list (header 死亡日期, no
+    变动类型) means every row is a death. Applies only when ``column`` is not in the file."""
+
+    header: str  # a header whose presence tells the file's kind
+    column: str  # canonical column the kind fills
+    value: str
+
+
+@dataclass(frozen=True)
 class SourceSpec:
     kind: str  # stable code, e.g. "medical"
     title: str  # Chinese title, e.g. "医保结算"
@@ -75,6 +91,8 @@ class SourceSpec:
     # consent (ScreeningRule.consent_scope) also accept a 承诺授权书 covering this narrower scope.
     consent_scope_column: str = ""
     consent_scope_values: dict[str, str] = field(default_factory=dict)
+    # Values a file's kind implies when a column is absent (checked in order; the first match wins).
+    implied: tuple[Implied, ...] = ()
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -98,19 +116,50 @@ def person_columns(*, id_title: str = "证件号码", id_aliases: tuple[str, ...
             "id_number",
             id_title,
             ID,
+            # in priority order: a member's own number before the household head's
             aliases=(
                 "身份证号",
                 "身份证号码",
                 "公民身份号码",
+                "公民身份证号码",
+                "身份号码",
                 "证件号",
                 "证件号码",
+                "身份证件号",
+                "身份证件号码",
                 "身份证",
                 "残疾人证号",
+                "成员身份证号",
+                "成员身份证号码",
                 *id_aliases,
+                "户主身份证号",
+                "户主身份证号码",
+                "户主证件号码",
             ),
         ),
-        Column("name", "姓名", TEXT, aliases=("人员姓名", "参保人姓名", "户主姓名", "姓 名"), required=True),
-        Column("birth_date", "出生日期", DATE, aliases=("出生年月",)),
+        Column(
+            "name",
+            "姓名",
+            TEXT,
+            aliases=("人员姓名", "参保人姓名", "成员姓名", "学生姓名", "姓 名", "户主姓名"),
+            required=True,
+        ),
+        Column("birth_date", "出生日期", DATE, aliases=("出生年月", "出生年月日")),
         Column("sex", "性别", SEX),
-        Column("village", "所在村", TEXT, aliases=("行政村", "村名称", "村", "居住村")),
+        Column(
+            "village",
+            "所在村",
+            TEXT,
+            aliases=(
+                "行政村",
+                "村名称",
+                "村",
+                "居住村",
+                "村(社区)",
+                "村（社区）",
+                "所属村",
+                "村委会",
+                "户籍村",
+            ),
+        ),
     )

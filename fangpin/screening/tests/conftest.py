@@ -26,5 +26,5 @@ def monitored(monkeypatch):
     """Which households count as monitoring objects for the registry export (monitoring's own data
     is exercised in monitoring's tests; here the set is chosen by the test)."""
     chosen: set[int] = set()
-    monkeypatch.setattr("fangpin.screening.registry_export.monitored_household_ids", lambda: set(chosen))
+    monkeypatch.setattr("fangpin.screening.registry_export.monitored_household_ids", lambda on: set(chosen))
     return chosen

@@ -55,7 +55,7 @@ def test_department_facts_apply_or_become_discrepancies_by_policy(tmp_path, pers
     # the family had declared the person alive at the last visit (the registry's value, from 申报)
     declared = fact_record(
         actor=None, household=dead.household, entity="person", entity_id=dead.pk, field="death_date", value="",
-        source_kind=SourceKind.DECLARED, source_ref="农户申报 2025年5月", observed_on=dt.date(2025, 5, 20),
+        source_kind=SourceKind.DECLARED, source_ref="农户申报 2025年5月", observed_on=dt.date(2025, 5, 20), on=dt.date(2025, 6, 2),
     )  # fmt: skip
     assert declared.fact.status == FactStatus.ACCEPTED
     house = Household.objects.get(persons__pk=planted["HOUSE_UNSAFE"].person_id)
@@ -84,7 +84,7 @@ def test_department_facts_apply_or_become_discrepancies_by_policy(tmp_path, pers
     # a later self-declaration that contradicts 公安 is rejected by the same policy
     again = fact_record(
         actor=None, household=dead.household, entity="person", entity_id=dead.pk, field="death_date", value="",
-        source_kind=SourceKind.DECLARED, source_ref="农户申报 2025年7月", observed_on=dt.date(2025, 7, 2),
+        source_kind=SourceKind.DECLARED, source_ref="农户申报 2025年7月", observed_on=dt.date(2025, 7, 2), on=dt.date(2025, 6, 2),
     )  # fmt: skip
     assert again.outcome == REJECTED
     dead.refresh_from_db()
@@ -117,12 +117,12 @@ def test_department_facts_apply_or_become_discrepancies_by_policy(tmp_path, pers
     opened = Discrepancy.objects.count() - discs_before
     assert opened == facts["recorded"]
 
-    # a repeated run records nothing twice and opens no second discrepancy
+    # a repeated run screens nothing twice: no hit, no fact recorded, no second discrepancy
     run2 = screening_run_start(actor=admin, month=MONTH)
     run2.refresh_from_db()
     assert Discrepancy.objects.count() - discs_before == opened
-    assert run2.counts["facts"]["recorded"] == 0
-    assert run2.counts["facts"]["already_recorded"] == facts["pending"]
+    assert run2.counts["facts"]["recorded"] == 0 and run2.counts["hits"] == 0
+    assert run2.counts["batches_new"] == [] and not ScreeningHit.objects.filter(run=run2).exists()
     assert FactProvenance.objects.filter(source_ref__startswith="住建").count() == 2
 
 
@@ -163,6 +163,6 @@ def test_asset_hits_without_consent_are_flagged_not_leads(tmp_path, personas, of
         actor=admin, household_id=hh_id, signed_on=dt.date(2025, 7, 1), signed_by_name="户主",
         scope=["vehicles"], paper_holder="村委会档案柜",
     )  # fmt: skip
-    run2 = screening_run_start(actor=admin, month=MONTH, record_facts=False)
+    run2 = screening_run_start(actor=admin, month=MONTH, record_facts=False, on=dt.date(2025, 7, 2))
     h2 = ScreeningHit.objects.get(run=run2, rule_code="ASSET_MONITORED")
     assert not h2.consent_missing and h2.lead_id and h2.lead_result == "submitted"

@@ -92,7 +92,13 @@ def test_leads_are_pushed_to_monitoring_and_outcomes_come_back(tmp_path, persona
 
     h = hits.get(rule_code="HOUSE_UNSAFE")
     lead = Lead.objects.get(pk=h.lead_id)
-    lead_close(actor=personas["county_admin"], lead=lead, outcome="not_a_risk", reason="已核实房屋已修缮")
+    lead_close(
+        actor=personas["county_admin"],
+        lead=lead,
+        outcome="not_a_risk",
+        reason="已核实房屋已修缮",
+        on=lead.opened_on,
+    )
     assert screening_outcomes_sync()["updated_hits"] >= 1
     rates = hit_rates(actor=personas["county_admin"])
     row = next(r for r in rates["by_rule"] if r["rule_code"] == "HOUSE_UNSAFE")

@@ -64,7 +64,8 @@ def test_fused_query_equals_one_query_per_rule(tmp_path):
     eng.register_parquet("s", [str(tmp_path / "m.parquet")])
     cols = ", ".join(f"p.{c} AS p_{c}" for c in ("household_id", "birth_date", "is_exited", "is_monitored"))
     eng.create_view(
-        "matched_medical", f"SELECT s.*, p.person_id, {cols} FROM s JOIN persons p USING (id_number)"
+        "matched_medical",
+        f"SELECT s.*, p.person_id, TRUE AS _new, {cols} FROM s JOIN persons p USING (id_number)",
     )
     fused = eng.query(compile_source(rules, "2025-06", eng.dialect)).to_pylist()
     got = {
@@ -142,7 +143,7 @@ def test_month_query_gives_rules_facts_and_counts_in_one_pass(tmp_path):
     cols = ", ".join(f"p.{c} AS p_{c}" for c in ("household_id", "is_exited", "is_monitored", "grade"))
     eng.create_view(
         "matched_medical",
-        f"SELECT s.*, p.person_id, 'id' AS match_method, {cols} FROM s JOIN persons p USING (id_number)",
+        f"SELECT s.*, p.person_id, TRUE AS _new, 'id' AS match_method, {cols} FROM s JOIN persons p USING (id_number)",
     )
     rows = eng.query(compile_month("medical", rules, [grade], "2025-06", eng.dialect)).to_pylist()
     total = [r for r in rows if r["is_total"]]
@@ -162,15 +163,60 @@ def test_month_query_gives_rules_facts_and_counts_in_one_pass(tmp_path):
         if row["fx_0"] and not row["is_total"]
     }
     assert facts == {(1, "1", "", 2), (2, "4", "2", 6)}
-    # the pre-filtered form (DuckDB: matches counted by a separate join) gives the same hits and facts
-    pre = eng.query(
-        compile_month("medical", rules, [grade], "2025-06", eng.dialect, count_matched=False)
-    ).to_pylist()
-    strip = lambda rs: {tuple(sorted((k, v) for k, v in r.items() if k not in ("matched_id", "is_total")))  # noqa: E731
-                        for r in rs if not r["is_total"]}  # fmt: skip
-    assert strip(pre) == strip(rows) and not any(r["is_total"] for r in pre)
     # facts only from the run month's batches
     rows = eng.query(
         compile_month("medical", rules, [grade], "2025-06", eng.dialect, fact_batches=[2])
     ).to_pylist()
     assert {row["person_id"] for row in rows if row["fx_0"] and not row["is_total"]} == {2}
+
+
+def test_each_new_record_is_screened_once_and_cumulative_rules_hit_when_the_new_records_cross(tmp_path):
+    """rule_instances: record rules see the new records only (any month); a year's sum adds old and new
+    records of each calendar year the new records fall in and hits only when the new ones cross it."""
+    from fangpin.screening.engine.rules import compile_month, rule_instances
+
+    persons = pl.DataFrame(
+        {"person_id": [1, 2, 3], "household_id": [1, 2, 3], "id_number": ["a", "b", "c"],
+         "is_exited": [True, True, False], "is_monitored": [False, False, False]}
+    )  # fmt: skip
+    persons.write_parquet(tmp_path / "p.parquet")
+    # batch 1 was screened in an earlier run; batch 2 is new (a late file covering two years)
+    src = pl.DataFrame(
+        {"record_key": [1, 2, 3, 4, 5, 6], "batch_id": [1, 1, 2, 2, 2, 2],
+         "id_number": ["a", "b", "a", "b", "c", "a"],
+         "event_date": [dt.date(2025, 2, 1), dt.date(2025, 3, 1), dt.date(2025, 9, 1), dt.date(2025, 9, 2),
+                        dt.date(2025, 1, 9), dt.date(2024, 12, 30)],
+         "visit_type": ["住院"] * 6, "out_of_pocket": [3000.0, 5200.0, 2500.0, 100.0, 12000.0, 6000.0]}
+    )  # fmt: skip
+    src.write_parquet(tmp_path / "m.parquet")
+    rules = [
+        RuleSpec("A", "medical", "sum_at_least", {"column": "out_of_pocket", "where": {"visit_type": ["住院"]}},
+                 window="year_to_date", threshold=5000, applies_to="exited"),
+        RuleSpec("C", "medical", "max_above", {"column": "out_of_pocket", "where": {"visit_type": ["住院"]}},
+                 threshold=10000, applies_to="others"),
+    ]  # fmt: skip
+    inst = rule_instances(rules, {"medical": (dt.date(2024, 12, 30), dt.date(2025, 9, 2))})
+    assert [(r.code, r.start, r.end, r.cumulative) for r in inst] == [
+        ("A", dt.date(2024, 1, 1), dt.date(2024, 12, 31), True),
+        ("A", dt.date(2025, 1, 1), dt.date(2025, 12, 31), True),
+        ("C", dt.date(2024, 12, 30), dt.date(2025, 9, 2), False),
+    ]
+    eng = engine_open("duckdb")
+    eng.register_parquet("persons", [str(tmp_path / "p.parquet")])
+    eng.register_parquet("s", [str(tmp_path / "m.parquet")])
+    cols = ", ".join(f"p.{c} AS p_{c}" for c in ("household_id", "is_exited", "is_monitored"))
+
+    def hits(new_batches: str) -> set:
+        eng.create_view(
+            "matched_medical",
+            f"SELECT s.*, p.person_id, s.batch_id IN ({new_batches}) AS _new, 'id' AS match_method, {cols} "
+            f"FROM s JOIN persons p USING (id_number)",
+        )
+        rows = eng.query(compile_month("medical", inst, [], "2025-09", eng.dialect)).to_pylist()
+        return {(r.code, r.start.year if r.cumulative else None, row["person_id"], row[f"v_{i}"])
+                for row in rows if not row["is_total"] for i, r in enumerate(inst) if row[f"hit_{i}"]}  # fmt: skip
+
+    # person 1: 3000 (old) + 2500 (new) crosses 5000 in 2025; 6000 alone in 2024; person 2 was already
+    # over in March (5200, screened): 100 more is no new hit; person 3's stay of 12000 is new (January)
+    assert hits("2") == {("A", 2025, 1, 5500.0), ("A", 2024, 1, 6000.0), ("C", None, 3, 12000.0)}
+    assert hits("-1") == set()  # nothing new: nothing screened again

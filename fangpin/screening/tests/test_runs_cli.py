@@ -25,11 +25,35 @@ def test_cli_upload_and_screen(tmp_path, personas, officer, capsys):
     assert DeptBatch.objects.get().rows_ok == 1
     call_command("screen", "--month", "2025-06", "--dept", "water", "--as", "county_admin")
     out = capsys.readouterr().out
-    assert "规则 WATER_INTERRUPTED: 推送线索 1" in out
+    assert "状态=已完成" in out and "规则 WATER_INTERRUPTED: 命中 1，推送线索 1" in out
     assert "部门事实与户档案不一致 0" in out  # 水利 states no registry fact
     run = ScreeningRun.objects.get()
     assert run.status == RunStatus.DONE and run.progress == 100
     assert run_get(actor=personas["county_admin"], run_id=run.pk).counts["hits"] == 1
+    call_command("screen_show", str(run.pk), "--reviews", "--as", "county_admin")
+    shown = capsys.readouterr().out
+    assert f"筛查#{run.pk}" in shown and "规则 WATER_INTERRUPTED: 命中 1，推送线索 1" in shown
+    assert "待复核的疑似匹配 0 条" in shown
+
+
+@pytest.mark.django_db
+def test_background_really_queues(personas):
+    from huey.contrib.djhuey import HUEY
+
+    # a real queue: leave immediate mode but keep its in-memory storage (the property setter would switch
+    # to the configured Redis/SQLite queue, shared with other processes)
+    HUEY._immediate = False
+    try:
+        call_command("screen", "--month", "2025-06", "--background", "--as", "county_admin")
+        run = ScreeningRun.objects.get()
+        assert run.status == RunStatus.QUEUED and len(HUEY) == 1
+        task = HUEY.dequeue()
+        HUEY.execute(task)  # what the worker does
+    finally:
+        HUEY.flush()
+        HUEY._immediate = True
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE
 
 
 @pytest.mark.django_db

@@ -12,7 +12,7 @@ from fangpin.core.ids import make_id_number
 from fangpin.screening.models import BatchIssue, DeptBatch
 from fangpin.screening.selectors import batch_issues, batch_list
 from fangpin.screening.services.uploads import E_NO_VALID_ROWS, E_PERIOD, batch_abspath, dept_batch_upload
-from fangpin.screening.sources.parse import E_MISSING_COLUMN
+from fangpin.screening.sources.parse import E_MAPPING_NEEDED
 
 ID1 = make_id_number("410506", dt.date(1975, 3, 4), 1, "M")
 
@@ -97,7 +97,7 @@ def test_refusals(tmp_path, officer, personas):
     missing.write_text(f"姓名,证件号码,结算日期\n张三,{ID1},2025-06-01\n", encoding="utf-8")
     with pytest.raises(DomainError) as e:
         dept_batch_upload(actor=officer("医保"), kind="medical", path=missing, period="2025-06")
-    assert e.value.code == E_MISSING_COLUMN and "个人自付" in e.value.message
+    assert e.value.code == E_MAPPING_NEEDED and "个人自付" in e.value.message
     bad = tmp_path / "c.csv"
     bad.write_text(
         f"姓名,证件号码,结算日期,就诊类型,个人自付\n张三,{ID1},2025-06-01,手术,1\n", encoding="utf-8"

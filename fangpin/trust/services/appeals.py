@@ -50,7 +50,7 @@ def appeal_lodge(
     content: str,
     lodged_by_name: str,
     lodged_by_relation: str = "本户",
-    lodged_on: dt.date | None = None,
+    lodged_on: dt.date,
     during_publicity: bool = False,
     case_id: int | None = None,
     case_ref: str = "",
@@ -63,7 +63,6 @@ def appeal_lodge(
         raise DomainError(E_KIND, "异议类型无效")
     if len((content or "").strip()) < 4 or not lodged_by_name.strip():
         raise DomainError(E_CONTENT, "请填写提出人和异议的具体内容")
-    lodged_on = lodged_on or clock.today()
     with transaction.atomic():
         hh = access_object(actor, Household, household_id, what="户")
         levels = param("appeals.levels", hh.village_id, lodged_on).value
@@ -141,8 +140,9 @@ def appeal_assign(*, actor, appeal_id: int, owner_id: int) -> Appeal:
     return a
 
 
-def appeal_decide(*, actor, appeal_id: int, outcome: str, reason: str) -> Appeal:
-    """Outcome with reasons; resumes the paused case step."""
+def appeal_decide(*, actor, appeal_id: int, outcome: str, reason: str, on: dt.date) -> Appeal:
+    """Outcome with reasons on the business day ``on``; resumes the paused case step as of that day (the
+    paused days are counted between business dates, never up to the wall clock)."""
     require(actor, Cap.APPEAL_HANDLE)
     if outcome not in AppealOutcome.values:
         raise DomainError(E_OUTCOME, "办理结果无效")
@@ -162,6 +162,7 @@ def appeal_decide(*, actor, appeal_id: int, outcome: str, reason: str) -> Appeal
                 case_id=a.case_id,
                 reason=f"异议{a.number}已办结：{a.get_outcome_display()}",
                 appeal_number=a.number,
+                on=on,
             )
             a.case_paused = False
         a.save()
@@ -171,16 +172,15 @@ def appeal_decide(*, actor, appeal_id: int, outcome: str, reason: str) -> Appeal
             obj=a,
             region_code=a.village_id,
             household_id=a.household_id,
-            data={"outcome": outcome},
+            data={"outcome": outcome, "on": on},
             reason=reason,
         )
     return a
 
 
-def appeals_escalate(*, on: dt.date | None = None) -> list[Appeal]:
+def appeals_escalate(*, on: dt.date) -> list[Appeal]:
     """Periodic job: every open appeal past its deadline moves to the next level (new owner office, new
     deadline, notification); at the top level it is flagged once and the county is notified."""
-    on = on or clock.today()
     moved: list[Appeal] = []
     for a in Appeal.objects.filter(status=AppealStatus.OPEN, deadline__lt=on).order_by("id"):
         with transaction.atomic():

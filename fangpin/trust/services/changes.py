@@ -23,7 +23,6 @@ from fangpin.accounts.access import access_object
 from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import in_scope, require
 from fangpin.audit.record import audit_record
-from fangpin.core import clock
 from fangpin.core.errors import DomainError
 from fangpin.registry.models import Household, Person
 from fangpin.registry.services import changes as reg
@@ -55,6 +54,15 @@ CONDITION_FIELDS = reg.HOUSEHOLD_FIELDS
 HOUSEHOLD_CONTACT = {"phone", "address", "group_name"}
 
 
+DATED_KINDS = {
+    ChangeKind.MEMBER_ADD,
+    ChangeKind.MEMBER_REMOVE,
+    ChangeKind.MOVE,
+    ChangeKind.SPLIT,
+    ChangeKind.MERGE,
+}
+
+
 def _date(value: Any, default: dt.date | None = None) -> dt.date:
     if value in (None, "") and default is not None:
         return default
@@ -71,8 +79,8 @@ def _person(household: Household, person_id: Any) -> Person:
     return p
 
 
-def required_level(kind: str, payload: dict[str, Any], region_code: str) -> str:
-    cfg = param("trust.approval_levels", region_code).value
+def required_level(kind: str, payload: dict[str, Any], region_code: str, on: dt.date) -> str:
+    cfg = param("trust.approval_levels", region_code, on).value
     low = set(cfg.get("low_risk_fields", []))
     if kind in (ChangeKind.PERSON, ChangeKind.CONDITION) and set(payload.get("fields", {})) <= low:
         return "none"
@@ -95,11 +103,9 @@ def change_plan(request: ChangeRequest) -> list[dict[str, Any]]:
     if kind == ChangeKind.PERSON:
         return reg.plan_fields("person", _person(hh, p["person_id"]), p["fields"])
     if kind == ChangeKind.MEMBER_ADD:
-        return reg_members.member_add_plan(hh, p["person"], p["kind"], _date(p.get("date"), clock.today()))
+        return reg_members.member_add_plan(hh, p["person"], p["kind"], _date(p["date"]))
     if kind == ChangeKind.MEMBER_REMOVE:
-        return reg_members.member_remove_plan(
-            _person(hh, p["person_id"]), p["kind"], _date(p.get("date"), clock.today())
-        )
+        return reg_members.member_remove_plan(_person(hh, p["person_id"]), p["kind"], _date(p["date"]))
     if kind == ChangeKind.INCOME:
         return reg.income_plan(hh, p)
     if kind == ChangeKind.MOVE:
@@ -112,6 +118,8 @@ def change_plan(request: ChangeRequest) -> list[dict[str, Any]]:
 
 
 def _apply(actor, request: ChangeRequest) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Carries the request out; its dates are the ones it states (``change_request_submit`` records the
+    business date it was filed on as the date of a change that names none)."""
     hh = Household.objects.get(pk=request.household_id)
     p = request.payload
     ref = f"变更申请{request.number}"
@@ -135,7 +143,7 @@ def _apply(actor, request: ChangeRequest) -> tuple[list[dict[str, Any]], dict[st
             household=hh,
             person=p["person"],
             kind=p["kind"],
-            date=_date(p.get("date"), clock.today()),
+            date=_date(p["date"]),
             source_kind=src,
             source_ref=ref,
             note=request.reason,
@@ -146,7 +154,7 @@ def _apply(actor, request: ChangeRequest) -> tuple[list[dict[str, Any]], dict[st
             actor=actor,
             person=_person(hh, p["person_id"]),
             kind=p["kind"],
-            date=_date(p.get("date"), clock.today()),
+            date=_date(p["date"]),
             source_kind=src,
             source_ref=ref,
             note=request.reason,
@@ -157,7 +165,7 @@ def _apply(actor, request: ChangeRequest) -> tuple[list[dict[str, Any]], dict[st
         )
         result["income_record_id"] = rec.pk
     elif kind == ChangeKind.MOVE:
-        old_village, moved_on = hh.village_id, _date(p.get("date"), clock.today())
+        old_village, moved_on = hh.village_id, _date(p["date"])
         done = reg_households.do_household_move(
             actor=actor,
             household=hh,
@@ -180,7 +188,7 @@ def _apply(actor, request: ChangeRequest) -> tuple[list[dict[str, Any]], dict[st
             actor=actor,
             household=hh,
             payload=p,
-            date=_date(p.get("date"), clock.today()),
+            date=_date(p["date"]),
             reason=request.reason,
             source_kind=src,
             source_ref=ref,
@@ -191,7 +199,7 @@ def _apply(actor, request: ChangeRequest) -> tuple[list[dict[str, Any]], dict[st
             actor=actor,
             target=hh,
             source=Household.objects.get(pk=p["source_household_id"]),
-            date=_date(p.get("date"), clock.today()),
+            date=_date(p["date"]),
             reason=request.reason,
             source_kind=src,
         )
@@ -216,10 +224,12 @@ def change_request_submit(
     kind: str,
     payload: dict[str, Any],
     reason: str,
+    on: dt.date,
     evidence: list[dict[str, str]] | None = None,
     source_kind: str = "manual",
 ) -> ChangeRequest:
-    """Files a change request; applies it at once when the configured level is "none" (low risk)."""
+    """Files a change request on the business day ``on``; applies it at once when the configured level is
+    "none" (low risk). A member change, move, split or merge that names no date takes effect on ``on``."""
     require(actor, Cap.REGISTRY_EDIT)
     if kind not in ChangeKind.values:
         raise DomainError(E_KIND, "不支持的变更类型")
@@ -229,11 +239,13 @@ def change_request_submit(
         hh = access_object(actor, Household, household_id, what="户", for_update=True)
         if kind == ChangeKind.MERGE:  # ACL-04: every referenced household must be in scope too
             access_object(actor, Household, payload.get("source_household_id"), what="户")
-        level = required_level(kind, payload, hh.village_id)
+        if kind in DATED_KINDS and not payload.get("date"):
+            payload = {**payload, "date": on.isoformat()}
+        level = required_level(kind, payload, hh.village_id, on)
         if level != "none" and not evidence:
             raise DomainError(E_EVIDENCE, "此类变更须附佐证材料（如出生证明、死亡证明、收入凭证）")
         req = ChangeRequest(
-            number=next_number("BG", hh.village_id[:6], clock.today().year),
+            number=next_number("BG", hh.village_id[:6], on.year),
             household=hh,
             village_id=hh.village_id,
             kind=kind,

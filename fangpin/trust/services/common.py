@@ -7,7 +7,6 @@ from typing import Any
 
 from django.utils import timezone
 
-from fangpin.core import clock
 from fangpin.policy.params import ParamValue, param_get
 from fangpin.regions.models import Level, Region
 from fangpin.registry.models import Household
@@ -18,8 +17,9 @@ LEVELS = {"village": Level.VILLAGE, "township": Level.TOWNSHIP, "county": Level.
 LEVEL_NAMES = {"village": "村级", "township": "乡镇", "county": "县级"}
 
 
-def param(key: str, region_code: str, on: dt.date | None = None) -> ParamValue:
-    return param_get(key, region_code=region_code, year=(on or clock.today()).year)
+def param(key: str, region_code: str, on: dt.date) -> ParamValue:
+    """The parameter in force for the business date ``on`` (its year)."""
+    return param_get(key, region_code=region_code, year=on.year)
 
 
 def ancestor(village_code: str, level: str) -> Region:

@@ -13,7 +13,6 @@ from fangpin.accounts.access import access_object
 from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import require
 from fangpin.audit.record import audit_record
-from fangpin.core import clock
 from fangpin.core.errors import DomainError
 from fangpin.registry.models import Household
 
@@ -92,18 +91,16 @@ def _active(on: dt.date, scope: str):
     ), scope
 
 
-def consent_ok(household: Household | int, scope: str, *, on: dt.date | None = None) -> bool:
+def consent_ok(household: Household | int, scope: str, *, on: dt.date) -> bool:
     """Has the household an active 授权书 covering ``scope`` (or "all") on ``on``?"""
     hid = household if isinstance(household, int) else household.pk
     return bool(households_with_consent([hid], scope, on=on))
 
 
-def households_with_consent(
-    household_ids: Iterable[int] | None, scope: str, *, on: dt.date | None = None
-) -> set[int]:
+def households_with_consent(household_ids: Iterable[int] | None, scope: str, *, on: dt.date) -> set[int]:
     """Set-based form for batch screening: which of these households (None = all) have consent for ``scope``.
     Scope matching is done in Python on the (small) consent rows so it works on SQLite and PostgreSQL alike."""
-    qs, _ = _active(on or clock.today(), scope)
+    qs, _ = _active(on, scope)
     if household_ids is not None:
         qs = qs.filter(household_id__in=list(household_ids))
     return {hid for hid, sc in qs.values_list("household_id", "scope") if scope in sc or "all" in sc}

@@ -17,7 +17,6 @@ from fangpin.accounts.access import access_object
 from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import in_scope, require
 from fangpin.audit.record import audit_record
-from fangpin.core import clock
 from fangpin.core.errors import DomainError, NotFound, RowError
 from fangpin.regions.models import Level, Region
 from fangpin.registry.choices import HouseholdStatus
@@ -146,8 +145,10 @@ def disaster_loss_record(
     house_damaged: bool = False,
     injured: int = 0,
     description: str = "",
+    on: dt.date,
 ) -> DisasterLoss:
-    """The visit's finding. Closes the visit task; a serious loss becomes a 突发严重困难户 lead."""
+    """The visit's finding on the business day ``on``. Closes the visit task; a serious loss becomes a
+    突发严重困难户 lead dated that day."""
     require(actor, Cap.VISIT_LOG)
     with transaction.atomic():
         hh = access_object(actor, Household, household_id, what="户")
@@ -164,7 +165,7 @@ def disaster_loss_record(
                 "injured": injured,
                 "description": description[:300],
                 "recorded_by": actor,
-                "recorded_on": clock.today(),
+                "recorded_on": on,
             },
         )
         tasks_close(
@@ -193,9 +194,9 @@ def disaster_loss_record(
                 },
                 risk_types=["因自然灾害"],
                 note=f"{ev.kind}灾害损失{loss.loss_amount}元",
+                on=on,
             )
-            loss.lead_status = "sent" if lead is not None else "pending"
-            loss.lead_ref = str(getattr(lead, "pk", "") or "") if lead is not None else ""
+            loss.lead_status, loss.lead_ref = "sent", str(lead.pk)
             loss.save(update_fields=["lead_status", "lead_ref"])
         audit_record(
             actor=actor,
@@ -206,26 +207,6 @@ def disaster_loss_record(
             data={"event": ev.number, "loss": loss.loss_amount, "lead": loss.lead_status},
         )
     return loss
-
-
-def disaster_leads_push(*, actor=None) -> int:
-    """Retries the leads that could not be sent (monitoring was not available); returns how many went out."""
-    sent = 0
-    for loss in DisasterLoss.objects.filter(lead_status="pending").select_related("event", "household"):
-        lead = integrations.lead_submit(
-            actor=actor,
-            household=loss.household,
-            channel="disaster",
-            source_ref=f"灾害{loss.event.number}",
-            evidence={"event": loss.event.number, "loss_amount": str(loss.loss_amount)},
-            risk_types=["因自然灾害"],
-            note=f"{loss.event.kind}灾害损失{loss.loss_amount}元",
-        )
-        if lead is not None:
-            loss.lead_status, loss.lead_ref = "sent", str(getattr(lead, "pk", "") or "")
-            loss.save(update_fields=["lead_status", "lead_ref"])
-            sent += 1
-    return sent
 
 
 def disaster_visits_open(event: DisasterEvent) -> int:

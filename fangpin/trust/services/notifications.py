@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fangpin.core import clock
-
 from ..messaging import Message, clean, get_backend
 from ..models import OutgoingMessage
 
@@ -27,13 +25,12 @@ def message_send(*, recipient, subject: str, body: str, dedupe_key: str = "", ch
     return True
 
 
-def notify_due(*, on: dt.date | None = None) -> int:
+def notify_due(*, on: dt.date) -> int:
     """Daily digest: each active user with due or overdue items gets one message listing the counts."""
     from fangpin.accounts.models import User
 
     from ..selectors import my_tasks
 
-    on = on or clock.today()
     sent = 0
     for user in User.objects.filter(is_active=True).select_related("region"):
         items = my_tasks(user, on=on)

@@ -97,7 +97,8 @@ def current_source(entity: str, entity_id: int, field: str, obj) -> tuple[str, s
     if fact is not None:
         dept = ""
         if fact.source_kind == SourceKind.DEPARTMENT:
-            policy_depts = param("trust.conflict_policy", fact.household.village_id).value.get(
+            on = fact.observed_on or timezone.localdate(fact.recorded_at)
+            policy_depts = param("trust.conflict_policy", fact.household.village_id, on).value.get(
                 "departments", []
             )
             dept = next(
@@ -141,12 +142,16 @@ def fact_record(
     source_kind: str,
     source_ref: str,
     observed_on: dt.date | None,
+    on: dt.date,
     department: str = "",
 ) -> FactOutcome:
-    """Records one fact about a household, person or income record and applies the conflict policy.
+    """Records one fact about a household, person or income record on the business day ``on`` and applies
+    the conflict policy. ``observed_on`` is the date the fact took effect (None: ``on``); a discrepancy's
+    verification deadline counts from ``on``.
     ``source_ref`` for department facts starts with the department (e.g. "公安 批次#3 第7行") unless
     ``department`` is given."""
     _authorise(actor, household, source_kind)
+    observed_on = observed_on or on
     policy = param("trust.conflict_policy", household.village_id, observed_on).value
     rule = policy.get("fields", {}).get(f"{entity}.{field}") or policy["default"]
     dept = _department(source_kind, source_ref, department, policy)
@@ -165,7 +170,7 @@ def fact_record(
             "value": new_text,
             "source_kind": source_kind,
             "source_ref": source_ref[:200],
-            "observed_on": observed_on or clock.today(),
+            "observed_on": observed_on,
             "recorded_by": actor if getattr(actor, "pk", None) else None,
         }
         if new_text == old_text:
@@ -225,8 +230,8 @@ def fact_record(
             )
             if dup is not None:
                 return FactOutcome(PENDING, fact, dup, rule_text)
-            days = int(param("trust.discrepancy_verify_days", household.village_id).value)
-            due = clock.add_working_days(clock.today(), days)
+            days = int(param("trust.discrepancy_verify_days", household.village_id, on).value)
+            due = clock.add_working_days(on, days)
             disc = Discrepancy.objects.create(**disc_fields, fact=fact, due_on=due)
             task_open(
                 kind=TaskKind.DISCREPANCY,

@@ -38,14 +38,14 @@ class RecertStatus:
 
 
 def recert_record(
-    *, actor, household_id: int, verified_on: dt.date | None = None, method: str = "visit", note: str = ""
+    *, actor, household_id: int, verified_on: dt.date, method: str = "visit", note: str = ""
 ) -> Recertification:
     require(actor, Cap.REGISTRY_EDIT)
     with transaction.atomic():
         hh = access_object(actor, Household, household_id, what="户")
         r = Recertification.objects.create(
             household=hh,
-            verified_on=verified_on or clock.today(),
+            verified_on=verified_on,
             method=method,
             note=note[:200],
             verified_by=actor,
@@ -95,9 +95,8 @@ def recert_statuses(households, *, on: dt.date) -> list[RecertStatus]:
     return out
 
 
-def recert_tasks_generate(*, on: dt.date | None = None) -> int:
+def recert_tasks_generate(*, on: dt.date) -> int:
     """Periodic job: a task for every stale household that has no open recert task. Returns tasks created."""
-    on = on or clock.today()
     have = set(
         Task.objects.filter(kind=TaskKind.RECERT, status=TaskStatus.OPEN).values_list(
             "household_id", flat=True

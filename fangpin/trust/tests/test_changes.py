@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pytest
 from django.forms.models import model_to_dict
 
@@ -14,7 +16,16 @@ from fangpin.trust.services.changes import (
 )
 
 EV = [{"path": "files/evidence/1.jpg", "description": "证明材料"}]
-BOOKKEEPING = {"version", "updated_by", "updated_at", "created_at", "source_kind", "source_ref", "source_at"}
+BOOKKEEPING = {
+    "version",
+    "updated_by",
+    "updated_at",
+    "created_at",
+    "source_kind",
+    "source_ref",
+    "source_at",
+    "effective_on",
+}
 
 
 def _snapshot():
@@ -51,6 +62,7 @@ def test_phone_applies_at_once_income_waits_for_a_second_person(personas):
         kind="contact",
         payload={"fields": {"phone": "13912345678"}},
         reason="户主换号",
+        on=dt.date(2025, 6, 2),
     )
     assert r.status == ChangeStatus.APPLIED and r.required_level == "none"
     hh.refresh_from_db()
@@ -67,6 +79,7 @@ def test_phone_applies_at_once_income_waits_for_a_second_person(personas):
                 "components": {"wage": "9000"},
             },
             reason="年度收入",
+            on=dt.date(2025, 6, 2),
         )
     assert e.value.code == "change_evidence_required"
     r2 = change_request_submit(
@@ -76,6 +89,7 @@ def test_phone_applies_at_once_income_waits_for_a_second_person(personas):
         evidence=EV,
         reason="年度收入",
         payload={"period_start": "2024-01-01", "period_end": "2024-12-31", "components": {"wage": "9000"}},
+        on=dt.date(2025, 6, 2),
     )
     assert r2.status == ChangeStatus.PENDING and r2.required_level == "township"
     assert not IncomeRecord.objects.filter(household=hh).exists()
@@ -101,6 +115,7 @@ def test_maker_cannot_check_and_level_is_enforced(personas):
         evidence=EV,
         reason="鉴定",
         payload={"fields": {"house_grade": "D"}},
+        on=dt.date(2025, 6, 2),
     )
     with pytest.raises(DomainError) as e:
         change_request_approve(actor=ta, request_id=r.pk)
@@ -112,6 +127,7 @@ def test_maker_cannot_check_and_level_is_enforced(personas):
         evidence=EV,
         reason="易地搬迁",
         payload={"to_village": f.VILLAGE_A2},
+        on=dt.date(2025, 6, 2),
     )
     with pytest.raises(DomainError) as e:
         change_request_approve(actor=ta, request_id=mv.pk)
@@ -155,6 +171,7 @@ def test_bulk_dry_run_lists_exactly_what_the_real_run_changes(personas):
             evidence=EV,
             reason="死亡",
             payload={"person_id": p1.pk, "kind": "death", "date": "2025-02-03"},
+            on=dt.date(2025, 6, 2),
         ),
         change_request_submit(
             actor=cadre,
@@ -167,6 +184,7 @@ def test_bulk_dry_run_lists_exactly_what_the_real_run_changes(personas):
                 "date": "2025-03-01",
                 "person": {"name": "张小宝", "gender": "M", "relation": "之孙子", "birth_date": "2025-03-01"},
             },
+            on=dt.date(2025, 6, 2),
         ),
         change_request_submit(
             actor=cadre,
@@ -175,6 +193,7 @@ def test_bulk_dry_run_lists_exactly_what_the_real_run_changes(personas):
             evidence=EV,
             reason="确诊",
             payload={"person_id": p2.pk, "fields": {"health": "患有大病", "chronic_disease": "尿毒症"}},
+            on=dt.date(2025, 6, 2),
         ),
         change_request_submit(
             actor=cadre_a2,
@@ -187,6 +206,7 @@ def test_bulk_dry_run_lists_exactly_what_the_real_run_changes(personas):
                 "period_end": "2024-12-31",
                 "components": {"wage": "7200", "transfer_pension": "1200"},
             },
+            on=dt.date(2025, 6, 2),
         ),
         change_request_submit(
             actor=ta,
@@ -195,6 +215,7 @@ def test_bulk_dry_run_lists_exactly_what_the_real_run_changes(personas):
             evidence=EV,
             reason="自己提交",
             payload={"fields": {"house_grade": "C"}},
+            on=dt.date(2025, 6, 2),
         ),
     ]
     ids = [r.pk for r in reqs]

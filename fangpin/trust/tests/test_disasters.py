@@ -69,7 +69,11 @@ def test_losses_close_visits_and_serious_ones_become_leads(personas, monkeypatch
         actor=None, kind="地质", occurred_on=DAY, severity="重大", village_codes=[f.VILLAGE_A1]
     )
     svc.disaster_loss_record(
-        actor=personas["cadre_a1"], event_id=ev.pk, household_id=small.pk, loss_amount=800
+        actor=personas["cadre_a1"],
+        event_id=ev.pk,
+        household_id=small.pk,
+        loss_amount=800,
+        on=dt.date(2025, 8, 3),
     )
     loss = svc.disaster_loss_record(
         actor=personas["cadre_a1"],
@@ -78,6 +82,7 @@ def test_losses_close_visits_and_serious_ones_become_leads(personas, monkeypatch
         loss_amount=30000,
         house_damaged=True,
         description="房屋倒塌",
+        on=dt.date(2025, 8, 3),
     )
     assert loss.lead_status == "sent" and loss.lead_ref == "901"
     assert len(leads) == 1 and leads[0]["household"] == big and leads[0]["channel"] == "disaster"
@@ -87,32 +92,10 @@ def test_losses_close_visits_and_serious_ones_become_leads(personas, monkeypatch
     other = f.household(f.VILLAGE_A2)
     with pytest.raises(DomainError) as e:
         svc.disaster_loss_record(
-            actor=personas["cadre_a2"], event_id=ev.pk, household_id=other.pk, loss_amount=1
+            actor=personas["cadre_a2"],
+            event_id=ev.pk,
+            household_id=other.pk,
+            loss_amount=1,
+            on=dt.date(2025, 8, 3),
         )
     assert e.value.code == "disaster_household_not_in_area"
-
-
-@pytest.mark.django_db
-def test_leads_wait_when_monitoring_is_missing_then_are_pushed(personas, monkeypatch, tmp_path):
-    monkeypatch.setattr(integrations, "_func", lambda module, name: None)
-    hh = f.household(f.VILLAGE_A1)
-    csv = tmp_path / "yjgl.csv"
-    csv.write_text(
-        "灾害类型,发生日期,受灾村代码,灾情等级,灾情描述\n气象,2025-08-01,410506205201,一般,冰雹\n"
-        "气象,2025-08-01,410506205201,一般,重复\n火山,2025-08-02,410506205201,一般,\n",
-        encoding="utf-8",
-    )
-    events, errors = svc.disasters_import(actor=None, path=csv)
-    assert len(events) == 1 and [(e.row, e.code) for e in errors] == [
-        (3, "disaster_duplicate"),
-        (4, "disaster_bad_kind"),
-    ]
-    loss = svc.disaster_loss_record(
-        actor=personas["cadre_a1"], event_id=events[0].pk, household_id=hh.pk, loss_amount=6000
-    )
-    assert loss.lead_status == "pending"
-    monkeypatch.undo()
-    monkeypatch.setattr(integrations, "lead_submit", lambda **kw: type("Lead", (), {"pk": 5})())
-    assert svc.disaster_leads_push() == 1
-    loss.refresh_from_db()
-    assert (loss.lead_status, loss.lead_ref) == ("sent", "5")

@@ -33,6 +33,7 @@ def test_move_to_another_township_keeps_history_and_leaves_old_cadre_lists(perso
         kind="contact",
         payload={"fields": {"phone": "13700000001"}},
         reason="换号",
+        on=dt.date(2025, 6, 2),
     )
     old_appeal = appeal_lodge(
         actor=cadre_a1,
@@ -40,6 +41,7 @@ def test_move_to_another_township_keeps_history_and_leaves_old_cadre_lists(perso
         kind="wrong_fact",
         content="户主电话登记错误",
         lodged_by_name="张三",
+        lodged_on=dt.date(2025, 6, 2),
     )
     Task.objects.create(kind=TaskKind.RECERT, household=hh, title="定期复核", due_on=dt.date(2025, 1, 1))
     move = change_request_submit(
@@ -49,6 +51,7 @@ def test_move_to_another_township_keeps_history_and_leaves_old_cadre_lists(perso
         evidence=EV,
         reason="易地扶贫搬迁",
         payload={"to_village": f.VILLAGE_B1, "date": "2025-04-01"},
+        on=dt.date(2025, 6, 2),
     )
     moved_on = dt.date.today()
     change_request_approve(actor=personas["county_admin"], request_id=move.pk, reason="搬迁入住")
@@ -98,6 +101,7 @@ def test_split_and_merge_record_member_changes(personas):
             "new_household_no": "410506205201999001",
             "date": "2025-05-01",
         },
+        on=dt.date(2025, 6, 2),
     )
     r = change_request_approve(actor=county, request_id=r.pk, reason="同意分户")
     new = Household.objects.get(pk=r.result["new_household_id"])
@@ -120,6 +124,7 @@ def test_split_and_merge_record_member_changes(personas):
         evidence=EV,
         reason="合户",
         payload={"source_household_id": new.pk, "date": "2025-06-01"},
+        on=dt.date(2025, 6, 2),
     )
     change_request_approve(actor=county, request_id=m.pk, reason="同意合户")
     new.refresh_from_db()

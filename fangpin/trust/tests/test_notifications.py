@@ -36,6 +36,7 @@ def test_my_tasks_per_user_due_and_overdue(personas):
         reason="危房",
         evidence=[{"path": "x.jpg", "description": "照片"}],
         payload={"fields": {"house_grade": "C"}},
+        on=dt.date(2025, 6, 2),
     )
     mine = _trust(my_tasks(personas["cadre_a1"], on=ON))
     assert [(i.kind, i.overdue) for i in mine] == [("recert", True), ("disaster_visit", False)]

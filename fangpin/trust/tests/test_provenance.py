@@ -35,6 +35,7 @@ def _dept_file(actor, rows):
             source_kind=SourceKind.DEPARTMENT,
             source_ref=f"{dept} 批次#7 第{n}行",
             observed_on=D,
+            on=D,
         )
         for n, (hh, e, obj, fld, v, dept) in enumerate(rows, start=2)
     ]
@@ -135,6 +136,7 @@ def test_police_death_beats_self_declaration_in_both_orders(personas):
         source_kind=SourceKind.DEPARTMENT,
         source_ref="公安 户籍注销 批次#2 第5行",
         observed_on=D,
+        on=D,
     )
     assert o.outcome == APPLIED
     wife.refresh_from_db()
@@ -153,6 +155,7 @@ def test_police_death_beats_self_declaration_in_both_orders(personas):
         source_kind=SourceKind.DECLARED,
         source_ref="家属口头申报",
         observed_on=D,
+        on=D,
     )
     assert o2.outcome == REJECTED and o2.fact.status == FactStatus.REJECTED
     wife.refresh_from_db()
@@ -168,6 +171,7 @@ def test_police_death_beats_self_declaration_in_both_orders(personas):
         source_kind=SourceKind.DEPARTMENT,
         source_ref="公安 批次#2 第6行",
         observed_on=D,
+        on=D,
     )
     o3 = fact_record(
         actor=None,
@@ -179,6 +183,7 @@ def test_police_death_beats_self_declaration_in_both_orders(personas):
         source_kind=SourceKind.DECLARED,
         source_ref="申报",
         observed_on=D,
+        on=D,
     )
     assert o3.outcome == REJECTED
     assert Person.objects.get(pk=head.pk).death_date == dt.date(2025, 1, 20)
@@ -197,6 +202,7 @@ def test_housing_rating_beats_cadre_opinion_and_unlisted_departments_wait(person
         source_kind=SourceKind.DEPARTMENT,
         source_ref="住建 鉴定批次#1 第3行",
         observed_on=D,
+        on=D,
     )
     assert o.outcome == APPLIED
     hh.refresh_from_db()
@@ -211,6 +217,7 @@ def test_housing_rating_beats_cadre_opinion_and_unlisted_departments_wait(person
         source_kind=SourceKind.VISIT,
         source_ref="走访",
         observed_on=D,
+        on=D,
     )
     assert o2.outcome == REJECTED
     hh.refresh_from_db()
@@ -226,6 +233,7 @@ def test_housing_rating_beats_cadre_opinion_and_unlisted_departments_wait(person
         source_kind=SourceKind.VISIT,
         source_ref="走访记录",
         observed_on=D,
+        on=D,
     )
     assert o3.outcome == APPLIED
     # a department and a scope check: cadre of another village cannot record facts here
@@ -240,5 +248,6 @@ def test_housing_rating_beats_cadre_opinion_and_unlisted_departments_wait(person
             source_kind=SourceKind.VISIT,
             source_ref="x",
             observed_on=D,
+            on=D,
         )
     assert Task.objects.filter(kind=TaskKind.DISCREPANCY).count() == 0

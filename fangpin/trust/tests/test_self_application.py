@@ -32,6 +32,7 @@ def test_signed_application_records_consent_and_lead(personas, hh):
         household_id=hh.pk,
         form={"difficulty": "因病住院", "risk_types": ["因病"]},
         consent=SIGNED,
+        on=dt.date(2025, 3, 3),
     )
     c = Consent.objects.get(household=hh)
     assert c.scope == ["assets", "income"] and c.paper_holder == "村委会档案柜"
@@ -44,23 +45,33 @@ def test_signed_application_records_consent_and_lead(personas, hh):
 @pytest.mark.django_db
 def test_unsigned_application_is_a_lead_without_consent(personas, hh):
     lead = self_application_submit(
-        actor=personas["cadre_a1"], household_id=hh.pk, form={}, consent={"signed": False}
+        actor=personas["cadre_a1"],
+        household_id=hh.pk,
+        form={},
+        consent={"signed": False},
+        on=dt.date(2025, 3, 3),
     )
     assert not Consent.objects.filter(household=hh).exists()
     assert lead.sources.get().evidence["consent"]["signed"] is False
-    assert not consent_ok(hh, "assets")
+    assert not consent_ok(hh, "assets", on=dt.date(2025, 6, 10))
 
 
 @pytest.mark.django_db
 def test_refusals_write_nothing(personas, hh):
     with pytest.raises(DomainError) as e:
-        self_application_submit(actor=personas["cadre_a1"], household_id=hh.pk, form={}, consent={})
+        self_application_submit(
+            actor=personas["cadre_a1"], household_id=hh.pk, form={}, consent={}, on=dt.date(2025, 3, 3)
+        )
     assert e.value.code == E_CONSENT_ANSWER
     with pytest.raises(NotFound):
-        self_application_submit(actor=personas["cadre_b1"], household_id=hh.pk, form={}, consent=SIGNED)
+        self_application_submit(
+            actor=personas["cadre_b1"], household_id=hh.pk, form={}, consent=SIGNED, on=dt.date(2025, 3, 3)
+        )
     bad_scope = {**SIGNED, "scope": ["everything"]}
     with pytest.raises(DomainError):
-        self_application_submit(actor=personas["cadre_a1"], household_id=hh.pk, form={}, consent=bad_scope)
+        self_application_submit(
+            actor=personas["cadre_a1"], household_id=hh.pk, form={}, consent=bad_scope, on=dt.date(2025, 3, 3)
+        )
     assert (
         not Consent.objects.filter(household=hh).exists() and not Lead.objects.filter(household=hh).exists()
     )

@@ -27,7 +27,7 @@ def test_household_file_masks_and_is_audited(client, personas, two_households):
     pid = a1.persons.get().id_number
     assert pid not in body and pid[:6] + "********" + pid[-4:] in body
     assert "13912345678" not in body and "139****5678" in body
-    ev = AuditEvent.objects.filter(event_type="registry.household_view").last()
+    ev = AuditEvent.objects.filter(event_type="trust.household_file_view").last()
     assert ev.household_id == a1.id and ev.actor == personas["cadre_a1"]
 
 

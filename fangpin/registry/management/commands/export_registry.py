@@ -1,4 +1,5 @@
 """fangpin export_registry OUT.xlsx [--region CODE] [--monitoring] [--unmasked --as USER] [--income-year Y]
+[--kind registry|living_conditions|village_profile]
 
 Writes the registry (or, with --monitoring, the monitoring list) in the national column names.
 ID numbers and phones are masked unless --unmasked is given by a user allowed to export full values.
@@ -22,11 +23,34 @@ class Command(BaseCommand):
         parser.add_argument("--region", default=None, help="区划代码（县/乡镇/村），默认本人管辖范围")
         parser.add_argument("--unmasked", action="store_true", help="导出明文证件号码和电话（须有权限）")
         parser.add_argument("--monitoring", action="store_true", help="只导出监测对象")
-        parser.add_argument("--income-year", type=int, default=None)
+        parser.add_argument(
+            "--income-year", type=int, default=None, help="收入年度（默认：各户最近一个完整年度的收入记录）"
+        )
         parser.add_argument("--as", dest="username", default=None)
+        parser.add_argument(
+            "--kind",
+            default="registry",
+            choices=["registry", "living_conditions", "village_profile"],
+            help="导出文件：registry=监测对象信息（默认），living_conditions=（乡村建设）户信息，village_profile=（自定义）行政村信息",
+        )
 
     def handle(self, *args, **opts):
         actor = command_actor(opts["username"])
+        if opts["kind"] != "registry":
+            from fangpin.registry.services.kind_imports import kind_export
+
+            try:
+                path, n = kind_export(
+                    actor=actor,
+                    kind=opts["kind"],
+                    out_path=opts["out"],
+                    region_code=opts["region"],
+                    unmasked=opts["unmasked"],
+                )
+            except DomainError as e:
+                raise CommandError(e.message) from None
+            self.stdout.write(f"已导出{n}行到 {path}")
+            return
         try:
             res = registry_export(
                 actor=actor,

@@ -3,6 +3,8 @@
 Imports a national 监测对象信息 export (xlsx or CSV). All or nothing: on any bad row nothing is written,
 the rejects are printed in Chinese (and written to an xlsx reject report) and the command exits 1.
 Without --now the batch is queued for the Huey worker (a dry run always runs at once).
+--kind living_conditions|village_profile (or the default --kind auto, which sniffs the header) imports the
+（乡村建设）户信息 or （自定义）行政村信息 file instead, always in this process.
 """
 
 from __future__ import annotations
@@ -20,6 +22,22 @@ from ._actor import command_actor
 MAX_PRINTED = 50
 
 
+def _sniff(path: Path) -> str:
+    """The file kind from the national file name, else from the header rows (a file that cannot be read
+    is left to the 监测对象信息 import, which reports why)."""
+    from fangpin.registry.io.kinds import kind_from_file_name, sniff_file_kind
+    from fangpin.registry.io.read import read_head
+
+    by_name = kind_from_file_name(path.name)
+    if by_name:
+        return by_name
+    try:
+        rows = read_head(path.read_bytes(), path.name)
+    except DomainError:
+        return "registry"
+    return sniff_file_kind(rows)
+
+
 class Command(BaseCommand):
     help = "导入国家防返贫监测信息系统导出的监测对象信息（xlsx/csv）"
 
@@ -31,12 +49,36 @@ class Command(BaseCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help="只校验，不写入")
         parser.add_argument("--now", action="store_true", help="在本进程内立即执行（默认交后台任务）")
+        parser.add_argument(
+            "--kind",
+            default="auto",
+            choices=["auto", "registry", "living_conditions", "village_profile"],
+            help="文件类型：auto=按表头识别（默认），registry=监测对象信息，living_conditions=（乡村建设）户信息，village_profile=（自定义）行政村信息",
+        )
 
     def handle(self, *args, **opts):
         path = Path(opts["file"])
         if not path.is_file():
             raise CommandError(f"文件不存在：{path}")
         actor = command_actor(opts["username"])
+        kind = opts["kind"]
+        if kind == "auto":
+            kind = _sniff(path)
+        if kind != "registry":
+            from fangpin.registry.services.kind_imports import kind_import
+
+            try:
+                batch = kind_import(
+                    actor=actor,
+                    kind=kind,
+                    file_name=path.name,
+                    data=path.read_bytes(),
+                    dry_run=opts["dry_run"],
+                )
+            except DomainError as e:
+                raise CommandError(e.message) from None
+            self._report_kind(batch)
+            return
         try:
             batch = import_batch_create(
                 actor=actor,
@@ -60,6 +102,49 @@ class Command(BaseCommand):
         except DomainError as e:
             raise CommandError(e.message) from None
         self._report(batch)
+
+    def _report_kind(self, batch) -> None:
+        from fangpin.registry.io.kinds import KIND_LABELS
+
+        out = self.stdout.write
+        out(
+            f"导入批次#{batch.pk} {KIND_LABELS.get(batch.kind, batch.kind)} {batch.file_name} 状态：{batch.get_status_display()}"
+        )
+        self._print_rejects(batch)
+        d = batch.details or {}
+        for header, spellings in (d.get("mapped") or {}).items():
+            out(f"已按标准值识别【{header}】：{'、'.join(f'{k}（{n}处）' for k, n in spellings.items())}")
+        for line in d.get("not_stored") or []:
+            out(f"未单独保存的列 {line}")
+        if d.get("unknown_columns"):
+            out(f"未识别的列（已忽略）：{'、'.join(d['unknown_columns'][:20])}")
+        if d.get("duplicate_columns"):
+            out(f"重复的列（只读取第一列）：{'、'.join(d['duplicate_columns'])}")
+        if d.get("total_rows_skipped"):
+            out(f"合计行（非数据，已跳过）：第{'、'.join(map(str, d['total_rows_skipped']))}行")
+        if d.get("differs_from_household"):
+            out(
+                "与户档案不一致（已按本文件保存为生产生活条件，户档案未改）："
+                + "、".join(f"{k}{n}户" for k, n in d["differs_from_household"].items())
+            )
+        if d.get("household_type_differs"):
+            out(f"户类型与户档案不一致：{d['household_type_differs']}户（以户档案为准）")
+        out(batch.message)
+
+    def _print_rejects(self, batch) -> None:
+        if batch.status != ImportStatus.FAILED:
+            return
+        for r in batch.rejects.all()[:MAX_PRINTED]:
+            where = f"第{r.row}行" if r.row else ""
+            col = f"【{r.column}】" if r.column else ""
+            val = f"值“{r.value}”：" if r.value and r.value not in r.reason else ""
+            self.stderr.write(f"{where}{col}{val}{r.reason}")
+        total = batch.rejects.count()
+        if total > MAX_PRINTED:
+            self.stderr.write(f"……另有{total - MAX_PRINTED}条错误，见错误报告")
+        if batch.error_report_path:
+            self.stderr.write(f"错误报告：{batch.error_report_path}")
+        raise CommandError(batch.message or "导入未通过")
 
     def _report(self, batch) -> None:
         out = self.stdout.write
@@ -93,8 +178,20 @@ class Command(BaseCommand):
         if batch.monitoring_rows:
             state = "已交监测模块纳入" if mon.get("handed_over") else "已保存在批次中，待监测模块纳入"
             out(f"监测对象：{len(batch.monitoring_rows)}户（{state}）")
-        if d.get("unknown_columns"):
-            out(f"未识别的列（已忽略）：{'、'.join(d['unknown_columns'][:20])}")
+        meas = d.get("measures") or {}
+        if meas.get("created") or meas.get("unchanged"):
+            out(
+                f"帮扶措施：新增{meas.get('created', 0)}条 已有{meas.get('unchanged', 0)}条（已记入监测对象）"
+            )
+        for m in d.get("member_moves") or []:
+            out(f"成员{m['how']}：第{m['row']}行 户{m['from']}→户{m['to']}（已记人口变更）")
+        mappings = d.get("value_mappings") or {}
+        if mappings:
+            out("已按国家标准写法转换的值（列：原写法 → 标准值（格数））：")
+            for header, spelled in mappings.items():
+                out(f"  {header}：" + "；".join(f"{k}（{n}格）" for k, n in spelled.items()))
+        for ns in d.get("columns_not_stored") or []:
+            out(f"未作为字段保存的列：{ns['column']}（{ns['reason']}）")
         if d.get("warnings"):
             out(f"提示{d['warnings']}条，例如：{'；'.join(d.get('warning_samples', [])[:3])}")
         out(batch.message)

@@ -1,60 +1,67 @@
-"""fangpin screen --month 2025-06 [--engine duckdb|spark] [--dept medical ...] [--no-facts] --as USER"""
+"""fangpin screen [--month YYYY-MM] [--engine duckdb|spark] [--dept KIND ...] [--background] [--no-facts] --as USER"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
 from fangpin.accounts.models import User
+from fangpin.core import clock
 from fangpin.core.errors import DomainError
+
+from ._report import print_run
 
 
 class Command(BaseCommand):
-    help = "运行部门筛查预警（按月）"
+    help = "运行部门筛查预警：筛查所有尚未筛查过的部门数据（每条只筛一次），立即运行并打印结果；--background 交后台执行"
 
     def add_arguments(self, parser):
-        parser.add_argument("--month", required=True, help="YYYY-MM")
+        parser.add_argument("--month", default=None, help="筛查截至月份 YYYY-MM（默认本月）")
+        parser.add_argument(
+            "--on", default=None, help="业务日期 YYYY-MM-DD（线索日期；默认今天与该月月末中较早者）"
+        )
         parser.add_argument("--engine", choices=["duckdb", "spark"], default=None)
         parser.add_argument("--dept", action="append", default=[], help="部门数据类型，如 medical（可多次）")
         parser.add_argument("--as", dest="username", required=True, help="以该用户身份运行")
-        parser.add_argument("--background", action="store_true", help="只排队，由 Huey 后台执行")
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help="排队交 Huey 后台执行（run_huey），用 screen_show 查看结果",
+        )
         parser.add_argument(
             "--no-facts",
             dest="no_facts",
             action="store_true",
-            help="不把与户档案不一致的部门事实送交冲突规则处理",
+            help="试运行：不把与户档案不一致的部门事实送交冲突规则处理，批次仍保持“未筛查”",
         )
 
-    def handle(self, *args, month, engine, dept, username, background, no_facts=False, **opts):
+    def handle(self, *args, month, engine, dept, username, background, no_facts=False, on=None, **opts):
+        from fangpin.screening.engine.rules import month_bounds
         from fangpin.screening.services.runs import screening_run_start
 
         user = User.objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"用户“{username}”不存在")
+        today = clock.today()
+        month = month or f"{today:%Y-%m}"
+        try:
+            day = dt.date.fromisoformat(on) if on else min(today, month_bounds(month)[1])
+        except ValueError as exc:
+            raise CommandError(f"筛查月份或业务日期格式错误：{exc}") from exc
         try:
             run = screening_run_start(
-                actor=user,
-                month=month,
-                engine=engine,
-                departments=dept,
-                run_now=True,
-                record_facts=not no_facts,
-            )
+                actor=user, month=month, engine=engine, departments=dept, background=background,
+                record_facts=not no_facts, on=day,
+            )  # fmt: skip
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         run.refresh_from_db()
-        self.stdout.write(f"筛查#{run.pk} {run.month} 引擎={run.engine} 状态={run.get_status_display()}")
-        for kind, c in (run.counts.get("departments") or {}).items():
+        if background:
             self.stdout.write(
-                f"  {kind}: 读取{c.get('rows_read', 0)}行 证件号匹配{c.get('matched_id', 0)} "
-                f"概率匹配{c.get('matched_linkage', 0)} 未匹配{c.get('unmatched', 0)} 命中{c.get('hits', 0)}"
+                f"筛查#{run.pk} 已排队（后台执行）；查看结果：fangpin screen_show {run.pk} --as {username}"
             )
-        missing = run.counts.get("consent_missing_per_rule") or {}
-        for code, n in (run.counts.get("leads_per_rule") or {}).items():
-            extra = f"（缺少承诺授权，仅标记 {missing[code]}）" if missing.get(code) else ""
-            self.stdout.write(f"  规则 {code}: 推送线索 {n}{extra}")
-        f = run.counts.get("facts") or {}
-        self.stdout.write(
-            f"  部门事实与户档案不一致 {f.get('differing', 0)}：记录 {f.get('recorded', 0)}"
-            f"（按规则采用 {f.get('applied', 0)}，待核实 {f.get('pending', 0)}），此前已记录 {f.get('already_recorded', 0)}"
-        )
-        self.stdout.write(f"  耗时: {run.timings}")
+            return
+        print_run(self, run)
+        if run.status == "failed":
+            raise CommandError(f"筛查#{run.pk} 失败：{run.error}")

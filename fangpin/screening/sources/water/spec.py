@@ -9,7 +9,7 @@ SPEC = SourceSpec(
     columns=(
         *person_columns(),
         Column("start_date", "断水开始日期", DATE, required=True),
-        Column("days", "断水天数", INT, aliases=("停水天数",), required=True),
+        Column("days", "断水天数", INT, aliases=("停水天数",), required=True, min_value=0, max_value=366),
         Column("cause", "断水原因", TEXT),
     ),
     event_date="start_date",

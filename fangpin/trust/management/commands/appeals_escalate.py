@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand
 
+from fangpin.core import clock
 from fangpin.trust.services.appeals import appeals_escalate
 
 
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--on", default="", help="按该日期判断逾期 YYYY-MM-DD")
 
     def handle(self, *args, **opts):
-        on = dt.date.fromisoformat(opts["on"]) if opts["on"] else None
+        on = dt.date.fromisoformat(opts["on"]) if opts["on"] else clock.today()
         moved = appeals_escalate(on=on)
         for a in moved:
             self.stdout.write(f"{a.number} → {a.owner_level}，新期限 {a.deadline}")

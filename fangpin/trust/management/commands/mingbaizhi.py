@@ -1,4 +1,4 @@
-"""fangpin mingbaizhi 户编号 --out file.html [--user 用户名] [--on 2025-06-01]"""
+"""fangpin mingbaizhi 户编号 --out file.html [--user 用户名] [--on 2025-06-01] [--known-on 2025-12-01]"""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from fangpin.accounts.models import User
+from fangpin.core import clock
 from fangpin.core.errors import DomainError
 from fangpin.registry.models import Household
 from fangpin.trust.mingbaizhi import mingbaizhi_render
@@ -27,6 +28,7 @@ class Command(BaseCommand):
             help="以该用户身份生成（按其管辖范围）；缺省为服务器操作员",
         )
         parser.add_argument("--on", default="", help="日期 YYYY-MM-DD，缺省为今天")
+        parser.add_argument("--known-on", default="", help="补打：按该日 YYYY-MM-DD 系统所记的情况生成")
 
     def handle(self, *args, **opts):
         if not Household.objects.filter(household_no=opts["household_no"]).exists():
@@ -36,9 +38,10 @@ class Command(BaseCommand):
             actor = User.objects.filter(username=opts["user"]).first()
             if actor is None:
                 raise CommandError(f"用户 {opts['user']} 不存在")
-        on = dt.date.fromisoformat(opts["on"]) if opts["on"] else None
+        on = dt.date.fromisoformat(opts["on"]) if opts["on"] else clock.today()
+        known_on = dt.date.fromisoformat(opts["known_on"]) if opts["known_on"] else None
         try:
-            html = mingbaizhi_render(actor=actor, household_no=opts["household_no"], on=on)
+            html = mingbaizhi_render(actor=actor, household_no=opts["household_no"], on=on, known_on=known_on)
         except DomainError as e:
             raise CommandError(e.message) from e
         Path(opts["out"]).write_text(html, encoding="utf-8")

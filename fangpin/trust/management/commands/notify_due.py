@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand
 
+from fangpin.core import clock
 from fangpin.trust.services.notifications import notify_due
 
 
@@ -14,5 +15,5 @@ class Command(BaseCommand):
         parser.add_argument("--on", default="")
 
     def handle(self, *args, **opts):
-        on = dt.date.fromisoformat(opts["on"]) if opts["on"] else None
+        on = dt.date.fromisoformat(opts["on"]) if opts["on"] else clock.today()
         self.stdout.write(f"发送提醒 {notify_due(on=on)} 条")

@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand
 
+from fangpin.core import clock
 from fangpin.trust.services.recert import recert_tasks_generate
 
 
@@ -14,5 +15,5 @@ class Command(BaseCommand):
         parser.add_argument("--on", default="")
 
     def handle(self, *args, **opts):
-        on = dt.date.fromisoformat(opts["on"]) if opts["on"] else None
+        on = dt.date.fromisoformat(opts["on"]) if opts["on"] else clock.today()
         self.stdout.write(f"新建复核待办 {recert_tasks_generate(on=on)} 项")

@@ -1,0 +1,225 @@
+"""Bench: the application under load — gunicorn on PostgreSQL, a county of N persons, 50 concurrent users.
+
+    ./run bench load [--persons 1000000] [--users 50] [--seconds 60] [--workers 4] [--reuse]
+
+1. a PostgreSQL database ``fangpin_load`` (``--database-url`` to choose another) is built once — migrate,
+   setup, ``demo_county --scale`` sized to N persons — and kept for the next run (``--reuse`` skips the check
+   that it has N persons; ``--rebuild`` drops it first);
+2. a village cadre of the largest village gets an API token and a pool of open identification cases at
+   入户核查 (one per household with an open lead, up to 5,000) so every "case transition" is a real step;
+3. gunicorn (``--workers`` sync workers, production settings, loopback only) serves it;
+4. locust (headless, separate process, bounded by ``--seconds``) runs ``bench/load_locustfile.py``:
+   household search, household file, case transition, village list export, and GET /me as the floor;
+5. prints requests/s, p50/p95/p99 and errors per request type beside the floor, and the p95 target (300 ms).
+Traffic goes to 127.0.0.1 only. Figures from this 2-core box: docs/parts/api.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PERSONS_PER_SCALE = 10_700  # 龙安区 at --scale 1.0 (docs/parts/demo.md)
+TARGET_P95_MS = 300
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(db_url: str, var: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
+    env.update(
+        DATABASE_URL=db_url,
+        FANGPIN_VAR=str(var),
+        DJANGO_SETTINGS_MODULE="fangpin.settings.prod",
+        FANGPIN_SECRET_KEY=secrets.token_urlsafe(40),
+        FANGPIN_ALLOWED_HOSTS="127.0.0.1,localhost",
+        FANGPIN_LOAD_BENCH="1",
+    )
+    return env
+
+
+def _manage(env: dict, *args: str) -> str:
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args], env=env, capture_output=True, text=True
+    )
+    if r.returncode != 0:
+        sys.exit(f"manage.py {' '.join(args)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+    return r.stdout
+
+
+def _ensure_database(url: str, *, rebuild: bool) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[-1]
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as c:
+        if rebuild:
+            c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        if not c.execute("select 1 from pg_database where datname=%s", [name]).fetchone():
+            c.execute(f"CREATE DATABASE {name}")
+
+
+PLAN_CODE = r"""
+import json, datetime as dt
+from django.db.models import Count
+from fangpin.accounts.models import User
+from fangpin.accounts.roles import Role
+from fangpin.api.tokens import token_issue
+from fangpin.monitoring.models import Case, Lead, LeadStatus
+from fangpin.monitoring.services.identification import case_open
+from fangpin.monitoring.services.leads import lead_submit
+from fangpin.registry.models import Household, Person
+today = dt.date.today()
+village = (Household.objects.values("village_id").annotate(n=Count("id")).order_by("-n").first())["village_id"]
+cadre, _ = User.objects.get_or_create(username="load_cadre", defaults={"role": Role.VILLAGE_CADRE, "region_id": village})
+hh_ids = list(Household.objects.filter(village_id=village).values_list("id", flat=True))
+open_cases = list(Case.objects.filter(village_id=village, status="open", current_step="verify").values_list("id", "version"))
+for hid in hh_ids:
+    if len(open_cases) >= {max_cases}:
+        break
+    hh = Household.objects.get(pk=hid)
+    if Lead.objects.filter(household=hh, status__in=[LeadStatus.OPEN, LeadStatus.IN_CASE]).exists():
+        continue
+    lead = lead_submit(actor=cadre, household=hh, channel="cadre_visit", risk_types=[], note="压测", on=today)
+    if lead.status == LeadStatus.OPEN:
+        c = case_open(actor=cadre, lead=lead, on=today)
+        open_cases.append((c.id, c.version))
+_, raw = token_issue(actor=cadre, user=cadre, name="load bench", days=1, on=today)
+surnames = sorted({n[:1] for n in Person.objects.filter(household__village_id=village).values_list("name", flat=True)[:2000]})
+terms = [n[:2] for n in Person.objects.filter(household__village_id=village).values_list("name", flat=True)[:200]]
+print("PLAN" + json.dumps({"token": raw, "households": hh_ids, "cases": open_cases, "search_terms": terms or surnames,
+                           "village": village, "persons": Person.objects.filter(is_member=True).count()}, ensure_ascii=False))
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--persons", type=int, default=1_000_000)
+    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/fangpin_load")
+    ap.add_argument("--reuse", action="store_true", help="use the database as it is")
+    ap.add_argument("--rebuild", action="store_true", help="drop and build the county again")
+    a = ap.parse_args()
+
+    var = Path(tempfile.mkdtemp(prefix="fangpin-load-"))
+    env = _env(a.database_url, var)
+    _ensure_database(a.database_url, rebuild=a.rebuild)
+    t0 = time.monotonic()
+    _manage(env, "migrate", "-v0")
+    have = _manage(
+        env, "shell", "-c", "from fangpin.registry.models import Person;print(Person.objects.count())"
+    )
+    have_n = int(have.strip().splitlines()[-1])
+    if not a.reuse and have_n < a.persons * 0.9:
+        if have_n:
+            sys.exit(f"{a.database_url} holds {have_n} persons, not ~{a.persons}: use --rebuild or --reuse")
+        scale = a.persons / PERSONS_PER_SCALE
+        print(
+            f"building a county of ~{a.persons:,} persons (demo_county --scale {scale:.2f}); kept for next runs"
+        )
+        _manage(env, "demo_county", "--scale", f"{scale:.3f}")
+    print(f"database ready in {time.monotonic() - t0:.0f} s")
+    out = _manage(env, "shell", "-c", PLAN_CODE.replace("{max_cases}", "5000"))
+    plan = json.loads(next(line for line in out.splitlines() if line.startswith("PLAN"))[4:])
+    plan_file = var / "plan.json"
+    plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+    print(
+        f"county: {plan['persons']:,} current members; cadre's village {plan['village']}: "
+        f"{len(plan['households'])} households, {len(plan['cases'])} open cases for transitions"
+    )
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "fangpin.wsgi",
+            "-w",
+            str(a.workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        prefix = var / "locust"
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                str(ROOT / "bench" / "load_locustfile.py"),
+                "--headless",
+                "-u",
+                str(a.users),
+                "-r",
+                str(a.users),
+                "-t",
+                f"{a.seconds}s",
+                "--host",
+                f"http://127.0.0.1:{port}",
+                "--csv",
+                str(prefix),
+                "--only-summary",
+                "--stop-timeout",
+                "10",
+            ],
+            env={**env, "FANGPIN_LOAD_PLAN": str(plan_file)},
+            check=False,
+            timeout=a.seconds + 120,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    with open(f"{prefix}_stats.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    print(
+        f"\n{a.users} users, {a.seconds} s, gunicorn {a.workers} workers, PostgreSQL, "
+        f"{plan['persons']:,} persons; target p95 < {TARGET_P95_MS} ms, zero errors"
+    )
+    print(
+        f"{'request':34} {'count':>7} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'errors':>7}  p95 target"
+    )
+    for r in rows:
+        if r["Name"] == "Aggregated":
+            continue
+        p95 = float(r["95%"] or 0)
+        ok = "ok" if p95 < TARGET_P95_MS and r["Failure Count"] == "0" else "MISSED"
+        if r["Name"].startswith("baseline"):
+            ok = "(floor)"
+        print(
+            f"{r['Name']:34} {r['Request Count']:>7} {float(r['Requests/s']):7.1f} {r['50%']:>6} {r['95%']:>6} "
+            f"{r['99%']:>6} {r['Failure Count']:>7}  {ok}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Helpers for list routes: serialise only the page that pagination slices, and JSON-safe bodies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from ninja import Field, Schema
+from ninja.pagination import LimitOffsetPagination
+
+MAX_LIMIT = 500
+MAX_OFFSET = 50_000_000
+
+
+class Mapped:
+    """A queryset seen by django-ninja's pagination: ``count()`` and slicing; the slice is serialised by
+    ``page_fn`` (all rows of the page at once, e.g. to fetch related rows in one query)."""
+
+    def __init__(self, qs, page_fn: Callable[[list], Iterable[dict]]) -> None:
+        self.qs, self.page_fn = qs, page_fn
+
+    @classmethod
+    def each(cls, qs, fn: Callable[[Any], dict]) -> Mapped:
+        return cls(qs, lambda rows: [fn(o) for o in rows])
+
+    def count(self) -> int:
+        return self.qs.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, sl: slice) -> list[dict]:
+        return list(self.page_fn(list(self.qs[sl])))
+
+
+def to_json(d: dict) -> dict:
+    """What an idempotency record stores and replays: exactly the JSON the first answer carried."""
+    return json.loads(json.dumps(d, cls=DjangoJSONEncoder))
+
+
+class Pages(LimitOffsetPagination):
+    """limit/offset with bounds in the schema itself (so out-of-range values are a 422, never a crash)."""
+
+    class Input(Schema):
+        limit: int = Field(50, ge=1, le=MAX_LIMIT, description="每页条数（1–500）")
+        offset: int = Field(0, ge=0, le=MAX_OFFSET, description="跳过条数")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_limit=MAX_LIMIT, **kwargs)

@@ -1,0 +1,38 @@
+"""农户自主申报 on a household's behalf, with the signed 承诺授权书 recorded as consent."""
+
+from ninja import Router
+
+from fangpin.core import clock
+from fangpin.trust.services.self_application import self_application_submit
+
+from .. import serialize
+from ..errors import ERRORS
+from ..idempotency import once
+from ..paging import to_json
+from ..schemas import LeadOut, SelfApplicationIn
+
+router = Router(tags=["农户自主申报"])
+
+
+@router.post(
+    "/self-applications", response={201: LeadOut, **ERRORS}, summary="农户自主申报（支持 Idempotency-Key）"
+)
+def self_application(request, payload: SelfApplicationIn):
+    def create():
+        consent = payload.consent.dict()
+        if not consent["signed"]:
+            consent = {"signed": False}
+        lead = self_application_submit(
+            actor=request.auth,
+            household_id=payload.household_id,
+            form={
+                "difficulties": payload.difficulties,
+                "risk_types": payload.risk_types,
+                "note": payload.note,
+            },
+            consent=consent,
+            on=clock.today(),  # the interface edge dates the application on the day it is received
+        )
+        return 201, to_json(serialize.lead(lead, with_sources=True))
+
+    return once(request, "self_applications.create", payload.dict(), create)

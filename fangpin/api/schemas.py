@@ -1,0 +1,185 @@
+"""Request and response bodies. Personal data leaves the API masked: ID numbers and phones masked, and the
+birth date replaced by the age (a masked ID plus a birth date would rebuild the full number)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ninja import Field, Schema
+
+
+class MeOut(Schema):
+    username: str
+    display_name: str
+    role: str
+    role_name: str
+    region_code: str | None
+    region_name: str
+    capabilities: list[str]
+
+
+class RegionOut(Schema):
+    code: str
+    name: str
+    level: int
+
+
+class HouseholdRow(Schema):
+    id: int
+    household_no: str
+    village_code: str
+    village_name: str
+    household_type: str
+    status: str
+    head_name: str
+    phone_masked: str
+    members: int
+    monitoring_status: str
+
+
+class MemberOut(Schema):
+    id: int
+    name: str
+    relation: str
+    gender: str
+    age: int | None
+    id_number_masked: str
+    phone_masked: str
+    health: str
+    labour_skill: str
+    school_status: str
+
+
+class HouseholdOut(HouseholdRow):
+    address: str
+    group_name: str
+    member_list: list[MemberOut]
+    version: int
+
+
+class LeadSourceOut(Schema):
+    channel: str
+    submitted_on: dt.date
+    risk_types: list[str]
+    note: str
+    outcome: str
+
+
+class LeadOut(Schema):
+    id: int
+    household_id: int
+    household_no: str
+    village_code: str
+    status: str
+    outcome: str
+    risk_types: list[str]
+    opened_on: dt.date
+    closed_on: dt.date | None
+    sources: list[LeadSourceOut] = []
+
+
+class LeadIn(Schema):
+    household_id: int = Field(..., ge=1)
+    channel: str = Field("cadre_visit", max_length=24)
+    risk_types: list[str] = Field(default_factory=list, max_length=20)
+    note: str = Field("", max_length=2000)
+    on: dt.date | None = Field(None, description="业务日期（缺省为今天）")
+
+
+class StepOut(Schema):
+    code: str
+    name: str
+    status: str
+    started_on: dt.date | None
+    due_on: dt.date | None
+    completed_on: dt.date | None
+
+
+class CaseOut(Schema):
+    id: int
+    kind: str
+    household_id: int
+    household_no: str
+    village_code: str
+    status: str
+    current_step: str
+    green_channel: bool
+    started_on: dt.date
+    due_on: dt.date
+    closed_on: dt.date | None
+    version: int
+    steps: list[StepOut] = []
+
+
+class StepIn(Schema):
+    version: int = Field(..., ge=1, description="办理前读到的程序版本号（乐观锁）")
+    data: dict[str, Any] = Field(default_factory=dict)
+    on: dt.date | None = Field(None, description="业务日期（缺省为今天）")
+
+
+class ObjectOut(Schema):
+    id: int
+    household_id: int
+    household_no: str
+    category: str
+    status: str
+    risk_types: list[str]
+    identified_on: dt.date
+    eliminated_on: dt.date | None
+
+
+class VisitIn(Schema):
+    household_id: int = Field(..., ge=1)
+    visited_on: dt.date
+    checklist: dict[str, Any] = Field(default_factory=dict)
+    has_risk: bool = False
+    risk_types: list[str] = Field(default_factory=list, max_length=20)
+    note: str = Field("", max_length=2000)
+
+
+class VisitOut(Schema):
+    id: int
+    household_id: int
+    visited_on: dt.date
+    has_risk: bool
+    risk_types: list[str]
+    lead_id: int | None
+
+
+class ConsentIn(Schema):
+    signed: bool
+    signed_on: dt.date | None = None
+    signed_by_name: str = Field("", max_length=50)
+    scope: list[str] = Field(default_factory=list, max_length=20)
+    paper_holder: str = Field("", max_length=100)
+
+
+class SelfApplicationIn(Schema):
+    household_id: int = Field(..., ge=1)
+    difficulties: str = Field(..., min_length=1, max_length=2000)
+    risk_types: list[str] = Field(default_factory=list, max_length=20)
+    note: str = Field("", max_length=2000)
+    consent: ConsentIn
+    on: dt.date | None = None
+
+
+class ParameterOut(Schema):
+    key: str
+    region_prefix: str
+    year: int
+    version: int
+    value: Any
+
+
+class AuditOut(Schema):
+    seq: int
+    at: dt.datetime
+    actor: str
+    actor_role: str
+    event_type: str
+    object_type: str
+    object_id: str
+    region_code: str
+    result: str
+    reason: str

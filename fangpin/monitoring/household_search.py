@@ -1,0 +1,247 @@
+"""The household list of the browser and of its export: registry search plus monitoring filters.
+
+Search-first: one box matches 户编号, household phone, and any current member's name, ID number or phone
+(any part, at least two characters). Filters combine with it; every read starts from the region-scoped
+household selector, and a helper (帮扶责任人) is limited further to the households assigned to them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, fields
+
+from django.core.cache import cache
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+
+from fangpin.accounts.roles import Role
+from fangpin.core.errors import DomainError
+from fangpin.regions.models import code_prefix
+from fangpin.registry import selectors as registry
+from fangpin.registry.models import Household, Person
+
+from .models import Assignment, AssignmentKind, MonitoringObject, ObjectStatus
+
+E_QUERY_SHORT = "search_query_short"
+MIN_QUERY = 2
+SORTS = {
+    "household_no": ("household_no",),
+    "-household_no": ("-household_no",),
+    "village": ("village_id", "household_no"),
+    "members": ("-n_members", "household_no"),
+    "type": ("household_type", "household_no"),
+}
+
+
+@dataclass
+class HouseholdFilter:
+    q: str = ""
+    region: str = ""  # a region code (county, township or village) inside the actor's scope
+    household_type: str = ""  # 脱贫户 / 一般农户
+    monitoring: str = ""  # active / eliminated / never
+    category: str = ""
+    risk_type: str = ""
+    below_line: bool = False
+    has_findings: bool = False
+    overdue: bool = False
+    sort: str = "household_no"
+
+    @classmethod
+    def from_params(cls, params) -> HouseholdFilter:
+        """From a QueryDict or dict of strings (the list URL, a saved working list)."""
+        kw = {}
+        for f in fields(cls):
+            raw = params.get(f.name, "")
+            kw[f.name] = raw in ("1", "on", "true", True) if f.type in ("bool", bool) else (raw or "").strip()
+        if kw["sort"] not in SORTS:
+            kw["sort"] = "household_no"
+        return cls(**kw)
+
+    def as_params(self) -> dict[str, str]:
+        out = {}
+        for k, v in asdict(self).items():
+            if isinstance(v, bool):
+                if v:
+                    out[k] = "1"
+            elif v and not (k == "sort" and v == "household_no"):
+                out[k] = v
+        return out
+
+    @property
+    def active(self) -> bool:
+        return bool({k for k in self.as_params() if k != "sort"})
+
+
+def helper_household_ids(*, actor, on: dt.date) -> QuerySet:
+    """The households currently assigned to this helper."""
+    return (
+        Assignment.objects.filter(user=actor, kind=AssignmentKind.HELPER, start_on__lte=on)
+        .filter(Q(end_on__isnull=True) | Q(end_on__gt=on))
+        .values("household_id")
+    )
+
+
+def visible_households(*, actor, on: dt.date) -> QuerySet[Household]:
+    """Scoped households; for a helper only the assigned ones."""
+    qs = registry.household_list(actor=actor)
+    if actor.role == Role.HELPER:
+        qs = qs.filter(pk__in=helper_household_ids(actor=actor, on=on))
+    return qs
+
+
+def _below_line_ids(qs: QuerySet[Household], *, on: dt.date) -> set[int]:
+    """Households whose 人均纯收入 (the policy rule, current members) is under the monitoring line."""
+    from fangpin.policy.params import param_value
+    from fangpin.policy.rules.income import per_capita_net_income
+    from fangpin.registry.services.assessment import income_facts
+
+    month = on.replace(day=1)
+    params: dict[str, tuple] = {}
+    out: set[int] = set()
+    rows = qs.annotate(_m=Count("persons", filter=Q(persons__is_member=True))).prefetch_related(
+        "income_records"
+    )
+    for hh in rows.iterator(chunk_size=2000):
+        county = hh.village_id[:6].ljust(12, "0")
+        if county not in params:
+            params[county] = (
+                int(param_value("income.window_months", region_code=county, year=month.year)),
+                bool(param_value("income.include_insurance_payout", region_code=county, year=month.year)),
+                float(param_value("income.monitoring_line", region_code=county, year=month.year)),
+            )
+        window, payout, line = params[county]
+        res = per_capita_net_income(
+            income_facts(hh),
+            members=hh._m or 1,
+            month=month,
+            window_months=window,
+            include_insurance_payout=payout,
+        )
+        if res.months_covered > 0 and float(res.per_capita) < line:
+            out.add(hh.pk)
+    return out
+
+
+def _finding_ids(qs: QuerySet[Household], *, on: dt.date) -> set[int]:
+    from fangpin.registry.checks.base import run_checks
+    from fangpin.registry.checks.report import context_for
+
+    return {f.household_id for f in run_checks(context_for(qs, on=on))}
+
+
+def _cached_ids(kind: str, actor, qs: QuerySet[Household], on: dt.date, compute) -> set[int]:
+    """Set-valued filters are computed over the actor's whole visible area once per day and area (10 min)."""
+    key = f"hhsearch:{kind}:{actor.scope_prefix}:{actor.pk if actor.role == Role.HELPER else ''}:{on}"
+    ids = cache.get(key)
+    if ids is None:
+        ids = compute(qs, on=on)
+        cache.set(key, ids, 600)
+    return ids
+
+
+def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[Household]:
+    """The filtered households (no row annotations: cheap to count and to export; see ``household_rows``)."""
+    base = visible_households(actor=actor, on=on)
+    qs = base
+    if f.q:
+        q = f.q
+        if len(q) < MIN_QUERY:
+            raise DomainError(E_QUERY_SHORT, f"请至少输入{MIN_QUERY}个字", field="q")
+        people = Person.objects.filter(household=OuterRef("pk"), is_member=True).filter(
+            Q(name__contains=q) | Q(id_number__contains=q.upper()) | Q(phone__contains=q)
+        )
+        qs = qs.filter(Q(household_no__contains=q) | Q(phone__contains=q) | Exists(people))
+    if f.region:
+        prefix = code_prefix(f.region)
+        qs = qs.filter(village__code__startswith=prefix)
+    if f.household_type:
+        qs = qs.filter(household_type=f.household_type)
+    active = MonitoringObject.objects.filter(household=OuterRef("pk"), status=ObjectStatus.ACTIVE)
+    if f.monitoring == "active":
+        qs = qs.filter(Exists(active))
+    elif f.monitoring == "eliminated":
+        qs = qs.filter(
+            Exists(MonitoringObject.objects.filter(household=OuterRef("pk"), status=ObjectStatus.ELIMINATED))
+        ).exclude(Exists(active))
+    elif f.monitoring == "never":
+        qs = qs.exclude(
+            Exists(
+                MonitoringObject.objects.filter(household=OuterRef("pk")).exclude(status=ObjectStatus.REVOKED)
+            )
+        )
+    if f.category:
+        qs = qs.filter(Exists(active.filter(category=f.category)))
+    if f.risk_type:
+        # JSON containment differs by database (SQLite stores escaped text): match in Python over the
+        # active objects of the visible households (a small set: monitoring objects are a few percent)
+        pairs = MonitoringObject.objects.filter(status=ObjectStatus.ACTIVE, household__in=base).values_list(
+            "household_id", "risk_types"
+        )
+        qs = qs.filter(pk__in=[hid for hid, risks in pairs if f.risk_type in (risks or [])])
+    if f.below_line:
+        qs = qs.filter(pk__in=_cached_ids("below", actor, base, on, _below_line_ids))
+    if f.has_findings:
+        qs = qs.filter(pk__in=_cached_ids("findings", actor, base, on, _finding_ids))
+    if f.overdue:
+        from .selectors import overdue_items
+
+        qs = qs.filter(pk__in={o.household_id for o in overdue_items(actor=actor, on=on)})
+    return qs
+
+
+def household_rows(qs: QuerySet[Household], *, sort: str = "household_no") -> QuerySet[Household]:
+    """The list's rows: ``heads`` (the current 户主), ``n_members``, ``mo_status``/``mo_category`` of the
+    latest monitoring object, sorted — without one query per row."""
+    latest = MonitoringObject.objects.filter(household=OuterRef("pk")).exclude(status=ObjectStatus.REVOKED)
+    latest = latest.order_by("-identified_on", "-id")
+    return (
+        qs.select_related("village")
+        .annotate(
+            # a correlated count (evaluated for the page's rows only, not a GROUP BY over the whole area)
+            n_members=Subquery(
+                Person.objects.filter(household=OuterRef("pk"), is_member=True)
+                .order_by()
+                .values("household")
+                .annotate(c=Count("id"))
+                .values("c")[:1]
+            ),
+            mo_status=Subquery(latest.values("status")[:1]),
+            mo_category=Subquery(latest.values("category")[:1]),
+        )
+        .prefetch_related(
+            Prefetch(
+                "persons",
+                queryset=Person.objects.filter(is_member=True, relation="户主").only(
+                    "id", "household_id", "name", "phone"
+                ),
+                to_attr="heads",
+            )
+        )
+        .order_by(*SORTS.get(sort, SORTS["household_no"]))
+    )
+
+
+def search_refusal_record(*, actor, q: str, on: dt.date) -> bool:
+    """When a search finds nothing the actor may see but the text is exactly the 户编号 or ID number of a
+    household outside their area, the attempt is audited as refused (the user sees only "no result")."""
+    from fangpin.audit.record import audit_record
+
+    q = (q or "").strip()
+    if len(q) < 6:
+        return False
+    hit = Household.objects.filter(Q(household_no=q) | Q(persons__id_number=q.upper())).values(
+        "id", "village_id"
+    )
+    hit = hit.first()
+    if hit is None or visible_households(actor=actor, on=on).filter(pk=hit["id"]).exists():
+        return False
+    audit_record(
+        actor=actor,
+        event_type="registry.search_refused",
+        object_type="registry.household",
+        object_id=hit["id"],
+        region_code=getattr(actor, "region_id", "") or "",
+        household_id=hit["id"],
+        result="refused",
+        reason="检索管辖范围外的户",
+        data={"query_kind": "household_no" if q.isdigit() and len(q) != 18 else "id_number"},
+    )
+    return True

@@ -1,0 +1,208 @@
+"""Import and export of the other national files: （乡村建设）户信息 and （自定义）行政村信息.
+
+Same guarantees as the 监测对象信息 import (``services/imports.py``): the upload is an ``ImportBatch``
+(``kind`` = the file kind) with its SHA-256 in the private file store; header row found among the first
+20 rows, aliases and hand-saved spellings mapped (and listed in ``details["mapped"]``); every row checked
+before anything is written; any reject → nothing written, ``ImportReject`` rows and an xlsx reject report
+(the original rows + 错误原因); otherwise one transaction, unchanged records untouched (a re-import writes
+no history or provenance rows); one ``registry.import`` audit event either way. Runs in-process (these
+files are one row per household or village, far smaller than the person-level export).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+from django.db import transaction
+
+from fangpin.accounts.roles import Cap
+from fangpin.accounts.scope import require
+from fangpin.audit.record import audit_record
+from fangpin.core import clock
+from fangpin.core.errors import DomainError, NotFound, PermissionDenied, RowError
+from fangpin.core.masking import mask_text
+from fangpin.regions.models import code_prefix
+from fangpin.registry.io.kinds import MODULES, SPECS
+from fangpin.registry.io.kinds.base import convert_table, not_stored_report, read_kind_table
+from fangpin.registry.io.kinds.store import store
+from fangpin.registry.io.report import write_reject_report
+from fangpin.registry.io.xlsx import write_csv, write_xlsx
+from fangpin.registry.models import (
+    HouseholdLivingConditions,
+    ImportBatch,
+    ImportReject,
+    ImportStatus,
+    VillageProfile,
+)
+from fangpin.registry.services.imports import import_batch_create
+
+E_KIND = "import_kind"
+E_EXPORT_FORMAT = "export_format"
+_MODEL = {"living_conditions": (HouseholdLivingConditions, "household_id"), "village_profile": (VillageProfile, "village_id")}  # fmt: skip
+
+
+def _files_dir(sub: str) -> Path:
+    from django.conf import settings
+
+    d = Path(settings.FANGPIN_FILES_DIR) / sub
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _reject_rows(batch: ImportBatch, rejects: list[RowError]) -> None:
+    ImportReject.objects.bulk_create(
+        [
+            ImportReject(
+                batch=batch,
+                row=r.row,
+                column=r.column[:100],
+                value=(mask_text(str(r.value)) if r.column == "证件号码" else str(r.value or ""))[:200],
+                reason=r.message[:500],
+                code=r.code[:40],
+            )
+            for r in rejects
+        ]
+    )
+
+
+def kind_import(*, actor, kind: str, file_name: str, data: bytes, dry_run: bool = False) -> ImportBatch:
+    """Import one 户信息 / 行政村信息 file all or nothing. Never raises for bad data: the batch ends
+    ``failed`` with rejects, or ``imported`` / ``checked`` (dry run) with counts in ``details``."""
+    if kind not in SPECS:
+        raise DomainError(E_KIND, f"不支持的导入类型“{kind}”")
+    require(actor, Cap.REGISTRY_IMPORT)
+    spec, module = SPECS[kind], MODULES[kind]
+    model, key_field = _MODEL[kind]
+    batch = import_batch_create(actor=actor, file_name=file_name, data=data, dry_run=dry_run)
+    batch.kind, batch.income_year = kind, None
+    batch.status, batch.started_at = ImportStatus.VALIDATING, clock.now()
+    t0 = time.perf_counter()
+    table = None
+    rejects: list[RowError] = []
+    details: dict = {}
+    try:
+        table, total_rows = read_kind_table(data, file_name, spec)
+    except DomainError as e:
+        rejects = [RowError(0, "", e.message, "", e.code)]
+    if table is not None:
+        cells = convert_table(table, spec)
+        planned, existing, plan_rejects, details = module.plan(actor=actor, table=table, cells=cells)
+        rejects = cells.rejects + plan_rejects
+        batch.header_row, batch.rows = table.header_row, len(table.rows)
+        details |= {
+            "mapped": {h: dict(c) for h, c in cells.mapped.items()},
+            "unknown_columns": table.unknown_headers,
+            "not_stored": not_stored_report(table, spec),
+            "total_rows_skipped": total_rows,
+            "duplicate_columns": table.duplicate_headers,  # a second column of the same meaning: ignored
+        }
+    batch.details = details
+    if rejects:
+        rejects.sort(key=lambda r: (r.row, r.column))
+        _reject_rows(batch, rejects)
+        batch.rejected = len({r.row for r in rejects})
+        batch.status = ImportStatus.FAILED
+        batch.message = f"{spec.title}未通过校验：{batch.rejected}行有错误，未写入任何数据"
+        if table is not None:
+            path = _files_dir("reports") / f"导入错误报告-批次{batch.pk}.xlsx"
+            write_reject_report(table, rejects, path, title=f"导入批次#{batch.pk} {batch.file_name} 错误报告")
+            batch.error_report_path = str(path)
+    elif dry_run:
+        batch.status = ImportStatus.CHECKED
+        batch.message = f"{spec.title}校验通过（试运行，未写入）"
+    else:
+        with transaction.atomic():
+            res = store(
+                model,
+                key_field=key_field,
+                planned=planned,
+                existing=existing,
+                batch=batch,
+                actor=actor,
+                now=clock.now(),
+                household_of=(lambda o: o.household_id) if kind == "living_conditions" else None,
+                entity="living",
+            )
+            batch.created, batch.updated, batch.unchanged = res.created, res.updated, res.unchanged
+            batch.details = details | {"changed_fields": res.changed_fields}
+            batch.status = ImportStatus.IMPORTED
+            batch.message = f"{spec.title}已导入：新增{res.created} 更新{res.updated} 未变{res.unchanged}"
+            _finish(batch, actor=actor, t0=t0)
+        return batch
+    _finish(batch, actor=actor, t0=t0)
+    return batch
+
+
+def _finish(batch: ImportBatch, *, actor, t0: float) -> None:
+    if counts := batch.details.get("households_counts"):
+        batch.households = sum(counts.values())
+    batch.details = {**batch.details, "seconds": round(time.perf_counter() - t0, 3)}
+    batch.finished_at = clock.now()
+    if batch.upload_path:
+        Path(batch.upload_path).unlink(missing_ok=True)
+        batch.upload_path = ""
+    batch.save()
+    audit_record(
+        actor=actor,
+        event_type="registry.import",
+        obj=batch,
+        region_code=(actor.region_id or ""),
+        result={ImportStatus.IMPORTED: "ok", ImportStatus.CHECKED: "dry_run"}.get(batch.status, "rejected"),
+        data={
+            "kind": batch.kind,
+            "file_name": batch.file_name,
+            "sha256": batch.sha256,
+            "status": batch.status,
+            "rows": batch.rows,
+            "created": batch.created,
+            "updated": batch.updated,
+            "unchanged": batch.unchanged,
+            "rejected": batch.rejected,
+        },
+    )
+
+
+def kind_export(
+    *, actor, kind: str, out_path: Path | str, region_code: str | None = None, unmasked: bool = False
+) -> tuple[Path, int]:
+    """Write the 户信息 / 行政村信息 export (xlsx: title, info row, header on row 3; or CSV) and audit it.
+    ID numbers masked unless ``unmasked`` and the actor may export plain IDs. Returns (path, rows)."""
+    if kind not in SPECS:
+        raise DomainError(E_KIND, f"不支持的导出类型“{kind}”")
+    require(actor, Cap.REGISTRY_EXPORT)
+    if unmasked and not actor.can(Cap.EXPORT_UNMASKED):
+        raise PermissionDenied("无权导出明文身份证号和电话，请申请脱敏导出")
+    out_path = Path(out_path)
+    suffix = out_path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise DomainError(E_EXPORT_FORMAT, "导出文件须为.xlsx或.csv")
+    prefix = None
+    if region_code:
+        prefix = code_prefix(region_code)
+        if actor.scope_prefix is None or not prefix.startswith(actor.scope_prefix):
+            raise NotFound("区域")
+    spec = SPECS[kind]
+    headers, rows, n = MODULES[kind].export_rows(actor=actor, region_code=prefix, masked=not unmasked)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    masked_txt = "否（明文）" if unmasked else "是"
+    subtitle = (
+        f"导出人：{actor.username}  导出时间：{clock.now():%Y-%m-%d %H:%M}  "
+        f"范围：{region_code or actor.region_id}  脱敏：{masked_txt}"
+    )
+    if suffix == ".csv":
+        write_csv(out_path, headers=headers, rows=rows)
+    else:
+        write_xlsx(out_path, title=spec.title, subtitle=subtitle, headers=headers, rows=rows)
+    digest = hashlib.sha256(out_path.read_bytes()).hexdigest()
+    audit_record(
+        actor=actor,
+        event_type="registry.export",
+        object_type="registry.export",
+        object_id=digest[:16],
+        region_code=region_code or actor.region_id or "",
+        data={"kind": kind, "rows": n, "columns": headers, "masked": not unmasked, "format": suffix[1:],
+              "file_name": out_path.name, "sha256": digest},
+    )  # fmt: skip
+    return out_path, n

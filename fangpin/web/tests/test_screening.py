@@ -1,0 +1,88 @@
+"""部门筛查 screens: an officer's upload asks the mapping question for an unknown header, saves the answer,
+previews the parsed rows and uploads; the county starts a run and sees its progress and hits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from fangpin.audit.models import AuditEvent
+from fangpin.screening.models import DeptBatch, DeptMapping, ScreeningRun
+
+pytestmark = pytest.mark.django_db
+
+DATA = Path(__file__).resolve().parents[3] / "tests" / "e2e" / "data"
+FILE = "医保结算_自定义表头.csv"
+
+
+def test_upload_with_mapping_question_then_preview_and_batch(client, personas):
+    client.force_login(personas["dept_yibao"])
+    r = client.post(
+        "/screening/",
+        {
+            "kind": "medical",
+            "period": "2026-11",
+            "file": SimpleUploadedFile(FILE, (DATA / FILE).read_bytes()),
+        },
+    )
+    assert r.status_code == 302
+    preview_url = r["Location"]
+    page = client.get(preview_url).content.decode()
+    assert "个人自付" in page and 'id="mapping-question"' in page and "确认上传" not in page
+    token = preview_url.split("/upload/")[1].split("/")[0]
+    r = client.post(
+        f"/screening/upload/{token}/",
+        {
+            "action": "map",
+            "kind": "medical",
+            "period": "2026-11",
+            "name": FILE,
+            "map_out_of_pocket": "自负部分(元)",
+        },
+    )
+    page = r.content.decode()
+    assert 'id="mapping-question"' not in page and "确认上传" in page
+    assert "9120.55" in page  # first rows as parsed
+    assert (
+        DeptMapping.objects.get(department="医保", kind="medical").columns["out_of_pocket"] == "自负部分(元)"
+    )
+    assert AuditEvent.objects.filter(event_type="screening.mapping_save").exists()
+    r = client.post(
+        f"/screening/upload/{token}/",
+        {"action": "upload", "kind": "medical", "period": "2026-11", "name": FILE},
+    )
+    batch = DeptBatch.objects.get(pk=int(r["Location"].rstrip("/").rsplit("/", 1)[1]))
+    assert batch.rows_ok == 2 and batch.department == "医保"
+    listing = client.get("/screening/").content.decode()
+    assert f"#{batch.pk}" in listing
+
+
+def test_county_starts_a_run_and_follows_it(client, personas):
+    client.force_login(personas["county_admin"])
+    r = client.post("/screening/runs/start/", {"month": "2026-11"})
+    run = ScreeningRun.objects.get(pk=int(r["Location"].rstrip("/").rsplit("/", 1)[1]))
+    page = client.get(r["Location"]).content.decode()
+    assert run.status == "done" and 'id="run-bar"' in page and 'value="100"' in page
+    bad = client.post("/screening/runs/start/", {"month": "2026-13"})
+    assert bad.status_code == 400 and "格式错误" in bad.content.decode()
+
+
+def test_cadre_has_no_department_screening_and_officer_cannot_run(client, personas):
+    client.force_login(personas["cadre_a1"])
+    assert client.get("/screening/").status_code == 403
+    client.force_login(personas["dept_yibao"])
+    assert client.post("/screening/runs/start/", {"month": "2026-11"}).status_code == 403
+
+
+def test_county_admin_uploads_on_a_departments_behalf(client, personas):
+    client.force_login(personas["county_admin"])
+    f = SimpleUploadedFile(FILE, (DATA / FILE).read_bytes())
+    r = client.post("/screening/", {"kind": "medical", "period": "2026-11", "behalf": "医保", "file": f})
+    token = r["Location"].split("/upload/")[1].split("/")[0]
+    base = {"kind": "medical", "period": "2026-11", "name": FILE, "behalf": "医保"}
+    client.post(f"/screening/upload/{token}/", {**base, "action": "map", "map_out_of_pocket": "自负部分(元)"})
+    r = client.post(f"/screening/upload/{token}/", {**base, "action": "upload"})
+    batch = DeptBatch.objects.get(pk=int(r["Location"].rstrip("/").rsplit("/", 1)[1]))
+    assert batch.on_behalf and batch.department == "医保"

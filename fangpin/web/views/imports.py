@@ -1,0 +1,125 @@
+"""数据导入: upload a national export, see its validation row by row (a dry run), confirm, follow the
+background job's progress (htmx polls the batch's progress record), download the reject report.
+
+All work is the registry's: ``import_batch_create`` / ``import_batch_run`` (dry run, in the request: it
+writes nothing) / ``import_batch_confirm`` + the Huey task ``import_batch_task`` for the real import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from fangpin.accounts.roles import Cap
+from fangpin.accounts.scope import require
+from fangpin.audit.record import audit_record
+from fangpin.core.errors import DomainError
+from fangpin.registry.models import ImportStatus
+from fangpin.registry.selectors import import_batch_get, import_batch_list
+from fangpin.registry.services.imports import import_batch_confirm, import_batch_create, import_batch_run
+from fangpin.registry.tasks import import_batch_task
+
+from ._common import today
+
+RUNNING = {ImportStatus.PENDING, ImportStatus.VALIDATING}
+
+
+@login_required
+def imports_home(request: HttpRequest) -> HttpResponse:
+    require(request.user, Cap.REGISTRY_IMPORT)
+    error = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            year = int(request.POST.get("income_year") or today().year - 1)
+        except ValueError:
+            year = today().year - 1
+        if upload is None:
+            error = "请选择要上传的文件（国家系统导出的 xlsx 或 csv）"
+        else:
+            try:
+                batch = import_batch_create(
+                    actor=request.user,
+                    file_name=upload.name,
+                    data=upload.read(),
+                    income_year=year,
+                    dry_run=True,
+                )
+                import_batch_run(batch_id=batch.pk, actor=request.user)  # validation only, writes nothing
+            except DomainError as e:
+                error = e.message
+            else:
+                return redirect("web:import_batch", batch_id=batch.pk)
+    ctx = {
+        "batches": import_batch_list(actor=request.user)[:30],
+        "error": error,
+        "default_year": today().year - 1,
+    }
+    return render(request, "web/imports/home.html", ctx, status=400 if error else 200)
+
+
+def _batch(request: HttpRequest, batch_id: int):
+    require(request.user, Cap.REGISTRY_IMPORT)
+    return import_batch_get(actor=request.user, batch_id=batch_id)
+
+
+@login_required
+def import_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = _batch(request, batch_id)
+    rejects = Paginator(batch.rejects.all(), 100).get_page(request.GET.get("page"))
+    ctx = {
+        "b": batch,
+        "rejects": rejects,
+        "running": batch.status in RUNNING,
+        "can_confirm": batch.dry_run
+        and batch.status == ImportStatus.CHECKED
+        and not batch.confirmed_batch_id,
+    }
+    return render(request, "web/imports/batch.html", ctx)
+
+
+@login_required
+def import_progress(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """The progress fragment htmx polls every second while the job runs (stops polling when done)."""
+    batch = _batch(request, batch_id)
+    resp = render(request, "web/imports/_progress.html", {"b": batch, "running": batch.status in RUNNING})
+    if batch.status not in RUNNING and request.headers.get("HX-Request"):
+        resp["HX-Refresh"] = "true"  # the job ended: reload once to show its results
+    return resp
+
+
+@login_required
+@require_POST
+def import_confirm(request: HttpRequest, batch_id: int) -> HttpResponse:
+    _batch(request, batch_id)
+    try:
+        batch = import_batch_confirm(actor=request.user, batch_id=batch_id)
+    except DomainError as e:
+        from ._common import refused_page
+
+        return refused_page(request, e)
+    import_batch_task(batch.pk, request.user.pk)  # Huey: queued (immediate mode in tests)
+    return redirect("web:import_batch", batch_id=batch.pk)
+
+
+@login_required
+def import_report(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """The reject report (the original rows + 错误原因), private to the uploader; the download is audited."""
+    batch = _batch(request, batch_id)
+    if not batch.error_report_path or not Path(batch.error_report_path).is_file():
+        raise Http404("没有错误报告")
+    audit_record(
+        actor=request.user,
+        event_type="registry.import_report_download",
+        obj=batch,
+        region_code=request.user.region_id or "",
+    )
+    name = f"导入错误报告-批次{batch.pk}.xlsx"
+    resp = FileResponse(open(batch.error_report_path, "rb"), as_attachment=True, filename=name)  # noqa: SIM115
+    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return resp
