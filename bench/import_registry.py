@@ -7,10 +7,15 @@
    <db>_bench_import, dropped and re-created), migrates, loads 龙安区 and the default parameters;
 2. generates an xlsx of N persons in the national 监测对象信息 layout (title rows, header on row 3, every
    column of fangpin.registry.io.columns, Faker zh_CN names, valid IDs, ~3% monitoring objects);
-3. in a child process per measurement (so peak RSS is the import's own): the product's import
-   (``registry_import``), then the same file again (idempotent no-op), and — for comparison — a bare
-   openpyxl ``read_only`` pass over the same file (what a user would write instead of calamine).
-Prints seconds, rows/s and peak RSS (resource.getrusage ru_maxrss) for each.
+3. in a child process per measurement (so peak RSS is the import's own): the raw calamine read of the
+   same file (python-calamine ``to_python``, the reader the import uses, and fastexcel → Arrow), right
+   before each import; the product's import (``registry_import``), then the same file again (idempotent
+   no-op); and — as an extra line — a bare openpyxl ``read_only`` pass (what a user would write instead).
+Prints seconds, CPU seconds, rows/s and peak RSS (resource.getrusage ru_maxrss) for each, the import's
+phases, the bulk write rate (registry rows + their history rows per second of the write phase), and the
+ratio import ÷ raw calamine read, by wall time and by CPU time (CPU is steadier on a shared machine; on
+PostgreSQL it leaves out the server's own work, so read the wall ratio there). ``--rounds R`` alternates
+read and import R times on fresh databases and reports each round.
 """
 
 from __future__ import annotations
@@ -199,6 +204,10 @@ def child_import(path: Path) -> dict:
     cpu_first = _cpu_s() - cpu0
     rss_first = _rss_mb()
     assert b.status == "imported", (b.status, b.message, list(b.rejects.values_list("row", "reason")[:5]))
+    created = sum(
+        (b.details.get(k) or {}).get("created", 0)
+        for k in ("households_counts", "persons_counts", "income_counts")
+    )
     t = time.perf_counter()
     b2 = registry_import(actor=admin, file_name=path.name, data=data, income_year=2023)
     second = time.perf_counter() - t
@@ -210,11 +219,41 @@ def child_import(path: Path) -> dict:
         "import_cpu_s": cpu_first,
         "import_breakdown": b.details.get("seconds"),
         "import_rss_mb": rss_first,
+        "rows_written": 2 * created,  # each new household, person and income row + its '+' history row
         "reimport_s": second,
         "reimport_counts": [b2.created, b2.updated, b2.unchanged],
         "reimport_breakdown": b2.details.get("seconds"),
         "peak_rss_mb": _rss_mb(),
     }
+
+
+def child_calamine(path: Path) -> dict:
+    """The raw read the import is measured against: bytes → calamine → Python values / Arrow, nothing else."""
+    import io
+
+    import fastexcel
+    from python_calamine import CalamineWorkbook
+
+    data = path.read_bytes()
+    cpu0, t = _cpu_s(), time.perf_counter()
+    rows = (
+        CalamineWorkbook.from_filelike(io.BytesIO(data))
+        .get_sheet_by_index(0)
+        .to_python(skip_empty_area=False)
+    )
+    out = {
+        "cells": sum(map(len, rows)),
+        "calamine_s": time.perf_counter() - t,
+        "calamine_cpu_s": _cpu_s() - cpu0,
+    }
+    del rows
+    cpu0, t = _cpu_s(), time.perf_counter()
+    batch = fastexcel.read_excel(data).load_sheet(0, header_row=None, dtypes="string", eager=True)
+    out.update(
+        fastexcel_s=time.perf_counter() - t, fastexcel_cpu_s=_cpu_s() - cpu0, fastexcel_rows=batch.num_rows
+    )
+    out["peak_rss_mb"] = _rss_mb()
+    return out
 
 
 def child_openpyxl(path: Path) -> dict:
@@ -257,6 +296,49 @@ def _fresh_pg(db_url: str) -> str:
     return f"{base}/{bench}"
 
 
+def _fresh_sqlite(var: Path) -> None:
+    var.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        (var / f"fangpin.sqlite3{suffix}").unlink(missing_ok=True)
+    _run_child("setup", Path("-"), var, None)
+
+
+def _print(results: dict, n: int) -> None:
+    print()
+    print(f"{'path':<34}{'wall s':>8}{'CPU s':>8}{'rows/s':>9}{'peak MB':>9}  notes")
+    for name, r in results.items():
+        if name.startswith("openpyxl"):
+            print(
+                f"{'openpyxl read_only (read only)':<34}{r['read_s']:>8.1f}{'':>8}{n / r['read_s']:>9.0f}"
+                f"{r['peak_rss_mb']:>9.0f}  iteration only, no validation, no write (what a user would do)"
+            )
+            continue
+        raw, imp = r["raw"], r["import"]
+        print(
+            f"{'raw calamine read (to_python)':<34}{raw['calamine_s']:>8.1f}{raw['calamine_cpu_s']:>8.1f}"
+            f"{n / raw['calamine_s']:>9.0f}{raw['peak_rss_mb']:>9.0f}  {raw['cells']} cells, the reader the import uses"
+        )
+        print(
+            f"{'raw fastexcel read (Arrow, text)':<34}{raw['fastexcel_s']:>8.1f}{raw['fastexcel_cpu_s']:>8.1f}"
+            f"{n / raw['fastexcel_s']:>9.0f}{'':>9}  same process, after the above"
+        )
+        ph = imp["import_breakdown"] or {}
+        write_rate = imp["rows_written"] / ph["write"] if ph.get("write") else float("nan")
+        print(
+            f"{'import ' + name:<34}{imp['import_s']:>8.1f}{imp['import_cpu_s']:>8.1f}"
+            f"{imp['rows'] / imp['import_s']:>9.0f}{imp['import_rss_mb']:>9.0f}  {imp['households']} households; "
+            f"phases {ph}; write {imp['rows_written']} rows at {write_rate:,.0f} rows/s"
+        )
+        print(
+            f"{'re-import ' + name + ' (no-op)':<34}{imp['reimport_s']:>8.1f}{'':>8}"
+            f"{imp['rows'] / imp['reimport_s']:>9.0f}{imp['peak_rss_mb']:>9.0f}  created/updated/unchanged={imp['reimport_counts']}"
+        )
+        print(
+            f"{'  ratio import / raw calamine':<34}{imp['import_s'] / raw['calamine_s']:>8.2f}"
+            f"{imp['import_cpu_s'] / raw['calamine_cpu_s']:>8.2f}  (wall, CPU; goal ≤ 2)"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("n", nargs="?", type=int, default=100_000)
@@ -265,6 +347,8 @@ def main() -> None:
     ap.add_argument("--file", default=None)
     ap.add_argument("--var", default=None)
     ap.add_argument("--skip-openpyxl", action="store_true")
+    ap.add_argument("--skip-sqlite", action="store_true")
+    ap.add_argument("--rounds", type=int, default=1)
     a = ap.parse_args()
 
     if a.child:
@@ -274,6 +358,8 @@ def main() -> None:
             res = {"ok": True}
         elif a.child == "import":
             res = child_import(Path(a.file))
+        elif a.child == "calamine":
+            res = child_calamine(Path(a.file))
         else:
             res = child_openpyxl(Path(a.file))
         print(json.dumps(res, ensure_ascii=False, default=str))
@@ -283,10 +369,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     pg_url = os.environ.get("DATABASE_URL")
     sqlite_var = work / "sqlite"
-    sqlite_var.mkdir(exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        (sqlite_var / f"fangpin.sqlite3{suffix}").unlink(missing_ok=True)
-    _run_child("setup", Path("-"), sqlite_var, None)
+    _fresh_sqlite(sqlite_var)
 
     xlsx = work / f"national_{a.n}.xlsx"
     if not xlsx.exists():
@@ -299,34 +382,27 @@ def main() -> None:
         )
     print(f"file: {xlsx} ({xlsx.stat().st_size / 1e6:.1f} MB)")
 
-    results = {"sqlite": _run_child("import", xlsx, sqlite_var, None)}
-    if pg_url:
-        url = _fresh_pg(pg_url)
-        pg_var = work / "pg"
-        pg_var.mkdir(exist_ok=True)
-        _run_child("setup", Path("-"), pg_var, url)
-        results["postgresql"] = _run_child("import", xlsx, pg_var, url)
-    if not a.skip_openpyxl:
-        results["openpyxl_read_only"] = _run_child("openpyxl", xlsx, sqlite_var, None)
-
-    print()
-    print(f"{'path':<28}{'seconds':>9}{'rows/s':>10}{'peak RSS MB':>13}  notes")
-    for db, r in results.items():
-        if db == "openpyxl_read_only":
-            print(
-                f"{'openpyxl read_only (read only)':<28}{r['read_s']:>9.1f}{a.n / r['read_s']:>10.0f}"
-                f"{r['peak_rss_mb']:>13.0f}  iteration only, no validation, no write"
-            )
-            continue
-        print(
-            f"{'import ' + db:<28}{r['import_s']:>9.1f}{r['rows'] / r['import_s']:>10.0f}"
-            f"{r['import_rss_mb']:>13.0f}  {r['households']} households; CPU {r['import_cpu_s']:.1f} s; {r['import_breakdown']}"
-        )
-        print(
-            f"{'re-import ' + db + ' (no-op)':<28}{r['reimport_s']:>9.1f}{r['rows'] / r['reimport_s']:>10.0f}"
-            f"{r['peak_rss_mb']:>13.0f}  created/updated/unchanged={r['reimport_counts']}"
-        )
-    print(json.dumps(results, ensure_ascii=False, default=str))
+    all_rounds = []
+    for k in range(a.rounds):
+        results: dict = {}
+        if not a.skip_sqlite:
+            if k:
+                _fresh_sqlite(sqlite_var)
+            raw = _run_child("calamine", xlsx, sqlite_var, None)
+            results["sqlite"] = {"raw": raw, "import": _run_child("import", xlsx, sqlite_var, None)}
+        if pg_url:
+            url = _fresh_pg(pg_url)
+            pg_var = work / "pg"
+            pg_var.mkdir(exist_ok=True)
+            _run_child("setup", Path("-"), pg_var, url)
+            raw = _run_child("calamine", xlsx, pg_var, url)
+            results["postgresql"] = {"raw": raw, "import": _run_child("import", xlsx, pg_var, url)}
+        if not a.skip_openpyxl and k == 0:
+            results["openpyxl_read_only"] = _run_child("openpyxl", xlsx, sqlite_var, None)
+        print(f"\nround {k + 1}/{a.rounds}, load average {os.getloadavg()[0]:.1f}")
+        _print(results, a.n)
+        all_rounds.append(results)
+    print(json.dumps(all_rounds, ensure_ascii=False, default=str))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -37,8 +38,28 @@ W_DISABILITY = ("id_disability_cert", "残疾人证号码：前18位为身份证
 
 
 def check_digit(first17: str) -> str:
+    """The GB 11643 check character of the first 17 digits (ISO 7064 MOD 11-2)."""
+    if len(first17) == 17 and first17.isascii() and first17.isdigit():
+        # The weights are 2**(17-i) mod 11, and 13 ≡ 2 (mod 11), so the weighted sum is
+        # 2 × (the 17 digits read as a base-13 number) mod 11: one C-level int() instead of 17 products.
+        return CHECK_CHARS[2 * int(first17, 13) % 11]
     total = sum(int(c) * w for c, w in zip(first17, WEIGHTS, strict=True))
     return CHECK_CHARS[total % 11]
+
+
+def check_digits(first17s: Iterable[str]) -> list[str]:
+    """``check_digit`` of many values at once, column-wise (polars); the same results. A value that is
+    not 17 ASCII digits makes the whole call fall back to ``check_digit`` per value (and its errors)."""
+    import polars as pl
+
+    values = list(first17s)
+    if not values:
+        return []
+    s = pl.Series("s", values, dtype=pl.String)
+    if not s.str.contains(r"^[0-9]{17}$").all():
+        return [check_digit(v) for v in values]
+    total = pl.select(pl.sum_horizontal(s.str.slice(i, 1).cast(pl.Int32) * w for i, w in enumerate(WEIGHTS)))
+    return [CHECK_CHARS[t % 11] for t in total.to_series().to_list()]
 
 
 def upgrade_15(id15: str) -> str:
@@ -141,6 +162,50 @@ def validate_id_number(raw: object, *, today: dt.date | None = None) -> IdCheck:
         res.warnings.append(W_AREA)
     res.normalized = s
     return res
+
+
+def validate_id_numbers(values: Iterable[str], *, today: dt.date | None = None) -> dict[str, IdCheck]:
+    """``validate_id_number`` for a whole column: ``{value: IdCheck}`` per distinct value, the same result
+    as calling it on each. The common case (an 18-character number already in canonical form, valid check
+    digit, birth date 1900..today, known area) is decided column-wise with polars; every other value goes
+    through ``validate_id_number`` itself, so errors, warnings and upgrades are exactly the per-value ones."""
+    import polars as pl
+
+    today = today or dt.date.today()
+    uniq = list(dict.fromkeys(values))
+    out: dict[str, IdCheck] = {}
+    if not uniq:
+        return out
+    df = pl.DataFrame({"s": pl.Series(uniq, dtype=pl.String)})
+    canon = pl.col("s").str.contains(r"^[0-9]{17}[0-9X]$")
+    total = pl.sum_horizontal(
+        pl.col("s").str.slice(i, 1).cast(pl.Int32, strict=False) * w for i, w in enumerate(WEIGHTS)
+    )
+    check = pl.lit(list(CHECK_CHARS)).list.get(total % 11)
+    birth = pl.col("s").str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+    res = df.with_columns(
+        birth=pl.when(canon).then(birth),
+        check_ok=pl.when(canon).then(pl.col("s").str.slice(17, 1) == check).otherwise(False),
+        area=pl.col("s").str.slice(0, 6).is_in(list(known_area_codes())),
+    )
+    fast = (
+        pl.col("check_ok")
+        & pl.col("birth").is_not_null()
+        & (pl.col("birth") >= dt.date(1900, 1, 1))
+        & (pl.col("birth") <= today)
+        & pl.col("area")
+    )
+    res = res.with_columns(fast=fast.fill_null(False))
+    for s, ok, birth_date in zip(
+        res["s"].to_list(), res["fast"].to_list(), res["birth"].to_list(), strict=True
+    ):
+        if ok:
+            out[s] = IdCheck(
+                raw=s, normalized=s, birth_date=birth_date, gender="M" if int(s[16]) % 2 == 1 else "F"
+            )
+        else:
+            out[s] = validate_id_number(s, today=today)
+    return out
 
 
 def make_id_number(area_code: str, birth: dt.date, seq: int, gender: str) -> str:

@@ -22,6 +22,10 @@ class MonitoringHooks:
     # enrol_existing(*, actor, household, category, risk_types, identified_on, eliminated_on,
     #                elimination_method, source_ref) -> MonitoringObject
     enrol_existing: Callable[..., Any]
+    # enrol_existing_many(*, actor, items: list[dict of enrol_existing's keyword arguments]) -> objects, in
+    # the order of items; all or nothing: a DomainError, whose ``errors`` = [(position, DomainError)] names
+    # the refused items (no ``errors``: the call was refused as a whole)
+    enrol_existing_many: Callable[..., list[Any]]
     # export_facts(household_ids) -> {household_id: {category, risk_types, identified_on, eliminated, ...}}
     export_facts: Callable[[list[int]], dict[int, dict[str, Any]]]
     # objects_on(on) -> queryset of the monitoring objects current on ``on`` (incl. 渐退期)

@@ -58,3 +58,79 @@ def test_phone():
     assert ids.is_valid_phone("13812345678")
     assert not ids.is_valid_phone("1381234567")
     assert not ids.is_valid_phone("12812345678")
+
+
+# ---- the fast check digit and the column-wise (batch) forms give exactly the per-value results
+
+
+def _weighted_sum_check(first17: str) -> str:
+    """GB 11643-1999 §8.2 written out: Σ aᵢ·Wᵢ with Wᵢ = 2^(i-1) mod 11, i = 18..2; then 1 0 X 9 8 … 2."""
+    total = sum(int(a) * (2 ** (17 - k) % 11) for k, a in enumerate(first17))
+    return "10X98765432"[total % 11]
+
+
+def test_check_digit_of_the_standards_published_examples():
+    assert ids.check_digit("11010519491231002") == "X"  # GB 11643-1999's own example
+    assert ids.check_digit("44052418800101001") == "4"
+    assert ids.check_digits(["11010519491231002", "44052418800101001"]) == ["X", "4"]
+
+
+def test_check_digit_agrees_with_the_weighted_sum_on_random_numbers():
+    import random
+
+    rnd = random.Random(11643)
+    values = ["".join(rnd.choice("0123456789") for _ in range(17)) for _ in range(3000)]
+    expected = [_weighted_sum_check(v) for v in values]
+    assert [ids.check_digit(v) for v in values] == expected
+    assert ids.check_digits(values) == expected
+    assert len(set(expected)) == 11  # every check character occurs: the sample is not degenerate
+
+
+def test_check_digit_keeps_its_errors_for_irregular_input():
+    with pytest.raises(ValueError):
+        ids.check_digit("4105061980010100")  # 16 digits
+    with pytest.raises(ValueError):
+        ids.check_digits(["41050619800101001", "4105061980A101001"])
+    assert ids.check_digits([]) == []
+
+
+def test_validate_id_numbers_equals_validate_id_number_value_by_value():
+    ok = ids.make_id_number("410506", dt.date(1975, 1, 20), 4, "M")
+    ok_x = next(
+        n
+        for s in range(200)
+        if (n := ids.make_id_number("410506", dt.date(1990, 6, 1), s, "F")).endswith("X")
+    )
+    first17 = "41050619800230001"
+    values = [
+        ok,
+        ok_x,
+        ok_x.lower(),  # lower-case x: normalised by the per-value path
+        f" {ok} ",
+        "４１０５０６" + ok[6:],  # full-width digits
+        ok[:17] + ("0" if ok[17] != "0" else "1"),  # checksum
+        first17 + ids.check_digit(first17),  # 30 February
+        "41050620300101001",  # born in the future (with its check digit below)
+        "41050618991231" + "001",  # before 1900 (with its check digit below)
+        "990000" + ok[6:17],  # unknown area (check digit added below)
+        "410506750120008",  # 15 digits: upgraded
+        ok + "42",  # 残疾人证
+        "4.10506198001011E+17",
+        "",
+        "abc",
+    ]
+    for k in (7, 8, 9):
+        values[k] += ids.check_digit(values[k])
+    today = dt.date(2026, 1, 1)
+    batch = ids.validate_id_numbers(values + [ok], today=today)  # duplicates collapse
+    assert list(batch) == values
+    for v in values:
+        assert batch[v] == ids.validate_id_number(v, today=today), v
+    assert batch[ok].ok and batch[ok].gender == "M" and batch[ok].birth_date == dt.date(1975, 1, 20)
+    assert [c for v in values[5:10] for c, _ in batch[v].errors + batch[v].warnings] == [
+        "id_checksum",
+        "id_birth_date",
+        "id_future",
+        "id_too_old",
+        "id_area_unknown",
+    ]

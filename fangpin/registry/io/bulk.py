@@ -9,18 +9,32 @@ table's sequence) so the history rows can carry them. The caller holds ``transac
 
 Same semantics as ``simple_history.utils.bulk_create_with_history``: one '+' history row per object
 with history_user, history_change_reason and history_date; no model signals (neither sends them).
+
+Built column by column: each field's values are adapted once per distinct value (an import repeats the
+same dates, amounts and defaults on most rows), the rows are then ``zip``-ed into tuples in C, and the
+history rows reuse the same columns plus constant ones. SQLite gets ``executemany`` on those tuples;
+PostgreSQL gets one COPY stream of them (psycopg formats each tuple in C into its send buffer).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection, models
 from simple_history.utils import get_history_manager_for_model
 
 _CHUNK = 5000
+# Types whose adapted value depends only on the value's equality class (so it is computed once per
+# distinct value); not JSON (1 == True) nor unknown field types.
+_MEMO_TYPES = ("DateField", "DecimalField")
+
+
+def _same(v: Any) -> Any:
+    return v
 
 
 def _adapter(field: models.Field) -> Callable[[Any], Any]:
@@ -57,7 +71,7 @@ def _adapter(field: models.Field) -> Callable[[Any], Any]:
         "BigAutoField",
         "ForeignKey",
     ):
-        return lambda v: v
+        return _same
     return lambda v: field.get_db_prep_save(v, connection)
 
 
@@ -81,15 +95,23 @@ def _allocate_ids(model: type[models.Model], n: int) -> list[int]:
     return list(range(top + 1, top + 1 + n))
 
 
-def _write(model: type[models.Model], fields: list[models.Field], rows: list[list[Any]]) -> None:
+def _copy_rows(cur: Any, sql: str, rows: Sequence[tuple]) -> None:
+    """One COPY stream. psycopg's ``write_row`` formats each tuple in C into its own 32 kB buffer and
+    sends full buffers; pre-formatting 4 MB buffers ourselves (``Copy.formatter`` + ``Copy.write``)
+    measured the same client CPU (1.00 vs 1.02 s for 100k households + their history rows), so the
+    public API stays."""
+    with cur.copy(sql) as cp:
+        write_row = cp.write_row
+        for r in rows:
+            write_row(r)
+
+
+def _write(model: type[models.Model], fields: list[models.Field], rows: Sequence[tuple]) -> None:
     table = connection.ops.quote_name(model._meta.db_table)
     cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            raw = cur.cursor  # the psycopg 3 cursor under Django's wrapper
-            with raw.copy(f"COPY {table} ({cols}) FROM STDIN") as cp:  # noqa: S608
-                for r in rows:
-                    cp.write_row(r)
+            _copy_rows(cur.cursor, f"COPY {table} ({cols}) FROM STDIN", rows)  # noqa: S608  (psycopg 3 cursor)
             return
         # A bigger page cache for this connection keeps the index B-trees in memory during a large load.
         cur.execute("PRAGMA cache_size = -262144")
@@ -113,37 +135,63 @@ def fast_create_with_history(
         return []
     meta = model._meta
     fields = list(meta.concrete_fields)
-    ids = _allocate_ids(model, len(rows))
+    n = len(rows)
+    ids = _allocate_ids(model, n)
     names = [f.attname for f in fields]
-    adapt = [_adapter(f) for f in fields]
-    pk_pos = names.index(meta.pk.attname)
-    # Defaults adapted once (an import gives every row the same "now" and the same empty defaults).
-    default_vals: list[Any] = []
-    for f, a in zip(fields, adapt, strict=True):
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            default_vals.append(a(now))
+    present: set[str] = set().union(*rows)  # the keys any row has (C-level)
+    raw_default: dict[str, Any] = {
+        f.attname: now
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        else f.get_default()
+        for f in fields
+    }  # f.get_default(): "" for non-null text, None for nullable
+    given = [nm for nm in names if nm in present and nm != meta.pk.attname]
+    # The given fields of every row in one C call per row; a row lacking one of them takes the default.
+    by_row: list[tuple] = []
+    if given:
+        pick = itemgetter(*given)
+        fill = [(nm, raw_default[nm]) for nm in given]
+        append = by_row.append
+        for r in rows:
+            try:
+                v = pick(r)
+            except KeyError:
+                v = tuple(r.get(nm, d) for nm, d in fill)
+            append(v if len(given) > 1 else (v,))
+    given_cols = dict(zip(given, zip(*by_row, strict=True), strict=True)) if by_row else {}
+    del by_row
+    columns: list[Sequence[Any]] = []
+    for f, name in zip(fields, names, strict=True):
+        adapt = _adapter(f)
+        if f.primary_key:
+            columns.append(ids)
+        elif name not in given_cols:
+            columns.append([adapt(raw_default[name])] * n)
+        elif adapt is _same:
+            columns.append(given_cols[name])
+        elif f.get_internal_type() in _MEMO_TYPES:
+            col = given_cols[name]
+            try:  # adapted once per distinct value, looked up in C
+                columns.append(list(map({v: adapt(v) for v in set(col)}.__getitem__, col)))
+            except (TypeError, KeyError):  # unhashable, or a NaN (not equal to itself)
+                columns.append(list(map(adapt, col)))
         else:
-            default_vals.append(a(f.get_default()))  # "" for non-null text, None for nullable
-    out_rows: list[list[Any]] = []
-    for r, pk in zip(rows, ids, strict=True):
-        vals = [a(r[n]) if n in r else d for n, a, d in zip(names, adapt, default_vals, strict=True)]
-        vals[pk_pos] = pk
-        out_rows.append(vals)
-    _write(model, fields, out_rows)
+            columns.append(list(map(adapt, given_cols[name])))
+    _write(model, fields, list(zip(*columns, strict=True)))
 
     hist = get_history_manager_for_model(model).model
     h_fields = [f for f in hist._meta.concrete_fields if not f.primary_key]
-    pos = {n: i for i, n in enumerate(names)}
+    pos = {nm: i for i, nm in enumerate(names)}
     extra = {
         "history_date": now,
         "history_change_reason": change_reason,
         "history_type": "+",
         "history_user_id": history_user_id,
     }
-    # Per history column: the index of the same value in the main row, or a constant.
-    plan = [
-        (None, _adapter(f)(extra[f.attname])) if f.attname in extra else (pos[f.attname], None)
+    # Per history column: the main row's column of the same name, or a constant.
+    h_columns = [
+        repeat(_adapter(f)(extra[f.attname]), n) if f.attname in extra else columns[pos[f.attname]]
         for f in h_fields
     ]
-    _write(hist, h_fields, [[vals[i] if i is not None else c for i, c in plan] for vals in out_rows])
+    _write(hist, h_fields, list(zip(*h_columns, strict=False)))  # the repeat() columns are endless
     return ids

@@ -19,7 +19,7 @@ import polars as pl
 from django.core.exceptions import FieldDoesNotExist
 
 from fangpin.core.errors import RowError
-from fangpin.core.ids import validate_id_number
+from fangpin.core.ids import validate_id_numbers
 from fangpin.registry.models import Household, IncomeRecord, Person
 
 from .columns import (
@@ -175,7 +175,7 @@ class _Validator:
                     if r in errs:
                         code, msg = errs[r]
                         self.reject(i, key, r, msg, code)
-            self.val[key] = [ok.get(r) for r in raws]
+            self.val[key] = list(map(ok.get, raws))  # C-level look-up per cell (ok.get(r) → None for rejects)
             self._count_spellings(col, raws, ok)
 
     def _count_spellings(self, col: Column, raws: list[str], ok: dict[str, Any]) -> None:
@@ -195,7 +195,7 @@ class _Validator:
     # ---- identity
     def check_ids(self) -> list[str]:
         raws = self.raw["id_number"]
-        checks = {u: validate_id_number(u, today=self.today) for u in set(raws)}
+        checks = validate_id_numbers(set(raws), today=self.today)  # column-wise, per distinct value
         norm = [""] * self.n
         for i, r in enumerate(raws):
             c = checks[r]

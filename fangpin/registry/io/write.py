@@ -10,11 +10,13 @@ from the file stays as it is (members leave through 自然减少 changes, not th
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Model
+from django.db import connection
+from django.db.models import Model, QuerySet
 from simple_history.utils import bulk_update_with_history
 
 from fangpin.core import clock
@@ -29,7 +31,7 @@ from .columns import FactsDict
 from .validate import E_MEMBER_MOVE, E_OUT_OF_SCOPE, Parsed
 
 BATCH = 2000
-LOOKUP_CHUNK = 5000
+LOOKUP_CHUNK = 20000
 _UNSAFE = ("C", "D")
 
 
@@ -85,11 +87,26 @@ class Plan:
     rejects: list[RowError] = field(default_factory=list)
 
 
+def _filter_in(model: type[Model], field: str, values: list) -> QuerySet:
+    """``model.objects.filter(<field>__in=values)`` with the values bound as one parameter (a JSON array
+    on SQLite, an array on PostgreSQL) instead of one placeholder each: Django prepares every ``__in``
+    value in Python, which cost more than the query itself for 100k 证件号码."""
+    qn = connection.ops.quote_name
+    col = f"{qn(model._meta.db_table)}.{qn(model._meta.get_field(field).column)}"
+    if connection.vendor == "postgresql":
+        return model.objects.extra(where=[f"{col} = ANY(%s)"], params=[list(values)])  # noqa: S610
+    if connection.vendor == "sqlite":
+        return model.objects.extra(  # noqa: S610
+            where=[f"{col} IN (SELECT value FROM json_each(%s))"], params=[json.dumps(list(values))]
+        )
+    return model.objects.filter(**{f"{field}__in": values})
+
+
 def _existing(model: type[Model], key: str, values: list[str], fields: Iterable[str]) -> dict[str, dict]:
     out: dict[str, dict] = {}
     cols = ["id", key, *fields]
     for chunk in _chunks(values, LOOKUP_CHUNK):
-        for rec in model.objects.filter(**{f"{key}__in": chunk}).values(*cols):
+        for rec in _filter_in(model, key, chunk).values(*cols):
             out[rec[key]] = rec
     return out
 
@@ -151,7 +168,7 @@ def build_plan(parsed: Parsed, *, scope_prefix: str, income_year: int | None) ->
     }  # households of existing persons: check scope in one query
     hh_number: dict[int, str] = {}
     for chunk in _chunks(list(hh_village), LOOKUP_CHUNK):
-        for hid, vid, hno in Household.objects.filter(id__in=chunk).values_list(
+        for hid, vid, hno in _filter_in(Household, "id", chunk).values_list(
             "id", "village_id", "household_no"
         ):
             hh_village[hid] = vid
@@ -203,9 +220,11 @@ def build_plan(parsed: Parsed, *, scope_prefix: str, income_year: int | None) ->
         ids = list(plan.household_ids.values())
         existing_inc: dict[int, dict] = {}
         for chunk in _chunks(ids, LOOKUP_CHUNK):
-            for rec in IncomeRecord.objects.filter(
-                household_id__in=chunk, period_start=start, period_end=end
-            ).values("id", "household_id", *parsed.income_fields):
+            for rec in (
+                _filter_in(IncomeRecord, "household", chunk)
+                .filter(period_start=start, period_end=end)
+                .values("id", "household_id", *parsed.income_fields)
+            ):
                 existing_inc[rec["household_id"]] = rec
         for no, h in parsed.households.items():
             if not h.income:

@@ -379,16 +379,23 @@ def test_cli_imports_and_exits_non_zero_on_rejects(personas, tmp_path, capsys):
     assert "第4行【与户主关系】“之子女”不是有效值，可选值：户主" in err and "错误报告" in err
 
 
-def test_a_refusal_by_monitoring_rolls_the_whole_import_back(personas, monkeypatch):
+@pytest.mark.parametrize("refused", ["items", "whole call"])
+def test_a_refusal_by_monitoring_rolls_the_whole_import_back(personas, monkeypatch, refused):
+    # The import hands its monitoring households over in one enrol_existing_many call; monitoring refuses
+    # single items (EnrolmentRefused names their positions) or the call as a whole (a plain DomainError).
     from fangpin.core.errors import DomainError
+    from fangpin.monitoring.services.enrolment import EnrolmentRefused
     from fangpin.registry.services import imports as svc
 
     real = svc.hooks.monitoring
 
-    def refuse(**kw):
-        raise DomainError("already_monitored", "该户已有另一条在监测的记录（识别时间不同），请核对")
+    def refuse(*, actor, items):
+        e = DomainError("already_monitored", "该户已有另一条在监测的记录（识别时间不同），请核对")
+        raise EnrolmentRefused([(0, e)]) if refused == "items" else e
 
-    monkeypatch.setattr(svc.hooks, "monitoring", lambda: dataclasses.replace(real(), enrol_existing=refuse))
+    monkeypatch.setattr(
+        svc.hooks, "monitoring", lambda: dataclasses.replace(real(), enrol_existing_many=refuse)
+    )
     batch, _ = _run(personas["county_admin"], good_rows())
     assert batch.status == ImportStatus.FAILED
     assert [(r.row, r.code) for r in batch.rejects.all()] == [(4, "already_monitored")]
