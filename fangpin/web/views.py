@@ -14,7 +14,7 @@ from django.shortcuts import render
 from fangpin.audit.record import audit_record
 from fangpin.core import clock
 from fangpin.core.errors import NotFound
-from fangpin.core.masking import mask_id_number, mask_phone
+from fangpin.core.masking import age_on, mask_id_number, mask_phone
 from fangpin.regions.selectors import region_path_names
 from fangpin.registry import selectors
 from fangpin.registry.checks.report import household_findings
@@ -61,7 +61,12 @@ def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
         raise Http404(e.message) from e
     today = clock.today()
     members = [
-        {"p": p, "id": mask_id_number(p.id_number), "phone": mask_phone(p.phone)}
+        {
+            "p": p,
+            "id": mask_id_number(p.id_number),
+            "age": age_on(p.birth_date, today),  # never the birth date next to a masked ID
+            "phone": mask_phone(p.phone),
+        }
         for p in hh.persons.filter(is_member=True).order_by("id")
     ]
     income = household_income_assess(hh, month=today.replace(day=1))

@@ -27,7 +27,7 @@ from fangpin.accounts.scope import require, scoped
 from fangpin.audit.record import audit_record
 from fangpin.core import clock
 from fangpin.core.errors import DomainError, NotFound, PermissionDenied
-from fangpin.core.masking import mask_id_number, mask_phone
+from fangpin.core.masking import mask_birth_date, mask_id_number, mask_phone
 from fangpin.policy.params import param_value
 from fangpin.policy.rules.guarantees import HouseholdFacts, MemberFacts, judge_guarantees
 from fangpin.policy.rules.income import IncomeFacts, per_capita_net_income
@@ -241,6 +241,8 @@ class _RowBuilder:
                 v = p[FIELD_OF.get(k, k)]
                 if k == "person_phone" and self.masked:
                     v = mask_phone(v)
+                elif k == "birth_date" and self.masked:  # with the masked ID it would rebuild the number
+                    v = mask_birth_date(v)
             elif col.target == INCOME:
                 v = (
                     ""
@@ -270,7 +272,7 @@ class _RowBuilder:
         if kind == "flag":
             return "是" if v else ""
         if kind == "date":
-            return fmt_date(v)
+            return fmt_date(v) if isinstance(v, dt.date) else v
         if kind == "yyyymm":
             return fmt_yyyymm(v) if isinstance(v, dt.date) else v
         if kind == "gender":

@@ -1,0 +1,76 @@
+"""No screen or export of the masked kind lets prefix + birth date + last four rebuild an ID number."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from fangpin.registry.checks.report import registry_findings, write_xlsx
+from fangpin.registry.io.export import registry_export
+from fangpin.testing import factories as f
+
+from .pii_scan import file_text, rebuildable
+
+BIRTHS = [dt.date(1958, 11, 23), dt.date(1983, 2, 7), dt.date(2011, 9, 30)]
+
+
+@pytest.fixture
+def village(db):
+    hh = f.household(f.VILLAGE_A1, phone="13812345678")
+    people = [
+        f.person(hh, name="周桂兰", birth=BIRTHS[0], gender="F"),
+        f.person(hh, name="周建国", birth=BIRTHS[1], relation="之子"),
+        f.person(hh, name="周小雨", birth=BIRTHS[2], relation="之孙女", gender="F", school_status="义务教育"),
+    ]
+    # A birth date that disagrees with the ID (a check finding that used to print both dates).
+    p = people[1]
+    p.birth_date = dt.date(1983, 2, 9)
+    p.save()
+    f.income(hh, year=2025, wage=30000)
+    return hh, [(x.id_number, b) for x, b in zip(people, BIRTHS, strict=True)]
+
+
+def test_the_scan_can_fail():
+    idn = "410506198302070031"
+    assert rebuildable("410506********0031 出生日期 19830207", [(idn, dt.date(1983, 2, 7))]) == [idn]
+    assert rebuildable("410506********0031 1983年2月7日", [(idn, dt.date(1983, 2, 7))]) == [idn]
+    assert rebuildable("410506********0031 41岁", [(idn, dt.date(1983, 2, 7))]) == []
+
+
+def test_household_pages_show_age_not_birth_date(client, personas, village):
+    hh, people = village
+    client.force_login(personas["cadre_a1"])
+    for url in (f"/households/{hh.id}/", f"/households/{hh.id}/mingbaizhi/", "/households/", "/"):
+        body = client.get(url).content.decode()
+        assert rebuildable(body, people) == [], url
+    body = client.get(f"/households/{hh.id}/").content.decode()
+    assert "410506********" in body and "岁" in body
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_masked_exports_cannot_rebuild(personas, village, tmp_path, suffix):
+    _, people = village
+    res = registry_export(actor=personas["county_admin"], out_path=tmp_path / f"r{suffix}", income_year=2025)
+    text = file_text(res.path)
+    assert res.rows == 3 and "410506********" in text
+    assert rebuildable(text, people) == []
+    assert "1983****" in text  # the year stays (age groups), the month and day do not
+
+
+def test_unmasked_export_still_has_full_birth_dates(personas, village, tmp_path):
+    _, people = village
+    res = registry_export(
+        actor=personas["county_admin"], out_path=tmp_path / "plain.xlsx", unmasked=True, income_year=2025
+    )
+    text = file_text(res.path)
+    assert "19581123" in text and people[0][0] in text
+
+
+def test_check_report_cannot_rebuild(village, tmp_path):
+    _, people = village
+    findings = registry_findings(region_code=f.VILLAGE_A1, on=dt.date(2026, 6, 30))
+    assert any("相差2天" in x.message for x in findings)
+    path = write_xlsx(findings, tmp_path / "checks.xlsx")
+    assert rebuildable(file_text(path), people) == []
+    assert rebuildable("\n".join(x.message for x in findings), people) == []
