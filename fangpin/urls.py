@@ -6,5 +6,6 @@ admin.site.site_title = "防贫 fangpin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("account/", include("fangpin.accounts.urls")),
     path("", include("fangpin.web.urls")),
 ]

@@ -8,3 +8,7 @@ from .base import HUEY
 HUEY = {**HUEY, "immediate": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 FANGPIN_FILES_DIR = Path(tempfile.mkdtemp(prefix="fangpin-test-files-"))
+# The second-factor gate is switched on by the tests that exercise it (accounts/tests/test_login.py),
+# so other tests can force_login a county user straight onto a page.
+FANGPIN_OTP_ROLES = frozenset()
+FANGPIN_AUDIT_CHECKPOINT = Path(tempfile.mkdtemp(prefix="fangpin-test-audit-")) / "audit-checkpoint.json"

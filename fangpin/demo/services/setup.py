@@ -85,6 +85,7 @@ def install_setup(*, county: str = "410506", reset_passwords: bool = False) -> S
                 user.role, user.region_id, user.display_name = role, places[level], display
                 user.department = DEMO_DEPARTMENTS.get(username, "")
                 user.is_staff = role == Role.COUNTY_ADMIN
+                user.is_demo = user.otp_exempt = True  # refused in production; no OTP in dev only
                 user.set_password(password)
                 user.save()
                 audit_record(
