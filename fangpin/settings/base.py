@@ -217,3 +217,11 @@ CONTENT_SECURITY_POLICY = {
 
 # Audit chain anchor: a signed checkpoint of the chain head outside the table (audit.checkpoint).
 FANGPIN_AUDIT_CHECKPOINT = Path(os.environ.get("FANGPIN_AUDIT_CHECKPOINT", VAR_DIR / "audit-checkpoint.json"))
+
+# Upload guard (fangpin.core.uploads): every entry point, before any parser.
+FANGPIN_UPLOAD_MAX_MB = _env_int("FANGPIN_UPLOAD_MAX_MB", 50)
+FANGPIN_UPLOAD_MAX_ROWS = _env_int("FANGPIN_UPLOAD_MAX_ROWS", 300_000)
+FANGPIN_UPLOAD_MAX_ZIP_ENTRIES = _env_int("FANGPIN_UPLOAD_MAX_ZIP_ENTRIES", 1000)
+FANGPIN_UPLOAD_MAX_UNCOMPRESSED_MB = _env_int("FANGPIN_UPLOAD_MAX_UNCOMPRESSED_MB", 1024)
+FANGPIN_UPLOAD_MAX_RATIO = _env_int("FANGPIN_UPLOAD_MAX_RATIO", 100)
+DATA_UPLOAD_MAX_NUMBER_FILES = 5

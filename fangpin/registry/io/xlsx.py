@@ -15,6 +15,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\x00")
@@ -23,6 +24,8 @@ _DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\x00")
 def safe_text(value: Any) -> str:
     s = "" if value is None else str(value)
     s = s.replace("\x00", "")
+    # Characters XML cannot hold (VT, other C0 controls) would crash the whole file: shown as U+FFFD.
+    s = ILLEGAL_CHARACTERS_RE.sub("\ufffd", s)
     return "'" + s if s.startswith(_DANGEROUS) else s
 
 

@@ -25,6 +25,7 @@ from fangpin.audit.record import audit_record
 from fangpin.core import clock
 from fangpin.core.errors import DomainError, RowError
 from fangpin.core.masking import mask_text
+from fangpin.core.uploads import upload_check
 from fangpin.policy.params import param_value
 from fangpin.registry.io.read import read_table
 from fangpin.registry.io.report import write_reject_report
@@ -245,6 +246,7 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
     try:
         data = Path(batch.upload_path).read_bytes()
         try:
+            upload_check(data=data, file_name=batch.file_name, actor=actor, entry="registry.import")
             table = read_table(data, batch.file_name)
         except DomainError as e:
             _fail(batch, None, [RowError(0, "", e.message, "", e.code)], actor=actor, message=e.message)

@@ -15,6 +15,7 @@ from fangpin.accounts.scope import require
 from fangpin.audit.record import audit_record
 from fangpin.core import clock
 from fangpin.core.errors import DomainError, PermissionDenied
+from fangpin.core.uploads import upload_check
 from fangpin.regions.models import Region
 
 from ..models import BatchIssue, DeptBatch
@@ -50,6 +51,7 @@ def dept_batch_upload(*, actor, kind: str, path: Path, period: str, filename: st
         raise DomainError(E_PERIOD, f"数据月份“{period}”格式错误，应为 YYYY-MM", field="period")
     path = Path(path)
     data = path.read_bytes()
+    upload_check(data=data, file_name=filename or path.name, actor=actor, entry="screening.upload")
     sha = hashlib.sha256(data).hexdigest()
     same = DeptBatch.objects.filter(kind=kind, period=period, sha256=sha).first()
     if same is not None:
