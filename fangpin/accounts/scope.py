@@ -36,5 +36,15 @@ def in_scope(actor, village_code: str | None) -> bool:
 
 
 def require(actor, cap: str) -> None:
+    """Raises PermissionDenied (and audits ``access.denied``) unless ``actor`` holds ``cap``."""
     if not actor.can(cap):
+        from fangpin.audit.record import audit_record
+
+        audit_record(
+            actor=actor,
+            event_type="access.denied",
+            result="refused",
+            reason="无权执行此操作",
+            data={"cap": str(cap)},
+        )
         raise PermissionDenied()

@@ -82,6 +82,14 @@ def audit_record(
     return ev
 
 
+def audit_list_view(actor, event_type: str, *, query: str = "", **data: Any) -> AuditEvent:
+    """A list or search shown to a user (AUD-01): what was asked (masked: people search by ID number)
+    and how much came back."""
+    from fangpin.core.masking import mask_text
+
+    return audit_record(actor=actor, event_type=event_type, data={"query": mask_text(query)[:200], **data})
+
+
 def audit_verify() -> list[int]:
     """Recomputes the chain; returns the sequence numbers whose hash does not match (empty = intact)."""
     bad: list[int] = []

@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from fangpin.audit.record import audit_record
+from fangpin.audit.record import audit_list_view, audit_record
 from fangpin.core import clock
 from fangpin.core.errors import NotFound
 from fangpin.core.masking import age_on, mask_id_number, mask_phone
@@ -46,6 +46,7 @@ def household_search(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(household_no__startswith=q) | qs.filter(persons__name=q, persons__relation="户主")
         qs = qs.distinct()
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    audit_list_view(request.user, "registry.household_search", query=q, page=page.number, total=page.paginator.count)
     rows = []
     for hh in page:
         head = hh.persons.filter(relation="户主", is_member=True).first()
