@@ -36,7 +36,10 @@ def in_scope(actor, village_code: str | None) -> bool:
 
 
 def require(actor, cap: str) -> None:
-    """Raises PermissionDenied (and audits ``access.denied``) unless ``actor`` holds ``cap``."""
+    """Raises PermissionDenied (and audits ``access.denied``) unless ``actor`` holds ``cap``.
+    ``None`` is a programming error, never "the system" (use ``accounts.actors.system_actor``)."""
+    if actor is None:
+        raise TypeError("actor is required: a user, or accounts.actors.system_actor(name) for a job")
     if not actor.can(cap):
         from fangpin.audit.record import audit_record
 

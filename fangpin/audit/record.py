@@ -58,6 +58,8 @@ def audit_record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
+    if getattr(actor, "role", "") == "system":  # accounts.actors.SystemActor: named in the event
+        data = {**(data or {}), "system_actor": actor.name}
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:

@@ -11,6 +11,7 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from fangpin.accounts.access import access_object
+from fangpin.accounts.actors import is_system
 from fangpin.audit.record import audit_record
 from fangpin.core import clock
 from fangpin.core.masking import mask_id_number, mask_name, mask_text
@@ -113,18 +114,13 @@ def mingbaizhi_context(household: Household, *, on: dt.date) -> dict[str, Any]:
 def mingbaizhi_render(
     *, actor, household_id: int | None = None, household_no: str | None = None, on: dt.date | None = None
 ) -> str:
-    """HTML of the 明白纸. ``actor=None`` is the CLI operator (server-side, full scope); audited either way."""
+    """HTML of the 明白纸 for a user, or for the CLI operator as ``system_actor("mingbaizhi")`` (full
+    scope); "missing" and "not yours" are the same NotFound; audited either way."""
     on = on or clock.today()
-    if actor is None:
-        hh = Household.objects.get(
-            **({"pk": household_id} if household_id else {"household_no": household_no})
-        )
-    else:
-        if household_id is None:
-            household_id = (
-                Household.objects.filter(household_no=household_no).values_list("pk", flat=True).first()
-            )
-        hh = access_object(actor, Household, household_id, what="户")
+    is_system(actor)  # refuses None
+    if household_id is None:
+        household_id = Household.objects.filter(household_no=household_no).values_list("pk", flat=True).first()
+    hh = access_object(actor, Household, household_id, what="户")
     html = render_to_string("trust/mingbaizhi.html", mingbaizhi_context(hh, on=on))
     audit_record(
         actor=actor,
@@ -132,6 +128,6 @@ def mingbaizhi_render(
         obj=hh,
         region_code=hh.village_id,
         household_id=hh.pk,
-        data={"on": on, "via": "cli" if actor is None else "app"},
+        data={"on": on, "via": "cli" if is_system(actor) else "app"},
     )
     return html

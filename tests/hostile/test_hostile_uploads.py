@@ -109,9 +109,10 @@ def test_the_guard_stays_under_512_mb_on_the_bomb(tmp_path):
     bomb = tmp_path / "bomb.xlsx"
     bomb.write_bytes(corpus.ratio_bomb(400))
     code = (
-        "import resource,sys,django,os;os.environ.setdefault('DJANGO_SETTINGS_MODULE','fangpin.settings.test');"
-        "django.setup();from fangpin.core.uploads import upload_inspect;from fangpin.core.errors import DomainError\n"
-        "try:\n upload_inspect(open(sys.argv[1],'rb').read(),'bomb.xlsx');print('ACCEPTED')\n"
+        "import resource,sys\nfrom django.conf import settings\nsettings.configure()\n"
+        "from fangpin.core.uploads import upload_inspect\nfrom fangpin.core.errors import DomainError\n"
+        "data=open(sys.argv[1],'rb').read()\n"
+        "try:\n upload_inspect(data,'bomb.xlsx');print('ACCEPTED')\n"
         "except DomainError as e:\n print(e.code)\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )

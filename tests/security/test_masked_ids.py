@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from fangpin.accounts.actors import system_actor
 from fangpin.registry.checks.report import registry_findings, write_xlsx
 from fangpin.registry.io.export import registry_export
 from fangpin.testing import factories as f
@@ -69,7 +70,9 @@ def test_unmasked_export_still_has_full_birth_dates(personas, village, tmp_path)
 
 def test_check_report_cannot_rebuild(village, tmp_path):
     _, people = village
-    findings = registry_findings(region_code=f.VILLAGE_A1, on=dt.date(2026, 6, 30))
+    findings = registry_findings(
+        actor=system_actor("test"), region_code=f.VILLAGE_A1, on=dt.date(2026, 6, 30)
+    )
     assert any("相差2天" in x.message for x in findings)
     path = write_xlsx(findings, tmp_path / "checks.xlsx")
     assert rebuildable(file_text(path), people) == []

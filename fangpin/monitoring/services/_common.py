@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from fangpin.accounts.actors import is_system
 from fangpin.accounts.scope import in_scope
 from fangpin.audit.record import audit_record
 from fangpin.core import clock
@@ -36,16 +37,14 @@ class Params:
 
 
 def ensure_in_scope(actor, household, *, what: str = "户") -> None:
-    """Village codes decide scope; ``actor=None`` means the system (batch jobs) and is always in scope."""
-    if actor is None:
-        return
+    """Village codes decide scope (a system actor has every village in scope; ``None`` is refused)."""
+    is_system(actor)
     if not in_scope(actor, household.village_id):
         raise NotFound(what)
 
 
 def require_any(actor, *caps: str) -> None:
-    if actor is None:
-        return
+    is_system(actor)  # refuses None
     if not any(actor.can(c) for c in caps):
         raise PermissionDenied()
 

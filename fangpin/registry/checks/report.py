@@ -26,17 +26,15 @@ def context_for(households: QuerySet[Household], *, on: dt.date | None = None) -
 
 def registry_findings(
     *,
-    actor=None,
+    actor,
     region_code: str | None = None,
     household_no: str | None = None,
     codes: Iterable[str] | None = None,
     on: dt.date | None = None,
 ) -> list[Finding]:
-    """Findings over the households the actor may see (all of them for a system run without actor),
+    """Findings over the households the actor may see (all of them for ``system_actor(...)``),
     optionally limited to a region prefix or one 户编号."""
-    qs = Household.objects.all()
-    if actor is not None:
-        qs = scoped(actor, qs)
+    qs = scoped(actor, Household.objects.all())
     if region_code:
         from fangpin.regions.models import code_prefix
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from django.db import transaction
 
 from fangpin.accounts.access import access_object
+from fangpin.accounts.actors import system_actor
 from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import in_scope, require
 from fangpin.audit.record import audit_record
@@ -209,7 +210,9 @@ def disaster_loss_record(
 
 
 def disaster_leads_push(*, actor=None) -> int:
-    """Retries the leads that could not be sent (monitoring was not available); returns how many went out."""
+    """Retries the leads that could not be sent (monitoring was not available); returns how many went out.
+    The periodic job runs as ``system_actor("disaster_leads_push")``."""
+    actor = actor or system_actor("disaster_leads_push")
     sent = 0
     for loss in DisasterLoss.objects.filter(lead_status="pending").select_related("event", "household"):
         lead = integrations.lead_submit(

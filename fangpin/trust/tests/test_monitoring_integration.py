@@ -7,11 +7,14 @@ import datetime as dt
 import pytest
 from django.db import transaction
 
+from fangpin.accounts.actors import system_actor
 from fangpin.testing import factories as f
 from fangpin.trust.mingbaizhi import mingbaizhi_render
 from fangpin.trust.services import appeals as svc
 from fangpin.trust.services import disasters as dis
 from fangpin.trust.services import integrations
+
+SYSTEM = system_actor("test")  # jobs act as a named system actor, never actor=None
 
 monitoring_models = pytest.importorskip("fangpin.monitoring.models")
 cases = pytest.importorskip("fangpin.monitoring.services.cases")
@@ -21,7 +24,7 @@ D = dt.date(2025, 4, 7)
 
 def _case_in_publicity(hh):
     with transaction.atomic():
-        case = cases.case_create(actor=None, kind="identification", household=hh, on=D)
+        case = cases.case_create(actor=SYSTEM, kind="identification", household=hh, on=D)
     case.steps.filter(seq__lt=case.steps.get(code="publicize").seq).update(status="done", completed_on=D)
     case.steps.filter(code="publicize").update(status="active", started_on=D)
     case.current_step = "publicize"
@@ -61,7 +64,7 @@ def test_disaster_loss_becomes_a_real_lead(personas):
     hh = f.household(f.VILLAGE_A1)
     f.person(hh)
     ev, _ = dis.disaster_register(
-        actor=None, kind="洪涝", occurred_on=D, severity="重大", village_codes=[f.VILLAGE_A1]
+        actor=SYSTEM, kind="洪涝", occurred_on=D, severity="重大", village_codes=[f.VILLAGE_A1]
     )
     loss = dis.disaster_loss_record(
         actor=personas["cadre_a1"], event_id=ev.pk, household_id=hh.pk, loss_amount=20000, house_damaged=True

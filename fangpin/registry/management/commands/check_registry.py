@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from fangpin.accounts.actors import system_actor
 from fangpin.registry.checks.base import CHECKS, _load
 from fangpin.registry.checks.report import registry_findings, write_xlsx
 
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         unknown = set(code or ()) - set(CHECKS)
         if unknown:
             raise CommandError(f"未知规则代码：{'、'.join(sorted(unknown))}")
-        findings = registry_findings(region_code=region, household_no=household, codes=code, on=on)
+        findings = registry_findings(actor=system_actor("check_registry"), region_code=region, household_no=household, codes=code, on=on)
         c = Counter(f.code for f in findings)
         for k in sorted(code or CHECKS):
             self.stdout.write(f"  {k:<24} {c.get(k, 0):>6}  {CHECKS[k].title}")
