@@ -113,3 +113,23 @@ def test_recert_job_creates_tasks_and_audit_together(db, monkeypatch):
     assert recert_tasks_generate(on=dt.date(2025, 6, 30)) == 1
     ev = AuditEvent.objects.get(event_type="trust.recert_tasks")
     assert ev.data["system_actor"] == "recert_tasks"
+
+
+def test_user_admin_is_scoped_audited_and_cannot_grant_superuser(client, personas):
+    township = _staff(personas["township_a"], "view_user", "change_user")
+    client.force_login(township)
+    body = client.get("/admin/accounts/user/").content.decode()
+    assert "cadre_a1" in body and "cadre_b1" not in body  # another township's users are not listed
+    cadre = personas["cadre_a1"]
+    page = client.get(f"/admin/accounts/user/{cadre.pk}/change/").content.decode()
+    assert 'name="is_superuser"' not in page  # read-only for a non-superuser
+    data = {
+        "username": "cadre_a1", "role": "village_cadre", "region": f.VILLAGE_A1, "is_active": "on",
+        "is_superuser": "on", "display_name": "王村干", "date_joined_0": "2025-01-01", "date_joined_1": "08:00:00",
+    }  # fmt: skip
+    r = client.post(f"/admin/accounts/user/{cadre.pk}/change/", data)
+    assert r.status_code == 302, r.content.decode()[:2000]
+    cadre.refresh_from_db()
+    assert not cadre.is_superuser and cadre.display_name == "王村干"
+    ev = AuditEvent.objects.get(event_type="accounts.user_change")
+    assert ev.actor == township and ev.data["changes"]["display_name"] == ["", "王村干"]
