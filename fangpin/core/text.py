@@ -73,3 +73,22 @@ def validate_multiline_text(value: str) -> None:
     problem = text_problem(str(value or ""), multiline=True)
     if problem:
         raise ValidationError(problem, code=E_BAD_CHARACTER)
+
+
+def visible(value: str) -> str:
+    """``value`` with every forbidden character written as ``<U+XXXX>``: for storing and showing a refused
+    value (PostgreSQL text cannot hold NUL; a bidi override would garble the report around it)."""
+    out = []
+    for ch in value:
+        cp = ord(ch)
+        cat = unicodedata.category(ch)
+        if (
+            cat in ("Cc", "Cs", "Co")
+            or cp in _INVISIBLE
+            or (0xFFF9 <= cp <= 0xFFFF)
+            or (0xFDD0 <= cp <= 0xFDEF)
+        ):
+            out.append(f"<U+{cp:04X}>")
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -128,3 +128,17 @@ def too_many_rows_csv(rows: int = 300_020) -> bytes:
 
 def not_a_zip() -> bytes:
     return b"PK\x03\x04" + b"garbage" * 100
+
+
+def prefixed_formula_sheet() -> bytes:
+    """A sheet as the .NET Open XML SDK writes it: namespace-prefixed elements (<x:row>, <x:c>, <x:f>)."""
+    sheet = (
+        b'<?xml version="1.0"?><x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<x:sheetData><x:row r="1"><x:c r="A1" t="str"><x:v>a</x:v></x:c></x:row>'
+        b'<x:row r="2"><x:c r="B2"><x:f>SUM(1,2)</x:f><x:v>3</x:v></x:c></x:row></x:sheetData></x:worksheet>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", b'<?xml version="1.0"?><Types/>')
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+    return out.getvalue()

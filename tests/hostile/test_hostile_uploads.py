@@ -167,6 +167,7 @@ def test_control_characters_in_a_name_are_refused_per_row(personas, bad, fmt, wh
     assert batch.status == ImportStatus.FAILED and Household.objects.count() == 0
     rej = batch.rejects.get()
     assert (rej.row, rej.column) == (2, "姓名") and what in rej.reason
+    assert rej.value.startswith("王") and "<U+" in rej.value  # stored visibly (PostgreSQL refuses NUL)
 
 
 def test_control_characters_refused_by_the_edit_service(personas):
@@ -184,3 +185,11 @@ def test_row_cap_boundary():
     assert ok.rows == 300_001
     with pytest.raises(DomainError):
         upload_inspect(corpus.too_many_rows_csv(300_020), "big.csv")
+
+
+def test_namespace_prefixed_formulas_are_found():
+    from fangpin.core.uploads import upload_inspect
+
+    with pytest.raises(DomainError) as e:
+        upload_inspect(corpus.prefixed_formula_sheet(), "sdk.xlsx")
+    assert "第2行第B列（B2）" in e.value.message
