@@ -168,3 +168,13 @@ def test_auditor_screen_and_cli(client, personas):
     assert "registry.household_view" in out.getvalue() and "共1条" in out.getvalue()
     with pytest.raises(CommandError):
         call_command("audit_log", "--as", "cadre_a1")
+
+
+@pytest.mark.django_db
+def test_export_of_another_region_is_refused_and_recorded(personas, tmp_path):
+    from fangpin.registry.io.export import registry_export
+
+    with pytest.raises(NotFound):
+        registry_export(actor=personas["cadre_a1"], out_path=tmp_path / "x.xlsx", region_code=f.VILLAGE_B1)
+    ev = AuditEvent.objects.get(event_type="registry.export", result="refused")
+    assert ev.actor == personas["cadre_a1"] and ev.region_code == f.VILLAGE_B1

@@ -288,6 +288,13 @@ def _households_in_scope(*, actor, region_code: str | None):
         prefix = code_prefix(region_code)
         own = actor.scope_prefix or ""
         if not prefix.startswith(own):
+            audit_record(
+                actor=actor,
+                event_type="registry.export",
+                result="refused",
+                region_code=region_code[:12],
+                reason="区域不存在或无权访问",
+            )
             raise NotFound("区域")
         qs = qs.filter(village__code__startswith=prefix)
     return qs
