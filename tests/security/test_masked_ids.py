@@ -77,3 +77,35 @@ def test_check_report_cannot_rebuild(village, tmp_path):
     path = write_xlsx(findings, tmp_path / "checks.xlsx")
     assert rebuildable(file_text(path), people) == []
     assert rebuildable("\n".join(x.message for x in findings), people) == []
+
+
+def _web_routes() -> list[tuple[str, tuple[str, ...]]]:
+    """(name, parameter names) of every page of the web app (including pages added later)."""
+    from django.urls import URLPattern
+
+    from fangpin.web import urls
+
+    return sorted(
+        (p.name, tuple(sorted(p.pattern.converters)))
+        for p in urls.urlpatterns
+        if isinstance(p, URLPattern) and p.name
+    )
+
+
+def test_every_household_page_of_the_web_app_cannot_rebuild(client, personas, village):
+    """Crawls every web page that needs nothing or only a household id, as a village cadre and the county."""
+    from django.urls import reverse
+
+    hh, people = village
+    seen = 0
+    for user in ("cadre_a1", "county_admin"):
+        client.force_login(personas[user])
+        for name, params in _web_routes():
+            if name in ("logout", "login") or set(params) - {"household_id"}:
+                continue
+            url = reverse(f"web:{name}", kwargs={"household_id": hh.id} if params else {})
+            r = client.get(url)
+            if r.status_code == 200 and r.get("Content-Type", "").startswith("text/html"):
+                seen += 1
+                assert rebuildable(r.content.decode(), people) == [], url
+    assert seen >= 6  # at least home, search and the household file and 明白纸, for both users
