@@ -20,6 +20,13 @@ class Command(BaseCommand):
             problems.insert(0, f"审计日志被篡改，序号：{', '.join(map(str, bad[:50]))}")
         if problems:
             raise CommandError("；".join(problems))
+        from fangpin.audit.checkpoint import checkpoint_path, checkpoints_read
+
+        if not checkpoints_read() and not opts["checkpoint"]:
+            self.stdout.write(
+                f"提示：尚无表外检查点（{checkpoint_path()}），删除最新事件无法被发现；"
+                "请运行 fangpin audit_verify --checkpoint 或启动后台任务"
+            )
         if opts["checkpoint"]:
             cp = checkpoint_write()
             if cp:
