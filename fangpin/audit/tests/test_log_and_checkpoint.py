@@ -178,3 +178,13 @@ def test_export_of_another_region_is_refused_and_recorded(personas, tmp_path):
         registry_export(actor=personas["cadre_a1"], out_path=tmp_path / "x.xlsx", region_code=f.VILLAGE_B1)
     ev = AuditEvent.objects.get(event_type="registry.export", result="refused")
     assert ev.actor == personas["cadre_a1"] and ev.region_code == f.VILLAGE_B1
+
+
+@pytest.mark.django_db
+def test_web_pages_of_another_village_are_not_found_and_recorded(client, personas):
+    b1 = f.household(f.VILLAGE_B1)
+    client.force_login(personas["cadre_a1"])
+    for url in (f"/households/{b1.id}/", f"/households/{b1.id}/mingbaizhi/", "/households/999999/"):
+        assert client.get(url).status_code == 404
+    evs = AuditEvent.objects.filter(event_type="access.refused", actor=personas["cadre_a1"])
+    assert evs.count() == 3 and sorted(e.data["exists"] for e in evs) == [False, True, True]
