@@ -40,3 +40,15 @@ def test_prod_settings_decide_every_transport_item(monkeypatch):
     assert prod.SESSION_COOKIE_SECURE and prod.CSRF_COOKIE_SECURE
     assert not prod.FANGPIN_DEMO_USERS_ALLOWED and not prod.FANGPIN_OTP_EXEMPT_ALLOWED
     assert prod.FANGPIN_SESSION_MAX_HOURS <= 12 and prod.SESSION_COOKIE_AGE <= 30 * 60
+
+
+def test_setup_creates_no_demo_users_in_production(db, settings):
+    from fangpin.accounts.models import User
+    from fangpin.demo.services.setup import install_setup
+
+    settings.FANGPIN_DEMO_USERS_ALLOWED = False
+    res = install_setup(county="410506")
+    assert res.logins == [] and not User.objects.filter(is_demo=True).exists()
+    settings.FANGPIN_DEMO_USERS_ALLOWED = True
+    res = install_setup(county="410506")
+    assert res.logins and User.objects.filter(is_demo=True, otp_exempt=True).count() == len(res.logins)

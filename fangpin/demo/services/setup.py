@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 
 from fangpin.accounts.models import User
@@ -76,7 +77,8 @@ def install_setup(*, county: str = "410506", reset_passwords: bool = False) -> S
     places = _places(county)
     logins: list[DemoLogin] = []
     with transaction.atomic():
-        for username, role, level, display in DEMO_USERS:
+        # production (fangpin.settings.prod) gets no demo accounts: they would be refused at login anyway
+        for username, role, level, display in DEMO_USERS if settings.FANGPIN_DEMO_USERS_ALLOWED else ():
             user = User.objects.filter(username=username).first()
             password = None
             if user is None or reset_passwords:
