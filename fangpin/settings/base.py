@@ -160,6 +160,7 @@ AUTHENTICATION_BACKENDS = [
 _auth = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
 MIDDLEWARE[_auth:_auth] = [
     "django_otp.middleware.OTPMiddleware",
+    "fangpin.accounts.middleware.LoginThrottleMiddleware",
     "fangpin.accounts.middleware.SessionLimitsMiddleware",
     "fangpin.accounts.middleware.OtpRequiredMiddleware",
 ]
@@ -177,6 +178,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the 30 minutes count from the lockout
 AXES_LOCKOUT_CALLABLE = "fangpin.accounts.views.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+FANGPIN_LOGIN_IP_PER_MINUTE = _env_int("FANGPIN_LOGIN_IP_PER_MINUTE", 20)  # any usernames, one address
 AXES_IPWARE_PROXY_COUNT = _env_int("FANGPIN_PROXY_COUNT", 0) or None  # behind N reverse proxies
 
 # Sessions: idle timeout and an absolute cap, both checked on the server (SESS-01).

@@ -195,3 +195,21 @@ def test_otp_reset_and_enrol_commands(personas, capsys):
     call_command("otp_reset", "county_reviewer", "--as", "county_admin")
     assert not TOTPDevice.objects.filter(user=personas["county_reviewer"]).exists()
     assert _events("accounts.otp_reset") == 1
+
+
+@override_settings(FANGPIN_LOGIN_IP_PER_MINUTE=20)
+def test_one_address_is_throttled_across_usernames(client, db, monkeypatch):
+    from types import SimpleNamespace
+
+    from django.core.cache import cache
+
+    import fangpin.accounts.middleware as mw
+
+    fixed = timezone.now()  # one minute window for the whole test (no flake at a minute boundary)
+    monkeypatch.setattr(mw, "timezone", SimpleNamespace(now=lambda: fixed))
+    cache.clear()
+    codes = [_login(client, f"user{i}", "wrong-password").status_code for i in range(25)]
+    assert codes[:20] == [200] * 20 and codes[20:] == [429] * 5
+    assert _events("accounts.login_throttled") == 1 and _events("accounts.login_failed") == 20
+    other = client.post("/login/", {"username": "x", "password": "y"}, REMOTE_ADDR="10.9.9.9")
+    assert other.status_code == 200  # another address is not affected
