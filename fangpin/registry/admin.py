@@ -7,7 +7,7 @@ from django.contrib import admin
 
 from fangpin.accounts.admin_base import ReadOnlyScopedAdmin
 from fangpin.core import clock
-from fangpin.core.masking import age_on, mask_id_number, mask_phone
+from fangpin.core.masking import age_on, mask_id_number, mask_phone, mask_text
 
 from .models import FactProvenance, Household, IncomeRecord, MemberChange, Person
 
@@ -105,6 +105,12 @@ class MemberChangeAdmin(ScopedAdmin):
 
 @admin.register(FactProvenance)
 class FactProvenanceAdmin(ScopedAdmin):
-    list_display = ("household", "entity", "field", "value", "source_kind", "status", "recorded_at")
+    list_display = ("household", "entity", "field", "masked_value", "source_kind", "status", "recorded_at")
+    exclude = ("value",)
+    readonly_fields = ("masked_value",)
+
+    @admin.display(description="值")
+    def masked_value(self, obj):  # a recorded ID number or phone stays masked here too
+        return mask_text(str(obj.value or ""))
     list_filter = ("source_kind", "status")
     raw_id_fields = ("household",)

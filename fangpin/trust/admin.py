@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from fangpin.accounts.admin_base import ReadOnlyScopedAdmin
+from fangpin.core.masking import mask_text
 
 from . import models as m
 
@@ -12,13 +13,23 @@ class DiscrepancyAdmin(ReadOnlyScopedAdmin):
     list_display = (
         "household",
         "field_label",
-        "registry_value",
-        "proposed_value",
+        "masked_registry_value",
+        "masked_proposed_value",
         "department",
         "status",
         "due_on",
     )
     list_filter = ("status", "department")
+    exclude = ("registry_value", "proposed_value")
+    readonly_fields = ("masked_registry_value", "masked_proposed_value")
+
+    @admin.display(description="户档案值")
+    def masked_registry_value(self, obj):
+        return mask_text(str(obj.registry_value or ""))
+
+    @admin.display(description="部门数据值")
+    def masked_proposed_value(self, obj):
+        return mask_text(str(obj.proposed_value or ""))
 
 
 @admin.register(m.ChangeRequest)
