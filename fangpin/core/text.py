@@ -7,17 +7,12 @@ two different names look the same. One function for import validation, services 
 
 from __future__ import annotations
 
-import unicodedata
+import re
 
 from django.core.exceptions import ValidationError
 
 E_BAD_CHARACTER = "bad_character"
 
-# Formatting characters that reorder or hide text (Unicode Cf): bidi embeddings/overrides/isolates,
-# marks, zero-width space/joiners, word joiner and invisible operators, BOM.
-_INVISIBLE = frozenset(
-    [0x061C, 0x180E, 0xFEFF, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070)]
-)
 _NAMES = {0: "空字符(NUL)", 9: "制表符", 10: "换行符", 11: "垂直制表符", 12: "换页符", 13: "回车符"}
 
 
@@ -27,27 +22,30 @@ def _describe(ch: str) -> str:
         return f"{_NAMES[cp]} U+{cp:04X}"
     if 0x202A <= cp <= 0x202E or 0x2066 <= cp <= 0x2069 or cp in (0x200E, 0x200F, 0x061C):
         return f"文字方向控制符 U+{cp:04X}"
-    if cp in _INVISIBLE:
-        return f"不可见字符 U+{cp:04X}"
-    return f"控制字符 U+{cp:04X}"
+    if cp <= 0x9F:
+        return f"控制字符 U+{cp:04X}"
+    return f"不可见字符 U+{cp:04X}"
+
+
+_CLASS = (
+    "\u0000-\u001f\u007f-\u009f"  # C0 and C1 controls (Cc)
+    "\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff"  # bidi, zero-width, invisible (Cf)
+    "\ud800-\udfff"  # lone surrogates (Cs). Private-use characters stay allowed: legacy systems (公安, 民政)
+    # store rare name characters (生僻字) there.
+    "\ufdd0-\ufdef\ufff9-\uffff"  # noncharacters, interlinear annotation, specials
+)
+_FORBIDDEN = re.compile(f"[{_CLASS}]")
+_FORBIDDEN_MULTILINE = re.compile(f"(?![\t\n\r])[{_CLASS}]")
 
 
 def text_problem(value: str, *, multiline: bool = False) -> str | None:
     """A Chinese description of the first forbidden character in ``value``, or None if it is clean.
-    ``multiline`` text (remarks) may hold line breaks and tabs; names and codes may not."""
-    for i, ch in enumerate(value):
-        cp = ord(ch)
-        if multiline and ch in "\n\r\t":
-            continue
-        cat = unicodedata.category(ch)
-        if (
-            cat in ("Cc", "Cs", "Co")
-            or cp in _INVISIBLE
-            or (0xFFF9 <= cp <= 0xFFFF)
-            or (0xFDD0 <= cp <= 0xFDEF)
-        ):
-            return f"第{i + 1}个字符是{_describe(ch)}，不允许使用控制字符、文字方向控制符或不可见字符，请删除后重新输入"
-    return None
+    ``multiline`` text (remarks) may hold line breaks and tabs; names and codes may not. One regex
+    search (C speed): the importer calls this for every text cell."""
+    m = (_FORBIDDEN_MULTILINE if multiline else _FORBIDDEN).search(value)
+    if m is None:
+        return None
+    return f"第{m.start() + 1}个字符是{_describe(m.group())}，不允许使用控制字符、文字方向控制符或不可见字符，请删除后重新输入"
 
 
 def check_text(value: str | None, *, field: str, label: str, multiline: bool = False) -> str:
@@ -78,17 +76,4 @@ def validate_multiline_text(value: str) -> None:
 def visible(value: str) -> str:
     """``value`` with every forbidden character written as ``<U+XXXX>``: for storing and showing a refused
     value (PostgreSQL text cannot hold NUL; a bidi override would garble the report around it)."""
-    out = []
-    for ch in value:
-        cp = ord(ch)
-        cat = unicodedata.category(ch)
-        if (
-            cat in ("Cc", "Cs", "Co")
-            or cp in _INVISIBLE
-            or (0xFFF9 <= cp <= 0xFFFF)
-            or (0xFDD0 <= cp <= 0xFDEF)
-        ):
-            out.append(f"<U+{cp:04X}>")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return _FORBIDDEN.sub(lambda m: f"<U+{ord(m.group()):04X}>", value)

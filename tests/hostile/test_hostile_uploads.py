@@ -193,3 +193,11 @@ def test_namespace_prefixed_formulas_are_found():
     with pytest.raises(DomainError) as e:
         upload_inspect(corpus.prefixed_formula_sheet(), "sdk.xlsx")
     assert "第2行第B列（B2）" in e.value.message
+
+
+def test_rare_characters_and_ordinary_names_pass_the_character_policy():
+    from fangpin.core.text import text_problem
+
+    for name in ("王建国", "欧阳娜娜", "阿依古丽·买买提", "\ue3c1明", "𠀀𪚥", "李 四"):
+        assert text_problem(name) is None, name
+    assert text_problem("第一行\n第二行", multiline=True) is None and text_problem("第一行\n第二行")
