@@ -18,6 +18,11 @@ from fangpin.audit.models import AuditEvent
 GOOD = "Fp#2025county"
 
 
+@pytest.fixture(autouse=True)
+def _axes_on(settings):
+    settings.AXES_ENABLED = True  # off in the test settings for client.login(); on for these tests
+
+
 @pytest.fixture
 def cadre(personas):
     u = personas["cadre_a1"]
