@@ -16,15 +16,14 @@ M = TypeVar("M", bound=Model)
 
 
 def access_refused_record(actor, model: type[Model], pk, *, what: str) -> None:
-    from fangpin.audit.record import audit_record
+    from fangpin.audit.refusals import audit_refusal
 
     exists = pk is not None and model._default_manager.filter(pk=pk).exists()
-    audit_record(
+    audit_refusal(
         actor=actor,
         event_type="access.refused",
         object_type=model._meta.label_lower,
         object_id=str(pk if pk is not None else "")[:64],
-        result="refused",
         reason=f"{what}不存在或无权访问",
         data={"exists": exists},
     )

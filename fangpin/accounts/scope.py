@@ -41,13 +41,9 @@ def require(actor, cap: str) -> None:
     if actor is None:
         raise TypeError("actor is required: a user, or accounts.actors.system_actor(name) for a job")
     if not actor.can(cap):
-        from fangpin.audit.record import audit_record
+        from fangpin.audit.refusals import audit_refusal
 
-        audit_record(
-            actor=actor,
-            event_type="access.denied",
-            result="refused",
-            reason="无权执行此操作",
-            data={"cap": str(cap)},
+        audit_refusal(
+            actor=actor, event_type="access.denied", reason="无权执行此操作", data={"cap": str(cap)}
         )
         raise PermissionDenied()

@@ -160,6 +160,7 @@ AUTHENTICATION_BACKENDS = [
 _auth = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
 MIDDLEWARE[_auth:_auth] = [
     "django_otp.middleware.OTPMiddleware",
+    "fangpin.audit.refusals.RefusalAuditMiddleware",  # refusals survive a rolled-back transaction
     "fangpin.accounts.middleware.LoginThrottleMiddleware",
     "fangpin.accounts.middleware.SessionLimitsMiddleware",
     "fangpin.accounts.middleware.OtpRequiredMiddleware",

@@ -188,3 +188,31 @@ def test_web_pages_of_another_village_are_not_found_and_recorded(client, persona
         assert client.get(url).status_code == 404
     evs = AuditEvent.objects.filter(event_type="access.refused", actor=personas["cadre_a1"])
     assert evs.count() == 3 and sorted(e.data["exists"] for e in evs) == [False, True, True]
+
+
+@pytest.mark.django_db
+def test_a_refusal_inside_a_rolled_back_write_is_recorded_at_the_end_of_the_request(personas, rf):
+    from django.db import transaction
+    from django.http import HttpResponse
+
+    from fangpin.audit.refusals import RefusalAuditMiddleware
+
+    b1 = f.household(f.VILLAGE_B1)
+
+    def write_view(request):  # a write service: refusal inside its transaction, which rolls back
+        try:
+            with transaction.atomic():
+                access_object(personas["cadre_a1"], Household, b1.pk, what="户", for_update=True)
+        except NotFound:
+            return HttpResponse(status=404)
+        return HttpResponse()
+
+    write_view(rf.post("/x/"))  # without the middleware the refusal is lost with the rollback
+    assert not AuditEvent.objects.filter(event_type="access.refused").exists()
+    assert RefusalAuditMiddleware(write_view)(rf.post("/x/")).status_code == 404
+    ev = AuditEvent.objects.get(event_type="access.refused")
+    assert ev.actor == personas["cadre_a1"] and ev.object_id == str(b1.pk) and ev.data["after_rollback"]
+    # a refusal that was not rolled back is not written twice
+    with pytest.raises(NotFound):
+        RefusalAuditMiddleware(lambda r: access_object(personas["cadre_a1"], Household, b1.pk))(rf.get("/"))
+    assert AuditEvent.objects.filter(event_type="access.refused").count() == 2
