@@ -224,3 +224,24 @@ def fingerprint_diff(a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]])
         if a.get(t) != b.get(t):
             out.append(f"{t}: {a.get(t)} ≠ {b.get(t)}")
     return out
+
+
+def pending_migrations(database_url: str) -> list[str]:
+    """Migrations of this code base that the database at ``database_url`` has not applied (a restore of an
+    older backup then needs ``fangpin migrate``)."""
+    from django.db.migrations.loader import MigrationLoader
+
+    disk = set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
+    url = urlparse(database_url)
+    if url.scheme == "sqlite":
+        conn = sqlite3.connect(url.path[1:] if url.path.startswith("//") else url.path)
+        try:
+            applied = set(conn.execute("SELECT app, name FROM django_migrations").fetchall())
+        finally:
+            conn.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(database_url) as conn:
+            applied = set(conn.execute("SELECT app, name FROM django_migrations").fetchall())
+    return sorted(f"{a}.{n}" for a, n in disk - applied)

@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from fangpin.core.backup import backup_create, fingerprint_diff, fingerprint_url
+from fangpin.core.backup import backup_create, fingerprint_diff, fingerprint_url, pending_migrations
 
 ROOT = Path(__file__).resolve().parents[3]
 SEED = """
@@ -49,7 +49,8 @@ def test_sqlite_backup_restore_compare(tmp_path):
         r = _manage(*args, db=src, tmp=tmp_path)
         assert r.returncode == 0, r.stderr[-2000:]
     r = _manage("restore", str(out), "--database-url", f"sqlite:///{dst}", db=src, tmp=tmp_path)
-    assert r.returncode == 0 and "一致" in r.stdout, r.stderr[-2000:]
+    assert r.returncode == 0 and "一致" in r.stdout and "未应用" not in r.stdout, r.stderr[-2000:]
+    assert pending_migrations(f"sqlite:///{dst}") == []
     before, after = fingerprint_url(f"sqlite:///{src}"), fingerprint_url(f"sqlite:///{dst}")
     assert fingerprint_diff(before, after) == []
     assert after["registry_household"]["rows"] == 1 and after["audit_auditevent"]["rows"] >= 1
@@ -58,7 +59,10 @@ def test_sqlite_backup_restore_compare(tmp_path):
     assert {"audit_event_no_update", "audit_event_no_delete"} <= triggers
     with pytest.raises(sqlite3.DatabaseError):
         c.execute("DELETE FROM audit_auditevent")
+    c.execute("DELETE FROM django_migrations WHERE app='audit' AND name='0002_append_only'")
+    c.commit()
     c.close()
+    assert pending_migrations(f"sqlite:///{dst}") == ["audit.0002_append_only"]
     # a restore into a database that is not empty is refused, and so is a damaged backup
     assert (
         _manage("restore", str(out), "--database-url", f"sqlite:///{dst}", db=src, tmp=tmp_path).returncode

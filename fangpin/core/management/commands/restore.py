@@ -3,7 +3,13 @@ table with the backup's manifest (a restore drill: row counts and content hashes
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fangpin.core.backup import backup_restore, fingerprint_diff, fingerprint_url, manifest_read
+from fangpin.core.backup import (
+    backup_restore,
+    fingerprint_diff,
+    fingerprint_url,
+    manifest_read,
+    pending_migrations,
+)
 from fangpin.core.errors import DomainError
 
 
@@ -27,6 +33,11 @@ class Command(BaseCommand):
         diff = fingerprint_diff(manifest["tables"], fingerprint_url(o["database_url"]))
         if diff:
             raise CommandError("恢复后的数据与备份清单不一致：" + "；".join(diff[:20]))
+        pending = pending_migrations(o["database_url"])
+        if pending:
+            self.stdout.write(
+                f"提示：恢复的数据库比当前程序旧，有{len(pending)}个迁移未应用，请对其运行 fangpin migrate"
+            )
         self.stdout.write(
             f"已恢复并核对 {len(manifest['tables'])} 张表，与备份（{manifest['created_at']}）一致，用时 {seconds:.1f} 秒"
         )
