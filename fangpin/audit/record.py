@@ -105,7 +105,7 @@ def audit_verify() -> list[int]:
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """{field: [old, new]} for the fields that changed; PII values masked."""
-    from fangpin.core.masking import mask_id_number, mask_phone
+    from fangpin.core.masking import mask_birth_date, mask_id_number, mask_phone
 
     out = {}
     for k in sorted(set(before) | set(after)):
@@ -115,5 +115,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
                 a, b = mask_id_number(a), mask_id_number(b)
             elif "phone" in k:
                 a, b = mask_phone(a), mask_phone(b)
+            elif "birth" in k:  # with the masked ID it would rebuild the number
+                a, b = mask_birth_date(a), mask_birth_date(b)
             out[k] = [a, b]
     return out

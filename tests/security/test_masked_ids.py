@@ -109,3 +109,14 @@ def test_every_household_page_of_the_web_app_cannot_rebuild(client, personas, vi
                 seen += 1
                 assert rebuildable(r.content.decode(), people) == [], url
     assert seen >= 6  # at least home, search and the household file and 明白纸, for both users
+
+
+def test_audit_diffs_mask_the_birth_date_with_the_id():
+    from fangpin.audit.record import diff
+
+    d = diff(
+        {"id_number": "410506198302070031", "birth_date": dt.date(1983, 2, 7)},
+        {"id_number": "410506198302090035", "birth_date": dt.date(1983, 2, 9)},
+    )
+    text = str(d)
+    assert "19830207" not in text and "1983-02-07" not in text and d["birth_date"] == ["1983****", "1983****"]
