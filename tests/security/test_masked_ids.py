@@ -120,3 +120,13 @@ def test_audit_diffs_mask_the_birth_date_with_the_id():
     )
     text = str(d)
     assert "19830207" not in text and "1983-02-07" not in text and d["birth_date"] == ["1983****", "1983****"]
+
+
+def test_trusted_household_file_cannot_rebuild(personas, village):
+    """The trust part's household file (every field with its source) for the same household."""
+    from fangpin.trust.selectors import household_file
+
+    hh, people = village
+    view = household_file(actor=personas["cadre_a1"], household_id=hh.id)
+    assert "410506********" in str(view)
+    assert rebuildable(str(view), people) == []
