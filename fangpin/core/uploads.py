@@ -182,10 +182,11 @@ def _scan_sheet(
                         f"工作表{sheet}解压后超过{lim.max_uncompressed // MB}MB上限（疑似压缩炸弹）",
                     )
                 buf = tail + chunk
-                # bytes.count runs at C speed; ":row" covers writers that prefix the namespace (<x:row>)
-                rows += chunk.count(b"<row") + chunk.count(
-                    b":row"
-                )  # (<rowBreaks> is rare: a slight overcount)
+                # bytes.count runs at C speed; ":row" covers writers that prefix the namespace (<x:row>);
+                # the previous chunk's last 3 bytes catch a tag split across chunks (a 4-byte pattern cannot
+                # lie wholly inside them); <rowBreaks> is rare, a slight overcount
+                edge = tail[-3:] + chunk
+                rows += edge.count(b"<row") + edge.count(b":row")
                 if rows > lim.max_rows + HEADER_ALLOWANCE:
                     raise _refuse(E_ROWS, name, f"工作表{sheet}超过{lim.max_rows}行上限，请分批上传")
                 if len(formulas) < 10 and (b"<f" in buf or b":f" in buf):

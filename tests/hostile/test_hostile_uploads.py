@@ -201,3 +201,14 @@ def test_rare_characters_and_ordinary_names_pass_the_character_policy():
     for name in ("王建国", "欧阳娜娜", "阿依古丽·买买提", "\ue3c1明", "𠀀𪚥", "李 四"):
         assert text_problem(name) is None, name
     assert text_problem("第一行\n第二行", multiline=True) is None and text_problem("第一行\n第二行")
+
+
+def test_rows_are_counted_exactly_across_chunk_boundaries(monkeypatch):
+    import fangpin.core.uploads as up
+
+    data = corpus.plain_xlsx(
+        [corpus.HEADER] + [["张三", "x", "2025-06-03", "住院", str(i)] for i in range(49)]
+    )
+    for size in (7, 64, 1000):
+        monkeypatch.setattr(up, "CHUNK", size)
+        assert up.upload_inspect(data, "rows.xlsx").rows == 50, size
