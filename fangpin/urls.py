@@ -7,6 +7,7 @@ admin.site.site_title = "防贫 fangpin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("fangpin.api.urls")),
+    path("account/", include("fangpin.accounts.urls")),
     path("", include("fangpin.web.urls")),
 ]
 

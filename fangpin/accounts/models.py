@@ -25,6 +25,12 @@ class User(AbstractUser):
     )
     phone = models.CharField("联系电话", max_length=20, blank=True)
     display_name = models.CharField("姓名", max_length=50, blank=True)
+    is_demo = models.BooleanField(
+        "演示账号", default=False, help_text="fangpin setup 创建的演示账号；生产环境拒绝登录"
+    )
+    otp_exempt = models.BooleanField(
+        "免动态口令", default=False, help_text="仅开发/演示环境有效（FANGPIN_OTP_EXEMPT_ALLOWED）"
+    )
 
     class Meta:
         verbose_name = "用户"

@@ -36,6 +36,7 @@ class Cap(models.TextChoices):
     CHANGE_APPROVE = "trust.change_approve", "审批变更申请"
     APPEAL_HANDLE = "trust.appeal_handle", "办理异议申诉"
     AUDIT_VIEW = "audit.view", "查看审计日志"
+    ACCOUNTS_ADMIN = "accounts.admin", "管理账号（重置动态口令）"
 
 
 _ALL_REGISTRY = {Cap.REGISTRY_VIEW, Cap.REGISTRY_EDIT, Cap.REGISTRY_EXPORT}
@@ -52,6 +53,7 @@ CAPABILITIES: dict[str, set[str]] = {
         Cap.CHANGE_APPROVE,
         Cap.APPEAL_HANDLE,
         Cap.CASE_COUNTY,
+        Cap.ACCOUNTS_ADMIN,
     },
     Role.COUNTY_REVIEWER: _ALL_REGISTRY
     | {Cap.CASE_COUNTY, Cap.CHANGE_APPROVE, Cap.APPEAL_HANDLE, Cap.SCREEN_RUN},

@@ -97,5 +97,14 @@ def household_in_scope(actor, household) -> bool:
 
 
 def require(actor, cap: str) -> None:
+    """Raises PermissionDenied (and audits ``access.denied``) unless ``actor`` holds ``cap``.
+    ``None`` is a programming error, never "the system" (use ``accounts.actors.system_actor``)."""
+    if actor is None:
+        raise TypeError("actor is required: a user, or accounts.actors.system_actor(name) for a job")
     if not actor.can(cap):
+        from fangpin.audit.refusals import audit_refusal
+
+        audit_refusal(
+            actor=actor, event_type="access.denied", reason="无权执行此操作", data={"cap": str(cap)}
+        )
         raise PermissionDenied()

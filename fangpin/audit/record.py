@@ -59,6 +59,8 @@ def _event(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
+    if getattr(actor, "role", "") == "system":  # accounts.actors.SystemActor: named in the event
+        data = {**(data or {}), "system_actor": actor.name}
     return AuditEvent(
         at=clock.now(),
         actor=actor if getattr(actor, "pk", None) else None,
@@ -132,6 +134,14 @@ def audit_record_many(events: Sequence[dict[str, Any]]) -> list[AuditEvent]:
     return out
 
 
+def audit_list_view(actor, event_type: str, *, query: str = "", **data: Any) -> AuditEvent:
+    """A list or search shown to a user (AUD-01): what was asked (masked: people search by ID number)
+    and how much came back."""
+    from fangpin.core.masking import mask_text
+
+    return audit_record(actor=actor, event_type=event_type, data={"query": mask_text(query)[:200], **data})
+
+
 def audit_verify() -> list[int]:
     """Recomputes the chain; returns the sequence numbers whose hash does not match (empty = intact)."""
     bad: list[int] = []
@@ -145,7 +155,7 @@ def audit_verify() -> list[int]:
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """{field: [old, new]} for the fields that changed; PII values masked."""
-    from fangpin.core.masking import mask_id_number, mask_phone
+    from fangpin.core.masking import mask_birth_date, mask_id_number, mask_phone
 
     out = {}
     for k in sorted(set(before) | set(after)):
@@ -155,5 +165,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
                 a, b = mask_id_number(a), mask_id_number(b)
             elif "phone" in k:
                 a, b = mask_phone(a), mask_phone(b)
+            elif "birth" in k:  # with the masked ID it would rebuild the number
+                a, b = mask_birth_date(a), mask_birth_date(b)
             out[k] = [a, b]
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 
@@ -18,6 +19,25 @@ def mask_id_number(value: str | None) -> str:
     if len(v) <= 8:
         return "*" * len(v)
     return v[:6] + "*" * (len(v) - 10) + v[-4:]
+
+
+def mask_birth_date(value: dt.date | str | None) -> str:
+    """1985-03-07 → 1985****: wherever an ID number is masked, the birth date is masked too, otherwise
+    prefix + birth date + last four would rebuild the full number (the mask hides exactly digits 7-14).
+    The year alone leaves ~365 candidate dates (~33 after the MOD 11-2 check digit)."""
+    if not value:
+        return ""
+    if isinstance(value, dt.date):
+        return f"{value.year:04d}****"
+    digits = "".join(ch for ch in str(value) if ch.isdigit())
+    return digits[:4] + "****" if len(digits) >= 4 else "****"
+
+
+def age_on(birth: dt.date | None, on: dt.date) -> int | None:
+    """Full years on ``on``: what screens show instead of the birth date next to a masked ID number."""
+    if birth is None:
+        return None
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
 def mask_phone(value: str | None) -> str:

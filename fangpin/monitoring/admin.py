@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from fangpin.accounts.admin_base import ReadOnlyScopedAdmin
+
 from .models import Assignment, Case, CaseEvent, CaseStep, Lead, LeadSource, Measure, MonitoringObject, Visit
 
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+ReadOnly = ReadOnlyScopedAdmin  # read-only and limited to the user's region
 
 
 @admin.register(Lead)

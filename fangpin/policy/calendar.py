@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import DatabaseError
 
+from fangpin.accounts.actors import is_system, system_actor
 from fangpin.core.errors import DomainError
 
 from .models import Parameter
@@ -81,7 +82,7 @@ def calendar_set(
     calendar_validate(year, value)
     if not doc_no.strip():
         raise DomainError(E_CALENDAR, "请填写节假日安排通知的文件号", field="doc_no")
-    if actor is not None:
+    if not is_system(actor):
         from fangpin.accounts.roles import Cap
         from fangpin.accounts.scope import require
 
@@ -105,7 +106,7 @@ def calendar_load(path: Path = DATA_FILE) -> int:
     for entry in json.loads(path.read_text(encoding="utf-8"))["years"]:
         if not Parameter.objects.filter(key=KEY, region_code="", year=entry["year"]).exists():
             calendar_set(
-                actor=None,
+                actor=system_actor("calendar_load"),
                 year=entry["year"],
                 holidays=entry["holidays"],
                 workdays=entry["workdays"],

@@ -113,8 +113,7 @@ def parameter_set(
     from fangpin.accounts.scope import require
     from fangpin.audit.record import audit_record
 
-    if actor is not None:
-        require(actor, Cap.PARAMS_EDIT)
+    require(actor, Cap.PARAMS_EDIT)  # a user, or a named system actor; never None
     prev = Parameter.objects.filter(key=key, region_code=region_code, year=year).order_by("-version").first()
     Parameter.objects.filter(key=key, region_code=region_code, year=year, is_active=True).update(
         is_active=False

@@ -5,24 +5,26 @@ queryset goes through ``accounts.scope.scoped``."""
 
 from django.contrib import admin
 
-from fangpin.accounts.scope import scoped
-from fangpin.core.masking import mask_id_number, mask_phone
+from fangpin.accounts.admin_base import ReadOnlyScopedAdmin
+from fangpin.core import clock
+from fangpin.core.masking import age_on, mask_id_number, mask_phone, mask_text
 
 from .models import FactProvenance, Household, IncomeRecord, MemberChange, Person
 from .models.living import HouseholdLivingConditions, VillageProfile
 
 
-class ScopedAdmin(admin.ModelAdmin):
-    def get_queryset(self, request):
-        return scoped(request.user, super().get_queryset(request))
+class ScopedAdmin(ReadOnlyScopedAdmin):
+    """Read-only and region-scoped: registry changes go through the services (versioned, audited);
+    nothing in the registry is ever deleted (households are cancelled, 注销)."""
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # nothing in the registry is ever deleted; households are cancelled (注销)
+
+def _age(obj) -> int | None:
+    return age_on(obj.birth_date, clock.today())
 
 
 class PersonInline(admin.TabularInline):
     model = Person
-    fields = ("name", "relation", "gender", "birth_date", "masked_id", "health", "labour_skill", "is_member")
+    fields = ("name", "relation", "gender", "age", "masked_id", "health", "labour_skill", "is_member")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -30,6 +32,16 @@ class PersonInline(admin.TabularInline):
     @admin.display(description="证件号码")
     def masked_id(self, obj):
         return mask_id_number(obj.id_number)
+
+    @admin.display(description="年龄")
+    def age(self, obj):  # never the birth date next to a masked ID
+        return _age(obj)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Household)
@@ -39,6 +51,7 @@ class HouseholdAdmin(ScopedAdmin):
     search_fields = ("household_no",)
     raw_id_fields = ("village",)
     inlines = [PersonInline]
+    exclude = ("phone",)
 
     @admin.display(description="户联系电话")
     def masked_phone(self, obj):
@@ -53,18 +66,33 @@ class PersonAdmin(ScopedAdmin):
         "household",
         "relation",
         "gender",
-        "birth_date",
+        "age",
         "health",
         "is_member",
     )
     list_filter = ("health", "labour_skill", "is_member", "dibao")
     search_fields = ("name", "household__household_no")
     raw_id_fields = ("household",)
-    exclude = ("id_number",)
+    fields = (
+        "name",
+        "masked_id",
+        "household",
+        "relation",
+        "gender",
+        "age",
+        "health",
+        "labour_skill",
+        "is_member",
+    )
+    readonly_fields = fields
 
     @admin.display(description="证件号码")
     def masked_id(self, obj):
         return mask_id_number(obj.id_number)
+
+    @admin.display(description="年龄")
+    def age(self, obj):
+        return _age(obj)
 
 
 @admin.register(IncomeRecord)
@@ -88,7 +116,14 @@ class MemberChangeAdmin(ScopedAdmin):
 
 @admin.register(FactProvenance)
 class FactProvenanceAdmin(ScopedAdmin):
-    list_display = ("household", "entity", "field", "value", "source_kind", "status", "recorded_at")
+    list_display = ("household", "entity", "field", "masked_value", "source_kind", "status", "recorded_at")
+    exclude = ("value",)
+    readonly_fields = ("masked_value",)
+
+    @admin.display(description="值")
+    def masked_value(self, obj):  # a recorded ID number or phone stays masked here too
+        return mask_text(str(obj.value or ""))
+
     list_filter = ("source_kind", "status")
     raw_id_fields = ("household",)
 

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
-from fangpin.registry.io.xlsx import cell_value, safe_text
+from fangpin.registry.io.xlsx import cell_value, new_workbook, safe_text
 
 from .tables import ReportTable
 
@@ -60,8 +60,7 @@ def _sheet(wb: Workbook, table: ReportTable, name: str) -> None:
 
 
 def report_xlsx(table: ReportTable) -> bytes:
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = new_workbook()
     _sheet(wb, table, "月推进表" if table.code == "monthly" else "季度通报")
     for s in table.sections:
         _sheet(wb, s, s.title[:31])

@@ -10,7 +10,7 @@ from fangpin.accounts.access import access_object
 from fangpin.accounts.roles import Cap, Role
 from fangpin.accounts.scope import require, scoped
 from fangpin.core.errors import NotFound
-from fangpin.core.masking import mask_id_number, mask_name
+from fangpin.core.masking import mask_birth_date, mask_id_number, mask_name
 
 from .models import BatchIssue, DeptBatch, LinkReview, Outcome, ReviewStatus, ScreeningHit, ScreeningRun
 from .sources import SOURCES
@@ -69,6 +69,8 @@ def link_review_queue(*, actor) -> list[dict[str, Any]]:
     for r in qs.order_by("-probability"):
         rec = dict(r.record)
         rec["id_number"] = mask_id_number(rec.get("id_number") or "")
+        if rec.get("birth_date"):  # never a full birth date next to a masked ID (it rebuilds the number)
+            rec["birth_date"] = mask_birth_date(rec["birth_date"])
         out.append(
             {
                 "id": r.pk,
@@ -78,7 +80,7 @@ def link_review_queue(*, actor) -> list[dict[str, Any]]:
                     "person_id": r.candidate_id,
                     "name": mask_name(r.candidate.name),
                     "id_number": mask_id_number(r.candidate.id_number or ""),
-                    "birth_date": str(r.candidate.birth_date),
+                    "birth_date": mask_birth_date(r.candidate.birth_date),
                     "household_no": r.candidate.household.household_no,
                 },
                 "probability": round(r.probability, 4),

@@ -152,3 +152,88 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["pii"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("FANGPIN_LOG_LEVEL", "WARNING")},
 }
+
+# --- Security (issue #17; docs/parts/security.md). Added as one block so other settings stay untouched.
+import datetime as _dt  # noqa: E402
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp", "csp"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked username+IP before the password is checked
+    "fangpin.accounts.backends.FangpinBackend",
+]
+_auth = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
+MIDDLEWARE[_auth:_auth] = [
+    "django_otp.middleware.OTPMiddleware",
+    "fangpin.audit.refusals.RefusalAuditMiddleware",  # refusals survive a rolled-back transaction
+    "fangpin.accounts.middleware.LoginThrottleMiddleware",
+    "fangpin.accounts.middleware.SessionLimitsMiddleware",
+    "fangpin.accounts.middleware.OtpRequiredMiddleware",
+]
+MIDDLEWARE += [
+    "csp.middleware.CSPMiddleware",
+    "fangpin.accounts.middleware.NoStoreMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
+]
+
+# Lockout (等保 8.1.4.1 b, AUTH-04): 5 failures for one username from one IP → 30 minutes.
+AXES_FAILURE_LIMIT = _env_int("FANGPIN_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = _dt.timedelta(minutes=_env_int("FANGPIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the 30 minutes count from the lockout
+AXES_LOCKOUT_CALLABLE = "fangpin.accounts.views.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+FANGPIN_LOGIN_IP_PER_MINUTE = _env_int("FANGPIN_LOGIN_IP_PER_MINUTE", 20)  # any usernames, one address
+AXES_IPWARE_PROXY_COUNT = _env_int("FANGPIN_PROXY_COUNT", 0) or None  # behind N reverse proxies
+
+# Sessions: idle timeout and an absolute cap, both checked on the server (SESS-01).
+FANGPIN_SESSION_IDLE_MINUTES = _env_int("FANGPIN_SESSION_IDLE_MINUTES", 30)
+FANGPIN_SESSION_MAX_HOURS = _env_int("FANGPIN_SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = FANGPIN_SESSION_IDLE_MINUTES * 60
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Second factor (AUTH-07): these roles pass TOTP after the password. Exemptions (demo users) only count
+# where FANGPIN_OTP_EXEMPT_ALLOWED is on (dev settings), never in production.
+FANGPIN_OTP_ROLES = frozenset(
+    os.environ.get("FANGPIN_OTP_ROLES", "county_admin,county_reviewer,township_reviewer,auditor").split(",")
+)
+FANGPIN_OTP_EXEMPT_ALLOWED = False
+FANGPIN_DEMO_USERS_ALLOWED = True  # prod.py: False (demo accounts refused at login and by check --deploy)
+OTP_TOTP_ISSUER = os.environ.get("FANGPIN_OTP_ISSUER", "fangpin")
+
+# Passwords (AUTH-01): ≥10 characters, 3 of 4 classes, no common word dressed up (Password@123).
+AUTH_PASSWORD_VALIDATORS += [
+    {"NAME": "fangpin.accounts.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "fangpin.accounts.passwords.CommonPatternValidator"},
+]
+
+# Content Security Policy (django-csp 4): everything from this server only; inline <style> is allowed
+# (the printable 明白纸 carries its own), inline scripts are not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# Audit chain anchor: a signed checkpoint of the chain head outside the table (audit.checkpoint).
+FANGPIN_AUDIT_CHECKPOINT = Path(os.environ.get("FANGPIN_AUDIT_CHECKPOINT", VAR_DIR / "audit-checkpoint.json"))
+
+# Upload guard (fangpin.core.uploads): every entry point, before any parser.
+FANGPIN_UPLOAD_MAX_MB = _env_int("FANGPIN_UPLOAD_MAX_MB", 50)
+FANGPIN_UPLOAD_MAX_ROWS = _env_int("FANGPIN_UPLOAD_MAX_ROWS", 300_000)
+FANGPIN_UPLOAD_MAX_ZIP_ENTRIES = _env_int("FANGPIN_UPLOAD_MAX_ZIP_ENTRIES", 1000)
+FANGPIN_UPLOAD_MAX_UNCOMPRESSED_MB = _env_int("FANGPIN_UPLOAD_MAX_UNCOMPRESSED_MB", 1024)
+FANGPIN_UPLOAD_MAX_RATIO = _env_int("FANGPIN_UPLOAD_MAX_RATIO", 100)
+DATA_UPLOAD_MAX_NUMBER_FILES = 5

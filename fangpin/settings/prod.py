@@ -1,8 +1,25 @@
+"""Production: every `manage.py check --deploy` item decided here (docs/parts/security.md)."""
+
 import os
 
 from .base import *  # noqa: F403
 
 DEBUG = False
 SECRET_KEY = os.environ["FANGPIN_SECRET_KEY"]
+
+# TLS ends at the county's reverse proxy (or 国密 gateway), which sets X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = os.environ.get("FANGPIN_SSL_REDIRECT", "1") == "1"
+SECURE_HSTS_SECONDS = int(os.environ.get("FANGPIN_HSTS_SECONDS", 31536000))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# Not preloaded: county hosts are intranet / e-government names a browser preload list cannot hold.
+SECURE_HSTS_PRELOAD = False
+SILENCED_SYSTEM_CHECKS = ["security.W021"]  # HSTS preload, decided above
+
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("FANGPIN_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+FANGPIN_DEMO_USERS_ALLOWED = False
+FANGPIN_OTP_EXEMPT_ALLOWED = False

@@ -8,3 +8,12 @@ from .base import HUEY
 HUEY = {**HUEY, "immediate": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 FANGPIN_FILES_DIR = Path(tempfile.mkdtemp(prefix="fangpin-test-files-"))
+# The second-factor gate is switched on by the tests that exercise it (accounts/tests/test_login.py),
+# so other tests can force_login a county user straight onto a page.
+FANGPIN_OTP_ROLES = frozenset()
+FANGPIN_AUDIT_CHECKPOINT = Path(tempfile.mkdtemp(prefix="fangpin-test-audit-")) / "audit-checkpoint.json"
+# Many tests log in from 127.0.0.1 within a minute; the throttle test sets the production value itself.
+FANGPIN_LOGIN_IP_PER_MINUTE = 10_000
+# django-axes needs the request in authenticate(); Client.login() does not pass it. The lockout tests
+# (accounts/tests/test_login.py) switch axes on; everywhere else tests may use client.login().
+AXES_ENABLED = False

@@ -11,6 +11,7 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from fangpin.accounts.access import access_object
+from fangpin.accounts.actors import is_system
 from fangpin.audit.record import audit_record
 from fangpin.core.masking import mask_id_number, mask_name, mask_text
 from fangpin.policy.rules.guarantees import DIMENSION_NAMES, age_on
@@ -125,18 +126,15 @@ def mingbaizhi_render(
     household_no: str | None = None,
     known_on: dt.date | None = None,
 ) -> str:
-    """HTML of the 明白纸 for the day ``on`` (``known_on``: reprint as known that day). ``actor=None`` is the
-    CLI operator (server-side, full scope); audited either way."""
-    if actor is None:
-        hh = Household.objects.get(
-            **({"pk": household_id} if household_id else {"household_no": household_no})
+    """HTML of the 明白纸 for the day ``on`` (``known_on``: reprint as known that day), for a user or for the
+    CLI operator as ``system_actor("mingbaizhi")`` (full scope); "missing" and "not yours" are the same
+    NotFound; audited either way."""
+    is_system(actor)  # refuses None
+    if household_id is None:
+        household_id = (
+            Household.objects.filter(household_no=household_no).values_list("pk", flat=True).first()
         )
-    else:
-        if household_id is None:
-            household_id = (
-                Household.objects.filter(household_no=household_no).values_list("pk", flat=True).first()
-            )
-        hh = access_object(actor, Household, household_id, what="户")
+    hh = access_object(actor, Household, household_id, what="户")
     html = render_to_string("trust/mingbaizhi.html", mingbaizhi_context(hh, on=on, known_on=known_on))
     audit_record(
         actor=actor,
@@ -144,6 +142,6 @@ def mingbaizhi_render(
         obj=hh,
         region_code=hh.village_id,
         household_id=hh.pk,
-        data={"on": on, "known_on": known_on, "via": "cli" if actor is None else "app"},
+        data={"on": on, "known_on": known_on, "via": "cli" if is_system(actor) else "app"},
     )
     return html

@@ -13,7 +13,7 @@ from fangpin.accounts.access import access_object
 from fangpin.accounts.roles import Cap, Role
 from fangpin.accounts.scope import scoped
 from fangpin.audit.record import audit_record
-from fangpin.core.masking import mask_id_number, mask_phone
+from fangpin.core.masking import mask_birth_date, mask_id_number, mask_phone
 from fangpin.regions.models import Region
 from fangpin.regions.selectors import region_path_names
 from fangpin.registry.models import FactProvenance, Household, IncomeRecord
@@ -99,6 +99,8 @@ def _views(entity: str, obj, fields: list[str], facts: dict, pend: dict) -> list
             text = mask_id_number(text)
         elif f == "phone":
             text = mask_phone(text)
+        elif f == "birth_date":  # next to the masked ID a full date would rebuild the number
+            text = mask_birth_date(getattr(obj, f))
         fact = facts.get((entity, obj.pk, f))
         if fact is not None:
             src, ref, since = fact.get_source_kind_display(), fact.source_ref, reg.fmt(fact.observed_on)

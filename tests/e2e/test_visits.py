@@ -3,6 +3,19 @@ that fails is never reported as sent."""
 
 from __future__ import annotations
 
+import time
+
+
+def _until(page, expression: str, timeout: int = 15000) -> None:
+    """Waits until ``expression`` is true in the page. Polled through ``page.evaluate`` (DevTools, not subject
+    to the page's Content-Security-Policy), because ``wait_for_function`` evaluates its predicate with
+    ``eval``, which the application's CSP (no 'unsafe-eval') rightly refuses."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(f"() => !!({expression})"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        time.sleep(0.1)
+
 
 def _fill_visit(page, *, problem: str = "health", household: str | None = None) -> str:
     if household:
@@ -41,23 +54,23 @@ def test_offline_visit_is_kept_and_synced_after_reconnect(page_as, e2e_server, s
     page.goto("/visits/")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.reload()  # now controlled by the service worker, which has cached the page
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    _until(page, "navigator.serviceWorker.controller !== null")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     shoot(page, "visits-form")
 
     page.context.set_offline(True)
     _fill_visit(page)
-    page.wait_for_function("document.querySelector('#outbox-count').textContent === '1'")
-    page.wait_for_function("document.querySelector('#outbox-list').textContent.includes('当前离线')")
+    _until(page, "document.querySelector('#outbox-count').textContent === '1'")
+    _until(page, "document.querySelector('#outbox-list').textContent.includes('当前离线')")
     assert page.locator("#net-state").inner_text() == "离线"
     assert _server_visits(e2e_server, "离线走访测试") == []
 
     page.reload()  # offline: the service worker serves the cached page; the outbox is still there
-    page.wait_for_function("document.querySelector('#outbox-count').textContent === '1'")
+    _until(page, "document.querySelector('#outbox-count').textContent === '1'")
     shoot(page, "visits-offline-outbox")
 
     page.context.set_offline(False)
-    page.wait_for_function("document.querySelector('#outbox-count').textContent === '0'", timeout=20000)
+    _until(page, "document.querySelector('#outbox-count').textContent === '0'", timeout=20000)
     sent = page.locator("#sent-list").inner_text()
     rows = _server_visits(e2e_server, "离线走访测试")
     assert len(rows) == 1
@@ -71,14 +84,14 @@ def test_failed_send_stays_queued_and_is_retried(page_as, e2e_server):
     page.goto("/visits/")
     page.route("**/visits/sync/", lambda route: route.fulfill(status=502, body="Bad Gateway"))
     _fill_visit(page, problem="income")
-    page.wait_for_function("document.querySelector('#outbox-count').textContent === '1'")
-    page.wait_for_function("document.querySelector('#outbox-list').textContent.includes('发送失败')")
+    _until(page, "document.querySelector('#outbox-count').textContent === '1'")
+    _until(page, "document.querySelector('#outbox-list').textContent.includes('发送失败')")
     assert "记录号" not in page.locator("#outbox-list").inner_text()
     page.wait_for_timeout(500)
     assert _count(page) == "1"  # still queued: a 502 is not a success
     page.unroute("**/visits/sync/")
     page.click("#sync-now")
-    page.wait_for_function("document.querySelector('#outbox-count').textContent === '0'")
+    _until(page, "document.querySelector('#outbox-count').textContent === '0'")
 
 
 def test_same_day_conflict_is_kept_and_shown_until_the_cadre_decides(page_as, e2e_server):
@@ -87,16 +100,17 @@ def test_same_day_conflict_is_kept_and_shown_until_the_cadre_decides(page_as, e2
     page.select_option("#household_id", index=2)
     household = page.locator("#household_id").input_value()
     _fill_visit(page, problem="water", household=household)
-    page.wait_for_function(
-        "document.querySelector('#outbox-count').textContent === '0' || !!document.querySelector('li.ob-conflict')"
+    _until(
+        page,
+        "document.querySelector('#outbox-count').textContent === '0' || !!document.querySelector('li.ob-conflict')",
     )
     if page.locator("li.ob-conflict").count():  # an earlier test visited this household today already
         page.locator("li.ob-conflict button[data-act=keep]").click()
-        page.wait_for_function("document.querySelector('#outbox-count').textContent === '0'")
+        _until(page, "document.querySelector('#outbox-count').textContent === '0'")
     page.reload()
     _fill_visit(page, problem="water", household=household)  # the same household, the same day, again
     page.wait_for_selector("#outbox-list li.ob-conflict")
     item = page.locator("#outbox-list li.ob-conflict")
     assert "已有记录" in item.inner_text() and _count(page) == "1"
     item.locator("button[data-act=keep]").click()
-    page.wait_for_function("document.querySelector('#outbox-count').textContent === '0'")
+    _until(page, "document.querySelector('#outbox-count').textContent === '0'")

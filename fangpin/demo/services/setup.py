@@ -8,6 +8,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 
 from fangpin.accounts.models import User
@@ -94,7 +95,8 @@ def install_setup(*, county: str = "410506", reset_passwords: bool = False) -> S
         county_name = (
             Region.objects.filter(code=places["county"]).values_list("name", flat=True).first() or ""
         )
-        for username, role, level, display in DEMO_USERS:
+        # production (fangpin.settings.prod) gets no demo accounts: they would be refused at login anyway
+        for username, role, level, display in DEMO_USERS if settings.FANGPIN_DEMO_USERS_ALLOWED else ():
             if display == "县（区）领导":  # 龙安区 → 区领导, 泗县 → 县领导
                 display = "区领导" if county_name.endswith("区") else "县领导"
             user = User.objects.filter(username=username).first()
@@ -105,6 +107,7 @@ def install_setup(*, county: str = "410506", reset_passwords: bool = False) -> S
                 user.role, user.region_id, user.display_name = role, places[level], display
                 user.department = DEMO_DEPARTMENTS.get(username, "")
                 user.is_staff = role == Role.COUNTY_ADMIN
+                user.is_demo = user.otp_exempt = True  # refused in production; no OTP in dev only
                 user.set_password(password)
                 user.save()
                 audit_record(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from fangpin.accounts.actors import is_system
 from fangpin.accounts.scope import household_in_scope
 from fangpin.audit.record import audit_record
 from fangpin.core.errors import DomainError, NotFound, PermissionDenied
@@ -35,16 +36,15 @@ class Params:
 
 
 def ensure_in_scope(actor, household, *, what: str = "户") -> None:
-    """Village codes decide scope; ``actor=None`` means the system (batch jobs) and is always in scope."""
-    if actor is None:
-        return
+    """Village codes decide scope, and a helper's assigned households (a system actor has every village in
+    scope; ``None`` is refused)."""
+    is_system(actor)
     if not household_in_scope(actor, household):
         raise NotFound(what)
 
 
 def require_any(actor, *caps: str) -> None:
-    if actor is None:
-        return
+    is_system(actor)  # refuses None
     if not any(actor.can(c) for c in caps):
         raise PermissionDenied()
 

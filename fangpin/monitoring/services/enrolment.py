@@ -222,7 +222,7 @@ def enrol_existing(
 ) -> MonitoringObject:
     """Loads a monitoring object that the national system already holds, without re-running the
     procedure. Idempotent per (household, identified_on): a second call returns the same object, and
-    records an elimination the first call did not know about. ``actor=None`` = system load."""
+    records an elimination the first call did not know about. A job passes ``system_actor(...)``."""
     require_any(actor, Cap.REGISTRY_IMPORT)
     hh = Household.objects.select_for_update().get(pk=household.pk)
     ensure_in_scope(actor, hh)

@@ -8,6 +8,7 @@ import datetime as dt
 from django.db import transaction
 
 from fangpin.accounts.access import access_object
+from fangpin.accounts.actors import is_system
 from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import require
 from fangpin.core.errors import DomainError
@@ -57,7 +58,7 @@ def green_channel_enrol(
     illness; the identification steps must then be completed within procedure.green_channel_complete_days
     (the case's due date). A later 不予纳入 revokes the enrolment."""
     require_any(actor, Cap.CASE_TOWNSHIP, Cap.CASE_COUNTY)
-    if actor is None:
+    if is_system(actor):
         raise DomainError("permission_denied", "绿色通道须由乡镇或县级审核人启动")
     lead = access_object(actor, Lead, lead.pk, what="线索", for_update=True)
     if lead.status != LeadStatus.OPEN:

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 
+from fangpin.accounts.actors import is_system
 from fangpin.accounts.roles import Cap
 from fangpin.audit.record import audit_record
 from fangpin.core.errors import DomainError, PermissionDenied
@@ -38,13 +39,13 @@ SUBMIT_CHANNELS = {
     LeadChannel.APPEAL,
     LeadChannel.OTHER,
 }
-# Channels a batch job may submit without a user (actor=None): machine-produced leads.
+# Channels a batch job may submit as the system (accounts.actors.system_actor): machine-produced leads.
 SYSTEM_CHANNELS = {LeadChannel.DEPARTMENT_SCREENING, LeadChannel.DISASTER}
 CLOSE_OUTCOMES = {LeadOutcome.CONFIRMED, LeadOutcome.NOT_A_RISK, LeadOutcome.DATA_ERROR}
 
 
 def _authorise_submit(actor, channel: str) -> None:
-    if actor is None:
+    if is_system(actor):
         if channel not in SYSTEM_CHANNELS:
             raise PermissionDenied("只有部门筛查、灾害事件线索可由系统任务提交")
         return

@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 
+from fangpin.accounts.actors import system_actor
 from fangpin.core.errors import DomainError, NotFound, PermissionDenied
 from fangpin.monitoring.models import (
     Lead,
@@ -13,6 +14,8 @@ from fangpin.monitoring.models import (
 )
 from fangpin.monitoring.services import enrolment, leads
 from fangpin.testing import factories as f
+
+SYSTEM = system_actor("test")  # jobs act as a named system actor, never actor=None
 
 D = dt.date(2025, 6, 3)
 CONSENT = {"consent": {"signed": True, "signed_on": "2025-06-03", "holder": "村委会"}}
@@ -85,7 +88,7 @@ def test_submit_refusals(personas):
     with pytest.raises(PermissionDenied):
         leads.lead_submit(actor=personas["dept_yibao"], household=hh, channel="department_screening", on=D)
     with pytest.raises(PermissionDenied):
-        leads.lead_submit(actor=None, household=hh, channel="self_application", evidence=CONSENT, on=D)
+        leads.lead_submit(actor=SYSTEM, household=hh, channel="self_application", evidence=CONSENT, on=D)
     assert not Lead.objects.filter(household=hh).exists()
 
 
@@ -93,7 +96,7 @@ def test_submit_refusals(personas):
 def test_close_stamps_outcome_on_every_source(personas):
     hh = f.household(f.VILLAGE_A1)
     lead = leads.lead_submit(
-        actor=None, household=hh, channel="department_screening", source_ref="screening_run:1:rule:X", on=D
+        actor=SYSTEM, household=hh, channel="department_screening", source_ref="screening_run:1:rule:X", on=D
     )
     leads.lead_submit(actor=personas["cadre_a1"], household=hh, channel="other", on=D)
     with pytest.raises(DomainError) as e:
@@ -129,7 +132,7 @@ def test_enrol_existing_is_idempotent_and_monitored_households_get_no_new_lead(p
     assert enrolment.enrol_existing(**kw).pk == obj.pk
     assert MonitoringObject.objects.filter(household=hh).count() == 1
     lead = leads.lead_submit(
-        actor=None, household=hh, channel="department_screening", source_ref="screening_run:2:rule:Y", on=D
+        actor=SYSTEM, household=hh, channel="department_screening", source_ref="screening_run:2:rule:Y", on=D
     )
     assert lead.pk == obj.lead_id and lead.status == LeadStatus.CLOSED
     src = LeadSource.objects.get(source_ref="screening_run:2:rule:Y")
@@ -146,7 +149,7 @@ def test_enrol_existing_is_idempotent_and_monitored_households_get_no_new_lead(p
 @pytest.mark.django_db
 def test_enrol_existing_refusals(personas):
     hh = f.household(f.VILLAGE_A1)
-    base = dict(actor=None, household=hh, identified_on=dt.date(2024, 3, 1))
+    base = dict(actor=SYSTEM, household=hh, identified_on=dt.date(2024, 3, 1))
     with pytest.raises(DomainError) as e:
         enrolment.enrol_existing(**base, category="贫困户", risk_types=["因病"])
     assert e.value.code == enrolment.E_CATEGORY

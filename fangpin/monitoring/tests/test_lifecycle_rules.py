@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from fangpin.accounts.actors import system_actor
 from fangpin.core.errors import DomainError
 from fangpin.monitoring import rules, selectors
 from fangpin.monitoring import warnings as W
@@ -22,6 +23,8 @@ from fangpin.registry.models import Household, Person
 from fangpin.testing import factories as f
 
 from .helpers import checklist, extra_user, poor_exited_household, run_village_steps
+
+SYSTEM = system_actor("test")  # jobs act as a named system actor, never actor=None
 
 J = dt.date
 
@@ -64,7 +67,7 @@ def test_elimination_guards_never_eliminate_a_household_without_labour():
 def test_green_channel_enrols_first_then_completes_or_revokes(personas):
     hh = poor_exited_household(f.VILLAGE_B1)
     lead = leads.lead_submit(
-        actor=None,
+        actor=SYSTEM,
         household=hh,
         channel="disaster",
         source_ref="disaster:3",
@@ -115,7 +118,7 @@ def test_green_channel_enrols_first_then_completes_or_revokes(personas):
     # the same on another household, rejected at 民主评议 → enrolment revoked, lead closed
     hh2 = poor_exited_household(f.VILLAGE_B1)
     lead2 = leads.lead_submit(
-        actor=None, household=hh2, channel="disaster", risk_types=["因自然灾害"], on=J(2025, 7, 1)
+        actor=SYSTEM, household=hh2, channel="disaster", risk_types=["因自然灾害"], on=J(2025, 7, 1)
     )
     case2 = identification.green_channel_enrol(
         actor=personas["county_admin"], lead=lead2, risk_types=["因自然灾害"], reason="暴雨", on=J(2025, 7, 1)
@@ -135,7 +138,7 @@ def test_green_channel_enrols_first_then_completes_or_revokes(personas):
 def test_reversal_through_the_procedure_and_reannotation(personas):
     hh = poor_exited_household()
     obj = enrolment.enrol_existing(
-        actor=None,
+        actor=SYSTEM,
         household=hh,
         category="脱贫不稳定户",
         risk_types=["因病"],
@@ -158,7 +161,7 @@ def test_reversal_through_the_procedure_and_reannotation(personas):
     assert obj.status == "active" and obj.reversals == 1
     # 再标注: after a later (imported) elimination a new risk opens a new lead, then a new case
     obj2 = enrolment.enrol_existing(
-        actor=None,
+        actor=SYSTEM,
         household=f.household(),
         category="边缘易致贫户",
         risk_types=["因学"],
@@ -183,7 +186,7 @@ def test_visits_due_key_monthly_others_quarterly(personas):
     cadre = personas["cadre_a1"]
     key = poor_exited_household()
     enrolment.enrol_existing(
-        actor=None, household=key, category="脱贫不稳定户", risk_types=["因病"], identified_on=J(2025, 1, 1)
+        actor=SYSTEM, household=key, category="脱贫不稳定户", risk_types=["因病"], identified_on=J(2025, 1, 1)
     )
     other = f.household(f.VILLAGE_A1)
     never = f.household(f.VILLAGE_A1)
@@ -214,7 +217,7 @@ def test_warnings_registered_in_the_check_runner(personas):
     f.person(hh, name="甲", labour_skill="普通劳动力", dibao="农村低保")
     f.person(hh, name="乙", relation="配偶", gender="F", labour_skill="普通劳动力")
     obj = enrolment.enrol_existing(
-        actor=None,
+        actor=SYSTEM,
         household=hh,
         category="脱贫不稳定户",
         risk_types=["因病", "因残", "缺劳动力"],
@@ -268,7 +271,7 @@ def test_a_new_risk_right_after_a_reversal_opens_its_own_lead_and_identification
         actor=cadre, household=hh, channel="cadre_visit", risk_types=["因病"], on=J(2024, 2, 1)
     )
     obj = enrolment.enrol_existing(
-        actor=None,
+        actor=SYSTEM,
         household=hh,
         category="脱贫不稳定户",
         risk_types=["因病"],

@@ -8,6 +8,7 @@ import pytest
 from django.apps import apps
 from django.db import transaction
 
+from fangpin.accounts.actors import system_actor
 from fangpin.audit.models import AuditEvent
 from fangpin.core.errors import DomainError, NotFound
 from fangpin.monitoring import selectors as sel
@@ -38,6 +39,8 @@ from fangpin.trust.selectors import my_tasks
 from fangpin.trust.services.changes import change_request_approve, change_request_submit
 
 from .helpers import checklist, poor_exited_household
+
+SYSTEM = system_actor("test")  # jobs act as a named system actor, never actor=None
 
 J = dt.date
 TOWNSHIP_B = f.VILLAGE_B1[:9] + "000"
@@ -81,7 +84,7 @@ def test_past_stays_in_the_old_village_open_lead_follows_the_household(personas)
     )
     # open work: a screening lead still being verified
     open_lead = leads.lead_submit(
-        actor=None,
+        actor=SYSTEM,
         household=hh,
         channel="department_screening",
         source_ref="screening_run:9:rule:OOP_10000",
@@ -157,7 +160,7 @@ def test_active_object_live_measures_and_open_case_follow_done_measures_stay(per
     a1, b1, tb = personas["cadre_a1"], personas["cadre_b1"], personas["township_b"]
     hh = poor_exited_household(f.VILLAGE_A1)
     obj = enrolment.enrol_existing(
-        actor=None, household=hh, category="脱贫不稳定户", risk_types=["因病"], identified_on=J(2024, 6, 1)
+        actor=SYSTEM, household=hh, category="脱贫不稳定户", risk_types=["因病"], identified_on=J(2024, 6, 1)
     )
     done = assistance.measure_add(
         actor=a1,
@@ -221,7 +224,7 @@ def test_eliminated_object_stays_and_only_the_new_village_can_undo_its_eliminati
     a1, b1 = personas["cadre_a1"], personas["cadre_b1"]
     hh = poor_exited_household(f.VILLAGE_A1)
     obj = enrolment.enrol_existing(
-        actor=None,
+        actor=SYSTEM,
         household=hh,
         category="脱贫不稳定户",
         risk_types=["因病"],
@@ -276,10 +279,10 @@ def test_data_migration_backfills_by_history(personas):
         actor=a1, household=hh, visited_on=J(2025, 4, 10), checklist=checklist(), has_risk=False
     )
     lead = leads.lead_submit(
-        actor=None, household=hh, channel="department_screening", risk_types=["因病"], on=J(2025, 5, 6)
+        actor=SYSTEM, household=hh, channel="department_screening", risk_types=["因病"], on=J(2025, 5, 6)
     )
     # a move made before this change existed: nothing followed
-    do_household_move(actor=None, household=hh, to_village=f.VILLAGE_B1, date=J(2025, 6, 2), reason="搬迁")
+    do_household_move(actor=SYSTEM, household=hh, to_village=f.VILLAGE_B1, date=J(2025, 6, 2), reason="搬迁")
     # what the rows looked like before the snapshot (the 0003 first pass gives every row the current village)
     Visit.objects.filter(pk=old_visit.pk).update(village_id=f.VILLAGE_B1)
     Lead.objects.filter(pk=lead.pk).update(village_id=f.VILLAGE_A1, township_id=f.VILLAGE_A1[:9] + "000")
@@ -306,7 +309,7 @@ def test_exit_outcomes_of_the_old_village_count_a_return_enrolled_after_the_move
     cadre_x = extra_user("cadre_x", "village_cadre", x)
     hh = poor_exited_household(x)
     old = enrolment.enrol_existing(
-        actor=None,
+        actor=SYSTEM,
         household=hh,
         category="脱贫不稳定户",
         risk_types=["因病"],
@@ -315,12 +318,12 @@ def test_exit_outcomes_of_the_old_village_count_a_return_enrolled_after_the_move
         elimination_method="帮扶消除",
     )
     assert old.gradual_exit_until == J(2024, 12, 1)
-    do_household_move(actor=None, household=hh, to_village=y, date=J(2025, 1, 15), reason="搬迁")
+    do_household_move(actor=SYSTEM, household=hh, to_village=y, date=J(2025, 1, 15), reason="搬迁")
     moves.open_work_follow_household(
-        actor=None, household=hh, old_village=x, new_village=y, on=J(2025, 1, 15)
+        actor=SYSTEM, household=hh, old_village=x, new_village=y, on=J(2025, 1, 15)
     )
     new = enrolment.enrol_existing(
-        actor=None, household=hh, category="脱贫不稳定户", risk_types=["因病"], identified_on=J(2025, 3, 1)
+        actor=SYSTEM, household=hh, category="脱贫不稳定户", risk_types=["因病"], identified_on=J(2025, 3, 1)
     )
     assert (MonitoringObject.objects.get(pk=old.pk).village_id, new.village_id) == (x, y)
     assert list(sel.object_list(actor=cadre_x)) == [old]

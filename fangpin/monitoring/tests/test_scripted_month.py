@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 
+from fangpin.accounts.actors import system_actor
 from fangpin.audit.record import audit_verify
 from fangpin.core.errors import DomainError, NotFound, PermissionDenied
 from fangpin.monitoring import rules, selectors
@@ -17,6 +18,8 @@ from fangpin.monitoring.services import assistance, cases, elimination, identifi
 from fangpin.testing import factories as f
 
 from .helpers import Role, checklist, extra_user, poor_exited_household, run_village_steps, sudden_household
+
+SYSTEM = system_actor("test")  # jobs act as a named system actor, never actor=None
 
 CONSENT = {
     "consent": {"signed": True, "signed_on": "2025-06-02", "holder": "贾家村委会"},
@@ -49,7 +52,7 @@ def test_scripted_month(personas):
     )
     screening_ref = "screening_run:31:rule:MED_EXITED_OOP"
     leads.lead_submit(
-        actor=None,
+        actor=SYSTEM,
         household=hh1,
         channel="department_screening",
         source_ref=screening_ref,
@@ -119,7 +122,7 @@ def test_scripted_month(personas):
     lead.refresh_from_db()
     assert lead.status == "closed" and lead.outcome == "confirmed"
     assert LeadSource.objects.get(source_ref=screening_ref).outcome == "confirmed"
-    assert selectors.lead_source_outcomes(actor=None, source_ref_prefix="screening_run:31:") == {
+    assert selectors.lead_source_outcomes(actor=SYSTEM, source_ref_prefix="screening_run:31:") == {
         screening_ref: {"confirmed": 1}
     }
 

@@ -43,9 +43,9 @@ def id_mismatch(ctx: CheckContext) -> Iterator[Finding]:
         problems = [m for _, m in chk.errors]
         if chk.ok:
             if p["birth_date"] and chk.birth_date != p["birth_date"]:
-                problems.append(
-                    f"出生日期{p['birth_date']:%Y%m%d}与证件号码中的{chk.birth_date:%Y%m%d}不一致"
-                )
+                # No date in the message: next to the masked ID it would rebuild the full number.
+                days = abs((p["birth_date"] - chk.birth_date).days)
+                problems.append(f"登记的出生日期与证件号码中的出生日期不一致（相差{days}天）")
             if p["gender"] and chk.gender != p["gender"]:
                 problems.append("性别与证件号码不一致")
         if problems:

@@ -25,17 +25,15 @@ def context_for(households: QuerySet[Household], *, on: dt.date) -> CheckContext
 
 def registry_findings(
     *,
-    actor=None,
+    actor,
     region_code: str | None = None,
     household_no: str | None = None,
     codes: Iterable[str] | None = None,
     on: dt.date,
 ) -> list[Finding]:
-    """Findings over the households the actor may see (all of them for a system run without actor),
+    """Findings over the households the actor may see (all of them for ``system_actor(...)``),
     optionally limited to a region prefix or one 户编号."""
-    qs = Household.objects.all()
-    if actor is not None:
-        qs = scoped(actor, qs)
+    qs = scoped(actor, Household.objects.all())
     if region_code:
         from fangpin.regions.models import code_prefix
 
@@ -94,10 +92,11 @@ HEADER = ["规则代码", "规则", "户编号", "村", "姓名", "证件号码"
 
 
 def write_xlsx(findings: list[Finding], path: Path) -> Path:
-    """One sheet of counts per rule, one sheet of rows. ID numbers are masked (the message already is)."""
-    from openpyxl import Workbook
-
+    """One sheet of rows, one of counts per rule, through fangpin's one spreadsheet writer
+    (``registry.io.xlsx``: text cells neutralised against formula injection). ID numbers are masked
+    (the message already is)."""
     from fangpin.core.masking import mask_id_number
+    from fangpin.registry.io.xlsx import write_xlsx as write_sheet
 
     _load()
     hh = dict(
@@ -112,28 +111,31 @@ def write_xlsx(findings: list[Finding], path: Path) -> Path:
             "id", "name", "id_number"
         )
     }
-    wb = Workbook(write_only=True)
-    summary = wb.create_sheet("汇总")
-    summary.append(["规则代码", "规则", "类别", "问题数"])
-    for code, n in counts_by_code(findings).items():
-        summary.append([code, CHECKS[code].title, CHECKS[code].family, n])
-    rows = wb.create_sheet("问题明细")
-    rows.append(HEADER)
-    for f in findings:
-        p = people.get(f.person_id, {})
-        rows.append(
-            [
-                f.code,
-                CHECKS[f.code].title,
-                hh.get(f.household_id, ""),
-                villages.get(f.household_id, ""),
-                p.get("name", ""),
-                mask_id_number(p.get("id_number")),
-                f.field,
-                f.message,
-            ]
-        )
+    rows = (
+        [
+            f.code,
+            CHECKS[f.code].title,
+            hh.get(f.household_id, ""),
+            villages.get(f.household_id, ""),
+            people.get(f.person_id, {}).get("name", ""),
+            mask_id_number(people.get(f.person_id, {}).get("id_number")),
+            f.field,
+            f.message,
+        ]
+        for f in findings
+    )
+    summary = [
+        [code, CHECKS[code].title, CHECKS[code].family, n] for code, n in counts_by_code(findings).items()
+    ]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    write_sheet(
+        path,
+        title="逻辑校验问题明细",
+        subtitle=f"共{len(findings)}条问题",
+        headers=HEADER,
+        rows=rows,
+        sheet_name="问题明细",
+        extra_sheets={"汇总": (["规则代码", "规则", "类别", "问题数"], summary)},
+    )
     return path

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from fangpin.core.text import E_BAD_CHARACTER, text_problem
 from fangpin.registry import choices as C
 
 from .values import E_ENUM, CellError, ValueList, plain_number, yes_no
@@ -43,6 +44,8 @@ def conv_text(max_len: int) -> Callable[[str], str]:
     def f(s: str) -> str:
         if len(s) > max_len:
             raise CellError(E_TOO_LONG, f"内容过长（最多{max_len}个字符）")
+        if problem := text_problem(s):  # core/text.py: control and bidi-override characters
+            raise CellError(E_BAD_CHARACTER, problem)
         return s
 
     return f

@@ -27,7 +27,7 @@ from fangpin.accounts.scope import require, scoped
 from fangpin.audit.record import audit_record
 from fangpin.core import clock
 from fangpin.core.errors import DomainError, NotFound, PermissionDenied
-from fangpin.core.masking import mask_id_number, mask_phone
+from fangpin.core.masking import mask_birth_date, mask_id_number, mask_phone
 from fangpin.policy.params import param_value
 from fangpin.policy.rules.guarantees import HouseholdFacts, MemberFacts, judge_guarantees
 from fangpin.policy.rules.income import IncomeFacts, per_capita_net_income
@@ -264,6 +264,8 @@ class _RowBuilder:
                 v = p[FIELD_OF.get(k, k)]
                 if k == "person_phone" and self.masked:
                     v = mask_phone(v)
+                elif k == "birth_date" and self.masked:  # with the masked ID it would rebuild the number
+                    v = mask_birth_date(v)
             elif col.target == INCOME:
                 if income is None:
                     v = ""
@@ -296,7 +298,7 @@ class _RowBuilder:
         if kind == "bool":
             return v if isinstance(v, str) else fmt_bool(v)
         if kind == "date":
-            return fmt_date(v)
+            return fmt_date(v) if isinstance(v, dt.date) else v
         if kind == "yyyymm":
             return fmt_yyyymm(v) if isinstance(v, dt.date) else v
         if kind == "gender":
@@ -312,6 +314,13 @@ def _households_in_scope(*, actor, region_code: str | None):
         prefix = code_prefix(region_code)
         own = actor.scope_prefix or ""
         if not prefix.startswith(own):
+            audit_record(
+                actor=actor,
+                event_type="registry.export",
+                result="refused",
+                region_code=region_code[:12],
+                reason="区域不存在或无权访问",
+            )
             raise NotFound("区域")
         qs = qs.filter(village__code__startswith=prefix)
     return qs

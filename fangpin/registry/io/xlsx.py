@@ -16,6 +16,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\x00")
@@ -25,6 +26,8 @@ _PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 def safe_text(value: Any) -> str:
     s = "" if value is None else str(value)
     s = s.replace("\x00", "")
+    # Characters XML cannot hold (VT, other C0 controls) would crash the whole file: shown as U+FFFD.
+    s = ILLEGAL_CHARACTERS_RE.sub("\ufffd", s)
     if _PLAIN_NUMBER.fullmatch(s):
         return s  # a negative amount written as text (-500.00) is no formula
     return "'" + s if s.startswith(_DANGEROUS) else s
@@ -39,6 +42,14 @@ def cell_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return safe_text(value)
+
+
+def new_workbook() -> Workbook:
+    """An empty workbook for a laid-out table (the 月推进 / 季通报 reports): its cells must be filled through
+    ``cell_value`` / ``safe_text`` of this module, the one writer of fangpin's spreadsheets."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    return wb
 
 
 def write_xlsx(

@@ -24,6 +24,7 @@ from fangpin.audit.record import audit_record
 from fangpin.core import clock
 from fangpin.core.errors import DomainError
 from fangpin.core.masking import mask_id_number, mask_phone
+from fangpin.core.text import check_text
 
 from ..choices import SourceKind
 from ..models import FactProvenance, Household, IncomeRecord, Person
@@ -106,6 +107,10 @@ def coerce(entity: str, field: str, value: Any) -> Any:
     if field not in EDITABLE[entity]:
         raise DomainError(E_FIELD, f"字段“{field}”不能通过此方式修改", field=field)
     f = MODELS[entity]._meta.get_field(field)
+    if isinstance(value, str):  # core/text.py: no control or bidi-override characters
+        check_text(
+            value, field=field, label=field_label(entity, field), multiline=isinstance(f, models.TextField)
+        )
     if value == "" and (f.null or isinstance(f, models.DateField)):
         return None
     try:

@@ -27,6 +27,8 @@ from fangpin.audit.record import audit_record
 from fangpin.core import clock
 from fangpin.core.errors import DomainError, RowError
 from fangpin.core.masking import mask_text
+from fangpin.core.text import visible
+from fangpin.core.uploads import upload_check
 from fangpin.policy.params import param_value
 from fangpin.registry import hooks
 from fangpin.registry.choices import SourceKind
@@ -242,7 +244,7 @@ def _hand_over_monitoring(*, actor, batch: ImportBatch, payload: list[dict[str, 
 
 def _stored_value(r: RowError) -> str:
     """Reject values are kept masked in the database (the full row stays in the private reject report)."""
-    v = str(r.value or "")
+    v = visible(str(r.value or ""))  # core/text.py: NUL and bidi characters shown, never stored raw
     if r.column in ("证件号码", "户联系电话", "家庭成员联系电话", "信息采集人联系电话"):
         return mask_text(v) if "E+" not in v.upper() else v
     return v
@@ -318,6 +320,7 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
     try:
         data = Path(batch.upload_path).read_bytes()
         try:
+            upload_check(data=data, file_name=batch.file_name, actor=actor, entry="registry.import")
             table = read_table(data, batch.file_name)
         except DomainError as e:
             _fail(batch, None, [RowError(0, "", e.message, "", e.code)], actor=actor, message=e.message)

@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 
+from fangpin.accounts.actors import system_actor
 from fangpin.demo.models import PlantedDefect
 from fangpin.demo.services.load import demo_county_generate
 from fangpin.demo.services.verify import compare_with_planted, findings_keyed, planted_keyed
@@ -43,7 +44,9 @@ def test_findings_equal_planted_defects_rule_by_rule(slice_db):
     # every rule got at least one planted defect in this slice, so every rule is exercised
     assert set(planted) == set(C.ALL)
     # the registry rules (monitoring registers its own M-* rules on measures; not planted here)
-    found = findings_keyed(registry_findings(region_code="410506", on=AS_OF, codes=C.ALL))
+    found = findings_keyed(
+        registry_findings(actor=system_actor("test"), region_code="410506", on=AS_OF, codes=C.ALL)
+    )
     for code in C.ALL:
         assert found[code] == planted[code], code
     assert set(found) == set(planted)

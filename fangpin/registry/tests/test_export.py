@@ -98,7 +98,7 @@ def test_export_masks_by_default_and_is_audited(personas, tmp_path):
     phones = [r[col["户联系电话"]] for r in data if r[col["户联系电话"]]]
     assert phones and all("****" in p for p in phones)
     head = next(r for r in data if r[col["姓名"]] == "王建国")
-    assert head[col["出生日期"]] == "19750120" and head[col["性别"]] == "男"
+    assert head[col["出生日期"]] == "1975****" and head[col["性别"]] == "男"
     assert head[col["是否危房户"]] == "是" and head[col["是否参加大病保险"]] == "是"
     assert head[col["工资性收入"]] == "12000.00" and head[col["转移性收入"]] == "3600.00"
     # (12000 - 500 + 3600 - 800 + 100) / 4 members

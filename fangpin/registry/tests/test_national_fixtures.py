@@ -15,6 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from fangpin.accounts.actors import system_actor
 from fangpin.audit.models import AuditEvent
 from fangpin.monitoring.models import Lead, Measure, MeasureStatus, MonitoringObject
 from fangpin.registry.checks import codes as CC
@@ -272,7 +273,9 @@ def test_stated_per_capita_that_disagrees_with_components_is_flagged(personas):
     _ok(_import(personas["county_admin"], "stated.xlsx", xlsx_bytes(B.NATIONAL_HEADERS, rows)))
     found = [
         f
-        for f in registry_findings(region_code="410506", on=dt.date(2024, 6, 1), codes=[CC.INCOME_STATED])
+        for f in registry_findings(
+            actor=system_actor("test"), region_code="410506", on=dt.date(2024, 6, 1), codes=[CC.INCOME_STATED]
+        )
         if f.code == CC.INCOME_STATED
     ]
     assert [Household.objects.get(pk=f.household_id).household_no for f in found] == [H1]

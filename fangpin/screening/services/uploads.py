@@ -16,6 +16,7 @@ from fangpin.accounts.scope import require
 from fangpin.audit.record import audit_record
 from fangpin.core import clock
 from fangpin.core.errors import DomainError, PermissionDenied
+from fangpin.core.uploads import upload_check
 from fangpin.regions.models import Region
 
 from ..engine.store import batch_write
@@ -161,6 +162,7 @@ def dept_batch_upload(
     path = Path(path)
     name = filename or path.name
     data = path.read_bytes()
+    upload_check(data=data, file_name=filename or path.name, actor=actor, entry="screening.upload")
     sha = hashlib.sha256(data).hexdigest()
     same = DeptBatch.objects.filter(kind=kind, period=period, sha256=sha).first()
     if same is not None:

@@ -12,6 +12,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from fangpin.accounts.actors import system_actor
 from fangpin.monitoring.models import Lead
 from fangpin.policy.params import param_value, parameter_set
 from fangpin.registry.choices import MemberChangeKind, SourceKind
@@ -27,6 +28,8 @@ from fangpin.trust.services.consent import consent_record
 from fangpin.trust.services.provenance import REJECTED, fact_record
 
 from .test_month_end_to_end import MONTH, _setup
+
+SYSTEM = system_actor("test")  # jobs act as a named system actor, never actor=None
 
 
 def _row_no(kind: str, name: str) -> int:
@@ -54,7 +57,7 @@ def test_department_facts_apply_or_become_discrepancies_by_policy(tmp_path, pers
     dead = Person.objects.get(pk=planted["POL_DEATH_ONLY_LABOURER"].person_id)
     # the family had declared the person alive at the last visit (the registry's value, from 申报)
     declared = fact_record(
-        actor=None, household=dead.household, entity="person", entity_id=dead.pk, field="death_date", value="",
+        actor=SYSTEM, household=dead.household, entity="person", entity_id=dead.pk, field="death_date", value="",
         source_kind=SourceKind.DECLARED, source_ref="农户申报 2025年5月", observed_on=dt.date(2025, 5, 20), on=dt.date(2025, 6, 2),
     )  # fmt: skip
     assert declared.fact.status == FactStatus.ACCEPTED
@@ -83,7 +86,7 @@ def test_department_facts_apply_or_become_discrepancies_by_policy(tmp_path, pers
     assert (view.value, view.source_ref) == ("2025-06-11", ref)
     # a later self-declaration that contradicts 公安 is rejected by the same policy
     again = fact_record(
-        actor=None, household=dead.household, entity="person", entity_id=dead.pk, field="death_date", value="",
+        actor=SYSTEM, household=dead.household, entity="person", entity_id=dead.pk, field="death_date", value="",
         source_kind=SourceKind.DECLARED, source_ref="农户申报 2025年7月", observed_on=dt.date(2025, 7, 2), on=dt.date(2025, 6, 2),
     )  # fmt: skip
     assert again.outcome == REJECTED

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fangpin.accounts.access import access_object
+from fangpin.accounts.actors import system_actor
 from fangpin.accounts.models import User
 from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import require
@@ -210,7 +211,7 @@ def appeals_escalate(*, on: dt.date) -> list[Appeal]:
                 continue
             a.save()
             audit_record(
-                actor=None,
+                actor=system_actor("appeals_escalate"),
                 event_type=event,
                 obj=a,
                 region_code=a.village_id,

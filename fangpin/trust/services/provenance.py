@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fangpin.accounts.access import access_object
+from fangpin.accounts.actors import is_system
 from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import in_scope, require
 from fangpin.audit.record import audit_record
@@ -118,7 +119,7 @@ def current_source(entity: str, entity_id: int, field: str, obj) -> tuple[str, s
 
 
 def _authorise(actor, household: Household, source_kind: str) -> None:
-    if actor is None:  # batch jobs and the screening engine running as the system
+    if is_system(actor):  # batch jobs and the screening engine running as the system (None refused)
         return
     if not any(
         actor.can(c) for c in (Cap.REGISTRY_EDIT, Cap.REGISTRY_IMPORT, Cap.SCREEN_RUN, Cap.DEPT_UPLOAD)

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from fangpin.accounts.access import access_object
+from fangpin.accounts.actors import system_actor
 from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import require
 from fangpin.audit.record import audit_record
@@ -112,12 +113,13 @@ def recert_tasks_generate(*, on: dt.date) -> int:
         for s in recert_statuses(Household.objects.all(), on=on)
         if s.stale(on) and s.household_id not in have
     ]
-    Task.objects.bulk_create(new, batch_size=1000)
-    if new:
-        audit_record(
-            actor=None,
-            event_type="trust.recert_tasks",
-            object_type="trust.task",
-            data={"created": len(new), "on": on},
-        )
+    with transaction.atomic():  # the tasks and their audit event together, or neither
+        Task.objects.bulk_create(new, batch_size=1000)
+        if new:
+            audit_record(
+                actor=system_actor("recert_tasks"),
+                event_type="trust.recert_tasks",
+                object_type="trust.task",
+                data={"created": len(new), "on": on},
+            )
     return len(new)

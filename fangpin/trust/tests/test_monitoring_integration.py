@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.db import transaction
 
+from fangpin.accounts.actors import system_actor
 from fangpin.monitoring import models as monitoring_models
 from fangpin.monitoring.services import cases
 from fangpin.testing import factories as f
@@ -15,12 +16,14 @@ from fangpin.trust.services import appeals as svc
 from fangpin.trust.services import disasters as dis
 from fangpin.trust.services import integrations
 
+SYSTEM = system_actor("test")  # jobs act as a named system actor, never actor=None
+
 D = dt.date(2025, 4, 7)
 
 
 def _case_in_publicity(hh, on=D):
     with transaction.atomic():
-        case = cases.case_create(actor=None, kind="identification", household=hh, on=on)
+        case = cases.case_create(actor=SYSTEM, kind="identification", household=hh, on=on)
     case.steps.filter(seq__lt=case.steps.get(code="publicize").seq).update(status="done", completed_on=on)
     case.steps.filter(code="publicize").update(status="active", started_on=on)
     case.current_step = "publicize"
@@ -92,7 +95,7 @@ def test_disaster_loss_becomes_a_real_lead(personas):
     hh = f.household(f.VILLAGE_A1)
     f.person(hh)
     ev, _ = dis.disaster_register(
-        actor=None, kind="洪涝", occurred_on=D, severity="重大", village_codes=[f.VILLAGE_A1]
+        actor=SYSTEM, kind="洪涝", occurred_on=D, severity="重大", village_codes=[f.VILLAGE_A1]
     )
     loss = dis.disaster_loss_record(
         actor=personas["cadre_a1"],
@@ -145,7 +148,7 @@ def test_mingbaizhi_says_missing_income_as_missing_and_an_eliminated_risk_as_eli
     hh = f.household(f.VILLAGE_A1)
     f.person(hh)
     enrolment.enrol_existing(
-        actor=None,
+        actor=SYSTEM,
         household=hh,
         category="边缘易致贫户",
         risk_types=["因学"],

@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 
+from fangpin.accounts.actors import system_actor
 from fangpin.audit.models import AuditEvent
 from fangpin.core.errors import DomainError, NotFound
 from fangpin.registry.choices import MemberChangeKind, SourceKind
@@ -18,6 +19,8 @@ from fangpin.trust.services.provenance import (
     discrepancy_resolve,
     fact_record,
 )
+
+SYSTEM = system_actor("test")  # jobs act as a named system actor, never actor=None
 
 D = dt.date(2025, 3, 10)
 
@@ -87,7 +90,7 @@ def test_department_file_contradicting_registry_gives_discrepancies_not_overwrit
 def test_resolving_a_discrepancy_applies_or_discards(personas):
     hh = f.household(f.VILLAGE_A1)
     p = f.person(hh, medical_resident=True)
-    [o] = _dept_file(None, [(hh, "person", p, "medical_resident", "否", "医保")])
+    [o] = _dept_file(SYSTEM, [(hh, "person", p, "medical_resident", "否", "医保")])
     with pytest.raises(NotFound):
         discrepancy_resolve(
             actor=personas["cadre_a2"], discrepancy_id=o.discrepancy.pk, accept=True, reason="核实"
@@ -107,7 +110,7 @@ def test_resolving_a_discrepancy_applies_or_discards(personas):
     assert e.value.code == "discrepancy_resolved"
     # reject: the registry value stays, the department fact is marked not used
     p2 = f.person(hh, name="王五", health="健康")
-    [o2] = _dept_file(None, [(hh, "person", p2, "health", "患有大病", "卫健")])
+    [o2] = _dept_file(SYSTEM, [(hh, "person", p2, "health", "患有大病", "卫健")])
     discrepancy_resolve(
         actor=personas["cadre_a1"],
         discrepancy_id=o2.discrepancy.pk,
@@ -127,7 +130,7 @@ def test_police_death_beats_self_declaration_in_both_orders(personas):
     wife = f.person(hh, name="王芳", gender="F", relation="配偶", source_kind=SourceKind.DECLARED)
     # 1) self-declared alive first (row source), then 公安 reports death → applied by policy, visibly
     o = fact_record(
-        actor=None,
+        actor=SYSTEM,
         household=hh,
         entity="person",
         entity_id=wife.pk,
@@ -162,7 +165,7 @@ def test_police_death_beats_self_declaration_in_both_orders(personas):
     assert wife.death_date == dt.date(2025, 2, 1)
     # 3) the other order for the head: 公安 death recorded, then a conflicting self-declared date
     fact_record(
-        actor=None,
+        actor=SYSTEM,
         household=hh,
         entity="person",
         entity_id=head.pk,
@@ -174,7 +177,7 @@ def test_police_death_beats_self_declaration_in_both_orders(personas):
         on=D,
     )
     o3 = fact_record(
-        actor=None,
+        actor=SYSTEM,
         household=hh,
         entity="person",
         entity_id=head.pk,
@@ -193,7 +196,7 @@ def test_police_death_beats_self_declaration_in_both_orders(personas):
 def test_housing_rating_beats_cadre_opinion_and_unlisted_departments_wait(personas):
     hh = f.household(f.VILLAGE_A1, house_grade="B")
     o = fact_record(
-        actor=None,
+        actor=SYSTEM,
         household=hh,
         entity="household",
         entity_id=hh.pk,

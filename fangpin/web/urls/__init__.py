@@ -3,6 +3,8 @@ the ``web`` namespace) and is added here with one line."""
 
 from django.urls import include, path
 
+from fangpin.web import audit_views
+
 app_name = "web"
 
 urlpatterns = [
@@ -16,4 +18,5 @@ urlpatterns = [
     path("apply/", include("fangpin.web.urls.selfapply")),
     path("screening/", include("fangpin.web.urls.screening")),
     path("manage/", include("fangpin.web.urls.admin")),
+    path("audit/", audit_views.audit_log, name="audit"),
 ]

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 
+from fangpin.accounts.views import LoginView  # lockout (django-axes), one refusal message, second factor
 
-class LoginView(auth_views.LoginView):
-    template_name = "web/auth/login.html"
-    redirect_authenticated_user = True
+__all__ = ["LoginView", "LogoutView"]
 
 
 class LogoutView(auth_views.LogoutView):

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from fangpin.accounts.roles import Cap
+from fangpin.audit.record import audit_list_view
 from fangpin.core import clock
 from fangpin.core.errors import DomainError, NotFound, PermissionDenied
 from fangpin.core.masking import mask_phone
@@ -121,6 +122,7 @@ def household_search(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(household_rows(qs, sort=f.sort), PAGE_SIZE)
     paginator.count = qs.count()  # counted without the row annotations (a plain filtered COUNT)
     page = paginator.get_page(request.GET.get("page"))
+    audit_list_view(user, "registry.household_search", query=f.q, page=page.number, total=paginator.count)
     if f.q and not page.object_list:
         search_refusal_record(actor=user, q=f.q, on=on)
     columns = worklists.clean_columns([c for c in request.GET.get("cols", "").split(",") if c])
@@ -239,9 +241,12 @@ def _remember(request: HttpRequest, household_id: int) -> None:
 
 
 def _visible_or_404(user, household_id: int, on: dt.date) -> None:
-    """The region scope is checked by every selector; a helper is further limited to assigned households."""
-    if not visible_households(actor=user, on=on).filter(pk=household_id).exists():
-        raise NotFound("户")
+    """The one gate (region, and a helper's assigned households); a refusal is audited as ``access.refused``
+    with whether the household exists (for the auditor, never for the user)."""
+    from fangpin.accounts.access import access_object
+    from fangpin.registry.models import Household
+
+    access_object(user, Household, household_id, what="户")
 
 
 def _income_years(hh, on: dt.date) -> list[dict]:

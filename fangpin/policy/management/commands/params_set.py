@@ -1,29 +1,45 @@
+"""fangpin params_set KEY VALUE --year Y --as USER [--region CODE] [--basis TEXT] [--doc-no NO]: a new
+version of a parameter, by a named user holding 修改政策参数 (recorded as the creator and in the audit log)."""
+
 import json
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from fangpin.accounts.models import User
+from fangpin.core.errors import DomainError
 from fangpin.policy.params import parameter_set
 
 
 class Command(BaseCommand):
-    help = "设置政策参数（新建版本，旧版本保留）。例：fangpin params_set income.monitoring_line 7500 --region 41 --year 2025"
+    help = "设置政策参数（新建版本，旧版本保留）。例：fangpin params_set income.monitoring_line 7500 --region 41 --year 2025 --as county_admin --basis 豫乡振发〔2025〕3号"
 
     def add_arguments(self, parser):
         parser.add_argument("key")
         parser.add_argument("value", help="JSON 值，如 7500 或 '{\"rich\": 35}'")
         parser.add_argument("--region", default="")
         parser.add_argument("--year", type=int, required=True)
-        parser.add_argument("--basis", default="")
-        parser.add_argument("--doc-no", default="")
+        parser.add_argument("--as", dest="actor", required=True, help="操作人用户名（须有修改政策参数权限）")
+        parser.add_argument("--basis", default="", help="依据（文件名称）")
+        parser.add_argument("--doc-no", default="", help="文号")
 
     def handle(self, *args, **o):
-        p = parameter_set(
-            actor=None,
-            key=o["key"],
-            value=json.loads(o["value"]),
-            region_code=o["region"],
-            year=o["year"],
-            basis=o["basis"],
-            doc_no=o["doc_no"],
-        )
-        self.stdout.write(f"已保存 {p}")
+        actor = User.objects.filter(username=o["actor"], is_active=True).first()
+        if actor is None:
+            raise CommandError(f"用户“{o['actor']}”不存在或已停用")
+        try:
+            value = json.loads(o["value"])
+        except json.JSONDecodeError:
+            raise CommandError("参数值须为 JSON，如 7500、true 或 '{\"rich\": 35}'") from None
+        try:
+            p = parameter_set(
+                actor=actor,
+                key=o["key"],
+                value=value,
+                region_code=o["region"],
+                year=o["year"],
+                basis=o["basis"],
+                doc_no=o["doc_no"],
+            )
+        except DomainError as e:
+            raise CommandError(e.message) from None
+        self.stdout.write(f"已保存 {p}（第{p.version}版，操作人 {actor.username}）")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from fangpin.accounts.actors import system_actor
 from fangpin.core import clock
 from fangpin.registry.checks.base import CHECKS, _load
 from fangpin.registry.checks.report import registry_findings, write_xlsx
@@ -30,7 +31,11 @@ class Command(BaseCommand):
         if unknown:
             raise CommandError(f"未知规则代码：{'、'.join(sorted(unknown))}")
         findings = registry_findings(
-            region_code=region, household_no=household, codes=code, on=on or clock.today()
+            actor=system_actor("check_registry"),
+            region_code=region,
+            household_no=household,
+            codes=code,
+            on=on or clock.today(),
         )
         c = Counter(f.code for f in findings)
         for k in sorted(code or CHECKS):
