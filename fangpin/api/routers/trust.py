@@ -31,7 +31,7 @@ def self_application(request, payload: SelfApplicationIn):
                 "note": payload.note,
             },
             consent=consent,
-            on=clock.today(),  # the interface edge dates the application on the day it is received
+            on=payload.on or clock.today(),  # the business date, or the day it is received
         )
         return 201, to_json(serialize.lead(lead, with_sources=True))
 
