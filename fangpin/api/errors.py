@@ -86,7 +86,10 @@ def install(api: NinjaAPI) -> None:
         first = exc.errors[0] if exc.errors else {}
         loc = [str(x) for x in first.get("loc", []) if x not in ("body", "query", "path", "payload")]
         field = ".".join(loc) or None
-        what = _FIELD_MESSAGES.get(first.get("type", ""), "格式不对")
+        if first.get("type") == "value_error":  # our own validators: their Chinese reason
+            what = "：" + str(first.get("msg", "")).removeprefix("Value error, ")
+        else:
+            what = _FIELD_MESSAGES.get(first.get("type", ""), "格式不对")
         msg = f"参数“{field}”{what}" if field else f"请求{what}"
         return api.create_response(request, body("invalid", msg, field), status=422)
 

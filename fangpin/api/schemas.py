@@ -4,9 +4,31 @@ birth date replaced by the age (a masked ID plus a birth date would rebuild the 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
+from pydantic import AfterValidator
+
+from fangpin.core.text import text_problem
+
+
+def _plain(v: str) -> str:
+    problem = text_problem(v)
+    if problem:
+        raise ValueError(problem)
+    return v
+
+
+def _multiline(v: str) -> str:
+    problem = text_problem(v, multiline=True)
+    if problem:
+        raise ValueError(problem)
+    return v
+
+
+# Text the API accepts: no control, bidi-override or invisible characters (core.text), a 422 naming the field.
+PlainText = Annotated[str, AfterValidator(_plain)]
+MultilineText = Annotated[str, AfterValidator(_multiline)]
 
 
 class MeOut(Schema):
@@ -81,9 +103,9 @@ class LeadOut(Schema):
 
 class LeadIn(Schema):
     household_id: int = Field(..., ge=1)
-    channel: str = Field("cadre_visit", max_length=24)
-    risk_types: list[str] = Field(default_factory=list, max_length=20)
-    note: str = Field("", max_length=2000)
+    channel: PlainText = Field("cadre_visit", max_length=24)
+    risk_types: list[PlainText] = Field(default_factory=list, max_length=20)
+    note: MultilineText = Field("", max_length=2000)
     on: dt.date | None = Field(None, description="业务日期（缺省为今天）")
 
 
@@ -134,8 +156,8 @@ class VisitIn(Schema):
     visited_on: dt.date
     checklist: dict[str, Any] = Field(default_factory=dict)
     has_risk: bool = False
-    risk_types: list[str] = Field(default_factory=list, max_length=20)
-    note: str = Field("", max_length=2000)
+    risk_types: list[PlainText] = Field(default_factory=list, max_length=20)
+    note: MultilineText = Field("", max_length=2000)
 
 
 class VisitOut(Schema):
@@ -150,16 +172,16 @@ class VisitOut(Schema):
 class ConsentIn(Schema):
     signed: bool
     signed_on: dt.date | None = None
-    signed_by_name: str = Field("", max_length=50)
-    scope: list[str] = Field(default_factory=list, max_length=20)
-    paper_holder: str = Field("", max_length=100)
+    signed_by_name: PlainText = Field("", max_length=50)
+    scope: list[PlainText] = Field(default_factory=list, max_length=20)
+    paper_holder: PlainText = Field("", max_length=100)
 
 
 class SelfApplicationIn(Schema):
     household_id: int = Field(..., ge=1)
-    difficulties: str = Field(..., min_length=1, max_length=2000)
-    risk_types: list[str] = Field(default_factory=list, max_length=20)
-    note: str = Field("", max_length=2000)
+    difficulties: MultilineText = Field(..., min_length=1, max_length=2000)
+    risk_types: list[PlainText] = Field(default_factory=list, max_length=20)
+    note: MultilineText = Field("", max_length=2000)
     consent: ConsentIn
     on: dt.date | None = None
 

@@ -12,16 +12,16 @@ from fangpin.audit.record import audit_record
 
 from ..errors import ERRORS
 from ..paging import Mapped, Pages
-from ..schemas import AuditOut
+from ..schemas import AuditOut, PlainText
 
 router = Router(tags=["审计"])
 
 
 class AuditFilter(Schema):
-    event_type: str | None = None
-    actor: str | None = None
+    event_type: PlainText | None = None
+    actor: PlainText | None = None
     since: dt.date | None = None
-    result: str | None = None
+    result: PlainText | None = None
 
 
 def _row(e: AuditEvent) -> dict:

@@ -19,15 +19,15 @@ from fangpin.registry.models import Person
 from .. import serialize
 from ..errors import ERRORS
 from ..paging import Mapped, Pages
-from ..schemas import HouseholdOut, HouseholdRow
+from ..schemas import HouseholdOut, HouseholdRow, PlainText
 
 router = Router(tags=["户档案"])
 
 
 class HouseholdFilter(Schema):
-    q: str | None = None
-    village: str | None = None
-    household_type: str | None = None
+    q: PlainText | None = None
+    village: PlainText | None = None
+    household_type: PlainText | None = None
 
 
 @router.get(
@@ -63,7 +63,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ExportQuery(Schema):
-    region: str | None = None
+    region: PlainText | None = None
     monitoring: bool = False
 
 

@@ -18,7 +18,7 @@ from .. import serialize
 from ..errors import ERRORS
 from ..idempotency import once
 from ..paging import Mapped, Pages, to_json
-from ..schemas import CaseOut, LeadIn, LeadOut, ObjectOut, StepIn, VisitIn, VisitOut
+from ..schemas import CaseOut, LeadIn, LeadOut, ObjectOut, PlainText, StepIn, VisitIn, VisitOut
 
 router = Router(tags=["监测帮扶"])
 
@@ -26,12 +26,12 @@ E_STALE = "case_version_stale"
 
 
 class StatusFilter(Schema):
-    status: str | None = None
+    status: PlainText | None = None
 
 
 class CaseFilter(Schema):
-    status: str | None = None
-    kind: str | None = None
+    status: PlainText | None = None
+    kind: PlainText | None = None
 
 
 @router.get("/leads", response={200: list[LeadOut], **ERRORS}, summary="风险线索")
@@ -78,7 +78,7 @@ def case_detail(request, case_id: int):
 
 
 @router.post("/cases/{case_id}/steps/{step}", response={200: CaseOut, **ERRORS}, summary="办理当前环节")
-def case_step(request, case_id: int, step: str, payload: StepIn):
+def case_step(request, case_id: int, step: PlainText, payload: StepIn):
     """``version`` is the case version the caller read: a case changed meanwhile answers 409 (no lost update)."""
     with transaction.atomic():
         case = access_object(request.auth, Case, case_id, what="办理程序", for_update=True)

@@ -9,7 +9,7 @@ from fangpin.regions.models import Region
 from fangpin.regions.selectors import region_path_names
 
 from ..errors import ERRORS
-from ..schemas import MeOut, ParameterOut, RegionOut
+from ..schemas import MeOut, ParameterOut, PlainText, RegionOut
 
 router = Router(tags=["基础信息"])
 
@@ -29,7 +29,7 @@ def me(request):
 
 
 @router.get("/regions/{code}/children", response={200: list[RegionOut], **ERRORS}, summary="下级行政区划")
-def region_children(request, code: str):
+def region_children(request, code: PlainText):
     if not code.isdigit() or len(code) != 12 or not Region.objects.filter(code=code).exists():
         raise NotFound("行政区划")
     return [
@@ -39,12 +39,12 @@ def region_children(request, code: str):
 
 
 class ParamQuery(Schema):
-    region: str
+    region: PlainText
     year: int
 
 
 @router.get("/parameters/{key}", response={200: ParameterOut, **ERRORS}, summary="某地某年适用的政策参数")
-def parameter(request, key: str, query: Query[ParamQuery]):
+def parameter(request, key: PlainText, query: Query[ParamQuery]):
     if not (1949 <= query.year <= 2100) or not query.region.isdigit() or len(query.region) > 12:
         raise NotFound("政策参数")
     try:

@@ -232,3 +232,16 @@ def test_export_is_masked_scoped_and_audited(client, world, bearer):
     assert AuditEvent.objects.filter(event_type="registry.export", actor__username="cadre_a1").exists()
     other = client.get("/api/v1/households/export", {"region": "410506100201"}, **bearer("cadre_a1"))
     assert other.status_code == 404
+
+
+def test_control_characters_in_filters_and_bodies_are_a_422_naming_the_field(client, world, bearer):
+    h = bearer("cadre_a1")
+    r = client.get("/api/v1/cases", {"kind": "识别\x00"}, **h)
+    assert r.status_code == 422 and _json(r)["field"] == "kind" and "空字符" in _json(r)["message"]
+    r = client.post(
+        "/api/v1/leads",
+        data={"household_id": world["a1"]["household2"].id, "note": "住院\u202e付自"},
+        content_type="application/json",
+        **h,
+    )
+    assert r.status_code == 422 and _json(r)["field"] == "note"

@@ -37,8 +37,13 @@ def test_cli_upload_and_screen(tmp_path, personas, officer, capsys):
 
 
 @pytest.mark.django_db
-def test_background_really_queues(personas):
+def test_background_really_queues(personas, monkeypatch):
+    import huey.contrib.djhuey as djhuey
     from huey.contrib.djhuey import HUEY
+
+    # a worker closes its database connection around each task; inside a test that would close the test's
+    # own transaction on PostgreSQL (SQLite's in-memory test database ignores it)
+    monkeypatch.setattr(djhuey, "close_old_connections", lambda: None)
 
     # a real queue: leave immediate mode but keep its in-memory storage (the property setter would switch
     # to the configured Redis/SQLite queue, shared with other processes)

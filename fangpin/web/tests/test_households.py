@@ -59,7 +59,9 @@ def test_search_page_does_not_query_per_row(client, personas, village, django_as
         f.person(h, name=f"户主{i}")
     client.force_login(personas["county_admin"])
     client.get("/households/")
-    with django_assert_max_num_queries(14):
+    # a fixed number for 20 rows (not one per row); the page's audit event costs 3 queries on PostgreSQL
+    # (chain lock, head, insert), 2 on SQLite
+    with django_assert_max_num_queries(15):
         r = client.get("/households/")
     assert r.content.decode().count("户主") >= 20
 
