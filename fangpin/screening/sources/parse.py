@@ -267,7 +267,7 @@ def parse_rows(
     spec: SourceSpec,
     *,
     village_name: Callable[[str], str] | None = None,
-    today: dt.date | None = None,
+    today: dt.date,
     saved: dict[str, str] | None = None,
     filename: str = "",
 ) -> ParsedFile:
@@ -275,7 +275,6 @@ def parse_rows(
     answer raises ``E_MAPPING_NEEDED`` (details: the question and a preview of the first rows)."""
     if not table:
         raise DomainError(E_EMPTY, "文件为空")
-    today = today or dt.date.today()
     lay = resolve_layout(table, spec, saved)
     if lay.needs_answer:
         raise DomainError(
@@ -351,7 +350,7 @@ def mapping_preview(
     spec: SourceSpec,
     *,
     saved: dict[str, str] | None = None,
-    today: dt.date | None = None,
+    today: dt.date,
     rows: int = 5,
 ) -> dict[str, Any]:
     """What the mapping step shows: the header row, each column's source, the question (if any) and the
@@ -387,7 +386,7 @@ def mapping_preview(
         "errors": [],
     }
     if not lay.missing:
-        p = _parse(table, spec, lay, village_name=None, today=today or dt.date.today(), limit=rows)
+        p = _parse(table, spec, lay, village_name=None, today=today, limit=rows)
         out["parsed"] = [{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in r.items()
                           if k != "name_pinyin"} for r in p.rows]  # fmt: skip
         out["errors"] = [e.__dict__ for e in p.errors]
