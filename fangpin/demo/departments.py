@@ -114,11 +114,11 @@ def _story_households(county: str, *, year: int) -> tuple[dict[int, float], set[
     return ill, risk - ever
 
 
-def _persons(county: str, workdir: Path) -> list[dict[str, Any]]:
+def _persons(county: str, workdir: Path, *, on: dt.date) -> list[dict[str, Any]]:
     from fangpin.screening.registry_export import export_registry_persons
 
     path = workdir / "registry_persons.parquet"
-    export_registry_persons(path, region_prefix=county)
+    export_registry_persons(path, on=on, region_prefix=county)
     rows = pl.read_parquet(path).sort("person_id").to_dicts()
     extra = dict(Person.objects.filter(id__in=[r["person_id"] for r in rows]).values_list("id", "health"))
     school = dict(
@@ -197,7 +197,7 @@ def demo_department_files(
     story = "as_of" if ds is not None and f"{ds.as_of:%Y-%m}" == month else "other"
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        rows = _persons(county, Path(tmp))
+        rows = _persons(county, Path(tmp), on=until)
     ill, risk = _story_households(county, year=y)
     by_household: dict[int, list[dict[str, Any]]] = {}
     for r in rows:

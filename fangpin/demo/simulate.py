@@ -124,11 +124,16 @@ def _department_screening(
         )
         for kind, path in files.files.items():
             b = attempt(
-                dept_batch_upload, actor=_dept_officer(kind, county_code), kind=kind, path=path, period=month
+                dept_batch_upload,
+                actor=_dept_officer(kind, county_code),
+                kind=kind,
+                path=path,
+                period=month,
+                on=run_day,
             )
             if b is not None:
                 batches.append(b)
-    run = attempt(screening_run_start, actor=admin, month=month, engine="duckdb", run_now=False)
+    run = attempt(screening_run_start, actor=admin, month=month, engine="duckdb", run_now=False, on=run_day)
     if run is None:
         return
     run = screening_run_execute(run.pk)  # inline: the scripted month waits for its run

@@ -16,12 +16,12 @@ Main earner = the labourer with the most months of work in the household (househ
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
 from django.conf import settings
 
-from fangpin.core import clock
 from fangpin.registry.choices import HouseholdType, LabourSkill, Relation
 from fangpin.registry.io.columns import normalize_village_name
 from fangpin.registry.models import Person
@@ -42,7 +42,9 @@ def labour_skills(county: str, year: int | None) -> list[str]:
     return [str(x) for x in param_value(LABOUR_PARAM, region_code=county.ljust(12, "0"), year=year)]
 
 
-def export_registry_persons(path: Path, *, region_prefix: str = "", year: int | None = None) -> int:
+def export_registry_persons(
+    path: Path, *, on: dt.date, region_prefix: str = "", year: int | None = None
+) -> int:
     """Writes the Parquet file; returns the number of persons. ``year``: the parameters' year (None =
     the shipped default definitions)."""
     qs = Person.objects.filter(is_member=True, death_date__isnull=True)
@@ -71,7 +73,7 @@ def export_registry_persons(path: Path, *, region_prefix: str = "", year: int | 
             "out_of_school",
         ).order_by("id")
     )
-    monitored = monitored_household_ids(clock.today())  # the export is of the registry as it is today
+    monitored = monitored_household_ids(on)  # who is a monitoring object on the run's business date
     cols = [
         "person_id", "household_id", "village_code", "village_name", "name", "id_number", "birth_date",
         "sex", "household_type", "labour_skill", "work_months", "relation", "disability_grade",

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from fangpin.core import clock
 from fangpin.policy.params import param_value
 
 SUPPRESSED = "*"
@@ -99,12 +98,12 @@ def suppress_for_publication(
     *,
     dimension: str,
     region_code: str,
-    on: dt.date | None = None,
+    on: dt.date,
     row_labels: list[str] | None = None,
     col_labels: list[str] | None = None,
 ) -> PublishedTable:
     """The table as it may be published: suppressed when ``dimension`` is sensitive, unchanged otherwise."""
-    year = (on or clock.today()).year
+    year = on.year  # the parameters of the table's business year
     sensitive = param_value("publication.sensitive_dimensions", region_code=region_code, year=year)
     k = (
         int(param_value("publication.min_cell_size", region_code=region_code, year=year))

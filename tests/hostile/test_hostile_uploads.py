@@ -22,6 +22,8 @@ from fangpin.screening.services.uploads import dept_batch_upload
 
 from . import corpus
 
+UPLOAD_ON = dt.date(2026, 12, 1)  # the business date of the uploads
+
 CASES = {
     "too_large.xlsx": (corpus.too_large, "超过50MB上限"),
     "ratio_bomb.xlsx": (corpus.ratio_bomb, "压缩比"),
@@ -80,7 +82,9 @@ def test_department_upload_refuses(personas, tmp_path, name):
     path.write_bytes(build())
     before = DeptBatch.objects.count()
     _, err, seconds, peak = _timed(
-        lambda: dept_batch_upload(actor=personas["dept_yibao"], kind="medical", path=path, period="2025-06")
+        lambda: dept_batch_upload(
+            actor=personas["dept_yibao"], kind="medical", path=path, period="2025-06", on=UPLOAD_ON
+        )
     )
     assert isinstance(err, DomainError)
     assert name in err.message and expected in err.message, err.message
@@ -100,7 +104,9 @@ def test_a_clean_department_file_still_passes(personas, tmp_path):
             ]
         )
     )
-    b = dept_batch_upload(actor=personas["dept_yibao"], kind="medical", path=path, period="2025-06")
+    b = dept_batch_upload(
+        actor=personas["dept_yibao"], kind="medical", path=path, period="2025-06", on=UPLOAD_ON
+    )
     assert b.rows_ok == 1 and not AuditEvent.objects.filter(event_type="upload.refused").exists()
 
 

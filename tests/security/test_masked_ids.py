@@ -13,6 +13,8 @@ from fangpin.testing import factories as f
 
 from .pii_scan import file_text, rebuildable
 
+EXPORT_ON = dt.date(2026, 12, 1)  # the business date of the exports
+
 BIRTHS = [dt.date(1958, 11, 23), dt.date(1983, 2, 7), dt.date(2011, 9, 30)]
 
 
@@ -52,7 +54,9 @@ def test_household_pages_show_age_not_birth_date(client, personas, village):
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
 def test_masked_exports_cannot_rebuild(personas, village, tmp_path, suffix):
     _, people = village
-    res = registry_export(actor=personas["county_admin"], out_path=tmp_path / f"r{suffix}", income_year=2025)
+    res = registry_export(
+        on=EXPORT_ON, actor=personas["county_admin"], out_path=tmp_path / f"r{suffix}", income_year=2025
+    )
     text = file_text(res.path)
     assert res.rows == 3 and "410506********" in text
     assert rebuildable(text, people) == []
@@ -62,7 +66,11 @@ def test_masked_exports_cannot_rebuild(personas, village, tmp_path, suffix):
 def test_unmasked_export_still_has_full_birth_dates(personas, village, tmp_path):
     _, people = village
     res = registry_export(
-        actor=personas["county_admin"], out_path=tmp_path / "plain.xlsx", unmasked=True, income_year=2025
+        on=EXPORT_ON,
+        actor=personas["county_admin"],
+        out_path=tmp_path / "plain.xlsx",
+        unmasked=True,
+        income_year=2025,
     )
     text = file_text(res.path)
     assert "19581123" in text and people[0][0] in text

@@ -93,6 +93,7 @@ def household_export(request, query: Query[ExportQuery]):
         registry_export(
             actor=request.auth,
             out_path=path,
+            on=clock.today(),
             region_code=region,
             kind=KIND_MONITORING if query.monitoring else KIND_REGISTRY,
         )

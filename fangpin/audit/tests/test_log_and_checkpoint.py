@@ -3,6 +3,7 @@ anchored outside the table notices deleted newest events and a deleted range wit
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -17,6 +18,8 @@ from fangpin.audit.record import _hash, audit_record, audit_verify
 from fangpin.core.errors import NotFound
 from fangpin.registry.models import Household
 from fangpin.testing import factories as f
+
+EXPORT_ON = dt.date(2026, 12, 1)  # the business date of the exports
 
 
 @pytest.fixture(autouse=True)
@@ -123,7 +126,7 @@ def test_refused_export_is_recorded(personas, tmp_path):
     from fangpin.registry.io.export import registry_export
 
     with pytest.raises(PermissionDenied):
-        registry_export(actor=personas["dept_yibao"], out_path=tmp_path / "x.xlsx")
+        registry_export(on=EXPORT_ON, actor=personas["dept_yibao"], out_path=tmp_path / "x.xlsx")
     ev = AuditEvent.objects.get(event_type="access.denied")
     assert ev.actor == personas["dept_yibao"] and ev.data["cap"] == "registry.export"
 
@@ -177,7 +180,9 @@ def test_export_of_another_region_is_refused_and_recorded(personas, tmp_path):
     from fangpin.registry.io.export import registry_export
 
     with pytest.raises(NotFound):
-        registry_export(actor=personas["cadre_a1"], out_path=tmp_path / "x.xlsx", region_code=f.VILLAGE_B1)
+        registry_export(
+            on=EXPORT_ON, actor=personas["cadre_a1"], out_path=tmp_path / "x.xlsx", region_code=f.VILLAGE_B1
+        )
     ev = AuditEvent.objects.get(event_type="registry.export", result="refused")
     assert ev.actor == personas["cadre_a1"] and ev.region_code == f.VILLAGE_B1
 

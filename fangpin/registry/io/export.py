@@ -330,6 +330,7 @@ def registry_export(
     *,
     actor,
     out_path: Path | str,
+    on: dt.date,
     region_code: str | None = None,
     unmasked: bool = False,
     kind: str = KIND_REGISTRY,
@@ -337,7 +338,8 @@ def registry_export(
     households=None,
     filters: dict[str, str] | None = None,
 ) -> ExportResult:
-    """Write the export file (xlsx, or CSV when ``out_path`` ends in .csv) and audit it.
+    """Write the export file (xlsx, or CSV when ``out_path`` ends in .csv) and audit it. ``on`` is the
+    business date of the export (ages, monitoring status, the date columns of the file).
 
     ``households`` (a queryset of household ids, e.g. the browser's filtered list) narrows the export to
     exactly those households — still inside the actor's scope; ``filters`` is recorded in the audit event."""
@@ -348,7 +350,7 @@ def registry_export(
     suffix = out_path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise DomainError(E_FORMAT, "导出文件须为.xlsx或.csv")
-    today = clock.today()
+    today = on
     provider = _monitoring_provider()
 
     hh_qs = _households_in_scope(actor=actor, region_code=region_code).filter(status="active")

@@ -18,6 +18,9 @@ from fangpin.testing import factories as f
 pytestmark = pytest.mark.django_db
 
 
+EXPORT_ON = dt.date(2026, 12, 1)  # the business date of the exports
+
+
 def _registry():
     h1 = f.household(
         f.VILLAGE_A1,
@@ -83,7 +86,9 @@ def _sheet(path):
 
 def test_export_masks_by_default_and_is_audited(personas, tmp_path):
     _registry()
-    res = registry_export(actor=personas["county_admin"], out_path=tmp_path / "r.xlsx", income_year=2023)
+    res = registry_export(
+        on=EXPORT_ON, actor=personas["county_admin"], out_path=tmp_path / "r.xlsx", income_year=2023
+    )
     assert res.rows == 6 and res.households == 3 and res.masked
     ws = _sheet(res.path)
     assert ws["A1"].value == "（自定义）监测对象信息"
@@ -111,9 +116,13 @@ def test_export_masks_by_default_and_is_audited(personas, tmp_path):
 def test_unmasked_needs_the_capability(personas, tmp_path):
     _registry()
     with pytest.raises(PermissionDenied):
-        registry_export(actor=personas["township_a"], out_path=tmp_path / "x.xlsx", unmasked=True)
+        registry_export(
+            on=EXPORT_ON, actor=personas["township_a"], out_path=tmp_path / "x.xlsx", unmasked=True
+        )
     assert not AuditEvent.objects.filter(event_type="registry.export").exists()
-    res = registry_export(actor=personas["county_admin"], out_path=tmp_path / "y.xlsx", unmasked=True)
+    res = registry_export(
+        on=EXPORT_ON, actor=personas["county_admin"], out_path=tmp_path / "y.xlsx", unmasked=True
+    )
     ws = _sheet(res.path)
     header = [c.value for c in ws[3]]
     ids = [r[header.index("证件号码")].value for r in ws.iter_rows(min_row=4)]
@@ -125,27 +134,29 @@ def test_unmasked_needs_the_capability(personas, tmp_path):
 
 def test_export_follows_region_scope(personas, tmp_path):
     _registry()
-    res = registry_export(actor=personas["cadre_a1"], out_path=tmp_path / "a1.xlsx")
+    res = registry_export(on=EXPORT_ON, actor=personas["cadre_a1"], out_path=tmp_path / "a1.xlsx")
     ws = _sheet(res.path)
     header = [c.value for c in ws[3]]
     nos = {r[header.index("户编号")].value for r in ws.iter_rows(min_row=4)}
     assert nos == {"A1-001"}
     with pytest.raises(NotFound):
-        registry_export(actor=personas["cadre_a1"], out_path=tmp_path / "b.xlsx", region_code=f.VILLAGE_B1)
-    res = registry_export(actor=personas["township_a"], out_path=tmp_path / "t.csv")
+        registry_export(
+            on=EXPORT_ON, actor=personas["cadre_a1"], out_path=tmp_path / "b.xlsx", region_code=f.VILLAGE_B1
+        )
+    res = registry_export(on=EXPORT_ON, actor=personas["township_a"], out_path=tmp_path / "t.csv")
     text = res.path.read_text(encoding="utf-8-sig")
     assert "A2-001" in text and "B1-001" not in text
 
 
 def test_formula_cells_are_neutralised(personas, tmp_path):
     _registry()
-    res = registry_export(actor=personas["county_admin"], out_path=tmp_path / "f.xlsx")
+    res = registry_export(on=EXPORT_ON, actor=personas["county_admin"], out_path=tmp_path / "f.xlsx")
     ws = _sheet(res.path)
     cells = [c for row in ws.iter_rows() for c in row]
     assert not [c for c in cells if c.data_type == "f"]
     evil = [c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert len(evil) == 1 and evil[0].data_type == "s" and evil[0].value.startswith("'=")
-    csv = registry_export(actor=personas["county_admin"], out_path=tmp_path / "f.csv").path
+    csv = registry_export(on=EXPORT_ON, actor=personas["county_admin"], out_path=tmp_path / "f.csv").path
     assert "'=HYPERLINK" in csv.read_text(encoding="utf-8-sig")
 
 
@@ -191,7 +202,9 @@ def test_round_trip_export_unmasked_then_import_into_an_empty_registry(personas,
     _registry()
     admin = personas["county_admin"]
     before = _snapshot()
-    res = registry_export(actor=admin, out_path=tmp_path / "all.xlsx", unmasked=True, income_year=2023)
+    res = registry_export(
+        on=EXPORT_ON, actor=admin, out_path=tmp_path / "all.xlsx", unmasked=True, income_year=2023
+    )
     # An empty registry: raw deletes (no cascade collection over other parts' tables).
     for model in (FactProvenance, IncomeRecord, Person, Household):
         model.objects.all()._raw_delete(using="default")
@@ -219,7 +232,7 @@ def test_imported_monitoring_objects_reach_monitoring_and_come_back_in_the_expor
         actor=admin, file_name="m.xlsx", data=xlsx_bytes(HEADERS, good_rows()), income_year=2023
     )
     assert again.status == ImportStatus.IMPORTED  # enrol_existing is idempotent per (household, 识别时间)
-    res = registry_export(actor=admin, out_path=tmp_path / "m.xlsx", kind="monitoring")
+    res = registry_export(on=EXPORT_ON, actor=admin, out_path=tmp_path / "m.xlsx", kind="monitoring")
     ws = _sheet(res.path)
     header = [c.value for c in ws[3]]
     data = [[c.value for c in r] for r in ws.iter_rows(min_row=4)]

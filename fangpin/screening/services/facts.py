@@ -24,7 +24,6 @@ import logging
 from collections import Counter
 from typing import Any
 
-from fangpin.core import clock
 from fangpin.core.errors import DomainError
 from fangpin.registry.choices import SourceKind
 from fangpin.registry.models import FactProvenance, Household
@@ -90,7 +89,7 @@ def department_facts_record(*, run, facts: list[dict[str, Any]], linked: dict[in
                 source_kind=SourceKind.DEPARTMENT,
                 source_ref=f["source_ref"],
                 observed_on=f["observed_on"],
-                on=clock.today(),  # the run records its facts today (screening runs carry no business date)
+                on=run.as_of,  # the run's business date
                 department=f["department"],
             )
         except DomainError as exc:  # e.g. a value the registry field does not accept

@@ -46,6 +46,12 @@ E_DEPT = "screening_department_invalid"
 ENGINES = ("duckdb", "spark")
 
 
+def default_run_date(month: str, today: dt.date) -> dt.date:
+    """The business date an edge (view, command, job) gives a run of ``month`` when none is stated: the
+    month's last day, or ``today`` when that is earlier."""
+    return min(month_bounds(month)[1], today)
+
+
 def screening_run_start(
     *,
     actor,
@@ -55,15 +61,15 @@ def screening_run_start(
     run_now: bool = True,
     background: bool = False,
     record_facts: bool = True,
-    on: dt.date | None = None,
+    on: dt.date,
 ) -> ScreeningRun:
     """Create a run for the actor's region and execute it at once (``run_now``), or queue it for the
     Huey worker (``background=True``, e.g. from a web request), or leave it for the caller
     (``run_now=False``). A run screens every department record not screened before (whatever month its
     file was filed under, up to ``month``), exactly once. ``record_facts=False`` is a what-if run: no
     registry facts go to the conflict policy and the batches stay unscreened (comparing engines).
-    ``on``: the run's business date (leads are dated by it; default the end of ``month``, or today when
-    that is earlier)."""
+    ``on``: the run's business date (leads and registry facts are dated by it; the edges default it to
+    the end of ``month``, or today when that is earlier: ``default_run_date``)."""
     require(actor, Cap.SCREEN_RUN)
     if not re.fullmatch(r"20\d{2}-(0[1-9]|1[0-2])", month or ""):
         raise DomainError(E_MONTH, f"筛查月份“{month}”格式错误，应为 YYYY-MM", field="month")
@@ -76,7 +82,7 @@ def screening_run_start(
     if actor.region_id is None:
         raise DomainError(E_NO_REGION, "当前用户没有管辖区域，不能运行筛查")
     with transaction.atomic():
-        as_of = on or min(month_bounds(month)[1], clock.today())
+        as_of = on
         run = ScreeningRun.objects.create(
             month=month, region_id=actor.region_id, engine=engine, departments=list(departments or []),
             started_by=actor, progress_note="排队中", record_facts=record_facts, as_of=as_of,
@@ -274,7 +280,9 @@ def _execute(run: ScreeningRun) -> None:
     batches = new + old
     _progress(run, "导出建档立卡人员", 5)
     persons_path = files_dir() / "registry" / f"run_{run.pk}.parquet"
-    n_persons = export_registry_persons(persons_path, region_prefix=run.region.prefix, year=year)
+    n_persons = export_registry_persons(
+        persons_path, on=run.as_of, region_prefix=run.region.prefix, year=year
+    )
     timings["export_registry"] = round(time.perf_counter() - t, 3)
     sources: dict[str, list[str]] = defaultdict(list)
     for b in batches:
@@ -429,7 +437,7 @@ def _save_hits(
             )  # fmt: skip
         )
     consent_missing: dict[str, int] = {}
-    today = run.as_of or clock.today()
+    today = run.as_of
     for code, rule in by_code.items():
         if not rule.consent_scope:
             continue

@@ -65,15 +65,13 @@ def mapping_saved(department: str, kind: str) -> dict[str, str]:
 
 
 def dept_mapping_preview(
-    *, actor, kind: str, path: Path, on_behalf_of: str | None = None, on: dt.date | None = None
+    *, actor, kind: str, path: Path, on: dt.date, on_behalf_of: str | None = None
 ) -> dict[str, Any]:
     """The mapping step: how the file's headers are read with the department's saved mapping, the one
     question to answer if any, and the first rows as parsed. Changes nothing."""
     spec = source_get(kind)
     department, _ = _department(actor, spec, on_behalf_of)
-    out = mapping_preview(
-        read_table(Path(path)), spec, saved=mapping_saved(department, kind), today=on or clock.today()
-    )
+    out = mapping_preview(read_table(Path(path)), spec, saved=mapping_saved(department, kind), today=on)
     out.update(department=department, kind=kind, title=spec.title, saved=mapping_saved(department, kind))
     return out
 
@@ -143,8 +141,8 @@ def dept_batch_upload(
     path: Path,
     period: str,
     filename: str = "",
+    on: dt.date,
     on_behalf_of: str | None = None,
-    on: dt.date | None = None,
 ) -> DeptBatch:
     """Validate and store a department file. Department officers upload only their own kind; a county
     admin may upload on a department's behalf (``on_behalf_of``, recorded on the batch and the audit).
@@ -158,7 +156,7 @@ def dept_batch_upload(
     department, behalf = _department(actor, spec, on_behalf_of)
     if not _period_ok(period):
         raise DomainError(E_PERIOD, f"数据月份“{period}”格式错误，应为 YYYY-MM", field="period")
-    today = on or clock.today()
+    today = on
     path = Path(path)
     name = filename or path.name
     data = path.read_bytes()

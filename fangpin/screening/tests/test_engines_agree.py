@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from fangpin.registry.models import Person
@@ -12,6 +14,9 @@ from fangpin.screening.services.uploads import dept_batch_upload
 from fangpin.screening.sources import SOURCES
 from fangpin.screening.testing.depts import generate_department_files, registry_slice
 
+UPLOAD_ON = dt.date(2026, 12, 1)  # the business date of the uploads
+RUN_ON = dt.date(2025, 6, 30)  # the runs' business date: the end of the screened month
+
 
 @pytest.mark.spark
 @pytest.mark.django_db
@@ -19,14 +24,16 @@ def test_spark_and_duckdb_find_the_same_leads(tmp_path, personas, officer, monit
     registry_slice(households=45)
     hh = sorted(set(Person.objects.values_list("household_id", flat=True)))
     monitored.update(hh[1::6])
-    export_registry_persons(tmp_path / "p.parquet")
+    export_registry_persons(tmp_path / "p.parquet", on=RUN_ON)
     gen = generate_department_files(tmp_path / "p.parquet", tmp_path / "f", month="2025-06")
     for (kind, period), path in gen.files.items():
-        dept_batch_upload(actor=officer(SOURCES[kind].departments[0]), kind=kind, path=path, period=period)
+        dept_batch_upload(
+            actor=officer(SOURCES[kind].departments[0]), kind=kind, path=path, period=period, on=UPLOAD_ON
+        )
     admin = personas["county_admin"]
     # record_facts=False: the first run must not change the registry the second run compares with
-    duck = screening_run_start(actor=admin, month="2025-06", engine="duckdb", record_facts=False)
-    spark = screening_run_start(actor=admin, month="2025-06", engine="spark", record_facts=False)
+    duck = screening_run_start(actor=admin, month="2025-06", engine="duckdb", record_facts=False, on=RUN_ON)
+    spark = screening_run_start(actor=admin, month="2025-06", engine="spark", record_facts=False, on=RUN_ON)
     duck.refresh_from_db()
     spark.refresh_from_db()
     assert duck.status == spark.status == RunStatus.DONE, spark.error

@@ -29,6 +29,8 @@ from fangpin.trust.services.provenance import REJECTED, fact_record
 
 from .test_month_end_to_end import MONTH, _setup
 
+RUN_ON = dt.date(2025, 6, 30)  # the runs' business date: the end of the screened month
+
 SYSTEM = system_actor("test")  # jobs act as a named system actor, never actor=None
 
 
@@ -65,7 +67,7 @@ def test_department_facts_apply_or_become_discrepancies_by_policy(tmp_path, pers
     assert house.house_grade == ""
     discs_before = Discrepancy.objects.count()
 
-    run = screening_run_start(actor=admin, month=MONTH)
+    run = screening_run_start(actor=admin, month=MONTH, on=RUN_ON)
     run.refresh_from_db()
     facts = run.counts["facts"]
 
@@ -121,7 +123,7 @@ def test_department_facts_apply_or_become_discrepancies_by_policy(tmp_path, pers
     assert opened == facts["recorded"]
 
     # a repeated run screens nothing twice: no hit, no fact recorded, no second discrepancy
-    run2 = screening_run_start(actor=admin, month=MONTH)
+    run2 = screening_run_start(actor=admin, month=MONTH, on=RUN_ON)
     run2.refresh_from_db()
     assert Discrepancy.objects.count() - discs_before == opened
     assert run2.counts["facts"]["recorded"] == 0 and run2.counts["hits"] == 0
@@ -140,7 +142,7 @@ def test_asset_hits_without_consent_are_flagged_not_leads(tmp_path, personas, of
         actor=admin, household_id=hh_id, signed_on=dt.date(2025, 1, 5), signed_by_name="户主",
         scope=["property"], paper_holder="村委会档案柜",
     )  # fmt: skip
-    run = screening_run_start(actor=admin, month=MONTH, record_facts=False)
+    run = screening_run_start(actor=admin, month=MONTH, record_facts=False, on=RUN_ON)
     run.refresh_from_db()
     h = ScreeningHit.objects.get(run=run, rule_code="ASSET_MONITORED")
     assert h.consent_missing and h.lead_id is None and h.lead_result == "consent_missing"

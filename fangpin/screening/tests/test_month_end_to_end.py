@@ -17,6 +17,9 @@ from fangpin.screening.sources import SOURCES
 from fangpin.screening.testing.depts import generate_department_files, registry_slice
 from fangpin.trust.services.consent import consent_record
 
+UPLOAD_ON = dt.date(2026, 12, 1)  # the business date of the uploads
+RUN_ON = dt.date(2025, 6, 30)  # the runs' business date: the end of the screened month
+
 MONTH = "2025-06"
 
 
@@ -24,17 +27,19 @@ def _setup(tmp_path: Path, personas, officer, monitored):
     registry_slice(households=45)
     hh_ids = sorted(set(Person.objects.values_list("household_id", flat=True)))
     monitored.update(hh_ids[1::6])  # some households of both types are monitoring objects
-    export_registry_persons(tmp_path / "persons.parquet")
+    export_registry_persons(tmp_path / "persons.parquet", on=RUN_ON)
     gen = generate_department_files(tmp_path / "persons.parquet", tmp_path / "files", month=MONTH)
     for (kind, period), path in sorted(gen.files.items()):
-        dept_batch_upload(actor=officer(SOURCES[kind].departments[0]), kind=kind, path=path, period=period)
+        dept_batch_upload(
+            actor=officer(SOURCES[kind].departments[0]), kind=kind, path=path, period=period, on=UPLOAD_ON
+        )
     return gen
 
 
 @pytest.mark.django_db
 def test_run_finds_every_planted_change_and_nothing_else(tmp_path, personas, officer, monitored):
     gen = _setup(tmp_path, personas, officer, monitored)
-    run = screening_run_start(actor=personas["county_admin"], month=MONTH)
+    run = screening_run_start(actor=personas["county_admin"], month=MONTH, on=RUN_ON)
     run.refresh_from_db()
     assert run.status == RunStatus.DONE, run.error
     found = set(ScreeningHit.objects.filter(run=run).values_list("rule_code", "person_id"))
@@ -75,7 +80,7 @@ def test_leads_are_pushed_to_monitoring_and_outcomes_come_back(tmp_path, persona
         actor=personas["county_admin"], household_id=Person.objects.get(pk=asset.person_id).household_id,
         signed_on=dt.date(2025, 1, 5), signed_by_name="户主", scope=["assets"], paper_holder="村委会档案柜",
     )  # fmt: skip
-    run = screening_run_start(actor=personas["county_admin"], month=MONTH)
+    run = screening_run_start(actor=personas["county_admin"], month=MONTH, on=RUN_ON)
     hits = ScreeningHit.objects.filter(run=run)
     assert hits.count() == len(gen.expected)
     run.refresh_from_db()

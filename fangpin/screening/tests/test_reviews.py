@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from fangpin.core.errors import DomainError, NotFound
@@ -17,6 +19,9 @@ from .test_month_end_to_end import MONTH, _setup
 ACCEPT = 1 - 1e-13
 
 
+RUN_ON = dt.date(2025, 6, 30)  # the runs' business date: the end of the screened month
+
+
 @pytest.mark.django_db
 def test_review_queue_and_decisions_reused(tmp_path, personas, officer, monitored):
     gen = _setup(tmp_path, personas, officer, monitored)
@@ -24,7 +29,7 @@ def test_review_queue_and_decisions_reused(tmp_path, personas, officer, monitore
     # demand near-certainty for automatic links: the linked planted records now need a reviewer
     parameter_set(actor=admin, key="screening.linkage.accept_probability", value=ACCEPT, year=2025)
     # record_facts=False: run 1 must not apply 公安/残联 facts, or run 2 would rightly find fewer changes
-    run1 = screening_run_start(actor=admin, month=MONTH, record_facts=False)
+    run1 = screening_run_start(actor=admin, month=MONTH, record_facts=False, on=RUN_ON)
     linked_variants = {"missing", "homophone", "scientific", "mistyped"}
     needs_link = {(p.rule, p.person_id) for p in gen.planted if p.id_variant in linked_variants}
     found1 = set(ScreeningHit.objects.filter(run=run1).values_list("rule_code", "person_id"))
@@ -53,7 +58,7 @@ def test_review_queue_and_decisions_reused(tmp_path, personas, officer, monitore
         link_review_decide(actor=admin, review_id=reject.pk, accept=True)
     assert e.value.code == E_DECIDED
 
-    run2 = screening_run_start(actor=admin, month=MONTH)
+    run2 = screening_run_start(actor=admin, month=MONTH, on=RUN_ON)
     found2 = set(ScreeningHit.objects.filter(run=run2).values_list("rule_code", "person_id"))
     rejected = {k for k in held_back if k[1] == reject.candidate_id}
     assert found2 == gen.expected - rejected

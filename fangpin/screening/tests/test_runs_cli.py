@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.management import call_command
 
@@ -8,6 +10,8 @@ from fangpin.screening.models import DeptBatch, RunStatus, ScreeningRun
 from fangpin.screening.selectors import run_get
 from fangpin.screening.services.runs import E_MONTH, screening_run_start
 from fangpin.screening.testing.depts import registry_slice
+
+RUN_ON = dt.date(2025, 6, 30)  # the runs' business date: the end of the screened month
 
 
 @pytest.mark.django_db
@@ -64,8 +68,8 @@ def test_background_really_queues(personas, monkeypatch):
 @pytest.mark.django_db
 def test_run_refusals(personas):
     with pytest.raises(PermissionDenied):
-        screening_run_start(actor=personas["cadre_a1"], month="2025-06")
+        screening_run_start(actor=personas["cadre_a1"], month="2025-06", on=RUN_ON)
     with pytest.raises(DomainError) as e:
-        screening_run_start(actor=personas["county_admin"], month="2025/06")
+        screening_run_start(actor=personas["county_admin"], month="2025/06", on=RUN_ON)
     assert e.value.code == E_MONTH
     assert not ScreeningRun.objects.exists()

@@ -17,6 +17,9 @@ from fangpin.screening.sources.parse import E_MAPPING_NEEDED
 ID1 = make_id_number("410506", dt.date(1975, 3, 4), 1, "M")
 
 
+UPLOAD_ON = dt.date(2026, 12, 1)  # the business date of the uploads
+
+
 def _xlsx(path, rows):
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -40,7 +43,7 @@ def test_excel_with_title_row_and_aliases_becomes_a_versioned_batch(tmp_path, of
             ["赵六", 4.10506197503e17, "20250605", "住院治疗", "99"],
         ],
     )
-    b = dept_batch_upload(actor=user, kind="medical", path=path, period="2025-06")
+    b = dept_batch_upload(actor=user, kind="medical", path=path, period="2025-06", on=UPLOAD_ON)
     assert (b.rows_total, b.rows_ok, b.rows_rejected, b.version, b.header_row) == (4, 3, 1, 1, 2)
     assert b.mapping["out_of_pocket"] == "个人自付金额（元）"
     err = BatchIssue.objects.get(batch=b, severity=BatchIssue.ERROR)
@@ -56,10 +59,10 @@ def test_excel_with_title_row_and_aliases_becomes_a_versioned_batch(tmp_path, of
     assert AuditEvent.objects.filter(event_type="screening.batch_upload", object_id=str(b.pk)).exists()
 
     # same bytes again: same batch; different bytes: next version
-    assert dept_batch_upload(actor=user, kind="medical", path=path, period="2025-06").pk == b.pk
+    assert dept_batch_upload(actor=user, kind="medical", path=path, period="2025-06", on=UPLOAD_ON).pk == b.pk
     path2 = _xlsx(tmp_path / "yb2.xlsx", [["姓名", "证件号码", "结算日期", "就诊类型", "个人自付"],
                                           ["张三", ID1, "2025-06-03", "住院", "1"]])  # fmt: skip
-    b2 = dept_batch_upload(actor=user, kind="medical", path=path2, period="2025-06")
+    b2 = dept_batch_upload(actor=user, kind="medical", path=path2, period="2025-06", on=UPLOAD_ON)
     assert b2.version == 2 and DeptBatch.objects.filter(kind="medical").count() == 2
 
 
@@ -69,14 +72,14 @@ def test_csv_gbk_and_parquet_are_read(tmp_path, officer):
     p.write_bytes(
         f"姓名,残疾人证号,残疾类别,残疾等级,发证日期\n张三,{ID1}42,肢体,二级,2025-06-01\n".encode("gb18030")
     )
-    b = dept_batch_upload(actor=officer("残联"), kind="disability", path=p, period="2025-06")
+    b = dept_batch_upload(actor=officer("残联"), kind="disability", path=p, period="2025-06", on=UPLOAD_ON)
     df = pl.read_parquet(batch_abspath(b))
     assert df["id_number"][0] == ID1 and df["grade"][0] == 2 and df["category"][0] == "4"
     pq = tmp_path / "water.parquet"
     pl.DataFrame(
         {"姓名": ["张三"], "证件号码": [ID1], "断水开始日期": ["2025-06-02"], "停水天数": ["9"]}
     ).write_parquet(pq)
-    b = dept_batch_upload(actor=officer("水利"), kind="water", path=pq, period="2025-06")
+    b = dept_batch_upload(actor=officer("水利"), kind="water", path=pq, period="2025-06", on=UPLOAD_ON)
     assert pl.read_parquet(batch_abspath(b))["days"][0] == 9
 
 
@@ -87,23 +90,23 @@ def test_refusals(tmp_path, officer, personas):
         f"姓名,证件号码,结算日期,就诊类型,个人自付\n张三,{ID1},2025-06-01,住院,1\n", encoding="utf-8"
     )
     with pytest.raises(PermissionDenied):  # 残联 officer may not upload 医保 data
-        dept_batch_upload(actor=officer("残联"), kind="medical", path=ok, period="2025-06")
+        dept_batch_upload(actor=officer("残联"), kind="medical", path=ok, period="2025-06", on=UPLOAD_ON)
     with pytest.raises(PermissionDenied):  # a village cadre uploads nothing
-        dept_batch_upload(actor=personas["cadre_a1"], kind="medical", path=ok, period="2025-06")
+        dept_batch_upload(actor=personas["cadre_a1"], kind="medical", path=ok, period="2025-06", on=UPLOAD_ON)
     with pytest.raises(DomainError) as e:
-        dept_batch_upload(actor=officer("医保"), kind="medical", path=ok, period="2025-13")
+        dept_batch_upload(actor=officer("医保"), kind="medical", path=ok, period="2025-13", on=UPLOAD_ON)
     assert e.value.code == E_PERIOD
     missing = tmp_path / "b.csv"
     missing.write_text(f"姓名,证件号码,结算日期\n张三,{ID1},2025-06-01\n", encoding="utf-8")
     with pytest.raises(DomainError) as e:
-        dept_batch_upload(actor=officer("医保"), kind="medical", path=missing, period="2025-06")
+        dept_batch_upload(actor=officer("医保"), kind="medical", path=missing, period="2025-06", on=UPLOAD_ON)
     assert e.value.code == E_MAPPING_NEEDED and "个人自付" in e.value.message
     bad = tmp_path / "c.csv"
     bad.write_text(
         f"姓名,证件号码,结算日期,就诊类型,个人自付\n张三,{ID1},2025-06-01,手术,1\n", encoding="utf-8"
     )
     with pytest.raises(DomainError) as e:
-        dept_batch_upload(actor=officer("医保"), kind="medical", path=bad, period="2025-06")
+        dept_batch_upload(actor=officer("医保"), kind="medical", path=bad, period="2025-06", on=UPLOAD_ON)
     assert e.value.code == E_NO_VALID_ROWS and "不在允许范围内" in e.value.details["errors"][0]["message"]
     assert DeptBatch.objects.count() == 0
 
@@ -120,8 +123,8 @@ def test_officers_see_only_their_own_batches_and_never_the_registry(tmp_path, of
     )
     w = tmp_path / "w.csv"
     w.write_text(f"姓名,证件号码,断水开始日期,断水天数\n张三,{ID1},2025-06-01,3\n", encoding="utf-8")
-    yb = dept_batch_upload(actor=officer("医保"), kind="medical", path=a, period="2025-06")
-    sl = dept_batch_upload(actor=officer("水利"), kind="water", path=w, period="2025-06")
+    yb = dept_batch_upload(actor=officer("医保"), kind="medical", path=a, period="2025-06", on=UPLOAD_ON)
+    sl = dept_batch_upload(actor=officer("水利"), kind="water", path=w, period="2025-06", on=UPLOAD_ON)
     assert list(batch_list(actor=officer("医保"))) == [yb]
     assert list(batch_list(actor=officer("水利"))) == [sl]
     assert set(batch_list(actor=personas["county_admin"])) == {yb, sl}

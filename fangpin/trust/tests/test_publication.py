@@ -1,3 +1,4 @@
+import datetime as dt
 from fractions import Fraction
 from itertools import product
 
@@ -92,7 +93,11 @@ def test_one_column_table_hides_totals_too():
 
 @pytest.mark.django_db
 def test_threshold_and_sensitivity_come_from_parameters():
-    t = suppress_for_publication(TABLE, dimension="disability_category", region_code="410506205201")
+    t = suppress_for_publication(
+        TABLE, dimension="disability_category", region_code="410506205201", on=dt.date(2025, 6, 30)
+    )
     assert t.cells[0][1] == SUPPRESSED
-    t2 = suppress_for_publication(TABLE, dimension="household_type", region_code="410506205201")
+    t2 = suppress_for_publication(
+        TABLE, dimension="household_type", region_code="410506205201", on=dt.date(2025, 6, 30)
+    )
     assert SUPPRESSED not in [c for row in t2.cells for c in row]

@@ -219,6 +219,7 @@ def household_export(request: HttpRequest) -> HttpResponse:
         res = registry_export(
             actor=request.user,
             out_path=out,
+            on=on,
             region_code=f.region or None,
             unmasked=unmasked,
             households=qs.order_by().values("pk"),

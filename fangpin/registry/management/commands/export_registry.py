@@ -7,8 +7,11 @@ ID numbers and phones are masked unless --unmasked is given by a user allowed to
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.management.base import BaseCommand, CommandError
 
+from fangpin.core import clock
 from fangpin.core.errors import DomainError
 from fangpin.registry.io.export import KIND_MONITORING, KIND_REGISTRY, registry_export
 
@@ -27,6 +30,7 @@ class Command(BaseCommand):
             "--income-year", type=int, default=None, help="收入年度（默认：各户最近一个完整年度的收入记录）"
         )
         parser.add_argument("--as", dest="username", default=None)
+        parser.add_argument("--on", default=None, help="业务日期 YYYY-MM-DD（默认今天）")
         parser.add_argument(
             "--kind",
             default="registry",
@@ -55,6 +59,7 @@ class Command(BaseCommand):
             res = registry_export(
                 actor=actor,
                 out_path=opts["out"],
+                on=dt.date.fromisoformat(opts["on"]) if opts["on"] else clock.today(),
                 region_code=opts["region"],
                 unmasked=opts["unmasked"],
                 kind=KIND_MONITORING if opts["monitoring"] else KIND_REGISTRY,

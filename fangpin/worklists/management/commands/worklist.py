@@ -43,6 +43,7 @@ class Command(BaseCommand):
             res = registry_export(
                 actor=actor,
                 out_path=out,
+                on=clock.today(),
                 region_code=f.region or None,
                 unmasked=unmasked,
                 households=qs.order_by().values("pk"),
