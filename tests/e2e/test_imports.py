@@ -72,7 +72,7 @@ def test_import_with_unknown_headers_asks_the_mapping_question(page_as, shoot):
     shoot(page, "import-mapping-answered")
     page.click("#save-mapping")
     page.wait_for_selector("#confirm-import")
-    assert "村里备注" in page.locator("#not-stored").inner_text()
+    assert "村里备注" in page.locator("#not-stored").text_content()
     page.click("#confirm-import")
     page.wait_for_selector("#batch-status")
     assert "已导入" in page.locator("#batch-status").inner_text()

@@ -197,6 +197,14 @@ def demo_tour(*, county: str) -> dict:
     cadre = User.objects.filter(username="village_cadre").select_related("region").first()
     example = None
     if cadre is not None:
+        lead = (
+            Lead.objects.filter(village_id=cadre.region_id, status=LeadStatus.OPEN)
+            .select_related("household")
+            .order_by("opened_on", "id")
+            .first()
+        )
+        example = lead.household.household_no if lead else None
+    if cadre is not None and example is None:
         mo = (
             MonitoringObject.objects.filter(household__village_id=cadre.region_id, status=ObjectStatus.ACTIVE)
             .select_related("household")

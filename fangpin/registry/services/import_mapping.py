@@ -125,11 +125,11 @@ def _proposal(header: str, taken: set[str]) -> str | None:
     return HEADER_INDEX[close[0]].key if close else None
 
 
-def _cell(col, text: str) -> dict[str, str]:
+def _cell(col, text: str, *, ignored: bool = False) -> dict[str, str]:
     if not text:
         return {"text": "", "value": "", "error": ""}
-    if col is None:
-        return {"text": text, "value": "（不导入）", "error": ""}
+    if col is None:  # 不导入, or not answered yet: the text as read, marked
+        return {"text": text, "value": "", "error": "", "note": "不导入" if ignored else "未对应"}
     if col.conv is None:
         return {"text": text, "value": text, "error": ""}
     try:
@@ -138,7 +138,11 @@ def _cell(col, text: str) -> dict[str, str]:
         return {"text": text, "value": "", "error": e.message}
     except Exception:  # noqa: BLE001  (a converter needing context: show the text as read)
         v = text
-    if isinstance(v, bool):
+    if col.kind == "gender":
+        from fangpin.registry.io.convert import fmt_gender
+
+        v = fmt_gender(v)
+    elif isinstance(v, bool):
         v = "是" if v else "否"
     elif isinstance(v, dt.date):
         v = v.isoformat()

@@ -240,6 +240,14 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "key": CALENDAR_KEY,
         "years": list(range(on.year + 1, on.year - 4, -1)),
         "loaded": calendar_years(),
+        "current": next(
+            (
+                v
+                for v in parameter_versions(CALENDAR_KEY)
+                if v.year == year and v.is_active and not v.region_code
+            ),
+            None,
+        ),
         "business_year_missing": calendar_missing(on),
         "next_year_missing": calendar_missing(dt.date(on.year + 1, 1, 1)),
         "next_year": on.year + 1,

@@ -57,6 +57,16 @@ class Command(BaseCommand):
                     self.stdout.write(f"  ! {e}")
             helped = assign_demo_helper(county=county, on=as_of or clock.today())
             self.stdout.write(f"演示帮扶责任人 helper 负责 {helped} 户（只能看到这些户）")
+            from fangpin.demo.services.work import demo_work_in_progress
+
+            work = demo_work_in_progress(county=county, on=as_of or clock.today())
+            if work.get("leads"):
+                self.stdout.write(
+                    f"演示村的在办事项：{work['leads']}条线索，其中{work['cases']}件已启动识别程序"
+                    "（待评议、已逾期、待乡镇审核各一件）"
+                )
+            elif work.get("refused"):
+                self.stdout.write(f"  ! 演示在办事项未生成：{work['reason']}")
         except DomainError as e:
             raise CommandError(e.message) from e
         labels = {
@@ -86,18 +96,18 @@ class Command(BaseCommand):
     def print_tour(self, tour: dict, logins) -> None:
         pw = {x.username: x.password for x in logins}
         out = self.stdout.write
-        cadre_pw = pw.get("village_cadre") or "（见上）"
+        cadre_pw = pw.get("village_cadre") or "（密码未改，--reset-passwords 重新生成）"
         out("")
         out(
-            f"==> 先试这个账号：village_cadre / {cadre_pw}（{tour['cadre_village']}村干部），打开 http://127.0.0.1:8000/"
+            f"==> 先试这个账号：village_cadre / {cadre_pw}（{tour['cadre_village']} 的村干部），打开 http://127.0.0.1:8000/"
         )
         out(
             "    工作台：待核实线索、待我办理的环节、逾期事项（红色，注明逾期天数）、本月应走访，每个数字可点开名单"
         )
         if tour["example_household"]:
             out(
-                f"    户档案：在“户档案”搜索 {tour['example_household'][-6:]}（户编号的任意一段），"
-                "看收入与监测线、三保障和时间线"
+                f"    有风险的户：在“户档案”搜索 {tour['example_household'][-6:]}（户编号的任意一段），"
+                "看收入与监测线、三保障和时间线，再从“核实处理”启动识别程序"
             )
         out("    走访：手机上用 helper 登录，打开“走访”，断网也能记录，联网后自动同步")
         out(

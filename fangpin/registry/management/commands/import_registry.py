@@ -258,5 +258,12 @@ def print_question(cmd: BaseCommand, q: dict) -> None:
     out(f"按{'建议' if q['needed'] else '当前'}对应读取的前{len(q['rows'])}行：")
     out("  " + " | ".join(f"{h['header']}→{h['column']}" for h in q["headers"]))
     for r in q["rows"]:
-        cells = [c["error"] and f"{c['text']}（{c['error']}）" or c["value"] for c in r["cells"]]
+        cells = [
+            f"{c['text']}（{c['error']}）"
+            if c["error"]
+            else f"{c['text']}（{c['note']}）"
+            if c.get("note")
+            else c["value"]
+            for c in r["cells"]
+        ]
         out(f"  第{r['row']}行：" + " | ".join(cells))
