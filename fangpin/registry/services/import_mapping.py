@@ -203,7 +203,12 @@ def mapping_question(*, actor, file_name: str, data: bytes, answers: dict[str, s
             {
                 "row": table.row_number(i),
                 "cells": [
-                    _cell(by_pos.get(x["pos"]), r[x["pos"]] if x["pos"] < len(r) else "") for x in heads
+                    _cell(
+                        by_pos.get(x["pos"]),
+                        r[x["pos"]] if x["pos"] < len(r) else "",
+                        ignored=x["column"] == "不导入",
+                    )
+                    for x in heads
                 ],
             }
         )

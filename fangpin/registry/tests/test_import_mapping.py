@@ -80,6 +80,13 @@ def test_the_question_proposes_but_never_applies_and_previews_the_first_rows(per
     cell = q["rows"][0]["cells"][heads.index("身份证件号码（18位）")]
     assert cell == {"text": "410506196203151239", "value": "410506196203151239", "error": ""}
     assert {h["header"]: h["column"] for h in q["headers"]}["序号"] == "不导入"
+    assert q["rows"][0]["cells"][heads.index("序号")]["note"] == "不导入"
+    assert q["rows"][0]["cells"][heads.index("所属县")] == {
+        "text": "龙安区",
+        "value": "",
+        "error": "",
+        "note": "未对应",
+    }
     # the user's answers replace the proposals in the preview
     q2 = mapping_question(actor=admin, file_name=MESSY.name, data=_data(), answers=ANSWER)
     assert (
