@@ -97,6 +97,15 @@ def household_monitoring_history(*, actor, household_id: int) -> dict[str, Any]:
 # ---- timeline ------------------------------------------------------------------------------------
 
 
+def _as_date(v) -> dt.date | None:
+    if isinstance(v, dt.date):
+        return v
+    try:
+        return dt.date.fromisoformat(v) if v else None
+    except (TypeError, ValueError):
+        return None
+
+
 def case_timeline(*, actor, case: Case) -> list[dict[str, Any]]:
     """The case's history from its CaseEvents, each joined to the audit event written with it, plus the
     audit events of its lead (each report) and of the monitoring object it produced or changed — those
@@ -137,7 +146,7 @@ def case_timeline(*, actor, case: Case) -> list[dict[str, Any]]:
                 {
                     "source": a.object_type.split(".")[-1],
                     "at": a.at,
-                    "on": (a.data or {}).get("on") or a.at.date(),
+                    "on": _as_date((a.data or {}).get("on")) or a.at.date(),
                     "actor": str(a.actor) if a.actor else "系统",
                     "role": a.actor_role,
                     "kind": a.event_type,

@@ -115,3 +115,17 @@ def calendar_load(path: Path = DATA_FILE) -> int:
             )
             created += 1
     return created
+
+
+def calendar_years() -> list[int]:
+    """The years that have a working-day calendar recorded."""
+    return sorted(
+        set(Parameter.objects.filter(key=KEY, region_code="", is_active=True).values_list("year", flat=True))
+    )
+
+
+def calendar_missing(*dates: dt.date | None) -> list[int]:
+    """The years among ``dates`` with no calendar recorded: their working days are counted Monday–Friday
+    only (no holidays, no make-up days), which the screens must say."""
+    years = sorted({d.year for d in dates if d})
+    return [y for y in years if year_days(y) == (frozenset(), frozenset())]

@@ -33,3 +33,36 @@ def test_parameter_changed_and_audit_trail_shown(page_as, shoot):
     phone.goto(page.url)
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     shoot(phone, "admin-param-trail")
+
+
+def test_measure_catalogue_entry_added_and_retired(page_as, shoot):
+    """A measure added and another retired as one new version of the catalogue (basis and 文件号 required),
+    and the new measure offered on a monitoring object's measure form."""
+    page = page_as("county_admin")
+    page.goto("/manage/measures/")
+    page.fill("#name", "光伏收益分红")
+    page.select_option("#kind", "developmental")
+    page.check("#catalogue input[name=retire][value=消费帮扶]")
+    page.fill("#basis", "龙安区帮扶措施目录调整")
+    page.click("#save-catalogue")  # no 文件号: refused
+    page.wait_for_selector("#doc-no-error")
+    page.fill("#doc_no", "龙乡振〔2026〕5号")
+    page.click("#save-catalogue")
+    page.wait_for_selector(".messages")
+    assert "新增：光伏收益分红" in page.inner_text(".messages") and "停用：消费帮扶" in page.inner_text(
+        ".messages"
+    )
+    assert "光伏收益分红" in page.inner_text("#catalogue") and "消费帮扶" not in page.inner_text("#catalogue")
+    assert "龙乡振〔2026〕5号" in page.inner_text("#versions")
+    shoot(page, "admin-measures")
+
+
+def test_calendar_screen_says_which_years_are_loaded(page_as, shoot):
+    page = page_as("county_admin")
+    page.goto("/manage/calendar/?year=2026")
+    assert "国办发明电〔2025〕7号" in page.inner_text("#calendar-current")
+    assert "2026-02-14" in page.input_value("#workdays")
+    assert page.locator("#calendar-missing").count() == 0
+    shoot(page, "admin-calendar")
+    page.goto("/manage/calendar/?year=2027")
+    assert "2027年的工作日历尚未录入" in page.inner_text("#calendar-missing")

@@ -1,4 +1,5 @@
-"""The county's main journey in Chromium, every step through the screens: a cadre reports a risk →
+"""The county's main journey in Chromium, every step through the screens: the household's 自主申报 (on its
+behalf, with the signed 承诺授权书's photo) →
 入户核查 → 信息比对 → 民主评议 → 村内公示 (with an objection, paused and resumed) → 乡镇审核 as a batch with a
 preview → 县级审定 → enrolment → a measure, carried out → 风险消除 through the same chain → a 回退 proposed.
 
@@ -8,8 +9,11 @@ days ago so that the elimination guards (six months enrolled, income stable for 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
+
+DATA = Path(__file__).parent / "data"
 
 PICK = """
 import datetime as dt
@@ -77,13 +81,21 @@ def test_identification_to_elimination(page_as, shoot, journey_household):
     today = _server_today(cadre)
     t0 = today - dt.timedelta(days=240)
 
-    # 1. the cadre reports the risk (基层干部排查), dated when it was found
-    report = cadre.locator("#report form")
-    report.locator("input[value=因病]").check()
-    report.locator("input[name=on]").fill(_d(t0))
-    report.locator("textarea[name=note]").fill("户主突发重病住院，医疗费用支出大")
-    report.locator("button").click()
-    assert "已上报风险线索" in cadre.inner_text(".messages")
+    # 1. the household applies (农户自主申报, the cadre filling the form on its behalf on the village phone),
+    #    with the photo of the signed 承诺授权书, dated when the paper application was received
+    cadre.goto("/apply/")
+    cadre.select_option("#household_id", str(hid))
+    cadre.fill("#applicant", "户主本人")
+    cadre.check("input[name=risk_types][value=因病]")
+    cadre.fill("#difficulties", "户主突发重病住院，医疗费用支出大")
+    cadre.set_input_files("#photo", str(DATA / "承诺授权书.jpg"))
+    cadre.fill("#signed_by_name", "户主本人")
+    cadre.fill("#signed_on", _d(t0))
+    cadre.fill("#on", _d(t0))
+    cadre.click("#submit-apply")
+    cadre.wait_for_selector("#ack-no")
+    assert cadre.locator("#ack-no").inner_text().strip().startswith("SQ" + t0.strftime("%Y%m%d"))
+    cadre.goto(f"/households/{hid}/")
     cadre.click("text=核实处理")
     shoot(cadre, "lead")
     # 2. 入户核查 starts the identification procedure
@@ -189,7 +201,7 @@ def test_identification_to_elimination(page_as, shoot, journey_household):
     county.goto(f"/households/{hid}/")
     timeline = county.inner_text("#timeline")
     for text in (
-        "风险线索（基层干部排查）",
+        "风险线索（农户自主申报）",
         "公示期异议",
         "纳入监测对象（突发严重困难户）",
         "帮扶措施：医疗救助/医保补贴",

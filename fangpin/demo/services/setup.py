@@ -34,6 +34,8 @@ class SetupResult:
     regions: int
     parameters_created: int
     logins: list[DemoLogin] = field(default_factory=list)
+    calendar_created: int = 0
+    calendar_years: list[int] = field(default_factory=list)
 
 
 def _places(county: str) -> dict[str, str]:
@@ -89,6 +91,9 @@ def install_setup(*, county: str = "410506", reset_passwords: bool = False) -> S
         raise DomainError(E_NO_COUNTY, f"“{county}”不是县级区划代码，请给出6位县级代码，如 350722（浦城县）")
     regions = load_regions(county_prefixes=[county])
     created = load_defaults()
+    from fangpin.policy.calendar import calendar_load, calendar_years
+
+    calendar_created = calendar_load()  # the shipped State Council holiday notices (idempotent)
     places = _places(county)
     logins: list[DemoLogin] = []
     with transaction.atomic():
@@ -118,7 +123,13 @@ def install_setup(*, county: str = "410506", reset_passwords: bool = False) -> S
                     data={"role": role, "reset": reset_passwords},
                 )
             logins.append(DemoLogin(username, str(role.label), places[level], password))
-    return SetupResult(regions=regions, parameters_created=created, logins=logins)
+    return SetupResult(
+        regions=regions,
+        parameters_created=created,
+        logins=logins,
+        calendar_created=calendar_created,
+        calendar_years=calendar_years(),
+    )
 
 
 DEMO_HELPER_HOUSEHOLDS = 12  # and at most half of the village
@@ -156,3 +167,53 @@ def assign_demo_helper(*, county: str, on: dt.date) -> int:
         ).exists():
             assignment_set(actor=township, household=hh, user=helper, kind=AssignmentKind.HELPER, on=on)
     return Assignment.objects.filter(user=helper, end_on__isnull=True).count()
+
+
+def demo_tour(*, county: str) -> dict:
+    """What ``demo_county`` prints after the build: counts read from the database as it is now (not the
+    generator's plan), and where a first-time user should start — the village cadre's village, one of its
+    households under monitoring with an open item, and one that needs a visit."""
+    from fangpin.accounts.models import User
+    from fangpin.monitoring.models import Case, Lead, MonitoringObject, Visit
+    from fangpin.monitoring.models.choices import CaseStatus, LeadStatus, ObjectStatus
+    from fangpin.registry.models import Household, Person
+
+    hh = Household.objects.filter(village__code__startswith=county)
+    counts = {
+        "households": hh.count(),
+        "persons": Person.objects.filter(household__in=hh, is_member=True).count(),
+        "monitoring_active": MonitoringObject.objects.filter(
+            household__in=hh, status=ObjectStatus.ACTIVE
+        ).count(),
+        "monitoring_eliminated": MonitoringObject.objects.filter(
+            household__in=hh, status=ObjectStatus.ELIMINATED
+        ).count(),
+        "leads_open": Lead.objects.filter(household__in=hh, status=LeadStatus.OPEN).count(),
+        "cases_open": Case.objects.filter(
+            household__in=hh, status__in=[CaseStatus.OPEN, CaseStatus.PAUSED]
+        ).count(),
+        "visits": Visit.objects.filter(household__in=hh).count(),
+    }
+    cadre = User.objects.filter(username="village_cadre").select_related("region").first()
+    example = None
+    if cadre is not None:
+        lead = (
+            Lead.objects.filter(village_id=cadre.region_id, status=LeadStatus.OPEN)
+            .select_related("household")
+            .order_by("opened_on", "id")
+            .first()
+        )
+        example = lead.household.household_no if lead else None
+    if cadre is not None and example is None:
+        mo = (
+            MonitoringObject.objects.filter(household__village_id=cadre.region_id, status=ObjectStatus.ACTIVE)
+            .select_related("household")
+            .order_by("identified_on", "id")
+            .first()
+        )
+        example = mo.household.household_no if mo else None
+    return {
+        "counts": counts,
+        "cadre_village": cadre.region.name if cadre and cadre.region_id else "",
+        "example_household": example,
+    }

@@ -71,8 +71,26 @@ def test_demo_county_generates_once_with_history_and_provenance(quick_regions):
     assert "跳过" in again and DemoDataset.objects.count() == 1
     assert Household.objects.count() == ds.counts["households"]
 
+    # the counts printed are the database's, and the demo village has work in progress for its cadre
+    from fangpin.monitoring.models import Case, Lead
+
+    cadre_village = User.objects.get(username="village_cadre").region_id
+    open_leads = Lead.objects.filter(status="open").count()
+    open_cases = Case.objects.filter(status__in=["open", "paused"]).count()
+    assert f"{Household.objects.count():>8} 户\n" in again
+    assert f"{open_leads:>8} 条待核实线索" in again and f"{open_cases:>8} 件办理中的程序" in again
+    # (a 0.02 county has few households per village: the plan is cut to the households there are)
+    n = Lead.objects.filter(village_id=cadre_village).count()
+    assert 1 <= n <= 5 and f"演示村的在办事项：{n}条线索" in out and "演示村的在办事项" not in again
+    steps = (
+        Case.objects.filter(village_id=cadre_village, status="open")
+        .order_by("id")
+        .values_list("current_step", flat=True)
+    )
+    assert list(steps) == ["deliberate", "verify", "township"][: max(0, n - 2)]
+    assert "先试这个账号：village_cadre" in out and "有风险的户：在“户档案”搜索" in out
+
     # the demo helper looks after households of their own village, and sees only those
-    from fangpin.accounts.models import User
     from fangpin.monitoring.models import Assignment
     from fangpin.registry.selectors import household_list
 

@@ -152,6 +152,7 @@ def lead_submit(
             "risk_types": risk_types,
             "new_lead": created,
             "already_monitored": already,
+            "on": on.isoformat(),  # the business date (when it was found), shown on the case history
         },
     )
     return lead

@@ -10,7 +10,13 @@ import pytest
 from fangpin.audit.models import AuditEvent
 from fangpin.core.clock import add_working_days
 from fangpin.core.errors import DomainError
-from fangpin.policy.calendar import calendar_clear, calendar_load, calendar_set
+from fangpin.policy.calendar import (
+    calendar_clear,
+    calendar_load,
+    calendar_missing,
+    calendar_set,
+    calendar_years,
+)
 from fangpin.policy.models import Parameter
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +32,7 @@ def _fresh_cache():
 def test_national_day_2025_with_and_without_the_calendar():
     start = dt.date(2025, 9, 30)  # Tuesday
     assert add_working_days(start, 1) == dt.date(2025, 10, 1)  # plain Mon–Fri
-    assert calendar_load() == 1
+    assert calendar_load() == 2  # 2025 and 2026
     calendar_clear()
     # 10-01..10-08 off; 10-09 Thu, 10-10 Fri, 10-11 Sat is a working day (调休)
     assert add_working_days(start, 1) == dt.date(2025, 10, 9)
@@ -53,3 +59,16 @@ def test_a_change_is_a_new_audited_version_and_bad_dates_are_refused(personas):
         )
     with pytest.raises(DomainError):
         calendar_set(actor=personas["cadre_a1"], year=2025, holidays=[], workdays=[], doc_no="x")
+
+
+def test_2026_spring_festival_and_make_up_days_and_years_without_a_calendar():
+    assert calendar_missing(dt.date(2026, 2, 13)) == [2026]
+    calendar_load()
+    calendar_clear()
+    # Fri 2026-02-13 → Sat 02-14 is worked (调休); 02-15..02-23 off; Tue 02-24 next
+    assert add_working_days(dt.date(2026, 2, 13), 1) == dt.date(2026, 2, 14)
+    assert add_working_days(dt.date(2026, 2, 14), 1) == dt.date(2026, 2, 24)
+    assert add_working_days(dt.date(2026, 9, 30), 1) == dt.date(2026, 10, 8)  # 国庆 10-01..10-07
+    assert add_working_days(dt.date(2026, 10, 9), 1) == dt.date(2026, 10, 10)  # Sat 10-10 worked
+    assert calendar_missing(dt.date(2026, 12, 30), dt.date(2027, 1, 8)) == [2027]
+    assert calendar_years() == [2025, 2026]

@@ -86,6 +86,20 @@ class Table:
     unknown_headers: list[str] = field(default_factory=list)
     duplicate_headers: list[str] = field(default_factory=list)
     cols: list[list[str]] | None = None
+    ignored_headers: list[str] = field(default_factory=list)  # answered "not stored" (or 序号)
+
+    @property
+    def missing_required(self) -> list[str]:
+        """Required column keys no header names (the mapping question must name them)."""
+        return [k for k in REQUIRED_KEYS if k not in self.columns]
+
+    @property
+    def needs_mapping(self) -> bool:
+        return bool(self.unknown_headers or self.missing_required)
+
+    @property
+    def signature(self) -> str:
+        return header_signature(self.headers)
 
     def row_number(self, i: int) -> int:
         """The row number the user sees in Excel for data row i (0-based)."""
@@ -231,32 +245,85 @@ def sniff_kind(data: bytes, file_name: str) -> str:
     raise DomainError(E_FORMAT, f"不支持的文件类型“{suffix}”，请上传.xlsx或.csv文件")
 
 
-def find_header(rows: list[list[str]]) -> tuple[int, dict[str, int], list[str], list[str]]:
-    """The first row (within the first 20) that names enough known columns, and the mapping."""
-    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        mapped: dict[str, int] = {}
-        unknown: list[str] = []
-        dups: list[str] = []
-        for j, text in enumerate(row):
-            if not text:
+# Headers of the 监测对象信息 layout that carry no data of their own: known, read, never asked about.
+KNOWN_NOT_STORED = {"序号": "行序号，导出时重新编号", "行号": "行序号，导出时重新编号"}
+
+HeaderMapping = dict[str, str]  # normalize_header(file header) → column key, or "" = not stored
+
+
+def header_signature(headers: Sequence[str]) -> str:
+    """The identity of a header layout: its non-empty headers as compared (normalised), in any order.
+    A saved column mapping (``ImportMapping``) is reused for the next file with the same signature."""
+    import hashlib
+
+    from .columns import normalize_header
+
+    names = sorted({normalize_header(h) for h in headers if normalize_header(h)})
+    return hashlib.sha256("\x1f".join(names).encode()).hexdigest()
+
+
+def _map_row(row: list[str], mapping: HeaderMapping | None):
+    from .columns import BY_KEY, normalize_header
+
+    mapped: dict[str, int] = {}
+    unknown: list[str] = []
+    dups: list[str] = []
+    ignored: list[str] = []
+    for j, text in enumerate(row):
+        if not text:
+            continue
+        norm = normalize_header(text)
+        col: Column | None
+        if mapping is not None and norm in mapping:
+            key = mapping[norm]
+            if not key:
+                ignored.append(text)
                 continue
-            col: Column | None = match_header(text)
-            if col is None:
-                unknown.append(text)
-            elif col.key in mapped:
-                dups.append(text)
-            else:
-                mapped[col.key] = j
+            col = BY_KEY[key]
+        elif norm in KNOWN_NOT_STORED:
+            ignored.append(text)
+            continue
+        else:
+            col = match_header(text)
+        if col is None:
+            unknown.append(text)
+        elif col.key in mapped:
+            dups.append(text)
+        else:
+            mapped[col.key] = j
+    return mapped, unknown, dups, ignored
+
+
+def find_header(
+    rows: list[list[str]], mapping: HeaderMapping | None = None
+) -> tuple[int, dict[str, int], list[str], list[str], list[str]]:
+    """The first row (within the first 20) that names enough known columns, and the mapping:
+    (row index, column key → position, unknown headers, duplicate headers, headers read as not stored).
+
+    ``mapping`` is a saved answer to the mapping question (file header → column or "" = not stored). When
+    no row names every required column, the row naming the most known columns (at least 3) is taken as the
+    header row anyway so that the mapping question can be asked (``Table.missing_required`` says what is
+    missing); a file with no such row is not a 监测对象信息 export at all."""
+    best = None
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        mapped, unknown, dups, ignored = _map_row(row, mapping)
         if len(mapped) >= MIN_KNOWN_HEADERS and all(k in mapped for k in REQUIRED_KEYS):
-            return i, mapped, unknown, dups
+            return i, mapped, unknown, dups, ignored
+        if len(mapped) >= MIN_KNOWN_HEADERS - 1 and (best is None or len(mapped) > len(best[1])):
+            best = (i, mapped, unknown, dups, ignored)
+    if best is not None:
+        return best
     raise DomainError(
         E_NO_HEADER,
         f"在前{HEADER_SCAN_ROWS}行中未找到表头行：表头须包含“户编号”“证件号码”“姓名”等国家系统导出列名",
     )
 
 
-def read_table(data: bytes, file_name: str) -> Table:
-    """Bytes of an upload → a ``Table``. Raises DomainError (Chinese message) for unreadable files."""
+def read_table(data: bytes, file_name: str, *, mappings: dict[str, HeaderMapping] | None = None) -> Table:
+    """Bytes of an upload → a ``Table``. Raises DomainError (Chinese message) for unreadable files.
+
+    ``mappings``: saved answers to the mapping question by ``header_signature``; the first of the top
+    rows whose signature has one is read with it."""
     if not data:
         raise DomainError(E_EMPTY, "文件为空")
     kind = sniff_kind(data, file_name)
@@ -264,11 +331,16 @@ def read_table(data: bytes, file_name: str) -> Table:
         sheet, cols, n = _read_xlsx(data)
         if not n:
             raise DomainError(E_EMPTY, "文件中没有数据")
-        return _table_from_columns(sheet, cols, n)
+        return _table_from_columns(sheet, cols, n, mappings)
     rows = _read_csv(data)
     if not rows:
         raise DomainError(E_EMPTY, "文件中没有数据")
-    h, mapped, unknown, dups = find_header(rows)
+    return table_from_rows(rows, mappings)
+
+
+def table_from_rows(rows: list[list[str]], mappings: dict[str, HeaderMapping] | None = None) -> Table:
+    """Rows of text cells (a CSV, or the head of any file) → a ``Table``, same header search."""
+    h, mapped, unknown, dups, ignored = find_header(rows, _saved_for(rows, mappings))
     width = len(rows[h])
     body: list[list[str]] = []
     numbers: list[int] = []
@@ -285,16 +357,31 @@ def read_table(data: bytes, file_name: str) -> Table:
         columns=mapped,
         unknown_headers=unknown,
         duplicate_headers=dups,
+        ignored_headers=ignored,
     )
     if not t.rows:
         raise DomainError(E_EMPTY, "表头下没有数据行")
     return t
 
 
-def _table_from_columns(sheet: str, cols: list[list[str]], n: int) -> Table:
+def _saved_for(rows: list[list[str]], mappings: dict[str, HeaderMapping] | None) -> HeaderMapping | None:
+    """The saved mapping of the first top row whose header signature has one."""
+    if not mappings:
+        return None
+    for row in rows[:HEADER_SCAN_ROWS]:
+        if any(row):
+            m = mappings.get(header_signature(row))
+            if m is not None:
+                return m
+    return None
+
+
+def _table_from_columns(
+    sheet: str, cols: list[list[str]], n: int, mappings: dict[str, HeaderMapping] | None = None
+) -> Table:
     """The column-stored twin of the CSV path above: same header search, same blank-row rule."""
     top = [[c[i] for c in cols] for i in range(min(n, HEADER_SCAN_ROWS))]
-    h, mapped, unknown, dups = find_header(top)
+    h, mapped, unknown, dups, ignored = find_header(top, _saved_for(top, mappings))
     # Data rows that are not blank (any non-empty cell); their Excel row numbers. A column with no empty
     # cell below the header (户编号 usually) proves there is none, without visiting the rows.
     if any("" not in c[h + 1 :] for c in cols):
@@ -320,6 +407,7 @@ def _table_from_columns(sheet: str, cols: list[list[str]], n: int) -> Table:
         unknown_headers=unknown,
         duplicate_headers=dups,
         cols=body,
+        ignored_headers=ignored,
     )
 
 

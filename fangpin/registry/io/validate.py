@@ -429,6 +429,12 @@ def _not_stored(table: Table, has_grade: bool, has_items: bool) -> list[dict[str
             reason = "用于确定所在行政村（保存为村代码）"
         if reason:
             out.append({"column": col.header, "reason": reason})
+    from .columns import normalize_header
+    from .read import KNOWN_NOT_STORED
+
+    for h in table.ignored_headers:
+        reason = KNOWN_NOT_STORED.get(normalize_header(h), "按已保存的列对应设为“不导入”，未保存")
+        out.append({"column": h, "reason": reason})
     for h in table.unknown_headers:
         out.append({"column": h, "reason": "不是监测对象信息表的列，未保存"})
     for h in table.duplicate_headers:

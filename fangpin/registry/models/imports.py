@@ -11,6 +11,7 @@ class ImportStatus(models.TextChoices):
     PENDING = "pending", "待处理"
     VALIDATING = "validating", "校验中"
     CHECKED = "checked", "校验通过（试运行，未写入）"
+    MAPPING = "mapping", "待确认列对应（未写入）"
     FAILED = "failed", "未通过（未写入）"
     IMPORTED = "imported", "已导入"
 
@@ -80,3 +81,26 @@ class ImportReject(models.Model):
 
     def __str__(self) -> str:
         return f"第{self.row}行 {self.column}：{self.reason}"
+
+
+class ImportMapping(models.Model):
+    """The answer to the mapping question for one header layout of the national export: which known column
+    each unrecognised header of the file is, or "" = not stored. Found again by ``signature``
+    (``io.read.header_signature``: the layout's normalised headers in any order) on the next upload."""
+
+    signature = models.CharField("表头特征", max_length=64, unique=True)
+    headers = models.JSONField("文件表头", default=list)
+    columns = models.JSONField(
+        "列对应关系", default=dict, help_text='{"家庭编号": "household_no", "本县备注": ""}（空 = 不导入）'
+    )
+    saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    saved_at = models.DateTimeField("保存时间")
+    version = models.PositiveIntegerField("版本", default=1)
+
+    class Meta:
+        verbose_name = "导入列对应"
+        verbose_name_plural = "导入列对应"
+        ordering = ["-saved_at"]
+
+    def __str__(self) -> str:
+        return f"导入列对应 v{self.version}（{len(self.columns)}列）"

@@ -32,12 +32,13 @@ from fangpin.core.uploads import upload_check
 from fangpin.policy.params import param_value
 from fangpin.registry import hooks
 from fangpin.registry.choices import SourceKind
-from fangpin.registry.io.read import read_table
+from fangpin.registry.io.read import read_head, read_table
 from fangpin.registry.io.report import write_reject_report
 from fangpin.registry.io.validate import validate_table
 from fangpin.registry.io.villages import VillageIndex
 from fangpin.registry.io.write import apply_plan, build_plan
 from fangpin.registry.models import Household, ImportBatch, ImportReject, ImportStatus, Person
+from fangpin.registry.services.import_mapping import question_payload, saved_mappings
 from fangpin.registry.services.members import do_member_move
 
 log = logging.getLogger(__name__)
@@ -321,11 +322,29 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
         data = Path(batch.upload_path).read_bytes()
         try:
             upload_check(data=data, file_name=batch.file_name, actor=actor, entry="registry.import")
-            table = read_table(data, batch.file_name)
+            table = read_table(
+                data, batch.file_name, mappings=saved_mappings(read_head(data, batch.file_name))
+            )
         except DomainError as e:
             _fail(batch, None, [RowError(0, "", e.message, "", e.code)], actor=actor, message=e.message)
             return _finish(batch, actor=actor, timings=timings, t0=t0)
         timings["read"] = time.perf_counter() - t0
+        batch.header_row = table.header_row
+        if table.needs_mapping:  # never guessed: the user answers the mapping question first
+            batch.rows = len(table.rows)
+            batch.details = {"mapping_question": question_payload(table)}
+            batch.status = ImportStatus.MAPPING
+            parts = []
+            if table.unknown_headers:
+                parts.append(
+                    f"{len(table.unknown_headers)}个表头未识别（{'、'.join(table.unknown_headers[:8])}）"
+                )
+            if table.missing_required:
+                parts.append(
+                    "缺少必需列" + "、".join(q for q in batch.details["mapping_question"]["missing_required"])
+                )
+            batch.message = "；".join(parts) + "。请确认列对应后再校验，未写入任何数据"
+            return _finish(batch, actor=actor, timings=timings, t0=t0)
         _progress(batch, 20, f"逐行校验（{len(table.rows)}行）")
         batch.header_row = table.header_row
         batch.rows = len(table.rows)
@@ -347,6 +366,7 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
             "value_mappings": parsed.spellings.as_dict(),
             # recognised columns not stored as such, with the reason (nothing is dropped in silence)
             "columns_not_stored": parsed.not_stored,
+            "mapping_version": getattr(saved_mapping_of(table), "version", None),
         }
         if not parsed.ok:
             msg = f"共{len({r.row for r in parsed.rejects})}行有错误，未导入任何数据，请按错误报告修改后重新上传"
@@ -423,11 +443,19 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
     finally:
         # The upload is removed after processing, success or not (RES-01); the reject report stays. A dry run
         # that passed keeps it until the user confirms the import (``import_batch_confirm``) or discards it.
-        keep = batch.dry_run and batch.status == ImportStatus.CHECKED
+        keep = (
+            batch.dry_run and batch.status == ImportStatus.CHECKED
+        ) or batch.status == ImportStatus.MAPPING
         if batch.upload_path and not keep:
             Path(batch.upload_path).unlink(missing_ok=True)
             ImportBatch.objects.filter(pk=batch.pk).update(upload_path="")
             batch.upload_path = ""
+
+
+def saved_mapping_of(table):
+    from fangpin.registry.models.imports import ImportMapping
+
+    return ImportMapping.objects.filter(signature=table.signature).first()
 
 
 def _finish(batch: ImportBatch, *, actor, timings: dict[str, float], t0: float) -> ImportBatch:
@@ -441,7 +469,11 @@ def _finish(batch: ImportBatch, *, actor, timings: dict[str, float], t0: float) 
         event_type="registry.import",
         obj=batch,
         region_code=(actor.region_id or ""),
-        result={ImportStatus.IMPORTED: "ok", ImportStatus.CHECKED: "dry_run"}.get(batch.status, "rejected"),
+        result={
+            ImportStatus.IMPORTED: "ok",
+            ImportStatus.CHECKED: "dry_run",
+            ImportStatus.MAPPING: "mapping_needed",
+        }.get(batch.status, "rejected"),
         data={
             "file_name": batch.file_name,
             "sha256": batch.sha256,

@@ -192,7 +192,10 @@ def test_valid_file_imports_with_provenance_history_income_and_audit(personas):
     assert (batch.created, batch.updated, batch.unchanged, batch.rejected) == (4, 0, 0, 0)
     assert batch.header_row == 3
     assert batch.sha256 == hashlib.sha256(data).hexdigest()
-    assert "备注（本县自加）" in batch.details["unknown_columns"]
+    assert batch.details["unknown_columns"] == []  # answered once: 不导入 (tests/conftest.py)
+    assert {"column": "备注（本县自加）", "reason": "按已保存的列对应设为“不导入”，未保存"} in batch.details[
+        "columns_not_stored"
+    ]
 
     h1 = Household.objects.get(household_no="H1")
     h2 = Household.objects.get(household_no="H2")

@@ -314,7 +314,7 @@ def test_the_command_prints_the_spelling_report_and_what_it_did_not_store(person
     call_command("import_registry", str(FIXTURES / RESAVED), "--as", "county_admin", "--now")
     out = capsys.readouterr().out
     assert "在校生状况：初一 → 七年级（1格）；学龄前 → 学龄前儿童（1格）；非在校生 → （空）（7格）" in out
-    assert "未作为字段保存的列：备注（乡镇自加）（不是监测对象信息表的列，未保存）" in out
+    assert "未作为字段保存的列：备注（乡镇自加）（按已保存的列对应设为“不导入”，未保存）" in out
     assert "帮扶措施：新增" in out
 
 

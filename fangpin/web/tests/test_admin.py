@@ -107,3 +107,56 @@ def test_calendar_screen_saves_a_year(client, personas):
     bad = client.post("/manage/calendar/", {"year": 2027, "holidays": "2027-02-30", "doc_no": "x"})
     assert bad.status_code == 400
     calendar_clear()
+
+
+def test_measure_catalogue_add_and_retire_is_a_new_audited_version(client, personas):
+    admin = personas["county_admin"]
+    client.force_login(admin)
+    year = clock.today().year
+    before = Parameter.objects.filter(key="catalogue.measures").count()
+    r = client.post(
+        "/manage/measures/",
+        {"name": "光伏收益分红", "kind": "developmental", "region_code": "410506", "year": year, "basis": "县乡村振兴局通知", "doc_no": ""},
+    )  # fmt: skip
+    assert r.status_code == 400 and "文件号" in r.content.decode()
+    r = client.post(
+        "/manage/measures/",
+        {"name": "低保", "kind": "protection", "region_code": "410506", "year": year, "basis": "x", "doc_no": "y"},
+    )  # fmt: skip
+    assert r.status_code == 400 and "目录中已有措施“低保”" in r.content.decode()
+    assert Parameter.objects.filter(key="catalogue.measures").count() == before
+    r = client.post(
+        "/manage/measures/",
+        {"name": "光伏收益分红", "kind": "developmental", "retire": ["消费帮扶"], "region_code": "410506",
+         "year": year, "basis": "县乡村振兴局通知", "doc_no": "龙乡振〔2026〕5号"},
+    )  # fmt: skip
+    assert r.status_code == 302
+    p = Parameter.objects.get(key="catalogue.measures", region_code="410506", year=year, is_active=True)
+    assert p.value["光伏收益分红"] == "developmental" and "消费帮扶" not in p.value and "低保" in p.value
+    assert p.doc_no == "龙乡振〔2026〕5号" and "新增：光伏收益分红" in p.note and "停用：消费帮扶" in p.note
+    ev = AuditEvent.objects.filter(event_type="policy.parameter_set", object_id=str(p.pk)).get()
+    assert ev.actor_id == admin.pk
+    page = client.get("/manage/measures/").content.decode()
+    assert "光伏收益分红" in page and "龙乡振〔2026〕5号" in page
+    # the cases screen offers the new measure, no longer the retired one
+    from fangpin.policy.params import param_value
+
+    cat = param_value("catalogue.measures", region_code="410506205201", year=year)
+    assert "光伏收益分红" in cat and "消费帮扶" not in cat
+
+
+def test_calendar_years_loaded_and_missing_are_said(client, personas):
+    from fangpin.policy.calendar import calendar_load
+
+    calendar_clear()
+    client.force_login(personas["county_admin"])
+    page = client.get("/manage/calendar/?year=2026").content.decode()
+    assert "2026年的工作日历尚未录入" in page
+    calendar_load()
+    calendar_clear()
+    page = client.get("/manage/calendar/?year=2026").content.decode()
+    assert 'id="calendar-missing"' not in page and "2026-02-14" in page and "2026-10-07" in page
+    assert '>2025年</a>、<a href="?year=2026">2026年</a>' in page
+    page = client.get("/manage/calendar/?year=2027").content.decode()
+    assert 'id="calendar-missing"' in page and "2027年的工作日历尚未录入" in page
+    calendar_clear()

@@ -55,3 +55,37 @@ def test_someone_elses_batch_is_not_found_and_cadres_cannot_import(client, perso
     assert client.get(batch_url).status_code in (403, 404)
     client.force_login(personas["cadre_a1"])
     assert client.get("/imports/").status_code == 403
+
+
+def test_unknown_headers_ask_the_mapping_question_in_the_browser(client, personas):
+    from pathlib import Path
+
+    from fangpin.registry.models import ImportBatch, ImportStatus
+
+    messy = Path(__file__).resolve().parents[3] / "tests" / "e2e" / "data" / "监测对象信息_县自定义表头.csv"
+    client.force_login(personas["county_admin"])
+    with messy.open("rb") as f:
+        r = client.post("/imports/", {"file": f, "income_year": 2025})
+    batch = ImportBatch.objects.latest("id")
+    assert batch.status == ImportStatus.MAPPING and r["Location"] == f"/imports/{batch.pk}/mapping/"
+    page = client.get(r["Location"]).content.decode()
+    assert "家庭编号" in page and "建议：人编号" in page and "缺少必需列：户编号" in page
+    form = {f"h-{i}": h for i, h in enumerate(batch.details["mapping_question"]["unknown"], start=1)}
+    keys = {"所属县": "county", "行政村名称": "village", "家庭编号": "household_no", "身份证件号码（18位）": "id_number",
+            "联系电话（手机）": "person_phone", "人均纯收入【元】": "stated_per_capita", "村里备注": ""}  # fmt: skip
+    answers = {
+        f"map-{i}": keys[h] for i, h in enumerate(batch.details["mapping_question"]["unknown"], start=1)
+    }
+    # htmx preview: re-read with the answers, nothing saved
+    pv = client.post(r["Location"], {**form, **answers, "action": "preview"}, HTTP_HX_REQUEST="true")
+    assert pv.status_code == 200 and "→ 户编号" in pv.content.decode() and "<h1>" not in pv.content.decode()
+    # one header left unanswered: refused, naming it
+    bad = client.post(r["Location"], {**form, **answers, "map-1": "?", "action": "save"})
+    assert bad.status_code == 400 and "请为表头“所属县”选择" in bad.content.decode()
+    ok = client.post(r["Location"], {**form, **answers, "action": "save"})
+    checked = ImportBatch.objects.latest("id")
+    assert ok["Location"] == f"/imports/{checked.pk}/" and checked.status == ImportStatus.CHECKED
+    assert "村里备注" in client.get(ok["Location"]).content.decode()
+    batch.refresh_from_db()
+    assert batch.details["remapped_batch"] == checked.pk
+    assert client.get(f"/imports/{batch.pk}/mapping/")["Location"] == f"/imports/{batch.pk}/"

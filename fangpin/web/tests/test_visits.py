@@ -115,3 +115,29 @@ def test_first_load_of_the_phone_page_is_small(client, personas):
         total += len(gzip.compress(Path(finders.find(a.decode())).read_bytes()))
     print(f"visit page first load, gzip: {total / 1024:.1f} KB ({len(assets)} assets)")
     assert total < 250 * 1024, total
+
+
+def test_first_load_of_every_phone_page_is_small(client, personas):
+    """The village's phone pages (workbench, households, household file, visits, self-application, cases):
+    HTML + the stylesheets and scripts each loads, gzip, each under the 250 KB budget."""
+    import gzip
+    import re
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+
+    hh = f.household(f.VILLAGE_A1)
+    f.person(hh, name="王建国")
+    client.force_login(personas["cadre_a1"])
+    sizes = {}
+    for path in ("/", "/households/", f"/households/{hh.pk}/", "/visits/", "/apply/", "/cases/"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        html = r.content
+        total = len(gzip.compress(html))
+        for a in set(re.findall(rb'(?:src|href)="/static/([^"]+\.(?:js|css))"', html)):
+            total += len(gzip.compress(Path(finders.find(a.decode())).read_bytes()))
+        sizes[path] = total
+    print("phone pages, first load gzip (KB):", {p: round(n / 1024, 1) for p, n in sizes.items()})
+    assert all(n < 250 * 1024 for n in sizes.values()), sizes
+    assert all(n > 5 * 1024 for n in sizes.values()), sizes  # the stylesheet and htmx are counted

@@ -5,6 +5,7 @@ calendar. Writes go through ``accounts.users``, ``policy.params.parameter_change
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from django.contrib import messages
@@ -17,7 +18,7 @@ from fangpin.accounts.scope import require
 from fangpin.accounts.users import user_create, user_list, user_update
 from fangpin.core.errors import DomainError
 from fangpin.policy.calendar import KEY as CALENDAR_KEY
-from fangpin.policy.calendar import calendar_set, year_days
+from fangpin.policy.calendar import calendar_missing, calendar_set, calendar_years, year_days
 from fangpin.policy.params import param_get, parameter_change
 from fangpin.policy.selectors import parameter_audit_trail, parameter_keys, parameter_versions
 from fangpin.regions.selectors import region_descendants
@@ -142,22 +143,53 @@ def param_detail(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 def measures(request: HttpRequest) -> HttpResponse:
+    """The measure catalogue: add or retire entries, saved as a new version of ``catalogue.measures``
+    (basis and 文件号 required, audited) through ``policy.catalogue.measure_catalogue_change``."""
     _admin(request)
+    from fangpin.policy.catalogue import KEY, MEASURE_KINDS, measure_catalogue, measure_catalogue_change
+
     on = today()
-    cat = param_get("catalogue.measures", region_code=request.user.region_id or "", year=on.year)
-    kinds = {
-        "developmental": "开发式帮扶",
-        "protection": "综合保障（兜底）",
-        "education": "教育",
-        "health": "健康",
-        "housing": "住房",
-        "water": "饮水",
-        "social": "社会帮扶",
-        "relocation": "搬迁后扶",
-        "other": "其他",
+    actor = request.user
+    region = actor.scope_prefix or ""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        name = request.POST.get("name", "").strip()
+        try:
+            p = measure_catalogue_change(
+                actor=actor,
+                region_code=request.POST.get("region_code", region).strip(),
+                year=int(request.POST.get("year") or on.year),
+                add={name: request.POST.get("kind", "")} if name else {},
+                retire=request.POST.getlist("retire"),
+                basis=request.POST.get("basis", ""),
+                doc_no=request.POST.get("doc_no", ""),
+                on=on,
+            )
+        except DomainError as e:
+            errors[e.field or "general"] = e.message
+        except ValueError:
+            errors["year"] = "年度须为数字"
+        else:
+            messages.success(
+                request,
+                f"措施目录已保存为第{p.version}版（{p.region_code or '全国'}，{p.year}年起）：{p.note}",
+            )
+            return redirect("web:admin_measures")
+    cat = measure_catalogue(region_code=actor.region_id or "", year=on.year)
+    rows = [(name, MEASURE_KINDS.get(kind, kind)) for name, kind in cat.value.items()]
+    ctx = {
+        "rows": rows,
+        "p": cat,
+        "kinds": list(MEASURE_KINDS.items()),
+        "errors": errors,
+        "form": request.POST if request.method == "POST" else {},
+        "region": region,
+        "year": on.year,
+        "versions": parameter_versions(KEY)[:50],
+        "trail": parameter_audit_trail(KEY)[:50],
+        "key": KEY,
     }
-    rows = [(name, kinds.get(kind, kind)) for name, kind in cat.value.items()]
-    return render(request, "web/admin/measures.html", {"rows": rows, "p": cat})
+    return render(request, "web/admin/measures.html", ctx, status=400 if errors else 200)
 
 
 @login_required
@@ -207,5 +239,17 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "error": error,
         "key": CALENDAR_KEY,
         "years": list(range(on.year + 1, on.year - 4, -1)),
+        "loaded": calendar_years(),
+        "current": next(
+            (
+                v
+                for v in parameter_versions(CALENDAR_KEY)
+                if v.year == year and v.is_active and not v.region_code
+            ),
+            None,
+        ),
+        "business_year_missing": calendar_missing(on),
+        "next_year_missing": calendar_missing(dt.date(on.year + 1, 1, 1)),
+        "next_year": on.year + 1,
     }
     return render(request, "web/admin/calendar.html", ctx, status=400 if error else 200)

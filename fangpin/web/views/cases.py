@@ -234,6 +234,8 @@ def _may_act(case, user) -> bool:
 
 @login_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    from fangpin.policy.calendar import calendar_missing
+
     user = request.user
     case = mon.case_get(actor=user, case_id=case_id)
     on = today()
@@ -261,6 +263,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "objections": (current.data.get("objections", []) if current else []),
         "today": on,
         "post": request.session.pop("case_form_post", {}),
+        # deadlines counted in a year without a holiday calendar are Monday–Friday only: say so
+        "calendar_missing": calendar_missing(on, case.started_on, case.due_on, *(s.due_on for s in steps)),
     }
     return render(request, "web/cases/detail.html", ctx)
 

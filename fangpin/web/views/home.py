@@ -48,7 +48,11 @@ def home(request: HttpRequest) -> HttpResponse:
         ctx["audit_url"] = _url("web:audit")
         return render(request, "web/home/auditor.html", ctx)
     ctx["s"] = home_summary(actor=user, on=on)
-    ctx["tasks"] = [t for t in my_tasks(user, on=on) if t.kind != "visit"][:30]
+    # an overdue step is listed once, in 逾期事项 (its reminder task says the same thing)
+    shown = {(o.household_no, o.message) for o in ctx["s"]["overdue"]}
+    ctx["tasks"] = [
+        t for t in my_tasks(user, on=on) if t.kind != "visit" and (t.household_no, t.title) not in shown
+    ][:30]
     ctx["visits_url"] = _url("web:visits")
     ctx["can_case"] = any(user.can(c) for c in (Cap.CASE_VILLAGE, Cap.CASE_TOWNSHIP, Cap.CASE_COUNTY))
     ctx["is_helper"] = user.role == Role.HELPER

@@ -21,6 +21,12 @@ from fangpin.audit.record import audit_record
 from fangpin.core.errors import DomainError
 from fangpin.registry.models import ImportStatus
 from fangpin.registry.selectors import import_batch_get, import_batch_list
+from fangpin.registry.services.import_mapping import (
+    batch_file,
+    import_batch_remap,
+    import_mapping_save,
+    mapping_question,
+)
 from fangpin.registry.services.imports import import_batch_confirm, import_batch_create, import_batch_run
 from fangpin.registry.tasks import import_batch_task
 
@@ -50,10 +56,12 @@ def imports_home(request: HttpRequest) -> HttpResponse:
                     income_year=year,
                     dry_run=True,
                 )
-                import_batch_run(batch_id=batch.pk, actor=request.user)  # validation only, writes nothing
+                batch = import_batch_run(batch_id=batch.pk, actor=request.user)  # validation only
             except DomainError as e:
                 error = e.message
             else:
+                if batch.status == ImportStatus.MAPPING:
+                    return redirect("web:import_mapping", batch_id=batch.pk)
                 return redirect("web:import_batch", batch_id=batch.pk)
     ctx = {
         "batches": import_batch_list(actor=request.user)[:30],
@@ -123,3 +131,67 @@ def import_report(request: HttpRequest, batch_id: int) -> HttpResponse:
     resp = FileResponse(open(batch.error_report_path, "rb"), as_attachment=True, filename=name)  # noqa: SIM115
     resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     return resp
+
+
+def _answers(request: HttpRequest) -> dict[str, str]:
+    """The form's answers: ``h-<i>`` is the file header, ``map-<i>`` its column key ("" = 不导入, "?" =
+    not chosen yet)."""
+    out = {}
+    for k, header in request.POST.items():
+        if k.startswith("h-"):
+            v = request.POST.get("map-" + k[2:], "?")
+            if v != "?":
+                out[header] = v
+    return out
+
+
+@login_required
+def import_mapping(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """The mapping question of a batch whose headers are not all known: each unknown header → a national
+    column or 不导入, the missing required columns, and the first rows as parsed with the proposal (htmx
+    re-renders the preview on every change). Saving stores the answer for this header layout, then checks
+    the same file again as a new batch."""
+    batch = _batch(request, batch_id)
+    if batch.status != ImportStatus.MAPPING or (batch.details or {}).get("remapped_batch"):
+        return redirect("web:import_batch", batch_id=batch.pk)
+    try:
+        data = batch_file(actor=request.user, batch=batch)
+    except DomainError as e:
+        from ._common import refused_page
+
+        return refused_page(request, e)
+    answers = _answers(request) if request.method == "POST" else {}
+    errors: dict[str, str] = {}
+    if request.method == "POST" and request.POST.get("action") == "save":
+        chosen = {h: v for h, v in answers.items()}
+        unanswered = [
+            request.POST[k] for k in request.POST if k.startswith("h-") and request.POST[k] not in chosen
+        ]
+        try:
+            if unanswered:
+                raise DomainError(
+                    "import_mapping",
+                    f"请为表头“{unanswered[0]}”选择对应的列（或“不导入”）",
+                    field=unanswered[0],
+                )
+            import_mapping_save(
+                actor=request.user, file_name=batch.file_name, data=data, answers=chosen, on=today()
+            )
+        except DomainError as e:
+            errors[e.field or "general"] = e.message
+        else:
+            new = import_batch_remap(actor=request.user, batch_id=batch.pk)
+            import_batch_run(batch_id=new.pk, actor=request.user)
+            return redirect("web:import_batch", batch_id=new.pk)
+    q = mapping_question(actor=request.user, file_name=batch.file_name, data=data, answers=answers)
+    for u in q["unknown"]:
+        u["error"] = errors.get(u["header"], "")
+    ctx = {
+        "b": batch,
+        "q": q,
+        "errors": errors,
+        "general_error": errors.get("general") or errors.get("answers"),
+    }
+    if request.headers.get("HX-Request") and request.POST.get("action") == "preview":
+        return render(request, "web/imports/_mapping_preview.html", ctx)
+    return render(request, "web/imports/mapping.html", ctx, status=400 if errors else 200)

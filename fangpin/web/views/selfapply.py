@@ -56,6 +56,15 @@ def self_apply(request: HttpRequest) -> HttpResponse:
             signed_on = dt.date.fromisoformat(request.POST.get("signed_on") or on.isoformat())
         except ValueError:
             signed_on, errors["signed_on"] = on, "签署日期格式不对"
+        # 受理日期: the business date (a paper application entered afterwards), never in the future
+        received_on = on
+        try:
+            received_on = dt.date.fromisoformat(request.POST.get("on") or on.isoformat())
+        except ValueError:
+            errors["on"] = "受理日期格式应为 年-月-日"
+        else:
+            if received_on > on:
+                errors["on"] = "受理日期不能晚于今天"
         if not errors:
             photo = request.FILES.get("photo")
             try:
@@ -78,10 +87,10 @@ def self_apply(request: HttpRequest) -> HttpResponse:
                         "paper_holder": request.POST.get("paper_holder", "").strip(),
                     },
                     photo=photo.read() if photo else None,
-                    on=on,
+                    on=received_on,
                 )
             except DomainError as e:
-                shown = {"household_id", "applicant", "photo", "risk_types", "signed_on"}
+                shown = {"household_id", "applicant", "photo", "risk_types", "signed_on", "on"}
                 errors[e.field if e.field in shown else "general"] = e.message
             else:
                 return redirect("web:self_apply_done", ack_no=receipt.ack_no)

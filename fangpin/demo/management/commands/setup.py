@@ -28,4 +28,9 @@ class Command(BaseCommand):
         except DomainError as e:
             raise CommandError(e.message) from e
         self.stdout.write(f"区划 {res.regions} 条；新增政策参数 {res.parameters_created} 条")
+        years = "、".join(map(str, res.calendar_years)) or "无"
+        self.stdout.write(
+            f"工作日历（法定节假日与调休）：已录入 {years} 年（本次新增 {res.calendar_created} 年）；"
+            "其他年度按周一至周五计算，请在 系统管理→工作日历 录入"
+        )
         print_logins(self, res.logins)

@@ -3,6 +3,9 @@
 Imports a national 监测对象信息 export (xlsx or CSV). All or nothing: on any bad row nothing is written,
 the rejects are printed in Chinese (and written to an xlsx reject report) and the command exits 1.
 Without --now the batch is queued for the Huey worker (a dry run always runs at once).
+Headers no alias knows stop the import with the mapping question (printed with a preview of the first
+rows); answer it with --map 文件表头=列名 (repeatable; 列名 = a national header, or 不导入), saved for
+the next file with the same headers (or use ``fangpin import_mapping``).
 --kind living_conditions|village_profile (or the default --kind auto, which sniffs the header) imports the
 （乡村建设）户信息 or （自定义）行政村信息 file instead, always in this process.
 """
@@ -50,6 +53,13 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="只校验，不写入")
         parser.add_argument("--now", action="store_true", help="在本进程内立即执行（默认交后台任务）")
         parser.add_argument(
+            "--map",
+            dest="pairs",
+            action="append",
+            default=[],
+            help="列对应：文件表头=列名（如 家庭编号=户编号，本县备注=不导入；可多次，保存后下次沿用）",
+        )
+        parser.add_argument(
             "--kind",
             default="auto",
             choices=["auto", "registry", "living_conditions", "village_profile"],
@@ -79,6 +89,19 @@ class Command(BaseCommand):
                 raise CommandError(e.message) from None
             self._report_kind(batch)
             return
+        if opts["pairs"]:
+            from fangpin.registry.services.import_mapping import import_mapping_save
+
+            try:
+                m = import_mapping_save(
+                    actor=actor,
+                    file_name=path.name,
+                    data=path.read_bytes(),
+                    answers=parse_pairs(opts["pairs"]),
+                )
+            except DomainError as e:
+                raise CommandError(e.message) from None
+            self.stdout.write(f"已保存列对应 v{m.version}（下次同样表头的文件沿用）")
         try:
             batch = import_batch_create(
                 actor=actor,
@@ -148,6 +171,17 @@ class Command(BaseCommand):
 
     def _report(self, batch) -> None:
         out = self.stdout.write
+        if batch.status == ImportStatus.MAPPING:
+            from fangpin.registry.services.import_mapping import mapping_question
+
+            data = Path(batch.upload_path).read_bytes()
+            print_question(
+                self, mapping_question(actor=batch.created_by, file_name=batch.file_name, data=data)
+            )
+            raise CommandError(
+                f"导入批次#{batch.pk}：{batch.message}。用 --map 文件表头=列名 回答后重新运行"
+                "（或 fangpin import_mapping 文件 --set 文件表头=列名）"
+            )
         out(
             f"导入批次#{batch.pk} {batch.file_name} sha256={batch.sha256[:16]}… 状态：{batch.get_status_display()}"
         )
@@ -195,3 +229,41 @@ class Command(BaseCommand):
         if d.get("warnings"):
             out(f"提示{d['warnings']}条，例如：{'；'.join(d.get('warning_samples', [])[:3])}")
         out(batch.message)
+
+
+def parse_pairs(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for p in pairs:
+        if "=" not in p:
+            raise CommandError(f"“{p}”格式错误，应为 文件表头=列名")
+        k, v = p.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def print_question(cmd: BaseCommand, q: dict) -> None:
+    """The mapping question and the first rows as parsed with the proposal, as text."""
+    out = cmd.stdout.write
+    if q.get("saved"):
+        out(f"已保存的列对应 v{q['saved']['version']}：{q['saved']['columns']}")
+    if not q["needed"]:
+        out(f"表头（第{q['header_row']}行）均已识别，无需确认列对应")
+    for u in q["unknown"]:
+        hint = {"proposal": f"建议：{u['label']}（请核对）", "answer": f"回答：{u['label']}"}.get(
+            u["source"], "无相近列名，请指定"
+        )
+        out(f"  未识别的表头“{u['header']}” → {hint}")
+    if q["missing_required"]:
+        out(f"缺少必需列：{'、'.join(q['missing_required'])}（请指出文件中哪个表头是它）")
+    out(f"按{'建议' if q['needed'] else '当前'}对应读取的前{len(q['rows'])}行：")
+    out("  " + " | ".join(f"{h['header']}→{h['column']}" for h in q["headers"]))
+    for r in q["rows"]:
+        cells = [
+            f"{c['text']}（{c['error']}）"
+            if c["error"]
+            else f"{c['text']}（{c['note']}）"
+            if c.get("note")
+            else c["value"]
+            for c in r["cells"]
+        ]
+        out(f"  第{r['row']}行：" + " | ".join(cells))
