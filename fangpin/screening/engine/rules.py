@@ -325,12 +325,13 @@ def compile_month(
         )
     hits = ""
     if p["sels"]:
+        found = " OR ".join([f"hit_{i}" for i in range(len(rules))] + [f"fx_{j}" for j in range(len(facts))])
         hits = (
-            f"SELECT 0 AS is_total, person_id, household_id, {', '.join(names)}, "
+            f"SELECT * FROM (SELECT 0 AS is_total, person_id, household_id, {', '.join(names)}, "
             f"CAST(NULL AS BIGINT) AS matched_id{''.join(', ' + c for c in conds)} FROM ("
             f"SELECT m.person_id, m.p_household_id AS household_id, {', '.join(p['sels'])} FROM ("
             f"SELECT m.*{flag_sql} FROM {view} m WHERE {p['pre']}) m "
-            f"WHERE {relevant} GROUP BY m.person_id, m.p_household_id) agg WHERE {wanted} UNION ALL "
+            f"WHERE {relevant} GROUP BY m.person_id, m.p_household_id) agg) t WHERE {found} UNION ALL "
         )
     nulls = "".join(f", NULL AS {n}" for n in names)
     flags_null = "".join(f", CAST(NULL AS BOOLEAN) AS {c.rsplit(' AS ', 1)[1]}" for c in conds)
