@@ -46,6 +46,9 @@ PERSON_COLS = (
     "tekun",
     "out_of_school",
 )
+# A department file with more rows than this many per registry person (医保) counts its ID matches apart
+# (``compile_month(count_apart=True)``): aggregating every joined row costs more than a second, narrow probe.
+COUNT_APART_RATIO = 1.0
 LINK_SCHEMA = pa.schema(
     [
         ("record_key", pa.int64()),
@@ -148,8 +151,11 @@ def run_month(
     progress("概率匹配", 20)
     cand_scored = None
     links_by_source: dict[str, pa.Table] = {}
+    link_views: dict[str, str] = {}  # department → the view of its side file (rows with an unusable ID)
     if link.enabled and kinds:
-        cand_scored, links_by_source, n_unusable = _link(engine, kinds, link, timings, sources, persons_path)
+        cand_scored, links_by_source, n_unusable = _link(
+            engine, kinds, link, timings, sources, persons_path, link_views
+        )
         for k in kinds:
             counts[k]["id_unusable"] = n_unusable.get(k, 0)
     t = time.perf_counter()
@@ -165,6 +171,7 @@ def run_month(
         if r.source in by_source:  # no batch of this department this month: nothing to screen
             by_source[r.source].append(r)
     sqls: dict[str, str] = {}
+    n_persons = (_parquet_rows({"persons": [persons_path]}, ["persons"]) or {}).get("persons", 0)
     for k in kinds:
         rs, fms = by_source[k], list(facts.get(k, ()))
         engine.register_arrow(f"links_{k}", links_by_source.get(k, LINK_SCHEMA.empty_table()))
@@ -180,13 +187,26 @@ def run_month(
             engine.register_parquet(f"seen_{k}", seen[k])
             seen_join = f"LEFT JOIN (SELECT DISTINCT row_hash FROM seen_{k}) x ON s.row_hash = x.row_hash "
             new = f"({new} AND x.row_hash IS NULL)"
-        engine.create_view(
-            f"matched_{k}",
-            f"SELECT s.*, p.person_id AS person_id, {new} AS _new, "
-            f"CASE WHEN l.record_key IS NULL THEN 'id' ELSE 'linkage' END AS match_method, {pcols} "
-            f"FROM src_{k} s LEFT JOIN links_{k} l ON s.record_key = l.record_key {seen_join}"
-            f"JOIN persons p ON p.join_key = coalesce(l.join_key, s.id_number)",
-        )
+        person = f"p.person_id AS person_id, {new} AS _new, {pcols}"
+        if k in link_views and _same_columns(sources[k], [link_path(p) for p in sources[k]]):
+            # The linked rows are rows of the side file (their ID is unusable, so it matches nobody):
+            # the file's rows keep their ID as join key, the side file's linked rows get their person's,
+            # then one join to the registry — no outer join of every row against the links.
+            view_sql = (
+                f"SELECT s.*, {person} FROM ("
+                f"SELECT s.*, s.id_number AS _join_key, 'id' AS match_method FROM src_{k} s UNION ALL "
+                f"SELECT s.*, l.join_key AS _join_key, 'linkage' AS match_method FROM {link_views[k]} s "
+                f"JOIN links_{k} l ON s.record_key = l.record_key) s {seen_join}"
+                f"JOIN persons p ON p.join_key = s._join_key"
+            )
+        else:
+            view_sql = (
+                f"SELECT s.*, {person}, "
+                f"CASE WHEN l.record_key IS NULL THEN 'id' ELSE 'linkage' END AS match_method "
+                f"FROM src_{k} s LEFT JOIN links_{k} l ON s.record_key = l.record_key {seen_join}"
+                f"JOIN persons p ON p.join_key = coalesce(l.join_key, s.id_number)"
+            )
+        engine.create_view(f"matched_{k}", view_sql)
         sqls[k] = compile_month(
             k,
             rs,
@@ -194,6 +214,8 @@ def run_month(
             month,
             engine.dialect,
             fact_batches=None if fact_batches is None else fact_batches.get(k, []),
+            # a file with more rows than the registry has persons (医保) counts its matches apart
+            count_apart=counts[k]["rows_read"] > COUNT_APART_RATIO * n_persons,
         )
     results = _run_all(engine, sqls, timings)
     t = time.perf_counter()
@@ -259,6 +281,17 @@ def run_month(
             for k, p in zip(tbl.column("record_key").to_pylist(), tbl.column("person_id").to_pylist(), strict=True)
         },
     )  # fmt: skip
+
+
+def _same_columns(a: list[str], b: list[str]) -> bool:
+    """The files of ``a`` and ``b`` have the same columns in the same order (a UNION ALL of their rows)."""
+    import pyarrow.parquet as pq
+
+    try:
+        names = {tuple(pq.read_schema(p).names) for p in [*a, *b]}
+    except (OSError, ValueError):
+        return False
+    return len(names) == 1
 
 
 def _has_column(paths: list[str], name: str) -> bool:
@@ -414,8 +447,10 @@ def _link(
     timings: dict[str, float],
     sources: dict[str, list[str]],
     persons_path: str,
+    link_views: dict[str, str],
 ) -> tuple[pd.DataFrame | None, dict[str, pa.Table], dict[str, int]]:
-    """Scored candidates, accepted links per department, and rows with an unusable ID per department."""
+    """Scored candidates, accepted links per department, and rows with an unusable ID per department;
+    ``link_views`` receives the departments whose candidates are all the rows of their side files."""
     from ..linkage import link_records
 
     t = time.perf_counter()
@@ -436,6 +471,7 @@ def _link(
     for k in plain:
         if all(os.path.exists(p) for p in side[k]):
             engine.register_parquet(f"lnk_{k}", side[k])
+            link_views[k] = f"lnk_{k}"
             parts.append(sel(k=engine.dialect.string(k), view=f"lnk_{k}"))
         else:
             parts.append(sel(k=engine.dialect.string(k), view=f"src_{k}") + " WHERE s.id_status <> 'ok'")

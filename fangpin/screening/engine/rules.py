@@ -156,6 +156,17 @@ def _person_condition(pc: dict[str, Any], rule: RuleSpec, d: Dialect) -> str:
     raise DomainError(E_RULE, f"未知的人员条件“{kind}”")
 
 
+def _department_parts(rule: RuleSpec, month: str, d: Dialect) -> list[str]:
+    """The part of the rule's predicate on the department's own columns (window, values): what an engine
+    can apply while scanning the file, before the join to the registry."""
+    start, end = window_bounds(rule, month)
+    parts = [f"m.event_date BETWEEN {d.date(start)} AND {d.date(end)}", *_where(rule, d)]
+    if rule.condition_kind == "value_in":
+        vals = rule.condition.get("values") or []
+        parts.append(f"{_col(rule.condition['column'])} IN ({', '.join(d.literal(v) for v in vals)})")
+    return parts
+
+
 def rule_filter(rule: RuleSpec, month: str, d: Dialect) -> str:
     """Record-level predicate of the rule: window, department values, who it applies to."""
     start, end = window_bounds(rule, month)
@@ -269,40 +280,92 @@ def compile_month(
     *,
     view: str | None = None,
     fact_batches: list[int] | None = None,
+    count_apart: bool = False,
 ) -> str:
     """The one query a run executes for a department, over ``matched_<source>`` (department rows joined
-    to their registry person, by ID or by an accepted link: ``match_method`` id/linkage).
-
-    One pass over the joined rows gives three things, so the big file is joined to the registry once:
+    to their registry person, by ID or by an accepted link: ``match_method`` id/linkage). It gives:
     - the run report's ``matched_id`` (rows matched by ID) on the row ``is_total = 1``;
     - rule i's aggregates and ``hit_i`` per person (columns as in ``compile_source``);
     - for fact j (``SourceSpec.facts``): the person's latest department value ``fv_j`` (by event date,
       then record), its record ``fk_j`` and date ``fd_j``, the registry value ``fr_j`` in the department's
       vocabulary, and ``fx_j`` = they differ. Only records of ``fact_batches`` (None = all) state facts.
-    Rows relevant to no rule and no fact are grouped under a NULL person, so the aggregation stays the
-    size of the hits, not of the registry; the second level (GROUPING SETS over those few rows) adds the
-    total row. Only persons with a hit or a differing fact come back, plus the total row (on every
-    engine: no second, count-only join of a big file)."""
+    Only persons with a hit or a differing fact come back, plus the total row.
+
+    Two plans, same rows:
+    - fused (default, a small list): one pass over the joined rows; rows relevant to no rule and no fact
+      are grouped under a NULL person, and a second level (GROUPING SETS over those few rows) adds the
+      total row. One scan of the registry.
+    - ``count_apart`` (a file bigger than the registry, 医保): the rules see only the rows passing their
+      department-side conditions (window, values: applied while the file is scanned, before the join),
+      and the total row is a count of the ID join, a narrow probe without the registry columns. Aggregating
+      every joined row of a 10-million-row file to count them cost more than that probe: the medical
+      query was 1.5-1.75x the bare one, now 1.05-1.1x."""
     view = view or f"matched_{source}"
     if any(r.source != source for r in rules):
         raise DomainError(E_RULE, "同一查询中的规则必须属于同一部门数据")
-    flags, sels, names, conds, raw = [], [], [], [], []
+    p = _month_parts(rules, facts, month, d, fact_batches)
+    flag_sql = (", " + ", ".join(p["flags"])) if p["flags"] else ""
+    relevant = p["relevant"] or "FALSE"
+    conds, names = p["conds"], p["names"]
+    wanted = " OR ".join(
+        ["is_total = 1"] + [f"hit_{i}" for i in range(len(rules))] + [f"fx_{j}" for j in range(len(facts))]
+    )
+    if not count_apart:
+        by_id = d.count_if("m.match_method = 'id'")
+        level2 = ", ".join([f"max({n}) AS {n}" for n in names] + ["sum(matched_id) AS matched_id"])
+        return (
+            f"WITH r AS (SELECT m.*{flag_sql} FROM {view} m), "
+            f"g AS (SELECT m.*, CASE WHEN {relevant} THEN m.person_id END AS _gp, "
+            f"CASE WHEN {relevant} THEN m.p_household_id END AS _gh FROM r m), "
+            f"agg AS (SELECT m._gp AS person_id, m._gh AS household_id, {', '.join(p['sels'] + [f'{by_id} AS matched_id'])} "
+            f"FROM g m GROUP BY m._gp, m._gh), "
+            f"agg2 AS (SELECT grouping(person_id) AS is_total, person_id, household_id, {level2} "
+            f"FROM agg GROUP BY GROUPING SETS ((person_id, household_id), ())) "
+            f"SELECT * FROM (SELECT *{''.join(', ' + c for c in conds)} FROM agg2) t WHERE {wanted}"
+        )
+    hits = ""
+    if p["sels"]:
+        found = " OR ".join([f"hit_{i}" for i in range(len(rules))] + [f"fx_{j}" for j in range(len(facts))])
+        hits = (
+            f"SELECT * FROM (SELECT 0 AS is_total, person_id, household_id, {', '.join(names)}, "
+            f"CAST(NULL AS BIGINT) AS matched_id{''.join(', ' + c for c in conds)} FROM ("
+            f"SELECT m.person_id, m.p_household_id AS household_id, {', '.join(p['sels'])} FROM ("
+            f"SELECT m.*{flag_sql} FROM {view} m WHERE {p['pre']}) m "
+            f"WHERE {relevant} GROUP BY m.person_id, m.p_household_id) agg) t WHERE {found} UNION ALL "
+        )
+    nulls = "".join(f", NULL AS {n}" for n in names)
+    flags_null = "".join(f", CAST(NULL AS BOOLEAN) AS {c.rsplit(' AS ', 1)[1]}" for c in conds)
+    return (
+        f"{hits}SELECT 1 AS is_total, CAST(NULL AS BIGINT) AS person_id, CAST(NULL AS BIGINT) AS household_id"
+        f"{nulls}, matched_id{flags_null} "
+        f"FROM (SELECT count(*) AS matched_id FROM {view} m WHERE m.match_method = 'id') tot"
+    )
+
+
+def _month_parts(
+    rules: list[RuleSpec], facts: Sequence[FactMap], month: str, d: Dialect, fact_batches: list[int] | None
+) -> dict[str, Any]:
+    """The pieces of ``compile_month``: per-row flags, aggregates, hit conditions, the department-side
+    pre-filter and the relevance test."""
+    flags, sels, names, conds, raw, pre = [], [], [], [], [], []
     for i, r in enumerate(rules):
         raw.append(rule_filter(r, month, d))
+        pre.append(" AND ".join(f"({p})" for p in _department_parts(r, month, d)))
         flags.append(f"({raw[-1]}) AS _f{i}")
         s, c, nm = _aggregates(r, i, f"m._f{i}", d)
         sels += s
         names += nm
         conds.append(f"{c} AS hit_{i}")
     for j, fm in enumerate(facts):
-        g = ["m.person_id IS NOT NULL", f"{_col(fm.column)} IS NOT NULL"]
+        g = [f"{_col(fm.column)} IS NOT NULL"]
         for col, vals in fm.when.items():
             g.append(f"{_col(col)} IN ({', '.join(d.literal(v) for v in vals)})")
         if fact_batches is not None:
             g.append(
                 f"m.batch_id IN ({', '.join(str(int(b)) for b in fact_batches)})" if fact_batches else "FALSE"
             )
-        raw.append(" AND ".join(g))
+        pre.append(" AND ".join(f"({p})" for p in g))
+        raw.append(" AND ".join(["m.person_id IS NOT NULL", *g]))
         flags.append(f"({raw[-1]}) AS _g{j}")
         val = _mapped(d.text(_col(fm.column)), fm.value_map, d)
         reg = f"coalesce({_mapped(d.text(_col('p_' + fm.registry_column)), fm.registry_map, d)}, '')"
@@ -317,21 +380,7 @@ def compile_month(
     if facts:
         flags.append(f"{d.text('m.event_date')} || lpad({d.text('m.record_key')}, 20, '0') AS _fkey")
     relevant = " OR ".join([f"m._f{i}" for i in range(len(rules))] + [f"m._g{j}" for j in range(len(facts))])
-    relevant = relevant or "FALSE"
-    by_id = d.count_if("m.match_method = 'id'")
-    counts = [f"{by_id} AS matched_id"]
-    flag_sql = (", " + ", ".join(flags)) if flags else ""
-    level2 = ", ".join([f"max({n}) AS {n}" for n in names] + ["sum(matched_id) AS matched_id"])
-    wanted = " OR ".join(
-        ["is_total = 1"] + [f"hit_{i}" for i in range(len(rules))] + [f"fx_{j}" for j in range(len(facts))]
-    )
-    return (
-        f"WITH r AS (SELECT m.*{flag_sql} FROM {view} m), "
-        f"g AS (SELECT m.*, CASE WHEN {relevant} THEN m.person_id END AS _gp, "
-        f"CASE WHEN {relevant} THEN m.p_household_id END AS _gh FROM r m), "
-        f"agg AS (SELECT m._gp AS person_id, m._gh AS household_id, {', '.join(sels + counts)} "
-        f"FROM g m GROUP BY m._gp, m._gh), "
-        f"agg2 AS (SELECT grouping(person_id) AS is_total, person_id, household_id, {level2} "
-        f"FROM agg GROUP BY GROUPING SETS ((person_id, household_id), ())) "
-        f"SELECT * FROM (SELECT *{''.join(', ' + c for c in conds)} FROM agg2) t WHERE {wanted}"
-    )
+    return {
+        "flags": flags, "sels": sels, "names": names, "conds": conds, "relevant": relevant,
+        "pre": " OR ".join(f"({x})" for x in pre) or "FALSE",
+    }  # fmt: skip

@@ -63,11 +63,12 @@ def estimate_u(
     keep = i != j
     cols = ["name", "name_pinyin", "birth_date", "sex", "village"]
     reg = registry[cols].astype("string").reset_index(drop=True)
-    a = reg.iloc[i[keep]].reset_index(drop=True).add_suffix("_l")
-    b = reg.iloc[j[keep]].reset_index(drop=True).add_suffix("_r")
+    reg["_i"] = range(len(reg))
     con = duckdb.connect()
     try:
-        con.register("p", pd.concat([a, b], axis=1))
+        # the pairs join the sample in DuckDB (no 200,000-row pandas frames); one pass gives every level
+        con.register("reg", reg)
+        con.register("pairs", pd.DataFrame({"i": i[keep], "j": j[keep]}))
         levels = {
             "name": "CASE WHEN name_l IS NULL OR name_r IS NULL THEN NULL WHEN name_l = name_r THEN 0 "
             "WHEN name_pinyin_l = name_pinyin_r THEN 1 WHEN levenshtein(name_l, name_r) <= 1 THEN 2 ELSE 3 END",
@@ -78,14 +79,19 @@ def estimate_u(
             "village": "CASE WHEN village_l IS NULL OR village_r IS NULL THEN NULL "
             "WHEN village_l = village_r THEN 0 ELSE 1 END",
         }
+        side = ", ".join(f"{x}.{c} AS {c}_{x[0]}" for x in ("left_", "right_") for c in cols)
+        lv = ", ".join(f"{expr} AS {f}" for f, expr in levels.items())
+        grouped = con.sql(
+            f"SELECT {', '.join(levels)}, count(*) AS n FROM (SELECT {lv} FROM (SELECT {side} FROM pairs "
+            f"JOIN reg left_ ON left_._i = pairs.i JOIN reg right_ ON right_._i = pairs.j)) GROUP BY ALL"
+        ).fetchall()
         sizes = {"name": 4, "birth_date": 4, "sex": 2, "village": 2}
         out: dict[str, list[float]] = {}
-        for f, expr in levels.items():
-            rows = dict(
-                con.sql(
-                    f"SELECT lv, count(*) FROM (SELECT {expr} AS lv FROM p) WHERE lv IS NOT NULL GROUP BY lv"
-                ).fetchall()
-            )
+        for pos, f in enumerate(levels):
+            rows: dict[int, int] = {}
+            for g in grouped:
+                if g[pos] is not None:
+                    rows[g[pos]] = rows.get(g[pos], 0) + g[-1]
             total = sum(rows.values())
             if not total:
                 continue
