@@ -69,6 +69,11 @@ class PreviewOut(Schema):
     errors: list[PreviewIssue]
 
 
+class UploadForm(Schema):
+    kind: PlainText = Field(..., max_length=20, description="部门数据类型，如 medical")
+    on_behalf_of: PlainText = Field("", max_length=32, description="县级管理员代部门上传时的部门名")
+
+
 class MappingIn(Schema):
     kind: PlainText = Field(..., max_length=20)
     columns: dict[str, str] = Field(
@@ -349,15 +354,14 @@ def _hit(h) -> dict:
 def dept_upload_start(
     request,
     file: File[UploadedFile],
-    kind: Form[PlainText],
-    on_behalf_of: Form[PlainText] = "",
+    form: Form[UploadForm],
 ):
     """The file is kept (for this user only) under ``token``: answer ``question`` with
     ``POST /dept-uploads/{token}/mapping``, then ``POST /dept-uploads/{token}/confirm``.
     ``kind``: the department file kind (e.g. ``medical``); ``on_behalf_of``: the department a county
     admin uploads for."""
     _may_upload(request.auth)
-    kind, on_behalf_of = kind[:20], (on_behalf_of or "")[:32] or None
+    kind, on_behalf_of = form.kind, form.on_behalf_of or None
     data = file.read()
     digest = {"sha256": hashlib.sha256(data).hexdigest(), "kind": kind, "on_behalf_of": on_behalf_of}
 
