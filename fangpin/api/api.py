@@ -12,6 +12,7 @@ from .auth import AUTH
 from .routers import (
     admin,
     audit,
+    casework,
     changes,
     households,
     imports,
@@ -45,6 +46,7 @@ for r in (
     reference.router,
     households.router,
     monitoring.router,
+    casework.router,
     trust.router,
     changes.router,
     worklists.router,

@@ -4,7 +4,7 @@ The ``worklists`` services and the household search selector of the browser's �
 
 import datetime as dt
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from fangpin.core import clock
@@ -99,4 +99,4 @@ def worklist_households(request, worklist_id: int):
 @router.delete("/worklists/{worklist_id}", response={204: None, **ERRORS}, summary="删除本人的工作清单")
 def worklist_remove(request, worklist_id: int):
     worklists.worklist_delete(actor=request.auth, worklist_id=worklist_id)
-    return 204, None
+    return Status(204, None)

@@ -18,12 +18,16 @@ from fangpin.accounts.roles import Role
 from fangpin.api.api import api
 from fangpin.api.tokens import token_issue
 from fangpin.audit.models import AuditEvent
-from fangpin.monitoring.models import Case, Lead, LeadSource, Visit
+from fangpin.monitoring.models import Assignment, Case, Lead, LeadSource, Measure, MonitoringObject, Visit
+from fangpin.monitoring.services.assistance import measure_add
+from fangpin.monitoring.services.identification import green_channel_enrol
+from fangpin.policy.params import param_value
 from fangpin.registry.models import ImportBatch
 from fangpin.screening.models import DeptBatch, DeptMapping, LinkReview, ScreeningRun
 from fangpin.screening.pending import pending_store
 from fangpin.trust.models import ChangeRequest
 from fangpin.trust.services.changes import change_request_submit
+from fangpin.trust.services.self_application import self_application_receive
 from fangpin.worklists.models import SavedList
 from fangpin.worklists.services import worklist_save
 
@@ -32,11 +36,15 @@ pytestmark = pytest.mark.django_db
 OTHER_COUNTY = "410505000000"
 OUTSIDER = {
     "household_id": "cadre_a1",
+    "case_ids": "cadre_a1",
     "lead_id": "cadre_a1",
     "case_id": "cadre_a1",
     "change_id": "cadre_a1",
     "worklist_id": "cadre_a1",
     "review_id": "cadre_a1",
+    "object_id": "cadre_a1",
+    "measure_id": "cadre_a1",
+    "ack_no": "cadre_a1",
     "import_batch_id": "admin_other_county",
     "run_id": "admin_other_county",
     "user_id": "admin_other_county",
@@ -66,7 +74,7 @@ def _routes():
     schema = _schema()
     for path, ops in schema["paths"].items():
         for method, op in ops.items():
-            names = _params(op) | (_body_props(schema, op) & {"household_id"})
+            names = _params(op) | (_body_props(schema, op) & {"household_id", "case_ids"})
             named = names & set(OUTSIDER)
             if named:
                 yield method.upper(), path, OUTSIDER[sorted(named)[0]]
@@ -134,6 +142,19 @@ def objects(world, outsiders):
         uploaded_by=p["dept_yibao"], uploaded_at=timezone.now(), parquet_path="none.parquet",
     )  # fmt: skip
     run = ScreeningRun.objects.create(month="2025-06", region_id="410506000000", started_by=p["county_admin"])
+    green = green_channel_enrol(
+        actor=p["township_b"], lead=b["open_lead"], risk_types=["因自然灾害"], reason="暴雨冲毁住房", on=on
+    )
+    obj = green.monitoring_object
+    catalogue = param_value("catalogue.measures", region_code="410506000000", year=on.year)
+    measure = measure_add(actor=p["cadre_b1"], monitoring_object=obj, name=next(iter(catalogue)), start_on=on)
+    ack = self_application_receive(
+        actor=p["cadre_b1"],
+        household_id=b["household"].id,
+        form={"difficulties": "看病花费大", "risk_types": [], "note": ""},
+        consent={"signed": False},
+        on=on,
+    ).ack_no
     token = pending_store(
         actor=p["dept_yibao"], file_name="医保.csv", data="姓名,证件号码\n王某,1\n".encode()
     )
@@ -150,6 +171,9 @@ def objects(world, outsiders):
         "user_id": p["cadre_b1"].id,
         "dept_batch_id": dept.id,
         "upload_token": token,
+        "object_id": obj.id,
+        "measure_id": measure.id,
+        "ack_no": ack,
         "household2_id": b["household2"].id,
         "case_version": b["case"].version,
     }
@@ -168,6 +192,11 @@ def _state():
         DeptMapping.objects.count(),
         LinkReview.objects.filter(status="pending").count(),
         sorted(User.objects.values_list("role", "region_id", "is_active")),
+        MonitoringObject.objects.filter(status="active").count(),
+        Measure.objects.filter(status="done").count(),
+        Measure.objects.count(),
+        Assignment.objects.count(),
+        sorted(Case.objects.values_list("id", "status", "version")),
     )
 
 
@@ -198,6 +227,13 @@ def test_another_villages_object_is_not_found_and_audited(client, objects, outsi
             "accept": True,
             "role": "village_cadre",
             "region_code": OTHER_COUNTY,
+            "risk_types": ["因自然灾害"],
+            "text": "有村民提出异议",
+            "name": "产业帮扶",
+            "start_on": "2025-06-05",
+            "user_id": outsiders["cadre_a1"].id,
+            "case_ids": [objects["case_id"]],
+            "step": "verify",
         }
         r = client.post(url, data=json.dumps(body), content_type="application/json", **h)
     assert r.status_code == 404, (url, r.content)
