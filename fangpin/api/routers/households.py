@@ -89,7 +89,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 class ExportQuery(Schema):
     region: PlainText | None = None
-    monitoring: bool = False
+    monitoring: bool = Field(False, description="监测对象表格式（只含监测对象）")
+    unmasked: bool = Field(False, description="明文证件号和电话（须有相应权限，留痕）")
+    q: PlainText | None = Field(None, max_length=50, description="与户列表相同的检索词")
+    household_type: PlainText | None = Field(None, max_length=8)
 
 
 @router.get(
@@ -106,11 +109,16 @@ class ExportQuery(Schema):
     },
 )
 def household_export(request, query: Query[ExportQuery]):
-    """The caller's region (or a part of it: ``region`` = a village, township or county code), masked, in the
-    national column format; the export is audited by the export service."""
+    """The caller's region (or a part of it: ``region`` = a village, township or county code), narrowed by
+    the list's search (``q``, ``household_type``) exactly like the browser's export of what is filtered;
+    masked unless ``unmasked`` (and allowed); the export is audited by the export service."""
     region = (query.region or "").strip() or None
     if region is not None and (not region.isdigit() or len(region) != 12):
         raise NotFound("区域")
+    f = HouseholdFilter.from_params(
+        {"q": query.q or "", "household_type": query.household_type or "", "region": region or ""}
+    )
+    qs = household_search_qs(actor=request.auth, f=f, on=clock.today())
     tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115 (streamed, then removed)
     tmp.close()
     path = Path(tmp.name)
@@ -119,7 +127,10 @@ def household_export(request, query: Query[ExportQuery]):
             actor=request.auth,
             out_path=path,
             region_code=region,
+            unmasked=query.unmasked,
             kind=KIND_MONITORING if query.monitoring else KIND_REGISTRY,
+            households=qs.order_by().values("pk"),
+            filters={**f.as_params(), "via": "api"},
         )
         fh = path.open("rb")
     finally:

@@ -372,3 +372,18 @@ def test_a_parameter_edit_is_a_new_version_with_basis_and_document_number(client
     assert trail and trail[0]["actor"] == "county_admin"
     assert _post(client, url, body, bearer("cadre_a1")).status_code == 403
     assert client.get("/api/v1/parameters/no.such.key/versions", **h).status_code == 404
+
+
+def test_export_of_exactly_what_is_searched_and_unmasked_only_when_allowed(client, world, bearer):
+    import openpyxl
+
+    hh = world["a1"]["household"]
+    r = client.get("/api/v1/households/export", {"q": hh.household_no}, **bearer("cadre_a1"))
+    assert r.status_code == 200
+    ws = openpyxl.load_workbook(io.BytesIO(b"".join(r.streaming_content))).active
+    text = "\n".join(str(c) for row in ws.iter_rows(values_only=True) for c in row if c is not None)
+    assert hh.household_no in text and world["a1"]["household2"].household_no not in text
+    ev = AuditEvent.objects.filter(event_type="registry.export").last()
+    assert ev.data["filters"]["q"] == hh.household_no and ev.data["filters"]["via"] == "api"
+    denied = client.get("/api/v1/households/export", {"unmasked": "true"}, **bearer("cadre_a1"))
+    assert denied.status_code == 403 and "脱敏" in _json(denied)["message"]
