@@ -221,7 +221,7 @@ def _mask_cell(key: str, v: Any) -> Any:
     if v is None or isinstance(v, (int, float, bool)):
         return v
     s = str(v)
-    if key == "birth_date" or _DATE_LIKE.match(s) and key in ("", "birth_date"):
+    if key == "birth_date" or (key == "" and _DATE_LIKE.match(s)):  # a raw cell: any full date
         return mask_birth_date(s)
     return mask_text(s)
 
