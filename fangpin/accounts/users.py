@@ -28,6 +28,10 @@ def _check(actor, *, role: str, region_code: str | None) -> None:
     scope = actor.scope_prefix or ""
     if not region_code or not region_code.startswith(scope):
         raise DomainError(E_REGION, f"管辖区域须在本辖区（{scope}）内", field="region")
+    from fangpin.regions.models import Region
+
+    if not Region.objects.filter(code=region_code).exists():
+        raise DomainError(E_REGION, f"没有区划代码为“{region_code}”的区域", field="region")
 
 
 def user_list(*, actor) -> QuerySet[User]:

@@ -9,7 +9,20 @@ from ninja.renderers import JSONRenderer
 
 from . import errors
 from .auth import AUTH
-from .routers import audit, households, monitoring, reference, trust
+from .routers import (
+    admin,
+    audit,
+    casework,
+    changes,
+    households,
+    imports,
+    monitoring,
+    reference,
+    reports,
+    screening,
+    trust,
+    worklists,
+)
 
 
 class ChineseJSON(JSONRenderer):
@@ -29,5 +42,18 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 errors.install(api)
-for r in (reference.router, households.router, monitoring.router, trust.router, audit.router):
+for r in (
+    reference.router,
+    households.router,
+    monitoring.router,
+    casework.router,
+    trust.router,
+    changes.router,
+    worklists.router,
+    imports.router,
+    screening.router,
+    reports.router,
+    admin.router,
+    audit.router,
+):
     api.add_router("", r)

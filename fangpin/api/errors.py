@@ -79,12 +79,16 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain(request, exc: DomainError):
         status = 409 if exc.code.endswith(("_conflict", "_stale", "_closed", "_order")) else 400
+        if exc.code == "invalid":  # a route's own check of one field: like the schema's (422)
+            status = 422
         return api.create_response(request, body(exc.code, exc.message, exc.field), status=status)
 
     @api.exception_handler(ValidationError)
     def invalid(request, exc: ValidationError):
         first = exc.errors[0] if exc.errors else {}
         loc = [str(x) for x in first.get("loc", []) if x not in ("body", "query", "path", "payload")]
+        if len(loc) > 1 and loc[0] in ("form", "file"):  # multipart: ("file", "file"), ("form", "kind")
+            loc = loc[1:]
         field = ".".join(loc) or None
         if first.get("type") == "value_error":  # our own validators: their Chinese reason
             what = "：" + str(first.get("msg", "")).removeprefix("Value error, ")

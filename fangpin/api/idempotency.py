@@ -24,12 +24,27 @@ def _digest(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def once(request, route: str, payload: Any, create: Callable[[], tuple[int, dict]]) -> Status:
-    """Runs ``create`` (returning status and JSON body) at most once per (user, route, Idempotency-Key)."""
-    return Status(*_once(request, route, payload, create))
+def once(
+    request,
+    route: str,
+    payload: Any,
+    create: Callable[[], tuple[int, dict]],
+    *,
+    stored: Callable[[dict], dict] | None = None,
+) -> Status:
+    """Runs ``create`` (returning status and JSON body) at most once per (user, route, Idempotency-Key).
+    ``stored``: what the record keeps and a retry gets, when the first answer holds a secret shown once
+    (an initial password is never written to the idempotency table)."""
+    return Status(*_once(request, route, payload, create, stored))
 
 
-def _once(request, route: str, payload: Any, create: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
+def _once(
+    request,
+    route: str,
+    payload: Any,
+    create: Callable[[], tuple[int, dict]],
+    stored_fn: Callable[[dict], dict] | None = None,
+) -> tuple[int, dict]:
     key = request.META.get(HEADER, "").strip()
     if not key:
         return create()
@@ -57,7 +72,12 @@ def _once(request, route: str, payload: Any, create: Callable[[], tuple[int, dic
         with transaction.atomic():
             status, body = create()
             IdempotencyRecord.objects.create(
-                user=user, route=route, key=key, request_hash=digest, status_code=status, response=body
+                user=user,
+                route=route,
+                key=key,
+                request_hash=digest,
+                status_code=status,
+                response=stored_fn(body) if stored_fn else body,
             )
     except IntegrityError:
         prior = stored()

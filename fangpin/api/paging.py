@@ -18,15 +18,16 @@ class Mapped:
     """A queryset seen by django-ninja's pagination: ``count()`` and slicing; the slice is serialised by
     ``page_fn`` (all rows of the page at once, e.g. to fetch related rows in one query)."""
 
-    def __init__(self, qs, page_fn: Callable[[list], Iterable[dict]]) -> None:
+    def __init__(self, qs, page_fn: Callable[[list], Iterable[dict]], *, count_qs=None) -> None:
         self.qs, self.page_fn = qs, page_fn
+        self.count_qs = count_qs if count_qs is not None else qs  # e.g. without the rows' annotations
 
     @classmethod
     def each(cls, qs, fn: Callable[[Any], dict]) -> Mapped:
         return cls(qs, lambda rows: [fn(o) for o in rows])
 
     def count(self) -> int:
-        return self.qs.count()
+        return self.count_qs.count()
 
     def __len__(self) -> int:
         return self.count()

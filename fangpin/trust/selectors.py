@@ -290,3 +290,16 @@ def recert_coverage(*, actor, on: dt.date) -> list[CoverageRow]:
         counts[s.village_id][1] += 0 if s.stale(on) else 1
     names = dict(Region.objects.filter(code__in=counts).values_list("code", "name"))
     return [CoverageRow(v, names.get(v, v), n, cur, n - cur) for v, (n, cur) in sorted(counts.items())]
+
+
+def change_preview(req: ChangeRequest) -> list[dict[str, Any]]:
+    """What a pending request would change now (field, old, new), or one line saying why it cannot be
+    previewed (e.g. the member it names has left meanwhile) — for the approver's list."""
+    from fangpin.core.errors import DomainError
+
+    from .services.changes import change_plan
+
+    try:
+        return change_plan(req)
+    except DomainError as e:
+        return [{"label": "无法预览", "old": "", "new": e.message}]

@@ -2,19 +2,24 @@
 
 import tempfile
 from pathlib import Path
+from typing import Literal
 
-from django.db.models import Count, Q
 from django.http import FileResponse
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from fangpin.audit.record import audit_record
+from fangpin.audit.record import audit_list_view, audit_record
 from fangpin.core import clock
 from fangpin.core.errors import NotFound
-from fangpin.core.masking import mask_text
+from fangpin.monitoring.household_search import (
+    HouseholdFilter,
+    household_rows,
+    household_search_qs,
+    search_refusal_record,
+)
+from fangpin.monitoring.models import ObjectStatus
 from fangpin.registry import selectors
 from fangpin.registry.io.export import KIND_MONITORING, KIND_REGISTRY, registry_export
-from fangpin.registry.models import Person
 
 from .. import serialize
 from ..errors import ERRORS
@@ -24,39 +29,59 @@ from ..schemas import HouseholdOut, HouseholdRow, PlainText
 router = Router(tags=["户档案"])
 
 
-class HouseholdFilter(Schema):
-    q: PlainText | None = None
-    village: PlainText | None = None
-    household_type: PlainText | None = None
+class SearchFilter(Schema):
+    """The browser's household search and filters (``monitoring.household_search``)."""
+
+    q: PlainText | None = Field(
+        None, max_length=50, description="户编号、电话、成员姓名或证件号码（至少两个字）"
+    )
+    region: PlainText | None = Field(None, max_length=12, description="区划代码（乡镇或村）")
+    village: PlainText | None = Field(None, max_length=12, description="同 region（旧名）")
+    household_type: PlainText | None = Field(None, max_length=8)
+    monitoring: Literal["active", "eliminated", "never"] | None = None
+    category: PlainText | None = Field(None, max_length=16)
+    risk_type: PlainText | None = Field(None, max_length=16)
+    below_line: bool = False
+    has_findings: bool = False
+    overdue: bool = False
+    sort: Literal["household_no", "-household_no", "village", "members", "type"] = "household_no"
+
+    def as_filter(self) -> HouseholdFilter:
+        d = self.dict()
+        village = d.pop("village", None)
+        d["region"] = d.get("region") or village
+        return HouseholdFilter.from_params({k: v for k, v in d.items() if v not in (None, False)})
+
+
+def household_page(actor, qs, f: HouseholdFilter) -> Mapped:
+    """One page of rows (户主, members, monitoring status) without a query per row; counted plainly."""
+
+    def page(rows: list) -> list[dict]:
+        out = []
+        for hh in rows:
+            head = hh.heads[0] if hh.heads else None
+            status = ObjectStatus(hh.mo_status).label if hh.mo_status else ""
+            out.append(serialize.household_row(hh, head=head, members=hh.n_members or 0, monitoring=status))
+        return out
+
+    return Mapped(household_rows(qs, sort=f.sort), page, count_qs=qs)
 
 
 @router.get(
-    "/households", response={200: list[HouseholdRow], **ERRORS}, summary="户列表（按区域范围，可搜索）"
+    "/households", response={200: list[HouseholdRow], **ERRORS}, summary="户列表（按区域范围，可搜索、筛选）"
 )
 @paginate(Pages)
-def household_list(request, filters: Query[HouseholdFilter]):
-    """``q``: 户编号前缀、户主姓名或成员姓名（至少两个字符）. Only households inside the caller's region."""
+def household_list(request, filters: Query[SearchFilter]):
+    """The browser's search: only households inside the caller's region (a helper: the assigned ones);
+    every list is audited, and a search for an ID number or 户编号 outside the region too (as refused)."""
     user = request.auth
-    qs = selectors.household_list(actor=user).select_related("village")
-    q = (filters.q or "").strip()
-    if filters.village:
-        qs = qs.filter(village__code__startswith=filters.village[:12])
-    if filters.household_type:
-        qs = qs.filter(household_type=filters.household_type[:8])
-    if len(q) >= 2:
-        qs = qs.filter(
-            Q(household_no__startswith=q) | Q(persons__name__contains=q, persons__is_member=True)
-        ).distinct()
-        audit_record(actor=user, event_type="api.household_search", data={"q": mask_text(q)[:100]})
-    qs = qs.annotate(n_members=Count("persons", filter=Q(persons__is_member=True))).order_by("household_no")
-    return Mapped(qs, _page)
-
-
-def _page(rows: list) -> list[dict]:
-    heads = {
-        p.household_id: p for p in Person.objects.filter(household__in=rows, relation="户主", is_member=True)
-    }
-    return [serialize.household_row(h, head=heads.get(h.id), members=h.n_members) for h in rows]
+    on = clock.today()
+    f = filters.as_filter()
+    qs = household_search_qs(actor=user, f=f, on=on)
+    audit_list_view(user, "registry.household_search", query=f.q, via="api", filters=f.as_params())
+    if f.q and not qs.exists():
+        search_refusal_record(actor=user, q=f.q, on=on)
+    return household_page(user, qs, f)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -64,7 +89,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 class ExportQuery(Schema):
     region: PlainText | None = None
-    monitoring: bool = False
+    monitoring: bool = Field(False, description="监测对象表格式（只含监测对象）")
+    unmasked: bool = Field(False, description="明文证件号和电话（须有相应权限，留痕）")
+    q: PlainText | None = Field(None, max_length=50, description="与户列表相同的检索词")
+    household_type: PlainText | None = Field(None, max_length=8)
 
 
 @router.get(
@@ -81,11 +109,16 @@ class ExportQuery(Schema):
     },
 )
 def household_export(request, query: Query[ExportQuery]):
-    """The caller's region (or a part of it: ``region`` = a village, township or county code), masked, in the
-    national column format; the export is audited by the export service."""
+    """The caller's region (or a part of it: ``region`` = a village, township or county code), narrowed by
+    the list's search (``q``, ``household_type``) exactly like the browser's export of what is filtered;
+    masked unless ``unmasked`` (and allowed); the export is audited by the export service."""
     region = (query.region or "").strip() or None
     if region is not None and (not region.isdigit() or len(region) != 12):
         raise NotFound("区域")
+    f = HouseholdFilter.from_params(
+        {"q": query.q or "", "household_type": query.household_type or "", "region": region or ""}
+    )
+    qs = household_search_qs(actor=request.auth, f=f, on=clock.today())
     tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115 (streamed, then removed)
     tmp.close()
     path = Path(tmp.name)
@@ -95,7 +128,10 @@ def household_export(request, query: Query[ExportQuery]):
             out_path=path,
             on=clock.today(),
             region_code=region,
+            unmasked=query.unmasked,
             kind=KIND_MONITORING if query.monitoring else KIND_REGISTRY,
+            households=qs.order_by().values("pk"),
+            filters={**f.as_params(), "via": "api"},
         )
         fh = path.open("rb")
     finally:

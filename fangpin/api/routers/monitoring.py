@@ -1,7 +1,7 @@
 """Leads, cases (one step at a time, optimistic lock), monitoring objects and visits."""
 
 from django.db import transaction
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from fangpin.accounts.access import access_object
@@ -12,6 +12,7 @@ from fangpin.monitoring.models import Case
 from fangpin.monitoring.services.cases import case_step_complete
 from fangpin.monitoring.services.leads import lead_submit
 from fangpin.monitoring.services.visits import visit_log
+from fangpin.monitoring.workbench import awaiting_steps
 from fangpin.registry.models import Household
 
 from .. import serialize
@@ -32,6 +33,8 @@ class StatusFilter(Schema):
 class CaseFilter(Schema):
     status: PlainText | None = None
     kind: PlainText | None = None
+    step: PlainText | None = None
+    awaiting: bool = Field(False, description="只看等我办理的环节（工作台）")
 
 
 @router.get("/leads", response={200: list[LeadOut], **ERRORS}, summary="风险线索")
@@ -69,6 +72,10 @@ def case_list(request, filters: Query[CaseFilter]):
     qs = selectors.case_list(
         actor=request.auth, status=(filters.status or "")[:12] or None, kind=(filters.kind or "")[:16] or None
     )
+    if filters.awaiting:
+        qs = qs.filter(pk__in=awaiting_steps(actor=request.auth).values_list("case_id", flat=True))
+    if filters.step:
+        qs = qs.filter(current_step=filters.step[:16])
     return Mapped.each(qs.order_by("due_on", "id"), serialize.case)
 
 

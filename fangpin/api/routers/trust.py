@@ -1,15 +1,17 @@
 """农户自主申报 on a household's behalf, with the signed 承诺授权书 recorded as consent."""
 
-from ninja import Router
+import datetime as dt
+
+from ninja import Router, Schema
 
 from fangpin.core import clock
-from fangpin.trust.services.self_application import self_application_submit
+from fangpin.trust.services.self_application import self_application_lookup, self_application_submit
 
 from .. import serialize
 from ..errors import ERRORS
 from ..idempotency import once
 from ..paging import to_json
-from ..schemas import LeadOut, SelfApplicationIn
+from ..schemas import LeadOut, PlainText, SelfApplicationIn
 
 router = Router(tags=["农户自主申报"])
 
@@ -36,3 +38,22 @@ def self_application(request, payload: SelfApplicationIn):
         return 201, to_json(serialize.lead(lead, with_sources=True))
 
     return once(request, "self_applications.create", payload.dict(), create)
+
+
+class SelfApplicationStatusOut(Schema):
+    ack_no: str
+    submitted_on: dt.date
+    village: str
+    status: str
+    outcome: str
+    closed_on: dt.date | None
+
+
+@router.get(
+    "/self-applications/{ack_no}",
+    response={200: SelfApplicationStatusOut, **ERRORS},
+    summary="按受理编号查询申报进度（本辖区；查询留痕）",
+)
+def self_application_status(request, ack_no: PlainText):
+    s = self_application_lookup(ack_no=ack_no[:30], actor=request.auth)
+    return s.__dict__

@@ -54,7 +54,8 @@ def test_household_list_is_scoped_and_searches_are_audited(client, world, bearer
     assert body["count"] == 2
     r = _json(client.get("/api/v1/households", {"q": "王建"}, **h))
     assert r["count"] == 2 and all(row["village_code"].startswith("410506205201") for row in r["items"])
-    assert AuditEvent.objects.filter(event_type="api.household_search").exists()
+    ev = AuditEvent.objects.filter(event_type="registry.household_search").last()
+    assert ev.data["via"] == "api" and ev.data["query"] == "王建"
     county = _json(client.get("/api/v1/households", {"limit": 10}, **bearer("county_admin")))
     assert county["count"] == 4
 

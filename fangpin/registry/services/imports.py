@@ -551,3 +551,41 @@ def import_batch_confirm(*, actor, batch_id: int) -> ImportBatch:
 
 def import_rejects(batch: ImportBatch) -> list[ImportReject]:
     return list(batch.rejects.all())
+
+
+def import_upload_check(*, actor, file_name: str, data: bytes, income_year: int) -> ImportBatch:
+    """The upload step of the browser and the API: record the file as a dry run and validate it at once
+    (row by row, writing nothing). The batch says ``checked`` (ready to confirm) or ``failed`` (rejects)."""
+    batch = import_batch_create(
+        actor=actor, file_name=file_name, data=data, income_year=income_year, dry_run=True
+    )
+    return import_batch_run(batch_id=batch.pk, actor=actor)
+
+
+def import_confirm_queue(*, actor, batch_id: int) -> ImportBatch:
+    """Confirm a checked dry run and queue the real import as a background job (Huey); the new batch's
+    progress record is what the caller follows."""
+    from fangpin.registry.tasks import import_batch_task
+
+    batch = import_batch_confirm(actor=actor, batch_id=batch_id)
+    import_batch_task(batch.pk, actor.pk)
+    batch.refresh_from_db()
+    return batch
+
+
+def import_report_open(*, actor, batch_id: int) -> tuple[Path, str]:
+    """The reject report of one of the actor's batches (path, download name); the download is audited."""
+    from fangpin.core.errors import NotFound
+    from fangpin.registry.selectors import import_batch_get
+
+    require(actor, Cap.REGISTRY_IMPORT)
+    batch = import_batch_get(actor=actor, batch_id=batch_id)
+    if not batch.error_report_path or not Path(batch.error_report_path).is_file():
+        raise NotFound("错误报告")
+    audit_record(
+        actor=actor,
+        event_type="registry.import_report_download",
+        obj=batch,
+        region_code=actor.region_id or "",
+    )
+    return Path(batch.error_report_path), f"导入错误报告-批次{batch.pk}.xlsx"

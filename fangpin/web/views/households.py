@@ -439,17 +439,9 @@ def household_mingbaizhi(request: HttpRequest, household_id: int) -> HttpRespons
 @login_required
 def change_list(request: HttpRequest) -> HttpResponse:
     """Change requests waiting for a second person (maker-checker), each with exactly what it would change."""
-    from fangpin.trust.services.changes import change_plan
-
     user = request.user
     pending = list(trust.change_request_list(actor=user).select_related("maker").order_by("created_at")[:100])
-    rows = []
-    for r in pending:
-        try:
-            plan = change_plan(r)
-        except DomainError as e:
-            plan = [{"label": "无法预览", "old": "", "new": e.message}]
-        rows.append({"r": r, "plan": plan, "mine": r.maker_id == user.pk})
+    rows = [{"r": r, "plan": trust.change_preview(r), "mine": r.maker_id == user.pk} for r in pending]
     return render(
         request,
         "web/households/changes.html",

@@ -1,12 +1,12 @@
 """数据导入: upload a national export, see its validation row by row (a dry run), confirm, follow the
 background job's progress (htmx polls the batch's progress record), download the reject report.
 
-All work is the registry's: ``import_batch_create`` / ``import_batch_run`` (dry run, in the request: it
-writes nothing) / ``import_batch_confirm`` + the Huey task ``import_batch_task`` for the real import."""
+All work is the registry's (the API calls the same): ``import_upload_check`` (dry run, in the request: it
+writes nothing) / ``import_confirm_queue`` (confirm + the Huey task for the real import) /
+``import_report_open`` (the audited reject report)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
@@ -17,8 +17,7 @@ from django.views.decorators.http import require_POST
 
 from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import require
-from fangpin.audit.record import audit_record
-from fangpin.core.errors import DomainError
+from fangpin.core.errors import DomainError, NotFound
 from fangpin.registry.models import ImportStatus
 from fangpin.registry.selectors import import_batch_get, import_batch_list
 from fangpin.registry.services.import_mapping import (
@@ -27,8 +26,12 @@ from fangpin.registry.services.import_mapping import (
     import_mapping_save,
     mapping_question,
 )
-from fangpin.registry.services.imports import import_batch_confirm, import_batch_create, import_batch_run
-from fangpin.registry.tasks import import_batch_task
+from fangpin.registry.services.imports import (
+    import_batch_run,
+    import_confirm_queue,
+    import_report_open,
+    import_upload_check,
+)
 
 from ._common import today
 
@@ -49,14 +52,9 @@ def imports_home(request: HttpRequest) -> HttpResponse:
             error = "请选择要上传的文件（国家系统导出的 xlsx 或 csv）"
         else:
             try:
-                batch = import_batch_create(
-                    actor=request.user,
-                    file_name=upload.name,
-                    data=upload.read(),
-                    income_year=year,
-                    dry_run=True,
+                batch = import_upload_check(  # validation only, writes nothing
+                    actor=request.user, file_name=upload.name, data=upload.read(), income_year=year
                 )
-                batch = import_batch_run(batch_id=batch.pk, actor=request.user)  # validation only
             except DomainError as e:
                 error = e.message
             else:
@@ -105,30 +103,24 @@ def import_progress(request: HttpRequest, batch_id: int) -> HttpResponse:
 @require_POST
 def import_confirm(request: HttpRequest, batch_id: int) -> HttpResponse:
     _batch(request, batch_id)
-    try:
-        batch = import_batch_confirm(actor=request.user, batch_id=batch_id)
+    try:  # Huey: the real import is queued (immediate mode in tests)
+        batch = import_confirm_queue(actor=request.user, batch_id=batch_id)
     except DomainError as e:
         from ._common import refused_page
 
         return refused_page(request, e)
-    import_batch_task(batch.pk, request.user.pk)  # Huey: queued (immediate mode in tests)
     return redirect("web:import_batch", batch_id=batch.pk)
 
 
 @login_required
 def import_report(request: HttpRequest, batch_id: int) -> HttpResponse:
     """The reject report (the original rows + 错误原因), private to the uploader; the download is audited."""
-    batch = _batch(request, batch_id)
-    if not batch.error_report_path or not Path(batch.error_report_path).is_file():
-        raise Http404("没有错误报告")
-    audit_record(
-        actor=request.user,
-        event_type="registry.import_report_download",
-        obj=batch,
-        region_code=request.user.region_id or "",
-    )
-    name = f"导入错误报告-批次{batch.pk}.xlsx"
-    resp = FileResponse(open(batch.error_report_path, "rb"), as_attachment=True, filename=name)  # noqa: SIM115
+    _batch(request, batch_id)
+    try:
+        path, name = import_report_open(actor=request.user, batch_id=batch_id)
+    except NotFound as e:
+        raise Http404("没有错误报告") from e
+    resp = FileResponse(path.open("rb"), as_attachment=True, filename=name)
     resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     return resp
 

@@ -5,11 +5,8 @@ works the link-review queue. All through ``fangpin.screening`` services and sele
 
 from __future__ import annotations
 
-import re
-import secrets
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -18,8 +15,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from fangpin.accounts.roles import Cap
-from fangpin.core.errors import DomainError, PermissionDenied
+from fangpin.core.errors import DomainError, NotFound, PermissionDenied
 from fangpin.screening import selectors as sel
+from fangpin.screening.pending import E_SUFFIX, default_behalf, pending_path, pending_store
 from fangpin.screening.services.reviews import link_review_decide
 from fangpin.screening.services.runs import screening_run_start
 from fangpin.screening.services.uploads import dept_batch_upload, dept_mapping_preview, dept_mapping_save
@@ -27,26 +25,16 @@ from fangpin.screening.sources import source_get
 
 from ._common import refused_page, today
 
-_TOKEN = re.compile(r"^[0-9a-f]{32}\.(csv|xlsx|xls)$")
-
 
 def _can_upload(user) -> bool:
     return bool(sel.upload_kinds(actor=user))
 
 
-def _pending_dir(user) -> Path:
-    d = Path(settings.FANGPIN_FILES_DIR) / "dept_pending" / str(user.pk)
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
 def _pending_path(user, token: str) -> Path:
-    if not _TOKEN.match(token or ""):
-        raise Http404("上传文件不存在")
-    p = _pending_dir(user) / token
-    if not p.is_file():
-        raise Http404("上传文件已过期，请重新选择文件")
-    return p
+    try:
+        return pending_path(actor=user, token=token)
+    except NotFound as e:
+        raise Http404("上传文件已过期，请重新选择文件") from e
 
 
 @login_required
@@ -58,12 +46,13 @@ def screening_home(request: HttpRequest) -> HttpResponse:
     error = None
     if request.method == "POST" and _can_upload(user):
         upload = request.FILES.get("file")
-        suffix = Path(upload.name).suffix.lower().lstrip(".") if upload else ""
-        if upload is None or suffix not in ("csv", "xlsx", "xls"):
-            error = "请选择部门数据文件（xlsx 或 csv）"
+        try:
+            if upload is None:
+                raise DomainError(E_SUFFIX, "请选择部门数据文件（xlsx 或 csv）", field="file")
+            token = pending_store(actor=user, file_name=upload.name, data=upload.read())
+        except DomainError as e:
+            error = e.message
         else:
-            token = f"{secrets.token_hex(16)}.{suffix}"
-            (_pending_dir(user) / token).write_bytes(upload.read())
             from urllib.parse import urlencode
 
             q = urlencode(
@@ -101,12 +90,7 @@ def upload_preview(request: HttpRequest, token: str) -> HttpResponse:
     kind = request.GET.get("kind") or request.POST.get("kind", "")
     period = request.GET.get("period") or request.POST.get("period", "")
     name = (request.GET.get("name") or request.POST.get("name") or path.name)[:200]
-    behalf = (request.GET.get("behalf") or request.POST.get("behalf") or "").strip() or None
-    if behalf is None and user.role == "county_admin" and kind:
-        try:
-            behalf = source_get(kind).departments[0]  # the county admin uploads on that department's behalf
-        except DomainError:
-            behalf = None
+    behalf = default_behalf(user, kind, request.GET.get("behalf") or request.POST.get("behalf"))
     error = None
     try:
         spec = source_get(kind)

@@ -13,9 +13,8 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from fangpin.accounts.roles import Cap, Role
-from fangpin.audit.record import audit_record
 from fangpin.core.errors import DomainError, PermissionDenied
-from fangpin.reports.excel import report_xlsx
+from fangpin.reports.files import FORMATS, report_file_of
 from fangpin.reports.indicators import (
     INDICATORS,
     Period,
@@ -28,7 +27,6 @@ from fangpin.reports.indicators import (
     leads_by_department,
     month_period,
 )
-from fangpin.reports.printable import report_pdf
 from fangpin.reports.tables import MONTHLY_COLUMNS, last_complete, report_build
 
 from ._common import query_string, refused_page, today
@@ -190,23 +188,14 @@ def report_view(request: HttpRequest, kind: str, year: int, number: int) -> Http
     except DomainError as e:
         return refused_page(request, e)
     fmt = request.GET.get("format", "html")
-    if fmt in ("xlsx", "pdf"):
-        audit_record(
-            actor=request.user,
-            event_type="reports.export",
-            region_code=request.user.region_id or "",
-            data={"kind": kind, "year": year, "number": number, "format": fmt, "published": published},
+    if fmt in FORMATS:
+        f = report_file_of(
+            actor=request.user, table=table, kind=kind, year=year, number=number, fmt=fmt, published=published
         )
-        if fmt == "xlsx":
-            body = report_xlsx(table)
-            ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        else:
-            body = report_pdf(table)
-            ctype = "application/pdf"
-        resp = HttpResponse(body, content_type=ctype)
+        resp = HttpResponse(f.content, content_type=f.content_type)
         from urllib.parse import quote
 
-        resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(table.title + '.' + fmt)}"
+        resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(f.filename)}"
         return resp
     return render(
         request,
