@@ -1,0 +1,290 @@
+"""The vectorised evaluator: one parameter set applied to a ``Snapshot`` in DuckDB, giving per household
+the judgements the per-household services give one at a time:
+
+- 人均纯收入 of the business date's month and its verdict (``registry.services.assessment.
+  household_income_assess``: the 12 months before the month, per month the latest recorded income record
+  covering it, a partly covered window scaled to a year, members at the end of the month, missing income
+  said as missing), and the category it implies (``monitoring.rules.derive_category``, the same function);
+- for every active monitoring object, the consecutive months with income above the line
+  (``monitoring.services.facts.income_months_above``) and the elimination refusals
+  (``monitoring.rules.elimination_refusals``, the same function, on the same facts);
+- whether the household is a monitoring object on the date (``monitoring_objects_on``), its 渐退期 end
+  recomputed when the parameter set changes ``elimination.gradual_exit_months``.
+
+Amounts are summed in DOUBLE; a per-capita figure within 1e-6 fen of a rounding boundary (x.xx5) is
+recomputed exactly by ``policy.rules.income.per_capita_net_income`` itself, so the verdicts are those of
+the Python rule household for household (``tests/test_agreement.py``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from fangpin.core import clock
+from fangpin.monitoring.rules import EliminationFacts, derive_category, elimination_refusals
+from fangpin.policy.rules.income import IncomeFacts, per_capita_net_income
+
+from .paramset import ParamSet
+from .snapshot import Snapshot, month_index
+
+AMBIGUOUS = 1e-6  # fen
+
+
+def _month_end(t: int) -> dt.date:
+    y, m = divmod(t, 12)
+    first = dt.date(y, m + 1, 1)
+    return clock.add_months(first, 1) - dt.timedelta(days=1)
+
+
+def _line_cents(line: Any) -> int:
+    """q < line ⇔ q_fen < ceil(line·100) for a q in whole fen."""
+    return int(math.ceil(Decimal(str(line)) * 100))
+
+
+def param_table(snap: Snapshot, pset: ParamSet, years: list[int]) -> pd.DataFrame:
+    rows = []
+    for v in snap.villages:
+        for y in years:
+            line = pset.value("income.monitoring_line", region_code=v, year=y)
+            rows.append(
+                {
+                    "village_id": v,
+                    "year": y,
+                    "W": int(pset.value("income.window_months", region_code=v, year=y)),
+                    "payout": bool(pset.value("income.include_insurance_payout", region_code=v, year=y)),
+                    "line": str(line),
+                    "line_c": _line_cents(line),
+                }
+            )
+    return pd.DataFrame(rows, columns=["village_id", "year", "W", "payout", "line", "line_c"])
+
+
+_SQL = """
+WITH tgp AS (
+    SELECT tg.household_id, tg.t, tg.me, p.W, p.payout, p.line_c
+    FROM tg JOIN hh USING (household_id) JOIN pv p ON p.village_id = hh.village_id AND p.year = tg.t // 12
+),
+mem AS (
+    SELECT tgp.household_id, tgp.t, count(s.person_id) AS members
+    FROM tgp LEFT JOIN spells s ON s.household_id = tgp.household_id
+        AND s.start <= tgp.me AND (s.stop IS NULL OR s.stop > tgp.me)
+    GROUP BY ALL
+),
+wm AS (
+    SELECT DISTINCT household_id, unnest(range(t - W, t)) AS m FROM tgp
+),
+ch AS (
+    SELECT wm.household_id, wm.m, i.base / i.months AS base, i.payout / i.months AS payout,
+           i.oop / i.months AS oop, count(*) OVER (PARTITION BY wm.household_id, wm.m) AS n_rec
+    FROM wm JOIN income i ON i.household_id = wm.household_id AND wm.m BETWEEN i.r0 AND i.r1
+    QUALIFY row_number() OVER (PARTITION BY wm.household_id, wm.m
+                               ORDER BY i.rec_at DESC NULLS LAST, i.ord DESC) = 1
+),
+agg AS (
+    SELECT tgp.household_id, tgp.t, any_value(tgp.W) AS W, any_value(tgp.payout) AS payout_on,
+           any_value(tgp.line_c) AS line_c, count(ch.m) AS n_cov, coalesce(sum(ch.base), 0) AS base,
+           coalesce(sum(ch.payout), 0) AS payout, coalesce(sum(ch.oop), 0) AS oop,
+           coalesce(max(ch.n_rec), 0) > 1 AS overlapped
+    FROM tgp LEFT JOIN ch ON ch.household_id = tgp.household_id AND ch.m >= tgp.t - tgp.W AND ch.m < tgp.t
+    GROUP BY ALL
+),
+calc AS (
+    SELECT agg.*, mem.members,
+        CASE WHEN n_cov = 0 THEN 0 ELSE (base + CASE WHEN payout_on THEN payout ELSE 0 END) * W / n_cov END AS net,
+        CASE WHEN n_cov = 0 THEN 0 ELSE oop * W / n_cov END AS oop_y
+    FROM agg JOIN mem USING (household_id, t)
+),
+pc AS (
+    SELECT *, CASE WHEN members > 0 THEN net / members ELSE 0 END AS p,
+              CASE WHEN members > 0 THEN (net - oop_y) / members ELSE 0 END AS pr
+    FROM calc
+)
+SELECT household_id, t, W, payout_on, line_c, n_cov, members, overlapped, p, pr,
+       sign(p) * floor(abs(p) * 100 + 0.5) AS p_c, sign(pr) * floor(abs(pr) * 100 + 0.5) AS pr_c,
+       abs(abs(p) * 100 - floor(abs(p) * 100) - 0.5) < {amb}
+           OR abs(abs(pr) * 100 - floor(abs(pr) * 100) - 0.5) < {amb} AS ambiguous
+FROM pc
+"""
+
+
+def _exact(snap: Snapshot, rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose rounding DOUBLE cannot decide, recomputed by the Python rule itself."""
+    if rows.empty:
+        return rows
+    rows = rows.copy()
+    inc = snap.income[snap.income["household_id"].isin(rows["household_id"])]
+    by_hh = {h: g.sort_values("ord") for h, g in inc.groupby("household_id")}
+    for ix, r in rows.iterrows():
+        g = by_hh.get(r["household_id"])
+        facts = [
+            IncomeFacts(
+                period_start=x.period_start,
+                period_end=x.period_end,
+                **{c: Decimal(getattr(x, c)) for c in ("wage", "production_business", "property_income",
+                                                       "transfer", "production_expense", "insurance_payout",
+                                                       "compliant_out_of_pocket")},
+                recorded_at=x.rec_at.to_pydatetime() if pd.notna(x.rec_at) else None,
+            )  # fmt: skip
+            for x in (g.itertuples() if g is not None else [])
+        ]
+        y, m = divmod(int(r["t"]), 12)
+        res = per_capita_net_income(
+            facts,
+            members=int(r["members"]),
+            month=dt.date(y, m + 1, 1),
+            window_months=int(r["W"]),
+            include_insurance_payout=bool(r["payout_on"]),
+        )
+        rows.at[ix, "p_c"] = float(res.per_capita * 100)
+        rows.at[ix, "pr_c"] = float(res.per_capita_after_rigid * 100)
+    return rows
+
+
+def income_table(snap: Snapshot, pset: ParamSet, targets: pd.DataFrame) -> pd.DataFrame:
+    """Per (household, target month t): members, months covered, 人均纯收入 in fen (and after rigid
+    spending), the line in fen, below / below after rigid, missing."""
+    years = sorted({int(t) // 12 for t in targets["t"].unique()})
+    pv = param_table(snap, pset, years)
+    tg = targets.copy()
+    tg["me"] = pd.to_datetime([_month_end(int(t)) for t in tg["t"]]) if len(tg) else pd.Series(dtype="datetime64[ns]")
+    con = duckdb.connect()
+    try:
+        con.register("tg", tg)
+        con.register("hh", snap.households[["household_id", "village_id"]])
+        con.register("pv", pv)
+        con.register("spells", snap.spells)
+        con.register("income", snap.income[["household_id", "ord", "r0", "r1", "months", "rec_at", "base",
+                                            "payout", "oop"]])  # fmt: skip
+        out = con.sql(_SQL.format(amb=AMBIGUOUS)).df()
+    finally:
+        con.close()
+    amb = out["ambiguous"].fillna(False).astype(bool)
+    if amb.any():
+        out.loc[amb] = _exact(snap, out.loc[amb])
+    out["missing"] = (out["n_cov"] == 0) | (out["members"] <= 0)
+    out["below"] = ~out["missing"] & (out["p_c"] < out["line_c"])
+    out["below_rigid"] = ~out["missing"] & (out["pr_c"] < out["line_c"])
+    out["per_capita"] = out["p_c"] / 100
+    out["per_capita_after_rigid"] = out["pr_c"] / 100
+    out["line"] = out["line_c"] / 100
+    return out
+
+
+def _stable_params(snap: Snapshot, pset: ParamSet) -> dict[str, dict[str, int]]:
+    y = snap.on.year
+    return {
+        v: {
+            k: int(pset.value(k, region_code=v, year=y))
+            for k in ("elimination.min_months", "elimination.income_stable_months", "elimination.min_measures_done")
+        }
+        for v in snap.villages
+    }
+
+
+def evaluate(snap: Snapshot, pset: ParamSet) -> pd.DataFrame:
+    """One row per household of the snapshot with the judgements under ``pset`` (see the module doc)."""
+    timings: dict[str, float] = {}
+    t_start = time.perf_counter()
+    on = snap.on
+    t0 = month_index(on)
+    hh = snap.households
+    objs = snap.objects
+    active = objs[objs["status"] == "active"]
+    guards = _stable_params(snap, pset)
+    village_of = dict(zip(hh["household_id"], hh["village_id"], strict=True))
+    # target months: the date's month for everyone, and the months before it an active object's income
+    # stability looks back over
+    tg = [pd.DataFrame({"household_id": hh["household_id"], "t": t0})]
+    extra = []
+    for h in active["household_id"].unique():
+        s = guards[village_of[h]]["elimination.income_stable_months"]
+        extra.extend((h, t0 - i) for i in range(1, s))
+    if extra:
+        tg.append(pd.DataFrame(extra, columns=["household_id", "t"]))
+    targets = pd.concat(tg, ignore_index=True)
+    inc = income_table(snap, pset, targets)
+    timings["income"] = time.perf_counter() - t_start
+
+    now = inc[inc["t"] == t0].set_index("household_id")
+    res = hh.set_index("household_id")[["household_no", "village_id", "township_id", "household_type", "head"]].join(
+        now[["members", "n_cov", "missing", "per_capita", "per_capita_after_rigid", "line", "below", "below_rigid",
+             "overlapped"]]  # fmt: skip
+    )
+    res["flagged"] = res["below"] | res["below_rigid"]
+    # category: the rule itself, once per distinct combination of its inputs
+    combos = {
+        k: derive_category(household_type=k[0], below_line=k[1], below_line_after_rigid=k[2]).category
+        for k in set(zip(res["household_type"], res["below"], res["below_rigid"], strict=True))
+    }
+    res["category"] = [combos[k] for k in zip(res["household_type"], res["below"], res["below_rigid"], strict=True)]
+
+    # monitoring objects on the date (渐退期 recomputed when the set changes its length)
+    key = "elimination.gradual_exit_months"
+    until = objs["gradual_exit_until"].copy()
+    if pset.touches(key):
+        elim = objs["eliminated_on"].notna()
+        until = until.astype(object)
+        for ix in objs.index[elim]:
+            e = objs.at[ix, "eliminated_on"]
+            months = int(pset.value(key, region_code=objs.at[ix, "village_id"], year=e.year))
+            until.at[ix] = clock.add_months(e, months)
+    on_list = objs["eliminated_on"].isna() | objs["eliminated_on"].map(lambda e: e is not None and e > on) | (
+        until.map(lambda u: u is not None and not pd.isna(u) and u >= on)
+    )
+    monitored = set(objs.loc[on_list, "household_id"])
+    res["monitored"] = res.index.isin(list(monitored))
+    res["current"] = res.index.isin(list(snap.monitored_now))
+    in_exit = objs.loc[on_list & objs["eliminated_on"].notna()]
+    res["gradual_exit_until"] = None
+    for h, u in zip(in_exit["household_id"], until[in_exit.index], strict=True):
+        res.at[h, "gradual_exit_until"] = u
+
+    # elimination guards for the active objects: the same rule, on the same facts
+    t = time.perf_counter()
+    ok = inc[~inc["missing"] & ~inc["below"] & ~inc["below_rigid"]]
+    ok_months = {(h, tt) for h, tt in zip(ok["household_id"], ok["t"], strict=True)}
+    sp = snap.spells
+    on_ts = pd.Timestamp(on)
+    live = sp[(sp["start"] <= on_ts) & (sp["stop"].isna() | (sp["stop"] > on_ts))]
+    labour = live[live["labour_able"]].groupby("household_id").size().to_dict()
+    protected = dict(zip(hh["household_id"], hh["no_labour_protected"], strict=True))
+    res["object_active"] = res.index.isin(list(active["household_id"]))
+    res["months_above"] = np.nan
+    res["eligible"] = False
+    res["refusals"] = None
+    for o in active.itertuples():
+        g = guards[o.village_id]
+        s = g["elimination.income_stable_months"]
+        above = 0
+        while above < s and (o.household_id, t0 - above) in ok_months:
+            above += 1
+        f = EliminationFacts(
+            identified_on=o.identified_on,
+            on=on,
+            measures_done=int(o.measures_done),
+            labour_members=0 if protected.get(o.household_id) else int(labour.get(o.household_id, 0)),
+            income_months_above=above,
+            guarantees_ok=bool(o.guarantees_ok),
+            guarantee_failures=list(o.guarantee_failures or []),
+        )
+        refusals = elimination_refusals(
+            f,
+            min_months=g["elimination.min_months"],
+            stable_months=s,
+            min_measures_done=g["elimination.min_measures_done"],
+        )
+        res.at[o.household_id, "months_above"] = above
+        res.at[o.household_id, "eligible"] = not refusals
+        res.at[o.household_id, "refusals"] = [r.code for r in refusals]
+    timings["guards"] = time.perf_counter() - t
+    res["enter"] = res["flagged"] & ~res["monitored"]
+    res["leave"] = res["current"] & ~res["monitored"]
+    res.attrs["timings"] = timings
+    return res
