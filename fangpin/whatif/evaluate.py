@@ -215,7 +215,7 @@ def evaluate(snap: Snapshot, pset: ParamSet) -> pd.DataFrame:
     now = inc[inc["t"] == t0].set_index("household_id")
     res = hh.set_index("household_id")[["household_no", "village_id", "township_id", "household_type", "head"]].join(
         now[["members", "n_cov", "missing", "per_capita", "per_capita_after_rigid", "line", "below", "below_rigid",
-             "overlapped"]]  # fmt: skip
+             "overlapped", "ambiguous"]].rename(columns={"ambiguous": "exact"})  # fmt: skip
     )
     res["flagged"] = res["below"] | res["below_rigid"]
     # category: the rule itself, once per distinct combination of its inputs

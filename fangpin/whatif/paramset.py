@@ -57,10 +57,11 @@ class ParamSet:
     overrides: list[Override] = field(default_factory=list)
     exclude_ids: frozenset[int] = frozenset()
     label: str = "现行参数"
+    recompute: frozenset[str] = frozenset()  # keys whose stored consequences (渐退期 end) are recomputed
     _rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def touches(self, key: str) -> bool:
-        return any(o.key == key for o in self.overrides) or bool(
+        return key in self.recompute or any(o.key == key for o in self.overrides) or bool(
             self.exclude_ids and Parameter.objects.filter(pk__in=self.exclude_ids, key=key).exists()
         )
 
