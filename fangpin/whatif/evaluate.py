@@ -127,9 +127,18 @@ def _exact(snap: Snapshot, rows: pd.DataFrame) -> pd.DataFrame:
             IncomeFacts(
                 period_start=x.period_start,
                 period_end=x.period_end,
-                **{c: Decimal(getattr(x, c)) for c in ("wage", "production_business", "property_income",
-                                                       "transfer", "production_expense", "insurance_payout",
-                                                       "compliant_out_of_pocket")},
+                **{
+                    c: Decimal(getattr(x, c))
+                    for c in (
+                        "wage",
+                        "production_business",
+                        "property_income",
+                        "transfer",
+                        "production_expense",
+                        "insurance_payout",
+                        "compliant_out_of_pocket",
+                    )
+                },
                 recorded_at=x.rec_at.to_pydatetime() if pd.notna(x.rec_at) else None,
             )  # fmt: skip
             for x in (g.itertuples() if g is not None else [])
@@ -153,7 +162,11 @@ def income_table(snap: Snapshot, pset: ParamSet, targets: pd.DataFrame) -> pd.Da
     years = sorted({int(t) // 12 for t in targets["t"].unique()})
     pv = param_table(snap, pset, years)
     tg = targets.copy()
-    tg["me"] = pd.to_datetime([_month_end(int(t)) for t in tg["t"]]) if len(tg) else pd.Series(dtype="datetime64[ns]")
+    tg["me"] = (
+        pd.to_datetime([_month_end(int(t)) for t in tg["t"]])
+        if len(tg)
+        else pd.Series(dtype="datetime64[ns]")
+    )
     con = duckdb.connect()
     try:
         con.register("tg", tg)
@@ -182,7 +195,11 @@ def _stable_params(snap: Snapshot, pset: ParamSet) -> dict[str, dict[str, int]]:
     return {
         v: {
             k: int(pset.value(k, region_code=v, year=y))
-            for k in ("elimination.min_months", "elimination.income_stable_months", "elimination.min_measures_done")
+            for k in (
+                "elimination.min_months",
+                "elimination.income_stable_months",
+                "elimination.min_measures_done",
+            )
         }
         for v in snap.villages
     }
@@ -213,9 +230,23 @@ def evaluate(snap: Snapshot, pset: ParamSet) -> pd.DataFrame:
     timings["income"] = time.perf_counter() - t_start
 
     now = inc[inc["t"] == t0].set_index("household_id")
-    res = hh.set_index("household_id")[["household_no", "village_id", "township_id", "household_type", "head"]].join(
-        now[["members", "n_cov", "missing", "per_capita", "per_capita_after_rigid", "line", "below", "below_rigid",
-             "overlapped", "ambiguous"]].rename(columns={"ambiguous": "exact"})  # fmt: skip
+    res = hh.set_index("household_id")[
+        ["household_no", "village_id", "township_id", "household_type", "head"]
+    ].join(
+        now[
+            [
+                "members",
+                "n_cov",
+                "missing",
+                "per_capita",
+                "per_capita_after_rigid",
+                "line",
+                "below",
+                "below_rigid",
+                "overlapped",
+                "ambiguous",
+            ]
+        ].rename(columns={"ambiguous": "exact"})  # fmt: skip
     )
     res["flagged"] = res["below"] | res["below_rigid"]
     # category: the rule itself, once per distinct combination of its inputs
@@ -223,7 +254,9 @@ def evaluate(snap: Snapshot, pset: ParamSet) -> pd.DataFrame:
         k: derive_category(household_type=k[0], below_line=k[1], below_line_after_rigid=k[2]).category
         for k in set(zip(res["household_type"], res["below"], res["below_rigid"], strict=True))
     }
-    res["category"] = [combos[k] for k in zip(res["household_type"], res["below"], res["below_rigid"], strict=True)]
+    res["category"] = [
+        combos[k] for k in zip(res["household_type"], res["below"], res["below_rigid"], strict=True)
+    ]
 
     # monitoring objects on the date (渐退期 recomputed when the set changes its length)
     key = "elimination.gradual_exit_months"
@@ -235,8 +268,10 @@ def evaluate(snap: Snapshot, pset: ParamSet) -> pd.DataFrame:
             e = objs.at[ix, "eliminated_on"]
             months = int(pset.value(key, region_code=objs.at[ix, "village_id"], year=e.year))
             until.at[ix] = clock.add_months(e, months)
-    on_list = objs["eliminated_on"].isna() | objs["eliminated_on"].map(lambda e: e is not None and e > on) | (
-        until.map(lambda u: u is not None and not pd.isna(u) and u >= on)
+    on_list = (
+        objs["eliminated_on"].isna()
+        | objs["eliminated_on"].map(lambda e: e is not None and e > on)
+        | (until.map(lambda u: u is not None and not pd.isna(u) and u >= on))
     )
     monitored = set(objs.loc[on_list, "household_id"])
     res["monitored"] = res.index.isin(list(monitored))

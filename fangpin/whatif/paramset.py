@@ -61,8 +61,10 @@ class ParamSet:
     _rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def touches(self, key: str) -> bool:
-        return key in self.recompute or any(o.key == key for o in self.overrides) or bool(
-            self.exclude_ids and Parameter.objects.filter(pk__in=self.exclude_ids, key=key).exists()
+        return (
+            key in self.recompute
+            or any(o.key == key for o in self.overrides)
+            or bool(self.exclude_ids and Parameter.objects.filter(pk__in=self.exclude_ids, key=key).exists())
         )
 
     def _candidates(self, key: str) -> list[dict[str, Any]]:
@@ -73,7 +75,13 @@ class ParamSet:
                 .values("id", "value", "version", "region_code", "year")
             )
             rows += [
-                {"id": None, "value": o.value, "version": VIRTUAL, "region_code": o.region_code, "year": o.year}
+                {
+                    "id": None,
+                    "value": o.value,
+                    "version": VIRTUAL,
+                    "region_code": o.region_code,
+                    "year": o.year,
+                }
                 for o in self.overrides
                 if o.key == key
             ]
@@ -95,7 +103,13 @@ class ParamSet:
 
     def describe(self) -> list[dict[str, Any]]:
         return [
-            {"key": o.key, "name": KEYS.get(o.key, o.key), "region": o.region_code, "year": o.year, "value": o.value}
+            {
+                "key": o.key,
+                "name": KEYS.get(o.key, o.key),
+                "region": o.region_code,
+                "year": o.year,
+                "value": o.value,
+            }
             for o in self.overrides
         ]
 
@@ -135,7 +149,9 @@ def parse_value(key: str, text: Any, *, current: Any) -> Any:
         else:
             d = Decimal(s)
     except Exception:
-        raise DomainError(E_VALUE, f"参数“{KEYS[key]}”的值“{text}”不是数字或百分比（如 +10%）", field=key) from None
+        raise DomainError(
+            E_VALUE, f"参数“{KEYS[key]}”的值“{text}”不是数字或百分比（如 +10%）", field=key
+        ) from None
     if not d.is_finite() or d < 0:
         raise DomainError(E_VALUE, f"参数“{KEYS[key]}”的值“{text}”应为不小于0的数", field=key)
     if isinstance(current, int) and key != "income.monitoring_line":
@@ -145,9 +161,7 @@ def parse_value(key: str, text: Any, *, current: Any) -> Any:
     return _clean_number(d)
 
 
-def scenario(
-    settings: dict[str, Any], *, region_code: str, year: int, label: str = "模拟方案"
-) -> ParamSet:
+def scenario(settings: dict[str, Any], *, region_code: str, year: int, label: str = "模拟方案") -> ParamSet:
     """A scenario from ``{key: text}`` (``+10%`` relative to the value in force for ``region_code`` in
     ``year``): each becomes a virtual version for (region_code, year)."""
     current = ParamSet()

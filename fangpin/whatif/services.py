@@ -50,7 +50,9 @@ class Comparison:
     def total(self) -> dict[str, Any]:
         return self.rows[-1]
 
-    def households(self, measure: str, *, which: str = "scen", township: str | None = None) -> list[dict[str, Any]]:
+    def households(
+        self, measure: str, *, which: str = "scen", township: str | None = None
+    ) -> list[dict[str, Any]]:
         """A drill-down list: the households behind one number (``which``: base / scen)."""
         if measure not in MEASURES:
             raise DomainError("whatif_measure_unknown", f"没有指标“{measure}”", field="measure")
@@ -124,7 +126,9 @@ def compare(snap: Snapshot, baseline: ParamSet, scen: ParamSet) -> Comparison:
     names = _township_names(sorted(base["township_id"].unique()))
     for code in sorted(base["township_id"].unique()):
         b, s = base[base["township_id"] == code], new[new["township_id"] == code]
-        c.rows.append({"township": code, "name": names.get(code, code), "base": _counts(b), "scen": _counts(s)})
+        c.rows.append(
+            {"township": code, "name": names.get(code, code), "base": _counts(b), "scen": _counts(s)}
+        )
     c.rows.append({"township": "", "name": "合计", "base": _counts(base), "scen": _counts(new)})
     diff = pd.Series(False, index=base.index)
     for k in JUDGEMENTS:
@@ -194,7 +198,9 @@ def _param_region(prefix: str) -> str:
     return prefix[:6] if len(prefix) >= 6 else prefix
 
 
-def recompute_offer(*, actor, parameter: Parameter, on: dt.date | None = None, snapshot: Snapshot | None = None) -> Comparison:
+def recompute_offer(
+    *, actor, parameter: Parameter, on: dt.date | None = None, snapshot: Snapshot | None = None
+) -> Comparison:
     """After a new parameter version: the judgements of its year before and after it, naming every
     household whose judgement changes. ``on``: the business date in that year (default: today if in
     the year, else the year's last day; a future year its first day). Changes nothing."""

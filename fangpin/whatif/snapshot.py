@@ -76,7 +76,9 @@ def _breakpoints(versions: list[Any], changes: list[MemberChange]) -> list[dt.da
     return sorted(out)
 
 
-def person_spells(versions: list[Any], changes: list[MemberChange]) -> list[tuple[int, dt.date, dt.date | None, bool]]:
+def person_spells(
+    versions: list[Any], changes: list[MemberChange]
+) -> list[tuple[int, dt.date, dt.date | None, bool]]:
     """(household_id, start, stop, labour_able) of each period in which the person is a member."""
     points = [dt.date.min, *_breakpoints(versions, changes)]
     out: list[tuple[int, dt.date, dt.date | None, bool]] = []
@@ -151,7 +153,9 @@ def snapshot_build(*, actor, on: dt.date, region_prefix: str | None = None) -> S
                 if h in id_set:
                     spell_rows.append((h, pid, start, stop, able))
     spells = pd.DataFrame(spell_rows, columns=["household_id", "person_id", "start", "stop", "labour_able"])
-    spells["start"] = pd.to_datetime(spells["start"].where(spells["start"] != dt.date.min, dt.date(1900, 1, 1)))
+    spells["start"] = pd.to_datetime(
+        spells["start"].where(spells["start"] != dt.date.min, dt.date(1900, 1, 1))
+    )
     spells["stop"] = pd.to_datetime(spells["stop"])
     timings["persons"] = time.perf_counter() - t
 
@@ -178,8 +182,13 @@ def snapshot_build(*, actor, on: dt.date, region_prefix: str | None = None) -> S
                 "period_start": r.period_start,
                 "period_end": r.period_end,
                 **{c: str(v) for c, v in vals.items()},
-                "base": float(vals["wage"] + vals["production_business"] + vals["property_income"]
-                              + vals["transfer"] - vals["production_expense"]),
+                "base": float(
+                    vals["wage"]
+                    + vals["production_business"]
+                    + vals["property_income"]
+                    + vals["transfer"]
+                    - vals["production_expense"]
+                ),
                 "payout": float(vals["insurance_payout"]),
                 "oop": float(vals["compliant_out_of_pocket"]),
             }  # fmt: skip

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import time_machine
+
 from fangpin.core import clock
 from fangpin.monitoring.models import MonitoringObject, ObjectStatus
 from fangpin.monitoring.rules import derive_category
@@ -12,6 +14,12 @@ from fangpin.monitoring.selectors import monitored_household_ids
 from fangpin.monitoring.services.facts import elimination_check
 from fangpin.registry.models import Household
 from fangpin.registry.services.assessment import household_income_assess
+
+ON = dt.date(2025, 7, 15)  # 龙安区 2025 line: 7,600
+
+
+def _at(y, m, d):
+    return time_machine.travel(dt.datetime(y, m, d, 9, tzinfo=dt.UTC), tick=False)
 
 
 def direct(household_ids: list[int], on: dt.date) -> dict[int, dict[str, Any]]:
@@ -38,7 +46,9 @@ def direct(household_ids: list[int], on: dt.date) -> dict[int, dict[str, Any]]:
             "refusals": None,
             "months_above": None,
         }
-        obj = MonitoringObject.objects.filter(household=hh, status=ObjectStatus.ACTIVE, identified_on__lte=on).first()
+        obj = MonitoringObject.objects.filter(
+            household=hh, status=ObjectStatus.ACTIVE, identified_on__lte=on
+        ).first()
         if obj is not None:
             refusals, facts, _refs = elimination_check(obj, on=on)
             row["refusals"] = [r.code for r in refusals]
@@ -67,7 +77,7 @@ def whatif_rows(res) -> dict[int, dict[str, Any]]:
 
 
 def differences(a: dict[int, dict], b: dict[int, dict]) -> list[tuple[int, str, Any, Any]]:
-    assert set(a) == set(b), (set(a) ^ set(b))
+    assert set(a) == set(b), set(a) ^ set(b)
     out = []
     for h in sorted(a):
         for k, v in a[h].items():

@@ -7,13 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import time_machine
 
-from fangpin.accounts.actors import system_actor
 from fangpin.demo.services.load import demo_county_generate
-from fangpin.monitoring.services.enrolment import enrol_existing
-from fangpin.registry.services.changes import do_income_record_save
-from fangpin.registry.services.members import do_member_remove
 from fangpin.testing import factories as f
 from fangpin.whatif.evaluate import evaluate
 from fangpin.whatif.paramset import ParamSet

@@ -48,7 +48,9 @@ def test_raising_the_line_by_10_percent_is_confirmed_household_for_household(per
     for row in c.rows[:-1]:  # per township, the same
         tw = [h for h, r in c.scen.iterrows() if r["township_id"] == row["township"]]
         assert row["scen"]["flagged"]["households"] == sum(theirs[h]["flagged"] for h in tw)
-        assert row["scen"]["flagged"]["persons"] == sum(theirs[h]["members"] for h in tw if theirs[h]["flagged"])
+        assert row["scen"]["flagged"]["persons"] == sum(
+            theirs[h]["members"] for h in tw if theirs[h]["flagged"]
+        )
 
     # the new version offers the recomputation of 2026, naming the households the what-if named
     offer = recompute_offer(actor=admin, parameter=p, on=AS_OF)
