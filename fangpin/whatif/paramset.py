@@ -59,6 +59,7 @@ class ParamSet:
     label: str = "现行参数"
     recompute: frozenset[str] = frozenset()  # keys whose stored consequences (渐退期 end) are recomputed
     _rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple[str, str, int], dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def touches(self, key: str) -> bool:
         return (
@@ -90,6 +91,12 @@ class ParamSet:
 
     def get(self, key: str, *, region_code: str, year: int) -> dict[str, Any]:
         """The winning row (id None for a virtual one) — the same rule as ``param_get``."""
+        k = (key, region_code, year)
+        if k not in self._memo:
+            self._memo[k] = self._get(key, region_code=region_code, year=year)
+        return self._memo[k]
+
+    def _get(self, key: str, *, region_code: str, year: int) -> dict[str, Any]:
         pre = set(_prefixes(region_code))
         c = [r for r in self._candidates(key) if r["year"] <= year and r["region_code"] in pre]
         if not c:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -31,6 +32,7 @@ from fangpin.accounts.scope import scoped
 from fangpin.core.masking import mask_name
 from fangpin.registry.choices import LABOUR_ABLE, HouseholdStatus
 from fangpin.registry.models import Household, IncomeRecord, MemberChange, Person
+from fangpin.registry.models.income import TRANSFER_FIELDS
 from fangpin.registry.selectors import person_in_effect
 
 INCOME_COLS = (
@@ -42,6 +44,9 @@ INCOME_COLS = (
     "insurance_payout",
     "compliant_out_of_pocket",
 )
+
+
+INCOME_VALUE_FIELDS = tuple(c for c in INCOME_COLS if c != "transfer") + tuple(TRANSFER_FIELDS)
 
 
 def month_index(d: dt.date) -> int:
@@ -140,18 +145,32 @@ def snapshot_build(*, actor, on: dt.date, region_prefix: str | None = None) -> S
     person_ids |= set(MemberChange.objects.filter(pid_q).values_list("person_id", flat=True))
     spell_rows = []
     ordered = sorted(person_ids)
+    fields = ("id", "household_id", "is_member", "labour_skill", "effective_on", "history_type")
     for i in range(0, len(ordered), 5000):
         chunk = ordered[i : i + 5000]
         changes: dict[int, list[MemberChange]] = defaultdict(list)
         for c in MemberChange.objects.filter(person_id__in=chunk).order_by("date", "id"):
             changes[c.person_id].append(c)
+        n_versions: dict[int, int] = defaultdict(int)
+        single: dict[int, dict[str, Any]] = {}
+        for v in Person.history.filter(id__in=chunk).values(*fields):
+            n_versions[v["id"]] += 1
+            single[v["id"]] = v
+        slow = [pid for pid, n in n_versions.items() if n > 1 or pid in changes]
+        # One version and no member change (most persons): ``person_in_effect`` holds it from its
+        # effective date (or always), as that version states — the same answer without the model instances.
+        for pid, n in n_versions.items():
+            v = single[pid]
+            if n == 1 and pid not in changes and v["history_type"] != "-" and v["is_member"]:
+                start = v["effective_on"] or dt.date.min
+                spell_rows.append((v["household_id"], pid, start, None, v["labour_skill"] in LABOUR_ABLE))
         versions: dict[int, list[Any]] = defaultdict(list)
-        for h in Person.history.filter(id__in=chunk).order_by("id", "history_date", "history_id"):
+        for h in Person.history.filter(id__in=slow).order_by("id", "history_date", "history_id"):
             versions[h.id].append(h)
         for pid, vs in versions.items():
             for h, start, stop, able in person_spells(vs, changes.get(pid, [])):
-                if h in id_set:
-                    spell_rows.append((h, pid, start, stop, able))
+                spell_rows.append((h, pid, start, stop, able))
+    spell_rows = [r for r in spell_rows if r[0] in id_set]
     spells = pd.DataFrame(spell_rows, columns=["household_id", "person_id", "start", "stop", "labour_able"])
     spells["start"] = pd.to_datetime(
         spells["start"].where(spells["start"] != dt.date.min, dt.date(1900, 1, 1))
@@ -160,28 +179,31 @@ def snapshot_build(*, actor, on: dt.date, region_prefix: str | None = None) -> S
     timings["persons"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    inc_fields = ("id", "household_id", "period_start", "period_end", "updated_at", *INCOME_VALUE_FIELDS)
     recs = sorted(
-        IncomeRecord.objects.filter(household__in=hh_qs), key=lambda r: (r.household_id, r.period_start, r.pk)
+        IncomeRecord.objects.filter(household__in=hh_qs).values(*inc_fields),
+        key=lambda r: (r["household_id"], r["period_start"], r["id"]),
     )
     inc_rows = []
     ordinal: dict[int, int] = defaultdict(int)
     for r in recs:
-        o = ordinal[r.household_id]
-        ordinal[r.household_id] += 1
-        vals = {c: getattr(r, c) for c in INCOME_COLS}
-        r0, r1 = month_index(r.period_start), month_index(r.period_end)
+        o = ordinal[r["household_id"]]
+        ordinal[r["household_id"]] += 1
+        vals = {c: r[c] for c in INCOME_COLS if c != "transfer"}
+        vals["transfer"] = sum((r[c] for c in TRANSFER_FIELDS), Decimal(0))  # IncomeRecord.transfer
+        r0, r1 = month_index(r["period_start"]), month_index(r["period_end"])
         inc_rows.append(
             {
-                "household_id": r.household_id,
-                "record_id": r.pk,
+                "household_id": r["household_id"],
+                "record_id": r["id"],
                 "ord": o,
                 "r0": r0,
                 "r1": r1,
                 "months": r1 - r0 + 1,
-                "rec_at": r.updated_at,
-                "period_start": r.period_start,
-                "period_end": r.period_end,
-                **{c: str(v) for c, v in vals.items()},
+                "rec_at": r["updated_at"],
+                "period_start": r["period_start"],
+                "period_end": r["period_end"],
+                **{c: str(vals[c]) for c in INCOME_COLS},
                 "base": float(
                     vals["wage"]
                     + vals["production_business"]

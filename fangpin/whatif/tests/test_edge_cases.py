@@ -34,10 +34,9 @@ def test_edge_cases_agree_with_the_services(county, personas):
     assert h["missing"]["missing"] and not h["missing"]["flagged"]  # missing is said as missing
     assert h["death"]["members"] == 1 and h["death"]["per_capita"] == 14000.0  # after the death
     assert h["overlap"]["per_capita"] == 9000.0  # not 9,000 + half of 7,800
-    # exactly 7,599.995 a head: DOUBLE cannot round it, so the rule itself decides — and the rule (12 twelfths
-    # summed in 28-digit Decimal) says 7,599.99, under the line; the evaluator says the same
-    assert h["boundary"]["per_capita"] == 7599.99 and h["boundary"]["below"]
-    assert bool(res.loc[county["boundary"].pk, "exact"])
+    # exactly 7,599.995 a head: half a fen, rounded up (ROUND_HALF_UP) by the rule and by the evaluator
+    assert h["boundary"]["per_capita"] == 7600.0 and not h["boundary"]["below"]
+    assert bool(res.loc[county["boundary"].pk, "tie"])
     assert not h["exit_over"]["monitored"] and h["exit_on"]["monitored"]  # 渐退期 over / not over
     assert h["active"]["refusals"] == [] and "elimination_income_unstable" in h["active_low"]["refusals"]
     assert h["rich"]["category"] == "" and h["active_low"]["category"] == "脱贫不稳定户"
