@@ -252,6 +252,7 @@ def evaluate(snap: Snapshot, pset: ParamSet) -> pd.DataFrame:
                 "below",
                 "below_rigid",
                 "overlapped",
+                "tie",
                 "ambiguous",
             ]
         ].rename(columns={"ambiguous": "exact"})  # fmt: skip
