@@ -27,7 +27,6 @@ from decimal import Decimal
 from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from fangpin.core import clock
@@ -81,15 +80,19 @@ mem AS (
         AND s.start <= tgp.me AND (s.stop IS NULL OR s.stop > tgp.me)
     GROUP BY ALL
 ),
-wm AS (
-    SELECT DISTINCT household_id, unnest(range(t - W, t)) AS m FROM tgp
+bounds AS (
+    SELECT min(t - W) AS lo, max(t) - 1 AS hi FROM tgp
+),
+ex AS (
+    SELECT i.household_id, unnest(range(greatest(i.r0, b.lo), least(i.r1, b.hi) + 1)) AS m, i.months, i.base,
+           i.payout, i.oop, i.rec_at, i.ord
+    FROM income i, bounds b WHERE i.r1 >= b.lo AND i.r0 <= b.hi
 ),
 ch AS (
-    SELECT wm.household_id, wm.m, i.months, i.base / i.months AS base, i.payout / i.months AS payout,
-           i.oop / i.months AS oop, count(*) OVER (PARTITION BY wm.household_id, wm.m) AS n_rec
-    FROM wm JOIN income i ON i.household_id = wm.household_id AND wm.m BETWEEN i.r0 AND i.r1
-    QUALIFY row_number() OVER (PARTITION BY wm.household_id, wm.m
-                               ORDER BY i.rec_at DESC NULLS LAST, i.ord DESC) = 1
+    SELECT household_id, m, months, base / months AS base, payout / months AS payout, oop / months AS oop,
+           count(*) OVER (PARTITION BY household_id, m) AS n_rec
+    FROM ex
+    QUALIFY row_number() OVER (PARTITION BY household_id, m ORDER BY rec_at DESC NULLS LAST, ord DESC) = 1
 ),
 agg AS (
     SELECT tgp.household_id, tgp.t, any_value(tgp.W) AS W, any_value(tgp.payout) AS payout_on,
@@ -259,13 +262,12 @@ def evaluate(snap: Snapshot, pset: ParamSet) -> pd.DataFrame:
     )
     res["flagged"] = res["below"] | res["below_rigid"]
     # category: the rule itself, once per distinct combination of its inputs
+    keys = pd.MultiIndex.from_arrays([res["household_type"].astype(object), res["below"], res["below_rigid"]])
     combos = {
         k: derive_category(household_type=k[0], below_line=k[1], below_line_after_rigid=k[2]).category
-        for k in set(zip(res["household_type"], res["below"], res["below_rigid"], strict=True))
+        for k in keys.unique()
     }
-    res["category"] = [
-        combos[k] for k in zip(res["household_type"], res["below"], res["below_rigid"], strict=True)
-    ]
+    res["category"] = pd.Series(keys.map(combos.get), index=res.index).astype(object)
 
     # monitoring objects on the date (渐退期 recomputed when the set changes its length)
     key = "elimination.gradual_exit_months"
@@ -300,9 +302,7 @@ def evaluate(snap: Snapshot, pset: ParamSet) -> pd.DataFrame:
     labour = live[live["labour_able"]].groupby("household_id").size().to_dict()
     protected = dict(zip(hh["household_id"], hh["no_labour_protected"], strict=True))
     res["object_active"] = res.index.isin(list(active["household_id"]))
-    res["months_above"] = np.nan
-    res["eligible"] = False
-    res["refusals"] = None
+    above_col, eligible_col, refusals_col = {}, {}, {}
     for o in active.itertuples():
         g = guards[o.village_id]
         s = g["elimination.income_stable_months"]
@@ -324,9 +324,12 @@ def evaluate(snap: Snapshot, pset: ParamSet) -> pd.DataFrame:
             stable_months=s,
             min_measures_done=g["elimination.min_measures_done"],
         )
-        res.at[o.household_id, "months_above"] = above
-        res.at[o.household_id, "eligible"] = not refusals
-        res.at[o.household_id, "refusals"] = [r.code for r in refusals]
+        above_col[o.household_id] = above
+        eligible_col[o.household_id] = not refusals
+        refusals_col[o.household_id] = [r.code for r in refusals]
+    res["months_above"] = pd.Series(above_col, dtype="float64").reindex(res.index)
+    res["eligible"] = pd.Series(eligible_col, dtype=bool).reindex(res.index, fill_value=False).astype(bool)
+    res["refusals"] = pd.Series(refusals_col, dtype=object).reindex(res.index)
     timings["guards"] = time.perf_counter() - t
     res["enter"] = res["flagged"] & ~res["monitored"]
     res["leave"] = res["current"] & ~res["monitored"]

@@ -58,6 +58,7 @@ class ParamSet:
     exclude_ids: frozenset[int] = frozenset()
     label: str = "现行参数"
     recompute: frozenset[str] = frozenset()  # keys whose stored consequences (渐退期 end) are recomputed
+    stored: list[dict[str, Any]] | None = None  # rows instead of the Parameter table (the bench)
     _rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
     _memo: dict[tuple[str, str, int], dict[str, Any]] = field(default_factory=dict, repr=False)
 
@@ -70,11 +71,14 @@ class ParamSet:
 
     def _candidates(self, key: str) -> list[dict[str, Any]]:
         if key not in self._rows:
-            rows = list(
-                Parameter.objects.filter(key=key, is_active=True)
-                .exclude(pk__in=self.exclude_ids)
-                .values("id", "value", "version", "region_code", "year")
-            )
+            if self.stored is not None:
+                rows = [r for r in self.stored if r["key"] == key and r["id"] not in self.exclude_ids]
+            else:
+                rows = list(
+                    Parameter.objects.filter(key=key, is_active=True)
+                    .exclude(pk__in=self.exclude_ids)
+                    .values("id", "value", "version", "region_code", "year")
+                )
             rows += [
                 {
                     "id": None,
@@ -168,13 +172,20 @@ def parse_value(key: str, text: Any, *, current: Any) -> Any:
     return _clean_number(d)
 
 
-def scenario(settings: dict[str, Any], *, region_code: str, year: int, label: str = "模拟方案") -> ParamSet:
+def scenario(
+    settings: dict[str, Any],
+    *,
+    region_code: str,
+    year: int,
+    label: str = "模拟方案",
+    stored: list[dict[str, Any]] | None = None,
+) -> ParamSet:
     """A scenario from ``{key: text}`` (``+10%`` relative to the value in force for ``region_code`` in
     ``year``): each becomes a virtual version for (region_code, year)."""
-    current = ParamSet()
+    current = ParamSet(stored=stored)
     out = []
     for raw_key, text in settings.items():
         key = canonical_key(raw_key)
         cur = current.value(key, region_code=region_code, year=year)
         out.append(Override(key, region_code, year, parse_value(key, text, current=cur)))
-    return ParamSet(overrides=out, label=label)
+    return ParamSet(overrides=out, label=label, stored=stored)

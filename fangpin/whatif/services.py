@@ -60,10 +60,11 @@ class Comparison:
         sel = df[df[measure].astype(bool)]
         if township:
             sel = sel[sel["township_id"] == township]
-        return [_row(h, r) for h, r in sel.sort_values("household_no").iterrows()]
+        sel = sel.sort_values("household_no")
+        return [_row(h, r) for h, r in zip(sel.index, sel.to_dict("records"), strict=True)]
 
 
-def _row(h: int, r: pd.Series) -> dict[str, Any]:
+def _row(h: int, r: dict[str, Any]) -> dict[str, Any]:
     return {
         "household_id": int(h),
         "household_no": r["household_no"],
@@ -81,17 +82,30 @@ def _row(h: int, r: pd.Series) -> dict[str, Any]:
     }
 
 
-def _counts(df: pd.DataFrame) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for m in ("current", *MEASURES):
-        sel = df[df[m].astype(bool)]
-        out[m] = {"households": int(len(sel)), "persons": int(sel["members"].sum())}
-    cur = df["current"].astype(bool)
-    flagged = df["flagged"].astype(bool)
-    n_cur, n_flag = int(cur.sum()), int(flagged.sum())
-    out["coverage"] = round(int((flagged & cur).sum()) / n_cur, 4) if n_cur else None
-    out["leakage"] = round(int((flagged & ~cur).sum()) / n_flag, 4) if n_flag else None
+def _counts_by(df: pd.DataFrame, key: pd.Series | None) -> dict[str, dict[str, Any]]:
+    """Households and persons per measure, coverage and leakage — per township (``key``) or in total."""
+    cols = ["current", *MEASURES]
+    flags = df[cols].astype(bool)
+    members = df["members"].fillna(0).astype(int)
+    frame = pd.concat(
+        [flags.astype(int), flags.mul(members, axis=0).add_suffix("_p"),
+         (flags["flagged"] & flags["current"]).astype(int).rename("hit"),
+         (flags["flagged"] & ~flags["current"]).astype(int).rename("leak")],
+        axis=1,
+    )  # fmt: skip
+    sums = frame.groupby(key).sum() if key is not None else frame.sum().to_frame("").T
+    out = {}
+    for code, r in sums.iterrows():
+        d: dict[str, Any] = {m: {"households": int(r[m]), "persons": int(r[f"{m}_p"])} for m in cols}
+        n_cur, n_flag = int(r["current"]), int(r["flagged"])
+        d["coverage"] = round(int(r["hit"]) / n_cur, 4) if n_cur else None
+        d["leakage"] = round(int(r["leak"]) / n_flag, 4) if n_flag else None
+        out[code] = d
     return out
+
+
+def _counts(df: pd.DataFrame) -> dict[str, Any]:
+    return _counts_by(df, None)[""]
 
 
 def _township_names(codes: list[str]) -> dict[str, str]:
@@ -101,7 +115,7 @@ def _township_names(codes: list[str]) -> dict[str, str]:
 JUDGEMENTS = ("flagged", "category", "monitored", "eligible")
 
 
-def _describe(r: pd.Series) -> str:
+def _describe(r: dict[str, Any]) -> str:
     parts = []
     if r["missing"]:
         parts.append("收入数据不完整")
@@ -115,7 +129,9 @@ def _describe(r: pd.Series) -> str:
     return "，".join(parts)
 
 
-def compare(snap: Snapshot, baseline: ParamSet, scen: ParamSet) -> Comparison:
+def compare(
+    snap: Snapshot, baseline: ParamSet, scen: ParamSet, *, township_names: dict[str, str] | None = None
+) -> Comparison:
     t = time.perf_counter()
     base = evaluate(snap, baseline)
     t_base = time.perf_counter() - t
@@ -123,18 +139,19 @@ def compare(snap: Snapshot, baseline: ParamSet, scen: ParamSet) -> Comparison:
     new = evaluate(snap, scen)
     t_scen = time.perf_counter() - t
     c = Comparison(snap.on, snap.region_prefix, baseline, scen, base, new)
-    names = _township_names(sorted(base["township_id"].unique()))
-    for code in sorted(base["township_id"].unique()):
-        b, s = base[base["township_id"] == code], new[new["township_id"] == code]
+    codes = sorted(base["township_id"].unique())
+    names = township_names if township_names is not None else _township_names(codes)
+    by_b, by_s = _counts_by(base, base["township_id"]), _counts_by(new, new["township_id"])
+    for code in codes:
         c.rows.append(
-            {"township": code, "name": names.get(code, code), "base": _counts(b), "scen": _counts(s)}
+            {"township": code, "name": names.get(code, code), "base": by_b[code], "scen": by_s[code]}
         )
     c.rows.append({"township": "", "name": "合计", "base": _counts(base), "scen": _counts(new)})
     diff = pd.Series(False, index=base.index)
     for k in JUDGEMENTS:
         diff |= base[k].astype(object).ne(new[k].astype(object))
-    for h in base.index[diff]:
-        b, s = base.loc[h], new.loc[h]
+    idx = base.index[diff]
+    for h, b, s in zip(idx, base.loc[idx].to_dict("records"), new.loc[idx].to_dict("records"), strict=True):
         c.changed.append(
             {
                 **_row(h, s),
