@@ -107,6 +107,9 @@ def generate(n: int, on: dt.date, seed: int = 18):
     }))  # fmt: skip
     income = pd.concat(rows, ignore_index=True).sort_values(["household_id", "r0", "record_id"])
     income["ord"] = income.groupby("household_id").cumcount()
+    income["base_f"] = (income["base"] * 100).round().astype("int64")
+    income["payout_f"] = 0
+    income["oop_f"] = (income["oop"] * 100).round().astype("int64")
     for c in ("wage", "production_business", "property_income", "transfer", "production_expense",
               "insurance_payout", "compliant_out_of_pocket"):  # fmt: skip
         income[c] = "0"

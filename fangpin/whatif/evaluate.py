@@ -11,12 +11,13 @@ the judgements the per-household services give one at a time:
 - whether the household is a monitoring object on the date (``monitoring_objects_on``), its 渐退期 end
   recomputed when the parameter set changes ``elimination.gradual_exit_months``.
 
-Amounts are summed in DOUBLE. The rule rounds an exact value to the fen, half away from zero. The exact
-value is a fraction whose denominator divides lcm(record lengths) × months covered × members; when that
-bound is small (≤ 1e5, e.g. yearly records) a DOUBLE within 1e-6 fen of x.xx5 can only be an exact half
-(two such fractions differ by more than 1/(2·1e5) fen), so it is rounded up; otherwise the row is recomputed
-by ``policy.rules.income.per_capita_net_income`` itself. The verdicts are therefore the Python rule's,
-household for household (``tests/test_agreement.py``, ``tests/test_edge_cases.py``)."""
+Arithmetic is exact, as in the rule: per household the record lengths' lcm L makes every month's share
+of a record an integer (fen × L / months); a window's sum is the difference of two prefix sums (an ASOF
+join, so a preview is two lookups per household); 人均纯收入 in fen is then N/D with N = sum × window months
+and D = months covered × members × L, rounded half away from zero in integers. Households whose L is too
+large for that (odd record lengths) are recomputed by ``policy.rules.income.per_capita_net_income``
+itself. The verdicts are the Python rule's, household for household (``tests/test_agreement.py``,
+``tests/test_edge_cases.py``)."""
 
 from __future__ import annotations
 
@@ -30,14 +31,15 @@ import duckdb
 import pandas as pd
 
 from fangpin.core import clock
+from fangpin.core.errors import DomainError
 from fangpin.monitoring.rules import EliminationFacts, derive_category, elimination_refusals
 from fangpin.policy.rules.income import IncomeFacts, per_capita_net_income
 
 from .paramset import ParamSet
 from .snapshot import Snapshot, month_index
 
-NEAR_HALF = 1e-6  # fen
-SAFE_DENOMINATOR = 1e5
+MAX_BACK = 48  # months of income history prepared before the business date's month
+MAX_LCM = 10**4  # beyond (or amounts over 1亿元 a record): the Python rule decides; BIGINT cannot overflow
 
 
 def _month_end(t: int) -> dt.date:
@@ -69,63 +71,105 @@ def param_table(snap: Snapshot, pset: ParamSet, years: list[int]) -> pd.DataFram
     return pd.DataFrame(rows, columns=["village_id", "year", "W", "payout", "line", "line_c"])
 
 
+_PREPARE = """
+CREATE TABLE lcm AS
+SELECT household_id, L FROM (
+    SELECT household_id,
+           list_reduce(list(DISTINCT months::BIGINT), lambda a, b: CASE WHEN a > {max_lcm} THEN a ELSE lcm(a, b) END) AS L,
+           max(greatest(abs(base_f), abs(payout_f), abs(oop_f))) AS big
+    FROM income WHERE r1 >= {lo} AND r0 <= {hi} GROUP BY household_id
+) WHERE L <= {max_lcm} AND big <= 10000000000;
+CREATE TABLE ch AS
+SELECT e.household_id, e.m,
+       CAST(e.base_f AS BIGINT) * (l.L // e.months) AS qb, CAST(e.payout_f AS BIGINT) * (l.L // e.months) AS qp,
+       CAST(e.oop_f AS BIGINT) * (l.L // e.months) AS qo,
+       count(*) OVER (PARTITION BY e.household_id, e.m) AS n_rec
+FROM (
+    SELECT household_id, unnest(range(greatest(r0, {lo}), least(r1, {hi}) + 1)) AS m, months, base_f, payout_f,
+           oop_f, rec_at, ord
+    FROM income WHERE r1 >= {lo} AND r0 <= {hi}
+) e JOIN lcm l USING (household_id)
+QUALIFY row_number() OVER (PARTITION BY e.household_id, e.m ORDER BY e.rec_at DESC NULLS LAST, e.ord DESC) = 1;
+CREATE TABLE cumw AS
+WITH grid AS (
+    SELECT l.household_id, unnest(range({lo}, {hi} + 1)) AS m FROM lcm l
+), dense AS (
+    SELECT g.household_id, g.m, coalesce(ch.qb, 0) AS qb, coalesce(ch.qp, 0) AS qp, coalesce(ch.qo, 0) AS qo,
+           CASE WHEN ch.m IS NULL THEN 0 ELSE 1 END AS qn, CASE WHEN ch.n_rec > 1 THEN 1 ELSE 0 END AS qv
+    FROM grid g LEFT JOIN ch USING (household_id, m)
+), c AS (
+    SELECT household_id, m, sum(qb) OVER w::BIGINT AS cb, sum(qp) OVER w::BIGINT AS cp,
+           sum(qo) OVER w::BIGINT AS co, sum(qn) OVER w::BIGINT AS cn, sum(qv) OVER w::BIGINT AS cov
+    FROM dense WINDOW w AS (PARTITION BY household_id ORDER BY m)
+)
+SELECT household_id, list(cb ORDER BY m) AS cb, list(cp ORDER BY m) AS cp, list(co ORDER BY m) AS co,
+       list(cn ORDER BY m) AS cn, list(cov ORDER BY m) AS cov
+FROM c GROUP BY household_id;
+CREATE TABLE hh AS SELECT household_id, village_id FROM hh_df;
+CREATE TABLE spells AS SELECT * FROM spells_df;
+"""
+
 _SQL = """
-WITH tgp AS (
+WITH q AS MATERIALIZED (
     SELECT tg.household_id, tg.t, tg.me, p.W, p.payout, p.line_c
     FROM tg JOIN hh USING (household_id) JOIN pv p ON p.village_id = hh.village_id AND p.year = tg.t // 12
 ),
 mem AS (
-    SELECT tgp.household_id, tgp.t, count(s.person_id) AS members
-    FROM tgp LEFT JOIN spells s ON s.household_id = tgp.household_id
-        AND s.start <= tgp.me AND (s.stop IS NULL OR s.stop > tgp.me)
+    SELECT q.household_id, q.t, count(s.person_id) AS members
+    FROM q LEFT JOIN spells s ON s.household_id = q.household_id
+        AND s.start <= q.me AND (s.stop IS NULL OR s.stop > q.me)
     GROUP BY ALL
 ),
-bounds AS (
-    SELECT min(t - W) AS lo, max(t) - 1 AS hi FROM tgp
+x AS MATERIALIZED (
+    SELECT q.household_id, q.t, q.W, q.payout AS payout_on, q.line_c, l.L, c.cb, c.cp, c.co, c.cn, c.cov,
+           q.t - 1 - {lo} + 1 AS i_hi, q.t - q.W - 1 - {lo} + 1 AS i_lo
+    FROM q LEFT JOIN cumw c USING (household_id) LEFT JOIN lcm l USING (household_id)
 ),
-ex AS (
-    SELECT i.household_id, unnest(range(greatest(i.r0, b.lo), least(i.r1, b.hi) + 1)) AS m, i.months, i.base,
-           i.payout, i.oop, i.rec_at, i.ord
-    FROM income i, bounds b WHERE i.r1 >= b.lo AND i.r0 <= b.hi
+w AS (
+    SELECT x.household_id, x.t, W, payout_on, line_c, mem.members, L,
+        coalesce(cn[i_hi], 0) - CASE WHEN i_lo >= 1 THEN coalesce(cn[i_lo], 0) ELSE 0 END AS n_cov,
+        coalesce(cov[i_hi], 0) - CASE WHEN i_lo >= 1 THEN coalesce(cov[i_lo], 0) ELSE 0 END > 0 AS overlapped,
+        coalesce(cb[i_hi], 0) - CASE WHEN i_lo >= 1 THEN coalesce(cb[i_lo], 0) ELSE 0 END
+            + CASE WHEN payout_on THEN coalesce(cp[i_hi], 0) - CASE WHEN i_lo >= 1 THEN coalesce(cp[i_lo], 0) ELSE 0 END
+                   ELSE 0 END AS sb,
+        coalesce(co[i_hi], 0) - CASE WHEN i_lo >= 1 THEN coalesce(co[i_lo], 0) ELSE 0 END AS so
+    FROM x JOIN mem USING (household_id, t)
 ),
-ch AS (
-    SELECT household_id, m, months, base / months AS base, payout / months AS payout, oop / months AS oop,
-           count(*) OVER (PARTITION BY household_id, m) AS n_rec
-    FROM ex
-    QUALIFY row_number() OVER (PARTITION BY household_id, m ORDER BY rec_at DESC NULLS LAST, ord DESC) = 1
-),
-agg AS (
-    SELECT tgp.household_id, tgp.t, any_value(tgp.W) AS W, any_value(tgp.payout) AS payout_on,
-           any_value(tgp.line_c) AS line_c, count(ch.m) AS n_cov, coalesce(sum(ch.base), 0) AS base,
-           coalesce(sum(ch.payout), 0) AS payout, coalesce(sum(ch.oop), 0) AS oop,
-           coalesce(max(ch.n_rec), 0) > 1 AS overlapped,
-           coalesce(pow(max(ch.months), count(DISTINCT ch.months)), 1) AS lcm_bound
-    FROM tgp LEFT JOIN ch ON ch.household_id = tgp.household_id AND ch.m >= tgp.t - tgp.W AND ch.m < tgp.t
-    GROUP BY ALL
-),
-calc AS (
-    SELECT agg.*, mem.members,
-        CASE WHEN n_cov = 0 THEN 0 ELSE (base + CASE WHEN payout_on THEN payout ELSE 0 END) * W / n_cov END AS net,
-        CASE WHEN n_cov = 0 THEN 0 ELSE oop * W / n_cov END AS oop_y
-    FROM agg JOIN mem USING (household_id, t)
-),
-pc AS (
-    SELECT *, CASE WHEN members > 0 THEN net / members ELSE 0 END AS p,
-              CASE WHEN members > 0 THEN (net - oop_y) / members ELSE 0 END AS pr
-    FROM calc
+nd AS (
+    SELECT *, CAST(sb AS BIGINT) * W AS n, CAST(sb - so AS BIGINT) * W AS nr,
+           CAST(greatest(n_cov, 1) AS BIGINT) * greatest(members, 1) * coalesce(L, 1) AS d
+    FROM w
 )
-, flags AS (
-    SELECT *, abs(abs(p) * 100 - floor(abs(p) * 100) - 0.5) < {near} AS p_half,
-              abs(abs(pr) * 100 - floor(abs(pr) * 100) - 0.5) < {near} AS pr_half,
-              lcm_bound * greatest(n_cov, 1) * greatest(members, 1) <= {safe} AS safe
-    FROM pc
-)
-SELECT household_id, t, W, payout_on, line_c, n_cov, members, overlapped, p, pr,
-       sign(p) * CASE WHEN p_half THEN floor(abs(p) * 100) + 1 ELSE floor(abs(p) * 100 + 0.5) END AS p_c,
-       sign(pr) * CASE WHEN pr_half THEN floor(abs(pr) * 100) + 1 ELSE floor(abs(pr) * 100 + 0.5) END AS pr_c,
-       (p_half OR pr_half) AS tie, (p_half OR pr_half) AND NOT safe AS ambiguous
-FROM flags
+SELECT household_id, t, W, payout_on, line_c, n_cov, members, overlapped,
+    CASE WHEN n_cov = 0 OR members <= 0 THEN 0
+         ELSE sign(n) * ((2 * abs(n) + d) // (2 * d)) END::DOUBLE AS p_c,
+    CASE WHEN n_cov = 0 OR members <= 0 THEN 0
+         ELSE sign(nr) * ((2 * abs(nr) + d) // (2 * d)) END::DOUBLE AS pr_c,
+    n_cov > 0 AND members > 0 AND ((2 * abs(n)) % (2 * d) = d OR (2 * abs(nr)) % (2 * d) = d) AS tie,
+    n_cov > 0 AND L IS NULL AS ambiguous
+FROM nd
 """
+
+
+def prepare(snap: Snapshot) -> duckdb.DuckDBPyConnection:
+    """The parameter-independent part, once per snapshot: per household and month the record that counts,
+    its share in integers, and prefix sums over the months (what every preview then only looks up)."""
+    con = getattr(snap, "_con", None)
+    if con is not None:
+        return con
+    t0 = month_index(snap.on)
+    lo, hi = t0 - MAX_BACK, t0 - 1
+    inc = snap.income
+    con = duckdb.connect()
+    con.register("income", inc[["household_id", "ord", "r0", "r1", "months", "rec_at", "base_f", "payout_f",
+                                "oop_f"]])  # fmt: skip
+    con.register("hh_df", snap.households[["household_id", "village_id"]])
+    con.register("spells_df", snap.spells)
+    con.execute(_PREPARE.format(lo=lo, hi=hi, max_lcm=MAX_LCM))
+    for name in ("income", "hh_df", "spells_df"):
+        con.unregister(name)
+    snap._con = con
+    return con
 
 
 def _exact(snap: Snapshot, rows: pd.DataFrame) -> pd.DataFrame:
@@ -178,15 +222,18 @@ def income_table(snap: Snapshot, pset: ParamSet, targets: pd.DataFrame) -> pd.Da
     tg = targets.copy()
     ends = {t: pd.Timestamp(_month_end(int(t))) for t in tg["t"].unique()}
     tg["me"] = tg["t"].map(ends).astype("datetime64[ns]")
-    con = duckdb.connect()
+    back = month_index(snap.on) - int(tg["t"].min()) + int(pv["W"].max() if len(pv) else 0)
+    if back > MAX_BACK:
+        raise DomainError(
+            "whatif_window_too_long",
+            f"收入计算期与收入稳定月数合计不能超过{MAX_BACK}个月",
+            field="income.window_months",
+        )
+    con = prepare(snap).cursor()
     try:
         con.register("tg", tg)
-        con.register("hh", snap.households[["household_id", "village_id"]])
         con.register("pv", pv)
-        con.register("spells", snap.spells)
-        con.register("income", snap.income[["household_id", "ord", "r0", "r1", "months", "rec_at", "base",
-                                            "payout", "oop"]])  # fmt: skip
-        out = con.sql(_SQL.format(near=NEAR_HALF, safe=SAFE_DENOMINATOR)).df()
+        out = con.sql(_SQL.format(lo=month_index(snap.on) - MAX_BACK)).df()
     finally:
         con.close()
     amb = out["ambiguous"].fillna(False).astype(bool)

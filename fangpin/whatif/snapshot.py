@@ -63,6 +63,7 @@ class Snapshot:
     objects: pd.DataFrame
     monitored_now: set[int]
     timings: dict[str, float] = field(default_factory=dict)
+    _con: Any = field(default=None, repr=False, compare=False)  # evaluate.prepare's DuckDB tables
 
     @property
     def villages(self) -> list[str]:
@@ -213,12 +214,24 @@ def snapshot_build(*, actor, on: dt.date, region_prefix: str | None = None) -> S
                 ),
                 "payout": float(vals["insurance_payout"]),
                 "oop": float(vals["compliant_out_of_pocket"]),
+                "base_f": int(
+                    (
+                        vals["wage"]
+                        + vals["production_business"]
+                        + vals["property_income"]
+                        + vals["transfer"]
+                        - vals["production_expense"]
+                    )
+                    * 100
+                ),
+                "payout_f": int(vals["insurance_payout"] * 100),
+                "oop_f": int(vals["compliant_out_of_pocket"] * 100),
             }  # fmt: skip
         )
     income = pd.DataFrame(
         inc_rows,
         columns=["household_id", "record_id", "ord", "r0", "r1", "months", "rec_at", "period_start",
-                 "period_end", *INCOME_COLS, "base", "payout", "oop"],
+                 "period_end", *INCOME_COLS, "base", "payout", "oop", "base_f", "payout_f", "oop_f"],
     )  # fmt: skip
     if not income.empty:
         income["rec_at"] = pd.to_datetime(income["rec_at"], utc=True)
