@@ -73,12 +73,13 @@ def param_table(snap: Snapshot, pset: ParamSet, years: list[int]) -> pd.DataFram
 
 _PREPARE = """
 CREATE TABLE lcm AS
-SELECT household_id, L FROM (
+SELECT household_id, CASE WHEN L0 <= {max_lcm} THEN L0 END AS L FROM (
     SELECT household_id,
-           list_reduce(list(DISTINCT months::BIGINT), lambda a, b: CASE WHEN a > {max_lcm} THEN a ELSE lcm(a, b) END) AS L,
-           max(greatest(abs(base_f), abs(payout_f), abs(oop_f))) AS big
+           CASE WHEN max(greatest(abs(base_f), abs(payout_f), abs(oop_f))) <= 10000000000 THEN
+           list_reduce(list(DISTINCT months::BIGINT), lambda a, b: CASE WHEN a > {max_lcm} THEN a ELSE lcm(a, b) END)
+           END AS L0
     FROM income WHERE r1 >= {lo} AND r0 <= {hi} GROUP BY household_id
-) WHERE L <= {max_lcm} AND big <= 10000000000;
+);
 CREATE TABLE ch AS
 SELECT e.household_id, e.m,
        CAST(e.base_f AS BIGINT) * (l.L // e.months) AS qb, CAST(e.payout_f AS BIGINT) * (l.L // e.months) AS qp,
@@ -88,11 +89,11 @@ FROM (
     SELECT household_id, unnest(range(greatest(r0, {lo}), least(r1, {hi}) + 1)) AS m, months, base_f, payout_f,
            oop_f, rec_at, ord
     FROM income WHERE r1 >= {lo} AND r0 <= {hi}
-) e JOIN lcm l USING (household_id)
+) e JOIN lcm l USING (household_id) WHERE l.L IS NOT NULL
 QUALIFY row_number() OVER (PARTITION BY e.household_id, e.m ORDER BY e.rec_at DESC NULLS LAST, e.ord DESC) = 1;
 CREATE TABLE cumw AS
 WITH grid AS (
-    SELECT l.household_id, unnest(range({lo}, {hi} + 1)) AS m FROM lcm l
+    SELECT l.household_id, unnest(range({lo}, {hi} + 1)) AS m FROM lcm l WHERE l.L IS NOT NULL
 ), dense AS (
     SELECT g.household_id, g.m, coalesce(ch.qb, 0) AS qb, coalesce(ch.qp, 0) AS qp, coalesce(ch.qo, 0) AS qo,
            CASE WHEN ch.m IS NULL THEN 0 ELSE 1 END AS qn, CASE WHEN ch.n_rec > 1 THEN 1 ELSE 0 END AS qv
@@ -121,12 +122,13 @@ mem AS (
     GROUP BY ALL
 ),
 x AS MATERIALIZED (
-    SELECT q.household_id, q.t, q.W, q.payout AS payout_on, q.line_c, l.L, c.cb, c.cp, c.co, c.cn, c.cov,
+    SELECT q.household_id, q.t, q.W, q.payout AS payout_on, q.line_c, l.L,
+           l.household_id IS NOT NULL AND l.L IS NULL AS odd, c.cb, c.cp, c.co, c.cn, c.cov,
            q.t - 1 - {lo} + 1 AS i_hi, q.t - q.W - 1 - {lo} + 1 AS i_lo
     FROM q LEFT JOIN cumw c USING (household_id) LEFT JOIN lcm l USING (household_id)
 ),
 w AS (
-    SELECT x.household_id, x.t, W, payout_on, line_c, mem.members, L,
+    SELECT x.household_id, x.t, W, payout_on, line_c, mem.members, L, odd,
         coalesce(cn[i_hi], 0) - CASE WHEN i_lo >= 1 THEN coalesce(cn[i_lo], 0) ELSE 0 END AS n_cov,
         coalesce(cov[i_hi], 0) - CASE WHEN i_lo >= 1 THEN coalesce(cov[i_lo], 0) ELSE 0 END > 0 AS overlapped,
         coalesce(cb[i_hi], 0) - CASE WHEN i_lo >= 1 THEN coalesce(cb[i_lo], 0) ELSE 0 END
@@ -146,7 +148,7 @@ SELECT household_id, t, W, payout_on, line_c, n_cov, members, overlapped,
     CASE WHEN n_cov = 0 OR members <= 0 THEN 0
          ELSE sign(nr) * ((2 * abs(nr) + d) // (2 * d)) END::DOUBLE AS pr_c,
     n_cov > 0 AND members > 0 AND ((2 * abs(n)) % (2 * d) = d OR (2 * abs(nr)) % (2 * d) = d) AS tie,
-    n_cov > 0 AND L IS NULL AS ambiguous
+    odd AS ambiguous
 FROM nd
 """
 
@@ -209,6 +211,8 @@ def _exact(snap: Snapshot, rows: pd.DataFrame) -> pd.DataFrame:
             window_months=int(r["W"]),
             include_insurance_payout=bool(r["payout_on"]),
         )
+        rows.at[ix, "n_cov"] = res.months_covered
+        rows.at[ix, "overlapped"] = any("不相加" in w for w in res.warnings)
         rows.at[ix, "p_c"] = float(res.per_capita * 100)
         rows.at[ix, "pr_c"] = float(res.per_capita_after_rigid * 100)
     return rows

@@ -42,6 +42,17 @@ def county(personas):
             wage=Decimal("15199.99"),
         )  # fmt: skip
 
+        hh["odd"] = f.household(household_type="一般农户")  # record lengths 7, 11, 13, 16: lcm 16,016
+        f.person(hh["odd"])
+        for a, b, wage in (((2022, 1), (2022, 7), "5000.03"), ((2022, 8), (2023, 6), "7000.07"),
+                           ((2023, 7), (2024, 7), "8000.11"), ((2024, 8), (2025, 11), "9876.54")):  # fmt: skip
+            IncomeRecord.objects.create(
+                household=hh["odd"],
+                period_start=dt.date(*a, 1),
+                period_end=dt.date(*b, 28),
+                wage=Decimal(wage),
+            )
+
         hh["exit_over"] = f.household(village=f.VILLAGE_B1)
         f.person(hh["exit_over"])
         f.income(hh["exit_over"], year=2024, wage=12000)

@@ -37,6 +37,8 @@ def test_edge_cases_agree_with_the_services(county, personas):
     # exactly 7,599.995 a head: half a fen, rounded up (ROUND_HALF_UP) by the rule and by the evaluator
     assert h["boundary"]["per_capita"] == 7600.0 and not h["boundary"]["below"]
     assert bool(res.loc[county["boundary"].pk, "tie"])
+    assert bool(res.loc[county["odd"].pk, "exact"])  # odd record lengths: the Python rule itself decided
+    assert not res["exact"].drop(county["odd"].pk).any()
     assert not h["exit_over"]["monitored"] and h["exit_on"]["monitored"]  # 渐退期 over / not over
     assert h["active"]["refusals"] == [] and "elimination_income_unstable" in h["active_low"]["refusals"]
     assert h["rich"]["category"] == "" and h["active_low"]["category"] == "脱贫不稳定户"
