@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from fangpin.core import clock
@@ -277,16 +278,18 @@ def evaluate(snap: Snapshot, pset: ParamSet) -> pd.DataFrame:
     objs = snap.objects
     active = objs[objs["status"] == "active"]
     guards = _stable_params(snap, pset)
-    village_of = dict(zip(hh["household_id"], hh["village_id"], strict=True))
     # target months: the date's month for everyone, and the months before it an active object's income
     # stability looks back over
-    tg = [pd.DataFrame({"household_id": hh["household_id"], "t": t0})]
-    extra = []
-    for h in active["household_id"].unique():
-        s = guards[village_of[h]]["elimination.income_stable_months"]
-        extra.extend((h, t0 - i) for i in range(1, s))
-    if extra:
-        tg.append(pd.DataFrame(extra, columns=["household_id", "t"]))
+    tg = [pd.DataFrame({"household_id": hh["household_id"].to_numpy(), "t": t0})]
+    act_h = active["household_id"].to_numpy()
+    back = np.array(
+        [guards[v]["elimination.income_stable_months"] - 1 for v in active["village_id"].astype(object)],
+        dtype=int,
+    )
+    if back.sum() > 0:
+        rep = np.repeat(act_h, back)
+        offs = np.concatenate([np.arange(1, b + 1) for b in back]) if len(back) else np.array([], dtype=int)
+        tg.append(pd.DataFrame({"household_id": rep, "t": t0 - offs}))
     targets = pd.concat(tg, ignore_index=True)
     inc = income_table(snap, pset, targets)
     timings["income"] = time.perf_counter() - t_start
@@ -313,12 +316,17 @@ def evaluate(snap: Snapshot, pset: ParamSet) -> pd.DataFrame:
     )
     res["flagged"] = res["below"] | res["below_rigid"]
     # category: the rule itself, once per distinct combination of its inputs
-    keys = pd.MultiIndex.from_arrays([res["household_type"].astype(object), res["below"], res["below_rigid"]])
-    combos = {
-        k: derive_category(household_type=k[0], below_line=k[1], below_line_after_rigid=k[2]).category
-        for k in keys.unique()
-    }
-    res["category"] = pd.Series(keys.map(combos.get), index=res.index).astype(object)
+    types = res["household_type"].astype(object).to_numpy()
+    below, rigid = res["below"].fillna(False).to_numpy(bool), res["below_rigid"].fillna(False).to_numpy(bool)
+    cats = np.empty(len(res), dtype=object)
+    for ht in pd.unique(types):
+        of_type = types == ht
+        for b in (False, True):
+            for r in (False, True):
+                cats[of_type & (below == b) & (rigid == r)] = derive_category(
+                    household_type=ht, below_line=b, below_line_after_rigid=r
+                ).category
+    res["category"] = cats
 
     # monitoring objects on the date (渐退期 recomputed when the set changes its length)
     key = "elimination.gradual_exit_months"
@@ -345,13 +353,13 @@ def evaluate(snap: Snapshot, pset: ParamSet) -> pd.DataFrame:
 
     # elimination guards for the active objects: the same rule, on the same facts
     t = time.perf_counter()
-    ok = inc[~inc["missing"] & ~inc["below"] & ~inc["below_rigid"]]
-    ok_months = {(h, tt) for h, tt in zip(ok["household_id"], ok["t"], strict=True)}
+    ok = inc[inc["household_id"].isin(act_h) & ~inc["missing"] & ~inc["below"] & ~inc["below_rigid"]]
+    ok_months = set(zip(ok["household_id"].tolist(), ok["t"].tolist(), strict=True))
     sp = snap.spells
     on_ts = pd.Timestamp(on)
     live = sp[(sp["start"] <= on_ts) & (sp["stop"].isna() | (sp["stop"] > on_ts))]
     labour = live[live["labour_able"]].groupby("household_id").size().to_dict()
-    protected = dict(zip(hh["household_id"], hh["no_labour_protected"], strict=True))
+    protected = dict(zip(hh["household_id"].tolist(), hh["no_labour_protected"].tolist(), strict=True))
     res["object_active"] = res.index.isin(list(active["household_id"]))
     above_col, eligible_col, refusals_col = {}, {}, {}
     for o in active.itertuples():
