@@ -15,16 +15,18 @@ def test_whatif_scenario_table_drill_down_and_export(page_as, shoot):
     page.click("#to-whatif")
     page.wait_for_selector("#whatif-form")
     page.fill("input[name='income.monitoring_line']", "+10%")
-    page.click("#whatif-run")
-    page.wait_for_selector("#whatif-table")
+    page.click("#whatif-run", no_wait_after=True)  # the first run builds the snapshot: slow under load
+    page.wait_for_selector("#whatif-table", timeout=240_000)
     assert "合计" in page.locator("#whatif-table").inner_text()
     shoot(page, "whatif-table")
-    page.locator("#whatif-table a.num.changed").first.click()
-    page.wait_for_url("**/stats/whatif/list/**")
+    page.locator("#whatif-table a.num.changed").first.click(no_wait_after=True)
+    page.wait_for_url("**/stats/whatif/list/**", timeout=120_000)
+    page.wait_for_selector("#whatif-households", timeout=120_000)
     assert page.locator("#whatif-households tbody tr").count() >= 1
     shoot(page, "whatif-list")
-    page.go_back()
-    with page.expect_download() as dl:
+    page.go_back(timeout=120_000)
+    page.wait_for_selector("#whatif-xlsx", timeout=120_000)
+    with page.expect_download(timeout=120_000) as dl:
         page.click("#whatif-xlsx")
     wb = load_workbook(BytesIO(Path(dl.value.path()).read_bytes()))
     assert wb.sheetnames == ["按乡镇对比", "判定变化的户"]
