@@ -109,22 +109,29 @@ def members_as_of(household_id: int, on: dt.date, *, known_on: dt.date | None = 
         changes.setdefault(c.person_id, []).append(c)
     out: list[Person] = []
     for pid, versions in sorted(history_versions(Person, ids, known_on).items()):
-        p = _in_effect(versions, on)
-        if p is None:
-            continue
-        mine = changes.get(pid)
-        if mine:
-            past = [c for c in mine if c.date <= on]
-            if past:
-                member, where = past[-1].kind in MEMBER_IN_KINDS, past[-1].household_id
-            elif mine[0].kind in MEMBER_IN_KINDS:
-                member, where = False, None
-            else:
-                member, where = True, mine[0].household_id
-            p.is_member, p.household_id = member, where if where is not None else p.household_id
-        if p.is_member and p.household_id == household_id:
+        p = person_in_effect(versions, changes.get(pid), on)
+        if p is not None and p.is_member and p.household_id == household_id:
             out.append(p)
     return out
+
+
+def person_in_effect(versions: list[Any], changes: list[MemberChange] | None, on: dt.date) -> Person | None:
+    """One person on ``on`` from their history ``versions`` and member ``changes`` (ordered by date, id):
+    their facts in effect, with ``is_member`` / ``household_id`` as the latest change on or before ``on``
+    says (see ``members_as_of``). The single definition ``members_as_of`` and the what-if export share."""
+    p = _in_effect(versions, on)
+    if p is None:
+        return None
+    if changes:
+        past = [c for c in changes if c.date <= on]
+        if past:
+            member, where = past[-1].kind in MEMBER_IN_KINDS, past[-1].household_id
+        elif changes[0].kind in MEMBER_IN_KINDS:
+            member, where = False, None
+        else:
+            member, where = True, changes[0].household_id
+        p.is_member, p.household_id = member, where if where is not None else p.household_id
+    return p
 
 
 def member_count(household: Household) -> int:

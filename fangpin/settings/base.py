@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "fangpin.api",
     "ninja",
     "fangpin.worklists",
+    "fangpin.whatif",
 ]
 
 LOGIN_URL = "web:login"

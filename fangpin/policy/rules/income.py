@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 COMPONENTS = (
     "wage",
@@ -93,7 +94,11 @@ def _month_label(i: int) -> str:
     return f"{i // 12}年{i % 12 + 1}月"
 
 
-def _q(x: Decimal) -> Decimal:
+def _q(x: Decimal | Fraction) -> Decimal:
+    """To the fen, half away from zero (ROUND_HALF_UP), from an exact value: 7,599.995 is 7,600.00."""
+    if isinstance(x, Fraction):
+        fen = int(abs(x) * 100 + Fraction(1, 2))
+        return Decimal(fen if x >= 0 else -fen).scaleb(-2).quantize(Decimal("0.01"))
     return x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
@@ -108,7 +113,9 @@ def per_capita_net_income(
     """Prorates each record to its overlap with the window, scales a partly covered window to a year."""
     start, end = income_window(month, window_months)
     w0, w1 = _month_index(start), _month_index(end)
-    totals = {c: Decimal(0) for c in COMPONENTS}
+    # exact arithmetic (a month's share of a 12-month amount is amount/12, not a 28-digit approximation
+    # of it), rounded once at the end: the vectorised what-if evaluator gives the same fen
+    totals = {c: Fraction(0) for c in COMPONENTS}
     warnings: list[str] = []
     # month → (recording order, record): the latest recorded record covering the month counts
     chosen: dict[int, tuple[tuple, IncomeFacts]] = {}
@@ -122,9 +129,13 @@ def per_capita_net_income(
                 if chosen[m][0] > key:
                     continue
             chosen[m] = (key, r)
+    shares: dict[int, tuple[IncomeFacts, int]] = {}  # record → months of the window it speaks for
     for _m, (_key, r) in chosen.items():
+        rec, k = shares.get(id(r), (r, 0))
+        shares[id(r)] = (rec, k + 1)
+    for r, k in shares.values():
         for c in COMPONENTS:
-            totals[c] += Decimal(getattr(r, c)) / Decimal(r.months)
+            totals[c] += Fraction(Decimal(getattr(r, c))) * k / r.months
     covered = set(chosen)
     if overlapped:
         lo, hi = min(overlapped), max(overlapped)
@@ -135,7 +146,7 @@ def per_capita_net_income(
     if n_cov == 0:
         warnings.append("收入记录未覆盖计算期间，无法计算人均纯收入")
     elif n_cov < window_months:
-        scale = Decimal(window_months) / Decimal(n_cov)
+        scale = Fraction(window_months, n_cov)
         totals = {k: v * scale for k, v in totals.items()}
         warnings.append(f"收入记录只覆盖{n_cov}个月，已按{window_months}个月折算")
     net = totals["wage"] + totals["production_business"] + totals["property_income"] + totals["transfer"]
@@ -144,8 +155,8 @@ def per_capita_net_income(
         net += totals["insurance_payout"]
     if members <= 0:
         warnings.append("家庭人口为0，无法计算人均")
-    per = net / members if members > 0 else Decimal(0)
-    per_rigid = (net - totals["compliant_out_of_pocket"]) / members if members > 0 else Decimal(0)
+    per = net / members if members > 0 else Fraction(0)
+    per_rigid = (net - totals["compliant_out_of_pocket"]) / members if members > 0 else Fraction(0)
     return IncomeResult(
         window_start=start,
         window_end=end,

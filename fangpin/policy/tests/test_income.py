@@ -40,3 +40,21 @@ def test_partial_coverage_is_annualised_with_a_warning():
     m = IncomeFacts(dt.date(2024, 4, 1), dt.date(2024, 6, 30), wage=Decimal(3000))
     r = per_capita_net_income([m], members=1, month=dt.date(2024, 7, 1))
     assert r.months_covered == 3 and r.per_capita == Decimal("12000.00") and r.warnings
+
+
+def test_half_a_fen_is_rounded_up_from_the_exact_value():
+    """15,199.99 over twelve months for two persons is exactly 7,599.995 a head: 7,600.00 (ROUND_HALF_UP),
+    not the 7,599.99 that twelve 28-digit twelfths added up gave (found by the what-if's proof test)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from fangpin.policy.rules.income import IncomeFacts, per_capita_net_income
+
+    rec = IncomeFacts(
+        period_start=dt.date(2024, 7, 1), period_end=dt.date(2025, 6, 30), wage=Decimal("15199.99")
+    )
+    res = per_capita_net_income([rec], members=2, month=dt.date(2025, 7, 1))
+    assert res.per_capita == Decimal("7600.00") and res.net_income == Decimal("15199.99")
+    neg = IncomeFacts(period_start=dt.date(2024, 7, 1), period_end=dt.date(2025, 6, 30),
+                      production_expense=Decimal("0.01"))  # fmt: skip
+    assert per_capita_net_income([neg], members=2, month=dt.date(2025, 7, 1)).per_capita == Decimal("-0.01")

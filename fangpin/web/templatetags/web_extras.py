@@ -12,3 +12,9 @@ def get_item(mapping, key):
         return mapping.get(key, key)
     except AttributeError:
         return key
+
+
+@register.filter
+def pct(value):
+    """``{{ 0.1234|pct }}`` → 12.3%; None → —."""
+    return "—" if value is None else f"{float(value):.1%}"

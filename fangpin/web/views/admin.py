@@ -90,6 +90,12 @@ def params(request: HttpRequest) -> HttpResponse:
     return render(request, "web/admin/params.html", {"keys": parameter_keys()})
 
 
+def _recomputable(key: str) -> bool:
+    from fangpin.whatif.paramset import KEYS as WHATIF_KEYS
+
+    return key in WHATIF_KEYS
+
+
 @login_required
 def param_detail(request: HttpRequest, key: str) -> HttpResponse:
     _admin(request)
@@ -122,6 +128,10 @@ def param_detail(request: HttpRequest, key: str) -> HttpResponse:
                 messages.success(
                     request, f"已保存为第{p.version}版（{p.region_code or '全国'}，{p.year}年起）"
                 )
+                from fangpin.whatif.paramset import KEYS as WHATIF_KEYS
+
+                if key in WHATIF_KEYS:  # the change offers the recomputation of its year at once
+                    return redirect("web:whatif_recompute", param_id=p.pk)
                 return redirect("web:admin_param", key=key)
     try:
         current = param_get(key, region_code=actor.region_id or "", year=on.year)
@@ -137,6 +147,7 @@ def param_detail(request: HttpRequest, key: str) -> HttpResponse:
         "form": request.POST if request.method == "POST" else {},
         "region": region,
         "year": on.year,
+        "recomputable": _recomputable(key),
     }
     return render(request, "web/admin/param.html", ctx, status=400 if errors else 200)
 

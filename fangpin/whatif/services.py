@@ -1,0 +1,253 @@
+"""The what-if service: a baseline parameter set and a scenario applied to the same snapshot, compared
+per township — households and persons flagged by the income rule (监测范围), entering and leaving
+monitoring, eligible for elimination — with coverage and leakage against the current monitoring list and
+the households whose judgement changes. It changes nothing: the only row it writes is its audit event, a
+read (``whatif.view``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from fangpin.accounts.roles import Cap
+from fangpin.accounts.scope import require
+from fangpin.audit.record import audit_record
+from fangpin.core.errors import DomainError
+from fangpin.policy.models import Parameter
+from fangpin.regions.models import Region
+
+from .evaluate import evaluate
+from .paramset import KEYS, Override, ParamSet, scenario
+from .snapshot import Snapshot, snapshot_build
+
+MEASURES: dict[str, str] = {
+    "flagged": "纳入监测范围（收入低于监测收入线）",
+    "enter": "将新纳入监测",
+    "leave": "将退出监测（渐退期结束）",
+    "eligible": "符合风险消除条件",
+    "missing": "收入数据不完整",
+}
+E_EMPTY = "whatif_no_change"
+
+
+@dataclass
+class Comparison:
+    on: dt.date
+    region_prefix: str
+    baseline: ParamSet
+    scenario: ParamSet
+    base: pd.DataFrame
+    scen: pd.DataFrame
+    rows: list[dict[str, Any]] = field(default_factory=list)  # per township, then the total
+    changed: list[dict[str, Any]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total(self) -> dict[str, Any]:
+        return self.rows[-1]
+
+    def households(
+        self, measure: str, *, which: str = "scen", township: str | None = None
+    ) -> list[dict[str, Any]]:
+        """A drill-down list: the households behind one number (``which``: base / scen)."""
+        if measure not in MEASURES:
+            raise DomainError("whatif_measure_unknown", f"没有指标“{measure}”", field="measure")
+        df = self.base if which == "base" else self.scen
+        sel = df[df[measure].astype(bool)]
+        if township:
+            sel = sel[sel["township_id"] == township]
+        sel = sel.sort_values("household_no")
+        return [_row(h, r) for h, r in zip(sel.index, sel.to_dict("records"), strict=True)]
+
+
+def _row(h: int, r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "household_id": int(h),
+        "household_no": r["household_no"],
+        "head": r["head"],
+        "village_id": r["village_id"],
+        "township_id": r["township_id"],
+        "members": int(r["members"]),
+        "per_capita": None if r["missing"] else float(r["per_capita"]),
+        "per_capita_after_rigid": None if r["missing"] else float(r["per_capita_after_rigid"]),
+        "line": float(r["line"]),
+        "category": r["category"],
+        "monitored": bool(r["monitored"]),
+        "eligible": bool(r["eligible"]),
+        "refusals": list(r["refusals"] or []) if r["object_active"] else [],
+    }
+
+
+def _counts_by(df: pd.DataFrame, key: pd.Series | None) -> dict[str, dict[str, Any]]:
+    """Households and persons per measure, coverage and leakage — per township (``key``) or in total."""
+    cols = ["current", *MEASURES]
+    flags = df[cols].astype(bool)
+    members = df["members"].fillna(0).astype(int)
+    frame = pd.concat(
+        [flags.astype(int), flags.mul(members, axis=0).add_suffix("_p"),
+         (flags["flagged"] & flags["current"]).astype(int).rename("hit"),
+         (flags["flagged"] & ~flags["current"]).astype(int).rename("leak")],
+        axis=1,
+    )  # fmt: skip
+    sums = frame.groupby(key).sum() if key is not None else frame.sum().to_frame("").T
+    out = {}
+    for code, r in sums.iterrows():
+        d: dict[str, Any] = {m: {"households": int(r[m]), "persons": int(r[f"{m}_p"])} for m in cols}
+        n_cur, n_flag = int(r["current"]), int(r["flagged"])
+        d["coverage"] = round(int(r["hit"]) / n_cur, 4) if n_cur else None
+        d["leakage"] = round(int(r["leak"]) / n_flag, 4) if n_flag else None
+        out[code] = d
+    return out
+
+
+def _counts(df: pd.DataFrame) -> dict[str, Any]:
+    return _counts_by(df, None)[""]
+
+
+def _township_names(codes: list[str]) -> dict[str, str]:
+    return dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+
+
+JUDGEMENTS = ("flagged", "category", "monitored", "eligible")
+
+
+def _describe(r: dict[str, Any]) -> str:
+    parts = []
+    if r["missing"]:
+        parts.append("收入数据不完整")
+    else:
+        parts.append(f"人均{r['per_capita']:,.2f}元/线{r['line']:,.0f}元")
+        parts.append(r["category"] or "不在监测范围")
+    if r["monitored"]:
+        parts.append("监测对象")
+    if r["object_active"]:
+        parts.append("可消除" if r["eligible"] else "不可消除")
+    return "，".join(parts)
+
+
+def compare(
+    snap: Snapshot, baseline: ParamSet, scen: ParamSet, *, township_names: dict[str, str] | None = None
+) -> Comparison:
+    t = time.perf_counter()
+    base = evaluate(snap, baseline)
+    t_base = time.perf_counter() - t
+    t = time.perf_counter()
+    new = evaluate(snap, scen)
+    t_scen = time.perf_counter() - t
+    c = Comparison(snap.on, snap.region_prefix, baseline, scen, base, new)
+    codes = sorted(base["township_id"].unique())
+    names = township_names if township_names is not None else _township_names(codes)
+    by_b, by_s = _counts_by(base, base["township_id"]), _counts_by(new, new["township_id"])
+    for code in codes:
+        c.rows.append(
+            {"township": code, "name": names.get(code, code), "base": by_b[code], "scen": by_s[code]}
+        )
+    c.rows.append({"township": "", "name": "合计", "base": _counts(base), "scen": _counts(new)})
+    diff = pd.Series(False, index=base.index)
+    for k in JUDGEMENTS:
+        diff |= base[k].astype(object).ne(new[k].astype(object))
+    idx = base.index[diff]
+    for h, b, s in zip(idx, base.loc[idx].to_dict("records"), new.loc[idx].to_dict("records"), strict=True):
+        c.changed.append(
+            {
+                **_row(h, s),
+                "before": _describe(b),
+                "after": _describe(s),
+                "what": [k for k in JUDGEMENTS if b[k] != s[k]],
+            }
+        )
+    c.changed.sort(key=lambda r: r["household_no"])
+    c.timings = {"baseline": round(t_base, 3), "scenario": round(t_scen, 3)}
+    return c
+
+
+def _audit(actor, c: Comparison, *, kind: str, extra: dict[str, Any] | None = None) -> None:
+    audit_record(
+        actor=actor,
+        event_type="whatif.view",
+        region_code=c.region_prefix,
+        data={
+            "read": True,
+            "kind": kind,
+            "on": c.on.isoformat(),
+            "baseline": c.baseline.label,
+            "scenario": c.scenario.describe(),
+            "changed_households": len(c.changed),
+            "totals": {"base": c.total["base"], "scen": c.total["scen"]},
+            **(extra or {}),
+        },
+    )
+
+
+def whatif_run(
+    *,
+    actor,
+    on: dt.date,
+    settings: dict[str, Any],
+    year: int | None = None,
+    region_prefix: str | None = None,
+    snapshot: Snapshot | None = None,
+) -> Comparison:
+    """Current parameters against ``settings`` ({key: "+10%" | value}) taking effect in ``year``
+    (default: the year of ``on``) for the actor's region, on business date ``on``. Changes nothing."""
+    require(actor, Cap.REGISTRY_VIEW)
+    if not settings:
+        raise DomainError(E_EMPTY, "请至少设置一个要模拟的参数", field="settings")
+    prefix = region_prefix or actor.scope_prefix or ""
+    param_region = _param_region(prefix)
+    scen = scenario(settings, region_code=param_region, year=year or on.year)
+    snap = snapshot or snapshot_build(actor=actor, on=on, region_prefix=prefix)
+    keys = frozenset(o.key for o in scen.overrides)
+    scen.recompute = keys
+    c = compare(snap, ParamSet(recompute=keys), scen)
+    c.timings["snapshot"] = round(sum(snap.timings.values()), 3)
+    _audit(actor, c, kind="scenario")
+    return c
+
+
+def _param_region(prefix: str) -> str:
+    """The region a scenario's virtual versions are set for: the county (a parameter is set per county or
+    above), or the actor's wider prefix."""
+    return prefix[:6] if len(prefix) >= 6 else prefix
+
+
+def recompute_offer(
+    *, actor, parameter: Parameter, on: dt.date | None = None, snapshot: Snapshot | None = None
+) -> Comparison:
+    """After a new parameter version: the judgements of its year before and after it, naming every
+    household whose judgement changes. ``on``: the business date in that year (default: today if in
+    the year, else the year's last day; a future year its first day). Changes nothing."""
+    from fangpin.core import clock
+
+    require(actor, Cap.REGISTRY_VIEW)
+    if parameter.key not in KEYS:
+        raise DomainError("whatif_key_unknown", f"参数“{parameter.key}”不影响监测判定，无需重新测算")
+    today = clock.today()
+    y = parameter.year
+    if on is None:
+        on = today if today.year == y else (dt.date(y, 12, 31) if y < today.year else dt.date(y, 1, 1))
+    prev = (
+        Parameter.objects.filter(
+            key=parameter.key, region_code=parameter.region_code, year=y, version__lt=parameter.version
+        )
+        .order_by("-version")
+        .first()
+    )
+    before = ParamSet(
+        overrides=[Override(parameter.key, parameter.region_code, y, prev.value)] if prev else [],
+        exclude_ids=frozenset({parameter.pk}),
+        label=f"修改前（第{prev.version}版）" if prev else "修改前",
+        recompute=frozenset({parameter.key}),
+    )
+    after = ParamSet(label=f"修改后（第{parameter.version}版）", recompute=frozenset({parameter.key}))
+    prefix = actor.scope_prefix or ""
+    if parameter.region_code and len(parameter.region_code) > len(prefix):
+        prefix = parameter.region_code
+    snap = snapshot or snapshot_build(actor=actor, on=on, region_prefix=prefix)
+    c = compare(snap, before, after)
+    _audit(actor, c, kind="recompute_offer", extra={"parameter": parameter.pk, "version": parameter.version})
+    return c
