@@ -36,6 +36,7 @@ from fangpin.registry.io.read import read_table
 from fangpin.registry.io.report import write_reject_report
 from fangpin.registry.io.validate import validate_table
 from fangpin.registry.io.villages import VillageIndex
+from fangpin.registry.flags import household_flags_touch
 from fangpin.registry.io.write import apply_plan, build_plan
 from fangpin.registry.models import Household, ImportBatch, ImportReject, ImportStatus, Person
 from fangpin.registry.services.members import do_member_move
@@ -382,6 +383,7 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
         try:
             with transaction.atomic():
                 hh_ids = apply_plan(plan, actor=actor, batch_id=batch.pk)
+                household_flags_touch(hh_ids.values())  # bulk writes send no signal
                 # moved households take their open work along before new monitoring rows are handed over
                 batch.details["moves"] = _follow_moves(actor=actor, moves=plan.moves)
                 batch.details["member_moves"] = _move_members(
