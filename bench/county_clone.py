@@ -146,7 +146,11 @@ def clone(url: str, copies: int) -> dict[str, int]:
                     exprs.append("m.id_number")
                 else:
                     exprs.append(f"t.{col}")
-            join = "left join idmap m on m.person_id = t.id and m.c = copies.c" if table.endswith("person") else ""
+            join = (
+                "left join idmap m on m.person_id = t.id and m.c = copies.c"
+                if table.endswith("person")
+                else ""
+            )
             t1 = time.monotonic()
             cur.execute(
                 f"insert into {table} ({', '.join(cols[table])}) "
@@ -155,7 +159,7 @@ def clone(url: str, copies: int) -> dict[str, int]:
             )
             out[table] = cur.rowcount
             print(f"{table}: +{cur.rowcount:,} rows in {time.monotonic() - t1:.0f} s", flush=True)
-        for table, key in TABLES:
+        for table, _key in TABLES:
             if table in cols:
                 idcol = "history_id" if "historical" in table else "id"
                 cur.execute(

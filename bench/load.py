@@ -48,6 +48,7 @@ def _env(db_url: str, var: Path) -> dict:
         FANGPIN_SECRET_KEY=secrets.token_urlsafe(40),
         FANGPIN_ALLOWED_HOSTS="127.0.0.1,localhost",
         FANGPIN_LOAD_BENCH="1",
+        FANGPIN_SSL_REDIRECT="0",  # plain http on loopback (the cookie is sent by the locust users)
     )
     return env
 
@@ -100,7 +101,18 @@ for hid in hh_ids:
 _, raw = token_issue(actor=cadre, user=cadre, name="load bench", days=1, on=today)
 surnames = sorted({n[:1] for n in Person.objects.filter(household__village_id=village).values_list("name", flat=True)[:2000]})
 terms = [n[:2] for n in Person.objects.filter(household__village_id=village).values_list("name", flat=True)[:200]]
-print("PLAN" + json.dumps({"token": raw, "households": hh_ids, "cases": open_cases, "search_terms": terms or surnames,
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+store = import_module(settings.SESSION_ENGINE).SessionStore
+sessions = []
+for _ in range({users}):  # one browser session per locust user (the session row is written on every request)
+    s = store()
+    s[SESSION_KEY], s[BACKEND_SESSION_KEY] = str(cadre.pk), settings.AUTHENTICATION_BACKENDS[0]
+    s[HASH_SESSION_KEY] = cadre.get_session_auth_hash()
+    s.create()
+    sessions.append(s.session_key)
+print("PLAN" + json.dumps({"token": raw, "sessions": sessions, "session_cookie": settings.SESSION_COOKIE_NAME, "households": hh_ids, "cases": open_cases, "search_terms": terms or surnames,
                            "village": village, "persons": Person.objects.filter(is_member=True).count()}, ensure_ascii=False))
 """
 
@@ -114,6 +126,8 @@ def main() -> None:
     ap.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/fangpin_load")
     ap.add_argument("--reuse", action="store_true", help="use the database as it is")
     ap.add_argument("--rebuild", action="store_true", help="drop and build the county again")
+    ap.add_argument("--no-flags", action="store_true", help="skip the nightly flags rebuild before the run")
+    ap.add_argument("--only", default="", help="comma-separated request names to run (default: all)")
     a = ap.parse_args()
 
     var = Path(tempfile.mkdtemp(prefix="fangpin-load-"))
@@ -134,7 +148,13 @@ def main() -> None:
         )
         _manage(env, "demo_county", "--scale", f"{scale:.3f}")
     print(f"database ready in {time.monotonic() - t0:.0f} s")
-    out = _manage(env, "shell", "-c", PLAN_CODE.replace("{max_cases}", "5000"))
+    if not a.no_flags:
+        t1 = time.monotonic()
+        _manage(env, "flags_rebuild")  # what the nightly job leaves: the list's flags for today
+        print(f"household flags rebuilt in {time.monotonic() - t1:.0f} s")
+    out = _manage(
+        env, "shell", "-c", PLAN_CODE.replace("{max_cases}", "5000").replace("{users}", str(a.users + 5))
+    )
     plan = json.loads(next(line for line in out.splitlines() if line.startswith("PLAN"))[4:])
     plan_file = var / "plan.json"
     plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
@@ -192,7 +212,7 @@ def main() -> None:
                 "--stop-timeout",
                 "10",
             ],
-            env={**env, "FANGPIN_LOAD_PLAN": str(plan_file)},
+            env={**env, "FANGPIN_LOAD_PLAN": str(plan_file), "FANGPIN_LOAD_ONLY": a.only},
             check=False,
             timeout=a.seconds + 120,
         )

@@ -129,7 +129,9 @@ def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[H
             people = Person.objects.filter(is_member=True).filter(
                 Q(id_number__contains=q.upper()) | Q(phone__contains=q)
             )
-            match |= Q(household_no__contains=q) | Q(phone__contains=q) | Q(pk__in=people.values("household_id"))
+            match |= (
+                Q(household_no__contains=q) | Q(phone__contains=q) | Q(pk__in=people.values("household_id"))
+            )
         qs = qs.filter(match)
     if f.region:
         prefix = code_prefix(f.region)

@@ -98,7 +98,11 @@ def _income(ids: list[int], *, on: dt.date, cache: dict) -> dict[int, Decimal | 
     for hh in rows:
         window, payout, _line = _params(hh.village_id[:6].ljust(12, "0"), month.year, cache)
         res = per_capita_net_income(
-            income_facts(hh), members=hh._m or 1, month=month, window_months=window, include_insurance_payout=payout
+            income_facts(hh),
+            members=hh._m or 1,
+            month=month,
+            window_months=window,
+            include_insurance_payout=payout,
         )
         out[hh.pk] = Decimal(str(res.per_capita)) if res.months_covered > 0 else None
     return out
@@ -187,8 +191,14 @@ def household_flags_refresh(households: QuerySet[Household], *, on: dt.date) -> 
     return len(ids)
 
 
-def household_flags_rebuild(*, on: dt.date, region_code: str | None = None, progress=None) -> int:
-    """Recompute the flags of every household (of a region prefix), e.g. nightly; returns the count."""
+def household_flags_rebuild(*, actor, on: dt.date, region_code: str | None = None, progress=None) -> int:
+    """Recompute the flags of every household (of a region prefix), e.g. nightly; returns the count.
+    Derived data only (nothing a user sees changes meaning), so it is not audited; the actor (a user or
+    ``system_actor``) is still required."""
+    from fangpin.accounts.actors import is_system
+
+    if not is_system(actor) and not getattr(actor, "is_authenticated", False):
+        raise TypeError("household_flags_rebuild needs a user or a system actor")
     qs = Household.objects.all()
     if region_code:
         from fangpin.regions.models import code_prefix

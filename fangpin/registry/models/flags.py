@@ -34,3 +34,6 @@ class HouseholdFlags(models.Model):
             models.Index(fields=["household"], condition=models.Q(below_line=True), name="hhflags_below"),
             models.Index(fields=["household"], condition=models.Q(findings__gt=0), name="hhflags_findings"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id}: below={self.below_line} findings={self.findings}"

@@ -32,11 +32,11 @@ from fangpin.core.uploads import upload_check
 from fangpin.policy.params import param_value
 from fangpin.registry import hooks
 from fangpin.registry.choices import SourceKind
+from fangpin.registry.flags import household_flags_touch
 from fangpin.registry.io.read import read_table
 from fangpin.registry.io.report import write_reject_report
 from fangpin.registry.io.validate import validate_table
 from fangpin.registry.io.villages import VillageIndex
-from fangpin.registry.flags import household_flags_touch
 from fangpin.registry.io.write import apply_plan, build_plan
 from fangpin.registry.models import Household, ImportBatch, ImportReject, ImportStatus, Person
 from fangpin.registry.services.members import do_member_move
