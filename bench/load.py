@@ -53,9 +53,12 @@ def _env(db_url: str, var: Path) -> dict:
     return env
 
 
+CODE = ROOT  # the checkout that is served and managed (``--code``)
+
+
 def _manage(env: dict, *args: str) -> str:
     r = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args], env=env, capture_output=True, text=True
+        [sys.executable, str(CODE / "manage.py"), *args], env=env, capture_output=True, text=True, cwd=CODE
     )
     if r.returncode != 0:
         sys.exit(f"manage.py {' '.join(args)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
@@ -127,8 +130,14 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true", help="use the database as it is")
     ap.add_argument("--rebuild", action="store_true", help="drop and build the county again")
     ap.add_argument("--no-flags", action="store_true", help="skip the nightly flags rebuild before the run")
+    ap.add_argument("--cases", type=int, default=1000, help="open cases prepared for transitions")
+    ap.add_argument(
+        "--code", type=Path, default=ROOT, help="serve another checkout (e.g. main, for a before/after pair)"
+    )
     ap.add_argument("--only", default="", help="comma-separated request names to run (default: all)")
     a = ap.parse_args()
+    global CODE
+    CODE = a.code.resolve()
 
     var = Path(tempfile.mkdtemp(prefix="fangpin-load-"))
     env = _env(a.database_url, var)
@@ -153,7 +162,10 @@ def main() -> None:
         _manage(env, "flags_rebuild")  # what the nightly job leaves: the list's flags for today
         print(f"household flags rebuilt in {time.monotonic() - t1:.0f} s")
     out = _manage(
-        env, "shell", "-c", PLAN_CODE.replace("{max_cases}", "5000").replace("{users}", str(a.users + 5))
+        env,
+        "shell",
+        "-c",
+        PLAN_CODE.replace("{max_cases}", str(a.cases)).replace("{users}", str(a.users + 5)),
     )
     plan = json.loads(next(line for line in out.splitlines() if line.startswith("PLAN"))[4:])
     plan_file = var / "plan.json"
@@ -180,7 +192,7 @@ def main() -> None:
             "warning",
         ],
         env=env,
-        cwd=ROOT,
+        cwd=CODE,
     )
     try:
         for _ in range(100):

@@ -23,7 +23,20 @@ def monitoring_status(hh: Household) -> str:
     return ObjectStatus(obj.status).label
 
 
-def household_row(hh: Household, *, head: Person | None = None, members: int | None = None) -> dict:
+def monitoring_statuses(households: list[Household]) -> dict[int, str]:
+    """``monitoring_status`` for a page of households in one query."""
+    out: dict[int, str] = {}
+    rows = MonitoringObject.objects.filter(household__in=households).order_by(
+        "household_id", "-identified_on", "-id"
+    )
+    for hid, status in rows.values_list("household_id", "status"):
+        out.setdefault(hid, ObjectStatus(status).label)
+    return out
+
+
+def household_row(
+    hh: Household, *, head: Person | None = None, members: int | None = None, monitoring: str | None = None
+) -> dict:
     if head is None:
         head = hh.persons.filter(relation="户主", is_member=True).first()
     return {
@@ -36,7 +49,7 @@ def household_row(hh: Household, *, head: Person | None = None, members: int | N
         "head_name": head.name if head else "",
         "phone_masked": mask_phone(hh.phone),
         "members": members if members is not None else hh.persons.filter(is_member=True).count(),
-        "monitoring_status": monitoring_status(hh),
+        "monitoring_status": monitoring if monitoring is not None else monitoring_status(hh),
     }
 
 

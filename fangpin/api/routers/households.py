@@ -3,7 +3,8 @@
 import tempfile
 from pathlib import Path
 
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import FileResponse
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
@@ -12,6 +13,7 @@ from fangpin.audit.record import audit_record
 from fangpin.core import clock
 from fangpin.core.errors import NotFound
 from fangpin.core.masking import mask_text
+from fangpin.monitoring.household_search import name_matches
 from fangpin.registry import selectors
 from fangpin.registry.io.export import KIND_MONITORING, KIND_REGISTRY, registry_export
 from fangpin.registry.models import Person
@@ -44,11 +46,18 @@ def household_list(request, filters: Query[HouseholdFilter]):
     if filters.household_type:
         qs = qs.filter(household_type=filters.household_type[:8])
     if len(q) >= 2:
-        qs = qs.filter(
-            Q(household_no__startswith=q) | Q(persons__name__contains=q, persons__is_member=True)
-        ).distinct()
+        # the matching members' households once (the name's bigram index on PostgreSQL), no join + DISTINCT
+        qs = qs.filter(Q(household_no__startswith=q) | Q(pk__in=name_matches(q).values("household_id")))
         audit_record(actor=user, event_type="api.household_search", data={"q": mask_text(q)[:100]})
-    qs = qs.annotate(n_members=Count("persons", filter=Q(persons__is_member=True))).order_by("household_no")
+    members = (
+        Person.objects.filter(household=OuterRef("pk"), is_member=True)
+        .order_by()
+        .values("household")
+        .annotate(c=Count("id"))
+        .values("c")[:1]
+    )
+    # counted for the page's rows only (a correlated subquery), not grouped over the whole area
+    qs = qs.annotate(n_members=Coalesce(Subquery(members), 0)).order_by("household_no")
     return Mapped(qs, _page)
 
 
@@ -56,7 +65,11 @@ def _page(rows: list) -> list[dict]:
     heads = {
         p.household_id: p for p in Person.objects.filter(household__in=rows, relation="户主", is_member=True)
     }
-    return [serialize.household_row(h, head=heads.get(h.id), members=h.n_members) for h in rows]
+    status = serialize.monitoring_statuses(rows)
+    return [
+        serialize.household_row(h, head=heads.get(h.id), members=h.n_members, monitoring=status.get(h.id, ""))
+        for h in rows
+    ]
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
