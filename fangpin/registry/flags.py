@@ -182,12 +182,31 @@ def _chunks(ids: list[int], n: int) -> Iterator[list[int]]:
         yield ids[i : i + n]
 
 
+_REFRESH_LOCK = 0x464C4147  # "FLAG": one refresher at a time on PostgreSQL
+
+
 def household_flags_refresh(households: QuerySet[Household], *, on: dt.date) -> int:
-    """Bring the flags of ``households`` up to date for ``on``; returns how many rows were recomputed."""
+    """Bring the flags of ``households`` up to date for ``on``; returns how many rows were recomputed.
+
+    On PostgreSQL concurrent readers that find stale rows wait for one refresher (an advisory lock) and then
+    look again, instead of all recomputing the same rows (the rules have a fixed cost per run)."""
     ids = _stale_ids(households, on=on)
-    cache: dict = {}
-    for part in _chunks(ids, CHUNK):
-        _compute(part, on=on, cache=cache)
+    if not ids:
+        return 0
+    locked = connection.vendor == "postgresql" and not connection.in_atomic_block
+    if locked:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", [_REFRESH_LOCK])
+    try:
+        if locked:
+            ids = _stale_ids(households, on=on)  # what the refresher before us left
+        cache: dict = {}
+        for part in _chunks(ids, CHUNK):
+            _compute(part, on=on, cache=cache)
+    finally:
+        if locked:
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s)", [_REFRESH_LOCK])
     return len(ids)
 
 
