@@ -107,6 +107,12 @@ if {flags}:
     flags_s = round(time.monotonic() - t, 1)
 cadre, _ = User.objects.get_or_create(username="load_cadre", defaults={"role": Role.VILLAGE_CADRE, "region_id": village})
 hh_ids = list(Household.objects.filter(village_id=village).values_list("id", flat=True))
+try:  # open the cases on households under the line first (others are refused at 核查: income_not_eligible)
+    from fangpin.registry.models import HouseholdFlags
+    below = set(HouseholdFlags.objects.filter(household_id__in=hh_ids, below_line=True).values_list("household_id", flat=True))
+    hh_ids.sort(key=lambda i: i not in below)
+except ImportError:
+    pass
 open_cases = list(Case.objects.filter(village_id=village, status="open", current_step="verify").values_list("id", "version"))
 for hid in hh_ids:
     if len(open_cases) >= {max_cases}:
