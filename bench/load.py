@@ -3,15 +3,21 @@
     ./run bench load [--persons 1000000] [--users 50] [--seconds 60] [--workers 4] [--reuse]
 
 1. a PostgreSQL database ``fangpin_load`` (``--database-url`` to choose another) is built once — migrate,
-   setup, ``demo_county --scale`` sized to N persons — and kept for the next run (``--reuse`` skips the check
-   that it has N persons; ``--rebuild`` drops it first);
-2. a village cadre of the largest village gets an API token and a pool of open identification cases at
-   入户核查 (one per household with an open lead, up to 5,000) so every "case transition" is a real step;
+   setup, ``demo_county --scale`` sized to N persons (above 100k: the real county at scale 1, then copied
+   N/10,752 − 1 times in SQL by ``bench/county_clone.py``) — and kept for the next run (``--reuse`` skips the
+   check that it has N persons; ``--rebuild`` drops it first);
+2. the household list's flags of the largest village are rebuilt (what the nightly job leaves; ``--no-flags``
+   for a checkout without them); a village cadre of that village gets an API token, one browser session per
+   user and a pool of open identification cases at 入户核查 (``--cases``) so every "case transition" is a
+   real step;
 3. gunicorn (``--workers`` sync workers, production settings, loopback only) serves it;
-4. locust (headless, separate process, bounded by ``--seconds``) runs ``bench/load_locustfile.py``:
-   household search, household file, case transition, village list export, and GET /me as the floor;
+4. locust (headless, separate process, bounded by ``--seconds``) runs ``bench/load_locustfile.py``: the API's
+   household search, household file, case transition and village list export, the browser's household list
+   (search, a page, below the line, has findings), household file and its 逻辑校验 section, and GET /me as
+   the floor (``--only`` for a subset); ``--code DIR`` serves another checkout (a before/after pair on one
+   database);
 5. prints requests/s, p50/p95/p99 and errors per request type beside the floor, and the p95 target (300 ms).
-Traffic goes to 127.0.0.1 only. Figures from this 2-core box: docs/parts/api.md.
+Traffic goes to 127.0.0.1 only. Figures from this 2-core box: docs/parts/web.md (Performance).
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PERSONS_PER_SCALE = 10_700  # 龙安区 at --scale 1.0 (docs/parts/demo.md)
+sys.path.insert(0, str(ROOT / "bench"))  # county_clone
+PERSONS_PER_SCALE = 10_752  # 龙安区 at --scale 1.0: current members (docs/parts/demo.md)
 TARGET_P95_MS = 300
 
 
@@ -48,13 +55,17 @@ def _env(db_url: str, var: Path) -> dict:
         FANGPIN_SECRET_KEY=secrets.token_urlsafe(40),
         FANGPIN_ALLOWED_HOSTS="127.0.0.1,localhost",
         FANGPIN_LOAD_BENCH="1",
+        FANGPIN_SSL_REDIRECT="0",  # plain http on loopback (the cookie is sent by the locust users)
     )
     return env
 
 
+CODE = ROOT  # the checkout that is served and managed (``--code``)
+
+
 def _manage(env: dict, *args: str) -> str:
     r = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args], env=env, capture_output=True, text=True
+        [sys.executable, str(CODE / "manage.py"), *args], env=env, capture_output=True, text=True, cwd=CODE
     )
     if r.returncode != 0:
         sys.exit(f"manage.py {' '.join(args)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
@@ -84,8 +95,24 @@ from fangpin.monitoring.services.leads import lead_submit
 from fangpin.registry.models import Household, Person
 today = dt.date.today()
 village = (Household.objects.values("village_id").annotate(n=Count("id")).order_by("-n").first())["village_id"]
+flags_s = None
+if {flags}:
+    # what the nightly job (registry.tasks.household_flags_nightly) leaves for today, for the area the
+    # bench users see (the whole county's rebuild is timed on its own: fangpin flags_rebuild)
+    import time
+    from fangpin.accounts.actors import system_actor
+    from fangpin.registry.flags import household_flags_rebuild
+    t = time.monotonic()
+    household_flags_rebuild(actor=system_actor("load_bench"), on=today, region_code=village)
+    flags_s = round(time.monotonic() - t, 1)
 cadre, _ = User.objects.get_or_create(username="load_cadre", defaults={"role": Role.VILLAGE_CADRE, "region_id": village})
 hh_ids = list(Household.objects.filter(village_id=village).values_list("id", flat=True))
+try:  # open the cases on households under the line first (others are refused at 核查: income_not_eligible)
+    from fangpin.registry.models import HouseholdFlags
+    below = set(HouseholdFlags.objects.filter(household_id__in=hh_ids, below_line=True).values_list("household_id", flat=True))
+    hh_ids.sort(key=lambda i: i not in below)
+except ImportError:
+    pass
 open_cases = list(Case.objects.filter(village_id=village, status="open", current_step="verify").values_list("id", "version"))
 for hid in hh_ids:
     if len(open_cases) >= {max_cases}:
@@ -100,8 +127,19 @@ for hid in hh_ids:
 _, raw = token_issue(actor=cadre, user=cadre, name="load bench", days=1, on=today)
 surnames = sorted({n[:1] for n in Person.objects.filter(household__village_id=village).values_list("name", flat=True)[:2000]})
 terms = [n[:2] for n in Person.objects.filter(household__village_id=village).values_list("name", flat=True)[:200]]
-print("PLAN" + json.dumps({"token": raw, "households": hh_ids, "cases": open_cases, "search_terms": terms or surnames,
-                           "village": village, "persons": Person.objects.filter(is_member=True).count()}, ensure_ascii=False))
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+store = import_module(settings.SESSION_ENGINE).SessionStore
+sessions = []
+for _ in range({users}):  # one browser session per locust user (the session row is written on every request)
+    s = store()
+    s[SESSION_KEY], s[BACKEND_SESSION_KEY] = str(cadre.pk), settings.AUTHENTICATION_BACKENDS[-1]
+    s[HASH_SESSION_KEY] = cadre.get_session_auth_hash()
+    s.create()
+    sessions.append(s.session_key)
+print("PLAN" + json.dumps({"token": raw, "sessions": sessions, "session_cookie": settings.SESSION_COOKIE_NAME, "households": hh_ids, "cases": open_cases, "search_terms": terms or surnames,
+                           "village": village, "flags_rebuild_s": flags_s, "persons": Person.objects.filter(is_member=True).count()}, ensure_ascii=False))
 """
 
 
@@ -114,7 +152,15 @@ def main() -> None:
     ap.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/fangpin_load")
     ap.add_argument("--reuse", action="store_true", help="use the database as it is")
     ap.add_argument("--rebuild", action="store_true", help="drop and build the county again")
+    ap.add_argument("--no-flags", action="store_true", help="skip the nightly flags rebuild before the run")
+    ap.add_argument("--cases", type=int, default=1000, help="open cases prepared for transitions")
+    ap.add_argument(
+        "--code", type=Path, default=ROOT, help="serve another checkout (e.g. main, for a before/after pair)"
+    )
+    ap.add_argument("--only", default="", help="comma-separated request names to run (default: all)")
     a = ap.parse_args()
+    global CODE
+    CODE = a.code.resolve()
 
     var = Path(tempfile.mkdtemp(prefix="fangpin-load-"))
     env = _env(a.database_url, var)
@@ -128,16 +174,30 @@ def main() -> None:
     if not a.reuse and have_n < a.persons * 0.9:
         if have_n:
             sys.exit(f"{a.database_url} holds {have_n} persons, not ~{a.persons}: use --rebuild or --reuse")
-        scale = a.persons / PERSONS_PER_SCALE
+        # demo_county writes ~200 persons/s here: above 100k persons, the real county (scale 1) is generated
+        # and copied in SQL (bench/county_clone.py: new households, 户编号 and valid unique ID numbers)
+        copies = 0 if a.persons <= 100_000 else max(0, round(a.persons / PERSONS_PER_SCALE) - 1)
+        scale = a.persons / PERSONS_PER_SCALE / (copies + 1)
         print(
-            f"building a county of ~{a.persons:,} persons (demo_county --scale {scale:.2f}); kept for next runs"
+            f"building a county of ~{a.persons:,} persons (demo_county --scale {scale:.2f}, then {copies} "
+            "copies); kept for next runs"
         )
         _manage(env, "demo_county", "--scale", f"{scale:.3f}")
+        if copies:
+            from county_clone import clone
+
+            clone(a.database_url, copies)
     print(f"database ready in {time.monotonic() - t0:.0f} s")
-    out = _manage(env, "shell", "-c", PLAN_CODE.replace("{max_cases}", "5000"))
+    code = PLAN_CODE.replace("{max_cases}", str(a.cases)).replace("{users}", str(a.users + 5))
+    code = code.replace("{flags}", "0" if a.no_flags else "1")
+    out = _manage(env, "shell", "-c", code)
     plan = json.loads(next(line for line in out.splitlines() if line.startswith("PLAN"))[4:])
     plan_file = var / "plan.json"
     plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+    if plan.get("flags_rebuild_s") is not None:
+        print(
+            f"household flags of the village rebuilt in {plan['flags_rebuild_s']} s (the nightly job's work)"
+        )
     print(
         f"county: {plan['persons']:,} current members; cadre's village {plan['village']}: "
         f"{len(plan['households'])} households, {len(plan['cases'])} open cases for transitions"
@@ -160,7 +220,7 @@ def main() -> None:
             "warning",
         ],
         env=env,
-        cwd=ROOT,
+        cwd=CODE,
     )
     try:
         for _ in range(100):
@@ -192,13 +252,17 @@ def main() -> None:
                 "--stop-timeout",
                 "10",
             ],
-            env={**env, "FANGPIN_LOAD_PLAN": str(plan_file)},
+            env={**env, "FANGPIN_LOAD_PLAN": str(plan_file), "FANGPIN_LOAD_ONLY": a.only},
             check=False,
             timeout=a.seconds + 120,
         )
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # workers still busy with queued requests
+            server.kill()
+            server.wait(timeout=30)
     with open(f"{prefix}_stats.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     print(

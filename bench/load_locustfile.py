@@ -1,8 +1,10 @@
 """Locust users for bench/load.py (run by it in a separate process; not a test).
 
-Each user is a village cadre with a bearer token (the same API the phone client uses). Weights: search and
-household file are the daily reads, a case transition is the write, a village list export is the heavy read,
-GET /me is the floor (authentication + one row) the others are compared with."""
+Each user is a village cadre of the county's largest village, with a bearer token (the API the phone client
+uses) and a browser session of its own (the pages county staff use). Weights: search and household file
+are the daily reads, a case transition is the write, a village list export is the heavy read, GET /me is
+the floor (authentication + one row) the others are compared with. ``FANGPIN_LOAD_ONLY`` (comma-separated
+task names) runs a subset."""
 
 from __future__ import annotations
 
@@ -11,52 +13,99 @@ import os
 import random
 from pathlib import Path
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between
 
 PLAN = json.loads(Path(os.environ["FANGPIN_LOAD_PLAN"]).read_text(encoding="utf-8"))
 CASES = list(PLAN["cases"])  # open identification cases at 入户核查, one transition each
 random.shuffle(CASES)
+SESSIONS = list(PLAN["sessions"])
+
+
+def me(u: Cadre) -> None:
+    u.client.get("/api/v1/me", name="baseline GET /me")
+
+
+def search(u: Cadre) -> None:
+    u.client.get(
+        "/api/v1/households", params={"q": random.choice(u.terms), "limit": 20}, name="api household search"
+    )
+
+
+def household_file(u: Cadre) -> None:
+    u.client.get(f"/api/v1/households/{random.choice(u.households)}", name="api household file")
+
+
+def case_transition(u: Cadre) -> None:
+    if not CASES:
+        return
+    case_id, version = CASES.pop()
+    u.client.post(
+        f"/api/v1/cases/{case_id}/steps/verify",
+        json={"version": version, "data": {"findings": "压测：入户核实", "risk_types": ["因病"]}},
+        name="api case transition",
+    )
+
+
+def export(u: Cadre) -> None:
+    with u.client.get("/api/v1/households/export", name="api list export (village, xlsx)", stream=True) as r:
+        for _ in r.iter_content(65536):
+            pass
+
+
+def _page(u: Cadre, url: str, name: str, **params) -> None:
+    with u.client.get(url, params=params, headers=u.web, name=name, catch_response=True) as r:
+        if r.status_code == 200 and "登录" in r.text[:2000] and 'name="password"' in r.text:
+            r.failure("redirected to the login page")
+
+
+def web_search(u: Cadre) -> None:
+    _page(u, "/households/", "web household list (search)", q=random.choice(u.terms))
+
+
+def web_list(u: Cadre) -> None:
+    _page(u, "/households/", "web household list (page)", page=random.randint(1, 40))
+
+
+def web_below(u: Cadre) -> None:
+    _page(u, "/households/", "web household list (below line)", below_line="1")
+
+
+def web_findings(u: Cadre) -> None:
+    _page(u, "/households/", "web household list (has findings)", has_findings="1")
+
+
+def web_file(u: Cadre) -> None:
+    _page(u, f"/households/{random.choice(u.households)}/", "web household file")
+
+
+def web_file_checks(u: Cadre) -> None:
+    _page(u, f"/households/{random.choice(u.households)}/findings/", "web household file checks (htmx)")
+
+
+WEIGHTS = {
+    me: 1,
+    search: 4,
+    household_file: 4,
+    case_transition: 2,
+    export: 1,
+    web_search: 4,
+    web_list: 2,
+    web_below: 1,
+    web_findings: 1,
+    web_file: 4,
+    web_file_checks: 2,
+}
+ONLY = {n for n in os.environ.get("FANGPIN_LOAD_ONLY", "").split(",") if n}
 
 
 class Cadre(HttpUser):
     wait_time = between(0.0, 0.2)
+    tasks = {fn: w for fn, w in WEIGHTS.items() if not ONLY or fn.__name__ in ONLY}
 
     def on_start(self) -> None:
         self.client.headers["Authorization"] = f"Bearer {PLAN['token']}"
+        key = SESSIONS.pop() if SESSIONS else PLAN["sessions"][0]
+        # the session cookie is Secure (production settings): sent by hand over loopback http
+        self.web = {"Authorization": "", "Cookie": f"{PLAN['session_cookie']}={key}"}
         self.households = PLAN["households"]
         self.terms = PLAN["search_terms"]
-
-    @task(1)
-    def me(self) -> None:
-        self.client.get("/api/v1/me", name="baseline GET /me")
-
-    @task(6)
-    def search(self) -> None:
-        self.client.get(
-            "/api/v1/households",
-            params={"q": random.choice(self.terms), "limit": 20},
-            name="household search",
-        )
-
-    @task(6)
-    def household_file(self) -> None:
-        self.client.get(f"/api/v1/households/{random.choice(self.households)}", name="household file")
-
-    @task(2)
-    def case_transition(self) -> None:
-        if not CASES:
-            return
-        case_id, version = CASES.pop()
-        self.client.post(
-            f"/api/v1/cases/{case_id}/steps/verify",
-            json={"version": version, "data": {"findings": "压测：入户核实", "risk_types": ["因病"]}},
-            name="case transition",
-        )
-
-    @task(1)
-    def export(self) -> None:
-        with self.client.get(
-            "/api/v1/households/export", name="list export (village, xlsx)", stream=True
-        ) as r:
-            for _ in r.iter_content(65536):
-                pass

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, transaction
+from django.dispatch import Signal
 
 from fangpin.core import clock
 
@@ -16,6 +17,10 @@ from .models import AuditEvent
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x46414E47  # "FANG": advisory lock serialising the chain on PostgreSQL
+
+# sent inside the recording transaction with ``events`` (the saved AuditEvent rows): parts that keep derived
+# state per household (``registry.flags``) mark it stale with the change
+audit_recorded = Signal()
 
 
 def _canonical(ev: AuditEvent) -> str:
@@ -114,6 +119,7 @@ def audit_record(
         ev.prev_hash = head
         ev.hash = _hash(head, ev)
         ev.save(force_insert=True)
+        audit_recorded.send(sender=AuditEvent, events=[ev])
     return ev
 
 
@@ -131,6 +137,7 @@ def audit_record_many(events: Sequence[dict[str, Any]]) -> list[AuditEvent]:
             ev.prev_hash = prev
             ev.hash = prev = _hash(prev, ev)
         AuditEvent.objects.bulk_create(out, batch_size=500)
+        audit_recorded.send(sender=AuditEvent, events=out)
     return out
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, fields
 
-from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Count, Exists, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from fangpin.accounts.roles import Role
 from fangpin.core.errors import DomainError
 from fangpin.regions.models import code_prefix
 from fangpin.registry import selectors as registry
+from fangpin.registry.flags import household_flags_refresh
 from fangpin.registry.models import Household, Person
 
 from .models import Assignment, AssignmentKind, MonitoringObject, ObjectStatus
@@ -87,54 +88,30 @@ def visible_households(*, actor, on: dt.date) -> QuerySet[Household]:
     return qs
 
 
-def _below_line_ids(qs: QuerySet[Household], *, on: dt.date) -> set[int]:
-    """Households whose 人均纯收入 (the policy rule, current members) is under the monitoring line."""
-    from fangpin.policy.params import param_value
-    from fangpin.policy.rules.income import per_capita_net_income
-    from fangpin.registry.services.assessment import income_facts
+class Bigrams(Func):
+    """``fangpin_bigrams(text)`` (registry migration 0008, PostgreSQL): the two-character pieces of a text."""
 
-    month = on.replace(day=1)
-    params: dict[str, tuple] = {}
-    out: set[int] = set()
-    rows = qs.annotate(_m=Count("persons", filter=Q(persons__is_member=True))).prefetch_related(
-        "income_records"
-    )
-    for hh in rows.iterator(chunk_size=2000):
-        county = hh.village_id[:6].ljust(12, "0")
-        if county not in params:
-            params[county] = (
-                int(param_value("income.window_months", region_code=county, year=month.year)),
-                bool(param_value("income.include_insurance_payout", region_code=county, year=month.year)),
-                float(param_value("income.monitoring_line", region_code=county, year=month.year)),
-            )
-        window, payout, line = params[county]
-        res = per_capita_net_income(
-            income_facts(hh),
-            members=hh._m or 1,
-            month=month,
-            window_months=window,
-            include_insurance_payout=payout,
-        )
-        if res.months_covered > 0 and float(res.per_capita) < line:
-            out.add(hh.pk)
-    return out
+    function = "fangpin_bigrams"
+
+    @property
+    def output_field(self):
+        from django.contrib.postgres.fields import ArrayField
+        from django.db.models import TextField
+
+        return ArrayField(TextField())
 
 
-def _finding_ids(qs: QuerySet[Household], *, on: dt.date) -> set[int]:
-    from fangpin.registry.checks.base import run_checks
-    from fangpin.registry.checks.report import context_for
-
-    return {f.household_id for f in run_checks(context_for(qs, on=on))}
+def bigrams(text: str) -> list[str]:
+    return sorted({text[i : i + 2] for i in range(len(text) - 1)})
 
 
-def _cached_ids(kind: str, actor, qs: QuerySet[Household], on: dt.date, compute) -> set[int]:
-    """Set-valued filters are computed over the actor's whole visible area once per day and area (10 min)."""
-    key = f"hhsearch:{kind}:{actor.scope_prefix}:{actor.pk if actor.role == Role.HELPER else ''}:{on}"
-    ids = cache.get(key)
-    if ids is None:
-        ids = compute(qs, on=on)
-        cache.set(key, ids, 600)
-    return ids
+def name_matches(q: str) -> QuerySet[Person]:
+    """Current members whose name contains ``q`` (two characters or more). On PostgreSQL the bigram GIN
+    index narrows the candidates (every bigram of q is one of the name's), then LIKE decides."""
+    people = Person.objects.filter(is_member=True, name__contains=q)
+    if connection.vendor == "postgresql" and len(q) >= 2:
+        people = people.alias(_grams=Bigrams("name")).filter(_grams__contains=bigrams(q))
+    return people
 
 
 def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[Household]:
@@ -145,10 +122,17 @@ def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[H
         q = f.q
         if len(q) < MIN_QUERY:
             raise DomainError(E_QUERY_SHORT, f"请至少输入{MIN_QUERY}个字", field="q")
-        people = Person.objects.filter(household=OuterRef("pk"), is_member=True).filter(
-            Q(name__contains=q) | Q(id_number__contains=q.upper()) | Q(phone__contains=q)
-        )
-        qs = qs.filter(Q(household_no__contains=q) | Q(phone__contains=q) | Exists(people))
+        # one set of matching households per branch, each answered by its own index on PostgreSQL
+        # (``IN (subquery)`` is evaluated once; an EXISTS under OR would run once per household)
+        match = Q(pk__in=name_matches(q).values("household_id"))
+        if q.isascii():  # 户编号, ID numbers and phones are ASCII: a Chinese text cannot be one of them
+            people = Person.objects.filter(is_member=True).filter(
+                Q(id_number__contains=q.upper()) | Q(phone__contains=q)
+            )
+            match |= (
+                Q(household_no__contains=q) | Q(phone__contains=q) | Q(pk__in=people.values("household_id"))
+            )
+        qs = qs.filter(match)
     if f.region:
         prefix = code_prefix(f.region)
         qs = qs.filter(village__code__startswith=prefix)
@@ -176,10 +160,12 @@ def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[H
             "household_id", "risk_types"
         )
         qs = qs.filter(pk__in=[hid for hid, risks in pairs if f.risk_type in (risks or [])])
+    if f.below_line or f.has_findings:
+        household_flags_refresh(base, on=on)  # maintained flags (registry.flags), stale rows first
     if f.below_line:
-        qs = qs.filter(pk__in=_cached_ids("below", actor, base, on, _below_line_ids))
+        qs = qs.filter(flags__below_line=True)
     if f.has_findings:
-        qs = qs.filter(pk__in=_cached_ids("findings", actor, base, on, _finding_ids))
+        qs = qs.filter(flags__findings__gt=0)
     if f.overdue:
         from .selectors import overdue_items
 

@@ -18,3 +18,6 @@ class RegistryConfig(AppConfig):
 
         register_region_path(HouseholdLivingConditions, "household__village__code")
         register_region_path(VillageProfile, "village__code")
+        from . import signals
+
+        signals.connect()

@@ -99,6 +99,19 @@ def members_as_of(household_id: int, on: dt.date, *, known_on: dt.date | None = 
     ``created_at``) when there are any: the latest change on or before ``on`` decides; before a person's
     first change they belong where that change says they came from (an entry: nowhere yet). A person
     without changes is a member as their version in effect on ``on`` says (``_in_effect``)."""
+    return _members_on(*_member_inputs(household_id, known_on), household_id=household_id, on=on)
+
+
+def member_counts_as_of(
+    household_id: int, dates: list[dt.date], *, known_on: dt.date | None = None
+) -> dict[dt.date, int]:
+    """``len(members_as_of(household_id, d))`` for several days, reading the history once (the household
+    file asks for four months)."""
+    inputs = _member_inputs(household_id, known_on)
+    return {d: len(_members_on(*inputs, household_id=household_id, on=d)) for d in dates}
+
+
+def _member_inputs(household_id: int, known_on: dt.date | None) -> tuple[dict, dict]:
     changes_qs = MemberChange.objects.all()
     if known_on is not None:
         changes_qs = changes_qs.filter(created_at__lte=_end_of_day(known_on))
@@ -107,8 +120,12 @@ def members_as_of(household_id: int, on: dt.date, *, known_on: dt.date | None = 
     changes: dict[int, list[MemberChange]] = {}
     for c in changes_qs.filter(person_id__in=ids).order_by("date", "id"):
         changes.setdefault(c.person_id, []).append(c)
+    return changes, history_versions(Person, ids, known_on)
+
+
+def _members_on(changes: dict, versions_by_id: dict, *, household_id: int, on: dt.date) -> list[Person]:
     out: list[Person] = []
-    for pid, versions in sorted(history_versions(Person, ids, known_on).items()):
+    for pid, versions in sorted(versions_by_id.items()):
         p = person_in_effect(versions, changes.get(pid), on)
         if p is not None and p.is_member and p.household_id == household_id:
             out.append(p)

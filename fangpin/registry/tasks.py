@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 
 @db_task()
@@ -14,3 +15,13 @@ def import_batch_task(batch_id: int, user_id: int) -> dict:
     actor = User.objects.get(pk=user_id)
     batch = import_batch_run(batch_id=batch_id, actor=actor)
     return {"batch": batch.pk, "status": batch.status, "created": batch.created, "rejected": batch.rejected}
+
+
+@db_periodic_task(crontab(hour="0", minute="40"))
+def household_flags_nightly() -> int:
+    """The household list's flags for the new day (``registry.flags``), so its first list is fast."""
+    from fangpin.accounts.actors import system_actor
+    from fangpin.core import clock
+    from fangpin.registry.flags import household_flags_rebuild
+
+    return household_flags_rebuild(actor=system_actor("flags_nightly"), on=clock.today())

@@ -27,6 +27,7 @@ from fangpin.core.errors import DomainError
 from fangpin.monitoring.models import MonitoringObject
 from fangpin.monitoring.services.assistance import measure_add
 from fangpin.monitoring.services.enrolment import enrol_existing
+from fangpin.registry.flags import household_flags_touch
 from fangpin.registry.models import Household, IncomeRecord, MemberChange, Person
 
 from ..generator.county import county_plan, iter_villages, rural_villages_from_db
@@ -285,6 +286,10 @@ def demo_county_generate(
             )
         dataset.counts = dict(totals)
         dataset.save(update_fields=["counts"])
+        # bulk rows send no signal: the household list's flags are computed at first use or by the rebuild
+        household_flags_touch(
+            Household.objects.filter(village__code__startswith=county).values_list("pk", flat=True)
+        )
         audit_record(
             actor=actor,
             event_type="demo.generated",

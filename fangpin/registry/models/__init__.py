@@ -1,3 +1,4 @@
+from .flags import HouseholdFlags
 from .household import Household
 from .imports import ImportBatch, ImportReject, ImportStatus
 from .income import IncomeRecord
@@ -8,6 +9,7 @@ from .provenance import FactProvenance
 __all__ = [
     "FactProvenance",
     "Household",
+    "HouseholdFlags",
     "HouseholdLivingConditions",
     "ImportBatch",
     "ImportReject",

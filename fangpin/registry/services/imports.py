@@ -32,6 +32,7 @@ from fangpin.core.uploads import upload_check
 from fangpin.policy.params import param_value
 from fangpin.registry import hooks
 from fangpin.registry.choices import SourceKind
+from fangpin.registry.flags import household_flags_touch
 from fangpin.registry.io.read import read_head, read_table
 from fangpin.registry.io.report import write_reject_report
 from fangpin.registry.io.validate import validate_table
@@ -402,6 +403,7 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
         try:
             with transaction.atomic():
                 hh_ids = apply_plan(plan, actor=actor, batch_id=batch.pk)
+                household_flags_touch(hh_ids.values())  # bulk writes send no signal
                 # moved households take their open work along before new monitoring rows are handed over
                 batch.details["moves"] = _follow_moves(actor=actor, moves=plan.moves)
                 batch.details["member_moves"] = _move_members(

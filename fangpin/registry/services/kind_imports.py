@@ -125,6 +125,13 @@ def kind_import(*, actor, kind: str, file_name: str, data: bytes, dry_run: bool 
                 household_of=(lambda o: o.household_id) if kind == "living_conditions" else None,
                 entity="living",
             )
+            if kind == "living_conditions":  # bulk writes send no signal (registry.flags)
+                from fangpin.registry.flags import household_flags_touch
+
+                household_flags_touch(
+                    o.get("household_id") if isinstance(o, dict) else getattr(o, "household_id", None)
+                    for o in (planned.values() if isinstance(planned, dict) else planned)
+                )
             batch.created, batch.updated, batch.unchanged = res.created, res.updated, res.unchanged
             batch.details = details | {"changed_fields": res.changed_fields}
             batch.status = ImportStatus.IMPORTED

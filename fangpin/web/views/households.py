@@ -252,12 +252,20 @@ def _visible_or_404(user, household_id: int, on: dt.date) -> None:
 
 def _income_years(hh, on: dt.date) -> list[dict]:
     """人均纯收入 for the rolling 12 months and each of the last three calendar years, with the line."""
+    from django.db.models import prefetch_related_objects
+
+    from fangpin.registry.selectors import member_counts_as_of
+    from fangpin.registry.services.assessment import month_end
+
     out = []
     months = [("近12个月", on.replace(day=1))] + [
         (f"{y}年", dt.date(y + 1, 1, 1)) for y in range(on.year - 1, on.year - 4, -1)
     ]
+    # the history and the income records are read once for the four months (was once per month)
+    counts = member_counts_as_of(hh.pk, [month_end(m) for _, m in months])
+    prefetch_related_objects([hh], "income_records")
     for label, month in months:
-        a = household_income_assess(hh, month=month)
+        a = household_income_assess(hh, month=month, members=counts[month_end(month)])
         if a.result.months_covered == 0:
             continue
         out.append({"label": label, "a": a, "t": a.result.totals})

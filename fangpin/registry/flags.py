@@ -1,0 +1,244 @@
+"""Maintained household flags for the household list: below the monitoring line, has data-quality findings.
+
+Computing either over a county is slow (the income rule per household, every registry check), so the
+household list filters on ``HouseholdFlags`` rows instead of computing them per request:
+
+- **Marked dirty** (``household_flags_touch``) in the same transaction as the change: a save or delete of
+  the household, a member, an income record, a member change or the living conditions (model signals,
+  ``apps.RegistryConfig.ready``), any audited state change of the household (``audit.record.audit_recorded``:
+  cases, measures, monitoring objects, change requests…), and the bulk paths that bypass signals
+  (the registry import, the demo county) touch their households explicitly.
+- **Refreshed before a read** (``household_flags_refresh``): the rows of the asked households that are
+  dirty, were computed for another day, or do not exist yet are recomputed first, so a filter is never
+  answered from stale rows. A generation counter makes a concurrent write win: a row touched while it was
+  being recomputed stays dirty.
+- **Rebuilt every night** (``household_flags_rebuild``; Huey at 00:40, ``fangpin flags_rebuild``), so the
+  day's first list does not pay for the whole county (the checks depend on the day through ages, the income
+  rule on the month).
+
+The income judgement is the household list's: current members, the rolling window of
+``income.window_months`` ending with the month of the day, against ``income.monitoring_line`` of the county
+for that year (the household file's own assessment counts members as of the month's end from history).
+Findings: every registered rule over the household (cross-household rules such as a duplicate ID number look
+at the whole registry, as they do on the household file).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+
+from .models import Household, HouseholdFlags
+
+CHUNK = 2000
+TOUCH_CHUNK = 500
+
+
+def _table() -> str:
+    return HouseholdFlags._meta.db_table
+
+
+def household_flags_touch(household_ids: Iterable[int | None]) -> int:
+    """Mark the households' flags dirty (creating the row where there is none); ids of households that do
+    not exist (any more) are ignored. Call inside the transaction that changes them."""
+    ids = sorted({int(i) for i in household_ids if i})
+    t, hh = _table(), Household._meta.db_table
+    n = 0
+    with connection.cursor() as cur:
+        for i in range(0, len(ids), TOUCH_CHUNK):
+            part = ids[i : i + TOUCH_CHUNK]
+            marks = ", ".join(["%s"] * len(part))
+            cur.execute(
+                f"INSERT INTO {t} (household_id, dirty, gen, below_line, findings, finding_codes) "  # noqa: S608
+                f"SELECT id, %s, 1, %s, 0, '' FROM {hh} WHERE id IN ({marks}) "
+                f"ON CONFLICT (household_id) DO UPDATE SET dirty = %s, gen = {t}.gen + 1",
+                [True, False, *part, True],
+            )
+            n += cur.rowcount
+    return n
+
+
+def touch_one(household_id: int | None) -> None:
+    """For signal receivers: touch one household (a no-op without an id)."""
+    if household_id:
+        household_flags_touch([household_id])
+
+
+def _params(county: str, year: int, cache: dict) -> tuple[int, bool, float]:
+    from fangpin.policy.params import param_value
+
+    if (county, year) not in cache:
+        cache[(county, year)] = (
+            int(param_value("income.window_months", region_code=county, year=year)),
+            bool(param_value("income.include_insurance_payout", region_code=county, year=year)),
+            float(param_value("income.monitoring_line", region_code=county, year=year)),
+        )
+    return cache[(county, year)]
+
+
+def _income(ids: list[int], *, on: dt.date, cache: dict) -> dict[int, Decimal | None]:
+    """人均纯收入 by household (None: no income record covers the window)."""
+    from fangpin.policy.rules.income import per_capita_net_income
+    from fangpin.registry.services.assessment import income_facts
+
+    month = on.replace(day=1)
+    out: dict[int, Decimal | None] = {}
+    rows = (
+        Household.objects.filter(pk__in=ids)
+        .only("id", "village_id")
+        .annotate(_m=Count("persons", filter=Q(persons__is_member=True)))
+        .prefetch_related("income_records")
+    )
+    for hh in rows:
+        window, payout, _line = _params(hh.village_id[:6].ljust(12, "0"), month.year, cache)
+        res = per_capita_net_income(
+            income_facts(hh),
+            members=hh._m or 1,
+            month=month,
+            window_months=window,
+            include_insurance_payout=payout,
+        )
+        out[hh.pk] = Decimal(str(res.per_capita)) if res.months_covered > 0 else None
+    return out
+
+
+def _findings(ids: list[int], *, on: dt.date) -> dict[int, Counter]:
+    from .checks.base import run_checks
+    from .checks.report import context_for
+
+    out: dict[int, Counter] = defaultdict(Counter)
+    for f in run_checks(context_for(Household.objects.filter(pk__in=ids), on=on)):
+        out[f.household_id][f.code] += 1
+    return out
+
+
+def _compute(ids: list[int], *, on: dt.date, cache: dict) -> None:
+    """Recompute and write the rows of ``ids``. Their generations are read before the data, and a row whose
+    generation moved meanwhile (a concurrent change) is written but left dirty."""
+    if not ids:
+        return
+    gens = dict(HouseholdFlags.objects.filter(household_id__in=ids).values_list("household_id", "gen"))
+    villages = dict(Household.objects.filter(pk__in=ids).values_list("id", "village_id"))
+    income = _income(ids, on=on, cache=cache)
+    found = _findings(ids, on=on)
+    month = on.replace(day=1)
+    now = timezone.now()
+    rows = []
+    for hid in ids:
+        if hid not in villages:
+            continue  # deleted meanwhile
+        pc = income.get(hid)
+        line = _params(villages[hid][:6].ljust(12, "0"), month.year, cache)[2]
+        codes = found.get(hid, Counter())
+        rows.append(
+            [
+                hid,
+                False,
+                gens.get(hid, 0),
+                month,
+                pc,
+                pc is not None and float(pc) < line,
+                on,
+                sum(codes.values()),
+                ",".join(sorted(codes))[:500],
+                now,
+            ]
+        )
+    t = _table()
+    sql = (
+        f"INSERT INTO {t} (household_id, dirty, gen, income_month, per_capita, below_line, checked_on, "  # noqa: S608
+        "findings, finding_codes, computed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (household_id) DO UPDATE SET income_month = excluded.income_month, "
+        "per_capita = excluded.per_capita, below_line = excluded.below_line, checked_on = excluded.checked_on, "
+        "findings = excluded.findings, finding_codes = excluded.finding_codes, "
+        f"computed_at = excluded.computed_at, dirty = ({t}.gen <> excluded.gen)"
+    )
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.executemany(sql, rows)
+
+
+def _stale_ids(households: QuerySet[Household], *, on: dt.date) -> list[int]:
+    fresh_q = Q(dirty=True) | Q(checked_on__isnull=True) | Q(checked_on__lt=on) | Q(checked_on__gt=on)
+    stale = set(
+        HouseholdFlags.objects.filter(fresh_q, household__in=households.order_by().values("pk")).values_list(
+            "household_id", flat=True
+        )
+    )
+    # households without a row: every creation path touches its households, so only ids above the highest
+    # row can lack one (a bulk load not yet rebuilt)
+    top = HouseholdFlags.objects.aggregate(m=Max("household_id"))["m"] or 0
+    stale.update(households.filter(pk__gt=top).order_by().values_list("pk", flat=True))
+    return sorted(stale)
+
+
+def _chunks(ids: list[int], n: int) -> Iterator[list[int]]:
+    for i in range(0, len(ids), n):
+        yield ids[i : i + n]
+
+
+_REFRESH_LOCK = 0x464C4147  # "FLAG": one refresher at a time on PostgreSQL
+
+
+def household_flags_refresh(households: QuerySet[Household], *, on: dt.date) -> int:
+    """Bring the flags of ``households`` up to date for ``on``; returns how many rows were recomputed.
+
+    On PostgreSQL concurrent readers that find stale rows wait for one refresher (an advisory lock) and then
+    look again, instead of all recomputing the same rows (the rules have a fixed cost per run)."""
+    ids = _stale_ids(households, on=on)
+    if not ids:
+        return 0
+    locked = connection.vendor == "postgresql" and not connection.in_atomic_block
+    if locked:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", [_REFRESH_LOCK])
+    try:
+        if locked:
+            ids = _stale_ids(households, on=on)  # what the refresher before us left
+        cache: dict = {}
+        for part in _chunks(ids, CHUNK):
+            _compute(part, on=on, cache=cache)
+    finally:
+        if locked:
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s)", [_REFRESH_LOCK])
+    return len(ids)
+
+
+def household_flags_rebuild(*, actor, on: dt.date, region_code: str | None = None, progress=None) -> int:
+    """Recompute the flags of every household (of a region prefix), e.g. nightly; returns the count.
+    Derived data only (nothing a user sees changes meaning), so it is not audited; the actor (a user or
+    ``system_actor``) is still required."""
+    from fangpin.accounts.actors import is_system
+
+    if not is_system(actor) and not getattr(actor, "is_authenticated", False):
+        raise TypeError("household_flags_rebuild needs a user or a system actor")
+    qs = Household.objects.all()
+    if region_code:
+        from fangpin.regions.models import code_prefix
+
+        qs = qs.filter(village__code__startswith=code_prefix(region_code))
+    ids = list(qs.order_by("pk").values_list("pk", flat=True))
+    cache: dict = {}
+    for k, part in enumerate(_chunks(ids, CHUNK)):
+        _compute(part, on=on, cache=cache)
+        if progress:
+            progress(min(len(ids), (k + 1) * CHUNK), len(ids))
+    return len(ids)
+
+
+def below_line_filter(households: QuerySet[Household], *, on: dt.date) -> QuerySet[Household]:
+    """The households under the monitoring line on ``on`` (flags refreshed first)."""
+    household_flags_refresh(households, on=on)
+    return households.filter(flags__below_line=True)
+
+
+def has_findings_filter(households: QuerySet[Household], *, on: dt.date) -> QuerySet[Household]:
+    """The households with at least one data-quality finding on ``on`` (flags refreshed first)."""
+    household_flags_refresh(households, on=on)
+    return households.filter(flags__findings__gt=0)

@@ -1,0 +1,39 @@
+"""Maintained per-household facts the household list filters on (``registry.flags``)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class HouseholdFlags(models.Model):
+    """One row per household: whether its 人均纯收入 is under the monitoring line (for ``income_month``) and
+    how many data-quality findings the rules give it (for ``checked_on``). Written only by
+    ``registry.flags``: marked ``dirty`` in the same transaction as any change to the household, a member,
+    an income record or an audited state change of the household, recomputed before a list reads it (dirty
+    rows, rows of another day, households without a row), and rebuilt every night (``fangpin flags_rebuild``)."""
+
+    household = models.OneToOneField(
+        "registry.Household", primary_key=True, on_delete=models.CASCADE, related_name="flags"
+    )
+    dirty = models.BooleanField(default=True)
+    gen = models.PositiveIntegerField("变更代数", default=0)  # +1 per touch: a concurrent change wins
+    income_month = models.DateField("收入判断所属月份", null=True)
+    per_capita = models.DecimalField("人均纯收入", max_digits=12, decimal_places=2, null=True)
+    below_line = models.BooleanField("低于监测收入线", default=False)
+    checked_on = models.DateField("逻辑校验日期", null=True)
+    findings = models.PositiveIntegerField("逻辑校验问题数", default=0)
+    finding_codes = models.CharField("问题规则代码", max_length=500, blank=True)  # comma-separated
+    computed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = "户筛选标记"
+        indexes = [
+            models.Index(fields=["checked_on"], name="hhflags_checked_on"),
+            models.Index(fields=["income_month"], name="hhflags_income_month"),
+            models.Index(fields=["household"], condition=models.Q(dirty=True), name="hhflags_dirty"),
+            models.Index(fields=["household"], condition=models.Q(below_line=True), name="hhflags_below"),
+            models.Index(fields=["household"], condition=models.Q(findings__gt=0), name="hhflags_findings"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id}: below={self.below_line} findings={self.findings}"

@@ -1,0 +1,53 @@
+"""Receivers that keep ``HouseholdFlags`` honest (see ``registry.flags``): a change marks the household dirty
+in the same transaction. Bulk writes that send no signal touch their households themselves."""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_delete, post_save
+
+from .flags import household_flags_touch, touch_one
+
+
+def _household_saved(sender, instance, **kwargs) -> None:
+    touch_one(instance.pk)
+
+
+def _row_changed(sender, instance, **kwargs) -> None:
+    touch_one(getattr(instance, "household_id", None))
+
+
+def _audited(sender, events, **kwargs) -> None:
+    """Any audited state change of a household (a case step, a measure, a monitoring object, a change
+    request…) may change its findings. Reads (``*_view``) and refusals change nothing."""
+    household_flags_touch(
+        ev.household_id
+        for ev in events
+        if ev.household_id and ev.result == "ok" and not ev.event_type.endswith(("_view", "_viewed"))
+    )
+
+
+def _parameter_saved(sender, instance, **kwargs) -> None:
+    """A new line or rule parameter: every household of that region is computed again on its next read."""
+    from django.db.models import F
+
+    from .models import HouseholdFlags
+
+    prefix = (instance.region_code or "").rstrip("0")
+    qs = HouseholdFlags.objects.all()
+    if prefix:
+        qs = qs.filter(household__village__code__startswith=prefix)
+    qs.update(dirty=True, gen=F("gen") + 1)
+
+
+def connect() -> None:
+    from fangpin.audit.record import audit_recorded
+    from fangpin.policy.models import Parameter
+
+    from .models import Household, HouseholdLivingConditions, IncomeRecord, MemberChange, Person
+
+    post_save.connect(_household_saved, sender=Household, dispatch_uid="flags.household")
+    for m in (Person, IncomeRecord, MemberChange, HouseholdLivingConditions):
+        post_save.connect(_row_changed, sender=m, dispatch_uid=f"flags.save.{m.__name__}")
+        post_delete.connect(_row_changed, sender=m, dispatch_uid=f"flags.delete.{m.__name__}")
+    audit_recorded.connect(_audited, dispatch_uid="flags.audit")
+    post_save.connect(_parameter_saved, sender=Parameter, dispatch_uid="flags.parameter")
