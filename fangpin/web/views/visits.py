@@ -26,7 +26,7 @@ from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import require
 from fangpin.core.errors import DomainError
 from fangpin.monitoring.selectors import visit_list, visit_targets
-from fangpin.monitoring.services.visits import visit_log, visit_sync
+from fangpin.monitoring.services.visits import VisitSyncResult, visit_log, visit_sync
 from fangpin.policy.params import param_value
 from fangpin.registry.selectors import household_get
 
@@ -115,6 +115,8 @@ def visit_sync_api(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"status": "rejected", "visit_id": None, "message": "无权记录走访", "field": ""})
     try:
         body = json.loads(request.body.decode("utf-8"))
+        if not isinstance(body, dict):
+            raise TypeError("not an object")
         args = {
             "client_key": str(body.get("client_key", "")),
             "household_id": int(body["household_id"]),
@@ -125,11 +127,20 @@ def visit_sync_api(request: HttpRequest) -> JsonResponse:
             "note": str(body.get("note", ""))[:2000],
             "keep_both": bool(body.get("keep_both")),
         }
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        return JsonResponse(
-            {"status": "rejected", "visit_id": None, "message": "走访记录格式不完整（户、日期）", "field": ""}
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError, OverflowError):
+        # RecursionError: JSON nested thousands deep; OverflowError: a number like 1e400 as an id
+        res = VisitSyncResult("rejected", message="走访记录格式不完整或有误（户、日期）", field="")
+    else:
+        res = visit_sync(actor=request.user, **args)
+    if res.status == "rejected":
+        from fangpin.audit.refusals import audit_refusal
+
+        audit_refusal(
+            actor=request.user,
+            event_type="monitoring.visit_sync_refused",
+            reason=res.message[:500],
+            data={"field": res.field or ""},
         )
-    res = visit_sync(actor=request.user, **args)
     return JsonResponse(res.as_dict(), headers={"Cache-Control": "no-store"})
 
 
