@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -46,6 +48,12 @@ _FIELD_MESSAGES = {
 }
 
 
+# ninja's own English refusals, in Chinese
+_HTTP_MESSAGES = {
+    "Cannot parse request body": "请求体不是有效的 JSON（或嵌套过深、含 NaN/Infinity 等非法值）",
+}
+
+
 def _user(request: HttpRequest):
     u = getattr(request, "auth", None)
     return u if getattr(u, "pk", None) else None
@@ -79,6 +87,7 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain(request, exc: DomainError):
         status = 409 if exc.code.endswith(("_conflict", "_stale", "_closed", "_order")) else 400
+        _refused(request, exc.code, exc.message)
         return api.create_response(request, body(exc.code, exc.message, exc.field), status=status)
 
     @api.exception_handler(ValidationError)
@@ -91,6 +100,7 @@ def install(api: NinjaAPI) -> None:
         else:
             what = _FIELD_MESSAGES.get(first.get("type", ""), "格式不对")
         msg = f"参数“{field}”{what}" if field else f"请求{what}"
+        _refused(request, "invalid", msg)
         return api.create_response(request, body("invalid", msg, field), status=422)
 
     @api.exception_handler(AuthenticationError)
@@ -101,7 +111,22 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
-        return api.create_response(request, body("http_error", str(exc)), status=exc.status_code)
+        msg = _HTTP_MESSAGES.get(str(exc), f"请求无法处理（{str(exc)[:200]}）")
+        _refused(request, "http_error", msg)
+        return api.create_response(request, body("http_error", msg), status=exc.status_code)
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request, exc: RequestDataTooBig):
+        mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024
+        msg = f"请求体超过{mb:.1f}MB上限"
+        _refused(request, "too_large", msg)
+        return api.create_response(request, body("too_large", msg), status=413)
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request, exc: SuspiciousOperation):
+        msg = "请求格式异常（字段过多或文件过多），已拒绝"
+        _refused(request, "bad_request", msg)
+        return api.create_response(request, body("bad_request", msg), status=400)
 
     @api.exception_handler(Exception)
     def crashed(request, exc: Exception):

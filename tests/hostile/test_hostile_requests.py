@@ -182,11 +182,18 @@ def test_search_and_filter_query_strings_refuse_bad_characters(client, personas,
 
 
 def test_file_names_with_control_characters_are_refused(client, personas, village):
+    from fangpin.registry.models import ImportBatch
+
     client.force_login(personas["county_admin"])
     before, n = snapshot(), refusals()
-    upload = SimpleUploadedFile("户\x00.xlsx", corpus.plain_xlsx([["a"]]))
+    # right-to-left override: "户\u202exslx.exe" shows as "户exe.xlsx" (extension spoofing); Django's
+    # multipart parser drops the unprintable U+202E, the upload guard then refuses the .exe
+    upload = SimpleUploadedFile("户\u202exslx.exe", corpus.plain_xlsx([["a"]]))
     r = client.post("/imports/", {"file": upload, "income_year": "2024"})
-    assert_refused(r, words=("文件名", "空字符(NUL)"), before=before, n_refusals=n, status=(400,))
+    assert_refused(r, words=("扩展名.exe不是表格文件",), before=before, n_refusals=n, status=(400,))
+    assert "\u202e" not in r.content.decode() and not ImportBatch.objects.exists()
+    ev = AuditEvent.objects.get(event_type="upload.refused")
+    assert ev.data["file_name"] == "户xslx.exe" and ev.data["entry"] == "registry.import"
 
 
 def test_sql_injection_and_xss_in_search_are_inert(client, personas, village):
@@ -197,7 +204,7 @@ def test_sql_injection_and_xss_in_search_are_inert(client, personas, village):
         assert r.status_code == 200 and "Traceback" not in body
         assert village["other"].household_no not in body  # no other village's row leaks out
         assert "<script>alert(1)</script>" not in body and 'onerror="window.__xss' not in body
-    assert apps.get_model("registry.Household").objects.count() == 3
+    assert apps.get_model("registry.Household").objects.count() == 2  # the fixture's two, none dropped
 
 
 def test_xss_in_a_stored_field_is_escaped(client, personas, village):
