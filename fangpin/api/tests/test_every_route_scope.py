@@ -37,8 +37,13 @@ def test_the_route_list_covers_reads_and_writes():
     assert {"GET", "POST"} <= methods and len(ROUTES) >= 7
 
 
+# 村B1's objects (龙泉镇), seen from the cadres of two villages of 马家乡, a helper there and 马家乡's reviewer
+ROLES = ["cadre_a1", "cadre_a2", "helper_a1", "township_a"]
+
+
+@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("method,path", ROUTES)
-def test_another_villages_object_is_not_found_and_audited(client, world, bearer, method, path):
+def test_another_villages_object_is_not_found_and_audited(client, world, bearer, method, path, role):
     b = world["b1"]
     ids = {
         "household_id": b["household"].id,
@@ -49,7 +54,7 @@ def test_another_villages_object_is_not_found_and_audited(client, world, bearer,
     url = path.format(**ids)
     before = (Lead.objects.count(), LeadSource.objects.count(), Case.objects.count(), Visit.objects.count())
     refused = AuditEvent.objects.filter(event_type="api.refused").count()
-    h = bearer("cadre_a1")
+    h = bearer(role)
     if method == "GET":
         r = client.get(url, **h)
     else:
