@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from fangpin.accounts.admin_base import admin_harden
+
 admin.site.site_header = "防贫 fangpin 管理"
 admin.site.site_title = "防贫 fangpin"
+admin_harden(admin.site)
 
 urlpatterns = [
     path("admin/", admin.site.urls),

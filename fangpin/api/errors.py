@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -23,7 +25,15 @@ class ErrorOut(Schema):
     field: str | None = None
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
+}
 
 _FIELD_MESSAGES = {
     "missing": "必填",
@@ -43,6 +53,12 @@ _FIELD_MESSAGES = {
     "less_than_equal": "过大",
     "json_invalid": "不是有效的 JSON",
     "model_attributes_type": "格式不对",
+}
+
+
+# ninja's own English refusals, in Chinese
+_HTTP_MESSAGES = {
+    "Cannot parse request body": "请求体不是有效的 JSON（或嵌套过深、含 NaN/Infinity 等非法值）",
 }
 
 
@@ -81,6 +97,7 @@ def install(api: NinjaAPI) -> None:
         status = 409 if exc.code.endswith(("_conflict", "_stale", "_closed", "_order")) else 400
         if exc.code == "invalid":  # a route's own check of one field: like the schema's (422)
             status = 422
+        _refused(request, exc.code, exc.message)
         return api.create_response(request, body(exc.code, exc.message, exc.field), status=status)
 
     @api.exception_handler(ValidationError)
@@ -95,6 +112,7 @@ def install(api: NinjaAPI) -> None:
         else:
             what = _FIELD_MESSAGES.get(first.get("type", ""), "格式不对")
         msg = f"参数“{field}”{what}" if field else f"请求{what}"
+        _refused(request, "invalid", msg)
         return api.create_response(request, body("invalid", msg, field), status=422)
 
     @api.exception_handler(AuthenticationError)
@@ -105,7 +123,22 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
-        return api.create_response(request, body("http_error", str(exc)), status=exc.status_code)
+        msg = _HTTP_MESSAGES.get(str(exc), f"请求无法处理（{str(exc)[:200]}）")
+        _refused(request, "http_error", msg)
+        return api.create_response(request, body("http_error", msg), status=exc.status_code)
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request, exc: RequestDataTooBig):
+        mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024
+        msg = f"请求体超过{mb:.1f}MB上限"
+        _refused(request, "too_large", msg)
+        return api.create_response(request, body("too_large", msg), status=413)
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request, exc: SuspiciousOperation):
+        msg = "请求格式异常（字段过多或文件过多），已拒绝"
+        _refused(request, "bad_request", msg)
+        return api.create_response(request, body("bad_request", msg), status=400)
 
     @api.exception_handler(Exception)
     def crashed(request, exc: Exception):

@@ -26,6 +26,19 @@ def _multiline(v: str) -> str:
     return v
 
 
+def _business_date(v: dt.date) -> dt.date:
+    from fangpin.core import clock
+
+    if v > clock.today():
+        raise ValueError("日期不能晚于今天")
+    if v.year < 2000:
+        raise ValueError("日期不能早于2000年")
+    return v
+
+
+# A date a caller says something happened or is decided on: from 2000 up to today (2099 or 0001 refused).
+BusinessDate = Annotated[dt.date, AfterValidator(_business_date)]
+
 # Text the API accepts: no control, bidi-override or invisible characters (core.text), a 422 naming the field.
 PlainText = Annotated[str, AfterValidator(_plain)]
 MultilineText = Annotated[str, AfterValidator(_multiline)]
@@ -106,7 +119,7 @@ class LeadIn(Schema):
     channel: PlainText = Field("cadre_visit", max_length=24)
     risk_types: list[PlainText] = Field(default_factory=list, max_length=20)
     note: MultilineText = Field("", max_length=2000)
-    on: dt.date | None = Field(None, description="业务日期（缺省为今天）")
+    on: BusinessDate | None = Field(None, description="业务日期（缺省为今天）")
 
 
 class StepOut(Schema):
@@ -137,7 +150,7 @@ class CaseOut(Schema):
 class StepIn(Schema):
     version: int = Field(..., ge=1, description="办理前读到的程序版本号（乐观锁）")
     data: dict[str, Any] = Field(default_factory=dict)
-    on: dt.date | None = Field(None, description="业务日期（缺省为今天）")
+    on: BusinessDate | None = Field(None, description="业务日期（缺省为今天）")
 
 
 class ObjectOut(Schema):
@@ -153,7 +166,7 @@ class ObjectOut(Schema):
 
 class VisitIn(Schema):
     household_id: int = Field(..., ge=1)
-    visited_on: dt.date
+    visited_on: BusinessDate
     checklist: dict[str, Any] = Field(default_factory=dict)
     has_risk: bool = False
     risk_types: list[PlainText] = Field(default_factory=list, max_length=20)
@@ -171,7 +184,7 @@ class VisitOut(Schema):
 
 class ConsentIn(Schema):
     signed: bool
-    signed_on: dt.date | None = None
+    signed_on: BusinessDate | None = None
     signed_by_name: PlainText = Field("", max_length=50)
     scope: list[PlainText] = Field(default_factory=list, max_length=20)
     paper_holder: PlainText = Field("", max_length=100)
@@ -183,7 +196,7 @@ class SelfApplicationIn(Schema):
     risk_types: list[PlainText] = Field(default_factory=list, max_length=20)
     note: MultilineText = Field("", max_length=2000)
     consent: ConsentIn
-    on: dt.date | None = None
+    on: BusinessDate | None = None
 
 
 class ParameterOut(Schema):

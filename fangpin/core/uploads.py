@@ -45,6 +45,9 @@ E_CORRUPT = "file_corrupt"  # the same codes as the registry reader
 E_ROWS = "upload_too_many_rows"
 E_FORMULA = "upload_formula"
 E_OLE = "file_format"
+E_SUFFIX = "file_format"  # the registry reader's code for a file that is no table
+# What a table may be called; a name without a suffix (a pasted or generated name) is judged by content alone.
+TABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".txt", ".tsv", ".parquet")
 
 MB = 1024 * 1024
 CHUNK = 1 * MB
@@ -239,6 +242,9 @@ def upload_inspect(data: bytes, file_name: str, *, limits: UploadLimits | None =
     rep = UploadReport(kind="text", size=len(data), sha256=hashlib.sha256(data).hexdigest())
     if len(data) > lim.max_bytes:
         raise _refuse(E_TOO_LARGE, name, f"大小{len(data) / MB:.1f}MB，超过{lim.max_bytes // MB}MB上限")
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix and suffix not in TABLE_SUFFIXES:  # e.g. 户xslx.exe, a program named like a table
+        raise _refuse(E_SUFFIX, name, f"扩展名{suffix}不是表格文件，不支持；请上传 .xlsx 或 .csv 文件")
     head = data[:8]
     if head.startswith(ZIP_MAGIC) or head.startswith(b"PK\x05\x06"):
         rep.kind = "xlsx"

@@ -114,6 +114,11 @@ def parameter_set(
     from fangpin.audit.record import audit_record
 
     require(actor, Cap.PARAMS_EDIT)  # a user, or a named system actor; never None
+    problem = value_problem(value)
+    if problem:  # infinite, NaN, negative or absurd numbers, control characters, deep nesting
+        raise DomainError(E_VALUE, problem, field="value")
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise DomainError(E_YEAR, "年度须在2000至2100之间", field="year")
     prev = Parameter.objects.filter(key=key, region_code=region_code, year=year).order_by("-version").first()
     Parameter.objects.filter(key=key, region_code=region_code, year=year, is_active=True).update(
         is_active=False
@@ -159,6 +164,68 @@ def _shape(v: Any) -> str:
     return type(v).__name__
 
 
+E_VALUE = "param_value_invalid"
+E_YEAR = "param_year_invalid"
+MAX_DEPTH = 32  # nesting of a parameter value (the deepest shipped default has 3)
+MAX_MAGNITUDE = 1e12  # no line, rate, count or amount of a county comes near it
+
+
+def value_problem(value: Any, depth: int = 0) -> str | None:
+    """Why ``value`` cannot be a parameter value (infinite or NaN numbers, negative or absurd numbers,
+    text with control characters, nesting deeper than 32), or None."""
+    import math
+
+    from fangpin.core.text import text_problem
+
+    if depth > MAX_DEPTH:
+        return f"参数值嵌套层数超过{MAX_DEPTH}层"
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"参数值中的数字须为有限的非负数，不能是{value}"
+        if value < 0 or value > MAX_MAGNITUDE:
+            return f"参数值中的数字须为有限的非负数（0至{MAX_MAGNITUDE:.0e}），不能是{str(value)[:20]}"
+        return None
+    if isinstance(value, str):
+        problem = text_problem(value, multiline=True)
+        return f"参数值中的文字：{problem}" if problem else None
+    if isinstance(value, dict):
+        items = [*value.keys(), *value.values()]
+    elif isinstance(value, list):
+        items = value
+    else:
+        return f"参数值的类型{type(value).__name__}不可用"
+    for item in items:
+        problem = value_problem(item, depth + 1)
+        if problem:
+            return problem
+    return None
+
+
+def parameter_value_parse(text: str) -> Any:
+    """The JSON a person typed (administration screen, CLI) → a value, or DomainError naming the field.
+    Refuses NaN/Infinity (not JSON), numbers too large for a float (1e400) and nesting over 32 levels."""
+
+    def no_constant(name: str):
+        raise ValueError(name)
+
+    try:
+        value = json.loads(text, parse_constant=no_constant)
+    except RecursionError:
+        raise DomainError(E_VALUE, f"参数值嵌套层数超过{MAX_DEPTH}层", field="value") from None
+    except ValueError:
+        raise DomainError(
+            E_VALUE,
+            '参数值须为 JSON（数字如 7900；列表如 ["因病", "因残"]；文字须加引号），不能是NaN或Infinity',
+            field="value",
+        ) from None
+    problem = value_problem(value)
+    if problem:
+        raise DomainError(E_VALUE, problem, field="value")
+    return value
+
+
 def parameter_change(
     *,
     actor,
@@ -174,10 +241,33 @@ def parameter_change(
     (文件号) are required, the key must exist, and the value keeps the shape the key already has (a number
     stays a number, a list a list), so a typo cannot turn the monitoring line into text. A new version
     through ``parameter_set`` (older versions stay, audited)."""
+    try:
+        return _parameter_change(
+            actor=actor, key=key, value=value, region_code=region_code, year=year, basis=basis,
+            doc_no=doc_no, note=note,
+        )  # fmt: skip
+    except DomainError as e:  # a refused change is recorded (kept though the caller's transaction rolls back)
+        from fangpin.audit.refusals import audit_refusal
+
+        audit_refusal(
+            actor=actor, event_type="policy.change_refused", object_type="policy.parameter",
+            object_id=str(key)[:64], reason=e.message[:500], data={"field": e.field or "", "code": e.code},
+        )  # fmt: skip
+        raise
+
+
+def _parameter_change(
+    *, actor, key: str, value: Any, region_code: str, year: int, basis: str, doc_no: str, note: str
+) -> Parameter:
     if not basis.strip() or not doc_no.strip():
         raise DomainError(
             E_BASIS, "修改政策参数须填写依据和文件号", field="basis" if not basis.strip() else "doc_no"
         )
+    problem = value_problem(value)
+    if problem:
+        raise DomainError(E_VALUE, problem, field="value")
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise DomainError(E_YEAR, "年度须在2000至2100之间", field="year")
     prev = Parameter.objects.filter(key=key).order_by("-year", "-version").first()
     if prev is None:
         raise DomainError(E_MISSING, f"没有参数“{key}”", field="key")

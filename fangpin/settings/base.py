@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "fangpin.web.middleware.DomainErrorMiddleware",
+    "fangpin.web.middleware.InputCharacterMiddleware",
 ]
 
 ROOT_URLCONF = "fangpin.urls"
@@ -206,6 +207,9 @@ FANGPIN_OTP_ROLES = frozenset(
 FANGPIN_OTP_EXEMPT_ALLOWED = False
 FANGPIN_DEMO_USERS_ALLOWED = True  # prod.py: False (demo accounts refused at login and by check --deploy)
 OTP_TOTP_ISSUER = os.environ.get("FANGPIN_OTP_ISSUER", "fangpin")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = (
+    True  # no admin page shows a TOTP secret or its QR code (a second factor stays secret)
+)
 
 # Passwords (AUTH-01): ≥10 characters, 3 of 4 classes, no common word dressed up (Password@123).
 AUTH_PASSWORD_VALIDATORS += [

@@ -13,8 +13,10 @@ from fangpin.accounts.access import access_object
 from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import require
 from fangpin.audit.record import audit_record
+from fangpin.audit.refusals import audit_refusal
 from fangpin.core import clock
 from fangpin.core.errors import DomainError
+from fangpin.core.text import check_text
 from fangpin.registry.models import Household
 
 from ..models import LeadChannel, Visit
@@ -58,13 +60,25 @@ def visit_log(
 ) -> Visit:
     require(actor, Cap.VISIT_LOG)
     hh = access_object(actor, Household, household.pk, what="户")
-    if visited_on > clock.today():
-        raise DomainError(E_VISIT_DATE, "走访日期不能晚于今天", field="visited_on")
-    p = Params(hh.village_id, visited_on.year)
-    items = _normalise(checklist, p("visits.checklist_aspects"))
-    risk_types = validate_risk_types(risk_types, p)
-    if risk_types and not has_risk:
-        raise DomainError(E_RISK_WITHOUT_FINDING, "填写了风险类型但走访结论为无风险，请核对")
+    try:
+        if visited_on > clock.today():
+            raise DomainError(E_VISIT_DATE, "走访日期不能晚于今天", field="visited_on")
+        check_text(note, field="note", label="备注", multiline=True)
+        p = Params(hh.village_id, visited_on.year)
+        items = _normalise(checklist, p("visits.checklist_aspects"))
+        for aspect, item in items.items():
+            check_text(item["note"], field="checklist", label=f"走访清单“{aspect}”的说明", multiline=True)
+        for r in risk_types or []:
+            check_text(str(r), field="risk_types", label="风险类型")
+        risk_types = validate_risk_types(risk_types, p)
+        if risk_types and not has_risk:
+            raise DomainError(E_RISK_WITHOUT_FINDING, "填写了风险类型但走访结论为无风险，请核对")
+    except DomainError as e:  # the refused visit is recorded (kept even though this transaction rolls back)
+        audit_refusal(
+            actor=actor, event_type="monitoring.visit_refused", obj=hh, region_code=hh.village_id,
+            household_id=hh.pk, reason=e.message[:500], data={"field": e.field or "", "code": e.code},
+        )  # fmt: skip
+        raise
     v = Visit.objects.create(
         household=hh,
         visitor=actor,

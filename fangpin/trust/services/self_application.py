@@ -138,12 +138,25 @@ def self_application_receive(
     """The phone form's one call: stores the consent photo (required when the household signed), files the
     application with a fresh acknowledgement number (the lead source's ``source_ref``), returns the receipt."""
     consent = dict(consent)
-    if consent.get("signed"):
-        consent["evidence_path"] = consent_photo_store(photo or b"")
-    ack_no = _new_ack_no(on)
-    lead = self_application_submit(
-        actor=actor, household_id=household_id, form=form, consent=consent, ack_no=ack_no, on=on
-    )
+    try:
+        if consent.get("signed"):
+            consent["evidence_path"] = consent_photo_store(photo or b"")
+        elif photo:
+            raise DomainError(
+                E_PHOTO, "未签署承诺授权书时不应上传照片，请选择“已签署”或去掉照片", field="photo"
+            )
+        ack_no = _new_ack_no(on)
+        lead = self_application_submit(
+            actor=actor, household_id=household_id, form=form, consent=consent, ack_no=ack_no, on=on
+        )
+    except DomainError as e:  # the refused application is recorded, whatever the caller's transaction does
+        from fangpin.audit.refusals import audit_refusal
+
+        audit_refusal(
+            actor=actor, event_type="trust.self_application_refused", object_type="registry.household",
+            object_id=str(household_id)[:64], reason=e.message[:500], data={"field": e.field or "", "code": e.code},
+        )  # fmt: skip
+        raise
     cid = (lead.sources.filter(source_ref=ack_no).values_list("evidence", flat=True).first() or {}).get(
         "consent", {}
     )

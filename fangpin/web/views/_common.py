@@ -27,6 +27,17 @@ def flash_error(request: HttpRequest, err: DomainError) -> None:
     messages.error(request, err.message)
 
 
+def input_refused(request: HttpRequest, err: DomainError) -> DomainError:
+    """Records a form value the view itself refused (a date it could not read, a number out of range):
+    ``web.input_refused`` with the message and field. Services record their own refusals."""
+    from .errors import refused_record
+
+    refused_record(
+        request, status=400, reason=f"{err.field or ''}：{err.message}", event_type="web.input_refused"
+    )
+    return err
+
+
 def query_string(request: HttpRequest, **changes: Any) -> str:
     """The current GET parameters with ``changes`` applied (``None`` removes one), url-encoded."""
     q = request.GET.copy()

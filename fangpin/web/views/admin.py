@@ -16,10 +16,11 @@ from django.shortcuts import redirect, render
 from fangpin.accounts.roles import Cap, Role
 from fangpin.accounts.scope import require
 from fangpin.accounts.users import user_create, user_list, user_update
+from fangpin.audit.refusals import audit_refusal
 from fangpin.core.errors import DomainError
 from fangpin.policy.calendar import KEY as CALENDAR_KEY
 from fangpin.policy.calendar import calendar_missing, calendar_set, calendar_years, year_days
-from fangpin.policy.params import param_get, parameter_change
+from fangpin.policy.params import param_get, parameter_change, parameter_value_parse
 from fangpin.policy.selectors import parameter_audit_trail, parameter_keys, parameter_versions
 from fangpin.regions.selectors import region_descendants
 from fangpin.screening.selectors import mapping_list, rule_list
@@ -105,9 +106,15 @@ def param_detail(request: HttpRequest, key: str) -> HttpResponse:
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            value = json.loads(request.POST.get("value", ""))
-        except json.JSONDecodeError:
-            errors["value"] = '值须为 JSON（数字如 7900；列表如 ["因病", "因残"]；文字须加引号）'
+            year = int(request.POST.get("year") or on.year)
+        except ValueError:
+            year = -1  # refused (and recorded) by the service: 年度须在2000至2100之间
+        try:
+            value = parameter_value_parse(request.POST.get("value", ""))
+        except DomainError as e:
+            audit_refusal(actor=actor, event_type="policy.change_refused", object_type="policy.parameter",
+                          object_id=key[:64], reason=e.message, data={"field": "value", "code": e.code})  # fmt: skip
+            errors["value"] = e.message
         else:
             try:
                 p = parameter_change(
@@ -115,15 +122,13 @@ def param_detail(request: HttpRequest, key: str) -> HttpResponse:
                     key=key,
                     value=value,
                     region_code=request.POST.get("region_code", region).strip(),
-                    year=int(request.POST.get("year") or on.year),
+                    year=year,
                     basis=request.POST.get("basis", ""),
                     doc_no=request.POST.get("doc_no", ""),
                     note=request.POST.get("note", ""),
                 )
             except DomainError as e:
                 errors[e.field or "general"] = e.message
-            except ValueError:
-                errors["year"] = "年度须为数字"
             else:
                 messages.success(
                     request, f"已保存为第{p.version}版（{p.region_code or '全国'}，{p.year}年起）"

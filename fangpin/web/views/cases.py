@@ -33,7 +33,7 @@ from fangpin.policy.params import param_value
 from fangpin.regions.selectors import region_path_names
 from fangpin.trust import selectors as trust_selectors
 
-from ._common import query_string, today
+from ._common import input_refused, query_string, today
 
 
 def _county(code: str) -> str:
@@ -314,7 +314,10 @@ def case_step(request: HttpRequest, case_id: int) -> HttpResponse:
     on = today()
     code = request.POST.get("step", "")
     try:
-        d = _date(request.POST.get("on"), on)
+        try:
+            d = _date(request.POST.get("on"), on)
+        except DomainError as e:
+            raise input_refused(request, e) from None
         case = cases.case_step_complete(
             actor=user, case=case, step=code, on=d, data=_step_data(request, code)
         )

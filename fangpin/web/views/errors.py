@@ -22,24 +22,37 @@ def _render(request: HttpRequest, template: str, status: int, message: str = "")
     return HttpResponse(body, status=status)
 
 
-def refused_record(request: HttpRequest, *, status: int, reason: str) -> None:
-    """Audit a refused access by a logged-in user (URL guessing, out-of-region objects, missing rights)."""
+def refused_record(
+    request: HttpRequest, *, status: int, reason: str, event_type: str = "web.access_refused"
+) -> None:
+    """Audit a refused access by a logged-in user (URL guessing, out-of-region objects, missing rights)
+    or refused input (``web.input_refused``)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return
     try:
         audit_record(
             actor=user,
-            event_type="web.access_refused",
+            event_type=event_type,
             object_type="web.path",
             object_id=request.path[:64],
             region_code=getattr(user, "region_id", "") or "",
-            data={"path": request.get_full_path()[:500], "method": request.method, "status": status},
+            data={
+                "path": _visible(request.get_full_path())[:500],
+                "method": request.method,
+                "status": status,
+            },
             result="refused",
             reason=reason[:500],
         )
     except Exception:  # auditing a refusal must not turn a 404 into a 500
         log.exception("could not audit refused access")
+
+
+def _visible(text: str) -> str:
+    from fangpin.core.text import visible
+
+    return visible(text)
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:

@@ -471,6 +471,8 @@ def change_decide(request: HttpRequest, request_id: int) -> HttpResponse:
         else:
             req = change_request_reject(actor=user, request_id=request_id, reason=reason)
             messages.success(request, f"变更申请{req.number}已驳回")
+    except NotFound:
+        raise  # another region's (or no) request: the Chinese 404 page, audited — never "not pending"
     except DomainError as e:
         messages.error(request, e.message)
     return redirect("web:changes")

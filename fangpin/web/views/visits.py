@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -26,11 +27,11 @@ from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import require
 from fangpin.core.errors import DomainError
 from fangpin.monitoring.selectors import visit_list, visit_targets
-from fangpin.monitoring.services.visits import visit_log, visit_sync
+from fangpin.monitoring.services.visits import VisitSyncResult, visit_log, visit_sync
 from fangpin.policy.params import param_value
 from fangpin.registry.selectors import household_get
 
-from ._common import today
+from ._common import input_refused, today
 
 SW_VERSION = "visits-1"
 PRECACHE_STATIC = [
@@ -76,8 +77,10 @@ def visits_home(request: HttpRequest) -> HttpResponse:
             data = _parse_post(request.POST, aspects)
             hh = household_get(actor=request.user, household_id=int(request.POST.get("household_id") or 0))
             v = visit_log(actor=request.user, household=hh, **data)
-        except ValueError:
-            error = DomainError("visit_form", "请选择户并填写正确的日期", field="household_id")
+        except (ValueError, OverflowError):
+            error = input_refused(
+                request, DomainError("visit_form", "请选择户并填写正确的日期", field="visited_on")
+            )
         except DomainError as e:
             error = e
         else:
@@ -114,7 +117,15 @@ def visit_sync_api(request: HttpRequest) -> JsonResponse:
     if not request.user.can(Cap.VISIT_LOG):
         return JsonResponse({"status": "rejected", "visit_id": None, "message": "无权记录走访", "field": ""})
     try:
-        body = json.loads(request.body.decode("utf-8"))
+        raw = request.body
+    except RequestDataTooBig:
+        raw = None
+    try:
+        if raw is None:
+            raise ValueError("too large")
+        body = json.loads(raw.decode("utf-8"))
+        if not isinstance(body, dict):
+            raise TypeError("not an object")
         args = {
             "client_key": str(body.get("client_key", "")),
             "household_id": int(body["household_id"]),
@@ -125,11 +136,21 @@ def visit_sync_api(request: HttpRequest) -> JsonResponse:
             "note": str(body.get("note", ""))[:2000],
             "keep_both": bool(body.get("keep_both")),
         }
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        return JsonResponse(
-            {"status": "rejected", "visit_id": None, "message": "走访记录格式不完整（户、日期）", "field": ""}
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError, OverflowError):
+        # RecursionError: JSON nested thousands deep; OverflowError: a number like 1e400 as an id
+        msg = "走访记录过大，请缩短备注后重试" if raw is None else "走访记录格式不完整或有误（户、日期）"
+        res = VisitSyncResult("rejected", message=msg, field="")
+    else:
+        res = visit_sync(actor=request.user, **args)
+    if res.status == "rejected":
+        from fangpin.audit.refusals import audit_refusal
+
+        audit_refusal(
+            actor=request.user,
+            event_type="monitoring.visit_sync_refused",
+            reason=res.message[:500],
+            data={"field": res.field or ""},
         )
-    res = visit_sync(actor=request.user, **args)
     return JsonResponse(res.as_dict(), headers={"Cache-Control": "no-store"})
 
 

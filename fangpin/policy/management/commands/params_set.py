@@ -1,13 +1,12 @@
 """fangpin params_set KEY VALUE --year Y --as USER [--region CODE] [--basis TEXT] [--doc-no NO]: a new
 version of a parameter, by a named user holding 修改政策参数 (recorded as the creator and in the audit log)."""
 
-import json
-
 from django.core.management.base import BaseCommand, CommandError
 
 from fangpin.accounts.models import User
+from fangpin.audit.refusals import audit_refusal
 from fangpin.core.errors import DomainError
-from fangpin.policy.params import parameter_set
+from fangpin.policy.params import parameter_set, parameter_value_parse
 
 
 class Command(BaseCommand):
@@ -27,9 +26,11 @@ class Command(BaseCommand):
         if actor is None:
             raise CommandError(f"用户“{o['actor']}”不存在或已停用")
         try:
-            value = json.loads(o["value"])
-        except json.JSONDecodeError:
-            raise CommandError("参数值须为 JSON，如 7500、true 或 '{\"rich\": 35}'") from None
+            value = parameter_value_parse(o["value"])  # refuses NaN, 1e400, negative numbers, deep nesting
+        except DomainError as e:
+            audit_refusal(actor=actor, event_type="policy.change_refused", object_type="policy.parameter",
+                          object_id=o["key"][:64], reason=e.message, data={"field": "value", "entry": "cli"})  # fmt: skip
+            raise CommandError(e.message) from None
         try:
             p = parameter_set(
                 actor=actor,
@@ -41,5 +42,7 @@ class Command(BaseCommand):
                 doc_no=o["doc_no"],
             )
         except DomainError as e:
+            audit_refusal(actor=actor, event_type="policy.change_refused", object_type="policy.parameter",
+                          object_id=o["key"][:64], reason=e.message, data={"field": e.field or "", "entry": "cli"})  # fmt: skip
             raise CommandError(e.message) from None
         self.stdout.write(f"已保存 {p}（第{p.version}版，操作人 {actor.username}）")
