@@ -80,3 +80,14 @@ class PiiLogFilter(logging.Filter):
         if masked != msg:
             record.msg, record.args = masked, ()
         return True
+
+
+def mask_text_field(field: str, text: str) -> str:
+    """The stored copy of a value of ``field`` in a record that is only ever shown (provenance, audit, task
+    titles): an ID number or phone masked, anything else as is — the full value lives encrypted on the
+    registry row only."""
+    if "id_number" in field:
+        return mask_id_number(text)
+    if "phone" in field:
+        return mask_phone(text)
+    return mask_text(text)

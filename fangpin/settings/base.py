@@ -237,3 +237,13 @@ FANGPIN_UPLOAD_MAX_ZIP_ENTRIES = _env_int("FANGPIN_UPLOAD_MAX_ZIP_ENTRIES", 1000
 FANGPIN_UPLOAD_MAX_UNCOMPRESSED_MB = _env_int("FANGPIN_UPLOAD_MAX_UNCOMPRESSED_MB", 1024)
 FANGPIN_UPLOAD_MAX_RATIO = _env_int("FANGPIN_UPLOAD_MAX_RATIO", 100)
 DATA_UPLOAD_MAX_NUMBER_FILES = 5
+
+# --- Encryption at rest of ID numbers and phones (issue #17 item 4; core.crypto, docs/parts/security.md).
+# Development and test use fixed, public keys; production reads real ones from the environment and the
+# system check fangpin.E_KEYS refuses development keys there.
+from fangpin.core.crypto import dev_key as _dev_key  # noqa: E402
+
+FANGPIN_DEV_KEYS = True
+FANGPIN_DATA_KEYS = {"dev1": _dev_key("data")}
+FANGPIN_DATA_KEY_ID = "dev1"
+FANGPIN_INDEX_KEY = _dev_key("index", 32)

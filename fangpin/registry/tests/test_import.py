@@ -294,7 +294,7 @@ def test_reimport_is_a_no_op_and_a_changed_phone_updates_one_person(personas):
     assert Person.history.count() == history[0] + 1
     assert p.history.latest().history_change_reason == f"导入批次#{third.pk}"
     fact = FactProvenance.objects.get(entity="person", entity_id=p.id, field="phone")
-    assert fact.value == "13700002222" and fact.source_kind == "import"
+    assert fact.value == "137****2222" and fact.source_kind == "import"
 
 
 def test_household_rows_that_disagree_and_duplicate_ids_are_rejected(personas):
