@@ -1,7 +1,9 @@
 """The household list of the browser and of its export: registry search plus monitoring filters.
 
-Search-first: one box matches 户编号, household phone, and any current member's name, ID number or phone
-(any part, at least two characters). Filters combine with it; every read starts from the region-scoped
+Search-first: one box matches 户编号 and any current member's name (any part, at least two characters),
+and the household phone and any current member's ID number or phone in full or by their last four
+characters (尾号): those are encrypted at rest and found through their blind indexes
+(``registry.selectors.identifier_q``). Filters combine with it; every read starts from the region-scoped
 household selector, and a helper (帮扶责任人) is limited further to the households assigned to them."""
 
 from __future__ import annotations
@@ -146,9 +148,9 @@ def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[H
         if len(q) < MIN_QUERY:
             raise DomainError(E_QUERY_SHORT, f"请至少输入{MIN_QUERY}个字", field="q")
         people = Person.objects.filter(household=OuterRef("pk"), is_member=True).filter(
-            Q(name__contains=q) | Q(id_number__contains=q.upper()) | Q(phone__contains=q)
+            Q(name__contains=q) | registry.identifier_q(q)
         )
-        qs = qs.filter(Q(household_no__contains=q) | Q(phone__contains=q) | Exists(people))
+        qs = qs.filter(Q(household_no__contains=q) | registry.household_phone_q(q) | Exists(people))
     if f.region:
         prefix = code_prefix(f.region)
         qs = qs.filter(village__code__startswith=prefix)

@@ -23,8 +23,7 @@ from fangpin.core import clock
 from fangpin.core.crypto import blind_indexes
 from fangpin.core.errors import RowError
 from fangpin.core.fields import with_companions
-from fangpin.core.masking import mask_text_field
-from fangpin.core.masking import mask_id_number
+from fangpin.core.masking import mask_id_number, mask_text_field
 from fangpin.registry.choices import SourceKind
 from fangpin.registry.models import FactProvenance, Household, IncomeRecord, Person
 from fangpin.registry.services.households import do_household_move
@@ -329,7 +328,9 @@ def _update(
                 )
         fields = with_companions(
             model,
-            sorted(touched | {"version", "updated_at", "updated_by", "source_kind", "source_ref", "source_at"}),
+            sorted(
+                touched | {"version", "updated_at", "updated_by", "source_kind", "source_ref", "source_at"}
+            ),
         )
         bulk_update_with_history(
             batch_objs,

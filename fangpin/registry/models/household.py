@@ -24,7 +24,9 @@ class Household(Sourced, Tracked, Effective):
     )
     status_reason = models.CharField("状态说明", max_length=200, blank=True)
     # encrypted at rest (core.fields); lookups through phone_bidx / phone_tail
-    phone = EncryptedCharField("户联系电话", purpose="phone", plain_max_length=20, index="phone_bidx", blank=True)
+    phone = EncryptedCharField(
+        "户联系电话", purpose="phone", plain_max_length=20, index="phone_bidx", blank=True
+    )
     phone_bidx = BlindIndexField("户联系电话索引", source="phone", db_index=True)
     phone_tail = BlindIndexField("户联系电话尾号索引", source="phone", kind="tail", db_index=True)
     exited_year = models.PositiveSmallIntegerField("脱贫年度", null=True, blank=True)

@@ -76,7 +76,9 @@ class Person(Sourced, Tracked, Effective):
     dibao = models.CharField("享受低保政策情况", max_length=6, choices=Dibao.choices, default=Dibao.NONE)
     tekun = models.CharField("享受特困供养政策情况", max_length=6, choices=Tekun.choices, default=Tekun.NONE)
     tekun_amount = models.DecimalField("特困人员救助供养金", max_digits=10, decimal_places=2, default=0)
-    phone = EncryptedCharField("联系电话", purpose="phone", plain_max_length=20, index="phone_bidx", blank=True)
+    phone = EncryptedCharField(
+        "联系电话", purpose="phone", plain_max_length=20, index="phone_bidx", blank=True
+    )
     phone_bidx = BlindIndexField("联系电话索引", source="phone", db_index=True)
     phone_tail = BlindIndexField("联系电话尾号索引", source="phone", kind="tail", db_index=True)
     death_date = models.DateField("死亡日期", null=True, blank=True)
