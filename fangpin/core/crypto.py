@@ -217,3 +217,9 @@ def blind_indexes(values: Iterable[str], purpose: str) -> dict[str, str]:
         if d is not None:
             out[v] = d
     return out
+
+
+def keyed_digest(purpose: str, text: str) -> str:
+    """HMAC-SM3 (index key) of a text that contains personal data, for fingerprints that must not be
+    verifiable by someone who guesses the data (an unkeyed hash of ID ‖ name ‖ birth date is)."""
+    return _digest(purpose, "fingerprint", text, 32)

@@ -214,3 +214,59 @@ def with_companions(model: type[models.Model], fields: Iterable[str]) -> list[st
 
 def encrypted_fields(model: type[models.Model]) -> list[EncryptedCharField]:
     return [f for f in model._meta.concrete_fields if isinstance(f, EncryptedCharField)]
+
+
+SEALED_KEYS = {"id_number": "id_number", "phone": "phone", "applicant_phone": "phone"}
+
+
+def _purpose_of(key: str) -> str | None:
+    if key in SEALED_KEYS:
+        return SEALED_KEYS[key]
+    if key.endswith("_id_number") or key == "证件号码":
+        return "id_number"
+    if key.endswith("_phone") or key in ("联系电话", "户联系电话"):
+        return "phone"
+    return None
+
+
+def seal(value: Any) -> Any:
+    """A JSON value with every ID number / phone (by key: ``id_number``, ``phone``, ``*_phone``, 证件号码 …)
+    replaced by its SM4-GCM token, at any depth."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            purpose = _purpose_of(str(k))
+            if purpose and isinstance(v, str) and v and not crypto.is_token(v):
+                out[k] = crypto.encrypt(v, purpose)
+            else:
+                out[k] = seal(v)
+        return out
+    if isinstance(value, list):
+        return [seal(v) for v in value]
+    return value
+
+
+def unseal(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            purpose = _purpose_of(str(k))
+            if purpose and isinstance(v, str) and crypto.is_token(v):
+                out[k] = crypto.decrypt(v, purpose)
+            else:
+                out[k] = unseal(v)
+        return out
+    if isinstance(value, list):
+        return [unseal(v) for v in value]
+    return value
+
+
+class SealedJSONField(models.JSONField):
+    """A JSON document (change request payload, self-application) whose ID numbers and phones are encrypted
+    at rest by key (``seal``); Python sees the plain document. Not for SQL lookups into those keys."""
+
+    def get_prep_value(self, value: Any) -> Any:
+        return super().get_prep_value(seal(value))
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        return unseal(super().from_db_value(value, expression, connection))

@@ -91,3 +91,20 @@ def mask_text_field(field: str, text: str) -> str:
     if "phone" in field:
         return mask_phone(text)
     return mask_text(text)
+
+
+def mask_record(record: dict) -> dict:
+    """A stored copy of a department or registry record (screening evidence, link reviews): ID numbers
+    (``id_number``, ``id_raw``, 证件号码 …) and phones masked, other text through ``mask_text``."""
+    out = {}
+    for k, v in record.items():
+        key = str(k)
+        if isinstance(v, str):
+            if "id_" in key or "证件" in key or "身份证" in key:
+                v = mask_id_number(v)
+            elif "phone" in key or "电话" in key:
+                v = mask_phone(v)
+            else:
+                v = mask_text(v)
+        out[k] = v
+    return out
