@@ -10,6 +10,9 @@ class CoreConfig(AppConfig):
         from django.core.signals import setting_changed
 
         from . import checks, crypto  # noqa: F401  (system checks)
+        from .masking import install_log_masking
+
+        install_log_masking()
 
         def _keys_changed(setting: str, **kwargs) -> None:
             if setting.startswith("FANGPIN_DATA_KEY") or setting == "FANGPIN_INDEX_KEY":

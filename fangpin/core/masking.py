@@ -69,17 +69,48 @@ def mask_text(text: str) -> str:
 
 
 class PiiLogFilter(logging.Filter):
-    """Application logs never carry ID numbers or phones (AUD-06)."""
+    """Application logs never carry ID numbers or phones (AUD-06): message, formatted traceback and stack
+    are masked. Put on every configured handler (settings.LOGGING); ``install_log_masking`` masks records of
+    handlers added outside that configuration (gunicorn, Huey, runserver's django.server) at creation."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            msg = record.getMessage()
-        except Exception:  # pragma: no cover - a broken log call must not break the app
-            return True
-        masked = mask_text(msg)
-        if masked != msg:
-            record.msg, record.args = masked, ()
+        mask_record_text(record)
         return True
+
+
+def mask_record_text(record: logging.LogRecord) -> logging.LogRecord:
+    try:
+        msg = record.getMessage()
+    except Exception:  # pragma: no cover - a broken log call must not break the app
+        return record
+    masked = mask_text(msg)
+    if masked != msg or record.args:
+        record.msg, record.args = masked, ()
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = mask_text(record.exc_text)
+    if record.stack_info:
+        record.stack_info = mask_text(record.stack_info)
+    return record
+
+
+_installed = False
+
+
+def install_log_masking() -> None:
+    """Wraps the log-record factory once per process so every record, whichever logger and handler it
+    goes to, is masked when it is created."""
+    global _installed
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        return mask_record_text(previous(*args, **kwargs))
+
+    logging.setLogRecordFactory(factory)
+    _installed = True
 
 
 def mask_text_field(field: str, text: str) -> str:

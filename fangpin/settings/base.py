@@ -152,6 +152,29 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["pii"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("FANGPIN_LOG_LEVEL", "WARNING")},
 }
+# Django's own handlers (django.server = the request lines of runserver, with the query string) get the
+# masking filter too; every handler added later gets it from core.masking.install_log_masking (issue #17).
+LOGGING["handlers"].update(
+    {
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["pii"],
+        },
+        # Django mails tracebacks with the request's parameters in clear: not from fangpin
+        "mail_admins": {"class": "logging.NullHandler", "filters": ["pii"]},
+    }
+)
+LOGGING["formatters"] = {
+    "django.server": {
+        "()": "django.utils.log.ServerFormatter",
+        "format": "[{server_time}] {message}",
+        "style": "{",
+    }
+}
+LOGGING["loggers"] = {
+    "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+}
 
 # --- Security (issue #17; docs/parts/security.md). Added as one block so other settings stay untouched.
 import datetime as _dt  # noqa: E402

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 
-from fangpin.core.masking import mask_phone
+from fangpin.core.masking import mask_text
 
 from ..models import IncomeRecord, Person
 from . import codes as C
@@ -45,7 +45,7 @@ def household_phone(ctx: CheckContext) -> Iterator[Finding]:
         yield Finding(
             C.PHONE_HH,
             h["id"],
-            f"户{h['household_no']}户联系电话“{mask_phone(h['phone'])}”格式错误（应为11位手机号1[3-9]开头，或带区号的固定电话）",
+            f"户{h['household_no']}户联系电话“{mask_text(h['phone'])}”格式错误（应为11位手机号1[3-9]开头，或带区号的固定电话）",
             None,
             "phone",
         )

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from django.db.models import Q
 
 from fangpin.core.ids import LANDLINE_RE, PHONE_RE
-from fangpin.core.masking import mask_phone
+from fangpin.core.masking import mask_text
 
 from . import codes as C
 from .base import CheckContext, Finding, register
@@ -138,7 +138,7 @@ def person_phone(ctx: CheckContext) -> Iterator[Finding]:
         yield Finding(
             C.PHONE_PERSON,
             p["household_id"],
-            f"{who(p)}联系电话“{mask_phone(p['phone'])}”格式错误（应为11位手机号1[3-9]开头，或带区号的固定电话）",
+            f"{who(p)}联系电话“{mask_text(p['phone'])}”格式错误（应为11位手机号1[3-9]开头，或带区号的固定电话）",
             p["id"],
             "phone",
         )

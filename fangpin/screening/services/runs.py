@@ -187,7 +187,8 @@ def _claim_batches(run: ScreeningRun, kinds: list[str]) -> list[DeptBatch]:
             "kind", "period", "version"
         ):
             latest[(b.kind, b.period)] = b.pk
-        new = [b for b in todo if latest.get((b.kind, b.period)) == b.pk]
+        # a batch whose file the retention purge deleted (parquet_path "") is not screened any more
+        new = [b for b in todo if latest.get((b.kind, b.period)) == b.pk and b.parquet_path]
         if run.record_facts:
             DeptBatch.objects.filter(pk__in=[b.pk for b in todo]).update(screened_run=run)
     return new
@@ -212,6 +213,7 @@ def _lookback_batches(new: list[DeptBatch], specs: list[RuleSpec]) -> list[DeptB
         for b in (
             DeptBatch.objects.filter(kind=k, screened_run__isnull=False, event_max__gte=start)
             .exclude(pk__in=new_ids)
+            .exclude(parquet_path="")  # purged by retention (core.retention)
             .order_by("period", "-version")
         ):
             if b.period not in seen and not any(n.kind == k and n.period == b.period for n in new):
