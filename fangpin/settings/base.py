@@ -174,6 +174,9 @@ LOGGING["formatters"] = {
 }
 LOGGING["loggers"] = {
     "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    # Django's default config gives the "django" logger its own console/mail handlers without the filter:
+    # replaced here, so its records go to the (masked) root handler
+    "django": {"handlers": [], "level": os.environ.get("FANGPIN_LOG_LEVEL", "WARNING"), "propagate": True},
 }
 
 # --- Security (issue #17; docs/parts/security.md). Added as one block so other settings stay untouched.

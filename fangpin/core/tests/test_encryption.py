@@ -248,3 +248,54 @@ def test_postgresql_dump_holds_no_full_id_number_or_phone(personas):
     dump = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True, timeout=120).stdout
     assert "registry_person" in dump
     assert _leaks(dump, ids, phones) == []
+
+
+# ---- logs ----------------------------------------------------------------------------------------------------
+
+
+def test_every_configured_handler_and_every_logger_masks_identifiers():
+    import io
+    import logging
+
+    from django.conf import settings
+
+    for name, h in settings.LOGGING["handlers"].items():
+        assert "pii" in h.get("filters", []), name
+    seen = []
+    loggers = [
+        logging.getLogger(),
+        *(logging.getLogger(n) for n in ("django.server", "django.request", "huey")),
+    ]
+    loggers += [logging.getLogger(n) for n in list(logging.Logger.manager.loggerDict)[:50]]
+    for lg in loggers:
+        stream = io.StringIO()
+        probe = logging.StreamHandler(stream)  # a handler added outside the configuration
+        lg.addHandler(probe)
+        old = lg.level
+        lg.setLevel(logging.INFO)
+        try:
+            lg.warning('"GET /households/?q=%s HTTP/1.1" 200 phone %s', ID_A, PHONE_A)
+            try:
+                raise ValueError(f"bad id {ID_B}")
+            except ValueError:
+                lg.exception("failed")
+        finally:
+            lg.removeHandler(probe)
+            lg.setLevel(old)
+        out = stream.getvalue()
+        seen.append(out)
+        assert ID_A not in out and PHONE_A not in out and ID_B not in out, lg.name
+        assert ID_A[:6] + "********" + ID_A[-4:] in out
+    # every handler the configuration attached (any logger) carries the masking filter itself
+    from fangpin.core.masking import PiiLogFilter
+
+    configured = {n for n in settings.LOGGING["handlers"]}
+    for lg in loggers:
+        for h in lg.handlers:
+            if h.get_name() in configured:
+                assert any(isinstance(f, PiiLogFilter) for f in h.filters), (lg.name, h.get_name())
+                rec = logging.LogRecord("x", logging.WARNING, __file__, 1, "q=%s", (ID_A,), None)
+                for f in h.filters:
+                    f.filter(rec)
+                assert ID_A not in rec.getMessage()
+    assert len(seen) >= 4
