@@ -143,6 +143,9 @@ def test_changing_the_attribute_updates_the_indexes_in_save_and_bulk_update():
     p.phone = "13000000002"
     Person.objects.bulk_update([p], with_companions(Person, ["phone"]))
     assert Person.objects.get(phone="13000000002") == p
+    p.phone = "13000000003"
+    p.save(update_fields=["phone"])  # the registry models add the indexes to update_fields
+    assert Person.objects.get(phone="13000000003") == p
 
 
 # ---- keys --------------------------------------------------------------------------------------------------
