@@ -46,7 +46,8 @@ MSG_STALE = "该记录已被他人修改，请刷新后重试"
 HOUSEHOLD_FIELDS = frozenset(
     f.name
     for f in Household._meta.concrete_fields
-    if f.name
+    if f.editable  # never a blind index (core.fields: derived from its encrypted field)
+    and f.name
     not in {
         "id",
         "household_no",
@@ -66,7 +67,8 @@ HOUSEHOLD_FIELDS = frozenset(
 PERSON_FIELDS = frozenset(
     f.name
     for f in Person._meta.concrete_fields
-    if f.name
+    if f.editable  # never a blind index (core.fields: derived from its encrypted field)
+    and f.name
     not in {
         "id",
         "household",
