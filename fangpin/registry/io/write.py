@@ -113,9 +113,12 @@ def _existing(model: type[Model], key: str, values: list[str], fields: Iterable[
     if index:
         digest = blind_indexes(values, model._meta.get_field(key).purpose)
         by_digest = {d: v for v, d in digest.items()}
+        rest = [c for c in cols if c != key]  # the key itself is not decrypted: the digest names it
         for chunk in _chunks(list(by_digest), LOOKUP_CHUNK):
-            for rec in _filter_in(model, index, chunk).values(*cols, index):
-                out[by_digest[rec.pop(index)]] = rec
+            for rec in _filter_in(model, index, chunk).values(*rest, index):
+                value = by_digest[rec.pop(index)]
+                rec[key] = value
+                out[value] = rec
         return out
     for chunk in _chunks(values, LOOKUP_CHUNK):
         for rec in _filter_in(model, key, chunk).values(*cols):
