@@ -35,7 +35,8 @@ class HouseholdFilter(Schema):
 )
 @paginate(Pages)
 def household_list(request, filters: Query[HouseholdFilter]):
-    """``q``: 户编号前缀、户主姓名或成员姓名（至少两个字符）. Only households inside the caller's region."""
+    """``q``: 户编号前缀、户主姓名或成员姓名（至少两个字符），或成员的完整证件号码、电话或其后4位（加密存储，
+    按盲索引查找）. Only households inside the caller's region."""
     user = request.auth
     qs = selectors.household_list(actor=user).select_related("village")
     q = (filters.q or "").strip()
@@ -45,7 +46,9 @@ def household_list(request, filters: Query[HouseholdFilter]):
         qs = qs.filter(household_type=filters.household_type[:8])
     if len(q) >= 2:
         qs = qs.filter(
-            Q(household_no__startswith=q) | Q(persons__name__contains=q, persons__is_member=True)
+            Q(household_no__startswith=q)
+            | Q(persons__name__contains=q, persons__is_member=True)
+            | (selectors.identifier_q(q, prefix="persons__") & Q(persons__is_member=True))
         ).distinct()
         audit_record(actor=user, event_type="api.household_search", data={"q": mask_text(q)[:100]})
     qs = qs.annotate(n_members=Count("persons", filter=Q(persons__is_member=True))).order_by("household_no")
