@@ -39,7 +39,10 @@ class Person(Sourced, Tracked, Effective):
     )
     id_number_bidx = BlindIndexField("证件号码索引", source="id_number", unique=True)
     id_number_tail = BlindIndexField("证件号码尾号索引", source="id_number", kind="tail", db_index=True)
-    disability_cert_no = models.CharField("残疾人证号", max_length=22, blank=True)
+    # 残疾人证号 = the ID number + category + grade: encrypted like it (no lookups by it)
+    disability_cert_no = EncryptedCharField(
+        "残疾人证号", purpose="disability_cert_no", plain_max_length=22, blank=True
+    )
     gender = models.CharField("性别", max_length=1, choices=Gender.choices)
     birth_date = models.DateField("出生日期", null=True, blank=True)
     ethnicity = models.CharField("民族", max_length=20, default="汉族")
