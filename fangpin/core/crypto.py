@@ -101,6 +101,7 @@ def reset() -> None:
     keyring.cache_clear()
     _algorithm.cache_clear()
     _keyed_sm3.cache_clear()
+    _tail_digest.cache_clear()
 
 
 def _aad(purpose: str) -> bytes:
@@ -206,7 +207,13 @@ def tail_index(value: str | None, purpose: str) -> str | None:
     if not value:
         return None
     v = normalize(value)
-    return _digest(purpose, "tail", v[-TAIL_LEN:], TAIL_BYTES) if len(v) >= TAIL_LEN else None
+    return _tail_digest(purpose, v[-TAIL_LEN:]) if len(v) >= TAIL_LEN else None
+
+
+@lru_cache(maxsize=1 << 16)
+def _tail_digest(purpose: str, tail: str) -> str:
+    """At most 10⁴ distinct tails per purpose: an import computes each once."""
+    return _digest(purpose, "tail", tail, TAIL_BYTES)
 
 
 def blind_indexes(values: Iterable[str], purpose: str) -> dict[str, str]:
