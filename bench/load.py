@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import os
 import secrets
@@ -53,6 +54,9 @@ def _env(db_url: str, var: Path) -> dict:
         FANGPIN_VAR=str(var),
         DJANGO_SETTINGS_MODULE="fangpin.settings.prod",
         FANGPIN_SECRET_KEY=secrets.token_urlsafe(40),
+        # encryption at rest (core.crypto): fixed bench keys, so a kept bench database stays readable
+        FANGPIN_DATA_KEYS="k1:" + hashlib.sha256(b"fangpin-load-bench-data").hexdigest()[:32],
+        FANGPIN_INDEX_KEY=hashlib.sha256(b"fangpin-load-bench-index").hexdigest(),
         FANGPIN_ALLOWED_HOSTS="127.0.0.1,localhost",
         FANGPIN_LOAD_BENCH="1",
         FANGPIN_SSL_REDIRECT="0",  # plain http on loopback (the cookie is sent by the locust users)

@@ -69,14 +69,73 @@ def mask_text(text: str) -> str:
 
 
 class PiiLogFilter(logging.Filter):
-    """Application logs never carry ID numbers or phones (AUD-06)."""
+    """Application logs never carry ID numbers or phones (AUD-06): message, formatted traceback and stack
+    are masked. Put on every configured handler (settings.LOGGING); ``install_log_masking`` masks records of
+    handlers added outside that configuration (gunicorn, Huey, runserver's django.server) at creation."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            msg = record.getMessage()
-        except Exception:  # pragma: no cover - a broken log call must not break the app
-            return True
-        masked = mask_text(msg)
-        if masked != msg:
-            record.msg, record.args = masked, ()
+        mask_record_text(record)
         return True
+
+
+def mask_record_text(record: logging.LogRecord) -> logging.LogRecord:
+    try:
+        msg = record.getMessage()
+    except Exception:  # pragma: no cover - a broken log call must not break the app
+        return record
+    masked = mask_text(msg)
+    if masked != msg or record.args:
+        record.msg, record.args = masked, ()
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = mask_text(record.exc_text)
+    if record.stack_info:
+        record.stack_info = mask_text(record.stack_info)
+    return record
+
+
+_installed = False
+
+
+def install_log_masking() -> None:
+    """Wraps the log-record factory once per process so every record, whichever logger and handler it
+    goes to, is masked when it is created."""
+    global _installed
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        return mask_record_text(previous(*args, **kwargs))
+
+    logging.setLogRecordFactory(factory)
+    _installed = True
+
+
+def mask_text_field(field: str, text: str) -> str:
+    """The stored copy of a value of ``field`` in a record that is only ever shown (provenance, audit, task
+    titles): an ID number or phone masked, anything else as is — the full value lives encrypted on the
+    registry row only."""
+    if "id_number" in field:
+        return mask_id_number(text)
+    if "phone" in field:
+        return mask_phone(text)
+    return mask_text(text)
+
+
+def mask_record(record: dict) -> dict:
+    """A stored copy of a department or registry record (screening evidence, link reviews): ID numbers
+    (``id_number``, ``id_raw``, 证件号码 …) and phones masked, other text through ``mask_text``."""
+    out = {}
+    for k, v in record.items():
+        key = str(k)
+        if isinstance(v, str):
+            if "id_" in key or "证件" in key or "身份证" in key:
+                v = mask_id_number(v)
+            elif "phone" in key or "电话" in key:
+                v = mask_phone(v)
+            else:
+                v = mask_text(v)
+        out[k] = v
+    return out

@@ -1,7 +1,9 @@
 """The household list of the browser and of its export: registry search plus monitoring filters.
 
-Search-first: one box matches 户编号, household phone, and any current member's name, ID number or phone
-(any part, at least two characters). Filters combine with it; every read starts from the region-scoped
+Search-first: one box matches 户编号 and any current member's name (any part, at least two characters),
+and the household phone and any current member's ID number or phone in full or by their last four
+characters (尾号): those are encrypted at rest and found through their blind indexes
+(``registry.selectors.identifier_q``). Filters combine with it; every read starts from the region-scoped
 household selector, and a helper (帮扶责任人) is limited further to the households assigned to them."""
 
 from __future__ import annotations
@@ -126,11 +128,12 @@ def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[H
         # (``IN (subquery)`` is evaluated once; an EXISTS under OR would run once per household)
         match = Q(pk__in=name_matches(q).values("household_id"))
         if q.isascii():  # 户编号, ID numbers and phones are ASCII: a Chinese text cannot be one of them
-            people = Person.objects.filter(is_member=True).filter(
-                Q(id_number__contains=q.upper()) | Q(phone__contains=q)
-            )
+            # ID numbers and phones are encrypted: found in full or by the last four through their blind indexes
+            people = Person.objects.filter(is_member=True).filter(registry.identifier_q(q))
             match |= (
-                Q(household_no__contains=q) | Q(phone__contains=q) | Q(pk__in=people.values("household_id"))
+                Q(household_no__contains=q)
+                | registry.household_phone_q(q)
+                | Q(pk__in=people.values("household_id"))
             )
         qs = qs.filter(match)
     if f.region:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from fangpin.accounts.access import access_object
@@ -24,6 +25,50 @@ def household_list(*, actor, village_prefix: str | None = None) -> QuerySet[Hous
 
 def person_list(*, actor) -> QuerySet[Person]:
     return scoped(actor, Person.objects.select_related("household"))
+
+
+def persons_by_id_number(
+    id_numbers: str | Iterable[str], *, actor=None, qs: QuerySet[Person] | None = None
+) -> QuerySet[Person]:
+    """Persons whose 证件号码 is exactly one of ``id_numbers`` (spaces/hyphens ignored, x = X), through the
+    blind index: the one lookup by full ID number for every caller (ID numbers are encrypted at rest, so
+    ``contains``/``startswith`` are refused). With ``actor`` the result goes through the scope gate;
+    internal callers (import matching, jobs) pass ``qs`` or nothing."""
+    values = [id_numbers] if isinstance(id_numbers, str) else list(id_numbers)
+    base = qs if qs is not None else Person.objects.all()
+    if actor is not None:
+        base = scoped(actor, base)
+    return base.filter(id_number__in=values)
+
+
+def identifier_q(q: str, *, prefix: str = "") -> Q:
+    """A search text against the encrypted identifiers: a full 18/15-character ID number or a full phone
+    (exact, blind index), or exactly the last four characters of either (尾号, tail index). ``prefix`` is
+    the relation path (``persons__``). Other fragments (region prefix, birth-date digits, three digits)
+    match nothing here — they are not stored in a searchable form (docs/parts/security.md)."""
+    from fangpin.core import crypto
+
+    text = crypto.normalize(q or "")
+    cond = Q(pk__in=[])
+    if len(text) == crypto.TAIL_LEN:
+        cond |= Q(**{f"{prefix}id_number_tail": crypto.tail_index(text, "id_number")})
+        cond |= Q(**{f"{prefix}phone_tail": crypto.tail_index(text, "phone")})
+    elif len(text) > crypto.TAIL_LEN:
+        cond |= Q(**{f"{prefix}id_number_bidx": crypto.blind_index(text, "id_number")})
+        cond |= Q(**{f"{prefix}phone_bidx": crypto.blind_index(text, "phone")})
+    return cond
+
+
+def household_phone_q(q: str) -> Q:
+    """``identifier_q`` for the household's own 户联系电话 (full number or last four)."""
+    from fangpin.core import crypto
+
+    text = crypto.normalize(q or "")
+    if len(text) == crypto.TAIL_LEN:
+        return Q(phone_tail=crypto.tail_index(text, "phone"))
+    if len(text) > crypto.TAIL_LEN:
+        return Q(phone_bidx=crypto.blind_index(text, "phone"))
+    return Q(pk__in=[])
 
 
 def household_get(*, actor, household_id: int) -> Household:

@@ -154,6 +154,32 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["pii"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("FANGPIN_LOG_LEVEL", "WARNING")},
 }
+# Django's own handlers (django.server = the request lines of runserver, with the query string) get the
+# masking filter too; every handler added later gets it from core.masking.install_log_masking (issue #17).
+LOGGING["handlers"].update(
+    {
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["pii"],
+        },
+        # Django mails tracebacks with the request's parameters in clear: not from fangpin
+        "mail_admins": {"class": "logging.NullHandler", "filters": ["pii"]},
+    }
+)
+LOGGING["formatters"] = {
+    "django.server": {
+        "()": "django.utils.log.ServerFormatter",
+        "format": "[{server_time}] {message}",
+        "style": "{",
+    }
+}
+LOGGING["loggers"] = {
+    "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    # Django's default config gives the "django" logger its own console/mail handlers without the filter:
+    # replaced here, so its records go to the (masked) root handler
+    "django": {"handlers": [], "level": os.environ.get("FANGPIN_LOG_LEVEL", "WARNING"), "propagate": True},
+}
 
 # --- Security (issue #17; docs/parts/security.md). Added as one block so other settings stay untouched.
 import datetime as _dt  # noqa: E402
@@ -242,3 +268,13 @@ FANGPIN_UPLOAD_MAX_ZIP_ENTRIES = _env_int("FANGPIN_UPLOAD_MAX_ZIP_ENTRIES", 1000
 FANGPIN_UPLOAD_MAX_UNCOMPRESSED_MB = _env_int("FANGPIN_UPLOAD_MAX_UNCOMPRESSED_MB", 1024)
 FANGPIN_UPLOAD_MAX_RATIO = _env_int("FANGPIN_UPLOAD_MAX_RATIO", 100)
 DATA_UPLOAD_MAX_NUMBER_FILES = 5
+
+# --- Encryption at rest of ID numbers and phones (issue #17 item 4; core.crypto, docs/parts/security.md).
+# Development and test use fixed, public keys; production reads real ones from the environment and the
+# system check fangpin.E_KEYS refuses development keys there.
+from fangpin.core.crypto import dev_key as _dev_key  # noqa: E402
+
+FANGPIN_DEV_KEYS = True
+FANGPIN_DATA_KEYS = {"dev1": _dev_key("data")}
+FANGPIN_DATA_KEY_ID = "dev1"
+FANGPIN_INDEX_KEY = _dev_key("index", 32)

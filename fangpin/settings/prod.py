@@ -23,3 +23,17 @@ CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("FANGPIN_CSRF_TRUSTED_ORIGINS"
 
 FANGPIN_DEMO_USERS_ALLOWED = False
 FANGPIN_OTP_EXEMPT_ALLOWED = False
+
+# Encryption at rest (core.crypto): FANGPIN_DATA_KEYS="k2:<32 hex>,k1:<32 hex>" (the first is current; older
+# ones only decrypt until `fangpin encryption rotate` has re-encrypted), FANGPIN_INDEX_KEY=<64 hex>.
+# Missing keys make `check` (and so every start) fail: core.checks.
+from fangpin.core.crypto import parse_keys as _parse_keys  # noqa: E402
+
+FANGPIN_DEV_KEYS = False
+FANGPIN_DATA_KEYS = _parse_keys(os.environ.get("FANGPIN_DATA_KEYS", ""))
+FANGPIN_DATA_KEY_ID = next(iter(FANGPIN_DATA_KEYS), "")
+FANGPIN_INDEX_KEY = bytes.fromhex(os.environ.get("FANGPIN_INDEX_KEY", ""))
+if not FANGPIN_DATA_KEYS or len(FANGPIN_INDEX_KEY) < 16:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("生产环境必须设置 FANGPIN_DATA_KEYS 和 FANGPIN_INDEX_KEY（数据加密密钥）")

@@ -58,6 +58,13 @@ def test_household_list_is_scoped_and_searches_are_audited(client, world, bearer
     assert ev.data["via"] == "api" and ev.data["query"] == "王建"
     county = _json(client.get("/api/v1/households", {"limit": 10}, **bearer("county_admin")))
     assert county["count"] == 4
+    # a full ID number (encrypted at rest) is found through its blind index; another village's is not
+    own, other = world["a1"]["household"], world["b1"]["household"]
+    pid = own.persons.filter(id_number__isnull=False).values_list("id_number", flat=True).first()
+    r = _json(client.get("/api/v1/households", {"q": pid}, **h))
+    assert [row["id"] for row in r["items"]] == [own.id] and pid not in str(r)
+    theirs = other.persons.values_list("id_number", flat=True).first()
+    assert _json(client.get("/api/v1/households", {"q": theirs}, **h))["count"] == 0
 
 
 def test_household_file_is_masked_without_birth_dates_and_audited(client, world, bearer):

@@ -8,6 +8,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from fangpin.core.fields import SealedJSONField
+
 from .choices import LeadChannel, LeadOutcome, LeadStatus
 from .snapshot import VillageSnapshot
 
@@ -60,7 +62,8 @@ class LeadSource(VillageSnapshot):
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="sources")
     channel = models.CharField("渠道", max_length=24, choices=LeadChannel.choices)
     source_ref = models.CharField("来源标识", max_length=200, blank=True, db_index=True)
-    evidence = models.JSONField("证据", default=dict, blank=True)
+    # ID numbers and phones in the evidence (a department record, a self-application) encrypted at rest
+    evidence = SealedJSONField("证据", default=dict, blank=True)
     risk_types = models.JSONField("提示风险类型", default=list, blank=True)
     note = models.TextField("说明", blank=True)
     consent_signed = models.BooleanField("已签承诺授权书", default=False)

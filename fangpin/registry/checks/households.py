@@ -8,10 +8,12 @@ from collections.abc import Iterator
 
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 
+from fangpin.core.masking import mask_text
+
 from ..models import IncomeRecord, Person
 from . import codes as C
 from .base import CheckContext, Finding, register
-from .persons import _bad_phone, _rows
+from .persons import _rows, bad_phone
 from .support import who
 
 FAMILY = "家庭信息"
@@ -36,11 +38,14 @@ def spouse_gender(ctx: CheckContext) -> Iterator[Finding]:
 
 @register(C.PHONE_HH, family=FAMILY, title="户联系电话格式错误")
 def household_phone(ctx: CheckContext) -> Iterator[Finding]:
-    for h in ctx.households.filter(_bad_phone("phone")).values("id", "household_no", "phone").order_by("id"):
+    rows = ctx.households.exclude(phone="").values("id", "household_no", "phone").order_by("id")
+    for h in rows.iterator(chunk_size=2000):
+        if not bad_phone(h["phone"]):
+            continue
         yield Finding(
             C.PHONE_HH,
             h["id"],
-            f"户{h['household_no']}户联系电话“{h['phone']}”格式错误（应为11位手机号1[3-9]开头，或带区号的固定电话）",
+            f"户{h['household_no']}户联系电话“{mask_text(h['phone'])}”格式错误（应为11位手机号1[3-9]开头，或带区号的固定电话）",
             None,
             "phone",
         )

@@ -27,6 +27,9 @@ from typing import Any
 from django.db import connection, models
 from simple_history.utils import get_history_manager_for_model
 
+from fangpin.core import crypto
+from fangpin.core.fields import BlindIndexField, EncryptedCharField
+
 _CHUNK = 5000
 # Types whose adapted value depends only on the value's equality class (so it is computed once per
 # distinct value); not JSON (1 == True) nor unknown field types.
@@ -161,10 +164,17 @@ def fast_create_with_history(
     given_cols = dict(zip(given, zip(*by_row, strict=True), strict=True)) if by_row else {}
     del by_row
     columns: list[Sequence[Any]] = []
+    purpose = {f.attname: f.purpose for f in fields if isinstance(f, EncryptedCharField)}
     for f, name in zip(fields, names, strict=True):
         adapt = _adapter(f)
         if f.primary_key:
             columns.append(ids)
+        elif isinstance(f, BlindIndexField):  # derived from the plaintext column, per distinct value
+            plain = given_cols.get(f.source) or [raw_default[f.source]] * n
+            derive = {v: f.derive(v, purpose[f.source]) for v in set(plain)}
+            columns.append(list(map(derive.__getitem__, plain)))
+        elif isinstance(f, EncryptedCharField):  # one cipher setup and one nonce draw per column
+            columns.append(crypto.encrypt_many(given_cols.get(name) or [raw_default[name]] * n, f.purpose))
         elif name not in given_cols:
             columns.append([adapt(raw_default[name])] * n)
         elif adapt is _same:
@@ -188,7 +198,7 @@ def fast_create_with_history(
         "history_type": "+",
         "history_user_id": history_user_id,
     }
-    # Per history column: the main row's column of the same name, or a constant.
+    # Per history column: the main row's column of the same name (the same ciphertext), or a constant.
     h_columns = [
         repeat(_adapter(f)(extra[f.attname]), n) if f.attname in extra else columns[pos[f.attname]]
         for f in h_fields

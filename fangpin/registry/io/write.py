@@ -20,8 +20,10 @@ from django.db.models import Model, QuerySet
 from simple_history.utils import bulk_update_with_history
 
 from fangpin.core import clock
+from fangpin.core.crypto import blind_indexes
 from fangpin.core.errors import RowError
-from fangpin.core.masking import mask_id_number
+from fangpin.core.fields import with_companions
+from fangpin.core.masking import mask_id_number, mask_text_field
 from fangpin.registry.choices import SourceKind
 from fangpin.registry.models import FactProvenance, Household, IncomeRecord, Person
 from fangpin.registry.services.households import do_household_move
@@ -103,8 +105,21 @@ def _filter_in(model: type[Model], field: str, values: list) -> QuerySet:
 
 
 def _existing(model: type[Model], key: str, values: list[str], fields: Iterable[str]) -> dict[str, dict]:
+    """{key value: row} of the registered rows among ``values``. An encrypted key (证件号码) is matched on its
+    blind index: the values' HMACs go to SQL, never the values."""
     out: dict[str, dict] = {}
     cols = ["id", key, *fields]
+    index = getattr(model._meta.get_field(key), "index", None)
+    if index:
+        digest = blind_indexes(values, model._meta.get_field(key).purpose)
+        by_digest = {d: v for v, d in digest.items()}
+        rest = [c for c in cols if c != key]  # the key itself is not decrypted: the digest names it
+        for chunk in _chunks(list(by_digest), LOOKUP_CHUNK):
+            for rec in _filter_in(model, index, chunk).values(*rest, index):
+                value = by_digest[rec.pop(index)]
+                rec[key] = value
+                out[value] = rec
+        return out
     for chunk in _chunks(values, LOOKUP_CHUNK):
         for rec in _filter_in(model, key, chunk).values(*cols):
             out[rec[key]] = rec
@@ -307,15 +322,18 @@ def _update(
                         entity=entity,
                         entity_id=obj.id,
                         field=k.removesuffix("_id"),
-                        value="" if v is None else str(v),
+                        value=mask_text_field(k, "" if v is None else str(v)),
                         source_kind=SourceKind.IMPORT,
                         source_ref=obj.source_ref,
                         observed_on=now.date(),
                         recorded_by=actor,
                     )
                 )
-        fields = sorted(
-            touched | {"version", "updated_at", "updated_by", "source_kind", "source_ref", "source_at"}
+        fields = with_companions(
+            model,
+            sorted(
+                touched | {"version", "updated_at", "updated_by", "source_kind", "source_ref", "source_at"}
+            ),
         )
         bulk_update_with_history(
             batch_objs,

@@ -65,6 +65,10 @@ class Effective(models.Model):
         if not stated:
             self.effective_on = None
         self._effective_stated = False
+        if kwargs.get("update_fields") is not None:  # an encrypted field saves its blind indexes with it
+            from fangpin.core.fields import with_companions
+
+            kwargs["update_fields"] = with_companions(type(self), kwargs["update_fields"])
         super().save(*args, **kwargs)  # the history row (post_save) carries the date
         if self.effective_on is not None:
             type(self)._base_manager.filter(pk=self.pk).update(effective_on=None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from fangpin.core.fields import BlindIndexField, EncryptedCharField
+
 from ..choices import HouseGrade, HouseholdStatus, HouseholdType
 from .base import Effective, Sourced, Tracked
 
@@ -21,7 +23,12 @@ class Household(Sourced, Tracked, Effective):
         "状态", max_length=16, choices=HouseholdStatus.choices, default=HouseholdStatus.ACTIVE
     )
     status_reason = models.CharField("状态说明", max_length=200, blank=True)
-    phone = models.CharField("户联系电话", max_length=20, blank=True)
+    # encrypted at rest (core.fields); lookups through phone_bidx / phone_tail
+    phone = EncryptedCharField(
+        "户联系电话", purpose="phone", plain_max_length=20, index="phone_bidx", blank=True
+    )
+    phone_bidx = BlindIndexField("户联系电话索引", source="phone", db_index=True)
+    phone_tail = BlindIndexField("户联系电话尾号索引", source="phone", kind="tail", db_index=True)
     exited_year = models.PositiveSmallIntegerField("脱贫年度", null=True, blank=True)
     no_labour_protected = models.BooleanField("整户无劳动能力兜底保障户", default=False)
     in_relocation_site = models.BooleanField("居住在易地扶贫搬迁集中安置区", default=False)

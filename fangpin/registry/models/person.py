@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from fangpin.core.fields import BlindIndexField, EncryptedCharField
+
 from ..choices import (
     Dibao,
     DisabilityCategory,
@@ -31,8 +33,16 @@ class Person(Sourced, Tracked, Effective):
     is_member = models.BooleanField("当前为家庭成员", default=True, db_index=True)
     name = models.CharField("姓名", max_length=50)
     id_type = models.CharField("证件类型", max_length=8, choices=IdType.choices, default=IdType.RESIDENT_ID)
-    id_number = models.CharField("证件号码", max_length=18, null=True, blank=True, unique=True)
-    disability_cert_no = models.CharField("残疾人证号", max_length=22, blank=True)
+    # encrypted at rest (core.fields): the attribute is the plaintext; lookups go through id_number_bidx
+    id_number = EncryptedCharField(
+        "证件号码", purpose="id_number", plain_max_length=18, index="id_number_bidx", null=True, blank=True
+    )
+    id_number_bidx = BlindIndexField("证件号码索引", source="id_number", unique=True)
+    id_number_tail = BlindIndexField("证件号码尾号索引", source="id_number", kind="tail", db_index=True)
+    # 残疾人证号 = the ID number + category + grade: encrypted like it (no lookups by it)
+    disability_cert_no = EncryptedCharField(
+        "残疾人证号", purpose="disability_cert_no", plain_max_length=22, blank=True
+    )
     gender = models.CharField("性别", max_length=1, choices=Gender.choices)
     birth_date = models.DateField("出生日期", null=True, blank=True)
     ethnicity = models.CharField("民族", max_length=20, default="汉族")
@@ -69,7 +79,11 @@ class Person(Sourced, Tracked, Effective):
     dibao = models.CharField("享受低保政策情况", max_length=6, choices=Dibao.choices, default=Dibao.NONE)
     tekun = models.CharField("享受特困供养政策情况", max_length=6, choices=Tekun.choices, default=Tekun.NONE)
     tekun_amount = models.DecimalField("特困人员救助供养金", max_digits=10, decimal_places=2, default=0)
-    phone = models.CharField("联系电话", max_length=20, blank=True)
+    phone = EncryptedCharField(
+        "联系电话", purpose="phone", plain_max_length=20, index="phone_bidx", blank=True
+    )
+    phone_bidx = BlindIndexField("联系电话索引", source="phone", db_index=True)
+    phone_tail = BlindIndexField("联系电话尾号索引", source="phone", kind="tail", db_index=True)
     death_date = models.DateField("死亡日期", null=True, blank=True)
     # Person-level columns of the national export with no structured home, kept as the file states them
     # (header → canonical text): the 帮扶措施 columns (产业帮扶 … 饮水安全保障), 实施开发式帮扶措施情况,

@@ -23,7 +23,7 @@ from fangpin.accounts.scope import require
 from fangpin.audit.record import audit_record
 from fangpin.core import clock
 from fangpin.core.errors import DomainError
-from fangpin.core.masking import mask_id_number, mask_phone
+from fangpin.core.masking import mask_id_number, mask_phone, mask_text_field
 from fangpin.core.text import check_text
 
 from ..choices import SourceKind
@@ -46,7 +46,8 @@ MSG_STALE = "该记录已被他人修改，请刷新后重试"
 HOUSEHOLD_FIELDS = frozenset(
     f.name
     for f in Household._meta.concrete_fields
-    if f.name
+    if f.editable  # never a blind index (core.fields: derived from its encrypted field)
+    and f.name
     not in {
         "id",
         "household_no",
@@ -66,7 +67,8 @@ HOUSEHOLD_FIELDS = frozenset(
 PERSON_FIELDS = frozenset(
     f.name
     for f in Person._meta.concrete_fields
-    if f.name
+    if f.editable  # never a blind index (core.fields: derived from its encrypted field)
+    and f.name
     not in {
         "id",
         "household",
@@ -184,7 +186,7 @@ def _provenance(
         entity=entity,
         entity_id=entity_id,
         field=field,
-        value=fmt(value),
+        value=mask_text_field(field, fmt(value)),
         source_kind=source_kind,
         source_ref=source_ref[:200],
         observed_on=observed_on or clock.today(),

@@ -249,7 +249,7 @@ def _stored_value(r: RowError) -> str:
     v = visible(str(r.value or ""))  # core/text.py: NUL and bidi characters shown, never stored raw
     if r.column in ("证件号码", "户联系电话", "家庭成员联系电话", "信息采集人联系电话"):
         return mask_text(v) if "E+" not in v.upper() else v
-    return v
+    return mask_text(v)  # an ID number or phone in any other column too (issue #17 item 4)
 
 
 def _fail(batch: ImportBatch, table, rejects: list[RowError], *, actor, message: str) -> ImportBatch:
@@ -260,7 +260,7 @@ def _fail(batch: ImportBatch, table, rejects: list[RowError], *, actor, message:
                 row=r.row,
                 column=r.column[:100],
                 value=_stored_value(r)[:200],
-                reason=r.message[:500],
+                reason=mask_text(r.message)[:500],
                 code=r.code[:40],
             )
             for r in rejects

@@ -58,8 +58,8 @@ def _reject_rows(batch: ImportBatch, rejects: list[RowError]) -> None:
                 batch=batch,
                 row=r.row,
                 column=r.column[:100],
-                value=(mask_text(str(r.value)) if r.column == "证件号码" else str(r.value or ""))[:200],
-                reason=r.message[:500],
+                value=mask_text(str(r.value or ""))[:200],  # ID numbers and phones masked in every column
+                reason=mask_text(r.message)[:500],
                 code=r.code[:40],
             )
             for r in rejects

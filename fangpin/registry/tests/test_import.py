@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from fangpin.audit.models import AuditEvent
 from fangpin.core.errors import PermissionDenied
 from fangpin.core.ids import upgrade_15
+from fangpin.core.masking import mask_id_number
 from fangpin.registry.io import columns as C
 from fangpin.registry.io import validate as V
 from fangpin.registry.io.read import E_CORRUPT, E_FORMAT, read_table
@@ -264,13 +265,14 @@ def test_bad_rows_are_rejected_exactly_and_nothing_is_written(personas):
     assert (
         Household.objects.count() == 0 and Person.objects.count() == 0 and IncomeRecord.objects.count() == 0
     )
-    # The reject report: original rows + 错误原因, header on row 3, IDs kept as text.
+    # The reject report: original rows + 错误原因, header on row 3, IDs as text and masked.
     wb = openpyxl.load_workbook(batch.error_report_path, read_only=True)
     ws = wb["导入数据"]
     sheet = [list(r) for r in ws.iter_rows(values_only=True)]
     assert sheet[2][-1] == "错误原因" and sheet[2][:3] == ["序号", "户编号", "姓名"]
     assert len(sheet) == 3 + 10
-    assert sheet[3][3] == ID1 and sheet[3][-1] in (None, "")
+    assert sheet[3][3] == mask_id_number(ID1) and sheet[3][-1] in (None, "")
+    assert not any(ID1 in str(c) for r in sheet for c in r)
     assert "校验位错误" in sheet[3 + 4][-1]
     ev = AuditEvent.objects.filter(event_type="registry.import").latest("seq")
     assert ev.result == "rejected" and ev.data["rejected"] == 6
@@ -297,7 +299,7 @@ def test_reimport_is_a_no_op_and_a_changed_phone_updates_one_person(personas):
     assert Person.history.count() == history[0] + 1
     assert p.history.latest().history_change_reason == f"导入批次#{third.pk}"
     fact = FactProvenance.objects.get(entity="person", entity_id=p.id, field="phone")
-    assert fact.value == "13700002222" and fact.source_kind == "import"
+    assert fact.value == "137****2222" and fact.source_kind == "import"
 
 
 def test_household_rows_that_disagree_and_duplicate_ids_are_rejected(personas):

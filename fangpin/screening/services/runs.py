@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import re
 import time
@@ -20,7 +19,9 @@ from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import require
 from fangpin.audit.record import audit_record
 from fangpin.core import clock
+from fangpin.core.crypto import keyed_digest
 from fangpin.core.errors import DomainError
+from fangpin.core.masking import mask_record
 from fangpin.policy.params import param_value
 from fangpin.regions.models import Level, Region
 from fangpin.registry.models import Household, Person
@@ -110,7 +111,7 @@ def _progress(run: ScreeningRun, note: str, pct: int) -> None:
 
 def fingerprint(source: str, row: dict[str, Any]) -> str:
     parts = [source] + [str(row.get(k) or "") for k in ("id_number", "name", "birth_date", "sex", "village")]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+    return keyed_digest("screening.link", "|".join(parts))
 
 
 def _review_decider(run: ScreeningRun, accept: float, review: float):
@@ -143,7 +144,7 @@ def _review_decider(run: ScreeningRun, accept: float, review: float):
                     LinkReview(
                         source=row["source"],
                         fingerprint=fp,
-                        record=rec,
+                        record=mask_record(rec),
                         candidate_id=pid,
                         probability=p,
                         agreeing=row["agreeing"],
@@ -192,7 +193,8 @@ def _claim_batches(run: ScreeningRun, kinds: list[str]) -> list[DeptBatch]:
             "kind", "period", "version"
         ):
             latest[(b.kind, b.period)] = b.pk
-        new = [b for b in todo if latest.get((b.kind, b.period)) == b.pk]
+        # a batch whose file the retention purge deleted (parquet_path "") is not screened any more
+        new = [b for b in todo if latest.get((b.kind, b.period)) == b.pk and b.parquet_path]
         if run.record_facts:
             DeptBatch.objects.filter(pk__in=[b.pk for b in todo]).update(screened_run=run)
     return new
@@ -217,6 +219,7 @@ def _lookback_batches(new: list[DeptBatch], specs: list[RuleSpec]) -> list[DeptB
         for b in (
             DeptBatch.objects.filter(kind=k, screened_run__isnull=False, event_max__gte=start)
             .exclude(pk__in=new_ids)
+            .exclude(parquet_path="")  # purged by retention (core.retention)
             .order_by("period", "-version")
         ):
             if b.period not in seen and not any(n.kind == k and n.period == b.period for n in new):
@@ -308,6 +311,8 @@ def _execute(run: ScreeningRun) -> None:
         )  # fmt: skip
     finally:
         eng.close()
+        # the run's registry extract holds clear ID numbers: it lives only as long as the run
+        persons_path.unlink(missing_ok=True)
     timings.update(res.timings)
     t = time.perf_counter()
     _progress(run, "保存命中并推送线索", 96)
@@ -423,7 +428,7 @@ def _save_hits(
                     "records": h["records"],
                     "first_date": str(h["first_date"]),
                     "last_date": str(h["last_date"]),
-                    "record": rec,
+                    "record": mask_record(rec),
                     "batch_row": f"部门批次#{rec.get('batch_id')} 第{rec.get('row_no')}行" if rec else "",
                     "param": _county_refs(refs_by_county, households[h["household_id"]]).get(
                         rule.threshold_key

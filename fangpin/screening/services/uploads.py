@@ -16,6 +16,7 @@ from fangpin.accounts.scope import require
 from fangpin.audit.record import audit_record
 from fangpin.core import clock
 from fangpin.core.errors import DomainError, PermissionDenied
+from fangpin.core.masking import mask_text
 from fangpin.core.uploads import upload_check
 from fangpin.regions.models import Region
 
@@ -212,8 +213,9 @@ def dept_batch_upload(
         batch.parquet_path = str(rel)
         batch.save(update_fields=["parquet_path"])
         issues = [
-            BatchIssue(batch=batch, severity=sev, row=e.row, column=e.column[:64], message=e.message[:300],
-                       value=str(e.value)[:200], code=e.code[:40])
+            BatchIssue(batch=batch, severity=sev, row=e.row, column=e.column[:64],
+                       message=mask_text(e.message)[:300], value=mask_text(str(e.value))[:200],
+                       code=e.code[:40])  # ID numbers and phones masked (kept beyond the batch file)
             for sev, lst in ((BatchIssue.ERROR, parsed.errors), (BatchIssue.WARNING, parsed.warnings))
             for e in lst
         ][:MAX_ISSUES_STORED]  # fmt: skip

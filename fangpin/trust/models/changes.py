@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from fangpin.core.fields import SealedJSONField
+
 
 class ChangeKind(models.TextChoices):
     CONTACT = "contact", "联系方式/地址"
@@ -32,7 +34,7 @@ class ChangeRequest(models.Model):
     )
     village = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField("类型", max_length=16, choices=ChangeKind.choices)
-    payload = models.JSONField("变更内容")
+    payload = SealedJSONField("变更内容")  # ID numbers and phones encrypted at rest (core.fields.seal)
     evidence = models.JSONField(
         "佐证材料", default=list, blank=True, help_text='[{"path": ..., "description": ...}]'
     )

@@ -28,6 +28,7 @@ from fangpin.accounts.scope import in_scope, require
 from fangpin.audit.record import audit_record
 from fangpin.core import clock
 from fangpin.core.errors import DomainError, NotFound, PermissionDenied
+from fangpin.core.masking import mask_text_field
 from fangpin.registry.choices import MemberChangeKind, SourceKind
 from fangpin.registry.models import FactProvenance, Household
 from fangpin.registry.models.provenance import FactStatus
@@ -168,7 +169,7 @@ def fact_record(
             "entity": entity,
             "entity_id": entity_id,
             "field": field,
-            "value": new_text,
+            "value": mask_text_field(field, new_text),  # the full value lives on the registry row only
             "source_kind": source_kind,
             "source_ref": source_ref[:200],
             "observed_on": observed_on,

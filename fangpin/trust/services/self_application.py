@@ -18,6 +18,7 @@ from django.db import transaction
 
 from fangpin.accounts.access import access_object
 from fangpin.audit.record import audit_record
+from fangpin.core.crypto import tail_index
 from fangpin.core.errors import DomainError
 from fangpin.registry.models import Household
 
@@ -192,10 +193,12 @@ def self_application_lookup(*, ack_no: str, actor=None, id_tail: str = "") -> Se
         ok = in_scope(actor, src.village_id)
     elif ok:
         tail = id_tail.strip().upper()
-        ok = len(tail) == 4 and any(
-            (n or "").upper().endswith(tail)
-            for n in src.lead.household.persons.filter(is_member=True).values_list("id_number", flat=True)
-        )
+        ok = (
+            len(tail) == 4
+            and src.lead.household.persons.filter(
+                is_member=True, id_number_tail=tail_index(tail, "id_number")
+            ).exists()
+        )  # the tail index: ID numbers are encrypted at rest
     audit_record(
         actor=actor,
         event_type="trust.self_application_lookup",

@@ -11,6 +11,8 @@ from typing import Any
 from django.db import models
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from fangpin.core.fields import with_companions
+from fangpin.core.masking import mask_text_field
 from fangpin.registry.choices import SourceKind
 from fangpin.registry.models import FactProvenance
 
@@ -108,7 +110,7 @@ def store(
                         entity=entity,
                         entity_id=obj.pk,
                         field=f,
-                        value="" if v is None else str(v),
+                        value=mask_text_field(f, "" if v is None else str(v)),
                         source_kind=SourceKind.IMPORT,
                         source_ref=ref,
                         observed_on=now.date(),
@@ -128,8 +130,11 @@ def store(
         bulk_update_with_history(
             updates,
             model,
-            fields=sorted(
-                fields | {"version", "source_kind", "source_ref", "source_at", "updated_by", "updated_at"}
+            fields=with_companions(  # an encrypted field brings its blind indexes
+                model,
+                sorted(
+                    fields | {"version", "source_kind", "source_ref", "source_at", "updated_by", "updated_at"}
+                ),
             ),
             batch_size=2000,
             default_user=actor,

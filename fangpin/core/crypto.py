@@ -1,0 +1,232 @@
+"""Encryption at rest of ID numbers and phones (issue #17 item 4; docs/parts/security.md).
+
+- **Ciphertext**: SM4-GCM (GB/T 32907 block cipher, 128-bit key) through ``cryptography``; a token is
+  ``v1:<key id>:<base64url(nonce 12 bytes ‖ ciphertext ‖ tag 16 bytes)>``. The associated data binds a token to
+  its *purpose* (``id_number`` / ``phone``), so a phone ciphertext pasted into an ID column does not decrypt.
+  The key id lets keys rotate: new values use the current key, every listed key still decrypts
+  (``fangpin encryption rotate`` re-encrypts old tokens with the current key).
+- **Blind index**: HMAC-SM3 with a separate key over purpose ‖ kind ‖ normalised value, truncated to 128 bits
+  (``full``, the exact lookup) or 64 bits (``tail``: the last four characters, the "search by 尾号" lookup).
+  Without the index key neither can be reversed or brute-forced, even for the 10⁴ possible tails.
+
+Keys come from settings: ``FANGPIN_DATA_KEYS`` = ``{key id: 16-byte key}`` with ``FANGPIN_DATA_KEY_ID`` the
+current one, and ``FANGPIN_INDEX_KEY`` (≥ 16 bytes). Development and test settings derive fixed, public keys
+(``FANGPIN_DEV_KEYS = True``); the production settings read them from the environment and a system check
+refuses to start with development keys (``core.checks``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac as std_hmac
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+VERSION = "v1"
+NONCE = 12
+TAG = 16
+FULL_BYTES = 16  # 128-bit exact-lookup digest → 32 hex characters
+TAIL_BYTES = 8  # 64-bit tail digest → 16 hex characters
+TAIL_LEN = 4
+_STRIP = re.compile(r"[\s\-]")
+
+
+class MissingKeyError(Exception):
+    """A token names a key this installation does not hold, or its key material is missing."""
+
+
+class DecryptionError(Exception):
+    """A token that is not ours, was altered, or belongs to another purpose."""
+
+
+def dev_key(label: str, size: int = 16) -> bytes:
+    """The fixed, *public* development key for ``label`` (never used in production: ``core.checks``)."""
+    return hashlib.sha256(f"fangpin-development-key-not-secret:{label}".encode()).digest()[:size]
+
+
+def parse_keys(text: str) -> dict[str, bytes]:
+    """``"k2:<32 hex>,k1:<32 hex>"`` (the environment form) → {key id: key}; the first one is current."""
+    out: dict[str, bytes] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        kid, _, hexkey = part.partition(":")
+        key = bytes.fromhex(hexkey)
+        if not re.fullmatch(r"[A-Za-z0-9_]{1,16}", kid) or len(key) != 16:
+            raise ValueError(f"数据密钥格式错误：{kid}（应为 密钥编号:32位十六进制）")
+        out[kid] = key
+    return out
+
+
+@dataclass(frozen=True)
+class Keyring:
+    current: str
+    keys: dict[str, bytes]
+    index_key: bytes
+
+    def __post_init__(self) -> None:
+        if self.current not in self.keys:
+            raise MissingKeyError(f"当前数据密钥 {self.current} 不在密钥列表中")
+        if len(self.index_key) < 16:
+            raise MissingKeyError("索引密钥至少16字节")
+
+
+@lru_cache(maxsize=1)
+def keyring() -> Keyring:
+    from django.conf import settings
+
+    keys = dict(getattr(settings, "FANGPIN_DATA_KEYS", {}) or {})
+    current = getattr(settings, "FANGPIN_DATA_KEY_ID", "") or (next(iter(keys)) if keys else "")
+    index_key = getattr(settings, "FANGPIN_INDEX_KEY", b"") or b""
+    if not keys or not index_key:
+        raise MissingKeyError("未配置数据加密密钥（FANGPIN_DATA_KEYS / FANGPIN_INDEX_KEY）")
+    return Keyring(current=current, keys=keys, index_key=bytes(index_key))
+
+
+@lru_cache(maxsize=16)
+def _algorithm(key: bytes) -> algorithms.SM4:
+    return algorithms.SM4(key)
+
+
+def reset() -> None:
+    """Forget the cached keys (settings changed: tests, rotation)."""
+    keyring.cache_clear()
+    _algorithm.cache_clear()
+    _keyed_sm3.cache_clear()
+    _tail_digest.cache_clear()
+
+
+def _aad(purpose: str) -> bytes:
+    return f"fangpin:{purpose}".encode()
+
+
+def _seal(alg: algorithms.SM4, nonce: bytes, data: bytes, aad: bytes) -> bytes:
+    enc = Cipher(alg, modes.GCM(nonce)).encryptor()
+    enc.authenticate_additional_data(aad)
+    ct = enc.update(data) + enc.finalize()
+    return nonce + ct + enc.tag
+
+
+def encrypt(plain: str, purpose: str) -> str:
+    ring = keyring()
+    alg = _algorithm(ring.keys[ring.current])
+    blob = _seal(alg, os.urandom(NONCE), plain.encode(), _aad(purpose))
+    return f"{VERSION}:{ring.current}:{base64.urlsafe_b64encode(blob).decode()}"
+
+
+def encrypt_many(values: Sequence[str | None], purpose: str) -> list[str | None]:
+    """``encrypt`` for a column (one nonce draw, one cipher algorithm object); None and "" stay as they are."""
+    ring = keyring()
+    alg = _algorithm(ring.keys[ring.current])
+    aad = _aad(purpose)
+    head = f"{VERSION}:{ring.current}:"
+    nonces = os.urandom(NONCE * len(values))
+    b64 = base64.urlsafe_b64encode
+    out: list[str | None] = []
+    append = out.append
+    for i, v in enumerate(values):
+        if not v:
+            append(v)
+            continue
+        blob = _seal(alg, nonces[i * NONCE : (i + 1) * NONCE], v.encode(), aad)
+        append(head + b64(blob).decode())
+    return out
+
+
+def is_token(value: str | None) -> bool:
+    return bool(value) and value.startswith(VERSION + ":") and value.count(":") >= 2
+
+
+def key_id(token: str) -> str:
+    return token.split(":", 2)[1]
+
+
+def decrypt(token: str, purpose: str) -> str:
+    try:
+        version, kid, body = token.split(":", 2)
+    except ValueError:
+        raise DecryptionError("不是加密数据") from None
+    if version != VERSION:
+        raise DecryptionError(f"未知的加密格式 {version}")
+    ring = keyring()
+    key = ring.keys.get(kid)
+    if key is None:
+        raise MissingKeyError(f"缺少数据密钥 {kid}")
+    try:
+        blob = base64.urlsafe_b64decode(body)
+    except ValueError:
+        raise DecryptionError("加密数据已损坏") from None
+    nonce, ct, tag = blob[:NONCE], blob[NONCE:-TAG], blob[-TAG:]
+    dec = Cipher(_algorithm(key), modes.GCM(nonce, tag)).decryptor()
+    dec.authenticate_additional_data(_aad(purpose))
+    try:
+        return (dec.update(ct) + dec.finalize()).decode()
+    except InvalidTag:
+        raise DecryptionError("加密数据校验失败（被篡改或用途不符）") from None
+
+
+def normalize(value: str) -> str:
+    """The form both sides of a lookup take: no spaces or hyphens, upper case (the X of an ID number)."""
+    return _STRIP.sub("", value).upper()
+
+
+@lru_cache(maxsize=4)
+def _keyed_sm3(key: bytes):  # noqa: ANN202
+    """A keyed HMAC-SM3 state to ``copy()`` per value: OpenSSL's SM3 through the standard library when it
+    has it (twice as fast as building a ``cryptography`` HMAC per value), else ``cryptography``."""
+    if "sm3" in hashlib.algorithms_available:
+        return std_hmac.new(key, digestmod="sm3")
+    return hmac.HMAC(key, hashes.SM3())
+
+
+def _digest(purpose: str, kind: str, value: str, size: int) -> str:
+    h = _keyed_sm3(keyring().index_key).copy()
+    h.update(f"{purpose}\x00{kind}\x00{value}".encode())
+    out = h.digest() if hasattr(h, "digest") else h.finalize()
+    return out[:size].hex()
+
+
+def blind_index(value: str | None, purpose: str) -> str | None:
+    """The exact-lookup digest of a value (None for an empty one)."""
+    if not value:
+        return None
+    v = normalize(value)
+    return _digest(purpose, "full", v, FULL_BYTES) if v else None
+
+
+def tail_index(value: str | None, purpose: str) -> str | None:
+    """The digest of the last four characters (None when shorter): what a search for 尾号 compares."""
+    if not value:
+        return None
+    v = normalize(value)
+    return _tail_digest(purpose, v[-TAIL_LEN:]) if len(v) >= TAIL_LEN else None
+
+
+@lru_cache(maxsize=1 << 16)
+def _tail_digest(purpose: str, tail: str) -> str:
+    """At most 10⁴ distinct tails per purpose: an import computes each once."""
+    return _digest(purpose, "tail", tail, TAIL_BYTES)
+
+
+def blind_indexes(values: Iterable[str], purpose: str) -> dict[str, str]:
+    """{value: digest} for every non-empty value (the caller maps digests back to its own values)."""
+    out = {}
+    for v in values:
+        d = blind_index(v, purpose)
+        if d is not None:
+            out[v] = d
+    return out
+
+
+def keyed_digest(purpose: str, text: str) -> str:
+    """HMAC-SM3 (index key) of a text that contains personal data, for fingerprints that must not be
+    verifiable by someone who guesses the data (an unkeyed hash of ID ‖ name ‖ birth date is)."""
+    return _digest(purpose, "fingerprint", text, 32)
