@@ -19,7 +19,7 @@ from fangpin.core.masking import mask_birth_date, mask_text
 from fangpin.screening import selectors as sel
 from fangpin.screening.pending import default_behalf, pending_path, pending_store
 from fangpin.screening.services.reviews import link_review_decide
-from fangpin.screening.services.runs import screening_run_start
+from fangpin.screening.services.runs import default_run_date, screening_run_start
 from fangpin.screening.services.uploads import dept_batch_upload, dept_mapping_preview, dept_mapping_save
 from fangpin.screening.sources import source_get
 
@@ -494,7 +494,7 @@ def run_start(request, payload: RunIn):
 
     def create():
         run = screening_run_start(
-            actor=request.auth, month=payload.month, background=True, on=payload.on or None
+            actor=request.auth, month=payload.month, background=True, on=_run_date(payload.month, payload.on)
         )
         run.refresh_from_db()
         return 202, to_json(run_out(run))
@@ -544,3 +544,14 @@ def review_queue(request):
 def review_decide(request, review_id: int, payload: ReviewDecisionIn):
     r = link_review_decide(actor=request.auth, review_id=review_id, accept=payload.accept, note=payload.note)
     return {"id": r.pk, "status": r.status, "note": r.note}
+
+
+def _run_date(month: str, on: dt.date | None) -> dt.date:
+    """The run's business date at the API edge: as stated, else the month's last day (today when earlier);
+    a malformed month is left for the service to refuse with its Chinese message."""
+    if on:
+        return on
+    try:
+        return default_run_date(month, clock.today())
+    except (ValueError, TypeError):
+        return clock.today()
