@@ -46,7 +46,8 @@ def main() -> None:
     ap.add_argument("--as-of", default="2026-12-01")
     ap.add_argument("--horizon", type=int, default=6)
     ap.add_argument("--capacity", type=float, default=0.05)
-    ap.add_argument("--months", default="2025-01,2025-07,2026-01")
+    ap.add_argument("--months", default="2025-07,2026-01")
+    ap.add_argument("--span", type=int, default=24, help="training months per model (at most)")
     a = ap.parse_args()
     as_of = dt.date.fromisoformat(a.as_of)
     p = gen_params_from_defaults(a.county, as_of)
@@ -68,8 +69,8 @@ def main() -> None:
     for s in a.months.split(","):
         month = dt.date.fromisoformat(s + "-01")
         ts = time.perf_counter()
-        model = train(facts, month, a.horizon, cache=cache)
-        old = train(facts, add_months(month, -12), a.horizon, cache=cache)
+        model = train(facts, month, a.horizon, span=a.span, cache=cache)
+        old = train(facts, add_months(month, -12), a.horizon, span=a.span, cache=cache)
         tt = time.perf_counter() - ts
         r = evaluate(facts, model, month, a.horizon, a.capacity, thresholds)
         ro = evaluate(facts, old, month, a.horizon, a.capacity, thresholds)

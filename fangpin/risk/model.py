@@ -149,8 +149,8 @@ def rule_scores(facts: RiskFacts, month: dt.date, feats: pl.DataFrame, t: RuleTh
     )
     f = (
         feats.select("household_no", "income_ratio", "house_unsafe")
-        .join(ytd, on="household_no", how="left")
-        .join(flags, on="household_no", how="left")
+        .join(ytd, on="household_no", how="left", maintain_order="left")
+        .join(flags, on="household_no", how="left", maintain_order="left")
         .with_columns(
             n=(
                 (pl.col("income_ratio").fill_null(9) < 1).cast(pl.Int32)
@@ -219,7 +219,9 @@ def evaluate(
 
     feats = features_at(facts, month)
     y = (
-        feats.join(labels_at(facts, month, horizon), on="household_no", how="left")["label"]
+        feats.join(labels_at(facts, month, horizon), on="household_no", how="left", maintain_order="left")[
+            "label"
+        ]
         .fill_null(0)
         .to_numpy()
     )
