@@ -57,3 +57,43 @@ class GeneratedMonitoring(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_no} {self.category} {self.identified_on:%Y%m}"
+
+
+class HistoryEvent(models.Model):
+    """A department event of the generated history (``generator.history``): the stand-in for the
+    monthly pushes (医保 住院结算, 人社 失业登记, 残联 残疾人证, 户籍 死亡, 教育 学籍, 应急 灾情) a
+    county accumulates over the years, each with the day it reached the county."""
+
+    dataset = models.ForeignKey(DemoDataset, on_delete=models.PROTECT, related_name="history_events")
+    household_no = models.CharField("户编号", max_length=32, db_index=True)
+    person_no = models.CharField("人编号", max_length=40, blank=True)
+    kind = models.CharField("事件", max_length=16)
+    month = models.DateField("发生月份")
+    known_on = models.DateField("推送到县日期")
+    amount = models.DecimalField("金额/等级", max_digits=12, decimal_places=0, default=0)
+
+    class Meta:
+        verbose_name = "演示历史部门事件"
+        verbose_name_plural = "演示历史部门事件"
+        ordering = ["household_no", "month"]
+
+    def __str__(self) -> str:
+        return f"{self.household_no} {self.kind} {self.month:%Y-%m}"
+
+
+class HistoryLead(models.Model):
+    """A lead of the generated history and its verification outcome (confirmed / rejected / open)."""
+
+    dataset = models.ForeignKey(DemoDataset, on_delete=models.PROTECT, related_name="history_leads")
+    household_no = models.CharField("户编号", max_length=32, db_index=True)
+    opened_on = models.DateField("线索日期")
+    outcome = models.CharField("核实结果", max_length=12)
+    closed_on = models.DateField("办结日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "演示历史线索"
+        verbose_name_plural = "演示历史线索"
+        ordering = ["household_no", "opened_on"]
+
+    def __str__(self) -> str:
+        return f"{self.household_no} {self.outcome} {self.opened_on}"

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "fangpin.registry",
     "fangpin.monitoring",
     "fangpin.screening",
+    "fangpin.risk",
     "fangpin.trust",
     "fangpin.demo",
     "fangpin.reports",

@@ -56,16 +56,21 @@ NOTE_NEW_ILLNESS = "家庭成员住院治疗"
 NOTE_RELAPSE = "家庭成员住院治疗，务工中断"
 
 
-def _trajectory(rng: random.Random, y: int, mon: dict[str, Any], illness: set[int]) -> float | None:
-    """A monitoring object's income / line in year ``y`` (one draw, whichever branch)."""
+def _trajectory(
+    rng: random.Random, y: int, mon: dict[str, Any], illness: set[int], fall_on: dt.date | None = None
+) -> float | None:
+    """A monitoring object's income / line in year ``y`` (one draw, whichever branch): unchanged
+    before the year of its fall (``fall_on``, from the history; the identification month if none),
+    under the line from the fall until it recovers."""
     ident: dt.date = mon["identified_on"]
     elim: dt.date | None = mon["eliminated_on"]
-    if y < ident.year - 1:
+    fall_year = (fall_on or ident).year
+    if y < fall_year:
         return None
     if elim and y >= elim.year - (1 if elim.month <= 6 else 0):
         return rng.uniform(1.2, 1.6)
     if mon["category"] == "突发严重困难户":
-        if y in (ident.year - 1, ident.year):
+        if fall_year <= y <= ident.year:
             illness.add(y)
         return rng.uniform(1.15, 1.5)
     return rng.uniform(0.62, 0.85) if y <= ident.year else rng.uniform(0.8, 1.05)
@@ -80,6 +85,7 @@ class IncomePlan:
     outlook: str = ""  # RECOVERING / RELAPSING / NEW_RISK / NEW_ILLNESS, or "" (trajectory continues)
     after_rigid_target: float | None = None  # 12-month income after 合规自付支出 / line, at as_of
     recovered: dict[int, float] = field(default_factory=dict)  # complete years redrawn at these ratios
+    fall_on: dt.date | None = None  # the month the history made the household fall (objects only)
 
     @classmethod
     def for_household(
@@ -89,21 +95,28 @@ class IncomePlan:
         members: list[dict[str, Any]],
         p: GenParams,
         mon: dict[str, Any] | None,
+        *,
+        base: float | None = None,
+        fall_on: dt.date | None = None,
     ) -> IncomePlan:
+        """``base``: the household's income level (× line; the history's buffer, so income and risk go
+        together; drawn here without one). ``fall_on``: the month of a monitoring object's fall."""
         years = p.income_years
-        base = math.exp(rng.gauss(math.log(1.9), 0.33))
+        drawn = math.exp(rng.gauss(math.log(1.9), 0.33))
+        base = drawn if base is None else base
         ratio = {y: max(1.08, base * rng.uniform(0.92, 1.08)) for y in years}
         illness: set[int] = set()
         flood = years[0] if rng.random() < 0.04 else None
         cap = None
         if mon:
             ident: dt.date = mon["identified_on"]
+            fall_year = (fall_on or ident).year
             for y in years:
-                r = _trajectory(rng, y, mon, illness)
+                r = _trajectory(rng, y, mon, illness, fall_on)
                 if r is not None:
                     ratio[y] = r
             if "因病" in mon["risk_types"]:
-                illness |= {y for y in (ident.year - 1, ident.year) if y in ratio}
+                illness |= {y for y in range(fall_year, ident.year + 1) if y in ratio}
             if "因自然灾害" in mon["risk_types"]:
                 flood = years[0]
             # 人均 at identification uses the members of that month: keep it plausible however many
@@ -119,10 +132,10 @@ class IncomePlan:
                 ),
             )
             cap = 0.6 * float(p.implausible_per_capita) * n_then / (n_now * float(max(p.lines.values())))
-            for y in (ident.year - 1, ident.year):
+            for y in range(fall_year, ident.year + 1):
                 if y in ratio:
                     ratio[y] = min(ratio[y], cap)
-        return cls(ratio=ratio, illness_years=illness, flood_year=flood, cap=cap)
+        return cls(ratio=ratio, illness_years=illness, flood_year=flood, cap=cap, fall_on=fall_on)
 
     def extend_to_as_of(
         self,
@@ -159,10 +172,11 @@ class IncomePlan:
             return
         ident: dt.date = mon["identified_on"]
         elim: dt.date | None = mon["eliminated_on"]
-        r = _trajectory(rng, cur, mon, self.illness_years)
-        if "因病" in mon["risk_types"] and cur in (ident.year - 1, ident.year):
+        r = _trajectory(rng, cur, mon, self.illness_years, self.fall_on)
+        fall_year = (self.fall_on or ident).year
+        if "因病" in mon["risk_types"] and fall_year <= cur <= ident.year:
             self.illness_years.add(cur)
-        if cur in (ident.year - 1, ident.year) and self.cap is not None:
+        if fall_year <= cur <= ident.year and self.cap is not None:
             r = min(r, self.cap)
         able = not hh["no_labour_protected"] and any(
             x["is_member"] and x["labour_skill"] in ABLE for x in members

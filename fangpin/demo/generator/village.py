@@ -22,6 +22,7 @@ from fangpin.core.clock import add_months
 
 from . import families as fam
 from . import names
+from .history import CAUSE_RISK, VillageHistory, simulate_village
 from .income import IncomePlan, income_records
 from .params import GenParams
 
@@ -44,6 +45,7 @@ class VillageData:
     changes: list[dict[str, Any]] = field(default_factory=list)
     monitoring: list[dict[str, Any]] = field(default_factory=list)
     defects: list[dict[str, Any]] = field(default_factory=list)
+    history: VillageHistory | None = None  # the monthly history (causes, leads) behind ``monitoring``
 
 
 @dataclass(frozen=True)
@@ -315,8 +317,6 @@ def _risk_types(rng: random.Random, hh, current, p: GenParams, ident: dt.date, e
         cands.append("缺劳动力")
     if any(x["work_status"] != "未务工" and x["labour_skill"] in ABLE for x in current):
         cands.append("因务工就业不稳")
-    if ident.year == p.as_of.year - 5 and rng.random() < 0.6:
-        cands.insert(0, "因自然灾害")  # the July 2021 北方 floods hit 安阳 hard
     if rng.random() < 0.08:
         cands.append("因安全住房")
     if hh["water_scarce_area"] and rng.random() < 0.3:
@@ -343,12 +343,19 @@ def _risk_types(rng: random.Random, hh, current, p: GenParams, ident: dt.date, e
 
 
 def _monitoring(
-    rng: random.Random, hh: dict[str, Any], members: list[dict[str, Any]], p: GenParams
-) -> dict[str, Any] | None:
+    rng: random.Random,
+    hh: dict[str, Any],
+    members: list[dict[str, Any]],
+    p: GenParams,
+    entry_month: dt.date,
+    cause: str,
+) -> dict[str, Any]:
+    """The monitoring object of a household the history enrolled in ``entry_month`` after ``cause``
+    (a history event kind, or "" when no cause was visible)."""
     current = [x for x in members if x["is_member"]]
     lo = add_months(p.baseline, 4)
     hi = add_months(p.as_of, -2)
-    ident = _rand_date(rng, lo, hi).replace(day=rng.randint(1, 28))
+    ident = min(hi, max(lo, entry_month.replace(day=rng.randint(1, 28))))
     sudden = rng.random() < 0.15
     if hh["household_type"] == EXITED:
         category = "突发严重困难户" if sudden else "脱贫不稳定户"
@@ -363,6 +370,9 @@ def _monitoring(
             eliminated_on = cand
             method = "帮扶消除" if rng.random() < 0.85 else "自然消除"
     risks = _risk_types(rng, hh, current, p, ident, eliminated_on is not None)
+    first = CAUSE_RISK.get(cause)
+    if first and first in p.risk_types:
+        risks = ([first] + [r for r in risks if r != first])[:3]
     if sudden and "因病" not in risks and "因意外事故" in p.risk_types:
         risks = (["因意外事故"] + risks)[:3]
     return {
@@ -393,6 +403,7 @@ def generate_village(
     partial_rng = village_rng(seed, spec.code, "as-of")
     out = VillageData(spec.code)
     n = spec.exited_households + spec.ordinary_households
+    drawn: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
     for i in range(n):
         htype = EXITED if i < spec.exited_households else ORDINARY
         no = f"{spec.code}{i + 1:04d}"
@@ -403,11 +414,21 @@ def generate_village(
             x["person_no"] = f"{no}{k:02d}"
             x["_age_now"] = fam.age_on(x["birth_date"], p.as_of)
         _social(rng, hh, members)
+        drawn.append((hh, members))
+    # the monthly history since the baseline decides who enters monitoring, when, and why
+    hist = simulate_village(
+        seed, spec.code, [h for h, _ in drawn], {h["household_no"]: m for h, m in drawn}, p
+    )
+    out.history = hist
+    for hh, members in drawn:
+        no = hh["household_no"]
+        hh_hist = hist.households[no]
         mon = None
-        if htype == ORDINARY or rng.random() < monitor_rate:
-            mon = _monitoring(rng, hh, members, p)
+        if hh_hist.entry_month is not None:
+            mon = _monitoring(rng, hh, members, p, hist.months[hh_hist.entry_month], hh_hist.cause)
             out.monitoring.append(mon)
-        plan = IncomePlan.for_household(rng, hh, members, p, mon)
+        fall_on = hist.months[hh_hist.fall_month] if hh_hist.fall_month is not None and mon else None
+        plan = IncomePlan.for_household(rng, hh, members, p, mon, base=hist.buffer[no], fall_on=fall_on)
         plan.extend_to_as_of(partial_rng, hh, members, p, mon)
         out.incomes.extend(income_records(rng, hh, members, p, plan, partial_rng))
         for x in members:

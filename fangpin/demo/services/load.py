@@ -33,7 +33,7 @@ from fangpin.registry.models import Household, IncomeRecord, MemberChange, Perso
 from ..generator.county import county_plan, iter_villages, rural_villages_from_db
 from ..generator.params import gen_params_from_db
 from ..generator.village import VillageData
-from ..models import DemoDataset, GeneratedMonitoring, PlantedDefect
+from ..models import DemoDataset, GeneratedMonitoring, HistoryEvent, HistoryLead, PlantedDefect
 
 log = logging.getLogger(__name__)
 
@@ -284,6 +284,13 @@ def demo_county_generate(
             GeneratedMonitoring.objects.bulk_create(
                 [GeneratedMonitoring(dataset=dataset, **m) for m in v.monitoring]
             )
+            if v.history is not None:
+                HistoryEvent.objects.bulk_create(
+                    [HistoryEvent(dataset=dataset, **e) for e in v.history.events], batch_size=2000
+                )
+                HistoryLead.objects.bulk_create(
+                    [HistoryLead(dataset=dataset, **ld) for ld in v.history.leads], batch_size=2000
+                )
         dataset.counts = dict(totals)
         dataset.save(update_fields=["counts"])
         # bulk rows send no signal: the household list's flags are computed at first use or by the rebuild

@@ -274,6 +274,8 @@ def _income_years(hh, on: dt.date) -> list[dict]:
 
 @login_required
 def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
+    from fangpin.risk.selectors import household_risk
+
     user = request.user
     on = today()
     _visible_or_404(user, household_id, on)
@@ -307,6 +309,7 @@ def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
         "cases": cases,
         "open_leads": open_leads,
         "timeline": household_timeline(actor=user, household_id=hh.pk),
+        "risk_trend": household_risk(actor=user, household=hh, on=on),
         "risk_types": _risk_catalogue(user),
         "assignments": current_assignments(household_id=hh.pk, on=on),
         "assignable": assignable_users(actor=user, household=hh),

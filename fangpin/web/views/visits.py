@@ -26,10 +26,11 @@ from django.views.decorators.http import require_http_methods
 from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import require
 from fangpin.core.errors import DomainError
-from fangpin.monitoring.selectors import visit_list, visit_targets
+from fangpin.monitoring.selectors import visit_list
 from fangpin.monitoring.services.visits import VisitSyncResult, visit_log, visit_sync
 from fangpin.policy.params import param_value
 from fangpin.registry.selectors import household_get
+from fangpin.risk.selectors import visit_targets_by_risk
 
 from ._common import input_refused, today
 
@@ -86,8 +87,11 @@ def visits_home(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"走访已保存（记录号 {v.pk}）")
             return redirect("web:visits")
+    ranked = visit_targets_by_risk(actor=request.user, on=on)
     ctx = {
-        "targets": visit_targets(actor=request.user, on=on),
+        "targets": [r.target for r in ranked],
+        "ranked": [r for r in ranked if r.score is not None][:20],
+        "scores": {r.target.household_id: r for r in ranked if r.score is not None},
         "aspects": aspects,
         "risk_types": risk_types,
         "today": on,

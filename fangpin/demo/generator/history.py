@@ -1,0 +1,339 @@
+"""A village's monthly history since the baseline, in which risk has causes.
+
+For every household of a village, month by month from the baseline (as_of − 5 years, January) to the
+month before as_of, with numpy (one array per cause, households × months):
+
+- **causes**, each with a monthly probability that depends on the household's traits: a hospital stay
+  (more likely with a chronic or serious illness, elders, a disability; 个人自付 log-normal), a migrant
+  worker losing work and coming home (more likely in 2022), a flood or hail in the village (the July
+  2021 北方 floods hit many villages, then rarer summer events), a student starting 高中/中职/大学 (the
+  September of the year they started, from their school stage at as_of), a disability certificate
+  issued (for part of the members disabled at as_of), a death in the household (the generator's own
+  deaths since the baseline);
+- **a fall**: each cause adds to a shock stock (relative to the household's yearly income at the
+  line, decaying 15 % a month); the monthly probability of falling rises with that stock, with a
+  thin income buffer, no full labour and many dependants, plus a household random effect — and a
+  small probability with no visible cause at all;
+- **finding the fall**: a lead in one of the months after the fall (sooner when a department sees the
+  cause: 医保 settlements, 失业登记), never if nobody finds it within six months (the fall was
+  temporary); verification confirms most leads (a month later the household is enrolled) and rejects
+  the rest; a few leads on households that did not fall are rejected too.
+
+Only the first entry of a household counts (the registry keeps one monitoring object per household).
+一般农户 are registered *because* they entered: their entry month is drawn in proportion to their
+monthly fall probability (so it follows their causes too).
+
+The traces are what the real system would see, each with the day it became known (``known_on``):
+department events (``events``: kind, person, month, amount) and the leads (``leads``). The registry
+snapshot itself (health, disability, work at as_of) comes from the village generator; a model may learn
+from the traces and the traits as they were known at a month, never from the fall itself.
+
+Deterministic: the stream is ``numpy.random.default_rng`` seeded from (seed, village code).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fangpin.core.clock import add_months
+
+from .params import GenParams
+
+# event kinds (the department that would push them)
+HOSPITAL = "hospital"  # 医保: 住院结算, amount = 个人自付
+JOB_LOSS = "job_loss"  # 人社: 失业登记 (only part of the job losses are registered)
+DISASTER = "disaster"  # 应急/民政: 灾情报告, amount = 损失
+SCHOOL = "school"  # 教育: 学籍 (高中/中职/大学 enrolment), amount = yearly cost
+DISABILITY = "disability"  # 残联: 残疾人证核发
+DEATH = "death"  # 户籍: 死亡注销
+EVENT_KINDS = (HOSPITAL, JOB_LOSS, DISASTER, SCHOOL, DISABILITY, DEATH)
+# days after the end of the event's month until the department's push reaches the county
+KNOWN_LAG_DAYS = {HOSPITAL: 20, JOB_LOSS: 20, DISASTER: 10, SCHOOL: 45, DISABILITY: 30, DEATH: 30}
+# cause → risk type of the monitoring object it leads to
+CAUSE_RISK = {
+    HOSPITAL: "因病",
+    JOB_LOSS: "因务工就业不稳",
+    DISASTER: "因自然灾害",
+    SCHOOL: "因学",
+    DISABILITY: "因残",
+    DEATH: "缺劳动力",
+}
+ADV_STUDY = ("普通高中", "中职", "高职高专", "本科")
+MIGRANT = ("省外务工", "省内县外务工")
+FULL_LABOUR = ("技能劳动力", "普通劳动力")
+DETECT_WITHIN = 6  # months: a fall nobody finds in this time was temporary
+CONFIRM_SHARE = 0.85
+
+
+@dataclass
+class HouseholdHistory:
+    fall_month: int | None = None  # index into months
+    lead_month: int | None = None
+    entry_month: int | None = None  # enrolment (identified_on's month), None if never entered
+    cause: str = ""  # kind of the strongest recent cause at the fall, "" if none visible
+
+
+@dataclass
+class VillageHistory:
+    months: list[dt.date]  # first day of each simulated month
+    households: dict[str, HouseholdHistory] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    leads: list[dict[str, Any]] = field(default_factory=list)
+    buffer: dict[str, float] = field(default_factory=dict)  # household → income buffer (× line)
+
+
+def history_months(p: GenParams) -> list[dt.date]:
+    out, m = [], p.baseline
+    end = p.as_of.replace(day=1)
+    while m < end:
+        out.append(m)
+        m = add_months(m, 1)
+    return out
+
+
+def _rng(seed: int, code: str) -> np.random.Generator:
+    h = hashlib.blake2b(f"fangpin-history:{seed}:{code}".encode(), digest_size=8).digest()
+    return np.random.default_rng(int.from_bytes(h, "little"))
+
+
+def known_on(kind: str, month: dt.date) -> dt.date:
+    """The day an event of ``month`` reaches the county (the department's monthly push)."""
+    return add_months(month, 1) + dt.timedelta(days=KNOWN_LAG_DAYS[kind] - 1)
+
+
+def _age(birth: dt.date, on: dt.date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def simulate_village(
+    seed: int,
+    code: str,
+    households: list[dict[str, Any]],
+    members_of: dict[str, list[dict[str, Any]]],
+    p: GenParams,
+) -> VillageHistory:
+    """The history of one village's households (see the module doc). ``members_of``: household_no →
+    its person dicts (current members and those who left, with ``_left_on``/``death_date``)."""
+    rng = _rng(seed, code)
+    months = history_months(p)
+    M, n = len(months), len(households)
+    out = VillageHistory(months=months)
+    if n == 0 or M == 0:
+        return out
+    years = np.array([m.year for m in months])
+    mon_of_year = np.array([m.month for m in months])
+    month_index = {(m.year, m.month): i for i, m in enumerate(months)}
+
+    # -- traits (at as_of; the snapshot is what the village generator drew) ----------------------
+    cur = [[x for x in members_of[h["household_no"]] if x["is_member"]] for h in households]
+    size = np.array([max(1, len(c)) for c in cur], dtype=float)
+    n_serious = np.array([sum(x["health"] == "患有大病" for x in c) for c in cur], dtype=float)
+    n_chronic = np.array([sum(x["health"] == "长期慢性病" for x in c) for c in cur], dtype=float)
+    n_disabled = np.array([sum(x["health"] == "残疾" for x in c) for c in cur], dtype=float)
+    n_elder = np.array([sum(_age(x["birth_date"], p.as_of) >= 60 for x in c) for c in cur], dtype=float)
+    n_child = np.array([sum(_age(x["birth_date"], p.as_of) < 16 for x in c) for c in cur], dtype=float)
+    n_full = np.array([sum(x["labour_skill"] in FULL_LABOUR for x in c) for c in cur], dtype=float)
+    n_migrant = np.array([sum(x["work_status"] in MIGRANT for x in c) for c in cur], dtype=float)
+    dibao = np.array([any(x["dibao"] != "未享受" or x["tekun"] != "不享受" for x in c) for c in cur])
+    land = np.array([float(h["cultivated_land_mu"]) for h in households])
+    ordinary = np.array([h["household_type"] != "脱贫户" for h in households])
+    dependants = (n_elder + n_child) / size
+    # the household's income buffer (yearly per-capita net / line), its own draw: the income plan
+    # uses it as the household's base level, so income and risk go together
+    buffer = np.exp(rng.normal(np.log(1.9), 0.33, n))
+    buffer = np.where(ordinary, np.minimum(buffer, rng.uniform(1.05, 1.35, n)), buffer)
+    frailty = rng.normal(0.0, 0.6, n)  # unobserved household random effect
+
+    shock = np.zeros((n, M))
+
+    def _add(kind: str, hi: int, mi: int, amount: float, person: dict[str, Any] | None, s: float) -> None:
+        shock[hi, mi] += s
+        h = households[hi]
+        out.events.append(
+            {
+                "household_no": h["household_no"],
+                "person_no": person["person_no"] if person else "",
+                "kind": kind,
+                "month": months[mi],
+                "known_on": known_on(kind, months[mi]),
+                "amount": round(float(amount)),
+            }
+        )
+
+    line_year = {y: float(p.lines.get(y, max(p.lines.values()))) for y in set(years.tolist())}
+    yearly_line = np.array([line_year[y] for y in years])
+
+    # hospital stays
+    h_hosp = 0.0015 + 0.004 * n_chronic + 0.012 * n_serious + 0.0015 * n_elder + 0.003 * n_disabled
+    hosp = rng.random((n, M)) < h_hosp[:, None]
+    amounts = np.exp(rng.normal(np.log(2500), 0.9, (n, M))) * (1 + 1.2 * (n_serious[:, None] > 0))
+    for hi, mi in zip(*np.nonzero(hosp), strict=True):
+        c = cur[hi]
+        sick = [x for x in c if x["health"] in ("患有大病", "长期慢性病", "残疾")] or c
+        person = sick[int(rng.integers(len(sick)))] if c else None
+        _add(HOSPITAL, hi, mi, amounts[hi, mi], person, amounts[hi, mi] / (yearly_line[mi] * size[hi]) * 2.2)
+
+    # migrant work lost (2022 twice as likely); part of them register as unemployed with 人社
+    covid = np.where(years == 2022, 2.0, 1.0)
+    job = rng.random((n, M)) < (0.005 * n_migrant)[:, None] * covid[None, :]
+    registered = rng.random((n, M)) < 0.5
+    for hi, mi in zip(*np.nonzero(job), strict=True):
+        workers = [x for x in cur[hi] if x["work_status"] in MIGRANT]
+        person = workers[int(rng.integers(len(workers)))]
+        s = 1.3 / max(1.0, n_full[hi])
+        if registered[hi, mi]:
+            _add(JOB_LOSS, hi, mi, 0, person, s)
+        else:
+            shock[hi, mi] += s  # nobody sees it (no registration): a cause without a trace
+
+    # disasters: villages hit in July 2021 (北方 floods), then summer hail/drought
+    village_hit = np.zeros(M, dtype=bool)
+    if (2021, 7) in month_index and rng.random() < 0.45:
+        village_hit[month_index[(2021, 7)]] = True
+    summer = (mon_of_year >= 6) & (mon_of_year <= 8) & (years > 2021)
+    village_hit |= summer & (rng.random(M) < 0.015)
+    for mi in np.nonzero(village_hit)[0]:
+        hit = rng.random(n) < np.clip(0.25 + 0.02 * land, 0, 0.8)
+        loss = land * rng.uniform(400, 1100, n)
+        for hi in np.nonzero(hit)[0]:
+            _add(DISASTER, hi, mi, loss[hi], None, loss[hi] / (yearly_line[mi] * size[hi]) * 1.5)
+
+    # students starting 高中/中职/大学 (September of the year the stage started)
+    for hi, c in enumerate(cur):
+        for x in c:
+            st = x["school_status"]
+            if not st.startswith(ADV_STUDY):
+                continue
+            college = st.startswith(("高职高专", "本科"))
+            start_age = 18 if college else 15
+            start_year = x["birth_date"].year + start_age + (1 if x["birth_date"].month > 8 else 0)
+            for y in range(start_year, p.as_of.year + 1):
+                mi = month_index.get((y, 9))
+                if mi is None or (y - start_year) >= (4 if college else 3):
+                    continue
+                cost = (7000 if college else 2500) * float(rng.uniform(0.8, 1.3))
+                _add(
+                    SCHOOL,
+                    hi,
+                    mi,
+                    cost,
+                    x,
+                    cost / (yearly_line[mi] * size[hi]) * (1.5 if y == start_year else 0.6),
+                )
+
+    # disability certificates issued in the window (about a third of the members disabled at as_of)
+    for hi, c in enumerate(cur):
+        for x in c:
+            if x["health"] == "残疾" and rng.random() < 0.35:
+                mi = int(rng.integers(M))
+                grade = x["disability_grade"] or 4
+                _add(DISABILITY, hi, mi, grade, x, 1.2 if grade <= 2 else 0.5)
+                x["_disabled_since"] = months[mi]
+
+    # deaths since the baseline (the generator's own)
+    for hi, h in enumerate(households):
+        for x in members_of[h["household_no"]]:
+            d = x.get("death_date")
+            if d and (d.year, d.month) in month_index:
+                _add(DEATH, hi, month_index[(d.year, d.month)], 0, x, 0.8)
+
+    # -- the fall --------------------------------------------------------------------------------
+    stock = np.zeros((n, M))
+    acc = np.zeros(n)
+    for mi in range(M):
+        acc = acc * 0.85 + shock[:, mi]
+        stock[:, mi] = acc
+    z = (
+        -8.9
+        + 5.2 * np.log1p(stock)
+        - 1.4 * np.log(buffer)[:, None]
+        + 0.7 * (n_full == 0)[:, None]
+        + 0.8 * dependants[:, None]
+        + 0.3 * dibao[:, None]
+        + frailty[:, None]
+    )
+    h_fall = 1.0 / (1.0 + np.exp(-z))
+    lo_m = 4  # entries from the baseline + 4 months (as the snapshot's monitoring objects)
+    hi_m = M - 2  # … to two months before as_of (the snapshot's last identification month)
+    fell = rng.random((n, M)) < h_fall
+    p_detect_base = 0.22
+    hosp_or_job = hosp | (job & registered)
+    # a fall is seen sooner if a department saw a cause in the last 3 months
+    recent = np.zeros((n, M), dtype=bool)
+    for k in range(3):
+        recent[:, k:] |= hosp_or_job[:, : M - k] if k else hosp_or_job
+    dept_seen = recent
+    lag_draw = rng.random((n, M, DETECT_WITHIN))
+    confirm = rng.random((n, M)) < CONFIRM_SHARE
+    # ordinary households: condition on entering (they are registered because they did)
+    ord_pick = np.full(n, -1)
+    for hi in np.nonzero(ordinary)[0]:
+        w = h_fall[hi, lo_m:hi_m] + 1e-9
+        ord_pick[hi] = lo_m + int(rng.choice(len(w), p=w / w.sum()))
+    for hi, h in enumerate(households):
+        hist = HouseholdHistory()
+        if ordinary[hi]:
+            f = int(max(0, ord_pick[hi] - int(rng.integers(0, 3))))
+            hist.fall_month, hist.lead_month, hist.entry_month = f, max(f, ord_pick[hi] - 1), ord_pick[hi]
+            if hist.lead_month == hist.entry_month:
+                hist.lead_month = max(0, hist.entry_month - 1)
+        else:
+            for f in np.nonzero(fell[hi])[0]:
+                pd_ = p_detect_base + (0.35 if dept_seen[hi, f] else 0.0)
+                found = np.nonzero(lag_draw[hi, f] < pd_)[0]
+                if not len(found):
+                    continue  # temporary, never found
+                lead = int(f + found[0])
+                if lead >= M:
+                    break
+                entry = lead + 1
+                if not confirm[hi, lead]:
+                    out.leads.append(_lead(h, months, lead, "rejected"))
+                    continue  # the lead was not confirmed (this time)
+                if entry < lo_m:
+                    continue  # before the window the snapshot covers
+                hist.fall_month, hist.lead_month = int(f), lead
+                if entry <= hi_m:
+                    hist.entry_month = entry
+                break
+        if hist.fall_month is not None:
+            window = shock[hi, max(0, hist.fall_month - 5) : hist.fall_month + 1]
+            if window.sum() > 0.05:
+                hist.cause = _strongest(out.events, h["household_no"], months, hist.fall_month)
+            out.leads.append(
+                _lead(h, months, hist.lead_month, "confirmed" if hist.entry_month is not None else "open")
+            )
+        out.households[h["household_no"]] = hist
+        out.buffer[h["household_no"]] = float(buffer[hi])
+    # leads on households that did not fall (rejected by verification)
+    false_lead = rng.random((n, M)) < 0.0006
+    for hi, mi in zip(*np.nonzero(false_lead), strict=True):
+        hist = out.households[households[hi]["household_no"]]
+        if hist.entry_month is None or mi < hist.lead_month:
+            out.leads.append(_lead(households[hi], months, int(mi), "rejected"))
+    out.leads.sort(key=lambda x: (x["household_no"], x["opened_on"]))
+    return out
+
+
+def _strongest(events: list[dict[str, Any]], hh: str, months: list[dt.date], fall: int) -> str:
+    lo = months[max(0, fall - 5)]
+    hit = [e for e in events if e["household_no"] == hh and lo <= e["month"] <= months[fall]]
+    order = {HOSPITAL: 0, JOB_LOSS: 1, DEATH: 2, DISABILITY: 3, DISASTER: 4, SCHOOL: 5}
+    return min((e["kind"] for e in hit), key=order.__getitem__, default="")
+
+
+def _lead(h: dict[str, Any], months: list[dt.date], mi: int, outcome: str) -> dict[str, Any]:
+    opened = months[mi] + dt.timedelta(
+        days=int(hashlib.blake2b(h["household_no"].encode(), digest_size=1).digest()[0]) % 25
+    )
+    return {
+        "household_no": h["household_no"],
+        "opened_on": opened,
+        "outcome": outcome,  # confirmed / rejected / open
+        "closed_on": None if outcome == "open" else opened + dt.timedelta(days=20),
+    }

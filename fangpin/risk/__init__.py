@@ -1,0 +1,1 @@
+"""Early warning: a risk score per registered household and month (advice, never a decision)."""

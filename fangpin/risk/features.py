@@ -1,0 +1,262 @@
+"""Features of every household at risk at a month, from what was known before that month (Polars).
+
+``features_at(facts, month)`` returns one row per household in the *population* at ``month``: a
+registered 脱贫户 that has never been a monitoring object before ``month`` and has no lead under
+verification (those are already being looked at). Every input was known before the first day of
+``month`` (``known_on < month``): the previous complete year's income only from 1 April, department
+events from their push, leads and enrolments from their dates. ``labels_at`` is the target: the
+household is enrolled (or a lead on it is confirmed) in ``month`` … ``month + horizon − 1``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from fangpin.core.clock import add_months
+
+from .facts import RiskFacts
+
+FULL = ("技能劳动力", "普通劳动力")
+WEAK = ("弱劳动力或半劳动力",)
+MIGRANT = ("省外务工", "省内县外务工")
+ADV_STUDY = ("普通高中", "中职", "高职高专", "本科")
+
+# the model's inputs, in order (never 民族, 性别, names or IDs: facts.PERSON_COLUMNS has none)
+FEATURES = (
+    "members",
+    "elders",
+    "children",
+    "full_labour",
+    "weak_labour",
+    "labour_share",
+    "dependants_share",
+    "serious_ill",
+    "chronic_ill",
+    "disabled",
+    "disabled_severe",
+    "migrant_workers",
+    "advanced_students",
+    "dibao",
+    "tekun",
+    "land_per_head",
+    "house_unsafe",
+    "water_scarce",
+    "years_since_exit",
+    "income_ratio",
+    "income_ratio_prev",
+    "income_change",
+    "oop_ratio",
+    "hospital_3m",
+    "hospital_12m",
+    "selfpay_3m",
+    "selfpay_12m",
+    "selfpay_12m_ratio",
+    "months_since_hospital",
+    "job_loss_6m",
+    "months_since_job_loss",
+    "disaster_loss_12m",
+    "school_cost_12m",
+    "disability_new_12m",
+    "death_12m",
+    "leads_rejected_24m",
+    "village_entries_24m",
+    "village_disaster_12m",
+)
+
+
+def _age_at(col: str, on: dt.date) -> pl.Expr:
+    return (pl.lit(on).dt.year() - pl.col(col).dt.year()) - (
+        (pl.col(col).dt.month() * 100 + pl.col(col).dt.day()) > (on.month * 100 + on.day)
+    ).cast(pl.Int32)
+
+
+def _months_between(col: str, on: dt.date) -> pl.Expr:
+    return (on.year * 12 + on.month) - (pl.col(col).dt.year() * 12 + pl.col(col).dt.month())
+
+
+def population(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
+    """household_no of the households at risk at ``month`` (see the module doc)."""
+    before = facts.objects.filter(pl.col("identified_on") < month).select("household_no")
+    open_leads = facts.leads.filter(
+        (pl.col("opened_on") < month) & (pl.col("closed_on").is_null() | (pl.col("closed_on") >= month))
+    ).select("household_no")
+    return (
+        facts.households.filter(pl.col("household_type") == "脱贫户")
+        .select("household_no", "village")
+        .join(before, on="household_no", how="anti")
+        .join(open_leads, on="household_no", how="anti")
+    )
+
+
+def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
+    """One row per household of the population at ``month``: household_no, village, FEATURES."""
+    month = month.replace(day=1)
+    pop = population(facts, month)
+    # members on the day before the month (entered by then, not yet left)
+    p = facts.persons.filter(
+        (pl.col("entered_on").is_null() | (pl.col("entered_on") < month))
+        & (pl.col("left_on").is_null() | (pl.col("left_on") >= month))
+    ).with_columns(age=_age_at("birth_date", month))
+    disabled_known = (pl.col("health") == "残疾") & (
+        pl.col("disabled_since").is_null() | (pl.col("disabled_since") < add_months(month, -1))
+    )
+    comp = p.group_by("household_no").agg(
+        members=pl.len(),
+        elders=(pl.col("age") >= 60).sum(),
+        children=(pl.col("age") < 16).sum(),
+        full_labour=(pl.col("labour_skill").is_in(FULL) & (pl.col("age") < 65)).sum(),
+        weak_labour=pl.col("labour_skill").is_in(WEAK).sum(),
+        serious_ill=(pl.col("health") == "患有大病").sum(),
+        chronic_ill=(pl.col("health") == "长期慢性病").sum(),
+        disabled=disabled_known.sum(),
+        disabled_severe=(disabled_known & (pl.col("disability_grade").fill_null(9) <= 2)).sum(),
+        migrant_workers=pl.col("work_status").is_in(MIGRANT).sum(),
+        advanced_students=pl.col("school_status")
+        .str.starts_with(ADV_STUDY[0])
+        .or_(*[pl.col("school_status").str.starts_with(s) for s in ADV_STUDY[1:]])
+        .sum(),
+        dibao=pl.col("dibao").any().cast(pl.Int8),
+        tekun=pl.col("tekun").any().cast(pl.Int8),
+    )
+    hh = facts.households.select(
+        "household_no",
+        land=pl.col("land_mu"),
+        house_unsafe=(pl.col("house_grade").is_in(["C", "D"]) & (pl.col("house_appraised_on") < month)).cast(
+            pl.Int8
+        ),
+        water_scarce=pl.col("water_scarce").cast(pl.Int8),
+        years_since_exit=(month.year - pl.col("exited_year")).cast(pl.Float64),
+    )
+    # income: the last two complete years known before the month
+    inc = (
+        facts.incomes.filter(pl.col("known_on") < month)
+        .sort("year")
+        .group_by("household_no")
+        .agg(
+            last_year=pl.col("year").last(),
+            net_last=pl.col("net").last(),
+            oop_last=pl.col("oop").last(),
+            net_prev=pl.col("net").slice(-2, 1).first(),
+            prev_year=pl.col("year").slice(-2, 1).first(),
+        )
+    )
+    lines = pl.DataFrame(
+        {"year": list(facts.lines), "line": list(facts.lines.values())},
+        schema={"year": pl.Int32, "line": pl.Float64},
+    )
+    inc = inc.join(lines.rename({"year": "last_year", "line": "line_last"}), on="last_year", how="left").join(
+        lines.rename({"year": "prev_year", "line": "line_prev"}), on="prev_year", how="left"
+    )
+    # department events known before the month
+    ev = facts.events.filter(pl.col("known_on") < month).with_columns(ago=_months_between("month", month))
+    evs = ev.group_by("household_no").agg(
+        hospital_3m=((pl.col("kind") == "hospital") & (pl.col("ago") <= 3)).sum(),
+        hospital_12m=((pl.col("kind") == "hospital") & (pl.col("ago") <= 12)).sum(),
+        selfpay_3m=pl.when((pl.col("kind") == "hospital") & (pl.col("ago") <= 3))
+        .then(pl.col("amount"))
+        .otherwise(0)
+        .sum(),
+        selfpay_12m=pl.when((pl.col("kind") == "hospital") & (pl.col("ago") <= 12))
+        .then(pl.col("amount"))
+        .otherwise(0)
+        .sum(),
+        months_since_hospital=pl.when(pl.col("kind") == "hospital").then(pl.col("ago")).min(),
+        job_loss_6m=((pl.col("kind") == "job_loss") & (pl.col("ago") <= 6)).sum(),
+        months_since_job_loss=pl.when(pl.col("kind") == "job_loss").then(pl.col("ago")).min(),
+        disaster_loss_12m=pl.when((pl.col("kind") == "disaster") & (pl.col("ago") <= 12))
+        .then(pl.col("amount"))
+        .otherwise(0)
+        .sum(),
+        school_cost_12m=pl.when((pl.col("kind") == "school") & (pl.col("ago") <= 12))
+        .then(pl.col("amount"))
+        .otherwise(0)
+        .sum(),
+        disability_new_12m=((pl.col("kind") == "disability") & (pl.col("ago") <= 12)).sum(),
+        death_12m=((pl.col("kind") == "death") & (pl.col("ago") <= 12)).sum(),
+    )
+    leads = (
+        facts.leads.filter((pl.col("outcome") == "rejected") & (pl.col("closed_on") < month))
+        .filter(pl.col("opened_on") >= add_months(month, -24))
+        .group_by("household_no")
+        .agg(leads_rejected_24m=pl.len())
+    )
+    # village conditions: enrolments of the last 24 months per registered household, disasters
+    vhh = facts.households.group_by("village").agg(v_households=pl.len())
+    vent = (
+        facts.objects.filter(
+            (pl.col("identified_on") < month) & (pl.col("identified_on") >= add_months(month, -24))
+        )
+        .join(facts.households.select("household_no", "village"), on="household_no")
+        .group_by("village")
+        .agg(v_entries=pl.len())
+    )
+    vdis = (
+        ev.filter((pl.col("kind") == "disaster") & (pl.col("ago") <= 12))
+        .join(facts.households.select("household_no", "village"), on="household_no")
+        .group_by("village")
+        .agg(village_disaster_12m=pl.len())
+    )
+    line_now = facts.lines.get(month.year - 1) or max(facts.lines.values())
+    out = (
+        pop.join(comp, on="household_no", how="left")
+        .join(hh, on="household_no", how="left")
+        .join(inc, on="household_no", how="left")
+        .join(evs, on="household_no", how="left")
+        .join(leads, on="household_no", how="left")
+        .join(vhh, on="village", how="left")
+        .join(vent, on="village", how="left")
+        .join(vdis, on="village", how="left")
+    )
+    n = pl.col("members").fill_null(0).clip(lower_bound=1).cast(pl.Float64)
+    out = out.with_columns(
+        labour_share=pl.col("full_labour") / n,
+        dependants_share=(pl.col("elders") + pl.col("children")) / n,
+        land_per_head=pl.col("land") / n,
+        income_ratio=pl.col("net_last") / n / pl.col("line_last"),
+        income_ratio_prev=pl.col("net_prev") / n / pl.col("line_prev"),
+        oop_ratio=pl.col("oop_last") / n / pl.col("line_last"),
+        selfpay_12m_ratio=pl.col("selfpay_12m") / n / line_now,
+        village_entries_24m=pl.col("v_entries").fill_null(0) / pl.col("v_households"),
+    ).with_columns(income_change=pl.col("income_ratio") - pl.col("income_ratio_prev"))
+    zero = [
+        "hospital_3m",
+        "hospital_12m",
+        "selfpay_3m",
+        "selfpay_12m",
+        "selfpay_12m_ratio",
+        "job_loss_6m",
+        "disaster_loss_12m",
+        "school_cost_12m",
+        "disability_new_12m",
+        "death_12m",
+        "leads_rejected_24m",
+        "village_disaster_12m",
+    ]
+    out = out.with_columns([pl.col(c).fill_null(0) for c in zero])
+    return out.select("household_no", "village", *[pl.col(c).cast(pl.Float64) for c in FEATURES]).sort(
+        "household_no"
+    )
+
+
+def labels_at(facts: RiskFacts, month: dt.date, horizon: int) -> pl.DataFrame:
+    """household_no → 1 if enrolled or a lead confirmed in ``month`` … ``month + horizon − 1``."""
+    month = month.replace(day=1)
+    end = add_months(month, horizon)
+    ent = facts.objects.filter((pl.col("identified_on") >= month) & (pl.col("identified_on") < end)).select(
+        "household_no"
+    )
+    conf = facts.leads.filter(
+        (pl.col("outcome") == "confirmed") & (pl.col("opened_on") >= month) & (pl.col("opened_on") < end)
+    ).select("household_no")
+    return pl.concat([ent, conf]).unique().with_columns(label=pl.lit(1, dtype=pl.Int8))
+
+
+def panel(facts: RiskFacts, months: list[dt.date], horizon: int) -> pl.DataFrame:
+    """Features and labels stacked over ``months`` (a ``month`` column added)."""
+    parts = []
+    for m in months:
+        f = features_at(facts, m).join(labels_at(facts, m, horizon), on="household_no", how="left")
+        parts.append(f.with_columns(label=pl.col("label").fill_null(0), month=pl.lit(m)))
+    return pl.concat(parts)

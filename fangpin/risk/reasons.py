@@ -1,0 +1,102 @@
+"""Plain-Chinese reasons from the model's per-feature contributions: the features that raised the
+household's score the most, each said with its value (e.g. "近12个月住院自付累计8,600元")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+def _yuan(v: float) -> str:
+    return f"{v:,.0f}元"
+
+
+def _n(v: float) -> str:
+    return f"{v:.0f}"
+
+
+# feature → sentence from the household's row (None: not worth saying at this value)
+PHRASES: dict[str, Callable[[dict[str, Any]], str | None]] = {
+    "selfpay_12m": lambda r: (
+        f"近12个月住院自付累计{_yuan(r['selfpay_12m'])}" if r["selfpay_12m"] > 0 else None
+    ),
+    "selfpay_12m_ratio": lambda r: (
+        f"近12个月住院自付相当于人均{r['selfpay_12m_ratio']:.0%}个监测范围" if r["selfpay_12m"] > 0 else None
+    ),
+    "selfpay_3m": lambda r: f"近3个月住院自付{_yuan(r['selfpay_3m'])}" if r["selfpay_3m"] > 0 else None,
+    "hospital_3m": lambda r: f"近3个月住院{_n(r['hospital_3m'])}次" if r["hospital_3m"] > 0 else None,
+    "hospital_12m": lambda r: f"近12个月住院{_n(r['hospital_12m'])}次" if r["hospital_12m"] > 0 else None,
+    "months_since_hospital": lambda r: (
+        f"{_n(r['months_since_hospital'])}个月前住院"
+        if r["months_since_hospital"] == r["months_since_hospital"]
+        else None
+    ),
+    "job_loss_6m": lambda r: "家庭成员近半年失业登记（务工中断）" if r["job_loss_6m"] > 0 else None,
+    "months_since_job_loss": lambda r: (
+        f"{_n(r['months_since_job_loss'])}个月前有成员失业返乡"
+        if r["months_since_job_loss"] == r["months_since_job_loss"]
+        else None
+    ),
+    "disaster_loss_12m": lambda r: (
+        f"近12个月受灾损失{_yuan(r['disaster_loss_12m'])}" if r["disaster_loss_12m"] > 0 else None
+    ),
+    "village_disaster_12m": lambda r: "本村近12个月受灾" if r["village_disaster_12m"] > 0 else None,
+    "school_cost_12m": lambda r: (
+        f"子女就读高中/大学，近12个月学费等{_yuan(r['school_cost_12m'])}"
+        if r["school_cost_12m"] > 0
+        else None
+    ),
+    "advanced_students": lambda r: (
+        f"家中{_n(r['advanced_students'])}名高中及以上在校生" if r["advanced_students"] > 0 else None
+    ),
+    "disability_new_12m": lambda r: "近12个月新办残疾人证" if r["disability_new_12m"] > 0 else None,
+    "death_12m": lambda r: "近12个月家庭成员去世" if r["death_12m"] > 0 else None,
+    "income_ratio": lambda r: (
+        f"上年人均纯收入为监测范围的{r['income_ratio']:.2f}倍"
+        if r["income_ratio"] == r["income_ratio"]
+        else None
+    ),
+    "income_change": lambda r: (
+        f"人均纯收入较前年下降{-r['income_change']:.2f}倍监测范围" if r["income_change"] < 0 else None
+    ),
+    "oop_ratio": lambda r: "上年合规自付医疗支出较高" if r["oop_ratio"] > 0.2 else None,
+    "full_labour": lambda r: (
+        "家中无劳动力" if r["full_labour"] == 0 else ("家中仅一名劳动力" if r["full_labour"] == 1 else None)
+    ),
+    "labour_share": lambda r: f"劳动力占家庭人口{r['labour_share']:.0%}" if r["labour_share"] < 0.5 else None,
+    "dependants_share": lambda r: (
+        f"老人和未成年人占家庭人口{r['dependants_share']:.0%}" if r["dependants_share"] >= 0.5 else None
+    ),
+    "serious_ill": lambda r: f"{_n(r['serious_ill'])}人患大病" if r["serious_ill"] > 0 else None,
+    "chronic_ill": lambda r: f"{_n(r['chronic_ill'])}人患长期慢性病" if r["chronic_ill"] > 0 else None,
+    "disabled": lambda r: f"{_n(r['disabled'])}名残疾人" if r["disabled"] > 0 else None,
+    "disabled_severe": lambda r: "有一、二级重度残疾人" if r["disabled_severe"] > 0 else None,
+    "migrant_workers": lambda r: (
+        f"{_n(r['migrant_workers'])}人县外务工（收入依赖外出务工）" if r["migrant_workers"] > 0 else None
+    ),
+    "elders": lambda r: f"{_n(r['elders'])}名60岁以上老人" if r["elders"] > 0 else None,
+    "dibao": lambda r: "享受低保/特困" if r["dibao"] > 0 else None,
+    "house_unsafe": lambda r: "住房鉴定为C/D级" if r["house_unsafe"] > 0 else None,
+    "leads_rejected_24m": lambda r: (
+        "近两年曾有风险线索（核实未纳入）" if r["leads_rejected_24m"] > 0 else None
+    ),
+    "village_entries_24m": lambda r: (
+        f"本村近两年新纳入监测户占{r['village_entries_24m']:.1%}" if r["village_entries_24m"] > 0 else None
+    ),
+}
+
+
+def reasons_for(
+    row: dict[str, Any], contrib: np.ndarray, features: tuple[str, ...], *, top: int = 3
+) -> list[str]:
+    """The ``top`` features that raised this household's score most, as Chinese phrases."""
+    out: list[str] = []
+    for i in np.argsort(-contrib[: len(features)]):
+        if contrib[i] <= 0 or len(out) >= top:
+            break
+        phrase = PHRASES.get(features[i], lambda _r: None)(row)
+        if phrase and phrase not in out:
+            out.append(phrase)
+    return out

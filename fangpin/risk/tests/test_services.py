@@ -1,0 +1,110 @@
+"""Training and scoring on a demo slice in the database: scores per household and month with the
+model version and reasons; the score is advice (nothing is enrolled, rejected or eliminated); the
+visit list is ordered by it; refusals through the capability check."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from fangpin.core.errors import PermissionDenied
+from fangpin.demo.services.load import demo_county_generate
+from fangpin.monitoring.models import Case, Lead, MonitoringObject, Visit
+from fangpin.registry.models import Household
+from fangpin.risk.models import RiskScore
+from fangpin.risk.selectors import household_risk, unvisited_top, visit_targets_by_risk
+from fangpin.risk.services import risk_score, risk_train
+from fangpin.testing import factories as f
+
+AS_OF = dt.date(2026, 6, 15)
+
+
+@pytest.fixture
+def slice_(personas):
+    demo_county_generate(
+        actor=personas["county_admin"],
+        county="410506",
+        seed=37,
+        as_of=AS_OF,
+        villages=[f.VILLAGE_A1, f.VILLAGE_A2, f.VILLAGE_B1],
+        households_per_village=60,
+    )
+    return personas
+
+
+def _state():
+    return (
+        list(
+            MonitoringObject.objects.order_by("pk").values_list("pk", "status", "eliminated_on", "category")
+        ),
+        Lead.objects.count(),
+        Case.objects.count(),
+        list(Household.objects.order_by("pk").values_list("pk", "status", "household_type")),
+        Visit.objects.count(),
+    )
+
+
+@pytest.mark.django_db
+def test_train_score_and_the_score_is_advice_only(slice_):
+    admin = slice_["county_admin"]
+    before = _state()
+    rm = risk_train(actor=admin, county="410506", on=AS_OF)
+    assert rm.positives > 0 and rm.rows > rm.positives
+    assert max(rm.months) <= "2025-12-01"  # outcome windows closed before 2026-06
+    n = risk_score(actor=admin, county="410506", month=AS_OF)
+    assert n > 100
+    assert _state() == before  # nothing enrolled, rejected, eliminated, visited or changed
+    scores = list(RiskScore.objects.filter(model=rm).order_by("rank"))
+    assert [s.rank for s in scores] == list(range(1, len(scores) + 1))
+    assert all(a.score >= b.score for a, b in zip(scores, scores[1:], strict=False))
+    assert sum(s.in_capacity for s in scores) == max(1, round(0.05 * len(scores)))
+    assert all(isinstance(r, str) and r for s in scores[:20] for r in s.reasons)
+    assert any(s.reasons for s in scores[:20])
+    monitored = set(
+        MonitoringObject.objects.filter(identified_on__lt=AS_OF.replace(day=1)).values_list(
+            "household_id", flat=True
+        )
+    )
+    assert not monitored & {s.household_id for s in scores}  # objects are not scored
+    # scoring again replaces the month's scores of that model
+    assert risk_score(actor=admin, county="410506", month=AS_OF, model=rm) == n
+    assert RiskScore.objects.filter(model=rm).count() == n
+    hh = scores[0].household
+    trend = household_risk(actor=admin, household=hh, on=AS_OF)
+    assert [t.month for t in trend] == [AS_OF.replace(day=1)]
+
+
+@pytest.mark.django_db
+def test_visit_list_is_ordered_by_score_within_the_scope(slice_):
+    admin, cadre = slice_["county_admin"], slice_["cadre_a1"]
+    risk_train(actor=admin, county="410506", on=AS_OF)
+    risk_score(actor=admin, county="410506", month=AS_OF)
+    ranked = visit_targets_by_risk(actor=cadre, on=AS_OF)
+    scored = [r for r in ranked if r.score is not None]
+    assert len(scored) > 10
+    # the cadre's village only, through the scope gate
+    assert ranked and {r.target.village_id for r in ranked} == {f.VILLAGE_A1}
+    not_overdue = [r.score for r in scored if not r.target.overdue]
+    assert not_overdue == sorted(not_overdue, reverse=True)
+    first_unscored = next(
+        (i for i, r in enumerate(ranked) if r.score is None and not r.target.overdue), len(ranked)
+    )
+    assert all(r.score is None for r in ranked[first_unscored:] if not r.target.overdue)
+    # the village view: highest-risk households not visited this month, visited ones drop out
+    top = unvisited_top(actor=cadre, on=AS_OF)
+    assert top and [s.rank for s in top] == sorted(s.rank for s in top)
+    assert {s.household.village_id for s in top} == {f.VILLAGE_A1}
+    township = unvisited_top(actor=slice_["township_a"], on=AS_OF, limit=500)
+    assert {s.household.village_id for s in township} == {f.VILLAGE_A1, f.VILLAGE_A2}
+    only_a2 = unvisited_top(actor=slice_["township_a"], on=AS_OF, region=f.VILLAGE_A2, limit=500)
+    assert only_a2 and {s.household.village_id for s in only_a2} == {f.VILLAGE_A2}
+
+
+@pytest.mark.django_db
+def test_a_helper_cannot_train_or_score(slice_):
+    helper = slice_["helper_a1"]
+    with pytest.raises(PermissionDenied):
+        risk_train(actor=helper, county="410506", on=AS_OF)
+    with pytest.raises(PermissionDenied):
+        risk_score(actor=helper, county="410506", month=AS_OF)
