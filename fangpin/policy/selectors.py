@@ -24,6 +24,11 @@ def parameter_keys() -> list[dict[str, Any]]:
     return [{**r, "settings": len(r["settings"])} for r in out.values()]
 
 
+def parameter_version_get(param_id: int) -> Parameter | None:
+    """One parameter version by id (any region, year or state), or None."""
+    return Parameter.objects.filter(pk=param_id).first()
+
+
 def parameter_versions(key: str) -> QuerySet[Parameter]:
     """Every version of ``key`` (all regions and years), newest first."""
     return Parameter.objects.filter(key=key).select_related("created_by").order_by("-created_at", "-id")

@@ -222,6 +222,9 @@ FILLERS = {
     "token": lambda o, actor, name: o["token"],
     "ack_no": lambda o, actor, name: o["ack_no"],
     "key": lambda o, actor, name: Skip("a parameter key: county configuration, not a village's object"),
+    "param_id": lambda o, actor, name: Skip(
+        "a parameter version: county configuration, not a village's object"
+    ),
     "kind": lambda o, actor, name: Skip("a statistics table: built within the actor's own region"),
     "year": lambda o, actor, name: Skip("a statistics table: built within the actor's own region"),
     "number": lambda o, actor, name: Skip("a statistics table: built within the actor's own region"),

@@ -38,6 +38,8 @@ def _run(tmp_path) -> dict:
         **{k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL")},
         "DJANGO_SETTINGS_MODULE": "fangpin.settings.prod",
         "FANGPIN_SECRET_KEY": secrets.token_urlsafe(60),
+        "FANGPIN_DATA_KEYS": f"k1:{secrets.token_hex(16)}",  # production refuses to start without real keys
+        "FANGPIN_INDEX_KEY": secrets.token_hex(32),
         "FANGPIN_VAR": str(tmp_path),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "FANGPIN_ALLOWED_HOSTS": "testserver",

@@ -11,7 +11,14 @@ import pytest
 from fangpin.audit.models import AuditEvent
 from fangpin.core.errors import NotFound, PermissionDenied
 from fangpin.registry.io.export import registry_export
-from fangpin.registry.models import FactProvenance, Household, ImportStatus, IncomeRecord, Person
+from fangpin.registry.models import (
+    FactProvenance,
+    Household,
+    HouseholdFlags,
+    ImportStatus,
+    IncomeRecord,
+    Person,
+)
 from fangpin.registry.services.imports import registry_import
 from fangpin.testing import factories as f
 
@@ -206,7 +213,7 @@ def test_round_trip_export_unmasked_then_import_into_an_empty_registry(personas,
         on=EXPORT_ON, actor=admin, out_path=tmp_path / "all.xlsx", unmasked=True, income_year=2023
     )
     # An empty registry: raw deletes (no cascade collection over other parts' tables).
-    for model in (FactProvenance, IncomeRecord, Person, Household):
+    for model in (HouseholdFlags, FactProvenance, IncomeRecord, Person, Household):
         model.objects.all()._raw_delete(using="default")
     batch = registry_import(actor=admin, file_name="all.xlsx", data=res.path.read_bytes(), income_year=2023)
     assert batch.status == ImportStatus.IMPORTED, list(batch.rejects.values_list("row", "column", "reason"))

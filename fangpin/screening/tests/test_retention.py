@@ -36,9 +36,13 @@ def _xlsx(path):
 @pytest.mark.django_db
 def test_purge_deletes_expired_department_files_and_reports_only(tmp_path, officer, personas):
     user = officer("医保")
-    old = dept_batch_upload(actor=user, kind="medical", path=_xlsx(tmp_path / "a.xlsx"), period="2025-06")
+    old = dept_batch_upload(
+        actor=user, kind="medical", path=_xlsx(tmp_path / "a.xlsx"), period="2025-06", on=dt.date(2025, 7, 1)
+    )
     fresh_path = _xlsx(tmp_path / "b.xlsx")
-    fresh = dept_batch_upload(actor=user, kind="medical", path=fresh_path, period="2025-07")
+    fresh = dept_batch_upload(
+        actor=user, kind="medical", path=fresh_path, period="2025-07", on=dt.date(2025, 8, 1)
+    )
     on = dt.date(2026, 9, 1)
     DeptBatch.objects.filter(pk=old.pk).update(uploaded_at=timezone.now().replace(year=2025, month=6, day=30))
     DeptBatch.objects.filter(pk=fresh.pk).update(

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from fangpin.accounts.roles import Cap
 from fangpin.audit.record import audit_record
 from fangpin.core.errors import DomainError, PermissionDenied
-from fangpin.policy.models import Parameter
+from fangpin.policy.selectors import parameter_version_get
 from fangpin.whatif.excel import side_by_side, whatif_xlsx
 from fangpin.whatif.paramset import KEYS, ParamSet
 from fangpin.whatif.services import MEASURES, Comparison, recompute_offer, whatif_run
@@ -197,7 +197,7 @@ def whatif_result(request: HttpRequest, token: str) -> HttpResponse:
 def whatif_recompute(request: HttpRequest, param_id: int) -> HttpResponse:
     """What a parameter version changed in its year: before it and after it, the households named."""
     _allowed(request.user)
-    p = Parameter.objects.filter(pk=param_id).first()
+    p = parameter_version_get(param_id)
     if p is None:
         return refused_page(request, DomainError("not_found", "参数版本不存在"), status=404)
     try:
