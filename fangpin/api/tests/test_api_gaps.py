@@ -1,0 +1,106 @@
+"""The API's answers to what the browser already did: the national import's column-mapping question, the
+phone form's self-application (受理编号, signed 承诺授权书 photo), and the full household file (income
+years with the formula, 两不愁三保障 assessment, timeline). Each through the browser's own service."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from fangpin.accounts.models import User
+from fangpin.audit.models import AuditEvent
+from fangpin.registry.models import ImportBatch, ImportStatus
+from fangpin.registry.models.imports import ImportMapping
+
+pytestmark = pytest.mark.django_db
+
+DATA = Path(__file__).resolve().parents[3] / "tests" / "e2e" / "data"
+MESSY = "监测对象信息_县自定义表头.csv"
+KEYS = {"所属县": "county", "行政村名称": "village", "家庭编号": "household_no", "身份证件号码（18位）": "id_number",
+        "联系电话（手机）": "person_phone", "人均纯收入【元】": "stated_per_capita", "村里备注": "不导入"}  # fmt: skip
+
+
+def _json(r):
+    return json.loads(r.content.decode())
+
+
+def _post(client, url, body, h, **extra):
+    return client.post(url, data=json.dumps(body), content_type="application/json", **h, **extra)
+
+
+def _file(name: str):
+    f = io.BytesIO((DATA / name).read_bytes())
+    f.name = name
+    return f
+
+
+def _is_full_id(t: str) -> bool:
+    return len(t) == 18 and t[:17].isdigit()
+
+
+def test_import_mapping_question_is_asked_masked_answered_once_and_rechecked(client, personas, bearer):
+    h = bearer("county_admin")
+    r = client.post("/api/v1/imports", {"file": _file(MESSY), "income_year": 2025}, **h)
+    assert r.status_code == 201, r.content
+    b = _json(r)
+    assert b["status"] == "mapping" and b["needs_mapping"] and not b["can_confirm"]
+    assert b["mapping_url"] == f"/api/v1/imports/{b['id']}/mapping"
+    assert _json(client.get(f"/api/v1/imports/{b['id']}", **h))["mapping_url"] == b["mapping_url"]
+
+    q = _json(client.get(b["mapping_url"], **h))
+    headers = {u["header"]: u for u in q["unknown"]}
+    assert set(KEYS) <= set(headers)
+    assert "户编号" in q["missing_required"]
+    sug = [u for u in q["unknown"] if u["suggestion"]]
+    assert sug and all(u["source"] == "proposal" and u["key"] for u in sug)
+    assert any(u["header"] == "家庭成员编号" or u["label"] == "人编号" for u in sug)
+    assert q["rows"] and {"key": "household_no", "label": "户编号"} in q["choices"]
+    texts = [t for row in q["rows"] for c in row["cells"] for t in (c["text"], c["value"])]
+    assert not any(_is_full_id(t.strip()) for t in texts)  # IDs masked
+    assert any("*" in t and len(t.strip()) == 18 for t in texts)
+    assert not any(len(t) >= 11 and t.isdigit() and t.startswith("1") for t in texts)  # phones masked
+    assert not ImportMapping.objects.exists()  # asking changes nothing
+
+    # one header unanswered: a Chinese refusal naming it, nothing saved
+    partial = {k: v for k, v in KEYS.items() if k != "所属县"}
+    bad = _post(client, b["mapping_url"], {"answers": partial}, h)
+    assert bad.status_code == 400 and _json(bad)["field"] == "所属县"
+    assert "所属县" in _json(bad)["message"] and not ImportMapping.objects.exists()
+    wrong = _post(client, b["mapping_url"], {"answers": {**KEYS, "村里备注": "不存在的列"}}, h)
+    assert wrong.status_code == 400 and _json(wrong)["field"] == "村里备注"
+
+    key = {"HTTP_IDEMPOTENCY_KEY": "map-1"}
+    r1 = _post(client, b["mapping_url"], {"answers": KEYS}, h, **key)
+    r2 = _post(client, b["mapping_url"], {"answers": KEYS}, h, **key)
+    assert r1.status_code == r2.status_code == 201, r1.content
+    assert _json(r1) == _json(r2)
+    new = _json(r1)
+    assert new["id"] != b["id"] and new["status"] == "checked" and new["can_confirm"]
+    assert ImportBatch.objects.count() == 2 and ImportMapping.objects.count() == 1
+    ev = AuditEvent.objects.get(event_type="registry.import_mapping_save")
+    assert ev.data["after"]["家庭编号"] == "household_no" and ev.data["before"] == {}
+    old = _json(client.get(f"/api/v1/imports/{b['id']}", **h))
+    assert old["remapped_batch_id"] == new["id"] and old["mapping_url"] is None
+    again = _post(client, b["mapping_url"], {"answers": KEYS}, h)
+    assert again.status_code == 409 and f"#{new['id']}" in _json(again)["message"]
+    assert client.get(b["mapping_url"], **h).status_code == 409
+    # the same layout uploaded again is not asked again
+    r = client.post("/api/v1/imports", {"file": _file(MESSY), "income_year": 2025}, **h)
+    assert _json(r)["status"] == "checked"
+
+
+def test_another_users_mapping_question_is_not_found_and_audited(client, personas, bearer):
+    r = client.post("/api/v1/imports", {"file": _file(MESSY), "income_year": 2025}, **bearer("county_admin"))
+    url = _json(r)["mapping_url"]
+    admin = personas["county_admin"]  # a colleague of the same county: a batch is its uploader's
+    personas["colleague"] = User.objects.create(
+        username="colleague", role=admin.role, region_id=admin.region_id
+    )
+    other = bearer("colleague")
+    n = AuditEvent.objects.filter(event_type="api.refused").count()
+    assert client.get(url, **other).status_code == 404
+    assert _post(client, url, {"answers": KEYS}, other).status_code == 404
+    assert AuditEvent.objects.filter(event_type="api.refused").count() == n + 2
+    assert ImportBatch.objects.get().status == ImportStatus.MAPPING and not ImportMapping.objects.exists()
+    assert client.get(url, **bearer("cadre_a1")).status_code == 403
