@@ -182,23 +182,6 @@ class VisitOut(Schema):
     lead_id: int | None
 
 
-class ConsentIn(Schema):
-    signed: bool
-    signed_on: BusinessDate | None = None
-    signed_by_name: PlainText = Field("", max_length=50)
-    scope: list[PlainText] = Field(default_factory=list, max_length=20)
-    paper_holder: PlainText = Field("", max_length=100)
-
-
-class SelfApplicationIn(Schema):
-    household_id: int = Field(..., ge=1)
-    difficulties: MultilineText = Field(..., min_length=1, max_length=2000)
-    risk_types: list[PlainText] = Field(default_factory=list, max_length=20)
-    note: MultilineText = Field("", max_length=2000)
-    consent: ConsentIn
-    on: BusinessDate | None = None
-
-
 class ParameterOut(Schema):
     key: str
     region_prefix: str

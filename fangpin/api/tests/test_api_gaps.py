@@ -104,3 +104,65 @@ def test_another_users_mapping_question_is_not_found_and_audited(client, persona
     assert AuditEvent.objects.filter(event_type="api.refused").count() == n + 2
     assert ImportBatch.objects.get().status == ImportStatus.MAPPING and not ImportMapping.objects.exists()
     assert client.get(url, **bearer("cadre_a1")).status_code == 403
+
+
+# ---- 农户自主申报 through the phone form's service ---------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+def _photo(data: bytes = PNG, name: str = "授权书.png"):
+    f = io.BytesIO(data)
+    f.name = name
+    return f
+
+
+def _apply(hh, **extra) -> dict:
+    return {"household_id": hh.id, "difficulties": "看病花了很多钱", "risk_types": ["因病"], **extra}
+
+
+def test_self_application_answers_the_ack_number_and_keeps_the_signed_photo(client, world, bearer):
+    from fangpin.monitoring.models import LeadSource
+    from fangpin.trust.models import Consent
+
+    hh = world["a1"]["household2"]
+    h = {**bearer("cadre_a1"), "HTTP_IDEMPOTENCY_KEY": "sa-1"}
+    form = _apply(hh, consent_signed="true", signed_by_name="王建国", scope=["all"], applicant="王建国",
+                  paper_holder="村委会档案室")  # fmt: skip
+    r1 = client.post("/api/v1/self-applications", {**form, "photo": _photo()}, **h)
+    r2 = client.post("/api/v1/self-applications", {**form, "photo": _photo()}, **h)
+    assert r1.status_code == r2.status_code == 201, r1.content
+    a = _json(r1)
+    assert a == _json(r2) and LeadSource.objects.filter(channel="self_application").count() == 1
+    src = LeadSource.objects.get(channel="self_application")
+    assert src.source_ref == a["ack_no"] and a["lead"]["id"] == a["lead_id"] == src.lead_id
+    consent = Consent.objects.get(pk=a["consent_id"])
+    assert consent.household_id == hh.id and Path(consent.evidence_path).read_bytes() == PNG
+    # the household can quote the number
+    st = client.get(f"/api/v1/self-applications/{a['ack_no']}", **bearer("cadre_a1"))
+    assert st.status_code == 200 and _json(st)["ack_no"] == a["ack_no"]
+
+
+def test_self_application_refuses_a_photo_without_consent_and_consent_without_photo(client, world, bearer):
+    from fangpin.monitoring.models import LeadSource
+
+    hh = world["a1"]["household2"]
+    h = bearer("cadre_a1")
+    r = client.post("/api/v1/self-applications", {**_apply(hh), "photo": _photo()}, **h)
+    assert r.status_code == 400 and _json(r)["field"] == "photo" and "未签署承诺授权书" in _json(r)["message"]
+    r = client.post("/api/v1/self-applications", _apply(hh, consent_signed="true", paper_holder="村委会"), **h)
+    assert r.status_code == 400 and _json(r)["field"] == "photo" and "照片" in _json(r)["message"]
+    r = client.post(
+        "/api/v1/self-applications",
+        {**_apply(hh, consent_signed="true", paper_holder="村委会"), "photo": _photo(b"MZ\x90\0not a picture", "a.exe")},
+        **h,
+    )
+    assert r.status_code == 400 and "JPG" in _json(r)["message"]
+    assert not LeadSource.objects.filter(channel="self_application").exists()
+    assert AuditEvent.objects.filter(event_type="trust.self_application_refused").count() == 3
+    # without consent (the household did not sign): filed, no photo
+    ok = client.post("/api/v1/self-applications", _apply(hh), **h)
+    assert ok.status_code == 201 and _json(ok)["consent_id"] is None and _json(ok)["ack_no"]
+    # another village's household: not found, audited
+    out = client.post("/api/v1/self-applications", _apply(world["b1"]["household2"]), **h)
+    assert out.status_code == 404
