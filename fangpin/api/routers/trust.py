@@ -51,7 +51,7 @@ class SelfApplicationReceiptOut(Schema):
 def self_application(
     request,
     form: Form[SelfApplicationForm],
-    photo: UploadedFile | None = File(None, description="已签字《承诺授权书》照片"),
+    photo: UploadedFile | None = File(None, description="已签字《承诺授权书》照片"),  # noqa: B008
 ):
     """The browser's 农户自主申报 form as one call: a signed consent needs its photo (``photo``: jpeg/png,
     kept in the private file store), a photo without a signed consent is refused, and the answer carries

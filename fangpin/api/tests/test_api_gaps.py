@@ -150,11 +150,16 @@ def test_self_application_refuses_a_photo_without_consent_and_consent_without_ph
     h = bearer("cadre_a1")
     r = client.post("/api/v1/self-applications", {**_apply(hh), "photo": _photo()}, **h)
     assert r.status_code == 400 and _json(r)["field"] == "photo" and "未签署承诺授权书" in _json(r)["message"]
-    r = client.post("/api/v1/self-applications", _apply(hh, consent_signed="true", paper_holder="村委会"), **h)
+    r = client.post(
+        "/api/v1/self-applications", _apply(hh, consent_signed="true", paper_holder="村委会"), **h
+    )
     assert r.status_code == 400 and _json(r)["field"] == "photo" and "照片" in _json(r)["message"]
     r = client.post(
         "/api/v1/self-applications",
-        {**_apply(hh, consent_signed="true", paper_holder="村委会"), "photo": _photo(b"MZ\x90\0not a picture", "a.exe")},
+        {
+            **_apply(hh, consent_signed="true", paper_holder="村委会"),
+            "photo": _photo(b"MZ\x90\0not a picture", "a.exe"),
+        },
         **h,
     )
     assert r.status_code == 400 and "JPG" in _json(r)["message"]
@@ -166,3 +171,42 @@ def test_self_application_refuses_a_photo_without_consent_and_consent_without_ph
     # another village's household: not found, audited
     out = client.post("/api/v1/self-applications", _apply(world["b1"]["household2"]), **h)
     assert out.status_code == 404
+
+
+# ---- the household file: income years with the formula, 两不愁三保障, timeline ------------------------------
+
+
+def test_household_file_has_income_formula_failing_guarantee_and_timeline(client, world, bearer):
+    hh = world["a1"]["household"]  # 5000 a head in 2024 (wage 15000, three members), a lead and a case
+    hh.house_grade = "D"
+    hh.save()
+    r = client.get(f"/api/v1/households/{hh.id}", **bearer("cadre_a1"))
+    assert r.status_code == 200, r.content
+    body = _json(r)
+    y2024 = next(y for y in body["incomes"] if y["label"] == "2024年")
+    assert y2024["totals"]["wage"] == "15000.00" and y2024["members"] == 3
+    assert y2024["per_capita"] == "5000.00" and y2024["window_start"] == "2024-01-01"
+    assert (
+        "人均纯收入 =（工资性 15000.00" in y2024["formula"]
+        and "÷ 家庭人口 3 = 5000.00 元" in y2024["formula"]
+    )
+    line = next(p for p in y2024["params"] if p["key"] == "income.monitoring_line")
+    assert y2024["line"] == f"{float(line['value']):.2f}" and line["year"] == 2025  # judged in January 2025
+    assert y2024["below_line"] == (float(line["value"]) > 5000)
+    g = body["guarantees"]
+    assert not g["ok"] and any(
+        f["dimension"] == "housing" and f["dimension_name"] == "住房安全" and f["message"]
+        for f in g["failures"]
+    )
+    kinds = {e["kind"] for e in body["timeline"]}
+    assert {"lead", "case"} <= kinds
+    assert any(e["case_id"] == world["a1"]["case"].pk for e in body["timeline"])
+    text = r.content.decode()
+    for p in hh.persons.all():
+        assert p.id_number not in text and p.birth_date.isoformat() not in text
+    ev = AuditEvent.objects.filter(event_type="registry.household_view").last()
+    assert ev.household_id == hh.id and ev.data["via"] == "api"
+    assert (
+        client.get(f"/api/v1/households/{world['b1']['household'].id}", **bearer("cadre_a1")).status_code
+        == 404
+    )
