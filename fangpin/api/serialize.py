@@ -190,9 +190,13 @@ def guarantees(result, *, on: dt.date) -> dict:
 
 def timeline_entry(e) -> dict:
     """A ``trust.timeline.TimelineEntry``, its texts masked like every API answer (a phone change's old and
-    new numbers, an ID in a member change)."""
+    new numbers, an ID in a member change). A birth's date is a member's birth date: only its year is given
+    (1 January), as a birth date is never sent next to a masked ID."""
+    on = e.on
+    if e.kind == "member" and "出生" in e.title and on:
+        on = on.replace(month=1, day=1)
     return {
-        "on": e.on,
+        "on": on,
         "kind": e.kind,
         "title": mask_text(e.title),
         "detail": mask_text(e.detail or ""),

@@ -2,6 +2,7 @@
 phone form's self-application (受理编号, signed 承诺授权书 photo), and the full household file (income
 years with the formula, 两不愁三保障 assessment, timeline). Each through the browser's own service."""
 
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -204,9 +205,24 @@ def test_household_file_has_income_formula_failing_guarantee_and_timeline(client
     text = r.content.decode()
     for p in hh.persons.all():
         assert p.id_number not in text and p.birth_date.isoformat() not in text
+    assert not any(m.get("birth_date") for m in body["member_list"])
     ev = AuditEvent.objects.filter(event_type="registry.household_view").last()
     assert ev.household_id == hh.id and ev.data["via"] == "api"
     assert (
         client.get(f"/api/v1/households/{world['b1']['household'].id}", **bearer("cadre_a1")).status_code
         == 404
     )
+
+
+def test_a_birth_in_the_timeline_gives_only_its_year(client, world, bearer):
+    from fangpin.registry.choices import MemberChangeKind
+    from fangpin.registry.models import MemberChange
+    from fangpin.testing import factories as f
+
+    hh = world["a1"]["household"]
+    baby = f.person(hh, name="王小宝", relation="之孙", birth=dt.date(2025, 3, 17))
+    MemberChange.objects.create(household=hh, person=baby, kind=MemberChangeKind.BIRTH, date=baby.birth_date)
+    r = client.get(f"/api/v1/households/{hh.id}", **bearer("cadre_a1"))
+    birth = next(e for e in _json(r)["timeline"] if e["kind"] == "member" and "出生" in e["title"])
+    assert birth["on"] == "2025-01-01" and "2025-03-17" not in r.content.decode()
+    assert baby.id_number not in r.content.decode()
