@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from fangpin.core.fields import EncryptedCharField
 from fangpin.regions.models import code_prefix
 
 from .roles import Role, role_can
@@ -23,7 +24,8 @@ class User(AbstractUser):
     department = models.CharField(
         "所属部门", max_length=32, blank=True, help_text="部门数据专员所属部门，如 医保"
     )
-    phone = models.CharField("联系电话", max_length=20, blank=True)
+    # staff phones are personal data too: encrypted at rest (core.fields), never looked up by value
+    phone = EncryptedCharField("联系电话", purpose="phone", plain_max_length=20, blank=True)
     display_name = models.CharField("姓名", max_length=50, blank=True)
     is_demo = models.BooleanField(
         "演示账号", default=False, help_text="fangpin setup 创建的演示账号；生产环境拒绝登录"

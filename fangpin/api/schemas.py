@@ -86,11 +86,68 @@ class MemberOut(Schema):
     school_status: str
 
 
+class IncomeParamOut(Schema):
+    key: str
+    version: int | None
+    region: str
+    year: int
+    value: str
+
+
+class IncomeYearOut(Schema):
+    """One row of the household file's income table, with the formula's inputs (元, two decimals)."""
+
+    label: str
+    window_start: dt.date
+    window_end: dt.date
+    months_covered: int
+    members: int
+    totals: dict[str, str]
+    net_income: str
+    per_capita: str
+    per_capita_after_rigid: str
+    line: str
+    below_line: bool
+    below_line_after_rigid: bool
+    missing: bool
+    verdict: str
+    formula: str
+    warnings: list[str]
+    params: list[IncomeParamOut]
+
+
+class GuaranteeFailureOut(Schema):
+    dimension: str
+    dimension_name: str
+    code: str
+    message: str
+
+
+class GuaranteesOut(Schema):
+    """两不愁三保障及饮水安全 on the day asked: ``ok``, or each failing item and why."""
+
+    on: dt.date
+    ok: bool
+    failures: list[GuaranteeFailureOut]
+
+
+class TimelineEntryOut(Schema):
+    on: dt.date
+    kind: str
+    title: str
+    detail: str
+    who: str
+    case_id: int | None
+
+
 class HouseholdOut(HouseholdRow):
     address: str
     group_name: str
     member_list: list[MemberOut]
     version: int
+    incomes: list[IncomeYearOut]
+    guarantees: GuaranteesOut
+    timeline: list[TimelineEntryOut]
 
 
 class LeadSourceOut(Schema):
@@ -180,23 +237,6 @@ class VisitOut(Schema):
     has_risk: bool
     risk_types: list[str]
     lead_id: int | None
-
-
-class ConsentIn(Schema):
-    signed: bool
-    signed_on: BusinessDate | None = None
-    signed_by_name: PlainText = Field("", max_length=50)
-    scope: list[PlainText] = Field(default_factory=list, max_length=20)
-    paper_holder: PlainText = Field("", max_length=100)
-
-
-class SelfApplicationIn(Schema):
-    household_id: int = Field(..., ge=1)
-    difficulties: MultilineText = Field(..., min_length=1, max_length=2000)
-    risk_types: list[PlainText] = Field(default_factory=list, max_length=20)
-    note: MultilineText = Field("", max_length=2000)
-    consent: ConsentIn
-    on: BusinessDate | None = None
 
 
 class ParameterOut(Schema):

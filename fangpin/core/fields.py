@@ -224,7 +224,7 @@ def _purpose_of(key: str) -> str | None:
         return SEALED_KEYS[key]
     if key.endswith("_id_number") or key == "证件号码":
         return "id_number"
-    if key.endswith("_phone") or key in ("联系电话", "户联系电话"):
+    if key.endswith(("_phone", "联系电话")):  # 户联系电话, 信息采集人联系电话 (national_facts) …
         return "phone"
     return None
 

@@ -20,6 +20,8 @@ from fangpin.monitoring.household_search import (
 from fangpin.monitoring.models import ObjectStatus
 from fangpin.registry import selectors
 from fangpin.registry.io.export import KIND_MONITORING, KIND_REGISTRY, registry_export
+from fangpin.registry.services.assessment import household_guarantees_assess, household_income_years
+from fangpin.trust.timeline import household_timeline
 
 from .. import serialize
 from ..errors import ERRORS
@@ -139,11 +141,21 @@ def household_export(request, query: Query[ExportQuery]):
     return FileResponse(fh, as_attachment=True, filename="户信息导出.xlsx", content_type=XLSX)
 
 
-@router.get("/households/{household_id}", response={200: HouseholdOut, **ERRORS}, summary="户档案（脱敏）")
+@router.get(
+    "/households/{household_id}",
+    response={200: HouseholdOut, **ERRORS},
+    summary="户档案（脱敏）：成员、收入与监测收入线（含公式）、两不愁三保障、时间线",
+)
 def household_detail(request, household_id: int):
+    """The browser's 户档案: members (ages, never birth dates), 人均纯收入 for the rolling 12 months and the
+    last three calendar years with the formula's inputs and the parameter versions used, the 两不愁三保障及
+    饮水安全 assessment today (each failing item and why), and one timeline of leads, case steps, measures,
+    visits, changes, discrepancies, appeals and consent. Masked; audited as ``registry.household_view``."""
     user = request.auth
     hh = selectors.household_get(actor=user, household_id=household_id)
     today = clock.today()
+    result, _ = household_guarantees_assess(hh, on=today)
+    timeline = household_timeline(actor=user, household_id=hh.pk)
     members = [serialize.member(p, on=today) for p in hh.persons.filter(is_member=True).order_by("id")]
     audit_record(
         actor=user,
@@ -159,4 +171,7 @@ def household_detail(request, household_id: int):
         "group_name": hh.group_name,
         "member_list": members,
         "version": hh.version,
+        "incomes": [serialize.income_year(y) for y in household_income_years(hh, on=today)],
+        "guarantees": serialize.guarantees(result, on=today),
+        "timeline": [serialize.timeline_entry(e) for e in timeline],
     }

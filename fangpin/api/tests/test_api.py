@@ -1,4 +1,5 @@
 import datetime as dt
+import io
 import json
 
 import pytest
@@ -181,25 +182,27 @@ def test_self_application_through_the_api_records_consent(client, world, bearer)
     from fangpin.trust.models import Consent
 
     hh = world["a1"]["household2"]
+    photo = io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    photo.name = "授权书.png"
     r = client.post(
         "/api/v1/self-applications",
         data={
             "household_id": hh.id,
             "difficulties": "孩子上学费用高",
             "risk_types": ["因学"],
-            "consent": {
-                "signed": True,
-                "signed_on": "2025-06-04",
-                "signed_by_name": "王建国",
-                "scope": ["all"],
-                "paper_holder": "村委会档案室",
-            },
+            "consent_signed": "true",
+            "signed_on": "2025-06-04",
+            "signed_by_name": "王建国",
+            "scope": ["all"],
+            "paper_holder": "村委会档案室",
+            "photo": photo,
         },
-        content_type="application/json",
         **bearer("cadre_a1"),
     )
     assert r.status_code == 201, r.content
-    assert any(s["channel"] == "self_application" for s in _json(r)["sources"])
+    body = _json(r)
+    assert body["ack_no"].startswith("SQ") and body["consent_id"]
+    assert any(s["channel"] == "self_application" for s in body["lead"]["sources"])
     assert Consent.objects.filter(household_id=hh.id).exists()
 
 

@@ -63,11 +63,18 @@ def _params(op) -> set[str]:
 
 
 def _body_props(schema, op) -> set[str]:
-    body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    """The body's fields, JSON or multipart (a form with a file, e.g. the self-application's photo)."""
+    content = op.get("requestBody", {}).get("content", {})
+    body = (content.get("application/json") or content.get("multipart/form-data") or {}).get("schema", {})
     if "$ref" in body:
         name = body["$ref"].rsplit("/", 1)[-1]
-        return set(schema["components"]["schemas"][name].get("properties", {}))
-    return set()
+        body = schema["components"]["schemas"][name]
+    return set(body.get("properties", {}))
+
+
+def _multipart(method: str, path: str) -> bool:
+    op = _schema()["paths"][path][method.lower()]
+    return "multipart/form-data" in op.get("requestBody", {}).get("content", {})
 
 
 def _routes():
@@ -234,8 +241,13 @@ def test_another_villages_object_is_not_found_and_audited(client, objects, outsi
             "user_id": outsiders["cadre_a1"].id,
             "case_ids": [objects["case_id"]],
             "step": "verify",
+            "answers": {"家庭编号": "household_no"},
         }
-        r = client.post(url, data=json.dumps(body), content_type="application/json", **h)
+        if _multipart(method, path):  # a form: its scalar and list fields
+            form = {k: v for k, v in body.items() if not isinstance(v, dict)}
+            r = client.post(url, form, **h)
+        else:
+            r = client.post(url, data=json.dumps(body), content_type="application/json", **h)
     assert r.status_code == 404, (url, r.content)
     assert json.loads(r.content)["code"] == "not_found"
     assert AuditEvent.objects.filter(event_type="api.refused").count() == refused + 1

@@ -195,11 +195,20 @@ def test_production_refuses_development_keys():
 
 def _populate(personas) -> tuple[set[str], set[str]]:
     """Registry rows through an import, a factory, a phone change request and a self-application."""
-    from fangpin.registry.tests.test_import import ID1, ID2, _run, good_rows
+    from fangpin.registry.services.import_mapping import import_mapping_save
+    from fangpin.registry.tests.national_file import xlsx_bytes
+    from fangpin.registry.tests.test_import import HEADERS, ID1, ID2, _run, good_rows
     from fangpin.trust.services.changes import change_request_submit
     from fangpin.trust.services.self_application import self_application_submit
 
     admin = personas["county_admin"]
+    # the test file's own column (备注（本县自加）) answered 不导入 once, as registry/tests/conftest.py does
+    import_mapping_save(
+        actor=admin,
+        file_name="a.xlsx",
+        data=xlsx_bytes(HEADERS, good_rows()),
+        answers={"备注（本县自加）": ""},
+    )
     batch, _ = _run(admin, good_rows())
     assert batch.created == 4
     rows = good_rows()
@@ -217,10 +226,21 @@ def _populate(personas) -> tuple[set[str], set[str]]:
         form={"applicant": "张三", "applicant_phone": "13533334444", "difficulties": "看病", "risk_types": []},
         consent={"signed": False},
     )  # fmt: skip
+    # a staff member's phone, and the 信息采集人联系电话 the national file keeps among a person's columns
+    from fangpin.accounts.models import User
+
+    User.objects.create(username="staff_phone", phone="13144445555")
+    F.person(hh, name="李四", national_facts={"信息采集人": "李文书", "信息采集人联系电话": "13255556666"})
     ids = {ID1, ID2, ID_A}
-    phones = {PHONE_A, PHONE_H, "13700002222", "13611112222", "13533334444"}
+    phones = {PHONE_A, PHONE_H, "13700002222", "13611112222", "13533334444", "13144445555", "13255556666"}
     phones |= {p for p in Person.objects.values_list("phone", flat=True) if p}
     phones |= {p for p in Household.objects.values_list("phone", flat=True) if p}
+    phones |= {p for p in User.objects.values_list("phone", flat=True) if p}
+    for facts in Person.objects.values_list("national_facts", flat=True):
+        phones |= {v for k, v in (facts or {}).items() if k.endswith("联系电话") and v}
+    assert User.objects.get(username="staff_phone").phone == "13144445555"  # plaintext in Python
+    collector = Person.objects.filter(household=hh).exclude(national_facts={}).get()
+    assert collector.national_facts == {"信息采集人": "李文书", "信息采集人联系电话": "13255556666"}
     ids |= {i for i in Person.objects.values_list("id_number", flat=True) if i}
     return ids, phones
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from fangpin.core.fields import BlindIndexField, EncryptedCharField
+from fangpin.core.fields import BlindIndexField, EncryptedCharField, SealedJSONField
 
 from ..choices import (
     Dibao,
@@ -88,7 +88,8 @@ class Person(Sourced, Tracked, Effective):
     # Person-level columns of the national export with no structured home, kept as the file states them
     # (header → canonical text): the 帮扶措施 columns (产业帮扶 … 饮水安全保障), 实施开发式帮扶措施情况,
     # 其他备注, 信息采集人 …
-    national_facts = models.JSONField("国家系统其他指标", default=dict, blank=True)
+    # the national columns kept as they are; a phone among them (信息采集人联系电话) is sealed at rest
+    national_facts = SealedJSONField("国家系统其他指标", default=dict, blank=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 

@@ -188,3 +188,26 @@ def household_guarantees_assess(
     facts = household_as_of(hh.id, on, known_on=known_on) or hh
     members = members_as_of(hh.id, on, known_on=known_on)
     return judge_guarantees(household_facts(facts, members), params, on=on), [p.ref() for p in used]
+
+
+def household_income_years(hh: Household, *, on: dt.date) -> list[dict[str, Any]]:
+    """人均纯收入 for the rolling 12 months and each of the last three calendar years, with the line: the
+    household file's income table (browser and API). Periods without any income record are left out.
+    Each: ``label``, ``a`` (the IncomeAssessment), ``t`` (the formula's totals)."""
+    from django.db.models import prefetch_related_objects
+
+    from fangpin.registry.selectors import member_counts_as_of
+
+    out = []
+    months = [("近12个月", on.replace(day=1))] + [
+        (f"{y}年", dt.date(y + 1, 1, 1)) for y in range(on.year - 1, on.year - 4, -1)
+    ]
+    # the history and the income records are read once for the four months (was once per month)
+    counts = member_counts_as_of(hh.pk, [month_end(m) for _, m in months])
+    prefetch_related_objects([hh], "income_records")
+    for label, month in months:
+        a = household_income_assess(hh, month=month, members=counts[month_end(month)])
+        if a.result.months_covered == 0:
+            continue
+        out.append({"label": label, "a": a, "t": a.result.totals})
+    return out

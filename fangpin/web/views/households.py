@@ -37,7 +37,7 @@ from fangpin.registry import selectors as registry_selectors
 from fangpin.registry.checks.report import household_findings_cached
 from fangpin.registry.choices import HouseholdType
 from fangpin.registry.io.export import registry_export
-from fangpin.registry.services.assessment import household_guarantees_assess, household_income_assess
+from fangpin.registry.services.assessment import household_guarantees_assess
 from fangpin.trust import selectors as trust
 from fangpin.trust.mingbaizhi import mingbaizhi_render
 from fangpin.trust.services.changes import change_request_submit
@@ -251,25 +251,10 @@ def _visible_or_404(user, household_id: int, on: dt.date) -> None:
 
 
 def _income_years(hh, on: dt.date) -> list[dict]:
-    """人均纯收入 for the rolling 12 months and each of the last three calendar years, with the line."""
-    from django.db.models import prefetch_related_objects
+    """人均纯收入 for the rolling 12 months and each of the last three calendar years (the API's too)."""
+    from fangpin.registry.services.assessment import household_income_years
 
-    from fangpin.registry.selectors import member_counts_as_of
-    from fangpin.registry.services.assessment import month_end
-
-    out = []
-    months = [("近12个月", on.replace(day=1))] + [
-        (f"{y}年", dt.date(y + 1, 1, 1)) for y in range(on.year - 1, on.year - 4, -1)
-    ]
-    # the history and the income records are read once for the four months (was once per month)
-    counts = member_counts_as_of(hh.pk, [month_end(m) for _, m in months])
-    prefetch_related_objects([hh], "income_records")
-    for label, month in months:
-        a = household_income_assess(hh, month=month, members=counts[month_end(month)])
-        if a.result.months_covered == 0:
-            continue
-        out.append({"label": label, "a": a, "t": a.result.totals})
-    return out
+    return household_income_years(hh, on=on)
 
 
 @login_required
