@@ -42,6 +42,9 @@ def _is_full_id(t: str) -> bool:
 
 def test_import_mapping_question_is_asked_masked_answered_once_and_rechecked(client, personas, bearer):
     h = bearer("county_admin")
+    saved = (
+        ImportMapping.objects.count()
+    )  # the answers the test files' own 备注 column already has (conftest)
     r = client.post("/api/v1/imports", {"file": _file(MESSY), "income_year": 2025}, **h)
     assert r.status_code == 201, r.content
     b = _json(r)
@@ -61,13 +64,13 @@ def test_import_mapping_question_is_asked_masked_answered_once_and_rechecked(cli
     assert not any(_is_full_id(t.strip()) for t in texts)  # IDs masked
     assert any("*" in t and len(t.strip()) == 18 for t in texts)
     assert not any(len(t) >= 11 and t.isdigit() and t.startswith("1") for t in texts)  # phones masked
-    assert not ImportMapping.objects.exists()  # asking changes nothing
+    assert ImportMapping.objects.count() == saved  # asking changes nothing
 
     # one header unanswered: a Chinese refusal naming it, nothing saved
     partial = {k: v for k, v in KEYS.items() if k != "所属县"}
     bad = _post(client, b["mapping_url"], {"answers": partial}, h)
     assert bad.status_code == 400 and _json(bad)["field"] == "所属县"
-    assert "所属县" in _json(bad)["message"] and not ImportMapping.objects.exists()
+    assert "所属县" in _json(bad)["message"] and ImportMapping.objects.count() == saved
     wrong = _post(client, b["mapping_url"], {"answers": {**KEYS, "村里备注": "不存在的列"}}, h)
     assert wrong.status_code == 400 and _json(wrong)["field"] == "村里备注"
 
@@ -78,7 +81,7 @@ def test_import_mapping_question_is_asked_masked_answered_once_and_rechecked(cli
     assert _json(r1) == _json(r2)
     new = _json(r1)
     assert new["id"] != b["id"] and new["status"] == "checked" and new["can_confirm"]
-    assert ImportBatch.objects.count() == 2 and ImportMapping.objects.count() == 1
+    assert ImportBatch.objects.count() == 2 and ImportMapping.objects.count() == saved + 1
     ev = AuditEvent.objects.get(event_type="registry.import_mapping_save")
     assert ev.data["after"]["家庭编号"] == "household_no" and ev.data["before"] == {}
     old = _json(client.get(f"/api/v1/imports/{b['id']}", **h))
@@ -92,6 +95,7 @@ def test_import_mapping_question_is_asked_masked_answered_once_and_rechecked(cli
 
 
 def test_another_users_mapping_question_is_not_found_and_audited(client, personas, bearer):
+    saved = ImportMapping.objects.count()  # the test files' own 备注 column answered already (conftest)
     r = client.post("/api/v1/imports", {"file": _file(MESSY), "income_year": 2025}, **bearer("county_admin"))
     url = _json(r)["mapping_url"]
     admin = personas["county_admin"]  # a colleague of the same county: a batch is its uploader's
@@ -103,7 +107,7 @@ def test_another_users_mapping_question_is_not_found_and_audited(client, persona
     assert client.get(url, **other).status_code == 404
     assert _post(client, url, {"answers": KEYS}, other).status_code == 404
     assert AuditEvent.objects.filter(event_type="api.refused").count() == n + 2
-    assert ImportBatch.objects.get().status == ImportStatus.MAPPING and not ImportMapping.objects.exists()
+    assert ImportBatch.objects.get().status == ImportStatus.MAPPING and ImportMapping.objects.count() == saved
     assert client.get(url, **bearer("cadre_a1")).status_code == 403
 
 
