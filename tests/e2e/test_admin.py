@@ -19,10 +19,14 @@ def test_parameter_changed_and_audit_trail_shown(page_as, shoot):
     assert "文件号" in page.content()
     page.fill("#doc_no", "龙政办〔2026〕15号")
     page.click("#save-param")
-    page.wait_for_selector(".messages")
-    assert (
-        "新版本" in page.locator(".messages").inner_text() or "版" in page.locator(".messages").inner_text()
-    )
+    # a monitoring line change goes straight to its recomputation offer: that year's judgements before and
+    # after the new version, the households named, nothing applied
+    page.wait_for_selector("#recompute-note")
+    note = page.locator("#recompute-note").inner_text()
+    assert "income.monitoring_line" in note and "已保存" in note
+    shoot(page, "admin-param-recompute-offer")
+    page.goto("/manage/params/income.monitoring_line/")
+    page.wait_for_selector("#param-form")
     assert page.locator("#versions tbody tr").count() == versions_before + 1
     assert "龙政办〔2026〕15号" in page.locator("#versions").inner_text()
     trail = page.locator("#trail").inner_text()
