@@ -276,6 +276,8 @@ def child_bare_duckdb(d: Path) -> dict:
     import duckdb
 
     con = duckdb.connect()
+    if os.environ.get("FANGPIN_DUCKDB_THREADS"):  # the same thread count as the product path
+        con.execute(f"SET threads = {int(os.environ['FANGPIN_DUCKDB_THREADS'])}")
     t, c = time.perf_counter(), time.process_time()
     for k, paths in {"persons": [str(d / "persons.parquet")], **sources(d)}.items():
         con.execute(f"CREATE VIEW {k} AS SELECT * FROM read_parquet('{paths[0]}')")
@@ -434,8 +436,15 @@ def main() -> None:
     ap.add_argument(
         "--repeat", type=int, default=1, help="rounds of all variants, interleaved (median reported)"
     )
+    ap.add_argument(
+        "--threads", type=int, default=0,
+        help="threads for every variant alike (DuckDB threads, Spark local[N]); 0 = the engines' defaults",
+    )  # fmt: skip
     ap.add_argument("--child", default="")
     a = ap.parse_args()
+    if a.threads:  # inherited by the children: product and bare variants get the same count
+        os.environ["FANGPIN_DUCKDB_THREADS"] = str(a.threads)
+        os.environ["FANGPIN_SPARK_MASTER"] = f"local[{a.threads}]"
     d = Path(a.dir) / f"{a.persons}x{a.settlements}m{a.mistyped:g}"
     if a.child:
         child(a.child, Path(a.dir))
@@ -457,7 +466,7 @@ def main() -> None:
     n = a.settlements
     print(
         f"\nscreening month {a.persons:,} persons x {n:,} settlements (+ 9 other departments), {MONTH}, "
-        f"{a.mistyped:.2%} of rows with a mistyped ID; load average before: {load0}, after: {os.getloadavg()}"
+        f"{a.mistyped:.2%} of rows with a mistyped ID; threads {a.threads or 'default'}; load average before: {load0}, after: {os.getloadavg()}"
     )
     print(f"{'variant':<12} {'rnd':>3} {'wall s':>8} {'query s':>8} {'cpu s':>7} {'setup s':>8} {'rows/s':>12} "
           f"{'peak GB':>8}  leads")  # fmt: skip
