@@ -360,14 +360,12 @@ def _registry_for_linkage(
             "id_number": pa.array(k["id_number"].dropna().unique().tolist(), pa.string()),
         }
     )
+    born = pd.to_datetime(k["birth_date"], errors="coerce", format="%Y-%m-%d")
     pairs = pa.table(
         {
-            "name_pinyin": pa.array(k["name_pinyin"].tolist(), pa.string()),
-            "birth_date": pa.array(
-                pd.to_datetime(k["birth_date"], errors="coerce", format="%Y-%m-%d").dt.date.tolist(),
-                pa.date32(),
-            ),
-            "village": pa.array(k["village"].tolist(), pa.string()),
+            "name_pinyin": pa.Array.from_pandas(k["name_pinyin"], type=pa.string()),
+            "birth_date": pa.Array.from_pandas(born).cast(pa.date32()),
+            "village": pa.Array.from_pandas(k["village"], type=pa.string()),
         }
     )
     engine.register_arrow("link_ids", keys)
