@@ -2,6 +2,7 @@
 
 usage: python bench/screening_month.py [--persons 10000000] [--settlements 100000000] [--dir var/bench/screen]
                                        [--only duckdb,duckdb_1g,bare_duckdb,pandas,spark,bare_spark] [--repeat 3]
+                                       [--threads 1] [--spark-warm]
 Generates (DuckDB range()+hash(), deterministic) the registry export and one month of department batches in
 the product's canonical Parquet layout (with the linkage side file of unusable-ID rows the upload writes),
 then runs each variant in a fresh process, sampling the RSS of the process tree (JVM included) every 0.1 s,
@@ -9,6 +10,10 @@ and prints wall time, query time, the child's CPU time (DuckDB variants: on a sh
 than wall time), rows/s, peak RSS and the leads per rule. A failing child's error output is printed.
 ``--repeat N`` runs every variant once per round, round after round (interleaved, so the other users' load
 falls on all of them alike), and prints the median per variant and the product/bare ratios.
+``--threads N`` gives every variant the same parallelism (DuckDB ``threads``, Spark ``local[N]``; with
+``taskset -c 1`` the bench keeps to one core of a shared machine). ``--spark-warm``: every Spark child,
+product and bare alike, runs the month once untimed and times the second, as in a long-lived worker whose
+JVM has compiled the queries' code before (the first month in a fresh JVM costs 2-2.5x the second).
 
 Mistyped IDs: ``--mistyped`` (default 0.1 %) of every department's rows carry the person's ID with one
 digit changed (id_status 'invalid', no id_number) and the person's name, birth date, sex and village, as a
@@ -276,6 +281,8 @@ def child_bare_duckdb(d: Path) -> dict:
     import duckdb
 
     con = duckdb.connect()
+    if os.environ.get("FANGPIN_DUCKDB_THREADS"):  # the same thread count as the product path
+        con.execute(f"SET threads = {int(os.environ['FANGPIN_DUCKDB_THREADS'])}")
     t, c = time.perf_counter(), time.process_time()
     for k, paths in {"persons": [str(d / "persons.parquet")], **sources(d)}.items():
         con.execute(f"CREATE VIEW {k} AS SELECT * FROM read_parquet('{paths[0]}')")
@@ -369,6 +376,10 @@ def child_pandas(d: Path) -> dict:
     return {"query_s": time.perf_counter() - t, "setup_s": 0.0, "leads": _bare_collect(med, small)}
 
 
+# --spark-warm: each Spark child (product and bare alike) runs the month once untimed before the timed run
+WARM = os.environ.get("FANGPIN_BENCH_SPARK_WARM") == "1"
+
+
 def child(variant: str, d: Path) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangpin.settings.test")
     if variant == "duckdb":
@@ -381,12 +392,22 @@ def child(variant: str, d: Path) -> None:
 
         spark_session_local()
         s = time.perf_counter() - t
+        if WARM:  # a worker's JVM that has run a month before (JIT, generated code): not timed
+            t = time.perf_counter()
+            child_product(d, "spark", "")
+            s += time.perf_counter() - t
         out = child_product(d, "spark", "")
         out["setup_s"] += s
     elif variant == "bare_duckdb":
         out = child_bare_duckdb(d)
     elif variant == "bare_spark":
+        if WARM:
+            t = time.perf_counter()
+            child_bare_spark(d)
+            warm = time.perf_counter() - t
         out = child_bare_spark(d)
+        if WARM:
+            out["setup_s"] += warm
     elif variant == "pandas":
         out = child_pandas(d)
     print("CHILD " + json.dumps(out, default=str), flush=True)
@@ -434,8 +455,21 @@ def main() -> None:
     ap.add_argument(
         "--repeat", type=int, default=1, help="rounds of all variants, interleaved (median reported)"
     )
+    ap.add_argument(
+        "--threads", type=int, default=0,
+        help="threads for every variant alike (DuckDB threads, Spark local[N]); 0 = the engines' defaults",
+    )  # fmt: skip
+    ap.add_argument(
+        "--spark-warm", action="store_true",
+        help="Spark variants time their second month in the JVM (a long-lived worker), the first is setup",
+    )  # fmt: skip
     ap.add_argument("--child", default="")
     a = ap.parse_args()
+    if a.spark_warm:
+        os.environ["FANGPIN_BENCH_SPARK_WARM"] = "1"
+    if a.threads:  # inherited by the children: product and bare variants get the same count
+        os.environ["FANGPIN_DUCKDB_THREADS"] = str(a.threads)
+        os.environ["FANGPIN_SPARK_MASTER"] = f"local[{a.threads}]"
     d = Path(a.dir) / f"{a.persons}x{a.settlements}m{a.mistyped:g}"
     if a.child:
         child(a.child, Path(a.dir))
@@ -457,7 +491,8 @@ def main() -> None:
     n = a.settlements
     print(
         f"\nscreening month {a.persons:,} persons x {n:,} settlements (+ 9 other departments), {MONTH}, "
-        f"{a.mistyped:.2%} of rows with a mistyped ID; load average before: {load0}, after: {os.getloadavg()}"
+        f"{a.mistyped:.2%} of rows with a mistyped ID; threads {a.threads or 'default'}"
+        f"{'; Spark warm (second month in the JVM)' if a.spark_warm else ''}; load average before: {load0}, after: {os.getloadavg()}"
     )
     print(f"{'variant':<12} {'rnd':>3} {'wall s':>8} {'query s':>8} {'cpu s':>7} {'setup s':>8} {'rows/s':>12} "
           f"{'peak GB':>8}  leads")  # fmt: skip

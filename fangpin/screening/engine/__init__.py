@@ -14,9 +14,12 @@ from .base import Engine
 def engine_open(name: str, *, memory_limit: str = "", spark_session=None) -> Engine:
     """``duckdb`` or ``spark``; Spark is imported only when asked for (JVM start-up is slow)."""
     if name == "duckdb":
+        import os
+
         from .duckdb import DuckDBEngine
 
-        return DuckDBEngine(memory_limit=memory_limit)
+        threads = int(os.environ.get("FANGPIN_DUCKDB_THREADS", "0") or 0) or None
+        return DuckDBEngine(memory_limit=memory_limit, threads=threads)
     if name == "spark":
         from .spark import SparkEngine
 

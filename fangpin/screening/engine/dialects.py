@@ -49,6 +49,10 @@ class Dialect:
         # an aggregate FILTER (both engines): no per-row CASE projection over a 100-million-row join
         return f"count(*) FILTER (WHERE {cond})"
 
+    def hash(self, *exprs: str) -> str:
+        """One 64-bit hash of several values (equal values, equal hash; a prefilter, never proof)."""
+        return f"hash({', '.join(exprs)})"
+
     def row_json(self, alias: str) -> str:
         """The whole row of ``alias`` as one JSON text (nulls kept), to stack unlike results in one job."""
         return f"to_json({alias})"
@@ -72,6 +76,9 @@ class SparkDialect(Dialect):
 
     def text(self, expr: str) -> str:
         return f"CAST({expr} AS STRING)"
+
+    def hash(self, *exprs: str) -> str:
+        return f"xxhash64({', '.join(exprs)})"
 
     def row_json(self, alias: str) -> str:
         return f"to_json(struct({alias}.*), map('ignoreNullFields', 'false'))"

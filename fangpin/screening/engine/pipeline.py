@@ -330,30 +330,74 @@ def _date_ranges(sources: dict[str, list[str]], kinds: list[str]) -> dict[str, t
 LINK_SAMPLE = 20_000  # registry persons drawn at random beside the blocked ones (Splink's u estimates)
 
 
+def _blocked_registry(
+    engine: Engine, ident: pd.DataFrame, n_persons: int | None, persons_path: str
+) -> tuple[pd.DataFrame, int]:
+    """``_registry_for_linkage`` on the run's engine, or — when the registry export is a local file and the
+    engine is not DuckDB (Spark) — on a DuckDB in this process: one scan of one file for a few thousand
+    rows, where a Spark job costs its planning and scheduling (Splink runs on DuckDB here anyway)."""
+    if engine.dialect.name == "duckdb" or not os.path.exists(persons_path):
+        return _registry_for_linkage(engine, ident, n_persons)
+    from . import engine_open
+
+    with engine_open("duckdb") as local:
+        local.register_parquet("persons", [persons_path])
+        return _registry_for_linkage(local, ident, n_persons)
+
+
 def _registry_for_linkage(
     engine: Engine, ident: pd.DataFrame, n_persons: int | None
 ) -> tuple[pd.DataFrame, int]:
     """The registry persons Splink needs: those sharing a blocking key with a candidate (ID; pinyin and
     birth date; birth date and village; pinyin and village) found by a semi-join in the engine, plus a
-    fixed random sample for the u estimates — not the whole registry in pandas (10 million rows)."""
+    fixed random sample for the u estimates — not the whole registry in pandas (10 million rows).
+
+    The engine compares 64-bit hashes of the key pairs (no joined strings built for every registry row);
+    a hash can only widen the set, and the few rows it brings back are checked on the exact values here."""
     k = ident[["id_number", "name_pinyin", "birth_date", "village"]].astype("string")
-    keys = pd.DataFrame(
-        {"k1": k["id_number"], "k2": k["name_pinyin"] + "|" + k["birth_date"],
-         "k3": k["birth_date"] + "|" + k["village"], "k4": k["name_pinyin"] + "|" + k["village"]}
-    )  # fmt: skip
-    engine.register_arrow("link_keys", pa.Table.from_pandas(keys, preserve_index=False))
+    keys = pa.table(
+        {
+            "id_number": pa.array(k["id_number"].dropna().unique().tolist(), pa.string()),
+        }
+    )
+    born = pd.to_datetime(k["birth_date"], errors="coerce", format="%Y-%m-%d")
+    pairs = pa.table(
+        {
+            "name_pinyin": pa.Array.from_pandas(k["name_pinyin"], type=pa.string()),
+            "birth_date": pa.Array.from_pandas(born).cast(pa.date32()),
+            "village": pa.Array.from_pandas(k["village"], type=pa.string()),
+        }
+    )
+    engine.register_arrow("link_ids", keys)
+    engine.register_arrow("link_pairs", pairs)
+    d = engine.dialect
     bd = "CAST(p.birth_date AS VARCHAR(10))"
+    pbd = "CAST(p.birth_date AS DATE)"
     n = n_persons or int(engine.query("SELECT count(*) AS n FROM persons").to_pylist()[0]["n"])
     step = max(n // LINK_SAMPLE, 1)
-    # one scan of the registry, each blocking key probed against the candidates' keys (small)
+    # one scan of the registry, each blocking key's hash probed against the candidates' (small)
     reg = engine.query(
         f"SELECT p.person_id AS unique_id, p.id_number, p.name, p.name_pinyin, {bd} AS birth_date, p.sex, "
         f"p.village_key AS village, p.person_id % {step} = 0 AS sampled FROM persons p "
-        f"WHERE p.person_id % {step} = 0 OR p.id_number IN (SELECT k1 FROM link_keys) "
-        f"OR p.name_pinyin || '|' || {bd} IN (SELECT k2 FROM link_keys) "
-        f"OR {bd} || '|' || p.village_key IN (SELECT k3 FROM link_keys) "
-        f"OR p.name_pinyin || '|' || p.village_key IN (SELECT k4 FROM link_keys)"
+        f"WHERE p.person_id % {step} = 0 OR p.id_number IN (SELECT id_number FROM link_ids) "
+        f"OR {d.hash('p.name_pinyin', pbd)} IN (SELECT {d.hash('q.name_pinyin', 'q.birth_date')} "
+        f"FROM link_pairs q WHERE q.name_pinyin IS NOT NULL AND q.birth_date IS NOT NULL) "
+        f"OR {d.hash(pbd, 'p.village_key')} IN (SELECT {d.hash('q.birth_date', 'q.village')} "
+        f"FROM link_pairs q WHERE q.birth_date IS NOT NULL AND q.village IS NOT NULL) "
+        f"OR {d.hash('p.name_pinyin', 'p.village_key')} IN (SELECT {d.hash('q.name_pinyin', 'q.village')} "
+        f"FROM link_pairs q WHERE q.name_pinyin IS NOT NULL AND q.village IS NOT NULL)"
     ).to_pandas()
+    # the exact check of what the hashes let through (equal values, nulls equal nothing)
+    r = reg[["id_number", "name_pinyin", "birth_date", "village"]].astype("string")
+
+    def pair(df: pd.DataFrame, a: str, b: str) -> pd.Series:
+        return (df[a].str.len().astype("string") + ":" + df[a] + "|" + df[b]).astype("string")
+
+    keep = reg["sampled"].astype(bool) | r["id_number"].isin(set(k["id_number"].dropna()))
+    for a, b in (("name_pinyin", "birth_date"), ("birth_date", "village"), ("name_pinyin", "village")):
+        want = set(pair(k, a, b).dropna())
+        keep |= pair(r, a, b).isin(want).fillna(False).astype(bool)
+    reg = reg[keep.to_numpy()].reset_index(drop=True)
     return reg, n
 
 
@@ -440,6 +484,38 @@ def _run_batched(
     return out
 
 
+CANDIDATE_COLS = (
+    "record_key", "id_number", "id_raw", "id_status", "name", "name_pinyin", "birth_date", "sex", "village"
+)  # fmt: skip
+
+
+def _read_side(kind: str, paths: list[str]) -> pd.DataFrame:
+    """The linkage candidates of local side files, read with pyarrow (the columns and types the engine's
+    candidate query returns: birth dates as YYYY-MM-DD text; a column a file lacks is null)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    tables = []
+    for p in paths:
+        t = pq.read_table(p, columns=[c for c in CANDIDATE_COLS if c in pq.read_schema(p).names])
+        cols = {}
+        for c in CANDIDATE_COLS:
+            col = t.column(c) if c in t.column_names else pa.nulls(t.num_rows, pa.string())
+            if c == "record_key":
+                col = col.cast(pa.int64())
+            elif c == "birth_date":
+                if pa.types.is_timestamp(col.type):
+                    col = col.cast(pa.date32())
+                col = pc.utf8_slice_codeunits(col.cast(pa.string()), 0, 10)
+            elif not pa.types.is_string(col.type):
+                col = col.cast(pa.string())
+            cols[c] = col
+        tables.append(pa.table(cols))
+    df = pa.concat_tables(tables).to_pandas()
+    df.insert(0, "source", kind)
+    return df
+
+
 def _link(
     engine: Engine,
     kinds: list[str],
@@ -468,11 +544,12 @@ def _link(
     # whole (100-million-row) file.
     side = {k: [link_path(p) for p in sources[k]] for k in plain}
     parts = []
+    local: list[pd.DataFrame] = []  # side files read on this process (a few thousand rows: no engine job)
     for k in plain:
         if all(os.path.exists(p) for p in side[k]):
             engine.register_parquet(f"lnk_{k}", side[k])
             link_views[k] = f"lnk_{k}"
-            parts.append(sel(k=engine.dialect.string(k), view=f"lnk_{k}"))
+            local.append(_read_side(k, side[k]))
         else:
             parts.append(sel(k=engine.dialect.string(k), view=f"src_{k}") + " WHERE s.id_status <> 'ok'")
     if small:
@@ -486,7 +563,10 @@ def _link(
             f"WHERE s.id_status <> 'ok' OR m.id_number IS NULL"
         )
     # one query for all departments: one job on Spark instead of one per department
-    cands = engine.query(" UNION ALL ".join(parts)).to_pandas() if parts else pd.DataFrame()
+    if parts:
+        local.append(engine.query(" UNION ALL ".join(parts)).to_pandas())
+    local = [f for f in local if not f.empty]
+    cands = pd.concat(local, ignore_index=True) if local else pd.DataFrame()
     cands = cands.drop(columns=["id_number"], errors="ignore")
     n_unusable = (
         cands[cands["id_status"].ne("ok")].groupby("source").size().to_dict() if not cands.empty else {}
@@ -508,7 +588,7 @@ def _link(
     ident = cands[ident_cols + ["name_pinyin"]].drop_duplicates(ident_cols).reset_index(drop=True)
     ident["unique_id"] = range(len(ident))
     cands = cands.merge(ident[ident_cols + ["unique_id"]], on=ident_cols, how="left")
-    registry, n_registry = _registry_for_linkage(engine, ident, persons_rows)
+    registry, n_registry = _blocked_registry(engine, ident, persons_rows, persons_path)
     t = _timed(timings, "link_prepare", t)
     # small pandas frames on both sides by now: Splink runs on DuckDB in process whatever the engine
     # (a Spark job per Splink step costs more than the linkage itself)

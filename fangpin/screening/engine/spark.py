@@ -86,13 +86,14 @@ class SparkEngine(Engine):
         reader.parquet(*paths).createOrReplaceTempView(view)
 
     def register_arrow(self, view: str, table: pa.Table) -> None:
-        if table.num_rows == 0:
-            # createDataFrame of an empty pandas frame loses the schema: go through an empty SQL select.
-            from pyspark.sql.pandas.types import from_arrow_schema
+        from pyspark.sql.pandas.types import from_arrow_schema
 
-            df = self.spark.createDataFrame([], schema=from_arrow_schema(table.schema))
+        # the Arrow schema stated: an empty frame or an all-null column keeps its type
+        schema = from_arrow_schema(table.schema)
+        if table.num_rows == 0:
+            df = self.spark.createDataFrame([], schema=schema)
         else:
-            df = self.spark.createDataFrame(table.to_pandas())
+            df = self.spark.createDataFrame(table.to_pandas(), schema=schema)
         df.createOrReplaceTempView(view)
 
     def execute(self, sql: str) -> None:
