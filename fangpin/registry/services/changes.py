@@ -126,9 +126,14 @@ def coerce(entity: str, field: str, value: Any) -> Any:
         v = f.to_python(value)
         if f.choices and v not in ("", None) and v not in {c[0] for c in f.choices}:
             raise ValueError(value)
-        return v
     except Exception as exc:
         raise DomainError(E_VALUE, f"“{field_label(entity, field)}”的值“{value}”无效", field=field) from exc
+    limit = getattr(f, "plain_max_length", None) or f.max_length  # encrypted fields: the plaintext's limit
+    if isinstance(v, str) and limit and len(v) > limit:
+        raise DomainError(
+            E_VALUE, f"“{field_label(entity, field)}”最多{limit}个字（现为{len(v)}个）", field=field
+        )
+    return v
 
 
 def fmt(value: Any) -> str:
