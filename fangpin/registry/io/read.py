@@ -228,7 +228,14 @@ def _read_csv(data: bytes) -> list[list[str]]:
         dialect = csv.Sniffer().sniff(text[:8192], delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    return [[cell_text(v) for v in row] for row in csv.reader(io.StringIO(text), dialect)]
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        return [[cell_text(v) for v in row] for row in reader]
+    except csv.Error as exc:  # e.g. a bare carriage return inside an unquoted field
+        raise DomainError(
+            E_FORMAT,
+            f"CSV文件第{reader.line_num}行格式错误（引号未闭合或字段中有换行符），请检查后另存为CSV再导入",
+        ) from exc
 
 
 def sniff_kind(data: bytes, file_name: str) -> str:
@@ -439,10 +446,14 @@ def read_cells(data: bytes, file_name: str, *, max_rows: int | None = None) -> t
         except csv.Error:
             dialect = csv.excel
         name = ""
-        rows = [
-            [cell_text(v) for v in row]
-            for row in itertools.islice(csv.reader(io.StringIO(text), dialect), limit)
-        ]
+        reader = csv.reader(io.StringIO(text), dialect)
+        try:
+            rows = [[cell_text(v) for v in row] for row in itertools.islice(reader, limit)]
+        except csv.Error as exc:  # e.g. a bare carriage return inside an unquoted field
+            raise DomainError(
+                E_FORMAT,
+                f"CSV文件第{reader.line_num}行格式错误（引号未闭合或字段中有换行符），请检查后另存为CSV再导入",
+            ) from exc
     if len(rows) > MAX_ROWS:
         raise DomainError(E_TOO_MANY, f"数据行数超过上限{MAX_ROWS}行")
     if not rows:

@@ -419,3 +419,19 @@ def test_eliminated_without_method_is_rejected_before_writing(personas):
     # Household-level facts are checked once, on the household's first row.
     assert [(r.row, r.column, r.code) for r in batch.rejects.all()] == [(4, "风险消除方式", V.E_MONITORING)]
     assert Household.objects.count() == 0
+
+
+def test_a_csv_with_a_bare_carriage_return_in_a_field_is_refused_in_chinese(personas):
+    """A hand-saved CSV whose field holds a bare carriage return (csv refuses the row) is a refused file
+    naming the line, never a server error (found by fuzzing the API's upload)."""
+    admin = personas["county_admin"]
+    before = Household.objects.count()
+    data = "户编号,姓名,证件号码\n4105060001,张\r三,410506199001011234\n".encode()
+    batch = registry_import(actor=admin, file_name="监测对象信息.csv", data=data, income_year=2023)
+    assert batch.status == ImportStatus.FAILED
+    reasons = list(batch.rejects.values_list("reason", flat=True))
+    assert any("CSV文件第" in r and "格式错误" in r for r in reasons), reasons
+    assert Household.objects.count() == before
+    with pytest.raises(Exception) as exc:
+        read_table(data, "x.csv")
+    assert getattr(exc.value, "code", "") == E_FORMAT
