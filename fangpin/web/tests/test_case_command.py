@@ -28,6 +28,11 @@ def run(*args) -> str:
     return out.getvalue()
 
 
+def step(case_id: int, name: str, on: str, data: dict | None = None) -> str:
+    extra = ["--data", json.dumps(data)] if data is not None else []
+    return run("step", str(case_id), name, "--as", "cadre_a1", "--on", on, *extra)
+
+
 def test_report_open_steps_batch_and_approve_from_the_command_line(personas):
     hh = poor_exited_household(per_capita=4000)
     d = dt.date(2025, 2, 3)
@@ -36,44 +41,14 @@ def test_report_open_steps_batch_and_approve_from_the_command_line(personas):
     run("open", str(lead.id), "--as", "cadre_a1", "--on", d.isoformat())
     case = Case.objects.get(lead=lead)
     assert str(case.id) in run("awaiting", "--as", "cadre_a1")
-    run(
-        "step",
-        str(case.id),
-        "verify",
-        "--as",
-        "cadre_a1",
-        "--on",
-        "2025-02-04",
-        "--data",
-        json.dumps({"risk_types": ["因病"]}),
-    )
-    run("step", str(case.id), "compare", "--as", "cadre_a1", "--on", "2025-02-05")
+    step(case.id, "verify", "2025-02-04", {"risk_types": ["因病"]})
+    step(case.id, "compare", "2025-02-05")
     meeting = {"meeting_on": "2025-02-06", "attendance": 10, "votes_for": 4}
     with pytest.raises(CommandError, match="评议未通过"):
-        run(
-            "step",
-            str(case.id),
-            "deliberate",
-            "--as",
-            "cadre_a1",
-            "--on",
-            "2025-02-06",
-            "--data",
-            json.dumps(meeting),
-        )
+        step(case.id, "deliberate", "2025-02-06", meeting)
     meeting["votes_for"] = 9
-    run(
-        "step",
-        str(case.id),
-        "deliberate",
-        "--as",
-        "cadre_a1",
-        "--on",
-        "2025-02-06",
-        "--data",
-        json.dumps(meeting),
-    )
-    run("step", str(case.id), "publicize", "--as", "cadre_a1", "--on", "2025-02-12")
+    step(case.id, "deliberate", "2025-02-06", meeting)
+    step(case.id, "publicize", "2025-02-12")
     preview = run("batch", "township", str(case.id), "--preview", "--as", "township_a", "--on", "2025-02-13")
     assert "转入“县级审定”" in preview and Case.objects.get(pk=case.id).current_step == "township"
     run("batch", "township", str(case.id), "--as", "township_a", "--on", "2025-02-13")
