@@ -43,46 +43,22 @@ MSG_STALE = "该记录已被他人修改，请刷新后重试"
 
 # Fields a change may set. Identity, location, status and bookkeeping columns are moved only by their own
 # services (household_move, member_*; ACL-03).
-HOUSEHOLD_FIELDS = frozenset(
-    f.name
-    for f in Household._meta.concrete_fields
-    if f.editable  # never a blind index (core.fields: derived from its encrypted field)
-    and f.name
-    not in {
-        "id",
-        "household_no",
-        "village",
-        "status",
-        "status_reason",
-        "version",
-        "created_at",
-        "updated_at",
-        "updated_by",
-        "source_kind",
-        "source_ref",
-        "source_at",
-        "effective_on",
-    }
-)
-PERSON_FIELDS = frozenset(
-    f.name
-    for f in Person._meta.concrete_fields
-    if f.editable  # never a blind index (core.fields: derived from its encrypted field)
-    and f.name
-    not in {
-        "id",
-        "household",
-        "is_member",
-        "version",
-        "created_at",
-        "updated_at",
-        "updated_by",
-        "source_kind",
-        "source_ref",
-        "source_at",
-        "effective_on",
-    }
-)
+_BOOKKEEPING = {"id", "version", "created_at", "updated_at", "updated_by", "source_kind", "source_ref",
+                "source_at", "effective_on"}  # fmt: skip
+
+
+def _editable(model: type[models.Model], moved_elsewhere: set[str]) -> frozenset[str]:
+    """The fields a change may set: editable ones (never a blind index: core.fields derives it from its
+    encrypted field), without the bookkeeping columns and those only their own services move."""
+    return frozenset(
+        f.name
+        for f in model._meta.concrete_fields
+        if f.editable and f.name not in _BOOKKEEPING | moved_elsewhere
+    )
+
+
+HOUSEHOLD_FIELDS = _editable(Household, {"household_no", "village", "status", "status_reason"})
+PERSON_FIELDS = _editable(Person, {"household", "is_member"})
 INCOME_FIELDS = frozenset(
     f.name
     for f in IncomeRecord._meta.concrete_fields
