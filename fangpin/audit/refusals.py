@@ -7,8 +7,10 @@ whose event did not survive is written again, outside the rolled-back transactio
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from .models import AuditEvent
@@ -50,15 +52,22 @@ def refusals_flush(pending: list[dict[str, Any]]) -> int:
     return n
 
 
+@contextlib.contextmanager
+def kept_refusals() -> Iterator[None]:
+    """One unit of work (a request, a command): refusals recorded in it survive its rollbacks."""
+    pending: list[dict[str, Any]] = []
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+        refusals_flush(pending)
+
+
 class RefusalAuditMiddleware:
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request):
-        pending: list[dict[str, Any]] = []
-        token = _pending.set(pending)
-        try:
+        with kept_refusals():
             return self.get_response(request)
-        finally:
-            _pending.reset(token)
-            refusals_flush(pending)

@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from fangpin.core import clock
 from fangpin.core.errors import DomainError
 from fangpin.monitoring import selectors as mon
+from fangpin.monitoring.management.commands._household import command_household
 from fangpin.monitoring.services import assistance, batch, cases, elimination, identification, leads
 from fangpin.monitoring.workbench import assignable_users, awaiting_steps
 from fangpin.registry.management.commands._actor import command_actor
@@ -60,12 +61,7 @@ class Command(BaseCommand):
         parser.add_argument("--method", default="帮扶消除")
 
     def _household(self, actor, household_no: str) -> Household:
-        from fangpin.monitoring.household_search import visible_households
-
-        hh = visible_households(actor=actor, on=clock.today()).filter(household_no=household_no).first()
-        if hh is None:
-            raise CommandError(f"户{household_no}不存在或无权访问")
-        return hh
+        return command_household(actor, household_no, clock.today())
 
     def handle(self, *a, action: str, params: list[str], username: str | None, on: str, **o):
         actor = command_actor(username)
