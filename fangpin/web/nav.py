@@ -25,6 +25,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("户档案", "web:households", caps=(Cap.REGISTRY_VIEW,)),
     NavItem("变更审批", "web:changes", caps=(Cap.CHANGE_APPROVE,)),
     NavItem("识别办理", "web:cases", caps=(Cap.CASE_VILLAGE, Cap.CASE_TOWNSHIP, Cap.CASE_COUNTY)),
+    NavItem("异议申诉", "web:appeals", caps=(Cap.APPEAL_HANDLE,)),
     NavItem("走访", "web:visits", caps=(Cap.VISIT_LOG,)),
     NavItem("自主申报", "web:self_apply", caps=(Cap.LEAD_SUBMIT,)),
     NavItem("数据导入", "web:imports", caps=(Cap.REGISTRY_IMPORT,)),

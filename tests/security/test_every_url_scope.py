@@ -112,7 +112,7 @@ def _village_objects(village: str, cadre, county_admin, *, dept_officer) -> dict
         start_on=ON,
     )
     Visit.objects.create(village_id=village, household=hh2, visitor=cadre, visited_on=ON, has_risk=False)
-    Appeal.objects.create(
+    appeal = Appeal.objects.create(
         number=f"SS{village}", household=hh2, village_id=village, kind="识别", content="对结果有异议",
         lodged_by_name="王建国", lodged_on=ON, owner_level="township", owner_region_id=village[:9] + "000",
         deadline=ON + dt.timedelta(days=15), recorded_by=cadre,
@@ -156,6 +156,7 @@ def _village_objects(village: str, cadre, county_admin, *, dept_officer) -> dict
         "run_id": run.pk,
         "token": token,
         "ack_no": app.sources.get().source_ref,
+        "appeal_id": appeal.pk,
     }
 
 
@@ -216,6 +217,7 @@ FILLERS = {
         else Skip("admin view-on-site: redirects to the object's own page, tried above")
     ),
     "request_id": lambda o, actor, name: o["request_id"],
+    "appeal_id": lambda o, actor, name: o["appeal_id"],
     "worklist_id": lambda o, actor, name: o["worklist_id"],
     "batch_id": lambda o, actor, name: o["dept_batch_id"] if name == "web:dept_batch" else o["batch_id"],
     "run_id": lambda o, actor, name: o["run_id"],

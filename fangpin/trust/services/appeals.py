@@ -38,7 +38,7 @@ def _deadline(region_code: str, start: dt.date) -> dt.date:
     return clock.add_working_days(start, int(param("appeals.deadline_days", region_code, start).value))
 
 
-def _handlers(region_code: str) -> list[User]:
+def appeal_handlers(region_code: str) -> list[User]:
     """Active users who can handle appeals in that region (township or county office)."""
     return [u for u in User.objects.filter(region_id=region_code, is_active=True) if u.can(Cap.APPEAL_HANDLE)]
 
@@ -111,7 +111,7 @@ def appeal_lodge(
                 "case_paused": appeal.case_paused,
             },
         )
-        for u in _handlers(owner_region.code):
+        for u in appeal_handlers(owner_region.code):
             message_send(
                 recipient=u,
                 subject="新的异议申诉",
@@ -218,7 +218,7 @@ def appeals_escalate(*, on: dt.date) -> list[Appeal]:
                 household_id=a.household_id,
                 data={"level": a.owner_level, "deadline": a.deadline},
             )
-            for u in _handlers(region.code):
+            for u in appeal_handlers(region.code):
                 message_send(
                     recipient=u,
                     subject=subject,

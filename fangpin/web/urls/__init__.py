@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("fangpin.web.urls.home")),
     path("households/", include("fangpin.web.urls.households")),
     path("cases/", include("fangpin.web.urls.cases")),
+    path("appeals/", include("fangpin.web.urls.appeals")),
     path("visits/", include("fangpin.web.urls.visits")),
     path("stats/", include("fangpin.web.urls.stats")),
     path("imports/", include("fangpin.web.urls.imports")),

@@ -18,6 +18,19 @@ def today() -> dt.date:
     return clock.today()
 
 
+def form_date(raw: str | None, on: dt.date, field: str = "on") -> dt.date:
+    """A business date typed in a form (default ``on``, the edge's today; never after it)."""
+    if not raw:
+        return on
+    try:
+        d = dt.date.fromisoformat(raw)
+    except ValueError as e:
+        raise DomainError("date_invalid", "日期格式应为 年-月-日", field=field) from e
+    if d > on:
+        raise DomainError("date_future", "日期不能晚于今天", field=field)
+    return d
+
+
 def field_errors(err: DomainError) -> dict[str, str]:
     """A DomainError as ``{field: message}`` for the form (``__all__`` when it names no field)."""
     return {err.field or "form": err.message}

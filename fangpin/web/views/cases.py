@@ -33,7 +33,7 @@ from fangpin.policy.params import param_value
 from fangpin.regions.selectors import region_path_names
 from fangpin.trust import selectors as trust_selectors
 
-from ._common import input_refused, query_string, today
+from ._common import form_date, input_refused, query_string, today
 
 
 def _county(code: str) -> str:
@@ -42,19 +42,6 @@ def _county(code: str) -> str:
 
 def _param(key: str, village: str, on: dt.date) -> Any:
     return param_value(key, region_code=_county(village), year=on.year)
-
-
-def _date(raw: str | None, on: dt.date, field: str = "on") -> dt.date:
-    """A business date typed in a form (default today, never in the future)."""
-    if not raw:
-        return on
-    try:
-        d = dt.date.fromisoformat(raw)
-    except ValueError as e:
-        raise DomainError("date_invalid", "日期格式应为 年-月-日", field=field) from e
-    if d > on:
-        raise DomainError("date_future", "日期不能晚于今天", field=field)
-    return d
 
 
 # ---- lists -----------------------------------------------------------------------------------------
@@ -133,7 +120,7 @@ def lead_action(request: HttpRequest, lead_id: int) -> HttpResponse:
     on = today()
     action = request.POST.get("action")
     try:
-        d = _date(request.POST.get("on"), on)
+        d = form_date(request.POST.get("on"), on)
         if action == "open":
             case = identification.case_open(actor=user, lead=lead, on=d)
             messages.success(request, "已启动识别程序，请入户核查")
@@ -315,7 +302,7 @@ def case_step(request: HttpRequest, case_id: int) -> HttpResponse:
     code = request.POST.get("step", "")
     try:
         try:
-            d = _date(request.POST.get("on"), on)
+            d = form_date(request.POST.get("on"), on)
         except DomainError as e:
             raise input_refused(request, e) from None
         case = cases.case_step_complete(
@@ -343,7 +330,7 @@ def case_action(request: HttpRequest, case_id: int) -> HttpResponse:
     on = today()
     action = request.POST.get("action")
     try:
-        d = _date(request.POST.get("on"), on)
+        d = form_date(request.POST.get("on"), on)
         if action == "reject":
             cases.case_reject(actor=user, case=case, reason=request.POST.get("reason", "").strip(), on=d)
             messages.success(request, "已作出不予通过决定")
@@ -398,7 +385,7 @@ def case_batch(request: HttpRequest) -> HttpResponse:
         if request.POST.get("confirm") != "1":
             rows = batch.case_batch_preview(actor=user, case_ids=ids, step=step)
             return render(request, "web/cases/batch_preview.html", {"rows": rows, "step": step, "today": on})
-        d = _date(request.POST.get("on"), on)
+        d = form_date(request.POST.get("on"), on)
         done = batch.case_batch_complete(
             actor=user,
             case_ids=ids,
@@ -451,7 +438,7 @@ def object_action(request: HttpRequest, object_id: int) -> HttpResponse:
     on = today()
     action = request.POST.get("action")
     try:
-        d = _date(request.POST.get("on"), on)
+        d = form_date(request.POST.get("on"), on)
         if action == "measure":
             person = None
             if request.POST.get("person"):
