@@ -11,6 +11,7 @@ from . import errors
 from .auth import AUTH
 from .routers import (
     admin,
+    appeals,
     audit,
     casework,
     changes,
@@ -49,6 +50,7 @@ for r in (
     casework.router,
     trust.router,
     changes.router,
+    appeals.router,
     worklists.router,
     imports.router,
     screening.router,

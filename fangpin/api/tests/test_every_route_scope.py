@@ -25,7 +25,8 @@ from fangpin.policy.params import param_value
 from fangpin.registry.models import ImportBatch
 from fangpin.screening.models import DeptBatch, DeptMapping, LinkReview, ScreeningRun
 from fangpin.screening.pending import pending_store
-from fangpin.trust.models import ChangeRequest
+from fangpin.trust.models import Appeal, ChangeRequest
+from fangpin.trust.services.appeals import appeal_lodge
 from fangpin.trust.services.changes import change_request_submit
 from fangpin.trust.services.self_application import self_application_receive
 from fangpin.worklists.models import SavedList
@@ -45,6 +46,7 @@ OUTSIDER = {
     "object_id": "cadre_a1",
     "measure_id": "cadre_a1",
     "ack_no": "cadre_a1",
+    "appeal_id": "township_a",  # an appeal handler of another township (a cadre may not handle appeals)
     "import_batch_id": "admin_other_county",
     "run_id": "admin_other_county",
     "user_id": "admin_other_county",
@@ -95,7 +97,7 @@ def test_the_route_list_covers_reads_and_writes_of_every_area():
     paths = {p for _, p, _ in ROUTES}
     assert {"GET", "POST", "DELETE"} <= methods and len(ROUTES) >= 25
     for area in ("imports", "dept-uploads", "dept-batches", "screening-runs", "link-reviews", "change-requests",
-                 "worklists", "users"):  # fmt: skip
+                 "worklists", "users", "appeals"):  # fmt: skip
         assert any(p.startswith(f"/api/v1/{area}") for p in paths), area
 
 
@@ -162,6 +164,10 @@ def objects(world, outsiders):
         consent={"signed": False},
         on=on,
     ).ack_no
+    appeal = appeal_lodge(
+        actor=p["cadre_b1"], household_id=b["household"].id, kind="wrong_fact", content="家庭人口登记有误",
+        lodged_by_name="王某", lodged_on=on,
+    )  # fmt: skip
     token = pending_store(
         actor=p["dept_yibao"], file_name="医保.csv", data="姓名,证件号码\n王某,1\n".encode()
     )
@@ -181,6 +187,7 @@ def objects(world, outsiders):
         "object_id": obj.id,
         "measure_id": measure.id,
         "ack_no": ack,
+        "appeal_id": appeal.id,
         "household2_id": b["household2"].id,
         "case_version": b["case"].version,
     }
@@ -204,6 +211,7 @@ def _state():
         Measure.objects.count(),
         Assignment.objects.count(),
         sorted(Case.objects.values_list("id", "status", "version")),
+        sorted(Appeal.objects.values_list("id", "status", "owner_id")),
     )
 
 
@@ -242,6 +250,10 @@ def test_another_villages_object_is_not_found_and_audited(client, objects, outsi
             "case_ids": [objects["case_id"]],
             "step": "verify",
             "answers": {"家庭编号": "household_no"},
+            "content": "对识别结果有异议",
+            "lodged_by_name": "王某",
+            "owner_id": outsiders["township_a"].id,
+            "outcome": "upheld",
         }
         if _multipart(method, path):  # a form: its scalar and list fields
             form = {k: v for k, v in body.items() if not isinstance(v, dict)}

@@ -60,12 +60,14 @@ def appeal_lodge(
 ) -> Appeal:
     """Records an appeal (the cadre or office that receives it records it)."""
     require(actor, Cap.REGISTRY_VIEW)
-    if kind not in AppealKind.values:
-        raise DomainError(E_KIND, "异议类型无效")
-    if len((content or "").strip()) < 4 or not lodged_by_name.strip():
-        raise DomainError(E_CONTENT, "请填写提出人和异议的具体内容")
     with transaction.atomic():
-        hh = access_object(actor, Household, household_id, what="户")
+        hh = access_object(
+            actor, Household, household_id, what="户"
+        )  # scope first: nothing told about others
+        if kind not in AppealKind.values:
+            raise DomainError(E_KIND, "异议类型无效", field="kind")
+        if len((content or "").strip()) < 4 or not lodged_by_name.strip():
+            raise DomainError(E_CONTENT, "请填写提出人和异议的具体内容", field="content")
         levels = param("appeals.levels", hh.village_id, lodged_on).value
         owner_region = ancestor(hh.village_id, levels[0])
         appeal = Appeal.objects.create(
