@@ -12,6 +12,7 @@ SCREENS = [
     ("county_admin", "/screening/", "work-screening"),
     ("dept_officer", "/screening/", "work-screening-officer"),
     ("county_admin", "/screening/reviews/", "work-link-reviews"),
+    ("township_reviewer", "/appeals/", "work-appeals"),
     ("leader", "/stats/", "work-stats-leader"),
     ("county_admin", "/stats/reports/", "work-reports"),
     ("county_admin", "/manage/", "work-admin"),
