@@ -195,7 +195,7 @@ class _Validator:
     # ---- identity
     def check_ids(self) -> list[str]:
         raws = self.raw["id_number"]
-        checks = validate_id_numbers(set(raws), today=self.today)  # column-wise, per distinct value
+        checks = validate_id_numbers(set(raws), on=self.today)  # column-wise, per distinct value
         norm = [""] * self.n
         for i, r in enumerate(raws):
             c = checks[r]
