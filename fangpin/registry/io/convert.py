@@ -4,9 +4,11 @@ text and returns the value or raises ``CellError`` (stable code + Chinese messag
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -125,10 +127,28 @@ _DATE_FORMS = (
 )
 
 
-def _today() -> dt.date:
-    from fangpin.core import clock
+# The business date the date columns are checked against (a birth date after it is in the future). Set by
+# whoever converts a file (``validate_table``, the mapping preview) from the date it acts on; never the clock.
+_as_of: contextvars.ContextVar[dt.date | None] = contextvars.ContextVar("fangpin_convert_as_of", default=None)
 
-    return clock.today()
+
+@contextlib.contextmanager
+def dates_as_of(day: dt.date) -> Iterator[dt.date]:
+    """Within the block the date converters (``conv_date``, ``conv_yyyymm``) check against ``day``."""
+    token = _as_of.set(day)
+    try:
+        yield day
+    finally:
+        _as_of.reset(token)
+
+
+def _today() -> dt.date:
+    day = _as_of.get()
+    if day is None:
+        raise RuntimeError(
+            "date columns are converted as of a business date: wrap in convert.dates_as_of(on)"
+        )
+    return day
 
 
 def parse_date(s: str) -> dt.date:

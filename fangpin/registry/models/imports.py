@@ -104,7 +104,9 @@ class ImportMapping(models.Model):
         verbose_name_plural = "导入列对应"
         ordering = ["-saved_at"]
         constraints = [
-            models.UniqueConstraint(fields=["kind", "signature"], name="registry_importmapping_kind_signature")
+            models.UniqueConstraint(
+                fields=["kind", "signature"], name="registry_importmapping_kind_signature"
+            )
         ]
 
     def __str__(self) -> str:

@@ -74,4 +74,29 @@ def sniff_file_kind(rows: list[list[str]]) -> str:
     return KIND_REGISTRY
 
 
-__all__ = ["KIND_LABELS", "KIND_REGISTRY", "MODULES", "SPECS", "kind_from_file_name", "sniff_file_kind"]
+def file_kind(data: bytes, file_name: str) -> str:
+    """The kind of an upload: from the national file name, else from its header rows (a file that cannot
+    be read is left to the 监测对象信息 import, which reports why)."""
+    from fangpin.core.errors import DomainError
+
+    from ..read import read_head
+
+    by_name = kind_from_file_name(file_name)
+    if by_name:
+        return by_name
+    try:
+        rows = read_head(data, file_name)
+    except DomainError:
+        return KIND_REGISTRY
+    return sniff_file_kind(rows)
+
+
+__all__ = [
+    "KIND_LABELS",
+    "KIND_REGISTRY",
+    "MODULES",
+    "SPECS",
+    "file_kind",
+    "kind_from_file_name",
+    "sniff_file_kind",
+]
