@@ -168,8 +168,8 @@ def parse_date(s: str) -> dt.date:
 
 def conv_date(s: str) -> dt.date:
     d = parse_date(s)
-    if d > _today():
-        raise CellError(E_FUTURE, f"日期{d:%Y%m%d}晚于今天")
+    if d > (on := _today()):
+        raise CellError(E_FUTURE, f"日期{d:%Y%m%d}晚于校验日期{on:%Y%m%d}")
     if d.year < 1900:
         raise CellError(E_DATE, f"日期{d:%Y%m%d}早于1900年")
     return d
@@ -188,8 +188,8 @@ def conv_yyyymm(s: str) -> dt.date:
             d = parse_date(s).replace(day=1)
         except CellError:
             raise CellError(E_DATE, f"“{s}”不是有效年月，应为YYYYMM（如202305）") from None
-    if d > _today().replace(day=1):
-        raise CellError(E_FUTURE, f"年月{d:%Y%m}晚于本月")
+    if d > (on := _today()).replace(day=1):
+        raise CellError(E_FUTURE, f"年月{d:%Y%m}晚于校验日期所在月份{on:%Y%m}")
     if d.year < 2000:
         raise CellError(E_DATE, f"年月{d:%Y%m}早于2000年")
     return d
