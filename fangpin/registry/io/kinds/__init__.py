@@ -58,7 +58,8 @@ def kind_from_file_name(file_name: str) -> str | None:
 
 def sniff_file_kind(rows: list[list[str]]) -> str:
     """Which national file the first rows look like: a person-level 监测对象信息 names its members' columns
-    (姓名, 与户主关系 …); 行政村信息 has village counts and no 户编号; 户信息 has 户编号 but no person columns."""
+    (姓名, 与户主关系 …); 行政村信息 has village counts and no 户编号; 户信息 has 户编号 but no person columns
+    (or, 户编号 renamed, at least two of its own condition columns)."""
     for row in rows[:20]:
         heads = {normalize_header(c) for c in row if c}
         if len(heads) < 4:
@@ -71,6 +72,10 @@ def sniff_file_kind(rows: list[list[str]]) -> str:
                 return KIND_REGISTRY
             if heads & _LIVING_MARKS or person == 0:
                 return living_conditions.KIND
+        elif (
+            person < 2 and len(heads & _LIVING_MARKS) >= 2
+        ):  # 户编号 renamed by hand: the mapping question asks
+            return living_conditions.KIND
     return KIND_REGISTRY
 
 
