@@ -44,6 +44,9 @@ RUNNING = {ImportStatus.PENDING, ImportStatus.VALIDATING}
 
 class ImportBatchOut(Schema):
     id: int
+    kind: str = Field(
+        description="文件类型：registry=监测对象信息，living_conditions=（乡村建设）户信息，village_profile=（自定义）行政村信息"
+    )
     file_name: str
     status: str
     status_name: str
@@ -81,6 +84,7 @@ class RejectOut(Schema):
 def batch_out(b) -> dict:
     return {
         "id": b.pk,
+        "kind": b.kind,
         "file_name": b.file_name,
         "status": b.status,
         "status_name": ImportStatus(b.status).label if b.status in ImportStatus.values else b.status,
@@ -249,6 +253,8 @@ class MappingSavedOut(Schema):
 
 class MappingQuestionOut(Schema):
     import_batch_id: int
+    kind: str
+    title: str = Field(description="国家系统的表名（监测对象信息、（乡村建设）户信息、（自定义）行政村信息）")
     file_name: str
     needed: bool
     header_row: int | None
@@ -301,6 +307,8 @@ def _question_out(b, q: dict) -> dict:
         rows.append({"row": r["row"], "cells": cells})
     return {
         "import_batch_id": b.pk,
+        "kind": q["kind"],
+        "title": q["title"],
         "file_name": b.file_name,
         "needed": bool(q["needed"]),
         "header_row": q["header_row"],
