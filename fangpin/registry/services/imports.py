@@ -327,7 +327,7 @@ def import_batch_run(*, batch_id: int, actor, on: dt.date) -> ImportBatch:
     if batch.kind != ImportBatch.KIND_REGISTRY:
         from fangpin.registry.services.kind_imports import kind_batch_run
 
-        return kind_batch_run(batch_id=batch.pk, actor=actor)
+        return kind_batch_run(batch_id=batch.pk, actor=actor, on=on)
     if batch.status != ImportStatus.PENDING:
         raise DomainError(E_NOT_PENDING, f"导入批次#{batch.pk}已处理（{batch.get_status_display()}）")
     batch.status = ImportStatus.VALIDATING
@@ -418,7 +418,7 @@ def import_batch_run(*, batch_id: int, actor, on: dt.date) -> ImportBatch:
         t3 = time.perf_counter()
         try:
             with transaction.atomic():
-                hh_ids = apply_plan(plan, actor=actor, batch_id=batch.pk)
+                hh_ids = apply_plan(plan, actor=actor, batch_id=batch.pk, on=on)
                 household_flags_touch(hh_ids.values())  # bulk writes send no signal
                 # moved households take their open work along before new monitoring rows are handed over
                 batch.details["moves"] = _follow_moves(actor=actor, moves=plan.moves, on=on)

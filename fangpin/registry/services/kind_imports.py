@@ -82,15 +82,15 @@ def kind_import(
     batch = import_batch_create(
         actor=actor, file_name=file_name, data=data, on=on, dry_run=dry_run, kind=kind
     )
-    return kind_batch_run(batch_id=batch.pk, actor=actor)
+    return kind_batch_run(batch_id=batch.pk, actor=actor, on=on)
 
 
-def kind_batch_run(*, batch_id: int, actor) -> ImportBatch:
+def kind_batch_run(*, batch_id: int, actor, on: dt.date) -> ImportBatch:
     """Check and (unless a dry run) write one 户信息 / 行政村信息 batch (``ImportBatch.kind``). Never raises
     for bad data: the batch ends ``failed`` with rejects, ``mapping`` (headers no alias or saved answer
     knows, or a required column missing: the column-mapping question of ``services/import_mapping.py``,
     nothing written, the upload kept for the answer), or ``imported`` / ``checked`` with counts in
-    ``details``. The file's columns carry no dates: no business date is needed to check them."""
+    ``details``. ``on`` is the business date the updated facts are observed on (field provenance)."""
     require(actor, Cap.REGISTRY_IMPORT)
     batch = ImportBatch.objects.get(pk=batch_id, created_by=actor)
     if batch.status != ImportStatus.PENDING:
@@ -166,6 +166,7 @@ def kind_batch_run(*, batch_id: int, actor) -> ImportBatch:
                 batch=batch,
                 actor=actor,
                 now=clock.now(),
+                on=on,
                 household_of=(lambda o: o.household_id) if kind == "living_conditions" else None,
                 entity="living",
             )

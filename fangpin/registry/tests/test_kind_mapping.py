@@ -137,9 +137,7 @@ def test_unknown_village_headers_ask_through_the_commands_and_the_answer_is_reus
 
     out = StringIO()
     call_command("import_mapping", str(src), "--as", "county_admin", stdout=out)  # the question only
-    assert (
-        "未识别的表头“联系人” → 无相近列名，请指定" in out.getvalue() and _mine().count() == 0
-    )
+    assert "未识别的表头“联系人” → 无相近列名，请指定" in out.getvalue() and _mine().count() == 0
     out = StringIO()
     call_command("import_mapping", str(src), "--as", "county_admin", "--on", "2026-11-30",
                  *[a for k, v in VILLAGE_ANSWER.items() for a in ("--set", f"{k}={v}")], stdout=out)  # fmt: skip
