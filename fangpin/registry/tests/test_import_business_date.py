@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 
+from fangpin.audit.models import AuditEvent
 from fangpin.registry.models import ImportStatus, Person
 from fangpin.registry.services.imports import import_batch_create, registry_import
 
@@ -57,3 +58,26 @@ def test_the_income_year_defaults_to_the_year_before_the_business_date(personas)
     assert b.income_year == 2024
     with pytest.raises(TypeError):
         import_batch_create(actor=admin, file_name="a.xlsx", data=_file())  # no date: refused
+
+
+def test_a_move_the_file_states_is_dated_on_the_imports_business_date(personas):
+    """Imported on 2025-03-10, a household the file places in another village moved on 2025-03-10: the
+    village's provenance is observed that day (the history and audit timestamps stay real time)."""
+    from fangpin.registry.models import FactProvenance, Household
+
+    from .test_import import _run
+    from .test_import_move import _rows
+
+    admin = personas["county_admin"]
+    assert _run(admin, _rows("马家乡", "王家岗村"))[0].status == ImportStatus.IMPORTED
+    on = dt.date(2025, 3, 10)
+    moved = registry_import(
+        actor=admin, file_name="a.xlsx", data=xlsx_bytes(HEADERS, _rows("龙泉镇", "龙泉村")),
+        on=on, income_year=2023,
+    )  # fmt: skip
+    assert moved.status == ImportStatus.IMPORTED and moved.details["moves_planned"] == 1
+    h2 = Household.objects.get(household_no="H2")
+    fact = FactProvenance.objects.get(household=h2, entity="household", field="village")
+    assert fact.observed_on == on
+    ev = AuditEvent.objects.get(event_type="registry.household_move", household_id=h2.pk)
+    assert ev.data["date"] == "2025-03-10"
