@@ -208,8 +208,8 @@ def test_living_conditions_messy_variants_import_to_the_same_records_and_reimpor
     personas, households, variant
 ):
     admin = personas["county_admin"]
-    first = kind_import(on=ON,
-        actor=admin, kind="living_conditions", file_name="户信息.xlsx",
+    first = kind_import(
+        on=ON, actor=admin, kind="living_conditions", file_name="户信息.xlsx",
         data=xlsx("（乡村建设）户信息", LIVING_HEADERS, LIVING_ROWS),
     )  # fmt: skip
     assert first.status == "imported"
