@@ -30,7 +30,7 @@ E_SCIENTIFIC = (
 E_FORMAT = ("id_format", "证件号码格式错误：应为18位（最后一位可为X）或15位旧号码")
 E_CHECKSUM = ("id_checksum", "证件号码校验位错误")
 E_DATE = ("id_birth_date", "证件号码中的出生日期不是有效日期")
-E_FUTURE = ("id_future", "证件号码中的出生日期晚于今天")
+E_FUTURE = ("id_future", "证件号码中的出生日期晚于校验日期")
 E_TOO_OLD = ("id_too_old", "证件号码中的出生日期早于1900年")
 W_AREA = ("id_area_unknown", "证件号码的地区码从未出现在行政区划代码中（仅提示）")
 W_UPGRADED = ("id_upgraded", "15位旧号码已升级为18位")
@@ -123,9 +123,10 @@ def normalize_raw(raw: object) -> str:
     return s
 
 
-def validate_id_number(raw: object, *, today: dt.date | None = None) -> IdCheck:
-    """Validate and normalise an ID number as typed, imported or read from a department file."""
-    today = today or dt.date.today()
+def validate_id_number(raw: object, *, on: dt.date) -> IdCheck:
+    """Validate and normalise an ID number as typed, imported or read from a department file, as of the
+    business date ``on`` (a birth date after ``on`` is in the future)."""
+    today = on
     s = normalize_raw(raw)
     res = IdCheck(raw="" if raw is None else str(raw))
     if not s:
@@ -164,14 +165,14 @@ def validate_id_number(raw: object, *, today: dt.date | None = None) -> IdCheck:
     return res
 
 
-def validate_id_numbers(values: Iterable[str], *, today: dt.date | None = None) -> dict[str, IdCheck]:
+def validate_id_numbers(values: Iterable[str], *, on: dt.date) -> dict[str, IdCheck]:
     """``validate_id_number`` for a whole column: ``{value: IdCheck}`` per distinct value, the same result
     as calling it on each. The common case (an 18-character number already in canonical form, valid check
     digit, birth date 1900..today, known area) is decided column-wise with polars; every other value goes
     through ``validate_id_number`` itself, so errors, warnings and upgrades are exactly the per-value ones."""
     import polars as pl
 
-    today = today or dt.date.today()
+    today = on
     uniq = list(dict.fromkeys(values))
     out: dict[str, IdCheck] = {}
     if not uniq:
@@ -204,7 +205,7 @@ def validate_id_numbers(values: Iterable[str], *, today: dt.date | None = None) 
                 raw=s, normalized=s, birth_date=birth_date, gender="M" if int(s[16]) % 2 == 1 else "F"
             )
         else:
-            out[s] = validate_id_number(s, today=today)
+            out[s] = validate_id_number(s, on=today)
     return out
 
 

@@ -7,13 +7,19 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 
 @db_task()
-def import_batch_task(batch_id: int, user_id: int) -> dict:
-    """Run an import batch created by ``import_batch_create`` (large files do not block a web request)."""
+def import_batch_task(batch_id: int, user_id: int, on: str | None = None) -> dict:
+    """Run an import batch created by ``import_batch_create`` (large files do not block a web request), as
+    of the business date ``on`` (ISO date) the caller confirmed it on; a job queued without one (an older
+    queue entry) acts on the day it runs."""
+    import datetime as dt
+
     from fangpin.accounts.models import User
+    from fangpin.core import clock
     from fangpin.registry.services.imports import import_batch_run
 
     actor = User.objects.get(pk=user_id)
-    batch = import_batch_run(batch_id=batch_id, actor=actor)
+    day = dt.date.fromisoformat(on) if on else clock.today()
+    batch = import_batch_run(batch_id=batch_id, actor=actor, on=day)
     return {"batch": batch.pk, "status": batch.status, "created": batch.created, "rejected": batch.rejected}
 
 

@@ -22,6 +22,8 @@ from fangpin.screening.services.uploads import dept_batch_upload
 
 from . import corpus
 
+ON = dt.date(2026, 12, 1)  # the business date the imports act on
+
 UPLOAD_ON = dt.date(2026, 12, 1)  # the business date of the uploads
 
 CASES = {
@@ -60,7 +62,7 @@ def test_registry_import_refuses(personas, name):
     data = build()
     before = (Household.objects.count(), Person.objects.count())
     batch, err, seconds, peak = _timed(
-        lambda: registry_import(actor=personas["county_admin"], file_name=name, data=data)
+        lambda: registry_import(on=ON, actor=personas["county_admin"], file_name=name, data=data)
     )
     assert err is None, err  # bad data never raises: the batch records the refusal
     assert batch.status == ImportStatus.FAILED
@@ -168,7 +170,7 @@ def _names_file(bad: str, fmt: str) -> bytes:
 )  # fmt: skip
 def test_control_characters_in_a_name_are_refused_per_row(personas, bad, fmt, what):
     batch = registry_import(
-        actor=personas["county_admin"], file_name=f"names.{fmt}", data=_names_file(bad, fmt)
+        on=ON, actor=personas["county_admin"], file_name=f"names.{fmt}", data=_names_file(bad, fmt)
     )
     assert batch.status == ImportStatus.FAILED and Household.objects.count() == 0
     rej = batch.rejects.get()

@@ -132,7 +132,7 @@ def _village_objects(village: str, cadre, county_admin, *, dept_officer) -> dict
         actor=cadre, household_id=hh2.pk, form={"difficulty": "因病住院", "risk_types": ["因病"]},
         consent={"signed": False}, on=ON,
     )  # fmt: skip
-    batch = registry_import(actor=county_admin, file_name="bad.csv", data=b"\xff\xfe not a registry")
+    batch = registry_import(on=ON, actor=county_admin, file_name="bad.csv", data=b"\xff\xfe not a registry")
     run = ScreeningRun.objects.create(
         month="2025-05", region_id=village[:6] + "000000", started_by=county_admin
     )

@@ -44,6 +44,9 @@ RUNNING = {ImportStatus.PENDING, ImportStatus.VALIDATING}
 
 class ImportBatchOut(Schema):
     id: int
+    kind: str = Field(
+        description="文件类型：registry=监测对象信息，living_conditions=（乡村建设）户信息，village_profile=（自定义）行政村信息"
+    )
     file_name: str
     status: str
     status_name: str
@@ -81,6 +84,7 @@ class RejectOut(Schema):
 def batch_out(b) -> dict:
     return {
         "id": b.pk,
+        "kind": b.kind,
         "file_name": b.file_name,
         "status": b.status,
         "status_name": ImportStatus(b.status).label if b.status in ImportStatus.values else b.status,
@@ -143,7 +147,9 @@ def import_upload(
     digest = {"sha256": hashlib.sha256(data).hexdigest(), "name": file.name, "income_year": year}
 
     def create():
-        b = import_upload_check(actor=request.auth, file_name=file.name or "", data=data, income_year=year)
+        b = import_upload_check(
+            actor=request.auth, file_name=file.name or "", data=data, income_year=year, on=clock.today()
+        )
         return 201, to_json(batch_out(b))
 
     return once(request, "imports.create", digest, create)
@@ -196,7 +202,7 @@ def import_confirm(request, import_batch_id: int):
 
     def create():
         try:
-            b = import_confirm_queue(actor=request.auth, batch_id=import_batch_id)
+            b = import_confirm_queue(actor=request.auth, batch_id=import_batch_id, on=clock.today())
         except DomainError as e:
             if e.code == "import_not_checked":
                 raise DomainError("import_confirm_conflict", e.message) from e
@@ -247,6 +253,8 @@ class MappingSavedOut(Schema):
 
 class MappingQuestionOut(Schema):
     import_batch_id: int
+    kind: str
+    title: str = Field(description="国家系统的表名（监测对象信息、（乡村建设）户信息、（自定义）行政村信息）")
     file_name: str
     needed: bool
     header_row: int | None
@@ -299,6 +307,8 @@ def _question_out(b, q: dict) -> dict:
         rows.append({"row": r["row"], "cells": cells})
     return {
         "import_batch_id": b.pk,
+        "kind": q["kind"],
+        "title": q["title"],
         "file_name": b.file_name,
         "needed": bool(q["needed"]),
         "header_row": q["header_row"],
@@ -337,7 +347,8 @@ def import_mapping_get(request, import_batch_id: int):
     header names, and the first rows as they would be parsed. ID numbers, phones and dates are masked."""
     b = _mapping_batch(request, import_batch_id)
     data = batch_file(actor=request.auth, batch=b)
-    return _question_out(b, mapping_question(actor=request.auth, file_name=b.file_name, data=data))
+    q = mapping_question(actor=request.auth, file_name=b.file_name, data=data, on=clock.today(), kind=b.kind)
+    return _question_out(b, q)
 
 
 @router.post(
@@ -356,10 +367,15 @@ def import_mapping_answer(request, import_batch_id: int, payload: MappingAnswerI
         b = _mapping_batch(request, import_batch_id)
         data = batch_file(actor=request.auth, batch=b)
         import_mapping_save(
-            actor=request.auth, file_name=b.file_name, data=data, answers=dict(payload.answers), on=on
+            actor=request.auth,
+            file_name=b.file_name,
+            data=data,
+            answers=dict(payload.answers),
+            on=on,
+            kind=b.kind,
         )
-        new = import_batch_remap(actor=request.auth, batch_id=b.pk)
-        import_batch_run(batch_id=new.pk, actor=request.auth)
+        new = import_batch_remap(actor=request.auth, batch_id=b.pk, on=on)
+        import_batch_run(batch_id=new.pk, actor=request.auth, on=on)
         new.refresh_from_db()
         return 201, to_json(batch_out(new))
 

@@ -230,3 +230,59 @@ def test_a_birth_in_the_timeline_gives_only_its_year(client, world, bearer):
     birth = next(e for e in _json(r)["timeline"] if e["kind"] == "member" and "出生" in e["title"])
     assert birth["on"] == "2025-01-01" and "2025-03-17" not in r.content.decode()
     assert baby.id_number not in r.content.decode()
+
+
+def test_a_living_conditions_file_with_unknown_headers_asks_the_same_question_through_the_api(
+    client, personas, bearer
+):
+    """（乡村建设）户信息 re-saved by hand (户编号 renamed 家庭户编号, a 联系人 column): the upload stops at the
+    question with nothing written; the answer is saved for that file kind and layout and the same file is
+    checked again, confirmed and imported; the next upload of the layout is not asked again."""
+    from fangpin.registry.models import HouseholdLivingConditions
+    from fangpin.registry.tests.test_kind_mapping import LIVING_ANSWER, _living
+    from fangpin.registry.tests.test_other_national_files import ID_LI, ID_WANG, ID_WANG_WIFE, ID_ZHAO
+    from fangpin.testing import factories as f
+
+    for no, village, ids in [("4105062052010001", f.VILLAGE_A1, [ID_WANG, ID_WANG_WIFE]),
+                             ("4105062052010002", f.VILLAGE_A1, [ID_LI]), ("4105062052020001", f.VILLAGE_A2, [ID_ZHAO])]:  # fmt: skip
+        hh = f.household(village, household_no=no)
+        for i, n in enumerate(ids):
+            f.person(hh, name=f"成员{i}", id_number=n, relation="户主" if i == 0 else "配偶")
+    h = bearer("county_admin")
+    up = io.BytesIO(_living())
+    up.name = "（乡村建设）户信息_另存.xlsx"
+    r = client.post("/api/v1/imports", {"file": up}, **h)
+    assert r.status_code == 201, r.content
+    b = _json(r)
+    assert b["kind"] == "living_conditions" and b["status"] == "mapping" and b["income_year"] is None
+    assert HouseholdLivingConditions.objects.count() == 0
+    q = _json(client.get(b["mapping_url"], **h))
+    assert q["kind"] == "living_conditions" and q["title"] == "（乡村建设）户信息"
+    by = {u["header"]: u for u in q["unknown"]}
+    assert (
+        set(by) == {"家庭户编号", "联系人"}
+        and by["家庭户编号"]["suggestion"]
+        and not by["联系人"]["suggestion"]
+    )
+    assert {"key": "household_no", "label": "户编号"} in q["choices"]
+    texts = [c["text"] for row in q["rows"] for c in row["cells"]]
+    assert ID_WANG not in texts and any("*" in t and len(t) == 18 for t in texts)  # IDs masked
+    bad = _post(client, b["mapping_url"], {"answers": {"家庭户编号": "户编号"}}, h)
+    assert bad.status_code == 400 and _json(bad)["field"] == "联系人"
+    r = _post(client, b["mapping_url"], {"answers": LIVING_ANSWER}, h)
+    assert r.status_code == 201, r.content
+    new = _json(r)
+    assert new["kind"] == "living_conditions" and new["status"] == "checked" and new["can_confirm"]
+    m = ImportMapping.objects.get(kind="living_conditions")
+    assert m.columns == {"家庭户编号": "household_no", "联系人": ""}
+    assert (
+        AuditEvent.objects.get(event_type="registry.import_mapping_save").data["kind"] == "living_conditions"
+    )
+    done = _post(client, f"/api/v1/imports/{new['id']}/confirm", {}, h)
+    assert done.status_code == 201, done.content
+    real = _json(client.get(f"/api/v1/imports/{_json(done)['id']}", **h))
+    assert real["status"] == "imported" and real["created"] == 3
+    assert HouseholdLivingConditions.objects.count() == 3
+    up = io.BytesIO(_living())
+    up.name = "（乡村建设）户信息_十二月.xlsx"
+    assert _json(client.post("/api/v1/imports", {"file": up}, **h))["status"] == "checked"

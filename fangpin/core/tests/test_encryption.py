@@ -20,6 +20,8 @@ from fangpin.registry import selectors
 from fangpin.registry.models import Household, Person
 from fangpin.testing import factories as F
 
+ON = dt.date(2026, 12, 1)  # the business date the imports act on
+
 ID_A = make_id_number("410506", dt.date(1983, 7, 9), 31, "M")
 ID_B = make_id_number("410506", dt.date(1991, 12, 30), 42, "F")
 PHONE_A = "13912345678"
@@ -204,6 +206,7 @@ def _populate(personas) -> tuple[set[str], set[str]]:
     admin = personas["county_admin"]
     # the test file's own column (备注（本县自加）) answered 不导入 once, as registry/tests/conftest.py does
     import_mapping_save(
+        on=ON,
         actor=admin,
         file_name="a.xlsx",
         data=xlsx_bytes(HEADERS, good_rows()),

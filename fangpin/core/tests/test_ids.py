@@ -4,10 +4,12 @@ import pytest
 
 from fangpin.core import ids
 
+ON = dt.date(2026, 1, 1)
+
 
 def test_valid_number_gives_birth_date_and_gender():
     n = ids.make_id_number("410506", dt.date(1955, 3, 9), 7, "F")
-    r = ids.validate_id_number(n, today=dt.date(2026, 1, 1))
+    r = ids.validate_id_number(n, on=dt.date(2026, 1, 1))
     assert r.ok and r.normalized == n and r.birth_date == dt.date(1955, 3, 9) and r.gender == "F"
     assert not r.warnings  # 410506 is a known prefix even for people born before the district existed
 
@@ -15,7 +17,7 @@ def test_valid_number_gives_birth_date_and_gender():
 def test_checksum_error_is_rejected():
     n = ids.make_id_number("410506", dt.date(1980, 1, 1), 1, "M")
     bad = n[:17] + ("0" if n[17] != "0" else "1")
-    r = ids.validate_id_number(bad)
+    r = ids.validate_id_number(bad, on=ON)
     assert not r.ok and r.errors[0][0] == "id_checksum"
 
 
@@ -23,35 +25,35 @@ def test_checksum_error_is_rejected():
     "raw,code", [("4.10506E+17", "id_scientific"), ("", "id_empty"), ("41050619800101", "id_format")]
 )
 def test_malformed(raw, code):
-    assert ids.validate_id_number(raw).errors[0][0] == code
+    assert ids.validate_id_number(raw, on=ON).errors[0][0] == code
 
 
 def test_impossible_and_future_dates():
     first17 = "41050619800230001"  # 30 February
-    assert ids.validate_id_number(first17 + ids.check_digit(first17)).errors[0][0] == "id_birth_date"
+    assert ids.validate_id_number(first17 + ids.check_digit(first17), on=ON).errors[0][0] == "id_birth_date"
     future = ids.make_id_number("410506", dt.date(2030, 1, 1), 1, "M")
-    assert ids.validate_id_number(future, today=dt.date(2026, 1, 1)).errors[0][0] == "id_future"
+    assert ids.validate_id_number(future, on=dt.date(2026, 1, 1)).errors[0][0] == "id_future"
 
 
 def test_15_digit_upgraded_and_fullwidth_and_disability_cert():
-    r = ids.validate_id_number("410506750120008")
+    r = ids.validate_id_number("410506750120008", on=ON)
     assert r.ok and r.normalized == "410506197501200080" and r.warnings[0][0] == "id_upgraded"
     full = "４１０５０６１９７５０１２０００８０"
-    assert ids.validate_id_number(full).normalized == "410506197501200080"
-    cert = ids.validate_id_number("41050619750120008042")
+    assert ids.validate_id_number(full, on=ON).normalized == "410506197501200080"
+    cert = ids.validate_id_number("41050619750120008042", on=ON)
     assert cert.ok and cert.normalized == "410506197501200080" and cert.disability_suffix == "42"
 
 
 def test_unknown_prefix_is_a_warning_not_an_error():
     first17 = "99990119800101001"
-    r = ids.validate_id_number(first17 + ids.check_digit(first17))
+    r = ids.validate_id_number(first17 + ids.check_digit(first17), on=ON)
     assert r.ok and ("id_area_unknown", ids.W_AREA[1]) in r.warnings
 
 
 def test_retired_prefix_is_known():
     # 410503 北关区 etc. exist; 110103 崇文区 was abolished in 2010 but people still hold such numbers
     n = ids.make_id_number("110103", dt.date(1960, 6, 1), 2, "M")
-    assert ids.validate_id_number(n).warnings == []
+    assert ids.validate_id_number(n, on=ON).warnings == []
 
 
 def test_phone():
@@ -122,10 +124,10 @@ def test_validate_id_numbers_equals_validate_id_number_value_by_value():
     for k in (7, 8, 9):
         values[k] += ids.check_digit(values[k])
     today = dt.date(2026, 1, 1)
-    batch = ids.validate_id_numbers(values + [ok], today=today)  # duplicates collapse
+    batch = ids.validate_id_numbers(values + [ok], on=today)  # duplicates collapse
     assert list(batch) == values
     for v in values:
-        assert batch[v] == ids.validate_id_number(v, today=today), v
+        assert batch[v] == ids.validate_id_number(v, on=today), v
     assert batch[ok].ok and batch[ok].gender == "M" and batch[ok].birth_date == dt.date(1975, 1, 20)
     assert [c for v in values[5:10] for c, _ in batch[v].errors + batch[v].warnings] == [
         "id_checksum",
@@ -134,3 +136,14 @@ def test_validate_id_numbers_equals_validate_id_number_value_by_value():
         "id_too_old",
         "id_area_unknown",
     ]
+
+
+def test_the_future_is_relative_to_the_date_of_the_check():
+    """A birth date of 2024-06-01 is in the future for a check on 2024-03-01, not for one on 2025-01-01."""
+    n = ids.make_id_number("410506", dt.date(2024, 6, 1), 3, "F")
+    assert [c for c, _ in ids.validate_id_number(n, on=dt.date(2024, 3, 1)).errors] == ["id_future"]
+    assert ids.validate_id_number(n, on=dt.date(2025, 1, 1)).ok
+    assert not ids.validate_id_numbers([n], on=dt.date(2024, 3, 1))[n].ok
+    assert ids.validate_id_numbers([n], on=dt.date(2025, 1, 1))[n].ok
+    with pytest.raises(TypeError):
+        ids.validate_id_number(n)  # the date is never defaulted

@@ -33,8 +33,8 @@ def generate_parquet(
     *,
     persons: int,
     out: Path,
+    as_of: dt.date,
     seed: int = 0,
-    as_of: dt.date | None = None,
     defect_rate: float = 0.015,
     chunk_rows: int = 50_000,
     workers: int = 1,
@@ -42,8 +42,8 @@ def generate_parquet(
     """Generate about ``persons`` registered persons over the rural villages under ``prefix``
     (a province "41" or a county "410506") straight to Parquet, with bounded memory: one county at a
     time per worker, ``chunk_rows`` persons buffered. Output ``out/<table>/<county>.parquet``; the
-    files of a county do not depend on ``workers``. Parameters come from the shipped defaults."""
-    as_of = as_of or dt.date.today()
+    files of a county do not depend on ``workers``. Parameters come from the shipped defaults. ``as_of``:
+    the business date the generated history ends on (the command's ``--as-of``, default today)."""
     specs = province_plan(prefix, seed=seed, persons=persons)
     by_county: dict[str, list[VillageSpec]] = {}
     for s in specs:

@@ -22,7 +22,6 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import require
 from fangpin.audit.record import audit_record
-from fangpin.core.clock import today
 from fangpin.core.errors import DomainError
 from fangpin.monitoring.models import MonitoringObject
 from fangpin.monitoring.services.assistance import measure_add
@@ -238,7 +237,7 @@ def demo_county_generate(
     county: str = "410506",
     seed: int = 0,
     scale: float = 1.0,
-    as_of: dt.date | None = None,
+    as_of: dt.date,
     villages: list[str] | None = None,
     households_per_village: int | None = None,
     defect_rate: float = 0.015,
@@ -250,7 +249,6 @@ def demo_county_generate(
     ``villages``/``households_per_village`` generate a slice (tests); otherwise the county at ``scale``.
     """
     require(actor, Cap.REGISTRY_IMPORT)
-    as_of = as_of or today()
     if Household.objects.filter(village__code__startswith=county).exists():
         raise DomainError(E_NOT_EMPTY, f"{county}已有户档案，演示数据只生成到空的县")
     all_villages = rural_villages_from_db(county)

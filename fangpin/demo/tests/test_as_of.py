@@ -215,3 +215,14 @@ def test_a_history_reaching_back_to_2020_has_a_monitoring_line_every_year():
     p = gen_params_from_db("410506", dt.date(2025, 6, 30))
     assert sorted(p.lines) == [2020, 2021, 2022, 2023, 2024, 2025]
     assert p.lines[2020] == 5000 and p.lines[2021] == 6000
+
+
+def test_the_generators_business_date_is_never_defaulted(tmp_path):
+    """``as_of`` is given by the edge (the commands default it to today), never read from the clock."""
+    from fangpin.demo.generator import generate_parquet
+    from fangpin.demo.services.load import demo_county_generate
+
+    with pytest.raises(TypeError):
+        generate_parquet("410506", persons=10, out=tmp_path)
+    with pytest.raises(TypeError):
+        demo_county_generate(actor=None, county="410506")

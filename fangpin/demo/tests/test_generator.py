@@ -63,7 +63,7 @@ def test_ids_valid_unique_and_agree_with_birth_date_and_gender(sample):
     people = [x for v in sample for x in v.persons if x["person_no"] not in skip]
     assert len({x["id_number"] for x in people}) == len(people)
     for x in people:
-        chk = validate_id_number(x["id_number"], today=AS_OF)
+        chk = validate_id_number(x["id_number"], on=AS_OF)
         assert chk.ok, (x["id_number"], chk.errors)
         assert x["id_number"].startswith("410506")
         assert chk.birth_date == x["birth_date"] and chk.gender == x["gender"]

@@ -39,7 +39,7 @@ def id_mismatch(ctx: CheckContext) -> Iterator[Finding]:
         .order_by("id")
     )
     for p in qs.iterator(chunk_size=5000):
-        chk = validate_id_number(p["id_number"], today=ctx.on)
+        chk = validate_id_number(p["id_number"], on=ctx.on)
         problems = [m for _, m in chk.errors]
         if chk.ok:
             if p["birth_date"] and chk.birth_date != p["birth_date"]:

@@ -4,9 +4,11 @@ text and returns the value or raises ``CellError`` (stable code + Chinese messag
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -125,10 +127,28 @@ _DATE_FORMS = (
 )
 
 
-def _today() -> dt.date:
-    from fangpin.core import clock
+# The business date the date columns are checked against (a birth date after it is in the future). Set by
+# whoever converts a file (``validate_table``, the mapping preview) from the date it acts on; never the clock.
+_as_of: contextvars.ContextVar[dt.date | None] = contextvars.ContextVar("fangpin_convert_as_of", default=None)
 
-    return clock.today()
+
+@contextlib.contextmanager
+def dates_as_of(day: dt.date) -> Iterator[dt.date]:
+    """Within the block the date converters (``conv_date``, ``conv_yyyymm``) check against ``day``."""
+    token = _as_of.set(day)
+    try:
+        yield day
+    finally:
+        _as_of.reset(token)
+
+
+def _today() -> dt.date:
+    day = _as_of.get()
+    if day is None:
+        raise RuntimeError(
+            "date columns are converted as of a business date: wrap in convert.dates_as_of(on)"
+        )
+    return day
 
 
 def parse_date(s: str) -> dt.date:
@@ -148,8 +168,8 @@ def parse_date(s: str) -> dt.date:
 
 def conv_date(s: str) -> dt.date:
     d = parse_date(s)
-    if d > _today():
-        raise CellError(E_FUTURE, f"日期{d:%Y%m%d}晚于今天")
+    if d > (on := _today()):
+        raise CellError(E_FUTURE, f"日期{d:%Y%m%d}晚于校验日期{on:%Y%m%d}")
     if d.year < 1900:
         raise CellError(E_DATE, f"日期{d:%Y%m%d}早于1900年")
     return d
@@ -168,8 +188,8 @@ def conv_yyyymm(s: str) -> dt.date:
             d = parse_date(s).replace(day=1)
         except CellError:
             raise CellError(E_DATE, f"“{s}”不是有效年月，应为YYYYMM（如202305）") from None
-    if d > _today().replace(day=1):
-        raise CellError(E_FUTURE, f"年月{d:%Y%m}晚于本月")
+    if d > (on := _today()).replace(day=1):
+        raise CellError(E_FUTURE, f"年月{d:%Y%m}晚于校验日期所在月份{on:%Y%m}")
     if d.year < 2000:
         raise CellError(E_DATE, f"年月{d:%Y%m}早于2000年")
     return d

@@ -44,6 +44,7 @@ from .columns import (
     canonical_text,
     date_form,
 )
+from .convert import dates_as_of
 from .read import Table
 from .values import Spellings
 from .villages import VillageIndex
@@ -195,7 +196,7 @@ class _Validator:
     # ---- identity
     def check_ids(self) -> list[str]:
         raws = self.raw["id_number"]
-        checks = validate_id_numbers(set(raws), today=self.today)  # column-wise, per distinct value
+        checks = validate_id_numbers(set(raws), on=self.today)  # column-wise, per distinct value
         norm = [""] * self.n
         for i, r in enumerate(raws):
             c = checks[r]
@@ -449,11 +450,13 @@ def _model_fields(keys: list[str], target: str) -> tuple[str, ...]:
 
 
 def validate_table(
-    table: Table, *, village_index: VillageIndex, risk_types: list[str], today: dt.date
+    table: Table, *, village_index: VillageIndex, risk_types: list[str], on: dt.date
 ) -> Parsed:
-    """Parse and check every row; see the module docstring."""
-    v = _Validator(table, village_index=village_index, risk_types=risk_types, today=today)
-    v.convert_columns()
+    """Parse and check every row as of the business date ``on`` (dates and ID-number birth dates after it
+    are in the future); see the module docstring."""
+    v = _Validator(table, village_index=village_index, risk_types=risk_types, today=on)
+    with dates_as_of(on):
+        v.convert_columns()
     norm = v.check_ids()
     v.check_person_facts(norm)
     hh_nos = v.raw["household_no"]

@@ -285,7 +285,14 @@ def _provenance_items(ch: dict[str, Any], before: dict[str, dict]) -> Iterator[t
 
 
 def _update(
-    model: type[Model], changes: dict[int, dict[str, Any]], *, actor, batch_id: int, now, resolve=None
+    model: type[Model],
+    changes: dict[int, dict[str, Any]],
+    *,
+    actor,
+    batch_id: int,
+    now,
+    on: dt.date,
+    resolve=None,
 ) -> list[FactProvenance]:
     """Bulk update with one history row per changed object; returns field-level provenance rows."""
     if not changes:
@@ -325,7 +332,7 @@ def _update(
                         value=mask_text_field(k, "" if v is None else str(v)),
                         source_kind=SourceKind.IMPORT,
                         source_ref=obj.source_ref,
-                        observed_on=now.date(),
+                        observed_on=on,  # the import's business date, not the clock
                         recorded_by=actor,
                     )
                 )
@@ -369,7 +376,7 @@ def _create(
     )
 
 
-def _move(moves: dict[int, dict[str, Any]], *, actor, batch_id: int, now) -> None:
+def _move(moves: dict[int, dict[str, Any]], *, actor, batch_id: int, on: dt.date) -> None:
     """A household the national file places in another village moves through ``do_household_move``, the
     service trust's approved moves use: its own history row (reason 迁移 A→B, no MemberChange), village
     provenance and a ``registry.household_move`` audit event at the old village. The other parts' open
@@ -382,26 +389,30 @@ def _move(moves: dict[int, dict[str, Any]], *, actor, batch_id: int, now) -> Non
             actor=actor,
             household=households[pk],
             to_village=m["to"],
-            date=now.date(),
+            date=on,
             reason=f"导入批次#{batch_id}：国家系统数据中该户所在村已变更",
             source_kind=SourceKind.IMPORT,
             source_ref=_ref(batch_id, m["row"]),
         )
 
 
-def apply_plan(plan: Plan, *, actor, batch_id: int) -> dict[str, int]:
-    """Writes the plan (the caller holds the transaction). Returns 户编号 → id of every household touched."""
+def apply_plan(plan: Plan, *, actor, batch_id: int, on: dt.date) -> dict[str, int]:
+    """Writes the plan (the caller holds the transaction) as of the import's business date ``on`` (field
+    provenance ``observed_on``, household moves). System timestamps (history, source_at) stay real time.
+    Returns 户编号 → id of every household touched."""
     now = clock.now()
     hh_ids = dict(plan.household_ids)
     new_ids = _create(Household, plan.new_households, actor=actor, batch_id=batch_id, now=now)
     for h, pk in zip(plan.new_households, new_ids, strict=True):
         hh_ids[h["household_no"]] = pk
     resolve = hh_ids.__getitem__
-    facts = _update(Household, plan.changed_households, actor=actor, batch_id=batch_id, now=now)
-    _move(plan.moves, actor=actor, batch_id=batch_id, now=now)
+    facts = _update(Household, plan.changed_households, actor=actor, batch_id=batch_id, now=now, on=on)
+    _move(plan.moves, actor=actor, batch_id=batch_id, on=on)
     _create(Person, plan.new_persons, actor=actor, batch_id=batch_id, now=now, resolve=resolve)
-    facts += _update(Person, plan.changed_persons, actor=actor, batch_id=batch_id, now=now, resolve=resolve)
+    facts += _update(
+        Person, plan.changed_persons, actor=actor, batch_id=batch_id, now=now, on=on, resolve=resolve
+    )
     _create(IncomeRecord, plan.new_income, actor=actor, batch_id=batch_id, now=now, resolve=resolve)
-    facts += _update(IncomeRecord, plan.changed_income, actor=actor, batch_id=batch_id, now=now)
+    facts += _update(IncomeRecord, plan.changed_income, actor=actor, batch_id=batch_id, now=now, on=on)
     FactProvenance.objects.bulk_create(facts, batch_size=BATCH)
     return hh_ids

@@ -84,11 +84,13 @@ class ImportReject(models.Model):
 
 
 class ImportMapping(models.Model):
-    """The answer to the mapping question for one header layout of the national export: which known column
-    each unrecognised header of the file is, or "" = not stored. Found again by ``signature``
+    """The answer to the mapping question for one header layout of a national file: which known column
+    each unrecognised header of the file is, or "" = not stored. Found again by ``kind`` (the file kind:
+    ``registry`` = 监测对象信息, ``living_conditions``, ``village_profile``) and ``signature``
     (``io.read.header_signature``: the layout's normalised headers in any order) on the next upload."""
 
-    signature = models.CharField("表头特征", max_length=64, unique=True)
+    kind = models.CharField("导入类型", max_length=32, default=ImportBatch.KIND_REGISTRY)
+    signature = models.CharField("表头特征", max_length=64)
     headers = models.JSONField("文件表头", default=list)
     columns = models.JSONField(
         "列对应关系", default=dict, help_text='{"家庭编号": "household_no", "本县备注": ""}（空 = 不导入）'
@@ -101,6 +103,11 @@ class ImportMapping(models.Model):
         verbose_name = "导入列对应"
         verbose_name_plural = "导入列对应"
         ordering = ["-saved_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "signature"], name="registry_importmapping_kind_signature"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"导入列对应 v{self.version}（{len(self.columns)}列）"

@@ -65,16 +65,27 @@ def _files_dir(sub: str) -> Path:
 
 
 def import_batch_create(
-    *, actor, file_name: str, data: bytes, income_year: int | None = None, dry_run: bool = False
+    *,
+    actor,
+    file_name: str,
+    data: bytes,
+    on: dt.date,
+    income_year: int | None = None,
+    dry_run: bool = False,
+    kind: str = ImportBatch.KIND_REGISTRY,
 ) -> ImportBatch:
-    """Record an upload. The bytes go to the private file store (never under MEDIA_URL)."""
+    """Record an upload of the business date ``on``. The bytes go to the private file store (never under
+    MEDIA_URL). ``income_year`` (the 监测对象信息 income columns' year) defaults to the year before ``on``;
+    the other national files (``kind``) have none."""
     require(actor, Cap.REGISTRY_IMPORT)
     if actor.scope_prefix is None:
         raise DomainError(E_NO_SCOPE, "您没有管辖区域，不能导入户档案")
     if len(data) > MAX_UPLOAD_BYTES:
         raise DomainError("file_too_large", f"文件超过{MAX_UPLOAD_BYTES // 1024 // 1024}MB上限")
-    if income_year is None:
-        income_year = clock.today().year - 1
+    if kind != ImportBatch.KIND_REGISTRY:
+        income_year = None
+    elif income_year is None:
+        income_year = on.year - 1
     digest = hashlib.sha256(data).hexdigest()
     batch = ImportBatch.objects.create(
         file_name=Path(file_name).name[:255],
@@ -83,6 +94,7 @@ def import_batch_create(
         income_year=income_year,
         dry_run=dry_run,
         created_by=actor,
+        kind=kind,
     )
     path = _files_dir("imports") / f"{batch.pk}-{digest[:16]}{Path(file_name).suffix.lower()[:6]}"
     path.write_bytes(data)
@@ -91,7 +103,7 @@ def import_batch_create(
     return batch
 
 
-def _follow_moves(*, actor, moves: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+def _follow_moves(*, actor, moves: dict[int, dict[str, Any]], on: dt.date) -> list[dict[str, Any]]:
     """After the import moved households (``io.write._move``): their open work in the other parts follows
     them, in the import's transaction (a refusal rolls the whole import back)."""
     if not moves:
@@ -99,7 +111,6 @@ def _follow_moves(*, actor, moves: dict[int, dict[str, Any]]) -> list[dict[str, 
     followers = hooks.move_followers()
     households = Household.objects.in_bulk(list(moves))
     out = []
-    on = clock.today()
     for pk, m in moves.items():
         row = {"household_no": m["household_no"], "from": m["from"], "to": m["to"]}
         for name, follow in followers:
@@ -113,14 +124,15 @@ def _follow_moves(*, actor, moves: dict[int, dict[str, Any]]) -> list[dict[str, 
     return out
 
 
-def _move_members(*, actor, batch_id: int, moves: dict[int, dict[str, Any]], hh_ids: dict[str, int]):
+def _move_members(
+    *, actor, batch_id: int, moves: dict[int, dict[str, Any]], hh_ids: dict[str, int], on: dt.date
+) -> list[dict[str, Any]]:
     """Persons the file lists under another household with a stated 成员变更 (迁移/分户) move through the
     registry member service: MemberChange rows in both households, a person version, audit."""
     if not moves:
         return []
     persons = Person.objects.in_bulk(list(moves))
     targets = Household.objects.in_bulk([hh_ids[m["household_no"]] for m in moves.values()])
-    on = clock.today()
     out = []
     for pk, m in moves.items():
         do_member_move(
@@ -305,11 +317,17 @@ def _progress(batch: ImportBatch, pct: int, note: str) -> None:
 
 
 @_cyclic_gc_paused
-def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
-    """Validate and (unless the batch is a dry run) write one batch. Never raises for bad data:
-    the batch ends ``failed`` with rejects, or ``imported``/``checked`` with counts."""
+def import_batch_run(*, batch_id: int, actor, on: dt.date) -> ImportBatch:
+    """Validate as of the business date ``on`` and (unless the batch is a dry run) write one batch; moves
+    and member changes the file states are dated ``on``. Never raises for bad data: the batch ends
+    ``failed`` with rejects, ``mapping`` (the column-mapping question), or ``imported``/``checked``.
+    A batch of another national file kind runs through ``kind_imports.kind_batch_run``."""
     require(actor, Cap.REGISTRY_IMPORT)
     batch = ImportBatch.objects.get(pk=batch_id, created_by=actor)
+    if batch.kind != ImportBatch.KIND_REGISTRY:
+        from fangpin.registry.services.kind_imports import kind_batch_run
+
+        return kind_batch_run(batch_id=batch.pk, actor=actor, on=on)
     if batch.status != ImportStatus.PENDING:
         raise DomainError(E_NOT_PENDING, f"导入批次#{batch.pk}已处理（{batch.get_status_display()}）")
     batch.status = ImportStatus.VALIDATING
@@ -350,11 +368,9 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
         batch.header_row = table.header_row
         batch.rows = len(table.rows)
         prefix = actor.scope_prefix
-        risk_types = list(param_value("catalogue.risk_types", region_code=prefix, year=clock.today().year))
+        risk_types = list(param_value("catalogue.risk_types", region_code=prefix, year=on.year))
         t1 = time.perf_counter()
-        parsed = validate_table(
-            table, village_index=VillageIndex(prefix), risk_types=risk_types, today=clock.today()
-        )
+        parsed = validate_table(table, village_index=VillageIndex(prefix), risk_types=risk_types, on=on)
         timings["validate"] = time.perf_counter() - t1
         batch.households = len(parsed.households)
         batch.persons = len(parsed.persons)
@@ -402,12 +418,12 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
         t3 = time.perf_counter()
         try:
             with transaction.atomic():
-                hh_ids = apply_plan(plan, actor=actor, batch_id=batch.pk)
+                hh_ids = apply_plan(plan, actor=actor, batch_id=batch.pk, on=on)
                 household_flags_touch(hh_ids.values())  # bulk writes send no signal
                 # moved households take their open work along before new monitoring rows are handed over
-                batch.details["moves"] = _follow_moves(actor=actor, moves=plan.moves)
+                batch.details["moves"] = _follow_moves(actor=actor, moves=plan.moves, on=on)
                 batch.details["member_moves"] = _move_members(
-                    actor=actor, batch_id=batch.pk, moves=plan.member_moves, hh_ids=hh_ids
+                    actor=actor, batch_id=batch.pk, moves=plan.member_moves, hh_ids=hh_ids, on=on
                 )
                 timings["write"] = time.perf_counter() - t3
                 t4 = time.perf_counter()
@@ -457,7 +473,7 @@ def import_batch_run(*, batch_id: int, actor) -> ImportBatch:
 def saved_mapping_of(table):
     from fangpin.registry.models.imports import ImportMapping
 
-    return ImportMapping.objects.filter(signature=table.signature).first()
+    return ImportMapping.objects.filter(kind=ImportBatch.KIND_REGISTRY, signature=table.signature).first()
 
 
 def _finish(batch: ImportBatch, *, actor, timings: dict[str, float], t0: float) -> ImportBatch:
@@ -507,19 +523,19 @@ def _finish(batch: ImportBatch, *, actor, timings: dict[str, float], t0: float) 
 
 
 def registry_import(
-    *, actor, file_name: str, data: bytes, income_year: int | None = None, dry_run: bool = False
+    *, actor, file_name: str, data: bytes, on: dt.date, income_year: int | None = None, dry_run: bool = False
 ) -> ImportBatch:
-    """Create and run a batch in this process (CLI ``--now``, tests, small files)."""
+    """Create and run a batch of the business date ``on`` in this process (CLI ``--now``, tests)."""
     batch = import_batch_create(
-        actor=actor, file_name=file_name, data=data, income_year=income_year, dry_run=dry_run
+        actor=actor, file_name=file_name, data=data, on=on, income_year=income_year, dry_run=dry_run
     )
-    return import_batch_run(batch_id=batch.pk, actor=actor)
+    return import_batch_run(batch_id=batch.pk, actor=actor, on=on)
 
 
 E_NOT_CHECKED = "import_not_checked"
 
 
-def import_batch_confirm(*, actor, batch_id: int) -> ImportBatch:
+def import_batch_confirm(*, actor, batch_id: int, on: dt.date) -> ImportBatch:
     """Turn a dry run that passed into the real import: a new pending batch over the same stored file
     (same sha256), linked from the dry run; the caller runs or queues it. A dry run is confirmed once."""
     require(actor, Cap.REGISTRY_IMPORT)
@@ -535,7 +551,12 @@ def import_batch_confirm(*, actor, batch_id: int) -> ImportBatch:
         if hashlib.sha256(data).hexdigest() != checked.sha256:
             raise DomainError(E_NOT_CHECKED, "校验后的文件已被改动，请重新上传")
         batch = import_batch_create(
-            actor=actor, file_name=checked.file_name, data=data, income_year=checked.income_year
+            actor=actor,
+            file_name=checked.file_name,
+            data=data,
+            on=on,
+            income_year=checked.income_year,
+            kind=checked.kind,
         )
         checked.confirmed_batch = batch
         checked.save(update_fields=["confirmed_batch"])
@@ -555,22 +576,32 @@ def import_rejects(batch: ImportBatch) -> list[ImportReject]:
     return list(batch.rejects.all())
 
 
-def import_upload_check(*, actor, file_name: str, data: bytes, income_year: int) -> ImportBatch:
+def import_upload_check(*, actor, file_name: str, data: bytes, income_year: int, on: dt.date) -> ImportBatch:
     """The upload step of the browser and the API: record the file as a dry run and validate it at once
-    (row by row, writing nothing). The batch says ``checked`` (ready to confirm) or ``failed`` (rejects)."""
+    as of ``on`` (row by row, writing nothing). Which national file it is (监测对象信息, （乡村建设）户信息,
+    （自定义）行政村信息) is told by its name or header (``io.kinds.file_kind``). The batch says ``checked``
+    (ready to confirm), ``mapping`` (the column-mapping question) or ``failed`` (rejects)."""
+    from fangpin.registry.io.kinds import file_kind
+
     batch = import_batch_create(
-        actor=actor, file_name=file_name, data=data, income_year=income_year, dry_run=True
+        actor=actor,
+        file_name=file_name,
+        data=data,
+        on=on,
+        income_year=income_year,
+        dry_run=True,
+        kind=file_kind(data, file_name),
     )
-    return import_batch_run(batch_id=batch.pk, actor=actor)
+    return import_batch_run(batch_id=batch.pk, actor=actor, on=on)
 
 
-def import_confirm_queue(*, actor, batch_id: int) -> ImportBatch:
-    """Confirm a checked dry run and queue the real import as a background job (Huey); the new batch's
-    progress record is what the caller follows."""
+def import_confirm_queue(*, actor, batch_id: int, on: dt.date) -> ImportBatch:
+    """Confirm a checked dry run and queue the real import of the business date ``on`` as a background job
+    (Huey); the new batch's progress record is what the caller follows."""
     from fangpin.registry.tasks import import_batch_task
 
-    batch = import_batch_confirm(actor=actor, batch_id=batch_id)
-    import_batch_task(batch.pk, actor.pk)
+    batch = import_batch_confirm(actor=actor, batch_id=batch_id, on=on)
+    import_batch_task(batch.pk, actor.pk, on.isoformat())
     batch.refresh_from_db()
     return batch
 

@@ -11,6 +11,7 @@ files are one row per household or village, far smaller than the person-level ex
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import time
 from pathlib import Path
@@ -23,10 +24,12 @@ from fangpin.audit.record import audit_record
 from fangpin.core import clock
 from fangpin.core.errors import DomainError, NotFound, PermissionDenied, RowError
 from fangpin.core.masking import mask_text
+from fangpin.core.uploads import upload_check
 from fangpin.regions.models import code_prefix
 from fangpin.registry.io.kinds import MODULES, SPECS
 from fangpin.registry.io.kinds.base import convert_table, not_stored_report, read_kind_table
 from fangpin.registry.io.kinds.store import store
+from fangpin.registry.io.read import read_head
 from fangpin.registry.io.report import write_reject_report
 from fangpin.registry.io.xlsx import write_csv, write_xlsx
 from fangpin.registry.models import (
@@ -36,7 +39,8 @@ from fangpin.registry.models import (
     ImportStatus,
     VillageProfile,
 )
-from fangpin.registry.services.imports import import_batch_create
+from fangpin.registry.services.import_mapping import needs_mapping, question_payload, saved_mappings
+from fangpin.registry.services.imports import E_NOT_PENDING, import_batch_create
 
 E_KIND = "import_kind"
 E_EXPORT_FORMAT = "export_format"
@@ -67,33 +71,73 @@ def _reject_rows(batch: ImportBatch, rejects: list[RowError]) -> None:
     )
 
 
-def kind_import(*, actor, kind: str, file_name: str, data: bytes, dry_run: bool = False) -> ImportBatch:
-    """Import one 户信息 / 行政村信息 file all or nothing. Never raises for bad data: the batch ends
-    ``failed`` with rejects, or ``imported`` / ``checked`` (dry run) with counts in ``details``."""
+def kind_import(
+    *, actor, kind: str, file_name: str, data: bytes, on: dt.date, dry_run: bool = False
+) -> ImportBatch:
+    """Import one 户信息 / 行政村信息 file all or nothing, in this process (CLI, tests): ``kind_batch_run``
+    over a new batch of the business date ``on``."""
     if kind not in SPECS:
         raise DomainError(E_KIND, f"不支持的导入类型“{kind}”")
     require(actor, Cap.REGISTRY_IMPORT)
+    batch = import_batch_create(
+        actor=actor, file_name=file_name, data=data, on=on, dry_run=dry_run, kind=kind
+    )
+    return kind_batch_run(batch_id=batch.pk, actor=actor, on=on)
+
+
+def kind_batch_run(*, batch_id: int, actor, on: dt.date) -> ImportBatch:
+    """Check and (unless a dry run) write one 户信息 / 行政村信息 batch (``ImportBatch.kind``). Never raises
+    for bad data: the batch ends ``failed`` with rejects, ``mapping`` (headers no alias or saved answer
+    knows, or a required column missing: the column-mapping question of ``services/import_mapping.py``,
+    nothing written, the upload kept for the answer), or ``imported`` / ``checked`` with counts in
+    ``details``. ``on`` is the business date the updated facts are observed on (field provenance)."""
+    require(actor, Cap.REGISTRY_IMPORT)
+    batch = ImportBatch.objects.get(pk=batch_id, created_by=actor)
+    if batch.status != ImportStatus.PENDING:
+        raise DomainError(E_NOT_PENDING, f"导入批次#{batch.pk}已处理（{batch.get_status_display()}）")
+    kind = batch.kind
+    if kind not in SPECS:
+        raise DomainError(E_KIND, f"不支持的导入类型“{kind}”")
     spec, module = SPECS[kind], MODULES[kind]
     model, key_field = _MODEL[kind]
-    batch = import_batch_create(actor=actor, file_name=file_name, data=data, dry_run=dry_run)
-    batch.kind, batch.income_year = kind, None
     batch.status, batch.started_at = ImportStatus.VALIDATING, clock.now()
     t0 = time.perf_counter()
     table = None
     rejects: list[RowError] = []
     details: dict = {}
     try:
-        table, total_rows = read_kind_table(data, file_name, spec)
+        data = Path(batch.upload_path).read_bytes()
+        upload_check(data=data, file_name=batch.file_name, actor=actor, entry=f"registry.import.{kind}")
+        saved = saved_mappings(read_head(data, batch.file_name), kind)
+        table, total_rows = read_kind_table(data, batch.file_name, spec, mappings=saved)
     except DomainError as e:
         rejects = [RowError(0, "", e.message, "", e.code)]
+    if table is not None and needs_mapping(table, kind):  # never guessed: the user answers first
+        batch.header_row, batch.rows = table.header_row, len(table.rows)
+        q = question_payload(table, kind)
+        batch.details = {"mapping_question": q}
+        batch.status = ImportStatus.MAPPING
+        parts = []
+        if table.unknown_headers:
+            parts.append(
+                f"{len(table.unknown_headers)}个表头未识别（{'、'.join(table.unknown_headers[:8])}）"
+            )
+        if q["missing_required"]:
+            parts.append("缺少必需列" + "、".join(q["missing_required"]))
+        batch.message = f"{spec.title}：" + "；".join(parts) + "。请确认列对应后再校验，未写入任何数据"
+        _finish(batch, actor=actor, t0=t0)
+        return batch
     if table is not None:
         cells = convert_table(table, spec)
         planned, existing, plan_rejects, details = module.plan(actor=actor, table=table, cells=cells)
         rejects = cells.rejects + plan_rejects
         batch.header_row, batch.rows = table.header_row, len(table.rows)
+        mapping = saved_mapping_of(table, kind)
         details |= {
             "mapped": {h: dict(c) for h, c in cells.mapped.items()},
             "unknown_columns": table.unknown_headers,
+            "columns_answered_not_stored": table.ignored_headers,  # 不导入 in the saved mapping answer
+            "mapping_version": mapping.version if mapping else None,
             "not_stored": not_stored_report(table, spec),
             "total_rows_skipped": total_rows,
             "duplicate_columns": table.duplicate_headers,  # a second column of the same meaning: ignored
@@ -109,7 +153,7 @@ def kind_import(*, actor, kind: str, file_name: str, data: bytes, dry_run: bool 
             path = _files_dir("reports") / f"导入错误报告-批次{batch.pk}.xlsx"
             write_reject_report(table, rejects, path, title=f"导入批次#{batch.pk} {batch.file_name} 错误报告")
             batch.error_report_path = str(path)
-    elif dry_run:
+    elif batch.dry_run:
         batch.status = ImportStatus.CHECKED
         batch.message = f"{spec.title}校验通过（试运行，未写入）"
     else:
@@ -122,6 +166,7 @@ def kind_import(*, actor, kind: str, file_name: str, data: bytes, dry_run: bool 
                 batch=batch,
                 actor=actor,
                 now=clock.now(),
+                on=on,
                 household_of=(lambda o: o.household_id) if kind == "living_conditions" else None,
                 entity="living",
             )
@@ -142,12 +187,20 @@ def kind_import(*, actor, kind: str, file_name: str, data: bytes, dry_run: bool 
     return batch
 
 
+def saved_mapping_of(table, kind: str):
+    from fangpin.registry.models.imports import ImportMapping
+
+    return ImportMapping.objects.filter(kind=kind, signature=table.signature).first()
+
+
 def _finish(batch: ImportBatch, *, actor, t0: float) -> None:
     if counts := batch.details.get("households_counts"):
         batch.households = sum(counts.values())
     batch.details = {**batch.details, "seconds": round(time.perf_counter() - t0, 3)}
     batch.finished_at = clock.now()
-    if batch.upload_path:
+    # the upload is removed (RES-01) unless it waits for the mapping answer or a dry run's confirmation
+    keep = batch.status == ImportStatus.MAPPING or (batch.dry_run and batch.status == ImportStatus.CHECKED)
+    if batch.upload_path and not keep:
         Path(batch.upload_path).unlink(missing_ok=True)
         batch.upload_path = ""
     batch.save()
@@ -156,7 +209,11 @@ def _finish(batch: ImportBatch, *, actor, t0: float) -> None:
         event_type="registry.import",
         obj=batch,
         region_code=(actor.region_id or ""),
-        result={ImportStatus.IMPORTED: "ok", ImportStatus.CHECKED: "dry_run"}.get(batch.status, "rejected"),
+        result={
+            ImportStatus.IMPORTED: "ok",
+            ImportStatus.CHECKED: "dry_run",
+            ImportStatus.MAPPING: "mapping_needed",
+        }.get(batch.status, "rejected"),
         data={
             "kind": batch.kind,
             "file_name": batch.file_name,

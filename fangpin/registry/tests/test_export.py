@@ -22,6 +22,8 @@ from fangpin.registry.models import (
 from fangpin.registry.services.imports import registry_import
 from fangpin.testing import factories as f
 
+ON = dt.date(2026, 12, 1)  # the business date the imports act on
+
 pytestmark = pytest.mark.django_db
 
 
@@ -215,13 +217,17 @@ def test_round_trip_export_unmasked_then_import_into_an_empty_registry(personas,
     # An empty registry: raw deletes (no cascade collection over other parts' tables).
     for model in (HouseholdFlags, FactProvenance, IncomeRecord, Person, Household):
         model.objects.all()._raw_delete(using="default")
-    batch = registry_import(actor=admin, file_name="all.xlsx", data=res.path.read_bytes(), income_year=2023)
+    batch = registry_import(
+        on=ON, actor=admin, file_name="all.xlsx", data=res.path.read_bytes(), income_year=2023
+    )
     assert batch.status == ImportStatus.IMPORTED, list(batch.rejects.values_list("row", "column", "reason"))
     assert batch.details["unknown_columns"] == []
     after = _snapshot()
     for b, a in zip(before, after, strict=True):
         assert a == b
-    again = registry_import(actor=admin, file_name="all.xlsx", data=res.path.read_bytes(), income_year=2023)
+    again = registry_import(
+        on=ON, actor=admin, file_name="all.xlsx", data=res.path.read_bytes(), income_year=2023
+    )
     assert (again.created, again.updated, again.unchanged) == (0, 0, 6)
 
 
@@ -231,12 +237,12 @@ def test_imported_monitoring_objects_reach_monitoring_and_come_back_in_the_expor
 
     admin = personas["county_admin"]
     batch = registry_import(
-        actor=admin, file_name="m.xlsx", data=xlsx_bytes(HEADERS, good_rows()), income_year=2023
+        on=ON, actor=admin, file_name="m.xlsx", data=xlsx_bytes(HEADERS, good_rows()), income_year=2023
     )
     assert batch.status == ImportStatus.IMPORTED
     assert batch.details["monitoring"] == {"households": 1, "handed_over": True}
     again = registry_import(
-        actor=admin, file_name="m.xlsx", data=xlsx_bytes(HEADERS, good_rows()), income_year=2023
+        on=ON, actor=admin, file_name="m.xlsx", data=xlsx_bytes(HEADERS, good_rows()), income_year=2023
     )
     assert again.status == ImportStatus.IMPORTED  # enrol_existing is idempotent per (household, 识别时间)
     res = registry_export(on=EXPORT_ON, actor=admin, out_path=tmp_path / "m.xlsx", kind="monitoring")

@@ -30,6 +30,8 @@ from fangpin.testing.factories import VILLAGE_A1, VILLAGE_A2
 
 from .national_file import person_id, xlsx_bytes
 
+ON = dt.date(2026, 12, 1)  # the business date the imports act on
+
 pytestmark = pytest.mark.django_db
 
 # Shuffled columns, alias headers (县(市、区、旗), 身份证, 检测对象类别, 风险是否消除, 人均纯收入), an unknown column.
@@ -182,7 +184,7 @@ def good_rows() -> list[list[object]]:
 
 def _run(admin, rows, *, headers=HEADERS, name="监测对象信息.xlsx", year=2023, **kw):
     data = xlsx_bytes(headers, rows)
-    return registry_import(actor=admin, file_name=name, data=data, income_year=year, **kw), data
+    return registry_import(on=ON, actor=admin, file_name=name, data=data, income_year=year, **kw), data
 
 
 def test_valid_file_imports_with_provenance_history_income_and_audit(personas):
@@ -330,7 +332,9 @@ def test_csv_in_gbk_without_title_rows(personas):
     headers = ["户编号", "姓名", "证件号码", "与户主关系", "村代码", "户类型", "性别"]
     lines = [",".join(headers), f"H9,孙悟空,{ID1},户主,{VILLAGE_A1},一般农户,男"]
     data = ("\r\n".join(lines) + "\r\n").encode("gbk")
-    batch = registry_import(actor=personas["county_admin"], file_name="名单.csv", data=data, income_year=2023)
+    batch = registry_import(
+        on=ON, actor=personas["county_admin"], file_name="名单.csv", data=data, income_year=2023
+    )
     assert batch.status == ImportStatus.IMPORTED, list(batch.rejects.values_list("reason", flat=True))
     assert batch.header_row == 1
     assert Person.objects.get(id_number=ID1).name == "孙悟空"
@@ -351,7 +355,7 @@ def test_csv_utf8_bom_and_reader_keeps_ids_as_text():
     ],
 )
 def test_not_an_export_gives_a_clear_error_and_writes_nothing(personas, data, name, code):
-    batch = registry_import(actor=personas["county_admin"], file_name=name, data=data)
+    batch = registry_import(on=ON, actor=personas["county_admin"], file_name=name, data=data)
     assert batch.status == ImportStatus.FAILED
     rej = batch.rejects.get()
     assert rej.code == code and rej.row == 0
@@ -361,7 +365,9 @@ def test_not_an_export_gives_a_clear_error_and_writes_nothing(personas, data, na
 
 def test_only_importers_may_import_and_villages_outside_scope_are_unknown(personas):
     with pytest.raises(PermissionDenied):
-        registry_import(actor=personas["cadre_a1"], file_name="a.xlsx", data=xlsx_bytes(HEADERS, good_rows()))
+        registry_import(
+            on=ON, actor=personas["cadre_a1"], file_name="a.xlsx", data=xlsx_bytes(HEADERS, good_rows())
+        )
     rows = good_rows()
     rows[3][5:8] = ["谷城县", "城关镇", "东街社区"]  # another county (loaded, but outside 龙安区)
     batch, _ = _run(personas["county_admin"], rows)
@@ -427,7 +433,7 @@ def test_a_csv_with_a_bare_carriage_return_in_a_field_is_refused_in_chinese(pers
     admin = personas["county_admin"]
     before = Household.objects.count()
     data = "户编号,姓名,证件号码\n4105060001,张\r三,410506199001011234\n".encode()
-    batch = registry_import(actor=admin, file_name="监测对象信息.csv", data=data, income_year=2023)
+    batch = registry_import(on=ON, actor=admin, file_name="监测对象信息.csv", data=data, income_year=2023)
     assert batch.status == ImportStatus.FAILED
     reasons = list(batch.rejects.values_list("reason", flat=True))
     assert any("CSV文件第" in r and "格式错误" in r for r in reasons), reasons

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from fangpin.registry.io import columns as C
+from fangpin.registry.io.convert import dates_as_of
 from fangpin.registry.io.read import cell_text
 
 
@@ -34,6 +35,21 @@ def test_bad_dates(text):
 
 
 def test_yyyymm_and_future():
+    with dates_as_of(dt.date(2026, 12, 1)):
+        _yyyymm_and_future()
+
+
+def test_the_future_of_a_date_column_is_relative_to_the_business_date():
+    with dates_as_of(dt.date(2024, 3, 1)), pytest.raises(C.CellError) as e:
+        C.conv_date("20240601")
+    assert e.value.code == C.E_FUTURE
+    with dates_as_of(dt.date(2025, 1, 1)):
+        assert C.conv_date("20240601") == dt.date(2024, 6, 1)
+    with pytest.raises(RuntimeError):  # no date given: refused, never the clock
+        C.conv_date("20240601")
+
+
+def _yyyymm_and_future():
     assert C.conv_yyyymm("202305") == dt.date(2023, 5, 1)
     assert C.conv_yyyymm("2023-05") == dt.date(2023, 5, 1)
     assert C.conv_yyyymm("2023-05-17") == dt.date(2023, 5, 1)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from fangpin.registry.services.import_mapping import (
     mapping_question,
 )
 from fangpin.registry.services.imports import import_batch_run, registry_import
+
+ON = dt.date(2026, 12, 1)  # the business date the imports act on
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +56,7 @@ def _csv(rows: list[list[str]]) -> bytes:
 
 def test_unknown_headers_stop_the_import_with_the_question_and_write_nothing(personas):
     admin = personas["county_admin"]
-    batch = registry_import(actor=admin, file_name=MESSY.name, data=_data(), income_year=2025)
+    batch = registry_import(on=ON, actor=admin, file_name=MESSY.name, data=_data(), income_year=2025)
     assert batch.status == ImportStatus.MAPPING
     q = batch.details["mapping_question"]
     assert q["unknown"] == ["所属县", "行政村名称", "家庭编号", "身份证件号码（18位）", "联系电话（手机）", "人均纯收入【元】", "村里备注"]  # fmt: skip
@@ -67,7 +70,7 @@ def test_unknown_headers_stop_the_import_with_the_question_and_write_nothing(per
 
 def test_the_question_proposes_but_never_applies_and_previews_the_first_rows(personas):
     admin = personas["county_admin"]
-    q = mapping_question(actor=admin, file_name=MESSY.name, data=_data())
+    q = mapping_question(on=ON, actor=admin, file_name=MESSY.name, data=_data())
     assert q["needed"] and q["saved"] is None
     by = {u["header"]: u for u in q["unknown"]}
     assert by["行政村名称"]["key"] == "village" and by["行政村名称"]["source"] == "proposal"
@@ -88,7 +91,7 @@ def test_the_question_proposes_but_never_applies_and_previews_the_first_rows(per
         "note": "未对应",
     }
     # the user's answers replace the proposals in the preview
-    q2 = mapping_question(actor=admin, file_name=MESSY.name, data=_data(), answers=ANSWER)
+    q2 = mapping_question(on=ON, actor=admin, file_name=MESSY.name, data=_data(), answers=ANSWER)
     assert (
         q2["missing_required"] == []
         and {h["header"]: h["column"] for h in q2["headers"]}["家庭编号"] == "户编号"
@@ -100,38 +103,38 @@ def test_incomplete_or_contradictory_answers_are_refused_naming_the_header(perso
     admin = personas["county_admin"]
     partial = {k: v for k, v in ANSWER.items() if k != "村里备注"}
     with pytest.raises(DomainError) as e:
-        import_mapping_save(actor=admin, file_name=MESSY.name, data=_data(), answers=partial)
+        import_mapping_save(on=ON, actor=admin, file_name=MESSY.name, data=_data(), answers=partial)
     assert "村里备注" in e.value.message and e.value.field == "村里备注"
     with pytest.raises(DomainError) as e:
         import_mapping_save(
-            actor=admin, file_name=MESSY.name, data=_data(), answers={**ANSWER, "家庭编号": "人编号"}
+            on=ON, actor=admin, file_name=MESSY.name, data=_data(), answers={**ANSWER, "家庭编号": "人编号"}
         )
     assert "户编号" in e.value.message
     with pytest.raises(DomainError) as e:  # 姓名 is already the file's 成员 姓名
         import_mapping_save(
-            actor=admin, file_name=MESSY.name, data=_data(), answers={**ANSWER, "村里备注": "姓名"}
+            on=ON, actor=admin, file_name=MESSY.name, data=_data(), answers={**ANSWER, "村里备注": "姓名"}
         )
     assert "已对应表头" in e.value.message and e.value.field == "村里备注"
     with pytest.raises(DomainError) as e:
         import_mapping_save(
-            actor=admin, file_name=MESSY.name, data=_data(), answers={**ANSWER, "村里备注": "备注栏"}
+            on=ON, actor=admin, file_name=MESSY.name, data=_data(), answers={**ANSWER, "村里备注": "备注栏"}
         )
     assert "不是监测对象信息表的列" in e.value.message
-    sig = mapping_question(actor=admin, file_name=MESSY.name, data=_data())["signature"]
+    sig = mapping_question(on=ON, actor=admin, file_name=MESSY.name, data=_data())["signature"]
     assert not ImportMapping.objects.filter(signature=sig).exists()
 
 
 def test_an_answered_mapping_imports_is_audited_and_is_reused_for_the_same_headers(personas):
     admin = personas["county_admin"]
-    first = registry_import(actor=admin, file_name=MESSY.name, data=_data(), income_year=2025)
-    m = import_mapping_save(actor=admin, file_name=MESSY.name, data=_data(), answers=ANSWER)
+    first = registry_import(on=ON, actor=admin, file_name=MESSY.name, data=_data(), income_year=2025)
+    m = import_mapping_save(on=ON, actor=admin, file_name=MESSY.name, data=_data(), answers=ANSWER)
     assert m.version == 1 and m.columns["家庭编号"] == "household_no" and m.columns["村里备注"] == ""
     ev = AuditEvent.objects.filter(event_type="registry.import_mapping_save").latest("seq")
     assert ev.data["after"]["身份证件号码(18位)"] == "id_number" and ev.data["before"] == {}
-    again = import_batch_remap(actor=admin, batch_id=first.pk)
+    again = import_batch_remap(on=ON, actor=admin, batch_id=first.pk)
     first.refresh_from_db()
     assert first.details["remapped_batch"] == again.pk and first.upload_path == ""
-    again = import_batch_run(batch_id=again.pk, actor=admin)
+    again = import_batch_run(on=ON, batch_id=again.pk, actor=admin)
     assert again.status == ImportStatus.IMPORTED, list(again.rejects.values_list("row", "column", "reason"))
     hh = Household.objects.get(household_no="410506205201990101")
     assert hh.village_id == "410506205201" and hh.persons.count() == 3
@@ -145,20 +148,20 @@ def test_an_answered_mapping_imports_is_audited_and_is_reused_for_the_same_heade
     shuffled = [rows[0], rows[1]] + [[r[i] for i in order] for r in rows[2:]]
     for r in shuffled[3:]:
         r[order.index(11)] = "7800"
-    nxt = registry_import(actor=admin, file_name="十二月.csv", data=_csv(shuffled), income_year=2025)
+    nxt = registry_import(on=ON, actor=admin, file_name="十二月.csv", data=_csv(shuffled), income_year=2025)
     assert nxt.status == ImportStatus.IMPORTED, nxt.message
 
 
 def test_a_new_header_in_a_known_layout_asks_only_about_it(personas):
     admin = personas["county_admin"]
-    import_mapping_save(actor=admin, file_name=MESSY.name, data=_data(), answers=ANSWER)
+    import_mapping_save(on=ON, actor=admin, file_name=MESSY.name, data=_data(), answers=ANSWER)
     rows = _rows()
     rows[2].append("帮扶人")
     for r in rows[3:]:
         r.append("张")
-    q = mapping_question(actor=admin, file_name="a.csv", data=_csv(rows))
+    q = mapping_question(on=ON, actor=admin, file_name="a.csv", data=_csv(rows))
     assert [u["header"] for u in q["unknown"]] == ["帮扶人"] and q["missing_required"] == []
-    batch = registry_import(actor=admin, file_name="a.csv", data=_csv(rows), income_year=2025)
+    batch = registry_import(on=ON, actor=admin, file_name="a.csv", data=_csv(rows), income_year=2025)
     assert batch.status == ImportStatus.MAPPING and batch.details["mapping_question"]["unknown"] == ["帮扶人"]
 
 

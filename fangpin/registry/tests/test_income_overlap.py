@@ -20,6 +20,8 @@ from fangpin.testing import factories as f
 from .national_file import xlsx_bytes
 from .test_import import HEADERS, good_rows
 
+ON = dt.date(2026, 12, 1)  # the business date the imports act on
+
 pytestmark = pytest.mark.django_db
 
 TWELVE_MONTHS = {
@@ -57,6 +59,7 @@ def test_an_import_of_a_year_after_a_12_month_record_replaces_only_the_shared_mo
     admin = personas["county_admin"]
     with time_machine.travel(dt.datetime(2025, 7, 2, tzinfo=dt.UTC), tick=False):
         registry_import(
+            on=ON,
             actor=admin,
             file_name="监测对象信息.xlsx",
             data=xlsx_bytes(HEADERS, good_rows()),
@@ -67,6 +70,7 @@ def test_an_import_of_a_year_after_a_12_month_record_replaces_only_the_shared_mo
     # next year's export of the calendar year 2024 (工资性 12000 + 转移性 3000 for the household)
     with time_machine.travel(dt.datetime(2025, 8, 1, tzinfo=dt.UTC), tick=False):
         batch = registry_import(
+            on=ON,
             actor=admin,
             file_name="监测对象信息2024.xlsx",
             data=xlsx_bytes(HEADERS, good_rows()),

@@ -1,6 +1,7 @@
 """The hand-written national 监测对象信息 fixtures (fixtures/build_fixtures.py, not fangpin's generator or
 exporter): the national export imports with every column kept; the hand-resaved xlsx and GBK CSV variants
 import to the same registry; re-importing any of them changes nothing; import → export round-trips cell
+
 for cell; a bad member row blames only itself; a person listed under another household is never moved
 silently."""
 
@@ -39,6 +40,7 @@ from .national_file import xlsx_bytes
 pytestmark = pytest.mark.django_db
 
 EXPORT_ON = dt.date(2026, 12, 1)  # the business date of the exports
+ON = EXPORT_ON  # and of the imports
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NATIONAL = "national_monitoring_objects.xlsx"
@@ -49,7 +51,7 @@ H1, H2, H3 = "41050620520100012", "41050620520200031", "41050610020100007"
 
 def _import(actor, name: str, data: bytes | None = None, **kw):
     data = (FIXTURES / name).read_bytes() if data is None else data
-    batch = registry_import(actor=actor, file_name=name, data=data, **kw)
+    batch = registry_import(on=ON, actor=actor, file_name=name, data=data, **kw)
     return batch
 
 

@@ -16,15 +16,18 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from python_calamine import CalamineWorkbook
 
 from fangpin.audit.models import AuditEvent
 from fangpin.core.ids import make_id_number
 from fangpin.registry.io.kinds import sniff_file_kind
 from fangpin.registry.models import FactProvenance, HouseholdLivingConditions, ImportReject, VillageProfile
+from fangpin.registry.services.import_mapping import import_mapping_save
 from fangpin.registry.services.kind_imports import kind_export, kind_import
 from fangpin.testing import factories as f
+
+ON = dt.date(2026, 12, 1)  # the business date the imports act on
 
 ID_WANG = make_id_number("410506", dt.date(1962, 3, 14), 11, "M")
 ID_WANG_WIFE = make_id_number("410506", dt.date(1965, 8, 2), 12, "F")
@@ -164,6 +167,7 @@ def _sheet(path: Path) -> list[list[str]]:
 def test_living_conditions_national_file_imports_with_history_provenance_and_audit(personas, households):
     wang, li, zhao = households
     batch = kind_import(
+        on=ON,
         actor=personas["county_admin"],
         kind="living_conditions",
         file_name="（乡村建设）户信息_20231218.xlsx",
@@ -205,7 +209,7 @@ def test_living_conditions_messy_variants_import_to_the_same_records_and_reimpor
 ):
     admin = personas["county_admin"]
     first = kind_import(
-        actor=admin, kind="living_conditions", file_name="户信息.xlsx",
+        on=ON, actor=admin, kind="living_conditions", file_name="户信息.xlsx",
         data=xlsx("（乡村建设）户信息", LIVING_HEADERS, LIVING_ROWS),
     )  # fmt: skip
     assert first.status == "imported"
@@ -219,7 +223,14 @@ def test_living_conditions_messy_variants_import_to_the_same_records_and_reimpor
             xlsx("户信息", MESSY_LIVING_HEADERS, MESSY_LIVING_ROWS, numbers=True),
             "户信息（另存）.xlsx",
         )
-    again = kind_import(actor=admin, kind="living_conditions", file_name=name, data=data)
+    asked = kind_import(on=ON, actor=admin, kind="living_conditions", file_name=name, data=data)
+    # the county's own 备注 column is no national header: the question is asked, nothing written
+    assert asked.status == "mapping" and asked.details["mapping_question"]["unknown"] == ["备注"]
+    assert _snapshot(HouseholdLivingConditions) == before
+    import_mapping_save(
+        actor=admin, file_name=name, data=data, answers={"备注": "不导入"}, on=ON, kind="living_conditions"
+    )
+    again = kind_import(on=ON, actor=admin, kind="living_conditions", file_name=name, data=data)
     assert again.status == "imported", list(again.rejects.values_list("row", "column", "reason"))
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
     assert _snapshot(HouseholdLivingConditions) == before
@@ -230,16 +241,17 @@ def test_living_conditions_messy_variants_import_to_the_same_records_and_reimpor
         and mapped["是否有卫生户厕"]["无→否"] == 1
         and mapped["危房级别"]["C→C级"] == 1
     )
-    assert "备注" in again.details["unknown_columns"] and again.details["duplicate_columns"] == []
+    assert again.details["unknown_columns"] == [] and again.details["duplicate_columns"] == []
+    assert again.details["columns_answered_not_stored"] == ["备注"]
 
 
 def test_living_conditions_change_updates_one_record_with_history_and_field_provenance(personas, households):
     admin = personas["county_admin"]
-    kind_import(actor=admin, kind="living_conditions", file_name="a.xlsx",
+    kind_import(on=ON, actor=admin, kind="living_conditions", file_name="a.xlsx",
                 data=xlsx("（乡村建设）户信息", LIVING_HEADERS, LIVING_ROWS))  # fmt: skip
     rows = [list(r) for r in LIVING_ROWS]
     rows[1][COL["是否危房"]], rows[1][COL["危房级别"]] = "否", ""  # 李秀英's house repaired
-    b = kind_import(actor=admin, kind="living_conditions", file_name="b.xlsx",
+    b = kind_import(on=ON, actor=admin, kind="living_conditions", file_name="b.xlsx",
                     data=xlsx("（乡村建设）户信息", LIVING_HEADERS, rows))  # fmt: skip
     assert (b.created, b.updated, b.unchanged) == (0, 1, 2)
     lc = HouseholdLivingConditions.objects.get(household=households[1])
@@ -258,7 +270,7 @@ def test_living_conditions_bad_rows_are_rejected_in_chinese_and_nothing_is_writt
     rows.append(list(LIVING_ROWS[0]))
     rows[3][0], rows[3][COL["证件号码"]] = "4", ID_ZHAO  # same household again, with someone else's ID
     rows[3][COL["住房面积（平方米）"]] = "130.00"  # … and another house area
-    batch = kind_import(actor=personas["county_admin"], kind="living_conditions", file_name="坏.xlsx",
+    batch = kind_import(on=ON, actor=personas["county_admin"], kind="living_conditions", file_name="坏.xlsx",
                         data=xlsx("（乡村建设）户信息", LIVING_HEADERS, rows))  # fmt: skip
     assert batch.status == "failed" and HouseholdLivingConditions.objects.count() == 0
     got = {(r.row, r.column, r.code) for r in ImportReject.objects.filter(batch=batch)}
@@ -287,18 +299,18 @@ def test_a_household_outside_the_importers_scope_is_unknown_and_only_importers_m
     rows = [list(LIVING_ROWS[0])]
     rows[0][1:6] = ["谷城县", "城关镇", "", "", "4206251002010001"]
     rows[0][7] = ""
-    batch = kind_import(actor=personas["county_admin"], kind="living_conditions", file_name="a.xlsx",
+    batch = kind_import(on=ON, actor=personas["county_admin"], kind="living_conditions", file_name="a.xlsx",
                         data=xlsx("（乡村建设）户信息", LIVING_HEADERS, rows))  # fmt: skip
     assert batch.status == "failed"
     assert [(r.row, r.code) for r in batch.rejects.all()] == [(4, "unknown_household")]
     with pytest.raises(PermissionDenied):
-        kind_import(actor=personas["cadre_a1"], kind="living_conditions", file_name="a.xlsx",
+        kind_import(on=ON, actor=personas["cadre_a1"], kind="living_conditions", file_name="a.xlsx",
                     data=xlsx("（乡村建设）户信息", LIVING_HEADERS, LIVING_ROWS))  # fmt: skip
 
 
 def test_living_conditions_round_trip_cell_for_cell(personas, households, tmp_path):
     admin = personas["county_admin"]
-    kind_import(actor=admin, kind="living_conditions", file_name="a.xlsx",
+    kind_import(on=ON, actor=admin, kind="living_conditions", file_name="a.xlsx",
                 data=xlsx("（乡村建设）户信息", LIVING_HEADERS, LIVING_ROWS))  # fmt: skip
     out, n = kind_export(
         actor=admin, kind="living_conditions", out_path=tmp_path / "户信息.xlsx", unmasked=True
@@ -311,7 +323,9 @@ def test_living_conditions_round_trip_cell_for_cell(personas, households, tmp_pa
     text = masked.read_text(encoding="utf-8-sig")
     assert ID_WANG not in text and ID_WANG[:6] in text
     # the masked export re-imports as a no-op (masked IDs are not checked against the members)
-    back = kind_import(actor=admin, kind="living_conditions", file_name="m.csv", data=masked.read_bytes())
+    back = kind_import(
+        on=ON, actor=admin, kind="living_conditions", file_name="m.csv", data=masked.read_bytes()
+    )
     assert back.status == "imported" and back.unchanged == 3
 
 
@@ -320,7 +334,7 @@ def test_living_conditions_round_trip_cell_for_cell(personas, households, tmp_pa
 
 def test_village_profile_imports_variants_reimports_as_no_op_and_round_trips(personas, tmp_path):
     admin = personas["county_admin"]
-    batch = kind_import(actor=admin, kind="village_profile", file_name="（自定义）行政村信息.xlsx",
+    batch = kind_import(on=ON, actor=admin, kind="village_profile", file_name="（自定义）行政村信息.xlsx",
                         data=xlsx("（自定义）行政村信息", VILLAGE_HEADERS, VILLAGE_ROWS))  # fmt: skip
     assert batch.status == "imported", list(batch.rejects.values_list("reason", flat=True))
     assert batch.created == 3
@@ -329,11 +343,23 @@ def test_village_profile_imports_variants_reimports_as_no_op_and_round_trips(per
     assert vp.collective_income_10k == Decimal("12.50") and vp.history.count() == 1
     assert VillageProfile.objects.get(village_id=f.VILLAGE_B1).collective_income_10k is None
     before, history = _snapshot(VillageProfile), VillageProfile.history.count()
-    for name, data in [
+    variants = [
         ("行政村（另存）.xlsx", xlsx("行政村信息", MESSY_VILLAGE_HEADERS, MESSY_VILLAGE_ROWS, numbers=True)),
         ("行政村（另存）.csv", gbk_csv(MESSY_VILLAGE_HEADERS, MESSY_VILLAGE_ROWS)),
-    ]:
-        again = kind_import(actor=admin, kind="village_profile", file_name=name, data=data)
+    ]
+    for n, (name, data) in enumerate(variants):
+        if n == 0:  # 备注 is asked about once; the CSV of the same layout reuses the answer
+            asked = kind_import(on=ON, actor=admin, kind="village_profile", file_name=name, data=data)
+            assert asked.status == "mapping" and asked.details["mapping_question"]["unknown"] == ["备注"]
+            import_mapping_save(
+                actor=admin,
+                file_name=name,
+                data=data,
+                answers={"备注": "不导入"},
+                on=ON,
+                kind="village_profile",
+            )
+        again = kind_import(on=ON, actor=admin, kind="village_profile", file_name=name, data=data)
         assert again.status == "imported", list(again.rejects.values_list("row", "column", "reason"))
         assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
     assert _snapshot(VillageProfile) == before and VillageProfile.history.count() == history
@@ -358,7 +384,7 @@ def test_village_profile_imports_variants_reimports_as_no_op_and_round_trips(per
 
 def test_village_record_counts_beyond_the_checkers_columns_are_stored_when_a_file_has_them(personas):
     headers = ["县", "乡", "村", "总户数", "饮水困难户数", "自然村（村民小组）数", "外出务工人数"]
-    batch = kind_import(actor=personas["county_admin"], kind="village_profile", file_name="a.xlsx",
+    batch = kind_import(on=ON, actor=personas["county_admin"], kind="village_profile", file_name="a.xlsx",
                         data=xlsx("（自定义）行政村信息", headers, [["龙安区", "马家乡", "北齐", "305", "4", "6", "211"]]))  # fmt: skip
     assert batch.status == "imported"
     vp = VillageProfile.objects.get(village_id=f.VILLAGE_A2)
@@ -378,7 +404,7 @@ def test_village_profile_rejects_unknown_duplicate_and_bad_counts(personas):
     rows.append(list(VILLAGE_ROWS[2]))
     rows.append(["4", "龙安区", "马家乡", "", "否", "12", *VILLAGE_ROWS[2][6:]])  # a row without its village
     rows.append(["合计", "", "", "", "", "1405", "5133", *[""] * 16])  # the export's totals row
-    batch = kind_import(actor=personas["county_admin"], kind="village_profile", file_name="坏.xlsx",
+    batch = kind_import(on=ON, actor=personas["county_admin"], kind="village_profile", file_name="坏.xlsx",
                         data=xlsx("（自定义）行政村信息", VILLAGE_HEADERS, rows))  # fmt: skip
     assert batch.status == "failed" and VillageProfile.objects.count() == 0
     got = {(r.row, r.column, r.code) for r in batch.rejects.all()}
@@ -389,7 +415,7 @@ def test_village_profile_rejects_unknown_duplicate_and_bad_counts(personas):
         (8, "村", "unknown_village"),
     }
     assert batch.details["total_rows_skipped"] == [9]
-    dup = kind_import(actor=personas["county_admin"], kind="village_profile", file_name="b.xlsx",
+    dup = kind_import(on=ON, actor=personas["county_admin"], kind="village_profile", file_name="b.xlsx",
                       data=xlsx("（自定义）行政村信息", [*VILLAGE_HEADERS, "户数"], [[*r, "999"] for r in VILLAGE_ROWS]))  # fmt: skip
     assert dup.status == "imported" and dup.details["duplicate_columns"] == ["户数"]
     assert (
@@ -399,7 +425,7 @@ def test_village_profile_rejects_unknown_duplicate_and_bad_counts(personas):
 
 def test_a_village_outside_the_importers_scope_is_unknown(personas):
     rows = [list(VILLAGE_ROWS[0]), ["2", "谷城县", "城关镇", "青山村村民委员会", *VILLAGE_ROWS[1][4:]]]
-    batch = kind_import(actor=personas["county_admin"], kind="village_profile", file_name="a.xlsx",
+    batch = kind_import(on=ON, actor=personas["county_admin"], kind="village_profile", file_name="a.xlsx",
                         data=xlsx("（自定义）行政村信息", VILLAGE_HEADERS, rows))  # fmt: skip
     assert batch.status == "failed" and VillageProfile.objects.count() == 0
     assert [(r.row, r.code) for r in batch.rejects.all()] == [(5, "unknown_village")]
@@ -432,11 +458,11 @@ def test_the_national_file_name_tells_the_kind():
 
 def test_dry_run_writes_nothing_and_a_file_without_its_header_is_refused(personas, households):
     admin = personas["county_admin"]
-    dry = kind_import(actor=admin, kind="living_conditions", file_name="a.xlsx", dry_run=True,
+    dry = kind_import(on=ON, actor=admin, kind="living_conditions", file_name="a.xlsx", dry_run=True,
                       data=xlsx("（乡村建设）户信息", LIVING_HEADERS, LIVING_ROWS))  # fmt: skip
     assert dry.status == "checked" and HouseholdLivingConditions.objects.count() == 0
     assert dry.details["households_counts"] == {"created": 3, "updated": 0, "unchanged": 0}
-    wrong = kind_import(actor=admin, kind="village_profile", file_name="a.xlsx",
+    wrong = kind_import(on=ON, actor=admin, kind="village_profile", file_name="a.xlsx",
                         data=xlsx("（乡村建设）户信息", LIVING_HEADERS, LIVING_ROWS))  # fmt: skip
     assert wrong.status == "failed"
     r = wrong.rejects.get()
@@ -453,7 +479,11 @@ def test_commands_import_by_sniffed_kind_and_export(personas, households, tmp_pa
     vsrc = tmp_path / "村情（另存）.csv"
     vsrc.write_bytes(gbk_csv(MESSY_VILLAGE_HEADERS, MESSY_VILLAGE_ROWS))
     out = StringIO()
-    call_command("import_registry", str(vsrc), "--as", "county_admin", stdout=out)
+    with pytest.raises(CommandError, match="1个表头未识别（备注）"):
+        call_command("import_registry", str(vsrc), "--as", "county_admin", stdout=out)
+    assert "未识别的表头“备注”" in out.getvalue() and VillageProfile.objects.count() == 0
+    out = StringIO()
+    call_command("import_registry", str(vsrc), "--as", "county_admin", "--map", "备注=不导入", stdout=out)
     assert (
         "行政村信息" in out.getvalue()
         and "已按标准值识别【是否通客运班车】：通→是（1处）、不通→否（1处）" in out.getvalue()
@@ -470,9 +500,9 @@ def test_commands_import_by_sniffed_kind_and_export(personas, households, tmp_pa
 def test_admin_shows_the_imported_facts_read_only_and_scoped(personas, households, rf):
     from django.contrib import admin
 
-    kind_import(actor=personas["county_admin"], kind="living_conditions", file_name="a.xlsx",
+    kind_import(on=ON, actor=personas["county_admin"], kind="living_conditions", file_name="a.xlsx",
                 data=xlsx("（乡村建设）户信息", LIVING_HEADERS, LIVING_ROWS))  # fmt: skip
-    kind_import(actor=personas["county_admin"], kind="village_profile", file_name="b.xlsx",
+    kind_import(on=ON, actor=personas["county_admin"], kind="village_profile", file_name="b.xlsx",
                 data=xlsx("（自定义）行政村信息", VILLAGE_HEADERS, VILLAGE_ROWS))  # fmt: skip
     for model in (HouseholdLivingConditions, VillageProfile):
         ma = admin.site._registry[model]
@@ -495,7 +525,7 @@ def test_village_checks_find_the_incomplete_and_inconsistent_delisted_villages(p
     rows[1][VILLAGE_HEADERS.index("危房户数")] = "400"
     rows[1][VILLAGE_HEADERS.index("未实现饮水安全户数")] = "13"  # 400 + 13 > 412 households
     rows[2][VILLAGE_HEADERS.index("低保户数")] = ""  # 北齐 is not 出列: not checked
-    kind_import(actor=personas["county_admin"], kind="village_profile", file_name="a.xlsx",
+    kind_import(on=ON, actor=personas["county_admin"], kind="village_profile", file_name="a.xlsx",
                 data=xlsx("（自定义）行政村信息", VILLAGE_HEADERS, rows))  # fmt: skip
     got = {(f.code, f.village_code, f.field) for f in village_findings(actor=personas["county_admin"])}
     assert got == {
@@ -518,7 +548,7 @@ def test_a_household_type_the_registry_does_not_share_is_counted_not_refused(per
     rows[0][COL["户类型"]] = "监测户"  # not a national value, and not stored here
     rows[1][COL["户类型"]] = "已脱贫户"  # a hand-kept spelling of 脱贫户
     rows[2][COL["户类型"]] = "脱贫户"  # the registry says 一般农户
-    batch = kind_import(actor=personas["county_admin"], kind="living_conditions", file_name="a.xlsx",
+    batch = kind_import(on=ON, actor=personas["county_admin"], kind="living_conditions", file_name="a.xlsx",
                         data=xlsx("（乡村建设）户信息", LIVING_HEADERS, rows))  # fmt: skip
     assert batch.status == "imported" and batch.created == 3
     assert batch.details["household_type_differs"] == 2

@@ -419,7 +419,7 @@ def _id_cell(rec: dict, v: str, row: int, title: str, warnings: list[RowError], 
             RowError(row, title, "证件号码为空，将按姓名、出生日期、性别、村进行匹配", v, "id_missing")
         )
         return
-    chk = validate_id_number(v, today=today)
+    chk = validate_id_number(v, on=today)
     if chk.ok:
         rec["id_status"] = ID_OK
         rec["id_number"] = chk.normalized

@@ -89,3 +89,43 @@ def test_unknown_headers_ask_the_mapping_question_in_the_browser(client, persona
     batch.refresh_from_db()
     assert batch.details["remapped_batch"] == checked.pk
     assert client.get(f"/imports/{batch.pk}/mapping/")["Location"] == f"/imports/{batch.pk}/"
+
+
+def test_a_village_file_with_unknown_headers_asks_the_mapping_question_in_the_browser(client, personas):
+    """（自定义）行政村信息 re-saved by hand as GBK CSV (村 renamed 行政村名, a 联系人 column): the upload stops at
+    the same 列对应 screen, the answer is saved for the file kind and layout, the file is checked again,
+    confirmed and imported; the next upload of the layout goes straight to the check."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fangpin.registry.models import ImportStatus, VillageProfile
+    from fangpin.registry.models.imports import ImportMapping
+    from fangpin.registry.tests.test_kind_mapping import _village
+
+    client.force_login(personas["county_admin"])
+    up = SimpleUploadedFile("（自定义）行政村信息_另存.csv", _village())
+    r = client.post("/imports/", {"file": up, "income_year": 2025})
+    batch = ImportBatch.objects.latest("id")
+    assert batch.kind == "village_profile" and batch.status == ImportStatus.MAPPING
+    assert r["Location"] == f"/imports/{batch.pk}/mapping/" and VillageProfile.objects.count() == 0
+    page = client.get(r["Location"]).content.decode()
+    assert "“（自定义）行政村信息”的列名" in page and "行政村名" in page and "建议：村" in page
+    unknown = batch.details["mapping_question"]["unknown"]
+    assert unknown == ["行政村名", "联系人"]
+    form = {f"h-{i}": h for i, h in enumerate(unknown, start=1)}
+    answers = {"map-1": "village", "map-2": ""}
+    bad = client.post(r["Location"], {**form, "map-1": "village", "map-2": "?", "action": "save"})
+    assert bad.status_code == 400 and "请为表头“联系人”选择" in bad.content.decode()
+    ok = client.post(r["Location"], {**form, **answers, "action": "save"})
+    checked = ImportBatch.objects.latest("id")
+    assert ok["Location"] == f"/imports/{checked.pk}/" and checked.status == ImportStatus.CHECKED
+    assert checked.kind == "village_profile" and VillageProfile.objects.count() == 0
+    assert ImportMapping.objects.get(kind="village_profile").columns == {"行政村名": "village", "联系人": ""}
+    done = client.post(f"/imports/{checked.pk}/confirm/")
+    real = ImportBatch.objects.get(pk=int(done["Location"].rstrip("/").rsplit("/", 1)[1]))
+    assert real.status == ImportStatus.IMPORTED and real.created == 3 and VillageProfile.objects.count() == 3
+    again = client.post(
+        "/imports/", {"file": SimpleUploadedFile("村情.csv", _village()), "income_year": 2025}
+    )
+    assert (
+        ImportBatch.objects.latest("id").status == ImportStatus.CHECKED and "mapping" not in again["Location"]
+    )

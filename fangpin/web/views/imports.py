@@ -53,7 +53,11 @@ def imports_home(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 batch = import_upload_check(  # validation only, writes nothing
-                    actor=request.user, file_name=upload.name, data=upload.read(), income_year=year
+                    actor=request.user,
+                    file_name=upload.name,
+                    data=upload.read(),
+                    income_year=year,
+                    on=today(),
                 )
             except DomainError as e:
                 error = e.message
@@ -104,7 +108,7 @@ def import_progress(request: HttpRequest, batch_id: int) -> HttpResponse:
 def import_confirm(request: HttpRequest, batch_id: int) -> HttpResponse:
     _batch(request, batch_id)
     try:  # Huey: the real import is queued (immediate mode in tests)
-        batch = import_confirm_queue(actor=request.user, batch_id=batch_id)
+        batch = import_confirm_queue(actor=request.user, batch_id=batch_id, on=today())
     except DomainError as e:
         from ._common import refused_page
 
@@ -154,6 +158,7 @@ def import_mapping(request: HttpRequest, batch_id: int) -> HttpResponse:
         return refused_page(request, e)
     answers = _answers(request) if request.method == "POST" else {}
     errors: dict[str, str] = {}
+    on = today()
     if request.method == "POST" and request.POST.get("action") == "save":
         chosen = {h: v for h, v in answers.items()}
         unanswered = [
@@ -167,15 +172,22 @@ def import_mapping(request: HttpRequest, batch_id: int) -> HttpResponse:
                     field=unanswered[0],
                 )
             import_mapping_save(
-                actor=request.user, file_name=batch.file_name, data=data, answers=chosen, on=today()
+                actor=request.user,
+                file_name=batch.file_name,
+                data=data,
+                answers=chosen,
+                on=on,
+                kind=batch.kind,
             )
         except DomainError as e:
             errors[e.field or "general"] = e.message
         else:
-            new = import_batch_remap(actor=request.user, batch_id=batch.pk)
-            import_batch_run(batch_id=new.pk, actor=request.user)
+            new = import_batch_remap(actor=request.user, batch_id=batch.pk, on=on)
+            import_batch_run(batch_id=new.pk, actor=request.user, on=on)
             return redirect("web:import_batch", batch_id=new.pk)
-    q = mapping_question(actor=request.user, file_name=batch.file_name, data=data, answers=answers)
+    q = mapping_question(
+        actor=request.user, file_name=batch.file_name, data=data, answers=answers, on=on, kind=batch.kind
+    )
     for u in q["unknown"]:
         u["error"] = errors.get(u["header"], "")
     ctx = {

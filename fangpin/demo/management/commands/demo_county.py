@@ -33,6 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--reset-passwords", action="store_true", help="为演示账号重新生成密码并打印")
 
     def handle(self, *args, county: str, seed: int, scale: float, as_of, reset_passwords: bool, **opts):
+        on = as_of or clock.today()  # the command is the edge: the demo's business date defaults to today
         try:
             setup = install_setup(county=county, reset_passwords=reset_passwords)
             if Household.objects.filter(village__code__startswith=county).exists():
@@ -48,18 +49,18 @@ class Command(BaseCommand):
                     county=county,
                     seed=seed,
                     scale=scale,
-                    as_of=as_of,
+                    as_of=on,
                 )
                 counts = res.counts
                 self.stdout.write(f"生成完成，用时 {time.monotonic() - t:.1f} 秒")
                 self.stdout.write(f"监测对象纳入：{res.enrolled} 户；帮扶措施 {res.measures} 项")
                 for e in res.enrol_errors[:10]:
                     self.stdout.write(f"  ! {e}")
-            helped = assign_demo_helper(county=county, on=as_of or clock.today())
+            helped = assign_demo_helper(county=county, on=on)
             self.stdout.write(f"演示帮扶责任人 helper 负责 {helped} 户（只能看到这些户）")
             from fangpin.demo.services.work import demo_work_in_progress
 
-            work = demo_work_in_progress(county=county, on=as_of or clock.today())
+            work = demo_work_in_progress(county=county, on=on)
             if work.get("leads"):
                 self.stdout.write(
                     f"演示村的在办事项：{work['leads']}条线索，其中{work['cases']}件已启动识别程序"

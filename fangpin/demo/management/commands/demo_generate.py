@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
+from fangpin.core import clock
 from fangpin.demo.generator import generate_parquet
 
 
@@ -31,7 +32,7 @@ class Command(BaseCommand):
             persons=persons,
             out=out,
             seed=seed,
-            as_of=as_of,
+            as_of=as_of or clock.today(),
             workers=workers,
             defect_rate=defect_rate,
         )

@@ -58,7 +58,8 @@ def kind_from_file_name(file_name: str) -> str | None:
 
 def sniff_file_kind(rows: list[list[str]]) -> str:
     """Which national file the first rows look like: a person-level 监测对象信息 names its members' columns
-    (姓名, 与户主关系 …); 行政村信息 has village counts and no 户编号; 户信息 has 户编号 but no person columns."""
+    (姓名, 与户主关系 …); 行政村信息 has village counts and no 户编号; 户信息 has 户编号 but no person columns
+    (or, 户编号 renamed, at least two of its own condition columns)."""
     for row in rows[:20]:
         heads = {normalize_header(c) for c in row if c}
         if len(heads) < 4:
@@ -71,7 +72,36 @@ def sniff_file_kind(rows: list[list[str]]) -> str:
                 return KIND_REGISTRY
             if heads & _LIVING_MARKS or person == 0:
                 return living_conditions.KIND
+        elif (
+            person < 2 and len(heads & _LIVING_MARKS) >= 2
+        ):  # 户编号 renamed by hand: the mapping question asks
+            return living_conditions.KIND
     return KIND_REGISTRY
 
 
-__all__ = ["KIND_LABELS", "KIND_REGISTRY", "MODULES", "SPECS", "kind_from_file_name", "sniff_file_kind"]
+def file_kind(data: bytes, file_name: str) -> str:
+    """The kind of an upload: from the national file name, else from its header rows (a file that cannot
+    be read is left to the 监测对象信息 import, which reports why)."""
+    from fangpin.core.errors import DomainError
+
+    from ..read import read_head
+
+    by_name = kind_from_file_name(file_name)
+    if by_name:
+        return by_name
+    try:
+        rows = read_head(data, file_name)
+    except DomainError:
+        return KIND_REGISTRY
+    return sniff_file_kind(rows)
+
+
+__all__ = [
+    "KIND_LABELS",
+    "KIND_REGISTRY",
+    "MODULES",
+    "SPECS",
+    "file_kind",
+    "kind_from_file_name",
+    "sniff_file_kind",
+]

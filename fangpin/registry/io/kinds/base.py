@@ -23,7 +23,7 @@ from fangpin.core.errors import DomainError
 
 from ..columns import normalize_header
 from ..convert import CellError, conv_bool, conv_decimal, conv_int, conv_text
-from ..read import E_EMPTY, E_NO_HEADER, HEADER_SCAN_ROWS, Table, read_cells
+from ..read import E_EMPTY, E_NO_HEADER, HEADER_SCAN_ROWS, Table, header_signature, read_cells
 
 E_REQUIRED = "required"
 
@@ -73,28 +73,48 @@ class FileKind:
         return out
 
 
-def _find_header(rows: list[list[str]], spec: FileKind) -> tuple[int, dict[str, int], list[str], list[str]]:
+def _find_header(
+    rows: list[list[str]], spec: FileKind, mappings: dict[str, dict[str, str]] | None = None
+) -> tuple[int, dict[str, int], list[str], list[str], list[str]]:
+    """(row index, column key → position, unknown headers, duplicate headers, headers answered 不导入).
+
+    ``mappings``: saved answers to the column-mapping question by ``header_signature`` (file header →
+    column key, "" = 不导入; ``services/import_mapping.py``). When no row names every required column, the
+    row naming the most known columns (``min_known``, with at least one of the file's own facts) is the
+    header anyway, so the mapping question can ask which header is the missing one."""
     index = spec.index()
+    best = None
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        answer = (mappings or {}).get(header_signature(row)) if any(row) else None
         mapped: dict[str, int] = {}
         unknown: list[str] = []
         dups: list[str] = []
+        ignored: list[str] = []
         for j, text in enumerate(row):
             if not text:
                 continue
-            col = index.get(normalize_header(text))
+            norm = normalize_header(text)
+            if answer is not None and norm in answer:
+                if not answer[norm]:
+                    ignored.append(text)
+                    continue
+                col = spec.column(answer[norm])
+            else:
+                col = index.get(norm)
             if col is None:
                 unknown.append(text)
             elif col.key in mapped:
                 dups.append(text)
             else:
                 mapped[col.key] = j
-        if (
-            len(mapped) >= spec.min_known
-            and all(k in mapped for k in spec.required_keys)
-            and any(spec.column(k).field for k in mapped)  # the file's own facts, not only join keys
-        ):
-            return i, mapped, unknown, dups
+        facts = any(spec.column(k).field for k in mapped)  # the file's own facts, not only join keys
+        if len(mapped) >= spec.min_known and facts:
+            if all(k in mapped for k in spec.required_keys):
+                return i, mapped, unknown, dups, ignored
+            if best is None or len(mapped) > len(best[1]):
+                best = (i, mapped, unknown, dups, ignored)
+    if best is not None:
+        return best
     need = "、".join(f"“{spec.column(k).header}”" for k in spec.required_keys)
     raise DomainError(
         E_NO_HEADER, f"在前{HEADER_SCAN_ROWS}行中未找到{spec.title}的表头行：表头须包含{need}等列名"
@@ -104,10 +124,15 @@ def _find_header(rows: list[list[str]], spec: FileKind) -> tuple[int, dict[str, 
 TOTAL_MARKS = {"合计", "总计", "小计", "全县合计", "全乡合计", "全镇合计"}
 
 
-def table_from_rows(rows: list[list[str]], spec: FileKind, sheet: str = "") -> tuple[Table, list[int]]:
+def table_from_rows(
+    rows: list[list[str]],
+    spec: FileKind,
+    sheet: str = "",
+    mappings: dict[str, dict[str, str]] | None = None,
+) -> tuple[Table, list[int]]:
     """The table below the header, and the row numbers of the totals rows (合计/总计/小计 in one of the
     first columns) that were left out: they are the export's sums, not records (the import report lists them)."""
-    h, mapped, unknown, dups = _find_header(rows, spec)
+    h, mapped, unknown, dups, ignored = _find_header(rows, spec, mappings)
     width = len(rows[h])
     body: list[list[str]] = []
     numbers: list[int] = []
@@ -131,13 +156,21 @@ def table_from_rows(rows: list[list[str]], spec: FileKind, sheet: str = "") -> t
         columns=mapped,
         unknown_headers=unknown,
         duplicate_headers=dups,
+        ignored_headers=ignored,
     )
     return table, totals
 
 
-def read_kind_table(data: bytes, file_name: str, spec: FileKind) -> tuple[Table, list[int]]:
+def missing_required(table: Table, spec: FileKind) -> list[str]:
+    """Required column keys of ``spec`` no header of the table names (the mapping question asks for them)."""
+    return [k for k in spec.required_keys if k not in table.columns]
+
+
+def read_kind_table(
+    data: bytes, file_name: str, spec: FileKind, mappings: dict[str, dict[str, str]] | None = None
+) -> tuple[Table, list[int]]:
     sheet, rows = read_cells(data, file_name)
-    return table_from_rows(rows, spec, sheet)
+    return table_from_rows(rows, spec, sheet, mappings)
 
 
 def _nfkc(s: str) -> str:

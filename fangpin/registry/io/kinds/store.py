@@ -5,6 +5,7 @@ row per changed field where the record belongs to a household."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,11 +70,13 @@ def store(
     batch,
     actor,
     now,
+    on: dt.date,
     household_of: Any = None,
     entity: str = "",
 ) -> StoreResult:
     """Write ``planned`` (inside the caller's transaction). ``household_of(obj)`` → household id enables
-    field provenance (``FactProvenance(entity=entity)``) for updated fields."""
+    field provenance (``FactProvenance(entity=entity)``, observed on the business date ``on``) for updated
+    fields; ``now`` is the system timestamp (source_at, history)."""
     res = StoreResult()
     reason = f"导入批次#{batch.pk}"
     creates: list[models.Model] = []
@@ -113,7 +116,7 @@ def store(
                         value=mask_text_field(f, "" if v is None else str(v)),
                         source_kind=SourceKind.IMPORT,
                         source_ref=ref,
-                        observed_on=now.date(),
+                        observed_on=on,  # the import's business date, not the clock
                         recorded_by=actor,
                     )
                 )

@@ -1,4 +1,4 @@
-"""fangpin import_registry FILE [--income-year Y] [--as USERNAME] [--dry-run] [--now]
+"""fangpin import_registry FILE [--income-year Y] [--on YYYY-MM-DD] [--as USERNAME] [--dry-run] [--now]
 
 Imports a national 监测对象信息 export (xlsx or CSV). All or nothing: on any bad row nothing is written,
 the rejects are printed in Chinese (and written to an xlsx reject report) and the command exits 1.
@@ -7,15 +7,20 @@ Headers no alias knows stop the import with the mapping question (printed with a
 rows); answer it with --map 文件表头=列名 (repeatable; 列名 = a national header, or 不导入), saved for
 the next file with the same headers (or use ``fangpin import_mapping``).
 --kind living_conditions|village_profile (or the default --kind auto, which sniffs the header) imports the
-（乡村建设）户信息 or （自定义）行政村信息 file instead, always in this process.
+（乡村建设）户信息 or （自定义）行政村信息 file instead, always in this process; its unknown headers ask the
+same mapping question (answered with --map, saved per file kind and header layout).
+--on is the business date the file is checked and recorded on (default today): a date after it is in the
+future, moves are dated on it, and the income year defaults to the year before it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from fangpin.core import clock
 from fangpin.core.errors import DomainError
 from fangpin.registry.models import ImportStatus
 from fangpin.registry.services.imports import import_batch_create, import_batch_run
@@ -26,19 +31,20 @@ MAX_PRINTED = 50
 
 
 def _sniff(path: Path) -> str:
-    """The file kind from the national file name, else from the header rows (a file that cannot be read
-    is left to the 监测对象信息 import, which reports why)."""
-    from fangpin.registry.io.kinds import kind_from_file_name, sniff_file_kind
-    from fangpin.registry.io.read import read_head
+    """The file kind from the national file name, else from the header rows (``io.kinds.file_kind``)."""
+    from fangpin.registry.io.kinds import file_kind
 
-    by_name = kind_from_file_name(path.name)
-    if by_name:
-        return by_name
+    return file_kind(path.read_bytes(), path.name)
+
+
+def business_date(value: str | None) -> dt.date:
+    """``--on YYYY-MM-DD`` (the command is the edge: without it, today)."""
+    if not value:
+        return clock.today()
     try:
-        rows = read_head(path.read_bytes(), path.name)
-    except DomainError:
-        return "registry"
-    return sniff_file_kind(rows)
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--on “{value}”不是有效日期，应为YYYY-MM-DD") from None
 
 
 class Command(BaseCommand):
@@ -46,7 +52,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file")
-        parser.add_argument("--income-year", type=int, default=None, help="收入列所属年度（默认上一年）")
+        parser.add_argument(
+            "--income-year", type=int, default=None, help="收入列所属年度（默认业务日期的上一年）"
+        )
+        parser.add_argument(
+            "--on",
+            default=None,
+            help="业务日期 YYYY-MM-DD：按该日校验（晚于该日的日期为未来日期）、记迁移，默认今天",
+        )
         parser.add_argument(
             "--as", dest="username", default=None, help="以该用户身份导入（默认第一个县级管理员）"
         )
@@ -71,24 +84,10 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"文件不存在：{path}")
         actor = command_actor(opts["username"])
+        on = business_date(opts["on"])
         kind = opts["kind"]
         if kind == "auto":
             kind = _sniff(path)
-        if kind != "registry":
-            from fangpin.registry.services.kind_imports import kind_import
-
-            try:
-                batch = kind_import(
-                    actor=actor,
-                    kind=kind,
-                    file_name=path.name,
-                    data=path.read_bytes(),
-                    dry_run=opts["dry_run"],
-                )
-            except DomainError as e:
-                raise CommandError(e.message) from None
-            self._report_kind(batch)
-            return
         if opts["pairs"]:
             from fangpin.registry.services.import_mapping import import_mapping_save
 
@@ -98,22 +97,43 @@ class Command(BaseCommand):
                     file_name=path.name,
                     data=path.read_bytes(),
                     answers=parse_pairs(opts["pairs"]),
+                    on=on,
+                    kind=kind,
                 )
             except DomainError as e:
                 raise CommandError(e.message) from None
             self.stdout.write(f"已保存列对应 v{m.version}（下次同样表头的文件沿用）")
+        if kind != "registry":
+            from fangpin.registry.services.kind_imports import kind_import
+
+            try:
+                batch = kind_import(
+                    actor=actor,
+                    kind=kind,
+                    file_name=path.name,
+                    data=path.read_bytes(),
+                    on=on,
+                    dry_run=opts["dry_run"],
+                )
+            except DomainError as e:
+                raise CommandError(e.message) from None
+            if batch.status == ImportStatus.MAPPING:
+                self._ask(batch, on)
+            self._report_kind(batch)
+            return
         try:
             batch = import_batch_create(
                 actor=actor,
                 file_name=path.name,
                 data=path.read_bytes(),
+                on=on,
                 income_year=opts["income_year"],
                 dry_run=opts["dry_run"],
             )
             if not (opts["now"] or opts["dry_run"]):
                 from fangpin.registry.tasks import import_batch_task
 
-                import_batch_task(batch.pk, actor.pk)
+                import_batch_task(batch.pk, actor.pk, on.isoformat())
                 batch.refresh_from_db()
                 if batch.status == ImportStatus.PENDING:
                     self.stdout.write(
@@ -121,10 +141,10 @@ class Command(BaseCommand):
                     )
                     return
             else:
-                batch = import_batch_run(batch_id=batch.pk, actor=actor)
+                batch = import_batch_run(batch_id=batch.pk, actor=actor, on=on)
         except DomainError as e:
             raise CommandError(e.message) from None
-        self._report(batch)
+        self._report(batch, on)
 
     def _report_kind(self, batch) -> None:
         from fangpin.registry.io.kinds import KIND_LABELS
@@ -139,8 +159,8 @@ class Command(BaseCommand):
             out(f"已按标准值识别【{header}】：{'、'.join(f'{k}（{n}处）' for k, n in spellings.items())}")
         for line in d.get("not_stored") or []:
             out(f"未单独保存的列 {line}")
-        if d.get("unknown_columns"):
-            out(f"未识别的列（已忽略）：{'、'.join(d['unknown_columns'][:20])}")
+        if d.get("columns_answered_not_stored"):
+            out(f"按已保存的列对应不导入的列：{'、'.join(d['columns_answered_not_stored'][:20])}")
         if d.get("duplicate_columns"):
             out(f"重复的列（只读取第一列）：{'、'.join(d['duplicate_columns'])}")
         if d.get("total_rows_skipped"):
@@ -169,19 +189,24 @@ class Command(BaseCommand):
             self.stderr.write(f"错误报告：{batch.error_report_path}")
         raise CommandError(batch.message or "导入未通过")
 
-    def _report(self, batch) -> None:
+    def _ask(self, batch, on: dt.date) -> None:
+        """A batch stopped at the mapping question: print it (with the preview) and exit 1."""
+        from fangpin.registry.services.import_mapping import mapping_question
+
+        data = Path(batch.upload_path).read_bytes()
+        q = mapping_question(
+            actor=batch.created_by, file_name=batch.file_name, data=data, on=on, kind=batch.kind
+        )
+        print_question(self, q)
+        raise CommandError(
+            f"导入批次#{batch.pk}：{batch.message}。用 --map 文件表头=列名 回答后重新运行"
+            "（或 fangpin import_mapping 文件 --set 文件表头=列名）"
+        )
+
+    def _report(self, batch, on: dt.date) -> None:
         out = self.stdout.write
         if batch.status == ImportStatus.MAPPING:
-            from fangpin.registry.services.import_mapping import mapping_question
-
-            data = Path(batch.upload_path).read_bytes()
-            print_question(
-                self, mapping_question(actor=batch.created_by, file_name=batch.file_name, data=data)
-            )
-            raise CommandError(
-                f"导入批次#{batch.pk}：{batch.message}。用 --map 文件表头=列名 回答后重新运行"
-                "（或 fangpin import_mapping 文件 --set 文件表头=列名）"
-            )
+            self._ask(batch, on)
         out(
             f"导入批次#{batch.pk} {batch.file_name} sha256={batch.sha256[:16]}… 状态：{batch.get_status_display()}"
         )
