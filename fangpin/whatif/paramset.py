@@ -60,7 +60,7 @@ class ParamSet:
     recompute: frozenset[str] = frozenset()  # keys whose stored consequences (渐退期 end) are recomputed
     stored: list[dict[str, Any]] | None = None  # rows instead of the Parameter table (the bench)
     _rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
-    _memo: dict[tuple[str, str, int], dict[str, Any]] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def touches(self, key: str) -> bool:
         return (
@@ -101,13 +101,20 @@ class ParamSet:
         return self._memo[k]
 
     def _get(self, key: str, *, region_code: str, year: int) -> dict[str, Any]:
-        pre = set(_prefixes(region_code))
-        c = [r for r in self._candidates(key) if r["year"] <= year and r["region_code"] in pre]
+        rows = self._candidates(key)
+        # only the prefixes some row is set for decide: villages sharing them share the answer
+        regions = self._rows.setdefault(f"{key}\0regions", [{r["region_code"] for r in rows}])[0]
+        pre = frozenset(p for p in _prefixes(region_code) if p in regions)
+        k = (key, pre, year)
+        if k in self._memo:
+            return self._memo[k]
+        c = [r for r in rows if r["year"] <= year and r["region_code"] in pre]
         if not c:
             raise DomainError(
                 E_MISSING, f"缺少政策参数“{key}”（区域 {region_code or '全国'}，{year}年），请管理员配置"
             )
-        return max(c, key=lambda r: (len(r["region_code"]), r["year"], r["version"]))
+        self._memo[k] = max(c, key=lambda r: (len(r["region_code"]), r["year"], r["version"]))
+        return self._memo[k]
 
     def value(self, key: str, *, region_code: str, year: int) -> Any:
         return self.get(key, region_code=region_code, year=year)["value"]

@@ -64,6 +64,8 @@ class Snapshot:
     monitored_now: set[int]
     timings: dict[str, float] = field(default_factory=dict)
     _con: Any = field(default=None, repr=False, compare=False)  # evaluate.prepare's DuckDB tables
+    # evaluate's memo: per-capita incomes per (window, payout) table, evaluations per resolved parameters
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def villages(self) -> list[str]:
