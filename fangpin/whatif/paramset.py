@@ -24,6 +24,23 @@ KEYS: dict[str, str] = {
     "elimination.min_measures_done": "至少落实帮扶措施（项）",
     "elimination.gradual_exit_months": "渐退期（月）",
 }
+# The screening rules' thresholds (``screening/data/rules.json`` names them): a scenario that sets one runs
+# the department screening rules over the uploaded batches on both sides (``whatif.screening``).
+SCREENING_KEYS: dict[str, str] = {
+    "screening.medical.exited_annual_oop": "筛查：脱贫人口当年累计住院自付（元）",
+    "screening.medical.monitored_single_stay": "筛查：监测对象单次住院自付（元）",
+    "screening.medical.other_single_stay": "筛查：其他农户单次住院自付（元）",
+    "screening.education.dropout_age_min": "筛查：辍学适龄起始年龄（岁）",
+    "screening.education.dropout_age_max": "筛查：辍学适龄截止年龄（岁）",
+    "screening.emergency.loss_amount": "筛查：受灾损失（元）",
+    "screening.water.interruption_days": "筛查：饮水中断（天）",
+}
+KEYS.update(SCREENING_KEYS)
+# amounts: a value to the fen; every other number of KEYS is a whole count (months, days, years)
+MONEY_KEYS = frozenset({
+    "income.monitoring_line", "screening.medical.exited_annual_oop", "screening.medical.monitored_single_stay",
+    "screening.medical.other_single_stay", "screening.emergency.loss_amount",
+})  # fmt: skip
 ALIASES = {
     "monitoring_line": "income.monitoring_line",
     "line": "income.monitoring_line",
@@ -34,6 +51,12 @@ ALIASES = {
     "min_measures": "elimination.min_measures_done",
     "min_measures_done": "elimination.min_measures_done",
     "gradual_exit_months": "elimination.gradual_exit_months",
+    "exited_annual_oop": "screening.medical.exited_annual_oop",
+    "medical_oop": "screening.medical.exited_annual_oop",
+    "monitored_single_stay": "screening.medical.monitored_single_stay",
+    "other_single_stay": "screening.medical.other_single_stay",
+    "loss_amount": "screening.emergency.loss_amount",
+    "interruption_days": "screening.water.interruption_days",
 }
 E_KEY = "whatif_key_unknown"
 E_VALUE = "whatif_value_invalid"
@@ -172,7 +195,7 @@ def parse_value(key: str, text: Any, *, current: Any) -> Any:
         ) from None
     if not d.is_finite() or d < 0:
         raise DomainError(E_VALUE, f"参数“{KEYS[key]}”的值“{text}”应为不小于0的数", field=key)
-    if isinstance(current, int) and key != "income.monitoring_line":
+    if isinstance(current, int) and key not in MONEY_KEYS:
         if d != d.to_integral_value():
             raise DomainError(E_VALUE, f"参数“{KEYS[key]}”应为整数，填写的是“{text}”", field=key)
         return int(d)

@@ -28,7 +28,9 @@ def result_write(token: str, c, xlsx: bytes) -> dict[str, Any]:
         "rows": c.rows,
         "changed": c.changed,
         "timings": c.timings,
-        "lists": {m: c.households(m) for m in ("flagged", "enter", "leave", "eligible", "missing")},
+        "measures": c.measures,
+        "screening": c.screening,
+        "lists": {m: c.households(m) for m in c.measures},
     }
     (d / "result.json").write_text(json.dumps(out, ensure_ascii=False, default=str), encoding="utf-8")
     (d / "result.xlsx").write_bytes(xlsx)
@@ -42,7 +44,12 @@ def result_read(token: str) -> dict[str, Any] | None:
 
 @db_task()
 def whatif_full_run_task(
-    user_id: int, on: str, settings: dict[str, Any], year: int | None, token: str
+    user_id: int,
+    on: str,
+    settings: dict[str, Any],
+    year: int | None,
+    token: str,
+    screening: bool | None = None,
 ) -> str:
     """Runs ``whatif_run`` for the user (their scope) and stores the result files; returns the token."""
     from fangpin.accounts.models import User
@@ -51,6 +58,8 @@ def whatif_full_run_task(
     from .services import whatif_run
 
     actor = User.objects.get(pk=user_id)
-    c = whatif_run(actor=actor, on=dt.date.fromisoformat(on), settings=settings, year=year)
+    c = whatif_run(
+        actor=actor, on=dt.date.fromisoformat(on), settings=settings, year=year, screening=screening
+    )
     result_write(token, c, whatif_xlsx(c))
     return token
