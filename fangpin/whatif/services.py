@@ -50,6 +50,7 @@ class Comparison:
     changed: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     screening: dict[str, Any] | None = None  # what the screening rules ran over (batches, thresholds)
+    snapshot: dict[str, Any] = field(default_factory=dict)  # which snapshot: business date, built at, stamp
 
     @property
     def measures(self) -> dict[str, str]:
@@ -194,6 +195,7 @@ def compare(
                          screen_rules=sc["screen_rules_scen"].where(sc["screen_rules_scen"].notna(), empty))  # fmt: skip
         judgements = (*JUDGEMENTS, "screened")
     c = Comparison(snap.on, snap.region_prefix, baseline, scen, base, new)
+    c.snapshot = {"on": snap.on.isoformat(), "built_at": snap.built_at, "stamp": snap.stamp}
     measures = c.measures
     codes = sorted(base["township_id"].unique())
     names = township_names if township_names is not None else _township_names(codes)
@@ -239,6 +241,7 @@ def _audit(actor, c: Comparison, *, kind: str, extra: dict[str, Any] | None = No
             "baseline": c.baseline.label,
             "scenario": c.scenario.describe(),
             "changed_households": len(c.changed),
+            "snapshot": c.snapshot,
             "totals": {"base": c.total["base"], "scen": c.total["scen"]},
             **({"screening_batches": [b["id"] for b in c.screening["batches"]]} if c.screening else {}),
             **(extra or {}),

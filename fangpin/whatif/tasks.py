@@ -28,6 +28,7 @@ def result_write(token: str, c, xlsx: bytes) -> dict[str, Any]:
         "rows": c.rows,
         "changed": c.changed,
         "timings": c.timings,
+        "snapshot": c.snapshot,
         "measures": c.measures,
         "screening": c.screening,
         "lists": {m: c.households(m) for m in c.measures},
@@ -63,3 +64,14 @@ def whatif_full_run_task(
     )
     result_write(token, c, whatif_xlsx(c))
     return token
+
+
+@db_task()
+def whatif_snapshot_task(user_id: int, on: str) -> str:
+    """Builds (or confirms current) the maintained snapshot of the user's region on ``on``; returns its stamp."""
+    from fangpin.accounts.models import User
+
+    from .store import snapshot_maintained
+
+    snap = snapshot_maintained(actor=User.objects.get(pk=user_id), on=dt.date.fromisoformat(on))
+    return snap.stamp

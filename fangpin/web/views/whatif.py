@@ -22,7 +22,7 @@ from fangpin.policy.selectors import parameter_version_get
 from fangpin.whatif.excel import side_by_side, whatif_xlsx
 from fangpin.whatif.paramset import KEYS, ParamSet
 from fangpin.whatif.services import MEASURES, Comparison, recompute_offer, whatif_run
-from fangpin.whatif.snapshot import Snapshot, snapshot_build
+from fangpin.whatif.snapshot import Snapshot
 
 from ._common import query_string, refused_page, today
 
@@ -36,12 +36,20 @@ def _allowed(user) -> None:
 
 
 def _snapshot(actor, on: dt.date) -> Snapshot:
-    """The export the previews share for ten minutes (per user and date): a preview then only evaluates."""
-    key = (actor.pk, actor.scope_prefix, on)
+    """The maintained snapshot (``whatif.store``) the previews share: kept in this process for ten minutes
+    while the registry's generation stays the one it was built from, else opened from its file or built."""
+    from fangpin.accounts.scope import assigned_only
+    from fangpin.whatif.store import registry_stamp, snapshot_maintained
+
+    key = (actor.pk if assigned_only(actor) else None, actor.scope_prefix, on)
     hit = _CACHE.get(key)
-    if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+    if (
+        hit
+        and time.monotonic() - hit[0] < CACHE_SECONDS
+        and (not hit[1].stamp or hit[1].stamp == registry_stamp())
+    ):
         return hit[1]
-    snap = snapshot_build(actor=actor, on=on)
+    snap = snapshot_maintained(actor=actor, on=on)
     _CACHE.clear() if len(_CACHE) > 20 else None
     _CACHE[key] = (time.monotonic(), snap)
     return snap

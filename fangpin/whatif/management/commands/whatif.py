@@ -42,6 +42,8 @@ class Command(BaseCommand):
         parser.add_argument("--township", help="名单限于该乡镇（12位代码）")
         parser.add_argument("--excel", help="导出 Excel（脱敏）到该文件")
         parser.add_argument("--background", action="store_true", help="后台运行完整测算（结果写入文件）")
+        parser.add_argument("--build-snapshot", action="store_true",
+                            help="生成（或确认）该业务日期的测算数据快照；与 --background 一起则排队后台生成")  # fmt: skip
 
     def handle(self, *args, **o):
         from fangpin.whatif.excel import whatif_xlsx
@@ -61,6 +63,20 @@ class Command(BaseCommand):
             k, v = s.split("=", 1)
             settings[k.strip()] = v.strip()
         try:
+            if o["build_snapshot"]:
+                if o["background"]:
+                    from fangpin.whatif.tasks import whatif_snapshot_task
+
+                    whatif_snapshot_task(actor.pk, on.isoformat())
+                    self.stdout.write(f"已排队后台生成 {on} 的测算数据快照")
+                    return
+                from fangpin.whatif.store import snapshot_maintained, snapshot_path
+
+                snap = snapshot_maintained(actor=actor, on=on)
+                self.stdout.write(f"测算数据快照 {on}：{len(snap.households)}户，生成于 {snap.built_at}，"
+                                  f"户档案版本 {snap.stamp or '（未保存：仅本人帮扶户）'}，"
+                                  f"文件 {snapshot_path(snap.region_prefix, on) if snap.stamp else '—'}")  # fmt: skip
+                return
             if o["background"]:
                 from fangpin.whatif.tasks import whatif_full_run_task
 
@@ -77,8 +93,11 @@ class Command(BaseCommand):
                     actor=actor, parameter=p, on=dt.date.fromisoformat(o["on"]) if o["on"] else None
                 )
             else:
+                from fangpin.whatif.store import snapshot_maintained
+
                 c = whatif_run(actor=actor, on=on, settings=settings, year=o["year"],
-                               screening=True if o["screening"] else None)  # fmt: skip
+                               screening=True if o["screening"] else None,
+                               snapshot=snapshot_maintained(actor=actor, on=on))  # fmt: skip
         except DomainError as e:
             raise CommandError(e.message) from None
         w = self.stdout.write
@@ -86,6 +105,10 @@ class Command(BaseCommand):
         what = "；".join(
             f"{d['name']}={d['value']}（{d['region'] or '全国'}，{d['year']}年起）"
             for d in c.scenario.describe()
+        )
+        snap = c.snapshot
+        w(
+            f"数据快照：业务日期 {snap['on']}，生成于 {snap['built_at'] or '本次'}（户档案版本 {snap['stamp'] or '即时导出'}）"
         )
         w(f"政策模拟测算 {c.on}：{c.baseline.label} → {what or c.scenario.label}（仅测算，未改变任何数据）")
         w(
