@@ -247,7 +247,7 @@ def _income_core(snap: Snapshot, pv: pd.DataFrame, targets: pd.DataFrame) -> pd.
     amb = out["ambiguous"].fillna(False).astype(bool)
     if amb.any():
         out.loc[amb] = _exact(snap, out.loc[amb])
-    memo[key] = out
+    _remember(memo, key, out)
     return out
 
 
@@ -300,7 +300,8 @@ def evaluate(snap: Snapshot, pset: ParamSet) -> pd.DataFrame:
 
     Memoised on the snapshot by the parameters as resolved (every value the evaluation reads, per village
     and year, and the 渐退期 ends), not by the set's identity: the same parameters on the same snapshot give
-    the same judgements, so the baseline of a maintained snapshot is computed once (``snapshot_warm``).
+    the same judgements, so the baseline of a maintained snapshot is computed once (``store.warm``). At most
+    ``MEMO_KEEP`` evaluations and income tables are kept per snapshot (the first, the baseline, always).
     The frame returned is shared: read it, do not change it."""
     on = snap.on
     t0 = month_index(on)
@@ -327,8 +328,19 @@ def evaluate(snap: Snapshot, pset: ParamSet) -> pd.DataFrame:
     if hit is not None:
         return hit
     res = _evaluate(snap, pset, guards, until)
-    snap._memo[sig] = res
+    _remember(snap._memo, sig, res)
     return res
+
+
+MEMO_KEEP = 8
+
+
+def _remember(memo: dict[Any, Any], key: tuple, value: Any) -> None:
+    """Stores ``value``; beyond ``MEMO_KEEP`` entries of its kind, drops the oldest but the first."""
+    same = [k for k in memo if isinstance(k, tuple) and k[:1] == key[:1]]
+    for k in same[1 : max(len(same) - MEMO_KEEP + 2, 1)]:
+        del memo[k]
+    memo[key] = value
 
 
 def _evaluate(

@@ -23,7 +23,6 @@ pytestmark = pytest.mark.django_db
 def test_a_stored_snapshot_judges_as_a_fresh_export_and_goes_stale_on_any_change(
     county, personas, settings, tmp_path
 ):
-    settings.FANGPIN_FILES_DIR = str(tmp_path)
     admin = personas["county_admin"]
     snap = snapshot_maintained(actor=admin, on=ON)
     path = snapshot_path(admin.scope_prefix, ON)
@@ -52,8 +51,7 @@ def test_a_stored_snapshot_judges_as_a_fresh_export_and_goes_stale_on_any_change
     assert evaluate(opened, ParamSet()).at[hid, "per_capita"] == 8000.0  # the old one, had it been used
 
 
-def test_the_screen_and_the_command_name_the_snapshot(client, county, personas, settings, tmp_path, capsys):
-    settings.FANGPIN_FILES_DIR = str(tmp_path)
+def test_the_screen_and_the_command_name_the_snapshot(client, county, personas, capsys):
     client.force_login(personas["county_admin"])
     page = client.get(f"/stats/whatif/?income.monitoring_line=%2B10%25&on={ON}").content.decode()
     assert 'id="whatif-snapshot"' in page and f"业务日期 {ON}" in page and registry_stamp() in page
