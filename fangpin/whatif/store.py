@@ -2,10 +2,11 @@
 FANGPIN_FILES_DIR/whatif/snapshots/, holding the snapshot's tables and ``evaluate.prepare``'s (the
 per-household prefix sums), stamped with the registry's generation when it was built.
 
-``registry_stamp()`` is that generation: for every table the snapshot reads, its row count and newest row
-(the history tables of households, persons, income records and living conditions — every save and every
-delete adds a history row —, member changes, measures by their last update, and a digest of the monitoring
-objects' status and dates). A stored snapshot whose stamp is not the registry's current one is never
+``registry_stamp()`` is that generation: for every table the snapshot reads, its newest row (the history
+tables of households, persons, income records and living conditions — every save and every delete adds a
+history row with a higher id —, member changes and measures with their counts, measures by their last
+update, and a digest of the monitoring objects' status and dates). It costs index lookups and one read of
+the monitoring objects, so every preview checks it. A stored snapshot whose stamp is not the registry's current one is never
 used: ``snapshot_open`` returns None and the caller builds a new one (``snapshot_maintained``), so a stale
 snapshot is never used silently. Built by the Huey job ``whatif_snapshot_task`` (``fangpin whatif
 --build-snapshot``), or on first use.
@@ -35,6 +36,7 @@ TABLES = ("households", "spells", "income", "objects")
 DATE_COLS = {"objects": ("identified_on", "eliminated_on", "gradual_exit_until"),
              "income": ("period_start", "period_end")}  # fmt: skip
 PREPARED = ("lcm", "ch", "cumw", "hh", "spells")
+KEEP = 5
 
 
 def registry_stamp() -> str:
@@ -45,7 +47,8 @@ def registry_stamp() -> str:
 
     parts: list[Any] = []
     for model in (Household, Person, IncomeRecord, HouseholdLivingConditions):
-        parts.append(model.history.aggregate(n=Count("history_id"), last=Max("history_id")))
+        # append-only: every save and delete adds a row with a higher id (an index lookup, no count)
+        parts.append(model.history.aggregate(last=Max("history_id")))
     parts.append(MemberChange.objects.aggregate(n=Count("id"), last=Max("id")))
     parts.append(Measure.objects.aggregate(n=Count("id"), last=Max("updated_at")))
     h = hashlib.sha256()
@@ -102,6 +105,12 @@ def snapshot_store(snap: Snapshot, stamp: str) -> Path:
     finally:
         con.close()
     tmp.replace(path)
+    # a region keeps the snapshots of its KEEP most recently built business dates
+    mine = sorted(
+        path.parent.glob(f"{snap.region_prefix or 'all'}_*.duckdb"), key=lambda p: p.stat().st_mtime
+    )
+    for old in mine[:-KEEP]:
+        old.unlink(missing_ok=True)
     return path
 
 
