@@ -70,8 +70,9 @@ def snapshot_path(prefix: str, on: dt.date) -> Path:
     return snapshot_dir() / f"{prefix or 'all'}_{on:%Y%m%d}.duckdb"
 
 
-def snapshot_store(snap: Snapshot, stamp: str) -> Path:
-    """Writes the snapshot and its prepared tables to its file (a new file renamed over the old one)."""
+def snapshot_store(snap: Snapshot, stamp: str, *, built_by: int | None = None) -> Path:
+    """Writes the snapshot and its prepared tables to its file (a new file renamed over the old one);
+    ``built_by``: the user whose scope it was built in (the refresh job rebuilds it in the same scope)."""
     from .evaluate import prepare
 
     path = snapshot_path(snap.region_prefix, snap.on)
@@ -99,7 +100,7 @@ def snapshot_store(snap: Snapshot, stamp: str) -> Path:
             con.register("df", mem.sql(f"SELECT * FROM {name}").arrow())
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM df")
             con.unregister("df")
-        meta = {"on": snap.on.isoformat(), "prefix": snap.region_prefix, "stamp": stamp,
+        meta = {"on": snap.on.isoformat(), "prefix": snap.region_prefix, "stamp": stamp, "built_by": built_by,
                 "built_at": clock.now().isoformat(), "timings": snap.timings}  # fmt: skip
         con.execute("CREATE TABLE meta AS SELECT ? AS meta", [json.dumps(meta, default=str)])
     finally:
@@ -170,6 +171,47 @@ def snapshot_maintained(*, actor, on: dt.date) -> Snapshot:
     snap = snapshot_open(prefix, on, stamp=stamp)
     if snap is None:
         snap = snapshot_build(actor=actor, on=on, region_prefix=prefix)
-        snapshot_store(snap, stamp)
+        snapshot_store(snap, stamp, built_by=actor.pk)
         snap.stamp, snap.built_at = stamp, clock.now().isoformat()
     return warm(snap)
+
+
+def _meta(path: Path) -> dict[str, Any] | None:
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return json.loads(con.execute("SELECT meta FROM meta").fetchall()[0][0])
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def snapshots_refresh(*, on: dt.date) -> list[str]:
+    """For every region that has a stored snapshot, the snapshot of business date ``on`` made current:
+    rebuilt when the registry changed since (or when there is none for ``on`` yet), in the scope of the
+    user who built the region's latest one (still active, same region). Returns the prefixes rebuilt."""
+    from fangpin.accounts.models import User
+    from fangpin.accounts.scope import assigned_only
+
+    stamp = registry_stamp()
+    latest: dict[str, tuple[float, dict[str, Any]]] = {}
+    for path in snapshot_dir().glob("*.duckdb") if snapshot_dir().exists() else []:
+        meta = _meta(path)
+        if meta is None:
+            continue
+        t = path.stat().st_mtime
+        if meta["prefix"] not in latest or latest[meta["prefix"]][0] < t:
+            latest[meta["prefix"]] = (t, meta)
+    done = []
+    for prefix, (_, meta) in sorted(latest.items()):
+        if meta["on"] == on.isoformat() and meta["stamp"] == stamp:
+            continue
+        user = User.objects.filter(pk=meta.get("built_by"), is_active=True).first()
+        if user is None or (user.scope_prefix or "") != prefix or assigned_only(user):
+            continue
+        snapshot_maintained(actor=user, on=on)
+        done.append(prefix)
+    return done

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings as dj
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 
 def result_dir(token: str) -> Path:
@@ -75,3 +76,14 @@ def whatif_snapshot_task(user_id: int, on: str) -> str:
 
     snap = snapshot_maintained(actor=User.objects.get(pk=user_id), on=dt.date.fromisoformat(on))
     return snap.stamp
+
+
+@db_periodic_task(crontab(minute="*/20"))
+def whatif_snapshots_refresh_task() -> list[str]:
+    """Every 20 minutes: each region's maintained snapshot of today made current again after registry
+    changes (``store.snapshots_refresh``), so the next preview finds it ready."""
+    from fangpin.core import clock
+
+    from .store import snapshots_refresh
+
+    return snapshots_refresh(on=clock.today())
