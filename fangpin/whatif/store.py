@@ -1,4 +1,4 @@
-"""The maintained snapshot: one DuckDB file per region prefix and business date under
+"""The maintained snapshot: one DuckDB file per region prefix, business date and registry generation under
 FANGPIN_FILES_DIR/whatif/snapshots/, holding the snapshot's tables and ``evaluate.prepare``'s (the
 per-household prefix sums), stamped with the registry's generation when it was built.
 
@@ -6,10 +6,11 @@ per-household prefix sums), stamped with the registry's generation when it was b
 tables of households, persons, income records and living conditions — every save and every delete adds a
 history row with a higher id —, member changes and measures with their counts, measures by their last
 update, and a digest of the monitoring objects' status and dates). It costs index lookups and one read of
-the monitoring objects, so every preview checks it. A stored snapshot whose stamp is not the registry's current one is never
-used: ``snapshot_open`` returns None and the caller builds a new one (``snapshot_maintained``), so a stale
-snapshot is never used silently. Built by the Huey job ``whatif_snapshot_task`` (``fangpin whatif
---build-snapshot``), or on first use.
+the monitoring objects, so every preview checks it. A stored snapshot whose stamp is not the registry's
+current one is never used: ``snapshot_open`` finds no file of the current stamp and the caller builds a new
+one (``snapshot_maintained``), so a stale snapshot is never used silently. Built by the Huey job
+``whatif_snapshot_task`` (``fangpin whatif --build-snapshot``), refreshed every 20 minutes by
+``whatif_snapshots_refresh_task`` (``snapshots_refresh``), or built on first use.
 
 A loaded snapshot has its prepared tables already (no ``prepare``) and its baseline judgements are
 computed when it is opened (``warm``), so a preview on it evaluates only the scenario."""
@@ -64,10 +65,12 @@ def snapshot_dir() -> Path:
     return Path(dj.FANGPIN_FILES_DIR) / "whatif" / "snapshots"
 
 
-def snapshot_path(prefix: str, on: dt.date) -> Path:
-    if prefix and not prefix.isdigit():
-        raise ValueError("bad region prefix")
-    return snapshot_dir() / f"{prefix or 'all'}_{on:%Y%m%d}.duckdb"
+def snapshot_path(prefix: str, on: dt.date, stamp: str) -> Path:
+    """One file per region, business date and registry generation: a file is never rewritten in place (a
+    process that has one open keeps reading what it opened; DuckDB caches open databases by path)."""
+    if (prefix and not prefix.isdigit()) or not stamp.isalnum():
+        raise ValueError("bad region prefix or stamp")
+    return snapshot_dir() / f"{prefix or 'all'}_{on:%Y%m%d}_{stamp}.duckdb"
 
 
 def snapshot_store(snap: Snapshot, stamp: str, *, built_by: int | None = None) -> Path:
@@ -75,7 +78,9 @@ def snapshot_store(snap: Snapshot, stamp: str, *, built_by: int | None = None) -
     ``built_by``: the user whose scope it was built in (the refresh job rebuilds it in the same scope)."""
     from .evaluate import prepare
 
-    path = snapshot_path(snap.region_prefix, snap.on)
+    path = snapshot_path(snap.region_prefix, snap.on, stamp)
+    if path.exists():
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
@@ -106,7 +111,7 @@ def snapshot_store(snap: Snapshot, stamp: str, *, built_by: int | None = None) -
     finally:
         con.close()
     tmp.replace(path)
-    # a region keeps the snapshots of its KEEP most recently built business dates
+    # a region keeps its KEEP most recently built snapshot files
     mine = sorted(
         path.parent.glob(f"{snap.region_prefix or 'all'}_*.duckdb"), key=lambda p: p.stat().st_mtime
     )
@@ -118,10 +123,10 @@ def snapshot_store(snap: Snapshot, stamp: str, *, built_by: int | None = None) -
 def snapshot_open(prefix: str, on: dt.date, *, stamp: str | None = None) -> Snapshot | None:
     """The stored snapshot of ``prefix`` on ``on`` if it was built from the registry as it is now
     (``stamp``: the current ``registry_stamp()``, computed when not given); else None."""
-    path = snapshot_path(prefix, on)
-    if not path.exists():
-        return None
     stamp = stamp or registry_stamp()
+    path = snapshot_path(prefix, on, stamp)
+    if not path.exists():  # none built from the registry as it is now: a stale one is never opened
+        return None
     con = duckdb.connect(str(path), read_only=True)
     try:
         meta = json.loads(con.execute("SELECT meta FROM meta").fetchall()[0][0])

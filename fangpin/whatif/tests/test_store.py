@@ -31,7 +31,7 @@ def test_a_stored_snapshot_judges_as_a_fresh_export_and_goes_stale_on_any_change
 ):
     admin = personas["county_admin"]
     snap = snapshot_maintained(actor=admin, on=ON)
-    path = snapshot_path(admin.scope_prefix, ON)
+    path = snapshot_path(admin.scope_prefix, ON, snap.stamp)
     assert path.exists() and snap.stamp == registry_stamp() and snap.built_at
     opened = snapshot_open(admin.scope_prefix, ON)
     assert opened is not None and opened.stamp == snap.stamp

@@ -75,7 +75,7 @@ class Command(BaseCommand):
                 snap = snapshot_maintained(actor=actor, on=on)
                 self.stdout.write(f"测算数据快照 {on}：{len(snap.households)}户，生成于 {snap.built_at}，"
                                   f"户档案版本 {snap.stamp or '（未保存：仅本人帮扶户）'}，"
-                                  f"文件 {snapshot_path(snap.region_prefix, on) if snap.stamp else '—'}")  # fmt: skip
+                                  f"文件 {snapshot_path(snap.region_prefix, on, snap.stamp) if snap.stamp else '—'}")  # fmt: skip
                 return
             if o["background"]:
                 from fangpin.whatif.tasks import whatif_full_run_task
