@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from fangpin.core.errors import DomainError
@@ -61,6 +62,12 @@ ALIASES = {
 E_KEY = "whatif_key_unknown"
 E_VALUE = "whatif_value_invalid"
 VIRTUAL = 10**9  # a virtual version outranks every stored one
+
+
+@lru_cache(maxsize=100_000)
+def _region_prefixes(region_code: str) -> tuple[str, ...]:
+    """``policy.params._prefixes`` (pure), kept per code: a preview asks it for every village and key."""
+    return tuple(_prefixes(region_code))
 
 
 @dataclass(frozen=True)
@@ -127,7 +134,7 @@ class ParamSet:
         rows = self._candidates(key)
         # only the prefixes some row is set for decide: villages sharing them share the answer
         regions = self._rows.setdefault(f"{key}\0regions", [{r["region_code"] for r in rows}])[0]
-        pre = frozenset(p for p in _prefixes(region_code) if p in regions)
+        pre = frozenset(p for p in _region_prefixes(region_code) if p in regions)
         k = (key, pre, year)
         if k in self._memo:
             return self._memo[k]
