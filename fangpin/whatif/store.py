@@ -74,7 +74,7 @@ def snapshot_path(prefix: str, on: dt.date, stamp: str) -> Path:
 
 
 def snapshot_store(snap: Snapshot, stamp: str, *, built_by: int | None = None) -> Path:
-    """Writes the snapshot and its prepared tables to its file (a new file renamed over the old one);
+    """Writes the snapshot and its prepared tables to the file of its stamp (written aside, then renamed);
     ``built_by``: the user whose scope it was built in (the refresh job rebuilds it in the same scope)."""
     from .evaluate import prepare
 

@@ -7,6 +7,7 @@ import logging
 import re
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -245,7 +246,13 @@ def _county_specs(run: ScreeningRun, rules: list[ScreeningRule], year: int):
     return county_specs(run.region.prefix, run.region_id, rules, year)
 
 
-def county_specs(prefix: str, region_code: str, rules: list[ScreeningRule], year: int, resolve=None):
+def county_specs(
+    prefix: str,
+    region_code: str,
+    rules: list[ScreeningRule],
+    year: int,
+    resolve: Callable[[str, str, int], tuple[Any, dict[str, Any]]] | None = None,
+) -> tuple[list[RuleSpec], list[dict[str, Any]], dict[str, dict[str, dict[str, Any]]]]:
     """Rule specs and parameter refs. A run above county level (a city or province) resolves each
     county's own parameters: counties with the same values share one instance of a rule, which applies
     to their persons only. ``resolve``: as in ``rule_specs`` (a what-if's parameter set)."""
