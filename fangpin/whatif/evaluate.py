@@ -113,7 +113,7 @@ CREATE TABLE spells AS SELECT * FROM spells_df;
 
 _SQL = """
 WITH q AS MATERIALIZED (
-    SELECT tg.household_id, tg.t, tg.me, p.W, p.payout, p.line_c
+    SELECT tg.household_id, tg.t, tg.me, p.W, p.payout
     FROM tg JOIN hh USING (household_id) JOIN pv p ON p.village_id = hh.village_id AND p.year = tg.t // 12
 ),
 mem AS (
@@ -123,13 +123,13 @@ mem AS (
     GROUP BY ALL
 ),
 x AS MATERIALIZED (
-    SELECT q.household_id, q.t, q.W, q.payout AS payout_on, q.line_c, l.L,
+    SELECT q.household_id, q.t, q.W, q.payout AS payout_on, l.L,
            l.household_id IS NOT NULL AND l.L IS NULL AS odd, c.cb, c.cp, c.co, c.cn, c.cov,
            q.t - 1 - {lo} + 1 AS i_hi, q.t - q.W - 1 - {lo} + 1 AS i_lo
     FROM q LEFT JOIN cumw c USING (household_id) LEFT JOIN lcm l USING (household_id)
 ),
 w AS (
-    SELECT x.household_id, x.t, W, payout_on, line_c, mem.members, L, odd,
+    SELECT x.household_id, x.t, W, payout_on, mem.members, L, odd,
         coalesce(cn[i_hi], 0) - CASE WHEN i_lo >= 1 THEN coalesce(cn[i_lo], 0) ELSE 0 END AS n_cov,
         coalesce(cov[i_hi], 0) - CASE WHEN i_lo >= 1 THEN coalesce(cov[i_lo], 0) ELSE 0 END > 0 AS overlapped,
         coalesce(cb[i_hi], 0) - CASE WHEN i_lo >= 1 THEN coalesce(cb[i_lo], 0) ELSE 0 END
@@ -143,7 +143,7 @@ nd AS (
            CAST(greatest(n_cov, 1) AS BIGINT) * greatest(members, 1) * coalesce(L, 1) AS d
     FROM w
 )
-SELECT household_id, t, W, payout_on, line_c, n_cov, members, overlapped,
+SELECT household_id, t, W, payout_on, n_cov, members, overlapped,
     CASE WHEN n_cov = 0 OR members <= 0 THEN 0
          ELSE sign(n) * ((2 * abs(n) + d) // (2 * d)) END::DOUBLE AS p_c,
     CASE WHEN n_cov = 0 OR members <= 0 THEN 0
@@ -219,31 +219,58 @@ def _exact(snap: Snapshot, rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def income_table(snap: Snapshot, pset: ParamSet, targets: pd.DataFrame) -> pd.DataFrame:
-    """Per (household, target month t): members, months covered, 人均纯收入 in fen (and after rigid
-    spending), the line in fen, below / below after rigid, missing."""
-    years = sorted({int(t) // 12 for t in targets["t"].unique()})
-    pv = param_table(snap, pset, years)
+def _income_core(snap: Snapshot, pv: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
+    """Per (household, target month): members, months covered and 人均纯收入 (before and after rigid
+    spending) in fen — what depends on the window and the payout rule but not on the line. Memoised on the
+    snapshot per (window, payout) table and target set, so a scenario that moves only the line (or a
+    baseline evaluated again on the same snapshot) does not run the query again."""
+    core = pv[["village_id", "year", "W", "payout"]]
+    key = (
+        "income",
+        tuple(core.itertuples(index=False, name=None)),
+        len(targets),
+        int(pd.util.hash_pandas_object(targets[["household_id", "t"]], index=False).sum()),
+    )
+    memo = snap._memo
+    if key in memo:
+        return memo[key]
     tg = targets.copy()
     ends = {t: pd.Timestamp(_month_end(int(t))) for t in tg["t"].unique()}
     tg["me"] = tg["t"].map(ends).astype("datetime64[ns]")
-    back = month_index(snap.on) - int(tg["t"].min()) + int(pv["W"].max() if len(pv) else 0)
-    if back > MAX_BACK:
-        raise DomainError(
-            "whatif_window_too_long",
-            f"收入计算期与收入稳定月数合计不能超过{MAX_BACK}个月",
-            field="income.window_months",
-        )
     con = prepare(snap).cursor()
     try:
         con.register("tg", tg)
-        con.register("pv", pv)
+        con.register("pv", core)
         out = con.sql(_SQL.format(lo=month_index(snap.on) - MAX_BACK)).df()
     finally:
         con.close()
     amb = out["ambiguous"].fillna(False).astype(bool)
     if amb.any():
         out.loc[amb] = _exact(snap, out.loc[amb])
+    _remember(memo, key, out)
+    return out
+
+
+def income_table(snap: Snapshot, pset: ParamSet, targets: pd.DataFrame) -> pd.DataFrame:
+    """Per (household, target month t): members, months covered, 人均纯收入 in fen (and after rigid
+    spending), the line in fen, below / below after rigid, missing."""
+    years = sorted({int(t) // 12 for t in targets["t"].unique()})
+    pv = param_table(snap, pset, years)
+    back = month_index(snap.on) - int(targets["t"].min()) + int(pv["W"].max() if len(pv) else 0)
+    if back > MAX_BACK:
+        raise DomainError(
+            "whatif_window_too_long",
+            f"收入计算期与收入稳定月数合计不能超过{MAX_BACK}个月",
+            field="income.window_months",
+        )
+    out = _income_core(snap, pv, targets).copy()
+    # the line of each target month's year in the household's village (vectorised lookup)
+    village = snap.households.set_index("household_id")["village_id"]
+    lines = pv.set_index(["village_id", "year"])["line_c"]
+    ix = pd.MultiIndex.from_arrays(
+        [village.reindex(out["household_id"]).to_numpy(), (out["t"] // 12).to_numpy()]
+    )
+    out["line_c"] = lines.reindex(ix).to_numpy()
     out["missing"] = (out["n_cov"] == 0) | (out["members"] <= 0)
     out["below"] = ~out["missing"] & (out["p_c"] < out["line_c"])
     out["below_rigid"] = ~out["missing"] & (out["pr_c"] < out["line_c"])
@@ -269,7 +296,56 @@ def _stable_params(snap: Snapshot, pset: ParamSet) -> dict[str, dict[str, int]]:
 
 
 def evaluate(snap: Snapshot, pset: ParamSet) -> pd.DataFrame:
-    """One row per household of the snapshot with the judgements under ``pset`` (see the module doc)."""
+    """One row per household of the snapshot with the judgements under ``pset`` (see the module doc).
+
+    Memoised on the snapshot by the parameters as resolved (every value the evaluation reads, per village
+    and year, and the 渐退期 ends), not by the set's identity: the same parameters on the same snapshot give
+    the same judgements, so the baseline of a maintained snapshot is computed once (``store.warm``). At most
+    ``MEMO_KEEP`` evaluations and income tables are kept per snapshot (the first, the baseline, always).
+    The frame returned is shared: read it, do not change it."""
+    on = snap.on
+    t0 = month_index(on)
+    objs = snap.objects
+    guards = _stable_params(snap, pset)
+    key = "elimination.gradual_exit_months"
+    until = objs["gradual_exit_until"].copy()
+    if pset.touches(key):
+        elim = objs["eliminated_on"].notna()
+        until = until.astype(object)
+        for ix in objs.index[elim]:
+            e = objs.at[ix, "eliminated_on"]
+            months = int(pset.value(key, region_code=objs.at[ix, "village_id"], year=e.year))
+            until.at[ix] = clock.add_months(e, months)
+    back_max = max((g["elimination.income_stable_months"] for g in guards.values()), default=1)
+    years = sorted({y for y in range((t0 - max(back_max, 1)) // 12, t0 // 12 + 1)})
+    sig = (
+        "evaluate",
+        tuple(param_table(snap, pset, years).itertuples(index=False, name=None)),
+        tuple(sorted((v, tuple(sorted(g.items()))) for v, g in guards.items())),
+        tuple(until.tolist()),
+    )
+    hit = snap._memo.get(sig)
+    if hit is not None:
+        return hit
+    res = _evaluate(snap, pset, guards, until)
+    _remember(snap._memo, sig, res)
+    return res
+
+
+MEMO_KEEP = 8
+
+
+def _remember(memo: dict[Any, Any], key: tuple, value: Any) -> None:
+    """Stores ``value``; beyond ``MEMO_KEEP`` entries of its kind, drops the oldest but the first."""
+    same = [k for k in memo if isinstance(k, tuple) and k[:1] == key[:1]]
+    for k in same[1 : max(len(same) - MEMO_KEEP + 2, 1)]:
+        del memo[k]
+    memo[key] = value
+
+
+def _evaluate(
+    snap: Snapshot, pset: ParamSet, guards: dict[str, dict[str, int]], until: pd.Series
+) -> pd.DataFrame:
     timings: dict[str, float] = {}
     t_start = time.perf_counter()
     on = snap.on
@@ -277,7 +353,6 @@ def evaluate(snap: Snapshot, pset: ParamSet) -> pd.DataFrame:
     hh = snap.households
     objs = snap.objects
     active = objs[objs["status"] == "active"]
-    guards = _stable_params(snap, pset)
     # target months: the date's month for everyone, and the months before it an active object's income
     # stability looks back over
     tg = [pd.DataFrame({"household_id": hh["household_id"].to_numpy(), "t": t0})]
@@ -328,35 +403,26 @@ def evaluate(snap: Snapshot, pset: ParamSet) -> pd.DataFrame:
                 ).category
     res["category"] = cats
 
-    # monitoring objects on the date (渐退期 recomputed when the set changes its length)
-    key = "elimination.gradual_exit_months"
-    until = objs["gradual_exit_until"].copy()
-    if pset.touches(key):
-        elim = objs["eliminated_on"].notna()
-        until = until.astype(object)
-        for ix in objs.index[elim]:
-            e = objs.at[ix, "eliminated_on"]
-            months = int(pset.value(key, region_code=objs.at[ix, "village_id"], year=e.year))
-            until.at[ix] = clock.add_months(e, months)
-    on_list = (
-        objs["eliminated_on"].isna()
-        | objs["eliminated_on"].map(lambda e: e is not None and e > on)
-        | (until.map(lambda u: u is not None and not pd.isna(u) and u >= on))
-    )
-    monitored = set(objs.loc[on_list, "household_id"])
-    res["monitored"] = res.index.isin(list(monitored))
+    # monitoring objects on the date (渐退期 ends as the set gives them: ``until``)
+    elim_on = pd.to_datetime(objs["eliminated_on"], errors="coerce")
+    until_ts = pd.to_datetime(until, errors="coerce")
+    on_ts = pd.Timestamp(on)
+    on_list = (elim_on.isna() | (elim_on > on_ts) | (until_ts >= on_ts)).to_numpy(bool)
+    monitored = objs.loc[on_list, "household_id"].unique()
+    res["monitored"] = res.index.isin(monitored)
     res["current"] = res.index.isin(list(snap.monitored_now))
-    in_exit = objs.loc[on_list & objs["eliminated_on"].notna()]
-    res["gradual_exit_until"] = None
-    for h, u in zip(in_exit["household_id"], until[in_exit.index], strict=True):
-        res.at[h, "gradual_exit_until"] = u
+    in_exit = on_list & elim_on.notna().to_numpy(bool)
+    exit_until = pd.Series(until[in_exit].to_numpy(), index=objs.loc[in_exit, "household_id"].to_numpy())
+    exit_until = exit_until[~exit_until.index.duplicated(keep="last")]
+    res["gradual_exit_until"] = (
+        exit_until.reindex(res.index).astype(object).where(res.index.isin(exit_until.index), None)
+    )
 
     # elimination guards for the active objects: the same rule, on the same facts
     t = time.perf_counter()
     ok = inc[inc["household_id"].isin(act_h) & ~inc["missing"] & ~inc["below"] & ~inc["below_rigid"]]
     ok_months = set(zip(ok["household_id"].tolist(), ok["t"].tolist(), strict=True))
     sp = snap.spells
-    on_ts = pd.Timestamp(on)
     live = sp[(sp["start"] <= on_ts) & (sp["stop"].isna() | (sp["stop"] > on_ts))]
     labour = live[live["labour_able"]].groupby("household_id").size().to_dict()
     protected = dict(zip(hh["household_id"].tolist(), hh["no_labour_protected"].tolist(), strict=True))

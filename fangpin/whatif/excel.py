@@ -10,7 +10,7 @@ from openpyxl.styles import Font
 
 from fangpin.registry.io.xlsx import cell_value, new_workbook, safe_text
 
-from .services import MEASURES, Comparison
+from .services import Comparison
 
 LABELS = {
     "flagged": "监测范围",
@@ -18,6 +18,7 @@ LABELS = {
     "leave": "退出",
     "eligible": "可消除",
     "missing": "收入缺失",
+    "screened": "筛查预警",
 }
 
 
@@ -27,7 +28,7 @@ def _pct(x: float | None) -> Any:
 
 def side_by_side(c: Comparison) -> tuple[list[str], list[list[Any]]]:
     header = ["乡镇", "现监测户"]
-    for m in MEASURES:
+    for m in c.measures:
         header += [
             f"{LABELS[m]}户（现行）",
             f"{LABELS[m]}户（模拟）",
@@ -39,7 +40,7 @@ def side_by_side(c: Comparison) -> tuple[list[str], list[list[Any]]]:
     for r in c.rows:
         b, s = r["base"], r["scen"]
         row: list[Any] = [r["name"], b["current"]["households"]]
-        for m in MEASURES:
+        for m in c.measures:
             row += [b[m]["households"], s[m]["households"], b[m]["persons"], s[m]["persons"]]
         row += [_pct(b["coverage"]), _pct(s["coverage"]), _pct(b["leakage"]), _pct(s["leakage"])]
         rows.append(row)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from fangpin.core.errors import DomainError
@@ -24,6 +25,23 @@ KEYS: dict[str, str] = {
     "elimination.min_measures_done": "至少落实帮扶措施（项）",
     "elimination.gradual_exit_months": "渐退期（月）",
 }
+# The screening rules' thresholds (``screening/data/rules.json`` names them): a scenario that sets one runs
+# the department screening rules over the uploaded batches on both sides (``whatif.screening``).
+SCREENING_KEYS: dict[str, str] = {
+    "screening.medical.exited_annual_oop": "筛查：脱贫人口当年累计住院自付（元）",
+    "screening.medical.monitored_single_stay": "筛查：监测对象单次住院自付（元）",
+    "screening.medical.other_single_stay": "筛查：其他农户单次住院自付（元）",
+    "screening.education.dropout_age_min": "筛查：辍学适龄起始年龄（岁）",
+    "screening.education.dropout_age_max": "筛查：辍学适龄截止年龄（岁）",
+    "screening.emergency.loss_amount": "筛查：受灾损失（元）",
+    "screening.water.interruption_days": "筛查：饮水中断（天）",
+}
+KEYS.update(SCREENING_KEYS)
+# amounts: a value to the fen; every other number of KEYS is a whole count (months, days, years)
+MONEY_KEYS = frozenset({
+    "income.monitoring_line", "screening.medical.exited_annual_oop", "screening.medical.monitored_single_stay",
+    "screening.medical.other_single_stay", "screening.emergency.loss_amount",
+})  # fmt: skip
 ALIASES = {
     "monitoring_line": "income.monitoring_line",
     "line": "income.monitoring_line",
@@ -34,10 +52,22 @@ ALIASES = {
     "min_measures": "elimination.min_measures_done",
     "min_measures_done": "elimination.min_measures_done",
     "gradual_exit_months": "elimination.gradual_exit_months",
+    "exited_annual_oop": "screening.medical.exited_annual_oop",
+    "medical_oop": "screening.medical.exited_annual_oop",
+    "monitored_single_stay": "screening.medical.monitored_single_stay",
+    "other_single_stay": "screening.medical.other_single_stay",
+    "loss_amount": "screening.emergency.loss_amount",
+    "interruption_days": "screening.water.interruption_days",
 }
 E_KEY = "whatif_key_unknown"
 E_VALUE = "whatif_value_invalid"
 VIRTUAL = 10**9  # a virtual version outranks every stored one
+
+
+@lru_cache(maxsize=100_000)
+def _region_prefixes(region_code: str) -> tuple[str, ...]:
+    """``policy.params._prefixes`` (pure), kept per code: a preview asks it for every village and key."""
+    return tuple(_prefixes(region_code))
 
 
 @dataclass(frozen=True)
@@ -60,7 +90,7 @@ class ParamSet:
     recompute: frozenset[str] = frozenset()  # keys whose stored consequences (渐退期 end) are recomputed
     stored: list[dict[str, Any]] | None = None  # rows instead of the Parameter table (the bench)
     _rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
-    _memo: dict[tuple[str, str, int], dict[str, Any]] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def touches(self, key: str) -> bool:
         return (
@@ -101,13 +131,20 @@ class ParamSet:
         return self._memo[k]
 
     def _get(self, key: str, *, region_code: str, year: int) -> dict[str, Any]:
-        pre = set(_prefixes(region_code))
-        c = [r for r in self._candidates(key) if r["year"] <= year and r["region_code"] in pre]
+        rows = self._candidates(key)
+        # only the prefixes some row is set for decide: villages sharing them share the answer
+        regions = self._rows.setdefault(f"{key}\0regions", [{r["region_code"] for r in rows}])[0]
+        pre = frozenset(p for p in _region_prefixes(region_code) if p in regions)
+        k = (key, pre, year)
+        if k in self._memo:
+            return self._memo[k]
+        c = [r for r in rows if r["year"] <= year and r["region_code"] in pre]
         if not c:
             raise DomainError(
                 E_MISSING, f"缺少政策参数“{key}”（区域 {region_code or '全国'}，{year}年），请管理员配置"
             )
-        return max(c, key=lambda r: (len(r["region_code"]), r["year"], r["version"]))
+        self._memo[k] = max(c, key=lambda r: (len(r["region_code"]), r["year"], r["version"]))
+        return self._memo[k]
 
     def value(self, key: str, *, region_code: str, year: int) -> Any:
         return self.get(key, region_code=region_code, year=year)["value"]
@@ -165,7 +202,7 @@ def parse_value(key: str, text: Any, *, current: Any) -> Any:
         ) from None
     if not d.is_finite() or d < 0:
         raise DomainError(E_VALUE, f"参数“{KEYS[key]}”的值“{text}”应为不小于0的数", field=key)
-    if isinstance(current, int) and key != "income.monitoring_line":
+    if isinstance(current, int) and key not in MONEY_KEYS:
         if d != d.to_integral_value():
             raise DomainError(E_VALUE, f"参数“{KEYS[key]}”应为整数，填写的是“{text}”", field=key)
         return int(d)

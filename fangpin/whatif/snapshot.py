@@ -63,7 +63,11 @@ class Snapshot:
     objects: pd.DataFrame
     monitored_now: set[int]
     timings: dict[str, float] = field(default_factory=dict)
+    stamp: str = ""  # the registry generation it was built from (``store.registry_stamp``); "" = not stored
+    built_at: str = ""  # when it was built (ISO time), shown by the screen
     _con: Any = field(default=None, repr=False, compare=False)  # evaluate.prepare's DuckDB tables
+    # evaluate's memo: per-capita incomes per (window, payout) table, evaluations per resolved parameters
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def villages(self) -> list[str]:

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings as dj
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 
 def result_dir(token: str) -> Path:
@@ -28,7 +29,10 @@ def result_write(token: str, c, xlsx: bytes) -> dict[str, Any]:
         "rows": c.rows,
         "changed": c.changed,
         "timings": c.timings,
-        "lists": {m: c.households(m) for m in ("flagged", "enter", "leave", "eligible", "missing")},
+        "snapshot": c.snapshot,
+        "measures": c.measures,
+        "screening": c.screening,
+        "lists": {m: c.households(m) for m in c.measures},
     }
     (d / "result.json").write_text(json.dumps(out, ensure_ascii=False, default=str), encoding="utf-8")
     (d / "result.xlsx").write_bytes(xlsx)
@@ -42,7 +46,12 @@ def result_read(token: str) -> dict[str, Any] | None:
 
 @db_task()
 def whatif_full_run_task(
-    user_id: int, on: str, settings: dict[str, Any], year: int | None, token: str
+    user_id: int,
+    on: str,
+    settings: dict[str, Any],
+    year: int | None,
+    token: str,
+    screening: bool | None = None,
 ) -> str:
     """Runs ``whatif_run`` for the user (their scope) and stores the result files; returns the token."""
     from fangpin.accounts.models import User
@@ -51,6 +60,30 @@ def whatif_full_run_task(
     from .services import whatif_run
 
     actor = User.objects.get(pk=user_id)
-    c = whatif_run(actor=actor, on=dt.date.fromisoformat(on), settings=settings, year=year)
+    c = whatif_run(
+        actor=actor, on=dt.date.fromisoformat(on), settings=settings, year=year, screening=screening
+    )
     result_write(token, c, whatif_xlsx(c))
     return token
+
+
+@db_task()
+def whatif_snapshot_task(user_id: int, on: str) -> str:
+    """Builds (or confirms current) the maintained snapshot of the user's region on ``on``; returns its stamp."""
+    from fangpin.accounts.models import User
+
+    from .store import snapshot_maintained
+
+    snap = snapshot_maintained(actor=User.objects.get(pk=user_id), on=dt.date.fromisoformat(on))
+    return snap.stamp
+
+
+@db_periodic_task(crontab(minute="*/20"))
+def whatif_snapshots_refresh_task() -> list[str]:
+    """Every 20 minutes: each region's maintained snapshot of today made current again after registry
+    changes (``store.snapshots_refresh``), so the next preview finds it ready."""
+    from fangpin.core import clock
+
+    from .store import snapshots_refresh
+
+    return snapshots_refresh(on=clock.today())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,12 +95,20 @@ def ruleset_version(rules: list[ScreeningRule]) -> str:
 
 
 def rule_specs(
-    rules: list[ScreeningRule], *, region_code: str, year: int
+    rules: list[ScreeningRule],
+    *,
+    region_code: str,
+    year: int,
+    resolve: Callable[[str, str, int], tuple[Any, dict[str, Any]]] | None = None,
 ) -> tuple[list[RuleSpec], list[dict[str, Any]]]:
-    """Resolve every parameter a rule names for this region and year; return specs and the param refs."""
+    """Resolve every parameter a rule names for this region and year; return specs and the param refs.
+    ``resolve(key, region_code, year)`` → (value, ref) replaces ``param_get`` (a what-if's parameter set)."""
     refs: dict[str, dict[str, Any]] = {}
 
     def get(key: str) -> Any:
+        if resolve is not None:
+            value, refs[key] = resolve(key, region_code, year)
+            return value
         pv = param_get(key, region_code=region_code, year=year)
         refs[key] = pv.ref()
         return pv.value

@@ -7,6 +7,7 @@ import logging
 import re
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -114,8 +115,9 @@ def fingerprint(source: str, row: dict[str, Any]) -> str:
     return keyed_digest("screening.link", "|".join(parts))
 
 
-def _review_decider(run: ScreeningRun, accept: float, review: float):
-    """Reuses reviewers' decisions; files new uncertain links into the review queue."""
+def _review_decider(run: ScreeningRun | None, accept: float, review: float, *, file_reviews: bool = True):
+    """Reuses reviewers' decisions; files new uncertain links into the review queue (``file_reviews=False``,
+    a what-if: decides the same way and files nothing)."""
 
     def decide(scored: pd.DataFrame) -> pd.DataFrame:
         keep = []
@@ -151,7 +153,8 @@ def _review_decider(run: ScreeningRun, accept: float, review: float):
                         first_run=run,
                     )  # fmt: skip
                 )
-        LinkReview.objects.bulk_create(new_reviews, ignore_conflicts=True)
+        if file_reviews:
+            LinkReview.objects.bulk_create(new_reviews, ignore_conflicts=True)
         return pd.DataFrame(keep, columns=["uid_a", "person_id", "match_probability"])
 
     return decide
@@ -240,22 +243,30 @@ def _seen_versions(new: list[DeptBatch]) -> dict[str, list[str]]:
 
 
 def _county_specs(run: ScreeningRun, rules: list[ScreeningRule], year: int):
+    return county_specs(run.region.prefix, run.region_id, rules, year)
+
+
+def county_specs(
+    prefix: str,
+    region_code: str,
+    rules: list[ScreeningRule],
+    year: int,
+    resolve: Callable[[str, str, int], tuple[Any, dict[str, Any]]] | None = None,
+) -> tuple[list[RuleSpec], list[dict[str, Any]], dict[str, dict[str, dict[str, Any]]]]:
     """Rule specs and parameter refs. A run above county level (a city or province) resolves each
     county's own parameters: counties with the same values share one instance of a rule, which applies
-    to their persons only."""
-    if len(run.region.prefix) >= 6:
-        specs, refs = rule_specs(rules, region_code=run.region_id, year=year)
-        return specs, refs, {run.region.prefix[:6]: {r["key"]: r for r in refs}}
+    to their persons only. ``resolve``: as in ``rule_specs`` (a what-if's parameter set)."""
+    if len(prefix) >= 6:
+        specs, refs = rule_specs(rules, region_code=region_code, year=year, resolve=resolve)
+        return specs, refs, {prefix[:6]: {r["key"]: r for r in refs}}
     counties = list(
-        Region.objects.filter(level=Level.COUNTY, code__startswith=run.region.prefix).values_list(
-            "code", flat=True
-        )
+        Region.objects.filter(level=Level.COUNTY, code__startswith=prefix).values_list("code", flat=True)
     )
     groups: dict[str, tuple[RuleSpec, list[str]]] = {}
     refs_all: dict[tuple, dict] = {}
     refs_by_county: dict[str, dict[str, dict]] = {}
     for code in counties:
-        specs, refs = rule_specs(rules, region_code=code, year=year)
+        specs, refs = rule_specs(rules, region_code=code, year=year, resolve=resolve)
         refs_by_county[code[:6]] = {r["key"]: r for r in refs}
         for r in refs:
             refs_all[(r["key"], str(r.get("value")), r.get("region_code"))] = r

@@ -22,7 +22,7 @@ from fangpin.policy.selectors import parameter_version_get
 from fangpin.whatif.excel import side_by_side, whatif_xlsx
 from fangpin.whatif.paramset import KEYS, ParamSet
 from fangpin.whatif.services import MEASURES, Comparison, recompute_offer, whatif_run
-from fangpin.whatif.snapshot import Snapshot, snapshot_build
+from fangpin.whatif.snapshot import Snapshot
 
 from ._common import query_string, refused_page, today
 
@@ -36,12 +36,20 @@ def _allowed(user) -> None:
 
 
 def _snapshot(actor, on: dt.date) -> Snapshot:
-    """The export the previews share for ten minutes (per user and date): a preview then only evaluates."""
-    key = (actor.pk, actor.scope_prefix, on)
+    """The maintained snapshot (``whatif.store``) the previews share: kept in this process for ten minutes
+    while the registry's generation stays the one it was built from, else opened from its file or built."""
+    from fangpin.accounts.scope import assigned_only
+    from fangpin.whatif.store import registry_stamp, snapshot_maintained
+
+    key = (actor.pk if assigned_only(actor) else None, actor.scope_prefix, on)
     hit = _CACHE.get(key)
-    if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+    if (
+        hit
+        and time.monotonic() - hit[0] < CACHE_SECONDS
+        and (not hit[1].stamp or hit[1].stamp == registry_stamp())
+    ):
         return hit[1]
-    snap = snapshot_build(actor=actor, on=on)
+    snap = snapshot_maintained(actor=actor, on=on)
     _CACHE.clear() if len(_CACHE) > 20 else None
     _CACHE[key] = (time.monotonic(), snap)
     return snap
@@ -65,20 +73,34 @@ def _run(request: HttpRequest) -> Comparison | None:
     if not settings:
         return None
     return whatif_run(
-        actor=request.user, on=on, settings=settings, year=year, snapshot=_snapshot(request.user, on)
-    )
+        actor=request.user, on=on, settings=settings, year=year, snapshot=_snapshot(request.user, on),
+        screening=True if request.GET.get("screening") == "1" else None,
+    )  # fmt: skip
 
 
 def _context(c: Comparison, request: HttpRequest) -> dict[str, Any]:
     header, rows = side_by_side(c)
     return {
         "c": c,
-        "measures": MEASURES,
+        "measures": c.measures,
+        "screening": _screening_note(c),
         "rows": c.rows,
         "changed": c.changed[:500],
         "changed_total": len(c.changed),
         "qs": request.GET.urlencode(),
     }
+
+
+def _screening_note(c: Comparison) -> dict[str, Any] | None:
+    if c.screening is None:
+        return None
+    b, s = c.screening["thresholds"]["b|"], c.screening["thresholds"]["s|"]
+    return {
+        "month": c.screening["month"],
+        "batches": c.screening["batches"],
+        "changed": [{"key": k, "name": KEYS.get(k, k), "base": b.get(k), "scen": v} for k, v in s.items()
+                    if b.get(k) != v],
+    }  # fmt: skip
 
 
 @login_required
@@ -123,7 +145,7 @@ def whatif_list(request: HttpRequest) -> HttpResponse:
     except DomainError as e:
         return refused_page(request, e)
     back = query_string(request, measure=None, which=None, township=None)
-    label = f"{MEASURES[measure]}（{c.baseline.label if which == 'base' else '模拟方案'}）"
+    label = f"{c.measures[measure]}（{c.baseline.label if which == 'base' else '模拟方案'}）"
     return render(request, "web/stats/whatif_list.html", {"rows": rows[:2000], "total": len(rows), "label": label,
                                                            "back": back})  # fmt: skip
 
@@ -156,13 +178,14 @@ def whatif_full(request: HttpRequest) -> HttpResponse:
 
     settings = {k: request.POST.get(k, "").strip() for k in KEYS}
     settings = {k: v for k, v in settings.items() if v}
+    screening = True if request.POST.get("screening") == "1" else None
     on = request.POST.get("on") or today().isoformat()
     year = request.POST.get("year") or None
     token = secrets.token_hex(8)
     request.session.setdefault("whatif_tokens", []).append(token)
     request.session.modified = True
     try:
-        whatif_full_run_task(request.user.pk, on, settings, int(year) if year else None, token)
+        whatif_full_run_task(request.user.pk, on, settings, int(year) if year else None, token, screening)
     except DomainError as e:
         return refused_page(request, e)
     return redirect("web:whatif_result", token=token)
@@ -190,7 +213,11 @@ def whatif_result(request: HttpRequest, token: str) -> HttpResponse:
             resp["Content-Disposition"] = f'attachment; filename="whatif-{token}.xlsx"'
             return resp
     res = result_read(token)
-    return render(request, "web/stats/whatif_result.html", {"res": res, "token": token, "measures": MEASURES})
+    return render(
+        request,
+        "web/stats/whatif_result.html",
+        {"res": res, "token": token, "measures": (res or {}).get("measures") or MEASURES},
+    )
 
 
 @login_required

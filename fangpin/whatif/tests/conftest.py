@@ -88,3 +88,16 @@ def county(personas):
             measure_add(actor=admin, monitoring_object=obj, name="就业", start_on=dt.date(2024, 10, 1),
                         end_on=dt.date(2025, 2, 1), status=MeasureStatus.DONE)  # fmt: skip
     return hh
+
+
+@pytest.fixture(autouse=True)
+def _own_files_dir(settings, tmp_path):
+    """Each test its own files directory: a maintained snapshot of one test's registry is never another's
+    (SQLite's test database hands out the same ids again after a rollback, so two tests' stamps can agree,
+    while the factories' household numbers differ)."""
+    from fangpin.web.views import whatif as view
+
+    settings.FANGPIN_FILES_DIR = str(tmp_path / "files")
+    view._CACHE.clear()  # the screen's in-process snapshots, likewise
+    yield
+    view._CACHE.clear()
