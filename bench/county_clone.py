@@ -9,7 +9,11 @@ copies of every registry household in SQL (``INSERT … SELECT``): households, p
 member changes, living conditions, their history rows, and the monitoring objects with their measures. Each
 copy gets new ids, its own 户编号 (same village, numbers after the village's last one), 人编号 and a new valid
 unique ID number (``core.ids.make_id_number``, next free sequence for the birth date and gender); persons
-without an ID number stay without. Leads, cases, visits and audit events are not copied.
+without an ID number stay without. ID numbers are encrypted at rest (``core.crypto``): the new numbers are
+encrypted (SM4-GCM) and their blind indexes (full and 尾号) computed in Python with the installation's keys —
+the settings' ``FANGPIN_DATA_KEYS`` / ``FANGPIN_INDEX_KEY``, so run it with the keys the server uses (bench/load.py
+does) — and COPYed into a temporary table the ``INSERT … SELECT`` joins; phones and other sealed values are
+copied as they are (the same plaintext, still valid tokens). Leads, cases, visits and audit events are not copied.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ TABLES = [
     ("monitoring_measure", "measure"),
 ]
 NULL = "\\N"
+IDCOLS = ("id_number", "id_number_bidx", "id_number_tail", "id_number_canon")  # written from the idmap
 FK = {
     "household_id": "household",
     "person_id": "person",
@@ -59,6 +64,7 @@ def _span(cur, table: str, col: str = "id") -> int:
 def clone(url: str, copies: int) -> dict[str, int]:
     import psycopg
 
+    from fangpin.core import crypto
     from fangpin.core.ids import make_id_number
 
     t0 = time.monotonic()
@@ -84,13 +90,16 @@ def clone(url: str, copies: int) -> dict[str, int]:
         width = max(4, len(str(step * (copies + 1))))
         # new ID numbers: the next free sequence per (birth date, gender) for the county's area code
         used: dict[tuple, set[int]] = defaultdict(set)
-        people = cur.execute(
-            "select id, id_number, birth_date, gender from registry_person where id_number is not null"
-        ).fetchall()
+        people = [
+            (pid, crypto.decrypt(tok, "id_number") if tok else tok, birth, gender)
+            for pid, tok, birth, gender in cur.execute(
+                "select id, id_number, birth_date, gender from registry_person where id_number is not null"
+            ).fetchall()
+        ]
         for _, num, _, _ in people:
             if num and len(num) == 18 and num[:-1].isdigit():
                 used[(num[:6], num[6:14])].add(int(num[14:17]))
-        buf = io.StringIO()
+        rows: list[tuple[int, int, str | None]] = []
         for c in range(1, copies + 1):
             for pid, num, birth, gender in people:
                 if birth is None or not num or len(num) != 18:
@@ -110,8 +119,21 @@ def clone(url: str, copies: int) -> dict[str, int]:
                             order += 2
                     taken.add(order)
                     new = make_id_number(area, birth, order // 2, gender)
-                buf.write(f"{pid}\t{c}\t{new or NULL}\n")
-        cur.execute("create temp table idmap (person_id bigint, c int, id_number varchar(18))")
+                rows.append((pid, c, new))
+        # encrypted at rest: token + exact blind index + 尾号 index, as the model field would write them
+        tokens = crypto.encrypt_many([new for _, _, new in rows], "id_number")
+        buf = io.StringIO()
+        for (pid, c, new), tok in zip(rows, tokens, strict=True):
+            if new:
+                bidx, tail = crypto.blind_index(new, "id_number"), crypto.tail_index(new, "id_number")
+                # a new number is canonical (18 digits): its canonical index is its full index
+                buf.write(f"{pid}\t{c}\t{tok}\t{bidx}\t{tail or NULL}\t{bidx}\n")
+            else:
+                buf.write(f"{pid}\t{c}\t{NULL}\t{NULL}\t{NULL}\t{NULL}\n")
+        cur.execute(
+            "create temp table idmap (person_id bigint, c int, id_number varchar(128), "
+            "id_number_bidx varchar(32), id_number_tail varchar(16), id_number_canon varchar(32))"
+        )
         with cur.copy("copy idmap from stdin") as cp:
             cp.write(buf.getvalue())
         cur.execute("create index on idmap (person_id, c)")
@@ -145,8 +167,8 @@ def clone(url: str, copies: int) -> dict[str, int]:
                         f"lpad((substr(t.person_no, 13, length(t.person_no) - 14)::int + copies.c * {step})"
                         f"::text, {width}, '0') || right(t.person_no, 2) else t.person_no end"
                     )
-                elif col == "id_number" and table.endswith("person"):
-                    exprs.append("m.id_number")
+                elif col in IDCOLS and table.endswith("person"):
+                    exprs.append(f"m.{col}")
                 else:
                     exprs.append(f"t.{col}")
             join = (
