@@ -12,7 +12,7 @@
    real step;
 3. gunicorn (``--workers`` sync workers, production settings, loopback only) serves it;
 4. locust (headless, separate process, bounded by ``--seconds``) runs ``bench/load_locustfile.py``: the API's
-   household search, household file, case transition and village list export, the browser's household list
+   household search, household file, case transition (a 核查 step with a reasoned category) and the export of a searched list (the whole village with `--only export_village`), the browser's household list
    (search, a page, below the line, has findings), household file and its 逻辑校验 section, and GET /me as
    the floor (``--only`` for a subset); ``--code DIR`` serves another checkout (a before/after pair on one
    database);
