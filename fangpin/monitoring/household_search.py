@@ -138,7 +138,9 @@ def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[H
         qs = qs.filter(match)
     if f.region:
         prefix = code_prefix(f.region)
-        qs = qs.filter(village__code__startswith=prefix)
+        qs = (
+            qs.filter(village_id=prefix) if len(prefix) == 12 else qs.filter(village__code__startswith=prefix)
+        )
     if f.household_type:
         qs = qs.filter(household_type=f.household_type)
     active = MonitoringObject.objects.filter(household=OuterRef("pk"), status=ObjectStatus.ACTIVE)
