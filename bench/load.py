@@ -23,6 +23,7 @@ Traffic goes to 127.0.0.1 only. Figures from this 2-core box: docs/parts/web.md 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import hashlib
 import json
@@ -156,6 +157,38 @@ print("PLAN" + json.dumps({"token": raw, "sessions": sessions, "session_cookie":
 """
 
 
+def _warm(port: int, plan: dict, workers: int) -> None:
+    """Before locust: a few requests of each kind on every worker (templates compiled, URL resolvers and
+    caches filled), so the first seconds of the run do not measure the workers' start."""
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    hid = plan["households"][0]
+    urls = [
+        ("/api/v1/me", True),
+        (f"/api/v1/households/{hid}", True),
+        ("/api/v1/households?limit=20", True),
+        ("/households/", False),
+        (f"/households/{hid}/", False),
+    ]
+
+    def get(item: tuple[str, bool]) -> None:
+        path, api = item
+        headers = (
+            {"Authorization": f"Bearer {plan['token']}"}
+            if api
+            else {"Cookie": f"{plan['session_cookie']}={plan['sessions'][-1]}"}
+        )
+        req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(req, timeout=120).read()
+
+    t = time.monotonic()
+    with ThreadPoolExecutor(workers) as ex:
+        list(ex.map(get, urls * workers * 2))
+    print(f"workers warmed in {time.monotonic() - t:.0f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--persons", type=int, default=1_000_000)
@@ -254,6 +287,7 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.3)
+        _warm(port, plan, a.workers)
         prefix = var / "locust"
         subprocess.run(
             [
