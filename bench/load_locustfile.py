@@ -63,17 +63,24 @@ def export(u: Cadre) -> None:
         params={"q": random.choice(u.terms)},
         name="api list export (search, xlsx)",
         stream=True,
+        catch_response=True,
     ) as r:
         for _ in r.iter_content(65536):
             pass
+        if r.status_code != 200:
+            r.failure(f"HTTP {r.status_code}")
 
 
 def export_village(u: Cadre) -> None:
     """The whole village (7,626 households, ~19,000 persons at a million): the heavy read, reported on its
     own line (not in the default mix: ``--only export_village``)."""
-    with u.client.get("/api/v1/households/export", name="api village export (xlsx)", stream=True) as r:
+    with u.client.get(
+        "/api/v1/households/export", name="api village export (xlsx)", stream=True, catch_response=True
+    ) as r:
         for _ in r.iter_content(65536):
             pass
+        if r.status_code != 200:
+            r.failure(f"HTTP {r.status_code}")
 
 
 def _page(u: Cadre, url: str, name: str, **params) -> None:
