@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from fangpin.core.ids import canonical_id_number, validate_id_number
+from fangpin.core.ids import validate_id_number
 
 from ..models import Person
 from . import codes as C
@@ -17,10 +17,6 @@ from .base import CheckContext, Finding, register
 from .support import who
 
 FAMILY = "证件号码"
-
-
-def canonical(raw: str) -> str:
-    return canonical_id_number(raw)
 
 
 @register(C.ID_MISMATCH, family=FAMILY, title="证件号码无效或与出生日期、性别不一致")
