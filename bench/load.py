@@ -12,7 +12,7 @@
    real step;
 3. gunicorn (``--workers`` sync workers, production settings, loopback only) serves it;
 4. locust (headless, separate process, bounded by ``--seconds``) runs ``bench/load_locustfile.py``: the API's
-   household search, household file, case transition and village list export, the browser's household list
+   household search, household file, case transition (a 核查 step with a reasoned category) and the export of a searched list (the whole village with `--only export_village`), the browser's household list
    (search, a page, below the line, has findings), household file and its 逻辑校验 section, and GET /me as
    the floor (``--only`` for a subset); ``--code DIR`` serves another checkout (a before/after pair on one
    database);
@@ -23,6 +23,7 @@ Traffic goes to 127.0.0.1 only. Figures from this 2-core box: docs/parts/web.md 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import hashlib
 import json
@@ -36,7 +37,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))  # county_clone
 PERSONS_PER_SCALE = 10_752  # 龙安区 at --scale 1.0: current members (docs/parts/demo.md)
 TARGET_P95_MS = 300
 
@@ -85,6 +85,16 @@ def _ensure_database(url: str, *, rebuild: bool) -> None:
             c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         if not c.execute("select 1 from pg_database where datname=%s", [name]).fetchone():
             c.execute(f"CREATE DATABASE {name}")
+
+
+# demo_county under the production settings (the server's keys): its demo accounts are allowed for the
+# generation only (production refuses them at login; the bench users are made by PLAN_CODE)
+DEMO_CODE = """
+from django.conf import settings
+from django.core.management import call_command
+settings.FANGPIN_DEMO_USERS_ALLOWED = True
+call_command("demo_county", "--scale", "{scale}")
+"""
 
 
 PLAN_CODE = r"""
@@ -147,6 +157,38 @@ print("PLAN" + json.dumps({"token": raw, "sessions": sessions, "session_cookie":
 """
 
 
+def _warm(port: int, plan: dict, workers: int) -> None:
+    """Before locust: a few requests of each kind on every worker (templates compiled, URL resolvers and
+    caches filled), so the first seconds of the run do not measure the workers' start."""
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    hid = plan["households"][0]
+    urls = [
+        ("/api/v1/me", True),
+        (f"/api/v1/households/{hid}", True),
+        ("/api/v1/households?limit=20", True),
+        ("/households/", False),
+        (f"/households/{hid}/", False),
+    ]
+
+    def get(item: tuple[str, bool]) -> None:
+        path, api = item
+        headers = (
+            {"Authorization": f"Bearer {plan['token']}"}
+            if api
+            else {"Cookie": f"{plan['session_cookie']}={plan['sessions'][-1]}"}
+        )
+        req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(req, timeout=120).read()
+
+    t = time.monotonic()
+    with ThreadPoolExecutor(workers) as ex:
+        list(ex.map(get, urls * workers * 2))
+    print(f"workers warmed in {time.monotonic() - t:.0f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--persons", type=int, default=1_000_000)
@@ -186,11 +228,23 @@ def main() -> None:
             f"building a county of ~{a.persons:,} persons (demo_county --scale {scale:.2f}, then {copies} "
             "copies); kept for next runs"
         )
-        _manage(env, "demo_county", "--scale", f"{scale:.3f}")
-        if copies:
-            from county_clone import clone
-
-            clone(a.database_url, copies)
+        _manage(env, "shell", "-c", DEMO_CODE.replace("{scale}", f"{scale:.3f}"))
+        if copies:  # with the server's settings and keys: the copies' ID numbers are encrypted at rest
+            r = subprocess.run(
+                [
+                    sys.executable,
+                    str(ROOT / "bench" / "county_clone.py"),
+                    "--copies",
+                    str(copies),
+                    "--database-url",
+                    a.database_url,
+                ],
+                env=env,
+                cwd=CODE,
+                check=False,
+            )
+            if r.returncode:
+                sys.exit("bench/county_clone.py failed")
     print(f"database ready in {time.monotonic() - t0:.0f} s")
     code = PLAN_CODE.replace("{max_cases}", str(a.cases)).replace("{users}", str(a.users + 5))
     code = code.replace("{flags}", "0" if a.no_flags else "1")
@@ -233,6 +287,7 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.3)
+        _warm(port, plan, a.workers)
         prefix = var / "locust"
         subprocess.run(
             [

@@ -5,7 +5,11 @@ decrypts, saving encrypts), so ``person.id_number`` reads as before. Two compani
 
 - ``BlindIndexField(source="id_number")`` (``kind="full"``): HMAC-SM3 of the normalised value, carrying the
   uniqueness and every exact lookup;
-- ``BlindIndexField(source="id_number", kind="tail")``: HMAC-SM3 of the last four characters (search by 尾号).
+- ``BlindIndexField(source="id_number", kind="tail")``: HMAC-SM3 of the last four characters (search by 尾号);
+- ``BlindIndexField(source="id_number", kind="canonical")``: HMAC-SM3 of the *canonical* number
+  (``core.ids.canonical_id_number``: a 15-digit legacy number upgraded, full-width digits folded), equal to the
+  full index for a canonical number — two records of one person share it, so duplicates are one indexed
+  lookup instead of decrypting the registry.
 
 Companion values are derived from the plaintext attribute whenever they are read (memoised per value), so a
 changed ``person.phone`` saves a matching index with ``save()``, ``bulk_create`` and ``bulk_update`` alike —
@@ -108,16 +112,17 @@ class _DerivedAttribute(DeferredAttribute):
 
 class BlindIndexField(models.CharField):
     """HMAC-SM3 digest of an ``EncryptedCharField``'s value (``kind`` full) or of its last four characters
-    (``kind`` tail). Not editable; always derived from the source."""
+    (``kind`` tail), or of its canonical ID-number form (``kind`` canonical). Not editable; always derived
+    from the source."""
 
     descriptor_class = _DerivedAttribute
     description = "HMAC-SM3 blind index"
 
     def __init__(self, *args: Any, source: str, kind: str = "full", **kwargs: Any) -> None:
-        if kind not in ("full", "tail"):
+        if kind not in ("full", "tail", "canonical"):
             raise ValueError(kind)
         self.source, self.kind = source, kind
-        kwargs.setdefault("max_length", 2 * (crypto.FULL_BYTES if kind == "full" else crypto.TAIL_BYTES))
+        kwargs.setdefault("max_length", 2 * (crypto.TAIL_BYTES if kind == "tail" else crypto.FULL_BYTES))
         kwargs.setdefault("null", True)
         kwargs.setdefault("blank", True)
         kwargs.setdefault("editable", False)
@@ -130,6 +135,10 @@ class BlindIndexField(models.CharField):
     def derive(self, plain: str | None, purpose: str) -> str | None:
         if self.kind == "full":
             return crypto.blind_index(plain, purpose)
+        if self.kind == "canonical":
+            from .ids import canonical_id_number
+
+            return crypto.blind_index(canonical_id_number(plain), purpose) if plain else None
         return crypto.tail_index(plain, purpose)
 
     def deconstruct(self) -> tuple:

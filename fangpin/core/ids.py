@@ -123,6 +123,15 @@ def normalize_raw(raw: object) -> str:
     return s
 
 
+def canonical_id_number(raw: object) -> str:
+    """The one form of a number that identifies a person: ``normalize_raw`` (full-width digits, spaces, a
+    lower-case x) and a 15-digit legacy number upgraded to 18 — two records of one person share it."""
+    s = normalize_raw(raw)
+    if len(s) == 15 and s.isdigit():
+        return upgrade_15(s)
+    return s
+
+
 def validate_id_number(raw: object, *, on: dt.date) -> IdCheck:
     """Validate and normalise an ID number as typed, imported or read from a department file, as of the
     business date ``on`` (a birth date after ``on`` is in the future)."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 
 from fangpin.policy.params import param_value
-from fangpin.registry.checks.base import CheckContext, Finding, register
+from fangpin.registry.checks.base import CheckContext, Finding, current_run, register
 
 from . import warnings as W
 from .models import Measure, MonitoringObject, ObjectStatus
@@ -14,7 +15,21 @@ from .models import Measure, MonitoringObject, ObjectStatus
 FAMILY = "监测帮扶"
 
 
+_LAST = threading.local()  # the last context evaluated (per thread): every code of one run reads it once
+
+
 def _evaluate(ctx: CheckContext) -> dict[str, list[Finding]]:
+    """Every monitoring warning over the context, once per context (the runner asks per code)."""
+    run = current_run()
+    last = getattr(_LAST, "value", None)
+    if last is not None and last[0] is ctx and last[1] == run and run:
+        return last[2]
+    out = _evaluate_all(ctx)
+    _LAST.value = (ctx, run, out)
+    return out
+
+
+def _evaluate_all(ctx: CheckContext) -> dict[str, list[Finding]]:
     objs = list(
         MonitoringObject.objects.filter(
             household__in=ctx.households, status=ObjectStatus.ACTIVE

@@ -138,7 +138,9 @@ def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[H
         qs = qs.filter(match)
     if f.region:
         prefix = code_prefix(f.region)
-        qs = qs.filter(village__code__startswith=prefix)
+        qs = (
+            qs.filter(village_id=prefix) if len(prefix) == 12 else qs.filter(village__code__startswith=prefix)
+        )
     if f.household_type:
         qs = qs.filter(household_type=f.household_type)
     active = MonitoringObject.objects.filter(household=OuterRef("pk"), status=ObjectStatus.ACTIVE)
@@ -206,6 +208,42 @@ def household_rows(qs: QuerySet[Household], *, sort: str = "household_no") -> Qu
         )
         .order_by(*SORTS.get(sort, SORTS["household_no"]))
     )
+
+
+# A list counts its households exactly up to this many and says "超过 N 户" beyond (a COUNT over a county's
+# 400,000 households with a search or filter costs seconds; nobody pages through 10,000 households).
+COUNT_CAP = 10_000
+
+
+def bounded_count(qs: QuerySet[Household], *, cap: int | None = None) -> tuple[int, bool]:
+    """(count, capped): the exact count when it is at most ``cap``, else (``cap``, True) — counted by a
+    ``COUNT(*)`` over ``LIMIT cap + 1`` rows, so the cost is bounded by the cap, not by the area."""
+    cap = COUNT_CAP if cap is None else cap
+    n = qs.order_by().values("pk")[: cap + 1].count()
+    return (cap, True) if n > cap else (n, False)
+
+
+def household_page_rows(qs: QuerySet[Household], *, sort: str, offset: int, limit: int) -> list[Household]:
+    """One page of ``household_rows`` in two steps: the page's ids (sorted, offset, limit — on the bare
+    filtered households, index order), then the rows with their annotations and heads for those ids only.
+    A deep page no longer evaluates the per-row subqueries for every row it skips."""
+    order = SORTS.get(sort, SORTS["household_no"])
+    ids_qs = qs
+    if sort == "members":  # the only sort on an annotation
+        ids_qs = ids_qs.annotate(
+            n_members=Subquery(
+                Person.objects.filter(household=OuterRef("pk"), is_member=True)
+                .order_by()
+                .values("household")
+                .annotate(c=Count("id"))
+                .values("c")[:1]
+            )
+        )
+    ids = list(ids_qs.order_by(*order).values_list("pk", flat=True)[offset : offset + limit])
+    if not ids:
+        return []
+    found = {h.pk: h for h in household_rows(Household.objects.filter(pk__in=ids), sort=sort)}
+    return [found[i] for i in ids if i in found]
 
 
 def search_refusal_record(*, actor, q: str, on: dt.date) -> bool:

@@ -53,8 +53,14 @@ def _prefixes(region_code: str) -> list[str]:
 
 
 # A per-request (or per-job) memo of lookups: the web middleware opens one per request, so a page that
-# asks for the same parameter sixty times reads it once. Outside ``param_cache()`` every lookup reads.
+# asks for the same parameter sixty times reads it once. Inside it, lookups also come from a process-wide
+# cache keyed by the parameter table's *stamp* (row count, active count, highest id, latest creation: every
+# ``parameter_set`` and ``load_defaults`` moves it), read once per scope — so a household file reads one
+# small aggregate instead of ~17 parameter rows, and a new parameter version is seen by the next request of
+# every process. Outside ``param_cache()`` every lookup reads.
 _CACHE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("fangpin_param_cache", default=None)
+_STAMP = "__stamp__"
+_PROCESS: dict[tuple, dict] = {}  # {stamp: {(key, region, year): ParamValue}}; only the latest stamp kept
 
 
 @contextlib.contextmanager
@@ -66,13 +72,34 @@ def param_cache() -> Iterator[None]:
         _CACHE.reset(token)
 
 
+def param_stamp() -> tuple:
+    """What changes whenever a parameter row is added, (de)activated or removed."""
+    from django.db.models import Count, Max, Q
+
+    s = Parameter.objects.aggregate(
+        n=Count("id"), a=Count("id", filter=Q(is_active=True)), i=Max("id"), c=Max("created_at")
+    )
+    return (s["n"], s["a"], s["i"], s["c"].isoformat() if s["c"] else "")
+
+
 def param_get(key: str, *, region_code: str, year: int) -> ParamValue:
     memo = _CACHE.get()
     if memo is None:
         return _param_read(key, region_code=region_code, year=year)
     k = (key, region_code or "", year)
     if k not in memo:
-        memo[k] = _param_read(key, region_code=region_code, year=year)
+        if _STAMP not in memo:
+            memo[_STAMP] = stamp = param_stamp()
+            if stamp not in _PROCESS:
+                _PROCESS.clear()
+                _PROCESS[stamp] = {}
+        shared = _PROCESS.get(memo[_STAMP])
+        if shared is not None and k in shared:
+            memo[k] = shared[k]
+        else:
+            memo[k] = _param_read(key, region_code=region_code, year=year)
+            if shared is not None:
+                shared[k] = memo[k]
     return memo[k]
 
 

@@ -34,6 +34,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
+from fangpin.policy.params import param_cache
+
 from .models import Household, HouseholdFlags
 
 CHUNK = 2000
@@ -201,8 +203,9 @@ def household_flags_refresh(households: QuerySet[Household], *, on: dt.date) -> 
         if locked:
             ids = _stale_ids(households, on=on)  # what the refresher before us left
         cache: dict = {}
-        for part in _chunks(ids, CHUNK):
-            _compute(part, on=on, cache=cache)
+        with param_cache():  # the rules' parameter reads: once per refresh (and the process cache)
+            for part in _chunks(ids, CHUNK):
+                _compute(part, on=on, cache=cache)
     finally:
         if locked:
             with connection.cursor() as cur:
@@ -225,10 +228,11 @@ def household_flags_rebuild(*, actor, on: dt.date, region_code: str | None = Non
         qs = qs.filter(village__code__startswith=code_prefix(region_code))
     ids = list(qs.order_by("pk").values_list("pk", flat=True))
     cache: dict = {}
-    for k, part in enumerate(_chunks(ids, CHUNK)):
-        _compute(part, on=on, cache=cache)
-        if progress:
-            progress(min(len(ids), (k + 1) * CHUNK), len(ids))
+    with param_cache():
+        for k, part in enumerate(_chunks(ids, CHUNK)):
+            _compute(part, on=on, cache=cache)
+            if progress:
+                progress(min(len(ids), (k + 1) * CHUNK), len(ids))
     return len(ids)
 
 

@@ -3,7 +3,7 @@ in the same transaction. Bulk writes that send no signal touch their households 
 
 from __future__ import annotations
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 
 from .flags import household_flags_touch, touch_one
 
@@ -14,6 +14,27 @@ def _household_saved(sender, instance, **kwargs) -> None:
 
 def _row_changed(sender, instance, **kwargs) -> None:
     touch_one(getattr(instance, "household_id", None))
+
+
+def _person_before(sender, instance, raw=False, **kwargs) -> None:
+    """Remember the stored canonical ID index (a changed number leaves its old duplicates)."""
+    old = None
+    if instance.pk and not raw:
+        old = sender.objects.filter(pk=instance.pk).values_list("id_number_canon", flat=True).first()
+    instance._flags_old_canon = old
+
+
+def _person_duplicates(sender, instance, **kwargs) -> None:
+    """The duplicate-ID rule links households: a member's number added, changed or removed changes the
+    findings of every household whose member shares the old or the new canonical number (one indexed
+    lookup on ``id_number_canon``)."""
+    canons = {getattr(instance, "_flags_old_canon", None), instance.id_number_canon} - {None}
+    if canons:
+        household_flags_touch(
+            sender.objects.filter(id_number_canon__in=canons, is_member=True)
+            .exclude(household_id=instance.household_id)
+            .values_list("household_id", flat=True)
+        )
 
 
 def _audited(sender, events, **kwargs) -> None:
@@ -49,5 +70,8 @@ def connect() -> None:
     for m in (Person, IncomeRecord, MemberChange, HouseholdLivingConditions):
         post_save.connect(_row_changed, sender=m, dispatch_uid=f"flags.save.{m.__name__}")
         post_delete.connect(_row_changed, sender=m, dispatch_uid=f"flags.delete.{m.__name__}")
+    pre_save.connect(_person_before, sender=Person, dispatch_uid="flags.person.before")
+    post_save.connect(_person_duplicates, sender=Person, dispatch_uid="flags.person.duplicates")
+    post_delete.connect(_person_duplicates, sender=Person, dispatch_uid="flags.person.duplicates.delete")
     audit_recorded.connect(_audited, dispatch_uid="flags.audit")
     post_save.connect(_parameter_saved, sender=Parameter, dispatch_uid="flags.parameter")

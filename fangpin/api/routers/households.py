@@ -13,6 +13,8 @@ from fangpin.core import clock
 from fangpin.core.errors import NotFound
 from fangpin.monitoring.household_search import (
     HouseholdFilter,
+    bounded_count,
+    household_page_rows,
     household_rows,
     household_search_qs,
     search_refusal_record,
@@ -56,7 +58,8 @@ class SearchFilter(Schema):
 
 
 def household_page(actor, qs, f: HouseholdFilter) -> Mapped:
-    """One page of rows (户主, members, monitoring status) without a query per row; counted plainly."""
+    """One page of rows (户主, members, monitoring status) without a query per row: the page's ids first, then
+    their rows; counted up to ``COUNT_CAP`` (``count_capped`` says the count is a lower bound)."""
 
     def page(rows: list) -> list[dict]:
         out = []
@@ -66,7 +69,12 @@ def household_page(actor, qs, f: HouseholdFilter) -> Mapped:
             out.append(serialize.household_row(hh, head=head, members=hh.n_members or 0, monitoring=status))
         return out
 
-    return Mapped(household_rows(qs, sort=f.sort), page, count_qs=qs)
+    return Mapped(
+        household_rows(qs, sort=f.sort),
+        page,
+        count_fn=lambda: bounded_count(qs),
+        slice_fn=lambda offset, limit: household_page_rows(qs, sort=f.sort, offset=offset, limit=limit),
+    )
 
 
 @router.get(

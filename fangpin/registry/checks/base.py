@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import import_module
@@ -64,8 +66,19 @@ def _load() -> None:
         import_module(mod)
 
 
+_RUNS = itertools.count(1)
+_RUN = threading.local()
+
+
+def current_run() -> int:
+    """The number of the ``run_checks`` call in progress on this thread: a rule family that computes all
+    its codes at once (monitoring's warnings) remembers its result for one run only."""
+    return getattr(_RUN, "n", 0)
+
+
 def run_checks(ctx: CheckContext, *, codes: Iterable[str] | None = None) -> list[Finding]:
     _load()
+    _RUN.n = next(_RUNS)
     wanted = set(codes) if codes else set(CHECKS)
     out: list[Finding] = []
     for code in sorted(wanted):

@@ -85,7 +85,11 @@ class Household(Sourced, Tracked, Effective):
     class Meta:
         verbose_name = "户"
         verbose_name_plural = "户"
-        indexes = [models.Index(fields=["village", "household_type"])]
+        indexes = [
+            models.Index(fields=["village", "household_type"]),
+            # a village's list in 户编号 order (the household list's default sort), read from the index
+            models.Index(fields=["village", "household_no"], name="registry_hh_village_no"),
+        ]
 
     def __str__(self) -> str:
         return self.household_no

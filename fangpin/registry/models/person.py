@@ -39,6 +39,8 @@ class Person(Sourced, Tracked, Effective):
     )
     id_number_bidx = BlindIndexField("证件号码索引", source="id_number", unique=True)
     id_number_tail = BlindIndexField("证件号码尾号索引", source="id_number", kind="tail", db_index=True)
+    # the canonical number's index (a 15-digit legacy number upgraded …): the duplicate-ID rule's lookup
+    id_number_canon = BlindIndexField("证件号码归一索引", source="id_number", kind="canonical", db_index=True)
     # 残疾人证号 = the ID number + category + grade: encrypted like it (no lookups by it)
     disability_cert_no = EncryptedCharField(
         "残疾人证号", purpose="disability_cert_no", plain_max_length=22, blank=True

@@ -23,6 +23,8 @@ from fangpin.core.masking import mask_phone
 from fangpin.monitoring import selectors as mon
 from fangpin.monitoring.household_search import (
     HouseholdFilter,
+    bounded_count,
+    household_page_rows,
     household_rows,
     household_search_qs,
     search_refusal_record,
@@ -119,10 +121,23 @@ def household_search(request: HttpRequest) -> HttpResponse:
         errors = field_errors(e)
         f.q = ""
         qs = household_search_qs(actor=user, f=f, on=on)
+    # counted plainly up to COUNT_CAP ("超过 N 户" beyond); the page fetched in two steps (ids, then rows)
+    total, capped = bounded_count(qs)
     paginator = Paginator(household_rows(qs, sort=f.sort), PAGE_SIZE)
-    paginator.count = qs.count()  # counted without the row annotations (a plain filtered COUNT)
+    paginator.count = total
     page = paginator.get_page(request.GET.get("page"))
-    audit_list_view(user, "registry.household_search", query=f.q, page=page.number, total=paginator.count)
+    offset = (page.number - 1) * PAGE_SIZE
+    page.object_list = household_page_rows(  # within the counted ones ("只列出前 N 户" when capped)
+        qs, sort=f.sort, offset=offset, limit=max(0, min(PAGE_SIZE, total - offset))
+    )
+    audit_list_view(
+        user,
+        "registry.household_search",
+        query=f.q,
+        page=page.number,
+        total=total,
+        **({"capped": True} if capped else {}),
+    )
     if f.q and not page.object_list:
         search_refusal_record(actor=user, q=f.q, on=on)
     columns = worklists.clean_columns([c for c in request.GET.get("cols", "").split(",") if c])
@@ -144,6 +159,7 @@ def household_search(request: HttpRequest) -> HttpResponse:
         recent = [found[i] for i in recent_ids if i in found]
     ctx = {
         "page": page,
+        "count_capped": capped,
         "rows": rows,
         "f": f,
         "errors": errors,
