@@ -226,6 +226,12 @@ def blind_indexes(values: Iterable[str], purpose: str) -> dict[str, str]:
     return out
 
 
+def row_hash_key() -> bytes:
+    """A 32-byte key (derived from the index key) for content fingerprints of records that hold an ID
+    (department batch rows): stable across uploads, not verifiable by guessing the ID."""
+    return bytes.fromhex(_digest("row_hash", "key", "", 32))
+
+
 def keyed_digest(purpose: str, text: str) -> str:
     """HMAC-SM3 (index key) of a text that contains personal data, for fingerprints that must not be
     verifiable by someone who guesses the data (an unkeyed hash of ID ‖ name ‖ birth date is)."""

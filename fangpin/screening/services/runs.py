@@ -28,9 +28,10 @@ from fangpin.registry.models import Household, Person
 
 from .. import integration
 from ..engine import engine_open
-from ..engine.pipeline import LinkPolicy, run_month
+from ..engine.pipeline import LinkPolicy, run_month, typed_id
 from ..engine.rules import RuleSpec, month_bounds, window_bounds
 from ..models import DeptBatch, LinkReview, ReviewStatus, RunStatus, ScreeningHit, ScreeningRule, ScreeningRun
+from ..protect import reveal
 from ..registry_export import export_registry_persons, files_dir
 from ..sources import SOURCES
 from .consent import CONSENT_MISSING, hits_without_consent
@@ -390,8 +391,13 @@ def _evidence_records(paths: list[str], keys: list[int]) -> dict[int, dict[str, 
         con.close()
     out = {}
     for row in df.to_dict("records"):
-        out[int(row["record_key"])] = {k: (None if pd.isna(v) else (v.isoformat() if hasattr(v, "isoformat") else v))
-                                       for k, v in row.items()}  # fmt: skip
+        rec = {k: (None if pd.isna(v) else (v.isoformat() if hasattr(v, "isoformat") else v))
+               for k, v in row.items()}  # fmt: skip
+        # the file holds the ID's blind index and the ID as typed sealed (screening.protect): the evidence
+        # (masked when stored) shows the ID again
+        rec["id_raw"] = reveal(rec.get("id_raw"))
+        rec["id_number"] = typed_id(rec["id_raw"]) if rec.get("id_status") == "ok" else None
+        out[int(row["record_key"])] = rec
     return out
 
 

@@ -22,6 +22,7 @@ from fangpin.regions.models import Region
 
 from ..engine.store import batch_write
 from ..models import BatchIssue, DeptBatch, DeptMapping
+from ..protect import METADATA, protect_frame
 from ..registry_export import files_dir
 from ..sources import source_get
 from ..sources.parse import mapping_preview, norm_header, parse_rows, read_table, resolve_layout, to_frame
@@ -209,7 +210,8 @@ def dept_batch_upload(
         rel = Path("batches") / kind / period / f"batch_{batch.pk}_v{version}.parquet"
         out = files_dir() / rel
         out.parent.mkdir(parents=True, exist_ok=True)
-        batch_write(to_frame(parsed.rows, spec, batch_id=batch.pk), out)
+        # no clear ID at rest: blind index + sealed ID as typed (screening.protect)
+        batch_write(protect_frame(to_frame(parsed.rows, spec, batch_id=batch.pk)), out, metadata=METADATA)
         batch.parquet_path = str(rel)
         batch.save(update_fields=["parquet_path"])
         issues = [

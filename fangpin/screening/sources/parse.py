@@ -22,6 +22,7 @@ from typing import Any
 import polars as pl
 from pypinyin import lazy_pinyin
 
+from fangpin.core.crypto import row_hash_key
 from fangpin.core.errors import DomainError, RowError
 from fangpin.core.ids import E_SCIENTIFIC, validate_id_number
 
@@ -528,6 +529,7 @@ def to_frame(rows: list[dict[str, Any]], spec: SourceSpec, *, batch_id: int) -> 
     schema["row_hash"] = pl.Int64
     content = [k for k in schema if k not in ("record_key", "batch_id", "row_no", "row_hash", "name_pinyin")]
     data = {k: [] for k in schema}
+    key = row_hash_key()
     for r in rows:
         for k in schema:
             if k == "record_key":
@@ -535,18 +537,20 @@ def to_frame(rows: list[dict[str, Any]], spec: SourceSpec, *, batch_id: int) -> 
             elif k == "batch_id":
                 data[k].append(batch_id)
             elif k == "row_hash":
-                data[k].append(row_hash([r.get(c) for c in content]))
+                data[k].append(row_hash([r.get(c) for c in content], key=key))
             else:
                 data[k].append(r.get(k))
     return pl.DataFrame(data, schema=schema)
 
 
-def row_hash(values: list[Any]) -> int:
+def row_hash(values: list[Any], *, key: bytes = b"") -> int:
     """A stable 63-bit fingerprint of a record's content (not its row number): a corrected version of a
-    file that repeats a record already screened carries the same fingerprint, so it is not screened again."""
+    file that repeats a record already screened carries the same fingerprint, so it is not screened again.
+    Keyed (``core.crypto.row_hash_key``) for batch files: the record holds an ID whose other fields are in
+    the same file, and an unkeyed hash could be checked against the few IDs a county and birth date leave."""
     import hashlib
 
     text = "\x1f".join(
         "" if v is None else (v.isoformat() if isinstance(v, dt.date) else str(v)) for v in values
     )
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8, key=key).digest(), "big") >> 1

@@ -122,3 +122,47 @@ def test_excel_mangled_id_is_reported_not_guessed(tmp_path, personas, officer, m
     issue = BatchIssue.objects.get(code="id_scientific")
     assert issue.severity == BatchIssue.WARNING and "科学计数法" in issue.message
     assert "E+" in issue.value
+
+
+@pytest.mark.django_db
+def test_batch_files_hold_no_clear_id_at_rest(tmp_path, personas, officer, monitored):
+    """Issue #17: no full ID number in a department batch file or its linkage side file (kept 400 days),
+    read as an attacker would (every column of every file, decoded); screening on them still finds every
+    planted change (the test above) and the revealed file gives the IDs back."""
+    import re
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from fangpin.screening.models import DeptBatch
+    from fangpin.screening.protect import is_protected, read_revealed
+    from fangpin.screening.services.uploads import batch_abspath
+    from fangpin.screening.engine.store import link_path
+
+    _setup(tmp_path, personas, officer, monitored)
+    registry_ids = {p for p in Person.objects.values_list("id_number", flat=True) if p}
+    pattern = re.compile(r"(?<![0-9A-Za-z_-])(\d{17}[\dXx]|\d{15}|1[3-9]\d{9})(?![0-9A-Za-z_-])")
+    batches = list(DeptBatch.objects.all())
+    assert len(batches) >= 5
+    clear_after_reveal = 0
+    for b in batches:
+        for path in (batch_abspath(b), link_path(batch_abspath(b))):
+            assert is_protected(path), path
+            table = pq.read_table(path)
+            # every text column (integers such as row_hash have 18 digits too and are no ID)
+            # (the blind index is 32 hex characters, which may hold a run of digits: checked apart)
+            bidx = [v for v in table.column("id_number").to_pylist() if v is not None]
+            assert all(re.fullmatch(r"[0-9a-f]{32}", v) for v in bidx)
+            text = "\n".join(
+                str(v)
+                for name, col in zip(table.column_names, table.columns, strict=True)
+                if name != "id_number" and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type))
+                for v in col.to_pylist()
+            )
+            found = pattern.findall(text)
+            assert not found, (path, found[:3])
+            assert not any(i in text for i in registry_ids)
+            assert not re.findall(rb"\d{17}[\dX]", Path(path).read_bytes())
+        revealed = read_revealed(batch_abspath(b))
+        clear_after_reveal += sum(1 for v in revealed["id_number"].to_list() if v in registry_ids)
+    assert clear_after_reveal > 0  # the files are not empty of IDs: they are protected

@@ -1,0 +1,77 @@
+"""No clear ID number in a department batch file at rest (issue #17 item 4; docs/parts/security.md).
+
+A batch is stored as Parquet for the engines (``engine.store``), kept up to ``security.retention.department_days``
+(400 days). Before it is written, the upload replaces in every row:
+
+- ``id_number`` (the validated, normalised ID) by its **blind index**: HMAC-SM3 under the index key, the very
+  value the registry keeps in ``Person.id_number_bidx``. The registry extract carries the same digest as its
+  ``join_key``, so the engines join department rows to persons on it exactly as they joined on the clear
+  number (DuckDB and Spark, the same SQL): no decryption on the screening path.
+- ``id_raw`` (the ID as typed, needed for the one-digit-off comparison of linkage and for the evidence of a hit)
+  by an SM4-GCM token (``core.crypto``, purpose ``dept_id_raw``). Only the few rows that go to linkage, and the
+  records behind hits, are decrypted (``reveal_ids``).
+- ``row_hash`` (the record's content fingerprint that keeps a corrected re-upload from being screened twice)
+  is keyed (``core.crypto.row_hash_key``): an unkeyed hash over a record whose other fields are in the same
+  file could be inverted by trying the ~10³ IDs a county and birth date leave.
+
+The Parquet footer records ``fangpin.protect = v1``; files written before (clear IDs) are rewritten by
+``protect_batch_files`` (``fangpin encryption_rotate``), which the registry side's new join key requires.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from fangpin.core import crypto
+
+ID_PURPOSE = "id_number"  # the registry's purpose: the digests agree with Person.id_number_bidx
+RAW_PURPOSE = "dept_id_raw"
+META_KEY = "fangpin.protect"
+META_VALUE = "v1"
+METADATA = {META_KEY: META_VALUE}
+
+
+def protect_frame(df: pl.DataFrame) -> pl.DataFrame:
+    """The batch frame as stored: ``id_number`` → blind index, ``id_raw`` → SM4-GCM token."""
+    ids = df["id_number"].to_list()
+    raws = df["id_raw"].to_list()
+    return df.with_columns(
+        pl.Series("id_number", [crypto.blind_index(v, ID_PURPOSE) for v in ids], dtype=pl.String),
+        pl.Series("id_raw", crypto.encrypt_many(raws, RAW_PURPOSE), dtype=pl.String),
+    )
+
+
+def reveal(value: object) -> object:
+    """The ID as typed from a stored ``id_raw`` (a file written before protection holds it in clear)."""
+    if not isinstance(value, str) or not crypto.is_token(value):
+        return value
+    return crypto.decrypt(value, RAW_PURPOSE)
+
+
+def is_protected(path: str | Path) -> bool:
+    meta = pq.read_metadata(path).metadata or {}
+    return meta.get(META_KEY.encode()) == META_VALUE.encode()
+
+
+def read_revealed(path: str | Path) -> pl.DataFrame:
+    """A batch file with the IDs shown again (``id_raw`` decrypted, ``id_number`` the normalised ID of the
+    rows whose ID was valid, recomputed from it and checked against the stored blind index): what
+    reviewers' tools and tests read; the engines never need it."""
+    from .engine.pipeline import typed_id
+
+    df = pl.read_parquet(path)
+    if not is_protected(path):
+        return df
+    raws = [reveal(v) for v in df["id_raw"].to_list()]
+    ids = []
+    for raw, st, stored in zip(raws, df["id_status"].to_list(), df["id_number"].to_list(), strict=True):
+        clear = typed_id(raw) if st == "ok" else None
+        if clear is not None and crypto.blind_index(clear, ID_PURPOSE) != stored:
+            raise crypto.DecryptionError("批次文件的证件号码索引与号码不符")
+        ids.append(clear)
+    return df.with_columns(
+        pl.Series("id_raw", raws, dtype=pl.String), pl.Series("id_number", ids, dtype=pl.String)
+    )
