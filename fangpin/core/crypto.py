@@ -226,6 +226,104 @@ def blind_indexes(values: Iterable[str], purpose: str) -> dict[str, str]:
     return out
 
 
+def backup_key(kid: str | None = None) -> tuple[str, bytes]:
+    """(key id, 16-byte SM4 key) for backup files: derived from a data key (HMAC-SM3 over a fixed label),
+    so a backup key never equals a field key; ``kid`` None = the current key."""
+    ring = keyring()
+    kid = kid or ring.current
+    key = ring.keys.get(kid)
+    if key is None:
+        raise MissingKeyError(f"缺少数据密钥 {kid}")
+    h = _keyed_sm3(key).copy()
+    h.update(b"fangpin:backup-file-key")
+    out = h.digest() if hasattr(h, "digest") else h.finalize()
+    return kid, out[:16]
+
+
+def seal_stream(src, dst, *, chunk: int = 1 << 20) -> dict:
+    """SM4-GCM of a file in chunks (``src``/``dst`` binary file objects). Each chunk has its own nonce
+    (random 8-byte prefix ‖ 4-byte counter) and the associated data binds header, position and whether it
+    is the last one, so a reordered, dropped or truncated chunk fails. Returns the header written."""
+    import json
+    import struct
+
+    kid, key = backup_key()
+    alg = _algorithm(key)
+    header = {"alg": "SM4-GCM", "key_id": kid, "chunk": chunk, "nonce_prefix": os.urandom(8).hex()}
+    head = json.dumps(header, sort_keys=True).encode()
+    dst.write(BACKUP_MAGIC + struct.pack(">I", len(head)) + head)
+    prefix = bytes.fromhex(header["nonce_prefix"])
+    n, block = 0, src.read(chunk)
+    while True:
+        nxt = src.read(chunk) if block else b""
+        final = not nxt
+        sealed = _seal(alg, prefix + struct.pack(">I", n), block, _chunk_aad(head, n, final))[NONCE:]
+        dst.write(struct.pack(">I", len(sealed)) + sealed)
+        if final:
+            return header
+        n, block = n + 1, nxt
+
+
+BACKUP_MAGIC = b"FPBK\x01"
+
+
+def _chunk_aad(head: bytes, n: int, final: bool) -> bytes:
+    import struct
+
+    return b"fangpin:backup" + head + struct.pack(">QB", n, int(final))
+
+
+def is_sealed_stream(path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(len(BACKUP_MAGIC)) == BACKUP_MAGIC
+
+
+def open_stream(src, dst) -> dict:
+    """Decrypts what ``seal_stream`` wrote into ``dst``; raises DecryptionError on any change, a missing
+    key (MissingKeyError), a truncated file or trailing bytes. ``dst`` is only trustworthy on return."""
+    import json
+    import struct
+
+    if src.read(len(BACKUP_MAGIC)) != BACKUP_MAGIC:
+        raise DecryptionError("不是加密备份文件")
+    try:
+        (size,) = struct.unpack(">I", src.read(4))
+        head = src.read(size)
+        header = json.loads(head)
+        prefix = bytes.fromhex(header["nonce_prefix"])
+    except (struct.error, ValueError, KeyError):
+        raise DecryptionError("加密备份文件头已损坏") from None
+    if header.get("alg") != "SM4-GCM":
+        raise DecryptionError(f"未知的备份加密算法 {header.get('alg')}")
+    alg = _algorithm(backup_key(header["key_id"])[1])
+    n = 0
+    while True:
+        raw = src.read(4)
+        if len(raw) < 4:
+            raise DecryptionError("加密备份文件不完整（被截断）")
+        (size,) = struct.unpack(">I", raw)
+        body = src.read(size)
+        if len(body) != size or size < TAG:
+            raise DecryptionError("加密备份文件不完整（被截断）")
+        nonce = prefix + struct.pack(">I", n)
+        for final in (False, True):
+            dec = Cipher(alg, modes.GCM(nonce, body[-TAG:])).decryptor()
+            dec.authenticate_additional_data(_chunk_aad(head, n, final))
+            try:
+                plain = dec.update(body[:-TAG]) + dec.finalize()
+                break
+            except InvalidTag:
+                continue
+        else:
+            raise DecryptionError("加密备份文件校验失败（被篡改、顺序被打乱或密钥不符）")
+        dst.write(plain)
+        if final:
+            if src.read(1):
+                raise DecryptionError("加密备份文件末尾有多余数据")
+            return header
+        n += 1
+
+
 def row_hash_key() -> bytes:
     """A 32-byte key (derived from the index key) for content fingerprints of records that hold an ID
     (department batch rows): stable across uploads, not verifiable by guessing the ID."""
