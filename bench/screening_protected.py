@@ -78,7 +78,10 @@ def main() -> None:
                   f"cpu {r['cpu_s']:.2f} s, leads {sum(c for c, _ in r['leads'].values())}", flush=True)  # fmt: skip
     print(f"\n{a.persons:,} persons x {a.settlements:,} settlements, DuckDB, {a.repeat} rounds interleaved; "
           f"load average before {load0}, after {os.getloadavg()}")  # fmt: skip
-    med = {n: {k: statistics.median(r[k] for r in rs) for k in ("wall_s", "query_s", "cpu_s")} for n, rs in rows.items()}
+    med = {
+        n: {k: statistics.median(r[k] for r in rs) for k in ("wall_s", "query_s", "cpu_s")}
+        for n, rs in rows.items()
+    }
     for n, m in med.items():
         print(f"{n:<10} median wall {m['wall_s']:.2f} s  query {m['query_s']:.2f} s  cpu {m['cpu_s']:.2f} s")
     for k in ("wall_s", "query_s", "cpu_s"):

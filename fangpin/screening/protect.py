@@ -31,7 +31,12 @@ ID_PURPOSE = "id_number"  # the registry's purpose: the digests agree with Perso
 RAW_PURPOSE = "dept_id_raw"
 META_KEY = "fangpin.protect"
 META_VALUE = "v1"
-METADATA = {META_KEY: META_VALUE}
+META_INDEX = "fangpin.index_key"  # the index key id the file's digests (and row_hash) were made with
+
+
+def metadata() -> dict[str, str]:
+    """The footer of a protected batch file written now."""
+    return {META_KEY: META_VALUE, META_INDEX: crypto.keyring().index_current}
 
 
 def protect_frame(df: pl.DataFrame) -> pl.DataFrame:
@@ -51,9 +56,24 @@ def reveal(value: object) -> object:
     return crypto.decrypt(value, RAW_PURPOSE)
 
 
+def _footer(path: str | Path) -> dict[str, str]:
+    return {
+        k.decode(): v.decode()
+        for k, v in (pq.read_metadata(path).metadata or {}).items()
+        if k != b"ARROW:schema"
+    }
+
+
 def is_protected(path: str | Path) -> bool:
-    meta = pq.read_metadata(path).metadata or {}
-    return meta.get(META_KEY.encode()) == META_VALUE.encode()
+    return _footer(path).get(META_KEY) == META_VALUE
+
+
+def file_index_key(path: str | Path) -> str | None:
+    """The index key id of a protected file (None: written before protection, clear IDs)."""
+    meta = _footer(path)
+    if meta.get(META_KEY) != META_VALUE:
+        return None
+    return meta.get(META_INDEX, crypto.LEGACY_INDEX_ID)
 
 
 def read_revealed(path: str | Path) -> pl.DataFrame:
@@ -63,15 +83,58 @@ def read_revealed(path: str | Path) -> pl.DataFrame:
     from .engine.pipeline import typed_id
 
     df = pl.read_parquet(path)
-    if not is_protected(path):
+    kid = file_index_key(path)
+    if kid is None:
         return df
     raws = [reveal(v) for v in df["id_raw"].to_list()]
     ids = []
     for raw, st, stored in zip(raws, df["id_status"].to_list(), df["id_number"].to_list(), strict=True):
         clear = typed_id(raw) if st == "ok" else None
-        if clear is not None and crypto.blind_index(clear, ID_PURPOSE) != stored:
+        if clear is not None and crypto.blind_index(clear, ID_PURPOSE, kid) != stored:
             raise crypto.DecryptionError("批次文件的证件号码索引与号码不符")
         ids.append(clear)
     return df.with_columns(
         pl.Series("id_raw", raws, dtype=pl.String), pl.Series("id_number", ids, dtype=pl.String)
     )
+
+
+def rewrite_current(path: str | Path) -> bool:
+    """Re-protects one batch file (and its side file) under the current index key: a file written before
+    protection (clear IDs) or under an older index key. Returns whether it was rewritten."""
+    from .engine.store import batch_write
+    from .sources.parse import row_hash
+
+    path = Path(path)
+    if not path.exists() or file_index_key(path) == crypto.keyring().index_current:
+        return False
+    df = read_revealed(path)
+    skip = ("record_key", "batch_id", "row_no", "row_hash", "name_pinyin")
+    content = [c for c in df.columns if c not in skip]
+    if "row_hash" in df.columns:  # the content fingerprint under the current key, as an upload now makes it
+        key = crypto.row_hash_key()
+        hashes = [row_hash(list(r), key=key) for r in df.select(content).iter_rows()]
+        df = df.with_columns(pl.Series("row_hash", hashes, dtype=pl.Int64))
+    tmp = path.with_name(path.name + ".tmp")
+    batch_write(protect_frame(df), tmp, metadata=metadata())
+    from .engine.store import link_path
+
+    Path(link_path(tmp)).replace(link_path(path))
+    tmp.replace(path)
+    return True
+
+
+def reindex_batch_files(dry_run: bool = False) -> dict[str, int]:
+    """Every stored batch file not protected under the current index key, rewritten (``encryption_rotate``)."""
+    from .models import DeptBatch
+    from .registry_export import files_dir
+
+    todo = [
+        files_dir() / b.parquet_path
+        for b in DeptBatch.objects.exclude(parquet_path="").order_by("pk")
+        if (files_dir() / b.parquet_path).exists()
+        and file_index_key(files_dir() / b.parquet_path) != crypto.keyring().index_current
+    ]
+    if not dry_run:
+        for p in todo:
+            rewrite_current(p)
+    return {"screening.DeptBatch files": len(todo)} if todo else {}

@@ -95,6 +95,7 @@ def export_registry_persons(
         pl.col("id_number").cast(pl.String),
         pl.col("id_bidx").cast(pl.String),
     )
+    df = df.with_columns(id_bidx=pl.Series(_current_bidx(df["id_bidx"].to_list(), df["id_number"].to_list())))
     villages = {v: normalize_village_name(v or "") or None for v in df["village_name"].unique().to_list()}
     df = df.with_columns(
         name_pinyin=pl.col("name").map_elements(name_pinyin, return_dtype=pl.String),
@@ -126,6 +127,18 @@ def export_registry_persons(
     path.parent.mkdir(parents=True, exist_ok=True)
     out.write_parquet(path)
     return out.height
+
+
+def _current_bidx(stored: list[str | None], ids: list[str | None]) -> list[str | None]:
+    """The stored blind index, or — for a row an index-key rotation has not reached yet — the digest under
+    the current key (what batch files written now carry)."""
+    from fangpin.core import crypto
+
+    kid = crypto.keyring().index_current
+    return [
+        b if b is None or crypto.index_key_id(b) == kid else crypto.blind_index(i, "id_number")
+        for b, i in zip(stored, ids, strict=True)
+    ]
 
 
 def _is_labourer(counties: set[str], year: int | None) -> pl.Expr:

@@ -31,7 +31,7 @@ from ..engine import engine_open
 from ..engine.pipeline import LinkPolicy, run_month, typed_id
 from ..engine.rules import RuleSpec, month_bounds, window_bounds
 from ..models import DeptBatch, LinkReview, ReviewStatus, RunStatus, ScreeningHit, ScreeningRule, ScreeningRun
-from ..protect import reveal
+from ..protect import reveal, rewrite_current
 from ..registry_export import export_registry_persons, files_dir
 from ..sources import SOURCES
 from .consent import CONSENT_MISSING, hits_without_consent
@@ -290,6 +290,9 @@ def _execute(run: ScreeningRun) -> None:
     timings["export_registry"] = round(time.perf_counter() - t, 3)
     sources: dict[str, list[str]] = defaultdict(list)
     for b in batches:
+        # a file left under an older index key (rotation not yet run) or from before protection: rewritten
+        # now, or its IDs would match nobody
+        rewrite_current(batch_abspath(b))
         sources[b.kind].append(str(batch_abspath(b)))
     new_batches = {k: [b.pk for b in new if b.kind == k] for k in kinds}
     new_ranges = {

@@ -22,7 +22,7 @@ from fangpin.regions.models import Region
 
 from ..engine.store import batch_write
 from ..models import BatchIssue, DeptBatch, DeptMapping
-from ..protect import METADATA, protect_frame
+from ..protect import metadata, protect_frame
 from ..registry_export import files_dir
 from ..sources import source_get
 from ..sources.parse import mapping_preview, norm_header, parse_rows, read_table, resolve_layout, to_frame
@@ -211,7 +211,7 @@ def dept_batch_upload(
         out = files_dir() / rel
         out.parent.mkdir(parents=True, exist_ok=True)
         # no clear ID at rest: blind index + sealed ID as typed (screening.protect)
-        batch_write(protect_frame(to_frame(parsed.rows, spec, batch_id=batch.pk)), out, metadata=METADATA)
+        batch_write(protect_frame(to_frame(parsed.rows, spec, batch_id=batch.pk)), out, metadata=metadata())
         batch.parquet_path = str(rel)
         batch.save(update_fields=["parquet_path"])
         issues = [
