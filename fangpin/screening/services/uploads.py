@@ -168,7 +168,7 @@ def dept_batch_upload(
     if same is not None:
         return same
     parsed = parse_rows(
-        read_table(path), spec, village_name=_village_name, today=today,
+        read_table(path, file_name=name), spec, village_name=_village_name, today=today,
         saved=mapping_saved(department, kind), filename=name,
     )  # fmt: skip
     if not parsed.rows:

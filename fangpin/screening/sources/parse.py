@@ -114,8 +114,8 @@ def name_pinyin(name: str) -> str:
     return "".join(_char_pinyin(c) for c in name) if name else ""
 
 
-def read_table(path: Path) -> list[list[str]]:
-    """All cells as strings, first sheet for Excel."""
+def read_table(path: Path, *, file_name: str = "") -> list[list[str]]:
+    """All cells as strings, first sheet for Excel. ``file_name``: the name the user uploaded (messages)."""
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
@@ -125,16 +125,12 @@ def read_table(path: Path) -> list[list[str]]:
             sheet = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
             return [[_cell_text(c) for c in row] for row in sheet]
         if suffix in (".csv", ".txt"):
-            raw = path.read_bytes()
-            for enc in ("utf-8-sig", "gb18030"):
-                try:
-                    text = raw.decode(enc)
-                    break
-                except UnicodeDecodeError:
-                    continue
-            else:
-                raise DomainError(E_FORMAT, "CSV文件编码无法识别（请使用UTF-8或GBK）")
-            return _read_csv(text, path.name)
+            from fangpin.core.text import decode_text_file
+
+            # UTF-8/UTF-16 (BOM or not)/GBK; refused naming the file and line (one decoder with the importer)
+            return _read_csv(
+                decode_text_file(path.read_bytes(), file_name or path.name), file_name or path.name
+            )
         if suffix == ".parquet":
             df = pl.read_parquet(path)
             df = df.select(pl.all().cast(pl.String))
