@@ -160,3 +160,40 @@ def test_department_unbalanced_quote_loses_no_row(personas, tmp_path):
     else:
         assert "quote.csv" in err.message and "行" in err.message and "Traceback" not in err.message
         assert DeptBatch.objects.count() == 0
+
+
+@pytest.mark.parametrize("name", ["mixed.csv", "invalid_bytes.csv", "utf16le_no_bom.csv"])
+def test_api_uploads_of_hostile_encodings(client, personas, name):
+    """The API's two upload entry points: the registry import (a failed batch with the reason) and the
+    department upload (a Chinese 4xx naming the file and line, audited)."""
+    import time
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fangpin.api.tokens import token_issue
+
+    build, readable = ENCODINGS[name]
+
+    def bearer(user) -> dict:
+        _, raw = token_issue(actor=user, user=user, name="t", days=1, on=dt.date.today())
+        return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+    t0 = time.perf_counter()
+    up = SimpleUploadedFile(name, build(_csv(_registry_rows())), content_type="text/csv")
+    r = client.post("/api/v1/imports", {"file": up, "income_year": 2025}, **bearer(personas["county_admin"]))
+    assert r.status_code < 500 and "Traceback" not in r.content.decode()
+    body = r.json()
+    if readable:
+        assert body["status"] != "failed", body
+    else:
+        assert body["status"] == "failed" and Person.objects.count() == 0
+    up = SimpleUploadedFile(name, build(_csv(_dept_rows())), content_type="text/csv")
+    r = client.post("/api/v1/dept-uploads", {"file": up, "kind": "medical"}, **bearer(personas["dept_yibao"]))
+    assert r.status_code < 500 and "Traceback" not in r.content.decode()
+    if readable:
+        assert r.status_code == 201, r.content
+    else:
+        assert r.status_code == 400 and name in r.json()["message"] and "行" in r.json()["message"]
+        assert AuditEvent.objects.filter(event_type="api.refused", data__code="file_encoding").exists()
+    assert DeptBatch.objects.count() == 0
+    assert time.perf_counter() - t0 < 2 * LIMIT_S

@@ -67,13 +67,14 @@ def mapping_saved(department: str, kind: str) -> dict[str, str]:
 
 
 def dept_mapping_preview(
-    *, actor, kind: str, path: Path, on: dt.date, on_behalf_of: str | None = None
+    *, actor, kind: str, path: Path, on: dt.date, on_behalf_of: str | None = None, file_name: str = ""
 ) -> dict[str, Any]:
     """The mapping step: how the file's headers are read with the department's saved mapping, the one
     question to answer if any, and the first rows as parsed. Changes nothing."""
     spec = source_get(kind)
     department, _ = _department(actor, spec, on_behalf_of)
-    out = mapping_preview(read_table(Path(path)), spec, saved=mapping_saved(department, kind), today=on)
+    table = read_table(Path(path), file_name=file_name)
+    out = mapping_preview(table, spec, saved=mapping_saved(department, kind), today=on)
     out.update(department=department, kind=kind, title=spec.title, saved=mapping_saved(department, kind))
     return out
 
