@@ -14,8 +14,10 @@ A batch is stored as Parquet for the engines (``engine.store``), kept up to ``se
   is keyed (``core.crypto.row_hash_key``): an unkeyed hash over a record whose other fields are in the same
   file could be inverted by trying the ~10³ IDs a county and birth date leave.
 
-The Parquet footer records ``fangpin.protect = v1``; files written before (clear IDs) are rewritten by
-``protect_batch_files`` (``fangpin encryption_rotate``), which the registry side's new join key requires.
+The Parquet footer records ``fangpin.protect = v1`` and the index key id. A file written before (clear IDs)
+or under an older index key is rewritten by ``rewrite_current``: for every file by ``reindex_batch_files``
+(``fangpin encryption_rotate``), and for the files a screening run reads before it reads them (the registry
+extract's join key is the blind index, so a clear file would match nobody).
 """
 
 from __future__ import annotations
