@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from fangpin.accounts.throttle import Throttled
 from fangpin.audit.record import audit_record
 from fangpin.core.errors import DomainError, NotFound, PermissionDenied
 
@@ -91,6 +92,11 @@ def install(api: NinjaAPI) -> None:
     def denied(request, exc: PermissionDenied):
         _refused(request, exc.code, exc.message)
         return api.create_response(request, body(exc.code, exc.message), status=403)
+
+    @api.exception_handler(Throttled)
+    def throttled(request, exc: Throttled):
+        _refused(request, exc.code, exc.message)
+        return api.create_response(request, body(exc.code, exc.message, exc.field), status=429)
 
     @api.exception_handler(DomainError)
     def domain(request, exc: DomainError):

@@ -5,9 +5,15 @@
 - PostgreSQL: ``pg_dump -Fc`` (custom format: schema, data, functions and triggers — the audit table's
   ``audit_event_append_only`` trigger comes back with it) and ``pg_restore`` into an empty database.
 
+The file written is encrypted: the database's own dump (kept owner-only and removed once sealed) goes
+through SM4-GCM in 1 MiB chunks (``core.crypto.seal_stream``: per-chunk nonce, header, position and
+last-chunk flag authenticated) under a key derived from the current data key (``FANGPIN_DATA_KEYS``; the key
+id is in the file header, so a backup restores after a key rotation while the old key is still listed).
+
 Next to each backup a manifest (``<file>.manifest.json``) holds the file's SHA-256 and, per table, the row
-count and a content hash, plus the audit chain head. ``backup_restore`` checks the file's digest before
-restoring and ``database_fingerprint`` compares a restored database with the manifest, so a restore drill
+count and a content hash, plus the audit chain head, the encryption header and the SHA-256 of the clear
+dump. ``backup_restore`` checks the file's digest, decrypts into an owner-only temporary directory, checks
+the clear dump's digest, restores and ``database_fingerprint`` compares a restored database with the manifest, so a restore drill
 proves the copy is complete."""
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,6 +35,7 @@ from urllib.parse import quote, urlparse
 
 from django.db import connection as default_connection
 
+from . import crypto
 from .errors import DomainError
 
 E_BACKUP = "backup_failed"
@@ -100,13 +108,9 @@ def _pg_env(settings_dict: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
-def backup_create(out: Path | str, *, conn=None) -> BackupResult:
-    """Writes a backup of the system of record to ``out`` and its manifest next to it."""
-    conn = conn or default_connection
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    conn.ensure_connection()
+def _dump(conn, out: Path) -> None:
+    """The database's own backup into ``out`` (clear, owner-only; the caller seals it and removes it)."""
+    os.close(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     if conn.vendor == "sqlite":
         dst = sqlite3.connect(str(out))
         try:
@@ -116,24 +120,32 @@ def backup_create(out: Path | str, *, conn=None) -> BackupResult:
     elif conn.vendor == "postgresql":
         args, env = _pg_env(conn.settings_dict)
         r = subprocess.run(
-            [
-                "pg_dump",
-                "-Fc",
-                "--no-owner",
-                "--no-privileges",
-                *args,
-                "-f",
-                str(out),
-                conn.settings_dict["NAME"],
-            ],
+            ["pg_dump", "-Fc", "--no-owner", "--no-privileges", *args, "-f", str(out), conn.settings_dict["NAME"]],
             env=env,
             capture_output=True,
             text=True,
-        )
+        )  # fmt: skip
         if r.returncode != 0:
             raise DomainError(E_BACKUP, f"pg_dump 失败：{r.stderr.strip()[:300]}")
     else:
         raise DomainError(E_BACKUP, f"不支持的数据库：{conn.vendor}")
+
+
+def backup_create(out: Path | str, *, conn=None) -> BackupResult:
+    """Writes a backup of the system of record to ``out`` and its manifest next to it."""
+    conn = conn or default_connection
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    conn.ensure_connection()
+    plain = out.with_name(out.name + ".plain.tmp")  # the clear dump lives only until it is sealed
+    try:
+        _dump(conn, plain)
+        plain_sha = _sha256(plain)
+        with plain.open("rb") as src, out.open("wb") as dst:
+            enc = crypto.seal_stream(src, dst)
+    finally:
+        plain.unlink(missing_ok=True)
     head = None
     with conn.cursor() as cur:
         cur.execute("SELECT seq, hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1")
@@ -144,6 +156,9 @@ def backup_create(out: Path | str, *, conn=None) -> BackupResult:
         "file": out.name,
         "sha256": _sha256(out),
         "size": out.stat().st_size,
+        # the file is SM4-GCM in chunks (core.crypto.seal_stream) under a key derived from the data key
+        "encryption": {"alg": enc["alg"], "key_id": enc["key_id"], "chunk": enc["chunk"]},
+        "plain_sha256": plain_sha,
         "audit_head": {"seq": head[0], "hash": head[1]} if head else None,
         # read through a connection of its own, like pg_dump: committed data, same driver as a restore check
         "tables": fingerprint_url(connection_url(conn)),
@@ -170,6 +185,28 @@ def backup_restore(backup: Path | str, *, database_url: str) -> float:
         raise DomainError(E_RESTORE, "备份文件与清单的 SHA-256 不一致（文件损坏或被改动），拒绝恢复")
     t0 = time.perf_counter()
     url = urlparse(database_url)
+    with tempfile.TemporaryDirectory(prefix="fangpin-restore-") as tmp:
+        plain = Path(tmp) / "backup.plain"  # owner-only directory; removed whatever happens
+        _unseal(backup, plain, manifest)
+        _restore_plain(plain, manifest, url)
+    return time.perf_counter() - t0
+
+
+def _unseal(backup: Path, plain: Path, manifest: dict[str, Any]) -> None:
+    if not crypto.is_sealed_stream(backup):
+        raise DomainError(E_RESTORE, "备份文件未加密（不是 fangpin backup 生成的加密备份），拒绝恢复")
+    try:
+        with backup.open("rb") as src, plain.open("wb") as dst:
+            crypto.open_stream(src, dst)
+    except crypto.MissingKeyError as e:
+        raise DomainError(E_RESTORE, f"无法解密备份：{e}（请配置备份时所用的数据密钥）") from None
+    except crypto.DecryptionError as e:
+        raise DomainError(E_RESTORE, f"无法解密备份：{e}") from None
+    if manifest.get("plain_sha256") and _sha256(plain) != manifest["plain_sha256"]:
+        raise DomainError(E_RESTORE, "解密后的备份与清单的 SHA-256 不一致，拒绝恢复")
+
+
+def _restore_plain(backup: Path, manifest: dict[str, Any], url) -> None:
     if manifest["engine"] == "sqlite":
         if url.scheme != "sqlite":
             raise DomainError(E_RESTORE, "SQLite 备份只能恢复到 SQLite 数据库")
@@ -194,7 +231,6 @@ def backup_restore(backup: Path | str, *, database_url: str) -> float:
             raise DomainError(E_RESTORE, f"pg_restore 失败：{r.stderr.strip()[:300]}")
     else:
         raise DomainError(E_RESTORE, f"不支持的数据库：{manifest['engine']}")
-    return time.perf_counter() - t0
 
 
 def fingerprint_url(database_url: str) -> dict[str, dict[str, Any]]:

@@ -178,7 +178,10 @@ class EncryptedExact(Lookup):
         if value == "":
             return compiler.compile(Exact(self.lhs, ""))
         col, f = _index_col(self.lhs)
-        return compiler.compile(Exact(col, crypto.blind_index(value, f.purpose)))
+        digests = crypto.blind_index_all(value, f.purpose)  # every listed index key (rotation)
+        if len(digests) == 1:
+            return compiler.compile(Exact(col, digests[0]))
+        return compiler.compile(In(col, digests))
 
 
 class EncryptedIn(Lookup):
@@ -188,7 +191,7 @@ class EncryptedIn(Lookup):
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list]:
         values = _plain_values(self.rhs)
         col, f = _index_col(self.lhs)
-        digests = sorted({d for v in values if (d := crypto.blind_index(v, f.purpose))})
+        digests = sorted({d for v in values for d in crypto.blind_index_all(v, f.purpose)})
         parts: list[tuple[str, list]] = []
         if digests:
             parts.append(compiler.compile(In(col, digests)))

@@ -1,7 +1,13 @@
-"""Key rotation: re-encrypts every token written under an older data key with the current one
-(``fangpin encryption_rotate``). The blind indexes do not change (the index key is separate and stays).
-Steps: add the new key first in ``FANGPIN_DATA_KEYS`` (it becomes current; the old one stays listed so old
-tokens still decrypt), run the command, then remove the old key."""
+"""Key rotation (``fangpin encryption_rotate``), both keys:
+
+- data keys: re-encrypts every token written under an older data key with the current one;
+- index key: recomputes every blind index and tail (``*_bidx``, ``*_tail``) not made with the current index key
+  (each stored digest names its key: ``core.crypto.index_key_id``), and lets registered re-indexers rewrite
+  what else holds digests (department batch files: ``screening.protect.reindex_batch_files``).
+
+Steps: add the new key first (``FANGPIN_DATA_KEYS`` / ``FANGPIN_INDEX_KEYS``: it becomes current, the old one
+stays listed, so old tokens still decrypt and lookups compare the digests of every listed key), run the
+command, check ``remaining`` is 0, then remove the old key."""
 
 from __future__ import annotations
 
@@ -13,13 +19,25 @@ from django.apps import apps
 from django.db import connection, transaction
 
 from . import crypto
-from .fields import EncryptedCharField, SealedJSONField
+from .fields import BlindIndexField, EncryptedCharField, SealedJSONField
+
+_REINDEXERS: list = []
+
+
+def register_reindexer(fn) -> None:
+    """``fn(dry_run: bool) -> dict[str, int]``: rewrites digests outside the database (batch files) under the
+    current index key; called by ``encryption_rotate`` (registered from AppConfig.ready)."""
+    if fn not in _REINDEXERS:
+        _REINDEXERS.append(fn)
 
 
 @dataclass
 class RotationResult:
     current: str
     values: dict[str, int] = field(default_factory=dict)  # "app.Model.field" → re-encrypted values
+    index_current: str = ""
+    indexes: dict[str, int] = field(default_factory=dict)  # "app.Model.field" → re-indexed rows
+    files: dict[str, int] = field(default_factory=dict)  # re-indexer → rewritten files
 
     @property
     def total(self) -> int:
@@ -64,14 +82,73 @@ def encryption_rotate(*, actor, dry_run: bool = False) -> RotationResult:
                     if not dry_run:
                         with connection.cursor() as cur:
                             cur.executemany(f"UPDATE {table} SET {col} = %s WHERE {pk} = %s", updates)  # noqa: S608
+        res.index_current = crypto.keyring().index_current
+        _reindex(res, dry_run)
+        for fn in _REINDEXERS:
+            res.files.update(fn(dry_run))
         audit_record(
             actor=actor,
             event_type="security.key_rotate",
             object_type="core.crypto",
-            data={"current": current, "values": res.values, "dry_run": dry_run},
+            data={
+                "current": current,
+                "values": res.values,
+                "index_current": res.index_current,
+                "indexes": res.indexes,
+                "files": res.files,
+                "dry_run": dry_run,
+            },
             result="dry_run" if dry_run else "ok",
         )
     return res
+
+
+def _reindex(res: RotationResult, dry_run: bool) -> None:
+    """Every blind index / tail whose digest names another index key: recomputed from its source's
+    plaintext under the current key, the row's other columns untouched."""
+    qn = connection.ops.quote_name
+    cur_kid = res.index_current
+    for model in apps.get_models(include_auto_created=False):
+        by_source: dict[str, list[BlindIndexField]] = {}
+        for f in model._meta.concrete_fields:
+            if isinstance(f, BlindIndexField):
+                by_source.setdefault(f.source, []).append(f)
+        table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
+        for source, idx in by_source.items():
+            src = model._meta.get_field(source)
+            cols = ", ".join(qn(f.column) for f in idx)
+            with connection.cursor() as cur:
+                cur.execute(
+                    f"SELECT {pk}, {qn(src.column)}, {cols} FROM {table} WHERE {qn(src.column)} IS NOT NULL"
+                )  # noqa: S608
+                rows = cur.fetchall()
+            updates = []
+            for key, token, *stored in rows:
+                if not any(v and crypto.index_key_id(v) != cur_kid for v in stored):
+                    continue
+                plain = crypto.decrypt(token, src.purpose) if token else token
+                updates.append((*(f.derive(plain, src.purpose) for f in idx), key))
+            if updates:
+                res.indexes[f"{model._meta.label}.{source}"] = len(updates)
+                if not dry_run:
+                    sets = ", ".join(f"{qn(f.column)} = %s" for f in idx)
+                    with connection.cursor() as cur:
+                        cur.executemany(f"UPDATE {table} SET {sets} WHERE {pk} = %s", updates)  # noqa: S608
+
+
+def index_key_counts() -> dict[str, int]:
+    """{index key id: stored digests made with it}, over every blind index and tail column."""
+    out: dict[str, int] = {}
+    for model in apps.get_models(include_auto_created=False):
+        for f in model._meta.concrete_fields:
+            if isinstance(f, BlindIndexField):
+                for v in model._base_manager.exclude(**{f"{f.name}__isnull": True}).values_list(
+                    f.name, flat=True
+                ):
+                    if v:
+                        kid = crypto.index_key_id(v)
+                        out[kid] = out.get(kid, 0) + 1
+    return out
 
 
 def _old_tokens(text: str, current: str) -> bool:

@@ -77,3 +77,62 @@ def visible(value: str) -> str:
     """``value`` with every forbidden character written as ``<U+XXXX>``: for storing and showing a refused
     value (PostgreSQL text cannot hold NUL; a bidi override would garble the report around it)."""
     return _FORBIDDEN.sub(lambda m: f"<U+{ord(m.group()):04X}>", value)
+
+
+E_ENCODING = "file_encoding"
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le`` / ``utf-16-be`` when the NUL bytes of a text file stand at odd / even positions (the
+    high bytes of ASCII commas, digits and line breaks), else None."""
+    sample = data[:8192]
+    if len(sample) < 4 or len(sample) % 2:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2
+    if odd > 0.3 * half and even < 0.05 * half:
+        return "utf-16-le"
+    if even > 0.3 * half and odd < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def decode_text_file(data: bytes, file_name: str) -> str:
+    """The text of an uploaded CSV/TXT: UTF-8 (with or without BOM), UTF-16 (with a BOM, or without one,
+    recognised by its NUL bytes), else GB18030 (a superset of GBK/GB2312). Refused with a Chinese message
+    naming the file and the line: a byte sequence no encoding explains, or a file whose first part is UTF-8
+    and whose rest is not (two encodings pasted together, which a GBK reading would turn into mojibake)."""
+    from .errors import DomainError
+
+    name = file_name or "上传文件"
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")) or (enc16 := _utf16_without_bom(data)):
+        enc = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else enc16
+        try:
+            return data.decode(enc).lstrip("\ufeff")
+        except UnicodeDecodeError as e:
+            line = data[: e.start].decode(enc, errors="replace").count("\n") + 1
+            raise DomainError(
+                E_ENCODING, f"文件“{name}”第{line}行含有无效的UTF-16字节，请另存为UTF-8或GBK编码后重新上传"
+            ) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        start = e.start
+    line = data[:start].count(b"\n") + 1
+    if any(b >= 0x80 for b in data[:start]):  # valid UTF-8 Chinese before the first bad byte
+        raise DomainError(
+            E_ENCODING,
+            f"文件“{name}”第{line}行起不是UTF-8编码（此前为UTF-8：文件混用了多种编码，或含有无效字节），"
+            "请整体另存为UTF-8或GBK编码后重新上传",
+        )
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise DomainError(
+            E_ENCODING,
+            f"文件“{name}”第{line}行含有无法识别的字节（既不是UTF-8也不是GBK/GB18030编码），"
+            "请另存为UTF-8或GBK编码后重新上传",
+        ) from None

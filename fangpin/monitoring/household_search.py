@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import Count, Exists, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from fangpin.accounts.roles import Role
+from fangpin.accounts.throttle import search_gate
 from fangpin.core.errors import DomainError
 from fangpin.regions.models import code_prefix
 from fangpin.registry import selectors as registry
@@ -124,6 +125,7 @@ def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[H
         q = f.q
         if len(q) < MIN_QUERY:
             raise DomainError(E_QUERY_SHORT, f"请至少输入{MIN_QUERY}个字", field="q")
+        search_gate(actor, q, on=on)  # per-user rate and daily look-up budget (accounts.throttle)
         # one set of matching households per branch, each answered by its own index on PostgreSQL
         # (``IN (subquery)`` is evaluated once; an EXISTS under OR would run once per household)
         match = Q(pk__in=name_matches(q).values("household_id"))

@@ -51,11 +51,12 @@ def identifier_q(q: str, *, prefix: str = "") -> Q:
     text = crypto.normalize(q or "")
     cond = Q(pk__in=[])
     if len(text) == crypto.TAIL_LEN:
-        cond |= Q(**{f"{prefix}id_number_tail": crypto.tail_index(text, "id_number")})
-        cond |= Q(**{f"{prefix}phone_tail": crypto.tail_index(text, "phone")})
+        # every listed index key: rows re-indexed by a running rotation and rows not yet both match
+        cond |= Q(**{f"{prefix}id_number_tail__in": crypto.tail_index_all(text, "id_number")})
+        cond |= Q(**{f"{prefix}phone_tail__in": crypto.tail_index_all(text, "phone")})
     elif len(text) > crypto.TAIL_LEN:
-        cond |= Q(**{f"{prefix}id_number_bidx": crypto.blind_index(text, "id_number")})
-        cond |= Q(**{f"{prefix}phone_bidx": crypto.blind_index(text, "phone")})
+        cond |= Q(**{f"{prefix}id_number_bidx__in": crypto.blind_index_all(text, "id_number")})
+        cond |= Q(**{f"{prefix}phone_bidx__in": crypto.blind_index_all(text, "phone")})
     return cond
 
 
@@ -65,9 +66,9 @@ def household_phone_q(q: str) -> Q:
 
     text = crypto.normalize(q or "")
     if len(text) == crypto.TAIL_LEN:
-        return Q(phone_tail=crypto.tail_index(text, "phone"))
+        return Q(phone_tail__in=crypto.tail_index_all(text, "phone"))
     if len(text) > crypto.TAIL_LEN:
-        return Q(phone_bidx=crypto.blind_index(text, "phone"))
+        return Q(phone_bidx__in=crypto.blind_index_all(text, "phone"))
     return Q(pk__in=[])
 
 

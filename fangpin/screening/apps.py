@@ -13,3 +13,9 @@ class ScreeningConfig(AppConfig):
 
         register_region_path(ScreeningHit, "household__village__code")
         register_region_path(LinkReview, "candidate__household__village__code")
+
+        from fangpin.core.rotation import register_reindexer
+
+        from .protect import reindex_batch_files
+
+        register_reindexer(reindex_batch_files)  # batch files carry the ID's blind index

@@ -3,7 +3,8 @@
 Columns: person_id, household_id, village_code, village_name, name, name_pinyin, id_number, birth_date,
 sex, is_exited (脱贫户), is_monitored (监测对象), is_labourer, household_labourers, is_main_earner,
 disability_grade, and the registry facts departments state (death_date, disability_category, house_grade,
-dibao, tekun, out_of_school; compared by ``SourceSpec.facts``), plus ``join_key`` = id_number, or
+dibao, tekun, out_of_school; compared by ``SourceSpec.facts``), plus ``join_key`` = the blind index of the
+ID (``Person.id_number_bidx``, what department batch files carry instead of the ID), or
 "P<person_id>" for a person without one (so a probabilistic link to such a person joins on the same key),
 and ``village_key``: the village name normalised as the registry importer matches it (高白塔村民委员会 →
 高白塔), which linkage compares and blocks on.
@@ -58,6 +59,7 @@ def export_registry_persons(
             "household__village__name",
             "name",
             "id_number",
+            "id_number_bidx",
             "birth_date",
             "gender",
             "household__household_type",
@@ -75,8 +77,8 @@ def export_registry_persons(
     )
     monitored = monitored_household_ids(on)  # who is a monitoring object on the run's business date
     cols = [
-        "person_id", "household_id", "village_code", "village_name", "name", "id_number", "birth_date",
-        "sex", "household_type", "labour_skill", "work_months", "relation", "disability_grade",
+        "person_id", "household_id", "village_code", "village_name", "name", "id_number", "id_bidx",
+        "birth_date", "sex", "household_type", "labour_skill", "work_months", "relation", "disability_grade",
         "death_date", "disability_category", "house_grade", "dibao", "tekun", "out_of_school",
     ]  # fmt: skip
     df = pl.DataFrame(rows, schema=cols, orient="row", infer_schema_length=None).with_columns(
@@ -91,7 +93,9 @@ def export_registry_persons(
         pl.col("tekun").cast(pl.String),
         pl.col("out_of_school").cast(pl.Boolean),
         pl.col("id_number").cast(pl.String),
+        pl.col("id_bidx").cast(pl.String),
     )
+    df = df.with_columns(id_bidx=pl.Series(_current_bidx(df["id_bidx"].to_list(), df["id_number"].to_list())))
     villages = {v: normalize_village_name(v or "") or None for v in df["village_name"].unique().to_list()}
     df = df.with_columns(
         name_pinyin=pl.col("name").map_elements(name_pinyin, return_dtype=pl.String),
@@ -99,7 +103,8 @@ def export_registry_persons(
         is_exited=pl.col("household_type") == HouseholdType.EXITED,
         is_monitored=pl.col("household_id").is_in(list(monitored)),
         is_labourer=_is_labourer({str(r[2])[:6] for r in rows}, year),
-        join_key=pl.coalesce(pl.col("id_number"), pl.lit("P") + pl.col("person_id").cast(pl.String)),
+        # the blind index of the ID, as department batch files store it (screening.protect)
+        join_key=pl.coalesce(pl.col("id_bidx"), pl.lit("P") + pl.col("person_id").cast(pl.String)),
     )
     df = df.with_columns(
         household_labourers=pl.col("is_labourer").cast(pl.Int64).sum().over("household_id"),
@@ -122,6 +127,18 @@ def export_registry_persons(
     path.parent.mkdir(parents=True, exist_ok=True)
     out.write_parquet(path)
     return out.height
+
+
+def _current_bidx(stored: list[str | None], ids: list[str | None]) -> list[str | None]:
+    """The stored blind index, or — for a row an index-key rotation has not reached yet — the digest under
+    the current key (what batch files written now carry)."""
+    from fangpin.core import crypto
+
+    kid = crypto.keyring().index_current
+    return [
+        b if b is None or crypto.index_key_id(b) == kid else crypto.blind_index(i, "id_number")
+        for b, i in zip(stored, ids, strict=True)
+    ]
 
 
 def _is_labourer(counties: set[str], year: int | None) -> pl.Expr:

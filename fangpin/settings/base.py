@@ -218,6 +218,14 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the 30 minutes count fr
 AXES_LOCKOUT_CALLABLE = "fangpin.accounts.views.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 FANGPIN_LOGIN_IP_PER_MINUTE = _env_int("FANGPIN_LOGIN_IP_PER_MINUTE", 20)  # any usernames, one address
+# Per-user search throttle and daily look-up budget by full ID / phone (API-02/03; accounts.throttle).
+FANGPIN_SEARCH_PER_MINUTE = _env_int("FANGPIN_SEARCH_PER_MINUTE", 300)
+FANGPIN_LOOKUP_DAILY_DEFAULT = _env_int("FANGPIN_LOOKUP_DAILY_DEFAULT", 1000)
+FANGPIN_LOOKUP_DAILY_BUDGET = {
+    "village_cadre": _env_int("FANGPIN_LOOKUP_DAILY_VILLAGE", 200),
+    "helper": _env_int("FANGPIN_LOOKUP_DAILY_HELPER", 200),
+    "township_reviewer": _env_int("FANGPIN_LOOKUP_DAILY_TOWNSHIP", 500),
+}
 AXES_IPWARE_PROXY_COUNT = _env_int("FANGPIN_PROXY_COUNT", 0) or None  # behind N reverse proxies
 
 # Sessions: idle timeout and an absolute cap, both checked on the server (SESS-01).

@@ -25,7 +25,7 @@ FANGPIN_DEMO_USERS_ALLOWED = False
 FANGPIN_OTP_EXEMPT_ALLOWED = False
 
 # Encryption at rest (core.crypto): FANGPIN_DATA_KEYS="k2:<32 hex>,k1:<32 hex>" (the first is current; older
-# ones only decrypt until `fangpin encryption rotate` has re-encrypted), FANGPIN_INDEX_KEY=<64 hex>.
+# ones only decrypt until `fangpin encryption_rotate` has re-encrypted), FANGPIN_INDEX_KEY=<64 hex>.
 # Missing keys make `check` (and so every start) fail: core.checks.
 from fangpin.core.crypto import parse_keys as _parse_keys  # noqa: E402
 
@@ -33,7 +33,13 @@ FANGPIN_DEV_KEYS = False
 FANGPIN_DATA_KEYS = _parse_keys(os.environ.get("FANGPIN_DATA_KEYS", ""))
 FANGPIN_DATA_KEY_ID = next(iter(FANGPIN_DATA_KEYS), "")
 FANGPIN_INDEX_KEY = bytes.fromhex(os.environ.get("FANGPIN_INDEX_KEY", ""))
-if not FANGPIN_DATA_KEYS or len(FANGPIN_INDEX_KEY) < 16:
+# Index keys with ids (rotation: core.rotation): FANGPIN_INDEX_KEYS="i2:<64 hex>,0:<64 hex>", first current;
+# the single FANGPIN_INDEX_KEY is the key "0".
+from fangpin.core.crypto import parse_index_keys as _parse_index_keys  # noqa: E402
+
+FANGPIN_INDEX_KEYS = _parse_index_keys(os.environ.get("FANGPIN_INDEX_KEYS", ""))
+FANGPIN_INDEX_KEY_ID = next(iter(FANGPIN_INDEX_KEYS), "")
+if not FANGPIN_DATA_KEYS or (len(FANGPIN_INDEX_KEY) < 16 and not FANGPIN_INDEX_KEYS):
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("生产环境必须设置 FANGPIN_DATA_KEYS 和 FANGPIN_INDEX_KEY（数据加密密钥）")

@@ -14,6 +14,10 @@ FANGPIN_OTP_ROLES = frozenset()
 FANGPIN_AUDIT_CHECKPOINT = Path(tempfile.mkdtemp(prefix="fangpin-test-audit-")) / "audit-checkpoint.json"
 # Many tests log in from 127.0.0.1 within a minute; the throttle test sets the production value itself.
 FANGPIN_LOGIN_IP_PER_MINUTE = 10_000
+# Likewise searches and look-ups by one persona (the throttle tests set production values themselves).
+FANGPIN_SEARCH_PER_MINUTE = 1_000_000
+FANGPIN_LOOKUP_DAILY_DEFAULT = 1_000_000
+FANGPIN_LOOKUP_DAILY_BUDGET = {}
 # django-axes needs the request in authenticate(); Client.login() does not pass it. The lockout tests
 # (accounts/tests/test_login.py) switch axes on; everywhere else tests may use client.login().
 AXES_ENABLED = False

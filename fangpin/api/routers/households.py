@@ -26,7 +26,7 @@ from fangpin.registry.services.assessment import household_guarantees_assess, ho
 from fangpin.trust.timeline import household_timeline
 
 from .. import serialize
-from ..errors import ERRORS
+from ..errors import ERRORS, ErrorOut
 from ..paging import Mapped, Pages
 from ..schemas import HouseholdOut, HouseholdRow, PlainText
 
@@ -78,7 +78,13 @@ def household_page(actor, qs, f: HouseholdFilter) -> Mapped:
 
 
 @router.get(
-    "/households", response={200: list[HouseholdRow], **ERRORS}, summary="户列表（按区域范围，可搜索、筛选）"
+    "/households",
+    response={
+        200: list[HouseholdRow],
+        **ERRORS,
+        429: ErrorOut,
+    },  # 429: the search throttle (accounts.throttle)
+    summary="户列表（按区域范围，可搜索、筛选）",
 )
 @paginate(Pages)
 def household_list(request, filters: Query[SearchFilter]):
@@ -107,7 +113,7 @@ class ExportQuery(Schema):
 
 @router.get(
     "/households/export",
-    response={200: None, **ERRORS},
+    response={200: None, **ERRORS, 429: ErrorOut},
     summary="按国家系统格式导出（脱敏，xlsx）",
     openapi_extra={
         "responses": {

@@ -255,10 +255,12 @@ def _preview_out(p: dict[str, Any], *, token: str, behalf: str | None) -> dict:
     }
 
 
-def _preview(request, token: str, kind: str, behalf: str | None) -> dict:
+def _preview(request, token: str, kind: str, behalf: str | None, file_name: str = "") -> dict:
     path = pending_path(actor=request.auth, token=token)
     behalf = default_behalf(request.auth, kind, behalf)
-    p = dept_mapping_preview(actor=request.auth, kind=kind, path=path, on_behalf_of=behalf, on=clock.today())
+    p = dept_mapping_preview(
+        actor=request.auth, kind=kind, path=path, on_behalf_of=behalf, on=clock.today(), file_name=file_name
+    )
     return _preview_out(p, token=token, behalf=behalf)
 
 
@@ -367,7 +369,7 @@ def dept_upload_start(
 
     def create():
         token = pending_store(actor=request.auth, file_name=file.name or "", data=data)
-        return 201, to_json(_preview(request, token, kind, on_behalf_of))
+        return 201, to_json(_preview(request, token, kind, on_behalf_of, file.name or ""))
 
     return once(request, "dept_uploads.create", digest, create)
 

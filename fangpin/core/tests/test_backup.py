@@ -3,7 +3,11 @@ The audit table's append-only triggers come back with the data."""
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -14,6 +18,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from fangpin.core import crypto
 from fangpin.core.backup import backup_create, fingerprint_diff, fingerprint_url, pending_migrations
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -32,6 +37,31 @@ audit_record(actor=persona("cadre_a1"), event_type="test.before_backup", obj=hh)
 """
 
 
+ID_RE, PHONE_RE = re.compile(rb"\d{17}[\dX]"), re.compile(rb"1[3-9]\d{9}")
+
+
+def _assert_sealed(out: Path, tmp: Path) -> None:
+    """BAK-01: the backup file is encrypted — no ID or phone pattern, no table name, no name in it; its
+    manifest lists both digests; the clear dump was removed; decrypted, it is the database again."""
+    data = out.read_bytes()
+    assert data.startswith(crypto.BACKUP_MAGIC)
+    assert ID_RE.findall(data) == [] and PHONE_RE.findall(data) == []
+    assert b"audit_auditevent" not in data and "王大山".encode() not in data
+    manifest = json.loads(Path(str(out) + ".manifest.json").read_text())
+    assert manifest["encryption"]["alg"] == "SM4-GCM" and len(manifest["plain_sha256"]) == 64
+    assert hashlib.sha256(data).hexdigest() == manifest["sha256"]
+    assert not list(out.parent.glob("*.plain.tmp"))
+    plain = io.BytesIO()
+    with out.open("rb") as f:
+        crypto.open_stream(f, plain)
+    assert hashlib.sha256(plain.getvalue()).hexdigest() == manifest["plain_sha256"]
+    assert b"audit_auditevent" in plain.getvalue()  # the scan above could have failed
+    # one byte changed anywhere, or the last chunk cut off, does not decrypt
+    for broken in (data[:200] + bytes([data[200] ^ 1]) + data[201:], data[:-5]):
+        with pytest.raises(crypto.DecryptionError):
+            crypto.open_stream(io.BytesIO(broken), io.BytesIO())
+
+
 def _manage(*args: str, db: Path, tmp: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "FANGPIN_VAR": str(tmp / "var"),
            "DJANGO_SETTINGS_MODULE": "fangpin.settings.dev"}  # fmt: skip
@@ -48,6 +78,7 @@ def test_sqlite_backup_restore_compare(tmp_path):
     for args in (("migrate", "-v0"), ("python", SEED), ("backup", str(out))):
         r = _manage(*args, db=src, tmp=tmp_path)
         assert r.returncode == 0, r.stderr[-2000:]
+    _assert_sealed(out, tmp_path)
     r = _manage("restore", str(out), "--database-url", f"sqlite:///{dst}", db=src, tmp=tmp_path)
     assert r.returncode == 0 and "一致" in r.stdout and "未应用" not in r.stdout, r.stderr[-2000:]
     assert pending_migrations(f"sqlite:///{dst}") == []
@@ -86,6 +117,7 @@ def test_postgresql_backup_restore_compare(db, tmp_path):
     )
     source_url = f"{base}/{sd['NAME']}"
     res = backup_create(tmp_path / "fangpin.dump")
+    _assert_sealed(res.path, tmp_path)
     target_name = f"fangpin_restore_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{target_name}"')

@@ -175,6 +175,59 @@ def test_rotation_reads_old_tokens_and_reencrypts_them_with_the_current_key():
         Person.objects.get(pk=p.pk)  # back on the old ring only: k2 is unknown
 
 
+@pytest.mark.django_db
+def test_index_key_rotation_recomputes_every_index_and_lookups_work_during_and_after():
+    """Item 3: a new index key (id i2) becomes current; before the rotation runs, lookups still find the
+    rows indexed under the old key (id 0); ``encryption_rotate`` recomputes every *_bidx/*_tail; afterwards
+    no digest of the old key is left, every row decrypts, lookups by full ID, phone and last four work
+    without the old key."""
+    from fangpin.core.rotation import encryption_rotate, index_key_counts
+
+    hh = F.household(phone=PHONE_H)
+    p = F.person(hh, id_number=ID_A, phone=PHONE_A)
+    p.name = "改名后"  # a history row too
+    p.save()
+    F.person(hh, id_number=ID_B)
+    before = index_key_counts()
+    assert set(before) == {crypto.LEGACY_INDEX_ID} and before[crypto.LEGACY_INDEX_ID] >= 6
+    new = {"i2": os.urandom(32), crypto.LEGACY_INDEX_ID: crypto.dev_key("index", 32)}
+
+    def found() -> tuple:
+        return (
+            Person.objects.get(id_number=ID_A).pk,
+            Person.objects.filter(id_number__in=[ID_A, ID_B]).count(),
+            Household.objects.filter(selectors.identifier_q(ID_A[-4:], prefix="persons__"))
+            .distinct()
+            .count(),
+            Household.objects.filter(selectors.identifier_q(PHONE_A, prefix="persons__")).distinct().count(),
+            Household.objects.filter(selectors.household_phone_q(PHONE_H[-4:])).count(),
+        )
+
+    expected = (p.pk, 2, 1, 1, 1)
+    assert found() == expected
+    with override_settings(FANGPIN_INDEX_KEYS=new, FANGPIN_INDEX_KEY_ID="i2"):
+        assert found() == expected  # during: the old digests are still compared
+        dry = encryption_rotate(actor=system_actor("test"), dry_run=True)
+        assert dry.indexes["registry.Person.id_number"] >= 2 and index_key_counts() == before
+        res = encryption_rotate(actor=system_actor("test"))
+        assert res.index_current == "i2" and res.indexes["registry.Person.id_number"] >= 2
+        assert (
+            res.indexes["registry.Household.phone"] >= 1
+            and res.indexes["registry.HistoricalPerson.id_number"] >= 3
+        )
+        counts = index_key_counts()
+        assert counts.get(crypto.LEGACY_INDEX_ID, 0) == 0 and counts["i2"] == sum(before.values())
+        raw = _raw(Person._meta.db_table, "id_number_bidx", p.pk)
+        assert raw.startswith("i2:") and len(raw) <= 32
+        assert len(_raw(Person._meta.db_table, "id_number_tail", p.pk)) <= 16
+        assert encryption_rotate(actor=system_actor("test")).indexes == {}  # nothing left to do
+        with override_settings(FANGPIN_INDEX_KEYS={"i2": new["i2"]}, FANGPIN_INDEX_KEY_ID="i2"):
+            assert found() == expected  # after: the old key is gone
+            assert {q.id_number for q in Person.objects.all()} == {ID_A, ID_B}  # every row decrypts
+            F.person(hh, id_number=make_id_number("410506", dt.date(2001, 1, 1), 5, "M"))
+            assert Person.objects.filter(id_number_bidx__startswith="i2:").count() == 3
+
+
 def test_production_refuses_development_keys():
     from fangpin.core.checks import encryption_keys
 

@@ -207,21 +207,15 @@ def _read_xlsx(data: bytes) -> tuple[str, list[list[str]], int]:
     return name, cols, n
 
 
-def _decode_csv(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise DomainError(E_FORMAT, "CSV文件编码无法识别，请另存为UTF-8或GBK编码") from None
+def _decode_csv(data: bytes, file_name: str = "") -> str:
+    """UTF-8 (BOM or not), UTF-16 (BOM or not), GBK/GB18030; refused naming file and line (core.text)."""
+    from fangpin.core.text import decode_text_file
+
+    return decode_text_file(data, file_name)
 
 
-def _read_csv(data: bytes) -> list[list[str]]:
-    text = _decode_csv(data)
+def _read_csv(data: bytes, file_name: str = "") -> list[list[str]]:
+    text = _decode_csv(data, file_name)
     if "\x00" in text[:4096]:
         raise DomainError(E_FORMAT, "不是有效的CSV文本文件")
     try:
@@ -339,7 +333,7 @@ def read_table(data: bytes, file_name: str, *, mappings: dict[str, HeaderMapping
         if not n:
             raise DomainError(E_EMPTY, "文件中没有数据")
         return _table_from_columns(sheet, cols, n, mappings)
-    rows = _read_csv(data)
+    rows = _read_csv(data, file_name)
     if not rows:
         raise DomainError(E_EMPTY, "文件中没有数据")
     return table_from_rows(rows, mappings)
@@ -438,7 +432,7 @@ def read_cells(data: bytes, file_name: str, *, max_rows: int | None = None) -> t
         except Exception as exc:  # calamine raises its own error types for broken files
             raise DomainError(E_CORRUPT, f"无法读取Excel文件：{exc.__class__.__name__}") from None
     else:
-        text = _decode_csv(data)
+        text = _decode_csv(data, file_name)
         if "\x00" in text[:4096]:
             raise DomainError(E_FORMAT, "不是有效的CSV文本文件")
         try:

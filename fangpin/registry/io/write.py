@@ -111,8 +111,8 @@ def _existing(model: type[Model], key: str, values: list[str], fields: Iterable[
     cols = ["id", key, *fields]
     index = getattr(model._meta.get_field(key), "index", None)
     if index:
-        digest = blind_indexes(values, model._meta.get_field(key).purpose)
-        by_digest = {d: v for v, d in digest.items()}
+        # every listed index key: rows indexed before an index-key rotation finished match too
+        by_digest = blind_indexes(values, model._meta.get_field(key).purpose, every_key=True)
         rest = [c for c in cols if c != key]  # the key itself is not decrypted: the digest names it
         for chunk in _chunks(list(by_digest), LOOKUP_CHUNK):
             for rec in _filter_in(model, index, chunk).values(*rest, index):

@@ -377,7 +377,8 @@ def _registry_for_linkage(
     step = max(n // LINK_SAMPLE, 1)
     # one scan of the registry, each blocking key's hash probed against the candidates' (small)
     reg = engine.query(
-        f"SELECT p.person_id AS unique_id, p.id_number, p.name, p.name_pinyin, {bd} AS birth_date, p.sex, "
+        f"SELECT p.person_id AS unique_id, p.id_number, p.join_key, p.name, p.name_pinyin, {bd} AS birth_date, "
+        f"p.sex, "
         f"p.village_key AS village, p.person_id % {step} = 0 AS sampled FROM persons p "
         f"WHERE p.person_id % {step} = 0 OR p.id_number IN (SELECT id_number FROM link_ids) "
         f"OR {d.hash('p.name_pinyin', pbd)} IN (SELECT {d.hash('q.name_pinyin', 'q.birth_date')} "
@@ -399,6 +400,13 @@ def _registry_for_linkage(
         keep |= pair(r, a, b).isin(want).fillna(False).astype(bool)
     reg = reg[keep.to_numpy()].reset_index(drop=True)
     return reg, n
+
+
+def reveal(value: object) -> object:
+    """The ID as typed from a batch file's ``id_raw`` (sealed by the upload, ``screening.protect``)."""
+    from ..protect import reveal as _reveal
+
+    return _reveal(value)
 
 
 def typed_id(raw: object) -> str | None:
@@ -557,7 +565,8 @@ def _link(
         # the registered IDs among the lists' IDs: an inner join with the small side broadcast (Spark) or
         # hashed (DuckDB) while the registry streams — no shuffle of the registry for a left join
         ids = " UNION ALL ".join(f"SELECT id_number FROM src_{k} WHERE id_number IS NOT NULL" for k in small)
-        known = f"SELECT DISTINCT p.id_number FROM persons p JOIN ({ids}) q ON p.id_number = q.id_number"
+        # the files' id_number is the ID's blind index, as the registry's join_key (screening.protect)
+        known = f"SELECT DISTINCT p.join_key AS id_number FROM persons p JOIN ({ids}) q ON p.join_key = q.id_number"
         parts.append(
             f"SELECT s.* FROM ({stacked}) s LEFT JOIN ({known}) m ON s.id_number = m.id_number "
             f"WHERE s.id_status <> 'ok' OR m.id_number IS NULL"
@@ -577,6 +586,8 @@ def _link(
         return None, empty, n_unusable
     # Every ID as typed goes to linkage, for a one-digit-off comparison: a 20-character 残疾人证 number
     # loses its suffix, a 15-digit number is widened; an Excel-mangled 4.1E+17 carries no information.
+    # (the files hold the ID as typed sealed: only these few rows are decrypted)
+    cands["id_raw"] = [reveal(v) for v in cands["id_raw"]]
     cands["id_number"] = [
         None if st == "scientific" else typed_id(raw)
         for raw, st in zip(cands["id_raw"], cands["id_status"], strict=True)
@@ -611,9 +622,8 @@ def _link(
     )
     agree = scored.drop_duplicates("uid_a").set_index("uid_a")["agreeing"].to_dict()
     link.agreeing = {int(k): agree.get(u, {}) for k, u in zip(acc["record_key"], acc["uid_a"], strict=True)}
-    # The registry join key of the linked person (its ID, or "P<person_id>" when it has none).
-    keys = registry[["unique_id", "id_number"]].rename(columns={"unique_id": "person_id"})
-    keys["join_key"] = keys["id_number"].where(keys["id_number"].notna(), "P" + keys["person_id"].astype(str))
+    # The registry join key of the linked person (its ID's blind index, or "P<person_id>" without one).
+    keys = registry[["unique_id", "join_key"]].rename(columns={"unique_id": "person_id"})
     acc = acc.astype({"person_id": "int64"}).merge(
         keys[["person_id", "join_key"]], on="person_id", how="inner"
     )

@@ -17,7 +17,8 @@ def link_path(path: str | Path) -> str:
     return (p[: -len(".parquet")] if p.endswith(".parquet") else p) + LINK_SUFFIX
 
 
-def batch_write(df: pl.DataFrame, path: Path) -> None:
-    """The batch file and its linkage side file (same schema, rows with id_status <> 'ok')."""
-    df.write_parquet(path)
-    df.filter(pl.col("id_status") != "ok").write_parquet(link_path(path))
+def batch_write(df: pl.DataFrame, path: Path, *, metadata: dict[str, str] | None = None) -> None:
+    """The batch file and its linkage side file (same schema, rows with id_status <> 'ok'). The upload
+    passes a frame whose IDs are already protected (``screening.protect``) and marks it in ``metadata``."""
+    df.write_parquet(path, metadata=metadata)
+    df.filter(pl.col("id_status") != "ok").write_parquet(link_path(path), metadata=metadata)

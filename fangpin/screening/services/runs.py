@@ -29,9 +29,10 @@ from fangpin.registry.models import Household, Person
 
 from .. import integration
 from ..engine import engine_open
-from ..engine.pipeline import LinkPolicy, run_month
+from ..engine.pipeline import LinkPolicy, run_month, typed_id
 from ..engine.rules import RuleSpec, month_bounds, window_bounds
 from ..models import DeptBatch, LinkReview, ReviewStatus, RunStatus, ScreeningHit, ScreeningRule, ScreeningRun
+from ..protect import reveal, rewrite_current
 from ..registry_export import export_registry_persons, files_dir
 from ..sources import SOURCES
 from .consent import CONSENT_MISSING, hits_without_consent
@@ -238,7 +239,9 @@ def _seen_versions(new: list[DeptBatch]) -> dict[str, list[str]]:
         for old in DeptBatch.objects.filter(
             kind=b.kind, period=b.period, version__lt=b.version, screened_run__isnull=False
         ):
-            out[b.kind].append(str(batch_abspath(old)))
+            if old.parquet_path:  # purged by retention: nothing to compare with
+                rewrite_current(batch_abspath(old))  # row hashes under the current key, as the new file's
+                out[b.kind].append(str(batch_abspath(old)))
     return dict(out)
 
 
@@ -300,6 +303,9 @@ def _execute(run: ScreeningRun) -> None:
     timings["export_registry"] = round(time.perf_counter() - t, 3)
     sources: dict[str, list[str]] = defaultdict(list)
     for b in batches:
+        # a file left under an older index key (rotation not yet run) or from before protection: rewritten
+        # now, or its IDs would match nobody
+        rewrite_current(batch_abspath(b))
         sources[b.kind].append(str(batch_abspath(b)))
     new_batches = {k: [b.pk for b in new if b.kind == k] for k in kinds}
     new_ranges = {
@@ -401,8 +407,13 @@ def _evidence_records(paths: list[str], keys: list[int]) -> dict[int, dict[str, 
         con.close()
     out = {}
     for row in df.to_dict("records"):
-        out[int(row["record_key"])] = {k: (None if pd.isna(v) else (v.isoformat() if hasattr(v, "isoformat") else v))
-                                       for k, v in row.items()}  # fmt: skip
+        rec = {k: (None if pd.isna(v) else (v.isoformat() if hasattr(v, "isoformat") else v))
+               for k, v in row.items()}  # fmt: skip
+        # the file holds the ID's blind index and the ID as typed sealed (screening.protect): the evidence
+        # (masked when stored) shows the ID again
+        rec["id_raw"] = reveal(rec.get("id_raw"))
+        rec["id_number"] = typed_id(rec["id_raw"]) if rec.get("id_status") == "ok" else None
+        out[int(row["record_key"])] = rec
     return out
 
 

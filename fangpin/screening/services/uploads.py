@@ -22,6 +22,7 @@ from fangpin.regions.models import Region
 
 from ..engine.store import batch_write
 from ..models import BatchIssue, DeptBatch, DeptMapping
+from ..protect import metadata, protect_frame
 from ..registry_export import files_dir
 from ..sources import source_get
 from ..sources.parse import mapping_preview, norm_header, parse_rows, read_table, resolve_layout, to_frame
@@ -66,13 +67,14 @@ def mapping_saved(department: str, kind: str) -> dict[str, str]:
 
 
 def dept_mapping_preview(
-    *, actor, kind: str, path: Path, on: dt.date, on_behalf_of: str | None = None
+    *, actor, kind: str, path: Path, on: dt.date, on_behalf_of: str | None = None, file_name: str = ""
 ) -> dict[str, Any]:
     """The mapping step: how the file's headers are read with the department's saved mapping, the one
     question to answer if any, and the first rows as parsed. Changes nothing."""
     spec = source_get(kind)
     department, _ = _department(actor, spec, on_behalf_of)
-    out = mapping_preview(read_table(Path(path)), spec, saved=mapping_saved(department, kind), today=on)
+    table = read_table(Path(path), file_name=file_name)
+    out = mapping_preview(table, spec, saved=mapping_saved(department, kind), today=on)
     out.update(department=department, kind=kind, title=spec.title, saved=mapping_saved(department, kind))
     return out
 
@@ -167,7 +169,7 @@ def dept_batch_upload(
     if same is not None:
         return same
     parsed = parse_rows(
-        read_table(path), spec, village_name=_village_name, today=today,
+        read_table(path, file_name=name), spec, village_name=_village_name, today=today,
         saved=mapping_saved(department, kind), filename=name,
     )  # fmt: skip
     if not parsed.rows:
@@ -209,7 +211,8 @@ def dept_batch_upload(
         rel = Path("batches") / kind / period / f"batch_{batch.pk}_v{version}.parquet"
         out = files_dir() / rel
         out.parent.mkdir(parents=True, exist_ok=True)
-        batch_write(to_frame(parsed.rows, spec, batch_id=batch.pk), out)
+        # no clear ID at rest: blind index + sealed ID as typed (screening.protect)
+        batch_write(protect_frame(to_frame(parsed.rows, spec, batch_id=batch.pk)), out, metadata=metadata())
         batch.parquet_path = str(rel)
         batch.save(update_fields=["parquet_path"])
         issues = [

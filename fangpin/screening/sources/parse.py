@@ -22,6 +22,7 @@ from typing import Any
 import polars as pl
 from pypinyin import lazy_pinyin
 
+from fangpin.core.crypto import row_hash_key
 from fangpin.core.errors import DomainError, RowError
 from fangpin.core.ids import E_SCIENTIFIC, validate_id_number
 
@@ -113,8 +114,8 @@ def name_pinyin(name: str) -> str:
     return "".join(_char_pinyin(c) for c in name) if name else ""
 
 
-def read_table(path: Path) -> list[list[str]]:
-    """All cells as strings, first sheet for Excel."""
+def read_table(path: Path, *, file_name: str = "") -> list[list[str]]:
+    """All cells as strings, first sheet for Excel. ``file_name``: the name the user uploaded (messages)."""
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
@@ -124,16 +125,12 @@ def read_table(path: Path) -> list[list[str]]:
             sheet = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
             return [[_cell_text(c) for c in row] for row in sheet]
         if suffix in (".csv", ".txt"):
-            raw = path.read_bytes()
-            for enc in ("utf-8-sig", "gb18030"):
-                try:
-                    text = raw.decode(enc)
-                    break
-                except UnicodeDecodeError:
-                    continue
-            else:
-                raise DomainError(E_FORMAT, "CSV文件编码无法识别（请使用UTF-8或GBK）")
-            return _read_csv(text, path.name)
+            from fangpin.core.text import decode_text_file
+
+            # UTF-8/UTF-16 (BOM or not)/GBK; refused naming the file and line (one decoder with the importer)
+            return _read_csv(
+                decode_text_file(path.read_bytes(), file_name or path.name), file_name or path.name
+            )
         if suffix == ".parquet":
             df = pl.read_parquet(path)
             df = df.select(pl.all().cast(pl.String))
@@ -528,6 +525,7 @@ def to_frame(rows: list[dict[str, Any]], spec: SourceSpec, *, batch_id: int) -> 
     schema["row_hash"] = pl.Int64
     content = [k for k in schema if k not in ("record_key", "batch_id", "row_no", "row_hash", "name_pinyin")]
     data = {k: [] for k in schema}
+    key = row_hash_key()
     for r in rows:
         for k in schema:
             if k == "record_key":
@@ -535,18 +533,20 @@ def to_frame(rows: list[dict[str, Any]], spec: SourceSpec, *, batch_id: int) -> 
             elif k == "batch_id":
                 data[k].append(batch_id)
             elif k == "row_hash":
-                data[k].append(row_hash([r.get(c) for c in content]))
+                data[k].append(row_hash([r.get(c) for c in content], key=key))
             else:
                 data[k].append(r.get(k))
     return pl.DataFrame(data, schema=schema)
 
 
-def row_hash(values: list[Any]) -> int:
+def row_hash(values: list[Any], *, key: bytes = b"") -> int:
     """A stable 63-bit fingerprint of a record's content (not its row number): a corrected version of a
-    file that repeats a record already screened carries the same fingerprint, so it is not screened again."""
+    file that repeats a record already screened carries the same fingerprint, so it is not screened again.
+    Keyed (``core.crypto.row_hash_key``) for batch files: the record holds an ID whose other fields are in
+    the same file, and an unkeyed hash could be checked against the few IDs a county and birth date leave."""
     import hashlib
 
     text = "\x1f".join(
         "" if v is None else (v.isoformat() if isinstance(v, dt.date) else str(v)) for v in values
     )
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8, key=key).digest(), "big") >> 1

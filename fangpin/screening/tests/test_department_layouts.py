@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import polars as pl
 import pytest
 from django.core.management import call_command
 
@@ -17,6 +16,7 @@ from fangpin.monitoring.models import Lead
 from fangpin.registry.choices import HouseholdType, LabourSkill, Relation
 from fangpin.registry.models import Person
 from fangpin.screening.models import BatchIssue, DeptBatch, DeptMapping, ScreeningHit
+from fangpin.screening.protect import read_revealed
 from fangpin.screening.services.runs import screening_run_start
 from fangpin.screening.services.uploads import (
     batch_abspath,
@@ -106,7 +106,7 @@ def test_each_real_layout_is_accepted(name):
     kind, n, expect = LAYOUTS[name]
     b = _upload(name)
     assert (b.rows_ok, b.rows_rejected) == (n, 0)
-    df = pl.read_parquet(batch_abspath(b)).sort("row_no")
+    df = read_revealed(batch_abspath(b)).sort("row_no")
     for col, values in expect.items():
         assert df[col].to_list() == values, col
     # nothing dropped in silence: unused columns and 合计 rows are listed with the batch
@@ -186,7 +186,7 @@ def test_hostile_values_are_refused_row_by_row_and_a_lost_row_is_an_error():
     assert b.rows_ok == 1 and set(errs) == {2, 3, 4, 5, 6}
     assert "超出合理范围" in errs[2] and "应为金额" in errs[3] and "应为金额" in errs[4]
     assert "晚于今天" in errs[5] and "不能为负数" in errs[6]
-    assert pl.read_parquet(batch_abspath(b))["out_of_pocket"].to_list() == [200.0]
+    assert read_revealed(batch_abspath(b))["out_of_pocket"].to_list() == [200.0]
     d = _upload("disability_bad_grade.csv", kind="disability")
     errs = {i.row: i.message for i in BatchIssue.objects.filter(batch=d, severity=BatchIssue.ERROR)}
     assert d.rows_ok == 1 and set(errs) == {2, 3} and all("整数" in m for m in errs.values())

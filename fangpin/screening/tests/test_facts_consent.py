@@ -19,6 +19,7 @@ from fangpin.registry.choices import MemberChangeKind, SourceKind
 from fangpin.registry.models import FactProvenance, Household, MemberChange, Person
 from fangpin.registry.models.provenance import FactStatus
 from fangpin.screening.models import DeptBatch, ScreeningHit
+from fangpin.screening.protect import read_revealed
 from fangpin.screening.selectors import hit_list, hit_rates
 from fangpin.screening.services.runs import screening_run_start
 from fangpin.screening.services.uploads import batch_abspath
@@ -36,7 +37,7 @@ SYSTEM = system_actor("test")  # jobs act as a named system actor, never actor=N
 
 def _row_no(kind: str, name: str) -> int:
     b = DeptBatch.objects.get(kind=kind, period=MONTH)
-    df = pl.read_parquet(batch_abspath(b))
+    df = read_revealed(batch_abspath(b))
     return int(df.filter(pl.col("name") == name)["row_no"][0])
 
 

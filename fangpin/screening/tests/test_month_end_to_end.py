@@ -122,3 +122,87 @@ def test_excel_mangled_id_is_reported_not_guessed(tmp_path, personas, officer, m
     issue = BatchIssue.objects.get(code="id_scientific")
     assert issue.severity == BatchIssue.WARNING and "科学计数法" in issue.message
     assert "E+" in issue.value
+
+
+@pytest.mark.django_db
+def test_batch_files_hold_no_clear_id_at_rest(tmp_path, personas, officer, monitored):
+    """Issue #17: no full ID number in a department batch file or its linkage side file (kept 400 days),
+    read as an attacker would (every column of every file, decoded); screening on them still finds every
+    planted change (the test above) and the revealed file gives the IDs back."""
+    import re
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from fangpin.screening.engine.store import link_path
+    from fangpin.screening.models import DeptBatch
+    from fangpin.screening.protect import is_protected, read_revealed
+    from fangpin.screening.services.uploads import batch_abspath
+
+    _setup(tmp_path, personas, officer, monitored)
+    registry_ids = {p for p in Person.objects.values_list("id_number", flat=True) if p}
+    pattern = re.compile(r"(?<![0-9A-Za-z_-])(\d{17}[\dXx]|\d{15}|1[3-9]\d{9})(?![0-9A-Za-z_-])")
+    batches = list(DeptBatch.objects.all())
+    assert len(batches) >= 5
+    clear_after_reveal = 0
+    for b in batches:
+        for path in (batch_abspath(b), link_path(batch_abspath(b))):
+            assert is_protected(path), path
+            table = pq.read_table(path)
+            # every text column (integers such as row_hash have 18 digits too and are no ID)
+            # (the blind index is 32 hex characters, which may hold a run of digits: checked apart)
+            bidx = [v for v in table.column("id_number").to_pylist() if v is not None]
+            assert all(re.fullmatch(r"[0-9a-f]{32}", v) for v in bidx)
+            text = "\n".join(
+                str(v)
+                for name, col in zip(table.column_names, table.columns, strict=True)
+                if name != "id_number"
+                and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type))
+                for v in col.to_pylist()
+            )
+            found = pattern.findall(text)
+            assert not found, (path, found[:3])
+            assert not any(i in text for i in registry_ids)
+            assert not re.findall(rb"\d{17}[\dX]", Path(path).read_bytes())
+        revealed = read_revealed(batch_abspath(b))
+        clear_after_reveal += sum(1 for v in revealed["id_number"].to_list() if v in registry_ids)
+    assert clear_after_reveal > 0  # the files are not empty of IDs: they are protected
+
+
+@pytest.mark.django_db
+def test_index_key_rotation_rewrites_batch_files_and_screening_still_matches(
+    tmp_path, personas, officer, monitored
+):
+    """Item 3: after ``encryption_rotate`` with a new index key the batch files carry digests of the new
+    key (and keyed row hashes), and a run finds every planted change as before."""
+    import os
+
+    from django.test import override_settings
+
+    from fangpin.accounts.actors import system_actor
+    from fangpin.core import crypto
+    from fangpin.core.rotation import encryption_rotate, index_key_counts
+    from fangpin.screening.models import DeptBatch
+    from fangpin.screening.protect import file_index_key, read_revealed
+    from fangpin.screening.services.uploads import batch_abspath
+
+    gen = _setup(tmp_path, personas, officer, monitored)
+    batches = list(DeptBatch.objects.order_by("pk"))
+    before = {b.pk: read_revealed(batch_abspath(b)) for b in batches}
+    assert {file_index_key(batch_abspath(b)) for b in batches} == {crypto.LEGACY_INDEX_ID}
+    keys = {"i2": os.urandom(32)}
+    with override_settings(
+        FANGPIN_INDEX_KEYS={**keys, "0": crypto.dev_key("index", 32)}, FANGPIN_INDEX_KEY_ID="i2"
+    ):
+        res = encryption_rotate(actor=system_actor("test"))
+        assert res.files == {"screening.DeptBatch files": len(batches)}
+        assert index_key_counts().get(crypto.LEGACY_INDEX_ID, 0) == 0
+    with override_settings(FANGPIN_INDEX_KEYS=keys, FANGPIN_INDEX_KEY_ID="i2"):  # the old key dropped
+        for b in batches:
+            assert file_index_key(batch_abspath(b)) == "i2"
+            after = read_revealed(batch_abspath(b))
+            assert after.drop("row_hash").equals(before[b.pk].drop("row_hash"))  # same content
+        run = screening_run_start(actor=personas["county_admin"], month=MONTH, on=RUN_ON)
+        run.refresh_from_db()
+        assert run.status == RunStatus.DONE, run.error
+        assert set(ScreeningHit.objects.filter(run=run).values_list("rule_code", "person_id")) == gen.expected

@@ -10,6 +10,7 @@ from fangpin.audit.models import AuditEvent
 from fangpin.core.errors import DomainError, PermissionDenied
 from fangpin.core.ids import make_id_number
 from fangpin.screening.models import BatchIssue, DeptBatch
+from fangpin.screening.protect import read_revealed
 from fangpin.screening.selectors import batch_issues, batch_list
 from fangpin.screening.services.uploads import E_NO_VALID_ROWS, E_PERIOD, batch_abspath, dept_batch_upload
 from fangpin.screening.sources.parse import E_MAPPING_NEEDED
@@ -52,7 +53,7 @@ def test_excel_with_title_row_and_aliases_becomes_a_versioned_batch(tmp_path, of
         BatchIssue.objects.filter(batch=b, severity=BatchIssue.WARNING).values_list("code", flat=True)
     )
     assert codes == {"id_missing", "id_scientific"}
-    df = pl.read_parquet(batch_abspath(b)).sort("row_no")
+    df = read_revealed(batch_abspath(b)).sort("row_no")
     assert df["id_status"].to_list() == ["ok", "missing", "scientific"]
     assert df["visit_type"].to_list() == ["住院", "门诊", "住院"]
     assert df["id_number"][0] == ID1 and df["birth_date"][0] == dt.date(1975, 3, 4)  # from the ID
@@ -73,14 +74,14 @@ def test_csv_gbk_and_parquet_are_read(tmp_path, officer):
         f"姓名,残疾人证号,残疾类别,残疾等级,发证日期\n张三,{ID1}42,肢体,二级,2025-06-01\n".encode("gb18030")
     )
     b = dept_batch_upload(actor=officer("残联"), kind="disability", path=p, period="2025-06", on=UPLOAD_ON)
-    df = pl.read_parquet(batch_abspath(b))
+    df = read_revealed(batch_abspath(b))
     assert df["id_number"][0] == ID1 and df["grade"][0] == 2 and df["category"][0] == "4"
     pq = tmp_path / "water.parquet"
     pl.DataFrame(
         {"姓名": ["张三"], "证件号码": [ID1], "断水开始日期": ["2025-06-02"], "停水天数": ["9"]}
     ).write_parquet(pq)
     b = dept_batch_upload(actor=officer("水利"), kind="water", path=pq, period="2025-06", on=UPLOAD_ON)
-    assert pl.read_parquet(batch_abspath(b))["days"][0] == 9
+    assert read_revealed(batch_abspath(b))["days"][0] == 9
 
 
 @pytest.mark.django_db

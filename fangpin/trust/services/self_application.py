@@ -18,7 +18,7 @@ from django.db import transaction
 
 from fangpin.accounts.access import access_object
 from fangpin.audit.record import audit_record
-from fangpin.core.crypto import tail_index
+from fangpin.core.crypto import tail_index_all
 from fangpin.core.errors import DomainError
 from fangpin.registry.models import Household
 
@@ -196,7 +196,7 @@ def self_application_lookup(*, ack_no: str, actor=None, id_tail: str = "") -> Se
         ok = (
             len(tail) == 4
             and src.lead.household.persons.filter(
-                is_member=True, id_number_tail=tail_index(tail, "id_number")
+                is_member=True, id_number_tail__in=tail_index_all(tail, "id_number")
             ).exists()
         )  # the tail index: ID numbers are encrypted at rest
     audit_record(

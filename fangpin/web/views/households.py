@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from fangpin.accounts.roles import Cap
+from fangpin.accounts.throttle import Throttled
 from fangpin.audit.record import audit_list_view
 from fangpin.core import clock
 from fangpin.core.errors import DomainError, NotFound, PermissionDenied
@@ -117,6 +118,8 @@ def household_search(request: HttpRequest) -> HttpResponse:
     on = today()
     try:
         qs = household_search_qs(actor=user, f=f, on=on)
+    except Throttled as e:  # per-user rate / daily look-up budget (accounts.throttle): audited there
+        return HttpResponse(e.message, status=429, content_type="text/plain; charset=utf-8")
     except DomainError as e:
         errors = field_errors(e)
         f.q = ""
@@ -226,6 +229,8 @@ def household_export(request: HttpRequest) -> HttpResponse:
     on = today()
     try:
         qs = household_search_qs(actor=request.user, f=f, on=on)
+    except Throttled as e:
+        return HttpResponse(e.message, status=429, content_type="text/plain; charset=utf-8")
     except DomainError as e:
         messages.error(request, e.message)
         return redirect(reverse("web:households") + "?" + query_string(request))

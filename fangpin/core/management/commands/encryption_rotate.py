@@ -1,5 +1,6 @@
 """fangpin encryption_rotate [--dry-run]: re-encrypts every ID number and phone (and sealed document) written
-under an older data key with the current key of FANGPIN_DATA_KEYS; audited (docs/parts/security.md)."""
+under an older data key with the current key of FANGPIN_DATA_KEYS, and recomputes every blind index, tail and
+department batch file not made with the current key of FANGPIN_INDEX_KEYS; audited (docs/parts/security.md)."""
 
 from django.core.management.base import BaseCommand
 
@@ -8,7 +9,7 @@ from fangpin.core.rotation import encryption_rotate
 
 
 class Command(BaseCommand):
-    help = "数据密钥轮换：用当前密钥重新加密旧密钥加密的证件号码和电话（记入审计日志）"
+    help = "密钥轮换：用当前数据密钥重新加密，用当前索引密钥重算盲索引和部门批次文件（记入审计日志）"
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="只统计，不改写")
@@ -18,4 +19,8 @@ class Command(BaseCommand):
         verb = "将重新加密" if o["dry_run"] else "已重新加密"
         self.stdout.write(f"当前密钥 {res.current}：{verb} {res.total} 个值")
         for label, n in sorted(res.values.items()):
+            self.stdout.write(f"  {label}: {n}")
+        verb = "将重算" if o["dry_run"] else "已重算"
+        self.stdout.write(f"当前索引密钥 {res.index_current}：{verb} {sum(res.indexes.values())} 行盲索引")
+        for label, n in sorted({**res.indexes, **res.files}.items()):
             self.stdout.write(f"  {label}: {n}")
