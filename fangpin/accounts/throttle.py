@@ -11,8 +11,8 @@ so the browser search, its export and the API are counted alike:
 Beyond either the request is refused (``Throttled``: 429 in the API and the browser) and audited; the first
 refusal of the day beyond the budget is an alert for the 安全管理员 (``security.lookup_budget_exceeded``,
 ``data.alert``). The values are counted by their blind index (``core.crypto``), never in clear. Counts live in
-the Django cache: per process with the default local-memory cache, shared across workers with Redis
-(``FANGPIN_REDIS_URL``). Whether a value was found or is outside the user's scope plays no part here, so the
+the Django cache (``settings.CACHES``): Redis when ``FANGPIN_REDIS_URL`` is set, else a file cache under the
+var directory, both shared by every worker process of the machine. Whether a value was found or is outside the user's scope plays no part here, so the
 answers for "not found" and "out of scope" stay identical.
 """
 
@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from fangpin.audit.record import audit_record
+from fangpin.audit.refusals import audit_refusal
 from fangpin.core import crypto
 from fangpin.core.errors import DomainError
 
@@ -69,26 +69,30 @@ def search_gate(actor, q: str, *, on: dt.date) -> None:
     limit = int(settings.FANGPIN_SEARCH_PER_MINUTE)
     if n > limit:
         if n == limit + 1:  # once per user and minute
-            audit_record(actor=actor, event_type="security.search_throttled", result="refused",
-                         data={"per_minute": limit})  # fmt: skip
+            audit_refusal(actor=actor, event_type="security.search_throttled", data={"per_minute": limit})
         raise Throttled(f"查询过于频繁（每分钟最多{limit}次），请稍后再试")
     kind = lookup_kind(q)
     if kind is None:
         return
     digest = crypto.blind_index(q, kind)
     day_key = f"fangpin:lookup:{uid}:{on.isoformat()}"
-    seen: set[str] = cache.get(day_key) or set()
-    if digest in seen:
+    seen_key, count_key, ttl = f"{day_key}:{digest}", f"{day_key}:n", 2 * 86400
+    if cache.get(seen_key):  # looked up already today: costs nothing
         return
     budget = lookup_budget(actor)
-    if len(seen) >= budget:
-        alert_key = f"{day_key}:alerted"
-        first = cache.add(alert_key, 1, 2 * 86400)
-        audit_record(
-            actor=actor, event_type="security.lookup_budget_exceeded", result="refused",
-            reason="按证件号码或电话查询超过每日额度",
-            data={"budget": budget, "day": on.isoformat(), "kind": kind, "alert": bool(first)},
-        )  # fmt: skip
-        raise Throttled(f"今日按证件号码或电话的查询已达上限（{budget}个），已通知安全管理员")
-    seen.add(digest)
-    cache.set(day_key, seen, 2 * 86400)
+    cache.add(count_key, 0, ttl)
+    # add + incr are atomic in a shared cache (Redis): two workers never both spend the last look-up
+    if (cache.get(count_key) or 0) < budget and cache.add(seen_key, 1, ttl):
+        if cache.incr(count_key) <= budget:
+            return
+        cache.delete(seen_key)  # a concurrent look-up took the last one
+        cache.decr(count_key)
+    elif cache.get(seen_key):  # another request of this user looked it up a moment ago
+        return
+    first = cache.add(f"{day_key}:alerted", 1, ttl)
+    audit_refusal(
+        actor=actor, event_type="security.lookup_budget_exceeded",
+        reason="按证件号码或电话查询超过每日额度",
+        data={"budget": budget, "day": on.isoformat(), "kind": kind, "alert": bool(first)},
+    )  # fmt: skip
+    raise Throttled(f"今日按证件号码或电话的查询已达上限（{budget}个），已通知安全管理员")

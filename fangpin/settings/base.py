@@ -6,6 +6,7 @@ FANGPIN_VAR is the folder for the SQLite file, the task-queue store and generate
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -140,6 +141,27 @@ if _redis:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": _redis})
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
+
+# The cache the per-user search throttle and look-up budget count in (accounts.throttle): it must be shared by
+# every worker process, or each gunicorn worker would grant the budget again. Redis with FANGPIN_REDIS_URL
+# (atomic counters), else a file cache on this machine (the embedded default).
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _redis,
+            "KEY_PREFIX": "fangpin",
+        }
+        if _redis
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            # one folder per database: a rebuilt or other database never reads another one's entries
+            "LOCATION": str(
+                VAR_DIR / "cache" / hashlib.sha256(str(DATABASES["default"]).encode()).hexdigest()[:12]
+            ),
+        }
+    )
+}
 
 # Batch engine: "duckdb" (embedded default) or "spark".
 FANGPIN_BATCH_ENGINE = os.environ.get("FANGPIN_BATCH_ENGINE", "duckdb")

@@ -4,6 +4,8 @@ from pathlib import Path
 from .base import *  # noqa: F403
 from .base import HUEY
 
+# Each test process has its own cache (the Redis-backed one is tested in tests/security/test_search_throttle.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Tasks run in-process, through the real Huey machinery (enqueue → execute → result).
 HUEY = {**HUEY, "immediate": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

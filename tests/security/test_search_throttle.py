@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.test import override_settings
 
-from fangpin.accounts.throttle import search_gate
+from fangpin.accounts.throttle import Throttled, search_gate
 from fangpin.api.tokens import token_issue
 from fangpin.audit.models import AuditEvent
 from fangpin.core import clock
@@ -82,3 +82,55 @@ def test_searches_per_user_and_minute_are_throttled(client, personas):
     assert AuditEvent.objects.filter(event_type="security.search_throttled", actor=user).count() == 1
     client.force_login(personas["cadre_b1"])
     assert client.get("/households/", {"q": "王建"}).status_code == 200  # per user
+
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def _redis():
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        import os
+
+        if os.environ.get("CI") == "true":
+            pytest.fail("Redis must be reachable at 127.0.0.1:6379 in CI")
+        pytest.skip(
+            "Redis not reachable at 127.0.0.1:6379 (skipped loudly: production shares counts through it)"
+        )
+    return client
+
+
+@override_settings(**PROD)
+def test_the_lookup_budget_is_shared_through_redis_across_workers(personas):
+    """Production counts in Redis (FANGPIN_REDIS_URL): what one worker spent, another worker sees, so a
+    cadre with several gunicorn workers still gets 200 look-ups a day, not 200 per worker."""
+    from django.core.cache import caches
+
+    client = _redis()
+    client.flushdb()
+    redis_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                   "KEY_PREFIX": "fangpin"}  # fmt: skip
+    cadre, today, ids = personas["cadre_a1"], clock.today(), _ids(201)
+    try:
+        with override_settings(CACHES={"default": redis_cache}):
+            for q in ids[:150]:
+                search_gate(cadre, q, on=today)
+            counter = [
+                k for k in client.keys("*") if k.endswith(f"{cadre.pk}:{today.isoformat()}:n".encode())
+            ]
+            assert len(counter) == 1 and int(client.get(counter[0])) == 150  # in Redis, not in this process
+            caches["default"].close()
+            other_worker = caches.create_connection("default")  # a new connection, as another process has
+            assert other_worker.get(f"fangpin:lookup:{cadre.pk}:{today.isoformat()}:n") == 150
+            for q in ids[150:200]:
+                search_gate(cadre, q, on=today)
+            search_gate(cadre, ids[0], on=today)  # a repeat costs nothing
+            with pytest.raises(Throttled):
+                search_gate(cadre, ids[200], on=today)
+    finally:
+        client.flushdb()
+    alert = AuditEvent.objects.get(event_type="security.lookup_budget_exceeded", actor=cadre)
+    assert alert.data["alert"] is True and alert.result == "refused"
