@@ -13,7 +13,7 @@ from fangpin.accounts.access import access_object
 from fangpin.core.errors import DomainError
 
 from ..models import Case, CaseKind, CaseStatus
-from ..workflows import next_step, step_def
+from ..workflows import next_step, steps_of
 from .cases import case_step_complete
 
 E_BATCH_STEP = "batch_step_mismatch"
@@ -53,9 +53,9 @@ def case_batch_preview(*, actor, case_ids: list[int], step: str) -> list[BatchPr
     for cid in case_ids:
         c = access_object(actor, Case, cid, what="办理程序")
         if c.status != CaseStatus.OPEN or c.current_step != step:
-            raise DomainError(
-                E_BATCH_STEP, f"户{c.household.household_no}当前不在“{step_def(c.kind, step).name}”环节"
-            )
+            known = {s.code: s.name for s in steps_of(c.kind)}
+            where = f"“{known[step]}”环节" if step in known else f"环节“{step}”（该程序没有这个环节）"
+            raise DomainError(E_BATCH_STEP, f"户{c.household.household_no}当前不在{where}", field="step")
         rows.append(
             BatchPreviewRow(
                 c.pk, c.household_id, c.household.household_no, c.get_kind_display(), step, _effect(c, step)

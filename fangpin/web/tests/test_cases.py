@@ -175,3 +175,14 @@ def test_case_screen_shows_department_data_against_the_registry(client, personas
     assert "患有大病" in section and "<b>健康</b>" in section and "卫健" in section
     # the household file marks the field as waiting for verification
     assert "待核实" in client.get(f"/households/{case.household_id}/").content.decode()
+
+
+def test_batch_of_a_step_the_procedure_does_not_have_is_refused_by_name(personas):
+    """Found by the API fuzz: ``step`` "keep_both" reached the workflow lookup and gave a 500."""
+    from fangpin.core.errors import DomainError
+    from fangpin.monitoring.services.batch import case_batch_preview
+
+    case = _case_at_township(personas)
+    with pytest.raises(DomainError) as e:
+        case_batch_preview(actor=personas["township_a"], case_ids=[case.id], step="keep_both")
+    assert e.value.field == "step" and "该程序没有这个环节" in e.value.message
