@@ -44,6 +44,7 @@ from fangpin.demo.generator.params import gen_params_from_defaults  # noqa: E402
 from fangpin.risk.facts import RiskFacts, facts_from_villages  # noqa: E402
 from fangpin.risk.features import features_at, labels_at  # noqa: E402
 from fangpin.risk.model import (  # noqa: E402
+    ROUNDS,
     RuleThresholds,
     at_top,
     average_precision,
@@ -112,6 +113,8 @@ def main() -> None:
     ap.add_argument("--step", type=int, default=3, help="months between origins")
     ap.add_argument("--span", type=int, default=24, help="training months per model (at most)")
     ap.add_argument("--facts-cache", default="", help="directory to keep the generated facts (Parquet)")
+    ap.add_argument("--lgb", default="", help="LightGBM settings over the product's, e.g. scale_pos_weight=5")
+    ap.add_argument("--rounds", type=int, default=None, help="boosting rounds (default: the product's)")
     ap.add_argument("--boot", type=int, default=2000, help="bootstrap resamples for the pooled ratio")
     a = ap.parse_args()
     wall0, cpu0 = time.perf_counter(), _cpu()
@@ -125,6 +128,13 @@ def main() -> None:
     ts = origins(dt.date.fromisoformat(a.first + "-01"), a.step, a.horizon, as_of)
     print("origins: " + ", ".join(f"{t:%Y-%m}" for t in ts))
     thresholds = RuleThresholds()
+    lgb_params = {
+        k: (int(v) if v.lstrip("-").isdigit() else float(v))
+        for k, v in (kv.split("=") for kv in a.lgb.split(",") if kv)
+    }
+    rounds = a.rounds or ROUNDS
+    if lgb_params or a.rounds:
+        print(f"LightGBM settings over the product's: {lgb_params}, rounds {rounds}")
     cache: dict = {}
     models: dict[dt.date, object] = {}
     train_wall = train_cpu = 0.0
@@ -133,7 +143,7 @@ def main() -> None:
         nonlocal train_wall, train_cpu
         if t not in models:
             w, c = time.perf_counter(), _cpu()
-            models[t] = train(facts, t, a.horizon, span=a.span, cache=cache)
+            models[t] = train(facts, t, a.horizon, span=a.span, cache=cache, params=lgb_params, rounds=rounds)
             train_wall += time.perf_counter() - w
             train_cpu += _cpu() - c
         return models[t]
@@ -168,6 +178,19 @@ def main() -> None:
             f"months (base rate {y.mean():.4f}, top {a.capacity:.0%} = {res['model']['k']}); model on "
             f"{len(model.months)} months ({model.rows} rows, {model.positives} positives)"
         )
+        # how many entrants left any trace the county could see before t (a ceiling for any forecast)
+        seen = set(
+            facts.events.filter((pl.col("known_on") < t) & (pl.col("month") >= add_months(t, -12)))[
+                "household_no"
+            ].to_list()
+        )
+        ent = feats["household_no"].filter(pl.Series(y == 1)).to_list()
+        traced = sum(h in seen for h in ent)
+        tot["traced"] = tot.get("traced", 0) + traced
+        print(
+            f"  entrants with a department event known before t (last 12 months): {traced} of {len(ent)}; "
+            f"households at risk with one: {sum(h in seen for h in feats['household_no'].to_list())}"
+        )
         print(_line("model", res["model"]))
         print(_line("model a year old", res["old"]))
         print(_line("rule", res["rule"]))
@@ -195,7 +218,8 @@ def main() -> None:
     y_all, p_all = np.concatenate(pooled_y), np.concatenate(pooled_p)
     print(
         f"\n== pooled over {len(ts)} origins: {tot['households']} household-origins, {tot['entrants']} entrants "
-        f"({mat[:, 0].astype(bool).sum():.0f} distinct households), top {a.capacity:.0%} = {tot['k']} visits"
+        f"({mat[:, 0].astype(bool).sum():.0f} distinct households; {tot['traced']} with a department event known "
+        f"in the 12 months before t), top {a.capacity:.0%} = {tot['k']} visits"
     )
     for n, label in (("model", "model"), ("old", "model a year old"), ("rule", "rule")):
         print(

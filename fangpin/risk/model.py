@@ -77,8 +77,11 @@ def train(
     *,
     span: int = 36,
     cache: dict[dt.date, pl.DataFrame] | None = None,
+    params: dict[str, Any] | None = None,
+    rounds: int = ROUNDS,
 ) -> TrainedModel:
-    """``cache``: month → labelled features (``features.panel`` of one month), filled and reused."""
+    """``cache``: month → labelled features (``features.panel`` of one month), filled and reused;
+    ``params``: LightGBM settings over ``LGB_PARAMS`` (the bench tries others, e.g. a class weight)."""
     import lightgbm as lgb
 
     months = training_months(facts, through, horizon, span=span)
@@ -94,7 +97,7 @@ def train(
     x = data.select(FEATURES).to_numpy()
     y = data["label"].to_numpy()
     ds = lgb.Dataset(x, label=y, feature_name=list(FEATURES), free_raw_data=True)
-    booster = lgb.train(LGB_PARAMS, ds, num_boost_round=ROUNDS)
+    booster = lgb.train({**LGB_PARAMS, **(params or {})}, ds, num_boost_round=rounds)
     return TrainedModel(booster, through, horizon, months, int(len(y)), int(y.sum()))
 
 
