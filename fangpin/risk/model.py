@@ -61,7 +61,7 @@ def training_months(facts: RiskFacts, through: dt.date, horizon: int, *, span: i
     """Months whose label window ends before ``through``, at most ``span`` of them, starting once a
     complete year of income is known (April of the second year of the facts)."""
     first_year = min(facts.lines)
-    start = max(dt.date(first_year + 1, 4, 1), add_months(through.replace(day=1), -span - horizon))
+    start = max(dt.date(first_year + 1, 4, 1), add_months(through.replace(day=1), -span - horizon + 1))
     last = add_months(through.replace(day=1), -horizon)
     out, m = [], start
     while m <= last:

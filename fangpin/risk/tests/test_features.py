@@ -106,6 +106,13 @@ def test_training_months_have_their_outcome_window_closed_before_the_cut(facts):
     months = training_months(facts, dt.date(2025, 7, 1), 6)
     assert months and max(months) == dt.date(2025, 1, 1)
     assert all(add_months(m, 6) <= dt.date(2025, 7, 1) for m in months)
+    # at most ``span`` months, the latest ones
+    assert training_months(facts, dt.date(2025, 7, 1), 6, span=4) == [
+        dt.date(2024, 10, 1),
+        dt.date(2024, 11, 1),
+        dt.date(2024, 12, 1),
+        dt.date(2025, 1, 1),
+    ]
 
 
 def test_entries_follow_causes_in_the_history(villages):
