@@ -10,6 +10,8 @@ import json
 import re
 import subprocess
 import sys
+import time
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -55,7 +57,7 @@ def scored(e2e_server) -> dict:
         "for s in rows:\n"
         "    out.setdefault(s.month.isoformat(), {}).setdefault(s.household.household_no, {\n"
         "        'id': s.household_id, 'village': s.household.village.code, 'rank': s.rank,\n"
-        "        'score': round(s.score, 3), 'reasons': s.reasons})\n"
+        "        'score': s.score, 'reasons': s.reasons})\n"
         "print('JSON' + json.dumps(out, ensure_ascii=False))\n"
     )
     out = e2e_server.shell(code)
@@ -64,52 +66,54 @@ def scored(e2e_server) -> dict:
     return {"prev": data[f"{prev}-01"], "this": data[f"{this}-01"]}
 
 
+def _f3(score: float) -> str:
+    """A score as the template's ``floatformat:3`` shows it."""
+    return str(Decimal(repr(score)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP))
+
+
 def test_visit_list_is_ordered_by_score_with_reasons(page_as, e2e_server, scored, shoot):
+    village = e2e_server.regions["village_cadre"]
+    mine = {no: s for no, s in scored["this"].items() if s["village"] == village}
+    assert len(mine) >= 2 and any(s["reasons"] for s in mine.values())
     page = page_as("village_cadre")
     page.goto("/visits/")
     items = page.locator("#risk-list li")
-    assert items.count() >= 5
-    village = e2e_server.regions["village_cadre"]
+    assert items.count() >= 2
     shown = []
     for i in range(items.count()):
         li = items.nth(i)
         no = li.get_attribute("data-household")
         text = li.inner_text()
-        s = scored["this"][no]
-        assert s["village"] == village  # the cadre's own village only
-        assert f"风险 {s['score']:.3f}" in text and f"全县第{s['rank']}" in text, text
-        for r in s["reasons"]:
-            assert r in text, (r, text)
-        shown.append((text.startswith("【逾期】"), s["rank"]))
+        s = mine[no]  # the cadre's own village only
+        assert f"风险 {_f3(s['score'])}" in text and f"全县第{s['rank']}" in text, text
+        assert all(r in text for r in s["reasons"]), (s["reasons"], text)
+        shown.append((no, text.startswith("【逾期】"), s["rank"]))
     # overdue visits first (an obligation), then by score: the county rank rises within each part
-    assert shown == sorted(shown, key=lambda x: (not x[0], x[1])), shown
-    assert any(s["reasons"] for no, s in scored["this"].items() if s["village"] == village)
+    assert shown == sorted(shown, key=lambda x: (not x[1], x[2])), shown
     # the form's household list follows the same order
-    first_non_overdue = next(no for no, (od, _) in zip(_nos(items), shown, strict=True) if not od)
-    options = page.locator("#household_id option").all_inner_texts()[1:]
-    assert any(first_non_overdue[-6:] in o for o in options[: len(shown) + 5])
+    options = page.locator("#household_id option").all_inner_texts()
+    at = [next(k for k, o in enumerate(options) if no[-6:] in o) for no, _, _ in shown]
+    assert at == sorted(at), (at, shown)
     shoot(page, "risk-visit-list")
-
-
-def _nos(items) -> list[str]:
-    return [items.nth(i).get_attribute("data-household") for i in range(items.count())]
 
 
 def test_household_file_shows_score_trend_and_reasons(page_as, e2e_server, scored, shoot):
     village = e2e_server.regions["village_cadre"]
     mine = [
-        (s["rank"], no, s) for no, s in scored["this"].items() if s["village"] == village and s["reasons"]
+        (s["rank"], no, s)
+        for no, s in scored["this"].items()
+        if s["village"] == village and s["reasons"] and no in scored["prev"]
     ]
     rank, no, s = min(mine)
     before = scored["prev"][no]
     page = page_as("village_cadre")
     page.goto(f"/households/{s['id']}/")
     panel = page.locator("#risk").inner_text()
-    assert f"评分 {s['score']:.3f}" in panel and f"全县第{rank}" in panel, panel
+    assert f"评分 {_f3(s['score'])}" in panel and f"全县第{rank}" in panel, panel
     assert "主要原因：" + "；".join(s["reasons"]) in panel, panel
     prev, this = _months()
     trend = re.search(r"近期趋势：(.*)", panel).group(1)
-    assert trend.strip() == f"{prev} {before['score']:.3f} → {this} {s['score']:.3f}", trend
+    assert trend.strip() == f"{prev} {_f3(before['score'])} → {this} {_f3(s['score'])}", trend
     assert "仅供参考，不作认定" in panel
     shoot(page, "risk-household-file")
 
@@ -122,16 +126,13 @@ def test_unvisited_view_lists_the_highest_risk_and_drops_a_visited_household(
     page = page_as("township_reviewer")
     page.goto("/visits/risk/")
     rows = _table(page)
-    assert len(rows) >= 5
+    assert len(rows) >= 2
     ranks = [int(r[0]) for r in rows]
-    assert ranks == sorted(ranks)
     for rank, no, _v, score, reasons in rows:
         s = scored["this"][no]
-        assert (
-            s["village"].startswith(township[:9]) and int(rank) == s["rank"] and score == f"{s['score']:.3f}"
-        )
+        assert s["village"].startswith(township[:9]) and int(rank) == s["rank"] and score == _f3(s["score"])
         assert reasons == "；".join(s["reasons"])
-    # the township's top households by rank, none skipped (none visited yet this month by the reviewer's view)
+    # the township's households by rank, none skipped but those visited this month
     visited = _visited_this_month(e2e_server)
     expect = sorted(
         s["rank"]
@@ -141,23 +142,27 @@ def test_unvisited_view_lists_the_highest_risk_and_drops_a_visited_household(
     assert ranks == expect[: len(ranks)]
     shoot(page, "risk-unvisited-township")
 
-    # the village filter, then a visit through the cadre's form takes the first household out of the list
+    # the village filter (the form on the page), then a visit through the cadre's form takes that
+    # household out of the list and leaves the others in their order
     page.fill("#region", village)
-    page.click("form.inline button")
+    page.locator("#region").press("Enter")
+    page.wait_for_url(f"**region={village}**")
     vrows = _table(page)
     assert vrows and all(scored["this"][r[1]]["village"] == village for r in vrows)
-    top_no = vrows[0][1]
     cadre = page_as("village_cadre")
     cadre.goto("/visits/")
-    cadre.select_option("#household_id", str(scored["this"][top_no]["id"]))
+    offered = set(cadre.locator("#household_id option").evaluate_all("os => os.map(o => o.value)"))
+    chosen = next(r[1] for r in vrows if str(scored["this"][r[1]]["id"]) in offered)
+    cadre.select_option("#household_id", str(scored["this"][chosen]["id"]))
     for aspect in cadre.locator("[data-aspect]").all():
         aspect.locator("input[value=ok]").check()
     cadre.fill("#note", "风险预警e2e走访")
     cadre.click("#save-visit")
-    _until_visited(e2e_server, top_no)
+    _until_visited(e2e_server, chosen)
     page.reload()
     after = [r[1] for r in _table(page)]
-    assert top_no not in after and after[: len(vrows) - 1] == [r[1] for r in vrows[1:]][: len(after)]
+    rest = [r[1] for r in vrows if r[1] != chosen]
+    assert chosen not in after and after[: len(rest)] == rest
     shoot(page, "risk-unvisited-village")
 
 
@@ -181,9 +186,7 @@ def _visited_this_month(e2e_server) -> set[str]:
     return {line[2:] for line in e2e_server.shell(code).splitlines() if line.startswith("H ")}
 
 
-def _until_visited(e2e_server, household_no: str, timeout: float = 30.0) -> None:
-    import time
-
+def _until_visited(e2e_server, household_no: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while household_no not in _visited_this_month(e2e_server):
         if time.monotonic() > deadline:
