@@ -42,7 +42,7 @@ from fangpin.core.clock import add_months  # noqa: E402
 from fangpin.demo.generator import iter_villages, province_plan  # noqa: E402
 from fangpin.demo.generator.params import gen_params_from_defaults  # noqa: E402
 from fangpin.risk.facts import RiskFacts, facts_from_villages  # noqa: E402
-from fangpin.risk.features import features_at, labels_at  # noqa: E402
+from fangpin.risk.features import FEATURES, features_at, labels_at  # noqa: E402
 from fangpin.risk.model import (  # noqa: E402
     ROUNDS,
     RuleThresholds,
@@ -115,6 +115,7 @@ def main() -> None:
     ap.add_argument("--facts-cache", default="", help="directory to keep the generated facts (Parquet)")
     ap.add_argument("--lgb", default="", help="LightGBM settings over the product's, e.g. scale_pos_weight=5")
     ap.add_argument("--rounds", type=int, default=None, help="boosting rounds (default: the product's)")
+    ap.add_argument("--drop", default="", help="features left out (ablation), e.g. shock_burden,shock_events")
     ap.add_argument("--boot", type=int, default=2000, help="bootstrap resamples for the pooled ratio")
     a = ap.parse_args()
     wall0, cpu0 = time.perf_counter(), _cpu()
@@ -135,6 +136,13 @@ def main() -> None:
     rounds = a.rounds or ROUNDS
     if lgb_params or a.rounds:
         print(f"LightGBM settings over the product's: {lgb_params}, rounds {rounds}")
+    dropped = [f for f in a.drop.split(",") if f]
+    unknown = set(dropped) - set(FEATURES)
+    if unknown:
+        raise SystemExit(f"--drop: unknown features {sorted(unknown)}")
+    features = tuple(f for f in FEATURES if f not in dropped)
+    if dropped:
+        print(f"features left out: {dropped} ({len(features)} of {len(FEATURES)})")
     cache: dict = {}
     models: dict[dt.date, object] = {}
     train_wall = train_cpu = 0.0
@@ -143,7 +151,16 @@ def main() -> None:
         nonlocal train_wall, train_cpu
         if t not in models:
             w, c = time.perf_counter(), _cpu()
-            models[t] = train(facts, t, a.horizon, span=a.span, cache=cache, params=lgb_params, rounds=rounds)
+            models[t] = train(
+                facts,
+                t,
+                a.horizon,
+                span=a.span,
+                cache=cache,
+                params=lgb_params,
+                rounds=rounds,
+                features=features,
+            )
             train_wall += time.perf_counter() - w
             train_cpu += _cpu() - c
         return models[t]

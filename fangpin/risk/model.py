@@ -79,9 +79,11 @@ def train(
     cache: dict[dt.date, pl.DataFrame] | None = None,
     params: dict[str, Any] | None = None,
     rounds: int = ROUNDS,
+    features: tuple[str, ...] = FEATURES,
 ) -> TrainedModel:
     """``cache``: month → labelled features (``features.panel`` of one month), filled and reused;
-    ``params``: LightGBM settings over ``LGB_PARAMS`` (the bench tries others, e.g. a class weight)."""
+    ``params``: LightGBM settings over ``LGB_PARAMS`` (the bench tries others, e.g. a class weight);
+    ``features``: a subset of ``FEATURES`` (the bench's ablation)."""
     import lightgbm as lgb
 
     months = training_months(facts, through, horizon, span=span)
@@ -94,11 +96,13 @@ def train(
             if m not in cache:
                 cache[m] = panel(facts, [m], horizon)
         data = pl.concat([cache[m] for m in months])
-    x = data.select(FEATURES).to_numpy()
+    x = data.select(features).to_numpy()
     y = data["label"].to_numpy()
-    ds = lgb.Dataset(x, label=y, feature_name=list(FEATURES), free_raw_data=True)
+    ds = lgb.Dataset(x, label=y, feature_name=list(features), free_raw_data=True)
     booster = lgb.train({**LGB_PARAMS, **(params or {})}, ds, num_boost_round=rounds)
-    return TrainedModel(booster, through, horizon, months, int(len(y)), int(y.sum()))
+    return TrainedModel(
+        booster, through, horizon, months, int(len(y)), int(y.sum()), features=tuple(features)
+    )
 
 
 def predict(model: TrainedModel, feats: pl.DataFrame) -> np.ndarray:

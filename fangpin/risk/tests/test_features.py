@@ -173,3 +173,14 @@ def test_shock_burden_weighs_known_money_shocks_by_recency_relative_to_the_line(
     # an event pushed after the month does not count yet
     later = facts.events.filter(pl.col("known_on") >= month)
     assert later.height and features_at(_known_before(facts, month), month).equals(feats)
+
+
+def test_a_model_can_be_trained_on_a_subset_of_the_features(facts):
+    """The bench's ablation (``--drop``): the booster reads only the kept features, and predicts."""
+    from fangpin.risk.model import predict, train
+
+    kept = tuple(f for f in FEATURES if f not in ("shock_burden", "shock_events"))
+    m = train(facts, dt.date(2025, 7, 1), 6, span=3, features=kept, rounds=5)
+    assert m.features == kept and m.booster.feature_name() == list(kept)
+    feats = features_at(facts, dt.date(2025, 7, 1))
+    assert len(predict(m, feats)) == feats.height
