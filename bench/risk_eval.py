@@ -115,7 +115,11 @@ def main() -> None:
     ap.add_argument("--facts-cache", default="", help="directory to keep the generated facts (Parquet)")
     ap.add_argument("--lgb", default="", help="LightGBM settings over the product's, e.g. scale_pos_weight=5")
     ap.add_argument("--rounds", type=int, default=None, help="boosting rounds (default: the product's)")
-    ap.add_argument("--drop", default="", help="features left out (ablation), e.g. shock_burden,shock_events")
+    ap.add_argument(
+        "--drop",
+        default="",
+        help="features left out (ablation), e.g. village_entries_24m,village_disaster_12m",
+    )
     ap.add_argument("--boot", type=int, default=2000, help="bootstrap resamples for the pooled ratio")
     a = ap.parse_args()
     wall0, cpu0 = time.perf_counter(), _cpu()

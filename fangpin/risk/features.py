@@ -63,12 +63,7 @@ FEATURES = (
     "leads_rejected_24m",
     "village_entries_24m",
     "village_disaster_12m",
-    "shock_burden",
-    "shock_events",
 )
-# recency weight of a known shock (per month ago): a half-life of about six and a half months, a generic
-# choice (not the simulation's own decay), applied to the burden features below
-BURDEN_DECAY = 0.9
 
 
 def _age_at(col: str, on: dt.date) -> pl.Expr:
@@ -180,18 +175,6 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         .sum(),
         disability_new_12m=((pl.col("kind") == "disability") & (pl.col("ago") <= 12)).sum(),
         death_12m=((pl.col("kind") == "death") & (pl.col("ago") <= 12)).sum(),
-        # the recency-weighted money burden of the last 24 months (住院自付, 灾损, 学费) and the
-        # recency-weighted count of the shocks without an amount (失业登记, a death, a new certificate)
-        shock_yuan=pl.when(pl.col("kind").is_in(["hospital", "disaster", "school"]) & (pl.col("ago") <= 24))
-        .then(pl.col("amount") * pl.lit(BURDEN_DECAY).pow(pl.col("ago")))
-        .otherwise(0)
-        .sum(),
-        shock_events=pl.when(
-            pl.col("kind").is_in(["job_loss", "death", "disability"]) & (pl.col("ago") <= 24)
-        )
-        .then(pl.lit(BURDEN_DECAY).pow(pl.col("ago")))
-        .otherwise(0)
-        .sum(),
     )
     leads = (
         facts.leads.filter((pl.col("outcome") == "rejected") & (pl.col("closed_on") < month))
@@ -236,7 +219,6 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         oop_ratio=pl.col("oop_last") / n / pl.col("line_last"),
         selfpay_12m_ratio=pl.col("selfpay_12m") / n / line_now,
         village_entries_24m=pl.col("v_entries").fill_null(0) / pl.col("v_households"),
-        shock_burden=pl.col("shock_yuan").fill_null(0) / n / line_now,
     ).with_columns(income_change=pl.col("income_ratio") - pl.col("income_ratio_prev"))
     zero = [
         "hospital_3m",
@@ -251,7 +233,6 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         "death_12m",
         "leads_rejected_24m",
         "village_disaster_12m",
-        "shock_events",
     ]
     out = out.with_columns([pl.col(c).fill_null(0) for c in zero])
     return out.select("household_no", "village", *[pl.col(c).cast(pl.Float64) for c in FEATURES]).sort(

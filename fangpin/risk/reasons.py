@@ -82,12 +82,6 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "leads_rejected_24m": lambda r: (
         "近两年曾有风险线索（核实未纳入）" if r["leads_rejected_24m"] > 0 else None
     ),
-    "shock_burden": lambda r: (
-        f"近两年住院自付、灾损、学费等支出（近期为重）约合人均{r['shock_burden']:.0%}个监测范围"
-        if r["shock_burden"] >= 0.05
-        else None
-    ),
-    "shock_events": lambda r: "近两年有失业登记、家庭成员去世或新办残疾证" if r["shock_events"] > 0 else None,
     "village_entries_24m": lambda r: (
         f"本村近两年新纳入监测户占{r['village_entries_24m']:.1%}" if r["village_entries_24m"] > 0 else None
     ),
