@@ -2,7 +2,7 @@
 
     python bench/risk_eval.py [--county 410506] [--persons 100000] [--seed 0] [--as-of 2026-12-01]
                               [--horizon 6] [--capacity 0.05] [--first 2024-07] [--step 3] [--span 24]
-                              [--facts-cache DIR] [--boot 2000]
+                              [--facts-cache DIR] [--boot 2000] [--lgb k=v,...] [--rounds R] [--drop F,...]
 
 Rolling origins: t = --first, --first+step, … up to the last month whose outcome window t … t+horizon−1
 closed before as_of. At every origin t the model is trained on months whose outcome window closed before
@@ -14,7 +14,9 @@ found / precision / recall at the top ``capacity`` share, PR-AUC, Brier, a relia
 pooled ratio model/rule a 95 % bootstrap interval (households resampled, all their origins together),
 and the paired counts (entrants found by the model only / by the rule only).
 
-The generated facts can be kept in ``--facts-cache`` (Parquet) to rerun without regenerating. Everything
+The generated facts can be kept in ``--facts-cache`` (Parquet) to rerun without regenerating; ``--lgb`` /
+``--rounds`` override the product's LightGBM settings (e.g. ``num_threads=1`` on a loaded machine,
+``scale_pos_weight=5``) and ``--drop`` leaves features out (ablation). Everything
 from generated data (no database). Prints CPU beside wall time.
 """
 
