@@ -61,7 +61,7 @@ def training_months(facts: RiskFacts, through: dt.date, horizon: int, *, span: i
     """Months whose label window ends before ``through``, at most ``span`` of them, starting once a
     complete year of income is known (April of the second year of the facts)."""
     first_year = min(facts.lines)
-    start = max(dt.date(first_year + 1, 4, 1), add_months(through.replace(day=1), -span - horizon))
+    start = max(dt.date(first_year + 1, 4, 1), add_months(through.replace(day=1), -span - horizon + 1))
     last = add_months(through.replace(day=1), -horizon)
     out, m = [], start
     while m <= last:
@@ -77,8 +77,13 @@ def train(
     *,
     span: int = 36,
     cache: dict[dt.date, pl.DataFrame] | None = None,
+    params: dict[str, Any] | None = None,
+    rounds: int = ROUNDS,
+    features: tuple[str, ...] = FEATURES,
 ) -> TrainedModel:
-    """``cache``: month → labelled features (``features.panel`` of one month), filled and reused."""
+    """``cache``: month → labelled features (``features.panel`` of one month), filled and reused;
+    ``params``: LightGBM settings over ``LGB_PARAMS`` (the bench tries others, e.g. a class weight);
+    ``features``: a subset of ``FEATURES`` (the bench's ablation)."""
     import lightgbm as lgb
 
     months = training_months(facts, through, horizon, span=span)
@@ -91,11 +96,13 @@ def train(
             if m not in cache:
                 cache[m] = panel(facts, [m], horizon)
         data = pl.concat([cache[m] for m in months])
-    x = data.select(FEATURES).to_numpy()
+    x = data.select(features).to_numpy()
     y = data["label"].to_numpy()
-    ds = lgb.Dataset(x, label=y, feature_name=list(FEATURES), free_raw_data=True)
-    booster = lgb.train(LGB_PARAMS, ds, num_boost_round=ROUNDS)
-    return TrainedModel(booster, through, horizon, months, int(len(y)), int(y.sum()))
+    ds = lgb.Dataset(x, label=y, feature_name=list(features), free_raw_data=True)
+    booster = lgb.train({**LGB_PARAMS, **(params or {})}, ds, num_boost_round=rounds)
+    return TrainedModel(
+        booster, through, horizon, months, int(len(y)), int(y.sum()), features=tuple(features)
+    )
 
 
 def predict(model: TrainedModel, feats: pl.DataFrame) -> np.ndarray:

@@ -51,15 +51,18 @@ def _facts(county: str, on: dt.date) -> RiskFacts:
     return facts_from_db(county, lines=lines)
 
 
-def risk_train(*, actor, county: str, on: dt.date, facts: RiskFacts | None = None) -> RiskModel:
-    """Train on the months before ``on`` whose outcome is known (``model.training_months``)."""
+def risk_train(
+    *, actor, county: str, on: dt.date, facts: RiskFacts | None = None, span: int = 36
+) -> RiskModel:
+    """Train on the months before ``on`` whose outcome is known (``model.training_months``), at most
+    ``span`` of them."""
     require(actor, Cap.SCREEN_RUN)
     horizon = horizon_months(county, on.year)
     facts = facts or _facts(county, on)
     if facts.objects.height == 0:
         raise DomainError("risk_no_history", "尚无监测对象历史，无法训练风险模型")
     try:
-        tm = train(facts, on.replace(day=1), horizon)
+        tm = train(facts, on.replace(day=1), horizon, span=span)
     except ValueError as e:
         raise DomainError("risk_no_history", f"{on:%Y-%m} 之前没有已知结果的月份：{e}") from e
     if tm.positives == 0:

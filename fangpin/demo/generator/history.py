@@ -7,7 +7,9 @@ month before as_of, with numpy (one array per cause, households × months):
   (more likely with a chronic or serious illness, elders, a disability; 个人自付 log-normal), a migrant
   worker losing work and coming home (more likely in 2022), a flood or hail in the village (the July
   2021 北方 floods hit many villages, then rarer summer events), a student starting 高中/中职/大学 (the
-  September of the year they started, from their school stage at as_of), a disability certificate
+  September of the year they started, from their school stage at as_of; the yearly cost of each stage
+  is the generator's setting ``history.school_yearly_cost`` in ``demo/data/generator.json``, drawn
+  within ``school_cost_spread``, and weighs 1.5 the first year, 0.6 the later ones), a disability certificate
   issued (for part of the members disabled at as_of), a death in the household (the generator's own
   deaths since the baseline);
 - **a fall**: each cause adds to a shock stock (relative to the household's yearly income at the
@@ -203,7 +205,9 @@ def simulate_village(
         for hi in np.nonzero(hit)[0]:
             _add(DISASTER, hi, mi, loss[hi], None, loss[hi] / (yearly_line[mi] * size[hi]) * 1.5)
 
-    # students starting 高中/中职/大学 (September of the year the stage started)
+    # students starting 高中/中职/大学 (September of the year the stage started); the yearly cost of
+    # each stage is the generator's setting (generator.json: history.school_yearly_cost)
+    spread = p.config.history.school_cost_spread
     for hi, c in enumerate(cur):
         for x in c:
             st = x["school_status"]
@@ -216,7 +220,7 @@ def simulate_village(
                 mi = month_index.get((y, 9))
                 if mi is None or (y - start_year) >= (4 if college else 3):
                     continue
-                cost = (7000 if college else 2500) * float(rng.uniform(0.8, 1.3))
+                cost = p.config.history.school_cost(st) * float(rng.uniform(*spread))
                 _add(
                     SCHOOL,
                     hi,

@@ -13,6 +13,8 @@ from typing import Any
 
 from fangpin.policy.params import DEFAULTS_FILE
 
+from .config import GenConfig, default_config
+
 
 @dataclass(frozen=True)
 class GenParams:
@@ -23,6 +25,8 @@ class GenParams:
     implausible_from: int | None = None  # first year income.implausible_per_capita applies
     refs: list[dict[str, Any]] = field(default_factory=list)
     gradual_exit_months: int = 12  # elimination.gradual_exit_months (渐退期) of the county
+    # the generator's own settings (not policy: generator.json), e.g. the history's school costs
+    config: GenConfig = field(default_factory=default_config)
 
     @property
     def income_years(self) -> list[int]:

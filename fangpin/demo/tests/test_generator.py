@@ -184,3 +184,40 @@ def test_parquet_streams_a_county_in_chunks(tmp_path):
     again = tmp_path / "again"
     generate_parquet("410506", persons=3000, out=again, seed=0, as_of=AS_OF, chunk_rows=500)
     assert pq.read_table(again / "persons").equals(persons)
+
+
+def test_school_costs_come_from_the_generator_settings_not_code():
+    """history.school_yearly_cost (generator.json) sets the amount of every 学籍 event: doubling a
+    stage's cost doubles its events (same draws), the other stages stay as they were."""
+    import dataclasses
+
+    from fangpin.demo.generator.config import HistoryConfig, default_config
+
+    shipped = default_config().history
+    assert shipped.school_cost("本科在读") == 7000 and shipped.school_cost("普通高中一年级") == 2500
+    costs = dict(shipped.school_yearly_cost, 本科=shipped.school_yearly_cost["本科"] * 2)
+    doubled = dataclasses.replace(
+        PARAMS,
+        config=dataclasses.replace(
+            default_config(), history=HistoryConfig(costs, shipped.school_cost_spread)
+        ),
+    )
+    specs = [
+        s for s in county_plan("410506", seed=0, villages=VILLAGES) if s.code in {v[0] for v in VILLAGES[:12]}
+    ]
+    base = list(iter_villages(specs, lambda _c: PARAMS, seed=0))
+    other = list(iter_villages(specs, lambda _c: doubled, seed=0))
+    stage = {x["person_no"]: x["school_status"] for v in base for x in v.persons}
+    seen = set()
+    for v, w in zip(base, other, strict=True):
+        ev = [e for e in v.history.events if e["kind"] == "school"]
+        ew = [e for e in w.history.events if e["kind"] == "school"]
+        assert [(e["person_no"], e["month"]) for e in ev] == [(e["person_no"], e["month"]) for e in ew]
+        for a, b in zip(ev, ew, strict=True):
+            st = stage[a["person_no"]]
+            seen.add(st.startswith("本科"))
+            lo, hi = (x * shipped.school_cost(st) for x in shipped.school_cost_spread)
+            assert lo - 1 <= a["amount"] <= hi + 1, (st, a["amount"])
+            want = a["amount"] * 2 if st.startswith("本科") else a["amount"]
+            assert abs(b["amount"] - want) <= 1, (st, a["amount"], b["amount"])
+    assert seen == {True, False}, "the sample needs both 本科 and other students"

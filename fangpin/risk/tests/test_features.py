@@ -106,6 +106,13 @@ def test_training_months_have_their_outcome_window_closed_before_the_cut(facts):
     months = training_months(facts, dt.date(2025, 7, 1), 6)
     assert months and max(months) == dt.date(2025, 1, 1)
     assert all(add_months(m, 6) <= dt.date(2025, 7, 1) for m in months)
+    # at most ``span`` months, the latest ones
+    assert training_months(facts, dt.date(2025, 7, 1), 6, span=4) == [
+        dt.date(2024, 10, 1),
+        dt.date(2024, 11, 1),
+        dt.date(2024, 12, 1),
+        dt.date(2025, 1, 1),
+    ]
 
 
 def test_entries_follow_causes_in_the_history(villages):
@@ -133,3 +140,14 @@ def test_reasons_are_plain_chinese_from_the_largest_contributions():
         "近12个月住院自付累计8,600元",
         "家庭成员近半年失业登记（务工中断）",
     ]
+
+
+def test_a_model_can_be_trained_on_a_subset_of_the_features(facts):
+    """The bench's ablation (``--drop``): the booster reads only the kept features, and predicts."""
+    from fangpin.risk.model import predict, train
+
+    kept = tuple(f for f in FEATURES if f not in ("village_entries_24m", "village_disaster_12m"))
+    m = train(facts, dt.date(2025, 7, 1), 6, span=3, features=kept, rounds=5)
+    assert m.features == kept and m.booster.feature_name() == list(kept)
+    feats = features_at(facts, dt.date(2025, 7, 1))
+    assert len(predict(m, feats)) == feats.height

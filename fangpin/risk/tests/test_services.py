@@ -108,3 +108,27 @@ def test_a_helper_cannot_train_or_score(slice_):
         risk_train(actor=helper, county="410506", on=AS_OF)
     with pytest.raises(PermissionDenied):
         risk_score(actor=helper, county="410506", month=AS_OF)
+
+
+@pytest.mark.django_db
+def test_risk_train_command_span_limits_the_training_months(slice_):
+    from django.core.management import CommandError, call_command
+
+    from fangpin.risk.models import RiskModel
+
+    call_command("risk_train", "--month", "2026-06", "--span", "4", "--as", "county_admin", stdout=_Sink())
+    rm = RiskModel.objects.latest("id")
+    # the last four months whose 6-month outcome window closed before 2026-06
+    assert [str(m)[:10] for m in rm.months] == ["2025-09-01", "2025-10-01", "2025-11-01", "2025-12-01"]
+    with pytest.raises(CommandError, match="--span"):
+        call_command(
+            "risk_train", "--month", "2026-06", "--span", "0", "--as", "county_admin", stdout=_Sink()
+        )
+
+
+class _Sink:
+    def write(self, _s: str) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass

@@ -1,4 +1,4 @@
-"""fangpin risk_train [--county 410506] [--month YYYY-MM] --as USER"""
+"""fangpin risk_train [--county 410506] [--month YYYY-MM] [--span 36] --as USER"""
 
 from __future__ import annotations
 
@@ -15,16 +15,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--county", default=None, help="县级区划代码（默认用户所在县）")
         parser.add_argument("--month", default=None, help="训练截至月份 YYYY-MM（不含；默认本月）")
+        parser.add_argument(
+            "--span", type=int, default=36, help="最多使用多少个训练月份（默认36；越少越快，样本越少）"
+        )
         parser.add_argument("--as", dest="username", required=True, help="以该用户身份运行")
 
-    def handle(self, *args, county, month, username, **opts):
+    def handle(self, *args, county, month, span, username, **opts):
         from fangpin.risk.services import risk_train
 
         user = user_or_error(username)
         county = county_of(user, county)
         on = month_or_error(month)
+        if span < 1:
+            raise CommandError("--span 须为正整数（训练月份数）")
         try:
-            rm = risk_train(actor=user, county=county, on=on)
+            rm = risk_train(actor=user, county=county, on=on, span=span)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(
