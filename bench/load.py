@@ -1,6 +1,6 @@
 """Bench: the application under load — gunicorn on PostgreSQL, a county of N persons, 50 concurrent users.
 
-    ./run bench load [--persons 1000000] [--users 50] [--seconds 60] [--workers 4] [--reuse]
+    ./run bench load [--persons 1000000] [--users 50] [--seconds 60] [--workers 4] [--reuse] [--think 1-3]
 
 1. a PostgreSQL database ``fangpin_load`` (``--database-url`` to choose another) is built once — migrate,
    setup, ``demo_county --scale`` sized to N persons (above 100k: the real county at scale 1, then copied
@@ -11,7 +11,7 @@
    user and a pool of open identification cases at 入户核查 (``--cases``) so every "case transition" is a
    real step;
 3. gunicorn (``--workers`` sync workers, production settings, loopback only) serves it;
-4. locust (headless, separate process, bounded by ``--seconds``) runs ``bench/load_locustfile.py``: the API's
+4. locust (headless, separate process, bounded by ``--seconds``; each user waits ``--think`` seconds between requests) runs ``bench/load_locustfile.py``: the API's
    household search, household file, case transition (a 核查 step with a reasoned category) and the export of a searched list (the whole village with `--only export_village`), the browser's household list
    (search, a page, below the line, has findings), household file and its 逻辑校验 section, and GET /me as
    the floor (``--only`` for a subset); ``--code DIR`` serves another checkout (a before/after pair on one
@@ -204,6 +204,13 @@ def main() -> None:
         "--code", type=Path, default=ROOT, help="serve another checkout (e.g. main, for a before/after pair)"
     )
     ap.add_argument("--only", default="", help="comma-separated request names to run (default: all)")
+    ap.add_argument(
+        "--think",
+        default="1-3",
+        help="seconds a user waits between two requests, MIN-MAX (default 1-3: fifty staff clicking through "
+        "their work faster than people do; 0-0.2 makes every user a closed loop that shows the saturation "
+        "throughput instead)",
+    )
     a = ap.parse_args()
     global CODE
     CODE = a.code.resolve()
@@ -311,7 +318,12 @@ def main() -> None:
                 "--stop-timeout",
                 "10",
             ],
-            env={**env, "FANGPIN_LOAD_PLAN": str(plan_file), "FANGPIN_LOAD_ONLY": a.only},
+            env={
+                **env,
+                "FANGPIN_LOAD_PLAN": str(plan_file),
+                "FANGPIN_LOAD_ONLY": a.only,
+                "FANGPIN_LOAD_THINK": a.think,
+            },  # fmt: skip
             check=False,
             timeout=a.seconds + 120,
         )
@@ -325,7 +337,8 @@ def main() -> None:
     with open(f"{prefix}_stats.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     print(
-        f"\n{a.users} users, {a.seconds} s, gunicorn {a.workers} workers, PostgreSQL, "
+        f"\n{a.users} users (think {a.think} s between requests), {a.seconds} s, gunicorn {a.workers} workers, "
+        "PostgreSQL, "
         f"{plan['persons']:,} persons; target p95 < {TARGET_P95_MS} ms, zero errors"
     )
     print(

@@ -130,8 +130,11 @@ EXTRA = {export_village: 1}  # run only when named in FANGPIN_LOAD_ONLY
 ONLY = {n for n in os.environ.get("FANGPIN_LOAD_ONLY", "").split(",") if n}
 
 
+_THINK = [float(x) for x in os.environ.get("FANGPIN_LOAD_THINK", "1-3").split("-", 1)]
+
+
 class Cadre(HttpUser):
-    wait_time = between(0.0, 0.2)
+    wait_time = between(_THINK[0], _THINK[-1])  # bench/load.py --think
     tasks = {
         fn: w for fn, w in {**WEIGHTS, **EXTRA}.items() if (fn.__name__ in ONLY if ONLY else fn in WEIGHTS)
     }
