@@ -7,7 +7,8 @@ Generates (DuckDB range()+hash(), deterministic) the registry export and one mon
 the product's canonical Parquet layout (with the linkage side file of unusable-ID rows the upload writes),
 then runs each variant in a fresh process, sampling the RSS of the process tree (JVM included) every 0.1 s,
 and prints wall time, query time, the child's CPU time during the query (its process tree: a Spark child's
-JVM included; on a shared machine it varies less than wall time), rows/s, peak RSS and the leads per rule. A failing child's error output is printed.
+JVM included; on a shared machine it varies less than wall time), rows/s, peak RSS and the leads per rule.
+A failing child's error output is printed.
 ``--repeat N`` runs every variant once per round, round after round (interleaved, so the other users' load
 falls on all of them alike), and prints the median per variant and the product/bare ratios.
 ``--threads N`` gives every variant the same parallelism (DuckDB ``threads``, Spark ``local[N]``; with
