@@ -6,8 +6,9 @@ usage: python bench/screening_month.py [--persons 10000000] [--settlements 10000
 Generates (DuckDB range()+hash(), deterministic) the registry export and one month of department batches in
 the product's canonical Parquet layout (with the linkage side file of unusable-ID rows the upload writes),
 then runs each variant in a fresh process, sampling the RSS of the process tree (JVM included) every 0.1 s,
-and prints wall time, query time, the child's CPU time (DuckDB variants: on a shared machine it varies less
-than wall time), rows/s, peak RSS and the leads per rule. A failing child's error output is printed.
+and prints wall time, query time, the child's CPU time during the query (its process tree: a Spark child's
+JVM included; on a shared machine it varies less than wall time), rows/s, peak RSS and the leads per rule.
+A failing child's error output is printed.
 ``--repeat N`` runs every variant once per round, round after round (interleaved, so the other users' load
 falls on all of them alike), and prints the median per variant and the product/bare ratios.
 ``--threads N`` gives every variant the same parallelism (DuckDB ``threads``, Spark ``local[N]``; with
@@ -195,6 +196,20 @@ def leads_summary(pairs) -> dict[str, list[int]]:
     return dict(sorted(out.items()))
 
 
+def tree_cpu() -> float:
+    """CPU seconds of this process and its children so far (a Spark child's JVM included)."""
+    import psutil
+
+    total = time.process_time()
+    for c in psutil.Process().children(recursive=True):
+        try:
+            t = c.cpu_times()
+        except psutil.Error:
+            continue
+        total += t.user + t.system
+    return total
+
+
 def child_product(d: Path, engine_name: str, mem: str) -> dict:
     from fangpin.screening.engine import engine_open
     from fangpin.screening.engine.pipeline import LinkPolicy, run_month
@@ -210,10 +225,10 @@ def child_product(d: Path, engine_name: str, mem: str) -> dict:
 
     eng = engine_open(engine_name, memory_limit=mem)
     t_open = time.perf_counter() - t
-    t, c = time.perf_counter(), time.process_time()
+    t, c = time.perf_counter(), tree_cpu()
     res = run_month(eng, month=MONTH, persons_path=str(d / "persons.parquet"), sources=sources(d), rules=rule_specs(),
                     link=LinkPolicy(enabled=True), facts={k: s.facts for k, s in SOURCES.items() if s.facts})  # fmt: skip
-    q, cpu = time.perf_counter() - t, time.process_time() - c
+    q, cpu = time.perf_counter() - t, tree_cpu() - c
     return {"query_s": q, "cpu_s": cpu, "setup_s": t_open, "timings": res.timings,
             "leads": leads_summary((h["rule_code"], h["person_id"]) for h in res.hits),
             "facts_differing": len(res.facts), "medical_counts": res.counts.get("medical"),
@@ -283,13 +298,13 @@ def child_bare_duckdb(d: Path) -> dict:
     con = duckdb.connect()
     if os.environ.get("FANGPIN_DUCKDB_THREADS"):  # the same thread count as the product path
         con.execute(f"SET threads = {int(os.environ['FANGPIN_DUCKDB_THREADS'])}")
-    t, c = time.perf_counter(), time.process_time()
+    t, c = time.perf_counter(), tree_cpu()
     for k, paths in {"persons": [str(d / "persons.parquet")], **sources(d)}.items():
         con.execute(f"CREATE VIEW {k} AS SELECT * FROM read_parquet('{paths[0]}')")
     con.execute("CREATE MACRO dayofmonth(x) AS day(x)")
     med = con.sql(BARE_MEDICAL.format(**medical_thresholds())).fetchall()
     small = {c: [r[0] for r in con.sql(q).fetchall()] for c, q in BARE_SMALL.items()}
-    q, cpu = time.perf_counter() - t, time.process_time() - c
+    q, cpu = time.perf_counter() - t, tree_cpu() - c
     # exited AND monitored persons fall under both medical rules in the product; mirror that here
     return {"query_s": q, "cpu_s": cpu, "setup_s": 0.0, "leads": _bare_collect(med, small)}
 
@@ -300,12 +315,13 @@ def child_bare_spark(d: Path) -> dict:
     t = time.perf_counter()
     spark = spark_session_local()
     setup = time.perf_counter() - t
-    t = time.perf_counter()
+    t, c = time.perf_counter(), tree_cpu()
     for k, paths in {"persons": [str(d / "persons.parquet")], **sources(d)}.items():
         spark.read.parquet(paths[0]).createOrReplaceTempView(k)
     med = [tuple(r) for r in spark.sql(BARE_MEDICAL.format(**medical_thresholds())).collect()]
     small = {c: [r[0] for r in spark.sql(q).collect()] for c, q in BARE_SMALL.items()}
-    return {"query_s": time.perf_counter() - t, "setup_s": setup, "leads": _bare_collect(med, small)}
+    q, cpu = time.perf_counter() - t, tree_cpu() - c
+    return {"query_s": q, "cpu_s": cpu, "setup_s": setup, "leads": _bare_collect(med, small)}
 
 
 def child_pandas(d: Path) -> dict:
@@ -517,12 +533,13 @@ def main() -> None:
             print(f"  {r['variant']} round {r['round']} steps: {r['timings']}")
         if r.get("linkage"):
             print(f"  {r['variant']} round {r['round']} linkage of mistyped IDs: {r['linkage']}")
-    med = {}
+    med, med_cpu = {}, {}
     for v in variants:
         ok = sorted(r["query_s"] for r in rows if r["variant"] == v and "query_s" in r)
         cpu = sorted(r["cpu_s"] for r in rows if r["variant"] == v and r.get("cpu_s") is not None)
         failed = sum(1 for r in rows if r["variant"] == v and "query_s" not in r)
         med[v] = statistics.median(ok) if ok else None
+        med_cpu[v] = statistics.median(cpu) if cpu else None
         print(f"  median {v}: query {med[v] if med[v] is None else round(med[v], 2)} s"
               + (f", cpu {statistics.median(cpu):.2f} s" if cpu else "") + f" over {len(ok)} runs"
               + (f", {failed} FAILED" if failed else ""))  # fmt: skip
@@ -533,7 +550,12 @@ def main() -> None:
                 for p in rows if p["variant"] == prod and "query_s" in p
                 for b in rows if b["variant"] == bare and "query_s" in b and b["round"] == p["round"]
             ]  # fmt: skip
-            print(f"  {prod} / {bare}: {med[prod] / med[bare]:.2f}x (medians); per round {per_round}")
+            cpu = (
+                f"; CPU {med_cpu[prod] / med_cpu[bare]:.2f}x (medians)"
+                if med_cpu.get(prod) and med_cpu.get(bare)
+                else ""
+            )
+            print(f"  {prod} / {bare}: {med[prod] / med[bare]:.2f}x (medians); per round {per_round}{cpu}")
     if base:
         print(f"  leads per rule ({base['variant']}):", {k: v[0] for k, v in base["leads"].items()})
 
