@@ -138,7 +138,10 @@ for hid in hh_ids:
     if lead.status == LeadStatus.OPEN:
         c = case_open(actor=cadre, lead=lead, on=today)
         open_cases.append((c.id, c.version))
-_, raw = token_issue(actor=cadre, user=cadre, name="load bench", days=1, on=today)
+# each locust user is its own village cadre (a village has several 村两委 members): its own token and browser
+# session, so the per-user search throttle and look-up budget count each person, as in production
+staff = [cadre] + [User.objects.get_or_create(username=f"load_cadre_{i}", defaults={"role": Role.VILLAGE_CADRE, "region_id": village})[0] for i in range(1, {users})]
+tokens = [token_issue(actor=u, user=u, name="load bench", days=1, on=today)[1] for u in staff]
 surnames = sorted({n[:1] for n in Person.objects.filter(household__village_id=village).values_list("name", flat=True)[:2000]})
 terms = [n[:2] for n in Person.objects.filter(household__village_id=village).values_list("name", flat=True)[:200]]
 from importlib import import_module
@@ -146,13 +149,13 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 store = import_module(settings.SESSION_ENGINE).SessionStore
 sessions = []
-for _ in range({users}):  # one browser session per locust user (the session row is written on every request)
+for u in staff:  # one browser session per locust user (the session row is written on every request)
     s = store()
-    s[SESSION_KEY], s[BACKEND_SESSION_KEY] = str(cadre.pk), settings.AUTHENTICATION_BACKENDS[-1]
-    s[HASH_SESSION_KEY] = cadre.get_session_auth_hash()
+    s[SESSION_KEY], s[BACKEND_SESSION_KEY] = str(u.pk), settings.AUTHENTICATION_BACKENDS[-1]
+    s[HASH_SESSION_KEY] = u.get_session_auth_hash()
     s.create()
     sessions.append(s.session_key)
-print("PLAN" + json.dumps({"token": raw, "sessions": sessions, "session_cookie": settings.SESSION_COOKIE_NAME, "households": hh_ids, "cases": open_cases, "search_terms": terms or surnames,
+print("PLAN" + json.dumps({"token": tokens[0], "tokens": tokens, "sessions": sessions, "session_cookie": settings.SESSION_COOKIE_NAME, "households": hh_ids, "cases": open_cases, "search_terms": terms or surnames,
                            "village": village, "flags_rebuild_s": flags_s, "persons": Person.objects.filter(is_member=True).count()}, ensure_ascii=False))
 """
 

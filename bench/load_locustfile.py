@@ -18,7 +18,9 @@ from locust import HttpUser, between
 PLAN = json.loads(Path(os.environ["FANGPIN_LOAD_PLAN"]).read_text(encoding="utf-8"))
 CASES = list(PLAN["cases"])  # open identification cases at 入户核查, one transition each
 random.shuffle(CASES)
-SESSIONS = list(PLAN["sessions"])
+SESSIONS = list(
+    zip(PLAN["sessions"], PLAN.get("tokens") or [PLAN["token"]] * len(PLAN["sessions"]), strict=True)
+)
 
 
 def me(u: Cadre) -> None:
@@ -140,8 +142,9 @@ class Cadre(HttpUser):
     }
 
     def on_start(self) -> None:
-        self.client.headers["Authorization"] = f"Bearer {PLAN['token']}"
-        key = SESSIONS.pop() if SESSIONS else PLAN["sessions"][0]
+        # one cadre per locust user: its own session and API token (bench/load.py makes them)
+        key, token = SESSIONS.pop() if SESSIONS else (PLAN["sessions"][0], PLAN["token"])
+        self.client.headers["Authorization"] = f"Bearer {token}"
         # the session cookie is Secure (production settings): sent by hand over loopback http
         self.web = {"Authorization": "", "Cookie": f"{PLAN['session_cookie']}={key}"}
         self.households = PLAN["households"]
