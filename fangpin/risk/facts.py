@@ -10,8 +10,13 @@ When facts become known (the rule both sources apply):
 - a complete year's income record: 31 March of the next year (the yearly 收入采集 ends in Q1);
 - a department event of a month: its push after the month (``demo.generator.history.KNOWN_LAG_DAYS``);
 - a lead: the day it was opened; its outcome: the day it was closed; an enrolment: ``identified_on``;
-- registry traits (household composition, health, labour, 低保/特困): as registered; a disability
-  known from its certificate's day when one was issued in the period, else from the start.
+- registry traits (health, labour, work, school, 低保/特困): bitemporal, like the registry
+  (docs/architecture.md "History (bitemporal)"). The person frame holds one row per *version* of a
+  person's traits, each with ``valid_from`` (the day it took effect; null: since always) and
+  ``known_on`` (the day it was recorded; null: from the start, a first import states what is);
+  ``features_at`` takes, per person, the latest version recorded and in effect before the month, so an
+  illness, a job or a 学籍 that only began later is never seen earlier. A disability is known from its
+  certificate's day when one was issued in the period, else from the start.
 """
 
 from __future__ import annotations
@@ -44,6 +49,18 @@ PERSON_COLUMNS = (
     "health",
     "disability_grade",
     "disabled_since",
+    "labour_skill",
+    "work_status",
+    "school_status",
+    "dibao",
+    "tekun",
+    "valid_from",
+    "known_on",
+)
+# the traits that change over time (versions of a person); the other columns are the person's own
+TRAIT_COLUMNS = (
+    "health",
+    "disability_grade",
     "labour_skill",
     "work_status",
     "school_status",
@@ -102,6 +119,79 @@ def _net(rec: dict[str, Any]) -> float:
     return float(net_of(rec))
 
 
+def _person_row(x: dict[str, Any], valid_from: dt.date | None, known_on: dt.date | None) -> dict[str, Any]:
+    return {
+        "household_no": x["household_no"],
+        "person_no": x["person_no"],
+        "birth_date": x["birth_date"],
+        "entered_on": x["_entered_on"],
+        "left_on": x["_left_on"],
+        "health": x["health"],
+        "disability_grade": x["disability_grade"],
+        "disabled_since": x.get("_disabled_since"),
+        "labour_skill": x["labour_skill"],
+        "work_status": x["work_status"],
+        "school_status": x["school_status"],
+        "dibao": x["dibao"] != "未享受",
+        "tekun": x["tekun"] != "不享受",
+        "valid_from": valid_from,
+        "known_on": known_on,
+    }
+
+
+def _person_versions(x: dict[str, Any]) -> list[dict[str, Any]]:
+    """A generated person's versions: the snapshot at as_of, preceded by the earlier values of the
+    fields that changed in the history (``demo.generator.history.changed_since``), each change
+    recorded on the day it took effect."""
+    since: dict[str, dt.date] = x.get("_since") or {}
+    if not since:
+        return [_person_row(x, None, None)]
+    before = x["_before"]
+    days = sorted(set(since.values()))
+    out = [_person_row({**x, **before}, None, None)]
+    for d in days:
+        state = {**x, **{k: v for k, v in before.items() if since[k] > d}}
+        out.append(_person_row(state, d, d))
+    return out
+
+
+def _persons_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    if not rows:
+        return pl.DataFrame(schema={c: pl.Utf8 for c in PERSON_COLUMNS}).with_columns(
+            pl.col("birth_date", "entered_on", "left_on", "disabled_since", "valid_from", "known_on").cast(
+                pl.Date
+            ),
+            pl.col("disability_grade").cast(pl.Int64),
+            pl.col("dibao", "tekun").cast(pl.Boolean),
+        )
+    return pl.DataFrame(rows, infer_schema_length=None).with_columns(
+        pl.col("valid_from", "known_on", "disabled_since", "entered_on", "left_on").cast(pl.Date)
+    )
+
+
+def _db_person_versions(versions: list[Any]) -> list[tuple[dt.date | None, dt.date | None, Any]]:
+    """(valid_from, known_on, person in effect) for every state of a person's registry history: for each
+    version as it was recorded (known from its ``history_date``; the first one from the start) and each
+    effective date stated so far, the facts in effect then as known at that recording
+    (``registry.selectors._in_effect``, per field). ``features_at`` picks the latest known, then the
+    latest in effect before its month: exactly what the registry said at the time."""
+    from django.utils import timezone
+
+    from fangpin.registry.selectors import _in_effect
+
+    out: list[tuple[dt.date | None, dt.date | None, Any]] = []
+    effs: list[dt.date | None] = []
+    for i, v in enumerate(versions):
+        eff = v.effective_on if v.effective_on is not None or i == 0 else timezone.localdate(v.history_date)
+        known = None if i == 0 else timezone.localdate(v.history_date)
+        effs.append(eff)
+        for e in sorted(set(effs), key=lambda d: d or dt.date.min):
+            obj = _in_effect(versions[: i + 1], e or dt.date.min)
+            if obj is not None:
+                out.append((e, known, obj))
+    return out
+
+
 def facts_from_villages(villages: Iterable[Any], lines: dict[int, Any]) -> RiskFacts:
     """The facts of generated villages (``demo.generator.VillageData`` with their history)."""
     hh_rows: list[dict[str, Any]] = []
@@ -126,23 +216,7 @@ def facts_from_villages(villages: Iterable[Any], lines: dict[int, Any]) -> RiskF
                 }
             )
         for x in v.persons:
-            p_rows.append(
-                {
-                    "household_no": x["household_no"],
-                    "person_no": x["person_no"],
-                    "birth_date": x["birth_date"],
-                    "entered_on": x["_entered_on"],
-                    "left_on": x["_left_on"],
-                    "health": x["health"],
-                    "disability_grade": x["disability_grade"],
-                    "disabled_since": x.get("_disabled_since"),
-                    "labour_skill": x["labour_skill"],
-                    "work_status": x["work_status"],
-                    "school_status": x["school_status"],
-                    "dibao": x["dibao"] != "未享受",
-                    "tekun": x["tekun"] != "不享受",
-                }
-            )
+            p_rows.extend(_person_versions(x))
         for r in v.incomes:
             if r["period_start"].month != 1 or r["period_end"].month != 12 or r["period_end"].day != 31:
                 continue  # the current year's partial record: known only at as_of
@@ -162,7 +236,7 @@ def facts_from_villages(villages: Iterable[Any], lines: dict[int, Any]) -> RiskF
         obj_rows.extend(v.monitoring)
     return RiskFacts(
         households=pl.DataFrame(hh_rows, infer_schema_length=None),
-        persons=pl.DataFrame(p_rows, infer_schema_length=None),
+        persons=_persons_frame(p_rows),
         incomes=_frame(inc_rows, "incomes"),
         events=_frame(ev_rows, "events"),
         leads=_frame(lead_rows, "leads"),
@@ -219,42 +293,41 @@ def facts_from_db(county: str, *, lines: dict[int, float]) -> RiskFacts:
             "person_no", "month"
         )
     }
+    from fangpin.registry.selectors import history_versions
+
     p_rows = []
-    for x in Person.objects.filter(household__village__code__startswith=county).values(
-        "household__household_no",
-        "person_no",
-        "birth_date",
-        "is_member",
-        "health",
-        "disability_grade",
-        "labour_skill",
-        "work_status",
-        "school_status",
-        "dibao",
-        "tekun",
-    ):
+    people = list(
+        Person.objects.filter(household__village__code__startswith=county).values(
+            "id", "household__household_no", "person_no", "birth_date", "is_member"
+        )
+    )
+    versions = history_versions(Person, [x["id"] for x in people], None)
+    for x in people:
         ch = changes.get(x["person_no"], {})
         entered = ch.get("birth") or ch.get("marriage_in") or ch.get("migration_in") or ch.get("other_in")
         left = ch.get("death") or ch.get("marriage_out") or ch.get("migration_out") or ch.get("other_out")
         if not x["is_member"] and left is None:
             continue
-        p_rows.append(
-            {
-                "household_no": x["household__household_no"],
-                "person_no": x["person_no"],
-                "birth_date": x["birth_date"],
-                "entered_on": entered,
-                "left_on": left,
-                "health": x["health"],
-                "disability_grade": x["disability_grade"],
-                "disabled_since": since.get(x["person_no"]),
-                "labour_skill": x["labour_skill"],
-                "work_status": x["work_status"],
-                "school_status": x["school_status"],
-                "dibao": x["dibao"] != "未享受",
-                "tekun": x["tekun"] != "不享受",
-            }
-        )
+        for valid_from, known, v in _db_person_versions(versions.get(x["id"], [])):
+            p_rows.append(
+                {
+                    "household_no": x["household__household_no"],
+                    "person_no": x["person_no"],
+                    "birth_date": x["birth_date"],
+                    "entered_on": entered,
+                    "left_on": left,
+                    "health": v.health,
+                    "disability_grade": v.disability_grade,
+                    "disabled_since": since.get(x["person_no"]),
+                    "labour_skill": v.labour_skill,
+                    "work_status": v.work_status,
+                    "school_status": v.school_status,
+                    "dibao": v.dibao != "未享受",
+                    "tekun": v.tekun != "不享受",
+                    "valid_from": valid_from,
+                    "known_on": known,
+                }
+            )
     inc_rows = []
     for r in IncomeRecord.objects.filter(household__village__code__startswith=county).select_related(
         "household"
@@ -309,7 +382,7 @@ def facts_from_db(county: str, *, lines: dict[int, float]) -> RiskFacts:
         r["amount"] = float(r["amount"])
     return RiskFacts(
         households=pl.DataFrame(hh_rows, infer_schema_length=None),
-        persons=pl.DataFrame(p_rows, infer_schema_length=None),
+        persons=_persons_frame(p_rows),
         incomes=_frame(inc_rows, "incomes"),
         events=_frame(ev_rows, "events"),
         leads=_frame(lead_rows, "leads"),

@@ -76,6 +76,20 @@ def _months_between(col: str, on: dt.date) -> pl.Expr:
     return (on.year * 12 + on.month) - (pl.col(col).dt.year() * 12 + pl.col(col).dt.month())
 
 
+def traits_at(persons: pl.DataFrame, month: dt.date) -> pl.DataFrame:
+    """One row per person: their latest version recorded (``known_on``) and in effect (``valid_from``)
+    before ``month`` — the latest recording first, then the latest effective date within it."""
+    known = persons.filter(
+        (pl.col("valid_from").is_null() | (pl.col("valid_from") < month))
+        & (pl.col("known_on").is_null() | (pl.col("known_on") < month))
+    )
+    if known.height == known.get_column("person_no").n_unique():
+        return known
+    return known.sort(["known_on", "valid_from"], nulls_last=False).unique(
+        subset="person_no", keep="last", maintain_order=True
+    )
+
+
 def population(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
     """household_no of the households at risk at ``month`` (see the module doc)."""
     before = facts.objects.filter(pl.col("identified_on") < month).select("household_no")
@@ -94,11 +108,16 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
     """One row per household of the population at ``month``: household_no, village, FEATURES."""
     month = month.replace(day=1)
     pop = population(facts, month)
-    # members on the day before the month (entered by then, not yet left)
-    p = facts.persons.filter(
-        (pl.col("entered_on").is_null() | (pl.col("entered_on") < month))
-        & (pl.col("left_on").is_null() | (pl.col("left_on") >= month))
-    ).with_columns(age=_age_at("birth_date", month))
+    # members on the day before the month (entered by then, not yet left), each with the version of
+    # their traits recorded and in effect before the month (facts.py: bitemporal person versions)
+    p = (
+        traits_at(facts.persons, month)
+        .filter(
+            (pl.col("entered_on").is_null() | (pl.col("entered_on") < month))
+            & (pl.col("left_on").is_null() | (pl.col("left_on") >= month))
+        )
+        .with_columns(age=_age_at("birth_date", month))
+    )
     disabled_known = (pl.col("health") == "残疾") & (
         pl.col("disabled_since").is_null() | (pl.col("disabled_since") < add_months(month, -1))
     )

@@ -28,7 +28,9 @@ monthly fall probability (so it follows their causes too).
 The traces are what the real system would see, each with the day it became known (``known_on``):
 department events (``events``: kind, person, month, amount) and the leads (``leads``). The registry
 snapshot itself (health, disability, work at as_of) comes from the village generator; a model may learn
-from the traces and the traits as they were known at a month, never from the fall itself.
+from the traces and the traits as they were known at a month, never from the fall itself. A trait the
+snapshot holds that was not so all along carries its earlier value and the day it changed
+(``changed_since``: a student's 学籍 before 高中 started, an illness first recorded at enrolment).
 
 Deterministic: the stream is ``numpy.random.default_rng`` seeded from (seed, village code).
 """
@@ -106,6 +108,16 @@ def _rng(seed: int, code: str) -> np.random.Generator:
 def known_on(kind: str, month: dt.date) -> dt.date:
     """The day an event of ``month`` reaches the county (the department's monthly push)."""
     return add_months(month, 1) + dt.timedelta(days=KNOWN_LAG_DAYS[kind] - 1)
+
+
+def changed_since(x: dict[str, Any], before: dict[str, Any], on: dt.date) -> None:
+    """Record that the person's fields in ``before`` took their current values on ``on`` (they had the
+    ``before`` values until then): ``x["_before"]`` field → earlier value, ``x["_since"]`` field → day.
+    The snapshot stays what it is at as_of; readers of history (``risk.facts``) use these."""
+    for k, v in before.items():
+        if x[k] != v and k not in x.setdefault("_since", {}):
+            x.setdefault("_before", {})[k] = v
+            x["_since"][k] = on
 
 
 def _age(birth: dt.date, on: dt.date) -> int:
@@ -216,6 +228,10 @@ def simulate_village(
             college = st.startswith(("高职高专", "本科"))
             start_age = 18 if college else 15
             start_year = x["birth_date"].year + start_age + (1 if x["birth_date"].month > 8 else 0)
+            # the 学籍 record: in 初中 until the September 高中/中职 started (3 years before college)
+            since = dt.date(start_year - (3 if college else 0), 9, 1)
+            if since > p.baseline:
+                changed_since(x, {"school_status": "初中"}, since)
             for y in range(start_year, p.as_of.year + 1):
                 mi = month_index.get((y, 9))
                 if mi is None or (y - start_year) >= (4 if college else 3):

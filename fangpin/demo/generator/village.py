@@ -22,7 +22,7 @@ from fangpin.core.clock import add_months
 
 from . import families as fam
 from . import names
-from .history import CAUSE_RISK, VillageHistory, simulate_village
+from .history import CAUSE_RISK, VillageHistory, changed_since, simulate_village
 from .income import IncomePlan, income_records
 from .params import GenParams
 
@@ -324,10 +324,14 @@ def _risk_types(rng: random.Random, hh, current, p: GenParams, ident: dt.date, e
     if hh["cultivated_land_mu"] >= 5 and rng.random() < 0.1:
         cands.append("因产业项目失败")
     if not cands:
+        # an illness found by the enrolment's visit: recorded from the identification day (the history
+        # never saw it), so the registry keeps its earlier values and that date (``changed_since``)
         sick = rng.choice(current)
+        before = {k: sick[k] for k in ("health", "chronic_disease", "labour_skill")}
         sick["health"], sick["chronic_disease"] = "长期慢性病", rng.choice(fam.CHRONIC)
         if sick["labour_skill"] in FULL_LABOUR and sick["_age_now"] > 60:
             sick["labour_skill"] = "弱劳动力或半劳动力"
+        changed_since(sick, before, ident)
         cands.append("因病")
     k = min(len(cands), rng.choices([1, 2, 3], weights=[0.45, 0.4, 0.15])[0])
     chosen = cands[:1] + rng.sample(cands[1:], k - 1) if k > 1 else cands[:1]

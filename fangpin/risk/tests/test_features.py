@@ -151,3 +151,137 @@ def test_a_model_can_be_trained_on_a_subset_of_the_features(facts):
     assert m.features == kept and m.booster.feature_name() == list(kept)
     feats = features_at(facts, dt.date(2025, 7, 1))
     assert len(predict(m, feats)) == feats.height
+
+
+def _one_household(persons: list[dict]) -> RiskFacts:
+    """A single 脱贫户 with the given person versions (facts.PERSON_COLUMNS)."""
+    base = {
+        "household_no": "H1",
+        "birth_date": dt.date(1980, 5, 1),
+        "entered_on": None,
+        "left_on": None,
+        "health": "健康",
+        "disability_grade": None,
+        "disabled_since": None,
+        "labour_skill": "普通劳动力",
+        "work_status": "县内务工",
+        "school_status": "",
+        "dibao": False,
+        "tekun": False,
+        "valid_from": None,
+        "known_on": None,
+    }
+    from fangpin.risk.facts import _frame, _persons_frame
+
+    return RiskFacts(
+        households=pl.DataFrame(
+            [
+                {
+                    "household_no": "H1",
+                    "village": "V",
+                    "household_type": "脱贫户",
+                    "exited_year": 2016,
+                    "land_mu": 2.0,
+                    "house_grade": "A",
+                    "house_appraised_on": dt.date(2020, 1, 1),
+                    "water_scarce": False,
+                    "relocated": False,
+                }
+            ]
+        ),
+        persons=_persons_frame([{**base, **p} for p in persons]),
+        incomes=_frame([], "incomes"),
+        events=_frame([], "events"),
+        leads=_frame([], "leads"),
+        objects=_frame([], "objects"),
+        lines=dict(PARAMS.lines),
+    )
+
+
+def _feature(facts: RiskFacts, month: dt.date, name: str) -> float:
+    return features_at(facts, month).row(0, named=True)[name]
+
+
+def test_a_trait_counts_only_from_the_month_after_it_took_effect_and_was_recorded():
+    d = dt.date
+    facts = _one_household(
+        [
+            # A: a chronic illness from 10 May 2025, recorded the same day
+            {"person_no": "A"},
+            {
+                "person_no": "A",
+                "health": "长期慢性病",
+                "valid_from": d(2025, 5, 10),
+                "known_on": d(2025, 5, 10),
+            },
+            # B: went to work out of the province on 1 March 2025, recorded late (1 August)
+            {"person_no": "B"},
+            {
+                "person_no": "B",
+                "work_status": "省外务工",
+                "valid_from": d(2025, 3, 1),
+                "known_on": d(2025, 8, 1),
+            },
+            # C: 学籍 in 普通高中 from September 2025, in 初中 before
+            {"person_no": "C", "birth_date": d(2010, 3, 1), "school_status": "初中三年级"},
+            {
+                "person_no": "C",
+                "birth_date": d(2010, 3, 1),
+                "school_status": "普通高中一年级",
+                "valid_from": d(2025, 9, 1),
+                "known_on": d(2025, 9, 1),
+            },
+        ]
+    )
+    assert _feature(facts, d(2025, 5, 1), "members") == 3  # versions are not members
+    assert [_feature(facts, m, "chronic_ill") for m in (d(2025, 5, 1), d(2025, 6, 1))] == [0, 1]
+    # in effect since March, but nobody knew before August
+    assert [_feature(facts, m, "migrant_workers") for m in (d(2025, 6, 1), d(2025, 8, 1), d(2025, 9, 1))] == [
+        0,
+        0,
+        1,
+    ]
+    assert [_feature(facts, m, "advanced_students") for m in (d(2025, 9, 1), d(2025, 10, 1))] == [0, 1]
+
+
+def test_traits_the_snapshot_only_got_later_are_not_seen_before(villages, facts):
+    """The generator records a trait it set after the history (an illness found by the enrolment's
+    visit, a 学籍 that began in the window) with its earlier value and date: features of an earlier
+    month count the earlier value, not the snapshot at as_of."""
+    changed = [(x, k, on) for v in villages for x in v.persons for k, on in (x.get("_since") or {}).items()]
+    kinds = {k for _x, k, _on in changed}
+    assert {"school_status", "health"} <= kinds, kinds
+    checked = 0
+    for x, k, on in changed:
+        adv = ("普通高中", "中职", "高职高专", "本科")
+        if not x["is_member"] or k not in ("health", "school_status"):
+            continue
+        if x[k] != "长期慢性病" and not x[k].startswith(adv):
+            continue  # a planted defect (demo.generator.defects) changed the snapshot since
+        month = on.replace(day=1)  # the change took effect during this month: not known before it
+        row = features_at(facts, month).filter(pl.col("household_no") == x["household_no"])
+        if row.is_empty():
+            continue
+        members = [
+            y
+            for v in villages
+            for y in v.persons
+            if y["household_no"] == x["household_no"]
+            and (y["_entered_on"] is None or y["_entered_on"] < month)
+            and (y["_left_on"] is None or y["_left_on"] >= month)
+        ]
+
+        def then(y: dict, field: str, month: dt.date = month) -> object:
+            s = (y.get("_since") or {}).get(field)
+            return y["_before"][field] if s is not None and s >= month else y[field]
+
+        if k == "health":
+            want = sum(then(y, "health") == "长期慢性病" for y in members)
+            assert row["chronic_ill"][0] == want
+            assert want < sum(y["health"] == "长期慢性病" for y in members)  # the snapshot would say more
+        else:
+            want = sum(str(then(y, "school_status")).startswith(adv) for y in members)
+            assert row["advanced_students"][0] == want
+            assert want < sum(y["school_status"].startswith(adv) for y in members)
+        checked += 1
+    assert checked > 5
