@@ -75,9 +75,11 @@ def _write_village(
     bulk_create_with_history(households, Household, batch_size=500)
     hh_id = {o.household_no: o.id for o in households}
 
-    persons, leaving = [], []
+    persons, leaving, changing = [], [], []
     for x in v.persons:
-        kw = _model_kwargs(x, PERSON_FIELDS)
+        # a trait the history set later (``demo.generator.history.changed_since``) starts at its earlier
+        # value; its change is a version of its own, effective and recorded on its day (below)
+        kw = _model_kwargs({**x, **(x.get("_before") or {})}, PERSON_FIELDS)
         # the first history row is the person's entry: a member, not yet dead
         kw.update(is_member=True, death_date=None, effective_on=x["_entered_on"])
         o = Person(household_id=hh_id[x["household_no"]], **kw, **sourced)
@@ -85,7 +87,20 @@ def _write_village(
         persons.append(o)
         if x["_left_on"]:
             leaving.append((o, x))
+        if x.get("_since"):
+            changing.append((o, x))
     bulk_create_with_history(persons, Person, batch_size=500)
+    for day in sorted({d for _o, x in changing for d in x["_since"].values()}):
+        batch, fields = [], set()
+        for o, x in changing:
+            now_set = [k for k, d in x["_since"].items() if d == day]
+            if now_set:
+                for k in now_set:
+                    setattr(o, k, x[k])
+                o.effective_on, o._history_date = day, _at(day)
+                fields.update(now_set)
+                batch.append(o)
+        bulk_update_with_history(batch, Person, [*sorted(fields), "effective_on"], batch_size=500)
     for o, x in leaving:
         o.is_member, o.death_date, o.effective_on = False, x["death_date"], x["_left_on"]
         o._history_date = _at(x["_left_on"])

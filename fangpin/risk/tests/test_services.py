@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
 import pytest
 
 from fangpin.core.errors import PermissionDenied
@@ -132,3 +133,50 @@ class _Sink:
 
     def flush(self) -> None:
         pass
+
+
+@pytest.mark.django_db
+def test_registry_facts_follow_the_person_history_in_effect_and_recorded_by_the_month(slice_):
+    """A change saved through the registry with its effective date (``take_effect``) counts in the
+    features only from the month after it took effect *and* was recorded; the generator's own dated
+    trait changes (an illness found at enrolment, a 学籍 begun in the window) reach the database as
+    versions too."""
+    from django.utils import timezone
+
+    from fangpin.core.clock import add_months
+    from fangpin.registry.models import Person
+    from fangpin.risk.features import features_at
+    from fangpin.risk.services import _facts as county_facts
+
+    today = timezone.localdate()
+    this = today.replace(day=1)
+    before_recorded, after = add_months(this, -2), add_months(this, 1)
+    facts0 = county_facts("410506", on=today)
+    pop = set(features_at(facts0, before_recorded)["household_no"]) & set(
+        features_at(facts0, after)["household_no"]
+    )
+    healthy = Person.objects.filter(
+        household__household_no__in=pop, is_member=True, health="健康", work_status="未务工"
+    ).order_by("household__household_no", "person_no")
+    a = healthy.first()
+    b = healthy.exclude(household=a.household).first()  # another household
+    # a: ill since half a year ago, but recorded only today; b: ill from three months ahead
+    a.health = b.health = "长期慢性病"
+    a.take_effect(add_months(this, -6) + dt.timedelta(days=9))
+    a.save()
+    b.take_effect(add_months(this, 3) + dt.timedelta(days=4))
+    b.save()
+    facts1 = county_facts("410506", on=today)
+
+    def ill(facts, month, person):
+        row = features_at(facts, month).filter(pl.col("household_no") == person.household.household_no)
+        return int(row["chronic_ill"][0])
+
+    assert ill(facts1, before_recorded, a) == ill(facts0, before_recorded, a)  # in effect, not yet known
+    assert ill(facts1, after, a) == ill(facts0, after, a) + 1
+    assert ill(facts1, after, b) == ill(facts0, after, b)  # known, not yet in effect
+    later = add_months(this, 4)
+    assert ill(facts1, later, b) == ill(facts0, later, b) + 1
+    # the generator's dated changes are versions in the database: none is seen before its day
+    changed = facts0.persons.filter(pl.col("valid_from").is_not_null() & pl.col("known_on").is_not_null())
+    assert changed.height > 0
