@@ -71,8 +71,10 @@ def load_facts(a: argparse.Namespace) -> RiskFacts:
     cache = Path(a.facts_cache) / f"{a.county}-{a.persons}-{a.seed}-{a.as_of}" if a.facts_cache else None
     if cache and (cache / "objects.parquet").exists():
         frames = {n: pl.read_parquet(cache / f"{n}.parquet") for n in FRAMES}
-        print(f"facts read from {cache}")
-        return RiskFacts(**frames, lines={int(k): float(v) for k, v in p.lines.items()})
+        if "known_on" in frames["persons"].columns:
+            print(f"facts read from {cache}")
+            return RiskFacts(**frames, lines={int(k): float(v) for k, v in p.lines.items()})
+        print(f"{cache} predates the person versions (valid_from, known_on): generating again")
     t0 = time.perf_counter()
     specs = province_plan(a.county, seed=a.seed, persons=a.persons)
     villages = list(iter_villages(specs, lambda _c: p, seed=a.seed))
@@ -127,8 +129,10 @@ def main() -> None:
     wall0, cpu0 = time.perf_counter(), _cpu()
     as_of = dt.date.fromisoformat(a.as_of)
     facts = load_facts(a)
+    n_persons = facts.persons["person_no"].n_unique()
     print(
-        f"county {a.county}: {facts.households.height} households, {facts.persons.height} persons, "
+        f"county {a.county}: {facts.households.height} households, {n_persons} persons "
+        f"({facts.persons.height - n_persons} dated trait changes), "
         f"{facts.events.height} department events, {facts.objects.height} monitoring objects; "
         f"horizon {a.horizon} months, capacity {a.capacity:.0%}, training span {a.span}"
     )
