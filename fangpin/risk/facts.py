@@ -293,15 +293,17 @@ def facts_from_db(county: str, *, lines: dict[int, float]) -> RiskFacts:
             "person_no", "month"
         )
     }
-    from fangpin.registry.selectors import history_versions
-
     p_rows = []
     people = list(
         Person.objects.filter(household__village__code__startswith=county).values(
             "id", "household__household_no", "person_no", "birth_date", "is_member"
         )
     )
-    versions = history_versions(Person, [x["id"] for x in people], None)
+    # every history version of the county's persons (a subquery, not a list of ids: a county is large)
+    versions: dict[int, list[Any]] = {}
+    county_ids = Person.objects.filter(household__village__code__startswith=county).values("id")
+    for v in Person.history.filter(id__in=county_ids).order_by("id", "history_date", "history_id"):
+        versions.setdefault(v.id, []).append(v)
     for x in people:
         ch = changes.get(x["person_no"], {})
         entered = ch.get("birth") or ch.get("marriage_in") or ch.get("migration_in") or ch.get("other_in")
