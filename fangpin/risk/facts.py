@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
@@ -57,16 +58,7 @@ PERSON_COLUMNS = (
     "valid_from",
     "known_on",
 )
-# the traits that change over time (versions of a person); the other columns are the person's own
-TRAIT_COLUMNS = (
-    "health",
-    "disability_grade",
-    "labour_skill",
-    "work_status",
-    "school_status",
-    "dibao",
-    "tekun",
-)
+_TRAITS = ("health", "disability_grade", "labour_skill", "work_status", "school_status", "dibao", "tekun")
 PROTECTED = ("ethnicity", "gender", "name", "id_number", "phone")
 
 
@@ -296,7 +288,7 @@ def facts_from_db(county: str, *, lines: dict[int, float]) -> RiskFacts:
     p_rows = []
     people = list(
         Person.objects.filter(household__village__code__startswith=county).values(
-            "id", "household__household_no", "person_no", "birth_date", "is_member"
+            "id", "household__household_no", "person_no", "birth_date", "is_member", *_TRAITS
         )
     )
     # every history version of the county's persons (a subquery, not a list of ids: a county is large)
@@ -310,7 +302,10 @@ def facts_from_db(county: str, *, lines: dict[int, float]) -> RiskFacts:
         left = ch.get("death") or ch.get("marriage_out") or ch.get("migration_out") or ch.get("other_out")
         if not x["is_member"] and left is None:
             continue
-        for valid_from, known, v in _db_person_versions(versions.get(x["id"], [])):
+        states = _db_person_versions(versions.get(x["id"], []))
+        if not states:  # no history rows (written around the history): the row as it is, since always
+            states = [(None, None, SimpleNamespace(**{k: x[k] for k in _TRAITS}))]
+        for valid_from, known, v in states:
             p_rows.append(
                 {
                     "household_no": x["household__household_no"],
