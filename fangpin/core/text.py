@@ -121,7 +121,11 @@ def decode_text_file(data: bytes, file_name: str) -> str:
     except UnicodeDecodeError as e:
         start = e.start
     line = data[:start].count(b"\n") + 1
-    if any(b >= 0x80 for b in data[:start]):  # valid UTF-8 Chinese before the first bad byte
+    # Two encodings pasted together: whole lines of UTF-8 Chinese (three-byte sequences, lead bytes E0-EF)
+    # before the first byte UTF-8 refuses. A byte pair of GBK text that happens to be a valid two-byte UTF-8
+    # sequence (e.g. D2 BD, "医" in GBK) is not that: a GBK file's first bad byte comes within its first line.
+    whole_lines = data[: data.rfind(b"\n", 0, start) + 1]
+    if any(0xE0 <= b <= 0xEF for b in whole_lines):
         raise DomainError(
             E_ENCODING,
             f"文件“{name}”第{line}行起不是UTF-8编码（此前为UTF-8：文件混用了多种编码，或含有无效字节），"

@@ -197,3 +197,16 @@ def test_api_uploads_of_hostile_encodings(client, personas, name):
         assert AuditEvent.objects.filter(event_type="api.refused", data__code="file_encoding").exists()
     assert DeptBatch.objects.count() == 0
     assert time.perf_counter() - t0 < 2 * LIMIT_S
+
+
+def test_gbk_text_whose_first_bytes_happen_to_be_valid_utf8_is_read_as_gbk():
+    """医 in GBK is D2 BD, a valid two-byte UTF-8 sequence: a 医保 file that starts with it is GBK, not a mix
+    (the CI run refused the hand-saved 医保结算 fixture as "mixed encodings")."""
+    from fangpin.core.text import decode_text_file
+
+    text = "医保结算明细（本县自定义导出）\r\n序号,参保人姓名,公民身份号码\r\n1,杜秀兰,410506197501200011\r\n"
+    assert text.encode("gbk")[:2] == b"\xd2\xbd" and text.encode("gbk")[:2].decode("utf-8")
+    assert decode_text_file(text.encode("gbk"), "医保.csv") == text
+    mixed = text.encode("utf-8") + "2,王建国,410506197803020022\r\n".encode("gbk")
+    with pytest.raises(DomainError, match="第4行起不是UTF-8编码"):
+        decode_text_file(mixed, "医保.csv")
