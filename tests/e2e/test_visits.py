@@ -91,7 +91,7 @@ def test_failed_send_stays_queued_and_is_retried(page_as, e2e_server):
     assert _count(page) == "1"  # still queued: a 502 is not a success
     page.unroute("**/visits/sync/")
     page.click("#sync-now")
-    _until(page, "document.querySelector('#outbox-count').textContent === '0'")
+    _until(page, "document.querySelector('#outbox-count').textContent === '0'", timeout=20000)
 
 
 def test_same_day_conflict_is_kept_and_shown_until_the_cadre_decides(page_as, e2e_server):
