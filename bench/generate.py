@@ -150,7 +150,10 @@ def main() -> None:
         print(f"speed-up (CPU)        {b['cpu'] / p['cpu']:>16.2f}x   (wall {b['wall'] / p['wall']:.2f}x)")
         if b["counts"] != first:
             print("note: the row counts differ from the baseline's")
-    print("10M extrapolations are per worker, at the same memory bound (one chunk of rows per worker).")
+    print(
+        "10M (CPU): the CPU seconds per person × 10M, i.e. one free core; 10M (wall): at this run's "
+        "workers and load. Same memory bound either way (one chunk of rows per worker)."
+    )
 
 
 if __name__ == "__main__":
