@@ -1,43 +1,46 @@
 """Demo generator throughput and memory: a province-sized registry streamed to Parquet.
 
-    .venv/bin/python bench/generate.py [--persons 1000000] [--province 41] [--workers 1] [--out DIR]
+    .venv/bin/python bench/generate.py [--persons 20000] [--province 410506] [--workers 1] [--repeat 2]
+        [--baseline DIR | --baseline-ref main] [--out DIR]
 
-Prints persons/s, peak RSS (this process and the largest worker) and the extrapolation to 10 million
-persons. Memory is bounded by design: one county's ID counters plus one chunk of rows per worker.
+Runs each generation in its own process (so CPU seconds and peak RSS belong to that run alone) and prints
+persons/s, wall, CPU (user+sys of the run's process and its workers), peak RSS and the extrapolation to 10
+million persons. With ``--baseline-ref REF`` (a git ref, e.g. ``main``: extracted with ``git archive`` to a
+temporary directory) or ``--baseline DIR`` (a source tree of fangpin), the same generation is run with that
+code too, interleaved with this tree's (baseline, product, baseline, product …), and both are printed side
+by side. Memory is bounded by design: one county's ID counters plus one chunk of rows per worker.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import json
 import os
-import resource
 import shutil
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangpin.settings.dev")
-
-import django  # noqa: E402
-
-django.setup()
-
-from fangpin.demo.generator import generate_parquet  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--persons", type=int, default=1_000_000)
-    ap.add_argument("--province", default="41")
-    ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--chunk-rows", type=int, default=50_000)
-    ap.add_argument("--out", type=Path, default=None)
-    a = ap.parse_args()
-    out = a.out or Path(tempfile.mkdtemp(prefix="fangpin-gen-"))
+def _child(a: argparse.Namespace) -> None:
+    """One generation with the code under ``a.code``; prints one JSON line of figures."""
+    import datetime as dt
+    import resource
+
+    sys.path.insert(0, str(a.code))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangpin.settings.dev")
+    import django
+
+    django.setup()
+    from fangpin.demo.generator import generate_parquet
+
+    out = Path(tempfile.mkdtemp(prefix="fangpin-gen-"))
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     t = time.monotonic()
     counts = generate_parquet(
         a.province,
@@ -49,20 +52,108 @@ def main() -> None:
         chunk_rows=a.chunk_rows,
     )
     wall = time.monotonic() - t
-    self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    r1, rc = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime) + rc.ru_utime + rc.ru_stime
     size = sum(f.stat().st_size for f in out.rglob("*.parquet")) / 2**20
-    rate = counts["persons"] / wall
-    print(f"persons        {counts['persons']:>12,}")
-    for k in ("households", "incomes", "member_changes", "monitoring", "defects"):
-        print(f"{k:<14} {counts[k]:>12,}")
-    print(f"wall           {wall:>12.1f} s   ({a.workers} worker(s))")
-    print(f"persons/s      {rate:>12,.0f}")
-    print(f"peak RSS       {self_mb:>12.0f} MB (main)  {child_mb:.0f} MB (largest worker)")
-    print(f"parquet        {size:>12.1f} MB in {out}")
-    print(f"10M persons    {10_000_000 / rate / 60:>12.1f} min (extrapolated, same memory bound)")
-    if a.out is None:
-        shutil.rmtree(out)
+    shutil.rmtree(out)
+    print(
+        json.dumps(
+            {
+                "counts": counts,
+                "wall": wall,
+                "cpu": cpu,
+                "rss_main": r1.ru_maxrss / 1024,
+                "rss_worker": rc.ru_maxrss / 1024,
+                "mb": size,
+            }
+        )
+    )
+
+
+def _run(code: Path, a: argparse.Namespace) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--code", str(code)]
+    cmd += ["--persons", str(a.persons), "--province", a.province, "--workers", str(a.workers)]
+    cmd += ["--seed", str(a.seed), "--chunk-rows", str(a.chunk_rows)]
+    res = subprocess.run(cmd, cwd=code, capture_output=True, text=True, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def _extract(ref: str) -> Path:
+    dest = Path(tempfile.mkdtemp(prefix="fangpin-gen-base-"))
+    arch = subprocess.run(["git", "-C", str(ROOT), "archive", ref], capture_output=True, check=True)
+    with tarfile.open(fileobj=__import__("io").BytesIO(arch.stdout)) as tf:
+        tf.extractall(dest, filter="data")
+    return dest
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--persons", type=int, default=20_000)
+    ap.add_argument("--province", default="410506")
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--chunk-rows", type=int, default=50_000)
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--baseline", type=Path, default=None, help="a fangpin source tree to compare with")
+    ap.add_argument("--baseline-ref", default=None, help="a git ref to compare with (e.g. main)")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--code", type=Path, default=ROOT, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        _child(a)
+        return
+    base, tmp = a.baseline, None
+    if a.baseline_ref:
+        base = tmp = _extract(a.baseline_ref)
+    runs: dict[str, list[dict]] = {"product": []}
+    if base is not None:
+        runs["baseline"] = []
+    try:
+        for _ in range(a.repeat):
+            if base is not None:
+                runs["baseline"].append(_run(base, a))
+            runs["product"].append(_run(ROOT, a))
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp)
+    load = os.getloadavg()
+    print(f"{a.persons:,} persons asked, province/county {a.province}, {a.workers} worker(s), "
+          f"load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")  # fmt: skip
+    print(f"{'':<22}" + "".join(f"{k:>16}" for k in runs))
+    best = {k: min(v, key=lambda r: r["cpu"]) for k, v in runs.items()}
+    first = best["product"]["counts"]
+    for t in ("persons", "households", "incomes", "member_changes", "monitoring", "defects"):
+        print(f"{t:<22}" + "".join(f"{best[k]['counts'].get(t, 0):>16,}" for k in runs))
+    for k, v in runs.items():
+        print(
+            f"{k:<10} runs  wall "
+            + " ".join(f"{r['wall']:.1f}" for r in v)
+            + " s   CPU "
+            + " ".join(f"{r['cpu']:.1f}" for r in v)
+            + " s"
+        )
+    rows = [
+        ("wall s (best-CPU run)", lambda r: f"{r['wall']:.1f}"),
+        ("CPU s", lambda r: f"{r['cpu']:.1f}"),
+        ("persons/s (wall)", lambda r: f"{r['counts']['persons'] / r['wall']:,.0f}"),
+        ("persons/CPU-s", lambda r: f"{r['counts']['persons'] / r['cpu']:,.0f}"),
+        ("peak RSS main MB", lambda r: f"{r['rss_main']:.0f}"),
+        ("peak RSS worker MB", lambda r: f"{r['rss_worker']:.0f}"),
+        ("parquet MB", lambda r: f"{r['mb']:.1f}"),
+        ("10M persons min (CPU)", lambda r: f"{10_000_000 / (r['counts']['persons'] / r['cpu']) / 60:.1f}"),
+        ("10M persons min (wall)", lambda r: f"{10_000_000 / (r['counts']['persons'] / r['wall']) / 60:.1f}"),
+    ]
+    for label, fn in rows:
+        print(f"{label:<22}" + "".join(f"{fn(best[k]):>16}" for k in runs))
+    if "baseline" in best:
+        b, p = best["baseline"], best["product"]
+        print(f"speed-up (CPU)        {b['cpu'] / p['cpu']:>16.2f}x   (wall {b['wall'] / p['wall']:.2f}x)")
+        if b["counts"] != first:
+            print("note: the row counts differ from the baseline's")
+    print(
+        "10M (CPU): the CPU seconds per person × 10M, i.e. one free core; 10M (wall): at this run's "
+        "workers and load. Same memory bound either way (one chunk of rows per worker)."
+    )
 
 
 if __name__ == "__main__":

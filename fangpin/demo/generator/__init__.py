@@ -53,6 +53,11 @@ def generate_parquet(
     if workers > 1:
         import multiprocessing as mp
 
+        import pyarrow as pa
+
+        # pyarrow imports pandas on its first pa.array() (~0.4 s): once here, so that every forked
+        # worker (recycled after 8 counties) shares it instead of importing it again
+        pa.array([0])
         with mp.get_context("fork").Pool(workers, maxtasksperchild=8) as pool:
             results = list(pool.imap_unordered(_county_job, jobs))
     else:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -208,7 +209,10 @@ def _resolve_guarantees(hh: dict[str, Any], mon: dict[str, Any], p: GenParams) -
 
 
 def _d(x: float) -> Decimal:
-    return Decimal(int(round(x)))
+    return Decimal(round(x))  # round() of a float (or int, Decimal) is an int
+
+
+_transfers_of = operator.itemgetter(*TRANSFERS)
 
 
 def net_of(rec: dict[str, Any]) -> Decimal:
@@ -217,7 +221,7 @@ def net_of(rec: dict[str, Any]) -> Decimal:
         rec["wage"]
         + rec["production_business"]
         + rec["property_income"]
-        + sum((rec[f] for f in TRANSFERS), _ZERO)
+        + sum(_transfers_of(rec), _ZERO)
         - rec["production_expense"]
         + rec["insurance_payout"]
     )
@@ -251,33 +255,35 @@ def _record(
 ) -> dict[str, Any]:
     """One complete year's record of household ``hh`` at ``ratio`` × ``line`` per head (``illness``:
     the plan's illness years apply)."""
-    current, n, workers = ctx["current"], ctx["n"], ctx["workers"]
+    # rng.uniform(a, b) is a + (b - a) * rng.random(): inlined (same draws, same order), this is the
+    # generator's innermost loop (5-6 records per household)
+    rand = rng.random
+    n, workers = ctx["n"], ctx["workers"]
     land = ctx["land"]
     target = ratio * line * n
-    elders = sum(1 for x in current if y - x["birth_date"].year >= 60)
-    gross = land * rng.uniform(600, 1400)
+    elders = sum(1 for b in ctx["birth_years"] if y - b >= 60)
+    gross = land * (600 + 800 * rand())
     if plan.flood_year == y:
-        gross *= rng.uniform(0.2, 0.5)
+        gross *= 0.2 + (0.5 - 0.2) * rand()
+    D = Decimal
     rec: dict[str, Any] = {
         "household_no": hh["household_no"],
         "period_start": dt.date(y, 1, 1),
         "period_end": dt.date(y, 12, 31),
         "wage": _ZERO,
-        "production_business": _d(gross),
-        "property_income": _d(rng.uniform(500, 900) if ctx["solar"] else rng.uniform(0, 200)),
-        "transfer_pension": _d(elders * (1450 + 60 * (y - 2021) + rng.uniform(0, 300))),
-        "transfer_dibao": _d(ctx["dibao_n"] * (4000 + 200 * (y - 2021))),
+        "production_business": D(round(gross)),
+        "property_income": D(round(500 + 400 * rand() if ctx["solar"] else 200 * rand())),
+        "transfer_pension": D(round(elders * (1450 + 60 * (y - 2021) + 300 * rand()))),
+        "transfer_dibao": D(ctx["dibao_n"] * (4000 + 200 * (y - 2021))),
         "transfer_tekun": ctx["tekun"],
-        "transfer_eco_compensation": _d(
-            float(hh["grain_for_green_mu"]) * 150 + float(hh["forest_land_mu"]) * 15
-        ),
-        "transfer_family_planning": _d(960 * min(elders, 2)) if ctx["fp"] and elders else _ZERO,
-        "transfer_subsidies": _d(land * 110),
-        "transfer_support": _d(rng.uniform(800, 3000)) if elders and not workers else _ZERO,
+        "transfer_eco_compensation": ctx["eco"],
+        "transfer_family_planning": D(960 * min(elders, 2)) if ctx["fp"] and elders else _ZERO,
+        "transfer_subsidies": ctx["subsidies"],
+        "transfer_support": D(round(800 + 2200 * rand())) if elders and not workers else _ZERO,
         "transfer_other": _ZERO,
-        "production_expense": _d(gross * rng.uniform(0.35, 0.5)),
+        "production_expense": D(round(gross * (0.35 + (0.5 - 0.35) * rand()))),
         "insurance_payout": _ZERO,
-        "compliant_out_of_pocket": _d(sum(rng.uniform(300, 2500) for _ in ctx["sick"])),
+        "compliant_out_of_pocket": D(round(sum(300 + 2200 * rand() for _ in ctx["sick"]))),
         "excluded": {},
         "note": "",
     }
@@ -355,6 +361,10 @@ def income_records(
         "solar": rng.random() < 0.35 and hh["household_type"] == "脱贫户",
         "fp": rng.random() < 0.05,
         "sick": [x for x in current if x["health"] in ("长期慢性病", "患有大病")],
+        "birth_years": [x["birth_date"].year for x in current],
+        # the same every year: computed once per household
+        "eco": _d(float(hh["grain_for_green_mu"]) * 150 + float(hh["forest_land_mu"]) * 15),
+        "subsidies": _d(float(hh["cultivated_land_mu"]) * 110),
     }
     out = [_record(rng, hh, y, plan.ratio[y], float(p.line(y)), ctx, plan) for y in p.income_years]
     if partial_rng is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +73,17 @@ TABLES: dict[str, tuple[pa.Schema, str]] = {
 
 def _column(rows: list[dict[str, Any]], f: pa.Field) -> pa.Array:
     key = f.name if f.name in rows[0] else "_" + f.name
-    vals = [r.get(key) for r in rows]
+    try:
+        vals = list(map(itemgetter(key), rows))  # the rows of a table share their keys: the fast path
+    except KeyError:
+        vals = [r.get(key) for r in rows]
     if f.name == "excluded":
         vals = [json.dumps(v, ensure_ascii=False) if v else "{}" for v in vals]
     elif f.type == F:
-        vals = [None if v is None else float(v) for v in vals]
+        try:
+            vals = list(map(float, vals))
+        except TypeError:  # a None among them
+            vals = [None if v is None else float(v) for v in vals]
     return pa.array(vals, type=f.type)
 
 

@@ -186,6 +186,25 @@ def test_parquet_streams_a_county_in_chunks(tmp_path):
     assert pq.read_table(again / "persons").equals(persons)
 
 
+def test_parquet_same_seed_same_tables_whatever_the_workers(tmp_path):
+    """Determinism by seed for every table of the Parquet path, one process or two (a county's files
+    do not depend on ``workers``), and another seed gives other data."""
+    tables = ("households", "persons", "incomes", "member_changes", "monitoring", "defects")
+    one, two, other = tmp_path / "one", tmp_path / "two", tmp_path / "other"
+    kw = {"persons": 2500, "as_of": AS_OF, "chunk_rows": 400}
+    counts = generate_parquet("4105", out=one, seed=3, workers=1, **kw)
+    assert generate_parquet("4105", out=two, seed=3, workers=2, **kw) == counts
+    files = sorted(p.name for p in (one / "persons").iterdir())
+    assert len(files) >= 5 and files == sorted(p.name for p in (two / "persons").iterdir())
+    for t in tables:
+        assert counts[t] > 0, t
+        for f in files:
+            assert pq.read_table(one / t / f).equals(pq.read_table(two / t / f)), (t, f)
+    generate_parquet("4105", out=other, seed=4, workers=1, **kw)
+    assert not pq.read_table(other / "persons").equals(pq.read_table(one / "persons"))
+    assert not pq.read_table(other / "incomes").equals(pq.read_table(one / "incomes"))
+
+
 def test_school_costs_come_from_the_generator_settings_not_code():
     """history.school_yearly_cost (generator.json) sets the amount of every 学籍 event: doubling a
     stage's cost doubles its events (same draws), the other stages stay as they were."""
