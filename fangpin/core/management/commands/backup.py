@@ -3,6 +3,8 @@ pg_dump -Fc) with a manifest of per-table row counts and content hashes next to 
 
 from django.core.management.base import BaseCommand, CommandError
 
+from fangpin.accounts.actors import system_actor
+from fangpin.audit.record import audit_record
 from fangpin.core.backup import backup_create
 from fangpin.core.errors import DomainError
 
@@ -20,6 +22,8 @@ class Command(BaseCommand):
             raise CommandError(e.message) from None
         m = res.manifest
         rows = sum(t["rows"] for t in m["tables"].values())
+        audit_record(actor=system_actor("backup"), event_type="core.backup",
+                     data={"file": str(res.path), "sha256": m["sha256"], "tables": len(m["tables"]), "rows": rows})  # fmt: skip
         self.stdout.write(
             f"已备份到 {res.path}（{m['engine']}，{len(m['tables'])} 张表 {rows} 行，"
             f"SHA-256 {m['sha256'][:16]}…，用时 {res.seconds:.1f} 秒）"

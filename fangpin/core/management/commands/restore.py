@@ -3,6 +3,8 @@ table with the backup's manifest (a restore drill: row counts and content hashes
 
 from django.core.management.base import BaseCommand, CommandError
 
+from fangpin.accounts.actors import system_actor
+from fangpin.audit.record import audit_record
 from fangpin.core.backup import (
     backup_restore,
     fingerprint_diff,
@@ -31,6 +33,11 @@ class Command(BaseCommand):
         except DomainError as e:
             raise CommandError(e.message) from None
         diff = fingerprint_diff(manifest["tables"], fingerprint_url(o["database_url"]))
+        # the drill is recorded in this (the source) database: securitycheck --mlps3 reports the latest one
+        audit_record(actor=system_actor("restore_drill"), event_type="core.restore_drill",
+                     result="refused" if diff else "ok", reason="；".join(diff[:5]),
+                     data={"backup": str(o["backup"]), "backup_created_at": manifest.get("created_at"),
+                           "tables": len(manifest["tables"]), "seconds": round(seconds, 1)})  # fmt: skip
         if diff:
             raise CommandError("恢复后的数据与备份清单不一致：" + "；".join(diff[:20]))
         pending = pending_migrations(o["database_url"])

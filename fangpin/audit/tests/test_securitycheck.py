@@ -1,0 +1,71 @@
+"""DEP-03: `securitycheck --mlps3` reads the live settings and data; breaking one setting fails its line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+from django.utils import timezone
+
+from fangpin.accounts.actors import system_actor
+from fangpin.accounts.models import User
+from fangpin.audit.mlps import FAIL, MISSING, PASS, mlps3_report
+from fangpin.audit.models import AuditEvent
+from fangpin.audit.record import audit_record
+
+pytestmark = pytest.mark.django_db
+PROD = {  # what production runs with (the test settings switch lockout and the second factor off)
+    "AXES_ENABLED": True,
+    "AXES_FAILURE_LIMIT": 5,
+    "AXES_COOLOFF_TIME": dt.timedelta(minutes=30),
+    "FANGPIN_OTP_ROLES": frozenset({"county_admin", "county_reviewer", "township_reviewer", "auditor"}),
+    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.Argon2PasswordHasher"],
+}
+
+
+def _status(clause: str, item_part: str = "") -> str:
+    return next(c.status for c in mlps3_report() if c.clause == clause and item_part in c.item)
+
+
+@override_settings(**PROD)
+def test_production_settings_pass_and_each_broken_setting_fails_its_line(personas):
+    audit_record(actor=system_actor("restore_drill"), event_type="core.restore_drill", data={})
+    lines = {(c.clause, c.item): c.status for c in mlps3_report()}
+    assert FAIL not in lines.values(), [k for k, v in lines.items() if v == FAIL]
+    assert MISSING in lines.values()  # what is not built is said, not hidden
+    with override_settings(AXES_FAILURE_LIMIT=10):
+        assert _status("8.1.4.1 b", "锁定") == FAIL
+    with override_settings(FANGPIN_SESSION_IDLE_MINUTES=120):
+        assert _status("8.1.4.1 b", "超时") == FAIL
+    with override_settings(FANGPIN_OTP_ROLES=frozenset({"county_admin"})):
+        assert _status("8.1.4.1 d") == FAIL
+    with override_settings(AUTH_PASSWORD_VALIDATORS=[]):
+        assert _status("8.1.4.1 a") == FAIL
+    User.objects.create(username="root", is_superuser=True, role="county_admin")
+    assert _status("8.1.4.2 a/b") == FAIL
+
+
+@override_settings(**PROD)
+def test_restore_drill_age_and_audit_chain_are_read_from_the_data(personas):
+    assert _status("8.1.4.9 a") == FAIL  # no drill recorded
+    audit_record(actor=system_actor("restore_drill"), event_type="core.restore_drill", data={})
+    assert _status("8.1.4.9 a") == PASS
+    with time_machine.travel(timezone.now() + dt.timedelta(days=40)):  # a month later, no new drill
+        assert _status("8.1.4.9 a") == FAIL
+    assert _status("8.1.4.3 c") == PASS  # chain, checkpoints and the append-only triggers
+
+
+@override_settings(**PROD)
+def test_the_command_prints_the_table_audits_itself_and_strict_fails(personas):
+    out = io.StringIO()
+    call_command("securitycheck", "--mlps3", stdout=out)
+    text = out.getvalue()
+    assert text.startswith("| 条款 | 要求 | 状态 | 证据 |") and "8.1.4.9 a" in text and "不通过" in text
+    ev = AuditEvent.objects.filter(event_type="audit.securitycheck").latest("seq")
+    assert ev.result == "refused" and "8.1.4.9 a" in ev.data["failed"]
+    with pytest.raises(CommandError, match="8.1.4.9 a"):
+        call_command("securitycheck", "--mlps3", "--strict", stdout=io.StringIO())
