@@ -84,7 +84,7 @@ class E2EServer:
     regions: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen | None = None
 
-    def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def manage(self, *args: str, check: bool = True, timeout: int = 300) -> subprocess.CompletedProcess:
         """Run a management command on the server's database (e.g. to prepare a fact the UI then shows)."""
         return subprocess.run(
             [sys.executable, "manage.py", *args],
@@ -93,7 +93,7 @@ class E2EServer:
             capture_output=True,
             text=True,
             check=check,
-            timeout=300,
+            timeout=timeout,
         )
 
     def shell(self, code: str) -> str:
