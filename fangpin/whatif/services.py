@@ -303,21 +303,25 @@ def _param_region(prefix: str) -> str:
     return prefix[:6] if len(prefix) >= 6 else prefix
 
 
+def recompute_default_on(year: int, today: dt.date) -> dt.date:
+    """The business date a recomputation of ``year`` acts on when the user names none: ``today`` if it is in
+    the year, else the year's last day (a past year) or its first day (a future year). For the interface
+    edge, which passes the real today."""
+    if today.year == year:
+        return today
+    return dt.date(year, 12, 31) if year < today.year else dt.date(year, 1, 1)
+
+
 def recompute_offer(
-    *, actor, parameter: Parameter, on: dt.date | None = None, snapshot: Snapshot | None = None
+    *, actor, parameter: Parameter, on: dt.date, snapshot: Snapshot | None = None
 ) -> Comparison:
     """After a new parameter version: the judgements of its year before and after it, naming every
-    household whose judgement changes. ``on``: the business date in that year (default: today if in
-    the year, else the year's last day; a future year its first day). Changes nothing."""
-    from fangpin.core import clock
-
+    household whose judgement changes, judged on the business date ``on`` (in that year; the edge
+    picks it with ``recompute_default_on``). Changes nothing."""
     require(actor, Cap.REGISTRY_VIEW)
     if parameter.key not in KEYS:
         raise DomainError("whatif_key_unknown", f"参数“{parameter.key}”不影响监测判定，无需重新测算")
-    today = clock.today()
     y = parameter.year
-    if on is None:
-        on = today if today.year == y else (dt.date(y, 12, 31) if y < today.year else dt.date(y, 1, 1))
     prev = (
         Parameter.objects.filter(
             key=parameter.key, region_code=parameter.region_code, year=y, version__lt=parameter.version

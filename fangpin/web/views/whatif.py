@@ -21,7 +21,13 @@ from fangpin.core.errors import DomainError, PermissionDenied
 from fangpin.policy.selectors import parameter_version_get
 from fangpin.whatif.excel import side_by_side, whatif_xlsx
 from fangpin.whatif.paramset import KEYS, ParamSet
-from fangpin.whatif.services import MEASURES, Comparison, recompute_offer, whatif_run
+from fangpin.whatif.services import (
+    MEASURES,
+    Comparison,
+    recompute_default_on,
+    recompute_offer,
+    whatif_run,
+)
 from fangpin.whatif.snapshot import Snapshot
 
 from ._common import query_string, refused_page, today
@@ -228,7 +234,7 @@ def whatif_recompute(request: HttpRequest, param_id: int) -> HttpResponse:
     if p is None:
         return refused_page(request, DomainError("not_found", "参数版本不存在"), status=404)
     try:
-        c = recompute_offer(actor=request.user, parameter=p)
+        c = recompute_offer(actor=request.user, parameter=p, on=recompute_default_on(p.year, today()))
     except DomainError as e:
         return refused_page(request, e)
     ctx = {"keys": KEYS, "recompute": p, "on": c.on, **_context(c, request)}

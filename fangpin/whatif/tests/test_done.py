@@ -61,3 +61,12 @@ def test_raising_the_line_by_10_percent_is_confirmed_household_for_household(per
     assert recompute_offer(actor=admin, parameter=p, on=dt.date(2025, 12, 15)).changed == []
     # … and nothing already decided was touched
     assert {o.pk: (o.status, o.decision) for o in MonitoringObject.objects.all()} == decisions
+
+
+def test_recompute_default_on_is_the_edge_today_within_the_year():
+    """The edge's default date for a recomputation: today inside the year, else the year's nearest end."""
+    from fangpin.whatif.services import recompute_default_on
+
+    assert recompute_default_on(2026, dt.date(2026, 12, 1)) == dt.date(2026, 12, 1)
+    assert recompute_default_on(2024, dt.date(2026, 12, 1)) == dt.date(2024, 12, 31)
+    assert recompute_default_on(2027, dt.date(2026, 12, 1)) == dt.date(2027, 1, 1)

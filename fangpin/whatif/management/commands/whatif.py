@@ -47,7 +47,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         from fangpin.whatif.excel import whatif_xlsx
-        from fangpin.whatif.services import recompute_offer, whatif_run
+        from fangpin.whatif.services import recompute_default_on, recompute_offer, whatif_run
 
         actor = User.objects.filter(username=o["actor"], is_active=True).first()
         if actor is None:
@@ -89,9 +89,10 @@ class Command(BaseCommand):
                 p = Parameter.objects.filter(pk=o["recompute"]).first()
                 if p is None:
                     raise CommandError(f"没有ID为{o['recompute']}的参数版本")
-                c = recompute_offer(
-                    actor=actor, parameter=p, on=dt.date.fromisoformat(o["on"]) if o["on"] else None
+                when = (
+                    dt.date.fromisoformat(o["on"]) if o["on"] else recompute_default_on(p.year, clock.today())
                 )
+                c = recompute_offer(actor=actor, parameter=p, on=when)
             else:
                 from fangpin.whatif.store import snapshot_maintained
 
