@@ -50,6 +50,7 @@ def test_201_distinct_lookups_give_429_and_an_alert_through_one_gate(client, per
     assert ids[200] not in str(alert.get().data)
     r = client.get("/households/", {"q": ids[200]})  # the browser is refused as well
     assert r.status_code == 429 and "安全管理员" in r.content.decode()
+    assert "<html" in r.content.decode() and r["Content-Type"].startswith("text/html")  # the Chinese page
     assert alert.count() == 2 and alert.order_by("seq").last().data["alert"] is False  # one alert a day
     # another user's budget is their own
     assert (

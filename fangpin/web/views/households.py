@@ -47,7 +47,7 @@ from fangpin.trust.services.changes import change_request_submit
 from fangpin.trust.timeline import household_timeline
 from fangpin.worklists import services as worklists
 
-from ._common import field_errors, query_string, today
+from ._common import field_errors, query_string, refused_page, today
 
 MEMBER_COLUMNS = [
     "name",
@@ -119,7 +119,7 @@ def household_search(request: HttpRequest) -> HttpResponse:
     try:
         qs = household_search_qs(actor=user, f=f, on=on)
     except Throttled as e:  # per-user rate / daily look-up budget (accounts.throttle): audited there
-        return HttpResponse(e.message, status=429, content_type="text/plain; charset=utf-8")
+        return refused_page(request, e, status=429)
     except DomainError as e:
         errors = field_errors(e)
         f.q = ""
@@ -230,7 +230,7 @@ def household_export(request: HttpRequest) -> HttpResponse:
     try:
         qs = household_search_qs(actor=request.user, f=f, on=on)
     except Throttled as e:
-        return HttpResponse(e.message, status=429, content_type="text/plain; charset=utf-8")
+        return refused_page(request, e, status=429)
     except DomainError as e:
         messages.error(request, e.message)
         return redirect(reverse("web:households") + "?" + query_string(request))
