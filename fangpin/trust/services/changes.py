@@ -54,6 +54,7 @@ CONDITION_FIELDS = reg.HOUSEHOLD_FIELDS
 HOUSEHOLD_CONTACT = {"phone", "address", "group_name"}
 
 
+FIELD_KINDS = {ChangeKind.CONTACT, ChangeKind.CONDITION, ChangeKind.PERSON}
 DATED_KINDS = {
     ChangeKind.MEMBER_ADD,
     ChangeKind.MEMBER_REMOVE,
@@ -126,7 +127,7 @@ def _apply(actor, request: ChangeRequest) -> tuple[list[dict[str, Any]], dict[st
     src = request.source_kind
     kind = request.kind
     result: dict[str, Any] = {}
-    if kind in (ChangeKind.CONTACT, ChangeKind.CONDITION, ChangeKind.PERSON):
+    if kind in FIELD_KINDS:
         entity, obj_id = ("person", int(p["person_id"])) if p.get("person_id") else ("household", hh.pk)
         done = reg.do_fields_update(
             actor=actor,
@@ -135,6 +136,7 @@ def _apply(actor, request: ChangeRequest) -> tuple[list[dict[str, Any]], dict[st
             changes=p["fields"],
             source_kind=src,
             source_ref=ref,
+            observed_on=_date(p["date"]) if p.get("date") else None,  # filed before dates were recorded
             reason=request.reason,
         )
     elif kind == ChangeKind.MEMBER_ADD:
@@ -229,7 +231,8 @@ def change_request_submit(
     source_kind: str = "manual",
 ) -> ChangeRequest:
     """Files a change request on the business day ``on``; applies it at once when the configured level is
-    "none" (low risk). A member change, move, split or merge that names no date takes effect on ``on``."""
+    "none" (low risk). A field change, member change, move, split or merge that names no date takes effect
+    on ``on`` (the version of the record holds from that date, whenever it is approved)."""
     require(actor, Cap.REGISTRY_EDIT)
     if kind not in ChangeKind.values:
         raise DomainError(E_KIND, "不支持的变更类型")
@@ -239,7 +242,7 @@ def change_request_submit(
         hh = access_object(actor, Household, household_id, what="户", for_update=True)
         if kind == ChangeKind.MERGE:  # ACL-04: every referenced household must be in scope too
             access_object(actor, Household, payload.get("source_household_id"), what="户")
-        if kind in DATED_KINDS and not payload.get("date"):
+        if (kind in DATED_KINDS or kind in FIELD_KINDS) and not payload.get("date"):
             payload = {**payload, "date": on.isoformat()}
         level = required_level(kind, payload, hh.village_id, on)
         if level != "none" and not evidence:

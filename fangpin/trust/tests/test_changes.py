@@ -254,3 +254,31 @@ def test_bulk_dry_run_lists_exactly_what_the_real_run_changes(personas):
     assert len(created) == len(new_members) == 1 and created[0][0] == "person"
     assert Person.objects.filter(household=h1, is_member=True).count() == 2  # one died, one born
     assert ChangeRequest.objects.get(pk=reqs[4].pk).status == ChangeStatus.PENDING
+
+
+@pytest.mark.django_db
+def test_a_field_change_takes_effect_on_the_day_it_was_filed_not_the_day_it_was_approved(personas):
+    """A 鉴定 grade filed on 6 June and approved weeks later: the fact and the record's version hold from the
+    filing date (business date), so the registry's history is keyed by when the fact took effect."""
+    from fangpin.registry.models import FactProvenance
+
+    hh = f.household(f.VILLAGE_A1)
+    f.person(hh)
+    filed = dt.date(2025, 6, 2)
+    r = change_request_submit(
+        actor=personas["township_a"],
+        household_id=hh.pk,
+        kind="condition",
+        evidence=EV,
+        reason="鉴定",
+        payload={"fields": {"house_grade": "D"}},
+        on=filed,
+    )
+    assert r.payload["date"] == filed.isoformat()
+    change_request_approve(actor=personas["county_reviewer"], request_id=r.pk, reason="鉴定报告齐全")
+    fact = FactProvenance.objects.get(
+        entity="household", entity_id=hh.pk, field="house_grade", status="accepted"
+    )
+    assert fact.observed_on == filed
+    version = hh.history.order_by("-history_id").first()  # the version the change wrote
+    assert version.house_grade == "D" and version.effective_on == filed
