@@ -17,9 +17,9 @@ from fangpin.policy.params import param_get
 
 from .facts import RiskFacts, facts_from_db
 from .features import FEATURES, features_at
-from .model import TrainedModel, contributions, predict, train
+from .model import TrainedModel, train
 from .models import RiskModel, RiskScore
-from .reasons import reasons_for
+from .scoring import score_frame
 
 
 def _region(county: str) -> str:
@@ -42,6 +42,10 @@ def horizon_months(county: str, year: int) -> int:
 
 def capacity_share(county: str, year: int) -> float:
     return float(param_get("risk.visit_capacity_share", region_code=_region(county), year=year).value)
+
+
+def reasons_share(county: str, year: int) -> float:
+    return float(param_get("risk.reasons_share", region_code=_region(county), year=year).value)
 
 
 def _facts(county: str, on: dt.date) -> RiskFacts:
@@ -118,33 +122,26 @@ def risk_score(
     feats = features_at(facts, month)
     from fangpin.registry.models import Household
 
-    ids = dict(
-        Household.objects.filter(
-            village__code__startswith=county, household_no__in=feats["household_no"].to_list()
-        ).values_list("household_no", "id")
+    ids = dict(  # the county's households (no IN list of every household number: a county has 300,000)
+        Household.objects.filter(village__code__startswith=county).values_list("household_no", "id")
     )
-    p = predict(tm, feats)
-    c = contributions(tm, feats)
-    share = capacity_share(county, month.year)
-    order = (-p).argsort(kind="stable")
-    k = max(1, round(share * len(p))) if len(p) else 0
-    rows = feats.to_dicts()
-    objs = []
-    for rank, i in enumerate(order, start=1):
-        hid = ids.get(rows[i]["household_no"])
-        if hid is None:
-            continue
-        objs.append(
-            RiskScore(
-                model=rm,
-                household_id=hid,
-                month=month,
-                score=float(p[i]),
-                rank=rank,
-                in_capacity=rank <= k,
-                reasons=reasons_for(rows[i], c[i], tm.features),
-            )
+    scored = score_frame(
+        tm, feats, share=capacity_share(county, month.year), reasons_share=reasons_share(county, month.year)
+    )
+    k = int(scored["in_capacity"].sum())
+    objs = [
+        RiskScore(
+            model=rm,
+            household_id=ids[no],
+            month=month,
+            score=score,
+            rank=rank,
+            in_capacity=top,
+            reasons=reasons,
         )
+        for no, score, rank, top, reasons in scored.iter_rows()
+        if no in ids
+    ]
     with transaction.atomic():
         RiskScore.objects.filter(model=rm, month=month).delete()
         RiskScore.objects.bulk_create(objs, batch_size=2000)
