@@ -1,16 +1,19 @@
-"""Scoring a province: every household at risk of N persons scored in one pass, time and memory.
+"""Scoring a province: every household at risk of N persons scored, county by county, time and memory.
 
-    python bench/risk_score.py [--persons 10000000] [--base 100000] [--month 2026-06] [--span 6]
-                               [--facts-cache DIR] [--sample 200000] [--threads 2]
+    python bench/risk_score.py [--persons 10000000] [--county-persons 1000000] [--base 100000]
+                               [--month 2026-06] [--span 6] [--reasons-share 1,0.2] [--threads 1]
+                               [--facts-cache DIR] [--sample 30000]
 
 A generated county of ``--base`` persons (``bench/risk_eval.py``'s generator and facts, kept in
-``--facts-cache``) is copied until it holds ``--persons`` persons (each copy its own household, person and
-village numbers), a model is trained on the first county at ``--month`` (the county's own model; not timed
-as scoring), and the whole population is scored through the product's path (``risk.scoring.score_frame``:
-Polars features, LightGBM probabilities and contributions, Chinese reasons, ranks) and written to Parquet.
-Beside it, on the same features: the floor (LightGBM probabilities only, no contributions, no reasons) and
-the row-by-row reasons the county job used before (``features.to_dicts()`` + ``reasons_for`` per row) on a
-``--sample`` of households, extrapolated. Peak RSS of the process (``ru_maxrss``) after each step; CPU beside
+``--facts-cache``) is copied into counties of ``--county-persons`` (each copy its own household, person and
+village numbers) until the province holds ``--persons``; a model is trained on the generated county at
+``--month`` (not timed as scoring; a real province has one model per county, which changes nothing here).
+Each county in turn is scored through the product's path (``risk.scoring.score_frame``, the county job's:
+Polars features, LightGBM probabilities, contributions and Chinese reasons for the top ``--reasons-share``
+(``risk.reasons_share``), ranks) and written to Parquet, so one county is in memory at a time. Beside it, on
+the last county: the floor (LightGBM probabilities only) and the row-by-row reasons the county job used
+before (contributions of all, ``to_dicts()``, ``reasons_for`` per row) on a ``--sample``, extrapolated to the
+province, and a check that both give the same reasons. Peak RSS of the process (``ru_maxrss``); CPU beside
 wall time. Everything from generated data (no database).
 """
 
@@ -68,29 +71,31 @@ def _rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
 
 
-def copies(facts: RiskFacts, n: int) -> RiskFacts:
+def copies(facts: RiskFacts, n: int, prefix: str = "") -> RiskFacts:
     """``n`` copies of a county, each with its own household, person and village numbers."""
     out = {}
     for name, cols in KEYS.items():
         frame = getattr(facts, name)
         parts = []
         for c in range(n):
-            tag = f"{c:03d}"
+            tag = f"{prefix}{c:03d}"
             parts.append(frame.with_columns([pl.concat_str(pl.lit(tag), pl.col(k)).alias(k) for k in cols]))
         out[name] = pl.concat(parts, rechunk=True)
     return RiskFacts(**out, lines=facts.lines)
 
 
 class Step:
-    def __init__(self) -> None:
+    def __init__(self, *, quiet: bool = False) -> None:
         self.rows: list[tuple[str, float, float, float]] = []
+        self.quiet = quiet
 
     def __call__(self, name: str, fn):
         w, c = time.perf_counter(), _cpu()
         out = fn()
         self.rows.append((name, time.perf_counter() - w, _cpu() - c, _rss_gb()))
-        print(f"  {name:<44} {self.rows[-1][1]:7.1f} s wall {self.rows[-1][2]:7.1f} s CPU  peak {_rss_gb():5.2f} GB",
-              flush=True)  # fmt: skip
+        if not self.quiet:
+            _, w, c, rss = self.rows[-1]
+            print(f"  {name:<44} {w:7.1f} s wall {c:7.1f} s CPU  peak {rss:5.2f} GB", flush=True)
         return out
 
 
@@ -106,6 +111,9 @@ def main() -> None:
     ap.add_argument("--facts-cache", default="", help="directory to keep the generated county (Parquet)")
     ap.add_argument("--sample", type=int, default=200_000, help="households for the row-by-row reasons")
     ap.add_argument("--threads", type=int, default=2, help="LightGBM threads")
+    ap.add_argument(
+        "--county-persons", type=int, default=1_000_000, help="persons per county of the province"
+    )
     ap.add_argument("--reasons-share", default="1,0.2", help="risk.reasons_share values to run, e.g. 1,0.2")
     a = ap.parse_args()
     month = dt.date.fromisoformat(a.month + "-01")
@@ -113,49 +121,67 @@ def main() -> None:
     base = re_.load_facts(argparse.Namespace(county=a.county, persons=a.base, seed=a.seed,
                                              as_of=a.as_of, facts_cache=a.facts_cache))  # fmt: skip
     n_base = base.persons["person_no"].n_unique()
-    k = max(1, round(a.persons / n_base))
+    per_county = max(1, round(a.county_persons / n_base))
+    counties = max(1, round(a.persons / (per_county * n_base)))
     model = train(base, month, 6, span=a.span, params={"num_threads": a.threads})
-    print(f"county of {n_base:,} persons, {base.households.height:,} households; model trained at {month:%Y-%m} "
-          f"(span {a.span}); {k} copies → {k * n_base:,} persons", flush=True)  # fmt: skip
+    shares = [float(x) for x in a.reasons_share.split(",")]
+    print(f"generated county of {n_base:,} persons, {base.households.height:,} households; model trained at "
+          f"{month:%Y-%m} (span {a.span}, {a.threads} LightGBM thread(s)); a province of {counties} counties of "
+          f"{per_county} copies = {counties * per_county * n_base:,} persons, scored county by county (each "
+          f"county's facts, features and scores in memory at a time)", flush=True)  # fmt: skip
+    out_dir = Path(tempfile.mkdtemp(prefix="risk_score_"))
+    totals: dict[str, list[float]] = {}
+    households = 0
+    step = Step(quiet=counties > 1)
+    for c in range(counties):
+        facts = step(
+            "copies of the county (setup, not scoring)", lambda c=c: copies(base, per_county, f"{c:02d}")
+        )
+        feats = step("features (Polars, features_at)", lambda f=facts: features_at(f, month))
+        households += feats.height
+        for share in shares:
+            scores = step(f"score_frame, reasons for the top {share:.0%}",
+                          lambda s=share, f=feats: score_frame(model, f, share=0.05, reasons_share=s))  # fmt: skip
+            step(f"written (Parquet), top {share:.0%}",
+                 lambda s=scores, o=out_dir / f"{c:02d}-{share}.parquet": s.write_parquet(o))  # fmt: skip
+        for name, w, cpu, _ in step.rows:
+            t = totals.setdefault(name, [0.0, 0.0])
+            t[0] += w
+            t[1] += cpu
+        step.rows.clear()
+        if counties > 1:
+            print(f"  county {c + 1}/{counties}: {feats.height:,} households at risk, peak {_rss_gb():.2f} GB",
+                  flush=True)  # fmt: skip
+    print(f"province: {households:,} households at risk at {month:%Y-%m}; per step, all counties:")
+    for name, (w, cpu) in totals.items():
+        print(f"  {name:<44} {w:7.1f} s wall {cpu:7.1f} s CPU")
+    for share in shares:
+        keys = [
+            k for k in totals if k.startswith(("features", f"score_frame, reasons for the top {share:.0%}"))
+        ]
+        w, cpu = (sum(totals[k][i] for k in keys) for i in (0, 1))
+        print(f"  scored with reasons for the top {share:.0%}: {w:7.1f} s wall {cpu:7.1f} s CPU")
+    print(f"  peak RSS of the process: {_rss_gb():.2f} GB")
     step = Step()
-    facts = step("copies of the county (setup, not scoring)", lambda: copies(base, k))
-    base = None  # the copies replace it
-    feats = step("features (Polars, features_at)", lambda: features_at(facts, month))
-    n_all = feats.height
-    print(f"{n_all:,} households at risk at {month:%Y-%m}")
-    results = {}
-    for share in [float(x) for x in a.reasons_share.split(",")]:
-        print(f"product path (risk.scoring.score_frame, reasons for the top {share:.0%}):")
-        scores = step("probabilities, ranks, contributions, reasons",
-                      lambda s=share: score_frame(model, feats, share=0.05, reasons_share=s))  # fmt: skip
-        out = Path(tempfile.mkdtemp(prefix="risk_score_")) / "scores.parquet"
-        step("scores written (Parquet)", lambda s=scores, o=out: s.write_parquet(o))
-        results[share] = scores
-    print("beside it, on the same features:")
+    print(f"beside it, on the last county's {feats.height:,} households:")
     step("floor: LightGBM probabilities only", lambda: predict(model, feats))
-    n = min(a.sample, n_all)
+    n = min(a.sample, feats.height)
     sub = feats.head(n)
     print(
         f"before (the county job's former path: contributions of all, to_dicts, reasons_for per row), on {n:,}:"
     )
-    c = step("contributions", lambda: contributions(model, sub))
+    cs = step("contributions", lambda: contributions(model, sub))
     rows = step("to_dicts()", lambda: sub.to_dicts())
     old = step(
-        "reasons_for row by row", lambda: [reasons_for(r, c[i], model.features) for i, r in enumerate(rows)]
+        "reasons_for row by row", lambda: [reasons_for(r, cs[i], model.features) for i, r in enumerate(rows)]
     )
-    before = sum(r[1] for r in step.rows[-3:]) * n_all / max(n, 1)
-    before_cpu = sum(r[2] for r in step.rows[-3:]) * n_all / max(n, 1)
-    print(
-        f"  extrapolated to {n_all:,}: {before:.0f} s wall, {before_cpu:.0f} s CPU for contributions and reasons"
-    )
-    full = results.get(1.0)
-    if full is not None:
-        got = dict(zip(full["household_no"].to_list(), full["reasons"].to_list(), strict=True))
-        same = all(got[h] == r for h, r in zip(sub["household_no"].to_list(), old, strict=True))
-        print(f"reasons of score_frame == row-by-row reasons on the {n:,}: {same}")
-    for share, scores in results.items():
-        print(f"top {share:.0%}: in capacity (5 %) {int(scores['in_capacity'].sum()):,}, with reasons "
-              f"{sum(1 for r in scores['reasons'].to_list() if r):,}")  # fmt: skip
+    scale = households / max(n, 1)
+    print(f"  extrapolated to the province's {households:,}: {sum(r[1] for r in step.rows[-3:]) * scale:.0f} s wall, "
+          f"{sum(r[2] for r in step.rows[-3:]) * scale:.0f} s CPU for contributions and reasons")  # fmt: skip
+    mine = score_frame(model, sub, share=0.05)
+    got = dict(zip(mine["household_no"].to_list(), mine["reasons"].to_list(), strict=True))
+    same = all(got[h] == r for h, r in zip(sub["household_no"].to_list(), old, strict=True))
+    print(f"reasons of score_frame == row-by-row reasons on the {n:,}: {same}")
 
 
 if __name__ == "__main__":
