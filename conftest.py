@@ -75,9 +75,12 @@ if os.environ.get("FANGPIN_CHECK_SEALS"):
 
     @pytest.fixture(autouse=True)
     def _seals_still_verify(request):
-        yield
-        if "db" not in request.fixturenames or request.node.get_closest_marker("tampers_seals"):
+        uses_db = "db" in request.fixturenames or request.node.get_closest_marker("django_db")
+        if not uses_db or request.node.get_closest_marker("tampers_seals"):
+            yield
             return
+        request.getfixturevalue("db")  # set up before this teardown runs, so torn down after it
+        yield
         from fangpin.core.integrity import integrity_verify
 
         bad = integrity_verify().tampered
