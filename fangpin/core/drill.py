@@ -22,7 +22,11 @@ drill says so rather than printing a number it did not measure.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -33,9 +37,9 @@ from urllib.parse import urlparse, urlunparse
 
 from django.conf import settings
 from django.db import connection as default_connection
-from django.db import connections
 
 from .backup import (
+    E_RESTORE,
     backup_create,
     backup_restore,
     connection_url,
@@ -43,6 +47,7 @@ from .backup import (
     fingerprint_url,
     pending_migrations,
 )
+from .errors import DomainError
 
 
 @dataclass
@@ -93,45 +98,32 @@ def _pg_scratch(conn) -> tuple[str, str, str]:
     admin = getattr(settings, "FANGPIN_DRILL_ADMIN_URL", "") or ""
     src = urlparse(admin or connection_url(conn))
     name = f"{conn.settings_dict['NAME']}_drill_{uuid.uuid4().hex[:8]}"[:63]
-    admin_url = urlunparse(src._replace(path="/postgres")) if not admin else admin
+    admin_url = admin or urlunparse(src._replace(path="/postgres"))
     return urlunparse(src._replace(path=f"/{name}")), admin_url, name
 
 
-def _alias_for(url: str, conn) -> str:
-    """A Django connection to the restored copy (same engine and options as the source, other NAME)."""
-    alias = f"restore_drill_{uuid.uuid4().hex[:8]}"
-    cfg = dict(connections.settings[conn.alias])
-    u = urlparse(url)
-    if conn.vendor == "sqlite":
-        cfg["NAME"] = u.path[1:] if u.path.startswith("//") else u.path
-    else:
-        cfg.update(NAME=u.path.lstrip("/"), HOST=u.hostname or cfg.get("HOST"), PORT=u.port or cfg.get("PORT"))
-    cfg["TEST"] = {**cfg.get("TEST", {}), "NAME": cfg["NAME"]}
-    connections.settings[alias] = cfg
-    return alias
+_CHECK_COPY = """
+import json, django
+django.setup()
+from fangpin.audit.record import audit_verify
+from fangpin.core.integrity import integrity_verify
+res = integrity_verify()
+print(json.dumps({"audit_bad": audit_verify(), "sealed_rows": sum(res.checked.values()),
+                  "tampered": [t.as_dict() for t in res.tampered]}, ensure_ascii=False, default=str))
+"""
 
 
-def _drop_alias(alias: str) -> None:
-    try:
-        connections[alias].close()
-    finally:
-        del connections[alias]
-        connections.settings.pop(alias, None)
-
-
-def _checks_on_copy(url: str, conn, res: DrillResult) -> None:
-    from fangpin.audit.record import audit_verify
-
-    from .integrity import integrity_verify
-
-    alias = _alias_for(url, conn)
-    try:
-        res.audit_bad = audit_verify(using=alias)
-        ver = integrity_verify(using=alias)
-        res.sealed_rows = sum(ver.checked.values())
-        res.tampered = [t.as_dict() for t in ver.tampered]
-    finally:
-        _drop_alias(alias)
+def _checks_on_copy(url: str, res: DrillResult) -> None:
+    """The audit chain and every seal recomputed on the restored copy, by this code base in a process of its
+    own pointed at the copy (``DATABASE_URL``) — what an operator who switches to the copy would run. Reads
+    only: nothing is written into the copy."""
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
+    r = subprocess.run([sys.executable, "-c", _CHECK_COPY], cwd=settings.BASE_DIR, env=env,
+                       capture_output=True, text=True, timeout=6 * 3600)  # fmt: skip
+    if r.returncode != 0:
+        raise DomainError(E_RESTORE, f"恢复后的副本无法核对：{r.stderr.strip()[-300:]}")
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    res.audit_bad, res.sealed_rows, res.tampered = out["audit_bad"], out["sealed_rows"], out["tampered"]
 
 
 def restore_drill(workdir: Path | str | None = None, *, keep: bool = False, conn=None) -> DrillResult:
@@ -166,12 +158,14 @@ def restore_drill(workdir: Path | str | None = None, *, keep: bool = False, conn
         t0 = time.perf_counter()
         res.diff = fingerprint_diff(m["tables"], fingerprint_url(scratch))
         res.pending = pending_migrations(scratch)
-        _checks_on_copy(scratch, conn, res)
+        _checks_on_copy(scratch, res)
         res.check_seconds = time.perf_counter() - t0
         return res
     finally:
         if scratch and conn.vendor == "sqlite":  # the scratch copy goes whatever ``keep`` says
-            Path(urlparse(scratch).path.removeprefix("/")).unlink(missing_ok=True)
+            db = Path(urlparse(scratch).path.removeprefix("/"))
+            for p in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+                p.unlink(missing_ok=True)
         if name and admin_url:
             import psycopg
 

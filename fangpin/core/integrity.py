@@ -202,14 +202,18 @@ class SealedQuerySet(models.QuerySet):
             if len(with_pk) < len(out):  # ignore_conflicts or a backend without RETURNING: find them
                 reseal_rows(
                     self.model,
-                    self.model._base_manager.using(self.db).filter(**{MAC_FIELD: ""}).values_list("pk", flat=True),
+                    self.model._base_manager.using(self.db)
+                    .filter(**{MAC_FIELD: ""})
+                    .values_list("pk", flat=True),
                     using=self.db,
                 )
         return out
 
     bulk_create.alters_data = True
 
-    def bulk_update(self, objs: Iterable[models.Model], fields: Sequence[str], *args: Any, **kwargs: Any) -> int:
+    def bulk_update(
+        self, objs: Iterable[models.Model], fields: Sequence[str], *args: Any, **kwargs: Any
+    ) -> int:
         objs = list(objs)
         hit, every = _touches_seal(self.model, fields)
         if not hit:
@@ -261,7 +265,9 @@ class IntegritySealed(models.Model):
             super().save(*args, **kwargs)
             if partial:  # the row holds sealed values this instance may not: seal what was stored
                 reseal_rows(type(self), [self.pk], using=using)
-                self.integrity_mac = type(self)._base_manager.using(using).values_list(MAC_FIELD, flat=True).get(pk=self.pk)
+                self.integrity_mac = (
+                    type(self)._base_manager.using(using).values_list(MAC_FIELD, flat=True).get(pk=self.pk)
+                )
             else:  # a new row: its id is known only now
                 self.integrity_mac = seal_for(type(self), self.pk, self)
                 _write_macs(type(self), [(self.integrity_mac, self.pk)], using)
@@ -300,7 +306,13 @@ class Tampered:
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "name": self.name, "pk": self.pk, "label": self.label, "reason": self.reason}
+        return {
+            "model": self.model,
+            "name": self.name,
+            "pk": self.pk,
+            "label": self.label,
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -332,14 +344,20 @@ def integrity_iter(
             yield model, row[pk_name], row, _check(model, row[pk_name], row, fields)
 
 
-def integrity_verify(models_: Sequence[type[models.Model]] | None = None, *, using: str = "default") -> VerifyResult:
+def integrity_verify(
+    models_: Sequence[type[models.Model]] | None = None, *, using: str = "default"
+) -> VerifyResult:
     """Every sealed row recomputed; the rows that fail, each named in Chinese."""
     checked: dict[str, int] = {m._meta.label: 0 for m in models_ or sealed_models()}
     bad: list[Tampered] = []
     for model, pk, _row, reason in integrity_iter(models_, using=using):
         checked[model._meta.label] += 1
         if reason:
-            bad.append(Tampered(model._meta.label, str(model._meta.verbose_name), pk, _label(model, pk, using), reason))
+            bad.append(
+                Tampered(
+                    model._meta.label, str(model._meta.verbose_name), pk, _label(model, pk, using), reason
+                )
+            )
     return VerifyResult(checked, bad)
 
 
@@ -350,7 +368,10 @@ class ResealResult:
 
 
 def integrity_reseal(
-    models_: Sequence[type[models.Model]] | None = None, *, include_unsealed: bool = False, using: str = "default"
+    models_: Sequence[type[models.Model]] | None = None,
+    *,
+    include_unsealed: bool = False,
+    using: str = "default",
 ) -> ResealResult:
     """After a key rotation: rows that verify under a listed older key get a seal under the current one.
     A row that fails under every key is *not* re-sealed (that would bless the tampering) and is returned;
@@ -368,7 +389,13 @@ def integrity_reseal(
                     continue
                 if reason and not (include_unsealed and not stored):
                     refused.append(
-                        Tampered(model._meta.label, str(model._meta.verbose_name), pk, _label(model, pk, using), reason)
+                        Tampered(
+                            model._meta.label,
+                            str(model._meta.verbose_name),
+                            pk,
+                            _label(model, pk, using),
+                            reason,
+                        )
                     )
                     continue
                 todo.append(pk)

@@ -45,7 +45,9 @@ def _approved_identification(personas):
     """A household through the whole identification chain: a monitoring object, a case, its steps."""
     cadre, township, county = personas["cadre_a1"], personas["township_a"], personas["county_reviewer"]
     hh = poor_exited_household(per_capita=5000, year=2024)
-    lead = leads.lead_submit(actor=cadre, household=hh, channel="cadre_visit", risk_types=["因病"], on=J(2025, 6, 2))
+    lead = leads.lead_submit(
+        actor=cadre, household=hh, channel="cadre_visit", risk_types=["因病"], on=J(2025, 6, 2)
+    )
     case = identification.case_open(actor=cadre, lead=lead, on=J(2025, 6, 2))
     end = run_village_steps(case, cadre, start=J(2025, 6, 2))
     cases.case_step_complete(actor=township, case=case, step="township", on=end)
@@ -108,8 +110,13 @@ def test_case_decision_and_approval_changed_behind_the_app_are_named(personas):
     step = case.steps.get(code="county")
     obj = MonitoringObject.objects.get(pk=case.monitoring_object_id)
     _raw(f"UPDATE {Case._meta.db_table} SET result_reason = %s WHERE id = %s", ["县级审定不同意", case.pk])
-    _raw(f"UPDATE {CaseStep._meta.db_table} SET actor_id = %s WHERE id = %s", [personas["cadre_a1"].pk, step.pk])
-    _raw(f"UPDATE {MonitoringObject._meta.db_table} SET category = %s WHERE id = %s", ["边缘易致贫户", obj.pk])
+    _raw(
+        f"UPDATE {CaseStep._meta.db_table} SET actor_id = %s WHERE id = %s",
+        [personas["cadre_a1"].pk, step.pk],
+    )
+    _raw(
+        f"UPDATE {MonitoringObject._meta.db_table} SET category = %s WHERE id = %s", ["边缘易致贫户", obj.pk]
+    )
     res = integrity_verify()
     named = {(t.model, t.pk) for t in res.tampered}
     assert named == {("monitoring.Case", case.pk), ("monitoring.CaseStep", step.pk),
@@ -169,5 +176,7 @@ def test_importer_bulk_path_seals_with_the_allocated_ids(personas):
         history_user_id=None, change_reason="test", now=dt.datetime.now(dt.UTC),
     )  # fmt: skip
     assert len(ids) == 2 and integrity_verify().ok
-    _raw(f"UPDATE {IncomeRecord._meta.db_table} SET excluded = %s WHERE id = %s", ['{"慰问金": 50000}', ids[1]])
+    _raw(
+        f"UPDATE {IncomeRecord._meta.db_table} SET excluded = %s WHERE id = %s", ['{"慰问金": 50000}', ids[1]]
+    )
     assert [t.pk for t in integrity_verify().tampered] == [ids[1]]

@@ -176,7 +176,9 @@ def fast_create_with_history(
             derive = {v: f.derive(v, purpose[f.source]) for v in set(plain)}
             columns.append(list(map(derive.__getitem__, plain)))
         elif name == MAC_FIELD and issubclass(model, IntegritySealed):  # the seal, with the allocated id
-            columns.append([seal_for(model, i, ChainMap(r, raw_default)) for i, r in zip(ids, rows, strict=True)])
+            columns.append(
+                [seal_for(model, i, ChainMap(r, raw_default)) for i, r in zip(ids, rows, strict=True)]
+            )
         elif isinstance(f, EncryptedCharField):  # one cipher setup and one nonce draw per column
             columns.append(crypto.encrypt_many(given_cols.get(name) or [raw_default[name]] * n, f.purpose))
         elif name not in given_cols:

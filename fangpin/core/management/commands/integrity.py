@@ -35,12 +35,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         v = sub.add_parser("verify", help="逐条核对校验码，列出被改动的记录（有则返回非零）")
-        v.add_argument("--model", action="append", help="只核对某类记录，如 registry.IncomeRecord 或 收入记录")
+        v.add_argument(
+            "--model", action="append", help="只核对某类记录，如 registry.IncomeRecord 或 收入记录"
+        )
         v.add_argument("--format", choices=["text", "json"], default="text")
         s = sub.add_parser("seal", help="密钥轮换后用当前密钥重新加校验码（校验不通过的记录拒绝处理）")
         s.add_argument("--model", action="append")
         s.add_argument(
-            "--include-unsealed", action="store_true", help="同时为尚无校验码的记录加校验码（须确认其内容无误）"
+            "--include-unsealed",
+            action="store_true",
+            help="同时为尚无校验码的记录加校验码（须确认其内容无误）",
         )
 
     def handle(self, *args: Any, **o: Any) -> None:

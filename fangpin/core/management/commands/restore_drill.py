@@ -16,7 +16,9 @@ class Command(BaseCommand):
     help = "恢复演练：备份→恢复到临时库→逐表核对行数与内容哈希→核对审计哈希链与决策记录校验码（记入审计日志）"
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--workdir", help="备份文件与 SQLite 临时库所在目录（默认 FANGPIN_VAR 下的临时目录）")
+        parser.add_argument(
+            "--workdir", help="备份文件与 SQLite 临时库所在目录（默认 FANGPIN_VAR 下的临时目录）"
+        )
         parser.add_argument("--keep", action="store_true", help="保留演练所用的备份文件（临时库总是删除）")
 
     def handle(self, *args: Any, **o: Any) -> None:
@@ -32,7 +34,9 @@ class Command(BaseCommand):
             f"审计哈希链{'完整' if not res.audit_bad else f'{len(res.audit_bad)}条不符'}；"
             f"决策记录校验码 {res.sealed_rows} 条{'一致' if not res.tampered else f'，{len(res.tampered)} 条不符'}"
         )
-        self.stdout.write("RPO 取决于部署：WAL 归档时不超过 archive_timeout，仅每日备份时为备份间隔（见 docs/howto）")
+        self.stdout.write(
+            "RPO 取决于部署：WAL 归档时不超过 archive_timeout，仅每日备份时为备份间隔（见 docs/howto）"
+        )
         if res.pending:
             self.stdout.write(f"提示：恢复的副本有{len(res.pending)}个迁移未应用")
         if res.kept:
