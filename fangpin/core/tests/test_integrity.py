@@ -180,3 +180,17 @@ def test_importer_bulk_path_seals_with_the_allocated_ids(personas):
         f"UPDATE {IncomeRecord._meta.db_table} SET excluded = %s WHERE id = %s", ['{"慰问金": 50000}', ids[1]]
     )
     assert [t.pk for t in integrity_verify().tampered] == [ids[1]]
+
+
+def test_own_integrity_keys_take_over_and_old_seals_still_verify(personas):
+    hh = f.household(f.VILLAGE_A1)
+    old = f.income(hh, year=2023, wage=100)
+    with override_settings(FANGPIN_INTEGRITY_KEYS={"s1": os.urandom(32)}):
+        new = f.income(hh, year=2024, wage=200)
+        stored = dict(IncomeRecord.objects.values_list("pk", "integrity_mac"))
+        assert stored[new.pk].startswith("s1:") and stored[old.pk].startswith("dev1:")
+        assert integrity_verify().ok
+        assert integrity_reseal().resealed["registry.IncomeRecord"] == 1
+        assert all(v.startswith("s1:") for v in IncomeRecord.objects.values_list("integrity_mac", flat=True))
+    # back without the deployment's key: its seals cannot be checked, and say so
+    assert {t.pk for t in integrity_verify().tampered} == {old.pk, new.pk}
