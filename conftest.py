@@ -66,3 +66,22 @@ def _local_remark_column_answered(request):
                 "saved_at": timezone.now(),
             },
         )
+
+
+# FANGPIN_CHECK_SEALS=1: after every database test, every decision record still verifies (core.integrity) —
+# proves no write path of the application leaves a row unsealed or sealed wrongly. Opt-in (it reads the
+# sealed tables after each test); tests that tamper on purpose are marked ``tampers_seals``.
+if os.environ.get("FANGPIN_CHECK_SEALS"):
+
+    @pytest.fixture(autouse=True)
+    def _seals_still_verify(request):
+        uses_db = "db" in request.fixturenames or request.node.get_closest_marker("django_db")
+        if not uses_db or request.node.get_closest_marker("tampers_seals"):
+            yield
+            return
+        request.getfixturevalue("db")  # set up before this teardown runs, so torn down after it
+        yield
+        from fangpin.core.integrity import integrity_verify
+
+        bad = integrity_verify().tampered
+        assert not bad, [t.as_dict() for t in bad[:5]]

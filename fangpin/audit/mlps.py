@@ -116,8 +116,7 @@ def _confidentiality_and_backup() -> list[CheckLine]:
     backup = AuditEvent.objects.filter(event_type="core.backup", result="ok").order_by("-seq").first()
     return [
         CheckLine("8.1.4.7 a", "传输完整性", DEPLOYER, "HTTPS 由前端终止（HSTS、安全Cookie 由生产配置设置；可换国密网关）"),
-        CheckLine("8.1.4.7 b", "重要数据存储完整性（决策记录校验码）", MISSING,
-                  "审计日志有哈希链与签名检查点；识别、消除、收入、帮扶记录的逐条HMAC及 integrity verify 尚未实现"),
+        _integrity_line(),
         CheckLine("8.1.4.8 b", "重要数据存储保密性", _ok(bool(keys)),
                   f"身份证号、电话、残疾证号字段级 SM4-GCM 加密，盲索引 HMAC-SM3；数据密钥{len(keys)}个"
                   f"（当前 {getattr(settings, 'FANGPIN_DATA_KEY_ID', '') or next(iter(keys), '无')}）；"
@@ -125,12 +124,74 @@ def _confidentiality_and_backup() -> list[CheckLine]:
         CheckLine("8.1.4.9 a", "数据备份与恢复演练", _ok(drill_age is not None and drill_age <= DRILL_MAX_AGE_DAYS),
                   (f"最近备份 {timezone.localtime(backup.at):%Y-%m-%d}；" if backup else "尚无备份记录；")
                   + (f"最近恢复演练 {timezone.localtime(drill.at):%Y-%m-%d}（{drill_age}天前，须每{DRILL_MAX_AGE_DAYS}天内）"
-                     if drill else "尚无恢复演练记录（fangpin restore 备份 --database-url 空库）")),
-        CheckLine("8.1.4.9 b", "异地实时备份", DEPLOYER, "PostgreSQL WAL 归档到异地由部署方配置（备份文件已加密，可直接外送）"),
+                     + _drill_details(drill.data) if drill else "尚无恢复演练记录（fangpin restore_drill）")
+                  + f"；每周自动演练（restore_drill_periodic，周日 03:20）{_last_failed_drill()}"),
+        CheckLine("8.1.4.9 b", "异地实时备份", DEPLOYER,
+                  f"PostgreSQL WAL 归档到异地由部署方配置（docs/howto/backup-and-restore-drill.md）；{_wal_archiving()}；"
+                  "备份文件已加密，可直接外送"),
         CheckLine("8.1.4.10", "剩余信息保护", PASS,
                   "部门比对文件、错误报告、上传文件按 security.retention.* 到期删除（retention_purge 每日执行）；"
                   "退出登录清除服务端会话"),
     ]  # fmt: skip
+
+
+INTEGRITY_MAX_AGE_DAYS = 2  # the nightly integrity_verify_periodic, with a day's slack
+
+
+def _integrity_line() -> CheckLine:
+    """INT-01: every decision record's seal recomputed now, plus the latest recorded verify run."""
+    from fangpin.core.integrity import integrity_verify
+
+    from .models import AuditEvent
+
+    res = integrity_verify()
+    total = sum(res.checked.values())
+    per = "、".join(f"{k.split('.')[-1]} {n}" for k, n in res.checked.items())
+    last = AuditEvent.objects.filter(event_type="core.integrity_verify").order_by("-seq").first()
+    if last is None:
+        recorded, fresh = "尚无 integrity verify 运行记录", False
+    else:
+        age = (timezone.now() - last.at).days
+        fresh = last.result == "ok" and age <= INTEGRITY_MAX_AGE_DAYS
+        outcome = "全部一致" if last.result == "ok" else f"{last.data.get('failed', '?')}条不符"
+        recorded = f"最近一次 integrity verify {timezone.localtime(last.at):%Y-%m-%d}（{outcome}，{age}天前）"
+    now = "全部一致" if res.ok else f"{len(res.tampered)}条不符（如 {res.tampered[0].label}）"
+    return CheckLine("8.1.4.7 b", "重要数据存储完整性（决策记录校验码）", _ok(res.ok and fresh),
+                     f"识别、消除、审批环节、收入、帮扶记录逐条 HMAC-SM3 校验码；当场核对 {total} 条（{per}）：{now}；"
+                     f"{recorded}（每日 03:50 自动核对）；审计日志另有哈希链与签名检查点")  # fmt: skip
+
+
+def _drill_details(data: dict) -> str:
+    parts = []
+    if "rto_seconds" in data:
+        parts.append(f"恢复并核对用时 {data['rto_seconds']} 秒")
+    if "sealed_rows" in data:
+        parts.append(f"副本上校验码核对 {data['sealed_rows']} 条")
+    return f"，{'，'.join(parts)}" if parts else ""
+
+
+def _last_failed_drill() -> str:
+    from .models import AuditEvent
+
+    last = AuditEvent.objects.filter(event_type="core.restore_drill").order_by("-seq").first()
+    if last is None or last.result == "ok":
+        return ""
+    return f"；最近一次演练未通过（{timezone.localtime(last.at):%Y-%m-%d}：{last.reason[:80]}）"
+
+
+def _wal_archiving() -> str:
+    """What the database says about WAL archiving (read live; the copy off site is the deployer's to show)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return "当前数据库为 SQLite，无 WAL 归档（仅用于开发与演示）"
+    with connection.cursor() as cur:
+        cur.execute("SELECT name, setting FROM pg_settings WHERE name IN ('archive_mode', 'archive_timeout')")
+        got = dict(cur.fetchall())
+    mode, timeout = got.get("archive_mode", "?"), got.get("archive_timeout", "?")
+    return f"数据库当前 archive_mode={mode}，archive_timeout={timeout}秒" + (
+        "" if mode in ("on", "always") else "（未开启归档：RPO 为两次备份的间隔）"
+    )
 
 
 def mlps3_report() -> list[CheckLine]:

@@ -15,7 +15,7 @@ class CoreConfig(AppConfig):
         install_log_masking()
 
         def _keys_changed(setting: str, **kwargs) -> None:
-            if setting.startswith(("FANGPIN_DATA_KEY", "FANGPIN_INDEX_KEY")):
+            if setting.startswith(("FANGPIN_DATA_KEY", "FANGPIN_INDEX_KEY", "FANGPIN_INTEGRITY_KEY")):
                 crypto.reset()
 
         setting_changed.connect(_keys_changed, weak=False)

@@ -132,6 +132,7 @@ def reset() -> None:
     _algorithm.cache_clear()
     _keyed_sm3.cache_clear()
     _tail_digest.cache_clear()
+    integrity_keys.cache_clear()
 
 
 def _aad(purpose: str) -> bytes:
@@ -309,6 +310,33 @@ def backup_key(kid: str | None = None) -> tuple[str, bytes]:
     h.update(b"fangpin:backup-file-key")
     out = h.digest() if hasattr(h, "digest") else h.finalize()
     return kid, out[:16]
+
+
+@lru_cache(maxsize=1)
+def integrity_keys() -> tuple[str, dict[str, bytes]]:
+    """(current key id, {key id: 32-byte key}) for the HMAC-SM3 seals of decision records (``core.integrity``).
+
+    ``FANGPIN_INTEGRITY_KEYS`` ({id: key}, first current; production: ``"s2:<64 hex>,s1:<64 hex>"`` from the
+    environment) when a deployment keeps that key apart (a 密码机; the derived keys below then only verify);
+    otherwise one key per data key, derived by HMAC-SM3 over a fixed label (as ``backup_key``), with the data
+    key's id — a data-key rotation then brings a new integrity key, and ``fangpin integrity seal`` re-seals the
+    rows under it."""
+    from django.conf import settings
+
+    ring = keyring()
+    derived = {}
+    for kid, key in ring.keys.items():
+        h = _keyed_sm3(key).copy()
+        h.update(b"fangpin:integrity-key")
+        derived[kid] = h.digest() if hasattr(h, "digest") else h.finalize()
+    own = {k: bytes(v) for k, v in (getattr(settings, "FANGPIN_INTEGRITY_KEYS", None) or {}).items()}
+    if not own:
+        return ring.current, derived
+    cur = getattr(settings, "FANGPIN_INTEGRITY_KEY_ID", "") or next(iter(own))
+    if cur not in own:
+        raise MissingKeyError(f"当前完整性密钥 {cur} 不在密钥列表中")
+    # seals made before the deployment set its own keys still verify (``integrity seal`` moves them over)
+    return cur, {**derived, **own}
 
 
 def seal_stream(src, dst, *, chunk: int = 1 << 20) -> dict:

@@ -309,3 +309,7 @@ FANGPIN_DEV_KEYS = True
 FANGPIN_DATA_KEYS = {"dev1": _dev_key("data")}
 FANGPIN_DATA_KEY_ID = "dev1"
 FANGPIN_INDEX_KEY = _dev_key("index", 32)
+# Integrity seals of decision records (core.integrity): empty = derived from the data keys (core.crypto.integrity_keys).
+FANGPIN_INTEGRITY_KEYS: dict[str, bytes] = {}
+# The restore drill's scratch PostgreSQL database (core.drill): empty = the source's server and role (CREATEDB).
+FANGPIN_DRILL_ADMIN_URL = os.environ.get("FANGPIN_DRILL_ADMIN_URL", "")

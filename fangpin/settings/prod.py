@@ -39,6 +39,9 @@ from fangpin.core.crypto import parse_index_keys as _parse_index_keys  # noqa: E
 
 FANGPIN_INDEX_KEYS = _parse_index_keys(os.environ.get("FANGPIN_INDEX_KEYS", ""))
 FANGPIN_INDEX_KEY_ID = next(iter(FANGPIN_INDEX_KEYS), "")
+# Integrity seals (core.integrity): FANGPIN_INTEGRITY_KEYS="s2:<64 hex>,s1:<64 hex>" keeps that key apart (a 密码机
+# export); unset, one integrity key is derived from each data key. `fangpin integrity seal` after a rotation.
+FANGPIN_INTEGRITY_KEYS = _parse_index_keys(os.environ.get("FANGPIN_INTEGRITY_KEYS", ""))
 if not FANGPIN_DATA_KEYS or (len(FANGPIN_INDEX_KEY) < 16 and not FANGPIN_INDEX_KEYS):
     from django.core.exceptions import ImproperlyConfigured
 

@@ -13,9 +13,12 @@ from django.utils import timezone
 
 from fangpin.accounts.actors import system_actor
 from fangpin.accounts.models import User
-from fangpin.audit.mlps import FAIL, MISSING, PASS, mlps3_report
+from fangpin.audit.mlps import DEPLOYER, FAIL, MISSING, PASS, mlps3_report
 from fangpin.audit.models import AuditEvent
 from fangpin.audit.record import audit_record
+from fangpin.core.tasks import run_integrity_verify
+from fangpin.registry.models import IncomeRecord
+from fangpin.testing import factories as f
 
 pytestmark = pytest.mark.django_db
 PROD = {  # what production runs with (the test settings switch lockout and the second factor off)
@@ -34,9 +37,11 @@ def _status(clause: str, item_part: str = "") -> str:
 @override_settings(**PROD)
 def test_production_settings_pass_and_each_broken_setting_fails_its_line(personas):
     audit_record(actor=system_actor("restore_drill"), event_type="core.restore_drill", data={})
+    run_integrity_verify()
     lines = {(c.clause, c.item): c.status for c in mlps3_report()}
     assert FAIL not in lines.values(), [k for k, v in lines.items() if v == FAIL]
-    assert MISSING in lines.values()  # what is not built is said, not hidden
+    assert MISSING not in lines.values()  # INT-01 was the last item not built
+    assert _status("8.1.4.9 b") == DEPLOYER  # off-site WAL archiving is shown by the deployment
     with override_settings(AXES_FAILURE_LIMIT=10):
         assert _status("8.1.4.1 b", "锁定") == FAIL
     with override_settings(FANGPIN_SESSION_IDLE_MINUTES=120):
@@ -69,3 +74,21 @@ def test_the_command_prints_the_table_audits_itself_and_strict_fails(personas):
     assert ev.result == "refused" and "8.1.4.9 a" in ev.data["failed"]
     with pytest.raises(CommandError, match="8.1.4.9 a"):
         call_command("securitycheck", "--mlps3", "--strict", stdout=io.StringIO())
+
+
+@pytest.mark.tampers_seals
+@override_settings(**PROD)
+def test_integrity_line_recomputes_the_seals_now_and_dates_the_last_verify(personas):
+    from django.db import connection
+
+    hh = f.household(f.VILLAGE_A1)
+    inc = f.income(hh, year=2024, wage=15000)
+    assert _status("8.1.4.7 b") == FAIL  # no verify run recorded yet
+    run_integrity_verify()
+    assert _status("8.1.4.7 b") == PASS
+    with time_machine.travel(timezone.now() + dt.timedelta(days=5)):  # the nightly job stopped
+        assert _status("8.1.4.7 b") == FAIL
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE {IncomeRecord._meta.db_table} SET wage = 1 WHERE id = %s", [inc.pk])
+    line = next(c for c in mlps3_report() if c.clause == "8.1.4.7 b")
+    assert line.status == FAIL and hh.household_no in line.evidence  # found now, before any verify run

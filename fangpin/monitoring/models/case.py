@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from fangpin.core.integrity import IntegritySealed
+
 from .choices import (
     CaseKind,
     CaseStatus,
@@ -34,7 +36,11 @@ class NoDelete(models.Model):
         raise RuntimeError(f"{self._meta.label} rows are never deleted")
 
 
-class MonitoringObject(VillageSnapshot, NoDelete):
+class MonitoringObject(IntegritySealed, VillageSnapshot, NoDelete):
+    SEAL_FIELDS = ("household", "category", "category_derived", "category_override_reason", "risk_types",
+                   "identified_on", "status", "origin", "eliminated_on", "elimination_method",
+                   "gradual_exit_until", "reversals", "decision")  # fmt: skip
+
     household = models.ForeignKey(
         "registry.Household", verbose_name="户", on_delete=models.PROTECT, related_name="monitoring_objects"
     )
@@ -77,8 +83,14 @@ class MonitoringObject(VillageSnapshot, NoDelete):
     def __str__(self) -> str:
         return f"{self.household_id} {self.category} {self.identified_on:%Y%m}"
 
+    def integrity_label(self) -> str:
+        return f"户编号 {self.household.household_no} 的监测对象（{self.identified_on:%Y-%m-%d} 识别，编号 {self.pk}）"
 
-class Case(VillageSnapshot, NoDelete):
+
+class Case(IntegritySealed, VillageSnapshot, NoDelete):
+    SEAL_FIELDS = ("kind", "household", "monitoring_object", "status", "current_step", "green_channel",
+                   "started_on", "closed_on", "result_reason", "proposal", "facts", "params")  # fmt: skip
+
     kind = models.CharField("程序", max_length=16, choices=CaseKind.choices)
     household = models.ForeignKey(
         "registry.Household", verbose_name="户", on_delete=models.PROTECT, related_name="monitoring_cases"
@@ -120,8 +132,15 @@ class Case(VillageSnapshot, NoDelete):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}#{self.pk}"
 
+    def integrity_label(self) -> str:
+        return f"户编号 {self.household.household_no} 的{self.get_kind_display()}（办理程序编号 {self.pk}）"
 
-class CaseStep(NoDelete):
+
+class CaseStep(IntegritySealed, NoDelete):
+    """One step of a chain: who approved it, when, with what record (an approval is a decision: sealed)."""
+
+    SEAL_FIELDS = ("case", "code", "seq", "status", "completed_on", "actor", "data")
+
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="steps")
     code = models.CharField("环节", max_length=16)
     seq = models.PositiveSmallIntegerField()
@@ -142,6 +161,11 @@ class CaseStep(NoDelete):
 
     def __str__(self) -> str:
         return f"{self.case_id}:{self.name}({self.get_status_display()})"
+
+    def integrity_label(self) -> str:
+        c = self.case
+        return (f"户编号 {c.household.household_no} 的{c.get_kind_display()}（办理程序编号 {c.pk}）"
+                f"“{self.name}”环节（编号 {self.pk}）")  # fmt: skip
 
 
 class CaseEvent(NoDelete):

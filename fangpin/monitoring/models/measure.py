@@ -5,11 +5,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from fangpin.core.integrity import IntegritySealed
+
 from .choices import MeasureStatus
 from .snapshot import VillageSnapshot
 
 
-class Measure(VillageSnapshot):
+class Measure(IntegritySealed, VillageSnapshot):
+    SEAL_FIELDS = ("monitoring_object", "household", "person", "name", "kind", "start_on", "end_on", "amount",
+                   "status", "outcome", "continues_after_elimination")  # fmt: skip
+
     monitoring_object = models.ForeignKey(
         "monitoring.MonitoringObject", on_delete=models.PROTECT, related_name="measures"
     )
@@ -41,3 +46,6 @@ class Measure(VillageSnapshot):
 
     def __str__(self) -> str:
         return f"{self.name}({self.get_status_display()})"
+
+    def integrity_label(self) -> str:
+        return f"户编号 {self.household.household_no} 的帮扶措施“{self.name}”（{self.amount} 元，编号 {self.pk}）"

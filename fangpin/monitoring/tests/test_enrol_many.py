@@ -20,7 +20,7 @@ FACTS = [
     ("边缘易致贫户", ["因学"], dt.date(2023, 5, 1), dt.date(2024, 2, 1), "帮扶消除"),
     ("突发严重困难户", ["因病"], dt.date(2022, 11, 1), dt.date(2025, 1, 1), "自然消除"),
 ]
-SKIP = {"id", "household", "lead", "created_at", "source_ref"}
+SKIP = {"integrity_mac", "id", "household", "lead", "created_at", "source_ref"}
 
 
 def _row(obj, skip=SKIP):

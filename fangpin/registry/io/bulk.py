@@ -19,6 +19,7 @@ PostgreSQL gets one COPY stream of them (psycopg formats each tuple in C into it
 from __future__ import annotations
 
 import datetime as dt
+from collections import ChainMap
 from collections.abc import Callable, Sequence
 from itertools import repeat
 from operator import itemgetter
@@ -29,6 +30,7 @@ from simple_history.utils import get_history_manager_for_model
 
 from fangpin.core import crypto
 from fangpin.core.fields import BlindIndexField, EncryptedCharField
+from fangpin.core.integrity import MAC_FIELD, IntegritySealed, seal_for
 
 _CHUNK = 5000
 # Types whose adapted value depends only on the value's equality class (so it is computed once per
@@ -173,6 +175,10 @@ def fast_create_with_history(
             plain = given_cols.get(f.source) or [raw_default[f.source]] * n
             derive = {v: f.derive(v, purpose[f.source]) for v in set(plain)}
             columns.append(list(map(derive.__getitem__, plain)))
+        elif name == MAC_FIELD and issubclass(model, IntegritySealed):  # the seal, with the allocated id
+            columns.append(
+                [seal_for(model, i, ChainMap(r, raw_default)) for i, r in zip(ids, rows, strict=True)]
+            )
         elif isinstance(f, EncryptedCharField):  # one cipher setup and one nonce draw per column
             columns.append(crypto.encrypt_many(given_cols.get(name) or [raw_default[name]] * n, f.purpose))
         elif name not in given_cols:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from fangpin.core.integrity import IntegritySealed
 from fangpin.policy.rules.income import TRANSFER_ITEMS
 
 from .base import Sourced, Tracked
@@ -16,7 +17,12 @@ _MONEY = {"max_digits": 12, "decimal_places": 2, "default": 0}
 TRANSFER_FIELDS = TRANSFER_ITEMS  # one list of 转移性 items, owned by the income rule
 
 
-class IncomeRecord(Sourced, Tracked):
+class IncomeRecord(IntegritySealed, Sourced, Tracked):
+    # the figures a judgement is computed from (INT-01): every amount, the period and the household
+    SEAL_FIELDS = ("household", "period_start", "period_end", "wage", "production_business", "property_income",
+                   *TRANSFER_ITEMS, "production_expense", "insurance_payout", "compliant_out_of_pocket",
+                   "stated_per_capita", "excluded")  # fmt: skip
+
     household = models.ForeignKey(
         "registry.Household", on_delete=models.PROTECT, related_name="income_records"
     )
@@ -49,13 +55,16 @@ class IncomeRecord(Sourced, Tracked):
     )
     note = models.CharField("备注", max_length=200, blank=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "integrity_mac"])
 
     class Meta:
         verbose_name = "收入记录"
         verbose_name_plural = "收入记录"
         ordering = ["household", "period_start"]
         indexes = [models.Index(fields=["household", "period_end"])]
+
+    def integrity_label(self) -> str:
+        return f"户编号 {self.household.household_no} 的收入记录（{self.period_start:%Y-%m-%d}至{self.period_end:%Y-%m-%d}，编号 {self.pk}）"
 
     @property
     def transfer(self) -> Decimal:

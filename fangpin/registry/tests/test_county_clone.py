@@ -14,10 +14,11 @@ from django.db import connection
 
 from fangpin.core import crypto
 from fangpin.core.ids import make_id_number, validate_id_number
+from fangpin.core.integrity import integrity_verify
 from fangpin.monitoring.household_search import HouseholdFilter, household_search_qs
 from fangpin.registry.checks import codes as C
 from fangpin.registry.checks.report import household_findings
-from fangpin.registry.models import Household, Person
+from fangpin.registry.models import Household, IncomeRecord, Person
 from fangpin.registry.selectors import identifier_q, persons_by_id_number
 from fangpin.testing import factories as f
 
@@ -46,8 +47,11 @@ def test_copies_have_decryptable_unique_ids_found_by_their_blind_indexes(persona
     f.person(a, name="周二", relation="之子", birth=dt.date(1990, 1, 2), id_number=None)
     b = f.household(f.VILLAGE_B1)
     legacy = f.person(b, name="吴三", birth=dt.date(1955, 5, 5), id_number="410506550505123")
+    f.income(a, year=2024, wage=15000)
     clone(2)
     assert Household.objects.count() == 6 and Person.objects.count() == 9
+    # the copied income records are sealed anew for their own ids (INT-01)
+    assert IncomeRecord.objects.count() == 3 and integrity_verify().ok
     copies = Person.objects.exclude(pk__in=[head.pk, legacy.pk]).exclude(id_number__isnull=True)
     numbers = [p.id_number for p in copies]  # decrypted by the field: real SM4-GCM tokens
     # the 18-digit number gets a new one per copy; a 15-digit (odd) one and a missing one: none

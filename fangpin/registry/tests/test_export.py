@@ -171,6 +171,7 @@ def test_formula_cells_are_neutralised(personas, tmp_path):
 
 FIELDS_SKIPPED = {
     "id",
+    "integrity_mac",  # binds the row id, which the round trip changes
     "created_at",
     "updated_at",
     "updated_by",
