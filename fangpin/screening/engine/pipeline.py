@@ -564,8 +564,8 @@ def _run_batched(
 
     d = engine.dialect
     q = " UNION ALL ".join(
-        f"SELECT {d.string(k)} AS kind, {d.row_json(f't_{k}')} AS row_json FROM ({sql}) t_{k}"
-        for k, sql in sqls.items()
+        f"SELECT {d.string(k)} AS kind, {d.row_json(f't_{i}')} AS row_json FROM ({sql}) t_{i}"
+        for i, (k, sql) in enumerate(sqls.items())
     )
     out: dict[str, list[dict]] = {k: [] for k in sqls}
     tbl = engine.query(q)
