@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .base import Engine
 from .rules import (
@@ -246,42 +247,41 @@ def run_month(
         results.update(split_stacked(results.pop(STACKED), small))
     t = time.perf_counter()
     for k in kinds:
+        # column by column over the hit rows of each rule (tens of thousands of persons at a county's
+        # scale): no Python dict per result row
         rs, fms = by_source[k], list(facts.get(k, ()))
-        for row in results[k]:
-            if row["is_total"]:
-                counts[k]["matched_id"] = int(row["matched_id"] or 0)
-                continue
-            for i, r in enumerate(rs):
-                if row[f"hit_{i}"]:
-                    hits.append(
-                        {
-                            "rule_code": r.code,
-                            "source": k,
-                            "person_id": int(row["person_id"]),
-                            "household_id": int(row["household_id"]),
-                            "value": None if row[f"v_{i}"] is None else float(row[f"v_{i}"]),
-                            "threshold": r.threshold,
-                            "records": int(row[f"n_{i}"]),
-                            "record_key": int(row[f"k_{i}"]),
-                            "first_date": row[f"d0_{i}"],
-                            "last_date": row[f"d1_{i}"],
-                        }
-                    )
-            for j, fm in enumerate(fms):
-                if row[f"fx_{j}"]:
-                    found_facts.append(
-                        {
-                            "source": k,
-                            "entity": fm.entity,
-                            "field": fm.field,
-                            "person_id": int(row["person_id"]),
-                            "household_id": int(row["household_id"]),
-                            "value": row[f"fv_{j}"],
-                            "registry_value": row[f"fr_{j}"],
-                            "record_key": int(row[f"fk_{j}"]),
-                            "observed_on": row[f"fd_{j}"],
-                        }
-                    )
+        tbl = results[k]
+        if not tbl.num_rows:
+            continue
+        total = pc.fill_null(pc.cast(tbl["is_total"], pa.bool_()), False)
+        tot = tbl.filter(total)
+        if tot.num_rows:
+            counts[k]["matched_id"] = int(tot["matched_id"][0].as_py() or 0)
+        rows = tbl.filter(pc.invert(total))
+
+        def cols(mask: str, names: list[str], rows: pa.Table = rows) -> list[list]:
+            sub = rows.filter(pc.fill_null(pc.cast(rows[mask], pa.bool_()), False))
+            return [sub[c].to_pylist() for c in names]
+
+        for i, r in enumerate(rs):
+            c = cols(
+                f"hit_{i}", ["person_id", "household_id", f"v_{i}", f"n_{i}", f"k_{i}", f"d0_{i}", f"d1_{i}"]
+            )
+            hits += [
+                {"rule_code": r.code, "source": k, "person_id": int(pid), "household_id": int(hh),
+                 "value": None if v is None else float(v), "threshold": r.threshold, "records": int(n),
+                 "record_key": int(key), "first_date": d0, "last_date": d1}
+                for pid, hh, v, n, key, d0, d1 in zip(*c, strict=True)
+            ]  # fmt: skip
+        for j, fm in enumerate(fms):
+            c = cols(f"fx_{j}", ["person_id", "household_id", f"fv_{j}", f"fr_{j}", f"fk_{j}", f"fd_{j}"])
+            found_facts += [
+                {"source": k, "entity": fm.entity, "field": fm.field, "person_id": int(pid),
+                 "household_id": int(hh), "value": v, "registry_value": reg, "record_key": int(key),
+                 "observed_on": d}
+                for pid, hh, v, reg, key, d in zip(*c, strict=True)
+            ]  # fmt: skip
+    for k in kinds:
         counts[k].setdefault("matched_id", 0)
         counts[k]["matched_linkage"] = links_by_source[k].num_rows if k in links_by_source else 0
         counts[k]["unmatched"] = (
@@ -525,13 +525,13 @@ def _parquet_rows(sources: dict[str, list[str]], kinds: list[str]) -> dict[str, 
         return None
 
 
-def _run_all(engine: Engine, sqls: dict[str, str], timings: dict[str, float]) -> dict[str, list[dict]]:
+def _run_all(engine: Engine, sqls: dict[str, str], timings: dict[str, float]) -> dict[str, pa.Table]:
     """Runs the departments' queries; on an engine that takes concurrent jobs (Spark) several at once, so the
     per-query planning and scheduling of the small departments overlap instead of adding up."""
 
-    def one(k: str) -> tuple[str, list[dict], float]:
+    def one(k: str) -> tuple[str, pa.Table, float]:
         t0 = time.perf_counter()
-        rows = engine.query(sqls[k]).to_pylist()
+        rows = engine.query(sqls[k])
         return k, rows, round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()
@@ -557,7 +557,7 @@ _DATE_KEY = re.compile(r"^(d0|d1|fd)_\d+(_\d+)?$")
 
 def _run_batched(
     engine: Engine, sqls: dict[str, str], timings: dict[str, float], t0: float
-) -> dict[str, list[dict]]:
+) -> dict[str, pa.Table]:
     """Every department's query in one job: each result row as JSON text, stacked with UNION ALL."""
     import json
     from collections import defaultdict
@@ -575,7 +575,7 @@ def _run_batched(
             row[key] = dt.date.fromisoformat(str(row[key])[:10])
         out[kind].append(row)
     timings["rules_all"] = round(time.perf_counter() - t0, 3)
-    return out
+    return {k: pa.Table.from_pylist(rows) for k, rows in out.items()}
 
 
 CANDIDATE_COLS = (

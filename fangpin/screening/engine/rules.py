@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from fangpin.core.errors import DomainError
 
 from .dialects import Dialect
@@ -362,31 +364,31 @@ def compile_stacked(parts: Sequence[MonthPart], month: str, d: Dialect, *, view:
     return _fused(list(parts), month, d, view=view, stacked=True)
 
 
-def split_stacked(rows: list[dict[str, Any]], sources: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+def split_stacked(tbl: pa.Table, sources: Sequence[str]) -> dict[str, pa.Table]:
     """The rows of ``compile_stacked`` per department, named as ``compile_month`` names them; a person row
     goes to the departments in which it has a hit or a differing fact."""
-    out: dict[str, list[dict[str, Any]]] = {k: [] for k in sources}
-    if not rows:
-        return out
-    keys = list(rows[0].keys())
-    maps = []
+    import pyarrow.compute as pc
+
+    if not tbl.num_rows:
+        return {k: pa.table({}) for k in sources}
+    total = pc.fill_null(pc.cast(tbl["is_total"], pa.bool_()), False)
+    out: dict[str, pa.Table] = {}
     for s, k in enumerate(sources):
         tag = f"_{s}_"
         own = {}
-        for key in keys:
+        for key in tbl.column_names:
             stem, sep, rest = key.partition(tag)
             if sep and rest.isdigit() and stem and not stem.startswith("matched_id"):
                 own[key] = f"{stem}_{rest}"
-        flags = [key for key, name in own.items() if name.startswith(("hit_", "fx_"))]
-        maps.append((k, own, flags, f"matched_id_{s}"))
-    for row in rows:
-        for k, own, flags, mid in maps:
-            if not row["is_total"] and not any(row[f] for f in flags):
-                continue
-            sub = {"is_total": row["is_total"], "person_id": row["person_id"],
-                   "household_id": row["household_id"], "matched_id": row.get(mid)}  # fmt: skip
-            sub.update({name: row[key] for key, name in own.items()})
-            out[k].append(sub)
+        keep = total
+        for key, name in own.items():
+            if name.startswith(("hit_", "fx_")):
+                keep = pc.or_(keep, pc.fill_null(pc.cast(tbl[key], pa.bool_()), False))
+        sub = tbl.filter(keep)
+        cols = {c: sub[c] for c in ("is_total", "person_id", "household_id")}
+        cols["matched_id"] = sub[f"matched_id_{s}"]
+        cols.update({name: sub[key] for key, name in own.items()})
+        out[k] = pa.table(cols)
     return out
 
 
