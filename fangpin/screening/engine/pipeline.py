@@ -239,8 +239,9 @@ def run_month(
             for k in small
         ]  # fmt: skip
         sql = compile_stacked(parts, month, engine.dialect, view="matched_stacked")
-        engine.create_view("matched_stacked", _stacked_view(engine, small, sql, link_views, sources, new_and_seen,
-                                                            links_by_source, person))  # fmt: skip
+        engine.create_view(
+            "matched_stacked", _stacked_view(engine, small, sql, new_and_seen, links_by_source, person)
+        )
         sqls[STACKED] = sql
     results = _run_all(engine, sqls, timings)
     if STACKED in results:
@@ -313,8 +314,6 @@ def _stacked_view(
     engine: Engine,
     kinds: list[str],
     sql: str,
-    link_views: dict[str, str],
-    sources: dict[str, list[str]],
     new_and_seen: Callable[[str], tuple[str, str]],
     links_by_source: dict[str, pa.Table],
     person: str,
@@ -322,9 +321,8 @@ def _stacked_view(
     """The small departments' rows as one view for ``compile_stacked``'s query ``sql``: a typed UNION ALL
     (the s-th department's columns the query uses, prefixed ``stacked_prefix(s)``; NULL in the other
     departments' rows), the accepted links of all of them in one table, one join to the registry.
-    A department with a side file (its unusable-ID rows) contributes its file's rows with their ID as join
-    key and the side file's rows, which take their link's person; one without, its rows, which take their
-    link's person when they have one."""
+    Every department contributes its file's rows once (a small file: no side file read), and a row takes its
+    accepted link's person when it has one, else its ID's (the plan of a big file without side file)."""
     d = engine.dialect
     used: dict[int, set[str]] = {}
     for s_, col in re.findall(r"\bm\.s(\d+)_([a-z_][a-z0-9_]*)\b", sql):
@@ -342,15 +340,7 @@ def _stacked_view(
         )
         cols = (", " + cols) if cols else ""
         head = f"SELECT {d.string(k)} AS _src, s.record_key, s.event_date, {batch} AS batch_id, {new} AS _new"
-        side = k in link_views and _same_columns(sources[k], [link_path(p) for p in sources[k]])
-        branches.append(
-            f"{head}, s.id_number AS _join_key, {'FALSE' if side else 'TRUE'} AS _linkable{cols} "
-            f"FROM src_{k} s {seen_join}"
-        )
-        if side:
-            branches.append(
-                f"{head}, {d.text('NULL')} AS _join_key, TRUE AS _linkable{cols} FROM {link_views[k]} s {seen_join}"
-            )
+        branches.append(f"{head}, s.id_number AS _join_key{cols} FROM src_{k} s {seen_join}")
     empty = LINK_SCHEMA.empty_table()
     links = pa.concat_tables(
         [
@@ -364,7 +354,7 @@ def _stacked_view(
     return (
         f"SELECT u.*, CASE WHEN l.record_key IS NULL THEN 'id' ELSE 'linkage' END AS match_method, {person} "
         f"FROM ({' UNION ALL '.join(branches)}) u "
-        f"LEFT JOIN links_stacked l ON u._linkable AND l.source = u._src AND l.record_key = u.record_key "
+        f"LEFT JOIN links_stacked l ON l.source = u._src AND l.record_key = u.record_key "
         f"JOIN persons p ON p.join_key = coalesce(l.join_key, u._join_key)"
     )
 
