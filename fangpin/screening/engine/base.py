@@ -39,6 +39,10 @@ class Engine(abc.ABC):
     def query(self, sql: str) -> pa.Table:
         """Run a query and bring the (small) result back as Arrow."""
 
+    def columns(self, view: str) -> list[str]:
+        """The column names of a view (no scan)."""
+        return list(self.query(f"SELECT * FROM {view} LIMIT 0").column_names)
+
     def create_view(self, view: str, sql: str) -> None:
         self.execute(f"CREATE OR REPLACE TEMPORARY VIEW {view} AS {sql}")
 

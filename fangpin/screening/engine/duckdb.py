@@ -40,6 +40,9 @@ class DuckDBEngine(Engine):
     def create_view(self, view: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMPORARY VIEW {view} AS {sql}")
 
+    def columns(self, view: str) -> list[str]:
+        return list(self.con.sql(f"SELECT * FROM {view}").columns)
+
     def query(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
 

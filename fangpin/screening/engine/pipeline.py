@@ -20,9 +20,18 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .base import Engine
-from .rules import RuleSpec, compile_month, rule_instances
+from .rules import (
+    MonthPart,
+    RuleSpec,
+    compile_month,
+    compile_stacked,
+    rule_instances,
+    split_stacked,
+    stacked_prefix,
+)
 from .store import link_path
 
 if TYPE_CHECKING:
@@ -49,6 +58,7 @@ PERSON_COLS = (
 # A department file with more rows than this many per registry person (医保) counts its ID matches apart
 # (``compile_month(count_apart=True)``): aggregating every joined row costs more than a second, narrow probe.
 COUNT_APART_RATIO = 1.0
+STACKED = "+stacked"  # the key of the small departments' stacked query (no department is named so)
 LINK_SCHEMA = pa.schema(
     [
         ("record_key", pa.int64()),
@@ -160,7 +170,9 @@ def run_month(
             counts[k]["id_unusable"] = n_unusable.get(k, 0)
     t = time.perf_counter()
 
-    # 2. one query per department: rules, differing facts and row counts from one join to the registry
+    # 2. the departments' queries: rules, differing facts and row counts from one join to the registry. A
+    # file bigger than the registry (医保) has its own query; the small departments are stacked into one
+    # view (their columns prefixed per department), joined to the registry once and aggregated once.
     progress("运行筛查规则", 60)
     facts = facts or {}
     pcols = ", ".join(f"p.{c} AS p_{c}" for c in PERSON_COLS)
@@ -172,11 +184,13 @@ def run_month(
             by_source[r.source].append(r)
     sqls: dict[str, str] = {}
     n_persons = (_parquet_rows({"persons": [persons_path]}, ["persons"]) or {}).get("persons", 0)
-    for k in kinds:
-        rs, fms = by_source[k], list(facts.get(k, ()))
-        engine.register_arrow(f"links_{k}", links_by_source.get(k, LINK_SCHEMA.empty_table()))
-        # One inner join on one key (the ID, or the accepted link's person): an inner join lets Spark
-        # broadcast a small department file instead of shuffling the registry.
+    person = f"p.person_id AS person_id, {pcols}"
+    # a file with more rows than the registry has persons (医保) counts its matches apart
+    big = [k for k in kinds if counts[k]["rows_read"] > COUNT_APART_RATIO * n_persons]
+    small = [k for k in kinds if k not in big]
+
+    def new_and_seen(k: str) -> tuple[str, str]:
+        """Which rows of department k are new this run, and the join that tells (earlier versions)."""
         new = (
             "TRUE"
             if new_batches is None
@@ -187,13 +201,20 @@ def run_month(
             engine.register_parquet(f"seen_{k}", seen[k])
             seen_join = f"LEFT JOIN (SELECT DISTINCT row_hash FROM seen_{k}) x ON s.row_hash = x.row_hash "
             new = f"({new} AND x.row_hash IS NULL)"
-        person = f"p.person_id AS person_id, {new} AS _new, {pcols}"
+        return new, seen_join
+
+    for k in big:
+        rs, fms = by_source[k], list(facts.get(k, ()))
+        engine.register_arrow(f"links_{k}", links_by_source.get(k, LINK_SCHEMA.empty_table()))
+        # One inner join on one key (the ID, or the accepted link's person): an inner join lets Spark
+        # broadcast a small department file instead of shuffling the registry.
+        new, seen_join = new_and_seen(k)
         if k in link_views and _same_columns(sources[k], [link_path(p) for p in sources[k]]):
             # The linked rows are rows of the side file (their ID is unusable, so it matches nobody):
             # the file's rows keep their ID as join key, the side file's linked rows get their person's,
             # then one join to the registry — no outer join of every row against the links.
             view_sql = (
-                f"SELECT s.*, {person} FROM ("
+                f"SELECT s.*, {new} AS _new, {person} FROM ("
                 f"SELECT s.*, s.id_number AS _join_key, 'id' AS match_method FROM src_{k} s UNION ALL "
                 f"SELECT s.*, l.join_key AS _join_key, 'linkage' AS match_method FROM {link_views[k]} s "
                 f"JOIN links_{k} l ON s.record_key = l.record_key) s {seen_join}"
@@ -201,61 +222,67 @@ def run_month(
             )
         else:
             view_sql = (
-                f"SELECT s.*, {person}, "
+                f"SELECT s.*, {new} AS _new, {person}, "
                 f"CASE WHEN l.record_key IS NULL THEN 'id' ELSE 'linkage' END AS match_method "
                 f"FROM src_{k} s LEFT JOIN links_{k} l ON s.record_key = l.record_key {seen_join}"
                 f"JOIN persons p ON p.join_key = coalesce(l.join_key, s.id_number)"
             )
         engine.create_view(f"matched_{k}", view_sql)
         sqls[k] = compile_month(
-            k,
-            rs,
-            fms,
-            month,
-            engine.dialect,
-            fact_batches=None if fact_batches is None else fact_batches.get(k, []),
-            # a file with more rows than the registry has persons (医保) counts its matches apart
-            count_apart=counts[k]["rows_read"] > COUNT_APART_RATIO * n_persons,
+            k, rs, fms, month, engine.dialect,
+            fact_batches=None if fact_batches is None else fact_batches.get(k, []), count_apart=True,
+        )  # fmt: skip
+    if small:
+        parts = [
+            MonthPart(k, by_source[k], list(facts.get(k, ())),
+                      None if fact_batches is None else fact_batches.get(k, []))
+            for k in small
+        ]  # fmt: skip
+        sql = compile_stacked(parts, month, engine.dialect, view="matched_stacked")
+        engine.create_view(
+            "matched_stacked", _stacked_view(engine, small, sql, new_and_seen, links_by_source, person)
         )
+        sqls[STACKED] = sql
     results = _run_all(engine, sqls, timings)
+    if STACKED in results:
+        results.update(split_stacked(results.pop(STACKED), small))
     t = time.perf_counter()
     for k in kinds:
+        # column by column over the hit rows of each rule (tens of thousands of persons at a county's
+        # scale): no Python dict per result row
         rs, fms = by_source[k], list(facts.get(k, ()))
-        for row in results[k]:
-            if row["is_total"]:
-                counts[k]["matched_id"] = int(row["matched_id"] or 0)
-                continue
-            for i, r in enumerate(rs):
-                if row[f"hit_{i}"]:
-                    hits.append(
-                        {
-                            "rule_code": r.code,
-                            "source": k,
-                            "person_id": int(row["person_id"]),
-                            "household_id": int(row["household_id"]),
-                            "value": None if row[f"v_{i}"] is None else float(row[f"v_{i}"]),
-                            "threshold": r.threshold,
-                            "records": int(row[f"n_{i}"]),
-                            "record_key": int(row[f"k_{i}"]),
-                            "first_date": row[f"d0_{i}"],
-                            "last_date": row[f"d1_{i}"],
-                        }
-                    )
-            for j, fm in enumerate(fms):
-                if row[f"fx_{j}"]:
-                    found_facts.append(
-                        {
-                            "source": k,
-                            "entity": fm.entity,
-                            "field": fm.field,
-                            "person_id": int(row["person_id"]),
-                            "household_id": int(row["household_id"]),
-                            "value": row[f"fv_{j}"],
-                            "registry_value": row[f"fr_{j}"],
-                            "record_key": int(row[f"fk_{j}"]),
-                            "observed_on": row[f"fd_{j}"],
-                        }
-                    )
+        tbl = results[k]
+        if not tbl.num_rows:
+            continue
+        total = pc.fill_null(pc.cast(tbl["is_total"], pa.bool_()), False)
+        tot = tbl.filter(total)
+        if tot.num_rows:
+            counts[k]["matched_id"] = int(tot["matched_id"][0].as_py() or 0)
+        rows = tbl.filter(pc.invert(total))
+
+        def cols(mask: str, names: list[str], rows: pa.Table = rows) -> list[list]:
+            sub = rows.filter(pc.fill_null(pc.cast(rows[mask], pa.bool_()), False))
+            return [sub[c].to_pylist() for c in names]
+
+        for i, r in enumerate(rs):
+            c = cols(
+                f"hit_{i}", ["person_id", "household_id", f"v_{i}", f"n_{i}", f"k_{i}", f"d0_{i}", f"d1_{i}"]
+            )
+            hits += [
+                {"rule_code": r.code, "source": k, "person_id": int(pid), "household_id": int(hh),
+                 "value": None if v is None else float(v), "threshold": r.threshold, "records": int(n),
+                 "record_key": int(key), "first_date": d0, "last_date": d1}
+                for pid, hh, v, n, key, d0, d1 in zip(*c, strict=True)
+            ]  # fmt: skip
+        for j, fm in enumerate(fms):
+            c = cols(f"fx_{j}", ["person_id", "household_id", f"fv_{j}", f"fr_{j}", f"fk_{j}", f"fd_{j}"])
+            found_facts += [
+                {"source": k, "entity": fm.entity, "field": fm.field, "person_id": int(pid),
+                 "household_id": int(hh), "value": v, "registry_value": reg, "record_key": int(key),
+                 "observed_on": d}
+                for pid, hh, v, reg, key, d in zip(*c, strict=True)
+            ]  # fmt: skip
+    for k in kinds:
         counts[k].setdefault("matched_id", 0)
         counts[k]["matched_linkage"] = links_by_source[k].num_rows if k in links_by_source else 0
         counts[k]["unmatched"] = (
@@ -281,6 +308,55 @@ def run_month(
             for k, p in zip(tbl.column("record_key").to_pylist(), tbl.column("person_id").to_pylist(), strict=True)
         },
     )  # fmt: skip
+
+
+def _stacked_view(
+    engine: Engine,
+    kinds: list[str],
+    sql: str,
+    new_and_seen: Callable[[str], tuple[str, str]],
+    links_by_source: dict[str, pa.Table],
+    person: str,
+) -> str:
+    """The small departments' rows as one view for ``compile_stacked``'s query ``sql``: a typed UNION ALL
+    (the s-th department's columns the query uses, prefixed ``stacked_prefix(s)``; NULL in the other
+    departments' rows), the accepted links of all of them in one table, one join to the registry.
+    Every department contributes its file's rows once (a small file: no side file read), and a row takes its
+    accepted link's person when it has one, else its ID's (the plan of a big file without side file)."""
+    d = engine.dialect
+    used: dict[int, set[str]] = {}
+    for s_, col in re.findall(r"\bm\.s(\d+)_([a-z_][a-z0-9_]*)\b", sql):
+        used.setdefault(int(s_), set()).add(col)
+    names = [(s, sorted(used.get(s, ()))) for s in range(len(kinds))]
+    branches = []
+    for s, k in enumerate(kinds):
+        new, seen_join = new_and_seen(k)
+        have = set(engine.columns(f"src_{k}"))
+        batch = "s.batch_id" if "batch_id" in have else "CAST(NULL AS BIGINT)"
+        cols = ", ".join(
+            (f"s.{c} AS {stacked_prefix(t)}{c}" if t == s else f"NULL AS {stacked_prefix(t)}{c}")
+            for t, cs in names
+            for c in cs
+        )
+        cols = (", " + cols) if cols else ""
+        head = f"SELECT {d.string(k)} AS _src, s.record_key, s.event_date, {batch} AS batch_id, {new} AS _new"
+        branches.append(f"{head}, s.id_number AS _join_key{cols} FROM src_{k} s {seen_join}")
+    empty = LINK_SCHEMA.empty_table()
+    links = pa.concat_tables(
+        [
+            links_by_source.get(k, empty).append_column(
+                "source", pa.array([k] * links_by_source.get(k, empty).num_rows, pa.string())
+            )
+            for k in kinds
+        ]
+    )
+    engine.register_arrow("links_stacked", links)
+    return (
+        f"SELECT u.*, CASE WHEN l.record_key IS NULL THEN 'id' ELSE 'linkage' END AS match_method, {person} "
+        f"FROM ({' UNION ALL '.join(branches)}) u "
+        f"LEFT JOIN links_stacked l ON l.source = u._src AND l.record_key = u.record_key "
+        f"JOIN persons p ON p.join_key = coalesce(l.join_key, u._join_key)"
+    )
 
 
 def _same_columns(a: list[str], b: list[str]) -> bool:
@@ -439,13 +515,13 @@ def _parquet_rows(sources: dict[str, list[str]], kinds: list[str]) -> dict[str, 
         return None
 
 
-def _run_all(engine: Engine, sqls: dict[str, str], timings: dict[str, float]) -> dict[str, list[dict]]:
+def _run_all(engine: Engine, sqls: dict[str, str], timings: dict[str, float]) -> dict[str, pa.Table]:
     """Runs the departments' queries; on an engine that takes concurrent jobs (Spark) several at once, so the
     per-query planning and scheduling of the small departments overlap instead of adding up."""
 
-    def one(k: str) -> tuple[str, list[dict], float]:
+    def one(k: str) -> tuple[str, pa.Table, float]:
         t0 = time.perf_counter()
-        rows = engine.query(sqls[k]).to_pylist()
+        rows = engine.query(sqls[k])
         return k, rows, round(time.perf_counter() - t0, 3)
 
     t0 = time.perf_counter()
@@ -461,25 +537,25 @@ def _run_all(engine: Engine, sqls: dict[str, str], timings: dict[str, float]) ->
     out = {}
     for k, rows, secs in done:
         out[k] = rows
-        timings[f"rules_{k}"] = secs
+        timings[f"rules_{k.lstrip('+')}"] = secs
     timings["rules_all"] = round(time.perf_counter() - t0, 3)
     return out
 
 
-_DATE_KEY = re.compile(r"^(d0|d1|fd)_\d+$")
+_DATE_KEY = re.compile(r"^(d0|d1|fd)_\d+(_\d+)?$")
 
 
 def _run_batched(
     engine: Engine, sqls: dict[str, str], timings: dict[str, float], t0: float
-) -> dict[str, list[dict]]:
+) -> dict[str, pa.Table]:
     """Every department's query in one job: each result row as JSON text, stacked with UNION ALL."""
     import json
     from collections import defaultdict
 
     d = engine.dialect
     q = " UNION ALL ".join(
-        f"SELECT {d.string(k)} AS kind, {d.row_json(f't_{k}')} AS row_json FROM ({sql}) t_{k}"
-        for k, sql in sqls.items()
+        f"SELECT {d.string(k)} AS kind, {d.row_json(f't_{i}')} AS row_json FROM ({sql}) t_{i}"
+        for i, (k, sql) in enumerate(sqls.items())
     )
     out: dict[str, list[dict]] = {k: [] for k in sqls}
     tbl = engine.query(q)
@@ -489,7 +565,7 @@ def _run_batched(
             row[key] = dt.date.fromisoformat(str(row[key])[:10])
         out[kind].append(row)
     timings["rules_all"] = round(time.perf_counter() - t0, 3)
-    return out
+    return {k: pa.Table.from_pylist(rows) for k, rows in out.items()}
 
 
 CANDIDATE_COLS = (

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from fangpin.core.errors import DomainError
 
 from .dialects import Dialect
@@ -125,21 +127,28 @@ def rule_instances(
     return out
 
 
-def _col(name: str) -> str:
+def _col(name: str, ns: str = "") -> str:
+    """A department column (``ns``: its department's prefix in a stacked view, ``stacked_prefix``) or, with
+    no prefix, a registry column ``p_*``."""
     if not _IDENT.match(name or ""):
         raise DomainError(E_RULE, f"规则中的列名“{name}”无效")
-    return f"m.{name}"
+    return f"m.{ns}{name}"
 
 
-def _where(rule: RuleSpec, d: Dialect) -> list[str]:
+def stacked_prefix(s: int) -> str:
+    """The column prefix of the s-th department in a stacked view (``compile_stacked``)."""
+    return f"s{int(s)}_"
+
+
+def _where(rule: RuleSpec, d: Dialect, ns: str = "") -> list[str]:
     out = []
     for col, vals in (rule.condition.get("where") or {}).items():
         vals = vals if isinstance(vals, list) else [vals]
-        out.append(f"{_col(col)} IN ({', '.join(d.literal(v) for v in vals)})")
+        out.append(f"{_col(col, ns)} IN ({', '.join(d.literal(v) for v in vals)})")
     return out
 
 
-def _person_condition(pc: dict[str, Any], rule: RuleSpec, d: Dialect) -> str:
+def _person_condition(pc: dict[str, Any], rule: RuleSpec, d: Dialect, ns: str = "") -> str:
     kind = pc.get("kind")
     if kind == "only_labourer":
         return "(m.p_is_labourer AND m.p_household_labourers = 1)"
@@ -151,34 +160,35 @@ def _person_condition(pc: dict[str, Any], rule: RuleSpec, d: Dialect) -> str:
         return f"({age} BETWEEN {int(lo)} AND {int(hi)})"
     if kind == "worse_than_registry":
         # e.g. new disability grade 1-2 where the registry had none or a milder grade (higher number)
-        col, reg = _col(pc["column"]), _col("p_" + pc["registry_column"])
+        col, reg = _col(pc["column"], ns), _col("p_" + pc["registry_column"])
         return f"({reg} IS NULL OR {col} < {reg})"
     raise DomainError(E_RULE, f"未知的人员条件“{kind}”")
 
 
-def _department_parts(rule: RuleSpec, month: str, d: Dialect) -> list[str]:
+def _department_parts(rule: RuleSpec, month: str, d: Dialect, ns: str = "") -> list[str]:
     """The part of the rule's predicate on the department's own columns (window, values): what an engine
     can apply while scanning the file, before the join to the registry."""
     start, end = window_bounds(rule, month)
-    parts = [f"m.event_date BETWEEN {d.date(start)} AND {d.date(end)}", *_where(rule, d)]
+    parts = [f"m.event_date BETWEEN {d.date(start)} AND {d.date(end)}", *_where(rule, d, ns)]
     if rule.condition_kind == "value_in":
         vals = rule.condition.get("values") or []
-        parts.append(f"{_col(rule.condition['column'])} IN ({', '.join(d.literal(v) for v in vals)})")
+        parts.append(f"{_col(rule.condition['column'], ns)} IN ({', '.join(d.literal(v) for v in vals)})")
     return parts
 
 
-def rule_filter(rule: RuleSpec, month: str, d: Dialect) -> str:
-    """Record-level predicate of the rule: window, department values, who it applies to."""
+def rule_filter(rule: RuleSpec, month: str, d: Dialect, ns: str = "") -> str:
+    """Record-level predicate of the rule: window, department values, who it applies to (``ns``: the
+    department's column prefix in a stacked view)."""
     start, end = window_bounds(rule, month)
     parts = ["m.person_id IS NOT NULL", f"m.event_date BETWEEN {d.date(start)} AND {d.date(end)}"]
     if rule.applies_to not in APPLIES_TO_SQL:
         raise DomainError(E_RULE, f"未知的适用对象“{rule.applies_to}”")
     parts.append(APPLIES_TO_SQL[rule.applies_to])
-    parts += _where(rule, d)
+    parts += _where(rule, d, ns)
     if rule.condition_kind == "value_in":
         vals = rule.condition.get("values") or []
-        parts.append(f"{_col(rule.condition['column'])} IN ({', '.join(d.literal(v) for v in vals)})")
-    parts += [_person_condition(pc, rule, d) for pc in rule.person_conditions]
+        parts.append(f"{_col(rule.condition['column'], ns)} IN ({', '.join(d.literal(v) for v in vals)})")
+    parts += [_person_condition(pc, rule, d, ns) for pc in rule.person_conditions]
     if rule.counties:
         parts.append(f"substr(m.p_village_code, 1, 6) IN ({', '.join(d.string(c) for c in rule.counties)})")
     if not rule.cumulative:
@@ -186,26 +196,28 @@ def rule_filter(rule: RuleSpec, month: str, d: Dialect) -> str:
     return " AND ".join(f"({p})" for p in parts)
 
 
-def _aggregates(rule: RuleSpec, i: int, f: str, d: Dialect) -> tuple[list[str], str, list[str]]:
+def _aggregates(
+    rule: RuleSpec, i: int | str, f: str, d: Dialect, ns: str = ""
+) -> tuple[list[str], str, list[str]]:
     """SELECT expressions of rule i, its hit condition over them and the names they define."""
     kind = rule.condition_kind
     col = rule.condition.get("column")
     if kind in ("sum_at_least", "max_above", "value_above") and rule.threshold is None:
         raise DomainError(E_RULE, f"规则{rule.code}缺少阈值参数")
     if kind == "sum_at_least":
-        value = f"sum({_col(col)}) FILTER (WHERE {f})"
+        value = f"sum({_col(col, ns)}) FILTER (WHERE {f})"
         cond = f"v_{i} >= {float(rule.threshold)}"
-        by = _col(col)
+        by = _col(col, ns)
     elif kind in ("max_above", "value_above"):
-        value = f"max({_col(col)}) FILTER (WHERE {f})"
+        value = f"max({_col(col, ns)}) FILTER (WHERE {f})"
         cond = f"v_{i} > {float(rule.threshold)}"
-        by = _col(col)
+        by = _col(col, ns)
     elif kind == "value_in":
-        value = f"min({_col(col)}) FILTER (WHERE {f})" if rule.condition.get("numeric") else "NULL"
+        value = f"min({_col(col, ns)}) FILTER (WHERE {f})" if rule.condition.get("numeric") else "NULL"
         cond = f"n_{i} > 0"
         by = "m.event_date"
     elif kind == "any_record":
-        value = f"max({_col(col)}) FILTER (WHERE {f})" if col else "NULL"
+        value = f"max({_col(col, ns)}) FILTER (WHERE {f})" if col else "NULL"
         cond = f"n_{i} > 0"
         by = "m.event_date"
     else:
@@ -222,7 +234,7 @@ def _aggregates(rule: RuleSpec, i: int, f: str, d: Dialect) -> tuple[list[str], 
         # the new records must carry the total over the threshold (the old ones alone stayed below)
         t = float(rule.threshold)
         sel += [f"{d.count_if(f'({f}) AND m._new')} AS nn_{i}",
-                f"sum({_col(col)}) FILTER (WHERE ({f}) AND NOT m._new) AS vo_{i}"]  # fmt: skip
+                f"sum({_col(col, ns)}) FILTER (WHERE ({f}) AND NOT m._new) AS vo_{i}"]  # fmt: skip
         names += [f"nn_{i}", f"vo_{i}"]
         cond = f"{cond} AND nn_{i} > 0 AND coalesce(vo_{i}, 0) < {t}"
     return sel, f"(n_{i} > 0 AND {cond})", names
@@ -271,6 +283,16 @@ def _mapped(expr: str, mapping: dict[str, str], d: Dialect) -> str:
     return f"CASE {expr} {whens} ELSE {expr} END"
 
 
+@dataclass
+class MonthPart:
+    """One department's share of a stacked month query (``compile_stacked``)."""
+
+    source: str
+    rules: list[RuleSpec]
+    facts: Sequence[FactMap] = ()
+    fact_batches: list[int] | None = None
+
+
 def compile_month(
     source: str,
     rules: list[RuleSpec],
@@ -303,29 +325,15 @@ def compile_month(
     view = view or f"matched_{source}"
     if any(r.source != source for r in rules):
         raise DomainError(E_RULE, "同一查询中的规则必须属于同一部门数据")
+    if not count_apart:
+        return _fused([MonthPart(source, rules, facts, fact_batches)], month, d, view=view, stacked=False)
     p = _month_parts(rules, facts, month, d, fact_batches)
-    flag_sql = (", " + ", ".join(p["flags"])) if p["flags"] else ""
+    flag_sql = (", " + ", ".join(p["flags"] + p["fkey"])) if p["flags"] else ""
     relevant = p["relevant"] or "FALSE"
     conds, names = p["conds"], p["names"]
-    wanted = " OR ".join(
-        ["is_total = 1"] + [f"hit_{i}" for i in range(len(rules))] + [f"fx_{j}" for j in range(len(facts))]
-    )
-    if not count_apart:
-        by_id = d.count_if("m.match_method = 'id'")
-        level2 = ", ".join([f"max({n}) AS {n}" for n in names] + ["sum(matched_id) AS matched_id"])
-        return (
-            f"WITH r AS (SELECT m.*{flag_sql} FROM {view} m), "
-            f"g AS (SELECT m.*, CASE WHEN {relevant} THEN m.person_id END AS _gp, "
-            f"CASE WHEN {relevant} THEN m.p_household_id END AS _gh FROM r m), "
-            f"agg AS (SELECT m._gp AS person_id, m._gh AS household_id, {', '.join(p['sels'] + [f'{by_id} AS matched_id'])} "
-            f"FROM g m GROUP BY m._gp, m._gh), "
-            f"agg2 AS (SELECT grouping(person_id) AS is_total, person_id, household_id, {level2} "
-            f"FROM agg GROUP BY GROUPING SETS ((person_id, household_id), ())) "
-            f"SELECT * FROM (SELECT *{''.join(', ' + c for c in conds)} FROM agg2) t WHERE {wanted}"
-        )
     hits = ""
     if p["sels"]:
-        found = " OR ".join([f"hit_{i}" for i in range(len(rules))] + [f"fx_{j}" for j in range(len(facts))])
+        found = " OR ".join(p["found"])
         hits = (
             f"SELECT * FROM (SELECT 0 AS is_total, person_id, household_id, {', '.join(names)}, "
             f"CAST(NULL AS BIGINT) AS matched_id{''.join(', ' + c for c in conds)} FROM ("
@@ -342,45 +350,139 @@ def compile_month(
     )
 
 
+def compile_stacked(parts: Sequence[MonthPart], month: str, d: Dialect, *, view: str) -> str:
+    """``compile_month``'s fused plan for several departments at once, over one view of their rows stacked
+    (``pipeline``: a typed UNION ALL, one join to the registry): the s-th department's own columns are
+    prefixed ``stacked_prefix(s)``, every row names its department in ``_src``, and each rule's and fact's
+    filter also tests the department. One aggregation instead of one query per department: on Spark each
+    query is several stages of fixed cost over a few hundred rows.
+    Columns: rule i of department s is suffixed ``_<s>_<i>`` (``hit_<s>_<i>``, ``v_<s>_<i>`` …), fact j
+    ``_<s>_<j>``; the total row carries ``matched_id_<s>`` per department (``split_stacked`` gives back
+    each department's rows in ``compile_month``'s columns)."""
+    if not parts:
+        raise DomainError(E_RULE, "没有可运行的部门数据")
+    return _fused(list(parts), month, d, view=view, stacked=True)
+
+
+def split_stacked(tbl: pa.Table, sources: Sequence[str]) -> dict[str, pa.Table]:
+    """The rows of ``compile_stacked`` per department, named as ``compile_month`` names them; a person row
+    goes to the departments in which it has a hit or a differing fact."""
+    import pyarrow.compute as pc
+
+    if not tbl.num_rows:
+        return {k: pa.table({}) for k in sources}
+    total = pc.fill_null(pc.cast(tbl["is_total"], pa.bool_()), False)
+    out: dict[str, pa.Table] = {}
+    for s, k in enumerate(sources):
+        tag = f"_{s}_"
+        own = {}
+        for key in tbl.column_names:
+            stem, sep, rest = key.partition(tag)
+            if sep and rest.isdigit() and stem and not stem.startswith("matched_id"):
+                own[key] = f"{stem}_{rest}"
+        keep = total
+        for key, name in own.items():
+            if name.startswith(("hit_", "fx_")):
+                keep = pc.or_(keep, pc.fill_null(pc.cast(tbl[key], pa.bool_()), False))
+        sub = tbl.filter(keep)
+        cols = {c: sub[c] for c in ("is_total", "person_id", "household_id")}
+        cols["matched_id"] = sub[f"matched_id_{s}"]
+        cols.update({name: sub[key] for key, name in own.items()})
+        out[k] = pa.table(cols)
+    return out
+
+
+def _fused(parts: list[MonthPart], month: str, d: Dialect, *, view: str, stacked: bool) -> str:
+    """One pass over the joined rows of one department, or of several stacked (``compile_stacked``); rows
+    relevant to no rule and no fact are grouped under a NULL person, and a second level (GROUPING SETS over
+    those few rows) adds the total row."""
+    flags, sels, names, conds, relevant, found, counts = [], [], [], [], [], [], []
+    fkey: list[str] = []
+    for s, part in enumerate(parts):
+        if any(r.source != part.source for r in part.rules):
+            raise DomainError(E_RULE, "同一查询中的规则必须属于同一部门数据")
+        src = f"m._src = {d.string(part.source)}" if stacked else None
+        p = _month_parts(
+            part.rules, part.facts, month, d, part.fact_batches,
+            ns=stacked_prefix(s) if stacked else "", tag=f"{s}_" if stacked else "", src=src,
+        )  # fmt: skip
+        flags += p["flags"]
+        fkey = fkey or p["fkey"]
+        sels += p["sels"]
+        names += p["names"]
+        conds += p["conds"]
+        relevant += [p["relevant"]] if p["relevant"] else []
+        found += p["found"]
+        by_id = "m.match_method = 'id'" + (f" AND {src}" if src else "")
+        counts.append((d.count_if(by_id), f"matched_id_{s}" if stacked else "matched_id"))
+    flag_sql = (", " + ", ".join(flags + fkey)) if flags else ""
+    rel = " OR ".join(f"({r})" for r in relevant) or "FALSE"
+    wanted = " OR ".join(["is_total = 1", *found])
+    agg_sels = sels + [f"{c} AS {n}" for c, n in counts]
+    level2 = ", ".join([f"max({n}) AS {n}" for n in names] + [f"sum({n}) AS {n}" for _, n in counts])
+    return (
+        f"WITH r AS (SELECT m.*{flag_sql} FROM {view} m), "
+        f"g AS (SELECT m.*, CASE WHEN {rel} THEN m.person_id END AS _gp, "
+        f"CASE WHEN {rel} THEN m.p_household_id END AS _gh FROM r m), "
+        f"agg AS (SELECT m._gp AS person_id, m._gh AS household_id, {', '.join(agg_sels)} "
+        f"FROM g m GROUP BY m._gp, m._gh), "
+        f"agg2 AS (SELECT grouping(person_id) AS is_total, person_id, household_id, {level2} "
+        f"FROM agg GROUP BY GROUPING SETS ((person_id, household_id), ())) "
+        f"SELECT * FROM (SELECT *{''.join(', ' + c for c in conds)} FROM agg2) t WHERE {wanted}"
+    )
+
+
 def _month_parts(
-    rules: list[RuleSpec], facts: Sequence[FactMap], month: str, d: Dialect, fact_batches: list[int] | None
+    rules: list[RuleSpec],
+    facts: Sequence[FactMap],
+    month: str,
+    d: Dialect,
+    fact_batches: list[int] | None,
+    *,
+    ns: str = "",
+    tag: str = "",
+    src: str | None = None,
 ) -> dict[str, Any]:
     """The pieces of ``compile_month``: per-row flags, aggregates, hit conditions, the department-side
-    pre-filter and the relevance test."""
+    pre-filter and the relevance test. In a stacked view (``compile_stacked``) the department's columns
+    carry the prefix ``ns``, its names the tag (``hit_<tag><i>``), and ``src`` tests the row's department."""
     flags, sels, names, conds, raw, pre = [], [], [], [], [], []
     for i, r in enumerate(rules):
-        raw.append(rule_filter(r, month, d))
-        pre.append(" AND ".join(f"({p})" for p in _department_parts(r, month, d)))
-        flags.append(f"({raw[-1]}) AS _f{i}")
-        s, c, nm = _aggregates(r, i, f"m._f{i}", d)
+        raw.append(" AND ".join(([f"({src})"] if src else []) + [f"({rule_filter(r, month, d, ns)})"]))
+        pre.append(" AND ".join(f"({p})" for p in _department_parts(r, month, d, ns)))
+        flags.append(f"({raw[-1]}) AS _f{tag}{i}")
+        s, c, nm = _aggregates(r, f"{tag}{i}", f"m._f{tag}{i}", d, ns)
         sels += s
         names += nm
-        conds.append(f"{c} AS hit_{i}")
+        conds.append(f"{c} AS hit_{tag}{i}")
     for j, fm in enumerate(facts):
-        g = [f"{_col(fm.column)} IS NOT NULL"]
+        g = [f"{_col(fm.column, ns)} IS NOT NULL"]
         for col, vals in fm.when.items():
-            g.append(f"{_col(col)} IN ({', '.join(d.literal(v) for v in vals)})")
+            g.append(f"{_col(col, ns)} IN ({', '.join(d.literal(v) for v in vals)})")
         if fact_batches is not None:
             g.append(
                 f"m.batch_id IN ({', '.join(str(int(b)) for b in fact_batches)})" if fact_batches else "FALSE"
             )
         pre.append(" AND ".join(f"({p})" for p in g))
-        raw.append(" AND ".join(["m.person_id IS NOT NULL", *g]))
-        flags.append(f"({raw[-1]}) AS _g{j}")
-        val = _mapped(d.text(_col(fm.column)), fm.value_map, d)
+        raw.append(" AND ".join(["m.person_id IS NOT NULL", *([src] if src else []), *g]))
+        flags.append(f"({raw[-1]}) AS _g{tag}{j}")
+        val = _mapped(d.text(_col(fm.column, ns)), fm.value_map, d)
         reg = f"coalesce({_mapped(d.text(_col('p_' + fm.registry_column)), fm.registry_map, d)}, '')"
+        x = f"{tag}{j}"
         sels += [
-            f"{d.arg_max(val, 'm._fkey')} FILTER (WHERE m._g{j}) AS fv_{j}",
-            f"{d.arg_max('m.record_key', 'm._fkey')} FILTER (WHERE m._g{j}) AS fk_{j}",
-            f"{d.arg_max('m.event_date', 'm._fkey')} FILTER (WHERE m._g{j}) AS fd_{j}",
-            f"max({reg}) FILTER (WHERE m._g{j}) AS fr_{j}",
+            f"{d.arg_max(val, 'm._fkey')} FILTER (WHERE m._g{x}) AS fv_{x}",
+            f"{d.arg_max('m.record_key', 'm._fkey')} FILTER (WHERE m._g{x}) AS fk_{x}",
+            f"{d.arg_max('m.event_date', 'm._fkey')} FILTER (WHERE m._g{x}) AS fd_{x}",
+            f"max({reg}) FILTER (WHERE m._g{x}) AS fr_{x}",
         ]
-        names += [f"fv_{j}", f"fk_{j}", f"fd_{j}", f"fr_{j}"]
-        conds.append(f"(fv_{j} IS NOT NULL AND fv_{j} <> fr_{j}) AS fx_{j}")
-    if facts:
-        flags.append(f"{d.text('m.event_date')} || lpad({d.text('m.record_key')}, 20, '0') AS _fkey")
-    relevant = " OR ".join([f"m._f{i}" for i in range(len(rules))] + [f"m._g{j}" for j in range(len(facts))])
+        names += [f"fv_{x}", f"fk_{x}", f"fd_{x}", f"fr_{x}"]
+        conds.append(f"(fv_{x} IS NOT NULL AND fv_{x} <> fr_{x}) AS fx_{x}")
+    fkey = [f"{d.text('m.event_date')} || lpad({d.text('m.record_key')}, 20, '0') AS _fkey"] if facts else []
+    relevant = " OR ".join(
+        [f"m._f{tag}{i}" for i in range(len(rules))] + [f"m._g{tag}{j}" for j in range(len(facts))]
+    )
     return {
-        "flags": flags, "sels": sels, "names": names, "conds": conds, "relevant": relevant,
+        "flags": flags, "fkey": fkey, "sels": sels, "names": names, "conds": conds, "relevant": relevant,
         "pre": " OR ".join(f"({x})" for x in pre) or "FALSE",
+        "found": [f"hit_{tag}{i}" for i in range(len(rules))] + [f"fx_{tag}{j}" for j in range(len(facts))],
     }  # fmt: skip

@@ -99,5 +99,8 @@ class SparkEngine(Engine):
     def execute(self, sql: str) -> None:
         self.spark.sql(sql)
 
+    def columns(self, view: str) -> list[str]:
+        return list(self.spark.table(view).columns)
+
     def query(self, sql: str) -> pa.Table:
         return self.spark.sql(sql).toArrow()

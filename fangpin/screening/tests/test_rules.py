@@ -240,3 +240,72 @@ def test_each_new_record_is_screened_once_and_cumulative_rules_hit_when_the_new_
     # over in March (5200, screened): 100 more is no new hit; person 3's stay of 12000 is new (January)
     assert hits("2") == {("A", 2025, 1, 5500.0), ("A", 2024, 1, 6000.0), ("C", None, 3, 12000.0)}
     assert hits("-1") == set()  # nothing new: nothing screened again
+
+
+def test_small_departments_stacked_give_what_their_own_queries_give(tmp_path, monkeypatch):
+    """run_month stacks the small departments into one query (their columns prefixed per department:
+    disability's numeric ``grade`` and housing's lettered ``grade`` side by side); forcing every department
+    onto its own query (``COUNT_APART_RATIO`` 0) gives the same hits, differing facts and counts."""
+    from fangpin.screening.engine import pipeline
+    from fangpin.screening.sources.base import FactMap
+
+    persons = pl.DataFrame(
+        {"person_id": [1, 2, 3, 4], "household_id": [10, 10, 20, 30],
+         "join_key": ["k1", "k2", "k3", "k4"], "village_code": ["410506001001"] * 4,
+         "birth_date": [dt.date(1960, 1, 1), dt.date(2012, 5, 1), dt.date(1980, 3, 3), dt.date(1990, 7, 7)],
+         "is_exited": [True, False, True, False], "is_monitored": [False, True, False, False],
+         "is_labourer": [True] * 4, "household_labourers": [2, 2, 1, 1], "is_main_earner": [True, False, True, True],
+         "disability_grade": [None, 3, 1, None], "death_date": [None] * 4, "disability_category": [""] * 4,
+         "house_grade": ["A", "B", "C", "B"], "dibao": ["未享受"] * 4, "tekun": ["不享受"] * 4,
+         "out_of_school": [False] * 4},
+        schema_overrides={"disability_grade": pl.Int64, "death_date": pl.Date},
+    )  # fmt: skip
+    # persons 5-8 (no department rows): a registry bigger than each department file, so both are small
+    others = persons.with_columns(
+        pl.col("person_id") + 4, pl.col("household_id") + 100, pl.col("join_key") + "x"
+    )
+    persons = pl.concat([persons, others])
+    persons.write_parquet(tmp_path / "persons.parquet")
+    june = [dt.date(2025, 6, d) for d in (3, 9, 12, 20, 28)]
+    pl.DataFrame(
+        {"record_key": [1, 2, 3, 4, 5], "batch_id": [7] * 5, "id_number": ["k1", "k2", "k3", "k9", None],
+         "id_status": ["ok", "ok", "ok", "ok", "missing"], "event_date": june,
+         "grade": [2, 1, 2, 1, 1], "category": ["4", "4", "2", "4", "4"]}
+    ).write_parquet(tmp_path / "disability.parquet")  # fmt: skip
+    pl.DataFrame(
+        {"record_key": [1, 2, 3, 4], "batch_id": [8] * 4, "id_number": ["k1", "k3", "k4", "k4"],
+         "id_status": ["ok"] * 4, "event_date": june[:4], "grade": ["D", "C", "B", "C"]}
+    ).write_parquet(tmp_path / "housing.parquet")  # fmt: skip
+    rules = [
+        RuleSpec("DIS", "disability", "value_in", {"column": "grade", "values": [1, 2], "numeric": True},
+                 person_conditions=[{"kind": "worse_than_registry", "column": "grade",
+                                     "registry_column": "disability_grade"}]),
+        RuleSpec("HOUSE", "housing", "value_in", {"column": "grade", "values": ["C", "D"]}),
+    ]  # fmt: skip
+    facts = {
+        "disability": [FactMap("person", "disability_grade", "grade", "disability_grade")],
+        "housing": [FactMap("household", "house_grade", "grade", "house_grade")],
+    }
+
+    def run() -> tuple:
+        with engine_open("duckdb") as eng:
+            res = pipeline.run_month(
+                eng, month="2025-06", persons_path=str(tmp_path / "persons.parquet"), rules=rules, facts=facts,
+                sources={k: [str(tmp_path / f"{k}.parquet")] for k in ("disability", "housing")},
+            )  # fmt: skip
+        hits = sorted(
+            (h["rule_code"], h["person_id"], h["value"], h["record_key"], h["records"]) for h in res.hits
+        )
+        found = sorted((f["source"], f["person_id"], f["value"], f["registry_value"]) for f in res.facts)
+        return hits, found, res.counts
+
+    stacked = run()
+    monkeypatch.setattr(pipeline, "COUNT_APART_RATIO", 0.0)
+    assert run() == stacked
+    hits, found, counts = stacked
+    # person 2's grade 1 is worse than the registry's 3, person 3's 2 is not worse than 1; k9 is unknown
+    assert [(c, p) for c, p, *_ in hits] == [("DIS", 1), ("DIS", 2), ("HOUSE", 1), ("HOUSE", 3), ("HOUSE", 4)]
+    # the latest record states the fact: person 4's C (20 June) against the registry's B; person 3 agrees
+    assert [f for f in found if f[0] == "housing"] == [("housing", 1, "D", "A"), ("housing", 4, "C", "B")]
+    assert ("disability", 1, "2", "") in found
+    assert counts["disability"]["matched_id"] == 3 and counts["housing"]["matched_id"] == 4
