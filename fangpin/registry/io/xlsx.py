@@ -25,16 +25,23 @@ _PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 def safe_text(value: Any) -> str:
     s = "" if value is None else str(value)
-    s = s.replace("\x00", "")
-    # Characters XML cannot hold (VT, other C0 controls) would crash the whole file: shown as U+FFFD.
-    s = ILLEGAL_CHARACTERS_RE.sub("\ufffd", s)
+    if not s:
+        return s
+    if ILLEGAL_CHARACTERS_RE.search(s):  # NUL and every other C0 control but tab, LF, CR
+        s = s.replace("\x00", "")
+        # Characters XML cannot hold (VT, other C0 controls) would crash the whole file: shown as U+FFFD.
+        s = ILLEGAL_CHARACTERS_RE.sub("\ufffd", s)
+    if not s.startswith(_DANGEROUS):
+        return s
     if _PLAIN_NUMBER.fullmatch(s):
         return s  # a negative amount written as text (-500.00) is no formula
-    return "'" + s if s.startswith(_DANGEROUS) else s
+    return "'" + s
 
 
 def cell_value(value: Any) -> Any:
     """Numbers stay numbers; everything else becomes neutralised text."""
+    if type(value) is str:  # the common case first
+        return safe_text(value)
     if isinstance(value, bool):
         return safe_text("是" if value else "否")
     if isinstance(value, (int, float)):
@@ -67,7 +74,7 @@ def write_xlsx(
 
     Written as SpreadsheetML straight into the zip, row by row (``_SheetStream``): the same cells as
     openpyxl's write-only mode (numbers as numbers, every other value through ``cell_value``, empty cells
-    left out) at a tenth of its cost — openpyxl without lxml builds an element per cell, ~10 µs, which was
+    without a value) at a tenth of its cost — openpyxl without lxml builds an element per cell, ~10 µs, which was
     most of an export's CPU (a searched list of 300 households: 40,000 cells)."""
     sheets = [(sheet_name, None)] + [(name, spec) for name, spec in (extra_sheets or {}).items()]
     n = 0
@@ -202,20 +209,28 @@ class _SheetStream:
         self._fh.close()
 
     def row(self, values: Sequence[Any], *, style: int = 0) -> None:
-        """Values as ``cell_value`` gives them: int/float a number cell, str a text cell ("" left out)."""
+        """Values as ``cell_value`` gives them: int/float a number cell, str a text cell ("" an empty one)."""
         self._r += 1
         r = str(self._r)
         s = f' s="{style}"' if style else ""
+        if len(_LETTERS) < len(values):
+            _column(len(values) - 1)
+        letters = _LETTERS
         out = [f'<row r="{r}">']
         for i, v in enumerate(values):
             if isinstance(v, str):
                 if v:
+                    if "&" in v or "<" in v or ">" in v:
+                        v = v.translate(_TEXT_ESCAPE)
                     out.append(
-                        f'<c r="{_column(i)}{r}"{s} t="inlineStr"><is><t xml:space="preserve">'
-                        f"{v.translate(_TEXT_ESCAPE)}</t></is></c>"
+                        f'<c r="{letters[i]}{r}"{s} t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>'
                     )
-            elif v is not None:
-                out.append(f'<c r="{_column(i)}{r}"{s} t="n"><v>{v!r}</v></c>')
+                else:  # an empty cell without a value, as openpyxl writes it (a reader's row keeps its width)
+                    out.append(f'<c r="{letters[i]}{r}"{s}/>')
+            elif v is None:
+                out.append(f'<c r="{letters[i]}{r}"{s}/>')
+            else:
+                out.append(f'<c r="{letters[i]}{r}"{s} t="n"><v>{v!r}</v></c>')
         out.append("</row>")
         self._fh.write("".join(out).encode())
 
