@@ -1,6 +1,7 @@
 """Bench: the application under load — gunicorn on PostgreSQL, a county of N persons, 50 concurrent users.
 
     ./run bench load [--persons 1000000] [--users 50] [--seconds 60] [--workers 4] [--reuse] [--think 1-3]
+        [--redis redis://127.0.0.1:6379/2]
 
 1. a PostgreSQL database ``fangpin_load`` (``--database-url`` to choose another) is built once — migrate,
    setup, ``demo_county --scale`` sized to N persons (above 100k: the real county at scale 1, then copied
@@ -10,7 +11,8 @@
    for a checkout without them); a village cadre of that village gets an API token, one browser session per
    user and a pool of open identification cases at 入户核查 (``--cases``) so every "case transition" is a
    real step;
-3. gunicorn (``--workers`` sync workers, production settings, loopback only) serves it;
+3. gunicorn (``--workers`` sync workers, production settings, loopback only) serves it; its cache (the search
+   throttle's counters, cached findings) is the embedded file cache, or Redis with ``--redis URL``;
 4. locust (headless, separate process, bounded by ``--seconds``; each user waits ``--think`` seconds between requests) runs ``bench/load_locustfile.py``: the API's
    household search, household file, case transition (a 核查 step with a reasoned category) and the export of a searched list (the whole village with `--only export_village`), the browser's household list
    (search, a page, below the line, has findings), household file and its 逻辑校验 section, and GET /me as
@@ -47,8 +49,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _env(db_url: str, var: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
+def _env(db_url: str, var: Path, redis_url: str = "") -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "FANGPIN_REDIS_URL"}}
+    if redis_url:  # the shared cache (search throttle, findings) and the task queue on Redis, not files
+        env["FANGPIN_REDIS_URL"] = redis_url
     env.update(
         DATABASE_URL=db_url,
         FANGPIN_VAR=str(var),
@@ -208,6 +212,12 @@ def main() -> None:
     )
     ap.add_argument("--only", default="", help="comma-separated request names to run (default: all)")
     ap.add_argument(
+        "--redis",
+        default="",
+        help="FANGPIN_REDIS_URL for the server (e.g. redis://127.0.0.1:6379/2): the cache on Redis instead of "
+        "the embedded file cache (two file writes per search for the throttle's counters)",
+    )
+    ap.add_argument(
         "--think",
         default="1-3",
         help="seconds a user waits between two requests, MIN-MAX (default 1-3: fifty staff clicking through "
@@ -219,7 +229,7 @@ def main() -> None:
     CODE = a.code.resolve()
 
     var = Path(tempfile.mkdtemp(prefix="fangpin-load-"))
-    env = _env(a.database_url, var)
+    env = _env(a.database_url, var, a.redis)
     _ensure_database(a.database_url, rebuild=a.rebuild)
     t0 = time.monotonic()
     _manage(env, "migrate", "-v0")
@@ -341,7 +351,7 @@ def main() -> None:
         rows = list(csv.DictReader(fh))
     print(
         f"\n{a.users} users (think {a.think} s between requests), {a.seconds} s, gunicorn {a.workers} workers, "
-        "PostgreSQL, "
+        f"PostgreSQL, cache {'Redis' if a.redis else 'files'}, "
         f"{plan['persons']:,} persons; target p95 < {TARGET_P95_MS} ms, zero errors"
     )
     print(

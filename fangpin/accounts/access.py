@@ -9,6 +9,7 @@ from typing import TypeVar
 from django.db.models import Model
 
 from fangpin.core.errors import NotFound
+from fangpin.core.memo import memo_get
 
 from .scope import scoped
 
@@ -29,7 +30,20 @@ def access_refused_record(actor, model: type[Model], pk, *, what: str) -> None:
     )
 
 
+# Models whose granted reads are memoised per request (``core.memo``): a household file checks the same
+# household three times. Only models whose every save clears the memo (a household's save touches its flags,
+# ``registry.flags``); a refusal is never memoised (each one is audited).
+_MEMO_MODELS = {"registry.household"}
+
+
 def access_object(actor, model: type[M], pk, *, what: str = "对象", for_update: bool = False) -> M:
+    memo = None
+    if not for_update and pk is not None and model._meta.label_lower in _MEMO_MODELS:
+        memo = memo_get("accounts.access")
+        who = (getattr(actor, "pk", None), getattr(actor, "role", ""), getattr(actor, "scope_prefix", None))
+        key = (*who, model._meta.label_lower, str(pk))
+        if memo is not None and key in memo:
+            return memo[key]
     qs = scoped(actor, model.objects.all())
     if for_update:
         qs = qs.select_for_update()
@@ -37,4 +51,6 @@ def access_object(actor, model: type[M], pk, *, what: str = "对象", for_update
     if obj is None:
         access_refused_record(actor, model, pk, what=what)
         raise NotFound(what)
+    if memo is not None:
+        memo[key] = obj
     return obj

@@ -248,14 +248,20 @@ def household_page_rows(qs: QuerySet[Household], *, sort: str, offset: int, limi
     return [found[i] for i in ids if i in found]
 
 
+def search_may_refuse(q: str | None) -> bool:
+    """Whether an empty result for ``q`` can be a refused look-up (``search_refusal_record``): only a text as
+    long as a 户编号 or an ID number (a caller need not ask whether a two-character name search was empty)."""
+    return len((q or "").strip()) >= 6
+
+
 def search_refusal_record(*, actor, q: str, on: dt.date) -> bool:
     """When a search finds nothing the actor may see but the text is exactly the 户编号 or ID number of a
     household outside their area, the attempt is audited as refused (the user sees only "no result")."""
     from fangpin.audit.record import audit_record
 
-    q = (q or "").strip()
-    if len(q) < 6:
+    if not search_may_refuse(q):
         return False
+    q = q.strip()
     hit = Household.objects.filter(Q(household_no=q) | Q(persons__id_number=q.upper())).values(
         "id", "village_id"
     )

@@ -100,4 +100,7 @@ def load_regions(*, county_prefixes: Iterable[str] | None = None) -> int:
     with transaction.atomic():
         # parents first: objs are ordered province → village
         Region.objects.bulk_create(new, batch_size=5000)
+    from .selectors import region_paths_forget
+
+    region_paths_forget()
     return Region.objects.count()

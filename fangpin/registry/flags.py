@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
+from fangpin.core.memo import memo_clear
 from fangpin.policy.params import param_cache
 
 from .models import Household, HouseholdFlags
@@ -50,6 +51,8 @@ def household_flags_touch(household_ids: Iterable[int | None]) -> int:
     """Mark the households' flags dirty (creating the row where there is none); ids of households that do
     not exist (any more) are ignored. Call inside the transaction that changes them."""
     ids = sorted({int(i) for i in household_ids if i})
+    if ids:
+        memo_clear()  # the request's memoised reads of household rows (core.memo) are stale now
     t, hh = _table(), Household._meta.db_table
     n = 0
     with connection.cursor() as cur:
@@ -67,7 +70,8 @@ def household_flags_touch(household_ids: Iterable[int | None]) -> int:
 
 
 def touch_one(household_id: int | None) -> None:
-    """For signal receivers: touch one household (a no-op without an id)."""
+    """For signal receivers: touch one household (a no-op without an id, but for the request memo)."""
+    memo_clear()
     if household_id:
         household_flags_touch([household_id])
 

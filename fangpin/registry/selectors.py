@@ -8,9 +8,11 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 
 from fangpin.accounts.access import access_object
 from fangpin.accounts.scope import scoped
+from fangpin.core.memo import memo_get
 
 from .choices import MEMBER_IN_KINDS
 from .models import Household, MemberChange, Person
@@ -114,10 +116,23 @@ def _in_effect(versions: list[Any], on: dt.date) -> Any | None:
         prev = v
     if best.get("_deleted", (None, False))[1]:
         return None
-    obj = versions[-1].instance
+    obj = history_instance(versions[-1])
     for n, (_key, value) in best.items():
         if n != "_deleted" and n not in _BOOKKEEPING:
             setattr(obj, n, value)
+    return obj
+
+
+def history_instance(version: Any) -> Any:
+    """The model instance a history row describes — ``version.instance`` without its read of the row's
+    ``updated_at`` (excluded from the history: simple_history fetches it from the live row, one query per
+    instance, ten for a two-member household file). ``updated_at`` is the time this version was recorded."""
+    model = version.instance_type
+    attrs = {f.attname: getattr(version, f.attname) for f in version.tracked_fields}
+    if "updated_at" not in attrs and any(f.attname == "updated_at" for f in model._meta.concrete_fields):
+        attrs["updated_at"] = version.history_date
+    obj = model(**attrs)
+    setattr(obj, SIMPLE_HISTORY_REVERSE_ATTR_NAME, version)  # as simple_history's instance
     return obj
 
 
@@ -145,7 +160,15 @@ def members_as_of(household_id: int, on: dt.date, *, known_on: dt.date | None = 
     ``created_at``) when there are any: the latest change on or before ``on`` decides; before a person's
     first change they belong where that change says they came from (an entry: nowhere yet). A person
     without changes is a member as their version in effect on ``on`` says (``_in_effect``)."""
-    return _members_on(*_member_inputs(household_id, known_on), household_id=household_id, on=on)
+    memo = memo_get("registry.members_as_of")
+    key = (household_id, on, known_on)
+    if memo is not None and key in memo:
+        return list(memo[key])
+    out = _members_on(*_member_inputs(household_id, known_on), household_id=household_id, on=on)
+    if memo is not None:
+        memo[key] = out
+        return list(out)
+    return out
 
 
 def member_counts_as_of(
@@ -158,6 +181,19 @@ def member_counts_as_of(
 
 
 def _member_inputs(household_id: int, known_on: dt.date | None) -> tuple[dict, dict]:
+    """The household's member changes and person history, read once per request (``core.memo``: the
+    income table, 三保障 and the labour count of one page or one case step all ask for them)."""
+    memo = memo_get("registry.member_inputs")
+    key = (household_id, known_on)
+    if memo is not None and key in memo:
+        return memo[key]
+    out = _member_inputs_read(household_id, known_on)
+    if memo is not None:
+        memo[key] = out
+    return out
+
+
+def _member_inputs_read(household_id: int, known_on: dt.date | None) -> tuple[dict, dict]:
     changes_qs = MemberChange.objects.all()
     if known_on is not None:
         changes_qs = changes_qs.filter(created_at__lte=_end_of_day(known_on))

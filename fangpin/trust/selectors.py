@@ -123,7 +123,8 @@ def household_file(*, actor, household_id: int) -> dict[str, Any]:
     ):
         facts[(fp.entity, fp.entity_id, fp.field)] = fp
     pend: dict[tuple, list] = defaultdict(list)
-    for d in Discrepancy.objects.filter(household=hh, status=DiscrepancyStatus.OPEN):
+    open_discrepancies = list(Discrepancy.objects.filter(household=hh, status=DiscrepancyStatus.OPEN))
+    for d in open_discrepancies:
         pend[(d.entity, d.entity_id, d.field)].append(
             {
                 "value": d.proposed_value,
@@ -162,7 +163,7 @@ def household_file(*, actor, household_id: int) -> dict[str, Any]:
             }
             for r in incomes
         ],
-        "open_discrepancies": Discrepancy.objects.filter(household=hh, status=DiscrepancyStatus.OPEN).count(),
+        "open_discrepancies": len(open_discrepancies),
         "village_history": _village_history(hh),
     }
 

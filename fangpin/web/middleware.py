@@ -1,4 +1,4 @@
-"""Per request: parameter look-ups cached; domain errors that escape a view become the Chinese 404/403
+"""Per request: parameter look-ups and repeated reads (``core.memo``) cached; domain errors that escape a view become the Chinese 404/403
 pages (and are audited there)."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest
 
 from fangpin.core.errors import NotFound, PermissionDenied
+from fangpin.core.memo import request_memo
 from fangpin.policy.params import param_cache
 
 from .views import errors
@@ -16,7 +17,8 @@ class DomainErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        with param_cache():  # parameter look-ups are read once per request
+        # parameter look-ups and repeated reads of the same rows (core.memo) are read once per request
+        with param_cache(), request_memo():
             return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception):

@@ -17,6 +17,7 @@ from fangpin.monitoring.household_search import (
     household_page_rows,
     household_rows,
     household_search_qs,
+    search_may_refuse,
     search_refusal_record,
 )
 from fangpin.monitoring.models import ObjectStatus
@@ -95,7 +96,7 @@ def household_list(request, filters: Query[SearchFilter]):
     f = filters.as_filter()
     qs = household_search_qs(actor=user, f=f, on=on)
     audit_list_view(user, "registry.household_search", query=f.q, via="api", filters=f.as_params())
-    if f.q and not qs.exists():
+    if f.q and search_may_refuse(f.q) and not qs.exists():
         search_refusal_record(actor=user, q=f.q, on=on)
     return household_page(user, qs, f)
 

@@ -55,13 +55,23 @@ def household_findings_cached(household: Household, *, on: dt.date) -> list[Find
     """``household_findings`` remembered (10 minutes) until the household, a member or an income record
     changes, or a state change is audited for the household — the household file shows findings on every
     view, and running every rule costs ~0.5 s. A rule that looks across households (e.g. a duplicate ID in
-    another household) may lag by at most the cache time."""
+    another household) may lag by at most the cache time.
+
+    A household whose maintained flags (``registry.flags``: recomputed with these same rules, marked dirty
+    by every change the stamp below sees and more) are fresh for ``on`` and count no finding has none: one
+    read of its flags row instead of the stamp and the rules (most households; the 有逻辑校验问题 list
+    reads the same rows)."""
     from django.core.cache import cache
     from django.db.models import Max
 
     from fangpin.audit.models import AuditEvent
 
-    from ..models import IncomeRecord
+    from ..models import HouseholdFlags, IncomeRecord
+
+    flags = HouseholdFlags.objects.filter(household_id=household.pk).values("dirty", "checked_on", "findings")
+    row = flags.first()
+    if row is not None and not row["dirty"] and row["checked_on"] == on and row["findings"] == 0:
+        return []
 
     stamp = (
         household.updated_at,

@@ -1,4 +1,5 @@
-"""Writing spreadsheets safely: openpyxl write_only, every text cell a string cell, formulas neutralised.
+"""Writing spreadsheets safely: every text cell a string cell, formulas neutralised (tables streamed as
+SpreadsheetML by ``write_xlsx``; laid-out reports through openpyxl, ``new_workbook``).
 
 Security VAL-05: a text cell starting with = + - @, tab, CR or NUL gets a leading ' so Excel never
 evaluates it; ID numbers and phones are always text cells (never 4.10506E+17). The importer strips that
@@ -9,15 +10,14 @@ from __future__ import annotations
 
 import csv
 import re
+import zipfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\x00")
 _PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
@@ -25,16 +25,23 @@ _PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 def safe_text(value: Any) -> str:
     s = "" if value is None else str(value)
-    s = s.replace("\x00", "")
-    # Characters XML cannot hold (VT, other C0 controls) would crash the whole file: shown as U+FFFD.
-    s = ILLEGAL_CHARACTERS_RE.sub("\ufffd", s)
+    if not s:
+        return s
+    if ILLEGAL_CHARACTERS_RE.search(s):  # NUL and every other C0 control but tab, LF, CR
+        s = s.replace("\x00", "")
+        # Characters XML cannot hold (VT, other C0 controls) would crash the whole file: shown as U+FFFD.
+        s = ILLEGAL_CHARACTERS_RE.sub("\ufffd", s)
+    if not s.startswith(_DANGEROUS):
+        return s
     if _PLAIN_NUMBER.fullmatch(s):
         return s  # a negative amount written as text (-500.00) is no formula
-    return "'" + s if s.startswith(_DANGEROUS) else s
+    return "'" + s
 
 
 def cell_value(value: Any) -> Any:
     """Numbers stay numbers; everything else becomes neutralised text."""
+    if type(value) is str:  # the common case first
+        return safe_text(value)
     if isinstance(value, bool):
         return safe_text("是" if value else "否")
     if isinstance(value, (int, float)):
@@ -62,33 +69,170 @@ def write_xlsx(
     sheet_name: str = "Sheet1",
     extra_sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[Any]]]] | None = None,
 ) -> int:
-    """Title on row 1, subtitle on row 2, header on row 3 (as the national system), data below.
-    Returns the number of data rows written."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(sheet_name)
-    bold = Font(bold=True)
-    t = WriteOnlyCell(ws, value=safe_text(title))
-    t.font = Font(bold=True, size=14)
-    ws.append([t])
-    ws.append([safe_text(subtitle)])
-    hdr = []
-    for h in headers:
-        c = WriteOnlyCell(ws, value=safe_text(h))
-        c.font = bold
-        c.alignment = Alignment(wrap_text=True)
-        hdr.append(c)
-    ws.append(hdr)
+    """Title on row 1 (bold, 14 pt), subtitle on row 2, header on row 3 (bold, wrapped; as the national
+    system), data below. Returns the number of data rows written.
+
+    Written as SpreadsheetML straight into the zip, row by row (``_SheetStream``): the same cells as
+    openpyxl's write-only mode (numbers as numbers, every other value through ``cell_value``, empty cells
+    without a value) at a tenth of its cost — openpyxl without lxml builds an element per cell, ~10 µs, which was
+    most of an export's CPU (a searched list of 300 households: 40,000 cells)."""
+    sheets = [(sheet_name, None)] + [(name, spec) for name, spec in (extra_sheets or {}).items()]
     n = 0
-    for r in rows:
-        ws.append([cell_value(v) for v in r])
-        n += 1
-    for name, (h2, rows2) in (extra_sheets or {}).items():
-        ws2 = wb.create_sheet(name)
-        ws2.append([safe_text(h) for h in h2])
-        for r in rows2:
-            ws2.append([cell_value(v) for v in r])
-    wb.save(str(path))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=_ZIP_LEVEL) as z:
+        z.writestr("[Content_Types].xml", _content_types(len(sheets)))
+        z.writestr("_rels/.rels", _ROOT_RELS)
+        z.writestr("xl/workbook.xml", _workbook_xml([name for name, _ in sheets]))
+        z.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
+        z.writestr("xl/styles.xml", _STYLES)
+        with _SheetStream(z, 1) as ws:
+            ws.row([safe_text(title)], style=_TITLE)
+            ws.row([safe_text(subtitle)])
+            ws.row([safe_text(h) for h in headers], style=_HEADER)
+            for r in rows:
+                ws.row([cell_value(v) for v in r])
+                n += 1
+        for i, (_name, spec) in enumerate(sheets[1:], start=2):
+            h2, rows2 = spec
+            with _SheetStream(z, i) as ws2:
+                ws2.row([safe_text(h) for h in h2])
+                for r in rows2:
+                    ws2.row([cell_value(v) for v in r])
     return n
+
+
+# ---- the SpreadsheetML parts of write_xlsx (ECMA-376; read back by openpyxl, calamine and Excel) ---------------
+
+_ZIP_LEVEL = 1  # deflate level: 6 (zipfile's default) costs twice the time for a file ~15% smaller
+_TITLE, _HEADER = 1, 2  # cellXfs indexes of _STYLES
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+_ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    f'<Relationships xmlns="{_PKG}"><Relationship Id="rId1" Type="{_REL}/officeDocument" '
+    'Target="xl/workbook.xml"/></Relationships>'
+)
+_STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    f'<styleSheet xmlns="{_MAIN}">'
+    '<fonts count="3"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+    '<font><b/><sz val="14"/><name val="Calibri"/><family val="2"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1" applyAlignment="1">'
+    '<alignment wrapText="1"/></xf></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
+_TEXT_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_ATTR_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+
+
+def _content_types(sheets: int) -> str:
+    parts = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        for i in range(1, sheets + 1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/styles.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        f"{parts}</Types>"
+    )
+
+
+def _workbook_xml(names: list[str]) -> str:
+    sheets = "".join(
+        f'<sheet name="{_sheet_title(n).translate(_ATTR_ESCAPE)}" sheetId="{i}" r:id="rId{i}"/>'
+        for i, n in enumerate(names, start=1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>{sheets}</sheets></workbook>'
+    )
+
+
+def _sheet_title(name: str) -> str:
+    """What Excel accepts as a sheet name (openpyxl refuses the others): at most 31 characters, none of []:*?/\\."""
+    return (re.sub(r"[\[\]:*?/\\]", "_", ILLEGAL_CHARACTERS_RE.sub("", name)) or "Sheet")[:31]
+
+
+def _workbook_rels(sheets: int) -> str:
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, sheets + 1)
+    )
+    rels += f'<Relationship Id="rId{sheets + 1}" Type="{_REL}/styles" Target="styles.xml"/>'
+    return f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{_PKG}">{rels}</Relationships>'
+
+
+_LETTERS: list[str] = []
+
+
+def _column(i: int) -> str:
+    """A, B, … Z, AA, … for the 0-based column ``i`` (computed once per column)."""
+    while len(_LETTERS) <= i:
+        n, s = len(_LETTERS) + 1, ""
+        while n:
+            n, rem = divmod(n - 1, 26)
+            s = chr(65 + rem) + s
+        _LETTERS.append(s)
+    return _LETTERS[i]
+
+
+class _SheetStream:
+    """One worksheet written into the open zip as its rows come (nothing but the current row in memory)."""
+
+    def __init__(self, z: zipfile.ZipFile, index: int) -> None:
+        self._fh = z.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True)
+        self._r = 0
+
+    def __enter__(self) -> _SheetStream:
+        self._fh.write(
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_MAIN}"><sheetData>'.encode()
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.write(b"</sheetData></worksheet>")
+        self._fh.close()
+
+    def row(self, values: Sequence[Any], *, style: int = 0) -> None:
+        """Values as ``cell_value`` gives them: int/float a number cell, str a text cell ("" an empty one)."""
+        self._r += 1
+        r = str(self._r)
+        s = f' s="{style}"' if style else ""
+        if len(_LETTERS) < len(values):
+            _column(len(values) - 1)
+        letters = _LETTERS
+        out = [f'<row r="{r}">']
+        for i, v in enumerate(values):
+            if isinstance(v, str):
+                if v:
+                    if "&" in v or "<" in v or ">" in v:
+                        v = v.translate(_TEXT_ESCAPE)
+                    out.append(
+                        f'<c r="{letters[i]}{r}"{s} t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>'
+                    )
+                else:  # an empty cell without a value, as openpyxl writes it (a reader's row keeps its width)
+                    out.append(f'<c r="{letters[i]}{r}"{s}/>')
+            elif v is None:
+                out.append(f'<c r="{letters[i]}{r}"{s}/>')
+            else:
+                out.append(f'<c r="{letters[i]}{r}"{s} t="n"><v>{v!r}</v></c>')
+        out.append("</row>")
+        self._fh.write("".join(out).encode())
 
 
 def write_csv(path: Path, *, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

@@ -19,7 +19,7 @@ from fangpin.policy.rules.guarantees import (
 from fangpin.policy.rules.income import IncomeFacts, IncomeResult, per_capita_net_income
 
 from ..models import Household, IncomeRecord, Person
-from ..selectors import history_versions, household_as_of, members_as_of
+from ..selectors import history_instance, history_versions, household_as_of, members_as_of
 
 INCOMPLETE = "收入数据不完整"
 
@@ -65,8 +65,7 @@ def income_records_as_of(hh: Household, *, known_on: dt.date | None = None) -> l
     for versions in history_versions(IncomeRecord, hh.income_records.values("id"), known_on).values():
         last = versions[-1]
         if last.history_type != "-":
-            rec = last.instance
-            rec.updated_at = last.history_date
+            rec = history_instance(last)  # updated_at: when this version was recorded
             out.append(rec)
     return out
 
