@@ -23,7 +23,7 @@ from fangpin.core.clock import add_months
 from . import families as fam
 from . import names
 from .history import CAUSE_RISK, VillageHistory, changed_since, simulate_village
-from .income import IncomePlan, income_records
+from .income import IncomePlan, income_streams, village_income_records
 from .params import GenParams
 
 EXITED = "脱贫户"
@@ -424,6 +424,7 @@ def generate_village(
         seed, spec.code, [h for h, _ in drawn], {h["household_no"]: m for h, m in drawn}, p
     )
     out.history = hist
+    plans: list[IncomePlan] = []
     for hh, members in drawn:
         no = hh["household_no"]
         hh_hist = hist.households[no]
@@ -434,7 +435,13 @@ def generate_village(
         fall_on = hist.months[hh_hist.fall_month] if hh_hist.fall_month is not None and mon else None
         plan = IncomePlan.for_household(rng, hh, members, p, mon, base=hist.buffer[no], fall_on=fall_on)
         plan.extend_to_as_of(partial_rng, hh, members, p, mon)
-        out.incomes.extend(income_records(rng, hh, members, p, plan, partial_rng))
+        plans.append(plan)
+    years_rng, as_of_rng = income_streams(seed, spec.code)
+    incomes = village_income_records(
+        years_rng, as_of_rng, [h for h, _ in drawn], [m for _, m in drawn], plans, p
+    )
+    for (hh, members), recs in zip(drawn, incomes, strict=True):
+        out.incomes.extend(recs)
         for x in members:
             if x["_entered_kind"]:
                 out.changes.append(_change(x, x["_entered_kind"], x["_entered_on"]))
