@@ -42,6 +42,7 @@ class _Planter:
         self.used_people: set[str] = set()
         self.used_households: set[str] = set()
         self.on = p.as_of
+        self._ages: dict[dt.date, int] = {}
         self.current = [x for x in data.persons if x["is_member"]]
         self.by_hh: dict[str, list[Row]] = {}
         for x in self.current:
@@ -52,7 +53,11 @@ class _Planter:
         }
 
     def age(self, x: Row) -> int:
-        return age_on(x["birth_date"], self.on)
+        b = x["birth_date"]  # ages of a village's persons: one computation per birth date
+        a = self._ages.get(b)
+        if a is None:
+            a = self._ages[b] = age_on(b, self.on)
+        return a
 
     def pick(self, candidates: list[Row]) -> list[Row]:
         chosen = [c for c in candidates if self.rng.random() < self.rate]

@@ -38,6 +38,7 @@ Deterministic: the stream is ``numpy.random.default_rng`` seeded from (seed, vil
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,6 +106,7 @@ def _rng(seed: int, code: str) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(h, "little"))
 
 
+@functools.lru_cache(maxsize=4096)
 def known_on(kind: str, month: dt.date) -> dt.date:
     """The day an event of ``month`` reaches the county (the department's monthly push)."""
     return add_months(month, 1) + dt.timedelta(days=KNOWN_LAG_DAYS[kind] - 1)
@@ -145,15 +147,24 @@ def simulate_village(
 
     # -- traits (at as_of; the snapshot is what the village generator drew) ----------------------
     cur = [[x for x in members_of[h["household_no"]] if x["is_member"]] for h in households]
-    size = np.array([max(1, len(c)) for c in cur], dtype=float)
-    n_serious = np.array([sum(x["health"] == "患有大病" for x in c) for c in cur], dtype=float)
-    n_chronic = np.array([sum(x["health"] == "长期慢性病" for x in c) for c in cur], dtype=float)
-    n_disabled = np.array([sum(x["health"] == "残疾" for x in c) for c in cur], dtype=float)
-    n_elder = np.array([sum(_age(x["birth_date"], p.as_of) >= 60 for x in c) for c in cur], dtype=float)
-    n_child = np.array([sum(_age(x["birth_date"], p.as_of) < 16 for x in c) for c in cur], dtype=float)
-    n_full = np.array([sum(x["labour_skill"] in FULL_LABOUR for x in c) for c in cur], dtype=float)
-    n_migrant = np.array([sum(x["work_status"] in MIGRANT for x in c) for c in cur], dtype=float)
-    dibao = np.array([any(x["dibao"] != "未享受" or x["tekun"] != "不享受" for x in c) for c in cur])
+    # the members' traits as flat columns, counted per household
+    flat = [x for c in cur for x in c]
+    owner = np.repeat(np.arange(n), [len(c) for c in cur])
+
+    def count(mask: list[bool]) -> np.ndarray:
+        return np.bincount(owner, weights=np.array(mask, dtype=float), minlength=n)
+
+    health = [x["health"] for x in flat]
+    ages = [_age(x["birth_date"], p.as_of) for x in flat]
+    size = np.maximum(1, np.bincount(owner, minlength=n)).astype(float)
+    n_serious = count([h == "患有大病" for h in health])
+    n_chronic = count([h == "长期慢性病" for h in health])
+    n_disabled = count([h == "残疾" for h in health])
+    n_elder = count([a >= 60 for a in ages])
+    n_child = count([a < 16 for a in ages])
+    n_full = count([x["labour_skill"] in FULL_LABOUR for x in flat])
+    n_migrant = count([x["work_status"] in MIGRANT for x in flat])
+    dibao = count([x["dibao"] != "未享受" or x["tekun"] != "不享受" for x in flat]) > 0
     land = np.array([float(h["cultivated_land_mu"]) for h in households])
     ordinary = np.array([h["household_type"] != "脱贫户" for h in households])
     dependants = (n_elder + n_child) / size
@@ -295,8 +306,13 @@ def simulate_village(
     for hi in np.nonzero(ordinary)[0]:
         w = h_fall[hi, lo_m:hi_m] + 1e-9
         ord_pick[hi] = lo_m + int(rng.choice(len(w), p=w / w.sum()))
+    any_fall = fell.any(axis=1)
     for hi, h in enumerate(households):
         hist = HouseholdHistory()
+        if not ordinary[hi] and not any_fall[hi]:
+            out.households[h["household_no"]] = hist
+            out.buffer[h["household_no"]] = float(buffer[hi])
+            continue
         if ordinary[hi]:
             f = int(max(0, ord_pick[hi] - int(rng.integers(0, 3))))
             hist.fall_month, hist.lead_month, hist.entry_month = f, max(f, ord_pick[hi] - 1), ord_pick[hi]

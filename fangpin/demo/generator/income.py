@@ -381,23 +381,38 @@ def _draw(
 _YEAR_BOUNDS: dict[int, tuple[dt.date, dt.date]] = {}
 
 
+_ROW_KEYS = ("household_no", "period_start", "period_end", *MONEY_FIELDS, "excluded", "note")
+
+
 def _rows(
     households: list[dict[str, Any]], hidx: np.ndarray, year: np.ndarray, cols: dict[str, np.ndarray], illness
 ) -> list[dict[str, Any]]:
     """Row dicts (money in whole yuan, ints) of drawn records; ``lower_to`` applied where due."""
     nos = [h["household_no"] for h in households]
-    money = [cols[f].tolist() for f in MONEY_FIELDS]
-    out: list[dict[str, Any]] = []
-    cols_ = (hidx.tolist(), year.tolist(), cols["_aid"].tolist(), cols["_gift"].tolist(), illness.tolist())
-    for h, y, aid, gift, ill, *vals in zip(*cols_, *money, strict=True):
-        bounds = _YEAR_BOUNDS.get(y) or _YEAR_BOUNDS.setdefault(y, (dt.date(y, 1, 1), dt.date(y, 12, 31)))
-        rec = {"household_no": nos[h], "period_start": bounds[0], "period_end": bounds[1]}
-        rec.update(zip(MONEY_FIELDS, vals, strict=True))
-        if aid:
-            rec["excluded"], rec["note"] = {"救灾救助金": aid}, f"{y}年7月洪涝灾害，农作物受损"
-        else:
-            rec["excluded"], rec["note"] = ({"慰问金": 500} if gift else {}), (_ILLNESS_NOTE if ill else "")
-        out.append(rec)
+    years = year.tolist()
+    for y in set(years):
+        if y not in _YEAR_BOUNDS:
+            _YEAR_BOUNDS[y] = (dt.date(y, 1, 1), dt.date(y, 12, 31))
+    aid, gift = cols["_aid"].tolist(), cols["_gift"].tolist()
+    excluded = [
+        {"救灾救助金": a} if a else {"慰问金": 500} if g else {} for a, g in zip(aid, gift, strict=True)
+    ]
+    notes = [
+        f"{y}年7月洪涝灾害，农作物受损" if a else _ILLNESS_NOTE if ill else ""
+        for y, a, ill in zip(years, aid, illness.tolist(), strict=True)
+    ]
+    out = [
+        dict(zip(_ROW_KEYS, r, strict=True))
+        for r in zip(
+            [nos[h] for h in hidx.tolist()],
+            [_YEAR_BOUNDS[y][0] for y in years],
+            [_YEAR_BOUNDS[y][1] for y in years],
+            *(cols[f].tolist() for f in MONEY_FIELDS),
+            excluded,
+            notes,
+            strict=True,
+        )
+    ]
     for i in np.nonzero(cols["_lower"])[0].tolist():
         lower_to(out[i], int(cols["_target"][i]))
     return out
