@@ -385,9 +385,21 @@ _ROW_KEYS = ("household_no", "period_start", "period_end", *MONEY_FIELDS, "exclu
 
 
 def _rows(
-    households: list[dict[str, Any]], hidx: np.ndarray, year: np.ndarray, cols: dict[str, np.ndarray], illness
+    households: list[dict[str, Any]],
+    hidx: np.ndarray,
+    year: np.ndarray,
+    cols: dict[str, np.ndarray],
+    illness: np.ndarray,
+    months: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Row dicts (money in whole yuan, ints) of drawn records; ``lower_to`` applied where due."""
+    """Row dicts (money in whole yuan, ints) of drawn records; ``lower_to`` applied where due, then
+    the money prorated to ``months`` of 12 if given (the current year's months elapsed)."""
+    lower = np.nonzero(cols["_lower"])[0].tolist()
+    if months is not None:
+        cols = dict(cols)
+        keep = cols["_lower"]  # lowered to the whole year's target first, prorated after
+        for f in MONEY_FIELDS:
+            cols[f] = np.where(keep, cols[f], np.rint(cols[f] * months / 12).astype(np.int64))
     nos = [h["household_no"] for h in households]
     years = year.tolist()
     for y in set(years):
@@ -413,8 +425,11 @@ def _rows(
             strict=True,
         )
     ]
-    for i in np.nonzero(cols["_lower"])[0].tolist():
+    for i in lower:
         lower_to(out[i], int(cols["_target"][i]))
+        if months is not None:
+            for f in MONEY_FIELDS:
+                out[i][f] = round(out[i][f] * months / 12)
     return out
 
 
@@ -422,17 +437,27 @@ def _draw_rows(
     rng: np.random.Generator,
     hh: _Households,
     households: list[dict[str, Any]],
-    picks: list[tuple[int, int, float, bool, bool]],
+    picks: tuple[np.ndarray, ...],
     p: GenParams,
+    months: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Records of ``picks`` = (household index, year, ratio, flood, illness)."""
-    if not picks:
+    """Records of ``picks`` = arrays (household index, year, ratio, flood, illness)."""
+    h, y, r, fl, il = picks
+    if not len(h):
         return []
-    h, y, r, fl, il = (np.array(c) for c in zip(*picks, strict=True))
-    line = np.array([float(p.line(int(x))) for x in y.tolist()])
-    return _rows(
-        households, h, y, _draw(rng, hh, h, y, r, line, fl.astype(bool), il.astype(bool)), il.astype(bool)
-    )
+    lines = {yr: float(p.line(yr)) for yr in set(y.tolist())}
+    line = np.array([lines[x] for x in y.tolist()])
+    return _rows(households, h, y, _draw(rng, hh, h, y, r, line, fl, il), il, months)
+
+
+def _picks(rows: list[tuple[int, int, float, bool, bool]]) -> tuple[np.ndarray, ...]:
+    if not rows:
+        return tuple(np.zeros(0, dtype=t) for t in (np.int64, np.int64, float, bool, bool))
+    h, y, r, fl, il = zip(*rows, strict=True)
+    return (
+        np.array(h, dtype=np.int64), np.array(y, dtype=np.int64), np.array(r, dtype=float),
+        np.array(fl, dtype=bool), np.array(il, dtype=bool),
+    )  # fmt: skip
 
 
 def village_income_records(
@@ -450,11 +475,16 @@ def village_income_records(
     ``partial_rng``."""
     hh = _Households.of(rng, households, members)
     years = p.income_years
-    picks = [
-        (i, y, plan.ratio[y], plan.flood_year == y, y in plan.illness_years)
-        for i, plan in enumerate(plans)
-        for y in years
-    ]
+    H, Y = len(households), len(years)
+    flood_year = np.array([plan.flood_year or 0 for plan in plans], dtype=np.int64)
+    ys = np.array(years, dtype=np.int64)
+    picks = (
+        np.repeat(np.arange(H), Y),
+        np.tile(ys, H),
+        np.array([plan.ratio[y] for plan in plans for y in years], dtype=float).reshape(H * Y),
+        (flood_year[:, None] == ys[None, :]).reshape(H * Y),
+        np.array([y in plan.illness_years for plan in plans for y in years], dtype=bool).reshape(H * Y),
+    )
     flat = _draw_rows(rng, hh, households, picks, p)
     Y = len(years)
     out = [flat[i * Y : (i + 1) * Y] for i in range(len(households))]
@@ -467,7 +497,7 @@ def village_income_records(
         for y in years
         if y in plan.recovered
     ]
-    for (i, y, *_), rec in zip(again, _draw_rows(partial_rng, hh, households, again, p), strict=True):
+    for (i, y, *_), rec in zip(again, _draw_rows(partial_rng, hh, households, _picks(again), p), strict=True):
         out[i][years.index(y)] = rec
     # a member was in hospital last year: the bills are in last year's record (net income unchanged,
     # so P-EXITED-UNDER-LINE is not concerned)
@@ -484,10 +514,8 @@ def village_income_records(
         if cur in plan.ratio
     ]
     line = float(p.line(cur))
-    for (i, *_), rec in zip(now, _draw_rows(partial_rng, hh, households, now, p), strict=True):
-        # the year's record at the plan's ratio, prorated to the months elapsed
-        for f in MONEY_FIELDS:
-            rec[f] = round(rec[f] * k / 12)
+    # the year's record at the plan's ratio, prorated to the months elapsed
+    for (i, *_), rec in zip(now, _draw_rows(partial_rng, hh, households, _picks(now), p, k), strict=True):
         rec["period_end"] = p.partial_year_end
         plan, last = plans[i], (out[i][-1] if out[i] else None)
         if plan.outlook == NEW_RISK:

@@ -16,6 +16,7 @@ import json
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +140,14 @@ _U_PERSON = 20  # uniform columns per person (one per draw, whichever branch it 
 
 
 def _persons(
-    rng: np.random.Generator, planned: list[Planned], spec: VillageSpec, on: dt.date
+    rng: np.random.Generator,
+    planned: list[Planned],
+    owner: list[int],
+    person_no: list[str],
+    households: list[dict[str, Any]],
+    spec: VillageSpec,
+    on: dt.date,
+    base: dt.date,
 ) -> list[dict[str, Any]]:
     """The facts of the planned persons of a village, drawn at once: relation-consistent ages, gendered
     names, school stage, education, health, disability, labour, work, insurance, pensions, phones."""
@@ -151,7 +159,8 @@ def _persons(
     gender = np.array(gender_l, dtype=object)
     U = rng.random((P, _U_PERSON))
     digits = rng.integers(0, 10**9, P)
-    births = [dt.date.fromordinal(o) for o in fam.birth_ordinals(age, U[:, 0], on).tolist()]
+    birth_ord = fam.birth_ordinals(age, U[:, 0], on)
+    births = [dt.date.fromordinal(o) for o in birth_ord.tolist()]
     school = fam.school_status(age, U[:, 1], U[:, 2])
     student = fam.students(school)
     health = fam.health(age, U[:, 3])
@@ -177,61 +186,58 @@ def _persons(
     subsidy = disabled & ((grade <= 2) | (U[:, 18] < 0.3))
     pwj = (age >= 40) & (age <= 65) & np.isin(labour, ABLE) & (work == "未务工") & (U[:, 19] < 0.08)
     work[pwj], where[pwj], months[pwj] = "县内务工", spec.county_name, 12
-    out: list[dict[str, Any]] = []
-    cols = (
-        rel, gender_l, births, name.tolist(), edu.tolist(), school.tolist(), health.tolist(), chronic.tolist(),
-        labour.tolist(), work.tolist(), where.tolist(), months.tolist(), employee.tolist(), pension.tolist(),
-        phone.tolist(), disabled.tolist(), grade.tolist(), category.tolist(), subsidy.tolist(), pwj.tolist(),
-        left_kind, left_on,
-    )  # fmt: skip
-    zero = Decimal(0)
-    for r, g, b, nm, ed, sc, he, ch, lab, wk, wh, mo, emp, pen, ph, dis, gr, cat, sub, pw, lk, lo in zip(
-        *cols, strict=True
-    ):
-        x = {
-            "relation": r,
-            "gender": g,
-            "birth_date": b,
-            "name": nm,
-            "is_member": not lk,
-            "id_type": "残疾人证" if dis else "身份证",
-            "id_number": None,
-            "disability_cert_no": "",
-            "ethnicity": "汉族",
-            "education": ed,
-            "school_status": sc,
-            "out_of_school": False,
-            "out_of_school_reason": "",
-            "health": he,
-            "chronic_disease": ch,
-            "disability_category": cat if dis else "",
-            "disability_grade": gr if dis else None,
-            "disability_subsidy": sub,
-            "labour_skill": lab,
-            "work_status": wk,
-            "work_location": wh,
-            "work_months": mo,
-            "public_welfare_job": pw,
-            "public_welfare_job_months": 12 if pw else 0,
-            "medical_resident": not emp,
-            "medical_employee": emp,
-            "critical_illness_insurance": not emp,
-            "medical_assistance": False,
-            "pension_resident": pen,
-            "pension_employee": emp,
-            "dibao": "未享受",
-            "tekun": "不享受",
-            "tekun_amount": zero,
-            "phone": ph,
-            "death_date": None,
-            "_entered_on": None,
-            "_entered_kind": "",
-            "_left_on": lo,
-            "_left_kind": lk,
-        }
-        if lk == "death":
+    dis = disabled.tolist()
+    lk = list(left_kind)
+    base_ord = base.toordinal()
+    born = [o >= base_ord for o in birth_ord.tolist()]
+    cols = {
+        "relation": rel,
+        "gender": gender_l,
+        "birth_date": births,
+        "name": name.tolist(),
+        "is_member": [not k for k in lk],
+        "id_type": ["残疾人证" if d else "身份证" for d in dis],
+        "id_number": repeat(None),
+        "disability_cert_no": repeat(""),
+        "ethnicity": repeat("汉族"),
+        "education": edu.tolist(),
+        "school_status": school.tolist(),
+        "out_of_school": repeat(False),
+        "out_of_school_reason": repeat(""),
+        "health": health.tolist(),
+        "chronic_disease": chronic.tolist(),
+        "disability_category": np.where(disabled, category, "").tolist(),
+        "disability_grade": [g if d else None for g, d in zip(grade.tolist(), dis, strict=True)],
+        "disability_subsidy": subsidy.tolist(),
+        "labour_skill": labour.tolist(),
+        "work_status": work.tolist(),
+        "work_location": where.tolist(),
+        "work_months": months.tolist(),
+        "public_welfare_job": pwj.tolist(),
+        "public_welfare_job_months": np.where(pwj, 12, 0).tolist(),
+        "medical_resident": (~employee).tolist(),
+        "medical_employee": employee.tolist(),
+        "critical_illness_insurance": (~employee).tolist(),
+        "medical_assistance": repeat(False),
+        "pension_resident": pension.tolist(),
+        "pension_employee": employee.tolist(),
+        "dibao": repeat("未享受"),
+        "tekun": repeat("不享受"),
+        "tekun_amount": repeat(Decimal(0)),
+        "phone": phone.tolist(),
+        "death_date": repeat(None),
+        "_entered_on": [b if y else None for b, y in zip(births, born, strict=True)],
+        "_entered_kind": ["birth" if y else "" for y in born],
+        "_left_on": left_on,
+        "_left_kind": lk,
+        "household_no": [households[h]["household_no"] for h in owner],
+        "person_no": person_no,
+        "_age_now": age_l,
+    }
+    out = [dict(zip(cols, r)) for r in zip(*cols.values())]  # noqa: B905 (the repeat() columns)
+    for x, k, lo in zip(out, lk, left_on, strict=True):
+        if k == "death":
             x.update(death_date=lo, phone="", public_welfare_job=False, public_welfare_job_months=0)
-        out.append(x)
     return out
 
 
@@ -323,26 +329,25 @@ def _registry(
     np_rng = village_np_rng(seed, spec.code, "registry")
     households = _household_rows(np_rng, spec, n, on)
     planned: list[Planned] = []
-    sizes: list[int] = []
+    owner: list[int] = []
+    person_no: list[str] = []
     marry: list[float | None] = []
-    for _ in range(n):
+    sizes: list[int] = []
+    for i, hh in enumerate(households):
         members, m = _plan_members(rng, p)
         planned.extend(members)
-        sizes.append(len(members))
+        owner.extend([i] * len(members))
+        no = hh["household_no"]
+        person_no.extend(f"{no}{j:02d}" for j in range(1, len(members) + 1))
         marry.append(m)
-    persons = _persons(np_rng, planned, spec, on)
+        sizes.append(len(members))
+    persons = _persons(np_rng, planned, owner, person_no, households, spec, on, base)
     drawn: list[tuple[dict, list[dict]]] = []
     k = 0
     lo = base + dt.timedelta(days=30)
-    for hh, size, u in zip(households, sizes, marry, strict=True):
+    for hh, u, size in zip(households, marry, sizes, strict=True):
         members = persons[k : k + size]
-        ages = [a for _, _, a, _, _, _ in planned[k : k + size]]
         k += size
-        no = hh["household_no"]
-        for j, (x, a) in enumerate(zip(members, ages, strict=True), start=1):
-            x["household_no"], x["person_no"], x["_age_now"] = no, f"{no}{j:02d}", a
-            if x["birth_date"] >= base:
-                x["_entered_on"], x["_entered_kind"] = x["birth_date"], "birth"
         if u is not None:
             # a spouse married in since the baseline, at least 300 days before the first child
             current = [x for x in members if not x["_left_kind"]]
