@@ -14,12 +14,13 @@ import datetime as dt
 import random
 from collections.abc import Callable
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from fangpin.registry.checks import codes as C
 
 from . import names
-from .families import age_on, is_student
+from .families import is_student
 from .income import lower_to, net_of
 from .params import GenParams
 
@@ -42,7 +43,6 @@ class _Planter:
         self.used_people: set[str] = set()
         self.used_households: set[str] = set()
         self.on = p.as_of
-        self._ages: dict[dt.date, int] = {}
         self.current = [x for x in data.persons if x["is_member"]]
         self.by_hh: dict[str, list[Row]] = {}
         for x in self.current:
@@ -52,12 +52,9 @@ class _Planter:
             r["household_no"]: r for r in data.incomes if r["period_start"].year == self.on.year - 1
         }
 
-    def age(self, x: Row) -> int:
-        b = x["birth_date"]  # ages of a village's persons: one computation per birth date
-        a = self._ages.get(b)
-        if a is None:
-            a = self._ages[b] = age_on(b, self.on)
-        return a
+    # a person's age at as_of, as the generator recorded it (``_age_now`` = ``age_on(birth_date, as_of)``:
+    # a defect moves a birth date only of a person it then marks used, never a candidate again)
+    age = staticmethod(itemgetter("_age_now"))
 
     def pick(self, candidates: list[Row]) -> list[Row]:
         chosen = [c for c in candidates if self.rng.random() < self.rate]

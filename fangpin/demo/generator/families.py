@@ -8,6 +8,7 @@ for the member-change history), never model fields.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 from typing import Any
 
@@ -112,11 +113,15 @@ INSIDE_PROVINCE = ("省会城市", "本市市区", "邻市")
 
 def pick(u: np.ndarray, labels, weights=None) -> np.ndarray:
     """``random.choices(labels, weights)`` for each uniform in ``u`` (uniform choice without weights)."""
-    labels = np.asarray(labels)
-    if weights is None:
-        return labels[np.minimum((u * len(labels)).astype(np.int64), len(labels) - 1)]
-    cum = np.cumsum(weights)
-    return labels[np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), len(labels) - 1)]
+    arr, cum = _choice_table(tuple(labels), None if weights is None else tuple(weights))
+    if cum is None:
+        return arr[np.minimum((u * len(arr)).astype(np.int64), len(arr) - 1)]
+    return arr[np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), len(arr) - 1)]
+
+
+@functools.lru_cache(maxsize=256)
+def _choice_table(labels: tuple, weights: tuple | None) -> tuple[np.ndarray, np.ndarray | None]:
+    return np.asarray(labels), None if weights is None else np.cumsum(weights)
 
 
 def randint(u: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -137,22 +142,31 @@ def birth_ordinals(age: np.ndarray, u: np.ndarray, on: dt.date) -> np.ndarray:
     return np.array([latest[a] for a in age.tolist()], dtype=np.int64) - randint(u, 0, 364)
 
 
+_FIXED_STAGE = np.array(
+    ["学龄前儿童"] * 3
+    + [""] * 3
+    + [f"小学{g}年级" for g in _PRIMARY]
+    + ["七年级", "八年级", "九年级"]
+    + [""] * 106,
+    dtype=object,
+)  # by age: the stages every child of that age is in (3-5 and 15+ are drawn)
+
+
 def school_status(age: np.ndarray, u1: np.ndarray, u2: np.ndarray) -> np.ndarray:
-    out = np.full(len(age), "", dtype=object)
-    out[age <= 2] = "学龄前儿童"
+    out = _FIXED_STAGE[np.minimum(age, len(_FIXED_STAGE) - 1)]
     pre = (age >= 3) & (age <= 5)
-    out[pre] = np.where(u1[pre] < 0.85, "学前教育", "学龄前儿童")
-    for a in range(6, 12):
-        out[age == a] = f"小学{_PRIMARY[a - 6]}年级"
-    for a, name in zip(range(12, 15), ("七年级", "八年级", "九年级"), strict=True):
-        out[age == a] = name
-    for a in range(15, 18):
-        m = age == a
-        n = _GRADE[a - 15]
-        out[m] = np.where(u1[m] < 0.62, f"普通高中{n}年级", np.where(u1[m] < 0.90, f"中职{n}年级", ""))
-    for a in range(18, 22):
-        m = (age == a) & (u1 < 0.25)
-        out[m] = np.where(u2[m] < 0.6, f"高职高专{_GRADE[min(a - 18, 2)]}年级", "本科")
+    if pre.any():
+        out[pre] = np.where(u1[pre] < 0.85, "学前教育", "学龄前儿童")
+    teen = (age >= 15) & (age <= 17)
+    if teen.any():
+        n = np.array(_GRADE, dtype=object)[age[teen] - 15]
+        out[teen] = np.where(
+            u1[teen] < 0.62, "普通高中" + n + "年级", np.where(u1[teen] < 0.90, "中职" + n + "年级", "")
+        )
+    young = (age >= 18) & (age <= 21) & (u1 < 0.25)
+    if young.any():
+        n = np.array(_GRADE, dtype=object)[np.minimum(age[young] - 18, 2)]
+        out[young] = np.where(u2[young] < 0.6, "高职高专" + n + "年级", "本科")
     return out
 
 

@@ -93,12 +93,26 @@ class VillageHistory:
 
 
 def history_months(p: GenParams) -> list[dt.date]:
-    out, m = [], p.baseline
-    end = p.as_of.replace(day=1)
+    """The first day of each month from the baseline to the month before as_of."""
+    return list(_months(p.baseline, p.as_of.replace(day=1)))
+
+
+@functools.lru_cache(maxsize=64)
+def _months(start: dt.date, end: dt.date) -> tuple[dt.date, ...]:
+    out, m = [], start
     while m < end:
         out.append(m)
         m = add_months(m, 1)
-    return out
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _decay(months: int, rate: float) -> np.ndarray:
+    """``D[k, m] = rate ** (m - k)`` for k ≤ m, else 0: ``shock @ D`` is the stock of shocks decaying by
+    ``rate`` a month (the recurrence stock[m] = stock[m-1] × rate + shock[m], for all months at once)."""
+    k = np.arange(months)
+    e = k[None, :] - k[:, None]
+    return np.where(e >= 0, rate ** np.maximum(e, 0), 0.0)
 
 
 def _rng(seed: int, code: str) -> np.random.Generator:
@@ -274,11 +288,7 @@ def simulate_village(
                 _add(DEATH, hi, month_index[(d.year, d.month)], 0, x, 0.8)
 
     # -- the fall --------------------------------------------------------------------------------
-    stock = np.zeros((n, M))
-    acc = np.zeros(n)
-    for mi in range(M):
-        acc = acc * 0.85 + shock[:, mi]
-        stock[:, mi] = acc
+    stock = shock @ _decay(M, 0.85)  # each shock decays 15 % a month
     z = (
         -8.9
         + 5.2 * np.log1p(stock)
