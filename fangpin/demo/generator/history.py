@@ -107,6 +107,23 @@ def _months(start: dt.date, end: dt.date) -> tuple[dt.date, ...]:
 
 
 @functools.lru_cache(maxsize=64)
+def _calendar(
+    start: dt.date, end: dt.date, lines: tuple[tuple[int, float], ...]
+) -> tuple[np.ndarray, np.ndarray, dict[tuple[int, int], int], np.ndarray]:
+    """Per simulated month: its year, its month of the year, its index by (year, month), the year's
+    monitoring line (the latest line for a year without one). Read-only: shared by every village."""
+    months = _months(start, end)
+    by_year = dict(lines)
+    latest = max(by_year.values())
+    years = np.array([m.year for m in months])
+    out = (years, np.array([m.month for m in months]), {(m.year, m.month): i for i, m in enumerate(months)})
+    yearly_line = np.array([by_year.get(y, latest) for y in years.tolist()])
+    for a in (out[0], out[1], yearly_line):
+        a.flags.writeable = False
+    return (*out, yearly_line)
+
+
+@functools.lru_cache(maxsize=64)
 def _decay(months: int, rate: float) -> np.ndarray:
     """``D[k, m] = rate ** (m - k)`` for k ≤ m, else 0: ``shock @ D`` is the stock of shocks decaying by
     ``rate`` a month (the recurrence stock[m] = stock[m-1] × rate + shock[m], for all months at once)."""
@@ -155,9 +172,9 @@ def simulate_village(
     out = VillageHistory(months=months)
     if n == 0 or M == 0:
         return out
-    years = np.array([m.year for m in months])
-    mon_of_year = np.array([m.month for m in months])
-    month_index = {(m.year, m.month): i for i, m in enumerate(months)}
+    years, mon_of_year, month_index, yearly_line = _calendar(
+        p.baseline, p.as_of.replace(day=1), tuple(sorted((y, float(v)) for y, v in p.lines.items()))
+    )
 
     # -- traits (at as_of; the snapshot is what the village generator drew) ----------------------
     cur = [[x for x in members_of[h["household_no"]] if x["is_member"]] for h in households]
@@ -203,9 +220,6 @@ def simulate_village(
                 "amount": round(float(amount)),
             }
         )
-
-    line_year = {y: float(p.lines.get(y, max(p.lines.values()))) for y in set(years.tolist())}
-    yearly_line = np.array([line_year[y] for y in years])
 
     # hospital stays
     h_hosp = 0.0015 + 0.004 * n_chronic + 0.012 * n_serious + 0.0015 * n_elder + 0.003 * n_disabled
