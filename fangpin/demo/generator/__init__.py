@@ -9,6 +9,7 @@ Public entry points:
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from pathlib import Path
 
 from .county import county_plan, iter_villages, province_plan, rural_villages_from_csv
@@ -51,21 +52,38 @@ def generate_parquet(
     jobs = [(c, by_county[c], seed, as_of, defect_rate, Path(out), chunk_rows) for c in sorted(by_county)]
     totals: dict[str, int] = {}
     if workers > 1:
-        import multiprocessing as mp
-
         import pyarrow as pa
 
         # pyarrow imports pandas on its first pa.array() (~0.4 s): once here, so that every forked
         # worker (recycled after 8 counties) shares it instead of importing it again
         pa.array([0])
-        with mp.get_context("fork").Pool(workers, maxtasksperchild=8) as pool:
-            results = list(pool.imap_unordered(_county_job, jobs))
-    else:
-        results = [_county_job(j) for j in jobs]
+    # the rows are plain dicts without reference cycles, freed by reference counting: the cyclic
+    # collector's walks over a chunk of live rows find nothing, so it runs rarely here and never walks
+    # the start-up objects (Django, pyarrow, pandas)
+    threshold = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(200_000, 50, 1000)
+    try:
+        results = _run_jobs(jobs, workers)
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
     for r in results:
         for k, v in r.items():
             totals[k] = totals.get(k, 0) + v
     return totals
+
+
+def _run_jobs(jobs: list[tuple], workers: int) -> list[dict[str, int]]:
+    if workers > 1:
+        import multiprocessing as mp
+
+        with mp.get_context("fork").Pool(workers, maxtasksperchild=8) as pool:
+            results = list(pool.imap_unordered(_county_job, jobs))
+    else:
+        results = [_county_job(j) for j in jobs]
+    return results
 
 
 __all__ = [

@@ -14,12 +14,13 @@ import datetime as dt
 import random
 from collections.abc import Callable
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from fangpin.registry.checks import codes as C
 
 from . import names
-from .families import age_on, is_student
+from .families import is_student
 from .income import lower_to, net_of
 from .params import GenParams
 
@@ -51,8 +52,9 @@ class _Planter:
             r["household_no"]: r for r in data.incomes if r["period_start"].year == self.on.year - 1
         }
 
-    def age(self, x: Row) -> int:
-        return age_on(x["birth_date"], self.on)
+    # a person's age at as_of, as the generator recorded it (``_age_now`` = ``age_on(birth_date, as_of)``:
+    # a defect moves a birth date only of a person it then marks used, never a candidate again)
+    age = staticmethod(itemgetter("_age_now"))
 
     def pick(self, candidates: list[Row]) -> list[Row]:
         chosen = [c for c in candidates if self.rng.random() < self.rate]

@@ -8,8 +8,11 @@ for the member-change history), never model fields.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 from typing import Any
+
+import numpy as np
 
 GROUP_NUMERALS = "一二三四五六七八九十"
 
@@ -37,16 +40,6 @@ def group_name(i: int) -> str:
 
 def age_on(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-
-
-def birth_for_age(rng: random.Random, age: int, on: dt.date) -> dt.date:
-    """A birth date giving exactly ``age`` on ``on``."""
-    latest = (
-        on.replace(year=on.year - age)
-        if not (on.month == 2 and on.day == 29)
-        else dt.date(on.year - age, 2, 28)
-    )
-    return latest - dt.timedelta(days=rng.randint(0, 364))
 
 
 def _member(rel: str, gender: str, age: int) -> dict[str, Any]:
@@ -105,107 +98,171 @@ def family(rng: random.Random) -> list[dict[str, Any]]:
     return out
 
 
-# -- person facts ---------------------------------------------------------------------------------
+# -- person facts, drawn for all the persons of a village at once (numpy) ------------------------
+# Each function takes the persons' ages (and what it depends on) as arrays and one uniform column
+# per draw, so a person's facts are the same whichever branch another person took.
 
 _PRIMARY = ["一", "二", "三", "四", "五", "六"]
+_GRADE = ("一", "二", "三")
+CHRONIC = ("高血压", "糖尿病", "慢性阻塞性肺病", "冠心病", "类风湿关节炎", "慢性肾病")
+SERIOUS = ("恶性肿瘤", "尿毒症", "脑梗死后遗症", "重性精神病", "白血病")
+ABLE = ("技能劳动力", "普通劳动力", "弱劳动力或半劳动力")
+OUTSIDE_PROVINCE = ("浙江省宁波市", "江苏省苏州市", "广东省东莞市", "北京市大兴区", "上海市闵行区")
+INSIDE_PROVINCE = ("省会城市", "本市市区", "邻市")
 
 
-def school_status_for(rng: random.Random, age: int) -> str:
-    if age <= 2:
-        return "学龄前儿童"
-    if age <= 5:
-        return "学前教育" if rng.random() < 0.85 else "学龄前儿童"
-    if age <= 11:
-        return f"小学{_PRIMARY[age - 6]}年级"
-    if age <= 14:
-        return ("七年级", "八年级", "九年级")[age - 12]
-    if age <= 17:
-        x = rng.random()
-        n = ("一", "二", "三")[age - 15]
-        if x < 0.62:
-            return f"普通高中{n}年级"
-        if x < 0.90:
-            return f"中职{n}年级"
-        return ""
-    if age <= 21 and rng.random() < 0.25:
-        return f"高职高专{('一', '二', '三')[min(age - 18, 2)]}年级" if rng.random() < 0.6 else "本科"
-    return ""
+def pick(u: np.ndarray, labels, weights=None) -> np.ndarray:
+    """``random.choices(labels, weights)`` for each uniform in ``u`` (uniform choice without weights)."""
+    arr, cum = _choice_table(tuple(labels), None if weights is None else tuple(weights))
+    if cum is None:
+        return arr[np.minimum((u * len(arr)).astype(np.int64), len(arr) - 1)]
+    return arr[np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), len(arr) - 1)]
+
+
+@functools.lru_cache(maxsize=256)
+def _choice_table(labels: tuple, weights: tuple | None) -> tuple[np.ndarray, np.ndarray | None]:
+    return np.asarray(labels), None if weights is None else np.cumsum(weights)
+
+
+def randint(u: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """``random.randint(lo, hi)`` for each uniform in ``u``."""
+    return lo + np.minimum((u * (hi - lo + 1)).astype(np.int64), hi - lo)
+
+
+def birth_ordinals(age: np.ndarray, u: np.ndarray, on: dt.date) -> np.ndarray:
+    """Birth dates (proleptic ordinals) giving exactly ``age`` on ``on``: up to 364 days before the
+    latest such day."""
+    latest = {}
+    for a in np.unique(age).tolist():
+        latest[a] = (
+            on.replace(year=on.year - a)
+            if not (on.month == 2 and on.day == 29)
+            else dt.date(on.year - a, 2, 28)
+        ).toordinal()
+    return np.array([latest[a] for a in age.tolist()], dtype=np.int64) - randint(u, 0, 364)
+
+
+_FIXED_STAGE = np.array(
+    ["学龄前儿童"] * 3
+    + [""] * 3
+    + [f"小学{g}年级" for g in _PRIMARY]
+    + ["七年级", "八年级", "九年级"]
+    + [""] * 106,
+    dtype=object,
+)  # by age: the stages every child of that age is in (3-5 and 15+ are drawn)
+
+
+def school_status(age: np.ndarray, u1: np.ndarray, u2: np.ndarray) -> np.ndarray:
+    out = _FIXED_STAGE[np.minimum(age, len(_FIXED_STAGE) - 1)]
+    pre = (age >= 3) & (age <= 5)
+    if pre.any():
+        out[pre] = np.where(u1[pre] < 0.85, "学前教育", "学龄前儿童")
+    teen = (age >= 15) & (age <= 17)
+    if teen.any():
+        n = np.array(_GRADE, dtype=object)[age[teen] - 15]
+        out[teen] = np.where(
+            u1[teen] < 0.62, "普通高中" + n + "年级", np.where(u1[teen] < 0.90, "中职" + n + "年级", "")
+        )
+    young = (age >= 18) & (age <= 21) & (u1 < 0.25)
+    if young.any():
+        n = np.array(_GRADE, dtype=object)[np.minimum(age[young] - 18, 2)]
+        out[young] = np.where(u2[young] < 0.6, "高职高专" + n + "年级", "本科")
+    return out
 
 
 def is_student(status: str) -> bool:
     return bool(status) and status != "学龄前儿童"
 
 
-def education_for(rng: random.Random, age: int) -> str:
-    choices: list[tuple[str, float]]
-    if age >= 60:
-        choices = [("文盲或半文盲", 0.38), ("小学", 0.42), ("初中", 0.18), ("高中", 0.02)]
-    elif age >= 40:
-        choices = [("文盲或半文盲", 0.04), ("小学", 0.31), ("初中", 0.50), ("高中", 0.12), ("中专", 0.03)]
-    else:
-        choices = [
-            ("小学", 0.05),
-            ("初中", 0.45),
-            ("高中", 0.22),
-            ("中专", 0.10),
-            ("大专", 0.11),
-            ("本科及以上", 0.07),
-        ]
-    return rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
+def students(status: np.ndarray) -> np.ndarray:
+    return (status != "") & (status != "学龄前儿童")
 
 
-def health_for(rng: random.Random, age: int) -> str:
-    x = rng.random()
-    chronic = 0.03 if age < 40 else 0.12 if age < 60 else 0.30
-    serious = 0.01 if age < 40 else 0.025 if age < 60 else 0.04
-    disabled = 0.02 if age < 40 else 0.05 if age < 60 else 0.08
-    if x < disabled:
-        return "残疾"
-    if x < disabled + serious:
-        return "患有大病"
-    if x < disabled + serious + chronic:
-        return "长期慢性病"
-    return "健康"
+_EDU = (
+    (["文盲或半文盲", "小学", "初中", "高中"], [0.38, 0.42, 0.18, 0.02]),
+    (["文盲或半文盲", "小学", "初中", "高中", "中专"], [0.04, 0.31, 0.50, 0.12, 0.03]),
+    (["小学", "初中", "高中", "中专", "大专", "本科及以上"], [0.05, 0.45, 0.22, 0.10, 0.11, 0.07]),
+)
 
 
-CHRONIC = ("高血压", "糖尿病", "慢性阻塞性肺病", "冠心病", "类风湿关节炎", "慢性肾病")
-SERIOUS = ("恶性肿瘤", "尿毒症", "脑梗死后遗症", "重性精神病", "白血病")
+def education(age: np.ndarray, u: np.ndarray) -> np.ndarray:
+    band = np.where(age >= 60, 0, np.where(age >= 40, 1, 2))
+    out = np.full(len(age), "", dtype=object)
+    for b, (labels, w) in enumerate(_EDU):
+        m = band == b
+        out[m] = pick(u[m], labels, w)
+    return out
 
 
-def labour_for(rng: random.Random, age: int, health: str, student: bool) -> str:
-    if age < 16 or student:
-        return "无劳动力"
-    if health == "健康":
-        if age <= 60:
-            return "技能劳动力" if (age < 45 and rng.random() < 0.3) else "普通劳动力"
-        if age <= 65:
-            return rng.choice(["普通劳动力", "弱劳动力或半劳动力"])
-        return rng.choices(["弱劳动力或半劳动力", "无劳动力", "丧失劳动力"], weights=[0.45, 0.4, 0.15])[0]
-    if health == "长期慢性病":
-        return "弱劳动力或半劳动力" if age <= 70 else "无劳动力"
-    return rng.choices(["弱劳动力或半劳动力", "丧失劳动力", "无劳动力"], weights=[0.3, 0.5, 0.2])[0]
+def health(age: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """健康 / 长期慢性病 / 患有大病 / 残疾 by age band (children under 3: 健康)."""
+    chronic = np.where(age < 40, 0.03, np.where(age < 60, 0.12, 0.30))
+    serious = np.where(age < 40, 0.01, np.where(age < 60, 0.025, 0.04))
+    disabled = np.where(age < 40, 0.02, np.where(age < 60, 0.05, 0.08))
+    out = np.where(
+        u < disabled,
+        "残疾",
+        np.where(
+            u < disabled + serious,
+            "患有大病",
+            np.where(u < disabled + serious + chronic, "长期慢性病", "健康"),
+        ),
+    ).astype(object)
+    out[age < 3] = "健康"
+    return out
+
+
+def labour(age: np.ndarray, health_: np.ndarray, student: np.ndarray, u: np.ndarray) -> np.ndarray:
+    out = np.full(len(age), "无劳动力", dtype=object)
+    ok = (age >= 16) & ~student
+    healthy = ok & (health_ == "健康")
+    m = healthy & (age <= 60)
+    out[m] = np.where((age[m] < 45) & (u[m] < 0.3), "技能劳动力", "普通劳动力")
+    m = healthy & (age > 60) & (age <= 65)
+    out[m] = pick(u[m], ["普通劳动力", "弱劳动力或半劳动力"])
+    m = healthy & (age > 65)
+    out[m] = pick(u[m], ["弱劳动力或半劳动力", "无劳动力", "丧失劳动力"], [0.45, 0.4, 0.15])
+    m = ok & (health_ == "长期慢性病")
+    out[m] = np.where(age[m] <= 70, "弱劳动力或半劳动力", "无劳动力")
+    m = ok & ((health_ == "患有大病") | (health_ == "残疾"))
+    out[m] = pick(u[m], ["弱劳动力或半劳动力", "丧失劳动力", "无劳动力"], [0.3, 0.5, 0.2])
+    return out
+
+
+def work(
+    age: np.ndarray,
+    labour_: np.ndarray,
+    county_name: str,
+    u: np.ndarray,
+    u_place: np.ndarray,
+    u_months: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(work status, location, months) of each person."""
+    n = len(age)
+    status = np.full(n, "未务工", dtype=object)
+    where = np.full(n, "", dtype=object)
+    months = np.zeros(n, dtype=np.int64)
+    weak = (labour_ == "弱劳动力或半劳动力") & (age <= 64)
+    full = ((labour_ == "技能劳动力") | (labour_ == "普通劳动力")) & (age <= 64)
+
+    def put(m: np.ndarray, st: str, loc, lo: int, hi: int) -> None:
+        status[m] = st
+        where[m] = loc if isinstance(loc, str) else pick(u_place[m], loc)
+        months[m] = randint(u_months[m], lo, hi)
+
+    put(weak & (u < 0.35), "本地零散务工", county_name, 2, 6)
+    put(full & (u < 0.28), "省外务工", OUTSIDE_PROVINCE, 6, 11)
+    put(full & (u >= 0.28) & (u < 0.43), "省内县外务工", INSIDE_PROVINCE, 5, 11)
+    put(full & (u >= 0.43) & (u < 0.65), "县内务工", county_name, 6, 12)
+    put(full & (u >= 0.65) & (u < 0.80), "本地零散务工", county_name, 2, 8)
+    return status, where, months
+
+
+def phones(prefix_u: np.ndarray, digits: np.ndarray) -> list[str]:
+    """Mobile numbers ``1[3-9]\\d{9}`` (``digits``: integers below 10**9)."""
+    first = randint(prefix_u, 3, 9).tolist()
+    return [f"1{a}{b:09d}" for a, b in zip(first, digits.tolist(), strict=True)]
 
 
 def phone(rng: random.Random) -> str:
     return "1" + rng.choice("3456789") + "".join(rng.choice("0123456789") for _ in range(9))
-
-
-def work_for(rng: random.Random, age: int, labour: str, county_name: str) -> tuple[str, str, int]:
-    if labour not in ("技能劳动力", "普通劳动力", "弱劳动力或半劳动力") or age > 64:
-        return "未务工", "", 0
-    x = rng.random()
-    if labour == "弱劳动力或半劳动力":
-        return ("本地零散务工", county_name, rng.randint(2, 6)) if x < 0.35 else ("未务工", "", 0)
-    if x < 0.28:
-        return (
-            "省外务工",
-            rng.choice(["浙江省宁波市", "江苏省苏州市", "广东省东莞市", "北京市大兴区", "上海市闵行区"]),
-            rng.randint(6, 11),
-        )
-    if x < 0.43:
-        return "省内县外务工", rng.choice(["省会城市", "本市市区", "邻市"]), rng.randint(5, 11)
-    if x < 0.65:
-        return "县内务工", county_name, rng.randint(6, 12)
-    if x < 0.80:
-        return "本地零散务工", county_name, rng.randint(2, 8)
-    return "未务工", "", 0

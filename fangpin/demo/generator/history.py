@@ -38,6 +38,7 @@ Deterministic: the stream is ``numpy.random.default_rng`` seeded from (seed, vil
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,12 +93,43 @@ class VillageHistory:
 
 
 def history_months(p: GenParams) -> list[dt.date]:
-    out, m = [], p.baseline
-    end = p.as_of.replace(day=1)
+    """The first day of each month from the baseline to the month before as_of."""
+    return list(_months(p.baseline, p.as_of.replace(day=1)))
+
+
+@functools.lru_cache(maxsize=64)
+def _months(start: dt.date, end: dt.date) -> tuple[dt.date, ...]:
+    out, m = [], start
     while m < end:
         out.append(m)
         m = add_months(m, 1)
-    return out
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _calendar(
+    start: dt.date, end: dt.date, lines: tuple[tuple[int, float], ...]
+) -> tuple[np.ndarray, np.ndarray, dict[tuple[int, int], int], np.ndarray]:
+    """Per simulated month: its year, its month of the year, its index by (year, month), the year's
+    monitoring line (the latest line for a year without one). Read-only: shared by every village."""
+    months = _months(start, end)
+    by_year = dict(lines)
+    latest = max(by_year.values())
+    years = np.array([m.year for m in months])
+    out = (years, np.array([m.month for m in months]), {(m.year, m.month): i for i, m in enumerate(months)})
+    yearly_line = np.array([by_year.get(y, latest) for y in years.tolist()])
+    for a in (out[0], out[1], yearly_line):
+        a.flags.writeable = False
+    return (*out, yearly_line)
+
+
+@functools.lru_cache(maxsize=64)
+def _decay(months: int, rate: float) -> np.ndarray:
+    """``D[k, m] = rate ** (m - k)`` for k ≤ m, else 0: ``shock @ D`` is the stock of shocks decaying by
+    ``rate`` a month (the recurrence stock[m] = stock[m-1] × rate + shock[m], for all months at once)."""
+    k = np.arange(months)
+    e = k[None, :] - k[:, None]
+    return np.where(e >= 0, rate ** np.maximum(e, 0), 0.0)
 
 
 def _rng(seed: int, code: str) -> np.random.Generator:
@@ -105,6 +137,7 @@ def _rng(seed: int, code: str) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(h, "little"))
 
 
+@functools.lru_cache(maxsize=4096)
 def known_on(kind: str, month: dt.date) -> dt.date:
     """The day an event of ``month`` reaches the county (the department's monthly push)."""
     return add_months(month, 1) + dt.timedelta(days=KNOWN_LAG_DAYS[kind] - 1)
@@ -139,21 +172,30 @@ def simulate_village(
     out = VillageHistory(months=months)
     if n == 0 or M == 0:
         return out
-    years = np.array([m.year for m in months])
-    mon_of_year = np.array([m.month for m in months])
-    month_index = {(m.year, m.month): i for i, m in enumerate(months)}
+    years, mon_of_year, month_index, yearly_line = _calendar(
+        p.baseline, p.as_of.replace(day=1), tuple(sorted((y, float(v)) for y, v in p.lines.items()))
+    )
 
     # -- traits (at as_of; the snapshot is what the village generator drew) ----------------------
     cur = [[x for x in members_of[h["household_no"]] if x["is_member"]] for h in households]
-    size = np.array([max(1, len(c)) for c in cur], dtype=float)
-    n_serious = np.array([sum(x["health"] == "患有大病" for x in c) for c in cur], dtype=float)
-    n_chronic = np.array([sum(x["health"] == "长期慢性病" for x in c) for c in cur], dtype=float)
-    n_disabled = np.array([sum(x["health"] == "残疾" for x in c) for c in cur], dtype=float)
-    n_elder = np.array([sum(_age(x["birth_date"], p.as_of) >= 60 for x in c) for c in cur], dtype=float)
-    n_child = np.array([sum(_age(x["birth_date"], p.as_of) < 16 for x in c) for c in cur], dtype=float)
-    n_full = np.array([sum(x["labour_skill"] in FULL_LABOUR for x in c) for c in cur], dtype=float)
-    n_migrant = np.array([sum(x["work_status"] in MIGRANT for x in c) for c in cur], dtype=float)
-    dibao = np.array([any(x["dibao"] != "未享受" or x["tekun"] != "不享受" for x in c) for c in cur])
+    # the members' traits as flat columns, counted per household
+    flat = [x for c in cur for x in c]
+    owner = np.repeat(np.arange(n), [len(c) for c in cur])
+
+    def count(mask: list[bool]) -> np.ndarray:
+        return np.bincount(owner, weights=np.array(mask, dtype=float), minlength=n)
+
+    health = [x["health"] for x in flat]
+    ages = [_age(x["birth_date"], p.as_of) for x in flat]
+    size = np.maximum(1, np.bincount(owner, minlength=n)).astype(float)
+    n_serious = count([h == "患有大病" for h in health])
+    n_chronic = count([h == "长期慢性病" for h in health])
+    n_disabled = count([h == "残疾" for h in health])
+    n_elder = count([a >= 60 for a in ages])
+    n_child = count([a < 16 for a in ages])
+    n_full = count([x["labour_skill"] in FULL_LABOUR for x in flat])
+    n_migrant = count([x["work_status"] in MIGRANT for x in flat])
+    dibao = count([x["dibao"] != "未享受" or x["tekun"] != "不享受" for x in flat]) > 0
     land = np.array([float(h["cultivated_land_mu"]) for h in households])
     ordinary = np.array([h["household_type"] != "脱贫户" for h in households])
     dependants = (n_elder + n_child) / size
@@ -178,9 +220,6 @@ def simulate_village(
                 "amount": round(float(amount)),
             }
         )
-
-    line_year = {y: float(p.lines.get(y, max(p.lines.values()))) for y in set(years.tolist())}
-    yearly_line = np.array([line_year[y] for y in years])
 
     # hospital stays
     h_hosp = 0.0015 + 0.004 * n_chronic + 0.012 * n_serious + 0.0015 * n_elder + 0.003 * n_disabled
@@ -263,11 +302,7 @@ def simulate_village(
                 _add(DEATH, hi, month_index[(d.year, d.month)], 0, x, 0.8)
 
     # -- the fall --------------------------------------------------------------------------------
-    stock = np.zeros((n, M))
-    acc = np.zeros(n)
-    for mi in range(M):
-        acc = acc * 0.85 + shock[:, mi]
-        stock[:, mi] = acc
+    stock = shock @ _decay(M, 0.85)  # each shock decays 15 % a month
     z = (
         -8.9
         + 5.2 * np.log1p(stock)
@@ -295,8 +330,13 @@ def simulate_village(
     for hi in np.nonzero(ordinary)[0]:
         w = h_fall[hi, lo_m:hi_m] + 1e-9
         ord_pick[hi] = lo_m + int(rng.choice(len(w), p=w / w.sum()))
+    any_fall = fell.any(axis=1)
     for hi, h in enumerate(households):
         hist = HouseholdHistory()
+        if not ordinary[hi] and not any_fall[hi]:
+            out.households[h["household_no"]] = hist
+            out.buffer[h["household_no"]] = float(buffer[hi])
+            continue
         if ordinary[hi]:
             f = int(max(0, ord_pick[hi] - int(rng.integers(0, 3))))
             hist.fall_month, hist.lead_month, hist.entry_month = f, max(f, ord_pick[hi] - 1), ord_pick[hi]

@@ -14,12 +14,14 @@ random stream (``IncomePlan.extend_to_as_of``), leaving the complete years as th
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import operator
 import random
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
+
+import numpy as np
 
 from fangpin.core.clock import add_months
 from fangpin.policy.rules.income import TRANSFER_ITEMS
@@ -27,7 +29,6 @@ from fangpin.policy.rules.income import TRANSFER_ITEMS
 from .params import GenParams
 
 ABLE = ("技能劳动力", "普通劳动力", "弱劳动力或半劳动力")
-_ZERO = Decimal(0)
 # Every money column of an income record, in the registry's order.
 MONEY_FIELDS = (
     "wage",
@@ -208,33 +209,30 @@ def _resolve_guarantees(hh: dict[str, Any], mon: dict[str, Any], p: GenParams) -
         hh["water_interruption_days"] = min(hh["water_interruption_days"], 5)
 
 
-def _d(x: float) -> Decimal:
-    return Decimal(round(x))  # round() of a float (or int, Decimal) is an int
-
-
 _transfers_of = operator.itemgetter(*TRANSFERS)
 
 
-def net_of(rec: dict[str, Any]) -> Decimal:
-    """Net income as the registry formula counts it (insurance payouts included)."""
+def net_of(rec: dict[str, Any]) -> Any:
+    """Net income as the registry formula counts it (insurance payouts included): an int for the
+    generator's rows (whole yuan), a Decimal for the database's."""
     return (
         rec["wage"]
         + rec["production_business"]
         + rec["property_income"]
-        + sum(_transfers_of(rec), _ZERO)
+        + sum(_transfers_of(rec))
         - rec["production_expense"]
         + rec["insurance_payout"]
     )
 
 
-def lower_to(rec: dict[str, Any], target_net: Decimal) -> bool:
+def lower_to(rec: dict[str, Any], target_net: Any) -> bool:
     """Take income away (wage, then business, support, property) until net ≤ target. False if the
     fixed transfers alone are above the target."""
     for f in ("wage", "transfer_support", "property_income", "transfer_other"):
         excess = net_of(rec) - target_net
         if excess <= 0:
             return True
-        rec[f] = max(_ZERO, rec[f] - excess)
+        rec[f] = max(0, rec[f] - excess)
     excess = net_of(rec) - target_net
     if excess > 0 and rec["production_business"] > 0:
         cut = min(excess, rec["production_business"] - rec["production_expense"])
@@ -243,142 +241,293 @@ def lower_to(rec: dict[str, Any], target_net: Decimal) -> bool:
     return net_of(rec) <= target_net
 
 
-def _record(
-    rng: random.Random,
-    hh: dict[str, Any],
-    y: int,
-    ratio: float,
-    line: float,
-    ctx: dict[str, Any],
-    plan: IncomePlan,
-    illness: bool = True,
-) -> dict[str, Any]:
-    """One complete year's record of household ``hh`` at ``ratio`` × ``line`` per head (``illness``:
-    the plan's illness years apply)."""
-    # rng.uniform(a, b) is a + (b - a) * rng.random(): inlined (same draws, same order), this is the
-    # generator's innermost loop (5-6 records per household)
-    rand = rng.random
-    n, workers = ctx["n"], ctx["workers"]
-    land = ctx["land"]
-    target = ratio * line * n
-    elders = sum(1 for b in ctx["birth_years"] if y - b >= 60)
-    gross = land * (600 + 800 * rand())
-    if plan.flood_year == y:
-        gross *= 0.2 + (0.5 - 0.2) * rand()
-    D = Decimal
-    rec: dict[str, Any] = {
-        "household_no": hh["household_no"],
-        "period_start": dt.date(y, 1, 1),
-        "period_end": dt.date(y, 12, 31),
-        "wage": _ZERO,
-        "production_business": D(round(gross)),
-        "property_income": D(round(500 + 400 * rand() if ctx["solar"] else 200 * rand())),
-        "transfer_pension": D(round(elders * (1450 + 60 * (y - 2021) + 300 * rand()))),
-        "transfer_dibao": D(ctx["dibao_n"] * (4000 + 200 * (y - 2021))),
-        "transfer_tekun": ctx["tekun"],
-        "transfer_eco_compensation": ctx["eco"],
-        "transfer_family_planning": D(960 * min(elders, 2)) if ctx["fp"] and elders else _ZERO,
-        "transfer_subsidies": ctx["subsidies"],
-        "transfer_support": D(round(800 + 2200 * rand())) if elders and not workers else _ZERO,
-        "transfer_other": _ZERO,
-        "production_expense": D(round(gross * (0.35 + (0.5 - 0.35) * rand()))),
-        "insurance_payout": _ZERO,
-        "compliant_out_of_pocket": D(round(sum(300 + 2200 * rand() for _ in ctx["sick"]))),
-        "excluded": {},
-        "note": "",
+# -- the records, drawn for all the households of a village at once (numpy) ----------------------
+# One row of draws per record, whichever branch it takes, so a village's complete years depend only on
+# its households and plans (never on the current year's draws, which come from the as-of stream).
+_U_COLS = 10  # gross, flood, property, pension, support, expense, remainder, illness, aid, gift
+_FLOOD_AID = np.array([1000, 1500, 2000])
+_ILLNESS_NOTE = "家庭成员住院治疗"
+
+
+def income_streams(seed: int, code: str) -> tuple[np.random.Generator, np.random.Generator]:
+    """The village's income streams: the complete years, and the current year (with the outlook's
+    redrawn years), each ``numpy.random.default_rng`` seeded from (seed, village code)."""
+
+    def rng(salt: str) -> np.random.Generator:
+        h = hashlib.blake2b(f"fangpin-income:{seed}:{code}:{salt}".encode(), digest_size=8).digest()
+        return np.random.default_rng(int.from_bytes(h, "little"))
+
+    return rng("years"), rng("as-of")
+
+
+@dataclass
+class _Households:
+    """The per-household inputs of the income draws (arrays over a village's households)."""
+
+    n: np.ndarray  # current members
+    workers: np.ndarray  # bool: a member with labour who works
+    dibao_n: np.ndarray
+    tekun: np.ndarray  # yuan a year (the members' 特困 amounts)
+    land: np.ndarray
+    solar: np.ndarray  # bool: a 光伏 share (脱贫户 only)
+    fp: np.ndarray  # bool: 计划生育奖励扶助
+    n_sick: np.ndarray
+    births: np.ndarray  # (households, max members) birth years of current members, padded with 9999
+    eco: np.ndarray
+    subsidies: np.ndarray
+
+    @classmethod
+    def of(
+        cls, rng: np.random.Generator, households: list[dict[str, Any]], members: list[list[dict[str, Any]]]
+    ) -> _Households:
+        cur = [[x for x in m if x["is_member"]] for m in members]
+        H = len(households)
+        width = max((len(c) for c in cur), default=0) or 1
+        births = np.full((H, width), 9999, dtype=np.int64)
+        for i, c in enumerate(cur):
+            births[i, : len(c)] = [x["birth_date"].year for x in c]
+        exited = np.array([h["household_type"] == "脱贫户" for h in households], dtype=bool)
+        u = rng.random((H, 2))
+        land = np.array([float(h["cultivated_land_mu"]) for h in households])
+        return cls(
+            n=np.array([len(c) for c in cur], dtype=np.int64),
+            workers=np.array(
+                [any(x["labour_skill"] in ABLE and x["work_status"] != "未务工" for x in c) for c in cur],
+                dtype=bool,
+            ),
+            dibao_n=np.array([sum(x["dibao"] != "未享受" for x in c) for c in cur], dtype=np.int64),
+            tekun=np.array([int(sum(x["tekun_amount"] for x in c)) for c in cur], dtype=np.int64),
+            land=land,
+            solar=(u[:, 0] < 0.35) & exited,
+            fp=u[:, 1] < 0.05,
+            n_sick=np.array(
+                [sum(x["health"] in ("长期慢性病", "患有大病") for x in c) for c in cur], dtype=np.int64
+            ),
+            births=births,
+            eco=np.rint(
+                np.array(
+                    [
+                        float(h["grain_for_green_mu"]) * 150 + float(h["forest_land_mu"]) * 15
+                        for h in households
+                    ]
+                )
+            ).astype(np.int64),
+            subsidies=np.rint(land * 110).astype(np.int64),
+        )
+
+
+def _draw(
+    rng: np.random.Generator,
+    hh: _Households,
+    hidx: np.ndarray,
+    year: np.ndarray,
+    ratio: np.ndarray,
+    line: np.ndarray,
+    flood: np.ndarray,
+    illness: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The money of records (household ``hidx``, ``year``) at ``ratio`` × ``line`` per head: every
+    component, the remainder to the target put on wages (a household with workers), family support or
+    other transfers; ``lower``: records above a target under the line (``lower_to`` takes income away)."""
+    R = len(hidx)
+    u = rng.random((R, _U_COLS))
+    n_sick = hh.n_sick[hidx]
+    sick = rng.random((R, int(n_sick.max(initial=0))))
+    n, land, workers = hh.n[hidx], hh.land[hidx], hh.workers[hidx]
+    target = np.floor(ratio * line * n)
+    elders = (hh.births[hidx] <= (year - 60)[:, None]).sum(axis=1)
+    gross = land * (600 + 800 * u[:, 0])
+    gross = np.where(flood, gross * (0.2 + 0.3 * u[:, 1]), gross)
+    business = np.rint(gross)
+    prop = np.rint(np.where(hh.solar[hidx], 500 + 400 * u[:, 2], 200 * u[:, 2]))
+    pension = np.rint(elders * (1450 + 60 * (year - 2021) + 300 * u[:, 3]))
+    dibao = hh.dibao_n[hidx] * (4000 + 200 * (year - 2021))
+    fp = np.where(hh.fp[hidx] & (elders > 0), 960 * np.minimum(elders, 2), 0)
+    support = np.where((elders > 0) & ~workers, np.rint(800 + 2200 * u[:, 4]), 0)
+    expense = np.rint(gross * (0.35 + 0.15 * u[:, 5]))
+    oop = np.rint(((300 + 2200 * sick) * (np.arange(sick.shape[1]) < n_sick[:, None])).sum(axis=1))
+    tekun, eco, subs = hh.tekun[hidx], hh.eco[hidx], hh.subsidies[hidx]
+    net = business + prop + pension + dibao + tekun + eco + fp + subs + support - expense
+    rem = target - net
+    pos = rem > 0
+    to_support = pos & ~workers & ((support > 0) | (u[:, 6] < 0.5))
+    wage = np.where(pos & workers, rem, 0)
+    support = support + np.where(to_support, rem, 0)
+    other = np.where(pos & ~workers & ~to_support, rem, 0)
+    oop = oop + np.where(illness, np.rint(8000 + 32000 * u[:, 7]), 0)
+    i64 = np.int64
+    return {
+        "wage": wage.astype(i64),
+        "production_business": business.astype(i64),
+        "property_income": prop.astype(i64),
+        "transfer_pension": pension.astype(i64),
+        "transfer_dibao": dibao.astype(i64),
+        "transfer_tekun": tekun.astype(i64),
+        "transfer_eco_compensation": eco.astype(i64),
+        "transfer_family_planning": fp.astype(i64),
+        "transfer_subsidies": subs.astype(i64),
+        "transfer_support": support.astype(i64),
+        "transfer_other": other.astype(i64),
+        "production_expense": expense.astype(i64),
+        "insurance_payout": np.zeros(R, dtype=i64),
+        "compliant_out_of_pocket": oop.astype(i64),
+        "_target": target.astype(i64),
+        "_lower": ~pos & (ratio < 1),
+        "_aid": np.where(flood, _FLOOD_AID[(u[:, 8] * 3).astype(int)], 0),
+        "_gift": ~flood & (u[:, 9] < 0.1),
     }
-    remainder = Decimal(int(target)) - net_of(rec)
-    if remainder > 0:
-        if workers:
-            rec["wage"] = remainder
-        elif rec["transfer_support"] > 0 or rng.random() < 0.5:
-            rec["transfer_support"] += remainder
-        else:
-            rec["transfer_other"] += remainder
-    elif ratio < 1:
-        lower_to(rec, Decimal(int(target)))
-    if illness and y in plan.illness_years:
-        rec["compliant_out_of_pocket"] += _d(rng.uniform(8000, 40000))
-        rec["note"] = "家庭成员住院治疗"
-    if plan.flood_year == y:
-        rec["excluded"] = {"救灾救助金": int(rng.choice([1000, 1500, 2000]))}
-        rec["note"] = f"{y}年7月洪涝灾害，农作物受损"
-    elif rng.random() < 0.1:
-        rec["excluded"] = {"慰问金": 500}
-    return rec
 
 
-def _partial(
-    rng: random.Random,
-    hh: dict[str, Any],
-    p: GenParams,
-    ctx: dict[str, Any],
-    plan: IncomePlan,
-    last: dict[str, Any] | None,
-) -> dict[str, Any]:
-    """The current year from 1 January to the end of the month before as_of: the year's record at
-    the plan's ratio, prorated to the months elapsed (money fields only)."""
-    y, k = p.as_of.year, p.partial_months
-    rec = _record(rng, hh, y, plan.ratio[y], float(p.line(y)), ctx, plan)
-    share = Decimal(k) / Decimal(12)
-    for f in MONEY_FIELDS:
-        rec[f] = (rec[f] * share).quantize(Decimal(1))
-    rec["period_end"] = p.partial_year_end
-    if plan.outlook == NEW_RISK:
-        rec["note"] = NOTE_NEW_RISK
-    if plan.after_rigid_target is not None and last is not None:
-        # a hospital bill this year that takes the 12-month income after 合规自付支出 to the target
-        n = ctx["n"]
-        weight = Decimal(12 - k) / Decimal(12)
-        window_net = net_of(last) * weight + net_of(rec)
-        window_oop = last["compliant_out_of_pocket"] * weight + rec["compliant_out_of_pocket"]
-        target = Decimal(str(plan.after_rigid_target)) * p.line(y) * n
-        bill = window_net - window_oop - target
-        if bill > 0:
-            rec["compliant_out_of_pocket"] += bill.quantize(Decimal(1))
-        rec["note"] = NOTE_RELAPSE
-    return rec
+_YEAR_BOUNDS: dict[int, tuple[dt.date, dt.date]] = {}
 
 
-def income_records(
-    rng: random.Random,
-    hh: dict[str, Any],
-    members: list[dict[str, Any]],
-    p: GenParams,
-    plan: IncomePlan,
-    partial_rng: random.Random | None = None,
+_ROW_KEYS = ("household_no", "period_start", "period_end", *MONEY_FIELDS, "excluded", "note")
+
+
+def _rows(
+    households: list[dict[str, Any]],
+    hidx: np.ndarray,
+    year: np.ndarray,
+    cols: dict[str, np.ndarray],
+    illness: np.ndarray,
+    months: int | None = None,
 ) -> list[dict[str, Any]]:
-    """One record per complete year (``p.income_years``) and, with ``partial_rng`` and a plan
-    extended to as_of, the current year's record up to the month before as_of."""
-    current = [x for x in members if x["is_member"]]
-    ctx = {
-        "current": current,
-        "n": len(current),
-        "workers": [x for x in current if x["labour_skill"] in ABLE and x["work_status"] != "未务工"],
-        "dibao_n": sum(1 for x in current if x["dibao"] != "未享受"),
-        "tekun": sum((x["tekun_amount"] for x in current), _ZERO),
-        "land": float(hh["cultivated_land_mu"]),
-        "solar": rng.random() < 0.35 and hh["household_type"] == "脱贫户",
-        "fp": rng.random() < 0.05,
-        "sick": [x for x in current if x["health"] in ("长期慢性病", "患有大病")],
-        "birth_years": [x["birth_date"].year for x in current],
-        # the same every year: computed once per household
-        "eco": _d(float(hh["grain_for_green_mu"]) * 150 + float(hh["forest_land_mu"]) * 15),
-        "subsidies": _d(float(hh["cultivated_land_mu"]) * 110),
-    }
-    out = [_record(rng, hh, y, plan.ratio[y], float(p.line(y)), ctx, plan) for y in p.income_years]
+    """Row dicts (money in whole yuan, ints) of drawn records; ``lower_to`` applied where due, then
+    the money prorated to ``months`` of 12 if given (the current year's months elapsed)."""
+    lower = np.nonzero(cols["_lower"])[0].tolist()
+    if months is not None:
+        cols = dict(cols)
+        keep = cols["_lower"]  # lowered to the whole year's target first, prorated after
+        for f in MONEY_FIELDS:
+            cols[f] = np.where(keep, cols[f], np.rint(cols[f] * months / 12).astype(np.int64))
+    nos = [h["household_no"] for h in households]
+    years = year.tolist()
+    for y in set(years):
+        if y not in _YEAR_BOUNDS:
+            _YEAR_BOUNDS[y] = (dt.date(y, 1, 1), dt.date(y, 12, 31))
+    aid, gift = cols["_aid"].tolist(), cols["_gift"].tolist()
+    excluded = [
+        {"救灾救助金": a} if a else {"慰问金": 500} if g else {} for a, g in zip(aid, gift, strict=True)
+    ]
+    notes = [
+        f"{y}年7月洪涝灾害，农作物受损" if a else _ILLNESS_NOTE if ill else ""
+        for y, a, ill in zip(years, aid, illness.tolist(), strict=True)
+    ]
+    out = [
+        dict(zip(_ROW_KEYS, r, strict=True))
+        for r in zip(
+            [nos[h] for h in hidx.tolist()],
+            [_YEAR_BOUNDS[y][0] for y in years],
+            [_YEAR_BOUNDS[y][1] for y in years],
+            *(cols[f].tolist() for f in MONEY_FIELDS),
+            excluded,
+            notes,
+            strict=True,
+        )
+    ]
+    for i in lower:
+        lower_to(out[i], int(cols["_target"][i]))
+        if months is not None:
+            for f in MONEY_FIELDS:
+                out[i][f] = round(out[i][f] * months / 12)
+    return out
+
+
+def _draw_rows(
+    rng: np.random.Generator,
+    hh: _Households,
+    households: list[dict[str, Any]],
+    picks: tuple[np.ndarray, ...],
+    p: GenParams,
+    months: int | None = None,
+) -> list[dict[str, Any]]:
+    """Records of ``picks`` = arrays (household index, year, ratio, flood, illness)."""
+    h, y, r, fl, il = picks
+    if not len(h):
+        return []
+    lines = {yr: float(p.line(yr)) for yr in set(y.tolist())}
+    line = np.array([lines[x] for x in y.tolist()])
+    return _rows(households, h, y, _draw(rng, hh, h, y, r, line, fl, il), il, months)
+
+
+def _picks(rows: list[tuple[int, int, float, bool, bool]]) -> tuple[np.ndarray, ...]:
+    if not rows:
+        return tuple(np.zeros(0, dtype=t) for t in (np.int64, np.int64, float, bool, bool))
+    h, y, r, fl, il = zip(*rows, strict=True)
+    return (
+        np.array(h, dtype=np.int64), np.array(y, dtype=np.int64), np.array(r, dtype=float),
+        np.array(fl, dtype=bool), np.array(il, dtype=bool),
+    )  # fmt: skip
+
+
+def village_income_records(
+    rng: np.random.Generator,
+    partial_rng: np.random.Generator | None,
+    households: list[dict[str, Any]],
+    members: list[list[dict[str, Any]]],
+    plans: list[IncomePlan],
+    p: GenParams,
+) -> list[list[dict[str, Any]]]:
+    """The income records of a village's households (a list per household, in the order of
+    ``households``): one per complete year (``p.income_years``) from ``rng`` and, with ``partial_rng``
+    and plans extended to as_of, the current year's record up to the month before as_of (plus a
+    recovering object's redrawn years and last year's hospital bills of a newly ill household) from
+    ``partial_rng``."""
+    hh = _Households.of(rng, households, members)
+    years = p.income_years
+    H, Y = len(households), len(years)
+    flood_year = np.array([plan.flood_year or 0 for plan in plans], dtype=np.int64)
+    ys = np.array(years, dtype=np.int64)
+    picks = (
+        np.repeat(np.arange(H), Y),
+        np.tile(ys, H),
+        np.array([plan.ratio[y] for plan in plans for y in years], dtype=float).reshape(H * Y),
+        (flood_year[:, None] == ys[None, :]).reshape(H * Y),
+        np.array([y in plan.illness_years for plan in plans for y in years], dtype=bool).reshape(H * Y),
+    )
+    flat = _draw_rows(rng, hh, households, picks, p)
+    Y = len(years)
+    out = [flat[i * Y : (i + 1) * Y] for i in range(len(households))]
     if partial_rng is None:
         return out
-    for i, y in enumerate(p.income_years):
-        if y in plan.recovered:  # a recovering object: these years are redrawn above the line
-            out[i] = _record(
-                partial_rng, hh, y, plan.recovered[y], float(p.line(y)), ctx, plan, illness=False
-            )
-    if plan.outlook == NEW_ILLNESS and out:
-        # a member was in hospital last year: the bills are in last year's record (net income
-        # unchanged, so P-EXITED-UNDER-LINE is not concerned)
-        out[-1]["compliant_out_of_pocket"] += _d(partial_rng.uniform(8000, 40000))
-        out[-1]["note"] = NOTE_NEW_ILLNESS
-    if p.partial_year_end is not None and p.as_of.year in plan.ratio:
-        out.append(_partial(partial_rng, hh, p, ctx, plan, out[-1] if out else None))
+    # a recovering object: these years are redrawn above the line
+    again = [
+        (i, y, plan.recovered[y], plan.flood_year == y, False)
+        for i, plan in enumerate(plans)
+        for y in years
+        if y in plan.recovered
+    ]
+    for (i, y, *_), rec in zip(again, _draw_rows(partial_rng, hh, households, _picks(again), p), strict=True):
+        out[i][years.index(y)] = rec
+    # a member was in hospital last year: the bills are in last year's record (net income unchanged,
+    # so P-EXITED-UNDER-LINE is not concerned)
+    ill = [i for i, plan in enumerate(plans) if plan.outlook == NEW_ILLNESS and out[i]]
+    for i, amount in zip(ill, np.rint(partial_rng.uniform(8000, 40000, len(ill))).tolist(), strict=True):
+        out[i][-1]["compliant_out_of_pocket"] += int(amount)
+        out[i][-1]["note"] = NOTE_NEW_ILLNESS
+    if p.partial_year_end is None:
+        return out
+    cur, k = p.as_of.year, p.partial_months
+    now = [
+        (i, cur, plan.ratio[cur], plan.flood_year == cur, cur in plan.illness_years)
+        for i, plan in enumerate(plans)
+        if cur in plan.ratio
+    ]
+    line = float(p.line(cur))
+    # the year's record at the plan's ratio, prorated to the months elapsed
+    for (i, *_), rec in zip(now, _draw_rows(partial_rng, hh, households, _picks(now), p, k), strict=True):
+        rec["period_end"] = p.partial_year_end
+        plan, last = plans[i], (out[i][-1] if out[i] else None)
+        if plan.outlook == NEW_RISK:
+            rec["note"] = NOTE_NEW_RISK
+        if plan.after_rigid_target is not None and last is not None:
+            # a hospital bill this year that takes the 12-month income after 合规自付支出 to the target
+            weight = (12 - k) / 12
+            window_net = float(net_of(last)) * weight + float(net_of(rec))
+            window_oop = float(last["compliant_out_of_pocket"]) * weight + rec["compliant_out_of_pocket"]
+            bill = window_net - window_oop - plan.after_rigid_target * line * int(hh.n[i])
+            if bill > 0:
+                rec["compliant_out_of_pocket"] += round(bill)
+            rec["note"] = NOTE_RELAPSE
+        out[i].append(rec)
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from itertools import accumulate
 
+import numpy as np
 from faker.providers.person.zh_CN import Provider as _ZhProvider
 
 # Single-character surnames only (compound surnames such as 欧阳 would break "surname = first char").
@@ -299,3 +300,34 @@ def name_gender(name: str) -> str:
     if given in FEMALE_GIVEN:
         return "F"
     return ""
+
+
+# -- the same, for the persons of a village at once (numpy) ----------------------------------------
+_SURNAME_ARR = np.array(SURNAMES, dtype=object)
+_SURNAME_CUM_ARR = np.array(_SURNAME_CUM)
+_POOLS = {
+    ("M", 0): MALE_GIVEN_OLD,
+    ("M", 1): MALE_GIVEN_MID,
+    ("M", 2): MALE_GIVEN_YOUNG,
+    ("F", 0): FEMALE_GIVEN_OLD,
+    ("F", 1): FEMALE_GIVEN_MID,
+    ("F", 2): FEMALE_GIVEN_YOUNG,
+}
+
+
+def surnames(u: np.ndarray) -> np.ndarray:
+    """A surname by the 百家姓 frequencies for each uniform in ``u``."""
+    i = np.searchsorted(_SURNAME_CUM_ARR, u * _SURNAME_CUM_ARR[-1], side="right")
+    return _SURNAME_ARR[np.minimum(i, len(SURNAMES) - 1)]
+
+
+def given_names(gender: np.ndarray, birth_year: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """A given name of the person's gender and generation (born before 1965, before 1995, later)."""
+    gen = np.where(birth_year < 1965, 0, np.where(birth_year < 1995, 1, 2))
+    out = np.full(len(u), "", dtype=object)
+    for (g, k), pool in _POOLS.items():
+        m = (gender == g) & (gen == k)
+        out[m] = np.asarray(pool, dtype=object)[
+            np.minimum((u[m] * len(pool)).astype(np.int64), len(pool) - 1)
+        ]
+    return out

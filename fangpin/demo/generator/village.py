@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from fangpin.core.clock import add_months
 
 from . import families as fam
 from . import names
 from .history import CAUSE_RISK, VillageHistory, changed_since, simulate_village
-from .income import IncomePlan, income_records
+from .income import IncomePlan, income_streams, village_income_records
 from .params import GenParams
 
 EXITED = "脱贫户"
@@ -79,196 +83,282 @@ def village_rng(seed: int, code: str, salt: str = "") -> random.Random:
     return random.Random(f"fangpin-demo:{seed}:{code}:{salt}")
 
 
+def village_np_rng(seed: int, code: str, salt: str) -> np.random.Generator:
+    """A numpy stream of the village (the draws made for all its households or persons at once)."""
+    h = hashlib.blake2b(f"fangpin-demo:{seed}:{code}:{salt}".encode(), digest_size=8).digest()
+    return np.random.default_rng(int.from_bytes(h, "little"))
+
+
 def _rand_date(rng: random.Random, lo: dt.date, hi: dt.date) -> dt.date:
     return lo + dt.timedelta(days=rng.randint(0, max(0, (hi - lo).days)))
 
 
-def _person(
-    rng: random.Random,
-    spec: VillageSpec,
-    m: dict[str, Any],
-    on: dt.date,
-    family_name: str | None,
-) -> dict[str, Any]:
-    age = m["_age"]
-    birth = fam.birth_for_age(rng, age, on)
-    gender = m["gender"]
-    school = fam.school_status_for(rng, age)
-    student = fam.is_student(school)
-    health = fam.health_for(rng, age) if age >= 3 else "健康"
-    labour = fam.labour_for(rng, age, health, student)
-    work, where, months = fam.work_for(rng, age, labour, spec.county_name)
-    employee = work == "县内务工" and labour == "技能劳动力" and rng.random() < 0.25
-    p: dict[str, Any] = {
-        "relation": m["relation"],
-        "gender": gender,
-        "birth_date": birth,
-        "name": names.full_name(rng, gender, birth.year, family_name),
-        "is_member": True,
-        "id_type": "身份证",
-        "id_number": None,
-        "disability_cert_no": "",
-        "ethnicity": "汉族",
-        "education": "" if (student or age < 6) else fam.education_for(rng, age),
-        "school_status": school,
-        "out_of_school": False,
-        "out_of_school_reason": "",
-        "health": health,
-        "chronic_disease": rng.choice(fam.CHRONIC)
-        if health == "长期慢性病"
-        else rng.choice(fam.SERIOUS)
-        if health == "患有大病"
-        else "",
-        "disability_category": "",
-        "disability_grade": None,
-        "disability_subsidy": False,
-        "labour_skill": labour,
-        "work_status": work,
-        "work_location": where,
-        "work_months": months,
-        "public_welfare_job": False,
-        "public_welfare_job_months": 0,
-        "medical_resident": not employee,
-        "medical_employee": employee,
-        "critical_illness_insurance": not employee,
-        "medical_assistance": False,
-        "pension_resident": (not employee) and age >= 16 and not student and rng.random() < 0.9,
-        "pension_employee": employee,
-        "dibao": "未享受",
-        "tekun": "不享受",
-        "tekun_amount": Decimal(0),
-        "phone": fam.phone(rng) if (16 <= age <= 70 and not student and rng.random() < 0.6) else "",
-        "death_date": None,
-        "_entered_on": None,
-        "_entered_kind": "",
-        "_left_on": None,
-        "_left_kind": "",
-    }
-    if health == "残疾":
-        grade = rng.choices([1, 2, 3, 4], weights=[0.1, 0.2, 0.3, 0.4])[0]
-        p["disability_category"] = rng.choices(DISABILITY_CATS, weights=DISABILITY_CAT_W)[0]
-        p["disability_grade"] = grade
-        p["disability_subsidy"] = grade <= 2 or rng.random() < 0.3
-        p["id_type"] = "残疾人证"
-    if 40 <= age <= 65 and labour in ABLE and work == "未务工" and rng.random() < 0.08:
-        p["public_welfare_job"] = True
-        p["public_welfare_job_months"] = 12
-        p["work_status"], p["work_location"], p["work_months"] = "县内务工", spec.county_name, 12
-    return p
+_OWN_FAMILY = ("户主", "之子", "之女", "之父", "之孙子", "之孙女")
+# (relation, gender, age, surname or None for one of its own, left kind, left on)
+Planned = tuple[str, str, int, str | None, str, dt.date | None]
 
 
-def _household_row(rng: random.Random, spec: VillageSpec, no: str, htype: str, on: dt.date) -> dict[str, Any]:
-    n_groups = len(spec.groups) or 0
-    group = rng.choice(spec.groups) if n_groups else fam.group_name(rng.randint(1, 8))
-    land = Decimal(rng.randint(4, 40)) / 4
-    piped = rng.random() < 0.86
-    return {
-        "household_no": no,
-        "village_id": spec.code,
-        "group_name": group,
-        "address": f"{spec.name.removesuffix('村民委员会').removesuffix('委员会')}{group}{rng.randint(1, 120)}号",
-        "household_type": htype,
-        "phone": "",
-        "exited_year": rng.choices([2016, 2017, 2018, 2019, 2020], weights=[0.15, 0.25, 0.3, 0.2, 0.1])[0]
-        if htype == EXITED
-        else None,
-        "no_labour_protected": False,
-        "in_relocation_site": rng.random() < 0.02,
-        "cultivated_land_mu": land,
-        "irrigated_land_mu": (land * Decimal(rng.randint(3, 10)) / 10).quantize(Decimal("0.01")),
-        "forest_land_mu": Decimal(rng.choice([0, 0, 0, 1, 2, 3])),
-        "grain_for_green_mu": Decimal(rng.choice([0, 0, 0, 0, 1, 2])),
-        "orchard_mu": Decimal(rng.choice([0, 0, 0, 0.5, 1])),
-        "pasture_mu": Decimal(0),
-        "water_surface_mu": Decimal(0),
-        "house_area_m2": Decimal(rng.randint(45, 160)),
-        "house_grade": rng.choices(["A", "B"], weights=[0.72, 0.28])[0],
-        "house_appraised_on": _rand_date(rng, dt.date(2019, 3, 1), dt.date(2020, 10, 31)),
-        "relocated_keys_received": False,
-        "has_electricity": True,
-        "has_sanitary_toilet": rng.random() < 0.88,
-        "road_hardened": rng.random() < 0.95,
-        "distance_to_main_road_km": Decimal(rng.randint(0, 30)) / 10,
-        "food_ok": True,
-        "clothing_ok": True,
-        "water_piped": piped,
-        "water_litres_per_day": Decimal(rng.randint(60, 120)) if piped else Decimal(rng.randint(24, 45)),
-        "water_scarce_area": not piped,
-        "water_quality_ok": True,
-        "water_fetch_minutes": None if piped else Decimal(rng.randint(3, 15)),
-        "water_horizontal_m": None if piped else Decimal(rng.randint(50, 600)),
-        "water_vertical_m": None if piped else Decimal(rng.randint(0, 40)),
-        "water_interruption_days": rng.randint(0, 5) if piped else rng.randint(0, 20),
-    }
-
-
-def _members(rng: random.Random, spec: VillageSpec, hh: dict[str, Any], p: GenParams) -> list[dict[str, Any]]:
+def _plan_members(rng: random.Random, p: GenParams) -> tuple[list[Planned], float | None]:
+    """The persons of one household before their facts are drawn: the members (head first), then a
+    daughter married out and a deceased parent or spouse since the baseline, if any; and the uniform
+    that dates a spouse's marriage into the household (None if none married in)."""
     on, base = p.as_of, p.baseline
     plan = fam.family(rng)
     head_name = names.surname(rng)
     kind = plan[0]["_kind"]
-    out: list[dict[str, Any]] = []
+    head_f = plan[0]["gender"] == "F"
+    out: list[Planned] = []
     for m in plan:
         rel = m["relation"]
-        own_family = rel in ("户主", "之子", "之女", "之父", "之孙子", "之孙女")
-        if plan[0]["gender"] == "F" and rel in ("之子", "之女") and rng.random() < 0.5:
-            own_family = False
-        out.append(_person(rng, spec, m, on, head_name if own_family else None))
-    # events since the baseline: births, a spouse married in, a daughter married out, a death
-    for x in out:
-        if x["birth_date"] >= base:
-            x["_entered_on"], x["_entered_kind"] = x["birth_date"], "birth"
-    head = out[0]
-    spouse = next((x for x in out if x["relation"] == "配偶"), None)
-    kids = [x for x in out if x["relation"] in ("之子", "之女")]
-    if spouse and fam.age_on(head["birth_date"], on) <= 33 and rng.random() < 0.5:
-        first_kid = min((k["birth_date"] for k in kids), default=on - dt.timedelta(days=60))
-        hi = first_kid - dt.timedelta(days=300)
-        if hi > base + dt.timedelta(days=30):
-            spouse["_entered_on"], spouse["_entered_kind"] = (
-                _rand_date(rng, base + dt.timedelta(days=30), hi),
-                "marriage_in",
-            )
-    head_age = fam.age_on(head["birth_date"], on)
+        own = rel in _OWN_FAMILY
+        if head_f and rel in ("之子", "之女") and rng.random() < 0.5:
+            own = False
+        out.append((rel, m["gender"], m["_age"], head_name if own else None, "", None))
+    head_age = plan[0]["_age"]  # the birth date is drawn to give exactly this age on as_of
+    spouse = any(m["relation"] == "配偶" for m in plan)
+    marry = rng.random() if spouse and head_age <= 33 and rng.random() < 0.5 else None
     if head_age >= 46 and spouse and rng.random() < 0.12:
         age = rng.randint(21, 30)
         if 20 <= head_age - age <= 40:
-            d = _person(rng, spec, {"relation": "之女", "gender": "F", "_age": age}, on, head_name)
-            d["is_member"] = False
-            d["_left_on"], d["_left_kind"] = (
-                _rand_date(rng, base + dt.timedelta(days=30), on - dt.timedelta(days=30)),
-                "marriage_out",
-            )
-            out.append(d)
+            left = _rand_date(rng, base + dt.timedelta(days=30), on - dt.timedelta(days=30))
+            out.append(("之女", "F", age, head_name, "marriage_out", left))
     if kind in ("three_gen", "couple_kids") and rng.random() < 0.12:
-        have = {x["relation"] for x in out}
+        have = {x[0] for x in out}
         rel, g = ("之父", "M") if "之父" not in have else ("之母", "F")
-        out.append(
-            _deceased(
-                rng, spec, rel, g, head_age + rng.randint(24, 32), on, base, head_name if g == "M" else None
-            )
-        )
+        age = max(66, min(head_age + rng.randint(24, 32), 99))
+        died = _rand_date(rng, base + dt.timedelta(days=20), on - dt.timedelta(days=20))
+        out.append((rel, g, age, head_name if g == "M" else None, "death", died))
     elif kind in ("single_elder", "elder_couple") and not spouse and rng.random() < 0.06:
-        g = "F" if head["gender"] == "M" else "M"
-        out.append(_deceased(rng, spec, "配偶", g, head_age + rng.randint(-3, 5), on, base, None))
+        g = "F" if plan[0]["gender"] == "M" else "M"
+        age = max(66, min(head_age + rng.randint(-3, 5), 99))
+        died = _rand_date(rng, base + dt.timedelta(days=20), on - dt.timedelta(days=20))
+        out.append(("配偶", g, age, None, "death", died))
+    return out, marry
+
+
+_U_PERSON = 20  # uniform columns per person (one per draw, whichever branch it takes)
+
+
+def _persons(
+    rng: np.random.Generator,
+    planned: list[Planned],
+    owner: list[int],
+    person_no: list[str],
+    households: list[dict[str, Any]],
+    spec: VillageSpec,
+    on: dt.date,
+    base: dt.date,
+) -> list[dict[str, Any]]:
+    """The facts of the planned persons of a village, drawn at once: relation-consistent ages, gendered
+    names, school stage, education, health, disability, labour, work, insurance, pensions, phones."""
+    P = len(planned)
+    if not P:
+        return []
+    rel, gender_l, age_l, fam_l, left_kind, left_on = zip(*planned, strict=True)
+    age = np.array(age_l, dtype=np.int64)
+    gender = np.array(gender_l, dtype=object)
+    U = rng.random((P, _U_PERSON))
+    digits = rng.integers(0, 10**9, P)
+    birth_ord = fam.birth_ordinals(age, U[:, 0], on)
+    births = [dt.date.fromordinal(o) for o in birth_ord.tolist()]
+    school = fam.school_status(age, U[:, 1], U[:, 2])
+    student = fam.students(school)
+    health = fam.health(age, U[:, 3])
+    labour = fam.labour(age, health, student, U[:, 4])
+    work, where, months = fam.work(age, labour, spec.county_name, U[:, 5], U[:, 6], U[:, 7])
+    employee = (work == "县内务工") & (labour == "技能劳动力") & (U[:, 8] < 0.25)
+    surname = np.array(fam_l, dtype=object)
+    own = surname != None  # noqa: E711 (elementwise)
+    surname[~own] = names.surnames(U[~own, 9])
+    name = surname + names.given_names(gender, np.array([b.year for b in births]), U[:, 10])
+    edu = np.where(student | (age < 6), "", fam.education(age, U[:, 11]))
+    chronic = np.where(
+        health == "长期慢性病",
+        fam.pick(U[:, 12], fam.CHRONIC),
+        np.where(health == "患有大病", fam.pick(U[:, 12], fam.SERIOUS), ""),
+    )
+    pension = ~employee & (age >= 16) & ~student & (U[:, 13] < 0.9)
+    has_phone = (age >= 16) & (age <= 70) & ~student & (U[:, 14] < 0.6)
+    phone = np.where(has_phone, np.array(fam.phones(U[:, 15], digits), dtype=object), "")
+    disabled = health == "残疾"
+    grade = fam.pick(U[:, 16], [1, 2, 3, 4], [0.1, 0.2, 0.3, 0.4])
+    category = fam.pick(U[:, 17], DISABILITY_CATS, DISABILITY_CAT_W)
+    subsidy = disabled & ((grade <= 2) | (U[:, 18] < 0.3))
+    pwj = (age >= 40) & (age <= 65) & np.isin(labour, ABLE) & (work == "未务工") & (U[:, 19] < 0.08)
+    work[pwj], where[pwj], months[pwj] = "县内务工", spec.county_name, 12
+    dis = disabled.tolist()
+    lk = list(left_kind)
+    base_ord = base.toordinal()
+    born = [o >= base_ord for o in birth_ord.tolist()]
+    cols = {
+        "relation": rel,
+        "gender": gender_l,
+        "birth_date": births,
+        "name": name.tolist(),
+        "is_member": [not k for k in lk],
+        "id_type": ["残疾人证" if d else "身份证" for d in dis],
+        "id_number": repeat(None),
+        "disability_cert_no": repeat(""),
+        "ethnicity": repeat("汉族"),
+        "education": edu.tolist(),
+        "school_status": school.tolist(),
+        "out_of_school": repeat(False),
+        "out_of_school_reason": repeat(""),
+        "health": health.tolist(),
+        "chronic_disease": chronic.tolist(),
+        "disability_category": np.where(disabled, category, "").tolist(),
+        "disability_grade": [g if d else None for g, d in zip(grade.tolist(), dis, strict=True)],
+        "disability_subsidy": subsidy.tolist(),
+        "labour_skill": labour.tolist(),
+        "work_status": work.tolist(),
+        "work_location": where.tolist(),
+        "work_months": months.tolist(),
+        "public_welfare_job": pwj.tolist(),
+        "public_welfare_job_months": np.where(pwj, 12, 0).tolist(),
+        "medical_resident": (~employee).tolist(),
+        "medical_employee": employee.tolist(),
+        "critical_illness_insurance": (~employee).tolist(),
+        "medical_assistance": repeat(False),
+        "pension_resident": pension.tolist(),
+        "pension_employee": employee.tolist(),
+        "dibao": repeat("未享受"),
+        "tekun": repeat("不享受"),
+        "tekun_amount": repeat(Decimal(0)),
+        "phone": phone.tolist(),
+        "death_date": repeat(None),
+        "_entered_on": [b if y else None for b, y in zip(births, born, strict=True)],
+        "_entered_kind": ["birth" if y else "" for y in born],
+        "_left_on": left_on,
+        "_left_kind": lk,
+        "household_no": [households[h]["household_no"] for h in owner],
+        "person_no": person_no,
+        "_age_now": age_l,
+    }
+    out = [dict(zip(cols, r)) for r in zip(*cols.values())]  # noqa: B905 (the repeat() columns)
+    for x, k, lo in zip(out, lk, left_on, strict=True):
+        if k == "death":
+            x.update(death_date=lo, phone="", public_welfare_job=False, public_welfare_job_months=0)
     return out
 
 
-def _deceased(rng, spec, rel, gender, age_now, on, base, family_name) -> dict[str, Any]:
-    died = _rand_date(rng, base + dt.timedelta(days=20), on - dt.timedelta(days=20))
-    d = _person(
-        rng, spec, {"relation": rel, "gender": gender, "_age": max(66, min(age_now, 99))}, on, family_name
+_LAND = {k: Decimal(k) / 4 for k in range(4, 41)}
+_TENTHS = {k: Decimal(k) / 10 for k in range(0, 31)}
+_INT = {k: Decimal(k) for k in range(0, 601)}
+_ORCHARD = (Decimal(0), Decimal(0), Decimal(0), Decimal("0.5"), Decimal(1))
+_APPRAISAL_FROM = dt.date(2019, 3, 1)
+_APPRAISAL_DAYS = (dt.date(2020, 10, 31) - _APPRAISAL_FROM).days
+
+
+def _household_rows(rng: np.random.Generator, spec: VillageSpec, n: int, on: dt.date) -> list[dict[str, Any]]:
+    """The household rows of a village (land, house, water …), drawn at once; numbered in order, the
+    脱贫户 first."""
+    U = rng.random((n, 21))
+    ri = fam.randint
+    groups = (
+        fam.pick(U[:, 0], spec.groups).tolist()
+        if spec.groups
+        else [fam.group_name(i) for i in ri(U[:, 0], 1, 8).tolist()]
     )
-    d.update(
-        is_member=False,
-        death_date=died,
-        _left_on=died,
-        _left_kind="death",
-        phone="",
-        public_welfare_job=False,
-    )
-    d["public_welfare_job_months"] = 0
-    return d
+    piped = (U[:, 2] < 0.86).tolist()
+    place = spec.name.removesuffix("村民委员会").removesuffix("委员会")
+    cols = (
+        groups, ri(U[:, 1], 4, 40).tolist(), piped, ri(U[:, 3], 1, 120).tolist(),
+        fam.pick(U[:, 4], [2016, 2017, 2018, 2019, 2020], [0.15, 0.25, 0.3, 0.2, 0.1]).tolist(),
+        (U[:, 5] < 0.02).tolist(), ri(U[:, 6], 3, 10).tolist(), fam.pick(U[:, 7], [0, 0, 0, 1, 2, 3]).tolist(),
+        fam.pick(U[:, 8], [0, 0, 0, 0, 1, 2]).tolist(), ri(U[:, 9], 0, 4).tolist(), ri(U[:, 10], 45, 160).tolist(),
+        fam.pick(U[:, 11], ["A", "B"], [0.72, 0.28]).tolist(), ri(U[:, 12], 0, _APPRAISAL_DAYS).tolist(),
+        (U[:, 13] < 0.88).tolist(), (U[:, 14] < 0.95).tolist(), ri(U[:, 15], 0, 30).tolist(),
+        np.where(U[:, 2] < 0.86, ri(U[:, 16], 60, 120), ri(U[:, 16], 24, 45)).tolist(),
+        ri(U[:, 17], 3, 15).tolist(), ri(U[:, 18], 50, 600).tolist(), ri(U[:, 19], 0, 40).tolist(),
+        np.where(U[:, 2] < 0.86, ri(U[:, 20], 0, 5), ri(U[:, 20], 0, 20)).tolist(),
+    )  # fmt: skip
+    out: list[dict[str, Any]] = []
+    q = Decimal("0.01")
+    for i, (grp, land, pip, door, year, reloc, irr, forest, grain, orch, area, grade, appr, toilet, road, dist,
+            litres, fetch, horiz, vert, interrupt) in enumerate(zip(*cols, strict=True)):  # fmt: skip
+        htype = EXITED if i < spec.exited_households else ORDINARY
+        land_mu = _LAND[land]
+        out.append(
+            {
+                "household_no": f"{spec.code}{i + 1:04d}",
+                "village_id": spec.code,
+                "group_name": grp,
+                "address": f"{place}{grp}{door}号",
+                "household_type": htype,
+                "phone": "",
+                "exited_year": year if htype == EXITED else None,
+                "no_labour_protected": False,
+                "in_relocation_site": reloc,
+                "cultivated_land_mu": land_mu,
+                "irrigated_land_mu": (land_mu * _INT[irr] / 10).quantize(q),
+                "forest_land_mu": _INT[forest],
+                "grain_for_green_mu": _INT[grain],
+                "orchard_mu": _ORCHARD[orch],
+                "pasture_mu": _INT[0],
+                "water_surface_mu": _INT[0],
+                "house_area_m2": _INT[area],
+                "house_grade": grade,
+                "house_appraised_on": _APPRAISAL_FROM + dt.timedelta(days=appr),
+                "relocated_keys_received": False,
+                "has_electricity": True,
+                "has_sanitary_toilet": toilet,
+                "road_hardened": road,
+                "distance_to_main_road_km": _TENTHS[dist],
+                "food_ok": True,
+                "clothing_ok": True,
+                "water_piped": pip,
+                "water_litres_per_day": _INT[litres],
+                "water_scarce_area": not pip,
+                "water_quality_ok": True,
+                "water_fetch_minutes": None if pip else _INT[fetch],
+                "water_horizontal_m": None if pip else _INT[horiz],
+                "water_vertical_m": None if pip else _INT[vert],
+                "water_interruption_days": interrupt,
+            }
+        )
+    return out
+
+
+def _registry(
+    seed: int, rng: random.Random, spec: VillageSpec, p: GenParams
+) -> list[tuple[dict, list[dict]]]:
+    """Households and their persons (with births, marriages and deaths since the baseline): the
+    composition from ``rng`` household by household, the facts from the village's numpy stream."""
+    on, base = p.as_of, p.baseline
+    n = spec.exited_households + spec.ordinary_households
+    np_rng = village_np_rng(seed, spec.code, "registry")
+    households = _household_rows(np_rng, spec, n, on)
+    planned: list[Planned] = []
+    owner: list[int] = []
+    person_no: list[str] = []
+    marry: list[float | None] = []
+    sizes: list[int] = []
+    for i, hh in enumerate(households):
+        members, m = _plan_members(rng, p)
+        planned.extend(members)
+        owner.extend([i] * len(members))
+        no = hh["household_no"]
+        person_no.extend(f"{no}{j:02d}" for j in range(1, len(members) + 1))
+        marry.append(m)
+        sizes.append(len(members))
+    persons = _persons(np_rng, planned, owner, person_no, households, spec, on, base)
+    drawn: list[tuple[dict, list[dict]]] = []
+    k = 0
+    lo = base + dt.timedelta(days=30)
+    for hh, u, size in zip(households, marry, sizes, strict=True):
+        members = persons[k : k + size]
+        k += size
+        if u is not None:
+            # a spouse married in since the baseline, at least 300 days before the first child
+            current = [x for x in members if not x["_left_kind"]]
+            spouse = next(x for x in current if x["relation"] == "配偶")
+            kids = [x["birth_date"] for x in current if x["relation"] in ("之子", "之女")]
+            hi = min(kids, default=on - dt.timedelta(days=60)) - dt.timedelta(days=300)
+            if hi > lo:
+                spouse["_entered_on"] = lo + dt.timedelta(days=int(u * ((hi - lo).days + 1)))
+                spouse["_entered_kind"] = "marriage_in"
+        drawn.append((hh, members))
+    return drawn
 
 
 def _social(rng: random.Random, hh: dict[str, Any], members: list[dict[str, Any]]) -> None:
@@ -406,24 +496,15 @@ def generate_village(
     # exactly as they would be without it
     partial_rng = village_rng(seed, spec.code, "as-of")
     out = VillageData(spec.code)
-    n = spec.exited_households + spec.ordinary_households
-    drawn: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
-    for i in range(n):
-        htype = EXITED if i < spec.exited_households else ORDINARY
-        no = f"{spec.code}{i + 1:04d}"
-        hh = _household_row(rng, spec, no, htype, p.as_of)
-        members = _members(rng, spec, hh, p)
-        for k, x in enumerate(members, start=1):
-            x["household_no"] = no
-            x["person_no"] = f"{no}{k:02d}"
-            x["_age_now"] = fam.age_on(x["birth_date"], p.as_of)
+    drawn = _registry(seed, rng, spec, p)
+    for hh, members in drawn:
         _social(rng, hh, members)
-        drawn.append((hh, members))
     # the monthly history since the baseline decides who enters monitoring, when, and why
     hist = simulate_village(
         seed, spec.code, [h for h, _ in drawn], {h["household_no"]: m for h, m in drawn}, p
     )
     out.history = hist
+    plans: list[IncomePlan] = []
     for hh, members in drawn:
         no = hh["household_no"]
         hh_hist = hist.households[no]
@@ -434,7 +515,13 @@ def generate_village(
         fall_on = hist.months[hh_hist.fall_month] if hh_hist.fall_month is not None and mon else None
         plan = IncomePlan.for_household(rng, hh, members, p, mon, base=hist.buffer[no], fall_on=fall_on)
         plan.extend_to_as_of(partial_rng, hh, members, p, mon)
-        out.incomes.extend(income_records(rng, hh, members, p, plan, partial_rng))
+        plans.append(plan)
+    years_rng, as_of_rng = income_streams(seed, spec.code)
+    incomes = village_income_records(
+        years_rng, as_of_rng, [h for h, _ in drawn], [m for _, m in drawn], plans, p
+    )
+    for (hh, members), recs in zip(drawn, incomes, strict=True):
+        out.incomes.extend(recs)
         for x in members:
             if x["_entered_kind"]:
                 out.changes.append(_change(x, x["_entered_kind"], x["_entered_on"]))

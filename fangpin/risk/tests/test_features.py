@@ -23,7 +23,8 @@ PARAMS = gen_params_from_defaults("410506", AS_OF)
 
 @pytest.fixture(scope="module")
 def villages():
-    return list(iter_villages(province_plan("410506", seed=1, persons=2500), lambda _c: PARAMS, seed=1))
+    # seed 7: a sample with illnesses found by an enrolment visit (a trait the snapshot only got later)
+    return list(iter_villages(province_plan("410506", seed=7, persons=2500), lambda _c: PARAMS, seed=7))
 
 
 @pytest.fixture(scope="module")
