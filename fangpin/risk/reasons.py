@@ -152,7 +152,9 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str | None]] = {
 def reasons_for(
     row: dict[str, Any], contrib: np.ndarray, features: tuple[str, ...], *, top: int = 3
 ) -> list[str]:
-    """The ``top`` features that raised this household's score most, as Chinese phrases."""
+    """The ``top`` features that raised this household's score most, as Chinese phrases. A missing
+    value (None from Polars' rows, NaN from numpy) is NaN for the phrases: no reason is said of it."""
+    row = {k: float("nan") if v is None else v for k, v in row.items()}
     out: list[str] = []
     for i in np.argsort(-contrib[: len(features)]):
         if contrib[i] <= 0 or len(out) >= top:

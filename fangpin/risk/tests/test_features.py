@@ -416,3 +416,15 @@ def test_every_feature_has_a_chinese_reason():
     for f in FEATURES:
         phrase = PHRASES[f](risky)
         assert phrase and any("\u4e00" <= ch <= "\u9fff" for ch in phrase), f
+
+
+def test_no_reason_is_said_of_a_missing_value():
+    """A household never in hospital has no months_since_hospital (None in a Polars row): even if the
+    model's contribution for it is positive, no phrase is made of it (and nothing fails)."""
+    row = dict.fromkeys(FEATURES, 0.0)
+    row.update(months_since_hospital=None, months_since_lead=None, income_ratio=None, selfpay_12m=8600.0)
+    contrib = np.zeros(len(FEATURES) + 1)
+    for f in ("months_since_hospital", "months_since_lead", "income_ratio"):
+        contrib[FEATURES.index(f)] = 2.0
+    contrib[FEATURES.index("selfpay_12m")] = 1.0
+    assert reasons_for(row, contrib, FEATURES) == ["近12个月住院自付累计8,600元"]
