@@ -63,7 +63,21 @@ FEATURES = (
     "leads_rejected_24m",
     "village_entries_24m",
     "village_disaster_12m",
+    # added 2026-12-01 (session 4): what the history's causes leave before the month
+    "shock_stock",
+    "income_ratio_mean",
+    "income_ratio_min",
+    "income_years_near_line",
+    "months_to_september",
+    "entering_high_school",
+    "migrant_per_labour",
+    "leads_rejected_ever",
+    "months_since_lead",
 )
+# a known event's cost as a share of the household's year at the line (money events), or its weight
+# (the others); the stock decays by this factor a month (``shock_stock``)
+SHOCK_DECAY = 0.85
+NEAR_LINE = 1.2  # a year's per-capita income under this × the line is "near the line"
 
 
 def _age_at(col: str, on: dt.date) -> pl.Expr:
@@ -74,6 +88,11 @@ def _age_at(col: str, on: dt.date) -> pl.Expr:
 
 def _months_between(col: str, on: dt.date) -> pl.Expr:
     return (on.year * 12 + on.month) - (pl.col(col).dt.year() * 12 + pl.col(col).dt.month())
+
+
+def _school_start_year(col: str, age: int) -> pl.Expr:
+    """The year a person born on ``col`` starts the stage entered at ``age`` (the 31 August cut-off)."""
+    return pl.col(col).dt.year() + age + (pl.col(col).dt.month() > 8).cast(pl.Int32)
 
 
 def traits_at(persons: pl.DataFrame, month: dt.date) -> pl.DataFrame:
@@ -93,8 +112,15 @@ def traits_at(persons: pl.DataFrame, month: dt.date) -> pl.DataFrame:
 def population(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
     """household_no of the households at risk at ``month`` (see the module doc)."""
     before = facts.objects.filter(pl.col("identified_on") < month).select("household_no")
+    # a lead under verification, or one verification confirmed (the enrolment is only a matter of days:
+    # the outcome is known, there is nothing left to forecast)
     open_leads = facts.leads.filter(
-        (pl.col("opened_on") < month) & (pl.col("closed_on").is_null() | (pl.col("closed_on") >= month))
+        (pl.col("opened_on") < month)
+        & (
+            pl.col("closed_on").is_null()
+            | (pl.col("closed_on") >= month)
+            | (pl.col("outcome") == "confirmed")
+        )
     ).select("household_no")
     return (
         facts.households.filter(pl.col("household_type") == "脱贫户")
@@ -107,6 +133,7 @@ def population(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
 def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
     """One row per household of the population at ``month``: household_no, village, FEATURES."""
     month = month.replace(day=1)
+    next_sept = dt.date(month.year if month.month <= 9 else month.year + 1, 9, 1)
     pop = population(facts, month)
     # members on the day before the month (entered by then, not yet left), each with the version of
     # their traits recorded and in effect before the month (facts.py: bitemporal person versions)
@@ -138,6 +165,9 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         .sum(),
         dibao=pl.col("dibao").any().cast(pl.Int8),
         tekun=pl.col("tekun").any().cast(pl.Int8),
+        labour_any_age=pl.col("labour_skill").is_in(FULL).sum(),
+        # children whose 高中/中职 starts the coming September (from their birth dates alone)
+        entering_high_school=(_school_start_year("birth_date", 15) == next_sept.year).sum(),
     )
     hh = facts.households.select(
         "household_no",
@@ -164,6 +194,22 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
     lines = pl.DataFrame(
         {"year": list(facts.lines), "line": list(facts.lines.values())},
         schema={"year": pl.Int32, "line": pl.Float64},
+    )
+    max_line = max(facts.lines.values())
+    # every complete year known before the month: per-capita net (members at the month) / its line
+    traj = (
+        facts.incomes.filter(pl.col("known_on") < month)
+        .join(lines, on="year", how="left")
+        .join(comp.select("household_no", "members"), on="household_no", how="left")
+        .with_columns(
+            r=pl.col("net") / pl.col("members").fill_null(1).clip(1) / pl.col("line").fill_null(max_line)
+        )
+        .group_by("household_no")
+        .agg(
+            income_ratio_mean=pl.col("r").mean(),
+            income_ratio_min=pl.col("r").min(),
+            income_years_near_line=(pl.col("r") < NEAR_LINE).sum(),
+        )
     )
     inc = inc.join(lines.rename({"year": "last_year", "line": "line_last"}), on="last_year", how="left").join(
         lines.rename({"year": "prev_year", "line": "line_prev"}), on="prev_year", how="left"
@@ -195,11 +241,53 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         disability_new_12m=((pl.col("kind") == "disability") & (pl.col("ago") <= 12)).sum(),
         death_12m=((pl.col("kind") == "death") & (pl.col("ago") <= 12)).sum(),
     )
+    # the known shocks as the household would feel them: a money event's cost relative to a year of
+    # the household at the line (a 高中/大学 cost counts fully in its first September), a job loss as the
+    # share of the labour it takes, a new 一二级 disability or a death as a fixed weight; decaying
+    hh_size = comp.select("household_no", n_now=pl.col("members"), lab=pl.col("labour_any_age"))
+    ev_line = ev.with_columns(year=pl.col("month").dt.year().cast(pl.Int32)).join(
+        lines, on="year", how="left"
+    )
+    first_school = (pl.col("kind") == "school") & (
+        pl.col("month") == pl.col("month").min().over("person_no", "kind")
+    )
+    shocks = (
+        ev_line.join(hh_size, on="household_no", how="left")
+        .with_columns(per_line=pl.col("line").fill_null(max_line) * pl.col("n_now").fill_null(1).clip(1))
+        .with_columns(
+            s=pl.when(pl.col("kind") == "hospital")
+            .then(2.2 * pl.col("amount") / pl.col("per_line"))
+            .when(pl.col("kind") == "disaster")
+            .then(1.5 * pl.col("amount") / pl.col("per_line"))
+            .when(first_school)
+            .then(1.5 * pl.col("amount") / pl.col("per_line"))
+            .when(pl.col("kind") == "school")
+            .then(0.6 * pl.col("amount") / pl.col("per_line"))
+            .when(pl.col("kind") == "job_loss")
+            .then(1.3 / pl.col("lab").fill_null(0).clip(1))
+            .when(pl.col("kind") == "disability")
+            .then(pl.when(pl.col("amount") <= 2).then(1.2).otherwise(0.5))
+            .when(pl.col("kind") == "death")
+            .then(0.8)
+            .otherwise(0.0)
+            * SHOCK_DECAY ** (pl.col("ago") - 1).clip(0)
+        )
+        .group_by("household_no")
+        .agg(shock_stock=pl.col("s").sum())
+    )
     leads = (
         facts.leads.filter((pl.col("outcome") == "rejected") & (pl.col("closed_on") < month))
         .filter(pl.col("opened_on") >= add_months(month, -24))
         .group_by("household_no")
         .agg(leads_rejected_24m=pl.len())
+    )
+    leads_all = (
+        facts.leads.filter((pl.col("outcome") == "rejected") & (pl.col("closed_on") < month))
+        .group_by("household_no")
+        .agg(
+            leads_rejected_ever=pl.len(),
+            months_since_lead=_months_between("opened_on", month).min(),
+        )
     )
     # village conditions: enrolments of the last 24 months per registered household, disasters
     vhh = facts.households.group_by("village").agg(v_households=pl.len())
@@ -224,6 +312,9 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         .join(inc, on="household_no", how="left")
         .join(evs, on="household_no", how="left")
         .join(leads, on="household_no", how="left")
+        .join(traj, on="household_no", how="left")
+        .join(shocks, on="household_no", how="left")
+        .join(leads_all, on="household_no", how="left")
         .join(vhh, on="village", how="left")
         .join(vent, on="village", how="left")
         .join(vdis, on="village", how="left")
@@ -238,6 +329,8 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         oop_ratio=pl.col("oop_last") / n / pl.col("line_last"),
         selfpay_12m_ratio=pl.col("selfpay_12m") / n / line_now,
         village_entries_24m=pl.col("v_entries").fill_null(0) / pl.col("v_households"),
+        months_to_september=pl.lit((9 - month.month) % 12),
+        migrant_per_labour=pl.col("migrant_workers") / pl.col("labour_any_age").fill_null(0).clip(1),
     ).with_columns(income_change=pl.col("income_ratio") - pl.col("income_ratio_prev"))
     zero = [
         "hospital_3m",
@@ -252,6 +345,10 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         "death_12m",
         "leads_rejected_24m",
         "village_disaster_12m",
+        "shock_stock",
+        "leads_rejected_ever",
+        "entering_high_school",
+        "income_years_near_line",
     ]
     out = out.with_columns([pl.col(c).fill_null(0) for c in zero])
     return out.select("household_no", "village", *[pl.col(c).cast(pl.Float64) for c in FEATURES]).sort(

@@ -86,13 +86,76 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "village_entries_24m": lambda r: (
         f"本村近两年新纳入监测户占{r['village_entries_24m']:.1%}" if r["village_entries_24m"] > 0 else None
     ),
+    "members": lambda r: f"家庭人口多（{_n(r['members'])}人）" if r["members"] >= 5 else None,
+    "children": lambda r: f"{_n(r['children'])}名16岁以下未成年人" if r["children"] > 0 else None,
+    "weak_labour": lambda r: f"{_n(r['weak_labour'])}名弱劳动力或半劳动力" if r["weak_labour"] > 0 else None,
+    "tekun": lambda r: "享受特困供养" if r["tekun"] > 0 else None,
+    "land_per_head": lambda r: (
+        f"人均耕地{r['land_per_head']:.1f}亩（收入受灾情影响大）" if r["land_per_head"] >= 2 else None
+    ),
+    "water_scarce": lambda r: "地处缺水地区" if r["water_scarce"] > 0 else None,
+    "years_since_exit": lambda r: (
+        f"脱贫{_n(r['years_since_exit'])}年" if r["years_since_exit"] == r["years_since_exit"] else None
+    ),
+    "income_ratio_prev": lambda r: (
+        f"前年人均纯收入为监测范围的{r['income_ratio_prev']:.2f}倍"
+        if r["income_ratio_prev"] == r["income_ratio_prev"]
+        else None
+    ),
+    "shock_stock": lambda r: (
+        f"近几个月住院、受灾、学费等支出冲击约合全家一年监测范围收入的{r['shock_stock']:.0%}"
+        if r["shock_stock"] >= 0.05
+        else None
+    ),
+    "income_ratio_mean": lambda r: (
+        f"近年人均纯收入平均为监测范围的{r['income_ratio_mean']:.2f}倍"
+        if r["income_ratio_mean"] == r["income_ratio_mean"]
+        else None
+    ),
+    "income_ratio_min": lambda r: (
+        f"近年人均纯收入最低为监测范围的{r['income_ratio_min']:.2f}倍"
+        if r["income_ratio_min"] == r["income_ratio_min"]
+        else None
+    ),
+    "income_years_near_line": lambda r: (
+        f"{_n(r['income_years_near_line'])}个年度人均纯收入不足监测范围的1.2倍"
+        if r["income_years_near_line"] > 0
+        else None
+    ),
+    "months_to_september": lambda r: (
+        f"{_n(r['months_to_september'])}个月后秋季开学，家中有学生（学费支出）"
+        if r["months_to_september"] <= 5 and (r["advanced_students"] > 0 or r["entering_high_school"] > 0)
+        else None
+    ),
+    "entering_high_school": lambda r: (
+        f"{_n(r['entering_high_school'])}名子女今年秋季升入高中阶段（学费支出增加）"
+        if r["entering_high_school"] > 0
+        else None
+    ),
+    "migrant_per_labour": lambda r: (
+        f"县外务工人数占家庭劳动力的{r['migrant_per_labour']:.0%}（务工中断即收入中断）"
+        if r["migrant_per_labour"] > 0
+        else None
+    ),
+    "leads_rejected_ever": lambda r: (
+        f"曾{_n(r['leads_rejected_ever'])}次有风险线索（核实未纳入）"
+        if r["leads_rejected_ever"] > 0
+        else None
+    ),
+    "months_since_lead": lambda r: (
+        f"{_n(r['months_since_lead'])}个月前曾有风险线索"
+        if r["months_since_lead"] == r["months_since_lead"]
+        else None
+    ),
 }
 
 
 def reasons_for(
     row: dict[str, Any], contrib: np.ndarray, features: tuple[str, ...], *, top: int = 3
 ) -> list[str]:
-    """The ``top`` features that raised this household's score most, as Chinese phrases."""
+    """The ``top`` features that raised this household's score most, as Chinese phrases. A missing
+    value (None from Polars' rows, NaN from numpy) is NaN for the phrases: no reason is said of it."""
+    row = {k: float("nan") if v is None else v for k, v in row.items()}
     out: list[str] = []
     for i in np.argsort(-contrib[: len(features)]):
         if contrib[i] <= 0 or len(out) >= top:

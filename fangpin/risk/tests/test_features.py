@@ -286,3 +286,146 @@ def test_traits_the_snapshot_only_got_later_are_not_seen_before(villages, facts)
             assert want < sum(y["school_status"].startswith(adv) for y in members)
         checked += 1
     assert checked > 5
+
+
+def _with(facts: RiskFacts, **frames: list[dict]) -> RiskFacts:
+    """``facts`` with the given rows as its incomes / events / leads / objects."""
+    from fangpin.risk.facts import _frame
+
+    return RiskFacts(
+        households=facts.households,
+        persons=facts.persons,
+        incomes=_frame(frames.get("incomes", []), "incomes"),
+        events=_frame(frames.get("events", []), "events"),
+        leads=_frame(frames.get("leads", []), "leads"),
+        objects=_frame(frames.get("objects", []), "objects"),
+        lines={y: float(v) for y, v in facts.lines.items()},
+    )
+
+
+def test_the_shock_stock_counts_a_known_cost_relative_to_the_household_and_decays():
+    """A hospital stay's 个人自付 counts from its push (not before), as a share of the household's year at
+    the line (two members), and decays 15 % a month; a job loss weighs by the labour it takes."""
+    from fangpin.demo.generator.history import known_on
+    from fangpin.risk.features import SHOCK_DECAY
+
+    d = dt.date
+    two = _one_household([{"person_no": "A"}, {"person_no": "B", "labour_skill": "无劳动力"}])
+    stay = {
+        "household_no": "H1",
+        "person_no": "A",
+        "kind": "hospital",
+        "month": d(2025, 3, 1),
+        "amount": 7000.0,
+    }
+    facts = _with(two, events=[{**stay, "known_on": known_on("hospital", d(2025, 3, 1))}])
+    line = facts.lines[2025]
+    got = [_feature(facts, m, "shock_stock") for m in (d(2025, 4, 1), d(2025, 5, 1), d(2025, 6, 1))]
+    assert got[0] == 0  # pushed on 20 April: unknown at the start of April
+    assert got[1] == pytest.approx(2.2 * 7000 / (line * 2) * SHOCK_DECAY)
+    assert got[2] == pytest.approx(got[1] * SHOCK_DECAY)
+    # the same stay in a household of one weighs twice as much
+    alone = _with(_one_household([{"person_no": "A"}]), events=facts.events.to_dicts())
+    assert _feature(alone, d(2025, 5, 1), "shock_stock") == pytest.approx(2 * got[1])
+    # a job loss of the only full labourer weighs 1.3 (registered: known after its push)
+    job = {**stay, "kind": "job_loss", "amount": 0.0, "known_on": known_on("job_loss", d(2025, 3, 1))}
+    assert _feature(_with(two, events=[job]), d(2025, 5, 1), "shock_stock") == pytest.approx(
+        1.3 * SHOCK_DECAY
+    )
+
+
+def test_the_income_trajectory_uses_every_year_known_before_the_month():
+    from fangpin.risk.facts import income_known_on
+
+    d = dt.date
+    one = _one_household([{"person_no": "A"}])
+    lines = {y: float(v) for y, v in one.lines.items()}
+    ratios = {2021: 2.0, 2022: 1.1, 2023: 1.5, 2024: 1.15}
+    facts = _with(
+        one,
+        incomes=[
+            {"household_no": "H1", "year": y, "net": r * lines[y], "oop": 0.0, "known_on": income_known_on(y)}
+            for y, r in ratios.items()
+        ],
+    )
+    march, april = (
+        features_at(facts, d(2025, 3, 1)).row(0, named=True),
+        features_at(facts, d(2025, 4, 1)).row(0, named=True),
+    )
+    assert march["income_ratio_mean"] == pytest.approx((2.0 + 1.1 + 1.5) / 3)  # 2024 known from April
+    assert march["income_ratio_min"] == pytest.approx(1.1)
+    assert march["income_years_near_line"] == 1
+    assert april["income_ratio_mean"] == pytest.approx((2.0 + 1.1 + 1.5 + 1.15) / 4)
+    assert april["income_years_near_line"] == 2
+
+
+def test_a_child_entering_high_school_is_known_from_the_birth_date_before_september():
+    d = dt.date
+    facts = _one_household(
+        [
+            {"person_no": "A"},
+            {
+                "person_no": "K",
+                "birth_date": d(2010, 8, 31),
+                "school_status": "九年级",
+            },  # 高中 from Sept 2025
+            {"person_no": "L", "birth_date": d(2010, 9, 1), "school_status": "八年级"},  # a year later
+        ]
+    )
+    got = [
+        (_feature(facts, m, "entering_high_school"), _feature(facts, m, "months_to_september"))
+        for m in (d(2025, 3, 1), d(2025, 9, 1), d(2025, 10, 1))
+    ]
+    assert got == [(1, 6), (1, 0), (1, 11)]  # October 2025: L starts in September 2026
+    assert _feature(facts, d(2026, 10, 1), "entering_high_school") == 0
+
+
+def test_rejected_leads_count_from_their_close_and_a_confirmed_lead_takes_the_household_out():
+    d = dt.date
+    one = _one_household([{"person_no": "A"}])
+    rej = {
+        "household_no": "H1",
+        "opened_on": d(2023, 2, 10),
+        "outcome": "rejected",
+        "closed_on": d(2023, 3, 2),
+    }
+    facts = _with(one, leads=[rej])
+    assert _feature(facts, d(2023, 2, 1), "leads_rejected_ever") == 0
+    assert features_at(facts, d(2023, 3, 1)).height == 0  # under verification on 1 March
+    assert [_feature(facts, m, "leads_rejected_ever") for m in (d(2023, 4, 1), d(2026, 4, 1))] == [1, 1]
+    assert _feature(facts, d(2026, 4, 1), "leads_rejected_24m") == 0  # older than two years
+    assert _feature(facts, d(2026, 4, 1), "months_since_lead") == 38
+    # confirmed on 25 May, enrolled in June: at 1 June nothing is left to forecast
+    conf = {
+        "household_no": "H1",
+        "opened_on": d(2025, 5, 5),
+        "outcome": "confirmed",
+        "closed_on": d(2025, 5, 25),
+    }
+    facts = _with(one, leads=[conf], objects=[{"household_no": "H1", "identified_on": d(2025, 6, 10)}])
+    assert features_at(facts, d(2025, 5, 1)).height == 1
+    assert features_at(facts, d(2025, 6, 1)).height == 0
+    assert labels_at(facts, d(2025, 5, 1), 6)["household_no"].to_list() == ["H1"]
+
+
+def test_every_feature_has_a_chinese_reason():
+    """Each input the model may cite is said in Chinese at a value that raises risk."""
+    from fangpin.risk.reasons import PHRASES
+
+    risky = dict.fromkeys(FEATURES, 3.0)
+    risky.update(members=5.0, labour_share=0.2, full_labour=0.0, income_change=-0.3, months_to_september=2.0)
+    for f in FEATURES:
+        phrase = PHRASES[f](risky)
+        assert phrase and any("\u4e00" <= ch <= "\u9fff" for ch in phrase), f
+
+
+def test_no_reason_is_said_of_a_missing_value():
+    """A household never in hospital has no months_since_hospital (None in a Polars row): even if the
+    model's contribution for it is positive, no phrase is made of it (and nothing fails)."""
+    row = dict.fromkeys(FEATURES, 0.0)
+    row.update(months_since_hospital=None, months_since_lead=None, income_ratio=None, selfpay_12m=8600.0)
+    contrib = np.zeros(len(FEATURES) + 1)
+    for f in ("months_since_hospital", "months_since_lead", "income_ratio"):
+        contrib[FEATURES.index(f)] = 2.0
+    contrib[FEATURES.index("selfpay_12m")] = 1.0
+    assert reasons_for(row, contrib, FEATURES) == ["近12个月住院自付累计8,600元"]
