@@ -28,7 +28,8 @@ class _Row:
         self.cols, self.i = cols, i
 
     def __getitem__(self, name: str):
-        return self.cols[name][self.i].item()
+        v = self.cols[name][self.i].item()
+        return float("nan") if v is None else v  # as reasons_for reads a missing value
 
 
 def reasons_all(
