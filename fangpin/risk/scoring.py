@@ -62,7 +62,7 @@ def reasons_all(
             if text and text not in said:
                 said.append(text)
         if len(said) < top and k < c.shape[1] and cval[i, k - 1] > 0:  # more positive ones than looked at
-            said = reasons_for(row, contrib[i], features, top=top)
+            said = reasons_for({name: row[name] for name in cols}, contrib[i], features, top=top)
         out.append(said)
     return out
 
