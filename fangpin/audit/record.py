@@ -75,10 +75,22 @@ def _event(
         object_id=str(object_id or ""),
         region_code=region_code or "",
         household_id=household_id,
-        data=json.loads(json.dumps(data or {}, ensure_ascii=False, default=str)),
+        data=_nul_free(json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))),
         result=result,
-        reason=reason,
+        reason=_nul_free(reason),
     )
+
+
+def _nul_free(v: Any) -> Any:
+    """A refused input is recorded as given, except NUL, which PostgreSQL cannot store in text or JSON:
+    written as the four characters ``\\x00`` (a hostile request must not make its own refusal fail)."""
+    if isinstance(v, str):
+        return v.replace("\x00", "\\x00") if "\x00" in v else v
+    if isinstance(v, dict):
+        return {_nul_free(k): _nul_free(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_nul_free(x) for x in v]
+    return v
 
 
 def _chain_head() -> str:
