@@ -1,8 +1,10 @@
-"""A screening month on one engine: register → link what the ID cannot match → one query per department.
+"""A screening month on one engine: register → link what the ID cannot match → the departments' queries.
 
-Each department's query (``rules.compile_month``) joins its rows to the registry once (by ID, or by an
-accepted link through ``links_<kind>``) and returns the rule hits, the registry facts that differ, and the
-row counts of the run report.
+A file bigger than the registry (医保) has its own query (``rules.compile_month``); the small departments
+are stacked into one view (a typed UNION ALL, their columns prefixed per department) with one query
+(``rules.compile_stacked``). Each joins its rows to the registry once (by ID, or by an accepted link through
+``links_<kind>`` / ``links_stacked``) and returns the rule hits, the registry facts that differ, and the
+row counts of the run report. The same SQL on DuckDB and Spark.
 
 Django-free: the service (``services/runs.py``) and the benchmarks call ``run_month`` with file paths and
 resolved ``RuleSpec``s. Steps are named and timed; ``progress(step, pct)`` lets a run report progress.

@@ -1,7 +1,9 @@
 """Screening rules as data → SQL. One set-based query per rule (``compile_rule``); rules of the same
 department are fused into one query (``compile_source``) so a 100-million-row file is scanned once.
-``compile_month`` is what a run executes per department: the fused rules, the registry facts that differ
-(``FactMap``) and the run report's row counts, all from one join of the department rows to the registry.
+``compile_month`` is what a run executes for a big department file (医保): the fused rules, the registry
+facts that differ (``FactMap``) and the run report's row counts, all from one join of the department rows
+to the registry; ``compile_stacked`` is the same for all the small departments at once, over their rows
+stacked in one view (columns prefixed per department, ``stacked_prefix``): one query instead of nine.
 
 The query runs over ``matched_<source>``: department rows already joined to the registry person they
 belong to (by ID or by an accepted link), with the registry columns ``p_*`` beside the department columns.
