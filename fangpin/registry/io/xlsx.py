@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
+import threading
 import zipfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -177,17 +178,25 @@ def _workbook_rels(sheets: int) -> str:
     return f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{_PKG}">{rels}</Relationships>'
 
 
-_LETTERS: list[str] = []
+def _letters(n: int) -> str:
+    """A, B, … Z, AA, … for the 1-based column ``n``."""
+    s = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
+_LETTERS: list[str] = [_letters(n) for n in range(1, 703)]  # A … ZZ, computed once
+_LETTERS_LOCK = threading.Lock()  # Huey's thread workers may write workbooks at the same time
 
 
 def _column(i: int) -> str:
-    """A, B, … Z, AA, … for the 0-based column ``i`` (computed once per column)."""
-    while len(_LETTERS) <= i:
-        n, s = len(_LETTERS) + 1, ""
-        while n:
-            n, rem = divmod(n - 1, 26)
-            s = chr(65 + rem) + s
-        _LETTERS.append(s)
+    """The letters of the 0-based column ``i`` (beyond ZZ appended once, under a lock)."""
+    if i >= len(_LETTERS):
+        with _LETTERS_LOCK:
+            while len(_LETTERS) <= i:
+                _LETTERS.append(_letters(len(_LETTERS) + 1))
     return _LETTERS[i]
 
 
