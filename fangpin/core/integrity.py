@@ -103,8 +103,9 @@ def _plan(model: type[models.Model], names: tuple[str, ...] | None) -> tuple[str
 
 def _message(model: type[models.Model], pk: Any, get: Any, names: tuple[str, ...] | None = None) -> bytes:
     label, plan = _plan(model, names)
-    body = {a: (None if (v := get(a)) is None else fn(v)) for a, fn in plan}  # attname order = sort_keys
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    body = {a: (None if (v := get(a)) is None else fn(v)) for a, fn in plan}
+    # sort_keys for the nested documents too: PostgreSQL's jsonb gives keys back in its own order
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return f"fangpin:integrity\x1e{label}\x1e{pk}\x1e{text}".encode()
 
 
