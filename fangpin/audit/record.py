@@ -161,12 +161,11 @@ def audit_list_view(actor, event_type: str, *, query: str = "", **data: Any) -> 
     return audit_record(actor=actor, event_type=event_type, data={"query": mask_text(query)[:200], **data})
 
 
-def audit_verify(*, using: str = "default") -> list[int]:
-    """Recomputes the chain; returns the sequence numbers whose hash does not match (empty = intact).
-    ``using``: another database alias (the restore drill checks the restored copy)."""
+def audit_verify() -> list[int]:
+    """Recomputes the chain; returns the sequence numbers whose hash does not match (empty = intact)."""
     bad: list[int] = []
     prev = None
-    for ev in AuditEvent.objects.using(using).order_by("seq").iterator(chunk_size=2000):
+    for ev in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         if prev is not None and ev.prev_hash != prev or _hash(ev.prev_hash, ev) != ev.hash:
             bad.append(ev.seq)
         prev = ev.hash

@@ -30,12 +30,12 @@ Deleted rows are not this module's business (the records are never deleted; the 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from django.db import connections, models, transaction
@@ -49,46 +49,70 @@ _CHUNK = 2000
 # --- canonical form and the seal itself ---------------------------------------------------------------
 
 
-def _canon(field: models.Field, value: Any) -> Any:
-    """One JSON-able form of a field's value, equal for the saved instance and the row read back."""
-    if value is None:
-        return None
+def _canon_fn(field: models.Field) -> Callable[[Any], Any]:
+    """The function giving one JSON-able form of a field's value, equal for the saved instance and the row
+    read back (decimals and dates memoised per distinct value: an import repeats them on most rows)."""
     t = field.get_internal_type()
+    if t in ("ForeignKey", "OneToOneField"):
+        return _canon_fn(field.target_field)
     if t == "DecimalField":
         q = Decimal(1).scaleb(-field.decimal_places)
-        return format(field.to_python(value).quantize(q), "f")
+        to_python = field.to_python
+
+        def dec(v: Any) -> str:
+            return format((v if isinstance(v, Decimal) else to_python(v)).quantize(q), "f")
+
+        return _memo(dec)
     if t == "DateField":
-        if isinstance(value, str):
-            value = dt.date.fromisoformat(value)
-        return value.isoformat()
+        return _memo(lambda v: (dt.date.fromisoformat(v) if isinstance(v, str) else v).isoformat())
     if t == "DateTimeField":
-        return field.to_python(value).isoformat()
+        return lambda v: field.to_python(v).isoformat()
     if t == "JSONField":
-        return json.loads(json.dumps(value, cls=field.encoder))
+        encoder = field.encoder
+        return lambda v: v if v == {} or v == [] else json.loads(json.dumps(v, cls=encoder))
     if t == "BooleanField":
-        return bool(value)
-    if t in ("ForeignKey", "OneToOneField"):
-        return _canon(field.target_field, value)
+        return bool
     if "IntegerField" in t or t in ("AutoField", "BigAutoField", "SmallAutoField"):
-        return int(value)
-    return str(value)
+        return int
+    return str
 
 
-def _message(label: str, pk: Any, fields: Sequence[models.Field], get: Any) -> bytes:
-    body = {f.attname: _canon(f, get(f.attname)) for f in fields}
+def _memo(fn: Callable[[Any], Any], limit: int = 4096) -> Callable[[Any], Any]:
+    cache: dict[Any, Any] = {}
+
+    def memo(v: Any) -> Any:
+        try:
+            return cache[(type(v), v)]
+        except KeyError:
+            out = cache[(type(v), v)] = fn(v)
+            if len(cache) > limit:
+                cache.clear()
+            return out
+        except TypeError:  # unhashable
+            return fn(v)
+
+    return memo
+
+
+@lru_cache(maxsize=64)
+def _plan(model: type[models.Model], names: tuple[str, ...] | None) -> tuple[str, tuple]:
+    """(label, ((attname, canon function), …) in attname order) for a model's sealed fields."""
+    fields = sorted(_seal_fields(model, names), key=lambda f: f.attname)
+    return model._meta.label_lower, tuple((f.attname, _canon_fn(f)) for f in fields)
+
+
+def _message(model: type[models.Model], pk: Any, get: Any, names: tuple[str, ...] | None = None) -> bytes:
+    label, plan = _plan(model, names)
+    body = {a: (None if (v := get(a)) is None else fn(v)) for a, fn in plan}
+    # sort_keys for the nested documents too: PostgreSQL's jsonb gives keys back in its own order
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return f"fangpin:integrity\x1e{label}\x1e{pk}\x1e{text}".encode()
 
 
 def _mac(key: bytes, message: bytes) -> str:
-    if "sm3" in hashlib.algorithms_available:
-        return hmac.new(key, message, "sm3").hexdigest()
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives import hmac as chmac
-
-    h = chmac.HMAC(key, hashes.SM3())
+    h = crypto._keyed_sm3(key).copy()  # HMAC-SM3 keyed once per key (OpenSSL's SM3, else cryptography's)
     h.update(message)
-    return h.finalize().hex()
+    return h.hexdigest() if hasattr(h, "hexdigest") else h.finalize().hex()
 
 
 def _seal_fields(model: type[models.Model], names: Iterable[str] | None = None) -> list[models.Field]:
@@ -103,11 +127,10 @@ def seal_for(
     is the instance itself. ``fields``: the field names a migration froze (default ``SEAL_FIELDS``)."""
     kid, keys = crypto.integrity_keys()
     get = values.get if isinstance(values, Mapping) else (lambda a: getattr(values, a))
-    msg = _message(model._meta.label_lower, pk, _seal_fields(model, fields), get)
-    return f"{kid}:{_mac(keys[kid], msg)}"
+    return f"{kid}:{_mac(keys[kid], _message(model, pk, get, tuple(fields) if fields is not None else None))}"
 
 
-def _check(model: type[models.Model], pk: Any, row: dict[str, Any], fields: list[models.Field]) -> str:
+def _check(model: type[models.Model], pk: Any, row: dict[str, Any]) -> str:
     """'' when the row's seal verifies, else the reason (Chinese)."""
     stored = row.get(MAC_FIELD) or ""
     if not stored:
@@ -117,7 +140,7 @@ def _check(model: type[models.Model], pk: Any, row: dict[str, Any], fields: list
     key = keys.get(kid)
     if key is None:
         return f"校验码所用密钥 {kid} 不在密钥列表中"
-    expected = _mac(key, _message(model._meta.label_lower, pk, fields, row.get))
+    expected = _mac(key, _message(model, pk, row.get))
     return "" if hmac.compare_digest(expected, mac) else "校验码不符（记录在应用之外被改动）"
 
 
@@ -341,7 +364,7 @@ def integrity_iter(
         pk_name = model._meta.pk.attname
         qs = model._base_manager.using(using).order_by(pk_name)
         for row in qs.values(pk_name, MAC_FIELD, *[f.attname for f in fields]).iterator(chunk_size=_CHUNK):
-            yield model, row[pk_name], row, _check(model, row[pk_name], row, fields)
+            yield model, row[pk_name], row, _check(model, row[pk_name], row)
 
 
 def integrity_verify(

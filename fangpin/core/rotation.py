@@ -7,7 +7,9 @@
 
 Steps: add the new key first (``FANGPIN_DATA_KEYS`` / ``FANGPIN_INDEX_KEYS``: it becomes current, the old one
 stays listed, so old tokens still decrypt and lookups compare the digests of every listed key), run the
-command, check ``remaining`` is 0, then remove the old key."""
+command, check ``remaining`` is 0, then remove the old key. The run also re-seals the decision records under
+the current integrity key (``core.integrity.integrity_reseal``; rows that fail verification are named, never
+re-sealed — see ``fangpin integrity verify``)."""
 
 from __future__ import annotations
 
@@ -38,6 +40,8 @@ class RotationResult:
     index_current: str = ""
     indexes: dict[str, int] = field(default_factory=dict)  # "app.Model.field" → re-indexed rows
     files: dict[str, int] = field(default_factory=dict)  # re-indexer → rewritten files
+    seals: dict[str, int] = field(default_factory=dict)  # "app.Model" → decision records re-sealed (INT-01)
+    seals_refused: list[list] = field(default_factory=list)  # [model, pk] failing under every key: left alone
 
     @property
     def total(self) -> int:
@@ -86,6 +90,12 @@ def encryption_rotate(*, actor, dry_run: bool = False) -> RotationResult:
         _reindex(res, dry_run)
         for fn in _REINDEXERS:
             res.files.update(fn(dry_run))
+        if not dry_run:  # integrity keys derive from the data keys: re-seal under the current one
+            from .integrity import integrity_reseal
+
+            sealed = integrity_reseal()
+            res.seals = {k: n for k, n in sealed.resealed.items() if n}
+            res.seals_refused = [[t.model, t.pk] for t in sealed.refused]
         audit_record(
             actor=actor,
             event_type="security.key_rotate",
@@ -96,6 +106,8 @@ def encryption_rotate(*, actor, dry_run: bool = False) -> RotationResult:
                 "index_current": res.index_current,
                 "indexes": res.indexes,
                 "files": res.files,
+                "seals": res.seals,
+                "seals_refused": res.seals_refused[:50],
                 "dry_run": dry_run,
             },
             result="dry_run" if dry_run else "ok",

@@ -194,3 +194,38 @@ def test_own_integrity_keys_take_over_and_old_seals_still_verify(personas):
         assert all(v.startswith("s1:") for v in IncomeRecord.objects.values_list("integrity_mac", flat=True))
     # back without the deployment's key: its seals cannot be checked, and say so
     assert {t.pk for t in integrity_verify().tampered} == {old.pk, new.pk}
+
+
+def test_encryption_rotate_reseals_the_decision_records_too(personas):
+    from fangpin.accounts.actors import system_actor
+    from fangpin.core.rotation import encryption_rotate
+
+    hh = f.household(f.VILLAGE_A1)
+    good, bad = f.income(hh, year=2023, wage=100), f.income(hh, year=2024, wage=200)
+    _raw(f"UPDATE {IncomeRecord._meta.db_table} SET wage = 900 WHERE id = %s", [bad.pk])
+    keys = {"k2": os.urandom(16), "dev1": crypto.dev_key("data")}
+    with override_settings(FANGPIN_DATA_KEYS=keys, FANGPIN_DATA_KEY_ID="k2"):
+        res = encryption_rotate(actor=system_actor("test"))
+        assert res.seals == {"registry.IncomeRecord": 1} and res.seals_refused == [
+            ["registry.IncomeRecord", bad.pk]
+        ]
+        ev = AuditEvent.objects.filter(event_type="security.key_rotate").latest("seq")
+        assert ev.data["seals_refused"] == [["registry.IncomeRecord", bad.pk]]
+    with override_settings(FANGPIN_DATA_KEYS={"k2": keys["k2"]}, FANGPIN_DATA_KEY_ID="k2"):
+        assert [t.pk for t in integrity_verify().tampered] == [bad.pk]  # the good one verifies without dev1
+        assert IncomeRecord.objects.get(pk=good.pk).integrity_mac.startswith("k2:")
+
+
+def test_seal_ignores_key_order_of_documents_but_not_their_content():
+    """PostgreSQL's jsonb returns an object's keys in its own order; the seal must not depend on it."""
+    from fangpin.core.integrity import seal_for
+
+    row = {"case_id": 1, "code": "deliberate", "seq": 3, "status": "done", "completed_on": J(2025, 6, 4),
+           "actor_id": 7, "data": {"votes_for": 13, "meeting_on": "2025-06-04", "nested": {"b": 1, "a": [2, {"y": 0, "x": 1}]}}}  # fmt: skip
+    same = {
+        **row,
+        "data": {"nested": {"a": [2, {"x": 1, "y": 0}], "b": 1}, "meeting_on": "2025-06-04", "votes_for": 13},
+    }
+    other = {**row, "data": {**row["data"], "votes_for": 14}}
+    assert seal_for(CaseStep, 5, row) == seal_for(CaseStep, 5, same) != seal_for(CaseStep, 5, other)
+    assert seal_for(CaseStep, 5, row) != seal_for(CaseStep, 6, row)  # bound to the row's id

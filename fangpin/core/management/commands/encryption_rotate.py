@@ -24,3 +24,9 @@ class Command(BaseCommand):
         self.stdout.write(f"当前索引密钥 {res.index_current}：{verb} {sum(res.indexes.values())} 行盲索引")
         for label, n in sorted({**res.indexes, **res.files}.items()):
             self.stdout.write(f"  {label}: {n}")
+        if not o["dry_run"]:
+            self.stdout.write(f"决策记录重新加校验码 {sum(res.seals.values())} 条")
+            for m, pk in res.seals_refused:
+                self.stdout.write(
+                    f"  校验不通过、未重新加校验码：{m} #{pk}（请用 fangpin integrity verify 核查）"
+                )
