@@ -65,8 +65,10 @@ def test_the_current_year_leaves_the_complete_years_as_drawn(monkeypatch):
     monkeypatch.setattr(I.IncomePlan, "extend_to_as_of", spy)
     assert [v.incomes for v in iter_villages(specs, lambda _c: params, seed=0)] == [v.incomes for v in full]
     monkeypatch.setattr(I.IncomePlan, "extend_to_as_of", lambda self, *a: None)
-    real_records = V.village_income_records
-    monkeypatch.setattr(V, "village_income_records", lambda rng, _as_of_rng, *a: real_records(rng, None, *a))
+    real_records = V.incomes_of_villages
+    monkeypatch.setattr(
+        V, "incomes_of_villages", lambda vs, p: real_records([(y, None, *rest) for y, _a, *rest in vs], p)
+    )
     bare = list(iter_villages(specs, lambda _c: params, seed=0))
     changed = Counter()
     for a, b in zip(full, bare, strict=True):
