@@ -133,8 +133,9 @@ def iter_villages(
     monitor_rate: float = 0.03,
     min_defects_each: int = 0,
 ) -> Iterator[VillageData]:
-    """Generate the planned villages in code order, one at a time (bounded memory), give ID numbers
-    with one allocator per county and plant the ID defects. ``params_for(county_code)`` → GenParams."""
+    """Generate the planned villages in code order, a batch of a county's villages at a time (about
+    ``BATCH_HOUSEHOLDS`` households: bounded memory), give ID numbers with one allocator per county and
+    plant the ID defects; yields them one by one. ``params_for(county_code)`` → GenParams."""
     alloc: IdAllocator | None = None
     params: GenParams | None = None
     ordered = sorted(specs, key=lambda s: s.code)

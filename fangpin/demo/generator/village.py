@@ -1,10 +1,13 @@
 """One village's registry: households, members (with births, deaths and marriages since the baseline),
 yearly income records, monitoring objects and planted defects.
 
-Deterministic: everything is drawn from ``random.Random(f"{seed}:{village_code}")``, so a village's
-output depends only on the seed, its code, its size and the parameters — never on which other
-villages are generated, in which order or on how many threads. ID numbers are given afterwards by
-``ids.IdAllocator`` (a per-county counter walked in village-code order).
+Deterministic: everything is drawn from the village's own streams — ``random.Random(f"…:{seed}:{code}")``
+household by household (composition, 低保/特困, monitoring, income plans) and numpy generators seeded
+from (seed, code) for the facts drawn for all its rows at once (``village_np_rng``, ``income_streams``) —
+so a village's output depends only on the seed, its code, its size and the parameters, never on which
+other villages are generated with it (``generate_villages`` batches the villages of a county), in which
+order or on how many workers. ID numbers are given afterwards by ``ids.IdAllocator`` (a per-county
+counter walked in village-code order).
 """
 
 from __future__ import annotations
