@@ -1,4 +1,4 @@
-"""The synthetic county / province generator (pure Python, no database needed).
+"""The synthetic county / province generator (Python and numpy, no database needed).
 
 Public entry points:
 - ``county_plan(county, seed=, scale=)`` / ``province_plan(prefix, seed=, persons=)``: village specs.

@@ -20,8 +20,11 @@ from fangpin.regions.loader import shipped_rows
 from .defects import plant_post_id
 from .ids import IdAllocator
 from .params import GenParams
-from .village import VillageData, VillageSpec, generate_village, village_rng
+from .village import VillageData, VillageSpec, generate_villages, village_rng
 
+# households generated together (one vectorised pass): bounds the memory of a batch, whatever the
+# village sizes, and amortises the per-call cost of numpy over many small villages
+BATCH_HOUSEHOLDS = 2_000
 TOTALS_FILE = Path(__file__).resolve().parent.parent / "data" / "county_totals.json"
 
 
@@ -130,27 +133,36 @@ def iter_villages(
     monitor_rate: float = 0.03,
     min_defects_each: int = 0,
 ) -> Iterator[VillageData]:
-    """Generate the planned villages in code order, one at a time (bounded memory), give ID numbers
-    with one allocator per county and plant the ID defects. ``params_for(county_code)`` → GenParams."""
+    """Generate the planned villages in code order, a batch of a county's villages at a time (about
+    ``BATCH_HOUSEHOLDS`` households: bounded memory), give ID numbers with one allocator per county and
+    plant the ID defects; yields them one by one. ``params_for(county_code)`` → GenParams."""
     alloc: IdAllocator | None = None
     params: GenParams | None = None
-    for spec in sorted(specs, key=lambda s: s.code):
-        county = spec.code[:6]
+    ordered = sorted(specs, key=lambda s: s.code)
+    k = 0
+    while k < len(ordered):
+        county = ordered[k].code[:6]
         if alloc is None or alloc.area != county:
             alloc, params = IdAllocator(county), params_for(county)
-        v = generate_village(
-            spec,
-            params,
-            seed=seed,
-            monitor_rate=monitor_rate,
-            defect_rate=defect_rate,
-            min_defects_each=min_defects_each,
+        # a batch: villages of the county up to ~BATCH_HOUSEHOLDS households, generated together
+        j, size = k, 0
+        while j < len(ordered) and ordered[j].code[:6] == county and (j == k or size < BATCH_HOUSEHOLDS):
+            size += ordered[j].exited_households + ordered[j].ordinary_households
+            j += 1
+        batch = generate_villages(
+            ordered[k:j], params, seed=seed, defect_rate=defect_rate, min_defects_each=min_defects_each
         )
-        alloc.assign(v.persons)
-        plant_post_id(
-            village_rng(seed, spec.code, "id-defects"), v, params, rate=defect_rate, min_each=min_defects_each
-        )
-        yield v
+        for spec, v in zip(ordered[k:j], batch, strict=True):
+            alloc.assign(v.persons)
+            plant_post_id(
+                village_rng(seed, spec.code, "id-defects"),
+                v,
+                params,
+                rate=defect_rate,
+                min_each=min_defects_each,
+            )
+            yield v
+        k = j
 
 
 __all__ = [

@@ -265,4 +265,5 @@ def phones(prefix_u: np.ndarray, digits: np.ndarray) -> list[str]:
 
 
 def phone(rng: random.Random) -> str:
-    return "1" + rng.choice("3456789") + "".join(rng.choice("0123456789") for _ in range(9))
+    """A mobile number ``1[3-9]\\d{9}``, uniform digits (as ``phones``), in two draws."""
+    return f"1{rng.randint(3, 9)}{rng.randrange(10**9):09d}"

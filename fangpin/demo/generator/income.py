@@ -278,8 +278,9 @@ class _Households:
 
     @classmethod
     def of(
-        cls, rng: np.random.Generator, households: list[dict[str, Any]], members: list[list[dict[str, Any]]]
+        cls, u: np.ndarray, households: list[dict[str, Any]], members: list[list[dict[str, Any]]]
     ) -> _Households:
+        """``u``: two uniforms per household (光伏, 计划生育奖励扶助)."""
         cur = [[x for x in m if x["is_member"]] for m in members]
         H = len(households)
         width = max((len(c) for c in cur), default=0) or 1
@@ -287,7 +288,6 @@ class _Households:
         for i, c in enumerate(cur):
             births[i, : len(c)] = [x["birth_date"].year for x in c]
         exited = np.array([h["household_type"] == "脱贫户" for h in households], dtype=bool)
-        u = rng.random((H, 2))
         land = np.array([float(h["cultivated_land_mu"]) for h in households])
         return cls(
             n=np.array([len(c) for c in cur], dtype=np.int64),
@@ -317,7 +317,8 @@ class _Households:
 
 
 def _draw(
-    rng: np.random.Generator,
+    u: np.ndarray,
+    sick: np.ndarray,
     hh: _Households,
     hidx: np.ndarray,
     year: np.ndarray,
@@ -330,9 +331,7 @@ def _draw(
     component, the remainder to the target put on wages (a household with workers), family support or
     other transfers; ``lower``: records above a target under the line (``lower_to`` takes income away)."""
     R = len(hidx)
-    u = rng.random((R, _U_COLS))
     n_sick = hh.n_sick[hidx]
-    sick = rng.random((R, int(n_sick.max(initial=0))))
     n, land, workers = hh.n[hidx], hh.land[hidx], hh.workers[hidx]
     target = np.floor(ratio * line * n)
     elders = (hh.births[hidx] <= (year - 60)[:, None]).sum(axis=1)
@@ -433,8 +432,24 @@ def _rows(
     return out
 
 
+def _uniforms(rng: np.random.Generator, n_sick: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The uniforms of records whose households have ``n_sick`` ill members: a row of ``_U_COLS`` each,
+    then one per ill member (as many columns as the most)."""
+    u = rng.random((len(n_sick), _U_COLS))
+    return u, rng.random((len(n_sick), int(n_sick.max(initial=0))))
+
+
+def _stack(blocks: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The uniforms of several villages' records, one after the other (ill members' columns padded)."""
+    if not blocks:
+        return np.zeros((0, _U_COLS)), np.zeros((0, 0))
+    width = max(b[1].shape[1] for b in blocks)
+    sick = [np.pad(b[1], ((0, 0), (0, width - b[1].shape[1]))) for b in blocks]
+    return np.concatenate([b[0] for b in blocks]), np.concatenate(sick)
+
+
 def _draw_rows(
-    rng: np.random.Generator,
+    uniforms: tuple[np.ndarray, np.ndarray],
     hh: _Households,
     households: list[dict[str, Any]],
     picks: tuple[np.ndarray, ...],
@@ -447,10 +462,11 @@ def _draw_rows(
         return []
     lines = {yr: float(p.line(yr)) for yr in set(y.tolist())}
     line = np.array([lines[x] for x in y.tolist()])
-    return _rows(households, h, y, _draw(rng, hh, h, y, r, line, fl, il), il, months)
+    return _rows(households, h, y, _draw(*uniforms, hh, h, y, r, line, fl, il), il, months)
 
 
 def _picks(rows: list[tuple[int, int, float, bool, bool]]) -> tuple[np.ndarray, ...]:
+    """(household index, year, ratio, flood, illness) rows as arrays."""
     if not rows:
         return tuple(np.zeros(0, dtype=t) for t in (np.int64, np.int64, float, bool, bool))
     h, y, r, fl, il = zip(*rows, strict=True)
@@ -458,6 +474,15 @@ def _picks(rows: list[tuple[int, int, float, bool, bool]]) -> tuple[np.ndarray, 
         np.array(h, dtype=np.int64), np.array(y, dtype=np.int64), np.array(r, dtype=float),
         np.array(fl, dtype=bool), np.array(il, dtype=bool),
     )  # fmt: skip
+
+
+IncomeVillage = tuple[
+    np.random.Generator,
+    "np.random.Generator | None",
+    list[dict[str, Any]],
+    list[list[dict[str, Any]]],
+    list[IncomePlan],
+]
 
 
 def village_income_records(
@@ -468,16 +493,63 @@ def village_income_records(
     plans: list[IncomePlan],
     p: GenParams,
 ) -> list[list[dict[str, Any]]]:
-    """The income records of a village's households (a list per household, in the order of
-    ``households``): one per complete year (``p.income_years``) from ``rng`` and, with ``partial_rng``
-    and plans extended to as_of, the current year's record up to the month before as_of (plus a
-    recovering object's redrawn years and last year's hospital bills of a newly ill household) from
-    ``partial_rng``."""
-    hh = _Households.of(rng, households, members)
+    """The income records of one village's households (see ``incomes_of_villages``)."""
+    return incomes_of_villages([(rng, partial_rng, households, members, plans)], p)[0]
+
+
+def incomes_of_villages(villages: list[IncomeVillage], p: GenParams) -> list[list[list[dict[str, Any]]]]:
+    """The income records of villages, each given as (complete-years stream, as-of stream, households,
+    their members, their plans): per village, a list per household (in the order of its households) of
+    one record per complete year (``p.income_years``) from the first stream and, with an as-of stream and
+    plans extended to as_of, the current year's record up to the month before as_of (plus a recovering
+    object's redrawn years and last year's hospital bills of a newly ill household) from the as-of stream.
+    Each village's draws come from its own streams in the same order as alone; the arithmetic is done
+    on all the villages' records at once."""
     years = p.income_years
-    H, Y = len(households), len(years)
-    flood_year = np.array([plan.flood_year or 0 for plan in plans], dtype=np.int64)
+    Y = len(years)
     ys = np.array(years, dtype=np.int64)
+    households = [h for v in villages for h in v[2]]
+    plans = [pl for v in villages for pl in v[4]]
+    starts = np.cumsum([0] + [len(v[2]) for v in villages])
+    # the draws, village by village, in each village's order: its households' uniforms and complete
+    # years, then (as-of stream) the redrawn years, the hospital bills, the current year
+    first = [rng.random((len(hhs), 2)) for rng, _a, hhs, _m, _p in villages]
+    hh = _Households.of(
+        np.concatenate(first) if first else np.zeros((0, 2)), households, [m for v in villages for m in v[3]]
+    )
+    complete, again_u, ill_u, now_u = [], [], [], []
+    again: list[tuple[int, int, float, bool, bool]] = []
+    ill: list[int] = []
+    now: list[tuple[int, int, float, bool, bool]] = []
+    cur, k = p.as_of.year, p.partial_months
+    for (rng, partial_rng, hhs, _m, pls), s0 in zip(villages, starts.tolist(), strict=False):
+        idx = np.arange(s0, s0 + len(hhs))
+        complete.append(_uniforms(rng, np.repeat(hh.n_sick[idx], Y)))
+        if partial_rng is None:
+            continue
+        a = [
+            (s0 + i, y, plan.recovered[y], plan.flood_year == y, False)
+            for i, plan in enumerate(pls)
+            for y in years
+            if y in plan.recovered
+        ]
+        if a:
+            again_u.append(_uniforms(partial_rng, hh.n_sick[[r[0] for r in a]]))
+            again += a
+        i_ = [s0 + i for i, plan in enumerate(pls) if plan.outlook == NEW_ILLNESS and Y]
+        ill_u.append(partial_rng.uniform(8000, 40000, len(i_)))
+        ill += i_
+        if p.partial_year_end is not None:
+            n_ = [
+                (s0 + i, cur, plan.ratio[cur], plan.flood_year == cur, cur in plan.illness_years)
+                for i, plan in enumerate(pls)
+                if cur in plan.ratio
+            ]
+            if n_:
+                now_u.append(_uniforms(partial_rng, hh.n_sick[[r[0] for r in n_]]))
+                now += n_
+    H = len(households)
+    flood_year = np.array([plan.flood_year or 0 for plan in plans], dtype=np.int64)
     picks = (
         np.repeat(np.arange(H), Y),
         np.tile(ys, H),
@@ -485,49 +557,37 @@ def village_income_records(
         (flood_year[:, None] == ys[None, :]).reshape(H * Y),
         np.array([y in plan.illness_years for plan in plans for y in years], dtype=bool).reshape(H * Y),
     )
-    flat = _draw_rows(rng, hh, households, picks, p)
-    Y = len(years)
-    out = [flat[i * Y : (i + 1) * Y] for i in range(len(households))]
-    if partial_rng is None:
-        return out
+    flat = _draw_rows(_stack(complete), hh, households, picks, p)
+    out = [flat[i * Y : (i + 1) * Y] for i in range(H)]
     # a recovering object: these years are redrawn above the line
-    again = [
-        (i, y, plan.recovered[y], plan.flood_year == y, False)
-        for i, plan in enumerate(plans)
-        for y in years
-        if y in plan.recovered
-    ]
-    for (i, y, *_), rec in zip(again, _draw_rows(partial_rng, hh, households, _picks(again), p), strict=True):
+    for (i, y, *_), rec in zip(
+        again, _draw_rows(_stack(again_u), hh, households, _picks(again), p), strict=True
+    ):
         out[i][years.index(y)] = rec
     # a member was in hospital last year: the bills are in last year's record (net income unchanged,
     # so P-EXITED-UNDER-LINE is not concerned)
-    ill = [i for i, plan in enumerate(plans) if plan.outlook == NEW_ILLNESS and out[i]]
-    for i, amount in zip(ill, np.rint(partial_rng.uniform(8000, 40000, len(ill))).tolist(), strict=True):
+    amounts = np.rint(np.concatenate(ill_u)).tolist() if ill_u else []
+    for i, amount in zip(ill, amounts, strict=True):
         out[i][-1]["compliant_out_of_pocket"] += int(amount)
         out[i][-1]["note"] = NOTE_NEW_ILLNESS
-    if p.partial_year_end is None:
-        return out
-    cur, k = p.as_of.year, p.partial_months
-    now = [
-        (i, cur, plan.ratio[cur], plan.flood_year == cur, cur in plan.illness_years)
-        for i, plan in enumerate(plans)
-        if cur in plan.ratio
-    ]
-    line = float(p.line(cur))
-    # the year's record at the plan's ratio, prorated to the months elapsed
-    for (i, *_), rec in zip(now, _draw_rows(partial_rng, hh, households, _picks(now), p, k), strict=True):
-        rec["period_end"] = p.partial_year_end
-        plan, last = plans[i], (out[i][-1] if out[i] else None)
-        if plan.outlook == NEW_RISK:
-            rec["note"] = NOTE_NEW_RISK
-        if plan.after_rigid_target is not None and last is not None:
-            # a hospital bill this year that takes the 12-month income after 合规自付支出 to the target
-            weight = (12 - k) / 12
-            window_net = float(net_of(last)) * weight + float(net_of(rec))
-            window_oop = float(last["compliant_out_of_pocket"]) * weight + rec["compliant_out_of_pocket"]
-            bill = window_net - window_oop - plan.after_rigid_target * line * int(hh.n[i])
-            if bill > 0:
-                rec["compliant_out_of_pocket"] += round(bill)
-            rec["note"] = NOTE_RELAPSE
-        out[i].append(rec)
-    return out
+    if now:
+        line = float(p.line(cur))
+        # the year's record at the plan's ratio, prorated to the months elapsed
+        for (i, *_), rec in zip(
+            now, _draw_rows(_stack(now_u), hh, households, _picks(now), p, k), strict=True
+        ):
+            rec["period_end"] = p.partial_year_end
+            plan, last = plans[i], (out[i][-1] if out[i] else None)
+            if plan.outlook == NEW_RISK:
+                rec["note"] = NOTE_NEW_RISK
+            if plan.after_rigid_target is not None and last is not None:
+                # a hospital bill this year that takes the 12-month income after 合规自付支出 to the target
+                weight = (12 - k) / 12
+                window_net = float(net_of(last)) * weight + float(net_of(rec))
+                window_oop = float(last["compliant_out_of_pocket"]) * weight + rec["compliant_out_of_pocket"]
+                bill = window_net - window_oop - plan.after_rigid_target * line * int(hh.n[i])
+                if bill > 0:
+                    rec["compliant_out_of_pocket"] += round(bill)
+                rec["note"] = NOTE_RELAPSE
+            out[i].append(rec)
+    return [out[a:b] for a, b in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True)]

@@ -1,10 +1,13 @@
 """One village's registry: households, members (with births, deaths and marriages since the baseline),
 yearly income records, monitoring objects and planted defects.
 
-Deterministic: everything is drawn from ``random.Random(f"{seed}:{village_code}")``, so a village's
-output depends only on the seed, its code, its size and the parameters — never on which other
-villages are generated, in which order or on how many threads. ID numbers are given afterwards by
-``ids.IdAllocator`` (a per-county counter walked in village-code order).
+Deterministic: everything is drawn from the village's own streams — ``random.Random(f"…:{seed}:{code}")``
+household by household (composition, 低保/特困, monitoring, income plans) and numpy generators seeded
+from (seed, code) for the facts drawn for all its rows at once (``village_np_rng``, ``income_streams``) —
+so a village's output depends only on the seed, its code, its size and the parameters, never on which
+other villages are generated with it (``generate_villages`` batches the villages of a county), in which
+order or on how many workers. ID numbers are given afterwards by ``ids.IdAllocator`` (a per-county
+counter walked in village-code order).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from fangpin.core.clock import add_months
 from . import families as fam
 from . import names
 from .history import CAUSE_RISK, VillageHistory, changed_since, simulate_village
-from .income import IncomePlan, income_streams, village_income_records
+from .income import IncomePlan, IncomeVillage, income_streams, incomes_of_villages
 from .params import GenParams
 
 EXITED = "脱贫户"
@@ -140,7 +143,8 @@ _U_PERSON = 20  # uniform columns per person (one per draw, whichever branch it 
 
 
 def _persons(
-    rng: np.random.Generator,
+    U: np.ndarray,
+    digits: np.ndarray,
     planned: list[Planned],
     owner: list[int],
     person_no: list[str],
@@ -149,16 +153,15 @@ def _persons(
     on: dt.date,
     base: dt.date,
 ) -> list[dict[str, Any]]:
-    """The facts of the planned persons of a village, drawn at once: relation-consistent ages, gendered
-    names, school stage, education, health, disability, labour, work, insurance, pensions, phones."""
+    """The facts of the planned persons of villages (of one county) from their uniforms ``U`` and phone
+    ``digits``, all at once: relation-consistent ages, gendered names, school stage, education, health,
+    disability, labour, work, insurance, pensions, phones."""
     P = len(planned)
     if not P:
         return []
     rel, gender_l, age_l, fam_l, left_kind, left_on = zip(*planned, strict=True)
     age = np.array(age_l, dtype=np.int64)
     gender = np.array(gender_l, dtype=object)
-    U = rng.random((P, _U_PERSON))
-    digits = rng.integers(0, 10**9, P)
     birth_ord = fam.birth_ordinals(age, U[:, 0], on)
     births = [dt.date.fromordinal(o) for o in birth_ord.tolist()]
     school = fam.school_status(age, U[:, 1], U[:, 2])
@@ -249,18 +252,30 @@ _APPRAISAL_FROM = dt.date(2019, 3, 1)
 _APPRAISAL_DAYS = (dt.date(2020, 10, 31) - _APPRAISAL_FROM).days
 
 
-def _household_rows(rng: np.random.Generator, spec: VillageSpec, n: int, on: dt.date) -> list[dict[str, Any]]:
-    """The household rows of a village (land, house, water …), drawn at once; numbered in order, the
-    脱贫户 first."""
-    U = rng.random((n, 21))
+def _household_rows(U: np.ndarray, specs: list[VillageSpec]) -> list[dict[str, Any]]:
+    """The household rows of villages (land, house, water …) from their uniforms ``U`` (21 columns, the
+    rows of each village in turn, as many as its households); numbered in order, the 脱贫户 first."""
     ri = fam.randint
-    groups = (
-        fam.pick(U[:, 0], spec.groups).tolist()
-        if spec.groups
-        else [fam.group_name(i) for i in ri(U[:, 0], 1, 8).tolist()]
-    )
+    groups: list[str] = []
+    codes: list[str] = []
+    places: list[str] = []
+    index: list[int] = []
+    exited: list[bool] = []
+    k = 0
+    for spec in specs:
+        n = spec.exited_households + spec.ordinary_households
+        u = U[k : k + n, 0]
+        k += n
+        groups += (
+            fam.pick(u, spec.groups).tolist()
+            if spec.groups
+            else [fam.group_name(i) for i in ri(u, 1, 8).tolist()]
+        )
+        codes += [spec.code] * n
+        places += [spec.name.removesuffix("村民委员会").removesuffix("委员会")] * n
+        index += range(1, n + 1)
+        exited += [i < spec.exited_households for i in range(n)]
     piped = (U[:, 2] < 0.86).tolist()
-    place = spec.name.removesuffix("村民委员会").removesuffix("委员会")
     cols = (
         groups, ri(U[:, 1], 4, 40).tolist(), piped, ri(U[:, 3], 1, 120).tolist(),
         fam.pick(U[:, 4], [2016, 2017, 2018, 2019, 2020], [0.15, 0.25, 0.3, 0.2, 0.1]).tolist(),
@@ -274,14 +289,16 @@ def _household_rows(rng: np.random.Generator, spec: VillageSpec, n: int, on: dt.
     )  # fmt: skip
     out: list[dict[str, Any]] = []
     q = Decimal("0.01")
-    for i, (grp, land, pip, door, year, reloc, irr, forest, grain, orch, area, grade, appr, toilet, road, dist,
-            litres, fetch, horiz, vert, interrupt) in enumerate(zip(*cols, strict=True)):  # fmt: skip
-        htype = EXITED if i < spec.exited_households else ORDINARY
+    for code, place, i, ex, (grp, land, pip, door, year, reloc, irr, forest, grain, orch, area, grade, appr, toilet,
+            road, dist, litres, fetch, horiz, vert, interrupt) in zip(
+        codes, places, index, exited, zip(*cols, strict=True), strict=True
+    ):  # fmt: skip
+        htype = EXITED if ex else ORDINARY
         land_mu = _LAND[land]
         out.append(
             {
-                "household_no": f"{spec.code}{i + 1:04d}",
-                "village_id": spec.code,
+                "household_no": f"{code}{i:04d}",
+                "village_id": code,
                 "group_name": grp,
                 "address": f"{place}{grp}{door}号",
                 "household_type": htype,
@@ -320,28 +337,53 @@ def _household_rows(rng: np.random.Generator, spec: VillageSpec, n: int, on: dt.
 
 
 def _registry(
-    seed: int, rng: random.Random, spec: VillageSpec, p: GenParams
-) -> list[tuple[dict, list[dict]]]:
-    """Households and their persons (with births, marriages and deaths since the baseline): the
-    composition from ``rng`` household by household, the facts from the village's numpy stream."""
+    seed: int, rngs: list[random.Random], specs: list[VillageSpec], p: GenParams
+) -> list[list[tuple[dict, list[dict]]]]:
+    """Households and their persons (with births, marriages and deaths since the baseline) of villages of
+    one county: the composition from each village's ``rng`` household by household, the facts from its
+    numpy stream — each village's draws in the same order as if it were alone, the arithmetic on all the
+    villages' rows at once."""
     on, base = p.as_of, p.baseline
-    n = spec.exited_households + spec.ordinary_households
-    np_rng = village_np_rng(seed, spec.code, "registry")
-    households = _household_rows(np_rng, spec, n, on)
+    hh_u: list[np.ndarray] = []
+    p_u: list[np.ndarray] = []
+    digits: list[np.ndarray] = []
     planned: list[Planned] = []
     owner: list[int] = []
     person_no: list[str] = []
     marry: list[float | None] = []
     sizes: list[int] = []
-    for i, hh in enumerate(households):
-        members, m = _plan_members(rng, p)
-        planned.extend(members)
-        owner.extend([i] * len(members))
-        no = hh["household_no"]
-        person_no.extend(f"{no}{j:02d}" for j in range(1, len(members) + 1))
-        marry.append(m)
-        sizes.append(len(members))
-    persons = _persons(np_rng, planned, owner, person_no, households, spec, on, base)
+    for spec, rng in zip(specs, rngs, strict=True):
+        n = spec.exited_households + spec.ordinary_households
+        np_rng = village_np_rng(seed, spec.code, "registry")
+        hh_u.append(np_rng.random((n, 21)))
+        first = len(planned)
+        for i in range(n):
+            members, m = _plan_members(rng, p)
+            planned.extend(members)
+            owner.extend([len(sizes)] * len(members))
+            no = f"{spec.code}{i + 1:04d}"
+            person_no.extend(f"{no}{j:02d}" for j in range(1, len(members) + 1))
+            marry.append(m)
+            sizes.append(len(members))
+        if len(planned) > first:
+            p_u.append(np_rng.random((len(planned) - first, _U_PERSON)))
+            digits.append(np_rng.integers(0, 10**9, len(planned) - first))
+    households = _household_rows(np.concatenate(hh_u), specs)
+    persons = (
+        _persons(
+            np.concatenate(p_u),
+            np.concatenate(digits),
+            planned,
+            owner,
+            person_no,
+            households,
+            specs[0],
+            on,
+            base,
+        )
+        if planned
+        else []
+    )
     drawn: list[tuple[dict, list[dict]]] = []
     k = 0
     lo = base + dt.timedelta(days=30)
@@ -358,7 +400,12 @@ def _registry(
                 spouse["_entered_on"] = lo + dt.timedelta(days=int(u * ((hi - lo).days + 1)))
                 spouse["_entered_kind"] = "marriage_in"
         drawn.append((hh, members))
-    return drawn
+    out, k = [], 0
+    for spec in specs:
+        n = spec.exited_households + spec.ordinary_households
+        out.append(drawn[k : k + n])
+        k += n
+    return out
 
 
 def _social(rng: random.Random, hh: dict[str, Any], members: list[dict[str, Any]]) -> None:
@@ -489,47 +536,82 @@ def generate_village(
     min_defects_each: int = 0,
 ) -> VillageData:
     """Generate one village (IDs not yet assigned, see ``ids.IdAllocator``). Pre-ID defects planted."""
+    return generate_villages(
+        [spec], p, seed=seed, defect_rate=defect_rate, min_defects_each=min_defects_each
+    )[0]
+
+
+def generate_villages(
+    specs: list[VillageSpec],
+    p: GenParams,
+    *,
+    seed: int,
+    defect_rate: float = 0.015,
+    min_defects_each: int = 0,
+) -> list[VillageData]:
+    """Generate villages (IDs not yet assigned, see ``ids.IdAllocator``; pre-ID defects planted). Each
+    village's rows are exactly those it gets generated alone (its own streams, drawn in the same order);
+    the villages of one county share the vectorised work, which is what makes small villages cheap."""
+    out: list[VillageData] = []
+    k = 0
+    while k < len(specs):  # the villages of one county together (a person's work place names it)
+        j = k
+        while j < len(specs) and specs[j].county_name == specs[k].county_name:
+            j += 1
+        out += _generate(specs[k:j], p, seed=seed, defect_rate=defect_rate, min_defects_each=min_defects_each)
+        k = j
+    return out
+
+
+def _generate(
+    specs: list[VillageSpec], p: GenParams, *, seed: int, defect_rate: float, min_defects_each: int
+) -> list[VillageData]:
     from .defects import plant_pre_id
 
-    rng = village_rng(seed, spec.code)
-    # the current year (and the outlook at as_of) has its own stream: the complete years are drawn
-    # exactly as they would be without it
-    partial_rng = village_rng(seed, spec.code, "as-of")
-    out = VillageData(spec.code)
-    drawn = _registry(seed, rng, spec, p)
-    for hh, members in drawn:
-        _social(rng, hh, members)
-    # the monthly history since the baseline decides who enters monitoring, when, and why
-    hist = simulate_village(
-        seed, spec.code, [h for h, _ in drawn], {h["household_no"]: m for h, m in drawn}, p
-    )
-    out.history = hist
-    plans: list[IncomePlan] = []
-    for hh, members in drawn:
-        no = hh["household_no"]
-        hh_hist = hist.households[no]
-        mon = None
-        if hh_hist.entry_month is not None:
-            mon = _monitoring(rng, hh, members, p, hist.months[hh_hist.entry_month], hh_hist.cause)
-            out.monitoring.append(mon)
-        fall_on = hist.months[hh_hist.fall_month] if hh_hist.fall_month is not None and mon else None
-        plan = IncomePlan.for_household(rng, hh, members, p, mon, base=hist.buffer[no], fall_on=fall_on)
-        plan.extend_to_as_of(partial_rng, hh, members, p, mon)
-        plans.append(plan)
-    years_rng, as_of_rng = income_streams(seed, spec.code)
-    incomes = village_income_records(
-        years_rng, as_of_rng, [h for h, _ in drawn], [m for _, m in drawn], plans, p
-    )
-    for (hh, members), recs in zip(drawn, incomes, strict=True):
-        out.incomes.extend(recs)
-        for x in members:
-            if x["_entered_kind"]:
-                out.changes.append(_change(x, x["_entered_kind"], x["_entered_on"]))
-            if x["_left_kind"]:
-                out.changes.append(_change(x, x["_left_kind"], x["_left_on"]))
-        out.households.append(hh)
-        out.persons.extend(members)
-    plant_pre_id(village_rng(seed, spec.code, "defects"), out, p, rate=defect_rate, min_each=min_defects_each)
+    rngs = [village_rng(seed, spec.code) for spec in specs]
+    registry = _registry(seed, rngs, specs, p)
+    out: list[VillageData] = []
+    incomes_in: list[IncomeVillage] = []
+    for spec, rng, drawn in zip(specs, rngs, registry, strict=True):
+        # the current year (and the outlook at as_of) has its own stream: the complete years are drawn
+        # exactly as they would be without it
+        partial_rng = village_rng(seed, spec.code, "as-of")
+        v = VillageData(spec.code)
+        for hh, members in drawn:
+            _social(rng, hh, members)
+        # the monthly history since the baseline decides who enters monitoring, when, and why
+        hist = simulate_village(
+            seed, spec.code, [h for h, _ in drawn], {h["household_no"]: m for h, m in drawn}, p
+        )
+        v.history = hist
+        plans: list[IncomePlan] = []
+        for hh, members in drawn:
+            no = hh["household_no"]
+            hh_hist = hist.households[no]
+            mon = None
+            if hh_hist.entry_month is not None:
+                mon = _monitoring(rng, hh, members, p, hist.months[hh_hist.entry_month], hh_hist.cause)
+                v.monitoring.append(mon)
+            fall_on = hist.months[hh_hist.fall_month] if hh_hist.fall_month is not None and mon else None
+            plan = IncomePlan.for_household(rng, hh, members, p, mon, base=hist.buffer[no], fall_on=fall_on)
+            plan.extend_to_as_of(partial_rng, hh, members, p, mon)
+            plans.append(plan)
+        years_rng, as_of_rng = income_streams(seed, spec.code)
+        incomes_in.append((years_rng, as_of_rng, [h for h, _ in drawn], [m for _, m in drawn], plans))
+        out.append(v)
+    for spec, v, drawn, incomes in zip(specs, out, registry, incomes_of_villages(incomes_in, p), strict=True):
+        for (hh, members), recs in zip(drawn, incomes, strict=True):
+            v.incomes.extend(recs)
+            for x in members:
+                if x["_entered_kind"]:
+                    v.changes.append(_change(x, x["_entered_kind"], x["_entered_on"]))
+                if x["_left_kind"]:
+                    v.changes.append(_change(x, x["_left_kind"], x["_left_on"]))
+            v.households.append(hh)
+            v.persons.extend(members)
+        plant_pre_id(
+            village_rng(seed, spec.code, "defects"), v, p, rate=defect_rate, min_each=min_defects_each
+        )
     return out
 
 
