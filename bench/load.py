@@ -202,6 +202,9 @@ def main() -> None:
     ap.add_argument("--users", type=int, default=50)
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument(
+        "--threads", type=int, default=1, help="threads per worker (>1: gunicorn's gthread workers)"
+    )
     ap.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/fangpin_load")
     ap.add_argument("--reuse", action="store_true", help="use the database as it is")
     ap.add_argument("--rebuild", action="store_true", help="drop and build the county again")
@@ -290,6 +293,7 @@ def main() -> None:
             "fangpin.wsgi",
             "-w",
             str(a.workers),
+            *(["--threads", str(a.threads)] if a.threads > 1 else []),
             "-b",
             f"127.0.0.1:{port}",
             "--timeout",
@@ -350,7 +354,7 @@ def main() -> None:
     with open(f"{prefix}_stats.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     print(
-        f"\n{a.users} users (think {a.think} s between requests), {a.seconds} s, gunicorn {a.workers} workers, "
+        f"\n{a.users} users (think {a.think} s between requests), {a.seconds} s, gunicorn {a.workers} workers{f' × {a.threads} threads' if a.threads > 1 else ''}, "
         f"PostgreSQL, cache {'Redis' if a.redis else 'files'}, "
         f"{plan['persons']:,} persons; target p95 < {TARGET_P95_MS} ms, zero errors"
     )
