@@ -17,11 +17,6 @@ def _n(v: float) -> str:
     return f"{v:.0f}"
 
 
-def _known(v: float | None) -> bool:
-    """A value the features have (not null: no stay, no income record; not NaN)."""
-    return v is not None and v == v
-
-
 # feature → sentence from the household's row (None: not worth saying at this value)
 PHRASES: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "selfpay_12m": lambda r: (
@@ -34,12 +29,14 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "hospital_3m": lambda r: f"近3个月住院{_n(r['hospital_3m'])}次" if r["hospital_3m"] > 0 else None,
     "hospital_12m": lambda r: f"近12个月住院{_n(r['hospital_12m'])}次" if r["hospital_12m"] > 0 else None,
     "months_since_hospital": lambda r: (
-        f"{_n(r['months_since_hospital'])}个月前住院" if _known(r["months_since_hospital"]) else None
+        f"{_n(r['months_since_hospital'])}个月前住院"
+        if r["months_since_hospital"] == r["months_since_hospital"]
+        else None
     ),
     "job_loss_6m": lambda r: "家庭成员近半年失业登记（务工中断）" if r["job_loss_6m"] > 0 else None,
     "months_since_job_loss": lambda r: (
         f"{_n(r['months_since_job_loss'])}个月前有成员失业返乡"
-        if _known(r["months_since_job_loss"])
+        if r["months_since_job_loss"] == r["months_since_job_loss"]
         else None
     ),
     "disaster_loss_12m": lambda r: (
@@ -57,7 +54,9 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "disability_new_12m": lambda r: "近12个月新办残疾人证" if r["disability_new_12m"] > 0 else None,
     "death_12m": lambda r: "近12个月家庭成员去世" if r["death_12m"] > 0 else None,
     "income_ratio": lambda r: (
-        f"上年人均纯收入为监测范围的{r['income_ratio']:.2f}倍" if _known(r["income_ratio"]) else None
+        f"上年人均纯收入为监测范围的{r['income_ratio']:.2f}倍"
+        if r["income_ratio"] == r["income_ratio"]
+        else None
     ),
     "income_change": lambda r: (
         f"人均纯收入较前年下降{-r['income_change']:.2f}倍监测范围" if r["income_change"] < 0 else None
