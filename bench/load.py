@@ -1,6 +1,6 @@
 """Bench: the application under load — gunicorn on PostgreSQL, a county of N persons, 50 concurrent users.
 
-    ./run bench load [--persons 1000000] [--users 50] [--seconds 60] [--workers 4] [--reuse] [--think 1-3]
+    ./run bench load [--persons 1000000] [--users 50] [--seconds 60] [--workers 4] [--threads 4] [--reuse] [--think 1-3]
         [--redis redis://127.0.0.1:6379/2]
 
 1. a PostgreSQL database ``fangpin_load`` (``--database-url`` to choose another) is built once — migrate,
@@ -11,7 +11,8 @@
    for a checkout without them); a village cadre of that village gets an API token, one browser session per
    user and a pool of open identification cases at 入户核查 (``--cases``) so every "case transition" is a
    real step;
-3. gunicorn (``--workers`` sync workers, production settings, loopback only) serves it; its cache (the search
+3. gunicorn with the production configuration (``fangpin.settings.gunicorn``: ``--workers`` gthread workers of
+   ``--threads`` threads, ``--threads 1`` for sync workers; production settings, loopback only) serves it; its cache (the search
    throttle's counters, cached findings) is the embedded file cache, or Redis with ``--redis URL``;
 4. locust (headless, separate process, bounded by ``--seconds``; each user waits ``--think`` seconds between requests) runs ``bench/load_locustfile.py``: the API's
    household search, household file, case transition (a 核查 step with a reasoned category) and the export of a searched list (the whole village with `--only export_village`), the browser's household list
@@ -203,7 +204,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument(
-        "--threads", type=int, default=1, help="threads per worker (>1: gunicorn's gthread workers)"
+        "--threads",
+        type=int,
+        default=4,
+        help="threads per worker: gunicorn's gthread workers as in production (fangpin.settings.gunicorn); "
+        "1 = sync workers",
     )
     ap.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/fangpin_load")
     ap.add_argument("--reuse", action="store_true", help="use the database as it is")
@@ -290,10 +295,16 @@ def main() -> None:
             sys.executable,
             "-m",
             "gunicorn",
+            # the production configuration (fangpin serve), with the bench's workers and threads
+            *(
+                ["-c", "python:fangpin.settings.gunicorn"]
+                if (CODE / "fangpin/settings/gunicorn.py").exists()
+                else []
+            ),
             "fangpin.wsgi",
             "-w",
             str(a.workers),
-            *(["--threads", str(a.threads)] if a.threads > 1 else []),
+            *(["--threads", str(a.threads)] if a.threads > 1 else ["--worker-class", "sync"]),
             "-b",
             f"127.0.0.1:{port}",
             "--timeout",

@@ -21,6 +21,19 @@ CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("FANGPIN_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
+# Static assets (CSS, htmx, ECharts, the fonts) are served by the application itself under gunicorn (WhiteNoise,
+# right after SecurityMiddleware, so they carry the same security headers), from STATIC_ROOT, which
+# `fangpin serve` fills with collectstatic; gzip copies are made there, so a phone page's first load stays small.
+MIDDLEWARE = [*MIDDLEWARE]  # noqa: F405
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
 FANGPIN_DEMO_USERS_ALLOWED = False
 FANGPIN_OTP_EXEMPT_ALLOWED = False
 
