@@ -57,8 +57,7 @@ class _Planter:
     age = staticmethod(itemgetter("_age_now"))
 
     def pick(self, candidates: list[Row]) -> list[Row]:
-        draw, rate = self.rng.random, self.rate  # one draw per candidate, in order
-        chosen = [c for c in candidates if draw() < rate]
+        chosen = [c for c in candidates if self.rng.random() < self.rate]
         if len(chosen) < self.min_each and candidates:
             chosen = self.rng.sample(candidates, min(self.min_each, len(candidates)))
         return chosen
@@ -69,8 +68,7 @@ class _Planter:
         )
 
     def persons(self, code: str, cond: Callable[[Row], bool], apply: Callable[[Row], str | None]) -> None:
-        used = self.used_people
-        cands = [x for x in self.current if cond(x) and x["person_no"] not in used]
+        cands = [x for x in self.current if x["person_no"] not in self.used_people and cond(x)]
         for x in self.pick(cands):
             detail = apply(x)
             if detail is not None:
@@ -78,8 +76,7 @@ class _Planter:
                 self.record(code, x, x["household_no"], detail)
 
     def households(self, code: str, cond: Callable[[Row], bool], apply: Callable[[Row], str | None]) -> None:
-        used = self.used_households
-        cands = [h for h in self.data.households if cond(h) and h["household_no"] not in used]
+        cands = [h for h in self.data.households if h["household_no"] not in self.used_households and cond(h)]
         for h in self.pick(cands):
             detail = apply(h)
             if detail is not None:

@@ -10,9 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import random
-from bisect import bisect
-from collections.abc import Callable, Sequence
-from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -33,26 +30,6 @@ FAMILY_KINDS = (
 )
 _KINDS = [k for k, _ in FAMILY_KINDS]
 _KIND_W = [w for _, w in FAMILY_KINDS]
-_KIND_CUM = list(accumulate(_KIND_W))
-_KIDS, _KIDS_CUM = (1, 2, 3), list(accumulate([0.45, 0.45, 0.10]))
-
-
-def weighted(u: float, population: Sequence[Any], cum: list[float]) -> Any:
-    """``random.choices(population, cum_weights=cum)[0]`` given its draw ``u = rng.random()``: the
-    same value, without the call's checks (used household by household)."""
-    return population[bisect(cum, u * (cum[-1] + 0.0), 0, len(population) - 1)]
-
-
-def fast_randint(rng: random.Random) -> Callable[[int, int], int]:
-    """``rng.randint``: the same values from the same stream (``randrange(a, b + 1)`` is ``a +
-    _randbelow(b - a + 1)``), without randrange's argument checks — the household-by-household draws
-    make ~4 calls a household."""
-    below = rng._randbelow  # noqa: SLF001 (CPython's own primitive behind randint/choice)
-
-    def r(a: int, b: int) -> int:
-        return a + below(b - a + 1)
-
-    return r
 
 
 def group_name(i: int) -> str:
@@ -71,13 +48,11 @@ def _member(rel: str, gender: str, age: int) -> dict[str, Any]:
 
 def family(rng: random.Random) -> list[dict[str, Any]]:
     """Relation/gender/age of each member; the head first."""
-    u = rng.random
-    kind = weighted(u(), _KINDS, _KIND_CUM)
-    r = fast_randint(rng)
-    below = rng._randbelow  # noqa: SLF001 (rng.choice(seq) is seq[_randbelow(len(seq))])
+    kind = rng.choices(_KINDS, weights=_KIND_W, k=1)[0]
+    r = rng.randint
     out: list[dict[str, Any]] = []
     if kind == "single_elder":
-        out.append(_member("户主", "F" if u() < 0.55 else "M", r(62, 92)))
+        out.append(_member("户主", "F" if rng.random() < 0.55 else "M", r(62, 92)))
     elif kind in ("elder_couple", "elder_with_son"):
         h = r(58, 86)
         out += [_member("户主", "M", h), _member("配偶", "F", max(52, h - r(0, 6)))]
@@ -88,36 +63,36 @@ def family(rng: random.Random) -> list[dict[str, Any]]:
         w = max(22, h - r(-1, 5))
         out += [_member("户主", "M", h), _member("配偶", "F", w)]
         if kind != "couple_only":
-            for _ in range(weighted(u(), _KIDS, _KIDS_CUM)):
+            for _ in range(rng.choices([1, 2, 3], weights=[0.45, 0.45, 0.10])[0]):
                 age = w - r(21, 38)
                 if age >= 0:
-                    g = "M" if u() < 0.53 else "F"
+                    g = "M" if rng.random() < 0.53 else "F"
                     out.append(_member("之子" if g == "M" else "之女", g, age))
         if kind == "three_gen":
             pa = min(95, h + r(23, 33))
-            if u() < 0.6:
+            if rng.random() < 0.6:
                 out.append(_member("之父", "M", pa))
             out.append(_member("之母", "F", max(pa - r(0, 5), h + 20)))
     elif kind == "single_parent":
-        g = "F" if u() < 0.6 else "M"
+        g = "F" if rng.random() < 0.6 else "M"
         h = r(30, 55)
         out.append(_member("户主", g, h))
-        for _ in range((1, 1, 2)[below(3)]):
+        for _ in range(rng.choice([1, 1, 2])):
             age = h - r(22, 36)
             if age >= 0:
-                cg = "M" if u() < 0.53 else "F"
+                cg = "M" if rng.random() < 0.53 else "F"
                 out.append(_member("之子" if cg == "M" else "之女", cg, age))
     elif kind == "left_behind":
         h = r(58, 80)
         out.append(_member("户主", "M", h))
-        if u() < 0.6:
+        if rng.random() < 0.6:
             out.append(_member("配偶", "F", max(52, h - r(0, 5))))
-        for _ in range((1, 1, 2)[below(3)]):
+        for _ in range(rng.choice([1, 1, 2])):
             age = min(17, max(1, h - r(48, 66)))
-            g = "M" if u() < 0.53 else "F"
+            g = "M" if rng.random() < 0.53 else "F"
             out.append(_member("之孙子" if g == "M" else "之孙女", g, age))
     else:  # single_adult
-        out.append(_member("户主", "M" if u() < 0.75 else "F", r(28, 60)))
+        out.append(_member("户主", "M" if rng.random() < 0.75 else "F", r(28, 60)))
     for m in out:
         m["_kind"] = kind
     return out
@@ -291,5 +266,4 @@ def phones(prefix_u: np.ndarray, digits: np.ndarray) -> list[str]:
 
 def phone(rng: random.Random) -> str:
     """A mobile number ``1[3-9]\\d{9}``, uniform digits (as ``phones``), in two draws."""
-    below = rng._randbelow  # noqa: SLF001 (randint(3, 9) and randrange(10**9), the same values)
-    return f"1{3 + below(7)}{below(10**9):09d}"
+    return f"1{rng.randint(3, 9)}{rng.randrange(10**9):09d}"

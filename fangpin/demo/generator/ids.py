@@ -12,7 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from fangpin.core.ids import CHECK_CHARS, make_id_number
+from fangpin.core.ids import make_id_number
 
 
 class IdAllocator:
@@ -30,21 +30,7 @@ class IdAllocator:
         return make_id_number(self.area, birth, seq, gender), birth
 
     def assign(self, persons: list[dict[str, Any]]) -> None:
-        """``allocate`` for each person, inlined (the same numbers as ``make_id_number``: the area, the
-        birth date, the order code of seq and gender, the GB 11643 check character)."""
-        nxt, area = self.next, self.area
         for x in persons:
-            birth, gender = x["birth_date"], x["gender"]
-            key = (birth, gender)
-            seq = nxt[key]
-            if seq >= 500:
-                x["id_number"], x["birth_date"] = self.allocate(birth, gender)
-            else:
-                nxt[key] = seq + 1
-                first17 = (
-                    f"{area}{birth.year:04d}{birth.month:02d}{birth.day:02d}{seq * 2 + (gender == 'M'):03d}"
-                )
-                # the weights of GB 11643 are 2**(17-i) mod 11 and 13 ≡ 2 (mod 11): core.ids.check_digit
-                x["id_number"] = first17 + CHECK_CHARS[2 * int(first17, 13) % 11]
+            x["id_number"], x["birth_date"] = self.allocate(x["birth_date"], x["gender"])
             if x["disability_category"]:
                 x["disability_cert_no"] = f"{x['id_number']}{x['disability_category']}{x['disability_grade']}"

@@ -106,8 +106,7 @@ class IncomePlan:
         years = p.income_years
         drawn = math.exp(rng.gauss(math.log(1.9), 0.33))
         base = drawn if base is None else base
-        u = rng.random  # rng.uniform(0.92, 1.08) inlined: the same value (a + (b - a) * random())
-        ratio = {y: max(1.08, base * (0.92 + (1.08 - 0.92) * u())) for y in years}
+        ratio = {y: max(1.08, base * rng.uniform(0.92, 1.08)) for y in years}
         illness: set[int] = set()
         flood = years[0] if rng.random() < 0.04 else None
         cap = None

@@ -93,8 +93,7 @@ def village_np_rng(seed: int, code: str, salt: str) -> np.random.Generator:
 
 
 def _rand_date(rng: random.Random, lo: dt.date, hi: dt.date) -> dt.date:
-    # rng.randint(0, max(0, (hi - lo).days)): the same value
-    return lo + dt.timedelta(days=rng._randbelow(max(0, (hi - lo).days) + 1))  # noqa: SLF001
+    return lo + dt.timedelta(days=rng.randint(0, max(0, (hi - lo).days)))
 
 
 _OWN_FAMILY = ("户主", "之子", "之女", "之父", "之孙子", "之孙女")
@@ -108,35 +107,33 @@ def _plan_members(rng: random.Random, p: GenParams) -> tuple[list[Planned], floa
     that dates a spouse's marriage into the household (None if none married in)."""
     on, base = p.as_of, p.baseline
     plan = fam.family(rng)
-    u = rng.random
-    r = fam.fast_randint(rng)
-    head_name = fam.weighted(u(), names.SURNAMES, names._SURNAME_CUM)  # names.surname(rng)
+    head_name = names.surname(rng)
     kind = plan[0]["_kind"]
     head_f = plan[0]["gender"] == "F"
     out: list[Planned] = []
     for m in plan:
         rel = m["relation"]
         own = rel in _OWN_FAMILY
-        if head_f and rel in ("之子", "之女") and u() < 0.5:
+        if head_f and rel in ("之子", "之女") and rng.random() < 0.5:
             own = False
         out.append((rel, m["gender"], m["_age"], head_name if own else None, "", None))
     head_age = plan[0]["_age"]  # the birth date is drawn to give exactly this age on as_of
     spouse = any(m["relation"] == "配偶" for m in plan)
-    marry = u() if spouse and head_age <= 33 and u() < 0.5 else None
-    if head_age >= 46 and spouse and u() < 0.12:
-        age = r(21, 30)
+    marry = rng.random() if spouse and head_age <= 33 and rng.random() < 0.5 else None
+    if head_age >= 46 and spouse and rng.random() < 0.12:
+        age = rng.randint(21, 30)
         if 20 <= head_age - age <= 40:
             left = _rand_date(rng, base + dt.timedelta(days=30), on - dt.timedelta(days=30))
             out.append(("之女", "F", age, head_name, "marriage_out", left))
-    if kind in ("three_gen", "couple_kids") and u() < 0.12:
+    if kind in ("three_gen", "couple_kids") and rng.random() < 0.12:
         have = {x[0] for x in out}
         rel, g = ("之父", "M") if "之父" not in have else ("之母", "F")
-        age = max(66, min(head_age + r(24, 32), 99))
+        age = max(66, min(head_age + rng.randint(24, 32), 99))
         died = _rand_date(rng, base + dt.timedelta(days=20), on - dt.timedelta(days=20))
         out.append((rel, g, age, head_name if g == "M" else None, "death", died))
-    elif kind in ("single_elder", "elder_couple") and not spouse and u() < 0.06:
+    elif kind in ("single_elder", "elder_couple") and not spouse and rng.random() < 0.06:
         g = "F" if plan[0]["gender"] == "M" else "M"
-        age = max(66, min(head_age + r(-3, 5), 99))
+        age = max(66, min(head_age + rng.randint(-3, 5), 99))
         died = _rand_date(rng, base + dt.timedelta(days=20), on - dt.timedelta(days=20))
         out.append(("配偶", g, age, None, "death", died))
     return out, marry
