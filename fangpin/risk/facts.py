@@ -310,17 +310,19 @@ def _person_states(county: str) -> pl.DataFrame:
     ids = Person.objects.filter(household__village__code__startswith=county).values("id")
     qs = Person.history.filter(id__in=ids).order_by("id", "history_date", "history_id")
     fields = ("id", "history_date", "history_id", "history_type", "effective_on", *_TRAITS)
-    cols: list[list[Any]] = [[] for _ in range(3 + len(_TRAITS))]
+    schema = {"id": pl.Int64, "valid_from": pl.Date, "known_on": pl.Date, **_TRAIT_SCHEMA}
+    parts: list[pl.DataFrame] = []
+    rows: list[tuple] = []
 
     def emit(pid: int, vs: list[tuple]) -> None:
         # one version (most persons): in effect since its own date; else every state of the history
-        states = [(vs[0][3], None, vs[0][4:])] if len(vs) == 1 and vs[0][2] != "-" else _trait_states(vs)
-        for valid_from, known, traits in states:
-            cols[0].append(pid)
-            cols[1].append(valid_from)
-            cols[2].append(known)
-            for j, t in enumerate(traits):
-                cols[3 + j].append(t)
+        if len(vs) == 1 and vs[0][2] != "-":
+            rows.append((pid, vs[0][3], None, *vs[0][4:]))
+        else:
+            rows.extend((pid, valid_from, known, *traits) for valid_from, known, traits in _trait_states(vs))
+        if len(rows) >= CHUNK:  # into Polars a chunk at a time: memory is the frame, not Python objects
+            parts.append(pl.DataFrame(rows, schema=schema, orient="row"))
+            rows.clear()
 
     cur, vs = None, []
     for row in qs.values_list(*fields).iterator(chunk_size=CHUNK):
@@ -331,8 +333,8 @@ def _person_states(county: str) -> pl.DataFrame:
         vs.append(row[1:])
     if vs:
         emit(cur, vs)
-    schema = {"id": pl.Int64, "valid_from": pl.Date, "known_on": pl.Date, **_TRAIT_SCHEMA}
-    return pl.DataFrame(dict(zip(schema, cols, strict=True)), schema=schema)
+    parts.append(pl.DataFrame(rows, schema=schema, orient="row"))
+    return pl.concat(parts, rechunk=True)
 
 
 def _net_expression() -> Any:
