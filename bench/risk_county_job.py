@@ -2,7 +2,7 @@
 CPU (this process and the PostgreSQL backend), peak memory and queries, beside the former front end.
 
     python bench/risk_county_job.py --database-url postgres://…/fangpin_load_<copy> [--county 410506]
-        [--month 2026-06] [--old-prefix 410506100] [--old-full] [--threads 1] [--span 6]
+        [--month 2026-06] [--old-prefix 410506002] [--train-prefix 410506101] [--old-full] [--threads 1] [--span 6]
 
 Run it on a *copy* of the million-person county (``bench/load.py`` builds ``fangpin_load``; the copy:
 ``CREATE DATABASE fangpin_load_x TEMPLATE fangpin_load``), never on ``fangpin_load`` itself: the bench
@@ -10,7 +10,7 @@ migrates the database it is given (the risk tables) and writes scores into it. T
 ``bench/load.py::_env`` are used, so the copy's encrypted columns stay readable.
 
 1. setup (not timed as the job): a model for the county, trained (``risk_train --span``) on the facts of the
-   villages under ``--old-prefix`` if the county has none;
+   villages under ``--train-prefix`` if the county has none;
 2. the job: ``services.risk_score`` (the county job's body, what the Huey task runs) on the whole county —
    ``facts_from_db`` (set-based), ``features_at``, ``score_frame`` (reasons for every household, the default
    ``risk.reasons_share``), the batched store with its audit event; per step from the job's progress calls;
@@ -116,7 +116,8 @@ def main() -> None:
     ap.add_argument("--database-url", required=True, help="a copy of fangpin_load (never fangpin_load)")
     ap.add_argument("--county", default="410506")
     ap.add_argument("--month", default="2026-06")
-    ap.add_argument("--old-prefix", default="410506100", help="villages whose region code starts so")
+    ap.add_argument("--old-prefix", default="410506002", help="villages whose region code starts so")
+    ap.add_argument("--train-prefix", default="410506101", help="villages the setup model is trained on")
     ap.add_argument("--old-full", action="store_true", help="the former front end on the whole county")
     ap.add_argument("--threads", type=int, default=1, help="LightGBM threads")
     ap.add_argument("--span", type=int, default=6, help="training months of the setup model")
@@ -154,9 +155,9 @@ def main() -> None:
     rm = RiskModel.objects.filter(county_code=a.county, trained_through__lte=month).order_by("-id").first()
     if rm is None:
         t = time.perf_counter()
-        sample = facts_from_db(a.old_prefix, lines=lines)
+        sample = facts_from_db(a.train_prefix, lines=lines)
         rm = risk_train(actor=actor, county=a.county, on=month, facts=sample, span=a.span)
-        print(f"setup: model v{rm.pk} trained on {a.old_prefix}* ({rm.rows:,} rows, {rm.positives} positives) "
+        print(f"setup: model v{rm.pk} trained on {a.train_prefix}* ({rm.rows:,} rows, {rm.positives} positives) "
               f"in {time.perf_counter() - t:.0f} s", flush=True)  # fmt: skip
     meter = Meter()
     steps = {5: "job: facts_from_db (set-based)", 30: "job: features_at", 40: "job: score_frame (reasons all)",
