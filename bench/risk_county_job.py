@@ -69,7 +69,7 @@ class Meter:
         self.queries = 0
         self.rows: list[tuple] = []
         self.name: str | None = None
-        connection.execute_wrapper(self._count)
+        connection.execute_wrappers.append(self._count)
         self.backend = None
         if connection.vendor == "postgresql":
             with connection.cursor() as c:
@@ -152,11 +152,12 @@ def main() -> None:
     sample_persons = Person.objects.filter(household__village__code__startswith=a.old_prefix).count()
     print(f"county {a.county}: {households:,} households, {persons:,} person rows; month {month:%Y-%m}; "
           f"LightGBM {a.threads} thread(s); load average {os.getloadavg()}", flush=True)  # fmt: skip
-    rm = RiskModel.objects.filter(county_code=a.county, trained_through__lte=month).order_by("-id").first()
+    county6 = a.county[:6]  # (a township as --county: a quick look at the same path)
+    rm = RiskModel.objects.filter(county_code=county6, trained_through__lte=month).order_by("-id").first()
     if rm is None:
         t = time.perf_counter()
         sample = facts_from_db(a.train_prefix, lines=lines)
-        rm = risk_train(actor=actor, county=a.county, on=month, facts=sample, span=a.span)
+        rm = risk_train(actor=actor, county=county6, on=month, facts=sample, span=a.span)
         print(f"setup: model v{rm.pk} trained on {a.train_prefix}* ({rm.rows:,} rows, {rm.positives} positives) "
               f"in {time.perf_counter() - t:.0f} s", flush=True)  # fmt: skip
     meter = Meter()
