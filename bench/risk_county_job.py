@@ -2,7 +2,7 @@
 CPU (this process and the PostgreSQL backend), peak memory and queries, beside the former front end.
 
     python bench/risk_county_job.py --database-url postgres://…/fangpin_load_<copy> [--county 410506]
-        [--month 2026-06] [--old-prefix 410506002] [--train-prefix 410506101] [--old-full] [--threads 1] [--span 6]
+        [--month 2026-06] [--old-prefix 410506002] [--train-prefix 410506002] [--old-full] [--threads 1] [--span 6]
 
 Run it on a *copy* of the million-person county (``bench/load.py`` builds ``fangpin_load``; the copy:
 ``CREATE DATABASE fangpin_load_x TEMPLATE fangpin_load``), never on ``fangpin_load`` itself: the bench
@@ -117,7 +117,7 @@ def main() -> None:
     ap.add_argument("--county", default="410506")
     ap.add_argument("--month", default="2026-06")
     ap.add_argument("--old-prefix", default="410506002", help="villages whose region code starts so")
-    ap.add_argument("--train-prefix", default="410506101", help="villages the setup model is trained on")
+    ap.add_argument("--train-prefix", default="410506002", help="villages the setup model is trained on")
     ap.add_argument("--old-full", action="store_true", help="the former front end on the whole county")
     ap.add_argument("--threads", type=int, default=1, help="LightGBM threads")
     ap.add_argument("--span", type=int, default=6, help="training months of the setup model")
