@@ -99,5 +99,6 @@ def test_the_set_based_front_end_reads_the_facts_the_orm_reading_did(county):
         fo, fn = features_at(old, month), features_at(new, month)
         assert fn.height > 100
         assert _sorted(fo).equals(_sorted(fn)), month
-    # one query per table, not one per household or person (chunks of a streamed read are not queries)
-    assert len(q.captured_queries) == 10
+    # one query per table, not one per household or person (chunks of a streamed read are not queries);
+    # on PostgreSQL the SET and RESET of cursor_tuple_fraction around them
+    assert len(q.captured_queries) == 10 + 2 * (connection.vendor == "postgresql")
