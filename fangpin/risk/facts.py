@@ -22,9 +22,9 @@ When facts become known (the rule both sources apply):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
@@ -161,29 +161,6 @@ def _persons_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     )
 
 
-def _db_person_versions(versions: list[Any]) -> list[tuple[dt.date | None, dt.date | None, Any]]:
-    """(valid_from, known_on, person in effect) for every state of a person's registry history: for each
-    version as it was recorded (known from its ``history_date``; the first one from the start) and each
-    effective date stated so far, the facts in effect then as known at that recording
-    (``registry.selectors._in_effect``, per field). ``features_at`` picks the latest known, then the
-    latest in effect before its month: exactly what the registry said at the time."""
-    from django.utils import timezone
-
-    from fangpin.registry.selectors import _in_effect
-
-    out: list[tuple[dt.date | None, dt.date | None, Any]] = []
-    effs: list[dt.date | None] = []
-    for i, v in enumerate(versions):
-        eff = v.effective_on if v.effective_on is not None or i == 0 else timezone.localdate(v.history_date)
-        known = None if i == 0 else timezone.localdate(v.history_date)
-        effs.append(eff)
-        for e in sorted(set(effs), key=lambda d: d or dt.date.min):
-            obj = _in_effect(versions[: i + 1], e or dt.date.min)
-            if obj is not None:
-                out.append((e, known, obj))
-    return out
-
-
 def facts_from_villages(villages: Iterable[Any], lines: dict[int, Any]) -> RiskFacts:
     """The facts of generated villages (``demo.generator.VillageData`` with their history)."""
     hh_rows: list[dict[str, Any]] = []
@@ -237,152 +214,304 @@ def facts_from_villages(villages: Iterable[Any], lines: dict[int, Any]) -> RiskF
     )
 
 
+# --- the database (the county job's front end) --------------------------------------------------------
+# Set-based: one query per table, streamed (``values_list(...).iterator``) in chunks of CHUNK rows into
+# Polars frames, joined and mapped in Polars; no ORM object, no query per household or person. Python
+# touches only each person's history rows (grouped as they stream, ordered by person), to read the
+# versions the way ``registry.selectors._in_effect`` does. The same code on PostgreSQL and SQLite.
+
+CHUNK = 50_000
+_HOUSEHOLD_SCHEMA = {
+    "household_no": pl.Utf8,
+    "village": pl.Utf8,
+    "household_type": pl.Utf8,
+    "exited_year": pl.Int64,
+    "land_mu": pl.Float64,
+    "house_grade": pl.Utf8,
+    "house_appraised_on": pl.Date,
+    "water_scarce": pl.Boolean,
+    "relocated": pl.Boolean,
+}
+_TRAIT_SCHEMA = {
+    "health": pl.Utf8,
+    "disability_grade": pl.Int64,
+    "labour_skill": pl.Utf8,
+    "work_status": pl.Utf8,
+    "school_status": pl.Utf8,
+    "dibao": pl.Utf8,
+    "tekun": pl.Utf8,
+}
+_ENTERED = ("birth", "marriage_in", "migration_in", "other_in")
+_LEFT = ("death", "marriage_out", "migration_out", "other_out")
+
+
+def _read(qs: Any, fields: tuple[str, ...], schema: dict[str, Any]) -> pl.DataFrame:
+    """The rows of ``qs`` (``fields`` → the columns of ``schema``, in order), streamed in chunks."""
+    parts: list[pl.DataFrame] = []
+    buf: list[tuple] = []
+    for row in qs.values_list(*fields).iterator(chunk_size=CHUNK):
+        buf.append(row)
+        if len(buf) == CHUNK:
+            parts.append(pl.DataFrame(buf, schema=schema, orient="row"))
+            buf = []
+    if buf or not parts:
+        parts.append(pl.DataFrame(buf, schema=schema, orient="row"))
+    return pl.concat(parts, rechunk=True)
+
+
+@contextmanager
+def _whole_result_plans() -> Iterator[None]:
+    """PostgreSQL plans a server-side cursor (what ``iterator`` opens) for its first 10 % of rows
+    (``cursor_tuple_fraction``): ordered index walks filtered row by row, ~10x slower on a township of the
+    million-person county than the hash joins and sorts it picks for a whole result. Every read here wants
+    the whole result: the setting is 1 while they run (two statements more on PostgreSQL)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as c:
+        c.execute("SET cursor_tuple_fraction = 1.0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as c:
+            c.execute("RESET cursor_tuple_fraction")
+
+
+def _trait_states(vs: list[tuple]) -> list[tuple[dt.date | None, dt.date | None, tuple]]:
+    """(valid_from, known_on, traits) for every state of one person's history ``vs`` (rows of
+    (history_date, history_id, history_type, effective_on, *traits) in recording order): for each version
+    as it was recorded (known from its ``history_date``; the first one from the start) and each effective
+    date stated so far, the traits in effect then as known at that recording — per field, the value of
+    the latest-effective version that changed it (ties: the later recorded), none before the first
+    version took effect or after a deletion (``registry.selectors._in_effect``, on the traits only: each
+    field's value depends on that field alone). ``features_at`` picks the latest known, then the latest
+    in effect before its month: exactly what the registry said at the time."""
+    from django.utils import timezone
+
+    effs = [v[3] if v[3] is not None or i == 0 else timezone.localdate(v[0]) for i, v in enumerate(vs)]
+    n = len(vs[0]) - 4
+    out: list[tuple[dt.date | None, dt.date | None, tuple]] = []
+    for i in range(len(vs)):
+        known = None if i == 0 else timezone.localdate(vs[i][0])
+        for on in sorted(set(effs[: i + 1]), key=lambda d: d or dt.date.min):
+            state = _in_effect(vs[: i + 1], effs, on or dt.date.min, n)
+            if state is not None:
+                out.append((on, known, state))
+    return out
+
+
+def _in_effect(vs: list[tuple], effs: list[Any], on: dt.date, n: int) -> tuple | None:
+    if effs[0] is not None and effs[0] > on:
+        return None  # e.g. born, married in or moved in after ``on``
+    best: list[tuple | None] = [None] * n
+    values: list[Any] = [None] * n
+    deleted: tuple | None = None
+    gone = False
+    prev = None
+    for i, v in enumerate(vs):
+        eff = effs[i]
+        if eff is None or eff <= on:
+            key = (eff or dt.date.min, v[0], v[1])
+            for j in range(n):
+                if (prev is None or v[4 + j] != prev[4 + j]) and (best[j] is None or key > best[j]):
+                    best[j], values[j] = key, v[4 + j]
+            dead = v[2] == "-"
+            if (prev is None or dead != (prev[2] == "-")) and (deleted is None or key > deleted):
+                deleted, gone = key, dead
+        prev = v
+    return None if gone else tuple(values)
+
+
+def _person_states(county: str) -> pl.DataFrame:
+    """person id, valid_from, known_on and the traits of every state of every county person's history."""
+    from fangpin.registry.models import Person
+
+    ids = Person.objects.filter(household__village__code__startswith=county).values("id")
+    qs = Person.history.filter(id__in=ids).order_by("id", "history_date", "history_id")
+    fields = ("id", "history_date", "history_id", "history_type", "effective_on", *_TRAITS)
+    schema = {"id": pl.Int64, "valid_from": pl.Date, "known_on": pl.Date, **_TRAIT_SCHEMA}
+    parts: list[pl.DataFrame] = []
+    rows: list[tuple] = []
+
+    def emit(pid: int, vs: list[tuple]) -> None:
+        # one version (most persons): in effect since its own date; else every state of the history
+        if len(vs) == 1 and vs[0][2] != "-":
+            rows.append((pid, vs[0][3], None, *vs[0][4:]))
+        else:
+            rows.extend((pid, valid_from, known, *traits) for valid_from, known, traits in _trait_states(vs))
+        if len(rows) >= CHUNK:  # into Polars a chunk at a time: memory is the frame, not Python objects
+            parts.append(pl.DataFrame(rows, schema=schema, orient="row"))
+            rows.clear()
+
+    cur, vs = None, []
+    for row in qs.values_list(*fields).iterator(chunk_size=CHUNK):
+        if row[0] != cur:
+            if vs:
+                emit(cur, vs)
+            cur, vs = row[0], []
+        vs.append(row[1:])
+    if vs:
+        emit(cur, vs)
+    parts.append(pl.DataFrame(rows, schema=schema, orient="row"))
+    return pl.concat(parts, rechunk=True)
+
+
+def _net_expression() -> Any:
+    from django.db.models import DecimalField, ExpressionWrapper, F
+
+    from fangpin.demo.generator.income import TRANSFERS
+
+    net = F("wage") + F("production_business") + F("property_income")
+    for t in TRANSFERS:
+        net = net + F(t)
+    net = net - F("production_expense") + F("insurance_payout")
+    return ExpressionWrapper(net, output_field=DecimalField(max_digits=20, decimal_places=2))
+
+
 def facts_from_db(county: str, *, lines: dict[int, float]) -> RiskFacts:
-    """The facts of a county from the database: registry households and persons, complete-year income
-    records, monitoring objects and leads, and the department events of the period (the demo keeps
-    its history's events in ``demo.HistoryEvent``/``HistoryLead``: the stand-in for the monthly
-    department pushes a county accumulates)."""
+    """The facts of a county from the database (``_facts_from_db``), read with whole-result plans."""
+    with _whole_result_plans():
+        return _facts_from_db(county, lines=lines)
+
+
+def _facts_from_db(county: str, *, lines: dict[int, float]) -> RiskFacts:
+    """The facts of a county from the database: registry households and persons (their history),
+    complete-year income records, monitoring objects and leads, and the department events of the period
+    (the demo keeps its history's events in ``demo.HistoryEvent``/``HistoryLead``: the stand-in for the
+    monthly department pushes a county accumulates). Set-based (see above): ~a dozen queries for a county
+    of any size; memory is the frames plus one chunk of rows."""
     from fangpin.demo.models import HistoryEvent, HistoryLead
     from fangpin.monitoring.models import Lead, MonitoringObject
     from fangpin.registry.models import Household, IncomeRecord, MemberChange, Person
 
-    hh = list(
-        Household.objects.filter(village__code__startswith=county).values(
+    in_county = {"village__code__startswith": county}
+    by_household = {"household__village__code__startswith": county}
+    households = _read(
+        Household.objects.filter(**in_county).order_by("id"),
+        ("household_no", "village__code", "household_type", "exited_year", "cultivated_land_mu",
+         "house_grade", "house_appraised_on", "water_scarce_area", "in_relocation_site"),
+        _HOUSEHOLD_SCHEMA,
+    ).with_columns(pl.col("land_mu").fill_null(0.0), pl.col("water_scarce", "relocated").fill_null(False))  # fmt: skip
+    # member changes: per person number and kind the latest (date, id)
+    changes = _read(
+        MemberChange.objects.filter(**by_household).exclude(person__person_no="").order_by("date", "id"),
+        ("person__person_no", "kind", "date"),
+        {"person_no": pl.Utf8, "kind": pl.Utf8, "date": pl.Date},
+    ).filter(pl.col("person_no").is_not_null())
+    last = changes.group_by("person_no", "kind", maintain_order=True).agg(pl.col("date").last())
+    moves = (
+        pl.DataFrame({"person_no": last["person_no"].unique()}, schema={"person_no": pl.Utf8})
+        if last.height == 0
+        else last.pivot(on="kind", index="person_no", values="date")
+    )
+    for k in (*_ENTERED, *_LEFT):
+        if k not in moves.columns:
+            moves = moves.with_columns(pl.lit(None, dtype=pl.Date).alias(k))
+    moves = moves.select(
+        "person_no",
+        pl.coalesce(*[pl.col(k) for k in _ENTERED]).alias("entered_on"),
+        pl.coalesce(*[pl.col(k) for k in _LEFT]).alias("left_on"),
+    )
+    since = (
+        _read(
+            HistoryEvent.objects.filter(household_no__startswith=county, kind="disability").order_by(
+                "household_no", "month", "id"
+            ),
+            ("person_no", "month"),
+            {"person_no": pl.Utf8, "disabled_since": pl.Date},
+        )
+        .group_by("person_no", maintain_order=True)
+        .agg(pl.col("disabled_since").last())
+    )
+    people = _read(
+        Person.objects.filter(**by_household).order_by("id"),
+        ("id", "household__household_no", "person_no", "birth_date", "is_member", *_TRAITS),
+        {"id": pl.Int64, "household_no": pl.Utf8, "person_no": pl.Utf8, "birth_date": pl.Date,
+         "is_member": pl.Boolean, **_TRAIT_SCHEMA},
+    ).join(moves, on="person_no", how="left").filter(pl.col("is_member") | pl.col("left_on").is_not_null())  # fmt: skip
+    states = _person_states(county)
+    # a person without history rows (written around the history): the row as it is, since always
+    bare = people.join(states, on="id", how="anti").select(
+        "id", pl.lit(None, dtype=pl.Date).alias("valid_from"), pl.lit(None, dtype=pl.Date).alias("known_on"),
+        *_TRAITS,
+    )  # fmt: skip
+    states = pl.concat([states.join(people.select("id"), on="id", how="semi"), bare])
+    persons = (
+        people.drop(*_TRAITS)
+        .join(states, on="id", how="inner", maintain_order="left")
+        .join(since, on="person_no", how="left")
+        .select(
             "household_no",
-            "village__code",
-            "household_type",
-            "exited_year",
-            "cultivated_land_mu",
-            "house_grade",
-            "house_appraised_on",
-            "water_scarce_area",
-            "in_relocation_site",
-        )
+            "person_no",
+            "birth_date",
+            "entered_on",
+            "left_on",
+            "health",
+            "disability_grade",
+            "disabled_since",
+            "labour_skill",
+            "work_status",
+            "school_status",
+            (pl.col("dibao") != "未享受").alias("dibao"),
+            (pl.col("tekun") != "不享受").alias("tekun"),
+            "valid_from",
+            "known_on",
+        )  # fmt: skip
     )
-    hh_rows = [
-        {
-            "household_no": h["household_no"],
-            "village": h["village__code"],
-            "household_type": h["household_type"],
-            "exited_year": h["exited_year"],
-            "land_mu": float(h["cultivated_land_mu"] or 0),
-            "house_grade": h["house_grade"],
-            "house_appraised_on": h["house_appraised_on"],
-            "water_scarce": bool(h["water_scarce_area"]),
-            "relocated": bool(h["in_relocation_site"]),
-        }
-        for h in hh
-    ]
-    changes: dict[str, dict[str, dt.date]] = {}
-    for c in MemberChange.objects.filter(household__village__code__startswith=county).values(
-        "person__person_no", "kind", "date"
-    ):
-        if c["person__person_no"]:
-            changes.setdefault(c["person__person_no"], {})[c["kind"]] = c["date"]
-    since = {
-        e["person_no"]: e["month"]
-        for e in HistoryEvent.objects.filter(household_no__startswith=county, kind="disability").values(
-            "person_no", "month"
+    incomes = (  # complete years only (the current year's partial record is known only at as_of)
+        _read(
+            IncomeRecord.objects.filter(**by_household)
+            .order_by("household_id", "period_start", "id")  # the order the features sum in
+            .annotate(net_=_net_expression()),
+            ("household__household_no", "period_start", "period_end", "net_", "compliant_out_of_pocket"),
+            {"household_no": pl.Utf8, "start": pl.Date, "end": pl.Date, "net": pl.Float64, "oop": pl.Float64},
         )
-    }
-    p_rows = []
-    people = list(
-        Person.objects.filter(household__village__code__startswith=county).values(
-            "id", "household__household_no", "person_no", "birth_date", "is_member", *_TRAITS
+        .filter(
+            (pl.col("start").dt.month() == 1)
+            & (pl.col("end").dt.month() == 12)
+            & (pl.col("end").dt.day() == 31)
         )
+        .with_columns(pl.col("start").dt.year().cast(pl.Int32).alias("year"))
+        .with_columns(pl.date(pl.col("year") + 1, 3, 31).alias("known_on"))
+        .select(list(_SCHEMAS["incomes"]))
     )
-    # every history version of the county's persons (a subquery, not a list of ids: a county is large)
-    versions: dict[int, list[Any]] = {}
-    county_ids = Person.objects.filter(household__village__code__startswith=county).values("id")
-    for v in Person.history.filter(id__in=county_ids).order_by("id", "history_date", "history_id"):
-        versions.setdefault(v.id, []).append(v)
-    for x in people:
-        ch = changes.get(x["person_no"], {})
-        entered = ch.get("birth") or ch.get("marriage_in") or ch.get("migration_in") or ch.get("other_in")
-        left = ch.get("death") or ch.get("marriage_out") or ch.get("migration_out") or ch.get("other_out")
-        if not x["is_member"] and left is None:
-            continue
-        states = _db_person_versions(versions.get(x["id"], []))
-        if not states:  # no history rows (written around the history): the row as it is, since always
-            states = [(None, None, SimpleNamespace(**{k: x[k] for k in _TRAITS}))]
-        for valid_from, known, v in states:
-            p_rows.append(
-                {
-                    "household_no": x["household__household_no"],
-                    "person_no": x["person_no"],
-                    "birth_date": x["birth_date"],
-                    "entered_on": entered,
-                    "left_on": left,
-                    "health": v.health,
-                    "disability_grade": v.disability_grade,
-                    "disabled_since": since.get(x["person_no"]),
-                    "labour_skill": v.labour_skill,
-                    "work_status": v.work_status,
-                    "school_status": v.school_status,
-                    "dibao": v.dibao != "未享受",
-                    "tekun": v.tekun != "不享受",
-                    "valid_from": valid_from,
-                    "known_on": known,
-                }
-            )
-    inc_rows = []
-    for r in IncomeRecord.objects.filter(household__village__code__startswith=county).select_related(
-        "household"
-    ):
-        if r.period_start.month != 1 or (r.period_end.month, r.period_end.day) != (12, 31):
-            continue
-        from fangpin.demo.generator.income import net_of
-
-        inc_rows.append(
-            {
-                "household_no": r.household.household_no,
-                "year": r.period_start.year,
-                "net": float(net_of(r.__dict__)),
-                "oop": float(r.compliant_out_of_pocket),
-                "known_on": income_known_on(r.period_start.year),
-            }
-        )
-    ev_rows = list(
-        HistoryEvent.objects.filter(household_no__startswith=county).values(
-            "household_no", "person_no", "kind", "month", "known_on", "amount"
-        )
+    events = _read(
+        HistoryEvent.objects.filter(household_no__startswith=county).order_by("household_no", "month", "id"),
+        tuple(_SCHEMAS["events"]),
+        _SCHEMAS["events"],
     )
-    lead_rows = list(
-        HistoryLead.objects.filter(household_no__startswith=county).values(
-            "household_no", "opened_on", "outcome", "closed_on"
-        )
+    leads = _read(
+        HistoryLead.objects.filter(household_no__startswith=county).order_by(
+            "household_no", "opened_on", "id"
+        ),
+        tuple(_SCHEMAS["leads"]),
+        _SCHEMAS["leads"],
     )
-    for ld in Lead.objects.filter(village__code__startswith=county).values(
-        "household__household_no", "opened_on", "outcome", "closed_on"
-    ):
-        if ld["household__household_no"]:
-            outcome = {"": "open", "confirmed": "confirmed"}.get(ld["outcome"], "rejected")
-            lead_rows.append(
-                {
-                    "household_no": ld["household__household_no"],
-                    "opened_on": ld["opened_on"],
-                    "outcome": outcome,
-                    "closed_on": ld["closed_on"],
-                }
-            )
-    obj_rows = [
-        {
-            "household_no": o["household__household_no"],
-            "identified_on": o["identified_on"],
-            "eliminated_on": o["eliminated_on"],
-        }
-        for o in MonitoringObject.objects.filter(village__code__startswith=county).values(
-            "household__household_no", "identified_on", "eliminated_on"
-        )
-    ]
-    for r in ev_rows:
-        r["amount"] = float(r["amount"])
+    registry_leads = _read(
+        Lead.objects.filter(**in_county, household__isnull=False).order_by("-opened_on", "-id"),
+        ("household__household_no", "opened_on", "outcome", "closed_on"),
+        _SCHEMAS["leads"],
+    ).with_columns(
+        pl.when(pl.col("outcome") == "")
+        .then(pl.lit("open"))
+        .when(pl.col("outcome") == "confirmed")
+        .then(pl.lit("confirmed"))
+        .otherwise(pl.lit("rejected"))
+        .alias("outcome")
+    )
+    objects = _read(
+        MonitoringObject.objects.filter(**in_county).order_by("-identified_on", "-id"),
+        ("household__household_no", "identified_on", "eliminated_on"),
+        _SCHEMAS["objects"],
+    )
     return RiskFacts(
-        households=pl.DataFrame(hh_rows, infer_schema_length=None),
-        persons=_persons_frame(p_rows),
-        incomes=_frame(inc_rows, "incomes"),
-        events=_frame(ev_rows, "events"),
-        leads=_frame(lead_rows, "leads"),
-        objects=_frame(obj_rows, "objects"),
+        households=households,
+        persons=persons,
+        incomes=incomes,
+        events=events,
+        leads=pl.concat([leads, registry_leads]),
+        objects=objects,
         lines=lines,
     )

@@ -52,3 +52,39 @@ class RiskScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.month:%Y-%m} {self.score:.3f}"
+
+
+class ScoreJobStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "运行中"
+    DONE = "done", "完成"
+    FAILED = "failed", "失败"
+
+
+class RiskScoreJob(models.Model):
+    """One scoring of a county for a month (``fangpin risk_score``; in the background through Huey): its
+    progress while it runs, the households it scored, the error if it failed."""
+
+    county_code = models.CharField("县级区划代码", max_length=6)
+    month = models.DateField("评分月份")
+    model = models.ForeignKey(RiskModel, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        "状态", max_length=10, choices=ScoreJobStatus.choices, default=ScoreJobStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField("进度%", default=0)
+    progress_note = models.CharField("进度说明", max_length=200, blank=True)
+    households = models.PositiveIntegerField("已评分户数", default=0)
+    timings = models.JSONField("耗时（秒）", default=dict, blank=True)
+    error = models.TextField("错误", blank=True)
+    started_by = models.CharField("发起者", max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "风险评分任务"
+        verbose_name_plural = "风险评分任务"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"评分#{self.pk} {self.county_code} {self.month:%Y-%m} {self.get_status_display()}"

@@ -1,20 +1,13 @@
-"""Huey: scoring the whole county in the background (``fangpin risk_score --background``)."""
+"""Huey: scoring the whole county in the background (``fangpin risk_score --background``; progress on the
+``RiskScoreJob`` row, ``fangpin risk_score --job ID``)."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from huey.contrib.djhuey import db_task
 
 
 @db_task()
-def risk_score_task(county: str, month: str, model_id: int | None = None) -> int:
-    from fangpin.accounts.actors import system_actor
+def risk_score_task(job_id: int) -> int:
+    from .services import risk_score_job_run
 
-    from .models import RiskModel
-    from .services import risk_score
-
-    model = RiskModel.objects.get(pk=model_id) if model_id else None
-    return risk_score(
-        actor=system_actor("risk_score_task"), county=county, month=dt.date.fromisoformat(month), model=model
-    )
+    return risk_score_job_run(job_id).households

@@ -5,6 +5,7 @@ visit list is ordered by it; refusals through the capability check."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import polars as pl
 import pytest
@@ -180,3 +181,78 @@ def test_registry_facts_follow_the_person_history_in_effect_and_recorded_by_the_
     # the generator's dated changes are versions in the database: none is seen before its day
     changed = facts0.persons.filter(pl.col("valid_from").is_not_null() & pl.col("known_on").is_not_null())
     assert changed.height > 0
+
+
+@pytest.mark.django_db
+def test_the_background_job_scores_in_batches_with_progress_and_one_audit_event(
+    slice_, monkeypatch, django_capture_on_commit_callbacks
+):
+    """``fangpin risk_score --background``: a job row, run by Huey (immediate in tests) as the system
+    actor; the scores are written in batches (here of 7), each batch its own transaction, and audited
+    once; rescoring the month replaces the scores, and a household no longer at risk loses its old one."""
+    from django.core.management import call_command
+
+    from fangpin.audit.models import AuditEvent
+    from fangpin.risk import services
+    from fangpin.risk.models import RiskScoreJob
+
+    admin = slice_["county_admin"]
+    rm = risk_train(actor=admin, county="410506", on=AS_OF)
+    n = risk_score(actor=admin, county="410506", month=AS_OF, model=rm)
+    first = dict(RiskScore.objects.filter(model=rm).values_list("household_id", "rank"))
+    # a household at risk becomes a monitoring object before the month: out of the population
+    gone = RiskScore.objects.filter(model=rm).order_by("rank").first().household
+    MonitoringObject.objects.create(
+        household=gone,
+        category="边缘易致贫户",
+        identified_on=AS_OF.replace(day=1) - dt.timedelta(days=20),
+        origin="procedure",
+    )
+    monkeypatch.setattr(services, "BATCH", 7)
+    notes: list[tuple[str, int]] = []
+    real = services.risk_score
+
+    def spy(**kw):
+        say = kw["progress"]
+        kw["progress"] = lambda note, pct: (notes.append((note, pct)), say(note, pct))
+        return real(**kw)
+
+    monkeypatch.setattr(services, "risk_score", spy)
+    before = AuditEvent.objects.filter(event_type="risk.scored").count()
+
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(
+            "risk_score", "--county", "410506", "--month", f"{AS_OF:%Y-%m}", "--background",
+            "--as", admin.username, stdout=out,
+        )  # fmt: skip
+    job = RiskScoreJob.objects.get()
+    assert f"任务#{job.pk}" in out.getvalue()
+    assert (job.status, job.progress, job.households) == ("done", 100, n - 1)
+    assert set(job.timings) == {"facts", "features", "score", "store"}
+    saves = [pct for note, pct in notes if note.startswith("保存评分")]
+    assert len(saves) == 1 + -(-(n - 1) // 7) and saves == sorted(saves)  # one note per batch, increasing
+    scores = dict(
+        RiskScore.objects.filter(model=rm, month=AS_OF.replace(day=1)).values_list("household_id", "rank")
+    )
+    assert gone.pk not in scores and len(scores) == n - 1
+    assert sorted(scores.values()) == list(range(1, n))
+    assert set(scores) == set(first) - {gone.pk}
+    ev = AuditEvent.objects.filter(event_type="risk.scored").latest("seq")
+    assert AuditEvent.objects.filter(event_type="risk.scored").count() == before + 1
+    assert ev.data["households"] == n - 1 and ev.data["removed"] == 1 and ev.data["job"] == job.pk
+    assert ev.data["batches"] == -(-(n - 1) // 7)
+    out = io.StringIO()
+    call_command("risk_score", "--job", str(job.pk), "--as", admin.username, stdout=out)
+    assert "完成 100%" in out.getvalue() and f"已评分 {n - 1} 户" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_failed_job_says_why_on_its_row(slice_, django_capture_on_commit_callbacks):
+    from fangpin.risk.models import RiskScoreJob
+    from fangpin.risk.services import risk_score_enqueue
+
+    with django_capture_on_commit_callbacks(execute=True):  # Huey logs the task's error
+        risk_score_enqueue(actor=slice_["county_admin"], county="410506", month=AS_OF)  # no model yet
+    job = RiskScoreJob.objects.get()
+    assert job.status == "failed" and "尚未训练风险模型" in job.error and job.finished_at
