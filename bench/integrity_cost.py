@@ -9,7 +9,10 @@ Builds a fresh SQLite database in a temp dir (migrated, 龙安区 loaded, N/4 ho
   ``sealed`` (the product: an HMAC-SM3 seal per row) and ``baseline`` (the same code with ``seal_for``
   replaced by a constant, i.e. the write as it was before the seals);
 - **verify**: ``integrity_verify`` over the N committed records against a ``baseline`` that streams the same
-  ``values()`` rows and does nothing with them (the read alone).
+  ``values()`` rows and does nothing with them (the read alone);
+- **+ deleted**: ``integrity_verify`` followed by the deleted-row check against a checkpoint anchoring the N
+  ids (``core.seal_checkpoint.checkpoint_check``, what ``integrity verify`` runs) against ``integrity_verify``
+  alone, both timed in the same call. The checkpoint costs nothing on writes (no write path changes).
 
 Prints CPU seconds (process_time: steadier than wall time on a shared machine), rows/s and the ratio
 sealed ÷ baseline per round.
@@ -113,6 +116,24 @@ def main() -> None:
         assert res.ok and res.checked["registry.IncomeRecord"] == a.n, res.checked
         return cpu
 
+    from django.conf import settings
+
+    from fangpin.core import seal_checkpoint
+
+    settings.FANGPIN_INTEGRITY_CHECKPOINT = tmp / "integrity-checkpoint.jsonl"
+    cp = seal_checkpoint.checkpoint_check([IncomeRecord])
+    seal_checkpoint.checkpoint_append(cp.new_runs, at=now)
+
+    def verify_and_deleted() -> tuple[float, float]:
+        """(CPU of integrity_verify, CPU of it plus the checkpoint check), measured in the same call."""
+        c0 = time.process_time()
+        res = integrity.integrity_verify([IncomeRecord])
+        c1 = time.process_time()
+        cp = seal_checkpoint.checkpoint_check([IncomeRecord])
+        c2 = time.process_time()
+        assert res.ok and cp.ok and cp.lines == 1 and not cp.new_runs, (cp.lines, cp.problems)
+        return c1 - c0, c2 - c0
+
     print(
         f"{'round':>5} {'what':<13} {'baseline CPU s':>15} {'sealed CPU s':>13} {'ratio':>6} {'sealed rows/s':>14}"
     )
@@ -121,6 +142,8 @@ def main() -> None:
         print(f"{r:>5} {'import write':<13} {b:>15.2f} {s:>13.2f} {s / b:>6.2f} {a.n / s:>14,.0f}")
         b, s = read_only(), verify()
         print(f"{r:>5} {'verify':<13} {b:>15.2f} {s:>13.2f} {s / b:>6.2f} {a.n / s:>14,.0f}")
+        b, s = verify_and_deleted()
+        print(f"{r:>5} {'+ deleted':<13} {b:>15.2f} {s:>13.2f} {s / b:>6.2f} {a.n / s:>14,.0f}")
     c0 = time.process_time()
     one = rows()[0]
     for i in range(a.n):

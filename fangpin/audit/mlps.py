@@ -139,12 +139,17 @@ INTEGRITY_MAX_AGE_DAYS = 2  # the nightly integrity_verify_periodic, with a day'
 
 
 def _integrity_line() -> CheckLine:
-    """INT-01: every decision record's seal recomputed now, plus the latest recorded verify run."""
+    """INT-01: every decision record's seal recomputed now and the anchored ids still there (the checkpoint
+    outside the database), plus the latest recorded verify run."""
     from fangpin.core.integrity import integrity_verify
+    from fangpin.core.seal_checkpoint import checkpoint_check
 
     from .models import AuditEvent
 
     res = integrity_verify()
+    cp = checkpoint_check()
+    res.tampered.extend(cp.deleted)
+    res.checkpoint_problems, res.checkpoint_lines = cp.problems, cp.lines
     total = sum(res.checked.values())
     per = "、".join(f"{k.split('.')[-1]} {n}" for k, n in res.checked.items())
     last = AuditEvent.objects.filter(event_type="core.integrity_verify").order_by("-seq").first()
@@ -155,10 +160,13 @@ def _integrity_line() -> CheckLine:
         fresh = last.result == "ok" and age <= INTEGRITY_MAX_AGE_DAYS
         outcome = "全部一致" if last.result == "ok" else f"{last.data.get('failed', '?')}条不符"
         recorded = f"最近一次 integrity verify {timezone.localtime(last.at):%Y-%m-%d}（{outcome}，{age}天前）"
-    now = "全部一致" if res.ok else f"{len(res.tampered)}条不符（如 {res.tampered[0].label}）"
+    first = f"{res.tampered[0].label}：{res.tampered[0].reason}" if res.tampered else "".join(cp.problems[:1])
+    now = "全部一致" if res.ok else f"{len(res.tampered) + len(cp.problems)}处不符（如 {first}）"
+    anchored = (f"完整性检查点 {cp.lines} 行（记录编号存于库外，删除可查）" if cp.lines
+                else "尚无完整性检查点（integrity verify --checkpoint，每日自动写入）")  # fmt: skip
     return CheckLine("8.1.4.7 b", "重要数据存储完整性（决策记录校验码）", _ok(res.ok and fresh),
                      f"识别、消除、审批环节、收入、帮扶记录逐条 HMAC-SM3 校验码；当场核对 {total} 条（{per}）：{now}；"
-                     f"{recorded}（每日 03:50 自动核对）；审计日志另有哈希链与签名检查点")  # fmt: skip
+                     f"{anchored}；{recorded}（每日 03:50 自动核对）；审计日志另有哈希链与签名检查点")  # fmt: skip
 
 
 def _drill_details(data: dict) -> str:

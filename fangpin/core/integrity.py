@@ -24,11 +24,12 @@ come from the instance that was saved or from the row read back on SQLite or Pos
 
 ``integrity_verify`` streams every sealed row and yields the ones that fail; ``integrity_reseal`` re-seals
 rows under the current key after a key rotation, and refuses rows that fail under every listed key.
-Deleted rows are not this module's business (the records are never deleted; the audit chain covers events).
+Deleted rows: ``core.seal_checkpoint`` (a signed list of the ids that exist, kept outside the database).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hmac
 import json
@@ -341,11 +342,15 @@ class Tampered:
 @dataclass
 class VerifyResult:
     checked: dict[str, int]
-    tampered: list[Tampered]
+    tampered: list[Tampered]  # rows that fail their seal, and rows deleted since a checkpoint anchored them
+    # core.seal_checkpoint, filled by run_integrity_verify: unreadable or unsigned lines, lines read, written
+    checkpoint_problems: list[str] = dataclasses.field(default_factory=list)
+    checkpoint_lines: int = 0
+    checkpoint_written: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.tampered
+        return not self.tampered and not self.checkpoint_problems
 
 
 def _label(model: type[models.Model], pk: Any, using: str) -> str:

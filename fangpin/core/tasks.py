@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
@@ -49,17 +50,29 @@ def restore_drill_periodic() -> dict:
     return {"ok": res.ok, **res.as_audit_data()}
 
 
-def run_integrity_verify(*, trigger: str = "command", models_=None):
-    """``integrity_verify`` audited as ``core.integrity_verify`` (the rows that fail named in the event)."""
+def run_integrity_verify(*, trigger: str = "command", models_=None, checkpoint: bool = False):
+    """``integrity_verify`` plus the deleted-row check against the checkpoint file (``core.seal_checkpoint``),
+    audited as ``core.integrity_verify`` (the rows that fail named in the event). ``checkpoint``: after a clean
+    run over every sealed table, anchor the ids not anchored yet in a new signed line."""
     from fangpin.audit.record import audit_record
 
     from .integrity import integrity_verify
+    from .seal_checkpoint import checkpoint_append, checkpoint_check
 
     res = integrity_verify(models_)
+    cp = checkpoint_check(models_)
+    res.tampered.extend(cp.deleted)
+    res.checkpoint_problems, res.checkpoint_lines = cp.problems, cp.lines
+    if checkpoint and models_ is None and res.ok:
+        res.checkpoint_written = checkpoint_append(cp.new_runs, at=timezone.now())
+    failed = len(res.tampered) + len(cp.problems)
+    reason = "；".join(([f"{len(res.tampered)}条记录校验不通过"] if res.tampered else []) + cp.problems)
     audit_record(actor=system_actor("integrity_verify"), event_type="core.integrity_verify",
-                 result="ok" if res.ok else "refused",
-                 reason="" if res.ok else f"{len(res.tampered)}条记录校验不通过",
-                 data={"checked": res.checked, "failed": len(res.tampered), "trigger": trigger,
+                 result="ok" if res.ok else "refused", reason=reason[:500],
+                 data={"checked": res.checked, "failed": failed, "trigger": trigger,
+                       "deleted": sum(1 for t in cp.deleted if t.pk is not None),
+                       "checkpoint": {"lines": cp.lines, "problems": cp.problems[:10],
+                                      "written": res.checkpoint_written},
                        "rows": [[t.model, t.pk] for t in res.tampered[:50]]})  # fmt: skip
     return res
 
@@ -67,5 +80,6 @@ def run_integrity_verify(*, trigger: str = "command", models_=None):
 @db_periodic_task(crontab(hour="3", minute="50"))
 def integrity_verify_periodic() -> dict:
     """Nightly: every decision record's seal recomputed; a failure is an audit event (and the self-check's)."""
-    res = run_integrity_verify(trigger="schedule")
-    return {"ok": res.ok, "checked": res.checked, "failed": len(res.tampered)}
+    res = run_integrity_verify(trigger="schedule", checkpoint=True)
+    return {"ok": res.ok, "checked": res.checked, "failed": len(res.tampered),
+            "checkpoint_written": res.checkpoint_written}  # fmt: skip

@@ -291,6 +291,10 @@ CONTENT_SECURITY_POLICY = {
 
 # Audit chain anchor: a signed checkpoint of the chain head outside the table (audit.checkpoint).
 FANGPIN_AUDIT_CHECKPOINT = Path(os.environ.get("FANGPIN_AUDIT_CHECKPOINT", VAR_DIR / "audit-checkpoint.json"))
+# Which sealed decision records exist: a signed checkpoint outside the database (core.seal_checkpoint).
+FANGPIN_INTEGRITY_CHECKPOINT = Path(
+    os.environ.get("FANGPIN_INTEGRITY_CHECKPOINT", VAR_DIR / "integrity-checkpoint.jsonl")
+)
 
 # Upload guard (fangpin.core.uploads): every entry point, before any parser.
 FANGPIN_UPLOAD_MAX_MB = _env_int("FANGPIN_UPLOAD_MAX_MB", 50)

@@ -14,6 +14,9 @@ FANGPIN_FILES_DIR = Path(tempfile.mkdtemp(prefix="fangpin-test-files-"))
 # so other tests can force_login a county user straight onto a page.
 FANGPIN_OTP_ROLES = frozenset()
 FANGPIN_AUDIT_CHECKPOINT = Path(tempfile.mkdtemp(prefix="fangpin-test-audit-")) / "audit-checkpoint.json"
+FANGPIN_INTEGRITY_CHECKPOINT = (
+    Path(tempfile.mkdtemp(prefix="fangpin-test-seals-")) / "integrity-checkpoint.jsonl"
+)
 # Many tests log in from 127.0.0.1 within a minute; the throttle test sets the production value itself.
 FANGPIN_LOGIN_IP_PER_MINUTE = 10_000
 # Likewise searches and look-ups by one persona (the throttle tests set production values themselves).

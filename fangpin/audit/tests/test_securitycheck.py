@@ -92,3 +92,21 @@ def test_integrity_line_recomputes_the_seals_now_and_dates_the_last_verify(perso
         cur.execute(f"UPDATE {IncomeRecord._meta.db_table} SET wage = 1 WHERE id = %s", [inc.pk])
     line = next(c for c in mlps3_report() if c.clause == "8.1.4.7 b")
     assert line.status == FAIL and hh.household_no in line.evidence  # found now, before any verify run
+
+
+@pytest.mark.tampers_seals
+@override_settings(**PROD)
+def test_integrity_line_names_a_record_deleted_after_the_checkpoint(personas, tmp_path):
+    from django.db import connection
+
+    hh = f.household(f.VILLAGE_A1)
+    inc = f.income(hh, year=2024, wage=15000)
+    with override_settings(FANGPIN_INTEGRITY_CHECKPOINT=tmp_path / "cp.jsonl"):
+        assert "尚无完整性检查点" in next(c for c in mlps3_report() if c.clause == "8.1.4.7 b").evidence
+        assert run_integrity_verify(checkpoint=True).checkpoint_written
+        line = next(c for c in mlps3_report() if c.clause == "8.1.4.7 b")
+        assert line.status == PASS and "完整性检查点 1 行" in line.evidence
+        with connection.cursor() as cur:
+            cur.execute(f"DELETE FROM {IncomeRecord._meta.db_table} WHERE id = %s", [inc.pk])
+        line = next(c for c in mlps3_report() if c.clause == "8.1.4.7 b")
+        assert line.status == FAIL and f"收入记录#{inc.pk}：记录已被删除" in line.evidence

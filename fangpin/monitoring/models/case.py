@@ -168,8 +168,11 @@ class CaseStep(IntegritySealed, NoDelete):
                 f"“{self.name}”环节（编号 {self.pk}）")  # fmt: skip
 
 
-class CaseEvent(NoDelete):
-    """Who did what to a case, when (business date and wall clock), with the change itself."""
+class CaseEvent(IntegritySealed, NoDelete):
+    """Who did what to a case, when (business date and wall clock), with the change itself. Approvals,
+    rejections, pauses and reversals are recorded here with their reasons: sealed like the steps."""
+
+    SEAL_FIELDS = ("case", "at", "on", "actor", "actor_role", "kind", "step", "data", "audit_seq")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField("记录时间", auto_now_add=True)
@@ -188,3 +191,8 @@ class CaseEvent(NoDelete):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} {self.step}"
+
+    def integrity_label(self) -> str:
+        c = self.case
+        return (f"户编号 {c.household.household_no} 的{c.get_kind_display()}（办理程序编号 {c.pk}）"
+                f"{self.on:%Y-%m-%d}的办理记录“{self.kind}”（编号 {self.pk}）")  # fmt: skip

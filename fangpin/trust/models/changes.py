@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from fangpin.core.fields import SealedJSONField
+from fangpin.core.integrity import IntegritySealed
 
 
 class ChangeKind(models.TextChoices):
@@ -27,7 +28,15 @@ class ChangeStatus(models.TextChoices):
     FAILED = "failed", "无法执行"
 
 
-class ChangeRequest(models.Model):
+class ChangeRequest(IntegritySealed):
+    """A maker-checker decision on a household's record. Sealed (core.integrity, INT-01): what was asked, by
+    whom, who decided, when, why and what was applied. ``village`` is not sealed: it follows the household
+    when it moves (like the monitoring records' village snapshot)."""
+
+    SEAL_FIELDS = ("number", "household", "kind", "payload", "evidence", "reason", "source_kind",
+                   "required_level", "status", "maker", "checker", "created_at", "decided_at",
+                   "decision_reason", "applied_changes", "result")  # fmt: skip
+
     number = models.CharField("编号", max_length=32, unique=True)
     household = models.ForeignKey(
         "registry.Household", on_delete=models.PROTECT, related_name="change_requests"
@@ -61,3 +70,6 @@ class ChangeRequest(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def integrity_label(self) -> str:
+        return f"户编号 {self.household.household_no} 的变更申请 {self.number}（编号 {self.pk}）"
