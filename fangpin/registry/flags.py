@@ -80,9 +80,14 @@ def household_flags_touch(household_ids: Iterable[int | None]) -> int:
                 [True, False, *part, True],
             )
             n += cur.rowcount
-    if ids:
+    if ids and not _enqueue_registered():
         transaction.on_commit(_enqueue_refresh)
     return n
+
+
+def _enqueue_registered() -> bool:
+    """Whether this transaction already queues the refresh on commit (once per transaction is enough)."""
+    return any(entry[1] is _enqueue_refresh for entry in getattr(connection, "run_on_commit", ()))
 
 
 def _enqueue_refresh() -> None:
