@@ -34,7 +34,8 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from fangpin.core.memo import memo_clear
@@ -238,8 +239,8 @@ def _stale_rows(households: QuerySet[Household], *, on: dt.date) -> tuple[list[i
         (today_dirty if dirty and checked == on else other).add(hid)
     # households without a row: every creation path touches its households, so only ids above the highest
     # row can lack one (a bulk load not yet rebuilt)
-    top = HouseholdFlags.objects.aggregate(m=Max("household_id"))["m"] or 0
-    other.update(households.filter(pk__gt=top).order_by().values_list("pk", flat=True))
+    top = RawSQL(f"SELECT COALESCE(MAX(household_id), 0) FROM {_table()}", [])  # noqa: S611
+    other.update(households.filter(pk__gt=top).order_by().values_list("pk", flat=True))  # one query
     return sorted(today_dirty), sorted(other)
 
 
