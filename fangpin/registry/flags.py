@@ -12,6 +12,11 @@ household list filters on ``HouseholdFlags`` rows instead of computing them per 
   dirty, were computed for another day, or do not exist yet are recomputed first, so a filter is never
   answered from stale rows. A generation counter makes a concurrent write win: a row touched while it was
   being recomputed stays dirty.
+- **Refreshed in the background** (``household_flags_refresh_dirty``, the Huey task
+  ``household_flags_refresh_task``): a touch queues it when its transaction commits (once while one is
+  queued); the browser's list (``household_flags_prepare``) leaves today's dirty rows to it while it is
+  queued or running and not late, and says how many households are being updated — never silently: with
+  no job expected the list recomputes them itself. Exports, the API and saved lists always recompute.
 - **Rebuilt every night** (``household_flags_rebuild``; Huey at 00:40, ``fangpin flags_rebuild``), so the
   day's first list does not pay for the whole county (the checks depend on the day through ages, the income
   rule on the month).
@@ -81,9 +86,16 @@ def household_flags_touch(household_ids: Iterable[int | None]) -> int:
                 [True, False, *part, True],
             )
             n += cur.rowcount
-    if ids and not _enqueue_registered():
-        transaction.on_commit(_enqueue_refresh)
+    if ids:
+        household_flags_queue_refresh()
     return n
+
+
+def household_flags_queue_refresh() -> None:
+    """Queue the background refresh when the current transaction commits (once per transaction); for the
+    paths that mark rows dirty without ``household_flags_touch`` (a new parameter marks a region)."""
+    if not _enqueue_registered():
+        transaction.on_commit(_enqueue_refresh)
 
 
 def _enqueue_registered() -> bool:

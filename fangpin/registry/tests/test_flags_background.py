@@ -144,3 +144,14 @@ def test_what_the_job_leaves_equals_a_full_rebuild(personas, hh):
     assert not any(v[-1] for v in after_job.values())
     flags.household_flags_rebuild(actor=system_actor("test"), on=TODAY)
     assert snapshot() == after_job
+
+
+def test_the_cli_runs_the_background_refresh(personas, hh, capsys):
+    from django.core.management import call_command
+
+    flags.household_flags_rebuild(actor=system_actor("test"), on=TODAY)
+    do_income_record_save(actor=personas["county_admin"], household=hh, payload=RICH, reason="核实")
+    call_command("flags_rebuild", "--dirty", "--on", TODAY.isoformat())
+    assert "已更新1户" in capsys.readouterr().out
+    row = HouseholdFlags.objects.get(household=hh)
+    assert row.dirty is False and row.below_line is False
