@@ -218,6 +218,12 @@ def main() -> None:
     ap.add_argument(
         "--code", type=Path, default=ROOT, help="serve another checkout (e.g. main, for a before/after pair)"
     )
+    ap.add_argument(
+        "--no-consumer",
+        action="store_true",
+        help="serve without the Huey consumer (the background jobs, e.g. the flags refresh after writes: "
+        "the lists then recompute dirty flags on the request)",
+    )
     ap.add_argument("--only", default="", help="comma-separated request names to run (default: all)")
     ap.add_argument(
         "--redis",
@@ -315,6 +321,14 @@ def main() -> None:
         env=env,
         cwd=CODE,
     )
+    # the background jobs as deployed (``./run`` starts the consumer beside the server); no periodic jobs
+    consumer = None
+    if not a.no_consumer:
+        consumer = subprocess.Popen(
+            [sys.executable, str(CODE / "manage.py"), "run_huey", "--no-periodic", "--quiet"],
+            env=env,
+            cwd=CODE,
+        )
     try:
         for _ in range(100):
             try:
@@ -356,17 +370,25 @@ def main() -> None:
             timeout=a.seconds + 120,
         )
     finally:
+        if consumer is not None:
+            consumer.terminate()
         server.terminate()
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:  # workers still busy with queued requests
             server.kill()
             server.wait(timeout=30)
+        if consumer is not None:
+            try:
+                consumer.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                consumer.kill()
     with open(f"{prefix}_stats.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     print(
         f"\n{a.users} users (think {a.think} s between requests), {a.seconds} s, gunicorn {a.workers} workers{f' × {a.threads} threads' if a.threads > 1 else ''}, "
         f"PostgreSQL, cache {'Redis' if a.redis else 'files'}, "
+        f"{'no Huey consumer' if a.no_consumer else 'Huey consumer'}, "
         f"{plan['persons']:,} persons; target p95 < {TARGET_P95_MS} ms, zero errors"
     )
     print(

@@ -36,12 +36,41 @@ BASELINE = {
     "findings (htmx)": "逻辑校验 section, loaded after the page",
     "household search": "p95 ~800 ms at 10 clients (issue #16)",
     "filters (line, findings)": "first use computed over the area (~4 s at 4,287 households), then cached",
+    "filters after writes, inline": "K households dirtied before each list, no job queued: recomputed on the request",
+    "filters after writes, job": "the same with the background refresh queued: left to it, the list says so",
 }
 
 
-def measure(client: Client, urls: list[str]) -> tuple[list[float], list[int]]:
+def dirty_before_each(urls: list[str], ids: list[int], k: int, *, job: bool) -> list[tuple[str, object]]:
+    """Each list preceded by a change to ``k`` of the sample's households (their flags marked dirty, as a
+    touch does), and the background refresh queued or not (``registry.flags.PENDING_KEY``)."""
+    import random
+    import time as _t
+
+    from django.core.cache import cache
+    from django.db.models import F
+
+    from fangpin.registry import flags
+    from fangpin.registry.models import HouseholdFlags
+
+    def prepare() -> None:
+        HouseholdFlags.objects.filter(household_id__in=random.sample(ids, min(k, len(ids)))).update(
+            dirty=True, gen=F("gen") + 1
+        )
+        if job:
+            cache.set(flags.PENDING_KEY, _t.time(), 60)
+        else:
+            cache.delete_many([flags.PENDING_KEY, flags.BEAT_KEY])
+
+    return [(u, prepare) for u in urls]
+
+
+def measure(client: Client, urls: list) -> tuple[list[float], list[int]]:
     times, queries = [], []
     for u in urls:
+        if isinstance(u, tuple):  # (url, what to do before it, not timed)
+            u, before = u
+            before()
         with CaptureQueriesContext(connection) as q:
             t = time.perf_counter()
             r = client.get(u)
@@ -81,6 +110,10 @@ def main() -> None:
     ap.add_argument(
         "--concurrency", type=int, default=1, help="clients at once (threads, one connection each)"
     )
+    ap.add_argument(
+        "--dirty", type=int, default=5, help="households changed before each list of the 'after writes' rows"
+    )
+    ap.add_argument("--pages", default="", help="semicolon-separated page groups to run (default: all)")
     args = ap.parse_args()
     from django.conf import settings
 
@@ -107,14 +140,20 @@ def main() -> None:
             for u in (f"/households/?below_line=1&page={p}", f"/households/?has_findings=1&page={p}")
         ],
     }
+    lists = pages["filters (line, findings)"] * 3  # 18 lists, each after its own writes
+    pages["filters after writes, inline"] = dirty_before_each(lists, ids, args.dirty, job=False)
+    pages["filters after writes, job"] = dirty_before_each(lists, ids, args.dirty, job=True)
+    if args.pages:
+        wanted = {p.strip() for p in args.pages.split(";")}
+        pages = {k: v for k, v in pages.items() if k in wanted}
     print(
         f"households in database: {Household.objects.count()}, user {args.user}, clients {args.concurrency}"
     )
     user = User.objects.get(username=args.user)
     for name, urls in pages.items():
-        if name not in ("file, seen before", "findings (htmx)", "filters (line, findings)"):
+        if name not in ("file, seen before", "findings (htmx)") and not name.startswith("filters"):
             measure(client, urls[:2])  # warm-up
-        if args.concurrency > 1:
+        if args.concurrency > 1 and not name.startswith("filters after"):
             times, queries = concurrent(user, urls * args.concurrency, args.concurrency)
         else:
             times, queries = measure(client, urls)

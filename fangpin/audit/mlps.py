@@ -53,11 +53,21 @@ def _authentication() -> list[CheckLine]:
                   f"校验器：{'、'.join(sorted(validators))}；口令散列 {hasher}"),
         CheckLine("8.1.4.1 b", "登录失败处理（锁定）", _ok(0 < limit <= 5 and cool_min >= 30 and settings.AXES_ENABLED),
                   f"连续失败{limit}次锁定{cool_min}分钟（django-axes，{'启用' if settings.AXES_ENABLED else '未启用'}）"),
-        CheckLine("8.1.4.1 b", "登录连接超时自动退出", _ok(0 < idle <= 30 and settings.SESSION_SAVE_EVERY_REQUEST),
+        CheckLine("8.1.4.1 b", "登录连接超时自动退出", _ok(0 < idle <= 30 and _idle_enforced()),
                   f"空闲{idle}分钟退出；会话最长{settings.FANGPIN_SESSION_MAX_HOURS}小时"),
         CheckLine("8.1.4.1 d", "双因素鉴别（县乡角色、审计员）", _ok(need <= otp_roles),
                   f"须动态口令的角色：{'、'.join(sorted(otp_roles)) or '无'}；其中尚未绑定的在用账号{without}个（首次登录时绑定）"),
     ]  # fmt: skip
+
+
+def _idle_enforced() -> bool:
+    """The server checks idleness on every request (SessionLimitsMiddleware) and renews the session's
+    expiry at least as often as it records activity (every request, or when the activity is recorded)."""
+    from fangpin.accounts.middleware import SEEN_EVERY_SECONDS
+
+    return "fangpin.accounts.middleware.SessionLimitsMiddleware" in settings.MIDDLEWARE and (
+        settings.SESSION_SAVE_EVERY_REQUEST or 0 < SEEN_EVERY_SECONDS <= 60
+    )
 
 
 def _access_control() -> list[CheckLine]:

@@ -19,7 +19,7 @@ from fangpin.accounts.throttle import search_gate
 from fangpin.core.errors import DomainError
 from fangpin.regions.models import code_prefix
 from fangpin.registry import selectors as registry
-from fangpin.registry.flags import household_flags_refresh
+from fangpin.registry.flags import household_flags_prepare, household_flags_refresh
 from fangpin.registry.models import Household, Person
 
 from .models import Assignment, AssignmentKind, MonitoringObject, ObjectStatus
@@ -118,8 +118,21 @@ def name_matches(q: str) -> QuerySet[Person]:
 
 
 def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[Household]:
-    """The filtered households (no row annotations: cheap to count and to export; see ``household_rows``)."""
+    """The filtered households (no row annotations: cheap to count and to export; see ``household_rows``).
+    The 低于监测线 / 有逻辑校验问题 filters read flags brought up to date first, every row of them
+    (exports, the API, saved lists: exactly what is filtered)."""
+    return household_search(actor=actor, f=f, on=on)[0]
+
+
+def household_search(
+    *, actor, f: HouseholdFilter, on: dt.date, defer_flags: bool = False
+) -> tuple[QuerySet[Household], int]:
+    """``household_search_qs`` and how many of the area's households are being updated: with
+    ``defer_flags`` (the browser's list, which shows the number) today's dirty flags are left to the
+    background refresh while it is expected (``registry.flags.household_flags_prepare``) instead of being
+    recomputed on the request; the count is 0 otherwise."""
     base = visible_households(actor=actor, on=on)
+    updating = 0
     qs = base
     if f.q:
         q = f.q
@@ -167,8 +180,11 @@ def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[H
             "household_id", "risk_types"
         )
         qs = qs.filter(pk__in=[hid for hid, risks in pairs if f.risk_type in (risks or [])])
-    if f.below_line or f.has_findings:
-        household_flags_refresh(base, on=on)  # maintained flags (registry.flags), stale rows first
+    if f.below_line or f.has_findings:  # maintained flags (registry.flags), stale rows first
+        if defer_flags:
+            updating = household_flags_prepare(base, on=on)
+        else:
+            household_flags_refresh(base, on=on)
     if f.below_line:
         qs = qs.filter(flags__below_line=True)
     if f.has_findings:
@@ -177,7 +193,7 @@ def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[H
         from .selectors import overdue_items
 
         qs = qs.filter(pk__in={o.household_id for o in overdue_items(actor=actor, on=on)})
-    return qs
+    return qs, updating
 
 
 def household_rows(qs: QuerySet[Household], *, sort: str = "household_no") -> QuerySet[Household]:

@@ -12,6 +12,11 @@ household list filters on ``HouseholdFlags`` rows instead of computing them per 
   dirty, were computed for another day, or do not exist yet are recomputed first, so a filter is never
   answered from stale rows. A generation counter makes a concurrent write win: a row touched while it was
   being recomputed stays dirty.
+- **Refreshed in the background** (``household_flags_refresh_dirty``, the Huey task
+  ``household_flags_refresh_task``): a touch queues it when its transaction commits (once while one is
+  queued); the browser's list (``household_flags_prepare``) leaves today's dirty rows to it while it is
+  queued or running and not late, and says how many households are being updated — never silently: with
+  no job expected the list recomputes them itself. Exports, the API and saved lists always recompute.
 - **Rebuilt every night** (``household_flags_rebuild``; Huey at 00:40, ``fangpin flags_rebuild``), so the
   day's first list does not pay for the whole county (the checks depend on the day through ages, the income
   rule on the month).
@@ -25,13 +30,17 @@ at the whole registry, as they do on the household file).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
+import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from fangpin.core.memo import memo_clear
@@ -41,6 +50,17 @@ from .models import Household, HouseholdFlags
 
 CHUNK = 2000
 TOUCH_CHUNK = 500
+
+log = logging.getLogger(__name__)
+
+# The background refresh (``household_flags_refresh_dirty``, the Huey task ``household_flags_refresh_task``):
+# a touch queues it when its transaction commits, once while one is queued (PENDING_KEY, in the shared
+# cache); the running job beats BEAT_KEY per chunk. A list may leave today's dirty rows to it while either
+# is younger than JOB_LATE_SECONDS (and says how many households are being updated); otherwise, with no
+# queue, no consumer or a late job, the list recomputes them itself as before.
+PENDING_KEY = "registry.flags.refresh.pending"
+BEAT_KEY = "registry.flags.refresh.beat"
+JOB_LATE_SECONDS = 30
 
 
 def _table() -> str:
@@ -66,7 +86,53 @@ def household_flags_touch(household_ids: Iterable[int | None]) -> int:
                 [True, False, *part, True],
             )
             n += cur.rowcount
+    if ids:
+        household_flags_queue_refresh()
     return n
+
+
+def household_flags_queue_refresh() -> None:
+    """Queue the background refresh when the current transaction commits (once per transaction); for the
+    paths that mark rows dirty without ``household_flags_touch`` (a new parameter marks a region)."""
+    if not _enqueue_registered():
+        transaction.on_commit(_enqueue_refresh)
+
+
+def _enqueue_registered() -> bool:
+    """Whether this transaction already queues the refresh on commit (once per transaction is enough)."""
+    return any(entry[1] is _enqueue_refresh for entry in getattr(connection, "run_on_commit", ()))
+
+
+def _enqueue_refresh() -> None:
+    """After a touch commits: queue the background refresh unless one is queued already (it reads every
+    dirty row when it starts, so one queued job covers every touch before its start)."""
+    from django.core.cache import cache
+
+    try:
+        if not cache.add(PENDING_KEY, time.time(), timeout=JOB_LATE_SECONDS * 4):
+            return
+    except Exception:  # no shared cache: the lists refresh inline
+        log.warning("household flags: cache unavailable, no background refresh queued", exc_info=True)
+        return
+    try:
+        from .tasks import household_flags_refresh_task
+
+        household_flags_refresh_task()
+    except Exception:  # no queue: forget the mark, so the lists refresh inline instead of waiting for it
+        cache.delete(PENDING_KEY)
+        log.warning("household flags: background refresh not queued", exc_info=True)
+
+
+def refresh_job_expected() -> bool:
+    """Whether a background refresh is queued or running and not late (see PENDING_KEY)."""
+    from django.core.cache import cache
+
+    try:
+        marks = cache.get_many([PENDING_KEY, BEAT_KEY])
+    except Exception:
+        return False
+    now = time.time()
+    return any(now - float(v) < JOB_LATE_SECONDS for v in marks.values())
 
 
 def touch_one(household_id: int | None) -> None:
@@ -129,6 +195,11 @@ def _compute(ids: list[int], *, on: dt.date, cache: dict) -> None:
     generation moved meanwhile (a concurrent change) is written but left dirty."""
     if not ids:
         return
+    with transaction.atomic():  # one snapshot per statement still; and no WITH HOLD cursors for the rules
+        _compute_rows(ids, on=on, cache=cache)
+
+
+def _compute_rows(ids: list[int], *, on: dt.date, cache: dict) -> None:
     gens = dict(HouseholdFlags.objects.filter(household_id__in=ids).values_list("household_id", "gen"))
     villages = dict(Household.objects.filter(pk__in=ids).values_list("id", "village_id"))
     income = _income(ids, on=on, cache=cache)
@@ -165,22 +236,29 @@ def _compute(ids: list[int], *, on: dt.date, cache: dict) -> None:
         "findings = excluded.findings, finding_codes = excluded.finding_codes, "
         f"computed_at = excluded.computed_at, dirty = ({t}.gen <> excluded.gen)"
     )
-    with transaction.atomic(), connection.cursor() as cur:
+    with connection.cursor() as cur:
         cur.executemany(sql, rows)
 
 
-def _stale_ids(households: QuerySet[Household], *, on: dt.date) -> list[int]:
+def _stale_rows(households: QuerySet[Household], *, on: dt.date) -> tuple[list[int], list[int]]:
+    """The households' rows to recompute for ``on``, split: (today's dirty rows — the background job's
+    business —, the others: rows of another day, never computed, or missing)."""
     fresh_q = Q(dirty=True) | Q(checked_on__isnull=True) | Q(checked_on__lt=on) | Q(checked_on__gt=on)
-    stale = set(
-        HouseholdFlags.objects.filter(fresh_q, household__in=households.order_by().values("pk")).values_list(
-            "household_id", flat=True
-        )
-    )
+    today_dirty, other = set(), set()
+    for hid, dirty, checked in HouseholdFlags.objects.filter(
+        fresh_q, household__in=households.order_by().values("pk")
+    ).values_list("household_id", "dirty", "checked_on"):
+        (today_dirty if dirty and checked == on else other).add(hid)
     # households without a row: every creation path touches its households, so only ids above the highest
     # row can lack one (a bulk load not yet rebuilt)
-    top = HouseholdFlags.objects.aggregate(m=Max("household_id"))["m"] or 0
-    stale.update(households.filter(pk__gt=top).order_by().values_list("pk", flat=True))
-    return sorted(stale)
+    top = RawSQL(f"SELECT COALESCE(MAX(household_id), 0) FROM {_table()}", [])  # noqa: S611
+    other.update(households.filter(pk__gt=top).order_by().values_list("pk", flat=True))  # one query
+    return sorted(today_dirty), sorted(other)
+
+
+def _stale_ids(households: QuerySet[Household], *, on: dt.date) -> list[int]:
+    today_dirty, other = _stale_rows(households, on=on)
+    return sorted(today_dirty + other)
 
 
 def _chunks(ids: list[int], n: int) -> Iterator[list[int]]:
@@ -191,12 +269,11 @@ def _chunks(ids: list[int], n: int) -> Iterator[list[int]]:
 _REFRESH_LOCK = 0x464C4147  # "FLAG": one refresher at a time on PostgreSQL
 
 
-def household_flags_refresh(households: QuerySet[Household], *, on: dt.date) -> int:
-    """Bring the flags of ``households`` up to date for ``on``; returns how many rows were recomputed.
-
-    On PostgreSQL concurrent readers that find stale rows wait for one refresher (an advisory lock) and then
-    look again, instead of all recomputing the same rows (the rules have a fixed cost per run)."""
-    ids = _stale_ids(households, on=on)
+def _refresh_locked(stale: Callable[[], list[int]], *, on: dt.date, beat: bool = False) -> int:
+    """Recompute the ids ``stale()`` gives. On PostgreSQL concurrent refreshers wait for one another (an
+    advisory lock) and then look again, instead of all recomputing the same rows (the rules have a fixed
+    cost per run)."""
+    ids = stale()
     if not ids:
         return 0
     locked = connection.vendor == "postgresql" and not connection.in_atomic_block
@@ -205,16 +282,65 @@ def household_flags_refresh(households: QuerySet[Household], *, on: dt.date) -> 
             cur.execute("SELECT pg_advisory_lock(%s)", [_REFRESH_LOCK])
     try:
         if locked:
-            ids = _stale_ids(households, on=on)  # what the refresher before us left
+            ids = stale()  # what the refresher before us left
         cache: dict = {}
         with param_cache():  # the rules' parameter reads: once per refresh (and the process cache)
             for part in _chunks(ids, CHUNK):
+                if beat:
+                    _beat()
                 _compute(part, on=on, cache=cache)
     finally:
         if locked:
             with connection.cursor() as cur:
                 cur.execute("SELECT pg_advisory_unlock(%s)", [_REFRESH_LOCK])
     return len(ids)
+
+
+def household_flags_refresh(households: QuerySet[Household], *, on: dt.date) -> int:
+    """Bring the flags of ``households`` up to date for ``on``; returns how many rows were recomputed."""
+    return _refresh_locked(lambda: _stale_ids(households, on=on), on=on)
+
+
+def household_flags_prepare(households: QuerySet[Household], *, on: dt.date) -> int:
+    """For a list that says so on screen: bring the flags of ``households`` up to date for ``on``, except
+    today's dirty rows while the background refresh is queued or running and not late
+    (``refresh_job_expected``); returns how many households are left to it (their rows still hold the
+    values before the change: the list says "N户数据更新中"). Rows of another day, never computed or missing
+    are recomputed here as always; with no job expected, everything is (``household_flags_refresh``)."""
+    if not refresh_job_expected():
+        household_flags_refresh(households, on=on)
+        return 0
+    today_dirty, other = _stale_rows(households, on=on)
+    if other:
+        _refresh_locked(lambda: _stale_rows(households, on=on)[1], on=on)
+    return len(today_dirty)
+
+
+def _beat() -> None:
+    from django.core.cache import cache
+
+    with contextlib.suppress(Exception):  # no cache: the lists refresh inline (slower, never wrong)
+        cache.set(BEAT_KEY, time.time(), timeout=JOB_LATE_SECONDS * 4)
+
+
+def household_flags_refresh_dirty(*, on: dt.date) -> int:
+    """The background refresh: recompute every dirty row for ``on`` (a few households after ordinary
+    writes; a region after a new parameter), chunk by chunk; returns how many. The queued mark is dropped
+    first, so a touch committed from now on queues the next run."""
+    from django.core.cache import cache
+
+    with contextlib.suppress(Exception):
+        cache.delete(PENDING_KEY)
+    _beat()
+    try:
+        return _refresh_locked(
+            lambda: sorted(HouseholdFlags.objects.filter(dirty=True).values_list("household_id", flat=True)),
+            on=on,
+            beat=True,
+        )
+    finally:
+        with contextlib.suppress(Exception):
+            cache.delete(BEAT_KEY)
 
 
 def household_flags_rebuild(*, actor, on: dt.date, region_code: str | None = None, progress=None) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models.signals import post_delete, post_save, pre_save
 
-from .flags import household_flags_touch, touch_one
+from .flags import household_flags_queue_refresh, household_flags_touch, touch_one
 
 
 def _household_saved(sender, instance, **kwargs) -> None:
@@ -58,6 +58,7 @@ def _parameter_saved(sender, instance, **kwargs) -> None:
     if prefix:
         qs = qs.filter(household__village__code__startswith=prefix)
     qs.update(dirty=True, gen=F("gen") + 1)
+    household_flags_queue_refresh()
 
 
 def connect() -> None:

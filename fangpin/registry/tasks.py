@@ -31,3 +31,13 @@ def household_flags_nightly() -> int:
     from fangpin.registry.flags import household_flags_rebuild
 
     return household_flags_rebuild(actor=system_actor("flags_nightly"), on=clock.today())
+
+
+@db_task()
+def household_flags_refresh_task() -> int:
+    """The household list's dirty flags, recomputed off the request (``registry.flags``: queued when a
+    change commits; the lists say meanwhile how many households are being updated)."""
+    from fangpin.core import clock
+    from fangpin.registry.flags import household_flags_refresh_dirty
+
+    return household_flags_refresh_dirty(on=clock.today())

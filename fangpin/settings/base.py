@@ -114,7 +114,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle timeout is the server's (accounts.middleware.SessionLimitsMiddleware): the session records the
+# last activity at most once a minute (SEEN_EVERY_SECONDS) and is saved then, not on every request (that
+# was three of a list's queries: BEGIN, UPDATE django_session, COMMIT). The session and its cookie then
+# expire at most a minute before the idle limit, never after it.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

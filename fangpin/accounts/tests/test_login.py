@@ -109,6 +109,36 @@ def test_idle_timeout_and_absolute_cap(client, cadre):
     assert r.status_code == 302 and "expired=max_age" in r["Location"]
 
 
+def test_activity_is_recorded_once_a_minute_not_on_every_request(client, cadre):
+    """A request within a minute of the recorded activity writes no session row (three queries a page);
+    a later one records it and renews the session's expiry, so the idle limit still holds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fangpin.accounts.middleware import SEEN_EVERY_SECONDS
+
+    def session_writes() -> int:
+        with CaptureQueriesContext(connection) as q:
+            assert client.get("/").status_code == 200
+        return sum('UPDATE "django_session"' in x["sql"] for x in q.captured_queries)
+
+    _login(client, "cadre_a1", GOOD)
+    client.get("/")
+    assert session_writes() == 0
+    s = client.session
+    s[SESSION_SEEN_AT] = timezone.now().timestamp() - SEEN_EVERY_SECONDS - 1
+    s.save()
+    from django.contrib.sessions.models import Session
+
+    def expires():
+        return Session.objects.get(session_key=client.session.session_key).expire_date
+
+    before = expires()
+    assert session_writes() == 1
+    assert client.session[SESSION_SEEN_AT] > timezone.now().timestamp() - 5
+    assert expires() > before  # renewed
+
+
 @override_settings(FANGPIN_SESSION_IDLE_MINUTES=5)
 def test_idle_timeout_is_a_setting(client, cadre):
     _login(client, "cadre_a1", GOOD)

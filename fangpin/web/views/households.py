@@ -31,6 +31,9 @@ from fangpin.monitoring.household_search import (
     search_refusal_record,
     visible_households,
 )
+from fangpin.monitoring.household_search import (
+    household_search as search_households,
+)
 from fangpin.monitoring.models import Category, LeadChannel, ObjectStatus
 from fangpin.monitoring.services.assistance import assignment_set
 from fangpin.monitoring.services.leads import lead_submit
@@ -117,13 +120,13 @@ def household_search(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     on = today()
     try:
-        qs = household_search_qs(actor=user, f=f, on=on)
+        qs, updating = search_households(actor=user, f=f, on=on, defer_flags=True)
     except Throttled as e:  # per-user rate / daily look-up budget (accounts.throttle): audited there
         return refused_page(request, e, status=429)
     except DomainError as e:
         errors = field_errors(e)
         f.q = ""
-        qs = household_search_qs(actor=user, f=f, on=on)
+        qs, updating = search_households(actor=user, f=f, on=on, defer_flags=True)
     # counted plainly up to COUNT_CAP ("超过 N 户" beyond); the page fetched in two steps (ids, then rows)
     total, capped = bounded_count(qs)
     paginator = Paginator(household_rows(qs, sort=f.sort), PAGE_SIZE)
@@ -163,6 +166,7 @@ def household_search(request: HttpRequest) -> HttpResponse:
     ctx = {
         "page": page,
         "count_capped": capped,
+        "flags_updating": updating,  # households whose 监测线/校验 flags the background job is recomputing
         "rows": rows,
         "f": f,
         "errors": errors,
