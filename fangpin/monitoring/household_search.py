@@ -117,15 +117,18 @@ def name_matches(q: str) -> QuerySet[Person]:
     return people
 
 
-def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[Household]:
-    """The filtered households (no row annotations: cheap to count and to export; see ``household_rows``)."""
+def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date, gate: bool = True) -> QuerySet[Household]:
+    """The filtered households (no row annotations: cheap to count and to export; see ``household_rows``).
+    ``gate=False`` skips the search throttle only: for an export job re-running a search its request already
+    passed through the gate (scope still applies, as the job's requester)."""
     base = visible_households(actor=actor, on=on)
     qs = base
     if f.q:
         q = f.q
         if len(q) < MIN_QUERY:
             raise DomainError(E_QUERY_SHORT, f"请至少输入{MIN_QUERY}个字", field="q")
-        search_gate(actor, q, on=on)  # per-user rate and daily look-up budget (accounts.throttle)
+        if gate:
+            search_gate(actor, q, on=on)  # per-user rate and daily look-up budget (accounts.throttle)
         # one set of matching households per branch, each answered by its own index on PostgreSQL
         # (``IN (subquery)`` is evaluated once; an EXISTS under OR would run once per household)
         match = Q(pk__in=name_matches(q).values("household_id"))
