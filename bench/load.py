@@ -16,7 +16,8 @@
 4. locust (headless, separate process, bounded by ``--seconds``; each user waits ``--think`` seconds between requests) runs ``bench/load_locustfile.py``: the API's
    household search, household file, case transition (a 核查 step with a reasoned category) and the export of a searched list (the whole village with `--only export_village`), the browser's household list
    (search, a page, below the line, has findings), household file and its 逻辑校验 section, and GET /me as
-   the floor (``--only`` for a subset); ``--code DIR`` serves another checkout (a before/after pair on one
+   the floor; the whole village's export is a 下载中心 job (a Huey consumer runs beside gunicorn,
+   ``--huey-workers``): its request, the time until the file is ready and the download are three lines (``--only`` for a subset); ``--code DIR`` serves another checkout (a before/after pair on one
    database);
 5. prints requests/s, p50/p95/p99 and errors per request type beside the floor, and the p95 target (300 ms).
 Traffic goes to 127.0.0.1 only. Figures from this 2-core box: docs/parts/web.md (Performance).
@@ -213,6 +214,9 @@ def main() -> None:
     ap.add_argument(
         "--code", type=Path, default=ROOT, help="serve another checkout (e.g. main, for a before/after pair)"
     )
+    ap.add_argument(
+        "--huey-workers", type=int, default=1, help="Huey consumer threads (export jobs of the 下载中心)"
+    )
     ap.add_argument("--only", default="", help="comma-separated request names to run (default: all)")
     ap.add_argument(
         "--redis",
@@ -236,6 +240,7 @@ def main() -> None:
     _ensure_database(a.database_url, rebuild=a.rebuild)
     t0 = time.monotonic()
     _manage(env, "migrate", "-v0")
+    _manage(env, "params_defaults")  # parameters added since the database was built (installed where missing)
     have = _manage(
         env, "shell", "-c", "from fangpin.registry.models import Person;print(Person.objects.count())"
     )
@@ -304,6 +309,12 @@ def main() -> None:
         env=env,
         cwd=CODE,
     )
+    # the Huey consumer (the 下载中心's export jobs: ``--only export_village``), with the server's settings
+    consumer = subprocess.Popen(
+        [sys.executable, str(CODE / "manage.py"), "run_huey", "--workers", str(a.huey_workers), "--quiet"],
+        env=env,
+        cwd=CODE,
+    )
     try:
         for _ in range(100):
             try:
@@ -345,12 +356,15 @@ def main() -> None:
             timeout=a.seconds + 120,
         )
     finally:
+        consumer.terminate()
         server.terminate()
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:  # workers still busy with queued requests
             server.kill()
             server.wait(timeout=30)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        consumer.wait(timeout=30)
     with open(f"{prefix}_stats.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     print(
