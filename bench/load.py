@@ -311,7 +311,15 @@ def main() -> None:
     )
     # the Huey consumer (the 下载中心's export jobs: ``--only export_village``), with the server's settings
     consumer = subprocess.Popen(
-        [sys.executable, str(CODE / "manage.py"), "run_huey", "--workers", str(a.huey_workers), "--quiet"],
+        [
+            sys.executable,
+            str(CODE / "manage.py"),
+            "run_huey",
+            "--workers",
+            str(a.huey_workers),
+            "--no-periodic",
+            "--quiet",
+        ],
         env=env,
         cwd=CODE,
     )
