@@ -17,6 +17,13 @@ class ExportJobStatus(models.TextChoices):
     PURGED = "purged", "已过期删除"
 
 
+FILTER_LABELS = {  # the household list's filters (monitoring.household_search.HouseholdFilter), for the pages
+    "q": "检索词", "region": "区域", "household_type": "户类型", "monitoring": "监测状态", "category": "监测类别",
+    "risk_type": "风险类型", "below_line": "低于监测线", "has_findings": "有逻辑校验问题", "overdue": "逾期",
+    "sort": "排序",
+}  # fmt: skip
+
+
 class ExportJob(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="导出人"
@@ -50,6 +57,14 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"导出任务{self.pk}（{self.get_status_display()}）"
+
+    @property
+    def filters_text(self) -> str:
+        """The filter in Chinese (检索词=王建，户类型=脱贫户), or 全部 for the user's whole scope."""
+        parts = [
+            f"{FILTER_LABELS.get(k, k)}" + ("" if v == "1" else f"={v}") for k, v in self.filters.items()
+        ]
+        return "，".join(parts) or "本人管辖范围全部户"
 
     @property
     def ready(self) -> bool:

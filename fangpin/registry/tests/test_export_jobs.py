@@ -82,6 +82,7 @@ def test_above_the_threshold_the_web_export_is_a_job_with_the_same_workbook(
     assert job.estimated_rows == 3 and job.filters == {"q": "欧阳"}
     page = client.get(r["Location"]).content.decode()
     assert "已完成" in page and f"/households/exports/{job.pk}/download/" in page and "hx-trigger" not in page
+    assert "筛选：检索词=欧阳" in page
     got = client.get(f"/households/exports/{job.pk}/download/")
     assert got.status_code == 200
     content = _body(got)
