@@ -76,7 +76,7 @@ def export(u: Cadre) -> None:
 def export_village(u: Cadre) -> None:
     """The whole village (7,626 households, ~19,000 persons at a million): above ``registry.export.job_rows``
     it is an export job of the 下载中心. Three lines: the request the user waits for (202 + the job), the
-    time until the file is ready (polled once a second, as the web page does; reported as its own line,
+    time until the file is ready (polled every 2 s, as the web page does; reported as its own line,
     measured from the request), and the download of the finished file."""
     import time
 
@@ -94,7 +94,7 @@ def export_village(u: Cadre) -> None:
         if job.get("status") in ("failed", "purged") or time.perf_counter() - t0 > 300:
             _fire(u, "api village export: until file ready", t0, error=f"job {job.get('status')}")
             return
-        time.sleep(1.0)
+        time.sleep(2.0)
         with u.client.get(f"/api/v1/exports/{job['id']}", name="api village export: poll",
                           catch_response=True) as p:  # fmt: skip
             if p.status_code != 200:

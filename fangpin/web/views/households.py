@@ -289,7 +289,7 @@ def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @login_required
 def export_job_status(request: HttpRequest, job_id: int) -> HttpResponse:
-    """The fragment htmx polls every second while the job runs (it stops polling once the job ended)."""
+    """The fragment htmx polls every 2 s while the job runs (it stops polling once the job ended)."""
     job = export_jobs.export_job_get(actor=request.user, job_id=job_id)
     return render(request, "web/households/_export_job.html", _job_context(job))
 
