@@ -17,7 +17,8 @@
 4. locust (headless, separate process, bounded by ``--seconds``; each user waits ``--think`` seconds between requests) runs ``bench/load_locustfile.py``: the API's
    household search, household file, case transition (a 核查 step with a reasoned category) and the export of a searched list (the whole village with `--only export_village`), the browser's household list
    (search, a page, below the line, has findings), household file and its 逻辑校验 section, and GET /me as
-   the floor (``--only`` for a subset); ``--code DIR`` serves another checkout (a before/after pair on one
+   the floor; the whole village's export is a 下载中心 job (a Huey consumer runs beside gunicorn,
+   ``--huey-workers``): its request, the time until the file is ready and the download are three lines (``--only`` for a subset); ``--code DIR`` serves another checkout (a before/after pair on one
    database);
 5. prints requests/s, p50/p95/p99 and errors per request type beside the floor, and the p95 target (300 ms).
 Traffic goes to 127.0.0.1 only. Figures from this 2-core box: docs/parts/web.md (Performance).
@@ -221,8 +222,11 @@ def main() -> None:
     ap.add_argument(
         "--no-consumer",
         action="store_true",
-        help="serve without the Huey consumer (the background jobs, e.g. the flags refresh after writes: "
-        "the lists then recompute dirty flags on the request)",
+        help="serve without the Huey consumer (the background jobs: the flags refresh after writes, the "
+        "下载中心's export jobs; the lists then recompute dirty flags on the request)",
+    )
+    ap.add_argument(
+        "--huey-workers", type=int, default=1, help="Huey consumer threads (export jobs of the 下载中心)"
     )
     ap.add_argument("--only", default="", help="comma-separated request names to run (default: all)")
     ap.add_argument(
@@ -247,6 +251,7 @@ def main() -> None:
     _ensure_database(a.database_url, rebuild=a.rebuild)
     t0 = time.monotonic()
     _manage(env, "migrate", "-v0")
+    _manage(env, "params_defaults")  # parameters added since the database was built (installed where missing)
     have = _manage(
         env, "shell", "-c", "from fangpin.registry.models import Person;print(Person.objects.count())"
     )
@@ -321,11 +326,20 @@ def main() -> None:
         env=env,
         cwd=CODE,
     )
-    # the background jobs as deployed (``./run`` starts the consumer beside the server); no periodic jobs
+    # the background jobs as deployed (``./run`` starts the consumer beside the server: the flags refresh after
+    # writes, the 下载中心's export jobs), with the server's settings; no periodic jobs
     consumer = None
     if not a.no_consumer:
         consumer = subprocess.Popen(
-            [sys.executable, str(CODE / "manage.py"), "run_huey", "--no-periodic", "--quiet"],
+            [
+                sys.executable,
+                str(CODE / "manage.py"),
+                "run_huey",
+                "--workers",
+                str(a.huey_workers),
+                "--no-periodic",
+                "--quiet",
+            ],
             env=env,
             cwd=CODE,
         )

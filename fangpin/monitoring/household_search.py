@@ -117,15 +117,17 @@ def name_matches(q: str) -> QuerySet[Person]:
     return people
 
 
-def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date) -> QuerySet[Household]:
+def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date, gate: bool = True) -> QuerySet[Household]:
     """The filtered households (no row annotations: cheap to count and to export; see ``household_rows``).
     The 低于监测线 / 有逻辑校验问题 filters read flags brought up to date first, every row of them
-    (exports, the API, saved lists: exactly what is filtered)."""
-    return household_search(actor=actor, f=f, on=on)[0]
+    (exports, the API, saved lists: exactly what is filtered). ``gate=False`` skips the search throttle only:
+    for an export job re-running a search its request already passed through the gate (scope still applies,
+    as the job's requester)."""
+    return household_search(actor=actor, f=f, on=on, gate=gate)[0]
 
 
 def household_search(
-    *, actor, f: HouseholdFilter, on: dt.date, defer_flags: bool = False
+    *, actor, f: HouseholdFilter, on: dt.date, defer_flags: bool = False, gate: bool = True
 ) -> tuple[QuerySet[Household], int]:
     """``household_search_qs`` and how many of the area's households are being updated: with
     ``defer_flags`` (the browser's list, which shows the number) today's dirty flags are left to the
@@ -138,7 +140,8 @@ def household_search(
         q = f.q
         if len(q) < MIN_QUERY:
             raise DomainError(E_QUERY_SHORT, f"请至少输入{MIN_QUERY}个字", field="q")
-        search_gate(actor, q, on=on)  # per-user rate and daily look-up budget (accounts.throttle)
+        if gate:
+            search_gate(actor, q, on=on)  # per-user rate and daily look-up budget (accounts.throttle)
         # one set of matching households per branch, each answered by its own index on PostgreSQL
         # (``IN (subquery)`` is evaluated once; an EXISTS under OR would run once per household)
         match = Q(pk__in=name_matches(q).values("household_id"))

@@ -41,3 +41,12 @@ def household_flags_refresh_task() -> int:
     from fangpin.registry.flags import household_flags_refresh_dirty
 
     return household_flags_refresh_dirty(on=clock.today())
+
+
+@db_task()
+def export_job_task(job_id: int) -> dict:
+    """Write a queued export (``registry.services.export_jobs``): large lists do not block a web request."""
+    from fangpin.registry.services.export_jobs import export_job_run
+
+    job = export_job_run(job_id)
+    return {"job": job.pk, "status": job.status, "rows": job.rows}

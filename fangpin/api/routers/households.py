@@ -1,10 +1,12 @@
 """Households: search-first list and the masked household file."""
 
+import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Literal
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -23,6 +25,7 @@ from fangpin.monitoring.household_search import (
 from fangpin.monitoring.models import ObjectStatus
 from fangpin.registry import selectors
 from fangpin.registry.io.export import KIND_MONITORING, KIND_REGISTRY, registry_export
+from fangpin.registry.services import export_jobs
 from fangpin.registry.services.assessment import household_guarantees_assess, household_income_years
 from fangpin.trust.timeline import household_timeline
 
@@ -112,9 +115,49 @@ class ExportQuery(Schema):
     household_type: PlainText | None = Field(None, max_length=8)
 
 
+class ExportJobOut(Schema):
+    """An export job of the 下载中心 (``registry.services.export_jobs``): poll it until ``ready``."""
+
+    id: int
+    status: Literal["queued", "running", "done", "failed", "purged"]
+    status_display: str
+    ready: bool
+    created_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    on: dt.date
+    filters: dict[str, str]
+    masked: bool
+    estimated_rows: int
+    rows: int
+    households: int
+    sha256: str = Field(description="明文工作簿的SHA-256（下载时校验，并记入审计日志）")
+    message: str
+    download_url: str | None = Field(None, description="就绪后下载工作簿的地址（仅提交人可下载，留痕）")
+
+
+def export_job_out(job) -> dict:
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "status_display": job.get_status_display(),
+        "ready": job.ready,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+        "on": job.on,
+        "filters": {str(k): str(v) for k, v in job.filters.items()},
+        "masked": not job.unmasked,
+        "estimated_rows": job.estimated_rows,
+        "rows": job.rows,
+        "households": job.households,
+        "sha256": job.sha256,
+        "message": job.message,
+        "download_url": reverse("api:export_job_file", kwargs={"job_id": job.pk}) if job.ready else None,
+    }
+
+
 @router.get(
     "/households/export",
-    response={200: None, **ERRORS, 429: ErrorOut},
+    response={200: None, 202: ExportJobOut, **ERRORS, 429: ErrorOut},
     summary="按国家系统格式导出（脱敏，xlsx）",
     openapi_extra={
         "responses": {
@@ -125,17 +168,35 @@ class ExportQuery(Schema):
         }
     },
 )
-def household_export(request, query: Query[ExportQuery]):
+def household_export(request, response: HttpResponse, query: Query[ExportQuery]):
     """The caller's region (or a part of it: ``region`` = a village, township or county code), narrowed by
     the list's search (``q``, ``household_type``) exactly like the browser's export of what is filtered;
-    masked unless ``unmasked`` (and allowed); the export is audited by the export service."""
+    masked unless ``unmasked`` (and allowed); the export is audited by the export service. Above
+    ``registry.export.job_rows`` rows (persons) the answer is 202 with an export job (``Location``: the job
+    to poll; its ``download_url`` once ``ready``) instead of the workbook."""
     region = (query.region or "").strip() or None
     if region is not None and (not region.isdigit() or len(region) != 12):
         raise NotFound("区域")
     f = HouseholdFilter.from_params(
         {"q": query.q or "", "household_type": query.household_type or "", "region": region or ""}
     )
-    qs = household_search_qs(actor=request.auth, f=f, on=clock.today())
+    on = clock.today()
+    qs = household_search_qs(actor=request.auth, f=f, on=on)
+    rows = export_jobs.export_estimate(qs)
+    if rows > export_jobs.export_job_rows(on=on):  # a large workbook: a job of the 下载中心 (202)
+        job = export_jobs.export_job_create(
+            actor=request.auth,
+            on=on,
+            filters=f.as_params(),
+            region_code=region,
+            unmasked=query.unmasked,
+            kind=KIND_MONITORING if query.monitoring else KIND_REGISTRY,
+            estimated_rows=rows,
+            via="api",
+        )
+        job.refresh_from_db()
+        response["Location"] = reverse("api:export_job", kwargs={"job_id": job.pk})
+        return 202, export_job_out(job)
     tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115 (streamed, then removed)
     tmp.close()
     path = Path(tmp.name)
@@ -143,7 +204,7 @@ def household_export(request, query: Query[ExportQuery]):
         registry_export(
             actor=request.auth,
             out_path=path,
-            on=clock.today(),
+            on=on,
             region_code=region,
             unmasked=query.unmasked,
             kind=KIND_MONITORING if query.monitoring else KIND_REGISTRY,
@@ -154,6 +215,44 @@ def household_export(request, query: Query[ExportQuery]):
     finally:
         path.unlink(missing_ok=True)  # the open handle keeps the data until the response is sent
     return FileResponse(fh, as_attachment=True, filename="户信息导出.xlsx", content_type=XLSX)
+
+
+@router.get("/exports", response={200: list[ExportJobOut], **ERRORS}, summary="下载中心：本人的导出任务")
+def export_job_list(request):
+    """The caller's own export jobs, newest first (at most 50)."""
+    return [export_job_out(j) for j in export_jobs.export_job_list(actor=request.auth)]
+
+
+@router.get(
+    "/exports/{job_id}",
+    response={200: ExportJobOut, **ERRORS},
+    summary="导出任务（轮询至 ready）",
+    url_name="export_job",
+)
+def export_job_detail(request, job_id: int):
+    """One export job of the caller; anyone else's (or a missing one) is 404, audited."""
+    return export_job_out(export_jobs.export_job_get(actor=request.auth, job_id=job_id))
+
+
+@router.get(
+    "/exports/{job_id}/file",
+    response={200: None, **ERRORS},
+    summary="下载导出任务的工作簿（仅提交人，留痕）",
+    url_name="export_job_file",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "xlsx",
+                "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def export_job_file(request, job_id: int):
+    """The finished workbook (decrypted, checked against its SHA-256, audited as ``registry.export_download``);
+    409 while it is not ready or after its retention ended."""
+    job, fh = export_jobs.export_job_open(actor=request.auth, job_id=job_id)
+    return FileResponse(fh, as_attachment=True, filename=job.file_name, content_type=XLSX)
 
 
 @router.get(

@@ -52,6 +52,7 @@ OUTSIDER = {
     "user_id": "admin_other_county",
     "dept_batch_id": "dept_minzheng",
     "upload_token": "dept_minzheng",
+    "job_id": "cadre_a1",  # another cadre's export job (a job is its requester's only)
 }
 NOT_OBJECTS = {"step", "key", "code", "kind", "year", "number"}
 
@@ -168,6 +169,9 @@ def objects(world, outsiders):
         actor=p["cadre_b1"], household_id=b["household"].id, kind="wrong_fact", content="家庭人口登记有误",
         lodged_by_name="王某", lodged_on=on,
     )  # fmt: skip
+    from fangpin.registry.services.export_jobs import export_job_create
+
+    job = export_job_create(actor=p["cadre_b1"], on=on, filters={}, queue=False)
     token = pending_store(
         actor=p["dept_yibao"], file_name="医保.csv", data="姓名,证件号码\n王某,1\n".encode()
     )
@@ -184,6 +188,7 @@ def objects(world, outsiders):
         "user_id": p["cadre_b1"].id,
         "dept_batch_id": dept.id,
         "upload_token": token,
+        "job_id": job.id,
         "object_id": obj.id,
         "measure_id": measure.id,
         "ack_no": ack,

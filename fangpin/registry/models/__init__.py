@@ -1,3 +1,4 @@
+from .exports import ExportJob, ExportJobStatus
 from .flags import HouseholdFlags
 from .household import Household
 from .imports import ImportBatch, ImportReject, ImportStatus
@@ -7,6 +8,8 @@ from .person import MemberChange, Person
 from .provenance import FactProvenance
 
 __all__ = [
+    "ExportJob",
+    "ExportJobStatus",
     "FactProvenance",
     "Household",
     "HouseholdFlags",

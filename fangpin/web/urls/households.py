@@ -5,6 +5,10 @@ from fangpin.web.views import households as v
 urlpatterns = [
     path("", v.household_search, name="households"),
     path("export/", v.household_export, name="households_export"),
+    path("exports/", v.export_jobs_list, name="export_jobs"),
+    path("exports/<int:job_id>/", v.export_job, name="export_job"),
+    path("exports/<int:job_id>/status/", v.export_job_status, name="export_job_status"),
+    path("exports/<int:job_id>/download/", v.export_job_download, name="export_job_download"),
     path("changes/", v.change_list, name="changes"),
     path("changes/<int:request_id>/", v.change_decide, name="change_decide"),
     path("worklists/", v.worklist_save, name="worklist_save"),

@@ -43,6 +43,7 @@ from fangpin.registry import selectors as registry_selectors
 from fangpin.registry.checks.report import household_findings_cached
 from fangpin.registry.choices import HouseholdType
 from fangpin.registry.io.export import registry_export
+from fangpin.registry.services import export_jobs
 from fangpin.registry.services.assessment import household_guarantees_assess
 from fangpin.trust import selectors as trust
 from fangpin.trust.mingbaizhi import mingbaizhi_render
@@ -239,6 +240,17 @@ def household_export(request: HttpRequest) -> HttpResponse:
         messages.error(request, e.message)
         return redirect(reverse("web:households") + "?" + query_string(request))
     unmasked = request.GET.get("unmasked") == "1"
+    rows = export_jobs.export_estimate(qs)
+    if rows > export_jobs.export_job_rows(on=on):  # a large workbook is a job of the 下载中心
+        job = export_jobs.export_job_create(
+            actor=request.user,
+            on=on,
+            filters=f.as_params(),
+            region_code=f.region or None,
+            unmasked=unmasked,
+            estimated_rows=rows,
+        )
+        return redirect("web:export_job", job_id=job.pk)
     out = Path(tempfile.mkdtemp(prefix="fangpin-export-")) / f"户档案导出_{on:%Y%m%d}.xlsx"
     try:
         res = registry_export(
@@ -259,6 +271,44 @@ def household_export(request: HttpRequest) -> HttpResponse:
     res.path.unlink()  # the open handle keeps the content; nothing personal stays on disk
     res.path.parent.rmdir()
     return FileResponse(fh, as_attachment=True, filename=res.path.name)
+
+
+@login_required
+def export_jobs_list(request: HttpRequest) -> HttpResponse:
+    """下载中心: the user's own export jobs, newest first."""
+    jobs = export_jobs.export_job_list(actor=request.user)
+    return render(request, "web/households/exports.html", {"jobs": jobs})
+
+
+def _job_context(job) -> dict:
+    return {"job": job, "running": job.status in ("queued", "running")}
+
+
+@login_required
+def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """One export job: htmx follows it until the file is ready, then offers the download."""
+    job = export_jobs.export_job_get(actor=request.user, job_id=job_id)
+    return render(request, "web/households/export_job.html", _job_context(job))
+
+
+@login_required
+def export_job_status(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The fragment htmx polls every 2 s while the job runs (it stops polling once the job ended)."""
+    job = export_jobs.export_job_get(actor=request.user, job_id=job_id)
+    return render(request, "web/households/_export_job.html", _job_context(job))
+
+
+@login_required
+def export_job_download(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The finished workbook, decrypted for its requester only; every fetch audited."""
+    try:
+        job, fh = export_jobs.export_job_open(actor=request.user, job_id=job_id)
+    except DomainError as e:
+        if isinstance(e, NotFound):
+            raise
+        messages.error(request, e.message)
+        return redirect("web:export_job", job_id=job_id)
+    return FileResponse(fh, as_attachment=True, filename=job.file_name)
 
 
 def _remember(request: HttpRequest, household_id: int) -> None:

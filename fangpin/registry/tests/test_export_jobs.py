@@ -1,0 +1,219 @@
+"""Export jobs (下载中心): above the row threshold an export is a background job whose workbook is the same as
+the synchronous export's, kept encrypted at rest, fetched by its requester only (anyone else: 404, audited),
+every fetch audited with rows and SHA-256, deleted after the retention period."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from openpyxl import load_workbook
+
+from fangpin.accounts.actors import system_actor
+from fangpin.audit.models import AuditEvent
+from fangpin.core import clock
+from fangpin.core.errors import DomainError, NotFound
+from fangpin.core.retention import retention_purge
+from fangpin.policy.params import parameter_set
+from fangpin.registry.models import ExportJob, ExportJobStatus
+from fangpin.registry.services import export_jobs as svc
+from fangpin.testing import factories as f
+
+TODAY = dt.date(2025, 3, 10)
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    with clock.pinned_today(TODAY):
+        yield
+
+
+@pytest.fixture
+def village(db):
+    a = f.household(f.VILLAGE_A1, household_type="一般农户", phone="13800001111")
+    f.person(a, name="欧阳春花", phone="13912345678")
+    f.person(a, name="欧阳小明", relation="之子", birth=dt.date(2010, 2, 3))
+    b = f.household(f.VILLAGE_A1, household_type="一般农户", phone="13800002222")
+    f.person(b, name="欧阳秋月", phone="13987654321")
+    c = f.household(f.VILLAGE_B1, household_type="一般农户")
+    f.person(c, name="欧阳冬雪")
+    return a, b, c
+
+
+@pytest.fixture
+def small_threshold(personas):
+    """The policy parameter set to 2 rows: the village's three members make a job."""
+    parameter_set(actor=personas["county_admin"], key=svc.JOB_ROWS, value=2, year=TODAY.year, basis="测试")
+    assert svc.export_job_rows(on=TODAY) == 2
+
+
+def _cells(content: bytes) -> list[tuple]:
+    ws = load_workbook(io.BytesIO(content), read_only=True).active
+    rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
+    return rows[:1] + rows[2:]  # row 2 is the subtitle with the minute of the export
+
+
+def _body(resp) -> bytes:
+    return b"".join(resp.streaming_content)
+
+
+def _job_export(client, url, capture) -> tuple[ExportJob, object]:
+    with capture(execute=True):  # the job is queued on commit (Huey runs it at once in tests)
+        r = client.get(url)
+    return ExportJob.objects.order_by("-id").first(), r
+
+
+def test_above_the_threshold_the_web_export_is_a_job_with_the_same_workbook(
+    client, personas, village, small_threshold, django_capture_on_commit_callbacks
+):
+    a, b, c = village
+    client.force_login(personas["cadre_a1"])
+    job, r = _job_export(client, "/households/export/?q=欧阳", django_capture_on_commit_callbacks)
+    assert r.status_code == 302 and r["Location"] == f"/households/exports/{job.pk}/"
+    assert job.status == ExportJobStatus.DONE and job.rows == 3 and job.households == 2
+    assert job.estimated_rows == 3 and job.filters == {"q": "欧阳"}
+    page = client.get(r["Location"]).content.decode()
+    assert "已完成" in page and f"/households/exports/{job.pk}/download/" in page and "hx-trigger" not in page
+    assert "筛选：检索词=欧阳" in page
+    got = client.get(f"/households/exports/{job.pk}/download/")
+    assert got.status_code == 200
+    content = _body(got)
+    assert hashlib.sha256(content).hexdigest() == job.sha256
+    # the same filter below the threshold: the synchronous export, the same workbook
+    parameter_set(actor=personas["county_admin"], key=svc.JOB_ROWS, value=100, year=TODAY.year, basis="测试")
+    sync = client.get("/households/export/?q=欧阳")
+    assert sync.status_code == 200 and sync.get("Content-Disposition", "").startswith("attachment")
+    assert _cells(_body(sync)) == _cells(content)
+    assert c.household_no not in str(_cells(content)) and a.household_no in str(_cells(content))
+    assert ExportJob.objects.count() == 1
+
+
+def test_job_events_record_rows_and_digest_and_every_fetch(
+    client, personas, village, small_threshold, django_capture_on_commit_callbacks
+):
+    client.force_login(personas["cadre_a1"])
+    job, _ = _job_export(client, "/households/export/", django_capture_on_commit_callbacks)
+    queued = AuditEvent.objects.get(event_type="registry.export_job", object_id=str(job.pk))
+    assert queued.actor == personas["cadre_a1"] and queued.data["estimated_rows"] == 3
+    written = AuditEvent.objects.filter(event_type="registry.export").last()
+    assert written.data["rows"] == 3 and written.data["sha256"] == job.sha256
+    assert written.data["filters"]["job"] == str(job.pk) and written.data["masked"] is True
+    for _ in range(2):
+        assert client.get(f"/households/exports/{job.pk}/download/").status_code == 200
+    fetches = AuditEvent.objects.filter(event_type="registry.export_download", result="ok")
+    assert fetches.count() == 2
+    assert fetches.last().data == {
+        "job": job.pk, "rows": 3, "households": 2, "sha256": job.sha256, "masked": True,
+    }  # fmt: skip
+    job.refresh_from_db()
+    assert job.downloads == 2
+
+
+@pytest.mark.parametrize("other", ["cadre_a2", "county_admin"])
+def test_another_user_gets_404_and_an_audit_record(
+    client, personas, village, small_threshold, django_capture_on_commit_callbacks, other
+):
+    client.force_login(personas["cadre_a1"])
+    job, _ = _job_export(client, "/households/export/", django_capture_on_commit_callbacks)
+    client.force_login(personas[other])
+    for url in (f"/households/exports/{job.pk}/", f"/households/exports/{job.pk}/status/",
+                f"/households/exports/{job.pk}/download/"):  # fmt: skip
+        before = AuditEvent.objects.filter(event_type="access.refused").count()
+        r = client.get(url)
+        assert r.status_code == 404 and "不存在或无权访问" in r.content.decode()
+        ev = AuditEvent.objects.filter(event_type="access.refused").last()
+        assert AuditEvent.objects.filter(event_type="access.refused").count() == before + 1
+        assert ev.actor == personas[other] and ev.object_id == str(job.pk) and ev.data["exists"] is True
+    assert f"/households/exports/{job.pk}/" not in client.get("/households/exports/").content.decode()
+    assert not AuditEvent.objects.filter(event_type="registry.export_download").exists()
+    with pytest.raises(NotFound):
+        svc.export_job_open(actor=personas[other], job_id=job.pk)
+
+
+def test_the_stored_file_holds_no_clear_id_number_or_phone(
+    client, personas, village, small_threshold, django_capture_on_commit_callbacks
+):
+    from fangpin.registry.models import Person
+
+    client.force_login(personas["county_admin"])  # allowed to export in clear
+    job, _ = _job_export(client, "/households/export/?unmasked=1", django_capture_on_commit_callbacks)
+    assert job.status == ExportJobStatus.DONE and job.unmasked
+    stored = (Path(settings.FANGPIN_FILES_DIR) / job.file_path).read_bytes()
+    assert stored.startswith(b"FPBK\x01")
+    clear = _body(client.get(f"/households/exports/{job.pk}/download/"))
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(clear)) as z:
+        sheet = b"".join(z.read(n) for n in z.namelist())
+    people = list(Person.objects.filter(is_member=True))
+    assert all(p.id_number.encode() in sheet for p in people)  # the workbook is in clear…
+    for p in people:  # …its stored bytes are not
+        assert p.id_number.encode() not in stored and p.id_number[-8:].encode() not in stored
+    for phone in ("13800001111", "13912345678", "13987654321"):
+        assert phone.encode() in sheet and phone.encode() not in stored
+    assert not re.search(rb"\d{17}[\dX]", stored.replace(job.sha256.encode(), b""))
+    leftovers = [p for p in Path(settings.FANGPIN_FILES_DIR).rglob("*.xlsx")]
+    assert leftovers == []  # no clear workbook stays on disk
+
+
+def test_an_altered_file_is_refused_and_audited(
+    client, personas, village, small_threshold, django_capture_on_commit_callbacks
+):
+    client.force_login(personas["cadre_a1"])
+    job, _ = _job_export(client, "/households/export/", django_capture_on_commit_callbacks)
+    path = Path(settings.FANGPIN_FILES_DIR) / job.file_path
+    raw = bytearray(path.read_bytes())
+    raw[-20] ^= 1
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DomainError, match="已损坏"):
+        svc.export_job_open(actor=personas["cadre_a1"], job_id=job.pk)
+    assert AuditEvent.objects.filter(event_type="registry.export_download", result="failed").exists()
+
+
+def test_purge_deletes_the_file_after_the_retention_period(
+    client, personas, village, small_threshold, django_capture_on_commit_callbacks
+):
+    client.force_login(personas["cadre_a1"])
+    job, _ = _job_export(client, "/households/export/", django_capture_on_commit_callbacks)
+    path = Path(settings.FANGPIN_FILES_DIR) / job.file_path
+    finished = job.finished_at.date()
+    res = retention_purge(actor=system_actor("retention_purge"), on=finished + dt.timedelta(days=7))
+    assert res.exports == [] and path.exists()
+    res = retention_purge(actor=system_actor("retention_purge"), on=finished + dt.timedelta(days=9))
+    assert res.exports == [job.pk] and not path.exists()
+    job.refresh_from_db()
+    assert job.status == ExportJobStatus.PURGED and job.file_path == "" and job.sha256  # the record stays
+    ev = AuditEvent.objects.filter(event_type="security.retention_purge").last()
+    assert ev.data["exports"] == [job.pk]
+    r = client.get(f"/households/exports/{job.pk}/download/", follow=True)
+    assert "已过保留期限" in r.content.decode()
+
+
+def test_the_job_reruns_the_filter_as_its_requester(personas, village, small_threshold):
+    a, b, c = village
+    job = svc.export_job_create(actor=personas["cadre_a1"], on=TODAY, filters={}, queue=False)
+    job = svc.export_job_run(job.pk)
+    assert job.households == 2  # 村A1 only, though the filter is empty
+    assert svc.export_job_run(job.pk).finished_at == job.finished_at  # run once
+
+
+def test_cli_create_list_status_and_fetch(personas, village, tmp_path, capsys):
+    call_command("export_jobs", "create", "--as", "cadre_a1", "--q", "欧阳", "--run")
+    job = ExportJob.objects.get()
+    assert job.status == ExportJobStatus.DONE and job.rows == 3
+    call_command("export_jobs", "list", "--as", "cadre_a1")
+    assert f"#{job.pk}\t已完成" in capsys.readouterr().out
+    out = tmp_path / "x.xlsx"
+    call_command("export_jobs", "fetch", str(job.pk), str(out), "--as", "cadre_a1")
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == job.sha256
+    with pytest.raises(CommandError, match="不存在或无权访问"):
+        call_command("export_jobs", "fetch", str(job.pk), str(tmp_path / "y.xlsx"), "--as", "cadre_a2")
+    assert not (tmp_path / "y.xlsx").exists()
