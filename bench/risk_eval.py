@@ -1,9 +1,9 @@
 """Temporal evaluation of the risk score against the rule-only baseline, on the demo county's history.
 
-    python bench/risk_eval.py [--county 410506] [--persons 100000] [--seed 0] [--as-of 2026-12-01]
-                              [--horizon 6] [--capacity 0.05] [--first 2024-07] [--step 3] [--span 24]
-                              [--facts-cache DIR] [--boot 2000] [--lgb k=v,...] [--rounds R] [--drop F,...]
-                              [--train-horizon H]
+    python bench/risk_eval.py [--county 410506] [--persons 100000] [--seed 0 | --seeds 0,1,2]
+                              [--as-of 2026-12-01] [--horizon 6] [--capacity 0.05] [--first 2024-07]
+                              [--last YYYY-MM] [--step 3] [--span 24] [--facts-cache DIR] [--boot 2000]
+                              [--lgb k=v,...] [--rounds R] [--drop F,...] [--train-horizon H]
 
 Rolling origins: t = --first, --first+step, … up to the last month whose outcome window t … t+horizon−1
 closed before as_of. At every origin t the model is trained on months whose outcome window closed before
@@ -14,6 +14,14 @@ the model trained at t−12 (a year old: the decay). Per origin and pooled over 
 found / precision / recall at the top ``capacity`` share, PR-AUC, Brier, a reliability table; for the
 pooled ratio model/rule a 95 % bootstrap interval (households resampled, all their origins together),
 and the paired counts (entrants found by the model only / by the rule only).
+
+``--seeds 0,1,2`` evaluates several generated counties (generator seeds) in one run: each county as above,
+then all of them pooled, with one bootstrap interval that resamples entrant households within each county
+(stratified), and a closing table of entrants, model, model a year old, rule, ratio and interval per seed
+and pooled. ``--last`` stops the origins early: ``--first 2023-07 --last 2024-01`` is a validation window
+whose outcomes are all known before the first test origin (2024-07), to choose settings (``--lgb``,
+``--rounds``, ``--drop``, ``--span``) without looking at the test period. At an origin with no month a
+year earlier to train on, the "model a year old" is the current model.
 
 The generated facts can be kept in ``--facts-cache`` (Parquet) to rerun without regenerating; ``--lgb`` /
 ``--rounds`` override the product's LightGBM settings (e.g. ``num_threads=1`` on a loaded machine,
@@ -59,6 +67,7 @@ from fangpin.risk.model import (  # noqa: E402
     reliability,
     rule_scores,
     train,
+    training_months,
 )
 
 FRAMES = ("households", "persons", "incomes", "events", "leads", "objects")
@@ -94,8 +103,11 @@ def load_facts(a: argparse.Namespace, seed: int | None = None) -> RiskFacts:
     return facts
 
 
-def origins(first: dt.date, step: int, horizon: int, as_of: dt.date) -> list[dt.date]:
-    last = add_months(as_of.replace(day=1), -horizon)  # window t … t+h−1 ends before as_of's month
+def origins(
+    first: dt.date, step: int, horizon: int, as_of: dt.date, last: dt.date | None = None
+) -> list[dt.date]:
+    end = add_months(as_of.replace(day=1), -horizon)  # window t … t+h−1 ends before as_of's month
+    last = min(last, end) if last else end
     out, m = [], first
     while m <= last:
         out.append(m)
@@ -142,7 +154,8 @@ def evaluate_county(a: argparse.Namespace, seed: int, options: dict) -> County:
         f"{facts.events.height} department events, {facts.objects.height} monitoring objects; "
         f"horizon {a.horizon} months, capacity {a.capacity:.0%}, training span {a.span}"
     )
-    ts = origins(dt.date.fromisoformat(a.first + "-01"), a.step, a.horizon, as_of)
+    last = dt.date.fromisoformat(a.last + "-01") if a.last else None
+    ts = origins(dt.date.fromisoformat(a.first + "-01"), a.step, a.horizon, as_of, last)
     print("origins: " + ", ".join(f"{t:%Y-%m}" for t in ts))
     thresholds = RuleThresholds()
     cache: dict = {}
@@ -167,7 +180,13 @@ def evaluate_county(a: argparse.Namespace, seed: int, options: dict) -> County:
         return models[t]
 
     for t in ts:
-        model, old = model_at(t), model_at(add_months(t, -12))
+        model = model_at(t)
+        # a year old: none if no month a year earlier had its outcome window closed (early origins)
+        old = (
+            model
+            if not training_months(facts, add_months(t, -12), a.horizon)
+            else model_at(add_months(t, -12))
+        )
         feats = features_at(facts, t)
         y = (
             feats.join(labels_at(facts, t, a.horizon), on="household_no", how="left", maintain_order="left")[
@@ -283,6 +302,12 @@ def main() -> None:
     ap.add_argument("--capacity", type=float, default=0.05)
     ap.add_argument("--first", default="2024-07", help="first origin YYYY-MM")
     ap.add_argument("--step", type=int, default=3, help="months between origins")
+    ap.add_argument(
+        "--last",
+        default="",
+        help="last origin YYYY-MM (a validation window: e.g. --first 2023-07 --last 2024-01, whose outcome "
+        "windows close before the test origins from 2024-07, to choose settings without the test period)",
+    )
     ap.add_argument("--span", type=int, default=24, help="training months per model (at most)")
     ap.add_argument("--facts-cache", default="", help="directory to keep the generated facts (Parquet)")
     ap.add_argument("--lgb", default="", help="LightGBM settings over the product's, e.g. scale_pos_weight=5")
