@@ -1,9 +1,9 @@
 """Temporal evaluation of the risk score against the rule-only baseline, on the demo county's history.
 
-    python bench/risk_eval.py [--county 410506] [--persons 100000] [--seed 0] [--as-of 2026-12-01]
-                              [--horizon 6] [--capacity 0.05] [--first 2024-07] [--step 3] [--span 24]
-                              [--facts-cache DIR] [--boot 2000] [--lgb k=v,...] [--rounds R] [--drop F,...]
-                              [--train-horizon H]
+    python bench/risk_eval.py [--county 410506] [--persons 100000] [--seed 0 | --seeds 0,1,2]
+                              [--as-of 2026-12-01] [--horizon 6] [--capacity 0.05] [--first 2024-07]
+                              [--last YYYY-MM] [--step 3] [--span 24] [--facts-cache DIR] [--boot 2000]
+                              [--lgb k=v,...] [--rounds R] [--drop F,...] [--train-horizon H]
 
 Rolling origins: t = --first, --first+step, … up to the last month whose outcome window t … t+horizon−1
 closed before as_of. At every origin t the model is trained on months whose outcome window closed before
@@ -14,6 +14,14 @@ the model trained at t−12 (a year old: the decay). Per origin and pooled over 
 found / precision / recall at the top ``capacity`` share, PR-AUC, Brier, a reliability table; for the
 pooled ratio model/rule a 95 % bootstrap interval (households resampled, all their origins together),
 and the paired counts (entrants found by the model only / by the rule only).
+
+``--seeds 0,1,2`` evaluates several generated counties (generator seeds) in one run: each county as above,
+then all of them pooled, with one bootstrap interval that resamples entrant households within each county
+(stratified), and a closing table of entrants, model, model a year old, rule, ratio and interval per seed
+and pooled. ``--last`` stops the origins early: ``--first 2023-07 --last 2024-01`` is a validation window
+whose outcomes are all known before the first test origin (2024-07), to choose settings (``--lgb``,
+``--rounds``, ``--drop``, ``--span``) without looking at the test period. At an origin with no month a
+year earlier to train on, the "model a year old" is the current model.
 
 The generated facts can be kept in ``--facts-cache`` (Parquet) to rerun without regenerating; ``--lgb`` /
 ``--rounds`` override the product's LightGBM settings (e.g. ``num_threads=1`` on a loaded machine,
@@ -31,6 +39,7 @@ import os
 import resource
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -58,6 +67,7 @@ from fangpin.risk.model import (  # noqa: E402
     reliability,
     rule_scores,
     train,
+    training_months,
 )
 
 FRAMES = ("households", "persons", "incomes", "events", "leads", "objects")
@@ -68,10 +78,11 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def load_facts(a: argparse.Namespace) -> RiskFacts:
+def load_facts(a: argparse.Namespace, seed: int | None = None) -> RiskFacts:
+    seed = a.seed if seed is None else seed
     as_of = dt.date.fromisoformat(a.as_of)
     p = gen_params_from_defaults(a.county, as_of)
-    cache = Path(a.facts_cache) / f"{a.county}-{a.persons}-{a.seed}-{a.as_of}" if a.facts_cache else None
+    cache = Path(a.facts_cache) / f"{a.county}-{a.persons}-{seed}-{a.as_of}" if a.facts_cache else None
     if cache and (cache / "objects.parquet").exists():
         frames = {n: pl.read_parquet(cache / f"{n}.parquet") for n in FRAMES}
         if "known_on" in frames["persons"].columns:
@@ -79,8 +90,8 @@ def load_facts(a: argparse.Namespace) -> RiskFacts:
             return RiskFacts(**frames, lines={int(k): float(v) for k, v in p.lines.items()})
         print(f"{cache} predates the person versions (valid_from, known_on): generating again")
     t0 = time.perf_counter()
-    specs = province_plan(a.county, seed=a.seed, persons=a.persons)
-    villages = list(iter_villages(specs, lambda _c: p, seed=a.seed))
+    specs = province_plan(a.county, seed=seed, persons=a.persons)
+    villages = list(iter_villages(specs, lambda _c: p, seed=seed))
     t1 = time.perf_counter()
     facts = facts_from_villages(villages, p.lines)
     del villages
@@ -92,8 +103,11 @@ def load_facts(a: argparse.Namespace) -> RiskFacts:
     return facts
 
 
-def origins(first: dt.date, step: int, horizon: int, as_of: dt.date) -> list[dt.date]:
-    last = add_months(as_of.replace(day=1), -horizon)  # window t … t+h−1 ends before as_of's month
+def origins(
+    first: dt.date, step: int, horizon: int, as_of: dt.date, last: dt.date | None = None
+) -> list[dt.date]:
+    end = add_months(as_of.replace(day=1), -horizon)  # window t … t+h−1 ends before as_of's month
+    last = min(last, end) if last else end
     out, m = [], first
     while m <= last:
         out.append(m)
@@ -108,16 +122,192 @@ def _line(name: str, d: dict) -> str:
     )
 
 
+RANKINGS = ("model", "old", "rule")
+LABELS = {"model": "model", "old": "model a year old", "rule": "rule"}
+
+
+@dataclass
+class County:
+    """One generated county's evaluation: per origin and per entrant household."""
+
+    seed: int
+    origins: list[dict] = field(default_factory=list)  # t, households, entrants, traced, k, per ranking
+    # entrant household → [entrant-origins, model, rule, old, model only, rule only] found at the top k
+    per_hh: dict[str, np.ndarray] = field(default_factory=dict)
+    y: list[np.ndarray] = field(default_factory=list)
+    p: list[np.ndarray] = field(default_factory=list)
+
+    def total(self, key: str) -> float:
+        return float(sum(o[key] for o in self.origins))
+
+    def found(self, name: str) -> float:
+        return float(sum(o[name]["found"] for o in self.origins))
+
+
+def evaluate_county(a: argparse.Namespace, seed: int, options: dict) -> County:
+    as_of = dt.date.fromisoformat(a.as_of)
+    facts = load_facts(a, seed)
+    n_persons = facts.persons["person_no"].n_unique()
+    print(
+        f"\n######## seed {seed}: county {a.county}: {facts.households.height} households, {n_persons} persons "
+        f"({facts.persons.height - n_persons} dated trait changes), "
+        f"{facts.events.height} department events, {facts.objects.height} monitoring objects; "
+        f"horizon {a.horizon} months, capacity {a.capacity:.0%}, training span {a.span}"
+    )
+    last = dt.date.fromisoformat(a.last + "-01") if a.last else None
+    ts = origins(dt.date.fromisoformat(a.first + "-01"), a.step, a.horizon, as_of, last)
+    print("origins: " + ", ".join(f"{t:%Y-%m}" for t in ts))
+    thresholds = RuleThresholds()
+    cache: dict = {}
+    models: dict[dt.date, object] = {}
+    out = County(seed)
+
+    def model_at(t: dt.date):
+        if t not in models:
+            w, c = time.perf_counter(), _cpu()
+            models[t] = train(
+                facts,
+                t,
+                a.train_horizon or a.horizon,
+                span=a.span,
+                cache=cache,
+                params=options["lgb"],
+                rounds=options["rounds"],
+                features=options["features"],
+            )
+            options["train_wall"] += time.perf_counter() - w
+            options["train_cpu"] += _cpu() - c
+        return models[t]
+
+    for t in ts:
+        model = model_at(t)
+        # a year old: none if no month a year earlier had its outcome window closed (early origins)
+        old = (
+            model
+            if not training_months(facts, add_months(t, -12), a.horizon)
+            else model_at(add_months(t, -12))
+        )
+        feats = features_at(facts, t)
+        y = (
+            feats.join(labels_at(facts, t, a.horizon), on="household_no", how="left", maintain_order="left")[
+                "label"
+            ]
+            .fill_null(0)
+            .to_numpy()
+        )
+        p, po, r = predict(model, feats), predict(old, feats), rule_scores(facts, t, feats, thresholds)
+        res: dict = {}
+        tops = {}
+        for name, s in (("model", p), ("old", po), ("rule", r)):
+            res[name] = {"pr_auc": average_precision(y, s), **at_top(y, s, a.capacity)}
+            top = np.zeros(len(y), dtype=bool)
+            top[np.argsort(-s, kind="stable")[: res[name]["k"]]] = True
+            tops[name] = top
+        res["model"]["brier"] = brier(y, p)
+        res["old"]["brier"] = brier(y, po)
+        print(
+            f"\n== seed {seed}, t = {t:%Y-%m}: {len(y)} households at risk, {int(y.sum())} entrants in the next "
+            f"{a.horizon} months (base rate {y.mean():.4f}, top {a.capacity:.0%} = {res['model']['k']}); model on "
+            f"{len(model.months)} months ({model.rows} rows, {model.positives} positives)"
+        )
+        # how many entrants left any trace the county could see before t (a ceiling for any forecast)
+        seen = set(
+            facts.events.filter((pl.col("known_on") < t) & (pl.col("month") >= add_months(t, -12)))[
+                "household_no"
+            ].to_list()
+        )
+        ent = feats["household_no"].filter(pl.Series(y == 1)).to_list()
+        traced = sum(h in seen for h in ent)
+        print(
+            f"  entrants with a department event known before t (last 12 months): {traced} of {len(ent)}; "
+            f"households at risk with one: {sum(h in seen for h in feats['household_no'].to_list())}"
+        )
+        for name in RANKINGS:
+            print(_line(LABELS[name], res[name]))
+        print(f"  model / rule: {res['model']['found'] / max(1.0, res['rule']['found']):.2f}x")
+        for i in np.nonzero(y)[0]:
+            hh = feats["household_no"][int(i)]
+            row = out.per_hh.setdefault(hh, np.zeros(6))
+            m_, r_ = tops["model"][i], tops["rule"][i]
+            row += [1, m_, r_, tops["old"][i], m_ and not r_, r_ and not m_]
+        out.y.append(y)
+        out.p.append(p)
+        out.origins.append(
+            {
+                "t": t,
+                "households": len(y),
+                "entrants": int(y.sum()),
+                "traced": traced,
+                "k": res["model"]["k"],
+                **res,
+            }
+        )
+    return out
+
+
+def bootstrap(mats: list[np.ndarray], boot: int) -> tuple[float, float]:
+    """95 % interval of the ratio model/rule: entrant households resampled with all their origins,
+    within each county (stratified: every county keeps its number of entrant households)."""
+    rng = np.random.default_rng(0)
+    ratios = []
+    for _ in range(boot):
+        s = np.zeros(6)
+        for mat in mats:
+            w = rng.multinomial(len(mat), np.full(len(mat), 1 / len(mat)))
+            s += w @ mat
+        ratios.append(s[1] / max(1.0, s[2]))
+    lo, hi = np.percentile(ratios, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def summary(name: str, counties: list[County], a: argparse.Namespace) -> dict:
+    mats = [np.array(list(c.per_hh.values())) for c in counties]
+    lo, hi = bootstrap(mats, a.boot)
+    y_all = np.concatenate([y for c in counties for y in c.y])
+    p_all = np.concatenate([p for c in counties for p in c.p])
+    n_origins = sum(len(c.origins) for c in counties)
+    tot = {key: sum(c.total(key) for c in counties) for key in ("households", "entrants", "traced", "k")}
+    found = {n: sum(c.found(n) for c in counties) for n in RANKINGS}
+    pr_auc = {n: float(np.mean([o[n]["pr_auc"] for c in counties for o in c.origins])) for n in RANKINGS}
+    print(
+        f"\n== {name}: {n_origins} origins, {tot['households']:.0f} household-origins, {tot['entrants']:.0f} "
+        f"entrants ({sum(len(m) for m in mats)} distinct households; {tot['traced']:.0f} with a department event "
+        f"known in the 12 months before t), top {a.capacity:.0%} = {tot['k']:.0f} visits"
+    )
+    for n in RANKINGS:
+        print(
+            f"  {LABELS[n]:<17} found {found[n]:5.0f}  precision {found[n] / tot['k']:.4f}  "
+            f"recall {found[n] / max(1, tot['entrants']):.3f}  PR-AUC (mean over origins) {pr_auc[n]:.4f}"
+        )
+    ratio = found["model"] / max(1.0, found["rule"])
+    print(
+        f"  model / rule {ratio:.2f}x  (95% bootstrap {lo:.2f}x … {hi:.2f}x; goal ≥ 2x); a year old / rule "
+        f"{found['old'] / max(1.0, found['rule']):.2f}x; entrants found by the model only "
+        f"{sum(m[:, 4].sum() for m in mats):.0f}, by the rule only {sum(m[:, 5].sum() for m in mats):.0f}"
+    )
+    print(f"  model Brier {brier(y_all, p_all):.5f}; reliability: band → n, mean predicted, observed")
+    for b in reliability(y_all, p_all):
+        print(f"    [{b['lo']:.3f}, {b['hi']:.3f}): {b['n']:7d}  {b['predicted']:.4f}  {b['observed']:.4f}")
+    return {"ratio": ratio, "lo": lo, "hi": hi, **tot, **{f"found_{n}": found[n] for n in RANKINGS}}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--county", default="410506")
     ap.add_argument("--persons", type=int, default=100000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", default="", help="generated counties (generator seeds) pooled, e.g. 0,1,2")
     ap.add_argument("--as-of", default="2026-12-01")
     ap.add_argument("--horizon", type=int, default=6)
     ap.add_argument("--capacity", type=float, default=0.05)
     ap.add_argument("--first", default="2024-07", help="first origin YYYY-MM")
     ap.add_argument("--step", type=int, default=3, help="months between origins")
+    ap.add_argument(
+        "--last",
+        default="",
+        help="last origin YYYY-MM (a validation window: e.g. --first 2023-07 --last 2024-01, whose outcome "
+        "windows close before the test origins from 2024-07, to choose settings without the test period)",
+    )
     ap.add_argument("--span", type=int, default=24, help="training months per model (at most)")
     ap.add_argument("--facts-cache", default="", help="directory to keep the generated facts (Parquet)")
     ap.add_argument("--lgb", default="", help="LightGBM settings over the product's, e.g. scale_pos_weight=5")
@@ -136,18 +326,7 @@ def main() -> None:
     ap.add_argument("--boot", type=int, default=2000, help="bootstrap resamples for the pooled ratio")
     a = ap.parse_args()
     wall0, cpu0 = time.perf_counter(), _cpu()
-    as_of = dt.date.fromisoformat(a.as_of)
-    facts = load_facts(a)
-    n_persons = facts.persons["person_no"].n_unique()
-    print(
-        f"county {a.county}: {facts.households.height} households, {n_persons} persons "
-        f"({facts.persons.height - n_persons} dated trait changes), "
-        f"{facts.events.height} department events, {facts.objects.height} monitoring objects; "
-        f"horizon {a.horizon} months, capacity {a.capacity:.0%}, training span {a.span}"
-    )
-    ts = origins(dt.date.fromisoformat(a.first + "-01"), a.step, a.horizon, as_of)
-    print("origins: " + ", ".join(f"{t:%Y-%m}" for t in ts))
-    thresholds = RuleThresholds()
+    seeds = [int(s) for s in a.seeds.split(",") if s] or [a.seed]
     lgb_params = {
         k: (int(v) if v.lstrip("-").isdigit() else float(v))
         for k, v in (kv.split("=") for kv in a.lgb.split(",") if kv)
@@ -164,117 +343,20 @@ def main() -> None:
     features = tuple(f for f in FEATURES if f not in dropped)
     if dropped:
         print(f"features left out: {dropped} ({len(features)} of {len(FEATURES)})")
-    cache: dict = {}
-    models: dict[dt.date, object] = {}
-    train_wall = train_cpu = 0.0
-
-    def model_at(t: dt.date):
-        nonlocal train_wall, train_cpu
-        if t not in models:
-            w, c = time.perf_counter(), _cpu()
-            models[t] = train(
-                facts,
-                t,
-                a.train_horizon or a.horizon,
-                span=a.span,
-                cache=cache,
-                params=lgb_params,
-                rounds=rounds,
-                features=features,
-            )
-            train_wall += time.perf_counter() - w
-            train_cpu += _cpu() - c
-        return models[t]
-
-    # per entrant household: entrant-origins found by each ranking (pooled; the bootstrap resamples them)
-    per_hh: dict[str, np.ndarray] = {}  # household → [entrants, model, rule, old, model_only, rule_only]
-    pooled_y: list[np.ndarray] = []
-    pooled_p: list[np.ndarray] = []
-    tot = {"households": 0, "entrants": 0, "model": 0.0, "rule": 0.0, "old": 0.0, "k": 0}
-    for t in ts:
-        model, old = model_at(t), model_at(add_months(t, -12))
-        feats = features_at(facts, t)
-        y = (
-            feats.join(labels_at(facts, t, a.horizon), on="household_no", how="left", maintain_order="left")[
-                "label"
-            ]
-            .fill_null(0)
-            .to_numpy()
-        )
-        p, po, r = predict(model, feats), predict(old, feats), rule_scores(facts, t, feats, thresholds)
-        res = {}
-        tops = {}
-        for name, s in (("model", p), ("old", po), ("rule", r)):
-            res[name] = {"pr_auc": average_precision(y, s), **at_top(y, s, a.capacity)}
-            top = np.zeros(len(y), dtype=bool)
-            top[np.argsort(-s, kind="stable")[: res[name]["k"]]] = True
-            tops[name] = top
-        res["model"]["brier"] = brier(y, p)
-        res["old"]["brier"] = brier(y, po)
+    options = {"lgb": lgb_params, "rounds": rounds, "features": features, "train_wall": 0.0, "train_cpu": 0.0}
+    counties = [evaluate_county(a, s, options) for s in seeds]
+    rows = [(f"seed {c.seed}", summary(f"seed {c.seed}, pooled over its origins", [c], a)) for c in counties]
+    if len(counties) > 1:
+        rows.append((f"seeds {a.seeds}", summary(f"pooled over seeds {a.seeds}", counties, a)))
+    print(f"\n== model / rule at the top {a.capacity:.0%}, side by side")
+    print(f"  {'county':<14} entrants  model  a year old  rule  model/rule  95% bootstrap")
+    for name, s in rows:
         print(
-            f"\n== t = {t:%Y-%m}: {len(y)} households at risk, {int(y.sum())} entrants in the next {a.horizon} "
-            f"months (base rate {y.mean():.4f}, top {a.capacity:.0%} = {res['model']['k']}); model on "
-            f"{len(model.months)} months ({model.rows} rows, {model.positives} positives)"
-        )
-        # how many entrants left any trace the county could see before t (a ceiling for any forecast)
-        seen = set(
-            facts.events.filter((pl.col("known_on") < t) & (pl.col("month") >= add_months(t, -12)))[
-                "household_no"
-            ].to_list()
-        )
-        ent = feats["household_no"].filter(pl.Series(y == 1)).to_list()
-        traced = sum(h in seen for h in ent)
-        tot["traced"] = tot.get("traced", 0) + traced
-        print(
-            f"  entrants with a department event known before t (last 12 months): {traced} of {len(ent)}; "
-            f"households at risk with one: {sum(h in seen for h in feats['household_no'].to_list())}"
-        )
-        print(_line("model", res["model"]))
-        print(_line("model a year old", res["old"]))
-        print(_line("rule", res["rule"]))
-        print(f"  model / rule: {res['model']['found'] / max(1.0, res['rule']['found']):.2f}x")
-        for i in np.nonzero(y)[0]:
-            hh = feats["household_no"][int(i)]
-            row = per_hh.setdefault(hh, np.zeros(6))
-            m_, r_ = tops["model"][i], tops["rule"][i]
-            row += [1, m_, r_, tops["old"][i], m_ and not r_, r_ and not m_]
-        pooled_y.append(y)
-        pooled_p.append(p)
-        tot["households"] += len(y)
-        tot["entrants"] += int(y.sum())
-        tot["k"] += res["model"]["k"]
-        for n in ("model", "rule", "old"):
-            tot[n] += res[n]["found"]
-    mat = np.array(list(per_hh.values()))
-    rng = np.random.default_rng(0)
-    ratios = []
-    for _ in range(a.boot):
-        w = rng.multinomial(len(mat), np.full(len(mat), 1 / len(mat)))
-        s = w @ mat
-        ratios.append(s[1] / max(1.0, s[2]))
-    lo, hi = np.percentile(ratios, [2.5, 97.5])
-    y_all, p_all = np.concatenate(pooled_y), np.concatenate(pooled_p)
-    print(
-        f"\n== pooled over {len(ts)} origins: {tot['households']} household-origins, {tot['entrants']} entrants "
-        f"({mat[:, 0].astype(bool).sum():.0f} distinct households; {tot['traced']} with a department event known "
-        f"in the 12 months before t), top {a.capacity:.0%} = {tot['k']} visits"
-    )
-    for n, label in (("model", "model"), ("old", "model a year old"), ("rule", "rule")):
-        print(
-            f"  {label:<17} found {tot[n]:5.0f}  precision {tot[n] / tot['k']:.4f}  "
-            f"recall {tot[n] / max(1, tot['entrants']):.3f}"
+            f"  {name:<14} {s['entrants']:8.0f} {s['found_model']:6.0f} {s['found_old']:11.0f} {s['found_rule']:5.0f}"
+            f"  {s['ratio']:9.2f}x  {s['lo']:.2f}x … {s['hi']:.2f}x"
         )
     print(
-        f"  model / rule {tot['model'] / max(1.0, tot['rule']):.2f}x  (95% bootstrap {lo:.2f}x … {hi:.2f}x; "
-        f"goal ≥ 2x)   entrants found by the model only {mat[:, 4].sum():.0f}, by the rule only {mat[:, 5].sum():.0f}"
-    )
-    print(
-        f"  model Brier {brier(y_all, p_all):.5f}; reliability (pooled): band → n, mean predicted, observed"
-    )
-    for b in reliability(y_all, p_all):
-        print(f"    [{b['lo']:.3f}, {b['hi']:.3f}): {b['n']:7d}  {b['predicted']:.4f}  {b['observed']:.4f}")
-    print(
-        f"\ntraining {len(models)} models: {train_wall:.0f}s wall, {train_cpu:.0f}s CPU; whole run "
+        f"\ntraining: {options['train_wall']:.0f}s wall, {options['train_cpu']:.0f}s CPU; whole run "
         f"{time.perf_counter() - wall0:.0f}s wall, {_cpu() - cpu0:.0f}s CPU; peak RSS "
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; load {os.getloadavg()[0]:.1f}"
     )

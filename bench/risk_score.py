@@ -58,6 +58,7 @@ KEYS = {  # frame → the columns that name a household, person or village
 def _risk_eval():
     spec = importlib.util.spec_from_file_location("risk_eval", ROOT / "bench" / "risk_eval.py")
     mod = importlib.util.module_from_spec(spec)
+    sys.modules["risk_eval"] = mod  # its dataclasses look their module up there
     spec.loader.exec_module(mod)
     return mod
 

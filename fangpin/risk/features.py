@@ -73,6 +73,12 @@ FEATURES = (
     "migrant_per_labour",
     "leads_rejected_ever",
     "months_since_lead",
+    # added 2026-12-01 evening (session 5): the household's own rate of hospital stays over three years,
+    # the generator's fall term "no full labourer of any age", the coming September's continuing 高中
+    "hospital_36m",
+    "selfpay_36m_ratio",
+    "no_full_labour",
+    "high_school_continuing",
 )
 # a known event's cost as a share of the household's year at the line (money events), or its weight
 # (the others); the stock decays by this factor a month (``shock_stock``)
@@ -168,6 +174,10 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         labour_any_age=pl.col("labour_skill").is_in(FULL).sum(),
         # children whose 高中/中职 starts the coming September (from their birth dates alone)
         entering_high_school=(_school_start_year("birth_date", 15) == next_sept.year).sum(),
+        # children in their second or third 高中/中职 year the coming September (birth dates alone)
+        high_school_continuing=_school_start_year("birth_date", 15)
+        .is_between(next_sept.year - 2, next_sept.year - 1)
+        .sum(),
     )
     hh = facts.households.select(
         "household_no",
@@ -228,6 +238,11 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         .otherwise(0)
         .sum(),
         months_since_hospital=pl.when(pl.col("kind") == "hospital").then(pl.col("ago")).min(),
+        hospital_36m=((pl.col("kind") == "hospital") & (pl.col("ago") <= 36)).sum(),
+        selfpay_36m=pl.when((pl.col("kind") == "hospital") & (pl.col("ago") <= 36))
+        .then(pl.col("amount"))
+        .otherwise(0)
+        .sum(),
         job_loss_6m=((pl.col("kind") == "job_loss") & (pl.col("ago") <= 6)).sum(),
         months_since_job_loss=pl.when(pl.col("kind") == "job_loss").then(pl.col("ago")).min(),
         disaster_loss_12m=pl.when((pl.col("kind") == "disaster") & (pl.col("ago") <= 12))
@@ -328,6 +343,8 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         income_ratio_prev=pl.col("net_prev") / n / pl.col("line_prev"),
         oop_ratio=pl.col("oop_last") / n / pl.col("line_last"),
         selfpay_12m_ratio=pl.col("selfpay_12m") / n / line_now,
+        selfpay_36m_ratio=pl.col("selfpay_36m").fill_null(0) / n / line_now,
+        no_full_labour=(pl.col("labour_any_age").fill_null(0) == 0).cast(pl.Int8),
         village_entries_24m=pl.col("v_entries").fill_null(0) / pl.col("v_households"),
         months_to_september=pl.lit((9 - month.month) % 12),
         migrant_per_labour=pl.col("migrant_workers") / pl.col("labour_any_age").fill_null(0).clip(1),
@@ -349,6 +366,8 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         "leads_rejected_ever",
         "entering_high_school",
         "income_years_near_line",
+        "hospital_36m",
+        "high_school_continuing",
     ]
     out = out.with_columns([pl.col(c).fill_null(0) for c in zero])
     return out.select("household_no", "village", *[pl.col(c).cast(pl.Float64) for c in FEATURES]).sort(

@@ -27,6 +27,18 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str | None]] = {
     ),
     "selfpay_3m": lambda r: f"近3个月住院自付{_yuan(r['selfpay_3m'])}" if r["selfpay_3m"] > 0 else None,
     "hospital_3m": lambda r: f"近3个月住院{_n(r['hospital_3m'])}次" if r["hospital_3m"] > 0 else None,
+    "hospital_36m": lambda r: f"近3年住院{_n(r['hospital_36m'])}次" if r["hospital_36m"] > 0 else None,
+    "selfpay_36m_ratio": lambda r: (
+        f"近3年住院自付相当于人均{r['selfpay_36m_ratio']:.0%}个监测范围"
+        if r["selfpay_36m_ratio"] > 0
+        else None
+    ),
+    "no_full_labour": lambda r: "家中无技能或普通劳动力" if r["no_full_labour"] > 0 else None,
+    "high_school_continuing": lambda r: (
+        f"{_n(r['high_school_continuing'])}名子女今年9月升入高中二、三年级（学费等支出）"
+        if r["high_school_continuing"] > 0
+        else None
+    ),
     "hospital_12m": lambda r: f"近12个月住院{_n(r['hospital_12m'])}次" if r["hospital_12m"] > 0 else None,
     "months_since_hospital": lambda r: (
         f"{_n(r['months_since_hospital'])}个月前住院"

@@ -429,3 +429,83 @@ def test_no_reason_is_said_of_a_missing_value():
         contrib[FEATURES.index(f)] = 2.0
     contrib[FEATURES.index("selfpay_12m")] = 1.0
     assert reasons_for(row, contrib, FEATURES) == ["近12个月住院自付累计8,600元"]
+
+
+def test_the_three_year_hospital_rate_counts_stays_known_before_the_month_and_no_older():
+    """hospital_36m / selfpay_36m_ratio (session 5): every stay pushed before the month within 36
+    months; a stay pushed later (or the month's own) is not seen, one 37 months old is dropped."""
+    from fangpin.demo.generator.history import known_on
+
+    d = dt.date
+    two = _one_household([{"person_no": "A"}, {"person_no": "B", "labour_skill": "无劳动力"}])
+
+    def stay(month: dt.date, amount: float) -> dict:
+        return {
+            "household_no": "H1",
+            "person_no": "A",
+            "kind": "hospital",
+            "month": month,
+            "amount": amount,
+            "known_on": known_on("hospital", month),
+        }
+
+    facts = _with(
+        two, events=[stay(d(2022, 5, 1), 9000.0), stay(d(2024, 6, 1), 3000.0), stay(d(2025, 3, 1), 5000.0)]
+    )
+    line = facts.lines[2024]
+    # at April 2025: March's stay is pushed on 20 April, unknown; the two older ones count
+    row = features_at(facts, d(2025, 4, 1)).row(0, named=True)
+    assert row["hospital_36m"] == 2
+    assert row["selfpay_36m_ratio"] == pytest.approx((9000 + 3000) / 2 / line)
+    # in May March's stay is known; in June the May 2022 stay is 37 months old
+    assert _feature(facts, d(2025, 5, 1), "hospital_36m") == 3
+    row = features_at(facts, d(2025, 6, 1)).row(0, named=True)
+    assert row["hospital_36m"] == 2
+    assert row["selfpay_36m_ratio"] == pytest.approx((3000 + 5000) / 2 / line)
+    # the facts as known on the day before the month give the same features (no later event is read)
+    for m in (d(2024, 7, 1), d(2025, 4, 1), d(2025, 6, 1)):
+        assert features_at(facts, m).equals(features_at(_known_before(facts, m), m))
+
+
+def test_no_full_labour_counts_any_age_and_follows_the_recorded_trait():
+    d = dt.date
+    facts = _one_household(
+        [
+            # the only full labourer, 66 years old: full_labour (under 65) says none, no_full_labour says one
+            {"person_no": "A", "birth_date": d(1958, 1, 1)},
+            {"person_no": "B", "labour_skill": "无劳动力"},
+            # A loses the ability to work on 10 May 2025, recorded the same day
+            {
+                "person_no": "A",
+                "birth_date": d(1958, 1, 1),
+                "labour_skill": "丧失劳动力",
+                "valid_from": d(2025, 5, 10),
+                "known_on": d(2025, 5, 10),
+            },
+        ]
+    )
+    assert _feature(facts, d(2025, 5, 1), "full_labour") == 0
+    assert [_feature(facts, m, "no_full_labour") for m in (d(2025, 5, 1), d(2025, 6, 1))] == [0, 1]
+
+
+def test_continuing_high_school_years_come_from_the_birth_date_alone():
+    """high_school_continuing: children in their second or third 高中 year the coming September, from
+    the birth date and the 31 August cut-off — never from the 学籍 string (which the generator only
+    holds for people still at school at as_of)."""
+    d = dt.date
+    facts = _one_household(
+        [
+            {"person_no": "A"},
+            {"person_no": "K", "birth_date": d(2009, 8, 31), "school_status": ""},  # 高中 from Sept 2024
+            {
+                "person_no": "L",
+                "birth_date": d(2008, 9, 1),
+                "school_status": "普通高中三年级",
+            },  # Sept 2024 too
+        ]
+    )
+    got = [
+        _feature(facts, m, "high_school_continuing") for m in (d(2024, 3, 1), d(2025, 3, 1), d(2026, 3, 1))
+    ]
+    assert got == [0, 2, 2]  # second year in Sept 2025, third in Sept 2026
+    assert _feature(facts, d(2026, 10, 1), "high_school_continuing") == 0  # both done by Sept 2027
