@@ -61,6 +61,9 @@ log = logging.getLogger(__name__)
 PENDING_KEY = "registry.flags.refresh.pending"
 BEAT_KEY = "registry.flags.refresh.beat"
 JOB_LATE_SECONDS = 30
+REFRESH_DELAY_SECONDS = (
+    5  # the job starts this long after the first change that queued it (see _queue_refresh_task)
+)
 
 
 def _table() -> str:
@@ -115,12 +118,24 @@ def _enqueue_refresh() -> None:
         log.warning("household flags: cache unavailable, no background refresh queued", exc_info=True)
         return
     try:
-        from .tasks import household_flags_refresh_task
-
-        household_flags_refresh_task()
+        _queue_refresh_task()
     except Exception:  # no queue: forget the mark, so the lists refresh inline instead of waiting for it
         cache.delete(PENDING_KEY)
         log.warning("household flags: background refresh not queued", exc_info=True)
+
+
+def _queue_refresh_task() -> None:
+    """Queue the job ``REFRESH_DELAY_SECONDS`` ahead, so a burst of writes (a batch approval, fifty cadres at
+    work) costs one run of the rule suite (~0.4 s fixed per run, whatever the number of households) instead
+    of one per commit; at once where Huey runs tasks immediately (the tests)."""
+    from huey.contrib.djhuey import HUEY
+
+    from .tasks import household_flags_refresh_task
+
+    if HUEY.immediate:
+        household_flags_refresh_task()
+    else:
+        household_flags_refresh_task.schedule(delay=REFRESH_DELAY_SECONDS)
 
 
 def refresh_job_expected() -> bool:

@@ -139,9 +139,11 @@ def test_another_user_gets_404_and_an_audit_record(
 
 
 def test_the_stored_file_holds_no_clear_id_number_or_phone(
-    client, personas, village, small_threshold, django_capture_on_commit_callbacks
+    client, personas, village, small_threshold, django_capture_on_commit_callbacks, settings, tmp_path
 ):
     from fangpin.registry.models import Person
+
+    settings.FANGPIN_FILES_DIR = str(tmp_path)  # only this export's files (not other tests' reject reports)
 
     client.force_login(personas["county_admin"])  # allowed to export in clear
     job, _ = _job_export(client, "/households/export/?unmasked=1", django_capture_on_commit_callbacks)

@@ -53,14 +53,22 @@ def below(actor, *, defer: bool) -> tuple[set[int], int]:
     return set(qs.values_list("pk", flat=True)), updating
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_committed_change_queues_the_refresh_which_brings_the_rows_up_to_date(personas, hh, monkeypatch):
+def test_a_committed_change_queues_the_refresh_which_brings_the_rows_up_to_date(
+    personas, hh, monkeypatch, django_capture_on_commit_callbacks
+):
     admin = personas["county_admin"]
     assert below(admin, defer=False) == ({hh.pk}, 0)
     calls = []
     real = flags.household_flags_refresh_dirty
     monkeypatch.setattr(flags, "household_flags_refresh_dirty", lambda *, on: calls.append(on) or real(on=on))
-    do_income_record_save(actor=admin, household=hh, payload=RICH, reason="核实")  # commits
+    # the change's transaction commits (its on_commit callbacks run; a transactional test cannot flush the
+    # append-only audit table afterwards)
+    from django.db import connection
+
+    connection.run_on_commit.clear()  # the fixtures' writes count as committed (their queued refresh dropped)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        do_income_record_save(actor=admin, household=hh, payload=RICH, reason="核实")
+    assert sum(cb is flags._enqueue_refresh for cb in callbacks) == 1  # once per transaction
     assert calls == [
         TODAY
     ]  # one job for the change's transaction (the tests' Huey runs it at once), for the business day
@@ -155,3 +163,25 @@ def test_the_cli_runs_the_background_refresh(personas, hh, capsys):
     assert "已更新1户" in capsys.readouterr().out
     row = HouseholdFlags.objects.get(household=hh)
     assert row.dirty is False and row.below_line is False
+
+
+def test_outside_immediate_mode_the_job_is_queued_a_few_seconds_ahead_once_for_a_burst(hh, monkeypatch):
+    """With a real consumer, a burst of commits queues one job, REFRESH_DELAY_SECONDS ahead (one run of the
+    rule suite for the burst), not one run per commit."""
+    from huey.contrib.djhuey import HUEY
+
+    calls = []
+
+    class Task:
+        def __call__(self):
+            calls.append("now")
+
+        def schedule(self, *, delay):
+            calls.append(("later", delay))
+
+    monkeypatch.setattr("fangpin.registry.tasks.household_flags_refresh_task", Task())
+    monkeypatch.setattr(HUEY, "immediate", False)
+    for _ in range(3):
+        flags._enqueue_refresh()
+    assert calls == [("later", flags.REFRESH_DELAY_SECONDS)] and flags.REFRESH_DELAY_SECONDS > 0
+    assert flags.refresh_job_expected()  # the lists meanwhile say that households are being updated
