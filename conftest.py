@@ -69,8 +69,8 @@ def _local_remark_column_answered(request):
 
 
 # FANGPIN_CHECK_SEALS=1: after every database test, every decision record still verifies (core.integrity) —
-# proves no write path of the application leaves a row unsealed or sealed wrongly. Opt-in (it reads the
-# sealed tables after each test); tests that tamper on purpose are marked ``tampers_seals``.
+# proves no write path of the application leaves a row unsealed or sealed wrongly. On in `./run test` (it reads
+# the sealed tables after each test), off in a bare pytest; tests that tamper on purpose are marked ``tampers_seals``.
 if os.environ.get("FANGPIN_CHECK_SEALS"):
 
     @pytest.fixture(autouse=True)

@@ -34,12 +34,17 @@ class MonitoringConfig(AppConfig):
         from fangpin.registry import hooks
 
         from . import checks, selectors  # noqa: F401  (checks registers the M-* rules in the registry runner)
+        from .household_search import HouseholdFilter, household_search_qs
         from .services.enrolment import ExistingEnrolment, enrol_existing, enrol_existing_many
         from .services.imported_measures import measures_import
         from .services.moves import open_work_follow_household
 
         def enrol_many(*, actor, items):  # the registry passes plain dicts (it imports nothing of monitoring)
             return enrol_existing_many(actor=actor, items=[ExistingEnrolment(**it) for it in items])
+
+        def search(*, actor, params, on, gate=True):
+            f = HouseholdFilter.from_params(params)
+            return household_search_qs(actor=actor, f=f, on=on, gate=gate), f.as_params()
 
         hooks.register_monitoring(
             hooks.MonitoringHooks(
@@ -48,6 +53,7 @@ class MonitoringConfig(AppConfig):
                 export_facts=selectors.monitoring_export_facts,
                 objects_on=selectors.monitoring_objects_on,
                 measures_import=measures_import,
+                household_search=search,
             )
         )
 

@@ -32,6 +32,10 @@ class MonitoringHooks:
     objects_on: Callable[[dt.date], QuerySet]
     # measures_import(*, actor, rows, source_ref) -> counts: 帮扶措施 columns of an import as measures
     measures_import: Callable[..., dict[str, int]]
+    # household_search(*, actor, params: dict, on, gate=True) -> (households, normalised params): the household
+    # list's filter (search terms, region, flags…) as the browser list applies it, for the 下载中心's export
+    # jobs; ``gate=False`` skips the search throttle only (the job's request already passed it)
+    household_search: Callable[..., tuple[QuerySet, dict[str, str]]]
 
 
 # follow(*, actor, household, old_village, new_village, on) -> what moved (JSON-able)

@@ -140,6 +140,9 @@ def _village_objects(village: str, cadre, county_admin, *, dept_officer) -> dict
         kind="civil", department="民政", period="2025-04" if village.startswith("42") else "2025-05", filename="低保.xlsx", sha256="0" * 64,
         uploaded_by=dept_officer, uploaded_at=dt.datetime(2025, 6, 1, tzinfo=dt.UTC), parquet_path="",
     )  # fmt: skip
+    from fangpin.registry.services.export_jobs import export_job_create
+
+    job = export_job_create(actor=cadre, on=ON, filters={}, queue=False)  # the 下载中心: its requester's only
     pending = Path(settings.FANGPIN_FILES_DIR) / "dept_pending" / str(dept_officer.pk)
     pending.mkdir(parents=True, exist_ok=True)
     token = secrets.token_hex(16) + ".csv"
@@ -157,6 +160,7 @@ def _village_objects(village: str, cadre, county_admin, *, dept_officer) -> dict
         "token": token,
         "ack_no": app.sources.get().source_ref,
         "appeal_id": appeal.pk,
+        "job_id": job.pk,
     }
 
 
@@ -221,6 +225,7 @@ FILLERS = {
     "worklist_id": lambda o, actor, name: o["worklist_id"],
     "batch_id": lambda o, actor, name: o["dept_batch_id"] if name == "web:dept_batch" else o["batch_id"],
     "run_id": lambda o, actor, name: o["run_id"],
+    "job_id": lambda o, actor, name: o["job_id"],
     "token": lambda o, actor, name: o["token"],
     "ack_no": lambda o, actor, name: o["ack_no"],
     "key": lambda o, actor, name: Skip("a parameter key: county configuration, not a village's object"),

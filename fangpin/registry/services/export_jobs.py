@@ -117,7 +117,7 @@ def export_job_create(
 
 def export_job_run(job_id: int) -> ExportJob:
     """Write the job's workbook (the synchronous export's service, as its requester) and keep it encrypted."""
-    from fangpin.monitoring.household_search import HouseholdFilter, household_search_qs
+    from fangpin.registry import hooks
     from fangpin.registry.io.export import registry_export
 
     claimed = ExportJob.objects.filter(pk=job_id, status=ExportJobStatus.QUEUED).update(
@@ -132,8 +132,7 @@ def export_job_run(job_id: int) -> ExportJob:
     target.mkdir(parents=True, exist_ok=True)
     sealed = target / f"{job.pk}-{secrets.token_hex(8)}.xlsx.sm4"
     try:
-        f = HouseholdFilter.from_params(job.filters)
-        qs = household_search_qs(actor=actor, f=f, on=job.on, gate=False)
+        qs, _ = hooks.monitoring().household_search(actor=actor, params=job.filters, on=job.on, gate=False)
         res = registry_export(
             actor=actor,
             out_path=tmp / job.file_name,

@@ -54,15 +54,16 @@ class Command(BaseCommand):
         )
 
     def _create(self, actor, opts) -> None:
-        from fangpin.monitoring.household_search import HouseholdFilter, household_search_qs
+        from fangpin.registry import hooks
 
         on = dt.date.fromisoformat(opts["on"]) if opts["on"] else clock.today()
-        f = HouseholdFilter.from_params(
-            {"q": opts["q"], "region": opts["region"], "household_type": opts["household_type"]}
+        qs, params = hooks.monitoring().household_search(
+            actor=actor,
+            params={"q": opts["q"], "region": opts["region"], "household_type": opts["household_type"]},
+            on=on,
         )
-        qs = household_search_qs(actor=actor, f=f, on=on)
         job = svc.export_job_create(
-            actor=actor, on=on, filters=f.as_params(), region_code=f.region or None,
+            actor=actor, on=on, filters=params, region_code=params.get("region") or None,
             unmasked=opts["unmasked"], estimated_rows=svc.export_estimate(qs), via="cli", queue=not opts["run"],
         )  # fmt: skip
         if opts["run"]:
