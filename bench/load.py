@@ -251,6 +251,8 @@ def main() -> None:
     _ensure_database(a.database_url, rebuild=a.rebuild)
     t0 = time.monotonic()
     _manage(env, "migrate", "-v0")
+    # the static assets as `fangpin serve` collects them (the production settings serve them with WhiteNoise)
+    _manage(env, "collectstatic", "--noinput", "-v0")
     _manage(env, "params_defaults")  # parameters added since the database was built (installed where missing)
     have = _manage(
         env, "shell", "-c", "from fangpin.registry.models import Person;print(Person.objects.count())"
