@@ -168,9 +168,11 @@ def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        # the browser's own locale is Chinese (Debian chromium-l10n; Chromium on Linux takes it from LANG), so
-        # date inputs and built-in messages render as a county user sees them (2026/12/02, not 12/02/2026)
-        env = {**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"}
+        # the browser's own locale is Chinese (Debian chromium-l10n; Chromium on Linux takes its language from
+        # LANGUAGE first), so date inputs and built-in messages render as a county user sees them (2026/12/02,
+        # not 12/02/2026). LANG stays C.UTF-8: zh_CN.UTF-8 is not generated on a bare Debian, and an unknown
+        # LANG drops Chromium to ASCII file names — every upload of 医保.csv or 承诺书.jpg then fails
+        env = {**os.environ, "LANG": "C.UTF-8", "LANGUAGE": "zh_CN"}
         b = p.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_FLAGS, env=env)
         yield b
         b.close()

@@ -47,7 +47,8 @@ def test_a_large_export_is_a_job_downloaded_from_the_download_centre(page_as, sh
             assert r.status == 404 and "不存在或无权访问" in r.text()
         out = e2e_server.shell(
             "from fangpin.audit.models import AuditEvent as A;"
-            f"print(A.objects.filter(event_type='access.refused', object_id='{job_id}').count(),"
+            "print(A.objects.filter(event_type='access.refused', object_type='registry.exportjob',"
+            f" object_id='{job_id}').count(),"
             f" A.objects.filter(event_type='registry.export_download', object_id='{job_id}').count())"
         )
         assert out.split()[-2:] == ["2", "1"]
