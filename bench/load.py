@@ -20,7 +20,10 @@
    the floor; the whole village's export is a 下载中心 job (a Huey consumer runs beside gunicorn,
    ``--huey-workers``): its request, the time until the file is ready and the download are three lines (``--only`` for a subset); ``--code DIR`` serves another checkout (a before/after pair on one
    database);
-5. prints requests/s, p50/p95/p99 and errors per request type beside the floor, and the p95 target (300 ms).
+5. prints requests/s, p50/p95/p99 and errors per request type beside the floor, and the p95 target (300 ms);
+   then where the two cores went during the run: CPU seconds of gunicorn (the master and its workers),
+   the Huey consumer, PostgreSQL (every ``postgres`` process), the load generator (locust, ``--client``) and
+   everything else on the machine, per request and as a share of the cores (read from /proc).
 Traffic goes to 127.0.0.1 only. Figures from this 2-core box: docs/parts/web.md (Performance).
 """
 
@@ -32,6 +35,7 @@ import csv
 import hashlib
 import json
 import os
+import resource
 import secrets
 import socket
 import subprocess
@@ -166,6 +170,43 @@ print("PLAN" + json.dumps({"token": tokens[0], "tokens": tokens, "sessions": ses
 """
 
 
+def _cpu_snapshot(server_pid: int, consumer_pid: int | None) -> dict[str, float]:
+    """CPU seconds so far of the bench's processes, by group, and of the whole machine (/proc; Linux).
+    gunicorn = the master and every worker (descendants of ``server_pid``), huey = the consumer and its
+    threads, postgres = every process named ``postgres`` (the server's backends of every client, so a busy
+    neighbour's queries count here too: "everything else" is the machine minus the groups)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    procs: dict[int, tuple[int, str, float]] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            raw = (d / "stat").read_text()
+        except OSError:
+            continue
+        comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+        f = raw[raw.rindex(")") + 2 :].split()
+        procs[int(d.name)] = (int(f[1]), comm, (int(f[11]) + int(f[12])) / tick)  # ppid, comm, utime+stime
+
+    def tree(root: int) -> set[int]:
+        out, todo = set(), [root]
+        while todo:
+            p = todo.pop()
+            out.add(p)
+            todo += [c for c, (pp, _, _) in procs.items() if pp == p and c not in out]
+        return out
+
+    groups = {"gunicorn": tree(server_pid)}
+    if consumer_pid:
+        groups["huey"] = tree(consumer_pid)
+    groups["postgres"] = {p for p, (_, comm, _) in procs.items() if comm == "postgres"}
+    out = {k: sum(procs[p][2] for p in ps if p in procs) for k, ps in groups.items()}
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    busy = [int(x) for x in fields[:8]]
+    out["machine"] = (sum(busy) - busy[3] - busy[4]) / tick  # everything but idle and iowait
+    return out
+
+
 def _warm(port: int, plan: dict, workers: int) -> None:
     """Before locust: a few requests of each kind on every worker (templates compiled, URL resolvers and
     caches filled), so the first seconds of the run do not measure the workers' start."""
@@ -227,6 +268,14 @@ def main() -> None:
     )
     ap.add_argument(
         "--huey-workers", type=int, default=1, help="Huey consumer threads (export jobs of the 下载中心)"
+    )
+    ap.add_argument(
+        "--client",
+        choices=("fast", "requests"),
+        default="fast",
+        help="the load generator's HTTP client: locust's FastHttpUser (default; far less CPU per request, "
+        "which on this 2-core box is CPU taken from the server) or HttpUser (python-requests, the runs "
+        "before session 6)",
     )
     ap.add_argument("--only", default="", help="comma-separated request names to run (default: all)")
     ap.add_argument(
@@ -354,6 +403,9 @@ def main() -> None:
                 time.sleep(0.3)
         _warm(port, plan, a.workers)
         prefix = var / "locust"
+        cpu_before = _cpu_snapshot(server.pid, consumer.pid if consumer else None)
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t_run = time.monotonic()
         subprocess.run(
             [
                 sys.executable,
@@ -381,10 +433,14 @@ def main() -> None:
                 "FANGPIN_LOAD_PLAN": str(plan_file),
                 "FANGPIN_LOAD_ONLY": a.only,
                 "FANGPIN_LOAD_THINK": a.think,
+                "FANGPIN_LOAD_CLIENT": a.client,
             },  # fmt: skip
             check=False,
             timeout=a.seconds + 120,
         )
+        wall_run = time.monotonic() - t_run
+        cpu_after = _cpu_snapshot(server.pid, consumer.pid if consumer else None)
+        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     finally:
         if consumer is not None:
             consumer.terminate()
@@ -421,6 +477,33 @@ def main() -> None:
             f"{r['Name']:34} {r['Request Count']:>7} {float(r['Requests/s']):7.1f} {r['50%']:>6} {r['95%']:>6} "
             f"{r['99%']:>6} {r['Failure Count']:>7}  {ok}"
         )
+    requests_n = sum(int(r["Request Count"]) for r in rows if r["Name"] == "Aggregated") or 1
+    used = {k: cpu_after[k] - cpu_before.get(k, 0.0) for k in cpu_after}
+    used["locust"] = (children_after.ru_utime + children_after.ru_stime) - (
+        children_before.ru_utime + children_before.ru_stime
+    )
+    used["other"] = max(
+        0.0, used.pop("machine") - sum(v for k, v in used.items() if k != "locust") - used["locust"]
+    )
+    cores = os.cpu_count() or 1
+    print(
+        f"\nwhere the {cores} cores went during the run ({wall_run:.0f} s, {requests_n:,} requests; "
+        f"load generator: {'FastHttpUser' if a.client == 'fast' else 'HttpUser (requests)'}):"
+    )
+    print(f"{'process':26} {'CPU s':>8} {'ms/request':>11} {'share of cores':>15}")
+    for k, label in (
+        ("gunicorn", "gunicorn (web + API)"),
+        ("huey", "Huey consumer"),
+        ("postgres", "PostgreSQL"),
+        ("locust", "locust (load generator)"),
+        ("other", "everything else"),
+    ):
+        if k in used:
+            print(
+                f"{label:26} {used[k]:8.1f} {1000 * used[k] / requests_n:11.1f} {used[k] / wall_run / cores:14.0%}"
+            )
+    idle = max(0.0, 1 - sum(used.values()) / wall_run / cores)
+    print(f"{'idle':26} {'':8} {'':11} {idle:14.0%}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,13 @@ Each user is a village cadre of the county's largest village, with a bearer toke
 uses) and a browser session of its own (the pages county staff use). Weights: search and household file
 are the daily reads, a case transition is the write, the export of a searched list (导出筛选结果) the heavy read (the whole village: ``export_village``, only by name), GET /me is
 the floor (authentication + one row) the others are compared with. ``FANGPIN_LOAD_ONLY`` (comma-separated
-task names) runs a subset."""
+task names) runs a subset.
+
+``FANGPIN_LOAD_CLIENT`` picks the HTTP client of the load generator: ``fast`` (default: locust's
+FastHttpUser, geventhttpclient, several times less CPU per request than python-requests; on a 2-core box
+the generator's CPU is taken from the server under test) or ``requests`` (HttpUser, the client of the runs
+before session 6). Every request carries its own headers (the bearer token for the API, the session cookie
+for the pages), the same with both clients; every body is read whole and timed (no ``stream``)."""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ import random
 from pathlib import Path
 
 from locust import HttpUser, between
+from locust.contrib.fasthttp import FastHttpUser
 
 PLAN = json.loads(Path(os.environ["FANGPIN_LOAD_PLAN"]).read_text(encoding="utf-8"))
 CASES = list(PLAN["cases"])  # open identification cases at 入户核查, one transition each
@@ -24,17 +31,22 @@ SESSIONS = list(
 
 
 def me(u: Cadre) -> None:
-    u.client.get("/api/v1/me", name="baseline GET /me")
+    u.client.get("/api/v1/me", headers=u.api, name="baseline GET /me")
 
 
 def search(u: Cadre) -> None:
     u.client.get(
-        "/api/v1/households", params={"q": random.choice(u.terms), "limit": 20}, name="api household search"
+        "/api/v1/households",
+        params={"q": random.choice(u.terms), "limit": 20},
+        headers=u.api,
+        name="api household search",
     )
 
 
 def household_file(u: Cadre) -> None:
-    u.client.get(f"/api/v1/households/{random.choice(u.households)}", name="api household file")
+    u.client.get(
+        f"/api/v1/households/{random.choice(u.households)}", headers=u.api, name="api household file"
+    )
 
 
 def case_transition(u: Cadre) -> None:
@@ -54,6 +66,7 @@ def case_transition(u: Cadre) -> None:
                 "override_reason": "压测：入户核实，家庭成员突发重病，医疗支出骤增",
             },
         },
+        headers=u.api,
         name="api case transition",
     )
 
@@ -63,12 +76,10 @@ def export(u: Cadre) -> None:
     with u.client.get(
         "/api/v1/households/export",
         params={"q": random.choice(u.terms)},
+        headers=u.api,
         name="api list export (search, xlsx)",
-        stream=True,
         catch_response=True,
     ) as r:
-        for _ in r.iter_content(65536):
-            pass
         if r.status_code != 200:
             r.failure(f"HTTP {r.status_code}")
 
@@ -81,7 +92,7 @@ def export_village(u: Cadre) -> None:
     import time
 
     t0 = time.perf_counter()
-    with u.client.get("/api/v1/households/export", name="api village export: request (202 job)",
+    with u.client.get("/api/v1/households/export", headers=u.api, name="api village export: request (202 job)",
                       catch_response=True) as r:  # fmt: skip
         if r.status_code == 200:  # below the threshold: the workbook itself
             r.success()
@@ -95,17 +106,15 @@ def export_village(u: Cadre) -> None:
             _fire(u, "api village export: until file ready", t0, error=f"job {job.get('status')}")
             return
         time.sleep(2.0)
-        with u.client.get(f"/api/v1/exports/{job['id']}", name="api village export: poll",
+        with u.client.get(f"/api/v1/exports/{job['id']}", headers=u.api, name="api village export: poll",
                           catch_response=True) as p:  # fmt: skip
             if p.status_code != 200:
                 p.failure(f"HTTP {p.status_code}")
                 return
             job = p.json()
     _fire(u, "api village export: until file ready", t0)
-    with u.client.get(job["download_url"], name="api village export: download", stream=True,
+    with u.client.get(job["download_url"], headers=u.api, name="api village export: download",
                       catch_response=True) as d:  # fmt: skip
-        for _ in d.iter_content(65536):
-            pass
         if d.status_code != 200:
             d.failure(f"HTTP {d.status_code}")
 
@@ -170,7 +179,12 @@ ONLY = {n for n in os.environ.get("FANGPIN_LOAD_ONLY", "").split(",") if n}
 _THINK = [float(x) for x in os.environ.get("FANGPIN_LOAD_THINK", "1-3").split("-", 1)]
 
 
-class Cadre(HttpUser):
+_CLIENT = os.environ.get("FANGPIN_LOAD_CLIENT", "fast")
+if _CLIENT not in ("fast", "requests"):
+    raise SystemExit(f"FANGPIN_LOAD_CLIENT={_CLIENT!r}: fast or requests")
+
+
+class Cadre(FastHttpUser if _CLIENT == "fast" else HttpUser):
     wait_time = between(_THINK[0], _THINK[-1])  # bench/load.py --think
     tasks = {
         fn: w for fn, w in {**WEIGHTS, **EXTRA}.items() if (fn.__name__ in ONLY if ONLY else fn in WEIGHTS)
@@ -179,8 +193,8 @@ class Cadre(HttpUser):
     def on_start(self) -> None:
         # one cadre per locust user: its own session and API token (bench/load.py makes them)
         key, token = SESSIONS.pop() if SESSIONS else (PLAN["sessions"][0], PLAN["token"])
-        self.client.headers["Authorization"] = f"Bearer {token}"
+        self.api = {"Authorization": f"Bearer {token}"}
         # the session cookie is Secure (production settings): sent by hand over loopback http
-        self.web = {"Authorization": "", "Cookie": f"{PLAN['session_cookie']}={key}"}
+        self.web = {"Cookie": f"{PLAN['session_cookie']}={key}"}
         self.households = PLAN["households"]
         self.terms = PLAN["search_terms"]
