@@ -183,7 +183,8 @@ def household_export(request, response: HttpResponse, query: Query[ExportQuery])
     on = clock.today()
     qs = household_search_qs(actor=request.auth, f=f, on=on)
     rows = export_jobs.export_estimate(qs)
-    if rows > export_jobs.export_job_rows(on=on):  # a large workbook: a job of the 下载中心 (202)
+    limit = export_jobs.export_job_rows(on=on, region_code=region or request.auth.region_id or "")
+    if rows > limit:  # a large workbook: a job of the 下载中心 (202)
         job = export_jobs.export_job_create(
             actor=request.auth,
             on=on,

@@ -46,12 +46,14 @@ def exports_dir() -> Path:
     return Path(settings.FANGPIN_FILES_DIR) / "exports"
 
 
-def export_job_rows(*, on: dt.date) -> int:
-    """The row count (persons) above which an export runs as a job (policy parameter ``registry.export.job_rows``)."""
+def export_job_rows(*, on: dt.date, region_code: str = "") -> int:
+    """The row count (persons) above which an export runs as a job (policy parameter
+    ``registry.export.job_rows``), as set for ``region_code`` (the exported area or the requester's own: a
+    county's or province's value wins over the national default, as for every parameter)."""
     from fangpin.policy.params import param_value
 
     try:
-        return int(param_value(JOB_ROWS, region_code="", year=on.year))
+        return int(param_value(JOB_ROWS, region_code=region_code or "", year=on.year))
     except DomainError:
         return DEFAULT_JOB_ROWS
 

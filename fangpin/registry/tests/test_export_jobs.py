@@ -96,6 +96,29 @@ def test_above_the_threshold_the_web_export_is_a_job_with_the_same_workbook(
     assert ExportJob.objects.count() == 1
 
 
+def test_the_countys_own_threshold_wins_over_the_national_default(
+    client, personas, village, django_capture_on_commit_callbacks
+):
+    """The threshold is a parameter like any other: a county's own value applies to its villages' exports
+    (web and API), the national default elsewhere."""
+    admin = personas["county_admin"]
+    parameter_set(actor=admin, key=svc.JOB_ROWS, value=100, year=TODAY.year, basis="测试")
+    parameter_set(
+        actor=admin, key=svc.JOB_ROWS, value=2, region_code=f.COUNTY[:6], year=TODAY.year, basis="测试"
+    )
+    assert svc.export_job_rows(on=TODAY) == 100
+    assert svc.export_job_rows(on=TODAY, region_code=f.VILLAGE_A1) == 2
+    client.force_login(personas["cadre_a1"])
+    job, r = _job_export(client, "/households/export/?q=欧阳", django_capture_on_commit_callbacks)
+    assert r.status_code == 302 and job.rows == 3  # 3 members > the county's 2: a job
+    from fangpin.api.tokens import token_issue
+
+    cadre = personas["cadre_a1"]
+    token = token_issue(actor=cadre, user=cadre, name="t", days=1, on=TODAY)[1]
+    api = client.get("/api/v1/households/export?q=欧阳", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 202
+
+
 def test_job_events_record_rows_and_digest_and_every_fetch(
     client, personas, village, small_threshold, django_capture_on_commit_callbacks
 ):

@@ -241,7 +241,8 @@ def household_export(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("web:households") + "?" + query_string(request))
     unmasked = request.GET.get("unmasked") == "1"
     rows = export_jobs.export_estimate(qs)
-    if rows > export_jobs.export_job_rows(on=on):  # a large workbook is a job of the 下载中心
+    limit = export_jobs.export_job_rows(on=on, region_code=f.region or request.user.region_id or "")
+    if rows > limit:  # a large workbook is a job of the 下载中心
         job = export_jobs.export_job_create(
             actor=request.user,
             on=on,
