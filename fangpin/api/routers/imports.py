@@ -16,6 +16,7 @@ from fangpin.accounts.scope import require
 from fangpin.core import clock
 from fangpin.core.errors import DomainError
 from fangpin.core.masking import mask_birth_date, mask_text
+from fangpin.core.uploads import upload_read
 from fangpin.registry.models import ImportStatus
 from fangpin.registry.selectors import import_batch_get, import_batch_list
 from fangpin.registry.services.import_mapping import (
@@ -142,7 +143,7 @@ def import_upload(
     """The answer says ``checked`` (``can_confirm``: confirm it) or ``failed`` (``rejected`` rows: read
     ``/imports/{id}/rejects`` or download the report). Nothing reaches the registry before the confirm."""
     require(request.auth, Cap.REGISTRY_IMPORT)
-    data = file.read()
+    data = upload_read(file, actor=request.auth, entry="registry.import")
     year = income_year or clock.today().year - 1
     digest = {"sha256": hashlib.sha256(data).hexdigest(), "name": file.name, "income_year": year}
 

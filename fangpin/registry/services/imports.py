@@ -583,6 +583,9 @@ def import_upload_check(*, actor, file_name: str, data: bytes, income_year: int,
     (ready to confirm), ``mapping`` (the column-mapping question) or ``failed`` (rejects)."""
     from fangpin.registry.io.kinds import file_kind
 
+    # the one upload guard before anything (the kind sniffing included) reads the file: a refused file is
+    # answered at once (the browser's page, the API's 400) and audited as ``upload.refused``; no batch
+    upload_check(data=data, file_name=file_name, actor=actor, entry="registry.import")
     batch = import_batch_create(
         actor=actor,
         file_name=file_name,

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import require
 from fangpin.core.errors import DomainError, NotFound
+from fangpin.core.uploads import upload_read
 from fangpin.registry.models import ImportStatus
 from fangpin.registry.selectors import import_batch_get, import_batch_list
 from fangpin.registry.services.import_mapping import (
@@ -55,7 +56,7 @@ def imports_home(request: HttpRequest) -> HttpResponse:
                 batch = import_upload_check(  # validation only, writes nothing
                     actor=request.user,
                     file_name=upload.name,
-                    data=upload.read(),
+                    data=upload_read(upload, actor=request.user, entry="registry.import"),
                     income_year=year,
                     on=today(),
                 )

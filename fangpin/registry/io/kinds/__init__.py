@@ -89,7 +89,10 @@ def file_kind(data: bytes, file_name: str) -> str:
     by_name = kind_from_file_name(file_name)
     if by_name:
         return by_name
+    from fangpin.core.uploads import upload_inspect
+
     try:
+        upload_inspect(data, file_name)  # a hostile file is never read, not even its head
         rows = read_head(data, file_name)
     except DomainError:
         return KIND_REGISTRY
