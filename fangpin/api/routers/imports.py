@@ -185,8 +185,10 @@ def import_rejects(request, import_batch_id: int):
     openapi_extra=binary_response(XLSX),
 )
 def import_report(request, import_batch_id: int):
-    path, name = import_report_open(actor=request.auth, batch_id=import_batch_id)
-    resp = FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type=XLSX)
+    """The workbook is kept SM4-GCM-encrypted at rest; the download is decrypted, checked against the
+    SHA-256 recorded when it was written (409 ``import_report_conflict`` if it does not match) and audited."""
+    fh, name = import_report_open(actor=request.auth, batch_id=import_batch_id)
+    resp = FileResponse(fh, as_attachment=True, filename=name, content_type=XLSX)
     resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     return resp
 

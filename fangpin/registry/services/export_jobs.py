@@ -3,9 +3,9 @@
 with rows and SHA-256, INT-02), written by a Huey job when the filtered list has more than
 ``registry.export.job_rows`` rows (persons), so no web request builds a large workbook.
 
-- **At rest** the workbook is SM4-GCM in chunks (``core.crypto.seal_stream``); the clear file exists only in a
-  private temporary directory while the job writes it, and while a fetch streams it (unlinked at once, the
-  open handle keeps it).
+- **At rest** the workbook is SM4-GCM in chunks (``core.sealed_files``, over ``core.crypto.seal_stream``; the
+  import reject reports use the same helper); the clear file exists only in a private temporary directory
+  while the job writes it, and while a fetch streams it (unlinked at once, the open handle keeps it).
 - **Access**: a job is its requester's only: anyone else (the county administrator included) gets the same
   404 as for a job that does not exist, audited as ``access.refused``. The job re-runs the filter *as the
   requester* when it runs, so the region scope applies then too.
@@ -18,10 +18,7 @@ with rows and SHA-256, INT-02), written by a Huey job when the filtered list has
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
-import shutil
-import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -33,7 +30,7 @@ from django.utils import timezone
 from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import require
 from fangpin.audit.record import audit_record
-from fangpin.core import crypto
+from fangpin.core import crypto, sealed_files
 from fangpin.core.errors import DomainError, NotFound, PermissionDenied
 from fangpin.registry.models import ExportJob, ExportJobStatus, Person
 
@@ -127,38 +124,31 @@ def export_job_run(job_id: int) -> ExportJob:
     if not claimed:
         return job  # run once (a re-delivered queue entry, or a second runner, does nothing)
     actor = job.created_by
-    tmp = Path(tempfile.mkdtemp(prefix="fangpin-exportjob-"))
-    target = exports_dir()
-    target.mkdir(parents=True, exist_ok=True)
-    sealed = target / f"{job.pk}-{secrets.token_hex(8)}.xlsx.sm4"
+    sealed = exports_dir() / f"{job.pk}-{secrets.token_hex(8)}.xlsx{sealed_files.SUFFIX}"
     try:
         qs, _ = hooks.monitoring().household_search(actor=actor, params=job.filters, on=job.on, gate=False)
-        res = registry_export(
-            actor=actor,
-            out_path=tmp / job.file_name,
-            on=job.on,
-            region_code=job.region_code or None,
-            unmasked=job.unmasked,
-            kind=job.kind,
-            income_year=job.income_year,
-            households=qs.order_by().values("pk"),
-            filters={**job.filters, "job": str(job.pk)},
-        )
-        with open(res.path, "rb") as src, open(sealed, "wb") as dst:
-            crypto.seal_stream(src, dst)
+        with sealed_files.sealed_output(sealed, name=job.file_name) as out:
+            res = registry_export(
+                actor=actor,
+                out_path=out.path,
+                on=job.on,
+                region_code=job.region_code or None,
+                unmasked=job.unmasked,
+                kind=job.kind,
+                income_year=job.income_year,
+                households=qs.order_by().values("pk"),
+                filters={**job.filters, "job": str(job.pk)},
+            )
     except (DomainError, OSError) as e:
-        sealed.unlink(missing_ok=True)
         job.status, job.finished_at = ExportJobStatus.FAILED, timezone.now()
         job.message = (getattr(e, "message", "") or "导出失败，请重新提交")[:500]
         job.save(update_fields=["status", "finished_at", "message"])
         audit_record(actor=actor, event_type="registry.export_job", obj=job, result="failed",
                      reason=job.message)  # fmt: skip
         return job
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # the clear workbook never stays on disk
     job.status, job.finished_at = ExportJobStatus.DONE, timezone.now()
     job.rows, job.households, job.sha256 = res.rows, res.households, res.sha256
-    job.file_path, job.size = str(sealed.relative_to(Path(settings.FANGPIN_FILES_DIR))), sealed.stat().st_size
+    job.file_path, job.size = str(sealed.relative_to(Path(settings.FANGPIN_FILES_DIR))), out.size
     job.message = f"已生成{res.rows}行（{res.households}户）"
     job.save()
     return job
@@ -188,25 +178,16 @@ def export_job_open(*, actor, job_id: int) -> tuple[ExportJob, BinaryIO]:
         reason = {ExportJobStatus.PURGED: "导出文件已过保留期限被删除，请重新导出",
                   ExportJobStatus.FAILED: "导出失败，请重新导出"}.get(job.status, "导出文件尚未生成，请稍候")  # fmt: skip
         raise DomainError(E_NOT_READY, reason)
-    fh = tempfile.TemporaryFile()  # noqa: SIM115 (returned to the caller, who closes it)
     try:
-        with open(Path(settings.FANGPIN_FILES_DIR) / job.file_path, "rb") as src:
-            crypto.open_stream(src, fh)
+        fh = sealed_files.sealed_open(Path(settings.FANGPIN_FILES_DIR) / job.file_path, sha256=job.sha256)
+    except sealed_files.DigestMismatch:
+        audit_record(actor=actor, event_type="registry.export_download", obj=job, result="failed",
+                     reason="导出文件与记录的SHA-256不符")  # fmt: skip
+        raise DomainError(E_NOT_READY, "导出文件校验不通过，请重新导出") from None
     except (OSError, crypto.DecryptionError, crypto.MissingKeyError):
-        fh.close()
         audit_record(actor=actor, event_type="registry.export_download", obj=job, result="failed",
                      reason="导出文件无法解密或已损坏")  # fmt: skip
         raise DomainError(E_NOT_READY, "导出文件已损坏，请重新导出") from None
-    fh.seek(0)
-    digest = hashlib.sha256()
-    for block in iter(lambda: fh.read(1 << 20), b""):
-        digest.update(block)
-    if digest.hexdigest() != job.sha256:
-        fh.close()
-        audit_record(actor=actor, event_type="registry.export_download", obj=job, result="failed",
-                     reason="导出文件与记录的SHA-256不符")  # fmt: skip
-        raise DomainError(E_NOT_READY, "导出文件校验不通过，请重新导出")
-    fh.seek(0)
     ExportJob.objects.filter(pk=job.pk).update(downloads=job.downloads + 1)
     audit_record(
         actor=actor,

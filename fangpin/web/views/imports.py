@@ -119,13 +119,16 @@ def import_confirm(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 @login_required
 def import_report(request: HttpRequest, batch_id: int) -> HttpResponse:
-    """The reject report (the original rows + 错误原因), private to the uploader; the download is audited."""
+    """The reject report (the original rows + 错误原因), private to the uploader; decrypted for the
+    download (kept SM4-GCM at rest), checked against its SHA-256, audited."""
     _batch(request, batch_id)
     try:
-        path, name = import_report_open(actor=request.user, batch_id=batch_id)
+        fh, name = import_report_open(actor=request.user, batch_id=batch_id)
     except NotFound as e:
         raise Http404("没有错误报告") from e
-    resp = FileResponse(path.open("rb"), as_attachment=True, filename=name)
+    except DomainError as e:
+        return render(request, "web/_refused.html", {"message": e.message}, status=409)
+    resp = FileResponse(fh, as_attachment=True, filename=name)
     resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     return resp
 
