@@ -37,6 +37,8 @@ from fangpin.registry.models import ExportJob, ExportJobStatus, Person
 JOB_ROWS = "registry.export.job_rows"
 DEFAULT_JOB_ROWS = 2000  # used where the parameter is not installed yet (``params_defaults``)
 E_NOT_READY = "export_job_conflict"  # 409 in the API (not ready, purged, failed)
+STALE_MINUTES = "registry.export.stale_minutes"
+DEFAULT_STALE_MINUTES = 30  # used where the parameter is not installed yet
 
 
 def exports_dir() -> Path:
@@ -150,8 +152,56 @@ def export_job_run(job_id: int) -> ExportJob:
     job.rows, job.households, job.sha256 = res.rows, res.households, res.sha256
     job.file_path, job.size = str(sealed.relative_to(Path(settings.FANGPIN_FILES_DIR))), out.size
     job.message = f"已生成{res.rows}行（{res.households}户）"
-    job.save()
+    fields = ["status", "finished_at", "rows", "households", "sha256", "file_path", "size", "message"]
+    if not ExportJob.objects.filter(pk=job.pk, status=ExportJobStatus.RUNNING).update(
+        **{f: getattr(job, f) for f in fields}
+    ):  # the sweep gave it up meanwhile (``export_job_sweep``): its answer stands, the file goes
+        sealed.unlink(missing_ok=True)
+        job.refresh_from_db()
     return job
+
+
+def export_job_stale_minutes(*, on: dt.date) -> int:
+    """Minutes after which a queued or running job counts as abandoned (``registry.export.stale_minutes``)."""
+    from fangpin.policy.params import param_value
+
+    try:
+        return int(param_value(STALE_MINUTES, region_code="", year=on.year))
+    except DomainError:
+        return DEFAULT_STALE_MINUTES
+
+
+def export_job_sweep(*, actor, now: dt.datetime, minutes: int | None = None) -> list[int]:
+    """Gives up the jobs whose consumer died: queued (since it was submitted) or running (since it started)
+    for more than ``minutes`` (default ``registry.export.stale_minutes``, 30) before ``now``. Each is marked
+    failed with a Chinese reason the 下载中心 shows and audited (``registry.export_job``, failed, ``swept``);
+    a consumer that delivers it later does nothing (``export_job_run`` claims queued jobs only) and a run
+    that finishes after the sweep discards its file. Returns the ids given up."""
+    from django.db.models import Q
+
+    if actor is None:
+        raise TypeError("export_job_sweep needs an actor (system_actor for the job)")
+    minutes = minutes or export_job_stale_minutes(on=timezone.localdate(now))
+    if minutes < 1:
+        raise DomainError("invalid", "分钟数须为正整数", field="minutes")
+    cut = now - dt.timedelta(minutes=minutes)
+    stale = ExportJob.objects.filter(
+        Q(status=ExportJobStatus.QUEUED, created_at__lt=cut)
+        | Q(status=ExportJobStatus.RUNNING, started_at__lt=cut)
+    )
+    swept = []
+    for job in stale.order_by("id"):
+        what = "排队" if job.status == ExportJobStatus.QUEUED else "生成"
+        reason = f"导出任务{what}超过{minutes}分钟未完成（后台任务可能已中断），已标记为失败，请重新导出"
+        with transaction.atomic():
+            if not ExportJob.objects.filter(pk=job.pk, status=job.status).update(
+                status=ExportJobStatus.FAILED, finished_at=now, message=reason
+            ):
+                continue  # it moved on meanwhile
+            audit_record(actor=actor, event_type="registry.export_job", obj=job, result="failed", reason=reason,
+                         region_code=job.region_code or "", data={"swept": True, "was": job.status, "minutes": minutes})  # fmt: skip
+        swept.append(job.pk)
+    return swept
 
 
 def export_job_get(*, actor, job_id: int) -> ExportJob:
