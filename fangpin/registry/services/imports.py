@@ -604,7 +604,7 @@ def import_upload_check(*, actor, file_name: str, data: bytes, income_year: int,
         on=on,
         income_year=income_year,
         dry_run=True,
-        kind=file_kind(data, file_name),
+        kind=file_kind(data, file_name, guarded=True),
     )
     return import_batch_run(batch_id=batch.pk, actor=actor, on=on)
 
