@@ -19,6 +19,13 @@ The row cap counts every row of the sheet, allowing ``HEADER_ALLOWANCE`` (20) ti
 Each refusal is a ``DomainError`` whose Chinese message names the file (and the sheet/row/column where
 there is one); ``upload_check`` with an actor also writes an ``upload.refused`` audit event, the record
 of the rejection.
+
+Over HTTP the size cap applies while Django receives the body, not after: ``GuardedUploadHandler`` (the
+project's ``FILE_UPLOAD_HANDLERS``) streams every file above ``FILE_UPLOAD_MAX_MEMORY_SIZE`` to a temporary
+file and stops storing it at the cap (the rest of the body is counted and dropped: neither memory nor disk
+grows with it); what the view gets is an ``OversizeUpload`` (name and size, no content), which
+``upload_read`` — the browser's and the API's way to take an uploaded file's bytes — refuses with the
+same message and audit event as ``upload_check``, without reading anything.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
 
 from .errors import DomainError
 from .text import visible
@@ -259,26 +268,100 @@ def upload_inspect(data: bytes, file_name: str, *, limits: UploadLimits | None =
     return rep
 
 
+def _audit_refusal(
+    *, actor, error: DomainError, object_id: str, entry: str, file_name: str, size: int
+) -> None:
+    from fangpin.audit.record import audit_record
+
+    audit_record(
+        actor=actor,
+        event_type="upload.refused",
+        object_type="upload",
+        object_id=object_id,
+        result="refused",
+        reason=error.message,
+        data={"entry": entry, "file_name": visible(str(file_name))[:200], "size": size, "code": error.code},
+    )
+
+
 def upload_check(*, data: bytes, file_name: str, actor=None, entry: str = "") -> UploadReport:
     """``upload_inspect`` for an entry point; with an actor, a refusal is audited (``upload.refused``)."""
     try:
         return upload_inspect(data, file_name)
     except DomainError as e:
         if actor is not None:
-            from fangpin.audit.record import audit_record
-
-            audit_record(
-                actor=actor,
-                event_type="upload.refused",
-                object_type="upload",
-                object_id=hashlib.sha256(data).hexdigest()[:16],
-                result="refused",
-                reason=e.message,
-                data={
-                    "entry": entry,
-                    "file_name": visible(str(file_name))[:200],
-                    "size": len(data),
-                    "code": e.code,
-                },
-            )
+            _audit_refusal(actor=actor, error=e, object_id=hashlib.sha256(data).hexdigest()[:16], entry=entry,
+                           file_name=file_name, size=len(data))  # fmt: skip
         raise
+
+
+def _too_large(name: str, size: int, limit: int) -> DomainError:
+    shown = visible(PurePosixPath(str(name or "").replace("\\", "/")).name) or "上传文件"
+    return _refuse(E_TOO_LARGE, shown, f"大小超过{limit // MB}MB上限（已收到{size / MB:.1f}MB）")
+
+
+class OversizeUpload(UploadedFile):
+    """What ``GuardedUploadHandler`` keeps of a file over the size cap: its name and the bytes counted,
+    none of the content. Reading it raises the size refusal (a route that forgot ``upload_read`` still
+    gets the Chinese refusal, never an empty file)."""
+
+    oversize = True
+
+    def __init__(self, *, name: str, size: int, content_type: str | None, charset: str | None, limit: int):
+        super().__init__(
+            file=io.BytesIO(b""), name=name, content_type=content_type, size=size, charset=charset
+        )
+        self.limit = limit
+
+    def refusal(self) -> DomainError:
+        return _too_large(self.name or "", self.size or 0, self.limit)
+
+    def read(self, *args, **kwargs) -> bytes:
+        raise self.refusal()
+
+    def chunks(self, chunk_size=None):
+        raise self.refusal()
+
+
+class GuardedUploadHandler(TemporaryFileUploadHandler):
+    """A multipart file goes to a temporary file and is no longer stored past the upload cap
+    (``FANGPIN_UPLOAD_MAX_MB``): the rest of it is counted and dropped, and the view gets an
+    ``OversizeUpload``. Listed after Django's memory handler, which keeps small requests in memory."""
+
+    def new_file(self, *args, **kwargs) -> None:
+        super().new_file(*args, **kwargs)
+        self._received = 0
+        self._limit = UploadLimits.from_settings().max_bytes
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        self._received += len(raw_data)
+        if self._received > self._limit:
+            if not self.file.closed:
+                self.file.close()  # a NamedTemporaryFile: closing it removes it
+            return None
+        self.file.write(raw_data)
+        return None
+
+    def file_complete(self, file_size: int):
+        if self._received > self._limit:
+            return OversizeUpload(name=self.file_name, size=self._received, content_type=self.content_type,
+                                  charset=self.charset, limit=self._limit)  # fmt: skip
+        return super().file_complete(file_size)
+
+
+def upload_read(upload, *, actor=None, entry: str = "") -> bytes:
+    """The bytes of an uploaded file (a Django ``UploadedFile``) for an entry point of the browser or the
+    API. A file over the size cap (stopped by ``GuardedUploadHandler``, or larger than the cap by its
+    size) is refused — audited like every refusal of the guard — before a byte of it is read. The content
+    checks are ``upload_check``'s, which the service runs on the bytes."""
+    limit = UploadLimits.from_settings().max_bytes
+    name = getattr(upload, "name", "") or ""
+    size = int(getattr(upload, "size", 0) or 0)
+    if getattr(upload, "oversize", False) or size > limit:
+        err = _too_large(name, size, limit)
+        if actor is not None:
+            _audit_refusal(
+                actor=actor, error=err, object_id="oversize", entry=entry, file_name=name, size=size
+            )
+        raise err
+    return upload.read()

@@ -50,3 +50,15 @@ def export_job_task(job_id: int) -> dict:
 
     job = export_job_run(job_id)
     return {"job": job.pk, "status": job.status, "rows": job.rows}
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def export_jobs_sweep_periodic() -> list[int]:
+    """Export jobs whose consumer died (queued or running beyond ``registry.export.stale_minutes``) are
+    marked failed with a Chinese reason instead of staying 排队中 for ever (``export_job_sweep``)."""
+    from django.utils import timezone
+
+    from fangpin.accounts.actors import system_actor
+    from fangpin.registry.services.export_jobs import export_job_sweep
+
+    return export_job_sweep(actor=system_actor("export_jobs_sweep"), now=timezone.now())

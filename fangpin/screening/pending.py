@@ -11,6 +11,7 @@ from django.conf import settings
 
 from fangpin.accounts.roles import Role
 from fangpin.core.errors import DomainError, NotFound
+from fangpin.core.text import visible
 from fangpin.core.uploads import upload_check
 
 from .sources import source_get
@@ -28,11 +29,15 @@ def _dir(user) -> Path:
 
 def pending_store(*, actor, file_name: str, data: bytes) -> str:
     """Keeps the bytes for ``actor`` only and returns the token naming them."""
+    # the one upload guard (size, zip ratio, macros …) before anything reads the file for the preview; a
+    # macro workbook (.xlsm) or a legacy .xls is refused by it with its reason, not only by its suffix
+    upload_check(data=data, file_name=file_name, actor=actor, entry="screening.upload")
     suffix = Path(file_name or "").suffix.lower().lstrip(".")
     if suffix not in SUFFIXES:
-        raise DomainError(E_SUFFIX, "请选择部门数据文件（xlsx 或 csv）", field="file")
-    # the one upload guard (size, zip ratio, macros …) before anything reads the file for the preview
-    upload_check(data=data, file_name=file_name, actor=actor, entry="screening.upload")
+        shown = visible(Path(file_name or "").name)[:80]
+        raise DomainError(
+            E_SUFFIX, f"文件“{shown}”不是部门数据文件，请选择部门数据文件（xlsx 或 csv）", field="file"
+        )
     token = f"{secrets.token_hex(16)}.{suffix}"
     (_dir(actor) / token).write_bytes(data)
     return token

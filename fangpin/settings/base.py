@@ -307,6 +307,13 @@ FANGPIN_UPLOAD_MAX_ZIP_ENTRIES = _env_int("FANGPIN_UPLOAD_MAX_ZIP_ENTRIES", 1000
 FANGPIN_UPLOAD_MAX_UNCOMPRESSED_MB = _env_int("FANGPIN_UPLOAD_MAX_UNCOMPRESSED_MB", 1024)
 FANGPIN_UPLOAD_MAX_RATIO = _env_int("FANGPIN_UPLOAD_MAX_RATIO", 100)
 DATA_UPLOAD_MAX_NUMBER_FILES = 5
+# Files of a request above FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) stream to a temporary file that stops growing
+# at FANGPIN_UPLOAD_MAX_MB (core.uploads.GuardedUploadHandler): no upload is held in memory or on disk past the
+# cap before the guard refuses it. Form fields without files stay under DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB).
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "fangpin.core.uploads.GuardedUploadHandler",
+]
 
 # --- Encryption at rest of ID numbers and phones (issue #17 item 4; core.crypto, docs/parts/security.md).
 # Development and test use fixed, public keys; production reads real ones from the environment and the

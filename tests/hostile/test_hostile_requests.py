@@ -182,19 +182,18 @@ def test_search_and_filter_query_strings_refuse_bad_characters(client, personas,
 
 
 def test_file_names_with_control_characters_are_refused(client, personas, village):
-    from fangpin.registry.models import Household, ImportBatch, ImportStatus
+    from fangpin.registry.models import Household, ImportBatch
 
     client.force_login(personas["county_admin"])
     households = list(Household.objects.order_by("pk").values())
     # right-to-left override: "户\u202exslx.exe" shows as "户exe.xlsx" (extension spoofing); Django's
-    # multipart parser drops the unprintable U+202E, the upload guard then refuses the .exe. The registry
-    # import records a refused file as a failed batch (its page names the reason), like any refused import.
+    # multipart parser drops the unprintable U+202E, the upload guard then refuses the .exe. The upload
+    # form answers a file the guard refuses at once, on its page (400), and records no import batch.
     upload = SimpleUploadedFile("户\u202exslx.exe", corpus.plain_xlsx([["a"]]))
     r = bounded(client.post, "/imports/", {"file": upload, "income_year": "2024"}, follow=True)
     body = r.content.decode()
-    assert r.status_code == 200 and "扩展名.exe不是表格文件" in body and "\u202e" not in body
-    batch = ImportBatch.objects.get()
-    assert batch.status == ImportStatus.FAILED and batch.file_name == "户xslx.exe"
+    assert r.status_code == 400 and "扩展名.exe不是表格文件" in body and "\u202e" not in body
+    assert "户xslx.exe" in body and not ImportBatch.objects.exists()
     assert list(Household.objects.order_by("pk").values()) == households
     ev = AuditEvent.objects.get(event_type="upload.refused")
     assert ev.data["file_name"] == "户xslx.exe" and ev.data["entry"] == "registry.import"

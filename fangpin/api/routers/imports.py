@@ -16,6 +16,7 @@ from fangpin.accounts.scope import require
 from fangpin.core import clock
 from fangpin.core.errors import DomainError
 from fangpin.core.masking import mask_birth_date, mask_text
+from fangpin.core.uploads import upload_read
 from fangpin.registry.models import ImportStatus
 from fangpin.registry.selectors import import_batch_get, import_batch_list
 from fangpin.registry.services.import_mapping import (
@@ -142,7 +143,7 @@ def import_upload(
     """The answer says ``checked`` (``can_confirm``: confirm it) or ``failed`` (``rejected`` rows: read
     ``/imports/{id}/rejects`` or download the report). Nothing reaches the registry before the confirm."""
     require(request.auth, Cap.REGISTRY_IMPORT)
-    data = file.read()
+    data = upload_read(file, actor=request.auth, entry="registry.import")
     year = income_year or clock.today().year - 1
     digest = {"sha256": hashlib.sha256(data).hexdigest(), "name": file.name, "income_year": year}
 
@@ -184,8 +185,10 @@ def import_rejects(request, import_batch_id: int):
     openapi_extra=binary_response(XLSX),
 )
 def import_report(request, import_batch_id: int):
-    path, name = import_report_open(actor=request.auth, batch_id=import_batch_id)
-    resp = FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type=XLSX)
+    """The workbook is kept SM4-GCM-encrypted at rest; the download is decrypted, checked against the
+    SHA-256 recorded when it was written (409 ``import_report_conflict`` if it does not match) and audited."""
+    fh, name = import_report_open(actor=request.auth, batch_id=import_batch_id)
+    resp = FileResponse(fh, as_attachment=True, filename=name, content_type=XLSX)
     resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     return resp
 

@@ -16,6 +16,7 @@ from fangpin.accounts.roles import Cap
 from fangpin.core import clock
 from fangpin.core.errors import PermissionDenied
 from fangpin.core.masking import mask_birth_date, mask_text
+from fangpin.core.uploads import upload_read
 from fangpin.screening import selectors as sel
 from fangpin.screening.pending import default_behalf, pending_path, pending_store
 from fangpin.screening.services.reviews import link_review_decide
@@ -364,7 +365,7 @@ def dept_upload_start(
     admin uploads for."""
     _may_upload(request.auth)
     kind, on_behalf_of = form.kind, form.on_behalf_of or None
-    data = file.read()
+    data = upload_read(file, actor=request.auth, entry="screening.upload")
     digest = {"sha256": hashlib.sha256(data).hexdigest(), "kind": kind, "on_behalf_of": on_behalf_of}
 
     def create():

@@ -3,9 +3,9 @@
 with rows and SHA-256, INT-02), written by a Huey job when the filtered list has more than
 ``registry.export.job_rows`` rows (persons), so no web request builds a large workbook.
 
-- **At rest** the workbook is SM4-GCM in chunks (``core.crypto.seal_stream``); the clear file exists only in a
-  private temporary directory while the job writes it, and while a fetch streams it (unlinked at once, the
-  open handle keeps it).
+- **At rest** the workbook is SM4-GCM in chunks (``core.sealed_files``, over ``core.crypto.seal_stream``; the
+  import reject reports use the same helper); the clear file exists only in a private temporary directory
+  while the job writes it, and while a fetch streams it (unlinked at once, the open handle keeps it).
 - **Access**: a job is its requester's only: anyone else (the county administrator included) gets the same
   404 as for a job that does not exist, audited as ``access.refused``. The job re-runs the filter *as the
   requester* when it runs, so the region scope applies then too.
@@ -18,10 +18,7 @@ with rows and SHA-256, INT-02), written by a Huey job when the filtered list has
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
-import shutil
-import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -33,13 +30,15 @@ from django.utils import timezone
 from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import require
 from fangpin.audit.record import audit_record
-from fangpin.core import crypto
+from fangpin.core import crypto, sealed_files
 from fangpin.core.errors import DomainError, NotFound, PermissionDenied
 from fangpin.registry.models import ExportJob, ExportJobStatus, Person
 
 JOB_ROWS = "registry.export.job_rows"
 DEFAULT_JOB_ROWS = 2000  # used where the parameter is not installed yet (``params_defaults``)
 E_NOT_READY = "export_job_conflict"  # 409 in the API (not ready, purged, failed)
+STALE_MINUTES = "registry.export.stale_minutes"
+DEFAULT_STALE_MINUTES = 30  # used where the parameter is not installed yet
 
 
 def exports_dir() -> Path:
@@ -129,41 +128,82 @@ def export_job_run(job_id: int) -> ExportJob:
     if not claimed:
         return job  # run once (a re-delivered queue entry, or a second runner, does nothing)
     actor = job.created_by
-    tmp = Path(tempfile.mkdtemp(prefix="fangpin-exportjob-"))
-    target = exports_dir()
-    target.mkdir(parents=True, exist_ok=True)
-    sealed = target / f"{job.pk}-{secrets.token_hex(8)}.xlsx.sm4"
+    sealed = exports_dir() / f"{job.pk}-{secrets.token_hex(8)}.xlsx{sealed_files.SUFFIX}"
     try:
         qs, _ = hooks.monitoring().household_search(actor=actor, params=job.filters, on=job.on, gate=False)
-        res = registry_export(
-            actor=actor,
-            out_path=tmp / job.file_name,
-            on=job.on,
-            region_code=job.region_code or None,
-            unmasked=job.unmasked,
-            kind=job.kind,
-            income_year=job.income_year,
-            households=qs.order_by().values("pk"),
-            filters={**job.filters, "job": str(job.pk)},
-        )
-        with open(res.path, "rb") as src, open(sealed, "wb") as dst:
-            crypto.seal_stream(src, dst)
+        with sealed_files.sealed_output(sealed, name=job.file_name) as out:
+            res = registry_export(
+                actor=actor,
+                out_path=out.path,
+                on=job.on,
+                region_code=job.region_code or None,
+                unmasked=job.unmasked,
+                kind=job.kind,
+                income_year=job.income_year,
+                households=qs.order_by().values("pk"),
+                filters={**job.filters, "job": str(job.pk)},
+            )
     except (DomainError, OSError) as e:
-        sealed.unlink(missing_ok=True)
         job.status, job.finished_at = ExportJobStatus.FAILED, timezone.now()
         job.message = (getattr(e, "message", "") or "导出失败，请重新提交")[:500]
         job.save(update_fields=["status", "finished_at", "message"])
         audit_record(actor=actor, event_type="registry.export_job", obj=job, result="failed",
                      reason=job.message)  # fmt: skip
         return job
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # the clear workbook never stays on disk
     job.status, job.finished_at = ExportJobStatus.DONE, timezone.now()
     job.rows, job.households, job.sha256 = res.rows, res.households, res.sha256
-    job.file_path, job.size = str(sealed.relative_to(Path(settings.FANGPIN_FILES_DIR))), sealed.stat().st_size
+    job.file_path, job.size = str(sealed.relative_to(Path(settings.FANGPIN_FILES_DIR))), out.size
     job.message = f"已生成{res.rows}行（{res.households}户）"
-    job.save()
+    fields = ["status", "finished_at", "rows", "households", "sha256", "file_path", "size", "message"]
+    if not ExportJob.objects.filter(pk=job.pk, status=ExportJobStatus.RUNNING).update(
+        **{f: getattr(job, f) for f in fields}
+    ):  # the sweep gave it up meanwhile (``export_job_sweep``): its answer stands, the file goes
+        sealed.unlink(missing_ok=True)
+        job.refresh_from_db()
     return job
+
+
+def export_job_stale_minutes(*, on: dt.date) -> int:
+    """Minutes after which a queued or running job counts as abandoned (``registry.export.stale_minutes``)."""
+    from fangpin.policy.params import param_value
+
+    try:
+        return int(param_value(STALE_MINUTES, region_code="", year=on.year))
+    except DomainError:
+        return DEFAULT_STALE_MINUTES
+
+
+def export_job_sweep(*, actor, now: dt.datetime, minutes: int | None = None) -> list[int]:
+    """Gives up the jobs whose consumer died: queued (since it was submitted) or running (since it started)
+    for more than ``minutes`` (default ``registry.export.stale_minutes``, 30) before ``now``. Each is marked
+    failed with a Chinese reason the 下载中心 shows and audited (``registry.export_job``, failed, ``swept``);
+    a consumer that delivers it later does nothing (``export_job_run`` claims queued jobs only) and a run
+    that finishes after the sweep discards its file. Returns the ids given up."""
+    from django.db.models import Q
+
+    if actor is None:
+        raise TypeError("export_job_sweep needs an actor (system_actor for the job)")
+    minutes = minutes or export_job_stale_minutes(on=timezone.localdate(now))
+    if minutes < 1:
+        raise DomainError("invalid", "分钟数须为正整数", field="minutes")
+    cut = now - dt.timedelta(minutes=minutes)
+    stale = ExportJob.objects.filter(
+        Q(status=ExportJobStatus.QUEUED, created_at__lt=cut)
+        | Q(status=ExportJobStatus.RUNNING, started_at__lt=cut)
+    )
+    swept = []
+    for job in stale.order_by("id"):
+        what = "排队" if job.status == ExportJobStatus.QUEUED else "生成"
+        reason = f"导出任务{what}超过{minutes}分钟未完成（后台任务可能已中断），已标记为失败，请重新导出"
+        with transaction.atomic():
+            if not ExportJob.objects.filter(pk=job.pk, status=job.status).update(
+                status=ExportJobStatus.FAILED, finished_at=now, message=reason
+            ):
+                continue  # it moved on meanwhile
+            audit_record(actor=actor, event_type="registry.export_job", obj=job, result="failed", reason=reason,
+                         region_code=job.region_code or "", data={"swept": True, "was": job.status, "minutes": minutes})  # fmt: skip
+        swept.append(job.pk)
+    return swept
 
 
 def export_job_get(*, actor, job_id: int) -> ExportJob:
@@ -190,25 +230,16 @@ def export_job_open(*, actor, job_id: int) -> tuple[ExportJob, BinaryIO]:
         reason = {ExportJobStatus.PURGED: "导出文件已过保留期限被删除，请重新导出",
                   ExportJobStatus.FAILED: "导出失败，请重新导出"}.get(job.status, "导出文件尚未生成，请稍候")  # fmt: skip
         raise DomainError(E_NOT_READY, reason)
-    fh = tempfile.TemporaryFile()  # noqa: SIM115 (returned to the caller, who closes it)
     try:
-        with open(Path(settings.FANGPIN_FILES_DIR) / job.file_path, "rb") as src:
-            crypto.open_stream(src, fh)
+        fh = sealed_files.sealed_open(Path(settings.FANGPIN_FILES_DIR) / job.file_path, sha256=job.sha256)
+    except sealed_files.DigestMismatch:
+        audit_record(actor=actor, event_type="registry.export_download", obj=job, result="failed",
+                     reason="导出文件与记录的SHA-256不符")  # fmt: skip
+        raise DomainError(E_NOT_READY, "导出文件校验不通过，请重新导出") from None
     except (OSError, crypto.DecryptionError, crypto.MissingKeyError):
-        fh.close()
         audit_record(actor=actor, event_type="registry.export_download", obj=job, result="failed",
                      reason="导出文件无法解密或已损坏")  # fmt: skip
         raise DomainError(E_NOT_READY, "导出文件已损坏，请重新导出") from None
-    fh.seek(0)
-    digest = hashlib.sha256()
-    for block in iter(lambda: fh.read(1 << 20), b""):
-        digest.update(block)
-    if digest.hexdigest() != job.sha256:
-        fh.close()
-        audit_record(actor=actor, event_type="registry.export_download", obj=job, result="failed",
-                     reason="导出文件与记录的SHA-256不符")  # fmt: skip
-        raise DomainError(E_NOT_READY, "导出文件校验不通过，请重新导出")
-    fh.seek(0)
     ExportJob.objects.filter(pk=job.pk).update(downloads=job.downloads + 1)
     audit_record(
         actor=actor,

@@ -16,7 +16,7 @@ import hashlib
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import transaction
@@ -49,6 +49,7 @@ E_NOT_PENDING = "import_not_pending"
 E_ENROL = "monitoring_enrol_failed"
 E_MOVE = "move_follow_failed"
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+E_REPORT = "import_report_conflict"  # 409 in the API: the stored report cannot be served
 
 
 class _Rollback(Exception):
@@ -264,6 +265,18 @@ def _stored_value(r: RowError) -> str:
     return mask_text(v)  # an ID number or phone in any other column too (issue #17 item 4)
 
 
+def reject_report_write(batch: ImportBatch, table, rejects: list[RowError]) -> Path:
+    """The reject report of a failed batch, kept only encrypted (SM4-GCM, ``core.sealed_files``, like the
+    下载中心's export jobs); its SHA-256 goes to ``batch.details["report_sha256"]`` (checked at download)."""
+    from fangpin.core.sealed_files import SUFFIX, sealed_output
+
+    name = f"导入错误报告-批次{batch.pk}.xlsx"
+    with sealed_output(_files_dir("reports") / f"{name}{SUFFIX}", name=name) as out:
+        write_reject_report(table, rejects, out.path, title=f"导入批次#{batch.pk} {batch.file_name} 错误报告")
+    batch.details = {**(batch.details or {}), "report_sha256": out.sha256}
+    return out.target
+
+
 def _fail(batch: ImportBatch, table, rejects: list[RowError], *, actor, message: str) -> ImportBatch:
     ImportReject.objects.bulk_create(
         [
@@ -284,9 +297,7 @@ def _fail(batch: ImportBatch, table, rejects: list[RowError], *, actor, message:
     batch.status = ImportStatus.FAILED
     batch.message = message
     if table is not None:
-        path = _files_dir("reports") / f"导入错误报告-批次{batch.pk}.xlsx"
-        write_reject_report(table, rejects, path, title=f"导入批次#{batch.pk} {batch.file_name} 错误报告")
-        batch.error_report_path = str(path)
+        batch.error_report_path = str(reject_report_write(batch, table, rejects))
     return batch
 
 
@@ -583,6 +594,9 @@ def import_upload_check(*, actor, file_name: str, data: bytes, income_year: int,
     (ready to confirm), ``mapping`` (the column-mapping question) or ``failed`` (rejects)."""
     from fangpin.registry.io.kinds import file_kind
 
+    # the one upload guard before anything (the kind sniffing included) reads the file: a refused file is
+    # answered at once (the browser's page, the API's 400) and audited as ``upload.refused``; no batch
+    upload_check(data=data, file_name=file_name, actor=actor, entry="registry.import")
     batch = import_batch_create(
         actor=actor,
         file_name=file_name,
@@ -590,7 +604,7 @@ def import_upload_check(*, actor, file_name: str, data: bytes, income_year: int,
         on=on,
         income_year=income_year,
         dry_run=True,
-        kind=file_kind(data, file_name),
+        kind=file_kind(data, file_name, guarded=True),
     )
     return import_batch_run(batch_id=batch.pk, actor=actor, on=on)
 
@@ -606,19 +620,35 @@ def import_confirm_queue(*, actor, batch_id: int, on: dt.date) -> ImportBatch:
     return batch
 
 
-def import_report_open(*, actor, batch_id: int) -> tuple[Path, str]:
-    """The reject report of one of the actor's batches (path, download name); the download is audited."""
+def import_report_open(*, actor, batch_id: int) -> tuple[BinaryIO, str]:
+    """The reject report of one of the actor's batches: (the decrypted workbook in an unlinked temporary
+    file — the caller closes it —, the download name). Checked against the SHA-256 recorded when it was
+    written; audited (``registry.import_report_download`` with the digest), a refusal too. A report written
+    before reports were encrypted is served as it is (until the retention purge deletes it)."""
+    from fangpin.core import crypto
     from fangpin.core.errors import NotFound
+    from fangpin.core.sealed_files import DigestMismatch, sealed_open
     from fangpin.registry.selectors import import_batch_get
 
     require(actor, Cap.REGISTRY_IMPORT)
     batch = import_batch_get(actor=actor, batch_id=batch_id)
     if not batch.error_report_path or not Path(batch.error_report_path).is_file():
         raise NotFound("错误报告")
+    sha = (batch.details or {}).get("report_sha256", "")
+    try:
+        fh = sealed_open(Path(batch.error_report_path), sha256=sha, allow_clear=not sha)
+    except (OSError, crypto.DecryptionError, crypto.MissingKeyError) as e:
+        reason = (
+            "错误报告与记录的SHA-256不符" if isinstance(e, DigestMismatch) else "错误报告无法解密或已损坏"
+        )
+        audit_record(actor=actor, event_type="registry.import_report_download", obj=batch, result="failed",
+                     reason=reason, region_code=actor.region_id or "")  # fmt: skip
+        raise DomainError(E_REPORT, f"{reason}，请重新上传文件生成新的错误报告") from None
     audit_record(
         actor=actor,
         event_type="registry.import_report_download",
         obj=batch,
         region_code=actor.region_id or "",
+        data={"sha256": sha, "encrypted": bool(sha)},
     )
-    return Path(batch.error_report_path), f"导入错误报告-批次{batch.pk}.xlsx"
+    return fh, f"导入错误报告-批次{batch.pk}.xlsx"

@@ -30,7 +30,6 @@ from fangpin.registry.io.kinds import MODULES, SPECS
 from fangpin.registry.io.kinds.base import convert_table, not_stored_report, read_kind_table
 from fangpin.registry.io.kinds.store import store
 from fangpin.registry.io.read import read_head
-from fangpin.registry.io.report import write_reject_report
 from fangpin.registry.io.xlsx import write_csv, write_xlsx
 from fangpin.registry.models import (
     HouseholdLivingConditions,
@@ -40,7 +39,7 @@ from fangpin.registry.models import (
     VillageProfile,
 )
 from fangpin.registry.services.import_mapping import needs_mapping, question_payload, saved_mappings
-from fangpin.registry.services.imports import E_NOT_PENDING, import_batch_create
+from fangpin.registry.services.imports import E_NOT_PENDING, import_batch_create, reject_report_write
 
 E_KIND = "import_kind"
 E_EXPORT_FORMAT = "export_format"
@@ -150,9 +149,7 @@ def kind_batch_run(*, batch_id: int, actor, on: dt.date) -> ImportBatch:
         batch.status = ImportStatus.FAILED
         batch.message = f"{spec.title}未通过校验：{batch.rejected}行有错误，未写入任何数据"
         if table is not None:
-            path = _files_dir("reports") / f"导入错误报告-批次{batch.pk}.xlsx"
-            write_reject_report(table, rejects, path, title=f"导入批次#{batch.pk} {batch.file_name} 错误报告")
-            batch.error_report_path = str(path)
+            batch.error_report_path = str(reject_report_write(batch, table, rejects))
     elif batch.dry_run:
         batch.status = ImportStatus.CHECKED
         batch.message = f"{spec.title}校验通过（试运行，未写入）"

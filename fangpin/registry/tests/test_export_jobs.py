@@ -242,3 +242,82 @@ def test_cli_create_list_status_and_fetch(personas, village, tmp_path, capsys):
     with pytest.raises(CommandError, match="不存在或无权访问"):
         call_command("export_jobs", "fetch", str(job.pk), str(tmp_path / "y.xlsx"), "--as", "cadre_a2")
     assert not (tmp_path / "y.xlsx").exists()
+
+
+def _job(user, *, status, created_ago=0, started_ago=None, now):
+    j = svc.export_job_create(actor=user, on=TODAY, filters={}, queue=False)
+    ExportJob.objects.filter(pk=j.pk).update(
+        status=status,
+        created_at=now - dt.timedelta(minutes=created_ago),
+        started_at=None if started_ago is None else now - dt.timedelta(minutes=started_ago),
+    )
+    return j.pk
+
+
+def test_the_sweep_fails_jobs_whose_consumer_died_and_nothing_else(personas, village, tmp_path, monkeypatch):
+    """Jobs queued or running longer than the parameter (30 min) before the time passed in are marked failed
+    with a Chinese reason the 下载中心 shows, audited; younger or finished jobs are left alone; the Huey
+    consumer delivering a swept job later does nothing; a run that finishes after the sweep keeps the
+    sweep's answer and leaves no file behind."""
+    monkeypatch.setattr(settings, "FANGPIN_FILES_DIR", tmp_path)
+    from django.utils import timezone
+
+    user = personas["county_admin"]
+    now = timezone.make_aware(dt.datetime(2025, 3, 10, 12, 0))
+    old_queued = _job(user, status="queued", created_ago=31, now=now)
+    young_queued = _job(user, status="queued", created_ago=29, now=now)
+    old_running = _job(user, status="running", created_ago=90, started_ago=45, now=now)
+    young_running = _job(user, status="running", created_ago=90, started_ago=5, now=now)
+    done = _job(user, status="done", created_ago=300, started_ago=290, now=now)
+    assert svc.export_job_stale_minutes(on=TODAY) == 30
+    swept = svc.export_job_sweep(actor=system_actor("export_jobs_sweep"), now=now)
+    assert swept == [old_queued, old_running]
+    status = dict(ExportJob.objects.values_list("pk", "status"))
+    assert status == {old_queued: "failed", young_queued: "queued", old_running: "failed",
+                      young_running: "running", done: "done"}  # fmt: skip
+    gone = ExportJob.objects.get(pk=old_queued)
+    assert gone.message.startswith("导出任务排队超过30分钟未完成") and gone.finished_at == now
+    assert "生成超过30分钟" in ExportJob.objects.get(pk=old_running).message
+    evs = AuditEvent.objects.filter(event_type="registry.export_job", result="failed")
+    assert sorted(int(e.object_id) for e in evs) == [old_queued, old_running]
+    assert all(e.data["swept"] and e.reason.startswith("导出任务") for e in evs)
+    assert svc.export_job_sweep(actor=system_actor("export_jobs_sweep"), now=now) == []  # once
+    # the consumer delivering the swept job later: nothing happens, no file
+    assert svc.export_job_run(old_queued).status == ExportJobStatus.FAILED
+    assert not list(tmp_path.rglob("*.sm4"))
+    # a job swept while it runs: its late finish keeps the sweep's answer and removes its file
+    late = _job(user, status="queued", now=now)
+    from fangpin.registry.io import export as export_mod
+
+    original = export_mod.registry_export
+
+    def slow_export(**kw):
+        res = original(**kw)
+        later = timezone.now() + dt.timedelta(hours=2)
+        svc.export_job_sweep(actor=system_actor("export_jobs_sweep"), now=later)
+        return res
+
+    monkeypatch.setattr(export_mod, "registry_export", slow_export)
+    job = svc.export_job_run(late)
+    assert job.status == ExportJobStatus.FAILED and "生成超过30分钟" in job.message and not job.file_path
+    assert not list(tmp_path.rglob("*.sm4"))
+
+
+def test_the_sweep_from_the_command_line_and_the_periodic_job(personas, village):
+    from django.utils import timezone
+
+    from fangpin.registry.tasks import export_jobs_sweep_periodic
+
+    user = personas["county_admin"]
+    now = timezone.make_aware(dt.datetime(2025, 3, 10, 12, 0))
+    a = _job(user, status="queued", created_ago=20, now=now)
+    out = io.StringIO()
+    call_command("export_jobs", "sweep", "--at", "2025-03-10T12:00", stdout=out)
+    assert "已将0个" in out.getvalue() and ExportJob.objects.get(pk=a).status == "queued"
+    call_command("export_jobs", "sweep", "--minutes", "10", "--at", "2025-03-10T12:00", stdout=out)
+    assert f"#{a}" in out.getvalue() and "10分钟" in ExportJob.objects.get(pk=a).message
+    with pytest.raises(CommandError, match="不是有效时刻"):
+        call_command("export_jobs", "sweep", "--at", "noon")
+    b = _job(user, status="queued", created_ago=60 * 24, now=timezone.now())
+    export_jobs_sweep_periodic.call_local()  # what the consumer runs every 10 minutes
+    assert ExportJob.objects.get(pk=b).status == "failed"

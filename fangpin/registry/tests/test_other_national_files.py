@@ -24,6 +24,7 @@ from fangpin.core.ids import make_id_number
 from fangpin.registry.io.kinds import sniff_file_kind
 from fangpin.registry.models import FactProvenance, HouseholdLivingConditions, ImportReject, VillageProfile
 from fangpin.registry.services.import_mapping import import_mapping_save
+from fangpin.registry.services.imports import import_report_open
 from fangpin.registry.services.kind_imports import kind_export, kind_import
 from fangpin.testing import factories as f
 
@@ -283,7 +284,12 @@ def test_living_conditions_bad_rows_are_rejected_in_chinese_and_nothing_is_writt
     }
     msgs = {r.code: r.reason for r in ImportReject.objects.filter(batch=batch)}
     assert "不在您的管辖范围内" in msgs["unknown_household"] and "另见第4行" in msgs["household_conflict"]
-    report = _sheet(Path(batch.error_report_path))
+    fh, _ = import_report_open(actor=personas["county_admin"], batch_id=batch.pk)  # decrypted, audited
+    with fh:
+        plain = Path(batch.error_report_path).with_suffix(".clear.xlsx")
+        plain.write_bytes(fh.read())
+    report = _sheet(plain)
+    plain.unlink()
     assert report[2][-1] == "错误原因" and "是否通生活用电" in report[3][-1] and "户编号" in report[4][-1]
     assert len(report) == 3 + 4  # every original row, so the fixed sheet can be uploaded again
     assert AuditEvent.objects.filter(event_type="registry.import", result="rejected").exists()

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import require
 from fangpin.core.errors import DomainError, NotFound
+from fangpin.core.uploads import upload_read
 from fangpin.registry.models import ImportStatus
 from fangpin.registry.selectors import import_batch_get, import_batch_list
 from fangpin.registry.services.import_mapping import (
@@ -55,7 +56,7 @@ def imports_home(request: HttpRequest) -> HttpResponse:
                 batch = import_upload_check(  # validation only, writes nothing
                     actor=request.user,
                     file_name=upload.name,
-                    data=upload.read(),
+                    data=upload_read(upload, actor=request.user, entry="registry.import"),
                     income_year=year,
                     on=today(),
                 )
@@ -118,13 +119,16 @@ def import_confirm(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 @login_required
 def import_report(request: HttpRequest, batch_id: int) -> HttpResponse:
-    """The reject report (the original rows + 错误原因), private to the uploader; the download is audited."""
+    """The reject report (the original rows + 错误原因), private to the uploader; decrypted for the
+    download (kept SM4-GCM at rest), checked against its SHA-256, audited."""
     _batch(request, batch_id)
     try:
-        path, name = import_report_open(actor=request.user, batch_id=batch_id)
+        fh, name = import_report_open(actor=request.user, batch_id=batch_id)
     except NotFound as e:
         raise Http404("没有错误报告") from e
-    resp = FileResponse(path.open("rb"), as_attachment=True, filename=name)
+    except DomainError as e:
+        return render(request, "web/_refused.html", {"message": e.message}, status=409)
+    resp = FileResponse(fh, as_attachment=True, filename=name)
     resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     return resp
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from fangpin.accounts.roles import Cap
 from fangpin.core.errors import DomainError, NotFound, PermissionDenied
+from fangpin.core.uploads import upload_read
 from fangpin.screening import selectors as sel
 from fangpin.screening.pending import E_SUFFIX, default_behalf, pending_path, pending_store
 from fangpin.screening.services.reviews import link_review_decide
@@ -49,7 +50,8 @@ def screening_home(request: HttpRequest) -> HttpResponse:
         try:
             if upload is None:
                 raise DomainError(E_SUFFIX, "请选择部门数据文件（xlsx 或 csv）", field="file")
-            token = pending_store(actor=user, file_name=upload.name, data=upload.read())
+            data = upload_read(upload, actor=user, entry="screening.upload")
+            token = pending_store(actor=user, file_name=upload.name, data=data)
         except DomainError as e:
             error = e.message
         else:

@@ -79,9 +79,10 @@ def sniff_file_kind(rows: list[list[str]]) -> str:
     return KIND_REGISTRY
 
 
-def file_kind(data: bytes, file_name: str) -> str:
+def file_kind(data: bytes, file_name: str, *, guarded: bool = False) -> str:
     """The kind of an upload: from the national file name, else from its header rows (a file that cannot
-    be read is left to the 监测对象信息 import, which reports why)."""
+    be read, or that the upload guard refuses, is left to the 监测对象信息 import, which reports why).
+    ``guarded``: the caller has just passed these bytes through ``core.uploads.upload_check``."""
     from fangpin.core.errors import DomainError
 
     from ..read import read_head
@@ -89,7 +90,11 @@ def file_kind(data: bytes, file_name: str) -> str:
     by_name = kind_from_file_name(file_name)
     if by_name:
         return by_name
+    from fangpin.core.uploads import upload_inspect
+
     try:
+        if not guarded:
+            upload_inspect(data, file_name)  # a hostile file is never read, not even its head
         rows = read_head(data, file_name)
     except DomainError:
         return KIND_REGISTRY

@@ -4,10 +4,14 @@
     export_jobs list --as USER
     export_jobs status ID --as USER
     export_jobs fetch ID OUT.xlsx --as USER
+    export_jobs sweep [--minutes N] [--at YYYY-MM-DDTHH:MM]
 
 ``create`` queues the export of a filtered list as a background job (``--run``: write it now, in this
 process, e.g. without a Huey consumer); ``fetch`` writes the decrypted workbook (checked against its SHA-256,
-audited) for the user who asked for it only.
+audited) for the user who asked for it only; ``sweep`` marks failed, with a Chinese reason and an audit event,
+the jobs queued or running longer than ``--minutes`` (default ``registry.export.stale_minutes``, 30) before
+``--at`` (default now) — a consumer that died leaves them 排队中 for ever otherwise (the Huey job
+``export_jobs_sweep_periodic`` does the same every 10 minutes).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ class Command(BaseCommand):
     help = "下载中心：后台导出任务（提交、查看、下载）"
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["create", "list", "status", "fetch"])
+        parser.add_argument("action", choices=["create", "list", "status", "fetch", "sweep"])
         parser.add_argument("job", nargs="?", type=int, help="任务编号（status / fetch）")
         parser.add_argument("out", nargs="?", help="下载到的文件（fetch）")
         parser.add_argument("--as", dest="username", default=None)
@@ -38,13 +42,39 @@ class Command(BaseCommand):
         parser.add_argument("--unmasked", action="store_true", help="明文证件号码和电话（须有权限）")
         parser.add_argument("--run", action="store_true", help="在本进程中立即生成（不经后台队列）")
         parser.add_argument("--on", default=None, help="业务日期 YYYY-MM-DD（默认今天）")
+        parser.add_argument("--minutes", type=int, default=None, help="超过多少分钟未完成视为中断（sweep）")
+        parser.add_argument("--at", default=None, help="按该时刻判断 YYYY-MM-DDTHH:MM（sweep，默认现在）")
 
     def handle(self, *args, **opts):
+        if opts["action"] == "sweep":
+            try:
+                return self._sweep(opts)
+            except DomainError as e:
+                raise CommandError(e.message) from None
         actor = command_actor(opts["username"])
         try:
             getattr(self, f"_{opts['action']}")(actor, opts)
         except DomainError as e:
             raise CommandError(e.message) from None
+
+    def _sweep(self, opts) -> None:
+        from django.utils import timezone
+
+        from fangpin.accounts.actors import system_actor
+
+        now = timezone.now()
+        if opts["at"]:
+            try:
+                now = dt.datetime.fromisoformat(opts["at"])
+            except ValueError:
+                raise CommandError(f"--at “{opts['at']}”不是有效时刻，应为YYYY-MM-DDTHH:MM") from None
+            if timezone.is_naive(now):
+                now = timezone.make_aware(now)
+        ids = svc.export_job_sweep(actor=system_actor("export_jobs_sweep"), now=now, minutes=opts["minutes"])
+        self.stdout.write(
+            f"已将{len(ids)}个中断的导出任务标记为失败"
+            + (f"：{'、'.join(f'#{i}' for i in ids)}" if ids else "")
+        )
 
     def _line(self, j) -> None:
         rows = j.rows if j.status in ("done", "purged") else f"约{j.estimated_rows}"

@@ -174,6 +174,14 @@ class Command(BaseCommand):
             out(f"户类型与户档案不一致：{d['household_type_differs']}户（以户档案为准）")
         out(batch.message)
 
+    @staticmethod
+    def _report_hint(batch) -> str:
+        """The reject report is kept encrypted: how to download it (decrypted, audited)."""
+        return (
+            f"错误报告（加密保存）：fangpin import_report {batch.pk} 错误报告.xlsx "
+            f"--as {batch.created_by.username} 下载"
+        )
+
     def _print_rejects(self, batch) -> None:
         if batch.status != ImportStatus.FAILED:
             return
@@ -186,7 +194,7 @@ class Command(BaseCommand):
         if total > MAX_PRINTED:
             self.stderr.write(f"……另有{total - MAX_PRINTED}条错误，见错误报告")
         if batch.error_report_path:
-            self.stderr.write(f"错误报告：{batch.error_report_path}")
+            self.stderr.write(self._report_hint(batch))
         raise CommandError(batch.message or "导入未通过")
 
     def _ask(self, batch, on: dt.date) -> None:
@@ -224,7 +232,7 @@ class Command(BaseCommand):
             if total > MAX_PRINTED:
                 self.stderr.write(f"……另有{total - MAX_PRINTED}条错误，见错误报告")
             if batch.error_report_path:
-                self.stderr.write(f"错误报告：{batch.error_report_path}")
+                self.stderr.write(self._report_hint(batch))
             raise CommandError(batch.message or "导入未通过")
         d = batch.details or {}
         hc, ic = d.get("households_counts", {}), d.get("income_counts", {})
