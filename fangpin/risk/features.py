@@ -79,11 +79,6 @@ FEATURES = (
     "selfpay_36m_ratio",
     "no_full_labour",
     "high_school_continuing",
-    # added 2026-12-02 (session 6): the 务工月监测's ends of migrant work (demo history kind work_end),
-    # which record most job losses whether registered with 人社 or not, and job changes besides
-    "work_end_3m",
-    "work_end_12m",
-    "months_since_work_end",
 )
 # a known event's cost as a share of the household's year at the line (money events), or its weight
 # (the others); the stock decays by this factor a month (``shock_stock``)
@@ -250,9 +245,6 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         .sum(),
         job_loss_6m=((pl.col("kind") == "job_loss") & (pl.col("ago") <= 6)).sum(),
         months_since_job_loss=pl.when(pl.col("kind") == "job_loss").then(pl.col("ago")).min(),
-        work_end_3m=((pl.col("kind") == "work_end") & (pl.col("ago") <= 3)).sum(),
-        work_end_12m=((pl.col("kind") == "work_end") & (pl.col("ago") <= 12)).sum(),
-        months_since_work_end=pl.when(pl.col("kind") == "work_end").then(pl.col("ago")).min(),
         disaster_loss_12m=pl.when((pl.col("kind") == "disaster") & (pl.col("ago") <= 12))
         .then(pl.col("amount"))
         .otherwise(0)
@@ -380,8 +372,6 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         "income_years_near_line",
         "hospital_36m",
         "high_school_continuing",
-        "work_end_3m",
-        "work_end_12m",
     ]
     out = out.with_columns([pl.col(c).fill_null(0) for c in zero])
     return out.select("household_no", "village", *[pl.col(c).cast(pl.Float64) for c in FEATURES]).sort(

@@ -128,9 +128,10 @@ class RuleThresholds:
     exited_annual_oop: float = 5000
     disaster_loss: float = 1000
     severe_grades: tuple[int, ...] = (1, 2)
-    # a 务工月监测 end of migrant work counts as 人社's unstable-work signal, as a 失业登记 does (the
-    # county that has the table screens on it; ``False``: the rule as it was without that table)
-    work_end: bool = True
+    # ``True``: a 务工月监测 end of migrant work (demo history kind ``work_end``) flags as a 失业登记 does;
+    # off by default: most ends are job changes, and with it the rule found fewer entrants on the
+    # validation window (docs/parts/risk.md, session 6)
+    work_end: bool = False
 
 
 def rule_scores(facts: RiskFacts, month: dt.date, feats: pl.DataFrame, t: RuleThresholds) -> np.ndarray:

@@ -51,17 +51,6 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str | None]] = {
         if r["months_since_job_loss"] == r["months_since_job_loss"]
         else None
     ),
-    "work_end_3m": lambda r: (
-        f"近3个月{_n(r['work_end_3m'])}人次外出务工结束（务工月监测）" if r["work_end_3m"] > 0 else None
-    ),
-    "work_end_12m": lambda r: (
-        f"近12个月{_n(r['work_end_12m'])}人次外出务工结束（务工月监测）" if r["work_end_12m"] > 0 else None
-    ),
-    "months_since_work_end": lambda r: (
-        f"{_n(r['months_since_work_end'])}个月前有成员外出务工结束"
-        if r["months_since_work_end"] == r["months_since_work_end"]
-        else None
-    ),
     "disaster_loss_12m": lambda r: (
         f"近12个月受灾损失{_yuan(r['disaster_loss_12m'])}" if r["disaster_loss_12m"] > 0 else None
     ),

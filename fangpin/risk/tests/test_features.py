@@ -511,41 +511,33 @@ def test_continuing_high_school_years_come_from_the_birth_date_alone():
     assert _feature(facts, d(2026, 10, 1), "high_school_continuing") == 0  # both done by Sept 2027
 
 
-def test_work_ends_of_the_work_monitoring_count_from_their_push_and_the_rule_reads_them():
-    """work_end_3m / work_end_12m / months_since_work_end (session 6): a 务工月监测 end of work counts
-    from 人社's push after its month (not the month's own end, not one pushed later), and the rule counts
-    a recent end as it counts a 失业登记 (``RuleThresholds.work_end``; off: as before)."""
+def test_the_rule_reads_a_work_end_of_the_work_monitoring_only_when_asked_and_known():
+    """``RuleThresholds(work_end=True)`` (session 6) flags a 务工月监测 end of migrant work known before
+    the month as it flags a 失业登记; the default rule (失业登记 only) does not; an end pushed after the
+    month is not read either way."""
     from fangpin.demo.generator.history import known_on
     from fangpin.risk.model import RuleThresholds, rule_scores
 
     d = dt.date
     one = _one_household([{"person_no": "A", "work_status": "省外务工"}])
-
-    def end(month: dt.date) -> dict:
-        return {
-            "household_no": "H1",
-            "person_no": "A",
-            "kind": "work_end",
-            "month": month,
-            "amount": 0.0,
-            "known_on": known_on("work_end", month),
-        }
-
-    facts = _with(one, events=[end(d(2024, 9, 1)), end(d(2025, 3, 1))])
-    # at April 2025 March's end is pushed on 20 April, unknown: only September's (7 months ago)
-    row = features_at(facts, d(2025, 4, 1)).row(0, named=True)
-    assert (row["work_end_3m"], row["work_end_12m"], row["months_since_work_end"]) == (0, 1, 7)
-    row = features_at(facts, d(2025, 5, 1)).row(0, named=True)
-    assert (row["work_end_3m"], row["work_end_12m"], row["months_since_work_end"]) == (1, 2, 2)
-    for m in (d(2024, 10, 1), d(2025, 4, 1), d(2025, 5, 1)):
-        assert features_at(facts, m).equals(features_at(_known_before(facts, m), m))
-    # the rule: at May 2025 March's end (2 months ago, known) is a flag; without the table it is not
+    end = {
+        "household_no": "H1",
+        "person_no": "A",
+        "kind": "work_end",
+        "month": d(2025, 3, 1),
+        "amount": 0.0,
+        "known_on": known_on("work_end", d(2025, 3, 1)),
+    }
+    facts = _with(one, events=[end])
+    assert RuleThresholds().work_end is False
+    # May 2025: March's end (pushed 20 April) is known and recent
     feats = features_at(facts, d(2025, 5, 1))
-    with_end = rule_scores(facts, d(2025, 5, 1), feats, RuleThresholds())
-    without = rule_scores(facts, d(2025, 5, 1), feats, RuleThresholds(work_end=False))
-    assert with_end[0] - without[0] == pytest.approx(10.0)
-    # at April it is not yet known: no flag either way
+    flagged = rule_scores(facts, d(2025, 5, 1), feats, RuleThresholds(work_end=True))
+    plain = rule_scores(facts, d(2025, 5, 1), feats, RuleThresholds())
+    assert flagged[0] - plain[0] == pytest.approx(10.0)
+    # April 2025: not yet pushed, no flag; the end adds nothing to the model's features (not a cause)
     feats = features_at(facts, d(2025, 4, 1))
-    assert rule_scores(facts, d(2025, 4, 1), feats, RuleThresholds())[0] == pytest.approx(
-        rule_scores(facts, d(2025, 4, 1), feats, RuleThresholds(work_end=False))[0]
+    assert rule_scores(facts, d(2025, 4, 1), feats, RuleThresholds(work_end=True))[0] == pytest.approx(
+        rule_scores(facts, d(2025, 4, 1), feats, RuleThresholds())[0]
     )
+    assert features_at(facts, d(2025, 5, 1)).equals(features_at(one, d(2025, 5, 1)))
