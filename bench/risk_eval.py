@@ -4,6 +4,7 @@
                               [--as-of 2026-12-01] [--horizon 6] [--capacity 0.05] [--first 2024-07]
                               [--last YYYY-MM] [--step 3] [--span 24] [--facts-cache DIR] [--boot 2000]
                               [--lgb k=v,...] [--rounds R] [--drop F,...] [--train-horizon H]
+                              [--rule-work-end]
 
 Rolling origins: t = --first, --first+step, … up to the last month whose outcome window t … t+horizon−1
 closed before as_of. At every origin t the model is trained on months whose outcome window closed before
@@ -157,7 +158,7 @@ def evaluate_county(a: argparse.Namespace, seed: int, options: dict) -> County:
     last = dt.date.fromisoformat(a.last + "-01") if a.last else None
     ts = origins(dt.date.fromisoformat(a.first + "-01"), a.step, a.horizon, as_of, last)
     print("origins: " + ", ".join(f"{t:%Y-%m}" for t in ts))
-    thresholds = RuleThresholds()
+    thresholds = RuleThresholds(work_end=a.rule_work_end)
     cache: dict = {}
     models: dict[dt.date, object] = {}
     out = County(seed)
@@ -322,6 +323,11 @@ def main() -> None:
         type=int,
         default=None,
         help="label window of the training months (default: --horizon); the evaluation keeps --horizon",
+    )
+    ap.add_argument(
+        "--rule-work-end",
+        action="store_true",
+        help="the rule flags a 务工月监测 end of migrant work as it flags a 失业登记 (default: 失业登记 only)",
     )
     ap.add_argument("--boot", type=int, default=2000, help="bootstrap resamples for the pooled ratio")
     a = ap.parse_args()

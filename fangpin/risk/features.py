@@ -287,7 +287,11 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
             .otherwise(0.0)
             * SHOCK_DECAY ** (pl.col("ago") - 1).clip(0)
         )
-        .group_by("household_no")
+        # a fixed order of the terms: the joins above need not keep the rows' order, and a float sum
+        # in another order differs in its last bit (the features at a month must not depend on rows
+        # that are filtered out anyway)
+        .sort("household_no", "month", "kind", "person_no", "s")
+        .group_by("household_no", maintain_order=True)
         .agg(shock_stock=pl.col("s").sum())
     )
     leads = (

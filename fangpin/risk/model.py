@@ -128,12 +128,16 @@ class RuleThresholds:
     exited_annual_oop: float = 5000
     disaster_loss: float = 1000
     severe_grades: tuple[int, ...] = (1, 2)
+    # ``True``: a 务工月监测 end of migrant work (demo history kind ``work_end``) flags as a 失业登记 does;
+    # off by default: most ends are job changes, and with it the rule found fewer entrants on the
+    # validation window (docs/parts/risk.md, session 6)
+    work_end: bool = False
 
 
 def rule_scores(facts: RiskFacts, month: dt.date, feats: pl.DataFrame, t: RuleThresholds) -> np.ndarray:
     """The rule as a county applies it today, as a ranking: income below the line, or a screening
     threshold crossed in the data known before ``month`` (当年累计住院自付 ≥ threshold, 失业登记 of a
-    labourer, a new 一二级 disability, a death, a disaster loss ≥ threshold, a C/D house). Flagged
+    labourer or the end of a migrant's work in the 务工月监测 (``t.work_end``), a new 一二级 disability, a death, a disaster loss ≥ threshold, a C/D house). Flagged
     households first (by number of flags), then by income ratio (lowest first)."""
     month = month.replace(day=1)
     ev = facts.events.filter(pl.col("known_on") < month)
@@ -147,7 +151,7 @@ def rule_scores(facts: RiskFacts, month: dt.date, feats: pl.DataFrame, t: RuleTh
     )
     recent = ev.filter(pl.col("month") >= add_months(month, -2))
     flags = recent.group_by("household_no").agg(
-        unemployed=(pl.col("kind") == "job_loss").any(),
+        unemployed=pl.col("kind").is_in(["job_loss", "work_end"] if t.work_end else ["job_loss"]).any(),
         severe=(
             (pl.col("kind") == "disability") & pl.col("amount").is_in([float(g) for g in t.severe_grades])
         ).any(),

@@ -18,6 +18,11 @@ class HistoryConfig:
     # 学段 → yearly cost of a student (yuan), for the stages that start a school-cost event
     school_yearly_cost: dict[str, float] = field(default_factory=dict)
     school_cost_spread: tuple[float, float] = (0.8, 1.3)  # the drawn cost is uniform in [lo, hi] × cost
+    # 务工月监测: share of job losses whose end of work it records; monthly rate per migrant of ends
+    # that are no loss (false alarms), × the factor in January and February (春节 returns)
+    work_end_recorded_share: float = 0.0
+    work_end_other_rate: float = 0.0
+    work_end_new_year_factor: float = 1.0
 
     def school_cost(self, stage: str) -> float:
         """The yearly cost of the stage ``stage`` begins with (e.g. "本科在读" → 本科)."""
@@ -42,7 +47,21 @@ def config_from_dict(d: dict[str, Any]) -> GenConfig:
     lo, hi = (float(x) for x in h["school_cost_spread"])
     if not costs or min(costs.values()) < 0 or not 0 < lo <= hi:
         raise ValueError(f"{CONFIG_FILE.name}: history.school_yearly_cost / school_cost_spread out of range")
-    return GenConfig(history=HistoryConfig(school_yearly_cost=costs, school_cost_spread=(lo, hi)))
+    w = _public(h.get("work_monitoring", {}))
+    recorded, other, factor = (
+        float(w.get(k, d)) for k, d in (("recorded_share", 0), ("other_rate", 0), ("new_year_factor", 1))
+    )
+    if not (0 <= recorded <= 1 and other >= 0 and 0 <= other * factor <= 1 and factor >= 0):
+        raise ValueError(f"{CONFIG_FILE.name}: history.work_monitoring out of range")
+    return GenConfig(
+        history=HistoryConfig(
+            school_yearly_cost=costs,
+            school_cost_spread=(lo, hi),
+            work_end_recorded_share=recorded,
+            work_end_other_rate=other,
+            work_end_new_year_factor=factor,
+        )
+    )
 
 
 @lru_cache(maxsize=1)

@@ -56,9 +56,21 @@ DISASTER = "disaster"  # 应急/民政: 灾情报告, amount = 损失
 SCHOOL = "school"  # 教育: 学籍 (高中/中职/大学 enrolment), amount = yearly cost
 DISABILITY = "disability"  # 残联: 残疾人证核发
 DEATH = "death"  # 户籍: 死亡注销
-EVENT_KINDS = (HOSPITAL, JOB_LOSS, DISASTER, SCHOOL, DISABILITY, DEATH)
+# 务工月监测 (the monthly migrant-work table of every 脱贫劳动力): a spell of 外出务工 ended (结束时间) —
+# a trace, not a cause: most job losses leave one, and so do job changes and seasonal returns that are
+# no loss at all (false alarms); it adds nothing to the shock stock
+WORK_END = "work_end"
+EVENT_KINDS = (HOSPITAL, JOB_LOSS, DISASTER, SCHOOL, DISABILITY, DEATH, WORK_END)
 # days after the end of the event's month until the department's push reaches the county
-KNOWN_LAG_DAYS = {HOSPITAL: 20, JOB_LOSS: 20, DISASTER: 10, SCHOOL: 45, DISABILITY: 30, DEATH: 30}
+KNOWN_LAG_DAYS = {
+    HOSPITAL: 20,
+    JOB_LOSS: 20,
+    DISASTER: 10,
+    SCHOOL: 45,
+    DISABILITY: 30,
+    DEATH: 30,
+    WORK_END: 20,
+}
 # cause → risk type of the monitoring object it leads to
 CAUSE_RISK = {
     HOSPITAL: "因病",
@@ -132,8 +144,8 @@ def _decay(months: int, rate: float) -> np.ndarray:
     return np.where(e >= 0, rate ** np.maximum(e, 0), 0.0)
 
 
-def _rng(seed: int, code: str) -> np.random.Generator:
-    h = hashlib.blake2b(f"fangpin-history:{seed}:{code}".encode(), digest_size=8).digest()
+def _rng(seed: int, code: str, stream: str = "fangpin-history") -> np.random.Generator:
+    h = hashlib.blake2b(f"{stream}:{seed}:{code}".encode(), digest_size=8).digest()
     return np.random.default_rng(int.from_bytes(h, "little"))
 
 
@@ -235,14 +247,17 @@ def simulate_village(
     covid = np.where(years == 2022, 2.0, 1.0)
     job = rng.random((n, M)) < (0.005 * n_migrant)[:, None] * covid[None, :]
     registered = rng.random((n, M)) < 0.5
+    losses: list[tuple[int, int, dict[str, Any]]] = []
     for hi, mi in zip(*np.nonzero(job), strict=True):
         workers = [x for x in cur[hi] if x["work_status"] in MIGRANT]
         person = workers[int(rng.integers(len(workers)))]
+        losses.append((int(hi), int(mi), person))
         s = 1.3 / max(1.0, n_full[hi])
         if registered[hi, mi]:
             _add(JOB_LOSS, hi, mi, 0, person, s)
         else:
-            shock[hi, mi] += s  # nobody sees it (no registration): a cause without a trace
+            shock[hi, mi] += s  # no 失业登记 (the 务工月监测 below may still record the end of the work)
+    _work_ends(_rng(seed, code, "fangpin-history-work"), losses, cur, mon_of_year, p, _add)
 
     # disasters: villages hit in July 2021 (北方 floods), then summer hail/drought
     village_hit = np.zeros(M, dtype=bool)
@@ -380,10 +395,43 @@ def simulate_village(
     return out
 
 
+def _work_ends(
+    rng: np.random.Generator,
+    losses: list[tuple[int, int, dict[str, Any]]],
+    cur: list[list[dict[str, Any]]],
+    mon_of_year: np.ndarray,
+    p: GenParams,
+    add: Any,
+) -> None:
+    """The 务工月监测's record of spells of migrant work that ended (kind ``work_end``): the village
+    updates every 脱贫劳动力's work each month and the table reaches the county with 人社's push. A job
+    loss (registered with 人社 or not) is recorded with ``work_end_recorded_share``; besides, every
+    migrant's spell ends without a loss (a job change, a seasonal return with work resumed) at
+    ``work_end_other_rate`` a month, ×``work_end_new_year_factor`` in January and February (春节). Its own
+    random stream: the rest of the history (causes, falls, leads, entries) is drawn as without it."""
+    cfg = p.config.history
+    rec = rng.random(len(losses)) < cfg.work_end_recorded_share
+    for (hi, mi, person), r in zip(losses, rec, strict=True):
+        if r:
+            add(WORK_END, hi, mi, 0, person, 0.0)
+    migrants = [(hi, x) for hi, c in enumerate(cur) for x in c if x["work_status"] in MIGRANT]
+    if not migrants:
+        return
+    rate = np.where(mon_of_year <= 2, cfg.work_end_new_year_factor, 1.0) * cfg.work_end_other_rate
+    other = rng.random((len(migrants), len(mon_of_year))) < rate[None, :]
+    for k, mi in zip(*np.nonzero(other), strict=True):
+        hi, x = migrants[k]
+        add(WORK_END, hi, int(mi), 0, x, 0.0)
+
+
 def _strongest(events: list[dict[str, Any]], hh: str, months: list[dt.date], fall: int) -> str:
     lo = months[max(0, fall - 5)]
-    hit = [e for e in events if e["household_no"] == hh and lo <= e["month"] <= months[fall]]
     order = {HOSPITAL: 0, JOB_LOSS: 1, DEATH: 2, DISABILITY: 3, DISASTER: 4, SCHOOL: 5}
+    hit = [
+        e
+        for e in events
+        if e["household_no"] == hh and lo <= e["month"] <= months[fall] and e["kind"] in order
+    ]
     return min((e["kind"] for e in hit), key=order.__getitem__, default="")
 
 

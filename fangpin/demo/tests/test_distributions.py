@@ -135,7 +135,8 @@ def test_income_level_and_monitoring_share(sample):
 def test_history_cause_rates_follow_the_monthly_probabilities(sample):
     """Hospital stays: 0.15 % a month + 0.4 % per chronically ill member + 1.2 % per seriously ill +
     0.15 % per elder + 0.3 % per disabled; job losses: 0.5 % a month per migrant (twice in 2022), half
-    of them registered with 人社. The observed counts are within a few Poisson errors of the sums."""
+    of them registered with 人社; ends of migrant work in the 务工月监测: three quarters of the job losses
+    and 1 % a month per migrant (2 % in January and February) that are no loss. The observed counts are within a few Poisson errors of the sums."""
     months = history_months(PARAMS)
     n_2022 = sum(m.year == 2022 for m in months)
     members: dict[str, list[dict]] = {}
@@ -148,8 +149,12 @@ def test_history_cause_rates_follow_the_monthly_probabilities(sample):
         rate = 0.0015 + 0.004 * health["长期慢性病"] + 0.012 * health["患有大病"] + 0.0015 * elders
         hosp += (rate + 0.003 * health["残疾"]) * len(months)
         job += 0.005 * sum(x["work_status"] in MIGRANT for x in c) * (len(months) + n_2022) * 0.5
+    # 务工月监测: 75 % of all job losses (registered or not) + 1 % a month per migrant, twice in Jan/Feb
+    new_year = sum(m.month <= 2 for m in months)
+    migrants = sum(x["work_status"] in MIGRANT for x in _current(sample))
+    work_end = 0.75 * 2 * job + 0.01 * migrants * (len(months) + new_year)
     kinds = Counter(e["kind"] for v in sample for e in v.history.events)
-    for kind, expected in (("hospital", hosp), ("job_loss", job)):
+    for kind, expected in (("hospital", hosp), ("job_loss", job), ("work_end", work_end)):
         # the enrolment visit's illnesses and the planted defects move the traits a little: 8 %
         assert abs(kinds[kind] - expected) <= 5 * math.sqrt(expected) + 0.08 * expected, (
             kind,

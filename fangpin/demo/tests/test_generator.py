@@ -240,3 +240,45 @@ def test_school_costs_come_from_the_generator_settings_not_code():
             want = a["amount"] * 2 if st.startswith("本科") else a["amount"]
             assert abs(b["amount"] - want) <= 1, (st, a["amount"], b["amount"])
     assert seen == {True, False}, "the sample needs both 本科 and other students"
+
+
+def test_the_work_monitoring_records_job_losses_and_false_alarms_and_changes_no_other_draw():
+    """The 务工月监测 trace (``work_end``, generator.json history.work_monitoring) has its own random
+    stream: switched off, the history's other events, leads and entries are exactly the same; switched
+    on, it records a share of the job losses (registered or not) in their month, with 人社's lag, plus
+    ends of work on migrants that lost nothing; it adds no shock (no entry moves)."""
+    import dataclasses
+
+    from fangpin.demo.generator import history
+    from fangpin.demo.generator.config import default_config
+
+    shipped = default_config().history
+    assert shipped.work_end_recorded_share == 0.75 and shipped.work_end_other_rate == 0.01
+    off = dataclasses.replace(
+        PARAMS,
+        config=dataclasses.replace(
+            default_config(),
+            history=dataclasses.replace(shipped, work_end_recorded_share=0.0, work_end_other_rate=0.0),
+        ),
+    )
+    specs = [
+        s for s in county_plan("410506", seed=0, villages=VILLAGES) if s.code in {v[0] for v in VILLAGES[:40]}
+    ]
+    base = list(iter_villages(specs, lambda _c: PARAMS, seed=0))
+    bare = list(iter_villages(specs, lambda _c: off, seed=0))
+    ends = losses = recorded = 0
+    for v, w in zip(base, bare, strict=True):
+        assert [e for e in v.history.events if e["kind"] != "work_end"] == w.history.events
+        assert not [e for e in w.history.events if e["kind"] == "work_end"]
+        assert v.history.leads == w.history.leads
+        assert v.history.households == w.history.households
+        mine = [e for e in v.history.events if e["kind"] == "work_end"]
+        ends += len(mine)
+        for e in mine:
+            assert e["known_on"] == history.known_on("job_loss", e["month"])
+        at = {(e["person_no"], e["month"]) for e in mine}
+        reg = [e for e in v.history.events if e["kind"] == "job_loss"]
+        losses += len(reg)
+        recorded += sum((e["person_no"], e["month"]) in at for e in reg)
+    assert losses > 40 and 0.55 <= recorded / losses <= 0.95, (recorded, losses)
+    assert ends > 2 * losses, "most recorded ends are no job loss (false alarms)"

@@ -509,3 +509,35 @@ def test_continuing_high_school_years_come_from_the_birth_date_alone():
     ]
     assert got == [0, 2, 2]  # second year in Sept 2025, third in Sept 2026
     assert _feature(facts, d(2026, 10, 1), "high_school_continuing") == 0  # both done by Sept 2027
+
+
+def test_the_rule_reads_a_work_end_of_the_work_monitoring_only_when_asked_and_known():
+    """``RuleThresholds(work_end=True)`` (session 6) flags a 务工月监测 end of migrant work known before
+    the month as it flags a 失业登记; the default rule (失业登记 only) does not; an end pushed after the
+    month is not read either way."""
+    from fangpin.demo.generator.history import known_on
+    from fangpin.risk.model import RuleThresholds, rule_scores
+
+    d = dt.date
+    one = _one_household([{"person_no": "A", "work_status": "省外务工"}])
+    end = {
+        "household_no": "H1",
+        "person_no": "A",
+        "kind": "work_end",
+        "month": d(2025, 3, 1),
+        "amount": 0.0,
+        "known_on": known_on("work_end", d(2025, 3, 1)),
+    }
+    facts = _with(one, events=[end])
+    assert RuleThresholds().work_end is False
+    # May 2025: March's end (pushed 20 April) is known and recent
+    feats = features_at(facts, d(2025, 5, 1))
+    flagged = rule_scores(facts, d(2025, 5, 1), feats, RuleThresholds(work_end=True))
+    plain = rule_scores(facts, d(2025, 5, 1), feats, RuleThresholds())
+    assert flagged[0] - plain[0] == pytest.approx(10.0)
+    # April 2025: not yet pushed, no flag; the end adds nothing to the model's features (not a cause)
+    feats = features_at(facts, d(2025, 4, 1))
+    assert rule_scores(facts, d(2025, 4, 1), feats, RuleThresholds(work_end=True))[0] == pytest.approx(
+        rule_scores(facts, d(2025, 4, 1), feats, RuleThresholds())[0]
+    )
+    assert features_at(facts, d(2025, 5, 1)).equals(features_at(one, d(2025, 5, 1)))
