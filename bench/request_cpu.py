@@ -182,7 +182,7 @@ def child(a: argparse.Namespace) -> None:
         if prof:
             print(f"==== {kind}", file=sys.stderr)
             pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(40)
-            pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats("fangpin/", 60)
+            pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(70)
         out[kind] = {
             "py_ms": py / a.n,
             "queries": queries / a.n,
