@@ -147,7 +147,8 @@ def child(a: argparse.Namespace) -> None:
             0 if kind == "api case transition" else len(clients)
         )  # every cadre once: per-user caches filled
         prof = cProfile.Profile(time.process_time) if a.profile else None  # CPU, not wall
-        for i in range(-warm, a.n):
+        n = len(cases) if kind == "api case transition" else a.n
+        for i in range(-warm, n):
             method, path, body = _requests(kind, plan, max(i, 0) + (a.round * a.n), cases)
             web, api_client, token = clients[(i + warm) % len(clients)]
             c = api_client if api else web
@@ -184,10 +185,10 @@ def child(a: argparse.Namespace) -> None:
             pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(40)
             pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(70)
         out[kind] = {
-            "py_ms": py / a.n,
-            "queries": queries / a.n,
-            "sql_ms": sql_ms / a.n,
-            "pg_ms": pg_ns / a.n / 1e6,
+            "py_ms": py / n,
+            "queries": queries / n,
+            "sql_ms": sql_ms / n,
+            "pg_ms": pg_ns / n / 1e6,
             "digest": hashlib.sha256("".join(digests).encode()).hexdigest()[:12],
         }
     print("RESULT" + json.dumps(out))
@@ -241,13 +242,13 @@ def main() -> None:
     plan["pages"] = max(1, min(40, len(plan["households"]) // 20))
     plan_file = var / "plan.json"
     plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
-    if len(plan["cases"]) < n_cases:
-        sys.exit(
-            f"only {len(plan['cases'])} open cases for {n_cases} transitions: a larger village or a smaller --n"
-        )
+    slots = len(codes) * a.rounds
+    case_n = min(a.n, len(plan["cases"]) // slots)  # each run uses up its cases (a village has so many)
+    if n_cases and case_n < 3:
+        sys.exit(f"only {len(plan['cases'])} open cases left for {slots} runs: a larger village")
     print(
         f"village {plan['village']}: {len(plan['households'])} households; {a.n} requests per kind and checkout, "
-        f"{a.rounds} round(s); Python CPU / SQL statements / SQL time at the client / PostgreSQL backend CPU, "
+        f"{a.rounds} round(s), {case_n} case transitions each; Python CPU / SQL statements / SQL time at the client / PostgreSQL backend CPU, "
         "per request (ms)",
         flush=True,
     )
@@ -275,7 +276,7 @@ def main() -> None:
                 *(["--sql"] if a.sql else []),
             ]
             args += ["--dump", f"{a.dump}/{slot}" if a.dump else ""]
-            args += ["--case-slice", str(slot * a.n), str((slot + 1) * a.n)]
+            args += ["--case-slice", str(slot * case_n), str((slot + 1) * case_n)]
             slot += 1
             r = subprocess.run(args, env={**env, "PYTHONPATH": str(c)}, cwd=c, capture_output=True, text=True)
             if r.returncode:
