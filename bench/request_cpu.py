@@ -278,7 +278,10 @@ def main() -> None:
             args += ["--dump", f"{a.dump}/{slot}" if a.dump else ""]
             args += ["--case-slice", str(slot * case_n), str((slot + 1) * case_n)]
             slot += 1
-            r = subprocess.run(args, env={**env, "PYTHONPATH": str(c)}, cwd=c, capture_output=True, text=True)
+            # each run its own files folder: the embedded file cache (cached findings, throttle counters)
+            # starts empty for every checkout, not filled by the one measured before it
+            own = {**env, "PYTHONPATH": str(c), "FANGPIN_VAR": str(var / f"run{slot}")}
+            r = subprocess.run(args, env=own, cwd=c, capture_output=True, text=True)
             if r.returncode:
                 sys.exit(f"{c} failed:\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}")
             if a.profile or a.sql:
@@ -304,8 +307,9 @@ def main() -> None:
             line += f" | {py:5.1f} {avg(c, kind, 'queries'):6.1f} {avg(c, kind, 'sql_ms'):7.1f} {pg:6.1f}"
             totals[c][0] += py * KINDS[kind] / weight
             totals[c][1] += pg * KINDS[kind] / weight
-        same = {r[kind]["digest"] for c in codes for r in results[c]}
-        line += " | " + ("-" if kind == "api case transition" else "same" if len(same) == 1 else "DIFFERENT")
+        # the same requests in each round (a round's households differ from the next one's)
+        same = all(len({results[c][rnd][kind]["digest"] for c in codes}) == 1 for rnd in range(a.rounds))
+        line += " | " + ("-" if kind == "api case transition" else "same" if same else "DIFFERENT")
         print(line)
     print(
         f"{'mix as the locust file weights it':36}"
