@@ -1,6 +1,7 @@
 """Parallel writers on PostgreSQL lose no update: four processes each add 1 to the same household field ten
-times through the registry service (optimistic lock + row lock, retry when refused as stale). The field ends
-at exactly 40, its version advanced by 40, and every refused attempt was a clean 'stale' refusal."""
+times through the registry service (optimistic lock + row lock, retry when refused as stale), each write
+followed by a read's audit event outside a transaction. The field ends at exactly 40, its version advanced by
+40, every refused attempt was a clean 'stale' refusal, and the audit hash chain is one unforked line."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.skipif(
     reason="runs in the SQLite pass (it creates its own PostgreSQL database)",
 )
 
-WRITERS, INCREMENTS = 4, 10
+WRITERS, INCREMENTS, VIEWS = 4, 10, 10
 
 SETUP = """
 from fangpin.accounts.models import User
@@ -34,6 +35,7 @@ from fangpin.accounts.models import User
 from fangpin.core.errors import DomainError
 from fangpin.registry.models import Household
 from fangpin.registry.services.changes import household_update
+from fangpin.audit.record import audit_record
 u = User.objects.get(username="county_admin")
 done = stale = 0
 while done < {n}:
@@ -42,6 +44,9 @@ while done < {n}:
         household_update(actor=u, household_id=hh.pk, expected_version=hh.version,
                          changes={{"cultivated_land_mu": hh.cultivated_land_mu + 1}}, reason="并发测试")
         done += 1
+        # reads' audit events outside any transaction (one statement: lock + INSERT reading the head)
+        for _ in range({views}):
+            audit_record(actor=u, event_type="registry.household_view", obj=hh, household_id=hh.pk)
     except DomainError as e:
         assert e.code == "stale_version", e.code
         stale += 1
@@ -78,7 +83,7 @@ def test_parallel_writers_on_postgresql_lose_no_update(tmp_path):
         _manage(env, "migrate", "-v0")
         _manage(env, "setup")
         pk = int(_manage(env, "shell", "-c", SETUP).stdout.strip().splitlines()[-1])
-        code = WRITER.format(n=INCREMENTS, pk=pk)
+        code = WRITER.format(n=INCREMENTS, pk=pk, views=VIEWS)
         procs = [
             subprocess.Popen(
                 [sys.executable, str(ROOT / "manage.py"), "shell", "-c", code],
@@ -101,6 +106,16 @@ def test_parallel_writers_on_postgresql_lose_no_update(tmp_path):
         assert land == WRITERS * INCREMENTS
         assert version == 1 + WRITERS * INCREMENTS
         assert history == 1 + WRITERS * INCREMENTS  # every accepted write left exactly one history row
+        # the audit chain did not fork under the parallel writers (changes and reads): each event links to
+        # the one before it, and recomputing it finds nothing
+        with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={name}") as c:
+            views, heads, links = c.execute(
+                "select count(*) filter (where event_type = 'registry.household_view'), count(*), "
+                "count(distinct prev_hash) from audit_auditevent"
+            ).fetchone()
+        assert views == WRITERS * INCREMENTS * VIEWS and links == heads
+        verify = "from fangpin.audit.record import audit_verify; print('BAD', audit_verify())"
+        assert _manage(env, "shell", "-c", verify).stdout.strip().splitlines()[-1] == "BAD []"
     finally:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.close()

@@ -114,25 +114,62 @@ def audit_record(
     result: str = "ok",
     reason: str = "",
 ) -> AuditEvent:
+    ev = _event(
+        actor=actor,
+        event_type=event_type,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        region_code=region_code,
+        household_id=household_id,
+        data=data,
+        result=result,
+        reason=reason,
+    )
+    if connection.vendor == "postgresql":
+        _append_pg(ev)
+        return ev
     with transaction.atomic():
         head = _chain_head()
-        ev = _event(
-            actor=actor,
-            event_type=event_type,
-            obj=obj,
-            object_type=object_type,
-            object_id=object_id,
-            region_code=region_code,
-            household_id=household_id,
-            data=data,
-            result=result,
-            reason=reason,
-        )
         ev.prev_hash = head
         ev.hash = _hash(head, ev)
         ev.save(force_insert=True)
         audit_recorded.send(sender=AuditEvent, events=[ev])
     return ev
+
+
+_COLUMNS = [f for f in AuditEvent._meta.concrete_fields if f.name not in ("seq", "prev_hash", "hash")]
+# One round trip on PostgreSQL: the chain's lock, then the INSERT that reads the head and links to it. The two
+# statements are one simple-protocol query (psycopg's client-side binding): in READ COMMITTED each statement
+# takes its own snapshot, so the INSERT reads the head *after* the lock is granted (a writer that committed
+# while we waited is seen, the chain never forks), and outside a transaction the query is one implicit
+# transaction (the lock is held until the row is committed). The hash is the same SHA-256 as ``_hash``
+# (``prev + canonical`` as UTF-8, lower-case hex), computed by the server over the head it read; the
+# Python side checks it on the returned row.
+_APPEND_SQL = (
+    "SELECT pg_advisory_xact_lock(%s); "
+    "INSERT INTO audit_auditevent ({cols}, prev_hash, hash) "
+    "SELECT {vals}, h.prev, encode(sha256(convert_to(h.prev || %s, 'UTF8')), 'hex') FROM (SELECT COALESCE("
+    "(SELECT hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1), %s) AS prev) h "
+    "RETURNING seq, prev_hash, hash"
+).format(cols=", ".join(f.column for f in _COLUMNS), vals=", ".join(["%s"] * len(_COLUMNS)))
+
+
+def _append_pg(ev: AuditEvent) -> None:
+    """``audit_record``'s write on PostgreSQL: the same row and chain as lock + head + INSERT, in one
+    statement string. Inside a transaction (a service's change) the lock is held to its end and the row rolls
+    back with it; the ``audit_recorded`` receivers run inside it too. Outside one (a read's audit) the query
+    is its own transaction and they run after it."""
+    canonical = _canonical(ev)
+    params = [_LOCK_KEY, *(f.get_db_prep_save(getattr(ev, f.attname), connection) for f in _COLUMNS)]
+    with connection.cursor() as cur:
+        cur.execute(_APPEND_SQL, [*params, canonical, GENESIS])
+        cur.nextset()
+        ev.seq, ev.prev_hash, ev.hash = cur.fetchone()
+    ev._state.adding, ev._state.db = False, connection.alias
+    if ev.hash != hashlib.sha256((ev.prev_hash + canonical).encode()).hexdigest():
+        raise RuntimeError(f"audit event #{ev.seq}: the server's chain hash differs from audit.record._hash")
+    audit_recorded.send(sender=AuditEvent, events=[ev])
 
 
 def audit_record_many(events: Sequence[dict[str, Any]]) -> list[AuditEvent]:

@@ -51,9 +51,16 @@ class TimelineEntry:
     link_case: int | None = None
 
 
-def household_timeline(*, actor, household_id: int) -> list[TimelineEntry]:
-    """Access is checked by ``household_monitoring_history`` (NotFound for out-of-scope households)."""
-    h = household_monitoring_history(actor=actor, household_id=household_id)
+def household_timeline(*, actor, household_id: int, history: dict | None = None) -> list[TimelineEntry]:
+    """Access is checked by ``household_monitoring_history`` (NotFound for out-of-scope households); a caller
+    that has just read it for the same actor and household passes it as ``history`` (read once)."""
+    h = (
+        history
+        if history is not None
+        else household_monitoring_history(actor=actor, household_id=household_id)
+    )
+    if h["household_id"] != household_id:
+        raise ValueError("history of another household")
     out: list[TimelineEntry] = []
     lead_ids = [x.pk for x in h["leads"]]
     first_source: set[int] = set()

@@ -23,6 +23,7 @@ from fangpin.monitoring.household_search import (
     search_refusal_record,
 )
 from fangpin.monitoring.models import ObjectStatus
+from fangpin.monitoring.selectors import household_monitoring_history
 from fangpin.registry import selectors
 from fangpin.registry.io.export import KIND_MONITORING, KIND_REGISTRY, registry_export
 from fangpin.registry.services import export_jobs
@@ -270,8 +271,14 @@ def household_detail(request, household_id: int):
     hh = selectors.household_get(actor=user, household_id=household_id)
     today = clock.today()
     result, _ = household_guarantees_assess(hh, on=today)
-    timeline = household_timeline(actor=user, household_id=hh.pk)
-    members = [serialize.member(p, on=today) for p in hh.persons.filter(is_member=True).order_by("id")]
+    history = household_monitoring_history(actor=user, household_id=hh.pk)  # access-checked, read once
+    timeline = household_timeline(actor=user, household_id=hh.pk, history=history)
+    persons = list(hh.persons.filter(is_member=True).order_by("id"))
+    members = [serialize.member(p, on=today) for p in persons]
+    # the row's 户主 and 监测状态 from what was just read: the first head by id (as ``.first()``), the status of
+    # the latest monitoring object by (识别监测时间, id) (as ``serialize.monitoring_status``)
+    head = next((p for p in persons if p.relation == "户主"), None)
+    latest = max(history["objects"], key=lambda o: (o.identified_on, o.pk), default=None)
     audit_record(
         actor=user,
         event_type="registry.household_view",
@@ -281,7 +288,12 @@ def household_detail(request, household_id: int):
         data={"via": "api"},
     )
     return {
-        **serialize.household_row(hh, members=len(members)),
+        **serialize.household_row(
+            hh,
+            head=head,
+            members=len(members),
+            monitoring=ObjectStatus(latest.status).label if latest else "",
+        ),
         "address": hh.address,
         "group_name": hh.group_name,
         "member_list": members,

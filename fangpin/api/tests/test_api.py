@@ -256,3 +256,32 @@ def test_control_characters_in_filters_and_bodies_are_a_422_naming_the_field(cli
         **h,
     )
     assert r.status_code == 422 and _json(r)["field"] == "note"
+
+
+def test_household_file_row_head_and_status_as_the_list_row_reads_them(client, world, bearer):
+    """The file's 户主 and 监测状态 come from the members and monitoring objects it has read already: they must
+    be what ``serialize.household_row`` reads itself (the first head by id, the status of the latest object
+    by 识别监测时间 then id) — here with an eliminated object from 2023 and an active one from 2025."""
+    import datetime as dt
+
+    from fangpin.api import serialize
+    from fangpin.monitoring.models import MonitoringObject, ObjectStatus
+
+    hh = world["a1"]["household"]
+    for identified, status, gone in (
+        (dt.date(2023, 3, 1), "eliminated", dt.date(2024, 1, 5)),
+        (dt.date(2025, 2, 1), "active", None),
+    ):
+        MonitoringObject.objects.create(
+            household=hh, category="脱贫不稳定户", identified_on=identified, status=status, eliminated_on=gone,
+            origin="procedure", risk_types=["因病"],
+        )  # fmt: skip
+    body = _json(client.get(f"/api/v1/households/{hh.id}", **bearer("cadre_a1")))
+    hh.refresh_from_db()
+    want = serialize.household_row(hh)
+    assert (body["head_name"], body["monitoring_status"], body["members"]) == (
+        want["head_name"],
+        want["monitoring_status"],
+        want["members"],
+    )
+    assert want["monitoring_status"] == ObjectStatus("active").label and want["head_name"]

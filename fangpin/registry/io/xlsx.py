@@ -90,14 +90,14 @@ def write_xlsx(
             ws.row([safe_text(subtitle)])
             ws.row([safe_text(h) for h in headers], style=_HEADER)
             for r in rows:
-                ws.row([cell_value(v) for v in r])
+                ws.values(r)
                 n += 1
         for i, (_name, spec) in enumerate(sheets[1:], start=2):
             h2, rows2 = spec
             with _SheetStream(z, i) as ws2:
                 ws2.row([safe_text(h) for h in h2])
                 for r in rows2:
-                    ws2.row([cell_value(v) for v in r])
+                    ws2.values(r)
     return n
 
 
@@ -188,6 +188,7 @@ def _letters(n: int) -> str:
 
 
 _LETTERS: list[str] = [_letters(n) for n in range(1, 703)]  # A … ZZ, computed once
+_TAILS_MAX = 50_000  # distinct texts remembered per sheet (then forgotten and made again)
 _LETTERS_LOCK = threading.Lock()  # Huey's thread workers may write workbooks at the same time
 
 
@@ -206,6 +207,9 @@ class _SheetStream:
     def __init__(self, z: zipfile.ZipFile, index: int) -> None:
         self._fh = z.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True)
         self._r = 0
+        self._tails: dict[
+            str, str
+        ] = {}  # text value -> the rest of its cell after the reference (``values``)
 
     def __enter__(self) -> _SheetStream:
         self._fh.write(
@@ -240,6 +244,39 @@ class _SheetStream:
                 out.append(f'<c r="{letters[i]}{r}"{s}/>')
             else:
                 out.append(f'<c r="{letters[i]}{r}"{s} t="n"><v>{v!r}</v></c>')
+        out.append("</row>")
+        self._fh.write("".join(out).encode())
+
+    def values(self, values: Sequence[Any]) -> None:
+        """``row([cell_value(v) for v in values])``, the same bytes: a text value's cell (neutralised and
+        escaped) is made once per distinct text of the sheet and reused (a list repeats 是/否, dates, its
+        village's names on every row), a number's each time."""
+        self._r += 1
+        r = str(self._r)
+        if len(_LETTERS) < len(values):
+            _column(len(values) - 1)
+        letters, tails = _LETTERS, self._tails
+        out = [f'<row r="{r}">']
+        for i, v in enumerate(values):
+            tail = tails.get(v) if type(v) is str else None
+            if tail is None:
+                c = cell_value(v)
+                if isinstance(c, str):
+                    if c:
+                        if "&" in c or "<" in c or ">" in c:
+                            c = c.translate(_TEXT_ESCAPE)
+                        tail = f'" t="inlineStr"><is><t xml:space="preserve">{c}</t></is></c>'
+                    else:
+                        tail = '"/>'
+                    if type(v) is str:
+                        if len(tails) >= _TAILS_MAX:
+                            tails.clear()
+                        tails[v] = tail
+                elif c is None:
+                    tail = '"/>'
+                else:
+                    tail = f'" t="n"><v>{c!r}</v></c>'
+            out.append(f'<c r="{letters[i]}{r}{tail}')
         out.append("</row>")
         self._fh.write("".join(out).encode())
 

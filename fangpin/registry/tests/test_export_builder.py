@@ -1,0 +1,213 @@
+"""The export's row builder (``registry.io.export._RowBuilder.row``, one closure per column made once) against
+the loop over the columns it replaced, kept here verbatim as the reference: every column of the national
+format filled, masked and unmasked, blank values, a household without income or monitoring, a 残疾人证
+holder. A difference in any cell of any column fails with the column's header."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from fangpin.core.masking import mask_birth_date, mask_id_number, mask_phone
+from fangpin.registry.io.columns import (
+    DERIVED,
+    HH,
+    HH_FACTS,
+    INCOME,
+    LOC,
+    MON,
+    PERSON,
+    PERSON_FACTS,
+    RISK_KEYS,
+    fmt_bool,
+)
+from fangpin.registry.io.export import EXPORT_COLUMNS, _RowBuilder
+from fangpin.registry.io.validate import FIELD_OF
+
+
+def reference_row(b: _RowBuilder, hh: dict, p: dict, names, derived: dict, income: dict | None) -> list:
+    """``_RowBuilder.row`` as it was before the per-column closures (main at fb53bb9)."""
+    mon = b.monitoring.get(hh["id"], {})
+    hh_facts = hh.get("national_facts") or {}
+    p_facts = p.get("national_facts") or {}
+    out: list[Any] = []
+    for col in EXPORT_COLUMNS:
+        k = col.key
+        if col.target == LOC:
+            v = {
+                "county": names[0],
+                "township": names[1],
+                "village": names[2],
+                "village_code": hh["village_id"],
+            }[k]
+        elif k == "id_number":
+            v = (
+                p["disability_cert_no"]
+                if p["id_type"] == "残疾人证" and p["disability_cert_no"]
+                else p["id_number"]
+            )
+            v = mask_id_number(v) if b.masked else (v or "")
+        elif col.target == HH_FACTS:
+            v = derived.get(col.extra["export"], "") if "export" in col.extra else hh_facts.get(k, "")
+        elif col.target == PERSON_FACTS:
+            v = p_facts.get(k, "")
+            if col.extra.get("phone") and b.masked:
+                v = mask_phone(v)
+        elif k == "safe_drinking_water":
+            v = hh[k] if hh[k] is not None else derived["g_water"]
+        elif col.target == HH and k != "g_housing":
+            v = hh[k]
+            if k == "phone" and b.masked:
+                v = mask_phone(v)
+        elif k == "public_welfare_job_months":
+            has_job = p["public_welfare_job"] or p["public_welfare_job_name"]
+            v = p[k] if has_job or p[k] else ""
+        elif k == "public_welfare_job_name":
+            v = p[k] or ("是" if p["public_welfare_job"] else "")
+        elif col.target == PERSON:
+            v = p[FIELD_OF.get(k, k)]
+            if k == "person_phone" and b.masked:
+                v = mask_phone(v)
+            elif k == "birth_date" and b.masked:
+                v = mask_birth_date(v)
+        elif col.target == INCOME:
+            if income is None:
+                v = ""
+            elif k == "stated_per_capita":
+                v = derived.get("per_capita")
+            elif k == "transfer_total":
+                v = derived.get("transfer_total")
+            else:
+                v = income[k]
+        elif col.target == MON:
+            if k in RISK_KEYS:
+                risks = mon.get("risk_types") or []
+                i = int(k[-1]) - 1
+                v = risks[i] if i < len(risks) else ""
+            elif k == "eliminated":
+                v = fmt_bool(mon["eliminated"]) if mon.get("category") else ""
+            else:
+                v = mon.get(k) or ""
+        elif col.target == DERIVED and "same_as" in col.extra:
+            v = p[col.extra["same_as"]]
+        else:
+            v = derived.get(k, "")
+        out.append(_RowBuilder._fmt(col.kind, k, v))
+    return out
+
+
+def _value(kind: str, n: int) -> Any:
+    """A filled value of the column's kind (each column its own, so a value read from the wrong column shows)."""
+    return {
+        "number": Decimal(f"{1000 + n}.5"),
+        "date": dt.date(2020, 1, 1) + dt.timedelta(days=n),
+        "yyyymm": dt.date(2021, 1 + n % 12, 1),
+        "bool": n % 2 == 0,
+        "gender": "F" if n % 2 else "M",
+    }.get(kind, f"值{n}")
+
+
+def _fixture(*, filled: bool = True, disabled: bool = False) -> tuple[dict, dict, dict, dict, dict]:
+    hh: dict[str, Any] = {"id": 7, "village_id": "410506003207", "national_facts": {}}
+    p: dict[str, Any] = {"national_facts": {}, "id_type": "居民身份证", "disability_cert_no": ""}
+    income: dict[str, Any] = {}
+    mon: dict[str, Any] = {}
+    for n, col in enumerate(EXPORT_COLUMNS):
+        v = _value(col.kind, n) if filled else None
+        if col.target == HH:
+            hh[col.key] = v
+        elif col.target == PERSON:
+            p[FIELD_OF.get(col.key, col.key)] = v
+        elif col.target == INCOME:
+            income[col.key] = v
+        elif col.target == MON:
+            mon[col.key] = v
+        elif col.target == HH_FACTS:
+            hh["national_facts"][col.key] = f"户事实{n}" if filled else ""
+        elif col.target == PERSON_FACTS:
+            p["national_facts"][col.key] = (
+                ("13912345678" if col.extra.get("phone") else f"人事实{n}") if filled else ""
+            )
+        elif col.target == DERIVED and "same_as" in col.extra:
+            p.setdefault(col.extra["same_as"], v)
+    hh.update(phone="13800001234" if filled else "", safe_drinking_water=None if not filled else True)
+    p.update(
+        id_number="410506199001011234" if filled else "",
+        phone="13700005678" if filled else "",
+        birth_date=dt.date(1990, 1, 1) if filled else None,
+        public_welfare_job=filled,
+        public_welfare_job_name="护林员" if filled else "",
+        public_welfare_job_months=10 if filled else None,
+    )
+    if disabled:
+        p.update(id_type="残疾人证", disability_cert_no="41050619900101123441")
+    mon.update(
+        risk_types=["因病", "因学", "因灾"] if filled else [], category="脱贫不稳定户" if filled else ""
+    )
+    mon.update(eliminated=True)
+    return hh, p, income, mon, {}
+
+
+DERIVED_FILLED = {
+    "g_education": "否",
+    "g_medical": "是",
+    "g_housing": "否",
+    "g_water": "是",
+    "per_capita": Decimal("8123.456"),
+    "transfer_total": Decimal("2000"),
+}
+
+
+@pytest.mark.parametrize("masked", [True, False])
+@pytest.mark.parametrize(
+    "case", ["filled", "blank", "no income", "no monitoring", "disability certificate", "job without post"]
+)
+def test_row_builder_matches_the_reference_loop(masked: bool, case: str) -> None:
+    hh, p, income, mon, _ = _fixture(filled=case != "blank", disabled=case == "disability certificate")
+    derived = dict(DERIVED_FILLED) if case != "blank" else {"g_water": "否", "per_capita": None}
+    if case == "no income":
+        income = None
+        derived.pop("per_capita"), derived.pop("transfer_total")
+    if case == "job without post":
+        p.update(public_welfare_job=False, public_welfare_job_name="", public_welfare_job_months=0)
+    monitoring = {} if case == "no monitoring" else {hh["id"]: mon}
+    names = ("安阳市龙安区", "马家乡", "王家岗村")
+    b = _RowBuilder(masked=masked, income_year=None, on=dt.date(2026, 12, 1), monitoring=monitoring)
+    got = b.row(hh, p, names, derived, income)
+    want = reference_row(b, hh, p, names, derived, income)
+    assert len(got) == len(EXPORT_COLUMNS)
+    diffs = [
+        (c.header, g, w)
+        for c, g, w in zip(EXPORT_COLUMNS, got, want, strict=True)
+        if g != w or type(g) is not type(w)
+    ]
+    assert diffs == []
+    if case == "filled":  # the fixture reaches every kind of column with a value, not blanks
+        assert sum(1 for v in got if v not in ("", None)) > len(EXPORT_COLUMNS) * 0.9
+
+
+def test_sheet_values_write_the_bytes_of_row_of_cell_value(tmp_path) -> None:
+    """``_SheetStream.values`` (a text's cell made once per sheet) writes what ``row([cell_value(v) ...])``
+    writes, for every kind of value a row holds, repeated so the remembered cells are used."""
+    import zipfile
+
+    from fangpin.registry.io import xlsx
+
+    rows = [
+        ["", None, "是", "否", "=1+2", "+86 139", "-500.00", "@x", "a&b<c>d", "\x00零\x0b", "王家岗村"],
+        [Decimal("1.50"), Decimal("2"), Decimal("-3.25"), True, False, 3, 2.5, dt.date(2024, 3, 5), "\t制表"],
+    ] * 3
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as z:
+        with xlsx._SheetStream(z, 1) as a:
+            for r in rows:
+                a.values(r)
+        with xlsx._SheetStream(z, 2) as b:
+            for r in rows:
+                b.row([xlsx.cell_value(v) for v in r])
+    with zipfile.ZipFile(tmp_path / "a.zip") as z:
+        one, two = z.read("xl/worksheets/sheet1.xml"), z.read("xl/worksheets/sheet2.xml")
+    assert one == two
+    assert b"&amp;" in one and b"'=1+2" in one and b"\xef\xbf\xbd" in one  # escaped, neutralised, replaced
