@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from ninja import Field, Schema
 from pydantic import AfterValidator
 
-from fangpin.core.text import text_problem
+from fangpin.core.text import MULTILINE_TEXT_PATTERN, PLAIN_TEXT_PATTERN, text_problem
 
 
 def _plain(v: str) -> str:
@@ -39,9 +39,22 @@ def _business_date(v: dt.date) -> dt.date:
 # A date a caller says something happened or is decided on: from 2000 up to today (2099 or 0001 refused).
 BusinessDate = Annotated[dt.date, AfterValidator(_business_date)]
 
+
+class _Pattern:
+    """Adds core.text's character policy to the OpenAPI schema as a ``pattern`` (validated by ``_plain``)."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        js = handler(core_schema)
+        js["pattern"] = self.pattern
+        return js
+
+
 # Text the API accepts: no control, bidi-override or invisible characters (core.text), a 422 naming the field.
-PlainText = Annotated[str, AfterValidator(_plain)]
-MultilineText = Annotated[str, AfterValidator(_multiline)]
+PlainText = Annotated[str, AfterValidator(_plain), _Pattern(PLAIN_TEXT_PATTERN)]
+MultilineText = Annotated[str, AfterValidator(_multiline), _Pattern(MULTILINE_TEXT_PATTERN)]
 
 
 class MeOut(Schema):

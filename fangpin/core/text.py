@@ -35,6 +35,11 @@ _CLASS = (
     "\ufdd0-\ufdef\ufff9-\uffff"  # noncharacters, interlinear annotation, specials
 )
 _FORBIDDEN = re.compile(f"[{_CLASS}]")
+# The same policy as a JSON-schema (ECMA-262) pattern, for the API's OpenAPI schema: clients and fuzzers read it.
+# Without the lone surrogates: not a valid regex range in Unicode mode, and no UTF-8 JSON text can carry them.
+_CLASS_ESCAPED = "".join(c if c == "-" else f"\\u{ord(c):04x}" for c in _CLASS.replace("\ud800-\udfff", ""))
+PLAIN_TEXT_PATTERN = f"^[^{_CLASS_ESCAPED}]*$"
+MULTILINE_TEXT_PATTERN = "^(?:[\\t\\n\\r]|[^" + _CLASS_ESCAPED + "])*$"
 _FORBIDDEN_MULTILINE = re.compile(f"(?![\t\n\r])[{_CLASS}]")
 
 

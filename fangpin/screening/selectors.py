@@ -17,12 +17,17 @@ from .sources import SOURCES
 
 
 def batch_list(*, actor) -> QuerySet[DeptBatch]:
-    """Department officers see only their own department's batches; county roles see all; others none."""
+    """Department officers see only their own department's batches; county roles see all of their county
+    (a batch belongs to the county of the user who uploaded it); others none."""
     if actor.role == Role.DEPT_OFFICER:
         kinds = [k for k, s in SOURCES.items() if actor.department in s.departments]
-        return DeptBatch.objects.filter(kind__in=kinds, department=actor.department)
-    if actor.can(Cap.SCREEN_RUN):
-        return DeptBatch.objects.all()
+        county = (actor.region_id or "-")[:6]
+        return DeptBatch.objects.filter(
+            kind__in=kinds, department=actor.department, uploaded_by__region__code__startswith=county
+        )
+    if actor.can(Cap.SCREEN_RUN) and actor.scope_prefix is not None:
+        county = actor.scope_prefix[:6]
+        return DeptBatch.objects.filter(uploaded_by__region__code__startswith=county)
     return DeptBatch.objects.none()
 
 

@@ -27,6 +27,7 @@ from fangpin.accounts.roles import Role
 from fangpin.accounts.scope import REGION_PATHS, scoped
 from fangpin.audit.models import AuditEvent
 from fangpin.monitoring.models import Measure, MonitoringObject, Visit
+from fangpin.monitoring.services.assistance import assignment_set
 from fangpin.monitoring.services.identification import case_open
 from fangpin.monitoring.services.leads import lead_submit
 from fangpin.monitoring.tests.helpers import extra_user, poor_exited_household
@@ -48,6 +49,7 @@ MISSING = 987_654_321
 ROLES = {
     "cadre_a1": "b1",
     "helper_a1": "b1",
+    "helper_b1": "b1",  # a helper of 村B1 itself, assigned to another household of the village
     "township_a": "b1",  # a township reviewer of another township
     "dept_yibao": "b1",
     "auditor": "b1",
@@ -172,6 +174,11 @@ def world(personas):
     minzheng.department = "民政"
     minzheng.save()
     extra_user("auditor", Role.AUDITOR, f.COUNTY)
+    helper_b1 = extra_user("helper_b1", Role.HELPER, f.VILLAGE_B1)
+    assignment_set(
+        actor=personas["township_b"], household=poor_exited_household(f.VILLAGE_B1), user=helper_b1,
+        kind="helper", on=ON,
+    )  # fmt: skip
     personas["cadre_b1"].totpdevice_set.create(name="手机", confirmed=True)  # its QR code is the secret
     a1 = poor_exited_household(f.VILLAGE_A1)  # the actors' own village has data too
     f.person(a1, name="本村人")
@@ -245,6 +252,9 @@ FILLERS = {
 MISSING_VALUES = {"token": "0" * 32 + ".csv", "ack_no": "SQ000000000000"}
 # department batches are county-wide (one county per deployment): a county role sees them all
 COUNTY_WIDE = {("web:dept_batch", "county_admin"), ("web:dept_batch", "county_reviewer")}
+# 村B1's working list is shared with 乡镇B (worklists.services: shared with the township), where 村B1's helper
+# works: it opens for them and re-runs in their own scope (the households assigned to them), by design
+COUNTY_WIDE |= {("web:worklist", "helper_b1")}
 
 
 def test_every_url_parameter_has_a_filler():

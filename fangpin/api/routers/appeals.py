@@ -30,7 +30,7 @@ class AppealIn(Schema):
     on: BusinessDate | None = Field(None, description="提出日期（缺省为今天）")
 
 
-class AssignIn(Schema):
+class AppealAssignIn(Schema):
     owner_id: int = Field(..., ge=1, description="承办人（当前承办层级、有办理权限）")
 
 
@@ -134,7 +134,7 @@ def appeal_create(request, payload: AppealIn):
 
 
 @router.post("/appeals/{appeal_id}/assign", response={200: AppealOut, **ERRORS}, summary="指定承办人")
-def appeal_assign_route(request, appeal_id: int, payload: AssignIn):
+def appeal_assign_route(request, appeal_id: int, payload: AppealAssignIn):
     a = appeal_assign(actor=request.auth, appeal_id=appeal_id, owner_id=payload.owner_id)
     return appeal_out(a, clock.today())
 

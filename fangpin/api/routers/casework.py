@@ -126,7 +126,7 @@ class ReasonIn(OnIn):
     reason: MultilineText = Field(..., min_length=1, max_length=500)
 
 
-class AssignIn(OnIn):
+class HouseholdAssignIn(OnIn):
     user_id: int = Field(..., ge=1)
     kind: PlainText = Field("helper", max_length=16)
 
@@ -449,7 +449,7 @@ def object_county_reversal(request, object_id: int, payload: ReasonIn):
     response={201: AssignOut, **ERRORS},
     summary="指定包户干部 / 帮扶责任人（支持 Idempotency-Key）",
 )
-def household_assign(request, household_id: int, payload: AssignIn):
+def household_assign(request, household_id: int, payload: HouseholdAssignIn):
     hh = access_object(request.auth, Household, household_id, what="户")
 
     def create():

@@ -1,12 +1,32 @@
-"""Every API route that names an object, tried with another village's (or another owner's) ids: not found,
-audited as refused, nothing written.
+"""Every API route, tried by every role that can log in with the ids of objects outside its area: not found
+(the same answer, byte for byte, as for an id that does not exist), audited as refused, nothing written.
 
-The routes come from the served OpenAPI schema, so a new route is covered the day it is added: a path
-parameter or body field listed in ``OUTSIDER`` is tried by the persona named there, who holds the route's
-capability but not that object (村A1's cadre for 村B1's households, leads, cases, change requests, working
-lists and link reviews; another county's admin for an import batch, a screening run or a user; another
-department's officer for a department batch or a pending upload). A new object parameter without an
-outsider fails ``test_every_object_parameter_has_an_outsider``."""
+The routes come from the served OpenAPI schema, so a route added tomorrow is tried too. Every path
+parameter, body field and query parameter of every operation must be known here — as naming an object
+(``FOREIGN``: filled with another area's object, and with a missing id for the control request) or as plain
+data (``PLAIN``) — or ``test_every_route_input_is_known`` fails: a route the test cannot fill fails, it is
+never skipped.
+
+Who tries (``ROLES``), each placed so that the objects (all in 村B1 of 410506, or owned by someone else) are
+outside their area: 村A1's cadre (another village), a 帮扶责任人 of 村B1 assigned to a third household (not the
+target's), 乡镇A's reviewer (another township), the county admin, reviewer and leader of another county, the
+民政 department's officer (the objects are 医保's), and the auditor (no registry scope at all).
+
+What each attempt must answer, by route class:
+
+* **object routes** (a path parameter or a body ``household_id``/``case_ids``/``person_id`` names an object):
+  404 ``not_found`` when the role may use the route, or 403 when the role may not use it at all (refused by
+  capability before any look-up). Either way the answer must equal the answer to the same request with a
+  missing id (status and body), never 2xx or 5xx; exactly one ``api.refused`` audit event; nothing changes;
+  the body never carries the other area's 户编号.
+* **filtered lists** (a query parameter names a region: ``region``, ``village``, ``township``, ``code``),
+  asked for 村B1 / 乡镇B: never 5xx, and no 户编号 of the target households in the body (the rows stay in the
+  caller's scope whatever the filter says).
+* **other reads** (no object input): never 5xx, no foreign 户编号 in the body (the list scope, ACL-02).
+* other writes without an object input (creating a working list, an import, a user …) are not object
+  accesses: the schema fuzz (test_schema_fuzz.py) runs them as every role.
+
+The browser's URLs have the same test over the resolver: tests/security/test_every_url_scope.py."""
 
 import datetime as dt
 import json
@@ -19,12 +39,14 @@ from fangpin.api.api import api
 from fangpin.api.tokens import token_issue
 from fangpin.audit.models import AuditEvent
 from fangpin.monitoring.models import Assignment, Case, Lead, LeadSource, Measure, MonitoringObject, Visit
-from fangpin.monitoring.services.assistance import measure_add
+from fangpin.monitoring.services.assistance import assignment_set, measure_add
 from fangpin.monitoring.services.identification import green_channel_enrol
+from fangpin.monitoring.tests.helpers import poor_exited_household
 from fangpin.policy.params import param_value
 from fangpin.registry.models import ImportBatch
 from fangpin.screening.models import DeptBatch, DeptMapping, LinkReview, ScreeningRun
 from fangpin.screening.pending import pending_store
+from fangpin.testing import factories as f
 from fangpin.trust.models import Appeal, ChangeRequest
 from fangpin.trust.services.appeals import appeal_lodge
 from fangpin.trust.services.changes import change_request_submit
@@ -35,97 +57,155 @@ from fangpin.worklists.services import worklist_save
 pytestmark = pytest.mark.django_db
 
 OTHER_COUNTY = "410505000000"
-OUTSIDER = {
-    "household_id": "cadre_a1",
-    "case_ids": "cadre_a1",
-    "lead_id": "cadre_a1",
-    "case_id": "cadre_a1",
-    "change_id": "cadre_a1",
-    "worklist_id": "cadre_a1",
-    "review_id": "cadre_a1",
-    "object_id": "cadre_a1",
-    "measure_id": "cadre_a1",
-    "ack_no": "cadre_a1",
-    "appeal_id": "township_a",  # an appeal handler of another township (a cadre may not handle appeals)
-    "import_batch_id": "admin_other_county",
-    "run_id": "admin_other_county",
-    "user_id": "admin_other_county",
-    "dept_batch_id": "dept_minzheng",
-    "upload_token": "dept_minzheng",
-    "job_id": "cadre_a1",  # another cadre's export job (a job is its requester's only)
+MISSING = 987_654_321
+MISSING_REGION = "410506999999"
+
+# role persona → where it sits (created by ``outsiders`` unless a shared persona)
+ROLES = {
+    "cadre_a1": "村A1的村干部（另一个村）",
+    "helper_b1": "村B1的帮扶责任人，只负责另一户",
+    "township_a": "乡镇A的审核人（另一个乡镇）",
+    "admin_x": "另一个县的县级管理员",
+    "reviewer_x": "另一个县的县级审定人",
+    "leader_x": "另一个县的领导（只读）",
+    "dept_minzheng": "民政部门数据专员（对象属于医保）",
+    "auditor": "本县安全审计员（无户档案范围）",
 }
-NOT_OBJECTS = {"step", "key", "code", "kind", "year", "number"}
+assert {r for r, _ in Role.choices} == {
+    Role.VILLAGE_CADRE, Role.HELPER, Role.TOWNSHIP_REVIEWER, Role.COUNTY_ADMIN, Role.COUNTY_REVIEWER,
+    Role.LEADER, Role.DEPT_OFFICER, Role.AUDITOR,
+}, "a new role: add a persona of it to ROLES"  # fmt: skip
+
+# inputs that name an object: filled with another area's object (and, for the control, a missing one)
+FOREIGN_PATH = {
+    "household_id", "lead_id", "case_id", "change_id", "worklist_id", "review_id", "object_id", "measure_id",
+    "ack_no", "appeal_id", "import_batch_id", "run_id", "user_id", "dept_batch_id", "upload_token", "job_id",
+}  # fmt: skip
+FOREIGN_BODY = {"household_id", "case_ids", "person_id"}
+REGION_QUERY = {"region", "village", "township", "code"}
+# path parameters that name no village's object: reference data, a step name, a statistics table
+PLAIN_PATH = {
+    "step": "verify",
+    "key": "line.monitoring",
+    "code": f.TOWNSHIP_B,  # the division tree: the same reference data for everyone
+    "kind": "monthly",
+    "year": 2025,
+    "number": 6,
+}
+# body fields and query parameters that are data, not a reference to an object of an area
+PLAIN_FIELDS = {
+    # bodies
+    "channel", "note", "on", "risk_types", "data", "version", "checklist", "has_risk", "visited_on", "category",
+    "reason", "outcome", "raised_by", "text", "opinion", "step", "amount", "name", "start_on", "status", "method",
+    "owner_id", "applicant", "applicant_phone", "consent_signed", "difficulties", "on_behalf", "paper_holder",
+    "photo", "scope", "signed_by_name", "signed_on", "evidence", "kind", "payload", "content", "lodged_by_name",
+    "lodged_by_relation", "columns", "filters", "share", "file", "income_year", "answers", "on_behalf_of",
+    "filename", "period", "month", "accept", "department", "display_name", "role", "username", "is_active",
+    "basis", "doc_no", "value", "holidays", "workdays", "user_id",
+    "region_code",  # a user's or parameter's region: reference data, checked by the service (own region here)
+    # query
+    "year", "q", "household_type", "monitoring", "risk_type", "below_line", "has_findings", "overdue", "sort",
+    "limit", "offset", "unmasked", "awaiting", "mine", "consent_missing", "internal", "format", "event_type",
+    "actor", "result", "object_type", "object_id", "region_prefix", "since", "until",
+}  # fmt: skip
 
 
 def _schema():
     return api.get_openapi_schema()
 
 
-def _params(op) -> set[str]:
+def _path_params(op) -> set[str]:
     return {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
 
 
-def _body_props(schema, op) -> set[str]:
-    """The body's fields, JSON or multipart (a form with a file, e.g. the self-application's photo)."""
+def _query_params(op) -> set[str]:
+    return {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
+
+
+def _body(schema, op) -> tuple[str | None, set[str]]:
+    """The body's media type (json / multipart form) and its fields."""
     content = op.get("requestBody", {}).get("content", {})
-    body = (content.get("application/json") or content.get("multipart/form-data") or {}).get("schema", {})
-    if "$ref" in body:
-        name = body["$ref"].rsplit("/", 1)[-1]
-        body = schema["components"]["schemas"][name]
-    return set(body.get("properties", {}))
+    for media in ("application/json", "multipart/form-data"):
+        if media in content:
+            body = content[media].get("schema", {})
+            if "$ref" in body:
+                body = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
+            return media, set(body.get("properties", {}))
+    assert not content, ("a body of another media type", content)
+    return None, set()
 
 
-def _multipart(method: str, path: str) -> bool:
-    op = _schema()["paths"][path][method.lower()]
-    return "multipart/form-data" in op.get("requestBody", {}).get("content", {})
-
-
-def _routes():
+def operations() -> list[dict]:
     schema = _schema()
+    out = []
     for path, ops in schema["paths"].items():
         for method, op in ops.items():
-            names = _params(op) | (_body_props(schema, op) & {"household_id", "case_ids"})
-            named = names & set(OUTSIDER)
-            if named:
-                yield method.upper(), path, OUTSIDER[sorted(named)[0]]
+            media, body = _body(schema, op)
+            path_params, query = _path_params(op), _query_params(op)
+            objects = (path_params & FOREIGN_PATH) | (body & FOREIGN_BODY)
+            out.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "path_params": path_params,
+                    "query": query,
+                    "body": body,
+                    "media": media,
+                    "cls": "object" if objects else "filtered" if query & REGION_QUERY else "other",
+                }
+            )
+    return out
 
 
-ROUTES = sorted(set(_routes()))
+OPERATIONS = operations()
+
+
+def test_every_route_input_is_known():
+    unknown = []
+    for op in OPERATIONS:
+        for p in op["path_params"] - FOREIGN_PATH - set(PLAIN_PATH):
+            unknown.append((op["method"], op["path"], "path", p))
+        for p in op["query"] - REGION_QUERY - PLAIN_FIELDS:
+            unknown.append((op["method"], op["path"], "query", p))
+        for p in op["body"] - FOREIGN_BODY - PLAIN_FIELDS:
+            unknown.append((op["method"], op["path"], "body", p))
+    assert not unknown, f"teach FOREIGN_* or PLAIN_* (fangpin/api/tests/test_every_route_scope.py): {unknown}"
 
 
 def test_the_route_list_covers_reads_and_writes_of_every_area():
-    methods = {m for m, _, _ in ROUTES}
-    paths = {p for _, p, _ in ROUTES}
-    assert {"GET", "POST", "DELETE"} <= methods and len(ROUTES) >= 25
-    for area in ("imports", "dept-uploads", "dept-batches", "screening-runs", "link-reviews", "change-requests",
-                 "worklists", "users", "appeals"):  # fmt: skip
-        assert any(p.startswith(f"/api/v1/{area}") for p in paths), area
-
-
-def test_every_object_parameter_has_an_outsider():
-    schema = _schema()
-    for path, ops in schema["paths"].items():
-        for op in ops.values():
-            unknown = _params(op) - set(OUTSIDER) - NOT_OBJECTS
-            assert not unknown, (path, unknown)
+    objects = [op for op in OPERATIONS if op["cls"] == "object"]
+    assert {op["method"] for op in objects} >= {"GET", "POST", "DELETE"} and len(objects) >= 50
+    for area in ("households", "leads", "cases", "monitoring-objects", "self-applications", "imports",
+                 "dept-uploads", "dept-batches", "screening-runs", "link-reviews", "change-requests",
+                 "worklists", "users", "appeals", "exports", "case-batches", "visits"):  # fmt: skip
+        assert any(op["path"].startswith(f"/api/v1/{area}") for op in objects), area
+    assert any(op["cls"] == "filtered" for op in OPERATIONS)
 
 
 @pytest.fixture
-def outsiders(personas):
-    admin_x = User.objects.create(
-        username="admin_other_county", role=Role.COUNTY_ADMIN, region_id=OTHER_COUNTY
-    )
-    minzheng = User.objects.create(
-        username="dept_minzheng", role=Role.DEPT_OFFICER, region_id="410506000000", department="民政"
-    )
-    personas["admin_other_county"], personas["dept_minzheng"] = admin_x, minzheng
+def outsiders(personas, world):
+    made = {
+        "admin_x": (Role.COUNTY_ADMIN, OTHER_COUNTY, ""),
+        "reviewer_x": (Role.COUNTY_REVIEWER, OTHER_COUNTY, ""),
+        "leader_x": (Role.LEADER, OTHER_COUNTY, ""),
+        "dept_minzheng": (Role.DEPT_OFFICER, f.COUNTY, "民政"),
+        "auditor": (Role.AUDITOR, f.COUNTY, ""),
+        "helper_b1": (Role.HELPER, f.VILLAGE_B1, ""),
+    }
+    for name, (role, region, dept) in made.items():
+        personas[name] = User.objects.create(username=name, role=role, region_id=region, department=dept)
+    own = poor_exited_household(f.VILLAGE_B1)  # the helper's own household in 村B1
+    assignment_set(actor=personas["township_b"], household=own, user=personas["helper_b1"], kind="helper",
+                   on=dt.date(2025, 6, 1))  # fmt: skip
     return personas
 
 
 @pytest.fixture
 def objects(world, outsiders):
-    """One object of each kind that the outsider must not reach."""
+    """One object of each kind, in 村B1 (or owned by 村B1's cadre, 医保, 410506's admin): outside every ROLE."""
     from django.utils import timezone
+
+    from fangpin.registry.services.export_jobs import export_job_create
 
     p = outsiders
     b = world["b1"]
@@ -169,8 +249,6 @@ def objects(world, outsiders):
         actor=p["cadre_b1"], household_id=b["household"].id, kind="wrong_fact", content="家庭人口登记有误",
         lodged_by_name="王某", lodged_on=on,
     )  # fmt: skip
-    from fangpin.registry.services.export_jobs import export_job_create
-
     job = export_job_create(actor=p["cadre_b1"], on=on, filters={}, queue=False)
     token = pending_store(
         actor=p["dept_yibao"], file_name="医保.csv", data="姓名,证件号码\n王某,1\n".encode()
@@ -179,7 +257,6 @@ def objects(world, outsiders):
         "household_id": b["household"].id,
         "lead_id": b["lead"].id,
         "case_id": b["case"].id,
-        "step": "verify",
         "change_id": change.id,
         "worklist_id": wl.id,
         "review_id": review.id,
@@ -193,9 +270,16 @@ def objects(world, outsiders):
         "measure_id": measure.id,
         "ack_no": ack,
         "appeal_id": appeal.id,
-        "household2_id": b["household2"].id,
+        "person_id": person.id,
+        "body_household_id": b["household2"].id,
         "case_version": b["case"].version,
+        "region": f.VILLAGE_B1,
+        "township": f.TOWNSHIP_B,
+        "household_nos": [b["household"].household_no, b["household2"].household_no],
     }
+
+
+MISSING_VALUES = {"upload_token": "0" * 32 + ".csv", "ack_no": "SQ20250602000000"}
 
 
 def _state():
@@ -220,52 +304,101 @@ def _state():
     )
 
 
-@pytest.mark.parametrize("method,path,who", ROUTES)
-def test_another_villages_object_is_not_found_and_audited(client, objects, outsiders, method, path, who):
-    url = path.format(**objects)
-    user = outsiders[who]
+def _request(client, op, headers, objects, actor, *, foreign: bool):
+    """The operation with every object input foreign (or, for the control, missing)."""
+
+    def obj(name):
+        return objects[name] if foreign else MISSING_VALUES.get(name, MISSING)
+
+    path_values = {p: obj(p) if p in FOREIGN_PATH else PLAIN_PATH[p] for p in op["path_params"]}
+    url = op["path"].format(**path_values)
+    region = objects["region"] if foreign else MISSING_REGION
+    query = {"kind": "medical"} if "kind" in op["query"] else {}
+    for q in op["query"] & REGION_QUERY:
+        query[q] = objects["township"] if q == "township" and foreign else region
+    if op["method"] == "GET":
+        return client.get(url, query, **headers)
+    if op["method"] == "DELETE":
+        return client.delete(url, **headers)
+    body = {
+        "household_id": obj("body_household_id") if foreign else MISSING,
+        "case_ids": [obj("case_id")],
+        "person_id": obj("person_id"),
+        "region_code": actor.region_id,
+        "basis": "县政府文件",
+        "user_id": actor.id,
+        "visited_on": "2025-06-05",
+        "difficulties": "看病花费大",
+        "consent": {"signed": False},
+        "version": objects["case_version"],
+        "kind": "medical" if "dept-uploads" in op["path"] else "contact",
+        "payload": {"fields": {"phone": "13800001111"}},
+        "reason": "核实后修改",
+        "period": "2025-06",
+        "columns": {"out_of_pocket": "自负"},
+        "accept": True,
+        "role": "village_cadre",
+        "risk_types": ["因自然灾害"],
+        "text": "有村民提出异议",
+        "name": "产业帮扶",
+        "start_on": "2025-06-05",
+        "step": "verify",
+        "answers": {"家庭编号": "household_no"},
+        "content": "对识别结果有异议",
+        "lodged_by_name": "王某",
+        "owner_id": actor.id,
+        "outcome": "upheld",
+        "username": "new_user_x",
+        "value": "1",
+        "year": 2025,
+    }
+    body = {k: v for k, v in body.items() if k in op["body"]}
+    if op["media"] == "multipart/form-data":  # a form: its scalar and list fields
+        return client.post(url, {k: v for k, v in body.items() if not isinstance(v, dict)}, **headers)
+    return client.post(url, data=json.dumps(body), content_type="application/json", **headers)
+
+
+def _refusals() -> int:
+    return AuditEvent.objects.filter(event_type="api.refused").count()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_as_every_role_with_another_areas_ids(client, objects, outsiders, role):
+    user = outsiders[role]
     _, raw = token_issue(actor=user, user=user, name="t", days=30, on=dt.date.today())
     h = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    problems, seen = [], {"object": 0, "filtered": 0, "other": 0}
     before = _state()
-    refused = AuditEvent.objects.filter(event_type="api.refused").count()
-    if method == "GET":
-        r = client.get(url, {"kind": "medical"}, **h)
-    elif method == "DELETE":
-        r = client.delete(url, **h)
-    else:
-        body = {
-            "household_id": objects["household2_id"],
-            "visited_on": "2025-06-05",
-            "difficulties": "看病花费大",
-            "consent": {"signed": False},
-            "version": objects["case_version"],
-            "kind": "medical" if "dept-uploads" in path else "contact",
-            "payload": {"fields": {"phone": "13800001111"}},
-            "reason": "核实后修改",
-            "period": "2025-06",
-            "columns": {"out_of_pocket": "自负"},
-            "accept": True,
-            "role": "village_cadre",
-            "region_code": OTHER_COUNTY,
-            "risk_types": ["因自然灾害"],
-            "text": "有村民提出异议",
-            "name": "产业帮扶",
-            "start_on": "2025-06-05",
-            "user_id": outsiders["cadre_a1"].id,
-            "case_ids": [objects["case_id"]],
-            "step": "verify",
-            "answers": {"家庭编号": "household_no"},
-            "content": "对识别结果有异议",
-            "lodged_by_name": "王某",
-            "owner_id": outsiders["township_a"].id,
-            "outcome": "upheld",
-        }
-        if _multipart(method, path):  # a form: its scalar and list fields
-            form = {k: v for k, v in body.items() if not isinstance(v, dict)}
-            r = client.post(url, form, **h)
+    for op in OPERATIONS:
+        if op["cls"] == "other" and op["method"] != "GET":
+            continue  # a write naming no object: fuzzed as every role in test_schema_fuzz.py
+        label = f"{op['method']} {op['path']}"
+        n = _refusals()
+        r = _request(client, op, h, objects, user, foreign=True)
+        refused = _refusals() - n
+        seen[op["cls"]] += 1
+        text = r.content.decode(errors="replace")
+        if r.status_code >= 500:
+            problems.append((label, r.status_code, "server error", text[:200]))
+            continue
+        if any(no in text for no in objects["household_nos"]):
+            problems.append((label, r.status_code, "another area's 户编号 in the body"))
+        if op["cls"] != "object":
+            continue  # lists and filtered lists: no other area's row (above), whatever the filter
+        control = _request(client, op, h, objects, user, foreign=False)
+        if (r.status_code, r.content) != (control.status_code, control.content):
+            problems.append(
+                (label, r.status_code, f"differs from a missing id: {control.status_code}", text[:200])
+            )
         else:
-            r = client.post(url, data=json.dumps(body), content_type="application/json", **h)
-    assert r.status_code == 404, (url, r.content)
-    assert json.loads(r.content)["code"] == "not_found"
-    assert AuditEvent.objects.filter(event_type="api.refused").count() == refused + 1
+            if r.status_code not in (403, 404):
+                problems.append((label, r.status_code, "neither 404 nor 403", text[:200]))
+            elif json.loads(r.content)["code"] != (
+                "not_found" if r.status_code == 404 else "permission_denied"
+            ):
+                problems.append((label, r.status_code, "unexpected error code", text[:200]))
+            if refused != 1:
+                problems.append((label, r.status_code, f"{refused} api.refused events, not 1"))
+    assert not problems, "\n".join(map(str, problems))
+    assert seen["object"] >= 50 and seen["filtered"] >= 2, seen
     assert _state() == before

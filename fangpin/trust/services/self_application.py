@@ -178,7 +178,7 @@ def self_application_lookup(*, ack_no: str, actor=None, id_tail: str = "") -> Se
     """Where an application stands, by its acknowledgement number. A logged-in user sees it within their
     region; without a login the last four characters of a member's ID number must match. Either way the
     answer is the same "not found" for a wrong number, a wrong tail or another region, and it names nobody."""
-    from fangpin.accounts.scope import in_scope
+    from fangpin.accounts.scope import household_in_scope, in_scope
     from fangpin.core.errors import NotFound
     from fangpin.monitoring.models import LeadSource
     from fangpin.regions.models import Region
@@ -189,8 +189,8 @@ def self_application_lookup(*, ack_no: str, actor=None, id_tail: str = "") -> Se
         .first()
     )
     ok = src is not None
-    if ok and actor is not None:
-        ok = in_scope(actor, src.village_id)
+    if ok and actor is not None:  # a helper: only the households assigned to them
+        ok = in_scope(actor, src.village_id) and household_in_scope(actor, src.lead.household)
     elif ok:
         tail = id_tail.strip().upper()
         ok = (
