@@ -17,6 +17,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
+from fangpin.core.clock import add_months
 from fangpin.registry.checks import codes as C
 
 from . import names
@@ -269,7 +270,13 @@ def plant_pre_id(rng: random.Random, data, p: GenParams, *, rate: float, min_eac
 
     def implausible(h: Row) -> str:
         m = t.monitored[h["household_no"]]
-        n = len(t.by_hh[h["household_no"]])
+        # the rule's 人均 at identification divides by the members at the end of that month
+        n = max(
+            1,
+            t.members_on(
+                h["household_no"], add_months(m["identified_on"].replace(day=1), 1) - dt.timedelta(days=1)
+            ),
+        )
         want = p.implausible_per_capita * Decimal("1.3") * n
         for rec in data.incomes:
             if rec["household_no"] == h["household_no"] and rec["period_start"].year in (

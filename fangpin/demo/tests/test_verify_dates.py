@@ -2,7 +2,8 @@
 on a demo slice generated at a late-year, a year-start and a mid-year cut-off. These seeds and dates
 reproduced P-EXITED-UNDER-LINE extras and misses while the generator judged last year's 人均 by today's
 members (a death or marriage-out since 31 December left an unplanted 脱贫户 under the line; a birth since
-lifted a planted one above it) — the longer into the year, the more member changes."""
+lifted a planted one above it) — the longer into the year, the more member changes; and P-INCOME-IMPLAUSIBLE
+missed a planted row whose 人均 at identification was raised for today's members, not that month's."""
 
 from __future__ import annotations
 
@@ -21,22 +22,23 @@ SLICE = [f.VILLAGE_A1, f.VILLAGE_A2, f.VILLAGE_B1]
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("seed", "as_of"),
+    ("seed", "as_of", "per_village"),
     [
-        (0, dt.date(2026, 12, 2)),  # was: 1 missed, 1 extra
-        (2, dt.date(2026, 12, 2)),  # was: 1 extra
-        (0, dt.date(2027, 1, 5)),  # year-start: last year is 2026, its line and its members
-        (1, dt.date(2026, 6, 15)),  # was: 1 extra
+        (0, dt.date(2026, 12, 2), 80),  # was: P-EXITED-UNDER-LINE 1 missed, 1 extra
+        (2, dt.date(2026, 12, 2), 80),  # was: P-EXITED-UNDER-LINE 1 extra
+        (0, dt.date(2027, 1, 5), 80),  # year-start: last year is 2026, its line and its members
+        (7, dt.date(2027, 1, 5), 40),  # was: P-INCOME-IMPLAUSIBLE 1 missed
+        (1, dt.date(2026, 6, 15), 80),  # was: P-EXITED-UNDER-LINE 1 extra
     ],
 )
-def test_checks_find_exactly_the_planted_defects_at_any_cut_off(personas, seed, as_of):
+def test_checks_find_exactly_the_planted_defects_at_any_cut_off(personas, seed, as_of, per_village):
     res = demo_county_generate(
         actor=personas["county_admin"],
         county="410506",
         seed=seed,
         as_of=as_of,
         villages=SLICE,
-        households_per_village=80,
+        households_per_village=per_village,
         defect_rate=0.03,
         min_defects_each=1,
     )
