@@ -17,6 +17,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
+from fangpin.core.clock import add_months
 from fangpin.registry.checks import codes as C
 
 from . import names
@@ -51,6 +52,19 @@ class _Planter:
         self.last_year = {
             r["household_no"]: r for r in data.incomes if r["period_start"].year == self.on.year - 1
         }
+        self.everyone: dict[str, list[Row]] = {}
+        for x in data.persons:
+            self.everyone.setdefault(x["household_no"], []).append(x)
+
+    def members_on(self, hh_no: str, on: dt.date) -> int:
+        """The household's members on ``on`` by their entry and exit dates — as the registry's
+        ``members_as_of`` counts them from the member changes (the income rules divide by these, not
+        by today's members: a birth or death since then never rewrites that year's 人均)."""
+        return sum(
+            1
+            for x in self.everyone.get(hh_no, [])
+            if (x["_entered_on"] or self.p.baseline) <= on and (x["_left_on"] is None or x["_left_on"] > on)
+        )
 
     # a person's age at as_of, as the generator recorded it (``_age_now`` = ``age_on(birth_date, as_of)``:
     # a defect moves a birth date only of a person it then marks used, never a candidate again)
@@ -209,8 +223,10 @@ def plant_pre_id(rng: random.Random, data, p: GenParams, *, rate: float, min_eac
 
     def under_line(h: Row) -> str | None:
         rec = t.last_year[h["household_no"]]
-        n = len(t.by_hh[h["household_no"]])
+        n = t.members_on(h["household_no"], dt.date(on.year - 1, 12, 31))
         line = p.line(on.year - 1)
+        if n == 0:
+            return None
         target = Decimal(int(line * Decimal(t.rng.uniform(0.55, 0.9)) * n))
         before = dict(rec)
         if not lower_to(rec, target):
@@ -227,10 +243,40 @@ def plant_pre_id(rng: random.Random, data, p: GenParams, *, rate: float, min_eac
         ),
         under_line,
     )
+    # A 脱贫户 drawn above the line for today's members can be under it for the members of last
+    # 31 December (a member died or married out since): the history leaves it exited and under the
+    # line, a real finding of the rule — recorded as expected, not left to show as an extra.
+    planted_under = {d["household_no"] for d in data.defects if d["code"] == C.EXITED_UNDER_LINE}
+    line = p.line(on.year - 1)
+    for h in data.households:
+        no = h["household_no"]
+        if (
+            h["household_type"] != "脱贫户"
+            or no in t.monitored
+            or no in planted_under
+            or no not in t.last_year
+        ):
+            continue
+        n = t.members_on(no, dt.date(on.year - 1, 12, 31))
+        net = net_of(t.last_year[no])
+        if n and net < line * n:
+            t.used_households.add(no)
+            t.record(
+                C.EXITED_UNDER_LINE,
+                None,
+                no,
+                f"{on.year - 1}年人均纯收入{int(net / n)}元（年末{n}人，此后成员减少），低于监测范围{line}元",
+            )
 
     def implausible(h: Row) -> str:
         m = t.monitored[h["household_no"]]
-        n = len(t.by_hh[h["household_no"]])
+        # the rule's 人均 at identification divides by the members at the end of that month
+        n = max(
+            1,
+            t.members_on(
+                h["household_no"], add_months(m["identified_on"].replace(day=1), 1) - dt.timedelta(days=1)
+            ),
+        )
         want = p.implausible_per_capita * Decimal("1.3") * n
         for rec in data.incomes:
             if rec["household_no"] == h["household_no"] and rec["period_start"].year in (

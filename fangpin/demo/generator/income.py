@@ -2,8 +2,10 @@
 
 Most households sit well above the line (ratio ~ lognormal around 1.9×); monitoring objects dip below
 it in the 12 months before identification and, once eliminated, climb back; 突发严重困难户 have high
-合规自付支出 (illness) instead. Non-monitored 脱贫户 are kept at ≥ 1.08× the line every year, so the
-only ones under the line are the planted defects (rule P-EXITED-UNDER-LINE).
+合规自付支出 (illness) instead. Non-monitored 脱贫户 are kept at ≥ 1.08× the line every year for
+today's members; the rule P-EXITED-UNDER-LINE divides by the members of last 31 December, so besides
+the planted defects a household that had more members then (a death or marriage-out since) can be under
+the line — ``defects.plant_pre_id`` records those as expected findings too.
 
 The current year has a record too, from 1 January to the end of the month before as_of (prorated), so
 the 12-month window at the cut-off is fully covered; it and the outlook at as_of (objects due for
