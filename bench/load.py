@@ -174,7 +174,8 @@ def _cpu_snapshot(server_pid: int, consumer_pid: int | None) -> dict[str, float]
     """CPU seconds so far of the bench's processes, by group, and of the whole machine (/proc; Linux).
     gunicorn = the master and every worker (descendants of ``server_pid``), huey = the consumer and its
     threads, postgres = every process named ``postgres`` (the server's backends of every client, so a busy
-    neighbour's queries count here too: "everything else" is the machine minus the groups)."""
+    neighbour's queries count here too: "everything else" is the machine minus the groups). Each counts the
+    children it reaped, so a process that ended during the run is not lost."""
     tick = os.sysconf("SC_CLK_TCK")
     procs: dict[int, tuple[int, str, float]] = {}
     for d in Path("/proc").iterdir():
@@ -186,7 +187,10 @@ def _cpu_snapshot(server_pid: int, consumer_pid: int | None) -> dict[str, float]
             continue
         comm = raw[raw.index("(") + 1 : raw.rindex(")")]
         f = raw[raw.rindex(")") + 2 :].split()
-        procs[int(d.name)] = (int(f[1]), comm, (int(f[11]) + int(f[12])) / tick)  # ppid, comm, utime+stime
+        # ppid, comm, and utime+stime+cutime+cstime: a process's own CPU and that of its children it has
+        # reaped (PostgreSQL backends that ended during the run — a connection is renewed after
+        # CONN_MAX_AGE — count in the postmaster's; a worker that was replaced, in gunicorn's master's)
+        procs[int(d.name)] = (int(f[1]), comm, sum(int(x) for x in f[11:15]) / tick)
 
     def tree(root: int) -> set[int]:
         out, todo = set(), [root]
