@@ -103,7 +103,7 @@ def _content_digest(kind: str, response, dump: str = "", i: int = 0) -> str:
     import zipfile
 
     body = b"".join(response.streaming_content) if response.streaming else response.content
-    if "export" in kind:
+    if "export" in kind and body[:2] == b"PK":  # a workbook (else: a 202 export job or a refusal, as it is)
         with zipfile.ZipFile(io.BytesIO(body)) as z:  # the cells, not the zip's timestamps
             body = b"".join(z.read(n) for n in sorted(z.namelist()) if n.startswith("xl/"))
     elif kind.startswith("web"):
