@@ -1,6 +1,6 @@
 """Bench: the application under load — gunicorn on PostgreSQL, a county of N persons, 50 concurrent users.
 
-    ./run bench load [--persons 1000000] [--users 50] [--seconds 60] [--workers 4] [--threads 4] [--reuse] [--think 1-3]
+    ./run bench load [--persons 1000000] [--users 50] [--seconds 60] [--workers 4] [--threads 4] [--reuse] [--think 1-3] [--client fast|requests]
         [--redis redis://127.0.0.1:6379/2]
 
 1. a PostgreSQL database ``fangpin_load`` (``--database-url`` to choose another) is built once — migrate,
