@@ -19,6 +19,7 @@ import os
 import random
 from pathlib import Path
 
+from load import VERIFY_STEP_DATA  # bench/load.py (locust puts this file's folder on the path)
 from locust import HttpUser, between
 from locust.contrib.fasthttp import FastHttpUser
 
@@ -55,17 +56,7 @@ def case_transition(u: Cadre) -> None:
     case_id, version = CASES.pop()
     u.client.post(
         f"/api/v1/cases/{case_id}/steps/verify",
-        # the category stated with a reason: accepted whether or not the household's income is under the line
-        # (without it a household above the line is refused: income_not_eligible, a 400 counted as an error)
-        json={
-            "version": version,
-            "data": {
-                "findings": "压测：入户核实",
-                "risk_types": ["因病"],
-                "category": "突发严重困难户",
-                "override_reason": "压测：入户核实，家庭成员突发重病，医疗支出骤增",
-            },
-        },
+        json={"version": version, "data": VERIFY_STEP_DATA},
         headers=u.api,
         name="api case transition",
     )

@@ -66,16 +66,9 @@ def _requests(kind: str, plan: dict, i: int, cases: list) -> tuple[str, str, dic
         return "GET", f"/api/v1/households/{hh}", None
     if kind == "api case transition":
         case_id, version = cases.pop()
-        body = {
-            "version": version,
-            "data": {
-                "findings": "压测：入户核实",
-                "risk_types": ["因病"],
-                "category": "突发严重困难户",
-                "override_reason": "压测：入户核实，家庭成员突发重病，医疗支出骤增",
-            },
-        }
-        return "POST", f"/api/v1/cases/{case_id}/steps/verify", body
+        from load import VERIFY_STEP_DATA  # bench/load.py: the locust file posts the same step
+
+        return "POST", f"/api/v1/cases/{case_id}/steps/verify", {"version": version, "data": VERIFY_STEP_DATA}
     if kind == "api list export (search, xlsx)":
         return "GET", f"/api/v1/households/export?q={term}", None
     if kind == "api village export (xlsx, not in the mix)":
