@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,23 @@ from .models import IdempotencyRecord
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 E_KEY_REUSED = "idempotency_key_conflict"
 E_KEY_FORMAT = "idempotency_key_invalid"
+# visible ASCII, 1-100 characters (a UUID, a client's own counter): the schema declares exactly what is accepted
+KEY_PATTERN = r"^[!-~]{1,100}$"
+_KEY = re.compile(KEY_PATTERN)
+# ``openapi_extra`` of every create route that goes through ``once``: the header is in the served schema, so a
+# client (and the schema fuzz) knows it and sends it
+OPENAPI = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "required": False,
+            "description": "幂等键：同一用户、同一接口、同一键只执行一次；重试时原样返回第一次的结果。"
+            "同一键配不同内容的请求被拒绝（idempotency_key_conflict）。1–100 个可见 ASCII 字符。",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": KEY_PATTERN},
+        }
+    ]
+}
 
 
 def _digest(payload: Any) -> str:
@@ -45,12 +63,12 @@ def _once(
     create: Callable[[], tuple[int, dict]],
     stored_fn: Callable[[dict], dict] | None = None,
 ) -> tuple[int, dict]:
-    key = request.META.get(HEADER, "").strip()
-    if not key:
+    if HEADER not in request.META:
         return create()
-    if len(key) > 100 or not key.isprintable():
+    key = request.META[HEADER]
+    if not _KEY.fullmatch(key):  # an empty or malformed key is refused, never treated as "no key"
         raise DomainError(
-            E_KEY_FORMAT, "Idempotency-Key 须为不超过 100 个可打印字符", field="Idempotency-Key"
+            E_KEY_FORMAT, "Idempotency-Key 须为 1–100 个可见 ASCII 字符（如 UUID）", field="Idempotency-Key"
         )
     user = request.auth
     digest = _digest(payload)

@@ -19,6 +19,7 @@ from fangpin.policy.selectors import parameter_audit_trail, parameter_keys, para
 from fangpin.screening.selectors import rule_list
 
 from ..errors import ERRORS
+from ..idempotency import OPENAPI as IDEMPOTENT
 from ..idempotency import once
 from ..paging import Mapped, Pages, to_json
 from ..schemas import MultilineText, PlainText
@@ -90,6 +91,7 @@ def users(request):
     "/users",
     response={201: UserCreated, **ERRORS},
     summary="创建用户（返回一次性初始密码；支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def user_add(request, payload: UserIn):
     def create():
@@ -229,6 +231,7 @@ def parameter_trail(request, key: PlainText):
     "/parameters/{key}/versions",
     response={201: ParamVersionOut, **ERRORS},
     summary="修改参数：新建一个版本（须填依据和文件号，留痕；支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def parameter_edit(request, key: PlainText, payload: ParamChangeIn):
     _admin(request)
@@ -279,6 +282,7 @@ def calendar_get(request, year: int):
     "/calendar/{year}",
     response={201: CalendarOut, **ERRORS},
     summary="保存某年的工作日历（新版本；支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def calendar_put(request, year: int, payload: CalendarIn):
     _admin(request)

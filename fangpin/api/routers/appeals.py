@@ -14,6 +14,7 @@ from fangpin.trust.selectors import appeal_list
 from fangpin.trust.services.appeals import appeal_assign, appeal_decide, appeal_lodge
 
 from ..errors import ERRORS
+from ..idempotency import OPENAPI as IDEMPOTENT
 from ..idempotency import once
 from ..paging import Mapped, Pages, to_json
 from ..schemas import BusinessDate, MultilineText, PlainText
@@ -116,7 +117,12 @@ def appeal_detail(request, appeal_id: int):
     return appeal_out(access_object(request.auth, Appeal, appeal_id, what="异议申诉"), clock.today())
 
 
-@router.post("/appeals", response={201: AppealOut, **ERRORS}, summary="登记异议申诉（支持 Idempotency-Key）")
+@router.post(
+    "/appeals",
+    response={201: AppealOut, **ERRORS},
+    summary="登记异议申诉（支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
+)
 def appeal_create(request, payload: AppealIn):
     def create():
         a = appeal_lodge(

@@ -26,6 +26,7 @@ from fangpin.registry.models import Household
 
 from .. import serialize
 from ..errors import ERRORS
+from ..idempotency import OPENAPI as IDEMPOTENT
 from ..idempotency import once
 from ..paging import to_json
 from ..schemas import CaseOut, LeadOut, MultilineText, ObjectOut, PlainText
@@ -178,6 +179,7 @@ def _case_out(case: Case) -> dict:
     "/leads/{lead_id}/case",
     response={201: CaseOut, **ERRORS},
     summary="启动识别程序（入户核查；支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def lead_open(request, lead_id: int, payload: OnIn):
     lead = mon.lead_get(actor=request.auth, lead_id=lead_id)
@@ -192,6 +194,7 @@ def lead_open(request, lead_id: int, payload: OnIn):
     "/leads/{lead_id}/green-channel",
     response={201: CaseOut, **ERRORS},
     summary="绿色通道先行纳入（乡镇、县级；支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def lead_green(request, lead_id: int, payload: GreenIn):
     lead = mon.lead_get(actor=request.auth, lead_id=lead_id)
@@ -234,6 +237,7 @@ def case_reject(request, case_id: int, payload: CaseActionIn):
     "/cases/{case_id}/objections",
     response={201: CaseOut, **ERRORS},
     summary="登记公示期异议（程序暂停；支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def case_objection(request, case_id: int, payload: ObjectionIn):
     case = _case(request, case_id)
@@ -354,6 +358,7 @@ def object_detail(request, object_id: int):
     "/monitoring-objects/{object_id}/measures",
     response={201: MeasureOut, **ERRORS},
     summary="添加帮扶措施（措施目录参数；支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def measure_create(request, object_id: int, payload: MeasureIn):
     obj = mon.object_get(actor=request.auth, object_id=object_id)
@@ -398,6 +403,7 @@ def measure_done(request, object_id: int, measure_id: int, payload: MeasureDoneI
     "/monitoring-objects/{object_id}/elimination",
     response={201: CaseOut, **ERRORS},
     summary="启动风险消除程序（支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def object_eliminate(request, object_id: int, payload: EliminateIn):
     obj = mon.object_get(actor=request.auth, object_id=object_id)
@@ -415,6 +421,7 @@ def object_eliminate(request, object_id: int, payload: EliminateIn):
     "/monitoring-objects/{object_id}/reversal",
     response={201: CaseOut, **ERRORS},
     summary="启动风险消除回退程序（支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def object_reversal(request, object_id: int, payload: ReasonIn):
     obj = mon.object_get(actor=request.auth, object_id=object_id)
@@ -448,6 +455,7 @@ def object_county_reversal(request, object_id: int, payload: ReasonIn):
     "/households/{household_id}/assignments",
     response={201: AssignOut, **ERRORS},
     summary="指定包户干部 / 帮扶责任人（支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def household_assign(request, household_id: int, payload: HouseholdAssignIn):
     hh = access_object(request.auth, Household, household_id, what="户")

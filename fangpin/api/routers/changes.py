@@ -20,6 +20,7 @@ from fangpin.trust.services.changes import (
 )
 
 from ..errors import ERRORS
+from ..idempotency import OPENAPI as IDEMPOTENT
 from ..idempotency import once
 from ..paging import Mapped, Pages, to_json
 from ..schemas import MultilineText, PlainText
@@ -146,6 +147,7 @@ def change_detail(request, change_id: int):
     "/change-requests",
     response={201: ChangeOut, **ERRORS},
     summary="提交变更申请（低风险即时生效，其余待他人审批；支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def change_create(request, payload: ChangeIn):
     if payload.kind not in ChangeKind.values:

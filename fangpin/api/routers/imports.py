@@ -33,6 +33,7 @@ from fangpin.registry.services.imports import (
 )
 
 from ..errors import ERRORS
+from ..idempotency import OPENAPI as IDEMPOTENT
 from ..idempotency import once
 from ..paging import Mapped, Pages, to_json
 from ..schemas import BusinessDate, PlainText
@@ -134,6 +135,7 @@ def import_list(request):
     "/imports",
     response={201: ImportBatchOut, **ERRORS},
     summary="上传国家系统导出文件并逐行校验（试运行，不写入；支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def import_upload(
     request,
@@ -197,6 +199,7 @@ def import_report(request, import_batch_id: int):
     "/imports/{import_batch_id}/confirm",
     response={201: ImportBatchOut, **ERRORS},
     summary="确认导入（后台任务执行；支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def import_confirm(request, import_batch_id: int):
     """Creates the real import batch over the same checked file and queues it; follow it with
@@ -358,6 +361,7 @@ def import_mapping_get(request, import_batch_id: int):
     "/imports/{import_batch_id}/mapping",
     response={201: ImportBatchOut, **ERRORS},
     summary="回答列对应问题（按表头布局保存、留痕），再以新批次重新校验同一文件（支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def import_mapping_answer(request, import_batch_id: int, payload: MappingAnswerIn):
     """Every unknown header must be answered (a column or “不导入”); a refusal names the header in

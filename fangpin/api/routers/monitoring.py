@@ -17,6 +17,7 @@ from fangpin.registry.models import Household
 
 from .. import serialize
 from ..errors import ERRORS
+from ..idempotency import OPENAPI as IDEMPOTENT
 from ..idempotency import once
 from ..paging import Mapped, Pages, to_json
 from ..schemas import CaseOut, LeadIn, LeadOut, ObjectOut, PlainText, StepIn, VisitIn, VisitOut
@@ -49,7 +50,12 @@ def lead_detail(request, lead_id: int):
     return serialize.lead(selectors.lead_get(actor=request.auth, lead_id=lead_id), with_sources=True)
 
 
-@router.post("/leads", response={201: LeadOut, **ERRORS}, summary="提交风险线索（支持 Idempotency-Key）")
+@router.post(
+    "/leads",
+    response={201: LeadOut, **ERRORS},
+    summary="提交风险线索（支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
+)
 def lead_create(request, payload: LeadIn):
     def create():
         hh = access_object(request.auth, Household, payload.household_id, what="户")
@@ -136,7 +142,10 @@ def visit_list(request):
 
 
 @router.post(
-    "/visits", response={201: VisitOut, **ERRORS}, summary="记录走访（手机离线重发请带 Idempotency-Key）"
+    "/visits",
+    response={201: VisitOut, **ERRORS},
+    summary="记录走访（手机离线重发请带 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def visit_create(request, payload: VisitIn):
     def create():

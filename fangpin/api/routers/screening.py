@@ -25,6 +25,7 @@ from fangpin.screening.services.uploads import dept_batch_upload, dept_mapping_p
 from fangpin.screening.sources import source_get
 
 from ..errors import ERRORS
+from ..idempotency import OPENAPI as IDEMPOTENT
 from ..idempotency import once
 from ..paging import Mapped, Pages, to_json
 from ..schemas import PlainText
@@ -353,6 +354,7 @@ def _hit(h) -> dict:
     "/dept-uploads",
     response={201: PreviewOut, **ERRORS},
     summary="上传部门数据文件：返回表头识别、需回答的问题和前几行预览（尚未入库）",
+    openapi_extra=IDEMPOTENT,
 )
 def dept_upload_start(
     request,
@@ -405,6 +407,7 @@ def dept_upload_mapping(request, upload_token: PlainText, payload: MappingIn):
     "/dept-uploads/{upload_token}/confirm",
     response={201: DeptBatchOut, **ERRORS},
     summary="确认上传：校验入库为一个部门数据批次（支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def dept_upload_confirm(request, upload_token: PlainText, payload: UploadConfirmIn):
     """All rows validated; rows with errors are listed on the batch (``/dept-batches/{id}/issues``).
@@ -491,6 +494,7 @@ def dept_mapping_list(request):
     "/screening-runs",
     response={202: RunOut, **ERRORS},
     summary="开始一次部门筛查（后台任务；支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def run_start(request, payload: RunIn):
     """Answers at once with the queued run; follow ``GET /screening-runs/{id}`` until ``running`` is false."""

@@ -13,6 +13,7 @@ from fangpin.trust.services.self_application import self_application_lookup, sel
 
 from .. import serialize
 from ..errors import ERRORS
+from ..idempotency import OPENAPI as IDEMPOTENT
 from ..idempotency import once
 from ..paging import to_json
 from ..schemas import BusinessDate, LeadOut, MultilineText, PlainText
@@ -47,6 +48,7 @@ class SelfApplicationReceiptOut(Schema):
     "/self-applications",
     response={201: SelfApplicationReceiptOut, **ERRORS},
     summary="农户自主申报（multipart：申报内容与已签字《承诺授权书》照片 photo；返回受理编号；支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def self_application(
     request,

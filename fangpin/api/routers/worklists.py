@@ -12,6 +12,7 @@ from fangpin.monitoring.household_search import HouseholdFilter, household_searc
 from fangpin.worklists import services as worklists
 
 from ..errors import ERRORS
+from ..idempotency import OPENAPI as IDEMPOTENT
 from ..idempotency import once
 from ..paging import Mapped, Pages, to_json
 from ..schemas import HouseholdRow, PlainText
@@ -61,7 +62,10 @@ def worklist_list(request):
 
 
 @router.post(
-    "/worklists", response={201: WorklistOut, **ERRORS}, summary="保存工作清单（支持 Idempotency-Key）"
+    "/worklists",
+    response={201: WorklistOut, **ERRORS},
+    summary="保存工作清单（支持 Idempotency-Key）",
+    openapi_extra=IDEMPOTENT,
 )
 def worklist_create(request, payload: WorklistIn):
     def create():
