@@ -23,7 +23,9 @@ PG = "postgresql"
 
 def found(actor, q: str, **filters) -> set[str]:
     f_ = HouseholdFilter(q=q, **filters)
-    return set(household_search_qs(actor=actor, f=f_, on=ON, gate=False).values_list("household_no", flat=True))
+    return set(
+        household_search_qs(actor=actor, f=f_, on=ON, gate=False).values_list("household_no", flat=True)
+    )
 
 
 def keys_consistent() -> bool:
