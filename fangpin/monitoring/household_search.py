@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields
 
 from django.db import connection
 from django.db.models import Count, Exists, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 
 from fangpin.accounts.roles import Role
 from fangpin.accounts.throttle import search_gate
@@ -117,6 +118,26 @@ def name_matches(q: str) -> QuerySet[Person]:
     return people
 
 
+def name_match_households(q: str, *, village: str = "") -> QuerySet | RawSQL:
+    """The ids of the households with a current member whose name contains ``q``, for ``pk__in``. Searching
+    one village (``village``: a 12-digit code the caller limits the households to anyway) on PostgreSQL, the
+    village's own bigram keys (registry migration 0017: the GIN posting list of a term in one village holds
+    the village's matches only, not the county's); otherwise ``name_matches``."""
+    if connection.vendor == "postgresql" and len(village) == 12 and len(q) >= 2:
+        return RawSQL(
+            "SELECT household_id FROM registry_person WHERE is_member AND name LIKE %s "  # noqa: S611
+            "AND fangpin_village_bigrams(search_village, name) @> %s::text[]",
+            [f"%{connection.ops.prep_for_like_query(q)}%", [village + g for g in bigrams(q)]],
+        )
+    return name_matches(q).values("household_id")
+
+
+def _searched_village(actor, f: HouseholdFilter) -> str:
+    """The one village the search is limited to (the region filter's or the actor's scope), else ""."""
+    prefixes = [code_prefix(f.region) if f.region else "", getattr(actor, "scope_prefix", None) or ""]
+    return next((p for p in prefixes if len(p) == 12), "")
+
+
 def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date, gate: bool = True) -> QuerySet[Household]:
     """The filtered households (no row annotations: cheap to count and to export; see ``household_rows``).
     The 低于监测线 / 有逻辑校验问题 filters read flags brought up to date first, every row of them
@@ -144,7 +165,7 @@ def household_search(
             search_gate(actor, q, on=on)  # per-user rate and daily look-up budget (accounts.throttle)
         # one set of matching households per branch, each answered by its own index on PostgreSQL
         # (``IN (subquery)`` is evaluated once; an EXISTS under OR would run once per household)
-        match = Q(pk__in=name_matches(q).values("household_id"))
+        match = Q(pk__in=name_match_households(q, village=_searched_village(actor, f)))
         if q.isascii():  # 户编号, ID numbers and phones are ASCII: a Chinese text cannot be one of them
             # ID numbers and phones are encrypted: found in full or by the last four through their blind indexes
             people = Person.objects.filter(is_member=True).filter(registry.identifier_q(q))
