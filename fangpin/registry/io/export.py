@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import operator
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -133,6 +134,41 @@ def _chunks(seq: list, n: int) -> Iterator[list]:
         yield seq[i : i + n]
 
 
+_UNKNOWN = object()
+_FEN = Decimal("0.01")
+_NET_PLUS = ("wage", "production_business", "property_income")
+
+
+def _fen(v: Decimal) -> int | None:
+    """``v`` in fen, exactly, when it is a whole number of fen (a money column's value always is), else None."""
+    n, d = v.as_integer_ratio()
+    n *= 100
+    return n // d if n % d == 0 else None
+
+
+def _calendar_year_per_capita(
+    income: dict, transfer: Decimal, *, members: int, include_payout: bool
+) -> Decimal | object:
+    """The 人均纯收入 ``per_capita_net_income`` gives for one calendar-year record over that year's window
+    (the export's case: ``month`` = 1 January of the next year), in integer fen instead of ``Fraction``s:
+    the window is the record's 12 months, so each component counts whole (× 12/12) and the exact value is
+    net_fen / (100 · members); ``_q`` rounds it half away from zero, which for fen is
+    ⌊(2·|net_fen| + members) / (2·members)⌋ with the sign of net. ``_UNKNOWN`` (the caller then asks the rule)
+    when the record is not exactly one calendar year, there are no members, or an amount is not whole fen."""
+    start, end = income["period_start"], income["period_end"]
+    if members <= 0 or start.month != 1 or start.day != 1 or end != dt.date(start.year, 12, 31):
+        return _UNKNOWN
+    parts = [_fen(income[c]) for c in _NET_PLUS]
+    parts.append(_fen(transfer))
+    expense = _fen(income["production_expense"])
+    payout = _fen(income["insurance_payout"]) if include_payout else 0
+    if expense is None or payout is None or None in parts:
+        return _UNKNOWN
+    net = sum(parts) - expense + payout
+    fen = (2 * abs(net) + members) // (2 * members)
+    return Decimal(fen if net >= 0 else -fen).scaleb(-2).quantize(_FEN)  # as ``_q`` builds it
+
+
 class _RowBuilder:
     def __init__(
         self, *, masked: bool, income_year: int | None, on: dt.date, monitoring: dict[int, dict]
@@ -199,25 +235,29 @@ class _RowBuilder:
         }
         if income is not None:
             transfer = sum((income[f] for f in TRANSFER_FIELDS), Decimal(0))
-            res = per_capita_net_income(
-                [
-                    IncomeFacts(
-                        period_start=income["period_start"],
-                        period_end=income["period_end"],
-                        wage=income["wage"],
-                        production_business=income["production_business"],
-                        property_income=income["property_income"],
-                        transfer=transfer,
-                        production_expense=income["production_expense"],
-                        insurance_payout=income["insurance_payout"],
-                        compliant_out_of_pocket=income["compliant_out_of_pocket"],
-                    )
-                ],
-                members=len(members),
-                month=dt.date(income["period_end"].year + 1, 1, 1),
-                include_insurance_payout=self.payout(hh["village_id"], income["period_end"].year),
-            )
-            out["per_capita"] = res.per_capita if res.months_covered else None
+            payout = self.payout(hh["village_id"], income["period_end"].year)
+            per = _calendar_year_per_capita(income, transfer, members=len(members), include_payout=payout)
+            if per is _UNKNOWN:  # not a whole calendar year of whole fen: the rule itself
+                res = per_capita_net_income(
+                    [
+                        IncomeFacts(
+                            period_start=income["period_start"],
+                            period_end=income["period_end"],
+                            wage=income["wage"],
+                            production_business=income["production_business"],
+                            property_income=income["property_income"],
+                            transfer=transfer,
+                            production_expense=income["production_expense"],
+                            insurance_payout=income["insurance_payout"],
+                            compliant_out_of_pocket=income["compliant_out_of_pocket"],
+                        )
+                    ],
+                    members=len(members),
+                    month=dt.date(income["period_end"].year + 1, 1, 1),
+                    include_insurance_payout=payout,
+                )
+                per = res.per_capita if res.months_covered else None
+            out["per_capita"] = per
             out["transfer_total"] = transfer
         return out
 
@@ -233,6 +273,36 @@ class _RowBuilder:
     @functools.cached_property
     def _cells(self) -> list:
         return [_cell(col, self.masked) for col in EXPORT_COLUMNS]
+
+    def household_rows(
+        self, hh: dict, members: list[dict], names: tuple[str, str, str], derived: dict, income: dict | None
+    ) -> Iterator[tuple]:
+        """``row`` of each member in turn, the household's cells made once: a household column's cell is
+        called without the person (``p`` and ``pf`` None, so a cell that did read the person would fail,
+        never repeat another member's value) and reused on every member's row."""
+        household, person, pick = self._split
+        mon = self.monitoring.get(hh["id"], {})
+        hh_facts = hh.get("national_facts") or {}
+        shared = [cell(hh, None, names, derived, income, mon, hh_facts, None) for cell in household]
+        for p in members:
+            p_facts = p.get("national_facts") or {}
+            yield pick(
+                shared + [cell(hh, p, names, derived, income, mon, hh_facts, p_facts) for cell in person]
+            )
+
+    @functools.cached_property
+    def _split(self) -> tuple[list, list, Any]:
+        """(the household columns' cells, the person columns' cells, the itemgetter that puts the
+        concatenation of their values back in ``EXPORT_COLUMNS`` order)."""
+        cells = self._cells
+        mine = [i for i, col in enumerate(EXPORT_COLUMNS) if _per_person(col)]
+        shared = [i for i in range(len(cells)) if i not in set(mine)]
+        where = {i: j for j, i in enumerate(shared + mine)}
+        return (
+            [cells[i] for i in shared],
+            [cells[i] for i in mine],
+            operator.itemgetter(*(where[i] for i in range(len(cells)))),
+        )
 
     @staticmethod
     def _fmt(kind: str, key: str, v: Any) -> Any:
@@ -273,6 +343,27 @@ def _formatter(kind: str, key: str):
         return v
 
     return number
+
+
+def _per_person(col: Column) -> bool:
+    """Whether ``_cell(col)`` reads the person (``p`` or ``pf``), following its branches in order; the other
+    columns are the household's (its fields, facts, income, monitoring, names, derived values)."""
+    k, target = col.key, col.target
+    if target == LOC:
+        return False
+    if k == "id_number":
+        return True
+    if target == HH_FACTS:
+        return False
+    if target == PERSON_FACTS:
+        return True
+    if k == "safe_drinking_water" or (target == HH and k != "g_housing"):
+        return False
+    if k in ("public_welfare_job_months", "public_welfare_job_name") or target == PERSON:
+        return True
+    if target in (INCOME, MON):
+        return False
+    return target == DERIVED and "same_as" in col.extra
 
 
 def _cell(col: Column, masked: bool):
@@ -437,14 +528,13 @@ def registry_export(
     names = _region_names({h["village_id"] for h in households.values()})
     builder = _RowBuilder(masked=not unmasked, income_year=income_year, on=today, monitoring=monitoring)
 
-    def rows() -> Iterator[list]:
+    def rows() -> Iterator[tuple]:
         for hid, hh in households.items():
             ms = sorted(members.get(hid, []), key=lambda m: (_RELATION_ORDER.get(m["relation"], 9), m["id"]))
             if not ms:
                 continue
             derived = builder.household_derived(hh, ms, incomes.get(hid))
-            for p in ms:
-                yield builder.row(hh, p, names[hh["village_id"]], derived, incomes.get(hid))
+            yield from builder.household_rows(hh, ms, names[hh["village_id"]], derived, incomes.get(hid))
 
     headers = [c.header for c in EXPORT_COLUMNS]
     masked_txt = "否（明文）" if unmasked else "是"
