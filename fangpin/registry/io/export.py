@@ -101,6 +101,58 @@ def _places(col: Column) -> int:
 PLACES = {c.key: _places(c) for c in EXPORT_COLUMNS if c.kind == "number"}
 
 
+# The fields the export reads, fetched instead of every column of the three models (fewer values to convert
+# and decrypt): each column's own (``_cell``), the 三保障/饮水 facts and the income parts of
+# ``household_derived``, the members' order. Rows are read by key, so a field left out fails, never blanks a cell.
+HH_FIELDS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [
+            "id",
+            "village_id",
+            "national_facts",
+            *(c.key for c in EXPORT_COLUMNS if c.target == HH and c.key != "g_housing"),
+            *("food_ok", "clothing_ok", "house_grade", "relocated_keys_received", "safe_drinking_water"),
+            *("water_litres_per_day", "water_scarce_area", "water_quality_ok", "water_piped"),
+            *("water_fetch_minutes", "water_horizontal_m", "water_vertical_m", "water_interruption_days"),
+        ]
+    )
+)
+PERSON_FIELDS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [
+            "id",
+            "household_id",
+            "relation",
+            "national_facts",
+            *("id_type", "id_number", "disability_cert_no"),
+            *("public_welfare_job", "public_welfare_job_name", "public_welfare_job_months"),
+            *(FIELD_OF.get(c.key, c.key) for c in EXPORT_COLUMNS if c.target == PERSON),
+            *(c.extra["same_as"] for c in EXPORT_COLUMNS if c.target == DERIVED and "same_as" in c.extra),
+            *("name", "birth_date", "school_status", "out_of_school", "out_of_school_reason"),
+            *("medical_resident", "medical_employee"),
+        ]
+    )
+)
+INCOME_FIELDS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [
+            "household_id",
+            "period_start",
+            "period_end",
+            *(
+                c.key
+                for c in EXPORT_COLUMNS
+                if c.target == INCOME
+                if c.key not in ("stated_per_capita", "transfer_total")
+            ),  # both computed (``derived``)
+            *TRANSFER_FIELDS,
+            *("wage", "production_business", "property_income", "production_expense"),
+            *("insurance_payout", "compliant_out_of_pocket"),
+        ]
+    )
+)
+
+
 def national_village_name(name: str) -> str:
     """The 村 cell as the national export writes it: 王家岗村民委员会 → 王家岗村, 东风社区居民委员会 → 东风社区."""
     for suffix, short in (
@@ -266,8 +318,8 @@ class _RowBuilder:
         per-column choice (where the value comes from, masking, formatting) is made once per builder
         (``_cells``), not per cell: a searched list of 300 households is ~100,000 cells."""
         mon = self.monitoring.get(hh["id"], {})
-        hh_facts = hh.get("national_facts") or {}
-        p_facts = p.get("national_facts") or {}
+        hh_facts = hh["national_facts"] or {}
+        p_facts = p["national_facts"] or {}
         return [cell(hh, p, names, derived, income, mon, hh_facts, p_facts) for cell in self._cells]
 
     @functools.cached_property
@@ -282,10 +334,10 @@ class _RowBuilder:
         never repeat another member's value) and reused on every member's row."""
         household, person, pick = self._split
         mon = self.monitoring.get(hh["id"], {})
-        hh_facts = hh.get("national_facts") or {}
+        hh_facts = hh["national_facts"] or {}
         shared = [cell(hh, None, names, derived, income, mon, hh_facts, None) for cell in household]
         for p in members:
-            p_facts = p.get("national_facts") or {}
+            p_facts = p["national_facts"] or {}
             yield pick(
                 shared + [cell(hh, p, names, derived, income, mon, hh_facts, p_facts) for cell in person]
             )
@@ -499,21 +551,18 @@ def registry_export(
     hh_qs = _households_in_scope(actor=actor, region_code=region_code).filter(status="active")
     if households is not None:
         hh_qs = hh_qs.filter(pk__in=households)
-    hh_fields = [f.attname for f in Household._meta.concrete_fields]
-    households = {h["id"]: h for h in hh_qs.order_by("village_id", "household_no").values(*hh_fields)}
+    households = {h["id"]: h for h in hh_qs.order_by("village_id", "household_no").values(*HH_FIELDS)}
     monitoring: dict[int, dict] = {}
     for chunk in _chunks(list(households), CHUNK):
         monitoring.update(provider(chunk))
     if kind == KIND_MONITORING:
         households = {k: v for k, v in households.items() if monitoring.get(k, {}).get("category")}
 
-    p_fields = [f.attname for f in Person._meta.concrete_fields]
-    inc_fields = [f.attname for f in IncomeRecord._meta.concrete_fields]
     members: dict[int, list[dict]] = defaultdict(list)
     incomes: dict[int, dict] = {}
     ids = list(households)
     for chunk in _chunks(ids, CHUNK):
-        for p in Person.objects.filter(household_id__in=chunk, is_member=True).values(*p_fields):
+        for p in Person.objects.filter(household_id__in=chunk, is_member=True).values(*PERSON_FIELDS):
             members[p["household_id"]].append(p)
         # the year asked for, else each household's latest calendar-year record (the year its file gave)
         inc_qs = IncomeRecord.objects.filter(
@@ -522,7 +571,7 @@ def registry_export(
         inc_qs = inc_qs.filter(period_end__month=12, period_end__day=31)
         if income_year:
             inc_qs = inc_qs.filter(period_start=dt.date(income_year, 1, 1))
-        for r in inc_qs.order_by("household_id", "period_start", "id").values(*inc_fields):
+        for r in inc_qs.order_by("household_id", "period_start", "id").values(*INCOME_FIELDS):
             if r["period_end"].year == r["period_start"].year:
                 incomes[r["household_id"]] = r  # ordered: the latest year wins
     names = _region_names({h["village_id"] for h in households.values()})
