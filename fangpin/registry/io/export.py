@@ -378,7 +378,14 @@ def _formatter(kind: str, key: str):
     if kind == "text" or kind not in ("bool", "date", "yyyymm", "gender", "number"):
         return lambda v: "" if v is None else v
     if kind == "bool":
-        return lambda v: "" if v is None else v if isinstance(v, str) else fmt_bool(v)
+        yes_no = {True: fmt_bool(True), False: fmt_bool(False)}
+
+        def boolean(v):
+            if type(v) is bool:  # the common case first: a model's BooleanField
+                return yes_no[v]
+            return "" if v is None else v if isinstance(v, str) else fmt_bool(v)
+
+        return boolean
     if kind == "date":
         return lambda v: "" if v is None else fmt_date(v) if isinstance(v, dt.date) else v
     if kind == "yyyymm":
@@ -388,6 +395,8 @@ def _formatter(kind: str, key: str):
     spec = f".{PLACES.get(key, 2)}f"
 
     def number(v):
+        if type(v) is Decimal:  # the common case first (``Decimal(v)`` of a Decimal is the same number)
+            return format(v, spec)
         if v is None:
             return ""
         if isinstance(v, (Decimal, int)) and not isinstance(v, bool):

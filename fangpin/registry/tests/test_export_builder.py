@@ -311,3 +311,17 @@ def test_calendar_year_per_capita_leaves_other_records_to_the_rule() -> None:
     assert _calendar_year_per_capita(odd_payout, Decimal(0), members=1, include_payout=False) == Decimal(
         "0.00"
     )
+
+
+def test_each_columns_formatter_is_the_reference_fmt() -> None:
+    """``_formatter`` (one function per column, the common type first) against ``_RowBuilder._fmt`` for every
+    column and every kind of value a row holds: blank, bools, ints, decimals, texts, dates."""
+    from fangpin.registry.io.export import _formatter
+
+    values = [None, True, False, 0, 3, -2, Decimal("0"), Decimal("1.5"), Decimal("-12.345"), Decimal("7")]
+    values += ["", "是", "否", "M", "F", "x", dt.date(2024, 2, 29), 2.5]
+    for col in EXPORT_COLUMNS:
+        f = _formatter(col.kind, col.key)
+        for v in values:
+            got, want = f(v), _RowBuilder._fmt(col.kind, col.key, v)
+            assert (got, type(got)) == (want, type(want)), (col.header, v)
