@@ -580,9 +580,16 @@ def registry_export(
         inc_qs = inc_qs.filter(period_end__month=12, period_end__day=31)
         if income_year:
             inc_qs = inc_qs.filter(period_start=dt.date(income_year, 1, 1))
-        for r in inc_qs.order_by("household_id", "period_start", "id").values(*INCOME_FIELDS):
-            if r["period_end"].year == r["period_start"].year:
-                incomes[r["household_id"]] = r  # ordered: the latest year wins
+        # which record each household's is, from three columns of every candidate (ordered: the latest
+        # year wins); then only those records in full (a household has a record for each of several years)
+        chosen: dict[int, int] = {}
+        for rid, hid, start, end in inc_qs.order_by("household_id", "period_start", "id").values_list(
+            "id", "household_id", "period_start", "period_end"
+        ):
+            if end.year == start.year:
+                chosen[hid] = rid
+        for r in IncomeRecord.objects.filter(pk__in=list(chosen.values())).values(*INCOME_FIELDS):
+            incomes[r["household_id"]] = r
     names = _region_names({h["village_id"] for h in households.values()})
     builder = _RowBuilder(masked=not unmasked, income_year=income_year, on=today, monitoring=monitoring)
 
