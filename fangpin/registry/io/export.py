@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import operator
 from collections import defaultdict
 from collections.abc import Iterator
@@ -331,28 +332,38 @@ class _RowBuilder:
     ) -> Iterator[tuple]:
         """``row`` of each member in turn, the household's cells made once: a household column's cell is
         called without the person (``p`` and ``pf`` None, so a cell that did read the person would fail,
-        never repeat another member's value) and reused on every member's row."""
-        household, person, pick = self._split
+        never repeat another member's value) and reused on every member's row. The person's plain text
+        columns (``_cell``: ``fmt(p[f])`` / ``fmt(pf.get(k, ""))`` with the text formatter, None blank) are
+        read in one pass each, not a closure per cell."""
+        household, fields, fact_keys, person, pick = self._split
         mon = self.monitoring.get(hh["id"], {})
         hh_facts = hh["national_facts"] or {}
         shared = [cell(hh, None, names, derived, income, mon, hh_facts, None) for cell in household]
         for p in members:
             p_facts = p["national_facts"] or {}
-            yield pick(
-                shared + [cell(hh, p, names, derived, income, mon, hh_facts, p_facts) for cell in person]
-            )
+            texts = ["" if v is None else v for v in fields(p)]
+            facts = ["" if v is None else v for v in map(p_facts.get, fact_keys, _BLANKS)]
+            cells = [cell(hh, p, names, derived, income, mon, hh_facts, p_facts) for cell in person]
+            yield pick(shared + texts + facts + cells)
 
     @functools.cached_property
-    def _split(self) -> tuple[list, list, Any]:
-        """(the household columns' cells, the person columns' cells, the itemgetter that puts the
-        concatenation of their values back in ``EXPORT_COLUMNS`` order)."""
+    def _split(self) -> tuple[list, Any, tuple[str, ...], list, Any]:
+        """(the household columns' cells, the getter of the person's plain text fields, the plain text facts'
+        keys, the other person columns' cells, the itemgetter that puts the concatenation of their values
+        back in ``EXPORT_COLUMNS`` order)."""
         cells = self._cells
         mine = [i for i, col in enumerate(EXPORT_COLUMNS) if _per_person(col)]
         shared = [i for i in range(len(cells)) if i not in set(mine)]
-        where = {i: j for j, i in enumerate(shared + mine)}
+        texts = [i for i in mine if _plain_text(EXPORT_COLUMNS[i], self.masked) == PERSON]
+        facts = [i for i in mine if _plain_text(EXPORT_COLUMNS[i], self.masked) == PERSON_FACTS]
+        rest = [i for i in mine if i not in set(texts) | set(facts)]
+        where = {i: j for j, i in enumerate(shared + texts + facts + rest)}
+        fields = [FIELD_OF.get(EXPORT_COLUMNS[i].key, EXPORT_COLUMNS[i].key) for i in texts]
         return (
             [cells[i] for i in shared],
-            [cells[i] for i in mine],
+            _getter(fields),
+            tuple(EXPORT_COLUMNS[i].key for i in facts),
+            [cells[i] for i in rest],
             operator.itemgetter(*(where[i] for i in range(len(cells)))),
         )
 
@@ -404,6 +415,31 @@ def _formatter(kind: str, key: str):
         return v
 
     return number
+
+
+_BLANKS = itertools.repeat("")
+
+
+def _getter(fields: list[str]):
+    """``p -> tuple(p[f] for f in fields)`` (``operator.itemgetter``, a tuple for one or no field too)."""
+    if len(fields) > 1:
+        return operator.itemgetter(*fields)
+    return lambda p: tuple(p[f] for f in fields)
+
+
+def _plain_text(col: Column, masked: bool) -> str:
+    """PERSON or PERSON_FACTS when ``_cell(col, masked)`` is its plain text branch (``fmt(p[f])``,
+    ``fmt(pf.get(k, ""))`` with ``_formatter("text")``), else ""."""
+    k = col.key
+    if col.kind != "text" or k == "id_number":
+        return ""
+    if col.target == PERSON_FACTS:
+        return "" if col.extra.get("phone") and masked else PERSON_FACTS
+    if col.target != PERSON or k in ("public_welfare_job_months", "public_welfare_job_name"):
+        return ""
+    if k == "safe_drinking_water" or (k == "person_phone" and masked) or (k == "birth_date" and masked):
+        return ""
+    return PERSON
 
 
 def _per_person(col: Column) -> bool:
