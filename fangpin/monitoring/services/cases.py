@@ -29,6 +29,7 @@ E_SELF_APPROVAL = "self_approval"
 E_DATE = "step_date_invalid"
 E_REASON = "reason_required"
 E_NOT_PUBLICITY = "not_in_publicity"
+E_STALE = "case_version_stale"
 
 
 def case_create(
@@ -95,12 +96,24 @@ def case_create(
     return case
 
 
-def _load(actor, case: Case) -> Case:
-    return access_object(actor, Case, case.pk, what="办理程序", for_update=True)
+def _load(actor, case: Case | int) -> Case:
+    pk = case if isinstance(case, int) else case.pk
+    return access_object(actor, Case, pk, what="办理程序", for_update=True)
 
 
 def _current(case: Case) -> CaseStep:
     return case.steps.get(code=case.current_step)
+
+
+def _current_and_next(case: Case, nxt: str | None) -> tuple[CaseStep, CaseStep | None]:
+    """The current step's row (``_current``: missing raises) and the next step's (None if missing), read
+    in one query."""
+    if nxt is None:
+        return _current(case), None
+    rows = {r.code: r for r in case.steps.filter(code__in=[case.current_step, nxt])}
+    if case.current_step not in rows:
+        raise CaseStep.DoesNotExist(f"case {case.pk} has no step {case.current_step}")
+    return rows[case.current_step], rows.get(nxt)
 
 
 def _earlier_actor_ids(case: Case) -> set[int]:
@@ -123,13 +136,23 @@ def _check_open(case: Case) -> None:
 
 @transaction.atomic
 def case_step_complete(
-    *, actor, case: Case, step: str, on: dt.date, data: dict[str, Any] | None = None
+    *,
+    actor,
+    case: Case | int,
+    step: str,
+    on: dt.date,
+    data: dict[str, Any] | None = None,
+    version: int | None = None,
 ) -> Case:
     """Completes the current step with what it recorded; the next step starts the same day. The last
-    step applies the case's outcome (enrolment, elimination or reversal)."""
+    step applies the case's outcome (enrolment, elimination or reversal). ``case``: the case or its id
+    (locked and checked for scope here, once); ``version``: the case version the caller read (the API's
+    optimistic lock): a case changed meanwhile is refused (``E_STALE``) right after the lock."""
     from .steps import HANDLERS
 
     case = _load(actor, case)
+    if version is not None and case.version != version:
+        raise DomainError(E_STALE, f"该程序已被他人更新（当前版本 {case.version}），请刷新后再办理")
     _check_open(case)
     if step != case.current_step:
         cur = step_def(case.kind, case.current_step).name
@@ -140,7 +163,8 @@ def case_step_complete(
         raise DomainError(
             E_SELF_APPROVAL, f"本人已参与前序环节或提交线索，不能再办理“{sd.name}”（不得自审自批）"
         )
-    row = _current(case)
+    nxt = next_step(case.kind, step)
+    row, nrow = _current_and_next(case, nxt.code if nxt is not None else None)
     if on < row.started_on:
         raise DomainError(E_DATE, f"办理日期不能早于本环节开始日期 {row.started_on:%Y-%m-%d}")
     handler = HANDLERS.get((case.kind, step)) or HANDLERS.get(("*", step))
@@ -151,13 +175,13 @@ def case_step_complete(
     row.actor = actor if getattr(actor, "pk", None) else None
     row.data = {**row.data, **recorded}
     row.save()
-    nxt = next_step(case.kind, step)
     if nxt is not None:
         p = Params(case.household.village_id, on.year)
         days = int(p("procedure.step_days").get(nxt.code, p("procedure.total_days")))
-        case.steps.filter(code=nxt.code).update(
-            status=StepStatus.ACTIVE, started_on=on, due_on=clock.add_working_days(on, days)
-        )
+        if nrow is not None:  # the row as read under the case's lock, sealed by its save (one UPDATE)
+            nrow.status, nrow.started_on = StepStatus.ACTIVE, on
+            nrow.due_on = clock.add_working_days(on, days)
+            nrow.save()
         case.current_step = nxt.code
         case.params = _merge_refs(case.params, p.refs())
     case.version += 1

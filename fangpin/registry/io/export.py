@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import itertools
+import operator
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -100,6 +102,58 @@ def _places(col: Column) -> int:
 PLACES = {c.key: _places(c) for c in EXPORT_COLUMNS if c.kind == "number"}
 
 
+# The fields the export reads, fetched instead of every column of the three models (fewer values to convert
+# and decrypt): each column's own (``_cell``), the 三保障/饮水 facts and the income parts of
+# ``household_derived``, the members' order. Rows are read by key, so a field left out fails, never blanks a cell.
+HH_FIELDS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [
+            "id",
+            "village_id",
+            "national_facts",
+            *(c.key for c in EXPORT_COLUMNS if c.target == HH and c.key != "g_housing"),
+            *("food_ok", "clothing_ok", "house_grade", "relocated_keys_received", "safe_drinking_water"),
+            *("water_litres_per_day", "water_scarce_area", "water_quality_ok", "water_piped"),
+            *("water_fetch_minutes", "water_horizontal_m", "water_vertical_m", "water_interruption_days"),
+        ]
+    )
+)
+PERSON_FIELDS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [
+            "id",
+            "household_id",
+            "relation",
+            "national_facts",
+            *("id_type", "id_number", "disability_cert_no"),
+            *("public_welfare_job", "public_welfare_job_name", "public_welfare_job_months"),
+            *(FIELD_OF.get(c.key, c.key) for c in EXPORT_COLUMNS if c.target == PERSON),
+            *(c.extra["same_as"] for c in EXPORT_COLUMNS if c.target == DERIVED and "same_as" in c.extra),
+            *("name", "birth_date", "school_status", "out_of_school", "out_of_school_reason"),
+            *("medical_resident", "medical_employee"),
+        ]
+    )
+)
+INCOME_FIELDS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [
+            "household_id",
+            "period_start",
+            "period_end",
+            *(
+                c.key
+                for c in EXPORT_COLUMNS
+                if c.target == INCOME
+                if c.key not in ("stated_per_capita", "transfer_total")
+            ),  # both computed (``derived``)
+            *TRANSFER_FIELDS,
+            *("wage", "production_business", "property_income", "production_expense"),
+            *("insurance_payout", "compliant_out_of_pocket"),
+        ]
+    )
+)
+
+
 def national_village_name(name: str) -> str:
     """The 村 cell as the national export writes it: 王家岗村民委员会 → 王家岗村, 东风社区居民委员会 → 东风社区."""
     for suffix, short in (
@@ -131,6 +185,41 @@ def _region_names(codes: set[str]) -> dict[str, tuple[str, str, str]]:
 def _chunks(seq: list, n: int) -> Iterator[list]:
     for i in range(0, len(seq), n):
         yield seq[i : i + n]
+
+
+_UNKNOWN = object()
+_FEN = Decimal("0.01")
+_NET_PLUS = ("wage", "production_business", "property_income")
+
+
+def _fen(v: Decimal) -> int | None:
+    """``v`` in fen, exactly, when it is a whole number of fen (a money column's value always is), else None."""
+    n, d = v.as_integer_ratio()
+    n *= 100
+    return n // d if n % d == 0 else None
+
+
+def _calendar_year_per_capita(
+    income: dict, transfer: Decimal, *, members: int, include_payout: bool
+) -> Decimal | object:
+    """The 人均纯收入 ``per_capita_net_income`` gives for one calendar-year record over that year's window
+    (the export's case: ``month`` = 1 January of the next year), in integer fen instead of ``Fraction``s:
+    the window is the record's 12 months, so each component counts whole (× 12/12) and the exact value is
+    net_fen / (100 · members); ``_q`` rounds it half away from zero, which for fen is
+    ⌊(2·|net_fen| + members) / (2·members)⌋ with the sign of net. ``_UNKNOWN`` (the caller then asks the rule)
+    when the record is not exactly one calendar year, there are no members, or an amount is not whole fen."""
+    start, end = income["period_start"], income["period_end"]
+    if members <= 0 or start.month != 1 or start.day != 1 or end != dt.date(start.year, 12, 31):
+        return _UNKNOWN
+    parts = [_fen(income[c]) for c in _NET_PLUS]
+    parts.append(_fen(transfer))
+    expense = _fen(income["production_expense"])
+    payout = _fen(income["insurance_payout"]) if include_payout else 0
+    if expense is None or payout is None or None in parts:
+        return _UNKNOWN
+    net = sum(parts) - expense + payout
+    fen = (2 * abs(net) + members) // (2 * members)
+    return Decimal(fen if net >= 0 else -fen).scaleb(-2).quantize(_FEN)  # as ``_q`` builds it
 
 
 class _RowBuilder:
@@ -199,25 +288,29 @@ class _RowBuilder:
         }
         if income is not None:
             transfer = sum((income[f] for f in TRANSFER_FIELDS), Decimal(0))
-            res = per_capita_net_income(
-                [
-                    IncomeFacts(
-                        period_start=income["period_start"],
-                        period_end=income["period_end"],
-                        wage=income["wage"],
-                        production_business=income["production_business"],
-                        property_income=income["property_income"],
-                        transfer=transfer,
-                        production_expense=income["production_expense"],
-                        insurance_payout=income["insurance_payout"],
-                        compliant_out_of_pocket=income["compliant_out_of_pocket"],
-                    )
-                ],
-                members=len(members),
-                month=dt.date(income["period_end"].year + 1, 1, 1),
-                include_insurance_payout=self.payout(hh["village_id"], income["period_end"].year),
-            )
-            out["per_capita"] = res.per_capita if res.months_covered else None
+            payout = self.payout(hh["village_id"], income["period_end"].year)
+            per = _calendar_year_per_capita(income, transfer, members=len(members), include_payout=payout)
+            if per is _UNKNOWN:  # not a whole calendar year of whole fen: the rule itself
+                res = per_capita_net_income(
+                    [
+                        IncomeFacts(
+                            period_start=income["period_start"],
+                            period_end=income["period_end"],
+                            wage=income["wage"],
+                            production_business=income["production_business"],
+                            property_income=income["property_income"],
+                            transfer=transfer,
+                            production_expense=income["production_expense"],
+                            insurance_payout=income["insurance_payout"],
+                            compliant_out_of_pocket=income["compliant_out_of_pocket"],
+                        )
+                    ],
+                    members=len(members),
+                    month=dt.date(income["period_end"].year + 1, 1, 1),
+                    include_insurance_payout=payout,
+                )
+                per = res.per_capita if res.months_covered else None
+            out["per_capita"] = per
             out["transfer_total"] = transfer
         return out
 
@@ -226,13 +319,53 @@ class _RowBuilder:
         per-column choice (where the value comes from, masking, formatting) is made once per builder
         (``_cells``), not per cell: a searched list of 300 households is ~100,000 cells."""
         mon = self.monitoring.get(hh["id"], {})
-        hh_facts = hh.get("national_facts") or {}
-        p_facts = p.get("national_facts") or {}
+        hh_facts = hh["national_facts"] or {}
+        p_facts = p["national_facts"] or {}
         return [cell(hh, p, names, derived, income, mon, hh_facts, p_facts) for cell in self._cells]
 
     @functools.cached_property
     def _cells(self) -> list:
         return [_cell(col, self.masked) for col in EXPORT_COLUMNS]
+
+    def household_rows(
+        self, hh: dict, members: list[dict], names: tuple[str, str, str], derived: dict, income: dict | None
+    ) -> Iterator[tuple]:
+        """``row`` of each member in turn, the household's cells made once: a household column's cell is
+        called without the person (``p`` and ``pf`` None, so a cell that did read the person would fail,
+        never repeat another member's value) and reused on every member's row. The person's plain text
+        columns (``_cell``: ``fmt(p[f])`` / ``fmt(pf.get(k, ""))`` with the text formatter, None blank) are
+        read in one pass each, not a closure per cell."""
+        household, fields, fact_keys, person, pick = self._split
+        mon = self.monitoring.get(hh["id"], {})
+        hh_facts = hh["national_facts"] or {}
+        shared = [cell(hh, None, names, derived, income, mon, hh_facts, None) for cell in household]
+        for p in members:
+            p_facts = p["national_facts"] or {}
+            texts = ["" if v is None else v for v in fields(p)]
+            facts = ["" if v is None else v for v in map(p_facts.get, fact_keys, _BLANKS)]
+            cells = [cell(hh, p, names, derived, income, mon, hh_facts, p_facts) for cell in person]
+            yield pick(shared + texts + facts + cells)
+
+    @functools.cached_property
+    def _split(self) -> tuple[list, Any, tuple[str, ...], list, Any]:
+        """(the household columns' cells, the getter of the person's plain text fields, the plain text facts'
+        keys, the other person columns' cells, the itemgetter that puts the concatenation of their values
+        back in ``EXPORT_COLUMNS`` order)."""
+        cells = self._cells
+        mine = [i for i, col in enumerate(EXPORT_COLUMNS) if _per_person(col)]
+        shared = [i for i in range(len(cells)) if i not in set(mine)]
+        texts = [i for i in mine if _plain_text(EXPORT_COLUMNS[i], self.masked) == PERSON]
+        facts = [i for i in mine if _plain_text(EXPORT_COLUMNS[i], self.masked) == PERSON_FACTS]
+        rest = [i for i in mine if i not in set(texts) | set(facts)]
+        where = {i: j for j, i in enumerate(shared + texts + facts + rest)}
+        fields = [FIELD_OF.get(EXPORT_COLUMNS[i].key, EXPORT_COLUMNS[i].key) for i in texts]
+        return (
+            [cells[i] for i in shared],
+            _getter(fields),
+            tuple(EXPORT_COLUMNS[i].key for i in facts),
+            [cells[i] for i in rest],
+            operator.itemgetter(*(where[i] for i in range(len(cells)))),
+        )
 
     @staticmethod
     def _fmt(kind: str, key: str, v: Any) -> Any:
@@ -256,7 +389,14 @@ def _formatter(kind: str, key: str):
     if kind == "text" or kind not in ("bool", "date", "yyyymm", "gender", "number"):
         return lambda v: "" if v is None else v
     if kind == "bool":
-        return lambda v: "" if v is None else v if isinstance(v, str) else fmt_bool(v)
+        yes_no = {True: fmt_bool(True), False: fmt_bool(False)}
+
+        def boolean(v):
+            if type(v) is bool:  # the common case first: a model's BooleanField
+                return yes_no[v]
+            return "" if v is None else v if isinstance(v, str) else fmt_bool(v)
+
+        return boolean
     if kind == "date":
         return lambda v: "" if v is None else fmt_date(v) if isinstance(v, dt.date) else v
     if kind == "yyyymm":
@@ -266,6 +406,8 @@ def _formatter(kind: str, key: str):
     spec = f".{PLACES.get(key, 2)}f"
 
     def number(v):
+        if type(v) is Decimal:  # the common case first (``Decimal(v)`` of a Decimal is the same number)
+            return format(v, spec)
         if v is None:
             return ""
         if isinstance(v, (Decimal, int)) and not isinstance(v, bool):
@@ -273,6 +415,52 @@ def _formatter(kind: str, key: str):
         return v
 
     return number
+
+
+_BLANKS = itertools.repeat("")
+
+
+def _getter(fields: list[str]):
+    """``p -> tuple(p[f] for f in fields)`` (``operator.itemgetter``, a tuple for one or no field too)."""
+    if len(fields) > 1:
+        return operator.itemgetter(*fields)
+    return lambda p: tuple(p[f] for f in fields)
+
+
+def _plain_text(col: Column, masked: bool) -> str:
+    """PERSON or PERSON_FACTS when ``_cell(col, masked)`` is its plain text branch (``fmt(p[f])``,
+    ``fmt(pf.get(k, ""))`` with ``_formatter("text")``), else ""."""
+    k = col.key
+    if col.kind != "text" or k == "id_number":
+        return ""
+    if col.target == PERSON_FACTS:
+        return "" if col.extra.get("phone") and masked else PERSON_FACTS
+    if col.target != PERSON or k in ("public_welfare_job_months", "public_welfare_job_name"):
+        return ""
+    if k == "safe_drinking_water" or (k == "person_phone" and masked) or (k == "birth_date" and masked):
+        return ""
+    return PERSON
+
+
+def _per_person(col: Column) -> bool:
+    """Whether ``_cell(col)`` reads the person (``p`` or ``pf``), following its branches in order; the other
+    columns are the household's (its fields, facts, income, monitoring, names, derived values)."""
+    k, target = col.key, col.target
+    if target == LOC:
+        return False
+    if k == "id_number":
+        return True
+    if target == HH_FACTS:
+        return False
+    if target == PERSON_FACTS:
+        return True
+    if k == "safe_drinking_water" or (target == HH and k != "g_housing"):
+        return False
+    if k in ("public_welfare_job_months", "public_welfare_job_name") or target == PERSON:
+        return True
+    if target in (INCOME, MON):
+        return False
+    return target == DERIVED and "same_as" in col.extra
 
 
 def _cell(col: Column, masked: bool):
@@ -408,21 +596,18 @@ def registry_export(
     hh_qs = _households_in_scope(actor=actor, region_code=region_code).filter(status="active")
     if households is not None:
         hh_qs = hh_qs.filter(pk__in=households)
-    hh_fields = [f.attname for f in Household._meta.concrete_fields]
-    households = {h["id"]: h for h in hh_qs.order_by("village_id", "household_no").values(*hh_fields)}
+    households = {h["id"]: h for h in hh_qs.order_by("village_id", "household_no").values(*HH_FIELDS)}
     monitoring: dict[int, dict] = {}
     for chunk in _chunks(list(households), CHUNK):
         monitoring.update(provider(chunk))
     if kind == KIND_MONITORING:
         households = {k: v for k, v in households.items() if monitoring.get(k, {}).get("category")}
 
-    p_fields = [f.attname for f in Person._meta.concrete_fields]
-    inc_fields = [f.attname for f in IncomeRecord._meta.concrete_fields]
     members: dict[int, list[dict]] = defaultdict(list)
     incomes: dict[int, dict] = {}
     ids = list(households)
     for chunk in _chunks(ids, CHUNK):
-        for p in Person.objects.filter(household_id__in=chunk, is_member=True).values(*p_fields):
+        for p in Person.objects.filter(household_id__in=chunk, is_member=True).values(*PERSON_FIELDS):
             members[p["household_id"]].append(p)
         # the year asked for, else each household's latest calendar-year record (the year its file gave)
         inc_qs = IncomeRecord.objects.filter(
@@ -431,20 +616,26 @@ def registry_export(
         inc_qs = inc_qs.filter(period_end__month=12, period_end__day=31)
         if income_year:
             inc_qs = inc_qs.filter(period_start=dt.date(income_year, 1, 1))
-        for r in inc_qs.order_by("household_id", "period_start", "id").values(*inc_fields):
-            if r["period_end"].year == r["period_start"].year:
-                incomes[r["household_id"]] = r  # ordered: the latest year wins
+        # which record each household's is, from three columns of every candidate (ordered: the latest
+        # year wins); then only those records in full (a household has a record for each of several years)
+        chosen: dict[int, int] = {}
+        for rid, hid, start, end in inc_qs.order_by("household_id", "period_start", "id").values_list(
+            "id", "household_id", "period_start", "period_end"
+        ):
+            if end.year == start.year:
+                chosen[hid] = rid
+        for r in IncomeRecord.objects.filter(pk__in=list(chosen.values())).values(*INCOME_FIELDS):
+            incomes[r["household_id"]] = r
     names = _region_names({h["village_id"] for h in households.values()})
     builder = _RowBuilder(masked=not unmasked, income_year=income_year, on=today, monitoring=monitoring)
 
-    def rows() -> Iterator[list]:
+    def rows() -> Iterator[tuple]:
         for hid, hh in households.items():
             ms = sorted(members.get(hid, []), key=lambda m: (_RELATION_ORDER.get(m["relation"], 9), m["id"]))
             if not ms:
                 continue
             derived = builder.household_derived(hh, ms, incomes.get(hid))
-            for p in ms:
-                yield builder.row(hh, p, names[hh["village_id"]], derived, incomes.get(hid))
+            yield from builder.household_rows(hh, ms, names[hh["village_id"]], derived, incomes.get(hid))
 
     headers = [c.header for c in EXPORT_COLUMNS]
     masked_txt = "否（明文）" if unmasked else "是"

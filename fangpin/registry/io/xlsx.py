@@ -189,6 +189,7 @@ def _letters(n: int) -> str:
 
 _LETTERS: list[str] = [_letters(n) for n in range(1, 703)]  # A … ZZ, computed once
 _TAILS_MAX = 50_000  # distinct texts remembered per sheet (then forgotten and made again)
+_TEXT_ONLY = frozenset({str})
 _LETTERS_LOCK = threading.Lock()  # Huey's thread workers may write workbooks at the same time
 
 
@@ -210,6 +211,7 @@ class _SheetStream:
         self._tails: dict[
             str, str
         ] = {}  # text value -> the rest of its cell after the reference (``values``)
+        self._buf: list[str] = []  # a row's pieces, the references' letters kept (``values``)
 
     def __enter__(self) -> _SheetStream:
         self._fh.write(
@@ -250,35 +252,52 @@ class _SheetStream:
     def values(self, values: Sequence[Any]) -> None:
         """``row([cell_value(v) for v in values])``, the same bytes: a text value's cell (neutralised and
         escaped) is made once per distinct text of the sheet and reused (a list repeats 是/否, dates, its
-        village's names on every row), a number's each time."""
+        village's names on every row), a number's each time. The row's pieces are put in place by slice
+        assignment and joined once; Python runs per cell only for a cell not made before."""
         self._r += 1
         r = str(self._r)
-        if len(_LETTERS) < len(values):
-            _column(len(values) - 1)
-        letters, tails = _LETTERS, self._tails
-        out = [f'<row r="{r}">']
-        for i, v in enumerate(values):
-            tail = tails.get(v) if type(v) is str else None
-            if tail is None:
-                c = cell_value(v)
-                if isinstance(c, str):
-                    if c:
-                        if "&" in c or "<" in c or ">" in c:
-                            c = c.translate(_TEXT_ESCAPE)
-                        tail = f'" t="inlineStr"><is><t xml:space="preserve">{c}</t></is></c>'
-                    else:
-                        tail = '"/>'
-                    if type(v) is str:
-                        if len(tails) >= _TAILS_MAX:
-                            tails.clear()
-                        tails[v] = tail
-                elif c is None:
-                    tail = '"/>'
-                else:
-                    tail = f'" t="n"><v>{c!r}</v></c>'
-            out.append(f'<c r="{letters[i]}{r}{tail}')
-        out.append("</row>")
-        self._fh.write("".join(out).encode())
+        n = len(values)
+        buf = self._buf
+        if len(buf) != 3 * n:  # the cells' slots: '<c r="A', row, tail, '<c r="B', row, tail, …
+            if len(_LETTERS) < n:
+                _column(n - 1)
+            buf = self._buf = [""] * (3 * n)
+            buf[0::3] = [f'<c r="{x}' for x in _LETTERS[:n]]
+        tails = self._tails
+        if _TEXT_ONLY.issuperset(map(type, values)):
+            tl = list(map(tails.get, values))
+        else:  # another type's value equal to a remembered text (a str subclass) must not take its cell
+            tl = [tails.get(v) if type(v) is str else None for v in values]
+        if None in tl:
+            i = tl.index(None)
+            while True:
+                tl[i] = self._tail(values[i])
+                try:
+                    i = tl.index(None, i + 1)
+                except ValueError:
+                    break
+        buf[1::3] = [r] * n
+        buf[2::3] = tl
+        self._fh.write(f'<row r="{r}">{"".join(buf)}</row>'.encode())
+
+    def _tail(self, v: Any) -> str:
+        """The rest of ``v``'s cell after its reference (remembered for a text)."""
+        c = cell_value(v)
+        if isinstance(c, str):
+            if c:
+                if "&" in c or "<" in c or ">" in c:
+                    c = c.translate(_TEXT_ESCAPE)
+                tail = f'" t="inlineStr"><is><t xml:space="preserve">{c}</t></is></c>'
+            else:
+                tail = '"/>'
+            if type(v) is str:
+                if len(self._tails) >= _TAILS_MAX:
+                    self._tails.clear()
+                self._tails[v] = tail
+            return tail
+        if c is None:
+            return '"/>'
+        return f'" t="n"><v>{c!r}</v></c>'
 
 
 def write_csv(path: Path, *, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

@@ -211,3 +211,117 @@ def test_sheet_values_write_the_bytes_of_row_of_cell_value(tmp_path) -> None:
         one, two = z.read("xl/worksheets/sheet1.xml"), z.read("xl/worksheets/sheet2.xml")
     assert one == two
     assert b"&amp;" in one and b"'=1+2" in one and b"\xef\xbf\xbd" in one  # escaped, neutralised, replaced
+
+
+@pytest.mark.parametrize("masked", [True, False])
+def test_household_rows_give_each_members_row(masked: bool) -> None:
+    """``household_rows`` (the household's cells made once, the person's per member) gives, member by member,
+    what ``row`` and the reference loop give: members filled, blank and with a 残疾人证, each its own cells."""
+    hh, p, income, mon, _ = _fixture(filled=True)
+    _, blank, _, _, _ = _fixture(filled=False)
+    _, disabled, _, _, _ = _fixture(filled=True, disabled=True)
+    p2 = {**p, "name": "第二人", "id_number": "410506199202021234", "national_facts": {}}
+    members = [p, blank, disabled, p2]
+    names = ("安阳市龙安区", "马家乡", "王家岗村")
+    b = _RowBuilder(masked=masked, income_year=None, on=dt.date(2026, 12, 1), monitoring={hh["id"]: mon})
+    got = [list(r) for r in b.household_rows(hh, members, names, DERIVED_FILLED, income)]
+    assert got == [b.row(hh, m, names, DERIVED_FILLED, income) for m in members]
+    assert got == [reference_row(b, hh, m, names, DERIVED_FILLED, income) for m in members]
+    assert len({tuple(r) for r in got}) == len(members)  # the person columns do differ between members
+
+
+def _income(amounts: dict[str, Decimal], year: int = 2024) -> dict:
+    from fangpin.registry.models.income import TRANSFER_FIELDS
+
+    row = {c: Decimal("0.00") for c in (*TRANSFER_FIELDS, "wage", "production_business", "property_income")}
+    row.update(production_expense=Decimal("0.00"), insurance_payout=Decimal("0.00"))
+    row.update(compliant_out_of_pocket=Decimal("0.00"))
+    row.update(amounts)
+    return {"period_start": dt.date(year, 1, 1), "period_end": dt.date(year, 12, 31), **row}
+
+
+def _rule(income: dict, transfer: Decimal, members: int, payout: bool) -> Decimal | None:
+    """The per-capita income as the export computed it before the integer path: the rule itself."""
+    from fangpin.policy.rules.income import IncomeFacts, per_capita_net_income
+
+    keys = ("wage", "production_business", "property_income", "production_expense", "insurance_payout")
+    res = per_capita_net_income(
+        [
+            IncomeFacts(
+                period_start=income["period_start"],
+                period_end=income["period_end"],
+                transfer=transfer,
+                compliant_out_of_pocket=income["compliant_out_of_pocket"],
+                **{k: income[k] for k in keys},
+            )
+        ],
+        members=members,
+        month=dt.date(income["period_end"].year + 1, 1, 1),
+        include_insurance_payout=payout,
+    )
+    return res.per_capita if res.months_covered else None
+
+
+def test_calendar_year_per_capita_is_the_rules_fen() -> None:
+    """The export's integer-fen 人均纯收入 against ``per_capita_net_income`` (exact ``Fraction``s, rounded half
+    away from zero): every net from -6.00 to 6.00 yuan fen by fen (all the ties: x.xx5) for 1 to 13 members,
+    with and without the insurance payout, and large, negative and mixed amounts — the same Decimal, digit
+    for digit and exponent for exponent."""
+    from fangpin.registry.io.export import _calendar_year_per_capita
+
+    cases = []
+    for fen in range(-600, 601):
+        for members in range(1, 14):
+            cases.append(({"wage": Decimal(fen).scaleb(-2)}, Decimal("0.00"), members))
+    big = {
+        "wage": Decimal("9999999999.99"),
+        "production_business": Decimal("-123456.78"),
+        "property_income": Decimal("0.01"),
+        "production_expense": Decimal("77777.77"),
+        "insurance_payout": Decimal("3333.33"),
+        "compliant_out_of_pocket": Decimal("55.55"),
+    }
+    for members in (1, 2, 3, 6, 7, 9, 11):
+        cases.append((big, Decimal("24000.50"), members))
+        cases.append(({k: -v for k, v in big.items()}, Decimal("-0.01"), members))
+        cases.append(({"wage": Decimal("1"), "property_income": Decimal("2.5")}, Decimal("0"), members))
+    for amounts, transfer, members in cases:
+        income = _income(amounts)
+        for payout in (True, False):
+            got = _calendar_year_per_capita(income, transfer, members=members, include_payout=payout)
+            want = _rule(income, transfer, members, payout)
+            assert (str(got), type(got)) == (str(want), type(want)), (amounts, transfer, members, payout)
+
+
+def test_calendar_year_per_capita_leaves_other_records_to_the_rule() -> None:
+    """Not one calendar year, no members, or an amount that is not whole fen: the export asks the rule."""
+    from fangpin.registry.io.export import _UNKNOWN, _calendar_year_per_capita
+
+    year = _income({"wage": Decimal("1200.00")})
+    assert _calendar_year_per_capita(year, Decimal(0), members=3, include_payout=True) == Decimal("400.00")
+    half = {**year, "period_end": dt.date(2024, 6, 30)}
+    assert _calendar_year_per_capita(half, Decimal(0), members=3, include_payout=True) is _UNKNOWN
+    from_july = {**year, "period_start": dt.date(2024, 7, 1), "period_end": dt.date(2025, 6, 30)}
+    assert _calendar_year_per_capita(from_july, Decimal(0), members=3, include_payout=True) is _UNKNOWN
+    assert _calendar_year_per_capita(year, Decimal(0), members=0, include_payout=True) is _UNKNOWN
+    milli = _income({"wage": Decimal("1200.005")})
+    assert _calendar_year_per_capita(milli, Decimal(0), members=3, include_payout=True) is _UNKNOWN
+    odd_payout = _income({"insurance_payout": Decimal("0.001")})
+    assert _calendar_year_per_capita(odd_payout, Decimal(0), members=1, include_payout=True) is _UNKNOWN
+    assert _calendar_year_per_capita(odd_payout, Decimal(0), members=1, include_payout=False) == Decimal(
+        "0.00"
+    )
+
+
+def test_each_columns_formatter_is_the_reference_fmt() -> None:
+    """``_formatter`` (one function per column, the common type first) against ``_RowBuilder._fmt`` for every
+    column and every kind of value a row holds: blank, bools, ints, decimals, texts, dates."""
+    from fangpin.registry.io.export import _formatter
+
+    values = [None, True, False, 0, 3, -2, Decimal("0"), Decimal("1.5"), Decimal("-12.345"), Decimal("7")]
+    values += ["", "是", "否", "M", "F", "x", dt.date(2024, 2, 29), 2.5]
+    for col in EXPORT_COLUMNS:
+        f = _formatter(col.kind, col.key)
+        for v in values:
+            got, want = f(v), _RowBuilder._fmt(col.kind, col.key, v)
+            assert (got, type(got)) == (want, type(want)), (col.header, v)
