@@ -98,10 +98,14 @@ def household_row_values(ids: list[int], *, using: str = "default") -> list[dict
         names = [c[0] for c in cur.description]
         fetched = cur.fetchall()
     field = Household._meta.get_field("phone")
+    plain: dict[str, str | None] = {}  # a token decrypted once (contact_phone is mostly phone itself)
     found = {}
     for raw in fetched:
         r = dict(zip(names, raw, strict=True))
         for k in _ENCRYPTED:
-            r[k] = field.from_db_value(r[k], None, conn)
+            token = r[k]
+            if token not in plain:
+                plain[token] = field.from_db_value(token, None, conn)
+            r[k] = plain[token]
         found[r["id"]] = r
     return [found[i] for i in ids if i in found]
