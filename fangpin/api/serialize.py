@@ -44,6 +44,25 @@ def household_row(
     }
 
 
+_STATUS_LABELS = dict(ObjectStatus.choices)
+
+
+def household_row_values(r: dict[str, Any]) -> dict:
+    """``household_row`` of a row of ``monitoring.household_search.household_row_values`` (a list's page)."""
+    return {
+        "id": r["id"],
+        "household_no": r["household_no"],
+        "village_code": r["village_id"],
+        "village_name": r["village_name"],
+        "household_type": r["household_type"],
+        "status": r["status"],
+        "head_name": r["head_name"] or "",
+        "phone_masked": mask_phone(r["phone"]),
+        "members": r["n_members"] or 0,
+        "monitoring_status": _STATUS_LABELS[r["mo_status"]] if r["mo_status"] else "",
+    }
+
+
 def member(p: Person, *, on: dt.date | None = None) -> dict:
     return {
         "id": p.id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Exists, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -23,6 +24,7 @@ from fangpin.registry import selectors as registry
 from fangpin.registry.flags import household_flags_prepare, household_flags_refresh
 from fangpin.registry.models import Household, Person
 
+from .list_rows import household_row_values
 from .models import Assignment, AssignmentKind, MonitoringObject, ObjectStatus
 
 E_QUERY_SHORT = "search_query_short"
@@ -265,10 +267,13 @@ def bounded_count(qs: QuerySet[Household], *, cap: int | None = None) -> tuple[i
     return (cap, True) if n > cap else (n, False)
 
 
-def household_page_rows(qs: QuerySet[Household], *, sort: str, offset: int, limit: int) -> list[Household]:
+def household_page_rows(
+    qs: QuerySet[Household], *, sort: str, offset: int, limit: int, values: bool = False
+) -> list[Household] | list[dict[str, Any]]:
     """One page of ``household_rows`` in two steps: the page's ids (sorted, offset, limit — on the bare
     filtered households, index order), then the rows with their annotations and heads for those ids only.
-    A deep page no longer evaluates the per-row subqueries for every row it skips."""
+    A deep page no longer evaluates the per-row subqueries for every row it skips. With ``values`` the rows
+    are ``list_rows.household_row_values`` (the list's columns as dicts, one statement, no model instances)."""
     order = SORTS.get(sort, SORTS["household_no"])
     ids_qs = qs
     if sort == "members":  # the only sort on an annotation
@@ -284,6 +289,8 @@ def household_page_rows(qs: QuerySet[Household], *, sort: str, offset: int, limi
     ids = list(ids_qs.order_by(*order).values_list("pk", flat=True)[offset : offset + limit])
     if not ids:
         return []
+    if values:
+        return household_row_values(ids)
     found = {h.pk: h for h in household_rows(Household.objects.filter(pk__in=ids), sort=sort)}
     return [found[i] for i in ids if i in found]
 

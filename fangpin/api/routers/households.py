@@ -17,7 +17,6 @@ from fangpin.monitoring.household_search import (
     HouseholdFilter,
     bounded_count,
     household_page_rows,
-    household_rows,
     household_search_qs,
     search_may_refuse,
     search_refusal_record,
@@ -66,19 +65,13 @@ def household_page(actor, qs, f: HouseholdFilter) -> Mapped:
     """One page of rows (户主, members, monitoring status) without a query per row: the page's ids first, then
     their rows; counted up to ``COUNT_CAP`` (``count_capped`` says the count is a lower bound)."""
 
-    def page(rows: list) -> list[dict]:
-        out = []
-        for hh in rows:
-            head = hh.heads[0] if hh.heads else None
-            status = ObjectStatus(hh.mo_status).label if hh.mo_status else ""
-            out.append(serialize.household_row(hh, head=head, members=hh.n_members or 0, monitoring=status))
-        return out
-
     return Mapped(
-        household_rows(qs, sort=f.sort),
-        page,
+        qs,  # never sliced itself: the count and the page are the two functions
+        lambda rows: [serialize.household_row_values(r) for r in rows],
         count_fn=lambda: bounded_count(qs),
-        slice_fn=lambda offset, limit: household_page_rows(qs, sort=f.sort, offset=offset, limit=limit),
+        slice_fn=lambda offset, limit: household_page_rows(
+            qs, sort=f.sort, offset=offset, limit=limit, values=True
+        ),
     )
 
 
