@@ -113,9 +113,13 @@ def _views(entity: str, obj, fields: list[str], facts: dict, pend: dict) -> list
     return out
 
 
-def household_file(*, actor, household_id: int) -> dict[str, Any]:
+def household_file(
+    *, actor, household_id: int, incomes: bool = True, village_history: bool = True
+) -> dict[str, Any]:
     """The household file: each field's current value with its source and date (latest accepted
-    FactProvenance, else the row's own source), values waiting for verification, and members. Audited."""
+    FactProvenance, else the row's own source), values waiting for verification, and members. Audited.
+    ``incomes=False`` / ``village_history=False``: those two parts left out (empty), for a page that shows
+    neither (each is a query)."""
     hh = access_object(actor, Household, household_id, what="户")
     facts: dict[tuple, FactProvenance] = {}
     for fp in FactProvenance.objects.filter(household=hh, status=FactStatus.ACCEPTED).order_by(
@@ -135,7 +139,7 @@ def household_file(*, actor, household_id: int) -> dict[str, Any]:
             }
         )
     members = list(hh.persons.order_by("-is_member", "id"))
-    incomes = list(IncomeRecord.objects.filter(household=hh).order_by("-period_end")[:3])
+    income_rows = list(IncomeRecord.objects.filter(household=hh).order_by("-period_end")[:3]) if incomes else []
     audit_record(
         actor=actor,
         event_type="trust.household_file_view",
@@ -161,10 +165,10 @@ def household_file(*, actor, household_id: int) -> dict[str, Any]:
                 "period": f"{r.period_start}～{r.period_end}",
                 "fields": _views("income", r, INCOME_FILE_FIELDS, facts, pend),
             }
-            for r in incomes
+            for r in income_rows
         ],
         "open_discrepancies": len(open_discrepancies),
-        "village_history": _village_history(hh),
+        "village_history": _village_history(hh) if village_history else [],
     }
 
 
