@@ -4,7 +4,7 @@ A page such as the household file reads some twenty small lists, each ``Model.ob
 .order_by(…)``, and Django spends most of their Python time building and compiling the same SQL again for each
 request (~1–1.5 ms a queryset; the rows themselves are a tenth of that). ``precompiled_list(key, build, arg)``
 builds ``build(stand-in)`` once, compiles it once per database alias, remembers where the stand-in sits among
-the SQL's parameters, and afterwards runs the same SQL with ``arg`` in its place, through Django's own
+the SQL's parameters (one or more places), and afterwards runs the same SQL with ``arg`` in its place, through Django's own
 ``ModelIterable`` (``select_related`` included, the fields' converters applied as usual).
 
 What is kept across requests is SQL text and the compiler's column map only: never a row, never anything of
@@ -17,12 +17,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import connections
 from django.db.models import Model, QuerySet
-
-M = TypeVar("M", bound=Model)
+from django.db.models.query import FlatValuesListIterable, ModelIterable
 
 # stands in for the argument while the SQL is compiled: an integer inside every integer column's range (an
 # out-of-range one makes Django compile an always-false WHERE) that no id has
@@ -32,12 +31,15 @@ STAND_IN = -1_987_654_321
 @dataclass(frozen=True)
 class _Compiled:
     model: type[Model]
+    iterable: type  # ModelIterable (instances) or FlatValuesListIterable (one column)
+    queryset_class: type  # the builder's own (e.g. simple_history's HistoricalQuerySet)
     compiler: Any  # the SQLCompiler after as_sql(): select, klass_info, col_count are filled
     sql: str
     params: tuple
     positions: tuple[int, ...]
 
 
+_ITERABLES = (ModelIterable, FlatValuesListIterable)
 _CACHE: dict[tuple[str, str], _Compiled] = {}
 
 
@@ -55,24 +57,21 @@ def _compile(key: str, build: Callable[[int], QuerySet], alias: str) -> _Compile
     qs = build(STAND_IN)
     if qs.db != alias:
         raise ValueError(f"{key}: built for database {qs.db}, asked for {alias}")
-    if (
-        qs._prefetch_related_lookups
-        or qs._known_related_objects
-        or qs._iterable_class.__name__ != "ModelIterable"
-    ):
-        raise ValueError(f"{key}: only plain model querysets (no prefetch, values or related manager)")
+    if qs._prefetch_related_lookups or qs._known_related_objects or qs._iterable_class not in _ITERABLES:
+        raise ValueError(
+            f"{key}: only plain model querysets or flat values_list (no prefetch, values or related manager)"
+        )
     compiler = qs.query.get_compiler(using=alias)
     sql, params = compiler.as_sql()
     positions = tuple(i for i, p in enumerate(params) if p == STAND_IN)
-    if len(positions) != 1 or not sql:
-        raise ValueError(f"{key}: the argument is not one parameter of the SQL ({len(positions)} found)")
-    return _Compiled(qs.model, compiler, sql, tuple(params), positions)
+    if not positions or not sql:
+        raise ValueError(f"{key}: the argument is not a parameter of the SQL")
+    return _Compiled(qs.model, qs._iterable_class, type(qs), compiler, sql, tuple(params), positions)
 
 
-def precompiled_list(
-    key: str, build: Callable[[int], QuerySet[M]], arg: int, *, using: str = "default"
-) -> list[M]:
-    """``list(build(arg))``, its SQL compiled once per process under ``key`` (one key, one ``build``)."""
+def precompiled_list(key: str, build: Callable[[int], QuerySet], arg: int, *, using: str = "default") -> list:
+    """``list(build(arg))``, its SQL compiled once per process under ``key`` (one key, one ``build``); the
+    argument may stand at several places of the SQL (each gets it)."""
     c = _CACHE.get((key, using))
     if c is None:
         c = _CACHE[(key, using)] = _compile(key, build, using)
@@ -83,7 +82,8 @@ def precompiled_list(
     compiler.connection = connections[using]  # this thread's connection, not the one that compiled it
     sql, bound = c.sql, tuple(params)
     compiler.as_sql = lambda *a, **k: (sql, bound)
-    qs = QuerySet(model=c.model, query=_Ready(compiler), using=using)
+    qs = c.queryset_class(model=c.model, query=_Ready(compiler), using=using)
+    qs._iterable_class = c.iterable
     return list(qs)
 
 

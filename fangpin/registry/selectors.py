@@ -13,6 +13,7 @@ from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 from fangpin.accounts.access import access_object
 from fangpin.accounts.scope import scoped
 from fangpin.core.memo import memo_get
+from fangpin.core.precompiled import precompiled_list
 
 from .choices import MEMBER_IN_KINDS
 from .models import Household, MemberChange, Person
@@ -149,7 +150,17 @@ def history_versions(model, ids, known_on: dt.date | None) -> dict[int, list[Any
 def household_as_of(household_id: int, on: dt.date, *, known_on: dt.date | None = None) -> Household | None:
     """The household's facts in effect on ``on`` (None if it did not exist yet) — as known now, or, with
     ``known_on``, as the system knew them at the end of that day (audit, 明白纸 reprints)."""
-    return _in_effect(history_versions(Household, [household_id], known_on).get(household_id, []), on)
+    if (
+        known_on is None
+    ):  # as known now: the versions by the household's id, the SQL compiled once per process
+        versions = precompiled_list("registry.household_versions", _household_versions, household_id)
+    else:
+        versions = history_versions(Household, [household_id], known_on).get(household_id, [])
+    return _in_effect(versions, on)
+
+
+def _household_versions(h: int):
+    return Household.history.filter(id=h).order_by("id", "history_date", "history_id")
 
 
 def members_as_of(household_id: int, on: dt.date, *, known_on: dt.date | None = None) -> list[Person]:
@@ -197,12 +208,24 @@ def _member_inputs_read(household_id: int, known_on: dt.date | None) -> tuple[di
     changes_qs = MemberChange.objects.all()
     if known_on is not None:
         changes_qs = changes_qs.filter(created_at__lte=_end_of_day(known_on))
-    ids = set(Person.history.filter(household_id=household_id).values_list("id", flat=True))
-    ids |= set(changes_qs.filter(household_id=household_id).values_list("person_id", flat=True))
+    if known_on is None:  # the two id lists by the household's id, their SQL compiled once per process
+        ids = set(precompiled_list("registry.member_ids.history", _person_ids_in_history, household_id))
+        ids |= set(precompiled_list("registry.member_ids.changes", _person_ids_in_changes, household_id))
+    else:
+        ids = set(Person.history.filter(household_id=household_id).values_list("id", flat=True))
+        ids |= set(changes_qs.filter(household_id=household_id).values_list("person_id", flat=True))
     changes: dict[int, list[MemberChange]] = {}
     for c in changes_qs.filter(person_id__in=ids).order_by("date", "id"):
         changes.setdefault(c.person_id, []).append(c)
     return changes, history_versions(Person, ids, known_on)
+
+
+def _person_ids_in_history(h: int):
+    return Person.history.filter(household_id=h).values_list("id", flat=True)
+
+
+def _person_ids_in_changes(h: int):
+    return MemberChange.objects.filter(household_id=h).values_list("person_id", flat=True)
 
 
 def _members_on(changes: dict, versions_by_id: dict, *, household_id: int, on: dt.date) -> list[Person]:
