@@ -90,3 +90,23 @@ def precompiled_list(key: str, build: Callable[[int], QuerySet], arg: int, *, us
 def precompiled_clear() -> None:
     """Forget every compiled statement (tests that change a model's SQL, e.g. a schema change)."""
     _CACHE.clear()
+
+
+def precompiled_prefetch(instance: Model, name: str, key: str, build: Callable[[int], QuerySet]) -> None:
+    """``prefetch_related_objects([instance], name)`` for a reverse foreign key (``hh.income_records``), the
+    rows read by ``precompiled_list(key, build, instance.pk)``: ``build`` gives the same rows as the manager
+    (``Model.objects.filter(<fk>_id=pk)``), and they are cached as Django's prefetch caches them — each row's
+    foreign key set to ``instance``, the manager's queryset holding them."""
+    manager = getattr(instance, name)
+    cache = getattr(instance, "_prefetched_objects_cache", {})
+    if manager.field.remote_field.cache_name in cache:
+        return  # already prefetched: as prefetch_related_objects, not read again
+    rows = precompiled_list(key, build, instance.pk)
+    for r in rows:
+        manager.field.set_cached_value(r, instance)
+    qs = manager.get_queryset()
+    qs._result_cache = rows
+    qs._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[manager.field.remote_field.cache_name] = qs
