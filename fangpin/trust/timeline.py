@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from fangpin.core.precompiled import precompiled_list
 from fangpin.monitoring.models import CaseEvent, LeadSource
 from fangpin.monitoring.selectors import household_monitoring_history
 from fangpin.monitoring.workflows import WORKFLOWS
@@ -62,10 +63,14 @@ def household_timeline(*, actor, household_id: int, history: dict | None = None)
     if h["household_id"] != household_id:
         raise ValueError("history of another household")
     out: list[TimelineEntry] = []
-    lead_ids = [x.pk for x in h["leads"]]
+    leads = {x.pk: x for x in h["leads"]}
     first_source: set[int] = set()
-    for s in LeadSource.objects.filter(lead_id__in=lead_ids).order_by("id"):
-        lead = next(x for x in h["leads"] if x.pk == s.lead_id)
+    # the sources and events of the household's leads and cases (those just read; one made since is left
+    # to the next reading), each list's SQL compiled once per process (core.precompiled)
+    for s in precompiled_list("trust.timeline.sources", _sources, household_id) if leads else ():
+        lead = leads.get(s.lead_id)
+        if lead is None:
+            continue
         # the first report is the lead's business date; later reports carry only when they were recorded
         when = lead.opened_on if lead.pk not in first_source else s.created_at.date()
         first_source.add(lead.pk)
@@ -85,8 +90,10 @@ def household_timeline(*, actor, household_id: int, history: dict | None = None)
                 )
             )
     cases = {c.pk: c for c in h["cases"]}
-    for e in CaseEvent.objects.filter(case_id__in=cases).select_related("actor").order_by("id"):
-        c = cases[e.case_id]
+    for e in precompiled_list("trust.timeline.case_events", _case_events, household_id) if cases else ():
+        c = cases.get(e.case_id)
+        if c is None:
+            continue
         step = step_name(c.kind, e.step)
         title = f"{c.get_kind_display()}：{CASE_EVENT_NAMES.get(e.kind, e.kind)}" + (
             f"「{step}」" if step else ""
@@ -123,11 +130,9 @@ def household_timeline(*, actor, household_id: int, history: dict | None = None)
                 "、".join(v.risk_types or []) or (v.note or "")[:80],
             )
         )
-    for mc in (
-        MemberChange.objects.filter(household_id=household_id).select_related("person").order_by("date")
-    ):
+    for mc in precompiled_list("trust.timeline.member_changes", _member_changes, household_id):
         out.append(TimelineEntry(mc.date, "member", f"人口变更：{mc.get_kind_display()}", mc.person.name))
-    for r in ChangeRequest.objects.filter(household_id=household_id).select_related("maker").order_by("id"):
+    for r in precompiled_list("trust.timeline.change_requests", _change_requests, household_id):
         out.append(
             TimelineEntry(
                 r.created_at.date(),
@@ -137,7 +142,7 @@ def household_timeline(*, actor, household_id: int, history: dict | None = None)
                 str(r.maker or ""),
             )
         )
-    for d in Discrepancy.objects.filter(household_id=household_id).order_by("id"):
+    for d in precompiled_list("trust.timeline.discrepancies", _discrepancies, household_id):
         out.append(
             TimelineEntry(
                 d.observed_on or d.created_at.date(),
@@ -146,7 +151,7 @@ def household_timeline(*, actor, household_id: int, history: dict | None = None)
                 f"{d.field}：{d.proposed_value}",
             )
         )
-    for a in Appeal.objects.filter(household_id=household_id).order_by("id"):
+    for a in precompiled_list("trust.timeline.appeals", _appeals, household_id):
         out.append(
             TimelineEntry(
                 a.lodged_on,
@@ -154,9 +159,38 @@ def household_timeline(*, actor, household_id: int, history: dict | None = None)
                 f"异议/申诉{a.number}（{a.get_kind_display()}）：{a.get_status_display()}",
             )
         )
-    for c in Consent.objects.filter(household_id=household_id).order_by("signed_on"):
+    for c in precompiled_list("trust.timeline.consents", _consents, household_id):
         out.append(TimelineEntry(c.signed_on, "consent", "签署承诺授权书", f"签署人 {c.signed_by_name}"))
         if c.withdrawn_on:
             out.append(TimelineEntry(c.withdrawn_on, "consent", "撤回授权", c.withdrawn_reason))
     out.sort(key=lambda e: e.on, reverse=True)
     return out
+
+
+# the timeline's reads by household id (the household passed the gate in household_monitoring_history)
+def _sources(h: int):
+    return LeadSource.objects.filter(lead__household_id=h).order_by("id")
+
+
+def _case_events(h: int):
+    return CaseEvent.objects.filter(case__household_id=h).select_related("actor").order_by("id")
+
+
+def _member_changes(h: int):
+    return MemberChange.objects.filter(household_id=h).select_related("person").order_by("date")
+
+
+def _change_requests(h: int):
+    return ChangeRequest.objects.filter(household_id=h).select_related("maker").order_by("id")
+
+
+def _discrepancies(h: int):
+    return Discrepancy.objects.filter(household_id=h).order_by("id")
+
+
+def _appeals(h: int):
+    return Appeal.objects.filter(household_id=h).order_by("id")
+
+
+def _consents(h: int):
+    return Consent.objects.filter(household_id=h).order_by("signed_on")

@@ -13,6 +13,7 @@ from ninja.pagination import paginate
 from fangpin.audit.record import audit_list_view, audit_record
 from fangpin.core import clock
 from fangpin.core.errors import NotFound
+from fangpin.core.precompiled import precompiled_list
 from fangpin.monitoring.household_search import (
     HouseholdFilter,
     bounded_count,
@@ -25,6 +26,7 @@ from fangpin.monitoring.models import ObjectStatus
 from fangpin.monitoring.selectors import household_monitoring_history
 from fangpin.registry import selectors
 from fangpin.registry.io.export import KIND_MONITORING, KIND_REGISTRY, registry_export
+from fangpin.registry.models import Person
 from fangpin.registry.services import export_jobs
 from fangpin.registry.services.assessment import household_guarantees_assess, household_income_years
 from fangpin.trust.timeline import household_timeline
@@ -266,7 +268,9 @@ def household_detail(request, household_id: int):
     result, _ = household_guarantees_assess(hh, on=today)
     history = household_monitoring_history(actor=user, household_id=hh.pk)  # access-checked, read once
     timeline = household_timeline(actor=user, household_id=hh.pk, history=history)
-    persons = list(hh.persons.filter(is_member=True).order_by("id"))
+    persons = precompiled_list("api.household.members", _members, hh.pk)
+    for p in persons:
+        p.household = hh  # as ``hh.persons`` would have set it
     members = [serialize.member(p, on=today) for p in persons]
     # the row's 户主 and 监测状态 from what was just read: the first head by id (as ``.first()``), the status of
     # the latest monitoring object by (识别监测时间, id) (as ``serialize.monitoring_status``)
@@ -295,3 +299,8 @@ def household_detail(request, household_id: int):
         "guarantees": serialize.guarantees(result, on=today),
         "timeline": [serialize.timeline_entry(e) for e in timeline],
     }
+
+
+def _members(h: int):
+    """The household's current members by its id (it passed the gate), in the order of their ids."""
+    return Person.objects.filter(household_id=h, is_member=True).order_by("id")

@@ -280,3 +280,42 @@ def test_township_assigns_a_helper_who_then_sees_the_household(client, personas,
     assert listed(client.get("/households/").content.decode(), a, b) == [False, True]
     client.force_login(personas["cadre_a1"])
     assert 'id="assign"' not in client.get(f"/households/{b.id}/").content.decode()  # not a village power
+
+
+def test_household_file_status_section_keeps_to_the_users_village_the_timeline_shows_all(client, personas):
+    """A household that came from another village: the status section (监测状态, open leads) shows the
+    records of the user's own village only, as the scoped lists did; the timeline shows its whole past."""
+    from fangpin.monitoring.models import Category, Lead, MonitoringObject, ObjectOrigin, ObjectStatus
+
+    hh = f.household(f.VILLAGE_B1, household_type="一般农户")
+    f.person(hh, name="迁入户主")
+    MonitoringObject.objects.create(  # from before the move, in the old village
+        village_id=f.VILLAGE_A1,
+        household=hh,
+        category=Category.EDGE,
+        identified_on=dt.date(2023, 4, 1),
+        status=ObjectStatus.ELIMINATED,
+        eliminated_on=dt.date(2024, 4, 1),
+        origin=ObjectOrigin.PROCEDURE,
+    )
+    MonitoringObject.objects.create(  # the new village's own
+        village_id=f.VILLAGE_B1,
+        household=hh,
+        category=Category.SUDDEN,
+        identified_on=dt.date(2025, 1, 5),
+        origin=ObjectOrigin.PROCEDURE,
+    )
+    Lead.objects.create(  # open, still with the old village (one open lead a household)
+        household=hh,
+        village_id=f.VILLAGE_A1,
+        township_id=f.TOWNSHIP_A,
+        risk_types=["旧村线索风险"],
+        opened_on=dt.date(2025, 2, 1),
+    )
+    client.force_login(personas["cadre_b1"])
+    body = client.get(f"/households/{hh.id}/").content.decode()
+    status = body.split('id="monitoring"')[1].split("</section>")[0]
+    timeline = body.split('id="timeline"')[1].split("</ul>")[0]
+    assert "监测中</span> 突发严重困难户" in status and "边缘易致贫户" not in status
+    assert "线索（" not in status and "旧村线索风险" not in status
+    assert "纳入监测对象（边缘易致贫户）" in timeline and "纳入监测对象（突发严重困难户）" in timeline

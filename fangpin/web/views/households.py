@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from fangpin.accounts.roles import Cap
+from fangpin.accounts.scope import in_scope
 from fangpin.accounts.throttle import Throttled
 from fangpin.audit.record import audit_list_view
 from fangpin.core import clock
@@ -371,13 +372,23 @@ def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
     user = request.user
     on = today()
     _visible_or_404(user, household_id, on)
-    data = trust.household_file(actor=user, household_id=household_id)  # access check + audit
+    # access check + audit; the page shows neither the file's income rows nor its village history
+    data = trust.household_file(actor=user, household_id=household_id, incomes=False, village_history=False)
     hh = data["household"]
     guarantees, _ = household_guarantees_assess(hh, on=on)
-    objects = [o for o in mon.object_list(actor=user).filter(household=hh).order_by("-identified_on")]
+    # the monitoring history read once (access-checked): the timeline takes it, and the status section's
+    # objects, cases and open leads are its records inside the user's region — what ``mon.object_list``,
+    # ``case_list`` and ``lead_list`` filtered to this household give (the household itself passed the gate,
+    # a helper's assignment included), newest first as their orderings are
+    history = mon.household_monitoring_history(actor=user, household_id=hh.pk)
+    objects = [o for o in reversed(history["objects"]) if in_scope(user, o.village_id)]
     active = next((o for o in objects if o.status == ObjectStatus.ACTIVE), None)
-    cases = list(mon.case_list(actor=user).filter(household=hh).order_by("-started_on", "-id"))
-    open_leads = list(mon.lead_list(actor=user).filter(household=hh, status__in=["open", "in_case"]))
+    cases = [c for c in reversed(history["cases"]) if in_scope(user, c.village_id)]
+    open_leads = [
+        x
+        for x in reversed(history["leads"])
+        if x.status in ("open", "in_case") and in_scope(user, x.village_id)
+    ]
     _remember(request, hh.pk)
     members = []
     for m in data["members"]:
@@ -400,7 +411,7 @@ def household_file(request: HttpRequest, household_id: int) -> HttpResponse:
         "active": active,
         "cases": cases,
         "open_leads": open_leads,
-        "timeline": household_timeline(actor=user, household_id=hh.pk),
+        "timeline": household_timeline(actor=user, household_id=hh.pk, history=history),
         "risk_trend": household_risk(actor=user, household=hh, on=on),
         "risk_types": _risk_catalogue(user),
         "assignments": current_assignments(household_id=hh.pk, on=on),
