@@ -28,7 +28,9 @@ risk at t (no confirmed lead before t), under three information sets:
 For the oracle, the probability is the expectation of the label given everything it knows; the rule's
 ranking uses less than that, so the *expected* entrants at the top k % of the oracle, Σ p over its top k,
 bound those of every forecast made at t, and Σ p over the rule's top k is the rule's own expectation:
-their ratio is the best ratio any forecast can expect against the rule. Also printed: the entrants each
+their ratio is the best ratio any forecast can expect against the rule (the sums use a second,
+independent Monte Carlo estimate of p, so that the ranking's own noise does not flatter its top; the
+clairvoyant's "expected" is the oracle's view of its top, not its own). Also printed: the entrants each
 ranking actually finds (the realised draws), per origin and pooled, per seed.
 """
 
@@ -243,6 +245,9 @@ def main() -> None:
             rule = rule_scores(facts, t, feats, RuleThresholds())
             clair, orac, nofx = probabilities(s, rows, ti, a.horizon, rng, a.replicates)
             _, nolast, nolast_nofx = probabilities(s, rows, ti, a.horizon, rng, a.replicates, unknown=1)
+            # an independent estimate of the oracle's probabilities to sum over each ranking's top: the
+            # same estimate that ranked would overstate its own top (the noisiest high values are chosen)
+            _, expect_p, _ = probabilities(s, rows, ti, a.horizon, rng, a.replicates)
             scores = {
                 "rule": rule,
                 "clairvoyant": clair,
@@ -256,7 +261,7 @@ def main() -> None:
                 f"t={t:%Y-%m}: {len(y)} at risk, {int(y.sum())} entrants (oracle expects {orac.sum():.1f}), top {k}:"
             ]
             for n in names:
-                found, expect = float(y[tops[n]].sum()), float(orac[tops[n]].sum())
+                found, expect = float(y[tops[n]].sum()), float(expect_p[tops[n]].sum())
                 tot[n][0] += found
                 tot[n][1] += expect
                 line.append(f"  {n:<12} found {found:4.0f}  expected by the oracle {expect:6.1f}")
