@@ -3,7 +3,7 @@
     python bench/risk_eval.py [--county 410506] [--persons 100000] [--seed 0 | --seeds 0,1,2]
                               [--as-of 2026-12-01] [--horizon 6] [--capacity 0.05] [--first 2024-07]
                               [--last YYYY-MM] [--step 3] [--span 24] [--facts-cache DIR] [--boot 2000]
-                              [--lgb k=v,...] [--rounds R] [--drop F,...] [--train-horizon H]
+                              [--lgb k=v,...] [--rounds R] [--drop F,...] [--add F,...] [--train-horizon H]
                               [--rule-work-end]
 
 Rolling origins: t = --first, --first+step, … up to the last month whose outcome window t … t+horizon−1
@@ -57,7 +57,7 @@ from fangpin.core.clock import add_months  # noqa: E402
 from fangpin.demo.generator import iter_villages, province_plan  # noqa: E402
 from fangpin.demo.generator.params import gen_params_from_defaults  # noqa: E402
 from fangpin.risk.facts import RiskFacts, facts_from_villages  # noqa: E402
-from fangpin.risk.features import FEATURES, features_at, labels_at  # noqa: E402
+from fangpin.risk.features import CANDIDATES, FEATURES, features_at, labels_at  # noqa: E402
 from fangpin.risk.model import (  # noqa: E402
     ROUNDS,
     RuleThresholds,
@@ -319,6 +319,11 @@ def main() -> None:
         help="features left out (ablation), e.g. village_entries_24m,village_disaster_12m",
     )
     ap.add_argument(
+        "--add",
+        default="",
+        help=f"candidate features added (features.CANDIDATES: {','.join(CANDIDATES)})",
+    )
+    ap.add_argument(
         "--train-horizon",
         type=int,
         default=None,
@@ -346,7 +351,12 @@ def main() -> None:
     unknown = set(dropped) - set(FEATURES)
     if unknown:
         raise SystemExit(f"--drop: unknown features {sorted(unknown)}")
-    features = tuple(f for f in FEATURES if f not in dropped)
+    added = [f for f in a.add.split(",") if f]
+    if set(added) - set(CANDIDATES):
+        raise SystemExit(f"--add: unknown candidates {sorted(set(added) - set(CANDIDATES))}")
+    features = tuple(f for f in FEATURES if f not in dropped) + tuple(added)
+    if added:
+        print(f"candidate features added: {added}")
     if dropped:
         print(f"features left out: {dropped} ({len(features)} of {len(FEATURES)})")
     options = {"lgb": lgb_params, "rounds": rounds, "features": features, "train_wall": 0.0, "train_cpu": 0.0}

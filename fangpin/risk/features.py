@@ -80,9 +80,19 @@ FEATURES = (
     "no_full_labour",
     "high_school_continuing",
 )
+# computed beside FEATURES but not read by the product's model: candidates the bench tries on its
+# validation window (``bench/risk_eval.py --add``), kept for the record of what was tried (docs/parts/risk.md)
+CANDIDATES = (
+    "selfpay_ytd",  # 当年累计住院自付 known before the month (the screening rule's own sum)
+    "rule_flags",  # how many of the rule baseline's flags the household raises (``model.rule_scores``)
+)
 # a known event's cost as a share of the household's year at the line (money events), or its weight
 # (the others); the stock decays by this factor a month (``shock_stock``)
 SHOCK_DECAY = 0.85
+# the rule baseline's default thresholds (``model.RuleThresholds``), for the candidate ``rule_flags``
+RULE_ANNUAL_OOP = 5000.0
+RULE_DISASTER_LOSS = 1000.0
+RULE_SEVERE_GRADE = 2
 NEAR_LINE = 1.2  # a year's per-capita income under this × the line is "near the line"
 
 
@@ -255,6 +265,26 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         .sum(),
         disability_new_12m=((pl.col("kind") == "disability") & (pl.col("ago") <= 12)).sum(),
         death_12m=((pl.col("kind") == "death") & (pl.col("ago") <= 12)).sum(),
+        # the rule baseline's own sums and flags (model.rule_scores: 当年累计 self-pay, the last 2 months)
+        selfpay_ytd=pl.when(
+            (pl.col("kind") == "hospital")
+            & (pl.col("month").dt.year() == (month - dt.timedelta(days=1)).year)
+        )
+        .then(pl.col("amount"))
+        .otherwise(0)
+        .sum(),
+        rule_job=((pl.col("ago") <= 2) & (pl.col("kind") == "job_loss")).any().cast(pl.Int32),
+        rule_death=((pl.col("ago") <= 2) & (pl.col("kind") == "death")).any().cast(pl.Int32),
+        rule_severe=(
+            (pl.col("ago") <= 2) & (pl.col("kind") == "disability") & (pl.col("amount") <= RULE_SEVERE_GRADE)
+        )
+        .any()
+        .cast(pl.Int32),
+        rule_disaster=(
+            (pl.col("ago") <= 2) & (pl.col("kind") == "disaster") & (pl.col("amount") >= RULE_DISASTER_LOSS)
+        )
+        .any()
+        .cast(pl.Int32),
     )
     # the known shocks as the household would feel them: a money event's cost relative to a year of
     # the household at the line (a 高中/大学 cost counts fully in its first September), a job loss as the
@@ -353,6 +383,14 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         months_to_september=pl.lit((9 - month.month) % 12),
         migrant_per_labour=pl.col("migrant_workers") / pl.col("labour_any_age").fill_null(0).clip(1),
     ).with_columns(income_change=pl.col("income_ratio") - pl.col("income_ratio_prev"))
+    out = out.with_columns(
+        rule_flags=(pl.col("income_ratio").fill_null(9) < 1).cast(pl.Int32)
+        + (pl.col("selfpay_ytd").fill_null(0) >= RULE_ANNUAL_OOP).cast(pl.Int32)
+        + pl.sum_horizontal(
+            [pl.col(c).fill_null(0) for c in ("rule_job", "rule_death", "rule_severe", "rule_disaster")]
+        )
+        + (pl.col("house_unsafe") > 0).cast(pl.Int32)
+    )
     zero = [
         "hospital_3m",
         "hospital_12m",
@@ -372,11 +410,12 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         "income_years_near_line",
         "hospital_36m",
         "high_school_continuing",
+        "selfpay_ytd",
     ]
     out = out.with_columns([pl.col(c).fill_null(0) for c in zero])
-    return out.select("household_no", "village", *[pl.col(c).cast(pl.Float64) for c in FEATURES]).sort(
-        "household_no"
-    )
+    return out.select(
+        "household_no", "village", *[pl.col(c).cast(pl.Float64) for c in (*FEATURES, *CANDIDATES)]
+    ).sort("household_no")
 
 
 def labels_at(facts: RiskFacts, month: dt.date, horizon: int) -> pl.DataFrame:

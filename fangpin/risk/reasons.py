@@ -39,6 +39,12 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str | None]] = {
         if r["high_school_continuing"] > 0
         else None
     ),
+    "selfpay_ytd": lambda r: f"今年住院自付累计{_yuan(r['selfpay_ytd'])}" if r["selfpay_ytd"] > 0 else None,
+    "rule_flags": lambda r: (
+        f"触及{_n(r['rule_flags'])}项筛查预警条件（收入、住院自付、失业、重度残疾、死亡、灾损、危房）"
+        if r["rule_flags"] > 0
+        else None
+    ),
     "hospital_12m": lambda r: f"近12个月住院{_n(r['hospital_12m'])}次" if r["hospital_12m"] > 0 else None,
     "months_since_hospital": lambda r: (
         f"{_n(r['months_since_hospital'])}个月前住院"

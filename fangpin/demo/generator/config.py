@@ -23,6 +23,8 @@ class HistoryConfig:
     work_end_recorded_share: float = 0.0
     work_end_other_rate: float = 0.0
     work_end_new_year_factor: float = 1.0
+    # 医保 push of 脱贫人口's hospital settlements every N days (0: monthly, ``history.KNOWN_LAG_DAYS``)
+    medical_push_every_days: int = 0
 
     def school_cost(self, stage: str) -> float:
         """The yearly cost of the stage ``stage`` begins with (e.g. "本科在读" → 本科)."""
@@ -53,6 +55,9 @@ def config_from_dict(d: dict[str, Any]) -> GenConfig:
     )
     if not (0 <= recorded <= 1 and other >= 0 and 0 <= other * factor <= 1 and factor >= 0):
         raise ValueError(f"{CONFIG_FILE.name}: history.work_monitoring out of range")
+    push = int(_public(h.get("medical_push", {})).get("every_days", 0))
+    if not 0 <= push <= 31:
+        raise ValueError(f"{CONFIG_FILE.name}: history.medical_push.every_days out of range")
     return GenConfig(
         history=HistoryConfig(
             school_yearly_cost=costs,
@@ -60,6 +65,7 @@ def config_from_dict(d: dict[str, Any]) -> GenConfig:
             work_end_recorded_share=recorded,
             work_end_other_rate=other,
             work_end_new_year_factor=factor,
+            medical_push_every_days=push,
         )
     )
 

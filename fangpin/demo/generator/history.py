@@ -85,6 +85,10 @@ MIGRANT = ("省外务工", "省内县外务工")
 FULL_LABOUR = ("技能劳动力", "普通劳动力")
 DETECT_WITHIN = 6  # months: a fall nobody finds in this time was temporary
 CONFIRM_SHARE = 0.85
+# ``True`` (benches only, ``bench/risk_ceiling.py``): every ``VillageHistory`` keeps the hidden state of its
+# households (``hidden``: the fall's hazard terms, the shocks by cause, …) to compute what a forecast
+# knowing them could reach; it draws nothing and changes no output
+KEEP_HIDDEN = False
 
 
 @dataclass
@@ -102,6 +106,7 @@ class VillageHistory:
     events: list[dict[str, Any]] = field(default_factory=list)
     leads: list[dict[str, Any]] = field(default_factory=list)
     buffer: dict[str, float] = field(default_factory=dict)  # household → income buffer (× line)
+    hidden: dict[str, Any] | None = None  # with ``KEEP_HIDDEN`` only: the households' hidden state
 
 
 def history_months(p: GenParams) -> list[dt.date]:
@@ -242,6 +247,8 @@ def simulate_village(
         sick = [x for x in c if x["health"] in ("患有大病", "长期慢性病", "残疾")] or c
         person = sick[int(rng.integers(len(sick)))] if c else None
         _add(HOSPITAL, hi, mi, amounts[hi, mi], person, amounts[hi, mi] / (yearly_line[mi] * size[hi]) * 2.2)
+    shock_hosp = shock.copy() if KEEP_HIDDEN else None
+    _medical_push(_rng(seed, code, "fangpin-history-medical"), out.events, ordinary, households, p)
 
     # migrant work lost (2022 twice as likely); part of them register as unemployed with 人社
     covid = np.where(years == 2022, 2.0, 1.0)
@@ -258,6 +265,7 @@ def simulate_village(
         else:
             shock[hi, mi] += s  # no 失业登记 (the 务工月监测 below may still record the end of the work)
     _work_ends(_rng(seed, code, "fangpin-history-work"), losses, cur, mon_of_year, p, _add)
+    shock_job = shock.copy() if KEEP_HIDDEN else None
 
     # disasters: villages hit in July 2021 (北方 floods), then summer hail/drought
     village_hit = np.zeros(M, dtype=bool)
@@ -270,6 +278,7 @@ def simulate_village(
         loss = land * rng.uniform(400, 1100, n)
         for hi in np.nonzero(hit)[0]:
             _add(DISASTER, hi, mi, loss[hi], None, loss[hi] / (yearly_line[mi] * size[hi]) * 1.5)
+    shock_chance = shock.copy() if KEEP_HIDDEN else None  # the causes that happen by chance each month
 
     # students starting 高中/中职/大学 (September of the year the stage started); the yearly cost of
     # each stage is the generator's setting (generator.json: history.school_yearly_cost)
@@ -328,6 +337,28 @@ def simulate_village(
         + frailty[:, None]
     )
     h_fall = 1.0 / (1.0 + np.exp(-z))
+    if KEEP_HIDDEN:
+        out.hidden = {
+            "household_no": [h["household_no"] for h in households],
+            "ordinary": ordinary,
+            "z_base": z[:, 0] - 5.2 * np.log1p(stock[:, 0]),  # the hazard's terms other than the stock
+            "frailty": frailty,
+            "buffer": buffer,
+            "shock": shock.copy(),
+            "shock_hosp": shock_hosp,
+            "shock_job": shock_job - shock_hosp,
+            "shock_disaster": shock_chance - shock_job,
+            "h_hosp": h_hosp,
+            "hosp_amount_factor": 1 + 1.2 * (n_serious > 0),
+            "p_job": 0.005 * n_migrant,
+            "job_shock": 1.3 / np.maximum(1.0, n_full),
+            "hit_share": np.clip(0.25 + 0.02 * land, 0, 0.8),
+            "land": land,
+            "size": size,
+            "yearly_line": yearly_line,
+            "summer": summer,
+            "hosp_or_job": (hosp | (job & registered)).copy(),
+        }
     lo_m = 4  # entries from the baseline + 4 months (as the snapshot's monitoring objects)
     hi_m = M - 2  # … to two months before as_of (the snapshot's last identification month)
     fell = rng.random((n, M)) < h_fall
@@ -393,6 +424,39 @@ def simulate_village(
             out.leads.append(_lead(households[hi], months, int(mi), "rejected"))
     out.leads.sort(key=lambda x: (x["household_no"], x["opened_on"]))
     return out
+
+
+def _medical_push(
+    rng: np.random.Generator,
+    events: list[dict[str, Any]],
+    ordinary: np.ndarray,
+    households: list[dict[str, Any]],
+    p: GenParams,
+) -> None:
+    """The day each hospital settlement reaches the county when 医保 pushes the settlements of 脱贫人口
+    every ``medical_push_every_days`` days (河北阳原: every 10 days for 脱贫人口 and 监测对象, monthly for
+    the others; policy-research.md §6): the settlement's day in its month is drawn (uniform), the push
+    after its period (days 1–10, 11–20, 21–end for 10) is known the day after the period ends. 一般农户 keep
+    the monthly push (``KNOWN_LAG_DAYS``). 0 = the monthly push for everyone (nothing drawn). Its own
+    random stream: one draw per hospital event, every other draw of the history is as without it."""
+    every = p.config.history.medical_push_every_days
+    if not every:
+        return
+    stays = [e for e in events if e["kind"] == HOSPITAL]
+    if not stays:
+        return
+    u = rng.random(len(stays))
+    basic = {h["household_no"] for h, o in zip(households, ordinary, strict=True) if not o}
+    for e, x in zip(stays, u, strict=True):
+        if e["household_no"] not in basic:
+            continue
+        start = e["month"]
+        days = (add_months(start, 1) - start).days
+        day = 1 + int(x * days)
+        period_end = min(days, -(-day // every) * every)
+        if days - period_end < every // 2:
+            period_end = days  # a short last period is pushed with the one before it
+        e["known_on"] = start + dt.timedelta(days=period_end)
 
 
 def _work_ends(

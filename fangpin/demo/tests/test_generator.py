@@ -282,3 +282,49 @@ def test_the_work_monitoring_records_job_losses_and_false_alarms_and_changes_no_
         recorded += sum((e["person_no"], e["month"]) in at for e in reg)
     assert losses > 40 and 0.55 <= recorded / losses <= 0.95, (recorded, losses)
     assert ends > 2 * losses, "most recorded ends are no job loss (false alarms)"
+
+
+def test_the_medical_push_of_poverty_exited_persons_comes_every_ten_days_and_changes_no_other_draw():
+    """With generator.json's history.medical_push every_days = 10 (河北阳原 in policy-research.md §6; the
+    shipped demo keeps 0, the monthly push), 医保 pushes the hospital settlements of 脱贫人口 every 10 days: a 脱贫户's stay is known the day after its 10-day period (the 11th,
+    the 21st, the 1st of the next month), a 一般农户's stay with the monthly push (+20 days) as before; the
+    settlement day has its own random stream, so with the push switched off every event (but the days
+    they are known), lead and entry is the same; the known day is never before the month's own days."""
+    import dataclasses
+
+    from fangpin.demo.generator import history
+    from fangpin.demo.generator.config import default_config
+
+    shipped = default_config().history
+    assert shipped.medical_push_every_days == 0, "the demo keeps the monthly push (docs/parts/risk.md)"
+    ten = dataclasses.replace(
+        PARAMS,
+        config=dataclasses.replace(
+            default_config(), history=dataclasses.replace(shipped, medical_push_every_days=10)
+        ),
+    )
+    specs = [
+        s for s in county_plan("410506", seed=0, villages=VILLAGES) if s.code in {v[0] for v in VILLAGES[:30]}
+    ]
+    base = list(iter_villages(specs, lambda _c: ten, seed=0))
+    monthly = list(iter_villages(specs, lambda _c: PARAMS, seed=0))
+    days = Counter()
+    ordinary_stays = 0
+    for v, w in zip(base, monthly, strict=True):
+        kind = {h["household_no"]: h["household_type"] for h in v.households}
+        strip = [{k: x for k, x in e.items() if k != "known_on"} for e in v.history.events]
+        assert strip == [{k: x for k, x in e.items() if k != "known_on"} for e in w.history.events]
+        assert v.history.leads == w.history.leads
+        assert v.history.households == w.history.households
+        for e, f in zip(v.history.events, w.history.events, strict=True):
+            assert f["known_on"] == history.known_on(f["kind"], f["month"])
+            if e["kind"] != "hospital" or kind[e["household_no"]] != "脱贫户":
+                assert e["known_on"] == f["known_on"]
+                ordinary_stays += e["kind"] == "hospital"
+                continue
+            nxt = history.add_months(e["month"], 1)
+            assert e["month"] < e["known_on"] <= nxt
+            assert e["known_on"] in (e["month"].replace(day=11), e["month"].replace(day=21), nxt)
+            days[e["known_on"].day] += 1
+    assert set(days) == {1, 11, 21} and min(days.values()) > 20, days
+    assert ordinary_stays > 0, "the sample needs stays of 一般农户 (monthly push)"

@@ -541,3 +541,36 @@ def test_the_rule_reads_a_work_end_of_the_work_monitoring_only_when_asked_and_kn
         rule_scores(facts, d(2025, 4, 1), feats, RuleThresholds())[0]
     )
     assert features_at(facts, d(2025, 5, 1)).equals(features_at(one, d(2025, 5, 1)))
+
+
+def test_the_candidate_rule_flags_count_the_rule_baselines_flags_from_what_was_known(facts):
+    """``rule_flags`` (a candidate the bench tries, not a product input) is the number of flags the rule
+    baseline raises for the household — exactly ``rule_scores``'s count — and, like every feature, is the
+    same on the facts cut at the day before the month; ``selfpay_ytd`` is this year's known self-pay."""
+    from fangpin.risk.features import CANDIDATES
+    from fangpin.risk.model import RuleThresholds, rule_scores
+
+    assert not set(CANDIDATES) & set(FEATURES)
+    flagged = 0
+    for month in (dt.date(2024, 1, 1), dt.date(2025, 3, 1), dt.date(2026, 8, 1)):
+        feats = features_at(facts, month)
+        score = rule_scores(facts, month, feats, RuleThresholds())
+        n = np.ceil(score / 10 - 1e-9).astype(int)  # flags × 10 − the income ratio clipped to [0, 9]
+        assert (feats["rule_flags"].to_numpy().astype(int) == n).all()
+        flagged += int((n > 0).sum())
+        cut = features_at(_known_before(facts, month), month)
+        assert cut.select(CANDIDATES).equals(feats.select(CANDIDATES))
+        ytd = (
+            facts.events.filter(
+                (pl.col("kind") == "hospital")
+                & (pl.col("known_on") < month)
+                & (pl.col("month").dt.year() == (month - dt.timedelta(days=1)).year)
+            )
+            .group_by("household_no")
+            .agg(s=pl.col("amount").sum())
+        )
+        got = dict(zip(feats["household_no"], feats["selfpay_ytd"], strict=True))
+        for h, s in ytd.iter_rows():
+            if h in got:
+                assert got[h] == s
+    assert flagged > 20
