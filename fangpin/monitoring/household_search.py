@@ -222,25 +222,32 @@ def household_search(
     return qs, updating
 
 
+def row_annotations() -> dict:
+    """A list row's computed columns, per household: ``n_members`` (current members) and
+    ``mo_status``/``mo_category`` of the latest monitoring object not revoked — correlated subqueries,
+    evaluated for the page's rows only (not a GROUP BY over the whole area). Shared by the model rows here
+    and the page's dict rows (``list_rows``)."""
+    latest = MonitoringObject.objects.filter(household=OuterRef("pk")).exclude(status=ObjectStatus.REVOKED)
+    latest = latest.order_by("-identified_on", "-id")
+    return {
+        "n_members": Subquery(
+            Person.objects.filter(household=OuterRef("pk"), is_member=True)
+            .order_by()
+            .values("household")
+            .annotate(c=Count("id"))
+            .values("c")[:1]
+        ),
+        "mo_status": Subquery(latest.values("status")[:1]),
+        "mo_category": Subquery(latest.values("category")[:1]),
+    }
+
+
 def household_rows(qs: QuerySet[Household], *, sort: str = "household_no") -> QuerySet[Household]:
     """The list's rows: ``heads`` (the current 户主), ``n_members``, ``mo_status``/``mo_category`` of the
     latest monitoring object, sorted — without one query per row."""
-    latest = MonitoringObject.objects.filter(household=OuterRef("pk")).exclude(status=ObjectStatus.REVOKED)
-    latest = latest.order_by("-identified_on", "-id")
     return (
         qs.select_related("village")
-        .annotate(
-            # a correlated count (evaluated for the page's rows only, not a GROUP BY over the whole area)
-            n_members=Subquery(
-                Person.objects.filter(household=OuterRef("pk"), is_member=True)
-                .order_by()
-                .values("household")
-                .annotate(c=Count("id"))
-                .values("c")[:1]
-            ),
-            mo_status=Subquery(latest.values("status")[:1]),
-            mo_category=Subquery(latest.values("category")[:1]),
-        )
+        .annotate(**row_annotations())
         .prefetch_related(
             Prefetch(
                 "persons",

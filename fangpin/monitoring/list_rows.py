@@ -13,12 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connections
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models import F, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 
 from fangpin.registry.models import Household, Person
-
-from .models import MonitoringObject, ObjectStatus
 
 # (database alias, vendor, number of ids) -> (sql, params with None in the ids' slots, the ids' slots)
 _COMPILED: dict[tuple[str, str, int], tuple[str, list[Any], list[int]]] = {}
@@ -30,8 +28,8 @@ _ENCRYPTED = (
 
 def household_row_values_qs(ids: list[int]) -> QuerySet[Household]:
     """The ORM query of ``household_row_values`` (what its SQL is compiled from)."""
-    latest = MonitoringObject.objects.filter(household=OuterRef("pk")).exclude(status=ObjectStatus.REVOKED)
-    latest = latest.order_by("-identified_on", "-id")
+    from .household_search import row_annotations  # (household_search imports this module)
+
     heads = Person.objects.filter(household=OuterRef("pk"), is_member=True, relation="户主").order_by("id")
     return Household.objects.filter(pk__in=ids).values(
         "id",
@@ -46,15 +44,7 @@ def household_row_values_qs(ids: list[int]) -> QuerySet[Household]:
             Subquery(heads.values("phone")[:1]),
             output_field=Household._meta.get_field("phone"),
         ),
-        n_members=Subquery(
-            Person.objects.filter(household=OuterRef("pk"), is_member=True)
-            .order_by()
-            .values("household")
-            .annotate(c=Count("id"))
-            .values("c")[:1]
-        ),
-        mo_status=Subquery(latest.values("status")[:1]),
-        mo_category=Subquery(latest.values("category")[:1]),
+        **row_annotations(),
         head_name=Subquery(heads.values("name")[:1]),
     )
 
