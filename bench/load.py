@@ -14,13 +14,18 @@
 3. gunicorn with the production configuration (``fangpin.settings.gunicorn``: ``--workers`` gthread workers of
    ``--threads`` threads, ``--threads 1`` for sync workers; production settings, loopback only) serves it; its cache (the search
    throttle's counters, cached findings) is the embedded file cache, or Redis with ``--redis URL``;
-4. locust (headless, separate process, bounded by ``--seconds``; each user waits ``--think`` seconds between requests) runs ``bench/load_locustfile.py``: the API's
+4. locust (headless, separate process; each user waits ``--think`` seconds between requests) runs
+   ``bench/load_locustfile.py``: the users arrive ``--spawn-rate`` a second (default 5: fifty staff do not
+   press a key in the same 100 ms; ``--spawn-rate 50`` is the start of the runs before session 8, whose first
+   burst of 50 simultaneous requests was the ~1 s p99 of every route), the statistics are reset once all are
+   there, and ``--seconds`` are measured from then on. The API's
    household search, household file, case transition (a 核查 step with a reasoned category) and the export of a searched list (the whole village with `--only export_village`), the browser's household list
    (search, a page, below the line, has findings), household file and its 逻辑校验 section, and GET /me as
    the floor; the whole village's export is a 下载中心 job (a Huey consumer runs beside gunicorn,
    ``--huey-workers``): its request, the time until the file is ready and the download are three lines (``--only`` for a subset); ``--code DIR`` serves another checkout (a before/after pair on one
    database);
 5. prints requests/s, p50/p95/p99 and errors per request type beside the floor, and the p95 target (300 ms);
+   when the slowest 1 % of the requests ended (5 s bins) and which routes they were (the locust file's trace);
    then where the two cores went during the run: CPU seconds of gunicorn (the master and its workers),
    the Huey consumer, PostgreSQL (every ``postgres`` process), the load generator (locust, ``--client``) and
    everything else on the machine, per request and as a share of the cores (read from /proc).
@@ -34,6 +39,7 @@ import contextlib
 import csv
 import hashlib
 import json
+import math
 import os
 import resource
 import secrets
@@ -252,11 +258,46 @@ def _warm(port: int, plan: dict, workers: int) -> None:
     print(f"workers warmed in {time.monotonic() - t:.0f} s")
 
 
+def _print_slowest(trace_file: Path, share: float = 0.01, bin_s: int = 5) -> int:
+    """When the slowest ``share`` of the measured requests happened (seconds into the run, ``bin_s`` bins) and
+    which routes they were: a burst at the start, a stall in the middle and a tail spread over the run read
+    differently (the locust file's trace, FANGPIN_LOAD_TRACE). Returns the number of requests of the whole
+    run, the users' arrival included (the CPU figures cover the whole run)."""
+    if not trace_file.exists():
+        return 0
+    rows = [line.split("\t") for line in trace_file.read_text(encoding="utf-8").splitlines() if line]
+    start = max((float(t) for t, n, _ in rows if n == "RESET"), default=0.0)
+    reqs = [(float(t), n, float(ms)) for t, n, ms in rows if n != "RESET" and float(t) >= start]
+    if not reqs:
+        return 0
+    cut = sorted(ms for _, _, ms in reqs)[int(len(reqs) * (1 - share))]
+    slow = [(t, n) for t, n, ms in reqs if ms >= cut]
+    bins: dict[int, int] = {}
+    for t, _ in slow:
+        bins[int(t // bin_s)] = bins.get(int(t // bin_s), 0) + 1
+    when = ", ".join(f"{b * bin_s}-{(b + 1) * bin_s} s: {c}" for b, c in sorted(bins.items()))
+    names: dict[str, int] = {}
+    for _, n in slow:
+        names[n] = names.get(n, 0) + 1
+    which = ", ".join(f"{n} {c}" for n, c in sorted(names.items(), key=lambda x: -x[1]))
+    print(
+        f"\nthe slowest {share:.0%} of {len(reqs):,} requests (>= {cut:.0f} ms), by when they ended: {when}"
+    )
+    print(f"  by route: {which}")
+    return sum(1 for _, n, _ in rows if n != "RESET")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--persons", type=int, default=1_000_000)
     ap.add_argument("--users", type=int, default=50)
-    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--seconds", type=int, default=60, help="the measured period, after all users arrived")
+    ap.add_argument(
+        "--spawn-rate",
+        type=float,
+        default=5.0,
+        help="users arriving a second (default 5); statistics are reset once all have arrived",
+    )
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument(
         "--threads",
@@ -416,6 +457,7 @@ def main() -> None:
                 time.sleep(0.3)
         _warm(port, plan, a.workers)
         prefix = var / "locust"
+        trace_file = var / "trace.tsv"
         cpu_before = _cpu_snapshot(server.pid, consumer.pid if consumer else None)
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t_run = time.monotonic()
@@ -430,9 +472,10 @@ def main() -> None:
                 "-u",
                 str(a.users),
                 "-r",
-                str(a.users),
+                str(a.spawn_rate),
                 "-t",
-                f"{a.seconds}s",
+                f"{a.seconds + math.ceil(a.users / a.spawn_rate)}s",
+                "--reset-stats",
                 "--host",
                 f"http://127.0.0.1:{port}",
                 "--csv",
@@ -447,9 +490,10 @@ def main() -> None:
                 "FANGPIN_LOAD_ONLY": a.only,
                 "FANGPIN_LOAD_THINK": a.think,
                 "FANGPIN_LOAD_CLIENT": a.client,
+                "FANGPIN_LOAD_TRACE": str(trace_file),
             },  # fmt: skip
             check=False,
-            timeout=a.seconds + 120,
+            timeout=a.seconds + math.ceil(a.users / a.spawn_rate) + 120,
         )
         wall_run = time.monotonic() - t_run
         cpu_after = _cpu_snapshot(server.pid, consumer.pid if consumer else None)
@@ -471,7 +515,8 @@ def main() -> None:
     with open(f"{prefix}_stats.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     print(
-        f"\n{a.users} users (think {a.think} s between requests), {a.seconds} s, gunicorn {a.workers} workers{f' × {a.threads} threads' if a.threads > 1 else ''}, "
+        f"\n{a.users} users (arriving {a.spawn_rate:g}/s, then {a.seconds} s measured; think {a.think} s between "
+        f"requests), gunicorn {a.workers} workers{f' × {a.threads} threads' if a.threads > 1 else ''}, "
         f"PostgreSQL, cache {'Redis' if a.redis else 'files'}, "
         f"{'no Huey consumer' if a.no_consumer else 'Huey consumer'}, "
         f"{plan['persons']:,} persons; target p95 < {TARGET_P95_MS} ms, zero errors"
@@ -490,7 +535,8 @@ def main() -> None:
             f"{r['Name']:34} {r['Request Count']:>7} {float(r['Requests/s']):7.1f} {r['50%']:>6} {r['95%']:>6} "
             f"{r['99%']:>6} {r['Failure Count']:>7}  {ok}"
         )
-    requests_n = sum(int(r["Request Count"]) for r in rows if r["Name"] == "Aggregated") or 1
+    traced = _print_slowest(trace_file)
+    requests_n = traced or sum(int(r["Request Count"]) for r in rows if r["Name"] == "Aggregated") or 1
     used = {k: cpu_after[k] - cpu_before.get(k, 0.0) for k in cpu_after}
     used["locust"] = (children_after.ru_utime + children_after.ru_stime) - (
         children_before.ru_utime + children_before.ru_stime

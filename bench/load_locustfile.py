@@ -20,7 +20,7 @@ import random
 from pathlib import Path
 
 from load import VERIFY_STEP_DATA  # bench/load.py (locust puts this file's folder on the path)
-from locust import HttpUser, between
+from locust import HttpUser, between, events
 from locust.contrib.fasthttp import FastHttpUser
 
 PLAN = json.loads(Path(os.environ["FANGPIN_LOAD_PLAN"]).read_text(encoding="utf-8"))
@@ -165,6 +165,42 @@ WEIGHTS = {
 }
 EXTRA = {export_village: 1}  # run only when named in FANGPIN_LOAD_ONLY
 ONLY = {n for n in os.environ.get("FANGPIN_LOAD_ONLY", "").split(",") if n}
+
+
+# FANGPIN_LOAD_TRACE: a tab-separated file of every request (seconds since the test started, name, ms),
+# so bench/load.py can say when the slowest requests happened (a burst at the start, a stall in the middle, or spread).
+_TRACE_PATH = os.environ.get("FANGPIN_LOAD_TRACE")
+_TRACE = open(_TRACE_PATH, "w", encoding="utf-8") if _TRACE_PATH else None  # noqa: SIM115 (closed on quitting)
+_T0: list[float] = []
+
+
+@events.test_start.add_listener
+def _trace_start(**_kw) -> None:
+    import time
+
+    _T0.append(time.monotonic())
+
+
+@events.reset_stats.add_listener
+def _trace_reset(**_kw) -> None:  # --reset-stats: the trace marks where the measured period begins
+    if _TRACE is not None:
+        import time
+
+        _TRACE.write(f"{time.monotonic() - _T0[0]:.3f}\tRESET\t0\n")
+
+
+@events.request.add_listener
+def _trace_request(name: str, response_time: float, **_kw) -> None:
+    if _TRACE is not None and _T0:
+        import time
+
+        _TRACE.write(f"{time.monotonic() - _T0[0]:.3f}\t{name}\t{response_time:.1f}\n")
+
+
+@events.quitting.add_listener
+def _trace_close(**_kw) -> None:
+    if _TRACE is not None:
+        _TRACE.close()
 
 
 _THINK = [float(x) for x in os.environ.get("FANGPIN_LOAD_THINK", "1-3").split("-", 1)]
