@@ -140,6 +140,14 @@ def _searched_village(actor, f: HouseholdFilter) -> str:
     return next((p for p in prefixes if len(p) == 12), "")
 
 
+def flag_list_village(actor, f: HouseholdFilter) -> str:
+    """The one village a 低于监测线 / 有逻辑校验问题 list is limited to (the region filter's or the actor's
+    scope, 12 digits), read from the flags rows' own village and 户编号 (``HouseholdFlags.village`` /
+    ``household_no``, kept by the database: registry migration 0018); "" for a wider list or no flag filter
+    (the county-wide partial indexes then, as before)."""
+    return _searched_village(actor, f) if (f.below_line or f.has_findings) else ""
+
+
 def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date, gate: bool = True) -> QuerySet[Household]:
     """The filtered households (no row annotations: cheap to count and to export; see ``household_rows``).
     The 低于监测线 / 有逻辑校验问题 filters read flags brought up to date first, every row of them
@@ -211,10 +219,17 @@ def household_search(
             updating = household_flags_prepare(base, on=on)
         else:
             household_flags_refresh(base, on=on)
+    flagged = {}
     if f.below_line:
-        qs = qs.filter(flags__below_line=True)
+        flagged["flags__below_line"] = True
     if f.has_findings:
-        qs = qs.filter(flags__findings__gt=0)
+        flagged["flags__findings__gt"] = 0
+    if flagged and (village := flag_list_village(actor, f)):
+        # the village kept on the flags row (registry migration 0018): its partial indexes give the
+        # village's flagged rows, not every flagged household of the county probed against its household
+        flagged["flags__village"] = village
+    if flagged:
+        qs = qs.filter(**flagged)
     if f.overdue:
         from .selectors import overdue_items
 
@@ -274,14 +289,33 @@ def bounded_count(qs: QuerySet[Household], *, cap: int | None = None) -> tuple[i
     return (cap, True) if n > cap else (n, False)
 
 
+# within one village the flags rows' own 户编号 gives the same order as the household's (it is the household's:
+# registry migration 0018, 户编号 is unique), and the village's partial flags index serves it
+FLAG_SORTS = {
+    "household_no": ("flags__household_no",),
+    "-household_no": ("-flags__household_no",),
+    "village": ("flags__household_no",),  # one village: its 户编号 order
+}
+
+
 def household_page_rows(
-    qs: QuerySet[Household], *, sort: str, offset: int, limit: int, values: bool = False
+    qs: QuerySet[Household],
+    *,
+    sort: str,
+    offset: int,
+    limit: int,
+    values: bool = False,
+    flags_village: str = "",
 ) -> list[Household] | list[dict[str, Any]]:
     """One page of ``household_rows`` in two steps: the page's ids (sorted, offset, limit — on the bare
     filtered households, index order), then the rows with their annotations and heads for those ids only.
     A deep page no longer evaluates the per-row subqueries for every row it skips. With ``values`` the rows
-    are ``list_rows.household_row_values`` (the list's columns as dicts, one statement, no model instances)."""
+    are ``list_rows.household_row_values`` (the list's columns as dicts, one statement, no model instances).
+    ``flags_village``: ``qs`` is a flag list of that one village (``flag_list_village``): the 户编号 sorts read
+    the flags rows' 户编号, in the order of the village's partial flags index."""
     order = SORTS.get(sort, SORTS["household_no"])
+    if flags_village and sort in FLAG_SORTS:
+        order = FLAG_SORTS[sort]
     ids_qs = qs
     if sort == "members":  # the only sort on an annotation
         ids_qs = ids_qs.annotate(

@@ -30,6 +30,7 @@ from fangpin.monitoring import selectors as mon
 from fangpin.monitoring.household_search import (
     HouseholdFilter,
     bounded_count,
+    flag_list_village,
     household_page_rows,
     household_search_qs,
     search_refusal_record,
@@ -177,7 +178,12 @@ def household_search(request: HttpRequest) -> HttpResponse:
     page = Paginator(range(total), PAGE_SIZE).get_page(request.GET.get("page"))  # numbers only
     offset = (page.number - 1) * PAGE_SIZE
     page.object_list = household_page_rows(  # within the counted ones ("只列出前 N 户" when capped)
-        qs, sort=f.sort, offset=offset, limit=max(0, min(PAGE_SIZE, total - offset)), values=True
+        qs,
+        sort=f.sort,
+        offset=offset,
+        limit=max(0, min(PAGE_SIZE, total - offset)),
+        values=True,
+        flags_village=flag_list_village(user, f),
     )
     audit_list_view(
         user,
