@@ -17,6 +17,7 @@ from django.db.models import Count, Exists, Func, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.expressions import RawSQL
 
 from fangpin.accounts.roles import Role
+from fangpin.accounts.scope import assigned_only
 from fangpin.accounts.throttle import search_gate
 from fangpin.core.errors import DomainError
 from fangpin.regions.models import code_prefix
@@ -140,6 +141,13 @@ def _searched_village(actor, f: HouseholdFilter) -> str:
     return next((p for p in prefixes if len(p) == 12), "")
 
 
+def _scope_village(actor) -> str:
+    """The village whose households are exactly ``visible_households(actor)`` (a village actor's scope; not a
+    helper's, who sees their assigned households only), else ""."""
+    prefix = getattr(actor, "scope_prefix", None) or ""
+    return prefix if len(prefix) == 12 and not assigned_only(actor) else ""
+
+
 def flag_list_village(actor, f: HouseholdFilter) -> str:
     """The one village a 低于监测线 / 有逻辑校验问题 list is limited to (the region filter's or the actor's
     scope, 12 digits), read from the flags rows' own village and 户编号 (``HouseholdFlags.village`` /
@@ -215,10 +223,11 @@ def household_search(
         )
         qs = qs.filter(pk__in=[hid for hid, risks in pairs if f.risk_type in (risks or [])])
     if f.below_line or f.has_findings:  # maintained flags (registry.flags), stale rows first
+        whole = _scope_village(actor)  # base is that village's households: its flags read by their village
         if defer_flags:
-            updating = household_flags_prepare(base, on=on)
+            updating = household_flags_prepare(base, on=on, village=whole)
         else:
-            household_flags_refresh(base, on=on)
+            household_flags_refresh(base, on=on, village=whole)
     flagged = {}
     if f.below_line:
         flagged["flags__below_line"] = True

@@ -16,11 +16,11 @@ from django.test.utils import CaptureQueriesContext
 from fangpin.accounts.actors import system_actor
 from fangpin.core import clock
 from fangpin.monitoring.household_search import (
-    SORTS,
     HouseholdFilter,
     bounded_count,
     flag_list_village,
     household_page_rows,
+    household_rows,
     household_search,
     visible_households,
 )
@@ -55,7 +55,7 @@ def reference(actor, sort: str = "household_no", **kw) -> list[str]:
         qs = qs.filter(flags__below_line=True)
     if f_.has_findings:
         qs = qs.filter(flags__findings__gt=0)
-    return list(qs.order_by(*SORTS[sort]).values_list("household_no", flat=True))
+    return [h.household_no for h in household_rows(qs, sort=sort)]  # the sort's annotations and order
 
 
 def listed(actor, sort: str = "household_no", **kw) -> tuple[list[str], int]:
@@ -216,3 +216,22 @@ def test_a_village_list_reads_the_village_flags_index_on_postgresql(personas, ho
     with CaptureQueriesContext(connection) as q:
         listed(personas["township_a"], below_line=True)  # a wider actor: the county-wide path, as before
     assert not any('"registry_householdflags"."village"' in x["sql"] for x in q.captured_queries)
+
+
+def test_the_village_stale_rows_are_the_households_stale_rows(personas, homes):
+    """The rows a village list recomputes (read by the flags rows' own village) are those of the village's
+    households: today's dirty ones apart, rows of another day, households without a row."""
+    from fangpin.registry import flags
+
+    a1 = f.VILLAGE_A1
+    base = visible_households(actor=personas["cadre_a1"], on=TODAY)
+    household_flags_rebuild(actor=system_actor("test"), on=TODAY)
+    assert flags._stale_rows(base, on=TODAY, village=a1) == flags._stale_rows(base, on=TODAY) == ([], [])
+    flags.household_flags_touch([homes[a1, "poor"].pk, homes[f.VILLAGE_A2, "poor"].pk])  # today's, dirty
+    HouseholdFlags.objects.filter(household=homes[a1, "rich"]).update(checked_on=TODAY - dt.timedelta(days=1))
+    fresh = Household.objects.bulk_create([Household(household_no=f"{a1}999001", village_id=a1)])[0]  # no row
+    want = ([homes[a1, "poor"].pk], sorted([homes[a1, "rich"].pk, fresh.pk]))
+    assert flags._stale_rows(base, on=TODAY) == want
+    assert flags._stale_rows(base, on=TODAY, village=a1) == want
+    assert listed(personas["cadre_a1"], below_line=True)[1] == 2  # and the list recomputes them
+    assert flags._stale_rows(base, on=TODAY, village=a1) == ([], [])
