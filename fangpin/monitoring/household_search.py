@@ -23,7 +23,7 @@ from fangpin.core.errors import DomainError
 from fangpin.regions.models import code_prefix
 from fangpin.registry import selectors as registry
 from fangpin.registry.flags import household_flags_prepare, household_flags_refresh
-from fangpin.registry.models import Household, Person
+from fangpin.registry.models import Household, HouseholdFlags, Person
 
 from .list_rows import household_row_values
 from .models import Assignment, AssignmentKind, MonitoringObject, ObjectStatus
@@ -305,6 +305,30 @@ FLAG_SORTS = {
     "-household_no": ("-flags__household_no",),
     "village": ("flags__household_no",),  # one village: its 户编号 order
 }
+
+
+def flag_list_count(actor, f: HouseholdFilter, *, cap: int | None = None) -> tuple[int, bool] | None:
+    """``bounded_count`` of a village actor's plain 低于监测线 / 有逻辑校验问题 list (no search, no other filter;
+    not a helper's) read from the village's partial flags index alone, without a probe of each flagged
+    household: the same number — every flags row has its household (a foreign key) and carries its village
+    (kept by the database, registry migration 0018). None for any other list (``bounded_count`` then).
+    Call it after ``household_search`` (which brings the flags up to date)."""
+    village = _scope_village(actor)
+    plain = HouseholdFilter(
+        below_line=f.below_line, has_findings=f.has_findings, region=f.region, sort=f.sort
+    )
+    if not village or not (f.below_line or f.has_findings) or f != plain:
+        return None  # any other filter (one added later too) is answered by the households' query
+    if f.region and code_prefix(f.region) != village:
+        return None
+    rows = HouseholdFlags.objects.filter(village=village)
+    if f.below_line:
+        rows = rows.filter(below_line=True)
+    if f.has_findings:
+        rows = rows.filter(findings__gt=0)
+    cap = COUNT_CAP if cap is None else cap
+    n = rows.order_by().values("pk")[: cap + 1].count()
+    return (cap, True) if n > cap else (n, False)
 
 
 def household_page_rows(

@@ -18,6 +18,7 @@ from fangpin.core import clock
 from fangpin.monitoring.household_search import (
     HouseholdFilter,
     bounded_count,
+    flag_list_count,
     flag_list_village,
     household_page_rows,
     household_rows,
@@ -63,6 +64,7 @@ def listed(actor, sort: str = "household_no", **kw) -> tuple[list[str], int]:
     f_ = HouseholdFilter(sort=sort, **kw)
     qs, _updating = household_search(actor=actor, f=f_, on=TODAY, defer_flags=True, gate=False)
     n, _capped = bounded_count(qs)
+    assert flag_list_count(actor, f_) in (None, (n, False))  # the village's count from its flags rows alone
     rows = household_page_rows(
         qs, sort=sort, offset=0, limit=100, values=True, flags_village=flag_list_village(actor, f_)
     )
@@ -235,3 +237,25 @@ def test_the_village_stale_rows_are_the_households_stale_rows(personas, homes):
     assert flags._stale_rows(base, on=TODAY, village=a1) == want
     assert listed(personas["cadre_a1"], below_line=True)[1] == 2  # and the list recomputes them
     assert flags._stale_rows(base, on=TODAY, village=a1) == ([], [])
+
+
+def test_the_flags_count_is_used_for_a_village_actors_plain_flag_list_only(personas, homes):
+    cadre, a1 = personas["cadre_a1"], f.VILLAGE_A1
+    listed(cadre, below_line=True)  # flags up to date
+    assert flag_list_count(cadre, HouseholdFilter(below_line=True)) == (2, False)
+    assert flag_list_count(cadre, HouseholdFilter(below_line=True), cap=1) == (1, True)  # as bounded_count
+    assert flag_list_count(cadre, HouseholdFilter(below_line=True, region=a1, sort="-household_no")) == (
+        2,
+        False,
+    )
+    # anything else is counted by the households' query
+    for other in (
+        HouseholdFilter(),
+        HouseholdFilter(below_line=True, q="王建"),
+        HouseholdFilter(below_line=True, household_type="脱贫户"),
+        HouseholdFilter(below_line=True, monitoring="never"),
+        HouseholdFilter(below_line=True, region=f.VILLAGE_A2),
+    ):
+        assert flag_list_count(cadre, other) is None, other
+    for wider in ("township_a", "county_admin", "helper_a1"):
+        assert flag_list_count(personas[wider], HouseholdFilter(below_line=True)) is None
