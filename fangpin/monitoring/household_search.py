@@ -17,12 +17,13 @@ from django.db.models import Count, Exists, Func, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.expressions import RawSQL
 
 from fangpin.accounts.roles import Role
+from fangpin.accounts.scope import assigned_only
 from fangpin.accounts.throttle import search_gate
 from fangpin.core.errors import DomainError
 from fangpin.regions.models import code_prefix
 from fangpin.registry import selectors as registry
 from fangpin.registry.flags import household_flags_prepare, household_flags_refresh
-from fangpin.registry.models import Household, Person
+from fangpin.registry.models import Household, HouseholdFlags, Person
 
 from .list_rows import household_row_values
 from .models import Assignment, AssignmentKind, MonitoringObject, ObjectStatus
@@ -140,6 +141,21 @@ def _searched_village(actor, f: HouseholdFilter) -> str:
     return next((p for p in prefixes if len(p) == 12), "")
 
 
+def _scope_village(actor) -> str:
+    """The village whose households are exactly ``visible_households(actor)`` (a village actor's scope; not a
+    helper's, who sees their assigned households only), else ""."""
+    prefix = getattr(actor, "scope_prefix", None) or ""
+    return prefix if len(prefix) == 12 and not assigned_only(actor) else ""
+
+
+def flag_list_village(actor, f: HouseholdFilter) -> str:
+    """The one village a 低于监测线 / 有逻辑校验问题 list is limited to (the region filter's or the actor's
+    scope, 12 digits), read from the flags rows' own village and 户编号 (``HouseholdFlags.village`` /
+    ``household_no``, kept by the database: registry migration 0018); "" for a wider list or no flag filter
+    (the county-wide partial indexes then, as before)."""
+    return _searched_village(actor, f) if (f.below_line or f.has_findings) else ""
+
+
 def household_search_qs(*, actor, f: HouseholdFilter, on: dt.date, gate: bool = True) -> QuerySet[Household]:
     """The filtered households (no row annotations: cheap to count and to export; see ``household_rows``).
     The 低于监测线 / 有逻辑校验问题 filters read flags brought up to date first, every row of them
@@ -207,14 +223,22 @@ def household_search(
         )
         qs = qs.filter(pk__in=[hid for hid, risks in pairs if f.risk_type in (risks or [])])
     if f.below_line or f.has_findings:  # maintained flags (registry.flags), stale rows first
+        whole = _scope_village(actor)  # base is that village's households: its flags read by their village
         if defer_flags:
-            updating = household_flags_prepare(base, on=on)
+            updating = household_flags_prepare(base, on=on, village=whole)
         else:
-            household_flags_refresh(base, on=on)
+            household_flags_refresh(base, on=on, village=whole)
+    flagged = {}
     if f.below_line:
-        qs = qs.filter(flags__below_line=True)
+        flagged["flags__below_line"] = True
     if f.has_findings:
-        qs = qs.filter(flags__findings__gt=0)
+        flagged["flags__findings__gt"] = 0
+    if flagged and (village := flag_list_village(actor, f)):
+        # the village kept on the flags row (registry migration 0018): its partial indexes give the
+        # village's flagged rows, not every flagged household of the county probed against its household
+        flagged["flags__village"] = village
+    if flagged:
+        qs = qs.filter(**flagged)
     if f.overdue:
         from .selectors import overdue_items
 
@@ -274,14 +298,57 @@ def bounded_count(qs: QuerySet[Household], *, cap: int | None = None) -> tuple[i
     return (cap, True) if n > cap else (n, False)
 
 
+# within one village the flags rows' own 户编号 gives the same order as the household's (it is the household's:
+# registry migration 0018, 户编号 is unique), and the village's partial flags index serves it
+FLAG_SORTS = {
+    "household_no": ("flags__household_no",),
+    "-household_no": ("-flags__household_no",),
+    "village": ("flags__household_no",),  # one village: its 户编号 order
+}
+
+
+def flag_list_count(actor, f: HouseholdFilter, *, cap: int | None = None) -> tuple[int, bool] | None:
+    """``bounded_count`` of a village actor's plain 低于监测线 / 有逻辑校验问题 list (no search, no other filter;
+    not a helper's) read from the village's partial flags index alone, without a probe of each flagged
+    household: the same number — every flags row has its household (a foreign key) and carries its village
+    (kept by the database, registry migration 0018). None for any other list (``bounded_count`` then).
+    Call it after ``household_search`` (which brings the flags up to date)."""
+    village = _scope_village(actor)
+    plain = HouseholdFilter(
+        below_line=f.below_line, has_findings=f.has_findings, region=f.region, sort=f.sort
+    )
+    if not village or not (f.below_line or f.has_findings) or f != plain:
+        return None  # any other filter (one added later too) is answered by the households' query
+    if f.region and code_prefix(f.region) != village:
+        return None
+    rows = HouseholdFlags.objects.filter(village=village)
+    if f.below_line:
+        rows = rows.filter(below_line=True)
+    if f.has_findings:
+        rows = rows.filter(findings__gt=0)
+    cap = COUNT_CAP if cap is None else cap
+    n = rows.order_by().values("pk")[: cap + 1].count()
+    return (cap, True) if n > cap else (n, False)
+
+
 def household_page_rows(
-    qs: QuerySet[Household], *, sort: str, offset: int, limit: int, values: bool = False
+    qs: QuerySet[Household],
+    *,
+    sort: str,
+    offset: int,
+    limit: int,
+    values: bool = False,
+    flags_village: str = "",
 ) -> list[Household] | list[dict[str, Any]]:
     """One page of ``household_rows`` in two steps: the page's ids (sorted, offset, limit — on the bare
     filtered households, index order), then the rows with their annotations and heads for those ids only.
     A deep page no longer evaluates the per-row subqueries for every row it skips. With ``values`` the rows
-    are ``list_rows.household_row_values`` (the list's columns as dicts, one statement, no model instances)."""
+    are ``list_rows.household_row_values`` (the list's columns as dicts, one statement, no model instances).
+    ``flags_village``: ``qs`` is a flag list of that one village (``flag_list_village``): the 户编号 sorts read
+    the flags rows' 户编号, in the order of the village's partial flags index."""
     order = SORTS.get(sort, SORTS["household_no"])
+    if flags_village and sort in FLAG_SORTS:
+        order = FLAG_SORTS[sort]
     ids_qs = qs
     if sort == "members":  # the only sort on an annotation
         ids_qs = ids_qs.annotate(

@@ -255,9 +255,14 @@ def _compute_rows(ids: list[int], *, on: dt.date, cache: dict) -> None:
         cur.executemany(sql, rows)
 
 
-def _stale_rows(households: QuerySet[Household], *, on: dt.date) -> tuple[list[int], list[int]]:
+def _stale_rows(
+    households: QuerySet[Household], *, on: dt.date, village: str = ""
+) -> tuple[list[int], list[int]]:
     """The households' rows to recompute for ``on``, split: (today's dirty rows — the background job's
-    business —, the others: rows of another day, never computed, or missing)."""
+    business —, the others: rows of another day, never computed, or missing). ``village``: ``households``
+    are exactly that village's households (``household_flags_prepare``)."""
+    if village:
+        return _village_stale_rows(village, on=on)
     fresh_q = Q(dirty=True) | Q(checked_on__isnull=True) | Q(checked_on__lt=on) | Q(checked_on__gt=on)
     today_dirty, other = set(), set()
     for hid, dirty, checked in HouseholdFlags.objects.filter(
@@ -271,8 +276,27 @@ def _stale_rows(households: QuerySet[Household], *, on: dt.date) -> tuple[list[i
     return sorted(today_dirty), sorted(other)
 
 
-def _stale_ids(households: QuerySet[Household], *, on: dt.date) -> list[int]:
-    today_dirty, other = _stale_rows(households, on=on)
+def _village_stale_rows(village: str, *, on: dt.date) -> tuple[list[int], list[int]]:
+    """``_stale_rows`` of every household of one village, in one statement of fixed text: the flags rows by
+    their own village (kept by the database, registry migration 0018) instead of the village's households
+    joined to them, and the village's households above the highest row (no row yet)."""
+    t, hh = _table(), Household._meta.db_table
+    sql = (
+        f"SELECT household_id, dirty AND checked_on = %s FROM {t} WHERE village = %s "  # noqa: S608
+        "AND (dirty OR checked_on IS NULL OR checked_on < %s OR checked_on > %s) "
+        f"UNION ALL SELECT id, %s FROM {hh} WHERE village_id = %s "
+        f"AND id > (SELECT COALESCE(MAX(household_id), 0) FROM {t})"
+    )
+    today_dirty, other = set(), set()
+    with connection.cursor() as cur:
+        cur.execute(sql, [on, village, on, on, False, village])
+        for hid, dirty_today in cur.fetchall():
+            (today_dirty if dirty_today else other).add(hid)
+    return sorted(today_dirty), sorted(other - today_dirty)
+
+
+def _stale_ids(households: QuerySet[Household], *, on: dt.date, village: str = "") -> list[int]:
+    today_dirty, other = _stale_rows(households, on=on, village=village)
     return sorted(today_dirty + other)
 
 
@@ -311,23 +335,26 @@ def _refresh_locked(stale: Callable[[], list[int]], *, on: dt.date, beat: bool =
     return len(ids)
 
 
-def household_flags_refresh(households: QuerySet[Household], *, on: dt.date) -> int:
-    """Bring the flags of ``households`` up to date for ``on``; returns how many rows were recomputed."""
-    return _refresh_locked(lambda: _stale_ids(households, on=on), on=on)
+def household_flags_refresh(households: QuerySet[Household], *, on: dt.date, village: str = "") -> int:
+    """Bring the flags of ``households`` up to date for ``on``; returns how many rows were recomputed.
+    ``village``: the caller's promise that ``households`` are exactly that village's households (a village
+    actor's, no helper's subset): the stale rows are then read by the flags rows' own village."""
+    return _refresh_locked(lambda: _stale_ids(households, on=on, village=village), on=on)
 
 
-def household_flags_prepare(households: QuerySet[Household], *, on: dt.date) -> int:
+def household_flags_prepare(households: QuerySet[Household], *, on: dt.date, village: str = "") -> int:
     """For a list that says so on screen: bring the flags of ``households`` up to date for ``on``, except
     today's dirty rows while the background refresh is queued or running and not late
     (``refresh_job_expected``); returns how many households are left to it (their rows still hold the
     values before the change: the list says "N户数据更新中"). Rows of another day, never computed or missing
-    are recomputed here as always; with no job expected, everything is (``household_flags_refresh``)."""
+    are recomputed here as always; with no job expected, everything is (``household_flags_refresh``).
+    ``village`` as for ``household_flags_refresh``."""
     if not refresh_job_expected():
-        household_flags_refresh(households, on=on)
+        household_flags_refresh(households, on=on, village=village)
         return 0
-    today_dirty, other = _stale_rows(households, on=on)
+    today_dirty, other = _stale_rows(households, on=on, village=village)
     if other:
-        _refresh_locked(lambda: _stale_rows(households, on=on)[1], on=on)
+        _refresh_locked(lambda: _stale_rows(households, on=on, village=village)[1], on=on)
     return len(today_dirty)
 
 

@@ -17,6 +17,8 @@ from fangpin.core.precompiled import precompiled_list
 from fangpin.monitoring.household_search import (
     HouseholdFilter,
     bounded_count,
+    flag_list_count,
+    flag_list_village,
     household_page_rows,
     household_search_qs,
     search_may_refuse,
@@ -70,9 +72,14 @@ def household_page(actor, qs, f: HouseholdFilter) -> Mapped:
     return Mapped(
         qs,  # never sliced itself: the count and the page are the two functions
         lambda rows: [serialize.household_row_values(r) for r in rows],
-        count_fn=lambda: bounded_count(qs),
+        count_fn=lambda: flag_list_count(actor, f) or bounded_count(qs),
         slice_fn=lambda offset, limit: household_page_rows(
-            qs, sort=f.sort, offset=offset, limit=limit, values=True
+            qs,
+            sort=f.sort,
+            offset=offset,
+            limit=limit,
+            values=True,
+            flags_village=flag_list_village(actor, f),
         ),
     )
 

@@ -88,48 +88,54 @@ def test_one_job_while_one_is_queued(hh, monkeypatch):
     assert len(queued) == 2
 
 
-def test_while_the_job_is_expected_the_list_says_how_many_households_are_being_updated(personas, hh, client):
-    admin = personas["county_admin"]
-    assert below(admin, defer=False) == ({hh.pk}, 0)
+@pytest.mark.parametrize("who", ["county_admin", "cadre_a1"])  # cadre: the village path
+def test_while_the_job_is_expected_the_list_says_how_many_households_are_being_updated(
+    personas, hh, who, client
+):
+    admin, viewer = personas["county_admin"], personas[who]
+    assert below(viewer, defer=False) == ({hh.pk}, 0)
     do_income_record_save(actor=admin, household=hh, payload=RICH, reason="核实")  # dirty, not recomputed
     cache.set(flags.PENDING_KEY, time.time(), 60)  # the job is queued
     # the list answers from the row as it was and says so; the row is left to the job
-    assert below(admin, defer=True) == ({hh.pk}, 1)
+    assert below(viewer, defer=True) == ({hh.pk}, 1)
     assert HouseholdFlags.objects.get(household=hh).dirty is True
-    client.force_login(admin)
+    client.force_login(viewer)
     page = client.get("/households/?below_line=1").content.decode()
     assert "1户数据更新中" in page and "结果可能暂不完整" in page
     # an export (and the API, saved lists) is exactly what is filtered: recomputed on the request
-    assert set(household_search_qs(actor=admin, f=HouseholdFilter(below_line=True), on=TODAY)) == set()
+    assert set(household_search_qs(actor=viewer, f=HouseholdFilter(below_line=True), on=TODAY)) == set()
     assert "数据更新中" not in client.get("/households/?below_line=1").content.decode()
 
 
-def test_a_late_job_or_none_and_the_list_recomputes_itself(personas, hh):
-    admin = personas["county_admin"]
-    below(admin, defer=False)
+@pytest.mark.parametrize("who", ["county_admin", "cadre_a1"])  # cadre: the village path
+def test_a_late_job_or_none_and_the_list_recomputes_itself(personas, hh, who):
+    admin, viewer = personas["county_admin"], personas[who]
+    below(viewer, defer=False)
     do_income_record_save(actor=admin, household=hh, payload=RICH, reason="核实")
     cache.set(flags.PENDING_KEY, time.time() - flags.JOB_LATE_SECONDS - 1, 600)  # queued, never started
-    assert below(admin, defer=True) == (set(), 0)
+    assert below(viewer, defer=True) == (set(), 0)
     do_income_record_save(
         actor=admin, household=hh, payload={**YEAR_2024, "components": {"wage": 9000}}, reason="更正"
     )
     cache.delete(flags.PENDING_KEY)  # no job at all (no queue, or the change's commit queued nothing)
-    assert below(admin, defer=True) == ({hh.pk}, 0)
+    assert below(viewer, defer=True) == ({hh.pk}, 0)
 
 
-def test_a_running_job_that_beats_is_expected(personas, hh):
-    admin = personas["county_admin"]
-    below(admin, defer=False)
+@pytest.mark.parametrize("who", ["county_admin", "cadre_a1"])  # cadre: the village path
+def test_a_running_job_that_beats_is_expected(personas, hh, who):
+    admin, viewer = personas["county_admin"], personas[who]
+    below(viewer, defer=False)
     do_income_record_save(actor=admin, household=hh, payload=RICH, reason="核实")
     cache.set(flags.BEAT_KEY, time.time(), 60)  # a long job (a region after a new parameter) is running
-    assert below(admin, defer=True) == ({hh.pk}, 1)
+    assert below(viewer, defer=True) == ({hh.pk}, 1)
 
 
-def test_rows_of_another_day_are_recomputed_on_the_request_even_while_the_job_is_expected(personas, hh):
-    admin = personas["county_admin"]
+@pytest.mark.parametrize("who", ["county_admin", "cadre_a1"])  # cadre: the village path
+def test_rows_of_another_day_are_recomputed_on_the_request_even_while_the_job_is_expected(personas, hh, who):
+    viewer = personas[who]
     flags.household_flags_rebuild(actor=system_actor("test"), on=TODAY - dt.timedelta(days=1))
     cache.set(flags.PENDING_KEY, time.time(), 60)
-    assert below(admin, defer=True) == ({hh.pk}, 0)  # yesterday's row is not the job's: computed now
+    assert below(viewer, defer=True) == ({hh.pk}, 0)  # yesterday's row is not the job's: computed now
     assert HouseholdFlags.objects.get(household=hh).checked_on == TODAY
 
 

@@ -30,6 +30,8 @@ from fangpin.monitoring import selectors as mon
 from fangpin.monitoring.household_search import (
     HouseholdFilter,
     bounded_count,
+    flag_list_count,
+    flag_list_village,
     household_page_rows,
     household_search_qs,
     search_refusal_record,
@@ -173,11 +175,16 @@ def household_search(request: HttpRequest) -> HttpResponse:
         f.q = ""
         qs, updating = search_households(actor=user, f=f, on=on, defer_flags=True)
     # counted plainly up to COUNT_CAP ("超过 N 户" beyond); the page fetched in two steps (ids, then rows)
-    total, capped = bounded_count(qs)
+    total, capped = flag_list_count(user, f) or bounded_count(qs)  # a village's flag list: from its flags
     page = Paginator(range(total), PAGE_SIZE).get_page(request.GET.get("page"))  # numbers only
     offset = (page.number - 1) * PAGE_SIZE
     page.object_list = household_page_rows(  # within the counted ones ("只列出前 N 户" when capped)
-        qs, sort=f.sort, offset=offset, limit=max(0, min(PAGE_SIZE, total - offset)), values=True
+        qs,
+        sort=f.sort,
+        offset=offset,
+        limit=max(0, min(PAGE_SIZE, total - offset)),
+        values=True,
+        flags_village=flag_list_village(user, f),
     )
     audit_list_view(
         user,
