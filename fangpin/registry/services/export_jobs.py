@@ -75,7 +75,9 @@ def export_targets(households: QuerySet, *, limit: int) -> tuple[int, list[int] 
         return export_estimate(households), households.order_by().values("pk")
     if not ids:
         return 0, ids
-    return Person.objects.filter(household_id__in=ids, household__status="active", is_member=True).count(), ids
+    return Person.objects.filter(
+        household_id__in=ids, household__status="active", is_member=True
+    ).count(), ids
 
 
 def export_job_create(
