@@ -74,7 +74,7 @@ def _job_export(client, url, capture) -> tuple[ExportJob, object]:
 def test_above_the_threshold_the_web_export_is_a_job_with_the_same_workbook(
     client, personas, village, small_threshold, django_capture_on_commit_callbacks
 ):
-    a, b, c = village
+    a, b, c = village  # and a household without members, and a cancelled one with a 欧阳
     client.force_login(personas["cadre_a1"])
     job, r = _job_export(client, "/households/export/?q=欧阳", django_capture_on_commit_callbacks)
     assert r.status_code == 302 and r["Location"] == f"/households/exports/{job.pk}/"
@@ -223,7 +223,7 @@ def test_purge_deletes_the_file_after_the_retention_period(
 
 
 def test_the_job_reruns_the_filter_as_its_requester(personas, village, small_threshold):
-    a, b, c = village
+    a, b, c = village  # and a household without members, and a cancelled one with a 欧阳
     job = svc.export_job_create(actor=personas["cadre_a1"], on=TODAY, filters={}, queue=False)
     job = svc.export_job_run(job.pk)
     assert job.households == 2  # 村A1 only, though the filter is empty
@@ -331,8 +331,8 @@ def test_export_targets_count_and_export_what_the_filter_did(personas, village, 
     from fangpin.monitoring.household_search import HouseholdFilter, household_search_qs
     from fangpin.registry.io.export import registry_export
 
-    a, b, c = village
-    empty = f.household(f.VILLAGE_A1, household_type="一般农户")
+    a, b, c = village  # and a household without members, and a cancelled one with a 欧阳
+    f.household(f.VILLAGE_A1, household_type="一般农户")
     gone = f.household(f.VILLAGE_A1, household_type="一般农户", status="cancelled")
     f.person(gone, name="欧阳已迁")
     actor = personas["cadre_a1"]
