@@ -25,6 +25,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_defaults()
 
 
+@pytest.fixture(autouse=True)
+def _region_paths_forgotten():
+    """Each test starts without the process's cache of region names (``regions.selectors.region_path_names``,
+    read by the household file and the export): a test's rolled-back rename must not reach the next one."""
+    from fangpin.regions.selectors import region_paths_forget
+
+    region_paths_forget()
+    yield
+    region_paths_forget()
+
+
 @pytest.fixture
 def personas(db):
     from fangpin.testing.personas import PERSONAS, persona

@@ -18,6 +18,7 @@ refuses to start with development keys (``core.checks``).
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac as std_hmac
 import os
@@ -136,7 +137,14 @@ def reset() -> None:
 
 
 def _aad(purpose: str) -> bytes:
-    return f"fangpin:{purpose}".encode()
+    aad = _AAD.get(purpose)
+    if aad is None:
+        aad = _AAD[purpose] = f"fangpin:{purpose}".encode()
+    return aad
+
+
+_AAD: dict[str, bytes] = {}
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 
 def _seal(alg: algorithms.SM4, nonce: bytes, data: bytes, aad: bytes) -> bytes:
@@ -191,9 +199,9 @@ def decrypt(token: str, purpose: str) -> str:
     key = ring.keys.get(kid)
     if key is None:
         raise MissingKeyError(f"缺少数据密钥 {kid}")
-    try:
-        blob = base64.urlsafe_b64decode(body)
-    except ValueError:
+    try:  # base64.urlsafe_b64decode's own steps, without its three Python wrappers (~930 values an export)
+        blob = binascii.a2b_base64(body.encode("ascii").translate(_URLSAFE))
+    except ValueError:  # binascii.Error and UnicodeEncodeError are both ValueErrors, as urlsafe_b64decode's
         raise DecryptionError("加密数据已损坏") from None
     nonce, ct, tag = blob[:NONCE], blob[NONCE:-TAG], blob[-TAG:]
     dec = Cipher(_algorithm(key), modes.GCM(nonce, tag)).decryptor()

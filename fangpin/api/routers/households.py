@@ -185,8 +185,8 @@ def household_export(request, response: HttpResponse, query: Query[ExportQuery])
     )
     on = clock.today()
     qs = household_search_qs(actor=request.auth, f=f, on=on)
-    rows = export_jobs.export_estimate(qs)
     limit = export_jobs.export_job_rows(on=on, region_code=region or request.auth.region_id or "")
+    rows, targets = export_jobs.export_targets(qs, limit=limit)  # the search run once
     if rows > limit:  # a large workbook: a job of the 下载中心 (202)
         job = export_jobs.export_job_create(
             actor=request.auth,
@@ -212,7 +212,7 @@ def household_export(request, response: HttpResponse, query: Query[ExportQuery])
             region_code=region,
             unmasked=query.unmasked,
             kind=KIND_MONITORING if query.monitoring else KIND_REGISTRY,
-            households=qs.order_by().values("pk"),
+            households=targets,
             filters={**f.as_params(), "via": "api"},
         )
         fh = path.open("rb")

@@ -77,3 +77,26 @@ def test_a_job_not_ready_is_409(client, world, bearer, personas):
     job = svc.export_job_create(actor=personas["cadre_a1"], on=dt.date.today(), filters={}, queue=False)
     r = client.get(f"/api/v1/exports/{job.pk}/file", **bearer("cadre_a1"))
     assert r.status_code == 409 and "尚未生成" in json.loads(r.content)["message"]
+
+
+def test_the_synchronous_export_runs_the_search_once(client, bearer):
+    """A searched list's synchronous export (round 8): the name search is in one statement of the request
+    (it was in the COUNT and again under the export's household query); the workbook holds its households."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fangpin.testing import factories as f
+
+    hh = f.household(f.VILLAGE_A1, household_type="一般农户")
+    f.person(hh, name="欧阳春花")
+    f.person(f.household(f.VILLAGE_A1, household_type="一般农户"), name="司马秋月")
+    h = bearer("cadre_a1")
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.get("/api/v1/households/export?q=欧阳", **h)
+    assert r.status_code == 200
+    cells = _cells(b"".join(r.streaming_content))
+    assert len(cells) == 3 and "欧阳春花" in cells[2] and "司马秋月" not in str(cells)  # title, header, row
+    searched = [  # the audit event records the filter (欧阳) too: not a search
+        q["sql"] for q in ctx.captured_queries if "欧阳" in q["sql"] and "audit_auditevent" not in q["sql"]
+    ]
+    assert len(searched) == 1, searched

@@ -67,6 +67,51 @@ def test_encrypt_many_matches_encrypt_and_keeps_empties():
     assert len({toks[0].rsplit(":", 1)[1][:16], toks[3].rsplit(":", 1)[1][:16]}) == 2  # distinct nonces
 
 
+def _decrypt_before_round_8(token: str, purpose: str) -> str:
+    """``crypto.decrypt`` as it was (base64.urlsafe_b64decode), the reference for the body's decoding."""
+    import base64
+
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    _version, kid, body = token.split(":", 2)
+    try:
+        blob = base64.urlsafe_b64decode(body)
+    except ValueError:
+        raise crypto.DecryptionError("加密数据已损坏") from None
+    nonce, ct, tag = blob[: crypto.NONCE], blob[crypto.NONCE : -crypto.TAG], blob[-crypto.TAG :]
+    dec = Cipher(algorithms.SM4(crypto.keyring().keys[kid]), modes.GCM(nonce, tag)).decryptor()
+    dec.authenticate_additional_data(f"fangpin:{purpose}".encode())
+    try:
+        return (dec.update(ct) + dec.finalize()).decode()
+    except InvalidTag:
+        raise crypto.DecryptionError("加密数据校验失败（被篡改或用途不符）") from None
+
+
+def _outcome(f, *args) -> tuple:
+    try:
+        return ("ok", f(*args))
+    except Exception as e:  # noqa: BLE001 - the outcome compared, whatever it is
+        return (type(e), str(e))
+
+
+def test_decrypt_reads_the_body_exactly_as_urlsafe_b64decode_did():
+    """``decrypt`` decodes the token's body with binascii directly (round 8): every body gives what the
+    urlsafe_b64decode version gave — the value, DecryptionError (corrupt body or bad tag), or its error."""
+    good = crypto.encrypt(ID_A, "id_number")
+    head, body = good.rsplit(":", 1)
+    bodies = [body, body + "=", body + "==", body.rstrip("="), body + "A", " " + body, body.replace("-", "+")]
+    bodies += ["", "A", "AB", "中文", "A" * 5, "A" * 40, body[:-3] + "é==", body[:10] + "!" + body[10:]]
+    outcomes = set()
+    for b in bodies:
+        got = _outcome(crypto.decrypt, f"{head}:{b}", "id_number")
+        assert got == _outcome(_decrypt_before_round_8, f"{head}:{b}", "id_number"), b
+        outcomes.add(got[0])
+    assert outcomes >= {"ok", crypto.DecryptionError}
+    for purpose in ("id_number", "phone"):  # the purpose still binds
+        assert _outcome(crypto.decrypt, good, purpose) == _outcome(_decrypt_before_round_8, good, purpose)
+
+
 def test_sealed_documents_encrypt_identifiers_at_any_depth():
     doc = {
         "fields": {"phone": PHONE_A},

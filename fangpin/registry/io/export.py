@@ -34,7 +34,8 @@ from fangpin.core.masking import mask_birth_date, mask_id_number, mask_phone
 from fangpin.policy.params import param_value
 from fangpin.policy.rules.guarantees import HouseholdFacts, MemberFacts, judge_guarantees
 from fangpin.policy.rules.income import IncomeFacts, per_capita_net_income
-from fangpin.regions.models import Region, code_prefix
+from fangpin.regions.models import code_prefix
+from fangpin.regions.selectors import region_path_names
 from fangpin.registry import hooks
 from fangpin.registry.models import Household, IncomeRecord, Person
 from fangpin.registry.models.income import TRANSFER_FIELDS
@@ -169,15 +170,18 @@ def national_village_name(name: str) -> str:
 
 
 def _region_names(codes: set[str]) -> dict[str, tuple[str, str, str]]:
-    """village code → (县, 乡, 村) names, in the national export's spelling."""
+    """village code → (县, 乡, 村) names, in the national export's spelling: the village, its parent and its
+    grandparent of ``regions.selectors.region_path_names`` (the process's cache of the division tree, as the
+    household file names its village)."""
     out = {}
-    for v in Region.objects.filter(code__in=codes).select_related("parent", "parent__parent"):
-        town = v.parent
-        county = town.parent if town else None
-        out[v.code] = (
-            county.name if county else "",
-            town.name if town else "",
-            national_village_name(v.name),
+    for code in codes:
+        path = region_path_names(code)
+        if not path:
+            continue
+        out[code] = (
+            path[-3] if len(path) >= 3 else "",
+            path[-2] if len(path) >= 2 else "",
+            national_village_name(path[-1]),
         )
     return out
 
@@ -323,9 +327,9 @@ class _RowBuilder:
         p_facts = p["national_facts"] or {}
         return [cell(hh, p, names, derived, income, mon, hh_facts, p_facts) for cell in self._cells]
 
-    @functools.cached_property
+    @property
     def _cells(self) -> list:
-        return [_cell(col, self.masked) for col in EXPORT_COLUMNS]
+        return _column_cells(self.masked)
 
     def household_rows(
         self, hh: dict, members: list[dict], names: tuple[str, str, str], derived: dict, income: dict | None
@@ -346,26 +350,9 @@ class _RowBuilder:
             cells = [cell(hh, p, names, derived, income, mon, hh_facts, p_facts) for cell in person]
             yield pick(shared + texts + facts + cells)
 
-    @functools.cached_property
+    @property
     def _split(self) -> tuple[list, Any, tuple[str, ...], list, Any]:
-        """(the household columns' cells, the getter of the person's plain text fields, the plain text facts'
-        keys, the other person columns' cells, the itemgetter that puts the concatenation of their values
-        back in ``EXPORT_COLUMNS`` order)."""
-        cells = self._cells
-        mine = [i for i, col in enumerate(EXPORT_COLUMNS) if _per_person(col)]
-        shared = [i for i in range(len(cells)) if i not in set(mine)]
-        texts = [i for i in mine if _plain_text(EXPORT_COLUMNS[i], self.masked) == PERSON]
-        facts = [i for i in mine if _plain_text(EXPORT_COLUMNS[i], self.masked) == PERSON_FACTS]
-        rest = [i for i in mine if i not in set(texts) | set(facts)]
-        where = {i: j for j, i in enumerate(shared + texts + facts + rest)}
-        fields = [FIELD_OF.get(EXPORT_COLUMNS[i].key, EXPORT_COLUMNS[i].key) for i in texts]
-        return (
-            [cells[i] for i in shared],
-            _getter(fields),
-            tuple(EXPORT_COLUMNS[i].key for i in facts),
-            [cells[i] for i in rest],
-            operator.itemgetter(*(where[i] for i in range(len(cells)))),
-        )
+        return _column_split(self.masked)
 
     @staticmethod
     def _fmt(kind: str, key: str, v: Any) -> Any:
@@ -382,6 +369,35 @@ class _RowBuilder:
         if kind == "number" and isinstance(v, (Decimal, int)) and not isinstance(v, bool):
             return f"{Decimal(v):.{PLACES.get(key, 2)}f}"  # text, as the national export writes numbers
         return v
+
+
+@functools.cache
+def _column_cells(masked: bool) -> list:
+    """The cell of each ``EXPORT_COLUMNS`` entry (``_cell``), made once per process for masked and for
+    unmasked exports: a cell depends on its column and the masking only."""
+    return [_cell(col, masked) for col in EXPORT_COLUMNS]
+
+
+@functools.cache
+def _column_split(masked: bool) -> tuple[list, Any, tuple[str, ...], list, Any]:
+    """(the household columns' cells, the getter of the person's plain text fields, the plain text facts'
+    keys, the other person columns' cells, the itemgetter that puts the concatenation of their values
+    back in ``EXPORT_COLUMNS`` order), once per process for each masking."""
+    cells = _column_cells(masked)
+    mine = [i for i, col in enumerate(EXPORT_COLUMNS) if _per_person(col)]
+    shared = [i for i in range(len(cells)) if i not in set(mine)]
+    texts = [i for i in mine if _plain_text(EXPORT_COLUMNS[i], masked) == PERSON]
+    facts = [i for i in mine if _plain_text(EXPORT_COLUMNS[i], masked) == PERSON_FACTS]
+    rest = [i for i in mine if i not in set(texts) | set(facts)]
+    where = {i: j for j, i in enumerate(shared + texts + facts + rest)}
+    fields = [FIELD_OF.get(EXPORT_COLUMNS[i].key, EXPORT_COLUMNS[i].key) for i in texts]
+    return (
+        [cells[i] for i in shared],
+        _getter(fields),
+        tuple(EXPORT_COLUMNS[i].key for i in facts),
+        [cells[i] for i in rest],
+        operator.itemgetter(*(where[i] for i in range(len(cells)))),
+    )
 
 
 def _formatter(kind: str, key: str):
@@ -581,8 +597,8 @@ def registry_export(
     """Write the export file (xlsx, or CSV when ``out_path`` ends in .csv) and audit it. ``on`` is the
     business date of the export (ages, monitoring status, the date columns of the file).
 
-    ``households`` (a queryset of household ids, e.g. the browser's filtered list) narrows the export to
-    exactly those households — still inside the actor's scope; ``filters`` is recorded in the audit event."""
+    ``households`` (a queryset of household ids, e.g. the browser's filtered list, or a list of ids:
+    ``export_jobs.export_targets``) narrows the export to exactly those households — still inside the actor's scope; ``filters`` is recorded in the audit event."""
     require(actor, Cap.REGISTRY_EXPORT)
     if unmasked and not actor.can(Cap.EXPORT_UNMASKED):
         raise PermissionDenied("无权导出明文身份证号和电话，请申请脱敏导出")

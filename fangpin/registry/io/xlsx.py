@@ -202,11 +202,17 @@ def _column(i: int) -> str:
     return _LETTERS[i]
 
 
+_FLUSH = 1 << 18  # rows are handed to the zip stream (CRC, deflate) in pieces of about this many bytes
+
+
 class _SheetStream:
-    """One worksheet written into the open zip as its rows come (nothing but the current row in memory)."""
+    """One worksheet written into the open zip as its rows come (nothing but the last ``_FLUSH`` bytes of
+    rows in memory: a write into the zip stream per row cost a CRC and a deflate call each)."""
 
     def __init__(self, z: zipfile.ZipFile, index: int) -> None:
         self._fh = z.open(f"xl/worksheets/sheet{index}.xml", "w", force_zip64=True)
+        self._pending: list[bytes] = []
+        self._size = 0
         self._r = 0
         self._tails: dict[
             str, str
@@ -220,8 +226,17 @@ class _SheetStream:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._fh.write(b"</sheetData></worksheet>")
+        self._write(b"</sheetData></worksheet>")
+        self._fh.write(b"".join(self._pending))
         self._fh.close()
+
+    def _write(self, data: bytes) -> None:
+        self._pending.append(data)
+        self._size += len(data)
+        if self._size >= _FLUSH:
+            self._fh.write(b"".join(self._pending))
+            self._pending.clear()
+            self._size = 0
 
     def row(self, values: Sequence[Any], *, style: int = 0) -> None:
         """Values as ``cell_value`` gives them: int/float a number cell, str a text cell ("" an empty one)."""
@@ -247,7 +262,7 @@ class _SheetStream:
             else:
                 out.append(f'<c r="{letters[i]}{r}"{s} t="n"><v>{v!r}</v></c>')
         out.append("</row>")
-        self._fh.write("".join(out).encode())
+        self._write("".join(out).encode())
 
     def values(self, values: Sequence[Any]) -> None:
         """``row([cell_value(v) for v in values])``, the same bytes: a text value's cell (neutralised and
@@ -278,7 +293,7 @@ class _SheetStream:
                     break
         buf[1::3] = [r] * n
         buf[2::3] = tl
-        self._fh.write(f'<row r="{r}">{"".join(buf)}</row>'.encode())
+        self._write(f'<row r="{r}">{"".join(buf)}</row>'.encode())
 
     def _tail(self, v: Any) -> str:
         """The rest of ``v``'s cell after its reference (remembered for a text)."""

@@ -325,3 +325,63 @@ def test_each_columns_formatter_is_the_reference_fmt() -> None:
         for v in values:
             got, want = f(v), _RowBuilder._fmt(col.kind, col.key, v)
             assert (got, type(got)) == (want, type(want)), (col.header, v)
+
+
+def _region_names_before_round_8(codes: set[str]) -> dict[str, tuple[str, str, str]]:
+    """``_region_names`` as it was: one select_related read of the villages, their towns and counties."""
+    from fangpin.regions.models import Region
+    from fangpin.registry.io.export import national_village_name
+
+    out = {}
+    for v in Region.objects.filter(code__in=codes).select_related("parent", "parent__parent"):
+        town = v.parent
+        county = town.parent if town else None
+        out[v.code] = (
+            county.name if county else "",
+            town.name if town else "",
+            national_village_name(v.name),
+        )
+    return out
+
+
+@pytest.mark.django_db
+def test_region_names_from_the_tree_cache_are_the_select_related_reads(personas) -> None:
+    """The 县/乡/村 cells from ``regions.selectors.region_path_names`` (the process's division-tree cache,
+    round 8) against the select_related read it replaced, for every village, a town and a county code; a
+    renamed village is seen at once (the cache is cleared when a region is saved)."""
+    from fangpin.regions.models import Region
+    from fangpin.registry.io.export import _region_names
+    from fangpin.testing import factories as f
+
+    codes = set(Region.objects.values_list("code", flat=True))
+    assert len(codes) > 3
+    assert _region_names(codes) == _region_names_before_round_8(codes)
+    v = Region.objects.get(code=f.VILLAGE_A1)
+    v.name = "新名村民委员会"
+    v.save()
+    assert _region_names({v.code}) == _region_names_before_round_8({v.code})
+    assert _region_names({v.code})[v.code][2] == "新名村"
+
+
+def test_sheet_rows_handed_to_the_zip_in_pieces_are_the_same_bytes(tmp_path, monkeypatch) -> None:
+    """``_SheetStream`` hands its rows to the zip stream in pieces of ``_FLUSH`` bytes (round 8): the sheet is
+    byte for byte the one written a row at a time, for pieces smaller than a row, a few rows and the sheet."""
+    import zipfile
+
+    from fangpin.registry.io import xlsx
+
+    rows = [
+        [f"第{i}行", Decimal(i), "是" if i % 2 else "否", "a&b", dt.date(2024, 1, 1 + i % 28)]
+        for i in range(500)
+    ]
+    sheets = []
+    for flush in (1, 300, 10_000, 1 << 30):
+        monkeypatch.setattr(xlsx, "_FLUSH", flush)
+        path = tmp_path / f"{flush}.xlsx"
+        xlsx.write_xlsx(
+            path, title="标题", subtitle="副标题", headers=["一", "二", "三", "四", "五"], rows=rows
+        )
+        with zipfile.ZipFile(path) as z:
+            sheets.append(z.read("xl/worksheets/sheet1.xml"))
+    assert len(set(sheets)) == 1 and sheets[0].count(b"<row ") == 503
+    assert sheets[0].endswith(b"</sheetData></worksheet>")

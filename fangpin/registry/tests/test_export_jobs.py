@@ -74,7 +74,7 @@ def _job_export(client, url, capture) -> tuple[ExportJob, object]:
 def test_above_the_threshold_the_web_export_is_a_job_with_the_same_workbook(
     client, personas, village, small_threshold, django_capture_on_commit_callbacks
 ):
-    a, b, c = village
+    a, b, c = village  # and a household without members, and a cancelled one with a 欧阳
     client.force_login(personas["cadre_a1"])
     job, r = _job_export(client, "/households/export/?q=欧阳", django_capture_on_commit_callbacks)
     assert r.status_code == 302 and r["Location"] == f"/households/exports/{job.pk}/"
@@ -223,7 +223,7 @@ def test_purge_deletes_the_file_after_the_retention_period(
 
 
 def test_the_job_reruns_the_filter_as_its_requester(personas, village, small_threshold):
-    a, b, c = village
+    a, b, c = village  # and a household without members, and a cancelled one with a 欧阳
     job = svc.export_job_create(actor=personas["cadre_a1"], on=TODAY, filters={}, queue=False)
     job = svc.export_job_run(job.pk)
     assert job.households == 2  # 村A1 only, though the filter is empty
@@ -321,3 +321,34 @@ def test_the_sweep_from_the_command_line_and_the_periodic_job(personas, village)
     b = _job(user, status="queued", created_ago=60 * 24, now=timezone.now())
     export_jobs_sweep_periodic.call_local()  # what the consumer runs every 10 minutes
     assert ExportJob.objects.get(pk=b).status == "failed"
+
+
+def test_export_targets_count_and_export_what_the_filter_did(personas, village, tmp_path):
+    """``export_targets`` (round 8: the search run once, its ids reused) gives ``export_estimate``'s count
+    and, handed to ``registry_export``, the workbook and audit figures of the export over the filter's
+    queryset; an inactive household and one without members count and export as before; more households than
+    the limit: the count and the queryset of the filter itself."""
+    from fangpin.monitoring.household_search import HouseholdFilter, household_search_qs
+    from fangpin.registry.io.export import registry_export
+
+    a, b, c = village  # and a household without members, and a cancelled one with a 欧阳
+    f.household(f.VILLAGE_A1, household_type="一般农户")
+    gone = f.household(f.VILLAGE_A1, household_type="一般农户", status="cancelled")
+    f.person(gone, name="欧阳已迁")
+    actor = personas["cadre_a1"]
+    for q in ("欧阳", "春花", "无此人"):
+        qs = household_search_qs(actor=actor, f=HouseholdFilter.from_params({"q": q}), on=TODAY, gate=False)
+        rows, targets = svc.export_targets(qs, limit=100)
+        assert isinstance(targets, list) and rows == svc.export_estimate(qs)
+        assert sorted(targets) == sorted(qs.values_list("pk", flat=True))
+        old = registry_export(
+            actor=actor, out_path=tmp_path / "old.xlsx", on=TODAY, households=qs.values("pk")
+        )
+        new = registry_export(actor=actor, out_path=tmp_path / "new.xlsx", on=TODAY, households=targets)
+        assert (new.rows, new.households, new.columns) == (old.rows, old.households, old.columns)
+        assert new.rows == rows
+        assert _cells(new.path.read_bytes()) == _cells(old.path.read_bytes())
+    qs = household_search_qs(actor=actor, f=HouseholdFilter.from_params({}), on=TODAY, gate=False)
+    rows, targets = svc.export_targets(qs, limit=1)  # more than one household
+    assert rows == svc.export_estimate(qs) == 3 and not isinstance(targets, list)
+    assert sorted(targets.values_list("pk", flat=True)) == sorted(qs.values_list("pk", flat=True))

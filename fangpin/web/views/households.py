@@ -279,8 +279,8 @@ def household_export(request: HttpRequest) -> HttpResponse:
         messages.error(request, e.message)
         return redirect(reverse("web:households") + "?" + query_string(request))
     unmasked = request.GET.get("unmasked") == "1"
-    rows = export_jobs.export_estimate(qs)
     limit = export_jobs.export_job_rows(on=on, region_code=f.region or request.user.region_id or "")
+    rows, targets = export_jobs.export_targets(qs, limit=limit)  # the search run once
     if rows > limit:  # a large workbook is a job of the 下载中心
         job = export_jobs.export_job_create(
             actor=request.user,
@@ -299,7 +299,7 @@ def household_export(request: HttpRequest) -> HttpResponse:
             on=on,
             region_code=f.region or None,
             unmasked=unmasked,
-            households=qs.order_by().values("pk"),
+            households=targets,
             filters=f.as_params(),
         )
     except (PermissionDenied, NotFound):
