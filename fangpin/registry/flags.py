@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import time
 from collections import Counter, defaultdict
@@ -195,14 +196,31 @@ def _income(ids: list[int], *, on: dt.date, cache: dict) -> dict[int, Decimal | 
     return out
 
 
-def _findings(ids: list[int], *, on: dt.date) -> dict[int, Counter]:
+def _findings(ids: list[int], *, on: dt.date) -> dict[int, list]:
+    """Every rule's findings by household, each household's in the order ``run_checks`` gives them for it
+    alone (by rule code, then the rule's own order)."""
     from .checks.base import run_checks
     from .checks.report import context_for
 
-    out: dict[int, Counter] = defaultdict(Counter)
+    out: dict[int, list] = defaultdict(list)
     for f in run_checks(context_for(Household.objects.filter(pk__in=ids), on=on)):
-        out[f.household_id][f.code] += 1
+        out[f.household_id].append(f)
     return out
+
+
+def findings_dump(found: list) -> str:
+    """A household's findings as ``HouseholdFlags.finding_list`` stores them: JSON, one
+    ``[code, message, person_id, field]`` per finding, in order (the household is the row's)."""
+    return json.dumps([[f.code, f.message, f.person_id, f.field] for f in found], ensure_ascii=False)
+
+
+def findings_load(household_id: int, stored: list) -> list:
+    """The findings ``findings_dump`` stored, as ``checks.base.Finding`` again."""
+    from .checks.base import Finding
+
+    return [
+        Finding(code, household_id, message, person_id, field) for code, message, person_id, field in stored
+    ]
 
 
 def _compute(ids: list[int], *, on: dt.date, cache: dict) -> None:
@@ -227,7 +245,8 @@ def _compute_rows(ids: list[int], *, on: dt.date, cache: dict) -> None:
             continue  # deleted meanwhile
         pc = income.get(hid)
         line = _params(villages[hid][:6].ljust(12, "0"), month.year, cache)[2]
-        codes = found.get(hid, Counter())
+        listed = found.get(hid, [])
+        codes = Counter(f.code for f in listed)
         rows.append(
             [
                 hid,
@@ -239,16 +258,19 @@ def _compute_rows(ids: list[int], *, on: dt.date, cache: dict) -> None:
                 on,
                 sum(codes.values()),
                 ",".join(sorted(codes))[:500],
+                findings_dump(listed),
                 now,
             ]
         )
     t = _table()
+    js = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
     sql = (
         f"INSERT INTO {t} (household_id, dirty, gen, income_month, per_capita, below_line, checked_on, "  # noqa: S608
-        "findings, finding_codes, computed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        f"findings, finding_codes, finding_list, computed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, {js}, %s) "
         "ON CONFLICT (household_id) DO UPDATE SET income_month = excluded.income_month, "
         "per_capita = excluded.per_capita, below_line = excluded.below_line, checked_on = excluded.checked_on, "
         "findings = excluded.findings, finding_codes = excluded.finding_codes, "
+        "finding_list = excluded.finding_list, "
         f"computed_at = excluded.computed_at, dirty = ({t}.gen <> excluded.gen)"
     )
     with connection.cursor() as cur:

@@ -8,8 +8,24 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from .flags import household_flags_queue_refresh, household_flags_touch, touch_one
 
 
-def _household_saved(sender, instance, **kwargs) -> None:
+def _household_saved(sender, instance, raw=False, created=False, **kwargs) -> None:
+    """The household, and the households sharing a member's canonical ID number with it: the duplicate-ID
+    finding there names this household's 户编号 (one indexed look-up; a new household has no members)."""
     touch_one(instance.pk)
+    if raw or created:
+        return
+    from .models import Person
+
+    household_flags_touch(
+        Person.objects.filter(
+            is_member=True,
+            id_number_canon__in=Person.objects.filter(
+                household_id=instance.pk, is_member=True, id_number_canon__isnull=False
+            ).values("id_number_canon"),
+        )
+        .exclude(household_id=instance.pk)
+        .values_list("household_id", flat=True)
+    )
 
 
 def _row_changed(sender, instance, **kwargs) -> None:

@@ -72,15 +72,19 @@ _RUN = threading.local()
 
 def current_run() -> int:
     """The number of the ``run_checks`` call in progress on this thread: a rule family that computes all
-    its codes at once (monitoring's warnings) remembers its result for one run only."""
+    its codes at once (monitoring's warnings), or a fact every rule asks (the context's counties), remembers
+    it for one run only; 0 outside a run (nothing is remembered then)."""
     return getattr(_RUN, "n", 0)
 
 
 def run_checks(ctx: CheckContext, *, codes: Iterable[str] | None = None) -> list[Finding]:
     _load()
     _RUN.n = next(_RUNS)
-    wanted = set(codes) if codes else set(CHECKS)
-    out: list[Finding] = []
-    for code in sorted(wanted):
-        out.extend(CHECKS[code].func(ctx))
-    return out
+    try:
+        wanted = set(codes) if codes else set(CHECKS)
+        out: list[Finding] = []
+        for code in sorted(wanted):
+            out.extend(CHECKS[code].func(ctx))
+        return out
+    finally:
+        _RUN.n = 0  # no run in progress: a rule called on its own remembers nothing

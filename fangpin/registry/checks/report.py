@@ -52,35 +52,52 @@ FINDINGS_CACHE_SECONDS = 600
 
 
 def household_findings_cached(household: Household, *, on: dt.date) -> list[Finding]:
-    """``household_findings`` remembered (10 minutes) until the household, a member or an income record
-    changes, or a state change is audited for the household — the household file shows findings on every
-    view, and running every rule costs ~0.5 s. A rule that looks across households (e.g. a duplicate ID in
-    another household) may lag by at most the cache time.
+    """``household_findings`` (every rule's findings for one household, in ``run_checks`` order), cheaply.
 
-    A household whose maintained flags (``registry.flags``: recomputed with these same rules, marked dirty
-    by every change the stamp below sees and more) are fresh for ``on`` and count no finding has none: one
-    read of its flags row instead of the stamp and the rules (most households; the 有逻辑校验问题 list
-    reads the same rows)."""
+    - Its maintained flags row (``registry.flags``: recomputed with these same rules over chunks of
+      households, marked dirty in the same transaction as every change to the household, a member, an
+      income record or an audited state change of the household, and — the one rule across households, a
+      duplicate ID number — to a member or the 户编号 of a household sharing a member's number,
+      ``registry.signals``) is clean and was computed for ``on``: the findings the flags computation stored
+      (``finding_list``), one read of the row and no rule run (a row that counts no finding needs none).
+    - Otherwise (dirty, of another day, or stored before the list was): the rules run, remembered
+      (10 minutes) until the row's generation moves (the same changes mark it), so a dirty row still waiting
+      for the background refresh costs one rule run, not one per view (running every rule costs ~0.5 s
+      at a million persons). Without a row at all (a bulk load not rebuilt yet) the remembered findings
+      are keyed by the household's own rows and audited changes instead; the duplicate-ID rule may lag
+      by at most the cache time there."""
     from django.core.cache import cache
     from django.db.models import Max
 
     from fangpin.audit.models import AuditEvent
 
+    from ..flags import findings_load
     from ..models import HouseholdFlags, IncomeRecord
 
-    flags = HouseholdFlags.objects.filter(household_id=household.pk).values("dirty", "checked_on", "findings")
-    row = flags.first()
-    if row is not None and not row["dirty"] and row["checked_on"] == on and row["findings"] == 0:
-        return []
-
-    stamp = (
-        household.updated_at,
-        Person.objects.filter(household=household).aggregate(m=Max("updated_at"))["m"],
-        IncomeRecord.objects.filter(household=household).aggregate(m=Max("updated_at"))["m"],
-        AuditEvent.objects.filter(household_id=household.pk)
-        .exclude(event_type__endswith="_view")
-        .aggregate(m=Max("seq"))["m"],
+    row = (
+        HouseholdFlags.objects.filter(household_id=household.pk)
+        .values("dirty", "gen", "checked_on", "findings", "finding_list")
+        .first()
     )
+    if row is not None and not row["dirty"] and row["checked_on"] == on:
+        if row["findings"] == 0:
+            return []
+        if row["finding_list"] is not None:
+            return findings_load(household.pk, row["finding_list"])
+
+    if row is not None:
+        # the row's generation moves with every touch (``flags.household_flags_touch``): every change the
+        # rules can see, the duplicate-ID rule's other households and new parameters included
+        stamp: tuple = ("gen", row["gen"], household.updated_at)
+    else:  # no row yet (a bulk load not rebuilt): the household's own rows and audited changes
+        stamp = (
+            household.updated_at,
+            Person.objects.filter(household=household).aggregate(m=Max("updated_at"))["m"],
+            IncomeRecord.objects.filter(household=household).aggregate(m=Max("updated_at"))["m"],
+            AuditEvent.objects.filter(household_id=household.pk)
+            .exclude(event_type__endswith="_view")
+            .aggregate(m=Max("seq"))["m"],
+        )
     import hashlib
 
     digest = hashlib.sha1(repr(stamp).encode()).hexdigest()[:16]  # same key in every process (shared cache)

@@ -4,6 +4,7 @@ tests stay in SQL), and how a finding names a person."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,15 +13,26 @@ from django.db.models import QuerySet
 from fangpin.core.masking import mask_id_number
 from fangpin.policy.params import param_value
 
-from .base import CheckContext
+from .base import CheckContext, current_run
 
 STUDENT_EXCLUDED = ("", "学龄前儿童")  # 在校生状况 values that do not make a person a student
 
 
+_COUNTIES = threading.local()  # (context, run, counties) of the last run on this thread
+
+
 def counties(ctx: CheckContext) -> list[str]:
-    """The counties the checked households belong to (parameters are looked up per county)."""
+    """The counties the checked households belong to (parameters are looked up per county): one query per
+    ``run_checks`` run, not one per rule (a dozen rules ask)."""
+    run = current_run()
+    last = getattr(_COUNTIES, "value", None)
+    if run and last is not None and last[0] is ctx and last[1] == run:
+        return list(last[2])
     villages = ctx.households.order_by().values_list("village_id", flat=True).distinct()
-    return sorted({v[:6] for v in villages})
+    out = sorted({v[:6] for v in villages})
+    if run:
+        _COUNTIES.value = (ctx, run, out)
+    return list(out)
 
 
 def per_county(ctx: CheckContext) -> Iterator[tuple[str, QuerySet, QuerySet]]:

@@ -7,7 +7,7 @@ from django.db import models
 
 class HouseholdFlags(models.Model):
     """One row per household: whether its 人均纯收入 is under the monitoring line (for ``income_month``) and
-    how many data-quality findings the rules give it (for ``checked_on``). Written only by
+    how many data-quality findings the rules give it (for ``checked_on``), and which (``finding_list``). Written only by
     ``registry.flags``: marked ``dirty`` in the same transaction as any change to the household, a member,
     an income record or an audited state change of the household, recomputed before a list reads it (dirty
     rows, rows of another day, households without a row), and rebuilt every night (``fangpin flags_rebuild``)."""
@@ -23,6 +23,10 @@ class HouseholdFlags(models.Model):
     checked_on = models.DateField("逻辑校验日期", null=True)
     findings = models.PositiveIntegerField("逻辑校验问题数", default=0)
     finding_codes = models.CharField("问题规则代码", max_length=500, blank=True)  # comma-separated
+    # the findings themselves, in the rules' order: [[code, message, person_id, field], ...]; NULL where the
+    # row was only marked (a touch) or computed before the column existed. The household file's 逻辑校验
+    # section shows them while the row is clean and of the day (checks.report.household_findings_cached).
+    finding_list = models.JSONField("逻辑校验问题明细", null=True)
     computed_at = models.DateTimeField(null=True)
     # the household's village and 户编号, kept by the database (triggers of registry migration 0018, on
     # PostgreSQL and SQLite alike: every insert of a row, every change of a household's village or 户编号,
