@@ -300,8 +300,9 @@ def _stale_rows(
 
 def _village_stale_rows(village: str, *, on: dt.date) -> tuple[list[int], list[int]]:
     """``_stale_rows`` of every household of one village, in one statement of fixed text: the flags rows by
-    their own village (kept by the database, registry migration 0018) instead of the village's households
-    joined to them, and the village's households above the highest row (no row yet)."""
+    their own village (kept by the database, registry migration 0018; read through ``hhflags_village_state``,
+    not a scan of the county's rows) instead of the village's households joined to them, and the village's
+    households above the highest row (no row yet: ``_stale_rows``' rule)."""
     t, hh = _table(), Household._meta.db_table
     sql = (
         f"SELECT household_id, dirty AND checked_on = %s FROM {t} WHERE village = %s "  # noqa: S608

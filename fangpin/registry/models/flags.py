@@ -43,6 +43,8 @@ class HouseholdFlags(models.Model):
             models.Index(fields=["household"], condition=models.Q(dirty=True), name="hhflags_dirty"),
             models.Index(fields=["household"], condition=models.Q(below_line=True), name="hhflags_below"),
             models.Index(fields=["household"], condition=models.Q(findings__gt=0), name="hhflags_findings"),
+            # a village's rows to recompute (flags._village_stale_rows), index-only
+            models.Index(fields=["village", "checked_on", "dirty"], name="hhflags_village_state"),
             models.Index(
                 fields=["village", "household_no", "household"],
                 condition=models.Q(below_line=True),
