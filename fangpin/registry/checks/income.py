@@ -18,19 +18,7 @@ import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 
-from django.db.models import (
-    Count,
-    DecimalField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Q,
-    Subquery,
-    Sum,
-    Value,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from fangpin.core import clock
 from fangpin.core.errors import DomainError
@@ -45,8 +33,6 @@ from .base import CheckContext, Finding, register
 from .support import param, per_county
 
 FAMILY = "收入"
-_MONEY = DecimalField(max_digits=14, decimal_places=2)
-_ZERO = Value(Decimal(0), output_field=_MONEY)
 
 
 def monitored_on(on: dt.date, *, reviewed_after: dt.date | None = None):
@@ -63,58 +49,10 @@ def monitored_on(on: dt.date, *, reviewed_after: dt.date | None = None):
     return (current | objects).values("household_id")
 
 
-def _sum(field: str, year: int) -> Subquery:
-    return Coalesce(
-        Subquery(
-            IncomeRecord.objects.filter(
-                household=OuterRef("pk"),
-                period_start__gte=dt.date(year, 1, 1),
-                period_end__lte=dt.date(year, 12, 31),
-            )
-            .order_by()
-            .values("household")
-            .annotate(s=Sum(field))
-            .values("s")[:1],
-            output_field=_MONEY,
-        ),
-        _ZERO,
-    )
-
-
-def annotate_year_net(qs, year: int, *, include_payout: bool):
-    """Adds ``year_net`` (net income of ``year`` by the §5.1 formula), ``year_records`` and ``members``."""
-    parts = ["wage", "production_business", "property_income", *TRANSFER_FIELDS]
-    if include_payout:
-        parts.append("insurance_payout")
-    records = Subquery(
-        IncomeRecord.objects.filter(
-            household=OuterRef("pk"),
-            period_start__gte=dt.date(year, 1, 1),
-            period_end__lte=dt.date(year, 12, 31),
-        )
-        .order_by()
-        .values("household")
-        .annotate(n=Count("id"))
-        .values("n")[:1]
-    )
-    members = Subquery(
-        Person.objects.filter(household=OuterRef("pk"), is_member=True)
-        .order_by()
-        .values("household")
-        .annotate(n=Count("id"))
-        .values("n")[:1]
-    )
-    qs = qs.annotate(**{f"y_{p}": _sum(p, year) for p in [*parts, "production_expense"]})
-    total = sum((F(f"y_{p}") for p in parts[1:]), F(f"y_{parts[0]}")) - F("y_production_expense")
-    return qs.annotate(
-        year_net=ExpressionWrapper(total, output_field=_MONEY), year_records=records, members=members
-    )
-
-
 def year_figures(households, year: int, *, include_payout: bool) -> dict[int, tuple[int, Decimal]]:
     """(records, net income by the §5.1 formula) of ``year`` by household, for the households that have a
-    record in it: one grouped query (what ``annotate_year_net`` computes with a subquery per component,
-    whose compilation cost more than the rule's SQL for one household)."""
+    record in it: one grouped query (not a subquery per component, whose compilation cost more than the
+    rule's SQL for one household)."""
     parts = ["wage", "production_business", "property_income", *TRANSFER_FIELDS]
     if include_payout:
         parts.append("insurance_payout")

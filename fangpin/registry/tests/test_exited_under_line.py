@@ -8,7 +8,19 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
 from fangpin.core import clock
 from fangpin.monitoring.models import MonitoringObject
@@ -16,10 +28,63 @@ from fangpin.registry.checks import codes as C
 from fangpin.registry.checks import income as rule
 from fangpin.registry.checks.base import Finding
 from fangpin.registry.checks.report import context_for
-from fangpin.registry.models import Household, IncomeRecord, MemberChange
+from fangpin.registry.models import Household, IncomeRecord, MemberChange, Person
+from fangpin.registry.models.income import TRANSFER_FIELDS
 from fangpin.testing import factories as f
 
 TODAY = dt.date(2025, 3, 10)
+
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
+_ZERO = Value(Decimal(0), output_field=_MONEY)
+
+
+def _sum(field: str, year: int) -> Subquery:
+    return Coalesce(
+        Subquery(
+            IncomeRecord.objects.filter(
+                household=OuterRef("pk"),
+                period_start__gte=dt.date(year, 1, 1),
+                period_end__lte=dt.date(year, 12, 31),
+            )
+            .order_by()
+            .values("household")
+            .annotate(s=Sum(field))
+            .values("s")[:1],
+            output_field=_MONEY,
+        ),
+        _ZERO,
+    )
+
+
+def annotate_year_net(qs, year: int, *, include_payout: bool):
+    """The earlier rule's figures (main 63f242b, ``checks.income``): ``year_net`` (net income of ``year`` by
+    the §5.1 formula), ``year_records`` and ``members``, a subquery per component."""
+    parts = ["wage", "production_business", "property_income", *TRANSFER_FIELDS]
+    if include_payout:
+        parts.append("insurance_payout")
+    records = Subquery(
+        IncomeRecord.objects.filter(
+            household=OuterRef("pk"),
+            period_start__gte=dt.date(year, 1, 1),
+            period_end__lte=dt.date(year, 12, 31),
+        )
+        .order_by()
+        .values("household")
+        .annotate(n=Count("id"))
+        .values("n")[:1]
+    )
+    members = Subquery(
+        Person.objects.filter(household=OuterRef("pk"), is_member=True)
+        .order_by()
+        .values("household")
+        .annotate(n=Count("id"))
+        .values("n")[:1]
+    )
+    qs = qs.annotate(**{f"y_{p}": _sum(p, year) for p in [*parts, "production_expense"]})
+    total = sum((F(f"y_{p}") for p in parts[1:]), F(f"y_{parts[0]}")) - F("y_production_expense")
+    return qs.annotate(
+        year_net=ExpressionWrapper(total, output_field=_MONEY), year_records=records, members=members
+    )
 
 
 def _earlier(ctx) -> list[Finding]:
@@ -35,12 +100,12 @@ def _earlier(ctx) -> list[Finding]:
     for county, _, households in rule.per_county(ctx):
         line = Decimal(str(rule.param_value_year("income.monitoring_line", county, year)))
         include = bool(rule.param_value_year("income.include_insurance_payout", county, year))
-        exited = rule.annotate_year_net(
+        exited = annotate_year_net(
             households.filter(household_type="脱贫户").exclude(id__in=monitored), year, include_payout=include
         ).annotate(changed_since=changed_since)
         qs = (
             exited.filter(year_records=1, members__gt=0, changed_since=False)
-            .filter(year_net__lt=F("members") * Value(line, output_field=rule._MONEY))
+            .filter(year_net__lt=F("members") * Value(line, output_field=_MONEY))
             .values("id", "household_no", "year_net", "members")
         )
         rows = [(h["id"], h["household_no"], h["year_net"], h["members"]) for h in qs]
