@@ -77,6 +77,12 @@ class HouseholdFilter:
     def active(self) -> bool:
         return bool({k for k in self.as_params() if k != "sort"})
 
+    @property
+    def filtered(self) -> bool:
+        """A filter beyond the search words is set (the list's 筛选 panel opens for these only: a search alone
+        keeps the results on a phone's first screen)."""
+        return bool({k for k in self.as_params() if k not in ("sort", "q")})
+
 
 def helper_household_ids(*, actor, on: dt.date) -> QuerySet:
     """The households currently assigned to this helper."""

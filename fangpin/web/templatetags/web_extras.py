@@ -5,6 +5,8 @@ from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
+from fangpin.trust.timeline import step_name
+
 register = template.Library()
 
 
@@ -15,6 +17,13 @@ def get_item(mapping, key):
         return mapping.get(key, key)
     except AttributeError:
         return key
+
+
+@register.filter
+def case_step(case) -> str:
+    """``{{ case|case_step }}``: the name of the case's current step in its own procedure (a code such as
+    ``verify`` is 入户核查 in an identification and 入户核实 in an elimination)."""
+    return step_name(case.kind, case.current_step) if case.current_step else ""
 
 
 @register.filter

@@ -67,6 +67,25 @@ def test_lead_screen_opens_the_case_and_step_refusal_is_shown(client, personas):
     assert case.current_step == "compare" and "本环节已完成" in r.content.decode()
 
 
+def test_current_step_is_named_in_its_own_procedure(client, personas):
+    """The case list and the household file name the current step in Chinese, by the case's own procedure:
+    an identification's ``verify`` is 入户核查 (入户核实 is the elimination's), never the code."""
+    hh = poor_exited_household(per_capita=4000)
+    lead = leads.lead_submit(
+        actor=assigned_helper(personas, hh),
+        household=hh,
+        channel="cadre_visit",
+        risk_types=["因病"],
+        on=START,
+    )
+    identification.case_open(actor=personas["cadre_a1"], lead=lead, on=START)
+    client.force_login(personas["cadre_a1"])
+    listed = client.get("/cases/").content.decode()
+    assert '<td data-label="当前环节">入户核查</td>' in listed
+    file = client.get(f"/households/{hh.id}/").content.decode()
+    assert "当前环节：入户核查" in file and "当前环节：verify" not in file
+
+
 def test_publicity_notice_is_masked(client, personas):
     hh = poor_exited_household(per_capita=4000)
     lead = leads.lead_submit(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -95,6 +96,18 @@ def test_filters_monitoring_status_category_type_and_below_line(client, personas
     assert get("household_type=一般农户") == [True, False, True]
     assert get(f"region={f.VILLAGE_A2}") == [False, False, True]
     assert get("below_line=1") == [False, True, False]  # 4000 a head in 2024 < the 2025 line
+
+
+def test_filter_panel_opens_for_filters_not_for_a_search_alone(client, personas, village):
+    client.force_login(personas["county_admin"])
+    panel = lambda qs: re.search(  # noqa: E731
+        r'<details class="filters"( open)?><summary>筛选(（已设置）)?</summary>',
+        client.get("/households/?" + qs).content.decode(),
+    ).groups()
+    assert panel("q=王") == (None, None)  # the results stay on a phone's first screen
+    assert panel("") == (None, None)
+    assert panel("q=王&below_line=1") == (" open", "（已设置）")
+    assert panel("monitoring=active") == (" open", "（已设置）")
 
 
 def test_helper_sees_only_assigned_households(client, personas, village):
