@@ -3,6 +3,7 @@ monthly report is exported as Excel (and as PDF)."""
 
 from __future__ import annotations
 
+import json
 from io import BytesIO
 from pathlib import Path
 
@@ -15,6 +16,17 @@ def test_dashboard_charts_and_drill_down(both_sizes, page_as, shoot):
         page.wait_for_selector("#ch-category[data-ready='1'] svg")
         assert page.locator("#ch-income svg").count() == 1
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    # a chart with nothing in the period says 本期无数据 instead of bare axes; one with data does not
+    data = json.loads(desktop.locator("#chart-data").text_content())
+    departments_empty = not any(v for label in data["departments"]["values"].values() for v in label.values())
+    duration_empty = not any(v for v in data["duration"] if v is not None)
+    for chart, empty in (
+        ("ch-category", False),
+        ("ch-departments", departments_empty),
+        ("ch-duration", duration_empty),
+    ):
+        desktop.wait_for_selector(f"#{chart}[data-ready='1'] svg")
+        assert ("本期无数据" in desktop.locator(f"#{chart} svg").inner_html()) is empty, chart
     shoot(desktop, "stats-dashboard")
     desktop.locator("ul.cards a.num").first.click()
     desktop.wait_for_url("**/stats/list/**")

@@ -16,6 +16,11 @@
       option.textStyle = font;
       option.tooltip = option.tooltip || { trigger: "axis" };
       option.grid = option.grid || { left: 40, right: 12, top: 56, bottom: 60, containLabel: true };
+      var empty = !option.series.some(function (s) { return s.data.some(function (v) { return v !== null && v !== 0; }); });
+      if (empty) {  // an empty period says so, instead of bare axes
+        option.graphic = { type: "text", left: "center", top: "middle", style: { text: "本期无数据", fill: "#888", fontSize: 14 } };
+        node.setAttribute("data-empty", "1");
+      }
       c.setOption(option);
       if (onClick) c.on("click", onClick);
       window.addEventListener("resize", function () { c.resize(); });
