@@ -102,3 +102,34 @@ def test_the_set_based_front_end_reads_the_facts_the_orm_reading_did(county):
     # one query per table, not one per household or person (chunks of a streamed read are not queries);
     # on PostgreSQL the SET and RESET of cursor_tuple_fraction around them
     assert len(q.captured_queries) == 10 + 2 * (connection.vendor == "postgresql")
+
+
+@pytest.mark.django_db
+def test_protected_attributes_and_names_in_the_registry_are_not_model_inputs(county):
+    """The county job's own reading (``facts_from_db``), not only the generator's: every person saved as a
+    real edit (a new history version) with another 民族, the other 性别 and another name gives the same
+    facts' person traits and exactly the same features; the person frame has none of those columns."""
+    from django.utils import timezone
+
+    from fangpin.registry.models import Person
+    from fangpin.risk.facts import PERSON_COLUMNS, PROTECTED
+
+    today = timezone.localdate()
+    lines = county_lines("410506", today.year)
+    months = (dt.date(2025, 6, 1), today.replace(day=1), add_months(today.replace(day=1), 1))
+    before = facts_from_db("410506", lines=lines)
+    assert tuple(before.persons.columns) == PERSON_COLUMNS
+    assert not set(PROTECTED) & set(before.persons.columns)
+    feats = {m: features_at(before, m) for m in months}
+    people = list(Person.objects.filter(household__village__code__startswith="410506"))
+    assert len(people) > 300
+    for p in people:
+        p.ethnicity = "汉族" if p.ethnicity != "汉族" else "回族"
+        p.gender = "F" if p.gender == "M" else "M"
+        p.name = "某某"
+        p.save()
+    after = facts_from_db("410506", lines=lines)
+    assert not set(PROTECTED) & set(after.persons.columns)
+    for m in months:
+        assert feats[m].height > 100
+        assert _sorted(features_at(after, m)).equals(_sorted(feats[m])), m

@@ -10,6 +10,7 @@ import pytest
 
 from fangpin.demo.services.load import demo_county_generate
 from fangpin.monitoring.models import MonitoringObject
+from fangpin.monitoring.selectors import monitoring_objects_on
 from fangpin.policy.params import param_value, parameter_change
 from fangpin.testing import factories as f
 from fangpin.whatif.services import recompute_offer, whatif_run
@@ -45,12 +46,27 @@ def test_raising_the_line_by_10_percent_is_confirmed_household_for_household(per
         counted = sum(1 for h, r in theirs.items() if r["flagged"] and (m == "flagged" or not r["monitored"]))
         assert scen[m]["households"] == counted
     assert scen["eligible"]["households"] == sum(1 for r in theirs.values() if r["refusals"] == [])
+    # coverage and leakage against the current monitoring list (THE list: monitoring_objects_on), from
+    # the direct recomputation: flagged ∩ list ÷ list, flagged outside the list ÷ flagged
+    current = set(monitoring_objects_on(AS_OF).values_list("household_id", flat=True))
+
+    def cover_leak(hids):
+        flagged = {h for h in hids if theirs[h]["flagged"]}
+        listed = current & set(hids)
+        return (
+            round(len(flagged & listed) / len(listed), 4) if listed else None,
+            round(len(flagged - listed) / len(flagged), 4) if flagged else None,
+        )
+
+    assert current and (scen["coverage"], scen["leakage"]) == cover_leak(list(theirs))
+    assert scen["current"]["households"] == len(current & set(theirs))
     for row in c.rows[:-1]:  # per township, the same
         tw = [h for h, r in c.scen.iterrows() if r["township_id"] == row["township"]]
         assert row["scen"]["flagged"]["households"] == sum(theirs[h]["flagged"] for h in tw)
         assert row["scen"]["flagged"]["persons"] == sum(
             theirs[h]["members"] for h in tw if theirs[h]["flagged"]
         )
+        assert (row["scen"]["coverage"], row["scen"]["leakage"]) == cover_leak(tw)
 
     # the new version offers the recomputation of 2026, naming the households the what-if named
     offer = recompute_offer(actor=admin, parameter=p, on=AS_OF)

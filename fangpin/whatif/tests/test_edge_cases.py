@@ -13,6 +13,7 @@ from django.apps import apps
 from django.db import connection
 
 from fangpin.audit.models import AuditEvent
+from fangpin.monitoring.rules import E_TOO_EARLY
 from fangpin.monitoring.services.enrolment import gradual_exit_end
 from fangpin.policy.params import parameter_change
 from fangpin.whatif.evaluate import evaluate
@@ -55,6 +56,27 @@ def test_a_shorter_gradual_exit_is_what_a_direct_recomputation_gives(county, per
     until, _ref = gradual_exit_end(county["exit_on"], dt.date(2025, 1, 10))
     assert until < ON  # the rule now ends its 渐退期 before the date, as the what-if said
     assert c.total["base"]["leave"]["households"] == 0 and c.total["scen"]["leave"]["households"] == 1
+
+
+def test_stricter_elimination_guards_are_what_a_direct_recomputation_gives(county, personas):
+    """The elimination guards (months monitored, months of income above the line) changed in a what-if
+    give, household for household, what ``elimination_check`` says once real versions are in force."""
+    admin = personas["county_admin"]
+    settings = {"min_months": "12", "stable_months": "9"}
+    c = whatif_run(actor=admin, on=ON, settings=settings)
+    base = {r["household_id"] for r in c.households("eligible", which="base")}
+    scen = {r["household_id"] for r in c.households("eligible")}
+    assert (
+        county["active"].pk in base and county["active"].pk not in scen
+    )  # monitored since 2024-09: 10 months
+    for key, value in (("elimination.min_months", 12), ("elimination.income_stable_months", 9)):
+        parameter_change(actor=admin, key=key, value=value, region_code="410506", year=2025, basis="测试",
+                         doc_no="测试〔2025〕2号")  # fmt: skip
+    mine = whatif_rows(c.scen)
+    theirs = direct(list(mine), ON)
+    assert differences(mine, theirs) == []
+    assert scen == {h for h, r in theirs.items() if r["refusals"] == []}
+    assert E_TOO_EARLY in theirs[county["active"].pk]["refusals"]
 
 
 def _table_digest() -> dict[str, str]:
