@@ -387,7 +387,39 @@ def mapping_preview(
         out["parsed"] = [{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in r.items()
                           if k != "name_pinyin"} for r in p.rows]  # fmt: skip
         out["errors"] = [e.__dict__ for e in p.errors]
+    out["shown"] = _preview_shown(out["parsed"], spec)
     return out
+
+
+# the preview's parsed rows as the browser shows them: every column under its Chinese title, the ID check and
+# 性别 in words (the API and the CLI keep the field names and codes)
+_DERIVED_TITLES = {
+    "row_no": "行号",
+    "id_raw": "证件号码（原样）",
+    "id_number": "证件号码（校验后）",
+    "id_status": "证件号码校验",
+    "event_date": "事件日期",
+}
+_VALUE_TITLES = {
+    "id_status": {
+        ID_OK: "有效",
+        ID_MISSING: "缺失",
+        ID_INVALID: "校验不通过",
+        ID_SCIENTIFIC: "被改写为科学计数法",
+    },
+    "sex": {"M": "男", "F": "女"},
+}
+
+
+def _preview_shown(parsed: list[dict[str, Any]], spec: SourceSpec) -> dict[str, list]:
+    if not parsed:
+        return {"titles": [], "rows": []}
+    titles = {**_DERIVED_TITLES, **{c.name: c.title for c in spec.columns}}
+    keys = list(parsed[0])
+    return {
+        "titles": [titles.get(k, k) for k in keys],
+        "rows": [[_VALUE_TITLES.get(k, {}).get(r.get(k), r.get(k)) for k in keys] for r in parsed],
+    }
 
 
 def _parse_date(v: str) -> dt.date | None:

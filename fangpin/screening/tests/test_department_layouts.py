@@ -175,7 +175,8 @@ def test_mapping_cli_previews_and_saves(capsys):
     call_command("dept_mapping", "hrss", path, "--as", "dept_人社", "--set", "姓名=人员名称", "--set",
                  "证件号码=证照号码", "--set", "登记类型=人员状态", "--set", "登记日期=业务日期")  # fmt: skip
     out = capsys.readouterr().out
-    assert "已保存" in out and "reg_type=失业登记" in out and "需要确认" not in out
+    assert "已保存" in out and "登记类型=失业登记" in out and "需要确认" not in out
+    assert "reg_type" not in out and "id_status" not in out  # the preview in Chinese, as the browser shows it
 
 
 @pytest.mark.django_db

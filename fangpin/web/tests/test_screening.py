@@ -3,6 +3,7 @@ previews the parsed rows and uploads; the county starts a run and sees its progr
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,12 @@ def test_upload_with_mapping_question_then_preview_and_batch(client, personas):
     page = r.content.decode()
     assert 'id="mapping-question"' not in page and "确认上传" in page
     assert "9120.55" in page  # first rows as parsed
+    # in Chinese: the columns under their titles, the ID check and 性别 in words, no field names or codes
+    head = re.search(r'<table id="preview-rows">\s*<thead><tr>(.*?)</tr></thead>', page, re.S).group(1)
+    assert "<th>个人自付</th>" in head and "<th>证件号码校验</th>" in head and "<th>行号</th>" in head
+    assert not re.search(r"<th>[a-z_]+</th>", head), head
+    rows = page.split('<table id="preview-rows">')[1].split("</table>")[0]
+    assert "<td>有效</td>" in rows and "<td>ok</td>" not in rows and not re.search(r"<td>[MF]</td>", rows)
     assert (
         DeptMapping.objects.get(department="医保", kind="medical").columns["out_of_pocket"] == "自负部分(元)"
     )

@@ -61,10 +61,15 @@ def print_preview(cmd: BaseCommand, pv: dict[str, Any]) -> None:
         )
     if pv.get("parsed"):
         w(f"前{len(pv['parsed'])}行按此读取：")
-        for r in pv["parsed"]:
+        titles = pv["shown"]["titles"]
+        for r in pv["shown"]["rows"]:  # the Chinese titles and words the browser's preview shows
             w(
                 "  "
-                + "，".join(f"{k}={v}" for k, v in r.items() if k not in ("id_raw",) and v not in (None, ""))
+                + "，".join(
+                    f"{t}={v}"
+                    for t, v in zip(titles, r, strict=True)
+                    if t != "证件号码（原样）" and v not in (None, "")
+                )
             )
     elif pv.get("raw"):
         w("文件前几行（原样）：")

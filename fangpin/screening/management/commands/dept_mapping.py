@@ -29,6 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, kind, file, username, pairs, on_behalf_of=None, **opts):
         from fangpin.screening.services.uploads import dept_mapping_preview, dept_mapping_save
+        from fangpin.screening.sources import source_get
 
         user = User.objects.filter(username=username).first()
         if user is None:
@@ -44,7 +45,9 @@ class Command(BaseCommand):
                 m = dept_mapping_save(
                     actor=user, kind=kind, columns=columns, path=Path(file), on_behalf_of=on_behalf_of
                 )
-                self.stdout.write(f"已保存 {m.department} {kind} 列映射 v{m.version}：{m.columns}")
+                titles = {c.name: c.title for c in source_get(kind).columns}
+                pairs = "、".join(f"{titles.get(k, k)}={v}" for k, v in m.columns.items())
+                self.stdout.write(f"已保存 {m.department} {kind} 列映射 v{m.version}：{pairs}")
             pv = dept_mapping_preview(
                 actor=user, kind=kind, path=Path(file), on_behalf_of=on_behalf_of, on=clock.today()
             )
