@@ -5,6 +5,8 @@ from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
+from fangpin.screening.sources import SOURCES
+from fangpin.trust.consent_scopes import SCOPE_LABELS
 from fangpin.trust.timeline import step_name
 
 register = template.Library()
@@ -24,6 +26,27 @@ def case_step(case) -> str:
     """``{{ case|case_step }}``: the name of the case's current step in its own procedure (a code such as
     ``verify`` is 入户核查 in an identification and 入户核实 in an elimination)."""
     return step_name(case.kind, case.current_step) if case.current_step else ""
+
+
+@register.filter
+def source_title(kind: str) -> str:
+    """``{{ batch.kind|source_title }}``: a department data kind by its Chinese title (medical → 医保结算)."""
+    spec = SOURCES.get(kind)
+    return spec.title if spec else kind
+
+
+@register.filter
+def source_column(name: str, kind: str) -> str:
+    """``{{ column|source_column:kind }}``: a column of a department data kind by its title (out_of_pocket →
+    个人自付)."""
+    spec = SOURCES.get(kind)
+    return next((c.title for c in spec.columns if c.name == name), name) if spec else name
+
+
+@register.filter
+def consent_scope_title(scope: str) -> str:
+    """``{{ rule.consent_scope|consent_scope_title }}``: a 承诺授权书 scope in words (assets → 存款等金融资产)."""
+    return SCOPE_LABELS.get(scope, scope)
 
 
 @register.filter

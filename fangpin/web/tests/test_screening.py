@@ -64,6 +64,22 @@ def test_upload_with_mapping_question_then_preview_and_batch(client, personas):
     assert batch.rows_ok == 2 and batch.department == "医保"
     listing = client.get("/screening/").content.decode()
     assert f"#{batch.pk}" in listing
+    # the data kind by its title, not its code, on the screening page and the officer's 工作台
+    assert (
+        '<td data-label="类型">医保结算</td>' in listing
+        and '<td data-label="类型">medical</td>' not in listing
+    )
+    home = client.get("/").content.decode()
+    assert '<td data-label="类型">医保结算</td>' in home
+    # the county's rule and mapping screen: kinds, the saved mapping's columns and the consent scope in words
+    client.force_login(personas["county_admin"])
+    rules = client.get("/manage/screening/").content.decode()
+    assert (
+        '<td data-label="部门数据">医保结算</td>' in rules
+        and '<td data-label="部门数据">medical</td>' not in rules
+    )
+    assert "个人自付←自负部分(元)" in rules and "out_of_pocket←" not in rules
+    assert '<td data-label="需授权">存款等金融资产</td>' in rules
 
 
 def test_county_starts_a_run_and_follows_it(client, personas):

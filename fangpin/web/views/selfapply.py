@@ -17,20 +17,10 @@ from fangpin.accounts.scope import require
 from fangpin.core.errors import DomainError
 from fangpin.monitoring.selectors import visit_targets
 from fangpin.policy.params import param_value
+from fangpin.trust.consent_scopes import SCOPE_LABELS
 from fangpin.trust.services.self_application import self_application_lookup, self_application_receive
 
 from ._common import today
-
-SCOPE_LABELS = {
-    "all": "全部（收入、资产、医疗、社保、车辆、房产、工商）",
-    "income": "收入",
-    "assets": "存款等金融资产",
-    "medical": "医疗",
-    "social_security": "社保",
-    "vehicles": "车辆",
-    "property": "房产",
-    "business": "工商登记",
-}
 
 
 @login_required
