@@ -11,6 +11,7 @@ from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import require
 from fangpin.core.masking import mask_text
 
+from .event_names import RESULT_NAMES, event_name
 from .models import AuditEvent
 from .record import audit_record
 
@@ -75,9 +76,11 @@ def event_row(ev: AuditEvent) -> dict[str, str]:
         "actor": ev.actor.username if ev.actor_id else (ev.actor_role or "（匿名）"),
         "role": ev.actor_role,
         "event": ev.event_type,
+        "event_name": event_name(ev.event_type),
         "object": f"{ev.object_type}:{ev.object_id}" if ev.object_type else "",
         "region": ev.region_code,
         "result": ev.result,
+        "result_name": RESULT_NAMES.get(ev.result, ev.result),
         "reason": mask_text(ev.reason),
         "data": mask_text(str(ev.data))[:300] if ev.data else "",
     }

@@ -164,7 +164,16 @@ def test_auditor_screen_and_cli(client, personas):
     only = client.get("/audit/?event_type=registry.").content.decode()
     assert "registry.household_search" in only and "trust.household_file_view" not in only
     assert "410506197503040011" not in body
+    # each event in words beside its code, the result in words
+    assert '查看户档案<br><code class="muted">trust.household_file_view</code>' in body
+    assert '查询户档案<br><code class="muted">registry.household_search</code>' in body
+    rows = body.split('<table id="audit-rows">')[1].split("</table>")[0]
+    assert "<td>成功</td>" in rows and "<td>ok</td>" not in rows
     assert AuditEvent.objects.filter(event_type="audit.search", actor=auditor).count() == 2
+    home = client.get(
+        "/"
+    ).content.decode()  # the auditor's 工作台: the week's event types by name, each a filter
+    assert '<a href="/audit/?event_type=trust.household_file_view">查看户档案</a>' in home
 
     from io import StringIO
 
@@ -223,3 +232,26 @@ def test_a_refusal_inside_a_rolled_back_write_is_recorded_at_the_end_of_the_requ
     with pytest.raises(NotFound):
         RefusalAuditMiddleware(lambda r: access_object(personas["cadre_a1"], Household, b1.pk))(rf.get("/"))
     assert AuditEvent.objects.filter(event_type="access.refused").count() == 2
+
+
+def test_every_event_type_written_by_the_code_has_a_name():
+    """A new audit event type gets its name in audit/event_names.py (the auditor's screens show it)."""
+    import re
+    from pathlib import Path
+
+    from fangpin.audit.event_names import event_name
+    from fangpin.trust.timeline import CASE_EVENT_NAMES
+
+    root = Path(__file__).resolve().parents[2]
+    written = set()
+    for path in root.rglob("*.py"):
+        if "tests" in path.parts or "migrations" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        written |= set(re.findall(r'event_type="([a-z_]+\.[a-z_]+)"', text))
+        written |= set(re.findall(r'audit_list_view\([^,]+, "([a-z_]+\.[a-z_]+)"', text))
+    written |= {f"monitoring.case_{k}" for k in CASE_EVENT_NAMES}
+    written |= {f"registry.{e}_update" for e in ("household", "person", "income")}
+    assert len(written) > 80
+    unnamed = sorted(t for t in written if event_name(t) == t)
+    assert not unnamed, unnamed

@@ -5,6 +5,7 @@ from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
+from fangpin.audit.event_names import event_name
 from fangpin.screening.sources import SOURCES
 from fangpin.trust.consent_scopes import SCOPE_LABELS
 from fangpin.trust.timeline import step_name
@@ -47,6 +48,12 @@ def source_column(name: str, kind: str) -> str:
 def consent_scope_title(scope: str) -> str:
     """``{{ rule.consent_scope|consent_scope_title }}``: a 承诺授权书 scope in words (assets → 存款等金融资产)."""
     return SCOPE_LABELS.get(scope, scope)
+
+
+@register.filter(name="event_name")
+def event_name_filter(event_type: str) -> str:
+    """``{{ ev.event_type|event_name }}``: an audit event type in words (accounts.login → 登录成功)."""
+    return event_name(event_type)
 
 
 @register.filter
