@@ -110,7 +110,9 @@ def child(a: argparse.Namespace) -> None:
             start.wait()
             while not done.is_set():
                 t0 = time.perf_counter()
-                audit_record(actor=cadre, event_type="registry.household_view", household_id=None, data={"i": i})
+                audit_record(
+                    actor=cadre, event_type="registry.household_view", household_id=None, data={"i": i}
+                )
                 with lock:
                     reads.append((time.perf_counter() - t0) * 1000)
                 time.sleep(0.002)
@@ -189,11 +191,15 @@ def main() -> None:
     load._manage(env, "migrate", "-v0")
     per = a.writers * a.steps
     n_cases = per * len(codes) * a.rounds
-    code = load.PLAN_CODE.replace("{max_cases}", str(n_cases)).replace("{users}", "10").replace("{flags}", "0")
+    code = (
+        load.PLAN_CODE.replace("{max_cases}", str(n_cases)).replace("{users}", "10").replace("{flags}", "0")
+    )
     out = load._manage(env, "shell", "-c", code)
     plan = json.loads(next(line for line in out.splitlines() if line.startswith("PLAN"))[4:])
     if len(plan["cases"]) < n_cases:
-        sys.exit(f"only {len(plan['cases'])} open cases for {n_cases} steps: fewer --steps or a larger village")
+        sys.exit(
+            f"only {len(plan['cases'])} open cases for {n_cases} steps: fewer --steps or a larger village"
+        )
     plan_file = var / "plan.json"
     plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
     print(
@@ -205,8 +211,23 @@ def main() -> None:
     slot = 0
     for _ in range(a.rounds):
         for c in codes:
-            args = [sys.executable, str(Path(__file__).resolve()), "--child", "--code", str(c), "--plan", str(plan_file)]
-            args += ["--writers", str(a.writers), "--readers", str(a.readers), "--database-url", a.database_url]
+            args = [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--child",
+                "--code",
+                str(c),
+                "--plan",
+                str(plan_file),
+            ]
+            args += [
+                "--writers",
+                str(a.writers),
+                "--readers",
+                str(a.readers),
+                "--database-url",
+                a.database_url,
+            ]
             args += ["--case-slice", str(slot * per), str((slot + 1) * per)]
             slot += 1
             own = {**env, "PYTHONPATH": str(c), "FANGPIN_VAR": str(var / f"run{slot}")}

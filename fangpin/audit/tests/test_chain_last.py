@@ -5,6 +5,7 @@ the case history linked to its events and sealed, and concurrent writers still m
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 
@@ -90,10 +91,8 @@ def test_a_block_inside_a_block_joins_it_and_rolls_back_alone():
     def outer():
         audit_record(actor=None, event_type="t.outer1")
         inner(False)
-        try:
+        with contextlib.suppress(DomainError):
             inner(True)
-        except DomainError:
-            pass
         audit_record_many(
             [{"actor": None, "event_type": "t.many1"}, {"actor": None, "event_type": "t.many2"}]
         )
@@ -216,10 +215,8 @@ def test_concurrent_writers_and_readers_make_one_unforked_chain():
         try:
             barrier.wait()
             for i in range(rounds):
-                try:
+                with contextlib.suppress(DomainError):
                     write(w, i)
-                except DomainError:
-                    pass
         except BaseException as e:  # noqa: BLE001 - reported below
             errors.append(e)
         finally:
