@@ -1,5 +1,7 @@
 """Writing and verifying audit events. Services call ``audit_record`` inside their transaction:
-if the audit write fails, the business change rolls back with it (fails closed)."""
+if the audit write fails, the business change rolls back with it (fails closed). A service wrapped in
+``audited_atomic`` (the case engine) has its events chained by the block's last statements instead of where
+they are recorded, so the chain's lock is held only from there to the commit (see below)."""
 
 from __future__ import annotations
 
