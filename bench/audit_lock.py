@@ -9,8 +9,8 @@ For each checkout in turn (a child process importing that checkout's ``fangpin``
 threads with a connection each: ``--writers`` threads post the load bench's 入户核查 step
 (``POST /api/v1/cases/<id>/steps/verify``, bench/load.py's VERIFY_STEP_DATA, through Django's test client
 as the village cadre) on open cases, ``--steps`` each; ``--readers`` threads meanwhile write a view's audit
-event outside a transaction (as every household-file view, search and export does) in a loop; a sampler
-counts the backends waiting for the advisory lock (``pg_stat_activity``, every 2 ms). Printed per checkout:
+event outside a transaction, one every ``--read-pause`` ms each (as every household-file view, search and
+export does); a sampler counts the backends waiting for the advisory lock (``pg_stat_activity``, every 2 ms). Printed per checkout:
 the step's wall time, the chain lock's hold time in the step (from the statement that took it to the end
 of the commit), the reads' audit append wall time, and the mean number of backends waiting for the lock.
 The threads share one interpreter (the GIL), so a writer holding the lock waits for its turn to run, as a
@@ -115,7 +115,7 @@ def child(a: argparse.Namespace) -> None:
                 )
                 with lock:
                     reads.append((time.perf_counter() - t0) * 1000)
-                time.sleep(0.002)
+                time.sleep(a.read_pause / 1000)  # a steady stream, not as fast as the lock allows
         except BaseException as e:  # noqa: BLE001
             errors.append(repr(e))
         finally:
@@ -132,6 +132,17 @@ def child(a: argparse.Namespace) -> None:
                 waiting.append(n)
                 time.sleep(0.002)
 
+    # warm-up, not counted: the URL conf and the API's schemas imported, the parameter cache filled (one
+    # step on a case of its own), as in a worker that has served requests
+    Client(HTTP_HOST="127.0.0.1").get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {tokens[0]}")
+    if cases:
+        case_id, version = cases.pop()
+        Client(HTTP_HOST="127.0.0.1").post(
+            f"/api/v1/cases/{case_id}/steps/verify",
+            data=json.dumps({"version": version, "data": VERIFY_STEP_DATA}),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {tokens[0]}",
+        )
     s = connection.settings_dict
     dsn = f"host={s['HOST'] or '127.0.0.1'} port={s['PORT'] or 5432} user={s['USER']} dbname={s['NAME']}"
     ws = [threading.Thread(target=writer, args=(w,)) for w in range(a.writers)]
@@ -174,6 +185,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=10, help="case steps per writer and checkout")
     ap.add_argument("--code", type=Path, action="append", help="checkouts to measure (default: this one)")
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--read-pause", type=float, default=20.0, help="ms each reader pauses between events")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--plan", default="", help=argparse.SUPPRESS)
     ap.add_argument("--case-slice", type=int, nargs=2, default=[0, 0], help=argparse.SUPPRESS)
@@ -189,7 +201,7 @@ def main() -> None:
     var = Path(tempfile.mkdtemp(prefix="fangpin-lock-"))
     env = load._env(a.database_url, var)
     load._manage(env, "migrate", "-v0")
-    per = a.writers * a.steps
+    per = a.writers * a.steps + 1  # (one for the warm-up)
     n_cases = per * len(codes) * a.rounds
     code = (
         load.PLAN_CODE.replace("{max_cases}", str(n_cases)).replace("{users}", "10").replace("{flags}", "0")
@@ -204,7 +216,8 @@ def main() -> None:
     plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
     print(
         f"village {plan['village']}: {a.writers} writers x {a.steps} case steps, {a.readers} readers writing a "
-        "view's audit event in a loop meanwhile; ms",
+        "view's audit event every "
+        f"{a.read_pause:g} ms meanwhile; ms",
         flush=True,
     )
     results: dict[Path, list[dict]] = {c: [] for c in codes}
