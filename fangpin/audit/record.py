@@ -1,12 +1,16 @@
 """Writing and verifying audit events. Services call ``audit_record`` inside their transaction:
-if the audit write fails, the business change rolls back with it (fails closed)."""
+if the audit write fails, the business change rolls back with it (fails closed). A service wrapped in
+``audited_atomic`` (the case engine) has its events chained by the block's last statements instead of where
+they are recorded, so the chain's lock is held only from there to the commit (see below)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from django.db import connection, transaction
 from django.dispatch import Signal
@@ -21,6 +25,8 @@ _LOCK_KEY = 0x46414E47  # "FANG": advisory lock serialising the chain on Postgre
 # sent inside the recording transaction with ``events`` (the saved AuditEvent rows): parts that keep derived
 # state per household (``registry.flags``) mark it stale with the change
 audit_recorded = Signal()
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _canonical(ev: AuditEvent) -> str:
@@ -126,16 +132,141 @@ def audit_record(
         result=result,
         reason=reason,
     )
-    if connection.vendor == "postgresql":
-        _append_pg(ev)
+    waiting = _open_scope()
+    if waiting is not None:  # chained at the end of the service's transaction (``audited_atomic``)
+        waiting[0].events.append((ev, [], waiting[1]))
+        audit_recorded.send(sender=AuditEvent, events=[ev])
         return ev
+    _append_now(ev)
+    return ev
+
+
+def _append_now(ev: AuditEvent) -> None:
+    if connection.vendor == "postgresql":
+        _append_pg([ev])
+        audit_recorded.send(sender=AuditEvent, events=[ev])
+        return
     with transaction.atomic():
         head = _chain_head()
         ev.prev_hash = head
         ev.hash = _hash(head, ev)
         ev.save(force_insert=True)
         audit_recorded.send(sender=AuditEvent, events=[ev])
-    return ev
+
+
+# --- the chain appended last ---------------------------------------------------------------------------
+# On PostgreSQL the chain's lock is held from the append to the end of the transaction, and every audited
+# request (each view, search, export) waits for it. A service that records its events early and then does
+# more work (more statements, seals, the flags' receivers, its case history rows) would keep all of them
+# waiting that long: inside ``audited_atomic`` the events are kept and chained by the block's last statement
+# instead, in one round trip, with what depends on their sequence numbers (``after_chained``) right after.
+
+
+class _Scope:
+    __slots__ = ("events", "sids")
+
+    def __init__(self, sids: tuple[str, ...]) -> None:
+        # (event, what waits for its number, the marker of the savepoint it was recorded in — or None)
+        self.events: list[tuple[AuditEvent, list[Callable[[AuditEvent], None]], Any]] = []
+        self.sids = sids  # the savepoints open when the block began
+
+
+def _scopes() -> list[_Scope]:
+    st = getattr(connection, "_fangpin_audit_scopes", None)
+    if st is None:
+        st = connection._fangpin_audit_scopes = []
+    return st
+
+
+def _noop() -> None:
+    pass
+
+
+def _open_scope() -> tuple[_Scope, Any] | None:
+    """The innermost ``audited_atomic`` block of the connection, and — when the event is recorded inside a
+    savepoint opened within that block, which may roll back alone — a marker registered with Django's
+    ``on_commit`` list: Django drops the entries of a savepoint it rolls back, so a marker gone at the end
+    of the block means its event went with its savepoint."""
+    st = getattr(connection, "_fangpin_audit_scopes", None)
+    if not st or connection.needs_rollback or not connection.in_atomic_block:
+        return None
+    scope = st[-1]
+    if tuple(connection.savepoint_ids) == scope.sids:
+        return scope, None
+    marker = functools.partial(_noop)  # a distinct object per event
+    connection.on_commit(marker)
+    return scope, marker
+
+
+def _flush(scope: _Scope) -> None:
+    """Chains the block's waiting events (in the order recorded, less those whose savepoint rolled back),
+    then runs what waited for their numbers."""
+    pending, scope.events = scope.events, []
+    if not pending:
+        return
+    markers = {id(m) for _, _, m in pending if m is not None}
+    if markers:
+        live = {id(f) for _, f, _ in connection.run_on_commit} & markers
+        connection.run_on_commit = [e for e in connection.run_on_commit if id(e[1]) not in markers]
+        pending = [p for p in pending if p[2] is None or id(p[2]) in live]
+        if not pending:
+            return
+    events = [ev for ev, _, _ in pending]
+    if connection.vendor == "postgresql":
+        _append_pg(events)
+    else:
+        head = _chain_head()
+        for ev in events:
+            ev.prev_hash = head
+            ev.hash = head = _hash(head, ev)
+        AuditEvent.objects.bulk_create(events, batch_size=500)
+        if any(ev.seq is None for ev in events):  # (bulk_create returns the ids on SQLite ≥ 3.35)
+            raise RuntimeError("audit events chained without their sequence numbers")
+    for ev, after, _ in pending:
+        for fn in after:
+            fn(ev)
+
+
+def after_chained(ev: AuditEvent, fn: Callable[[AuditEvent], None]) -> None:
+    """Runs ``fn(ev)`` once the event has its sequence number: now, or right after the block chains it (in
+    the same transaction: what ``fn`` writes rolls back with the event)."""
+    if ev.seq is not None:
+        fn(ev)
+        return
+    for scope in getattr(connection, "_fangpin_audit_scopes", None) or ():
+        for e, after, _ in scope.events:
+            if e is ev:
+                after.append(fn)
+                return
+    raise RuntimeError("after_chained: the event is neither chained nor waiting in a block")
+
+
+@contextmanager
+def _deferred() -> Iterator[None]:
+    st = _scopes()
+    if st:  # a block inside another one joins it (its events marked with its savepoint, ``_open_scope``)
+        yield
+        return
+    scope = _Scope(tuple(connection.savepoint_ids))
+    st.append(scope)
+    try:
+        yield
+        if not connection.needs_rollback:
+            _flush(scope)
+    finally:
+        st.remove(scope)
+
+
+def audited_atomic(fn: F) -> F:
+    """``transaction.atomic`` for a service whose audit events (``audit_record``) are chained by its last
+    statement (see above): the same events, in the same order, rolled back with the change."""
+
+    @functools.wraps(fn)
+    def inner(*args: Any, **kwargs: Any) -> Any:
+        with transaction.atomic(), _deferred():
+            return fn(*args, **kwargs)
+
+    return inner  # type: ignore[return-value]
 
 
 _COLUMNS = [f for f in AuditEvent._meta.concrete_fields if f.name not in ("seq", "prev_hash", "hash")]
@@ -146,30 +277,42 @@ _COLUMNS = [f for f in AuditEvent._meta.concrete_fields if f.name not in ("seq",
 # transaction (the lock is held until the row is committed). The hash is the same SHA-256 as ``_hash``
 # (``prev + canonical`` as UTF-8, lower-case hex), computed by the server over the head it read; the
 # Python side checks it on the returned row.
-_APPEND_SQL = (
-    "SELECT pg_advisory_xact_lock(%s); "
+_INSERT_SQL = (
     "INSERT INTO audit_auditevent ({cols}, prev_hash, hash) "
     "SELECT {vals}, h.prev, encode(sha256(convert_to(h.prev || %s, 'UTF8')), 'hex') FROM (SELECT COALESCE("
     "(SELECT hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1), %s) AS prev) h "
     "RETURNING seq, prev_hash, hash"
 ).format(cols=", ".join(f.column for f in _COLUMNS), vals=", ".join(["%s"] * len(_COLUMNS)))
+_APPEND_SQL = "SELECT pg_advisory_xact_lock(%s); " + _INSERT_SQL
 
 
-def _append_pg(ev: AuditEvent) -> None:
-    """``audit_record``'s write on PostgreSQL: the same row and chain as lock + head + INSERT, in one
-    statement string. Inside a transaction (a service's change) the lock is held to its end and the row rolls
-    back with it; the ``audit_recorded`` receivers run inside it too. Outside one (a read's audit) the query
-    is its own transaction and they run after it."""
-    canonical = _canonical(ev)
-    params = [_LOCK_KEY, *(f.get_db_prep_save(getattr(ev, f.attname), connection) for f in _COLUMNS)]
-    with connection.cursor() as cur:
-        cur.execute(_APPEND_SQL, [*params, canonical, GENESIS])
-        cur.nextset()
-        ev.seq, ev.prev_hash, ev.hash = cur.fetchone()
-    ev._state.adding, ev._state.db = False, connection.alias
-    if ev.hash != hashlib.sha256((ev.prev_hash + canonical).encode()).hexdigest():
-        raise RuntimeError(f"audit event #{ev.seq}: the server's chain hash differs from audit.record._hash")
-    audit_recorded.send(sender=AuditEvent, events=[ev])
+def _append_pg(events: Sequence[AuditEvent]) -> None:
+    """``audit_record``'s write on PostgreSQL: the same rows and chain as lock + head + INSERT, in one
+    statement string (one INSERT per event, each reading the head the one before wrote). Inside a
+    transaction (a service's change) the lock is held to its end and the rows roll back with it. Outside
+    one (a read's audit) the query is its own transaction."""
+    if len(events) > 1 and not connection.in_atomic_block:
+        raise RuntimeError("several audit events are chained inside one transaction")
+    for start in range(0, len(events), 200):  # (the lock with the first piece: held to the end)
+        part = events[start : start + 200]
+        canon = [_canonical(ev) for ev in part]
+        params: list[Any] = [_LOCK_KEY] if start == 0 else []
+        for ev, c in zip(part, canon, strict=True):
+            params += [
+                *(f.get_db_prep_save(getattr(ev, f.attname), connection) for f in _COLUMNS),
+                c,
+                GENESIS,
+            ]
+        sql = "; ".join([_APPEND_SQL if start == 0 else _INSERT_SQL] + [_INSERT_SQL] * (len(part) - 1))
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            for ev, c in zip(part, canon, strict=True):
+                if ev is not part[0] or start == 0:
+                    cur.nextset()
+                ev.seq, ev.prev_hash, ev.hash = cur.fetchone()
+                ev._state.adding, ev._state.db = False, connection.alias
+                if ev.hash != hashlib.sha256((ev.prev_hash + c).encode()).hexdigest():
+                    raise RuntimeError(f"audit event #{ev.seq}: the server's chain hash differs from _hash")
 
 
 def audit_record_many(events: Sequence[dict[str, Any]]) -> list[AuditEvent]:
@@ -179,9 +322,14 @@ def audit_record_many(events: Sequence[dict[str, Any]]) -> list[AuditEvent]:
     where every state change still gets its own event."""
     if not events:
         return []
+    out = [_event(**kw) for kw in events]
+    waiting = _open_scope()
+    if waiting is not None:  # inside an ``audited_atomic`` block: chained at its end, as ``audit_record``
+        waiting[0].events.extend((ev, [], waiting[1]) for ev in out)
+        audit_recorded.send(sender=AuditEvent, events=out)
+        return out
     with transaction.atomic():
         prev = _chain_head()
-        out = [_event(**kw) for kw in events]
         for ev in out:
             ev.prev_hash = prev
             ev.hash = prev = _hash(prev, ev)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import models
+
 from fangpin.accounts.actors import is_system
 from fangpin.accounts.scope import household_in_scope
-from fangpin.audit.record import audit_record
+from fangpin.audit.record import after_chained, audit_record
 from fangpin.core.errors import DomainError, NotFound, PermissionDenied
 from fangpin.policy.params import ParamValue, param_get
 
@@ -94,7 +96,7 @@ def case_event(
         data=payload,
         reason=reason,
     )
-    return CaseEvent.objects.create(
+    row = CaseEvent(
         case=case,
         on=on,
         actor=actor if getattr(actor, "pk", None) else None,
@@ -104,3 +106,17 @@ def case_event(
         data={**(data or {}), **({"reason": reason} if reason else {})},
         audit_seq=ev.seq,
     )
+    if ev.seq is not None:
+        row.save(force_insert=True)
+        return row
+    # the audit event is chained at the end of the service's block (``audit.record.audited_atomic``): the row
+    # is inserted now, its number and seal are written with the chain's append (one UPDATE, as the seal of a
+    # new row always is) — inside the transaction, so no unsealed row is ever committed
+    models.Model.save(row, force_insert=True)
+
+    def _link(chained) -> None:
+        row.audit_seq = chained.seq
+        row.save(update_fields=list(CaseEvent.SEAL_FIELDS))
+
+    after_chained(ev, _link)
+    return row

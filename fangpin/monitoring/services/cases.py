@@ -9,11 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
-
 from fangpin.accounts.access import access_object
 from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import require
+from fangpin.audit.record import audited_atomic
 from fangpin.core import clock
 from fangpin.core.errors import DomainError
 
@@ -134,7 +133,7 @@ def _check_open(case: Case) -> None:
         raise DomainError(E_CASE_CLOSED, "该程序已办结，不能再办理")
 
 
-@transaction.atomic
+@audited_atomic
 def case_step_complete(
     *,
     actor,
@@ -205,7 +204,7 @@ def _merge_refs(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[dict[s
     return a + [r for r in b if (r["key"], r["id"]) not in seen]
 
 
-@transaction.atomic
+@audited_atomic
 def case_reject(*, actor, case: Case, reason: str, on: dt.date) -> Case:
     """不予通过 at the current step (不予纳入 for identification): closes the case and, for an
     identification, closes its lead with the explanation. A green-channel enrolment is revoked."""
@@ -234,7 +233,7 @@ def case_reject(*, actor, case: Case, reason: str, on: dt.date) -> Case:
     return case
 
 
-@transaction.atomic
+@audited_atomic
 def case_pause(*, actor, case: Case, reason: str, ref: str = "", on: dt.date) -> Case:
     """Pauses the current step (e.g. an objection during 公示, an appeal). Deadlines stop running:
     on resume, step and case due dates move by the days paused. ``ref`` links the appeal/objection."""
@@ -255,7 +254,7 @@ def case_pause(*, actor, case: Case, reason: str, ref: str = "", on: dt.date) ->
     return case
 
 
-@transaction.atomic
+@audited_atomic
 def case_resume(*, actor, case: Case, reason: str, ref: str = "", on: dt.date) -> Case:
     """Resumes a paused case; the paused calendar days are added to the step's and the case's deadline
     and do not count towards the minimum 公示 days."""
@@ -298,7 +297,7 @@ def case_resume(*, actor, case: Case, reason: str, ref: str = "", on: dt.date) -
     return case
 
 
-@transaction.atomic
+@audited_atomic
 def publicity_objection_record(
     *, actor, case: Case, text: str, raised_by: str = "", ref: str = "", on: dt.date
 ) -> Case:

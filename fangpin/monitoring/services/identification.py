@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
-
 from fangpin.accounts.access import access_object
 from fangpin.accounts.actors import is_system
 from fangpin.accounts.roles import Cap
 from fangpin.accounts.scope import require
+from fangpin.audit.record import audited_atomic
 from fangpin.core.errors import DomainError
 
 from ..models import Case, CaseKind, Lead, LeadStatus, ObjectOrigin
@@ -25,7 +24,7 @@ E_GREEN_NOT_ELIGIBLE = "green_channel_not_eligible"
 E_GREEN_REASON = "green_channel_reason_required"
 
 
-@transaction.atomic
+@audited_atomic
 def case_open(*, actor, lead: Lead, on: dt.date) -> Case:
     """The village starts 入户核查 on an open lead; the lead is then 识别程序中 until the case ends."""
     require(actor, Cap.CASE_VILLAGE)
@@ -44,7 +43,7 @@ def case_open(*, actor, lead: Lead, on: dt.date) -> Case:
     )
 
 
-@transaction.atomic
+@audited_atomic
 def green_channel_enrol(
     *,
     actor,
