@@ -12,7 +12,7 @@ import csv
 import re
 import threading
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,7 @@ def write_xlsx(
     rows: Iterable[Sequence[Any]],
     sheet_name: str = "Sheet1",
     extra_sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[Any]]]] | None = None,
+    fill: Callable[[_SheetStream], int] | None = None,
 ) -> int:
     """Title on row 1 (bold, 14 pt), subtitle on row 2, header on row 3 (bold, wrapped; as the national
     system), data below. Returns the number of data rows written.
@@ -76,7 +77,11 @@ def write_xlsx(
     Written as SpreadsheetML straight into the zip, row by row (``_SheetStream``): the same cells as
     openpyxl's write-only mode (numbers as numbers, every other value through ``cell_value``, empty cells
     without a value) at a tenth of its cost — openpyxl without lxml builds an element per cell, ~10 µs, which was
-    most of an export's CPU (a searched list of 300 households: 40,000 cells)."""
+    most of an export's CPU (a searched list of 300 households: 40,000 cells).
+
+    ``fill`` (instead of ``rows``): called with the first sheet's stream after the header, it writes the data
+    rows itself as their cells' pieces (``_SheetStream.tail``, ``joints``, ``pieces``: the registry export, whose
+    household cells repeat on each member's row) and returns how many it wrote."""
     sheets = [(sheet_name, None)] + [(name, spec) for name, spec in (extra_sheets or {}).items()]
     n = 0
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=_ZIP_LEVEL) as z:
@@ -92,6 +97,8 @@ def write_xlsx(
             for r in rows:
                 ws.values(r)
                 n += 1
+            if fill is not None:
+                n += fill(ws)
         for i, (_name, spec) in enumerate(sheets[1:], start=2):
             h2, rows2 = spec
             with _SheetStream(z, i) as ws2:
@@ -202,6 +209,16 @@ def _column(i: int) -> str:
     return _LETTERS[i]
 
 
+def joints(n: int) -> list[str]:
+    """A row of ``n`` cells without their tails, split where its row number goes (``_SheetStream.pieces``):
+    ``<row r="`` · ``"><c r="A`` · ``<c r="B`` · … · ``</row>``; a new list each call."""
+    if n == 0:
+        return ['<row r="', '"></row>']
+    if len(_LETTERS) < n:
+        _column(n - 1)
+    return ['<row r="', f'"><c r="{_LETTERS[0]}', *(f'<c r="{x}' for x in _LETTERS[1:n]), "</row>"]
+
+
 _FLUSH = 1 << 18  # rows are handed to the zip stream (CRC, deflate) in pieces of about this many bytes
 
 
@@ -278,6 +295,14 @@ class _SheetStream:
                 _column(n - 1)
             buf = self._buf = [""] * (3 * n)
             buf[0::3] = [f'<c r="{x}' for x in _LETTERS[:n]]
+        tl = self.tails(values)
+        buf[1::3] = [r] * n
+        buf[2::3] = tl
+        self._write(f'<row r="{r}">{"".join(buf)}</row>'.encode())
+
+    def tails(self, values: Sequence[Any]) -> list[str]:
+        """``[tail(v) for v in values]``, the remembered ones looked up in one pass (Python runs only for a
+        value not seen before)."""
         tails = self._tails
         if _TEXT_ONLY.issuperset(map(type, values)):
             tl = list(map(tails.get, values))
@@ -291,9 +316,22 @@ class _SheetStream:
                     i = tl.index(None, i + 1)
                 except ValueError:
                     break
-        buf[1::3] = [r] * n
-        buf[2::3] = tl
-        self._write(f'<row r="{r}">{"".join(buf)}</row>'.encode())
+        return tl
+
+    def tail(self, v: Any) -> str:
+        """The rest of ``v``'s cell after its reference, as ``values`` writes it (a text's remembered)."""
+        if type(v) is str:
+            t = self._tails.get(v)
+            if t is not None:
+                return t
+        return self._tail(v)
+
+    def pieces(self, pieces: Sequence[str]) -> None:
+        """One row given as what lies between its row numbers: the row is ``str(r).join(pieces)``, where
+        ``pieces`` is ``joints(n)`` with the cells' tails put in front of their slots (slot ``i + 2`` for the
+        column ``i``: ``tail(v) + joints(n)[i + 2]``) — the bytes ``values`` writes for those values."""
+        self._r += 1
+        self._write(str(self._r).join(pieces).encode())
 
     def _tail(self, v: Any) -> str:
         """The rest of ``v``'s cell after its reference (remembered for a text)."""
