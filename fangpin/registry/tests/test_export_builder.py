@@ -420,7 +420,9 @@ def _awkward_members(masked: bool) -> tuple[dict, list[dict], dict]:
         members.append(m)
     for j, key in enumerate(sorted(k for k, v in hh.items() if isinstance(v, str) and k != "village_id")):
         hh[key] = _AWKWARD[j % len(_AWKWARD)]
-    hh["national_facts"] = {k: _AWKWARD[j % len(_AWKWARD)] for j, k in enumerate(sorted(hh["national_facts"]))}
+    hh["national_facts"] = {
+        k: _AWKWARD[j % len(_AWKWARD)] for j, k in enumerate(sorted(hh["national_facts"]))
+    }
     return hh, members, income | {"wage": Decimal("-12.5"), "production_business": 7}
 
 
@@ -496,6 +498,29 @@ def test_joints_are_the_row_of_values() -> None:
         with zipfile.ZipFile(buf) as z:
             body = z.read("xl/worksheets/sheet1.xml").split(b"<sheetData>")[1]
         first, second = body.split(b"</row>")[:2]
-        assert first.replace(b'"1"', b'"X"').replace(b"1\"", b'X"') == second.replace(b'"2"', b'"X"').replace(
-            b"2\"", b'X"'
+        assert first.replace(b'"1"', b'"X"').replace(b'1"', b'X"') == second.replace(b'"2"', b'"X"').replace(
+            b'2"', b'X"'
         )
+
+
+def test_plain_text_cells_are_the_cell_value_cells(tmp_path) -> None:
+    """A text ``_SheetStream._tail`` writes without ``cell_value`` (``xlsx._PLAIN_TEXT``) is one whose cell
+    ``row([cell_value(v)])`` writes the same: every character below U+0800 and some beyond, alone, first,
+    last and inside a text."""
+    import zipfile
+
+    from fangpin.registry.io import xlsx
+
+    chars = [chr(c) for c in range(0x800)] + ["王", "\u3000", "\ufffd", "\U0001f600", "\u2028"]
+    texts = [t for c in chars for t in (c, c + "a", "a" + c, "a" + c + "b", c + c)]
+    rows = [texts[i : i + 100] for i in range(0, len(texts), 100)]
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as z:
+        with xlsx._SheetStream(z, 1) as a:
+            for r in rows:
+                a.values(r)
+        with xlsx._SheetStream(z, 2) as b:
+            for r in rows:
+                b.row([xlsx.cell_value(v) for v in r])
+    with zipfile.ZipFile(tmp_path / "a.zip") as z:
+        assert z.read("xl/worksheets/sheet1.xml") == z.read("xl/worksheets/sheet2.xml")
+    assert sum(1 for t in texts if xlsx._PLAIN_TEXT.fullmatch(t)) > len(texts) * 0.8
