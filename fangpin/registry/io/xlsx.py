@@ -345,10 +345,7 @@ class _SheetStream:
         to neutralise, replace or escape (``_PLAIN_TEXT``: not empty, no character ``safe_text`` or the XML
         escapes change, not starting with a formula's character) is its own cell text, as ``cell_value``
         would give it."""
-        if type(v) is str and _PLAIN_TEXT.fullmatch(v):
-            c = v
-        else:
-            c = cell_value(v)
+        c = v if type(v) is str and _PLAIN_TEXT.fullmatch(v) else cell_value(v)
         if isinstance(c, str):
             if c:
                 if "&" in c or "<" in c or ">" in c:

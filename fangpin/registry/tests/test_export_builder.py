@@ -490,11 +490,10 @@ def test_joints_are_the_row_of_values() -> None:
     for n in (0, 1, 2, 27, 140, 800):
         values = [f"v{i}" if i % 3 else "" for i in range(n)]
         buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w") as z:
-            with xlsx._SheetStream(z, 1) as ws:
-                ws.values(values)
-                j = xlsx.joints(n)
-                ws.pieces([*j[:2], *(t + x for t, x in zip(ws.tails(values), j[2:], strict=True))])
+        with zipfile.ZipFile(buf, "w") as z, xlsx._SheetStream(z, 1) as ws:
+            ws.values(values)
+            j = xlsx.joints(n)
+            ws.pieces([*j[:2], *(t + x for t, x in zip(ws.tails(values), j[2:], strict=True))])
         with zipfile.ZipFile(buf) as z:
             body = z.read("xl/worksheets/sheet1.xml").split(b"<sheetData>")[1]
         first, second = body.split(b"</row>")[:2]
