@@ -60,7 +60,7 @@ from .columns import (
     fmt_yyyymm,
 )
 from .validate import FIELD_OF
-from .xlsx import write_csv, write_xlsx
+from .xlsx import joints, write_csv, write_xlsx
 
 E_FORMAT = "export_format"
 KIND_REGISTRY, KIND_MONITORING = "registry", "monitoring"
@@ -339,20 +339,43 @@ class _RowBuilder:
         never repeat another member's value) and reused on every member's row. The person's plain text
         columns (``_cell``: ``fmt(p[f])`` / ``fmt(pf.get(k, ""))`` with the text formatter, None blank) are
         read in one pass each, not a closure per cell."""
-        household, fields, fact_keys, person, pick = self._split
+        pick = self._split[4]
+        household, person = _generated(self.masked)
         mon = self.monitoring.get(hh["id"], {})
         hh_facts = hh["national_facts"] or {}
-        shared = [cell(hh, None, names, derived, income, mon, hh_facts, None) for cell in household]
+        shared = household(hh, names, derived, income, mon, hh_facts)
         for p in members:
-            p_facts = p["national_facts"] or {}
-            texts = ["" if v is None else v for v in fields(p)]
-            facts = ["" if v is None else v for v in map(p_facts.get, fact_keys, _BLANKS)]
-            cells = [cell(hh, p, names, derived, income, mon, hh_facts, p_facts) for cell in person]
-            yield pick(shared + texts + facts + cells)
+            yield pick(
+                shared + person(hh, p, names, derived, income, mon, hh_facts, p["national_facts"] or {})
+            )
 
     @property
     def _split(self) -> tuple[list, Any, tuple[str, ...], list, Any]:
         return _column_split(self.masked)
+
+    def household_pieces(
+        self,
+        ws,
+        hh: dict,
+        members: list[dict],
+        names: tuple[str, str, str],
+        derived: dict,
+        income: dict | None,
+    ) -> Iterator[tuple[str, ...]]:
+        """``household_rows`` as the worksheet's pieces of each member's row (``xlsx._SheetStream.pieces``;
+        ``ws`` the sheet): the household's cells made and turned into their XML once, only the person's
+        cells per member, and the row put together by one ``itemgetter`` over both — the bytes
+        ``_SheetStream.values`` writes for ``household_rows`` (``test_export_builder``)."""
+        hjoints, pjoints, order = _xml_plan(self.masked)
+        household, person = _generated(self.masked)
+        mon = self.monitoring.get(hh["id"], {})
+        hh_facts = hh["national_facts"] or {}
+        shared = household(hh, names, derived, income, mon, hh_facts)
+        head = [*_ROW_HEAD, *map(operator.add, ws.tails(shared), hjoints)]
+        tails = ws.tails
+        for p in members:
+            values = person(hh, p, names, derived, income, mon, hh_facts, p["national_facts"] or {})
+            yield order(head + list(map(operator.add, tails(values), pjoints)))
 
     @staticmethod
     def _fmt(kind: str, key: str, v: Any) -> Any:
@@ -400,6 +423,24 @@ def _column_split(masked: bool) -> tuple[list, Any, tuple[str, ...], list, Any]:
     )
 
 
+@functools.cache
+def _xml_plan(masked: bool) -> tuple:
+    """For ``household_pieces``, in ``_column_split``'s order: the joints after each household cell's tail
+    (``xlsx.joints``: column ``i``'s at ``i + 2``), the joints after each person cell's (texts, facts, the
+    others), and the itemgetter that puts the row's two opening pieces, the household's pieces and the
+    person's in column order."""
+    household, fields, fact_keys, person, pick = _column_split(masked)
+    where = pick(range(len(EXPORT_COLUMNS)))  # column -> its place in shared + texts + facts + rest
+    j = joints(len(EXPORT_COLUMNS))
+    after = {w: j[i + 2] for i, w in enumerate(where)}  # place -> the joint after that column's tail
+    a = len(household)
+    return (
+        [after[w] for w in range(a)],
+        [after[w] for w in range(a, len(where))],
+        operator.itemgetter(0, 1, *(len(_ROW_HEAD) + w for w in where)),
+    )
+
+
 def _formatter(kind: str, key: str):
     """``_RowBuilder._fmt`` for one column, as a function of the value (None is always blank)."""
     if kind == "text" or kind not in ("bool", "date", "yyyymm", "gender", "number"):
@@ -434,6 +475,7 @@ def _formatter(kind: str, key: str):
 
 
 _BLANKS = itertools.repeat("")
+_ROW_HEAD = tuple(joints(1)[:2])  # a row's pieces before its first cell's tail: '<row r="', '"><c r="A'
 
 
 def _getter(fields: list[str]):
@@ -564,6 +606,110 @@ def _cell(col: Column, masked: bool):
     return lambda hh, p, names, d, inc, mon, hf, pf: fmt(d.get(k, ""))  # g_housing
 
 
+def _cell_read(col: Column, masked: bool) -> tuple[str | None, bool]:
+    """(the Python expression of the value ``_cell(col, masked)`` formats, whether the cell is blank without
+    an income record), following ``_cell``'s branches in order; (None, False) where the generated code calls
+    the cell itself (the ID, 饮水, 公益性岗位 and risk cells). The expressions read only the cell's arguments
+    (``hh, p, names, d, inc, mon, hf, pf``) by the column table's own keys: no exported value is ever code."""
+    k, target, extra = col.key, col.target, col.extra
+    if target == LOC:
+        i = {"county": 0, "township": 1, "village": 2}.get(k)
+        if i is not None:
+            return f"names[{i}]", False
+        if k == "village_code":
+            return 'hh["village_id"]', False
+        raise KeyError(k)
+    if k == "id_number":
+        return None, False
+    if target == HH_FACTS:
+        if "export" in extra:
+            return f"d.get({extra['export']!r}, '')", False
+        return f"hf.get({k!r}, '')", False
+    if target == PERSON_FACTS:
+        if extra.get("phone") and masked:
+            return f"mask_phone(pf.get({k!r}, ''))", False
+        return f"pf.get({k!r}, '')", False
+    if k == "safe_drinking_water":
+        return None, False
+    if target == HH and k != "g_housing":
+        if k == "phone" and masked:
+            return f"mask_phone(hh[{k!r}])", False
+        return f"hh[{k!r}]", False
+    if k in ("public_welfare_job_months", "public_welfare_job_name"):
+        return None, False
+    if target == PERSON:
+        f = FIELD_OF.get(k, k)
+        if k == "person_phone" and masked:
+            return f"mask_phone(p[{f!r}])", False
+        if k == "birth_date" and masked:
+            return f"mask_birth_date(p[{f!r}])", False
+        return f"p[{f!r}]", False
+    if target == INCOME:
+        if k == "stated_per_capita":
+            return "d.get('per_capita')", True
+        if k == "transfer_total":
+            return "d.get('transfer_total')", True
+        return f"inc[{k!r}]", True
+    if target == MON:
+        if k in RISK_KEYS or k == "eliminated":
+            return None, False
+        return f"(mon.get({k!r}) or '')", False
+    if target == DERIVED and "same_as" in extra:
+        return f"p[{extra['same_as']!r}]", False
+    return f"d.get({k!r}, '')", False  # g_housing
+
+
+def _cell_source(i: int, masked: bool, env: dict[str, Any]) -> str:
+    """The expression of ``EXPORT_COLUMNS[i]``'s cell value, its formatter inlined for the common types (as
+    ``_formatter`` tests them first); what it calls is put in ``env``."""
+    col = EXPORT_COLUMNS[i]
+    read, per_income = _cell_read(col, masked)
+    if read is None:
+        env[f"C{i}"] = _column_cells(masked)[i]
+        return f"C{i}(hh, p, names, d, inc, mon, hf, pf)"
+    env[f"F{i}"] = _formatter(col.kind, col.key)
+    kind = col.kind if col.kind in ("bool", "date", "yyyymm", "gender", "number") else "text"
+    if kind == "text":
+        src = f"('' if (v := {read}) is None else v)"
+    elif kind == "bool":
+        src = f"(YES if (v := {read}) is True else NO if v is False else F{i}(v))"
+    elif kind == "number":
+        env[f"S{i}"] = f".{PLACES.get(col.key, 2)}f"
+        src = f"(format(v, S{i}) if type(v := {read}) is Decimal else F{i}(v))"
+    else:
+        src = f"F{i}({read})"
+    return f"('' if inc is None else {src})" if per_income else src
+
+
+@functools.cache
+def _generated(masked: bool) -> tuple[Any, Any]:
+    """(``household(hh, names, d, inc, mon, hf)``, ``person(hh, p, names, d, inc, mon, hf, pf)``): the values of
+    ``_column_split``'s household cells and of its person cells (texts, facts, the others), in its order, as two
+    functions generated once per process from the column plan — each cell an expression of one list, not a
+    closure and a formatter call (``_cells`` are the reference: ``test_export_builder``)."""
+    cols = len(EXPORT_COLUMNS)
+    mine = [i for i, col in enumerate(EXPORT_COLUMNS) if _per_person(col)]
+    shared = [i for i in range(cols) if i not in set(mine)]
+    texts = [i for i in mine if _plain_text(EXPORT_COLUMNS[i], masked) == PERSON]
+    facts = [i for i in mine if _plain_text(EXPORT_COLUMNS[i], masked) == PERSON_FACTS]
+    rest = [i for i in mine if i not in set(texts) | set(facts)]
+    env: dict[str, Any] = {
+        "YES": fmt_bool(True),
+        "NO": fmt_bool(False),
+        "Decimal": Decimal,
+        "mask_phone": mask_phone,
+        "mask_birth_date": mask_birth_date,
+    }
+    h = ",\n        ".join(_cell_source(i, masked, env) for i in shared)
+    m = ",\n        ".join(_cell_source(i, masked, env) for i in texts + facts + rest)
+    src = (
+        f"def household(hh, names, d, inc, mon, hf):\n    p = pf = None\n    return [\n        {h},\n    ]\n\n"
+        f"def person(hh, p, names, d, inc, mon, hf, pf):\n    return [\n        {m},\n    ]\n"
+    )
+    exec(compile(src, f"<registry export plan, masked={masked}>", "exec"), env)  # noqa: S102 (our own source)
+    return env["household"], env["person"]
+
+
 def _households_in_scope(*, actor, region_code: str | None):
     qs = scoped(actor, Household.objects.all())
     if region_code:
@@ -645,13 +791,26 @@ def registry_export(
     names = _region_names({h["village_id"] for h in households.values()})
     builder = _RowBuilder(masked=not unmasked, income_year=income_year, on=today, monitoring=monitoring)
 
-    def rows() -> Iterator[tuple]:
+    def exported() -> Iterator[tuple]:
+        """(household, its members in order, its 县/乡/村, derived values, income) of each household with members."""
         for hid, hh in households.items():
             ms = sorted(members.get(hid, []), key=lambda m: (_RELATION_ORDER.get(m["relation"], 9), m["id"]))
             if not ms:
                 continue
-            derived = builder.household_derived(hh, ms, incomes.get(hid))
-            yield from builder.household_rows(hh, ms, names[hh["village_id"]], derived, incomes.get(hid))
+            income = incomes.get(hid)
+            yield hh, ms, names[hh["village_id"]], builder.household_derived(hh, ms, income), income
+
+    def rows() -> Iterator[tuple]:
+        for hh, ms, place, derived, income in exported():
+            yield from builder.household_rows(hh, ms, place, derived, income)
+
+    def fill(ws) -> int:  # the xlsx: the same rows as their cells' XML (``household_pieces``)
+        n = 0
+        for hh, ms, place, derived, income in exported():
+            for pieces in builder.household_pieces(ws, hh, ms, place, derived, income):
+                ws.pieces(pieces)
+                n += 1
+        return n
 
     headers = [c.header for c in EXPORT_COLUMNS]
     masked_txt = "否（明文）" if unmasked else "是"
@@ -663,7 +822,7 @@ def registry_export(
     if suffix == ".csv":
         n = write_csv(out_path, headers=headers, rows=rows())
     else:
-        n = write_xlsx(out_path, title=TITLES[kind], subtitle=subtitle, headers=headers, rows=rows())
+        n = write_xlsx(out_path, title=TITLES[kind], subtitle=subtitle, headers=headers, rows=(), fill=fill)
     digest = hashlib.sha256(out_path.read_bytes()).hexdigest()
     audit_record(
         actor=actor,

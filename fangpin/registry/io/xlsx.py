@@ -12,7 +12,7 @@ import csv
 import re
 import threading
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,9 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\x00")
+# A text safe_text leaves as it is and the XML escapes do not change: not empty, no leading _DANGEROUS
+# character, none of openpyxl's ILLEGAL_CHARACTERS_RE ([\000-\010], [\013-\014], [\016-\037]) nor & < >.
+_PLAIN_TEXT = re.compile(r"[^=+\-@\t\r\x00-\x08\x0b\x0c\x0e-\x1f&<>][^\x00-\x08\x0b\x0c\x0e-\x1f&<>]*", re.S)
 _PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
@@ -69,6 +72,7 @@ def write_xlsx(
     rows: Iterable[Sequence[Any]],
     sheet_name: str = "Sheet1",
     extra_sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[Any]]]] | None = None,
+    fill: Callable[[_SheetStream], int] | None = None,
 ) -> int:
     """Title on row 1 (bold, 14 pt), subtitle on row 2, header on row 3 (bold, wrapped; as the national
     system), data below. Returns the number of data rows written.
@@ -76,7 +80,11 @@ def write_xlsx(
     Written as SpreadsheetML straight into the zip, row by row (``_SheetStream``): the same cells as
     openpyxl's write-only mode (numbers as numbers, every other value through ``cell_value``, empty cells
     without a value) at a tenth of its cost — openpyxl without lxml builds an element per cell, ~10 µs, which was
-    most of an export's CPU (a searched list of 300 households: 40,000 cells)."""
+    most of an export's CPU (a searched list of 300 households: 40,000 cells).
+
+    ``fill`` (instead of ``rows``): called with the first sheet's stream after the header, it writes the data
+    rows itself as their cells' pieces (``_SheetStream.tail``, ``joints``, ``pieces``: the registry export, whose
+    household cells repeat on each member's row) and returns how many it wrote."""
     sheets = [(sheet_name, None)] + [(name, spec) for name, spec in (extra_sheets or {}).items()]
     n = 0
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=_ZIP_LEVEL) as z:
@@ -92,6 +100,8 @@ def write_xlsx(
             for r in rows:
                 ws.values(r)
                 n += 1
+            if fill is not None:
+                n += fill(ws)
         for i, (_name, spec) in enumerate(sheets[1:], start=2):
             h2, rows2 = spec
             with _SheetStream(z, i) as ws2:
@@ -202,6 +212,21 @@ def _column(i: int) -> str:
     return _LETTERS[i]
 
 
+def joints(n: int) -> list[bytes]:
+    """A row of ``n`` cells without their tails, split where its row number goes (``_SheetStream.pieces``):
+    ``<row r="`` · ``"><c r="A`` · ``<c r="B`` · … · ``</row>`` (UTF-8); a new list each call."""
+    if n == 0:
+        return [b'<row r="', b'"></row>']
+    if len(_LETTERS) < n:
+        _column(n - 1)
+    return [
+        b'<row r="',
+        f'"><c r="{_LETTERS[0]}'.encode(),
+        *(f'<c r="{x}'.encode() for x in _LETTERS[1:n]),
+        b"</row>",
+    ]
+
+
 _FLUSH = 1 << 18  # rows are handed to the zip stream (CRC, deflate) in pieces of about this many bytes
 
 
@@ -214,10 +239,8 @@ class _SheetStream:
         self._pending: list[bytes] = []
         self._size = 0
         self._r = 0
-        self._tails: dict[
-            str, str
-        ] = {}  # text value -> the rest of its cell after the reference (``values``)
-        self._buf: list[str] = []  # a row's pieces, the references' letters kept (``values``)
+        self._tails: dict[str, bytes] = {}  # text value -> the rest of its cell after the reference, UTF-8
+        self._buf: list[bytes] = []  # a row's pieces, the references' letters kept (``values``)
 
     def __enter__(self) -> _SheetStream:
         self._fh.write(
@@ -268,16 +291,25 @@ class _SheetStream:
         """``row([cell_value(v) for v in values])``, the same bytes: a text value's cell (neutralised and
         escaped) is made once per distinct text of the sheet and reused (a list repeats 是/否, dates, its
         village's names on every row), a number's each time. The row's pieces are put in place by slice
-        assignment and joined once; Python runs per cell only for a cell not made before."""
+        assignment and joined once, as UTF-8 (the cells are kept encoded); Python runs per cell only for a
+        cell not made before."""
         self._r += 1
-        r = str(self._r)
+        r = str(self._r).encode()
         n = len(values)
         buf = self._buf
         if len(buf) != 3 * n:  # the cells' slots: '<c r="A', row, tail, '<c r="B', row, tail, …
             if len(_LETTERS) < n:
                 _column(n - 1)
-            buf = self._buf = [""] * (3 * n)
-            buf[0::3] = [f'<c r="{x}' for x in _LETTERS[:n]]
+            buf = self._buf = [b""] * (3 * n)
+            buf[0::3] = [f'<c r="{x}'.encode() for x in _LETTERS[:n]]
+        tl = self.tails(values)
+        buf[1::3] = [r] * n
+        buf[2::3] = tl
+        self._write(b'<row r="' + r + b'">' + b"".join(buf) + b"</row>")
+
+    def tails(self, values: Sequence[Any]) -> list[bytes]:
+        """``[tail(v) for v in values]``, the remembered ones looked up in one pass (Python runs only for a
+        value not seen before)."""
         tails = self._tails
         if _TEXT_ONLY.issuperset(map(type, values)):
             tl = list(map(tails.get, values))
@@ -291,28 +323,44 @@ class _SheetStream:
                     i = tl.index(None, i + 1)
                 except ValueError:
                     break
-        buf[1::3] = [r] * n
-        buf[2::3] = tl
-        self._write(f'<row r="{r}">{"".join(buf)}</row>'.encode())
+        return tl
 
-    def _tail(self, v: Any) -> str:
-        """The rest of ``v``'s cell after its reference (remembered for a text)."""
-        c = cell_value(v)
+    def tail(self, v: Any) -> bytes:
+        """The rest of ``v``'s cell after its reference, as ``values`` writes it (a text's remembered)."""
+        if type(v) is str:
+            t = self._tails.get(v)
+            if t is not None:
+                return t
+        return self._tail(v)
+
+    def pieces(self, pieces: Sequence[bytes]) -> None:
+        """One row given as what lies between its row numbers: the row is ``b"<r>".join(pieces)``, where
+        ``pieces`` is ``joints(n)`` with the cells' tails put in front of their slots (slot ``i + 2`` for the
+        column ``i``: ``tail(v) + joints(n)[i + 2]``) — the bytes ``values`` writes for those values."""
+        self._r += 1
+        self._write(str(self._r).encode().join(pieces))
+
+    def _tail(self, v: Any) -> bytes:
+        """The rest of ``v``'s cell after its reference, UTF-8 (remembered for a text). A text with nothing
+        to neutralise, replace or escape (``_PLAIN_TEXT``: not empty, no character ``safe_text`` or the XML
+        escapes change, not starting with a formula's character) is its own cell text, as ``cell_value``
+        would give it."""
+        c = v if type(v) is str and _PLAIN_TEXT.fullmatch(v) else cell_value(v)
         if isinstance(c, str):
             if c:
                 if "&" in c or "<" in c or ">" in c:
                     c = c.translate(_TEXT_ESCAPE)
-                tail = f'" t="inlineStr"><is><t xml:space="preserve">{c}</t></is></c>'
+                tail = f'" t="inlineStr"><is><t xml:space="preserve">{c}</t></is></c>'.encode()
             else:
-                tail = '"/>'
+                tail = b'"/>'
             if type(v) is str:
                 if len(self._tails) >= _TAILS_MAX:
                     self._tails.clear()
                 self._tails[v] = tail
             return tail
         if c is None:
-            return '"/>'
-        return f'" t="n"><v>{c!r}</v></c>'
+            return b'"/>'
+        return f'" t="n"><v>{c!r}</v></c>'.encode()
 
 
 def write_csv(path: Path, *, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

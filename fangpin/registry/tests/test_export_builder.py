@@ -385,3 +385,141 @@ def test_sheet_rows_handed_to_the_zip_in_pieces_are_the_same_bytes(tmp_path, mon
             sheets.append(z.read("xl/worksheets/sheet1.xml"))
     assert len(set(sheets)) == 1 and sheets[0].count(b"<row ") == 503
     assert sheets[0].endswith(b"</sheetData></worksheet>")
+
+
+_AWKWARD = [
+    '=HYPERLINK("http://x","点我")',
+    "+86 139",
+    "-500.00",
+    "-1+1",
+    "@SUM(A1)",
+    "\t制表",
+    "\r回车",
+    "a&b<c>d\"'",
+    "\x00零\x0b\x1f",
+    "",
+    None,
+    "王" * 300,
+    "　全角空格",
+]
+
+
+def _awkward_members(masked: bool) -> tuple[dict, list[dict], dict]:
+    """A household and members whose every field holds one of ``_AWKWARD`` in turn (formula-like texts,
+    controls the import refuses, escapes, blanks, long Chinese), beside numbers, dates and booleans."""
+    hh, p, income, mon, _ = _fixture(filled=True)
+    blank_hh, blank, _, _, _ = _fixture(filled=False)
+    members = [p, blank]
+    for n in range(len(_AWKWARD)):
+        m = {**p, "national_facts": dict(p["national_facts"])}
+        for j, key in enumerate(sorted(k for k, v in p.items() if isinstance(v, str) or v is None)):
+            m[key] = _AWKWARD[(n + j) % len(_AWKWARD)]
+        for j, key in enumerate(sorted(m["national_facts"])):
+            m["national_facts"][key] = _AWKWARD[(n + 2 * j) % len(_AWKWARD)]
+        m["id_type"] = "居民身份证"
+        members.append(m)
+    for j, key in enumerate(sorted(k for k, v in hh.items() if isinstance(v, str) and k != "village_id")):
+        hh[key] = _AWKWARD[j % len(_AWKWARD)]
+    hh["national_facts"] = {
+        k: _AWKWARD[j % len(_AWKWARD)] for j, k in enumerate(sorted(hh["national_facts"]))
+    }
+    return hh, members, income | {"wage": Decimal("-12.5"), "production_business": 7}
+
+
+@pytest.mark.parametrize("masked", [True, False])
+def test_generated_cells_are_the_per_column_cells(masked: bool) -> None:
+    """The generated functions of the column plan (``_generated``, what ``household_rows`` and
+    ``household_pieces`` use) give, for every member, the values of the per-column cells (``row``) and of the
+    reference loop — awkward texts, blanks and None, numbers and dates included."""
+    hh, members, income = _awkward_members(masked)
+    _, _, _, mon, _ = _fixture(filled=True)
+    names = ("安阳市龙安区", "=马家乡", "王家岗村&<>")
+    b = _RowBuilder(masked=masked, income_year=None, on=dt.date(2026, 12, 1), monitoring={hh["id"]: mon})
+    for derived, inc in ((DERIVED_FILLED, income), ({"g_water": "否", "per_capita": None}, None)):
+        got = [list(r) for r in b.household_rows(hh, members, names, derived, inc)]
+        assert got == [b.row(hh, m, names, derived, inc) for m in members]
+        assert got == [reference_row(b, hh, m, names, derived, inc) for m in members]
+        types = [[type(v) for v in r] for r in got]
+        assert types == [[type(v) for v in b.row(hh, m, names, derived, inc)] for m in members]
+
+
+@pytest.mark.parametrize("masked", [True, False])
+def test_household_pieces_write_the_bytes_of_household_rows(tmp_path, masked: bool) -> None:
+    """The xlsx path of the export (``household_pieces`` into ``_SheetStream.pieces``) writes, byte for byte,
+    the sheet ``_SheetStream.values`` writes for ``household_rows`` (the CSV's rows): the formula guard (a
+    leading '), the XML escapes and the replaced control characters the same, blank cells empty, numbers
+    as text, over several households so the remembered cells are reused."""
+    import zipfile
+
+    from fangpin.registry.io import xlsx
+
+    hh, members, income = _awkward_members(masked)
+    _, _, _, mon, _ = _fixture(filled=True)
+    hh2 = {**hh, "id": 8, "phone": "=1+1", "national_facts": {}}
+    b = _RowBuilder(masked=masked, income_year=None, on=dt.date(2026, 12, 1), monitoring={hh["id"]: mon})
+    households = [
+        (hh, members, ("安阳市龙安区", "马家乡", "王家岗村"), DERIVED_FILLED, income),
+        (hh2, members[::-1], ("=县", "@乡", "村&"), {"g_water": "否", "per_capita": None}, None),
+        (hh, members[:1], ("安阳市龙安区", "马家乡", "王家岗村"), DERIVED_FILLED, income),
+    ]
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as z:
+        with xlsx._SheetStream(z, 1) as one:
+            for h in households:
+                for r in b.household_rows(*h):
+                    one.values(r)
+        with xlsx._SheetStream(z, 2) as two:
+            for h in households:
+                for pieces in b.household_pieces(two, *h):
+                    two.pieces(pieces)
+    with zipfile.ZipFile(tmp_path / "a.zip") as z:
+        a, c = z.read("xl/worksheets/sheet1.xml"), z.read("xl/worksheets/sheet2.xml")
+    assert a == c
+    assert a.count(b"<row ") == 2 * len(members) + 1
+    assert b"'=HYPERLINK" in a and b">=HYPERLINK" not in a and b"'@SUM" in a and b">-500.00<" in a
+    assert b"a&amp;b&lt;c&gt;d" in a and b"\xef\xbf\xbd" in a and b"\x00" not in a and b"\x0b" not in a
+    assert ("王" * 300).encode() in a
+
+
+def test_joints_are_the_row_of_values() -> None:
+    """``xlsx.joints``: a row of tails joined by its row number is the row ``values`` writes."""
+    import io
+    import zipfile
+
+    from fangpin.registry.io import xlsx
+
+    for n in (0, 1, 2, 27, 140, 800):
+        values = [f"v{i}" if i % 3 else "" for i in range(n)]
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z, xlsx._SheetStream(z, 1) as ws:
+            ws.values(values)
+            j = xlsx.joints(n)
+            ws.pieces([*j[:2], *(t + x for t, x in zip(ws.tails(values), j[2:], strict=True))])
+        with zipfile.ZipFile(buf) as z:
+            body = z.read("xl/worksheets/sheet1.xml").split(b"<sheetData>")[1]
+        first, second = body.split(b"</row>")[:2]
+        assert first.replace(b'"1"', b'"X"').replace(b'1"', b'X"') == second.replace(b'"2"', b'"X"').replace(
+            b'2"', b'X"'
+        )
+
+
+def test_plain_text_cells_are_the_cell_value_cells(tmp_path) -> None:
+    """A text ``_SheetStream._tail`` writes without ``cell_value`` (``xlsx._PLAIN_TEXT``) is one whose cell
+    ``row([cell_value(v)])`` writes the same: every character below U+0800 and some beyond, alone, first,
+    last and inside a text."""
+    import zipfile
+
+    from fangpin.registry.io import xlsx
+
+    chars = [chr(c) for c in range(0x800)] + ["王", "\u3000", "\ufffd", "\U0001f600", "\u2028"]
+    texts = [t for c in chars for t in (c, c + "a", "a" + c, "a" + c + "b", c + c)]
+    rows = [texts[i : i + 100] for i in range(0, len(texts), 100)]
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as z:
+        with xlsx._SheetStream(z, 1) as a:
+            for r in rows:
+                a.values(r)
+        with xlsx._SheetStream(z, 2) as b:
+            for r in rows:
+                b.row([xlsx.cell_value(v) for v in r])
+    with zipfile.ZipFile(tmp_path / "a.zip") as z:
+        assert z.read("xl/worksheets/sheet1.xml") == z.read("xl/worksheets/sheet2.xml")
+    assert sum(1 for t in texts if xlsx._PLAIN_TEXT.fullmatch(t)) > len(texts) * 0.8

@@ -352,3 +352,27 @@ def test_export_targets_count_and_export_what_the_filter_did(personas, village, 
     rows, targets = svc.export_targets(qs, limit=1)  # more than one household
     assert rows == svc.export_estimate(qs) == 3 and not isinstance(targets, list)
     assert sorted(targets.values_list("pk", flat=True)) == sorted(qs.values_list("pk", flat=True))
+
+
+def test_export_jobs_read_parameters_through_the_process_cache_and_see_a_change(
+    personas, village, small_threshold
+):
+    """Export jobs read the parameters as a web request does (``param_cache``): a village's once in the
+    process, not again in the next job (only the stamp); a parameter set meanwhile is read again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    f.person(f.household(f.VILLAGE_A2, household_type="一般农户"), name="欧阳夏至")
+    admin = personas["county_admin"]
+
+    def run() -> list[str]:
+        job = svc.export_job_create(actor=admin, on=TODAY, filters={}, queue=False)
+        with CaptureQueriesContext(connection) as q:
+            assert svc.export_job_run(job.pk).households == 4  # three villages
+        return [x["sql"] for x in q.captured_queries if '"policy_parameter"."key" =' in x["sql"]]
+
+    first = run()
+    assert sum("water.max_fetch_minutes" in s for s in first) == 3  # once for each village
+    assert run() == []  # the next job: the process's values
+    parameter_set(actor=admin, key="water.max_fetch_minutes", value=1, year=TODAY.year, basis="测试")
+    assert sum("water.max_fetch_minutes" in s for s in run()) == 3  # read again after the change
