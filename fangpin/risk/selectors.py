@@ -63,7 +63,9 @@ def household_risk(*, actor, household, on: dt.date, months: int = 12) -> list[R
 
 
 def _household_scores(household_id: int, month: dt.date):
-    return RiskScore.objects.filter(household_id=household_id, month__lte=month).order_by("-month", "-model_id")
+    return RiskScore.objects.filter(household_id=household_id, month__lte=month).order_by(
+        "-month", "-model_id"
+    )
 
 
 @dataclass(frozen=True)
