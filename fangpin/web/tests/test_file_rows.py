@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.template import Context, Template
+from django.utils.safestring import mark_safe
 
 from fangpin.trust.selectors import FieldView
 
@@ -61,7 +62,12 @@ def _context() -> dict:
             {"person": _P(None), "cols": b},
             {"person": _P(""), "cols": []},
         ],
-        "fields": [*a, fv("address", "住址", "A & B", "导入", "<r>", "")],
+        "fields": [
+            *a,
+            fv("address", "住址", "A & B", "导入", "<r>", ""),
+            # not a plain str: a safe string printed as it is, a number localised, None as Django prints it
+            fv("note", mark_safe("<b>标</b>"), 1234567, "导入", None, 2.5),  # noqa: S308 - a test value
+        ],
     }
 
 
