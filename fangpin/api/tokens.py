@@ -12,6 +12,7 @@ from fangpin.accounts.roles import Role
 from fangpin.audit.record import audit_record
 from fangpin.core import clock
 from fangpin.core.errors import DomainError, PermissionDenied
+from fangpin.core.precompiled import precompiled_list
 
 from .models import ApiToken
 
@@ -66,10 +67,16 @@ def token_user(raw: str, *, on: dt.date):
     """The active user a presented secret belongs to, or None (unknown, revoked, expired or inactive)."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
-    tok = ApiToken.objects.select_related("user").filter(key_hash=_hash(raw)).first()
+    rows = precompiled_list("api.token_by_hash", _by_hash, _hash(raw))  # SQL compiled once per process
+    tok = rows[0] if rows else None
     if tok is None or tok.revoked_at is not None or tok.expires_on < on or not tok.user.is_active:
         return None
     now = clock.now()
     if tok.last_used_at is None or (now - tok.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=tok.pk).update(last_used_at=now)
     return tok.user
+
+
+def _by_hash(key_hash: str):
+    """The token with this hash, its user joined (``key_hash`` is unique: one row or none)."""
+    return ApiToken.objects.select_related("user").filter(key_hash=key_hash).order_by("pk")[:1]

@@ -14,6 +14,10 @@ class CoreConfig(AppConfig):
 
         install_log_masking()
 
+        from .pg_timestamps import install
+
+        install()  # timestamptz values parsed in C (the same values as Django's loader)
+
         def _keys_changed(setting: str, **kwargs) -> None:
             if setting.startswith(("FANGPIN_DATA_KEY", "FANGPIN_INDEX_KEY", "FANGPIN_INTEGRITY_KEY")):
                 crypto.reset()

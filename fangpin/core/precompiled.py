@@ -2,21 +2,26 @@
 
 A page such as the household file reads some twenty small lists, each ``Model.objects.filter(household_id=…)
 .order_by(…)``, and Django spends most of their Python time building and compiling the same SQL again for each
-request (~1–1.5 ms a queryset; the rows themselves are a tenth of that). ``precompiled_list(key, build, arg)``
-builds ``build(stand-in)`` once, compiles it once per database alias, remembers where the stand-in sits among
-the SQL's parameters (one or more places), and afterwards runs the same SQL with ``arg`` in its place, through Django's own
-``ModelIterable`` (``select_related`` included, the fields' converters applied as usual).
+request (~1–1.5 ms a queryset; the rows themselves are a tenth of that). ``precompiled_list(key, build, *args)``
+builds ``build(*stand-ins)`` once, compiles it once per database alias, remembers where each stand-in sits among
+the SQL's parameters (one or more places), and afterwards runs the same SQL with the arguments in their places,
+through Django's own ``ModelIterable`` (``select_related`` included, the fields' converters applied as usual;
+the converters themselves are worked out once per connection, as ``results_iter`` would each time).
 
-What is kept across requests is SQL text and the compiler's column map only: never a row, never anything of
-the actor. So ``build`` must depend on ``arg`` alone (no actor, no scope, no date or clock, no list of
-variable length): it is called once, with the stand-in, and what it read then is frozen into the SQL.
-Access checks stay where they are: callers use this for rows of an object that already passed the gate."""
+What is kept across requests is SQL text, the compiler's column map and the columns' converters only: never a
+row, never anything of the actor. So ``build`` must depend on its arguments alone (ints, texts or dates compared
+with ``=``, ``<=``, ``IN (subquery)`` …, never inside a LIKE; no clock, no list of variable length): it is called
+once, with the stand-ins, and what it read then is frozen into the SQL. Access checks stay where they are:
+callers use this for rows of an object that already passed the gate, or the gate itself passes the actor's
+region code as an argument (``accounts.access``)."""
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections
@@ -28,6 +33,39 @@ from django.db.models.query import FlatValuesListIterable, ModelIterable
 STAND_IN = -1_987_654_321
 
 
+def _stand_in(kind: type, i: int) -> Any:
+    """The i-th argument's stand-in of its kind: an integer no id has, a text no key or code is (a control
+    character no form accepts; 12 characters, a village code's length, so ``accounts.scope`` builds a village's
+    SQL with it), a date no record is dated."""
+    if kind is int:
+        return STAND_IN - i
+    if kind is str:
+        return f"\x1fstand-in{i:03d}"
+    if kind is dt.date:
+        return dt.date(1901, 1, 1 + i)
+    raise TypeError(f"precompiled arguments are int, str or date, not {kind.__name__}")
+
+
+def _kind(arg: Any) -> type:
+    if isinstance(arg, bool) or arg is None:
+        raise TypeError(f"precompiled arguments are int, str or date, not {type(arg).__name__}")
+    for k in (int, str):
+        if isinstance(arg, k):
+            return k
+    if type(arg) is dt.date:
+        return dt.date
+    raise TypeError(f"precompiled arguments are int, str or date, not {type(arg).__name__}")
+
+
+def _prepared(arg: Any, kind: type, connection: Any) -> Any:
+    """The argument as the compiler puts it among the parameters (a date as the backend stores it)."""
+    if kind is int:
+        return int(arg)
+    if kind is dt.date:
+        return connection.ops.adapt_datefield_value(arg)
+    return str(arg)
+
+
 @dataclass(frozen=True)
 class _Compiled:
     model: type[Model]
@@ -36,7 +74,10 @@ class _Compiled:
     compiler: Any  # the SQLCompiler after as_sql(): select, klass_info, col_count are filled
     sql: str
     params: tuple
-    positions: tuple[int, ...]
+    kinds: tuple[type, ...]
+    positions: tuple[tuple[int, ...], ...]  # per argument, its places among the parameters
+    # per connection (a thread's own): the selected columns' converters, as ``results_iter`` would make them
+    converters: weakref.WeakKeyDictionary = field(default_factory=weakref.WeakKeyDictionary, compare=False)
 
 
 _ITERABLES = (ModelIterable, FlatValuesListIterable)
@@ -53,8 +94,9 @@ class _Ready:
         return self.compiler
 
 
-def _compile(key: str, build: Callable[[int], QuerySet], alias: str) -> _Compiled:
-    qs = build(STAND_IN)
+def _compile(key: str, build: Callable[..., QuerySet], alias: str, kinds: tuple[type, ...]) -> _Compiled:
+    stand_ins = [_stand_in(k, i) for i, k in enumerate(kinds)]
+    qs = build(*stand_ins)
     if qs.db != alias:
         raise ValueError(f"{key}: built for database {qs.db}, asked for {alias}")
     if qs._prefetch_related_lookups or qs._known_related_objects or qs._iterable_class not in _ITERABLES:
@@ -63,25 +105,45 @@ def _compile(key: str, build: Callable[[int], QuerySet], alias: str) -> _Compile
         )
     compiler = qs.query.get_compiler(using=alias)
     sql, params = compiler.as_sql()
-    positions = tuple(i for i, p in enumerate(params) if p == STAND_IN)
-    if not positions or not sql:
-        raise ValueError(f"{key}: the argument is not a parameter of the SQL")
-    return _Compiled(qs.model, qs._iterable_class, type(qs), compiler, sql, tuple(params), positions)
+    if not sql:
+        raise ValueError(f"{key}: no SQL (an always-empty queryset)")
+    positions = []
+    for s, k in zip(stand_ins, kinds, strict=True):
+        prepared = _prepared(s, k, connections[alias])
+        at = tuple(i for i, p in enumerate(params) if p == prepared)  # an Int8 equals its int
+        if not at:
+            raise ValueError(f"{key}: the argument {s!r} is not a parameter of the SQL (e.g. inside a LIKE)")
+        positions.append(at)
+    return _Compiled(
+        qs.model, qs._iterable_class, type(qs), compiler, sql, tuple(params), kinds, tuple(positions)
+    )
 
 
-def precompiled_list(key: str, build: Callable[[int], QuerySet], arg: int, *, using: str = "default") -> list:
-    """``list(build(arg))``, its SQL compiled once per process under ``key`` (one key, one ``build``); the
-    argument may stand at several places of the SQL (each gets it)."""
+def precompiled_list(key: str, build: Callable[..., QuerySet], *args: Any, using: str = "default") -> list:
+    """``list(build(*args))``, its SQL compiled once per process under ``key`` (one key, one ``build``); each
+    argument (an int, a str or a date) may stand at several places of the SQL (each gets it). Arguments of
+    other kinds in the same key compile anew (the key's entry is per kinds)."""
+    if not args:
+        raise TypeError("precompiled_list needs at least one argument")
+    kinds = tuple(_kind(a) for a in args)
     c = _CACHE.get((key, using))
-    if c is None:
-        c = _CACHE[(key, using)] = _compile(key, build, using)
+    if c is None or c.kinds != kinds:
+        c = _CACHE[(key, using)] = _compile(key, build, using, kinds)
+    connection = connections[using]
     params = list(c.params)
-    for i in c.positions:
-        params[i] = int(arg)
+    for a, k, at in zip(args, kinds, c.positions, strict=True):
+        value = _prepared(a, k, connection)
+        for i in at:
+            params[i] = value
     compiler = copy.copy(c.compiler)
-    compiler.connection = connections[using]  # this thread's connection, not the one that compiled it
+    compiler.connection = connection  # this thread's connection, not the one that compiled it
     sql, bound = c.sql, tuple(params)
     compiler.as_sql = lambda *a, **k: (sql, bound)
+    converters = c.converters.get(connection)
+    if converters is None:
+        fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+        converters = c.converters[connection] = compiler.get_converters(fields)
+    compiler.get_converters = lambda expressions: converters  # the same columns every time
     qs = c.queryset_class(model=c.model, query=_Ready(compiler), using=using)
     qs._iterable_class = c.iterable
     return list(qs)

@@ -92,9 +92,16 @@ def assignable_users(*, actor, household) -> list:
 
 
 def current_assignments(*, household_id: int, on: dt.date) -> list:
+    """The household's assignments in effect on ``on`` (the SQL compiled once per process)."""
+    from fangpin.core.precompiled import precompiled_list
+
+    return precompiled_list("monitoring.current_assignments", _current_assignments, household_id, on)
+
+
+def _current_assignments(household_id: int, on: dt.date):
     from .models import Assignment
 
-    return list(
+    return (
         Assignment.objects.filter(household_id=household_id, start_on__lte=on)
         .filter(Q(end_on__isnull=True) | Q(end_on__gt=on))
         .select_related("user")

@@ -73,13 +73,22 @@ def param_cache() -> Iterator[None]:
 
 
 def param_stamp() -> tuple:
-    """What changes whenever a parameter row is added, (de)activated or removed."""
-    from django.db.models import Count, Max, Q
+    """What changes whenever a parameter row is added, (de)activated or removed: the rows, the active rows,
+    the largest id and the latest creation time. One constant statement (read each request the parameters
+    are asked for), so its text is written once here rather than compiled by the ORM each time; the time is
+    compared as the database returns it (the stamp is only ever compared with another stamp)."""
+    from django.db import connections
 
-    s = Parameter.objects.aggregate(
-        n=Count("id"), a=Count("id", filter=Q(is_active=True)), i=Max("id"), c=Max("created_at")
-    )
-    return (s["n"], s["a"], s["i"], s["c"].isoformat() if s["c"] else "")
+    connection = connections[Parameter.objects.db]
+    q = connection.ops.quote_name
+    pk, active, created = (q(Parameter._meta.get_field(f).column) for f in ("id", "is_active", "created_at"))
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT COUNT({pk}), COUNT(CASE WHEN {active} THEN 1 END), MAX({pk}), MAX({created})"
+            f" FROM {q(Parameter._meta.db_table)}"
+        )
+        n, a, i, c = cur.fetchone()
+    return (n, a, i, c.isoformat() if hasattr(c, "isoformat") else str(c or ""))
 
 
 def param_get(key: str, *, region_code: str, year: int) -> ParamValue:

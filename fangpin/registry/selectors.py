@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
@@ -94,34 +95,76 @@ def _in_effect(versions: list[Any], on: dt.date) -> Any | None:
     day it was recorded; the first version without a date holds since always. Per field, the value counted is that of the latest-effective version that changed the field
     (ties: the later recorded), so a back-dated entry changes exactly the fields it changed, from its
     effective date on, and a later ordinary edit keeps its own date. None when the record did not exist
-    yet on ``on`` or was deleted."""
+    yet on ``on`` or was deleted.
+
+    What each version changed does not depend on ``on`` (``_effect_steps``, worked out once per request for
+    the same versions, ``core.memo``); nor does the outcome for two days on which the same versions are in
+    effect (kept beside the steps: a household file asks for the same person on five days). Every call
+    returns its own instance (callers set ``is_member`` on it)."""
     if not versions:
         return None
+    steps = _effect_steps(versions)
+    first = steps["entries"][0][0]
+    if first is not None and first > on:
+        return None  # e.g. born, married in or moved in after ``on``
+    applied = tuple(i for i, (eff, _key, _changes) in enumerate(steps["entries"]) if eff is None or eff <= on)
+    hit = steps["outcomes"].get(applied)
+    if hit is None:
+        best: dict[str, tuple[tuple, Any]] = {}
+        for i in applied:
+            _eff, key, changes = steps["entries"][i]
+            for n, value in changes:
+                if n not in best or key > best[n][0]:
+                    best[n] = (key, value)
+        if best.get("_deleted", (None, False))[1]:
+            hit = steps["outcomes"][applied] = (None,)
+        else:
+            obj = history_instance(versions[-1])
+            for n, (_key, value) in best.items():
+                if n != "_deleted" and n not in _BOOKKEEPING:
+                    setattr(obj, n, value)
+            hit = steps["outcomes"][applied] = (obj,)
+    return None if hit[0] is None else _instance_copy(hit[0])
+
+
+def _instance_copy(obj: Any) -> Any:
+    """A new instance with the same field values and cached relations as ``obj`` (what ``Model.__init__``
+    with those values gives, without its per-field work; the kept one stays as it was)."""
+    new = obj.__class__.__new__(obj.__class__)
+    new.__dict__.update(obj.__dict__)
+    new._state = copy.copy(obj._state)
+    new._state.fields_cache = obj._state.fields_cache.copy()
+    return new
+
+
+def _effect_steps(versions: list[Any]) -> dict:
+    """Per version in recording order: (the day it takes effect — None: since always —, its ordering key, the
+    fields it changed against the version before it with their values, ``_deleted`` included when that
+    changed). Memoised per request by the versions' history ids (history rows are never rewritten)."""
+    memo = memo_get("registry.effect_steps")
+    mkey = (type(versions[0]), tuple(v.history_id for v in versions))
+    if memo is not None and mkey in memo:
+        return memo[mkey]
     tracked = {f.attname for f in type(versions[0])._meta.concrete_fields}
     names = [f.attname for f in versions[0].instance_type._meta.concrete_fields if f.attname in tracked]
-    best: dict[str, tuple[tuple, Any]] = {}
+    entries = []
     prev = None
     for i, v in enumerate(versions):
         eff = v.effective_on if v.effective_on is not None or i == 0 else timezone.localdate(v.history_date)
-        if i == 0 and eff is not None and eff > on:
-            return None  # e.g. born, married in or moved in after ``on``
-        if eff is None or eff <= on:
-            key = (eff or dt.date.min, v.history_date, v.history_id)
-            changed = names if prev is None else [n for n in names if getattr(v, n) != getattr(prev, n)]
-            for n in [*changed, "_deleted"]:
-                value = v.history_type == "-" if n == "_deleted" else getattr(v, n)
-                if n == "_deleted" and prev is not None and value == (prev.history_type == "-"):
-                    continue
-                if n not in best or key > best[n][0]:
-                    best[n] = (key, value)
+        key = (eff or dt.date.min, v.history_date, v.history_id)
+        if prev is None:
+            changes = [(n, getattr(v, n)) for n in names]
+        else:
+            changes = [(n, getattr(v, n)) for n in names if getattr(v, n) != getattr(prev, n)]
+        deleted = v.history_type == "-"
+        if prev is None or deleted != (prev.history_type == "-"):
+            changes.append(("_deleted", deleted))
+        entries.append((eff, key, changes))
         prev = v
-    if best.get("_deleted", (None, False))[1]:
-        return None
-    obj = history_instance(versions[-1])
-    for n, (_key, value) in best.items():
-        if n != "_deleted" and n not in _BOOKKEEPING:
-            setattr(obj, n, value)
-    return obj
+    out = {"entries": entries, "outcomes": {}}
+    if memo is not None:
+        memo[mkey] = out
+    return out
 
 
 def history_instance(version: Any) -> Any:

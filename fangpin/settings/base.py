@@ -119,6 +119,8 @@ SESSION_COOKIE_AGE = 30 * 60
 # was three of a list's queries: BEGIN, UPDATE django_session, COMMIT). The session and its cookie then
 # expire at most a minute before the idle limit, never after it.
 SESSION_SAVE_EVERY_REQUEST = False
+# Django's database sessions, the row read with SQL compiled once per process (accounts.sessions)
+SESSION_ENGINE = "fangpin.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -94,6 +94,7 @@ class FieldView:
 
 def _views(entity: str, obj, fields: list[str], facts: dict, pend: dict) -> list[FieldView]:
     out = []
+    row_source = None  # the row's own source, the same for each of its fields without a fact: made once
     for f in fields:
         text = reg.fmt(getattr(obj, f))
         if f == "id_number":
@@ -106,8 +107,13 @@ def _views(entity: str, obj, fields: list[str], facts: dict, pend: dict) -> list
         if fact is not None:
             src, ref, since = fact.get_source_kind_display(), fact.source_ref, reg.fmt(fact.observed_on)
         else:
-            src, ref = obj.get_source_kind_display(), obj.source_ref
-            since = reg.fmt(obj.source_at.date() if obj.source_at else obj.created_at.date())
+            if row_source is None:
+                row_source = (
+                    obj.get_source_kind_display(),
+                    obj.source_ref,
+                    reg.fmt(obj.source_at.date() if obj.source_at else obj.created_at.date()),
+                )
+            src, ref, since = row_source
         out.append(
             FieldView(f, reg.field_label(entity, f), text, src, ref, since, pend.get((entity, obj.pk, f), []))
         )

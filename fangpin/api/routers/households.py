@@ -282,6 +282,7 @@ def household_detail(request, household_id: int):
     # the row's 户主 and 监测状态 from what was just read: the first head by id (as ``.first()``), the status of
     # the latest monitoring object by (识别监测时间, id) (as ``serialize.monitoring_status``)
     head = next((p for p in persons if p.relation == "户主"), None)
+    hh.village = precompiled_list("api.household.village", _village, hh.village_id)[0]  # its name, below
     latest = max(history["objects"], key=lambda o: (o.identified_on, o.pk), default=None)
     audit_record(
         actor=user,
@@ -306,6 +307,13 @@ def household_detail(request, household_id: int):
         "guarantees": serialize.guarantees(result, on=today),
         "timeline": [serialize.timeline_entry(e) for e in timeline],
     }
+
+
+def _village(code: str):
+    """The household's village (the row's 村 name), by its code."""
+    from fangpin.regions.models import Region
+
+    return Region.objects.filter(code=code)[:1]
 
 
 def _members(h: int):

@@ -100,3 +100,50 @@ def test_a_flat_column_and_an_argument_at_several_places(db):
 
     assert pc.precompiled_list("test.ids", ids, one.pk) == [a.pk]
     assert pc.precompiled_list("test.ids", ids, two.pk) == sorted([a.pk, b.pk]) == list(ids(two.pk))
+
+
+def test_several_arguments_of_each_kind_text_and_date_included(db):
+    """An int, a text and a date in one statement (a date twice): the queryset's own rows for each set."""
+    import datetime as dt
+
+    one, two = f.household(), f.household()
+    a = f.person(one, name="张一")
+    f.person(two, name="李一")
+    MemberChange.objects.create(household=one, person=a, kind="birth", date="2024-05-01")
+    MemberChange.objects.create(household=one, person=a, kind="death", date="2024-09-01")
+
+    def build(h: int, village: str, on: dt.date):
+        return (
+            MemberChange.objects.filter(household_id=h, household__village_id=village)
+            .filter(Q(date__lte=on) | Q(date__gt=on, kind="never"))
+            .order_by("date", "id")
+        )
+
+    for h, village, on in [
+        (one.pk, one.village_id, dt.date(2024, 6, 1)),
+        (one.pk, one.village_id, dt.date(2024, 12, 1)),
+        (one.pk, two.village_id if two.village_id != one.village_id else "999999999999", dt.date(2025, 1, 1)),
+        (two.pk, two.village_id, dt.date(2025, 1, 1)),
+    ]:
+        got = pc.precompiled_list("test.three", build, h, village, on)
+        assert [c.pk for c in got] == [c.pk for c in build(h, village, on)]
+    assert len(pc.precompiled_list("test.three", build, one.pk, one.village_id, dt.date(2024, 6, 1))) == 1
+    with pytest.raises(TypeError):
+        pc.precompiled_list("test.three", build, one.pk, None, dt.date(2024, 6, 1))
+
+
+def test_a_text_inside_a_like_is_refused(db):
+    with pytest.raises(ValueError, match="not a parameter"):
+        pc.precompiled_list("test.like", lambda q: Person.objects.filter(name__startswith=q), "张")
+
+
+def test_the_converters_are_worked_out_once_per_connection(db):
+    hh = f.household()
+    f.person(hh, name="王五", phone="13800000009")
+    with mock.patch.object(
+        SQLCompiler, "get_converters", autospec=True, side_effect=SQLCompiler.get_converters
+    ) as conv:
+        rows = [pc.precompiled_list("test.persons", _persons, hh.pk) for _ in range(3)]
+    assert conv.call_count == 1
+    assert [_fields(r[0]) for r in rows] == [_fields(list(_persons(hh.pk))[0])] * 3
+    assert rows[0][0].phone == "13800000009"  # the field's own converter (decryption) applied every time

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, Inexact, localcontext
 from fractions import Fraction
 
 COMPONENTS = (
@@ -102,6 +102,33 @@ def _q(x: Decimal | Fraction) -> Decimal:
     return x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def _shares_totals(shares: list[tuple[IncomeFacts, int]], zero: dict[str, Fraction]) -> dict[str, Fraction]:
+    """Σ amount × months it speaks for ÷ the record's months, per component, exactly. The sums are made in
+    ``Decimal`` per record length (exact: the ``Inexact`` trap is set, amounts are to the fen) and divided
+    once per length; should a sum not be exact (e.g. a float amount), the per-record ``Fraction`` sum. The
+    same ``Fraction`` either way (a household file computes four windows, each with ~10 records × 8 parts)."""
+    try:
+        with localcontext() as ctx:
+            ctx.traps[Inexact] = True
+            ctx.prec = 60
+            sums: dict[tuple[str, int], Decimal] = {}
+            for r, k in shares:
+                n = r.months
+                for c in COMPONENTS:
+                    key = (c, n)
+                    sums[key] = sums.get(key, Decimal(0)) + Decimal(getattr(r, c)) * k
+    except Inexact:
+        totals = dict(zero)
+        for r, k in shares:
+            for c in COMPONENTS:
+                totals[c] += Fraction(Decimal(getattr(r, c))) * k / r.months
+        return totals
+    totals = dict(zero)
+    for (c, n), v in sums.items():
+        totals[c] += Fraction(v) / n
+    return totals
+
+
 def per_capita_net_income(
     records: list[IncomeFacts],
     *,
@@ -133,9 +160,7 @@ def per_capita_net_income(
     for _m, (_key, r) in chosen.items():
         rec, k = shares.get(id(r), (r, 0))
         shares[id(r)] = (rec, k + 1)
-    for r, k in shares.values():
-        for c in COMPONENTS:
-            totals[c] += Fraction(Decimal(getattr(r, c))) * k / r.months
+    totals = _shares_totals(list(shares.values()), totals)
     covered = set(chosen)
     if overlapped:
         lo, hi = min(overlapped), max(overlapped)

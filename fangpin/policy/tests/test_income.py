@@ -58,3 +58,36 @@ def test_half_a_fen_is_rounded_up_from_the_exact_value():
     neg = IncomeFacts(period_start=dt.date(2024, 7, 1), period_end=dt.date(2025, 6, 30),
                       production_expense=Decimal("0.01"))  # fmt: skip
     assert per_capita_net_income([neg], members=2, month=dt.date(2025, 7, 1)).per_capita == Decimal("-0.01")
+
+
+def test_the_exact_totals_are_the_per_record_fraction_sums():
+    """``_shares_totals`` (Decimal sums per record length, divided once) against the per-record Fraction sum
+    it replaces, for amounts to the fen, odd record lengths, and float amounts (the Fraction path)."""
+    import random
+    from fractions import Fraction
+
+    from fangpin.policy.rules.income import COMPONENTS, IncomeFacts, _shares_totals
+
+    def reference(shares):
+        totals = {c: Fraction(0) for c in COMPONENTS}
+        for r, k in shares:
+            for c in COMPONENTS:
+                totals[c] += Fraction(Decimal(getattr(r, c))) * k / r.months
+        return totals
+
+    rnd = random.Random(9)
+    for case in range(300):
+        shares = []
+        for _ in range(rnd.randint(0, 6)):
+            start = dt.date(2024, rnd.randint(1, 12), 1)
+            months = rnd.choice([1, 3, 5, 7, 11, 12, 13, 24])
+            y, m = divmod(start.month - 1 + months - 1, 12)
+            end = dt.date(start.year + y, m + 1, 1)
+            amounts = {
+                c: (rnd.random() * 1e5 if case % 7 == 0 else Decimal(rnd.randint(-(10**8), 10**8)) / 100)
+                for c in COMPONENTS
+            }
+            shares.append((IncomeFacts(start, end, **amounts), rnd.randint(1, months)))
+        zero = {c: Fraction(0) for c in COMPONENTS}
+        assert _shares_totals(shares, zero) == reference(shares), case
+        assert zero == {c: Fraction(0) for c in COMPONENTS}

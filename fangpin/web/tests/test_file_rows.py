@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.template import Context, Template
+from django.utils.safestring import mark_safe
 
 from fangpin.trust.selectors import FieldView
 
@@ -61,7 +62,12 @@ def _context() -> dict:
             {"person": _P(None), "cols": b},
             {"person": _P(""), "cols": []},
         ],
-        "fields": [*a, fv("address", "住址", "A & B", "导入", "<r>", "")],
+        "fields": [
+            *a,
+            fv("address", "住址", "A & B", "导入", "<r>", ""),
+            # not a plain str: a safe string printed as it is, a number localised, None as Django prints it
+            fv("note", mark_safe("<b>标</b>"), 1234567, "导入", None, 2.5),  # noqa: S308 - a test value
+        ],
     }
 
 
@@ -83,3 +89,34 @@ def test_source_rows_print_what_the_loops_printed():
     assert (
         "<td>·姓名</td><td>李四</td>" in new and "健康状况" not in new.split("|")[1]
     )  # empty values left out
+
+
+TIMELINE_LOOP = (
+    '{% for e in timeline %}<li class="k-{{ e.kind }}"><span class="when">{{ e.on|date:"Y-m-d" }}</span>'
+    "{% if e.link_case %}<a href=\"{% url 'web:case' e.link_case %}\">{{ e.title }}</a>{% else %}{{ e.title }}"
+    '{% endif %}{% if e.detail %} <span class="muted">{{ e.detail }}</span>{% endif %}{% if e.who %} '
+    '<span class="muted">· {{ e.who }}</span>{% endif %}</li>\n{% empty %}<li>暂无记录</li>{% endfor %}'
+)
+
+
+def test_timeline_items_print_what_the_loop_printed():
+    import datetime as dt
+
+    from fangpin.trust.timeline import TimelineEntry as E
+
+    timeline = [
+        E(dt.date(2025, 3, 9), "case", "入户核查 <完成>", '结论："符合" & 纳入', "张<三>", link_case=42),
+        E(dt.date(2025, 1, 2), "lead", "线索", "", "", link_case=0),
+        E(dt.date(2024, 12, 31), "visit", "走访", "无风险", ""),
+        E(dt.date(2024, 2, 29), "consent", "授权'书'", "", "村委"),
+    ]
+    for items in (timeline, []):
+        old = Template(TIMELINE_LOOP).render(Context({"timeline": items}))
+        new = Template("{% load web_extras %}{% timeline_items timeline %}").render(
+            Context({"timeline": items})
+        )
+        assert new == old
+    new = Template("{% load web_extras %}{% timeline_items timeline %}").render(
+        Context({"timeline": timeline})
+    )
+    assert '<a href="/cases/42/">入户核查 &lt;完成&gt;</a>' in new and "授权&#x27;书&#x27;" in new
