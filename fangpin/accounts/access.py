@@ -45,7 +45,7 @@ def access_object(actor, model: type[M], pk, *, what: str = "对象", for_update
         key = (*who, model._meta.label_lower, str(pk))
         if memo is not None and key in memo:
             return memo[key]
-    if not for_update and _village_actor(actor) and isinstance(pk, int) and not isinstance(pk, bool):
+    if not for_update and _village_actor(actor) and _bigint(pk):
         rows = precompiled_list(
             f"accounts.access.{model._meta.label_lower}.village", _village_read(model), actor.scope_prefix, pk
         )
@@ -61,6 +61,12 @@ def access_object(actor, model: type[M], pk, *, what: str = "对象", for_update
     if memo is not None:
         memo[key] = obj
     return obj
+
+
+def _bigint(pk) -> bool:
+    """An id the precompiled read can bind: an int (not a bool) in the database's 64-bit range. Any other id
+    (a hostile 400-digit one included) takes the ORM's path, which finds nothing for it — refused as missing."""
+    return isinstance(pk, int) and not isinstance(pk, bool) and -(2**63) <= pk < 2**63
 
 
 class _VillageScope:

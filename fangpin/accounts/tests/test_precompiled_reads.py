@@ -46,6 +46,13 @@ def test_a_village_users_gate_reads_its_own_village_and_refuses_and_audits_anoth
     assert access_object(personas["township_a"], Household, mine.pk).pk == mine.pk
     with pytest.raises(NotFound):
         access_object(personas["helper_a1"], Household, theirs.pk)
+    # an id no 64-bit column can hold (a hostile request's) is refused as missing and audited, not a 500
+    huge = int("9" * 400)
+    with pytest.raises(NotFound):
+        access_object(cadre, Household, huge)
+    with pytest.raises(NotFound):
+        access_object(cadre, Household, 2**63)
+    assert _refusals(str(huge)[:64]) == 1  # the audit keeps the id's first 64 characters
 
 
 def _risk_reference(actor, household, on):

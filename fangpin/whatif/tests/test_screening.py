@@ -113,7 +113,7 @@ def test_screening_in_the_screen_and_the_command(client, personas, medical):
     client.force_login(personas["county_admin"])
     q = f"?screening.medical.exited_annual_oop=4000&on={ON.isoformat()}"
     page = client.get("/stats/whatif/" + q).content.decode()
-    assert 'id="whatif-screening"' in page and "medical 2025-06 第1版" in page and "5000 → 4000" in page
+    assert 'id="whatif-screening"' in page and "医保结算 2025-06 第1版" in page and "5000 → 4000" in page
     assert "部门筛查预警" in page
     lst = client.get("/stats/whatif/list/" + q + "&measure=screened").content.decode()
     hh = {k: str(v) for k, v in medical.items()}
