@@ -10,7 +10,7 @@ from django.db.models import Model
 
 from fangpin.core.errors import NotFound
 from fangpin.core.memo import memo_get
-from fangpin.core.precompiled import precompiled_list
+from fangpin.core.precompiled import precompiled_first
 
 from .scope import assigned_only, scoped
 
@@ -46,10 +46,9 @@ def access_object(actor, model: type[M], pk, *, what: str = "对象", for_update
         if memo is not None and key in memo:
             return memo[key]
     if not for_update and _village_actor(actor) and _bigint(pk):
-        rows = precompiled_list(
+        obj = precompiled_first(
             f"accounts.access.{model._meta.label_lower}.village", _village_read(model), actor.scope_prefix, pk
         )
-        obj = rows[0] if rows else None
     else:
         qs = scoped(actor, model.objects.all())
         if for_update:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 
-from fangpin.core.precompiled import precompiled_list
+from fangpin.core.precompiled import precompiled_first
 
 
 class FangpinBackend(ModelBackend):
@@ -20,8 +20,7 @@ class FangpinBackend(ModelBackend):
         compiled once per process (``core.precompiled``)."""
         if not isinstance(user_id, int) or isinstance(user_id, bool):
             return super().get_user(user_id)
-        rows = precompiled_list("accounts.user_by_id", _user_by_id, user_id)
-        user = rows[0] if rows else None
+        user = precompiled_first("accounts.user_by_id", _user_by_id, user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
 
 

@@ -13,7 +13,7 @@ from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.core.exceptions import SuspiciousOperation
 from django.utils import timezone
 
-from fangpin.core.precompiled import precompiled_list
+from fangpin.core.precompiled import precompiled_first
 
 
 def _by_key(key: str):
@@ -28,11 +28,10 @@ class SessionStore(DbSessionStore):
         if not isinstance(key, str) or self.model is not self.get_model_class():
             return super()._get_session_from_db()  # no key (or a custom model): Django's own read
         try:
-            rows = precompiled_list("accounts.session_by_key", _by_key, key)
+            s = precompiled_first("accounts.session_by_key", _by_key, key)
         except SuspiciousOperation as e:  # as Django's: logged, the session dropped
             logging.getLogger(f"django.security.{e.__class__.__name__}").warning(str(e))
-            rows = []
-        s = rows[0] if rows else None
+            s = None
         if s is None or not s.expire_date > timezone.now():
             self._session_key = None
             return None

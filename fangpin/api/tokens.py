@@ -12,7 +12,7 @@ from fangpin.accounts.roles import Role
 from fangpin.audit.record import audit_record
 from fangpin.core import clock
 from fangpin.core.errors import DomainError, PermissionDenied
-from fangpin.core.precompiled import precompiled_list
+from fangpin.core.precompiled import precompiled_first
 
 from .models import ApiToken
 
@@ -67,8 +67,7 @@ def token_user(raw: str, *, on: dt.date):
     """The active user a presented secret belongs to, or None (unknown, revoked, expired or inactive)."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
-    rows = precompiled_list("api.token_by_hash", _by_hash, _hash(raw))  # SQL compiled once per process
-    tok = rows[0] if rows else None
+    tok = precompiled_first("api.token_by_hash", _by_hash, _hash(raw))  # SQL compiled once per process
     if tok is None or tok.revoked_at is not None or tok.expires_on < on or not tok.user.is_active:
         return None
     now = clock.now()

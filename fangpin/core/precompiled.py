@@ -149,6 +149,12 @@ def precompiled_list(key: str, build: Callable[..., QuerySet], *args: Any, using
     return list(qs)
 
 
+def precompiled_first(key: str, build: Callable[..., QuerySet], *args: Any, using: str = "default") -> Any:
+    """The first row of ``precompiled_list(key, build, *args)``, or None (``build`` slices to one row)."""
+    rows = precompiled_list(key, build, *args, using=using)
+    return rows[0] if rows else None
+
+
 def precompiled_clear() -> None:
     """Forget every compiled statement (tests that change a model's SQL, e.g. a schema change)."""
     _CACHE.clear()
