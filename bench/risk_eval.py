@@ -4,7 +4,7 @@
                               [--as-of 2026-12-01] [--horizon 6] [--capacity 0.05] [--first 2024-07]
                               [--last YYYY-MM] [--step 3] [--span 24] [--facts-cache DIR] [--boot 2000]
                               [--lgb k=v,...] [--rounds R] [--drop F,...] [--add F,...] [--train-horizon H]
-                              [--rule-work-end]
+                              [--rule-work-end] [--rule-months K] [--rule-windows 1,2,3,6,12]
 
 Rolling origins: t = --first, --first+step, … up to the last month whose outcome window t … t+horizon−1
 closed before as_of. At every origin t the model is trained on months whose outcome window closed before
@@ -40,7 +40,7 @@ import os
 import resource
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -137,6 +137,7 @@ class County:
     per_hh: dict[str, np.ndarray] = field(default_factory=dict)
     y: list[np.ndarray] = field(default_factory=list)
     p: list[np.ndarray] = field(default_factory=list)
+    rule_windows: dict[int, float] = field(default_factory=dict)  # --rule-windows: look-back → found
 
     def total(self, key: str) -> float:
         return float(sum(o[key] for o in self.origins))
@@ -158,7 +159,8 @@ def evaluate_county(a: argparse.Namespace, seed: int, options: dict) -> County:
     last = dt.date.fromisoformat(a.last + "-01") if a.last else None
     ts = origins(dt.date.fromisoformat(a.first + "-01"), a.step, a.horizon, as_of, last)
     print("origins: " + ", ".join(f"{t:%Y-%m}" for t in ts))
-    thresholds = RuleThresholds(work_end=a.rule_work_end)
+    thresholds = RuleThresholds(work_end=a.rule_work_end, recent_months=a.rule_months)
+    windows = [int(w) for w in a.rule_windows.split(",") if w]
     cache: dict = {}
     models: dict[dt.date, object] = {}
     out = County(seed)
@@ -226,6 +228,19 @@ def evaluate_county(a: argparse.Namespace, seed: int, options: dict) -> County:
         for name in RANKINGS:
             print(_line(LABELS[name], res[name]))
         print(f"  model / rule: {res['model']['found'] / max(1.0, res['rule']['found']):.2f}x")
+        if windows:
+            by_window = {
+                w: at_top(y, rule_scores(facts, t, feats, replace(thresholds, recent_months=w)), a.capacity)[
+                    "found"
+                ]
+                for w in windows
+            }
+            for w, f in by_window.items():
+                out.rule_windows[w] = out.rule_windows.get(w, 0.0) + f
+            print(
+                "  rule by look-back (months: found): "
+                + ", ".join(f"{w}: {f:.0f}" for w, f in by_window.items())
+            )
         for i in np.nonzero(y)[0]:
             hh = feats["household_no"][int(i)]
             row = out.per_hh.setdefault(hh, np.zeros(6))
@@ -286,6 +301,17 @@ def summary(name: str, counties: list[County], a: argparse.Namespace) -> dict:
         f"{found['old'] / max(1.0, found['rule']):.2f}x; entrants found by the model only "
         f"{sum(m[:, 4].sum() for m in mats):.0f}, by the rule only {sum(m[:, 5].sum() for m in mats):.0f}"
     )
+    windows: dict[int, float] = {}
+    for c in counties:
+        for w, f in c.rule_windows.items():
+            windows[w] = windows.get(w, 0.0) + f
+    if windows:
+        print(
+            "  rule by look-back (months: found, model / rule): "
+            + ", ".join(
+                f"{w}: {f:.0f} ({found['model'] / max(1.0, f):.2f}x)" for w, f in sorted(windows.items())
+            )
+        )
     print(f"  model Brier {brier(y_all, p_all):.5f}; reliability: band → n, mean predicted, observed")
     for b in reliability(y_all, p_all):
         print(f"    [{b['lo']:.3f}, {b['hi']:.3f}): {b['n']:7d}  {b['predicted']:.4f}  {b['observed']:.4f}")
@@ -333,6 +359,17 @@ def main() -> None:
         "--rule-work-end",
         action="store_true",
         help="the rule flags a 务工月监测 end of migrant work as it flags a 失业登记 (default: 失业登记 only)",
+    )
+    ap.add_argument(
+        "--rule-months",
+        type=int,
+        default=RuleThresholds.recent_months,
+        help="months of department events the rule flags (default: the product's)",
+    )
+    ap.add_argument(
+        "--rule-windows",
+        default="",
+        help="also print, per origin and pooled, what the rule finds with these look-backs (e.g. 1,2,3,6,12)",
     )
     ap.add_argument("--boot", type=int, default=2000, help="bootstrap resamples for the pooled ratio")
     a = ap.parse_args()

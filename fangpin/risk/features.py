@@ -418,23 +418,39 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
     ).sort("household_no")
 
 
-def labels_at(facts: RiskFacts, month: dt.date, horizon: int) -> pl.DataFrame:
-    """household_no → 1 if enrolled or a lead confirmed in ``month`` … ``month + horizon − 1``."""
+def labels_at(
+    facts: RiskFacts, month: dt.date, horizon: int, *, known_before: dt.date | None = None
+) -> pl.DataFrame:
+    """household_no → 1 if enrolled or a lead confirmed in ``month`` … ``month + horizon − 1``.
+
+    ``known_before``: the training cut. A lead opened in the window counts as confirmed only if its
+    verification closed before the cut (a lead still under verification at the cut has no known outcome
+    yet; a confirmed lead without a close date counts as not known). Without it (the evaluation's truth,
+    computed after the fact) a lead counts by its final outcome. Enrolments in the window are known by
+    the cut by construction (``training_months``: the window ends before it)."""
     month = month.replace(day=1)
     end = add_months(month, horizon)
     ent = facts.objects.filter((pl.col("identified_on") >= month) & (pl.col("identified_on") < end)).select(
         "household_no"
     )
-    conf = facts.leads.filter(
+    confirmed = (
         (pl.col("outcome") == "confirmed") & (pl.col("opened_on") >= month) & (pl.col("opened_on") < end)
-    ).select("household_no")
+    )
+    if known_before is not None:
+        confirmed = confirmed & pl.col("closed_on").is_not_null() & (pl.col("closed_on") < known_before)
+    conf = facts.leads.filter(confirmed).select("household_no")
     return pl.concat([ent, conf]).unique().with_columns(label=pl.lit(1, dtype=pl.Int8))
 
 
-def panel(facts: RiskFacts, months: list[dt.date], horizon: int) -> pl.DataFrame:
-    """Features and labels stacked over ``months`` (a ``month`` column added)."""
-    parts = []
-    for m in months:
-        f = features_at(facts, m).join(labels_at(facts, m, horizon), on="household_no", how="left")
-        parts.append(f.with_columns(label=pl.col("label").fill_null(0), month=pl.lit(m)))
-    return pl.concat(parts)
+def labelled(
+    feats: pl.DataFrame,
+    facts: RiskFacts,
+    month: dt.date,
+    horizon: int,
+    *,
+    known_before: dt.date | None = None,
+) -> pl.DataFrame:
+    """``feats`` (``features_at`` of ``month``) with its ``label`` (0/1) and ``month`` columns."""
+    lab = labels_at(facts, month, horizon, known_before=known_before)
+    f = feats.join(lab, on="household_no", how="left", maintain_order="left")
+    return f.with_columns(label=pl.col("label").fill_null(0), month=pl.lit(month))

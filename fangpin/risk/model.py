@@ -17,7 +17,7 @@ import polars as pl
 from fangpin.core.clock import add_months
 
 from .facts import RiskFacts
-from .features import FEATURES, features_at, panel
+from .features import FEATURES, features_at, labelled
 
 LGB_PARAMS: dict[str, Any] = {
     "objective": "binary",
@@ -81,21 +81,31 @@ def train(
     rounds: int = ROUNDS,
     features: tuple[str, ...] = FEATURES,
 ) -> TrainedModel:
-    """``cache``: month → labelled features (``features.panel`` of one month), filled and reused;
+    """``cache``: month → features of the month (``features.features_at``), filled and reused across
+    cuts (a month's features do not depend on the cut; its labels do, see below);
     ``params``: LightGBM settings over ``LGB_PARAMS`` (the bench tries others, e.g. a class weight);
-    ``features``: a subset of ``FEATURES`` (the bench's ablation)."""
+    ``features``: a subset of ``FEATURES`` (the bench's ablation).
+
+    Labels are as known at ``through``: an enrolment in a training month's window is known (the window
+    ends before ``through``), a lead confirmed only if its verification closed before ``through``
+    (``labels_at(known_before=through)``); before 2026-12-04 a lead opened in the window but confirmed on
+    or after ``through`` counted too — an outcome the county did not yet know."""
     import lightgbm as lgb
 
     months = training_months(facts, through, horizon, span=span)
     if not months:
         raise ValueError(f"no month before {through} has a closed {horizon}-month outcome window")
-    if cache is None:
-        data = panel(facts, months, horizon)
-    else:
-        for m in months:
+    cut = through.replace(day=1)
+    parts = []
+    for m in months:
+        if cache is None:
+            feats = features_at(facts, m)
+        else:
             if m not in cache:
-                cache[m] = panel(facts, [m], horizon)
-        data = pl.concat([cache[m] for m in months])
+                cache[m] = features_at(facts, m)
+            feats = cache[m]
+        parts.append(labelled(feats, facts, m, horizon, known_before=cut))
+    data = pl.concat(parts)
     x = data.select(features).to_numpy()
     y = data["label"].to_numpy()
     ds = lgb.Dataset(x, label=y, feature_name=list(features), free_raw_data=True)
@@ -132,6 +142,11 @@ class RuleThresholds:
     # off by default: most ends are job changes, and with it the rule found fewer entrants on the
     # validation window (docs/parts/risk.md, session 6)
     work_end: bool = False
+    # the months of department events a screening flags (失业登记, death, new disability, disaster): a
+    # county screens each month's new pushes, so an event older than this was a screening hit (a lead)
+    # already. 2 = months t−2 and t−1, in practice t−2 alone (the push lag); chosen on the validation
+    # window (docs/parts/risk.md, session 10: 1 … 12 months compared there)
+    recent_months: int = 2
 
 
 def rule_scores(facts: RiskFacts, month: dt.date, feats: pl.DataFrame, t: RuleThresholds) -> np.ndarray:
@@ -149,7 +164,7 @@ def rule_scores(facts: RiskFacts, month: dt.date, feats: pl.DataFrame, t: RuleTh
         .group_by("household_no")
         .agg(ytd=pl.col("amount").sum())
     )
-    recent = ev.filter(pl.col("month") >= add_months(month, -2))
+    recent = ev.filter(pl.col("month") >= add_months(month, -t.recent_months))
     flags = recent.group_by("household_no").agg(
         unemployed=pl.col("kind").is_in(["job_loss", "work_end"] if t.work_end else ["job_loss"]).any(),
         severe=(

@@ -574,3 +574,52 @@ def test_the_candidate_rule_flags_count_the_rule_baselines_flags_from_what_was_k
             if h in got:
                 assert got[h] == s
     assert flagged > 20
+
+
+def test_training_labels_count_a_confirmed_lead_only_once_its_verification_closed_before_the_cut():
+    """A lead opened in a training month's window but confirmed on or after the training cut was not a
+    known outcome when the model was trained: not a positive then. The evaluation's truth (no cut) counts
+    it by its final outcome, and a confirmed lead with no close date is not known at any cut."""
+    d = dt.date
+    one = _one_household([{"person_no": "A"}])
+    lead = {"household_no": "H1", "opened_on": d(2025, 6, 20), "outcome": "confirmed"}
+    late = _with(one, leads=[{**lead, "closed_on": d(2025, 7, 1)}])  # closed on the cut
+    early = _with(one, leads=[{**lead, "closed_on": d(2025, 6, 30)}])
+    undated = _with(one, leads=[{**lead, "closed_on": None}])
+    cut, m = d(2025, 7, 1), d(2025, 1, 1)  # the last month whose 6-month window closes before the cut
+    assert labels_at(late, m, 6)["household_no"].to_list() == ["H1"]
+    assert labels_at(late, m, 6, known_before=cut).height == 0
+    assert labels_at(undated, m, 6, known_before=cut).height == 0
+    assert labels_at(early, m, 6, known_before=cut)["household_no"].to_list() == ["H1"]
+    # an enrolment in the window is known at the cut whatever its lead's close date
+    enrolled = _with(one, leads=[{**lead, "closed_on": d(2025, 7, 1)}],
+                     objects=[{"household_no": "H1", "identified_on": d(2025, 6, 28)}])  # fmt: skip
+    assert labels_at(enrolled, m, 6, known_before=cut)["household_no"].to_list() == ["H1"]
+
+
+def test_a_model_trained_at_a_cut_learns_no_lead_confirmed_after_it(facts):
+    """``train`` labels every training month as known at its cut: adding a lead that was confirmed after
+    the cut leaves the training positives unchanged, one confirmed before the cut adds one; the month
+    cache (features only) gives the same labels as no cache."""
+    from fangpin.risk.model import train, training_months
+
+    cut = d = dt.date(2025, 7, 1)
+    last = training_months(facts, cut, 6, span=3)[-1]
+    labelled = set(labels_at(facts, last, 6)["household_no"])
+    hh = next(h for h in features_at(facts, last)["household_no"] if h not in labelled)
+    lead = {"household_no": hh, "opened_on": d.replace(month=6, day=10), "outcome": "confirmed"}
+
+    def positives(leads: list[dict], cache: dict | None = None) -> int:
+        f = RiskFacts(**{**facts.__dict__, "leads": pl.concat([facts.leads, pl.DataFrame(
+            leads, schema=facts.leads.schema)]) if leads else facts.leads})  # fmt: skip
+        return train(f, cut, 6, span=3, rounds=2, cache=cache).positives
+
+    base = positives([])
+    assert positives([{**lead, "closed_on": d.replace(day=3)}]) == base
+    assert positives([{**lead, "closed_on": d.replace(month=6, day=30)}]) == base + 1
+    cache: dict = {}
+    assert (
+        positives([], cache) == base
+        and positives([], cache) == base
+        and set(cache) == set(training_months(facts, cut, 6, span=3))
+    )
