@@ -17,6 +17,22 @@ def _n(v: float) -> str:
     return f"{v:.0f}"
 
 
+# An income is a reason for risk only near the monitoring line: "上年人均纯收入为监测范围的2.77倍" said as
+# a reason (a small positive contribution of a comfortable household) reads as nonsense to a cadre.
+NEAR_LINE = 1.5
+# A contribution below this (log-odds; 0.05 ≈ 5 % more risk) is not worth a sentence: a low-risk
+# household's largest contributions are often of this size, and "no prominent factor" is the honest answer.
+MIN_CONTRIBUTION = 0.05
+
+
+def _near_line(ratio: float, what: str) -> str | None:
+    if ratio != ratio or ratio >= NEAR_LINE:  # NaN: no income known
+        return None
+    if ratio < 1:
+        return f"{what}低于监测范围（为监测范围的{ratio:.2f}倍）"
+    return f"{what}仅为监测范围的{ratio:.2f}倍（接近监测范围）"
+
+
 # feature → sentence from the household's row (None: not worth saying at this value)
 PHRASES: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "selfpay_12m": lambda r: (
@@ -71,11 +87,7 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str | None]] = {
     ),
     "disability_new_12m": lambda r: "近12个月新办残疾人证" if r["disability_new_12m"] > 0 else None,
     "death_12m": lambda r: "近12个月家庭成员去世" if r["death_12m"] > 0 else None,
-    "income_ratio": lambda r: (
-        f"上年人均纯收入为监测范围的{r['income_ratio']:.2f}倍"
-        if r["income_ratio"] == r["income_ratio"]
-        else None
-    ),
+    "income_ratio": lambda r: _near_line(r["income_ratio"], "上年人均纯收入"),
     "income_change": lambda r: (
         f"人均纯收入较前年下降{-r['income_change']:.2f}倍监测范围" if r["income_change"] < 0 else None
     ),
@@ -114,26 +126,14 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "years_since_exit": lambda r: (
         f"脱贫{_n(r['years_since_exit'])}年" if r["years_since_exit"] == r["years_since_exit"] else None
     ),
-    "income_ratio_prev": lambda r: (
-        f"前年人均纯收入为监测范围的{r['income_ratio_prev']:.2f}倍"
-        if r["income_ratio_prev"] == r["income_ratio_prev"]
-        else None
-    ),
+    "income_ratio_prev": lambda r: _near_line(r["income_ratio_prev"], "前年人均纯收入"),
     "shock_stock": lambda r: (
         f"近几个月住院、受灾、学费等支出冲击约合全家一年监测范围收入的{r['shock_stock']:.0%}"
         if r["shock_stock"] >= 0.05
         else None
     ),
-    "income_ratio_mean": lambda r: (
-        f"近年人均纯收入平均为监测范围的{r['income_ratio_mean']:.2f}倍"
-        if r["income_ratio_mean"] == r["income_ratio_mean"]
-        else None
-    ),
-    "income_ratio_min": lambda r: (
-        f"近年人均纯收入最低为监测范围的{r['income_ratio_min']:.2f}倍"
-        if r["income_ratio_min"] == r["income_ratio_min"]
-        else None
-    ),
+    "income_ratio_mean": lambda r: _near_line(r["income_ratio_mean"], "近年人均纯收入平均"),
+    "income_ratio_min": lambda r: _near_line(r["income_ratio_min"], "近年人均纯收入最低"),
     "income_years_near_line": lambda r: (
         f"{_n(r['income_years_near_line'])}个年度人均纯收入不足监测范围的1.2倍"
         if r["income_years_near_line"] > 0
@@ -168,14 +168,20 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str | None]] = {
 
 
 def reasons_for(
-    row: dict[str, Any], contrib: np.ndarray, features: tuple[str, ...], *, top: int = 3
+    row: dict[str, Any],
+    contrib: np.ndarray,
+    features: tuple[str, ...],
+    *,
+    top: int = 3,
+    min_contribution: float = MIN_CONTRIBUTION,
 ) -> list[str]:
-    """The ``top`` features that raised this household's score most, as Chinese phrases. A missing
-    value (None from Polars' rows, NaN from numpy) is NaN for the phrases: no reason is said of it."""
+    """The ``top`` features that raised this household's score most (each by at least
+    ``min_contribution`` log-odds), as Chinese phrases. A missing value (None from Polars' rows, NaN from
+    numpy) is NaN for the phrases: no reason is said of it. An empty list: no prominent factor."""
     row = {k: float("nan") if v is None else v for k, v in row.items()}
     out: list[str] = []
     for i in np.argsort(-contrib[: len(features)]):
-        if contrib[i] <= 0 or len(out) >= top:
+        if contrib[i] < min_contribution or contrib[i] <= 0 or len(out) >= top:
             break
         phrase = PHRASES.get(features[i], lambda _r: None)(row)
         if phrase and phrase not in out:

@@ -414,6 +414,7 @@ def test_every_feature_has_a_chinese_reason():
 
     risky = dict.fromkeys(FEATURES, 3.0)
     risky.update(members=5.0, labour_share=0.2, full_labour=0.0, income_change=-0.3, months_to_september=2.0)
+    risky.update(income_ratio=1.2, income_ratio_prev=0.9, income_ratio_mean=1.3, income_ratio_min=1.1)
     for f in FEATURES:
         phrase = PHRASES[f](risky)
         assert phrase and any("\u4e00" <= ch <= "\u9fff" for ch in phrase), f
@@ -429,6 +430,26 @@ def test_no_reason_is_said_of_a_missing_value():
         contrib[FEATURES.index(f)] = 2.0
     contrib[FEATURES.index("selfpay_12m")] = 1.0
     assert reasons_for(row, contrib, FEATURES) == ["近12个月住院自付累计8,600元"]
+
+
+def test_an_income_is_a_reason_only_near_the_line_and_a_tiny_contribution_is_none():
+    """A comfortable household's income ratio of 2.77 with a small positive contribution is not said as
+    a reason for risk ("上年人均纯收入为监测范围的2.77倍" read as nonsense); near or under the line it is,
+    in words that say so; a contribution below ``MIN_CONTRIBUTION`` gives no sentence at all."""
+    from fangpin.risk.reasons import MIN_CONTRIBUTION
+
+    contrib = np.zeros(len(FEATURES) + 1)
+    contrib[FEATURES.index("income_ratio")] = 0.3
+    row = dict.fromkeys(FEATURES, 0.0)
+    assert reasons_for({**row, "income_ratio": 2.77}, contrib, FEATURES) == []
+    assert reasons_for({**row, "income_ratio": 1.2}, contrib, FEATURES) == [
+        "上年人均纯收入仅为监测范围的1.20倍（接近监测范围）"
+    ]
+    assert reasons_for({**row, "income_ratio": 0.8}, contrib, FEATURES) == [
+        "上年人均纯收入低于监测范围（为监测范围的0.80倍）"
+    ]
+    contrib[FEATURES.index("income_ratio")] = MIN_CONTRIBUTION / 2
+    assert reasons_for({**row, "income_ratio": 0.8}, contrib, FEATURES) == []
 
 
 def test_the_three_year_hospital_rate_counts_stays_known_before_the_month_and_no_older():

@@ -35,7 +35,9 @@ def test_reasons_in_one_pass_are_the_row_by_row_reasons(scored):
     c = contributions(model, feats)
     old = [reasons_for(r, c[i], model.features) for i, r in enumerate(feats.to_dicts())]
     assert reasons_all(feats, c, model.features) == old
-    assert sum(1 for r in old if r) > feats.height // 4  # most households have a reason to compare
+    # enough households with a reason to compare (a 30-round model's contributions are small: most
+    # households have none above ``reasons.MIN_CONTRIBUTION``)
+    assert sum(1 for r in old if r) > 100
 
 
 def test_a_household_whose_top_features_have_nothing_to_say_falls_back_to_the_next_ones():
