@@ -93,6 +93,7 @@ SHOCK_DECAY = 0.85
 RULE_ANNUAL_OOP = 5000.0
 RULE_DISASTER_LOSS = 1000.0
 RULE_SEVERE_GRADE = 2
+RULE_RECENT_MONTHS = 3  # RuleThresholds.recent_months
 NEAR_LINE = 1.2  # a year's per-capita income under this × the line is "near the line"
 
 
@@ -265,7 +266,7 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         .sum(),
         disability_new_12m=((pl.col("kind") == "disability") & (pl.col("ago") <= 12)).sum(),
         death_12m=((pl.col("kind") == "death") & (pl.col("ago") <= 12)).sum(),
-        # the rule baseline's own sums and flags (model.rule_scores: 当年累计 self-pay, the last 2 months)
+        # the rule baseline's own sums and flags (model.rule_scores: 当年累计 self-pay, the last RULE_RECENT_MONTHS months)
         selfpay_ytd=pl.when(
             (pl.col("kind") == "hospital")
             & (pl.col("month").dt.year() == (month - dt.timedelta(days=1)).year)
@@ -273,15 +274,21 @@ def features_at(facts: RiskFacts, month: dt.date) -> pl.DataFrame:
         .then(pl.col("amount"))
         .otherwise(0)
         .sum(),
-        rule_job=((pl.col("ago") <= 2) & (pl.col("kind") == "job_loss")).any().cast(pl.Int32),
-        rule_death=((pl.col("ago") <= 2) & (pl.col("kind") == "death")).any().cast(pl.Int32),
+        rule_job=((pl.col("ago") <= RULE_RECENT_MONTHS) & (pl.col("kind") == "job_loss"))
+        .any()
+        .cast(pl.Int32),
+        rule_death=((pl.col("ago") <= RULE_RECENT_MONTHS) & (pl.col("kind") == "death")).any().cast(pl.Int32),
         rule_severe=(
-            (pl.col("ago") <= 2) & (pl.col("kind") == "disability") & (pl.col("amount") <= RULE_SEVERE_GRADE)
+            (pl.col("ago") <= RULE_RECENT_MONTHS)
+            & (pl.col("kind") == "disability")
+            & (pl.col("amount") <= RULE_SEVERE_GRADE)
         )
         .any()
         .cast(pl.Int32),
         rule_disaster=(
-            (pl.col("ago") <= 2) & (pl.col("kind") == "disaster") & (pl.col("amount") >= RULE_DISASTER_LOSS)
+            (pl.col("ago") <= RULE_RECENT_MONTHS)
+            & (pl.col("kind") == "disaster")
+            & (pl.col("amount") >= RULE_DISASTER_LOSS)
         )
         .any()
         .cast(pl.Int32),

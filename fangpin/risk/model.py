@@ -144,9 +144,10 @@ class RuleThresholds:
     work_end: bool = False
     # the months of department events a screening flags (失业登记, death, new disability, disaster): a
     # county screens each month's new pushes, so an event older than this was a screening hit (a lead)
-    # already. 2 = months t−2 and t−1, in practice t−2 alone (the push lag); chosen on the validation
-    # window (docs/parts/risk.md, session 10: 1 … 12 months compared there)
-    recent_months: int = 2
+    # already. 3 = months t−3 … t−1 (in practice the last two pushes: the push lag). Chosen on the
+    # validation window as the rule's best (look-backs 1 / 2 / 3 / 6 / 12 found 91 / 91 / 95 / 89 / 77 of
+    # 541 entrants; docs/parts/risk.md, session 10); until 2026-12-04 it was 2, never chosen
+    recent_months: int = 3
 
 
 def rule_scores(facts: RiskFacts, month: dt.date, feats: pl.DataFrame, t: RuleThresholds) -> np.ndarray:

@@ -571,7 +571,10 @@ def test_the_candidate_rule_flags_count_the_rule_baselines_flags_from_what_was_k
     from fangpin.risk.features import CANDIDATES
     from fangpin.risk.model import RuleThresholds, rule_scores
 
+    from fangpin.risk.features import RULE_RECENT_MONTHS
+
     assert not set(CANDIDATES) & set(FEATURES)
+    assert RuleThresholds().recent_months == RULE_RECENT_MONTHS
     flagged = 0
     for month in (dt.date(2024, 1, 1), dt.date(2025, 3, 1), dt.date(2026, 8, 1)):
         feats = features_at(facts, month)
