@@ -568,10 +568,8 @@ def test_the_candidate_rule_flags_count_the_rule_baselines_flags_from_what_was_k
     """``rule_flags`` (a candidate the bench tries, not a product input) is the number of flags the rule
     baseline raises for the household — exactly ``rule_scores``'s count — and, like every feature, is the
     same on the facts cut at the day before the month; ``selfpay_ytd`` is this year's known self-pay."""
-    from fangpin.risk.features import CANDIDATES
+    from fangpin.risk.features import CANDIDATES, RULE_RECENT_MONTHS
     from fangpin.risk.model import RuleThresholds, rule_scores
-
-    from fangpin.risk.features import RULE_RECENT_MONTHS
 
     assert not set(CANDIDATES) & set(FEATURES)
     assert RuleThresholds().recent_months == RULE_RECENT_MONTHS
