@@ -25,6 +25,14 @@ NEAR_LINE = 1.5
 MIN_CONTRIBUTION = 0.05
 
 
+# Features that say the same thing in other words: a household's reasons name at most one of each group
+# (its largest contribution), e.g. not "近年人均纯收入平均仅为…" and "前年人均纯收入仅为…" side by side.
+GROUPS: dict[str, str] = dict.fromkeys(
+    ("income_ratio", "income_ratio_prev", "income_ratio_mean", "income_ratio_min", "income_years_near_line"),
+    "income",
+)
+
+
 def _near_line(ratio: float, what: str) -> str | None:
     if ratio != ratio or ratio >= NEAR_LINE:  # NaN: no income known
         return None
@@ -39,15 +47,13 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str | None]] = {
         f"近12个月住院自付累计{_yuan(r['selfpay_12m'])}" if r["selfpay_12m"] > 0 else None
     ),
     "selfpay_12m_ratio": lambda r: (
-        f"近12个月住院自付相当于人均{r['selfpay_12m_ratio']:.0%}个监测范围" if r["selfpay_12m"] > 0 else None
+        f"近12个月住院自付人均约为监测范围的{r['selfpay_12m_ratio']:.0%}" if r["selfpay_12m"] > 0 else None
     ),
     "selfpay_3m": lambda r: f"近3个月住院自付{_yuan(r['selfpay_3m'])}" if r["selfpay_3m"] > 0 else None,
     "hospital_3m": lambda r: f"近3个月住院{_n(r['hospital_3m'])}次" if r["hospital_3m"] > 0 else None,
     "hospital_36m": lambda r: f"近3年住院{_n(r['hospital_36m'])}次" if r["hospital_36m"] > 0 else None,
     "selfpay_36m_ratio": lambda r: (
-        f"近3年住院自付相当于人均{r['selfpay_36m_ratio']:.0%}个监测范围"
-        if r["selfpay_36m_ratio"] > 0
-        else None
+        f"近3年住院自付人均约为监测范围的{r['selfpay_36m_ratio']:.0%}" if r["selfpay_36m_ratio"] > 0 else None
     ),
     "no_full_labour": lambda r: "家中无技能或普通劳动力" if r["no_full_labour"] > 0 else None,
     "high_school_continuing": lambda r: (
@@ -97,7 +103,11 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str | None]] = {
     ),
     "labour_share": lambda r: f"劳动力占家庭人口{r['labour_share']:.0%}" if r["labour_share"] < 0.5 else None,
     "dependants_share": lambda r: (
-        f"老人和未成年人占家庭人口{r['dependants_share']:.0%}" if r["dependants_share"] >= 0.5 else None
+        "家庭成员均为60岁以上老人或未成年人"
+        if r["dependants_share"] >= 1
+        else (
+            f"老人和未成年人占家庭人口{r['dependants_share']:.0%}" if r["dependants_share"] >= 0.5 else None
+        )
     ),
     "serious_ill": lambda r: f"{_n(r['serious_ill'])}人患大病" if r["serious_ill"] > 0 else None,
     "chronic_ill": lambda r: f"{_n(r['chronic_ill'])}人患长期慢性病" if r["chronic_ill"] > 0 else None,
@@ -180,10 +190,15 @@ def reasons_for(
     numpy) is NaN for the phrases: no reason is said of it. An empty list: no prominent factor."""
     row = {k: float("nan") if v is None else v for k, v in row.items()}
     out: list[str] = []
+    said: set[str] = set()
     for i in np.argsort(-contrib[: len(features)]):
         if contrib[i] < min_contribution or contrib[i] <= 0 or len(out) >= top:
             break
+        group = GROUPS.get(features[i], features[i])
+        if group in said:
+            continue
         phrase = PHRASES.get(features[i], lambda _r: None)(row)
         if phrase and phrase not in out:
             out.append(phrase)
+            said.add(group)
     return out

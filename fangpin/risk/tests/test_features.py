@@ -450,6 +450,15 @@ def test_an_income_is_a_reason_only_near_the_line_and_a_tiny_contribution_is_non
     ]
     contrib[FEATURES.index("income_ratio")] = MIN_CONTRIBUTION / 2
     assert reasons_for({**row, "income_ratio": 0.8}, contrib, FEATURES) == []
+    # one income sentence a household: the largest of the income features, then the next other reason
+    contrib[FEATURES.index("income_ratio_mean")] = 0.4
+    contrib[FEATURES.index("income_ratio_prev")] = 0.35
+    contrib[FEATURES.index("elders")] = 0.1
+    near = {**row, "income_ratio_mean": 1.08, "income_ratio_prev": 1.08, "elders": 2.0}
+    assert reasons_for(near, contrib, FEATURES) == [
+        "近年人均纯收入平均仅为监测范围的1.08倍（接近监测范围）",
+        "2名60岁以上老人",
+    ]
 
 
 def test_the_three_year_hospital_rate_counts_stays_known_before_the_month_and_no_older():
