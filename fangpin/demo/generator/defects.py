@@ -11,6 +11,7 @@ the findings of the checks, rule by rule and row by row.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 from collections.abc import Callable
 from decimal import Decimal
@@ -45,16 +46,29 @@ class _Planter:
         self.used_households: set[str] = set()
         self.on = p.as_of
         self.current = [x for x in data.persons if x["is_member"]]
-        self.by_hh: dict[str, list[Row]] = {}
+
+    # the indexes below are built on first use (the ID defects need none of them)
+    @functools.cached_property
+    def by_hh(self) -> dict[str, list[Row]]:
+        out: dict[str, list[Row]] = {}
         for x in self.current:
-            self.by_hh.setdefault(x["household_no"], []).append(x)
-        self.monitored = {m["household_no"]: m for m in data.monitoring}
-        self.last_year = {
-            r["household_no"]: r for r in data.incomes if r["period_start"].year == self.on.year - 1
-        }
-        self.everyone: dict[str, list[Row]] = {}
-        for x in data.persons:
-            self.everyone.setdefault(x["household_no"], []).append(x)
+            out.setdefault(x["household_no"], []).append(x)
+        return out
+
+    @functools.cached_property
+    def monitored(self) -> dict[str, Row]:
+        return {m["household_no"]: m for m in self.data.monitoring}
+
+    @functools.cached_property
+    def last_year(self) -> dict[str, Row]:
+        return {r["household_no"]: r for r in self.data.incomes if r["period_start"].year == self.on.year - 1}
+
+    @functools.cached_property
+    def everyone(self) -> dict[str, list[Row]]:
+        out: dict[str, list[Row]] = {}
+        for x in self.data.persons:
+            out.setdefault(x["household_no"], []).append(x)
+        return out
 
     def members_on(self, hh_no: str, on: dt.date) -> int:
         """The household's members on ``on`` by their entry and exit dates — as the registry's

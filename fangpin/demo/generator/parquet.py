@@ -134,10 +134,14 @@ class ParquetSink:
             rows = getattr(v, attr)
             if not rows:
                 continue
-            for key, col in zip(_keys(rows, schema), self._cols[name], strict=True):
-                try:
-                    col.extend(map(itemgetter(key), rows))
-                except KeyError:
+            keys = _keys(rows, schema)
+            try:
+                # a row's values in one C call, then transposed: each row is read once, while in the cache
+                cols = zip(*map(itemgetter(*keys), rows), strict=True)
+                for col, vals in zip(self._cols[name], cols, strict=True):
+                    col.extend(vals)
+            except KeyError:
+                for key, col in zip(keys, self._cols[name], strict=True):
                     del col[self._rows[name] :]  # the part of this village's rows taken before the miss
                     col.extend(r.get(key) for r in rows)
             self._rows[name] += len(rows)
