@@ -423,7 +423,7 @@ def _rows(
         for y, a, ill in zip(years, aid, illness.tolist(), strict=True)
     ]
     out = [
-        dict(zip(_ROW_KEYS, r, strict=True))
+        dict(zip(_ROW_KEYS, r))  # noqa: B905 (r has one value per key: the zip below is strict)
         for r in zip(
             [nos[h] for h in hidx.tolist()],
             [_YEAR_BOUNDS[y][0] for y in years],

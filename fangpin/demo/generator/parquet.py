@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,11 @@ def _array(vals: list[Any], f: pa.Field) -> pa.Array:
         vals = [json.dumps(v, ensure_ascii=False) if v else "{}" for v in vals]
     elif f.type == F:
         try:
-            # float() of each value (ints and Decimals) in C; a None among them (NaN) takes the slow path
+            if Decimal in set(map(type, vals)):
+                # the generator's Decimals are few distinct values (land, areas): each converted once
+                memo: dict[Any, float] = {}
+                vals = [memo[v] if v in memo else memo.setdefault(v, float(v)) for v in vals]
+            # float() of each value in C; a None among them (NaN) takes the slow path
             a = np.array(vals, dtype=np.float64)
         except TypeError:
             a = None
