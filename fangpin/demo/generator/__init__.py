@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import resource
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .county import county_plan, iter_villages, province_plan, rural_villages_from_csv
@@ -18,15 +20,22 @@ from .parquet import write_parquet
 from .village import VillageData, VillageSpec, generate_village
 
 
-def _county_job(job: tuple) -> dict[str, int]:
+def _county_job(job: tuple) -> tuple[str, dict[str, int], int]:
+    """(county, rows written per table, the peak RSS in kB of the process that wrote it, so far)."""
     county, specs, seed, as_of, defect_rate, out, chunk_rows = job
     params = gen_params_from_defaults(county, as_of)
-    return write_parquet(
+    counts = write_parquet(
         iter_villages(specs, lambda _c: params, seed=seed, defect_rate=defect_rate),
         out,
         chunk_rows=chunk_rows,
         part=county,
     )
+    return county, counts, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+# progress(county, its rows per table, the peak RSS in kB of the worker that wrote it, counties done,
+# counties in all): called in the parent as each county's files are closed
+Progress = Callable[[str, dict[str, int], int, int, int], None]
 
 
 def generate_parquet(
@@ -39,12 +48,14 @@ def generate_parquet(
     defect_rate: float = 0.015,
     chunk_rows: int = 50_000,
     workers: int = 1,
+    progress: Progress | None = None,
 ) -> dict[str, int]:
     """Generate about ``persons`` registered persons over the rural villages under ``prefix``
     (a province "41" or a county "410506") straight to Parquet, with bounded memory: one county at a
     time per worker, ``chunk_rows`` persons buffered. Output ``out/<table>/<county>.parquet``; the
     files of a county do not depend on ``workers``. Parameters come from the shipped defaults. ``as_of``:
-    the business date the generated history ends on (the command's ``--as-of``, default today)."""
+    the business date the generated history ends on (the command's ``--as-of``, default today).
+    ``progress``: see ``Progress`` (the bench prints it)."""
     specs = province_plan(prefix, seed=seed, persons=persons)
     by_county: dict[str, list[VillageSpec]] = {}
     for s in specs:
@@ -65,25 +76,26 @@ def generate_parquet(
     gc.freeze()
     gc.set_threshold(200_000, 50, 1000)
     try:
-        results = _run_jobs(jobs, workers)
+        for done, (county, counts, rss_kb) in enumerate(_run_jobs(jobs, workers), start=1):
+            for k, v in counts.items():
+                totals[k] = totals.get(k, 0) + v
+            if progress is not None:
+                progress(county, counts, rss_kb, done, len(jobs))
     finally:
         gc.set_threshold(*threshold)
         gc.unfreeze()
-    for r in results:
-        for k, v in r.items():
-            totals[k] = totals.get(k, 0) + v
     return totals
 
 
-def _run_jobs(jobs: list[tuple], workers: int) -> list[dict[str, int]]:
+def _run_jobs(jobs: list[tuple], workers: int) -> Iterator[tuple[str, dict[str, int], int]]:
     if workers > 1:
         import multiprocessing as mp
 
         with mp.get_context("fork").Pool(workers, maxtasksperchild=8) as pool:
-            results = list(pool.imap_unordered(_county_job, jobs))
+            yield from pool.imap_unordered(_county_job, jobs)
     else:
-        results = [_county_job(j) for j in jobs]
-    return results
+        for j in jobs:
+            yield _county_job(j)
 
 
 __all__ = [

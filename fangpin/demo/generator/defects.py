@@ -11,6 +11,7 @@ the findings of the checks, rule by rule and row by row.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 from collections.abc import Callable
 from decimal import Decimal
@@ -45,25 +46,39 @@ class _Planter:
         self.used_households: set[str] = set()
         self.on = p.as_of
         self.current = [x for x in data.persons if x["is_member"]]
-        self.by_hh: dict[str, list[Row]] = {}
+
+    # the indexes below are built on first use (the ID defects need none of them)
+    @functools.cached_property
+    def by_hh(self) -> dict[str, list[Row]]:
+        out: dict[str, list[Row]] = {}
         for x in self.current:
-            self.by_hh.setdefault(x["household_no"], []).append(x)
-        self.monitored = {m["household_no"]: m for m in data.monitoring}
-        self.last_year = {
-            r["household_no"]: r for r in data.incomes if r["period_start"].year == self.on.year - 1
-        }
-        self.everyone: dict[str, list[Row]] = {}
-        for x in data.persons:
-            self.everyone.setdefault(x["household_no"], []).append(x)
+            out.setdefault(x["household_no"], []).append(x)
+        return out
+
+    @functools.cached_property
+    def monitored(self) -> dict[str, Row]:
+        return {m["household_no"]: m for m in self.data.monitoring}
+
+    @functools.cached_property
+    def last_year(self) -> dict[str, Row]:
+        return {r["household_no"]: r for r in self.data.incomes if r["period_start"].year == self.on.year - 1}
+
+    @functools.cached_property
+    def everyone(self) -> dict[str, list[Row]]:
+        out: dict[str, list[Row]] = {}
+        for x in self.data.persons:
+            out.setdefault(x["household_no"], []).append(x)
+        return out
 
     def members_on(self, hh_no: str, on: dt.date) -> int:
         """The household's members on ``on`` by their entry and exit dates — as the registry's
         ``members_as_of`` counts them from the member changes (the income rules divide by these, not
         by today's members: a birth or death since then never rewrites that year's 人均)."""
+        base = self.p.baseline
         return sum(
             1
             for x in self.everyone.get(hh_no, [])
-            if (x["_entered_on"] or self.p.baseline) <= on and (x["_left_on"] is None or x["_left_on"] > on)
+            if (x["_entered_on"] or base) <= on and (x["_left_on"] is None or x["_left_on"] > on)
         )
 
     # a person's age at as_of, as the generator recorded it (``_age_now`` = ``age_on(birth_date, as_of)``:
@@ -82,7 +97,8 @@ class _Planter:
         )
 
     def persons(self, code: str, cond: Callable[[Row], bool], apply: Callable[[Row], str | None]) -> None:
-        cands = [x for x in self.current if x["person_no"] not in self.used_people and cond(x)]
+        # cond first: a pure test (reads only), cheaper to fail than the set lookup
+        cands = [x for x in self.current if cond(x) and x["person_no"] not in self.used_people]
         for x in self.pick(cands):
             detail = apply(x)
             if detail is not None:
@@ -90,7 +106,7 @@ class _Planter:
                 self.record(code, x, x["household_no"], detail)
 
     def households(self, code: str, cond: Callable[[Row], bool], apply: Callable[[Row], str | None]) -> None:
-        cands = [h for h in self.data.households if h["household_no"] not in self.used_households and cond(h)]
+        cands = [h for h in self.data.households if cond(h) and h["household_no"] not in self.used_households]
         for h in self.pick(cands):
             detail = apply(h)
             if detail is not None:

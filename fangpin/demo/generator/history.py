@@ -203,7 +203,8 @@ def simulate_village(
         return np.bincount(owner, weights=np.array(mask, dtype=float), minlength=n)
 
     health = [x["health"] for x in flat]
-    ages = [_age(x["birth_date"], p.as_of) for x in flat]
+    oy, omd = p.as_of.year, (p.as_of.month, p.as_of.day)
+    ages = [oy - b.year - (omd < (b.month, b.day)) for b in (x["birth_date"] for x in flat)]  # _age, inline
     size = np.maximum(1, np.bincount(owner, minlength=n)).astype(float)
     n_serious = count([h == "患有大病" for h in health])
     n_chronic = count([h == "长期慢性病" for h in health])

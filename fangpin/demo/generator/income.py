@@ -287,24 +287,32 @@ class _Households:
         H = len(households)
         width = max((len(c) for c in cur), default=0) or 1
         births = np.full((H, width), 9999, dtype=np.int64)
+        # one pass over each household's members (the per-household facts as Python values, then arrays)
+        w_l, d_l, t_l, s_l = [], [], [], []
         for i, c in enumerate(cur):
             births[i, : len(c)] = [x["birth_date"].year for x in c]
+            w, d, t, s_ = False, 0, 0, 0
+            for x in c:
+                if not w and x["labour_skill"] in ABLE and x["work_status"] != "未务工":
+                    w = True
+                d += x["dibao"] != "未享受"
+                t += x["tekun_amount"]
+                s_ += x["health"] in ("长期慢性病", "患有大病")
+            w_l.append(w)
+            d_l.append(d)
+            t_l.append(int(t))
+            s_l.append(s_)
         exited = np.array([h["household_type"] == "脱贫户" for h in households], dtype=bool)
         land = np.array([float(h["cultivated_land_mu"]) for h in households])
         return cls(
             n=np.array([len(c) for c in cur], dtype=np.int64),
-            workers=np.array(
-                [any(x["labour_skill"] in ABLE and x["work_status"] != "未务工" for x in c) for c in cur],
-                dtype=bool,
-            ),
-            dibao_n=np.array([sum(x["dibao"] != "未享受" for x in c) for c in cur], dtype=np.int64),
-            tekun=np.array([int(sum(x["tekun_amount"] for x in c)) for c in cur], dtype=np.int64),
+            workers=np.array(w_l, dtype=bool),
+            dibao_n=np.array(d_l, dtype=np.int64),
+            tekun=np.array(t_l, dtype=np.int64),
             land=land,
             solar=(u[:, 0] < 0.35) & exited,
             fp=u[:, 1] < 0.05,
-            n_sick=np.array(
-                [sum(x["health"] in ("长期慢性病", "患有大病") for x in c) for c in cur], dtype=np.int64
-            ),
+            n_sick=np.array(s_l, dtype=np.int64),
             births=births,
             eco=np.rint(
                 np.array(
@@ -415,7 +423,7 @@ def _rows(
         for y, a, ill in zip(years, aid, illness.tolist(), strict=True)
     ]
     out = [
-        dict(zip(_ROW_KEYS, r, strict=True))
+        dict(zip(_ROW_KEYS, r))  # noqa: B905 (r has one value per key: the zip below is strict)
         for r in zip(
             [nos[h] for h in hidx.tolist()],
             [_YEAR_BOUNDS[y][0] for y in years],

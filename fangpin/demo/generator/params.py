@@ -6,6 +6,7 @@ around its own line."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -33,7 +34,7 @@ class GenParams:
         """Five complete years before as_of (2021-2025 for a demo built in 2026)."""
         return list(range(self.as_of.year - 5, self.as_of.year))
 
-    @property
+    @functools.cached_property  # read per household and per member
     def partial_year_end(self) -> dt.date | None:
         """Last day of the month before as_of: the current year's income record runs from 1 January
         to this day, so the 12-month window at the as_of month is fully covered. None in January
@@ -47,7 +48,7 @@ class GenParams:
         """Months covered by the current year's record (0 in January)."""
         return self.as_of.month - 1
 
-    @property
+    @functools.cached_property  # read per household and per member
     def baseline(self) -> dt.date:
         """The date the registry snapshot starts: members present then entered "at baseline"."""
         return dt.date(self.as_of.year - 5, 1, 1)

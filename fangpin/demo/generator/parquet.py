@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -71,29 +73,50 @@ TABLES: dict[str, tuple[pa.Schema, str]] = {
 }
 
 
-def _column(rows: list[dict[str, Any]], f: pa.Field) -> pa.Array:
-    key = f.name if f.name in rows[0] else "_" + f.name
+def _keys(rows: list[dict[str, Any]], schema: pa.Schema) -> list[str]:
+    """The row keys of the schema's columns (a generator-internal ``_name`` where ``name`` is absent)."""
+    first = rows[0]
+    return [f.name if f.name in first else "_" + f.name for f in schema]
+
+
+def _values(rows: list[dict[str, Any]], key: str) -> list[Any]:
     try:
-        vals = list(map(itemgetter(key), rows))  # the rows of a table share their keys: the fast path
+        return list(map(itemgetter(key), rows))  # the rows of a table share their keys: the fast path
     except KeyError:
-        vals = [r.get(key) for r in rows]
+        return [r.get(key) for r in rows]
+
+
+def _array(vals: list[Any], f: pa.Field) -> pa.Array:
     if f.name == "excluded":
         vals = [json.dumps(v, ensure_ascii=False) if v else "{}" for v in vals]
     elif f.type == F:
         try:
-            vals = list(map(float, vals))
-        except TypeError:  # a None among them
-            vals = [None if v is None else float(v) for v in vals]
+            if Decimal in set(map(type, vals)):
+                # the generator's Decimals are few distinct values (land, areas): each converted once
+                memo: dict[Any, float] = {}
+                vals = [memo[v] if v in memo else memo.setdefault(v, float(v)) for v in vals]
+            # float() of each value in C; a None among them (NaN) takes the slow path
+            a = np.array(vals, dtype=np.float64)
+        except TypeError:
+            a = None
+        if a is None or np.isnan(a).any():
+            return pa.array([None if v is None else float(v) for v in vals], type=f.type)
+        return pa.array(a, type=f.type)
     return pa.array(vals, type=f.type)
 
 
 def _table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
-    return pa.Table.from_arrays([_column(rows, f) for f in schema], schema=schema)
+    keys = _keys(rows, schema)
+    return pa.Table.from_arrays(
+        [_array(_values(rows, k), f) for k, f in zip(keys, schema, strict=True)], schema=schema
+    )
 
 
 @dataclass
 class ParquetSink:
-    """Buffers rows per table and writes a row group when ``chunk_rows`` persons are buffered."""
+    """Buffers the columns of each table (taken from each village's rows as it is added, while they are
+    fresh in the cache, so that the rows themselves can be freed) and writes a row group when
+    ``chunk_rows`` persons are buffered."""
 
     out: Path
     chunk_rows: int = 50_000
@@ -108,21 +131,38 @@ class ParquetSink:
             self._writers[name] = pq.ParquetWriter(
                 self.out / name / f"{self.part}.parquet", schema, compression="zstd"
             )
-        self._buf: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
+        self._cols: dict[str, list[list[Any]]] = {name: [[] for _ in s] for name, (s, _) in TABLES.items()}
+        self._rows: dict[str, int] = dict.fromkeys(TABLES, 0)
 
     def add(self, v: VillageData) -> None:
-        for name, (_, attr) in TABLES.items():
-            self._buf[name].extend(getattr(v, attr))
-        if len(self._buf["persons"]) >= self.chunk_rows:
+        for name, (schema, attr) in TABLES.items():
+            rows = getattr(v, attr)
+            if not rows:
+                continue
+            keys = _keys(rows, schema)
+            try:
+                # a row's values in one C call, then transposed: each row is read once, while in the cache
+                cols = zip(*map(itemgetter(*keys), rows), strict=True)
+                for col, vals in zip(self._cols[name], cols, strict=True):
+                    col.extend(vals)
+            except KeyError:
+                for key, col in zip(keys, self._cols[name], strict=True):
+                    del col[self._rows[name] :]  # the part of this village's rows taken before the miss
+                    col.extend(r.get(key) for r in rows)
+            self._rows[name] += len(rows)
+        if self._rows["persons"] >= self.chunk_rows:
             self.flush()
 
     def flush(self) -> None:
         for name, (schema, _) in TABLES.items():
-            rows = self._buf[name]
-            if rows:
-                self._writers[name].write_table(_table(rows, schema))
-                self.counts[name] = self.counts.get(name, 0) + len(rows)
-                self._buf[name] = []
+            n = self._rows[name]
+            if n:
+                cols = self._cols[name]
+                arrays = [_array(c, f) for c, f in zip(cols, schema, strict=True)]
+                self._writers[name].write_table(pa.Table.from_arrays(arrays, schema=schema))
+                self.counts[name] = self.counts.get(name, 0) + n
+                self._cols[name] = [[] for _ in schema]
+                self._rows[name] = 0
 
     def close(self) -> dict[str, int]:
         self.flush()

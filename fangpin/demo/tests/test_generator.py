@@ -205,6 +205,24 @@ def test_parquet_same_seed_same_tables_whatever_the_workers(tmp_path):
     assert not pq.read_table(other / "incomes").equals(pq.read_table(one / "incomes"))
 
 
+def test_parquet_progress_reports_each_county_once_with_its_rows_and_worker_memory(tmp_path):
+    """generate_parquet(progress=) is called once per county as its files close: its rows add up to the
+    totals, the files hold them, and the worker's peak RSS is given (the bench's long-run figures)."""
+    calls = []
+    counts = generate_parquet(
+        "4105", persons=2500, out=tmp_path, seed=3, as_of=AS_OF, workers=2, chunk_rows=400,
+        progress=lambda county, c, rss, done, total: calls.append((county, c, rss, done, total)),
+    )  # fmt: skip
+    files = sorted(f.stem for f in (tmp_path / "persons").iterdir())
+    assert sorted(c[0] for c in calls) == files and len(files) >= 5
+    assert [c[3] for c in calls] == list(range(1, len(files) + 1)) and {c[4] for c in calls} == {len(files)}
+    for t in counts:
+        assert sum(c[1].get(t, 0) for c in calls) == counts[t], t
+    for county, c, rss, _done, _total in calls:
+        assert pq.read_table(tmp_path / "persons" / f"{county}.parquet").num_rows == c["persons"]
+        assert 10_000 < rss < 4_000_000  # kB: a real process's peak, not a placeholder
+
+
 def test_school_costs_come_from_the_generator_settings_not_code():
     """history.school_yearly_cost (generator.json) sets the amount of every 学籍 event: doubling a
     stage's cost doubles its events (same draws), the other stages stay as they were."""
