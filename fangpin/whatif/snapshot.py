@@ -299,18 +299,17 @@ def _objects(hh_qs, on: dt.date) -> tuple[pd.DataFrame, set[int]]:
     from fangpin.monitoring.selectors import monitoring_objects_on
     from fangpin.registry.services.assessment import households_guarantees_assess
 
-    objs_qs = (
-        MonitoringObject.objects.filter(household__in=hh_qs, identified_on__lte=on)
-        .exclude(status=ObjectStatus.REVOKED)
-        .annotate(done=Count("measures", filter=Q(measures__status=MeasureStatus.DONE)))
+    objs_qs = MonitoringObject.objects.filter(household__in=hh_qs, identified_on__lte=on)
+    active = Household.objects.filter(
+        id__in=objs_qs.filter(status=ObjectStatus.ACTIVE).values("household_id")
+    )
+    objs_qs = objs_qs.exclude(status=ObjectStatus.REVOKED).annotate(
+        done=Count("measures", filter=Q(measures__status=MeasureStatus.DONE))
     )
     objs = list(
         objs_qs.values_list("id", "household_id", "household__village_id", "status", "category",
                             "identified_on", "eliminated_on", "gradual_exit_until", "done")
     )  # fmt: skip
-    active = Household.objects.filter(
-        id__in=objs_qs.filter(status=ObjectStatus.ACTIVE).values("household_id")
-    )
     guarantees = households_guarantees_assess(active, on=on)
     obj_rows = []
     for pk, h, village, status, category, identified, eliminated, until, done in objs:
