@@ -21,13 +21,15 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Field, Q, Value
+from django.db import connection
+from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Field, Func, Q, Value
 from django.db.models.functions import Cast, Round
 
 from fangpin.accounts.scope import scoped
@@ -137,6 +139,9 @@ _PERSON_ROW = ("history_date", "history_id", "history_type", "effective_on", "ho
                "labour_skill")  # fmt: skip
 
 
+SPELL_COLUMNS = ["household_id", "person_id", "start", "stop", "labour_able"]
+
+
 def _spells(hh_qs, id_set: set[int]) -> pd.DataFrame:
     """Every person of the households' person history or member changes: their versions streamed in
     recording order, each person's spells from ``registry.selectors.values_in_effect`` (``_in_effect`` on
@@ -152,10 +157,19 @@ def _spells(hh_qs, id_set: set[int]) -> pd.DataFrame:
     for c in change_rows.order_by("date", "id").iterator(chunk_size=CHUNK):
         changes[c.person_id].append(c)
     rows: list[tuple] = []
+    parts: list[pd.DataFrame] = []
     seen: set[int] = set()
+
+    def flush() -> None:  # into a frame a chunk at a time: memory is the frame, not a million tuples
+        mine = [r for r in rows if r[0] in id_set]
+        if mine:
+            parts.append(pd.DataFrame(mine, columns=SPELL_COLUMNS))
+        rows.clear()
 
     def emit(pid: int, vs: list[tuple]) -> None:
         seen.add(pid)
+        if len(rows) >= CHUNK:
+            flush()
         ch = changes.get(pid)
         if len(vs) == 1 and not ch:
             v = vs[0]  # one version, no member change: in effect from its own date (or always)
@@ -186,10 +200,8 @@ def _spells(hh_qs, id_set: set[int]) -> pd.DataFrame:
             changes[c.person_id].append(c)
         for i in range(0, len(extra), 5000):
             stream(Person.history.filter(id__in=extra[i : i + 5000]))
-    spells = pd.DataFrame(
-        [r for r in rows if r[0] in id_set],
-        columns=["household_id", "person_id", "start", "stop", "labour_able"],
-    )
+    flush()
+    spells = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame([], columns=SPELL_COLUMNS)
     spells["start"] = pd.to_datetime(
         spells["start"].where(spells["start"] != dt.date.min, dt.date(1900, 1, 1))
     )
@@ -236,6 +248,47 @@ def _fen(*names: str) -> ExpressionWrapper:
     return ExpressionWrapper(fen, output_field=Field())
 
 
+def _frame(rows: Iterator[tuple], columns: list[str]) -> pd.DataFrame:
+    """The streamed ``rows`` as one frame, built a chunk at a time (memory: the frame, not the tuples)."""
+    parts: list[pd.DataFrame] = []
+    buf: list[tuple] = []
+    for row in rows:
+        buf.append(row)
+        if len(buf) == CHUNK:
+            parts.append(pd.DataFrame(buf, columns=columns))
+            buf = []
+    if buf or not parts:
+        parts.append(pd.DataFrame(buf, columns=columns))
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+class _MonthIndex(Func):
+    """year × 12 + month − 1 of a date (``month_index``), computed by the database as an integer."""
+
+    output_field = Field()  # the driver's int as it comes (see ``_fen``)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = (
+            "(EXTRACT(YEAR FROM %(expressions)s)::int * 12 + EXTRACT(MONTH FROM %(expressions)s)::int - 1)"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # %%%% → %% after the template → % after the backend puts its placeholders in
+        template = (
+            "(CAST(strftime('%%%%Y', %(expressions)s) AS INTEGER) * 12"
+            " + CAST(strftime('%%%%m', %(expressions)s) AS INTEGER) - 1)"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+class _EpochMicros(Func):
+    """A timestamptz as microseconds since 1970 (PostgreSQL: exact, its timestamps are microseconds)."""
+
+    output_field = Field()
+    template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
+
+
 def _yuan_text(fen: np.ndarray) -> list[str]:
     """``str`` of the two-place Decimal of each amount in fen ("1234.50", "-0.05"), per distinct value."""
     values, inverse = np.unique(fen, return_inverse=True)
@@ -253,15 +306,17 @@ def _income(hh_qs) -> pd.DataFrame:
     """Every income record of the households, ordered as ``income_facts`` orders them, amounts in fen."""
     amounts = {c: (c,) for c in INCOME_COLS if c != "transfer"} | {"transfer": tuple(TRANSFER_FIELDS)}
     fen = {f"{c}_fen": _fen(*names) for c, names in amounts.items()}
+    pg = connection.vendor == "postgresql"  # the recording time as epoch microseconds (no Python datetimes)
     qs = (
         IncomeRecord.objects.filter(household__in=hh_qs)
         .order_by("household_id", "period_start", "id")
-        .annotate(**fen)
-        .values_list("household_id", "id", "period_start", "period_end", "updated_at", *fen)
+        .annotate(r0_=_MonthIndex("period_start"), r1_=_MonthIndex("period_end"), **fen)
+        .annotate(rec_=_EpochMicros("updated_at") if pg else F("updated_at"))
+        .values_list("household_id", "id", "period_start", "period_end", "rec_", "r0_", "r1_", *fen)
     )
-    raw = pd.DataFrame(
-        list(qs.iterator(chunk_size=CHUNK)),
-        columns=["household_id", "record_id", "period_start", "period_end", "rec_at", *amounts],
+    raw = _frame(
+        qs.iterator(chunk_size=CHUNK),
+        ["household_id", "record_id", "period_start", "period_end", "rec_at", "r0", "r1", *amounts],
     )
     if raw.empty:
         return pd.DataFrame([], columns=_INCOME_COLUMNS)
@@ -269,10 +324,13 @@ def _income(hh_qs) -> pd.DataFrame:
     base_f = (
         f["wage"] + f["production_business"] + f["property_income"] + f["transfer"] - f["production_expense"]
     )
-    start = pd.DatetimeIndex(raw["period_start"].to_numpy(dtype="datetime64[D]"))
-    end = pd.DatetimeIndex(raw["period_end"].to_numpy(dtype="datetime64[D]"))
-    r0 = (start.year * 12 + start.month - 1).to_numpy(dtype="int64")
-    r1 = (end.year * 12 + end.month - 1).to_numpy(dtype="int64")
+    r0, r1 = raw["r0"].to_numpy(dtype="int64"), raw["r1"].to_numpy(dtype="int64")
+    if pg:
+        rec_at = pd.Series(raw["rec_at"].to_numpy(dtype="int64").astype("datetime64[us]")).dt.tz_localize(
+            "UTC"
+        )
+    else:
+        rec_at = pd.to_datetime(raw["rec_at"], utc=True)
     cols: dict[str, Any] = {
         "household_id": raw["household_id"].to_numpy(dtype="int64"),
         "record_id": raw["record_id"].to_numpy(dtype="int64"),
@@ -280,7 +338,7 @@ def _income(hh_qs) -> pd.DataFrame:
         "r0": r0,
         "r1": r1,
         "months": r1 - r0 + 1,
-        "rec_at": pd.to_datetime(raw["rec_at"], utc=True),
+        "rec_at": rec_at,
         "period_start": raw["period_start"],
         "period_end": raw["period_end"],
         **{c: _yuan_text(f[c]) for c in INCOME_COLS},
