@@ -23,14 +23,12 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from django.db import connection
-from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Field, Func, Q, Value
-from django.db.models.functions import Cast, Round
+from django.db.models import Count, F, Field, Func, Q
 
 from fangpin.accounts.scope import scoped
 from fangpin.core.bulk_reads import whole_result_plans
@@ -237,15 +235,23 @@ def _person_spells(
     return out
 
 
-def _fen(*names: str) -> ExpressionWrapper:
-    """The amount (the sum of ``names``) in fen as the database computes it: exact on PostgreSQL's numeric;
-    SQLite stores a REAL, whose nearest integer is the fen for any amount the field holds. Typed as a bare
-    ``Field``: the driver's int as it comes (an integer output field would add a Python ``int()`` per
-    value, 13 per record)."""
-    fen = Cast(Round(F(names[0]) * Value(Decimal(100))), BigIntegerField())
-    for n in names[1:]:
-        fen = fen + Cast(Round(F(n) * Value(Decimal(100))), BigIntegerField())
-    return ExpressionWrapper(fen, output_field=Field())
+class _Fen(Func):
+    """The sum of the amount fields in fen, as the database computes it: PostgreSQL's numeric exactly (the
+    sum × 100 is whole; the cast keeps it); SQLite stores a REAL, and the nearest integer of the sum × 100 is
+    the fen for any amounts the fields hold (their rounding errors add up to far below half a fen). Typed as
+    a bare ``Field``: the driver's int as it comes (an integer output field would add a Python ``int()``
+    per value)."""
+
+    output_field = Field()
+    arg_joiner = " + "
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="((%(expressions)s) * 100)::bigint", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="CAST(ROUND((%(expressions)s) * 100) AS INTEGER)", **extra
+        )
 
 
 def _frame(rows: Iterator[tuple], columns: list[str]) -> pd.DataFrame:
@@ -265,11 +271,11 @@ def _frame(rows: Iterator[tuple], columns: list[str]) -> pd.DataFrame:
 class _MonthIndex(Func):
     """year × 12 + month − 1 of a date (``month_index``), computed by the database as an integer."""
 
-    output_field = Field()  # the driver's int as it comes (see ``_fen``)
+    output_field = Field()  # the driver's int as it comes (see ``_Fen``)
 
     def as_postgresql(self, compiler, connection, **extra):
         template = (
-            "(EXTRACT(YEAR FROM %(expressions)s)::int * 12 + EXTRACT(MONTH FROM %(expressions)s)::int - 1)"
+            "(date_part('year', %(expressions)s)::int * 12 + date_part('month', %(expressions)s)::int - 1)"
         )
         return self.as_sql(compiler, connection, template=template, **extra)
 
@@ -305,7 +311,7 @@ _INCOME_COLUMNS = ["household_id", "record_id", "ord", "r0", "r1", "months", "re
 def _income(hh_qs) -> pd.DataFrame:
     """Every income record of the households, ordered as ``income_facts`` orders them, amounts in fen."""
     amounts = {c: (c,) for c in INCOME_COLS if c != "transfer"} | {"transfer": tuple(TRANSFER_FIELDS)}
-    fen = {f"{c}_fen": _fen(*names) for c, names in amounts.items()}
+    fen = {f"{c}_fen": _Fen(*names) for c, names in amounts.items()}
     pg = connection.vendor == "postgresql"  # the recording time as epoch microseconds (no Python datetimes)
     qs = (
         IncomeRecord.objects.filter(household__in=hh_qs)
