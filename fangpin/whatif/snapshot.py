@@ -254,18 +254,23 @@ class _Fen(Func):
         )
 
 
-def _frame(rows: Iterator[tuple], columns: list[str]) -> pd.DataFrame:
-    """The streamed ``rows`` as one frame, built a chunk at a time (memory: the frame, not the tuples)."""
-    parts: list[pd.DataFrame] = []
+def _columns(rows: Iterator[tuple], columns: list[str], objects: set[str]) -> dict[str, np.ndarray]:
+    """The streamed ``rows`` as one array per column, converted a chunk at a time (memory: the arrays, not
+    the tuples): int64, or Python objects for the ``objects`` columns (dates)."""
+    parts: dict[str, list[np.ndarray]] = {c: [] for c in columns}
     buf: list[tuple] = []
+
+    def flush() -> None:
+        for c, values in zip(columns, zip(*buf, strict=True) if buf else [()] * len(columns), strict=True):
+            parts[c].append(np.array(values, dtype=object if c in objects else np.int64))
+        buf.clear()
+
     for row in rows:
         buf.append(row)
         if len(buf) == CHUNK:
-            parts.append(pd.DataFrame(buf, columns=columns))
-            buf = []
-    if buf or not parts:
-        parts.append(pd.DataFrame(buf, columns=columns))
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+            flush()
+    flush()
+    return {c: np.concatenate(v) for c, v in parts.items()}
 
 
 class _MonthIndex(Func):
@@ -295,13 +300,12 @@ class _EpochMicros(Func):
     template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
 
 
-def _yuan_text(fen: np.ndarray) -> list[str]:
-    """``str`` of the two-place Decimal of each amount in fen ("1234.50", "-0.05"), per distinct value."""
-    values, inverse = np.unique(fen, return_inverse=True)
-    texts = np.array(
-        [f"{'-' if x < 0 else ''}{abs(x) // 100}.{abs(x) % 100:02d}" for x in values.tolist()], dtype=object
-    )
-    return texts[inverse].tolist()
+def _yuan_text(fen: np.ndarray) -> Any:
+    """``str`` of the two-place Decimal of each amount in fen ("1234.50", "-0.05"), formatted once per
+    distinct value; a pandas ``str`` array (what a column of those strings becomes)."""
+    codes, values = pd.factorize(fen)
+    texts = [f"{'-' if x < 0 else ''}{abs(x) // 100}.{abs(x) % 100:02d}" for x in values.tolist()]
+    return pd.array(texts, dtype="str").take(codes)
 
 
 _INCOME_COLUMNS = ["household_id", "record_id", "ord", "r0", "r1", "months", "rec_at", "period_start",
@@ -320,33 +324,35 @@ def _income(hh_qs) -> pd.DataFrame:
         .annotate(rec_=_EpochMicros("updated_at") if pg else F("updated_at"))
         .values_list("household_id", "id", "period_start", "period_end", "rec_", "r0_", "r1_", *fen)
     )
-    raw = _frame(
+    raw = _columns(
         qs.iterator(chunk_size=CHUNK),
         ["household_id", "record_id", "period_start", "period_end", "rec_at", "r0", "r1", *amounts],
+        objects={"period_start", "period_end"} | (set() if pg else {"rec_at"}),
     )
-    if raw.empty:
+    n = len(raw["record_id"])
+    if n == 0:
         return pd.DataFrame([], columns=_INCOME_COLUMNS)
-    f = {c: raw[c].to_numpy(dtype="int64") for c in amounts}
+    f = {c: raw[c] for c in amounts}
     base_f = (
         f["wage"] + f["production_business"] + f["property_income"] + f["transfer"] - f["production_expense"]
     )
-    r0, r1 = raw["r0"].to_numpy(dtype="int64"), raw["r1"].to_numpy(dtype="int64")
+    r0, r1 = raw["r0"], raw["r1"]
     if pg:
-        rec_at = pd.Series(raw["rec_at"].to_numpy(dtype="int64").astype("datetime64[us]")).dt.tz_localize(
-            "UTC"
-        )
+        rec_at = pd.Series(raw["rec_at"].astype("datetime64[us]")).dt.tz_localize("UTC")
     else:
-        rec_at = pd.to_datetime(raw["rec_at"], utc=True)
+        rec_at = pd.to_datetime(pd.Series(raw["rec_at"]), utc=True)
+    h = raw["household_id"]  # ordered by household: a record's ordinal is its distance from the first
+    first = np.r_[0, np.flatnonzero(np.diff(h)) + 1]
     cols: dict[str, Any] = {
-        "household_id": raw["household_id"].to_numpy(dtype="int64"),
-        "record_id": raw["record_id"].to_numpy(dtype="int64"),
-        "ord": raw.groupby("household_id", sort=False).cumcount().to_numpy(dtype="int64"),
+        "household_id": h,
+        "record_id": raw["record_id"],
+        "ord": np.arange(n) - np.repeat(first, np.diff(np.r_[first, n])),
         "r0": r0,
         "r1": r1,
         "months": r1 - r0 + 1,
         "rec_at": rec_at,
-        "period_start": raw["period_start"],
-        "period_end": raw["period_end"],
+        "period_start": pd.Series(raw["period_start"], dtype=object),
+        "period_end": pd.Series(raw["period_end"], dtype=object),
         **{c: _yuan_text(f[c]) for c in INCOME_COLS},
         "base": base_f / 100,  # = float(Decimal): both the double nearest the exact amount
         "payout": f["insurance_payout"] / 100,
