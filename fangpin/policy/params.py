@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,6 +112,33 @@ def param_get(key: str, *, region_code: str, year: int) -> ParamValue:
     return memo[k]
 
 
+def params_preload(keys: Iterable[str], *, region_codes: Iterable[str], year: int) -> None:
+    """Inside ``param_cache()``: ``param_get`` of every key for every region code and ``year``, read in one
+    query (a county's villages, where one read each would be one query per key and village) and chosen
+    by the same rule (``_param_choose``); a lookup without any row is left to ``param_get`` (its error).
+    Outside ``param_cache()`` it does nothing."""
+    memo = _CACHE.get()
+    if memo is None:
+        return
+    keys, codes = list(keys), {c or "" for c in region_codes}
+    prefixes = {p for c in codes for p in _prefixes(c)}
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for r in (
+        Parameter.objects.filter(key__in=keys, is_active=True, year__lte=year, region_code__in=prefixes)
+        .order_by("-year", "-version")
+        .values("key", "id", "value", "version", "region_code", "year")
+    ):
+        rows.setdefault(r["key"], []).append(r)
+    for key in keys:
+        for code in codes:
+            mine = set(_prefixes(code))
+            candidates = [r for r in rows.get(key, []) if r["region_code"] in mine]
+            if candidates:
+                memo[(key, code, year)] = _param_choose(
+                    key, region_code=code, year=year, candidates=candidates
+                )
+
+
 def _param_read(key: str, *, region_code: str, year: int) -> ParamValue:
     candidates = list(
         Parameter.objects.filter(
@@ -120,6 +147,13 @@ def _param_read(key: str, *, region_code: str, year: int) -> ParamValue:
         .order_by("-year", "-version")
         .values("id", "value", "version", "region_code", "year")
     )
+    return _param_choose(key, region_code=region_code, year=year, candidates=candidates)
+
+
+def _param_choose(key: str, *, region_code: str, year: int, candidates: list[dict[str, Any]]) -> ParamValue:
+    """The rule: of the active rows of ``key`` for a prefix of the region and a year not after ``year``
+    (ordered latest year, latest version first), the most specific region, then the latest year, then the
+    latest version."""
     if not candidates:
         raise DomainError(
             E_MISSING, f"缺少政策参数“{key}”（区域 {region_code or '全国'}，{year}年），请管理员配置"

@@ -321,15 +321,58 @@ def person_in_effect(versions: list[Any], changes: list[MemberChange] | None, on
     if p is None:
         return None
     if changes:
-        past = [c for c in changes if c.date <= on]
-        if past:
-            member, where = past[-1].kind in MEMBER_IN_KINDS, past[-1].household_id
-        elif changes[0].kind in MEMBER_IN_KINDS:
-            member, where = False, None
-        else:
-            member, where = True, changes[0].household_id
+        member, where = membership_on(changes, on)
         p.is_member, p.household_id = member, where if where is not None else p.household_id
     return p
+
+
+def membership_on(changes: list[Any], on: dt.date) -> tuple[bool, int | None]:
+    """(is_member, household id or None: unchanged) on ``on`` as a person's member ``changes`` (ordered by
+    date, id; anything with ``date``, ``kind`` and ``household_id``) say: the latest change on or before
+    ``on`` decides; before the first one the person belongs where it says they came from (an entry:
+    nowhere yet). ``person_in_effect``'s membership, also read by the what-if's set-based export."""
+    past = [c for c in changes if c.date <= on]
+    if past:
+        return past[-1].kind in MEMBER_IN_KINDS, past[-1].household_id
+    if changes[0].kind in MEMBER_IN_KINDS:
+        return False, None
+    return True, changes[0].household_id
+
+
+def version_effective_dates(vs: list[tuple]) -> list[dt.date | None]:
+    """The day each history version takes effect, for rows (history_date, history_id, history_type,
+    effective_on, *values) in recording order: its stated ``effective_on``, else the day it was recorded;
+    the first one without a date holds since always (None). As ``_effect_steps`` reads model instances."""
+    return [v[3] if v[3] is not None or i == 0 else timezone.localdate(v[0]) for i, v in enumerate(vs)]
+
+
+def values_in_effect(vs: list[tuple], effs: list[dt.date | None], on: dt.date) -> tuple | None:
+    """``_in_effect`` on plain rows: the values (``vs[i][4:]``) in effect on ``on`` from a record's history
+    rows (history_date, history_id, history_type, effective_on, *values) in recording order, with
+    ``effs = version_effective_dates(vs)`` — per field, the value of the latest-effective version that
+    changed it (ties: the later recorded); None before the first version took effect or after a deletion.
+    Each field's value depends on that field alone, so any subset of a model's fields gives the values
+    ``_in_effect`` gives for them, without model instances (the risk facts, the what-if's spells)."""
+    if effs[0] is not None and effs[0] > on:
+        return None  # e.g. born, married in or moved in after ``on``
+    n = len(vs[0]) - 4
+    best: list[tuple | None] = [None] * n
+    values: list[Any] = [None] * n
+    deleted: tuple | None = None
+    gone = False
+    prev = None
+    for i, v in enumerate(vs):
+        eff = effs[i]
+        if eff is None or eff <= on:
+            key = (eff or dt.date.min, v[0], v[1])
+            for j in range(n):
+                if (prev is None or v[4 + j] != prev[4 + j]) and (best[j] is None or key > best[j]):
+                    best[j], values[j] = key, v[4 + j]
+            dead = v[2] == "-"
+            if (prev is None or dead != (prev[2] == "-")) and (deleted is None or key > deleted):
+                deleted, gone = key, dead
+        prev = v
+    return None if gone else tuple(values)
 
 
 def member_count(household: Household) -> int:

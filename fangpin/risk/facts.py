@@ -22,12 +22,13 @@ When facts become known (the rule both sources apply):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
+
+from fangpin.core.bulk_reads import whole_result_plans as _whole_result_plans
 
 HOUSEHOLD_COLUMNS = (
     "household_no",
@@ -259,26 +260,6 @@ def _read(qs: Any, fields: tuple[str, ...], schema: dict[str, Any]) -> pl.DataFr
     return pl.concat(parts, rechunk=True)
 
 
-@contextmanager
-def _whole_result_plans() -> Iterator[None]:
-    """PostgreSQL plans a server-side cursor (what ``iterator`` opens) for its first 10 % of rows
-    (``cursor_tuple_fraction``): ordered index walks filtered row by row, ~10x slower on a township of the
-    million-person county than the hash joins and sorts it picks for a whole result. Every read here wants
-    the whole result: the setting is 1 while they run (two statements more on PostgreSQL)."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as c:
-        c.execute("SET cursor_tuple_fraction = 1.0")
-    try:
-        yield
-    finally:
-        with connection.cursor() as c:
-            c.execute("RESET cursor_tuple_fraction")
-
-
 def _trait_states(vs: list[tuple]) -> list[tuple[dt.date | None, dt.date | None, tuple]]:
     """(valid_from, known_on, traits) for every state of one person's history ``vs`` (rows of
     (history_date, history_id, history_type, effective_on, *traits) in recording order): for each version
@@ -290,38 +271,17 @@ def _trait_states(vs: list[tuple]) -> list[tuple[dt.date | None, dt.date | None,
     in effect before its month: exactly what the registry said at the time."""
     from django.utils import timezone
 
-    effs = [v[3] if v[3] is not None or i == 0 else timezone.localdate(v[0]) for i, v in enumerate(vs)]
-    n = len(vs[0]) - 4
+    from fangpin.registry.selectors import values_in_effect, version_effective_dates
+
+    effs = version_effective_dates(vs)
     out: list[tuple[dt.date | None, dt.date | None, tuple]] = []
     for i in range(len(vs)):
         known = None if i == 0 else timezone.localdate(vs[i][0])
         for on in sorted(set(effs[: i + 1]), key=lambda d: d or dt.date.min):
-            state = _in_effect(vs[: i + 1], effs, on or dt.date.min, n)
+            state = values_in_effect(vs[: i + 1], effs, on or dt.date.min)
             if state is not None:
                 out.append((on, known, state))
     return out
-
-
-def _in_effect(vs: list[tuple], effs: list[Any], on: dt.date, n: int) -> tuple | None:
-    if effs[0] is not None and effs[0] > on:
-        return None  # e.g. born, married in or moved in after ``on``
-    best: list[tuple | None] = [None] * n
-    values: list[Any] = [None] * n
-    deleted: tuple | None = None
-    gone = False
-    prev = None
-    for i, v in enumerate(vs):
-        eff = effs[i]
-        if eff is None or eff <= on:
-            key = (eff or dt.date.min, v[0], v[1])
-            for j in range(n):
-                if (prev is None or v[4 + j] != prev[4 + j]) and (best[j] is None or key > best[j]):
-                    best[j], values[j] = key, v[4 + j]
-            dead = v[2] == "-"
-            if (prev is None or dead != (prev[2] == "-")) and (deleted is None or key > deleted):
-                deleted, gone = key, dead
-        prev = v
-    return None if gone else tuple(values)
 
 
 def _person_states(county: str) -> pl.DataFrame:
