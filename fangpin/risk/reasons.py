@@ -27,10 +27,19 @@ MIN_CONTRIBUTION = 0.05
 
 # Features that say the same thing in other words: a household's reasons name at most one of each group
 # (its largest contribution), e.g. not "近年人均纯收入平均仅为…" and "前年人均纯收入仅为…" side by side.
-GROUPS: dict[str, str] = dict.fromkeys(
-    ("income_ratio", "income_ratio_prev", "income_ratio_mean", "income_ratio_min", "income_years_near_line"),
-    "income",
-)
+GROUPS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "income_ratio",
+            "income_ratio_prev",
+            "income_ratio_mean",
+            "income_ratio_min",
+            "income_years_near_line",
+        ),
+        "income",
+    ),
+    **dict.fromkeys(("dibao", "tekun"), "assistance"),  # "享受低保/特困" and "享受特困供养"
+}
 
 
 def _near_line(ratio: float, what: str) -> str | None:

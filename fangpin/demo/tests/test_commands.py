@@ -117,6 +117,28 @@ def test_demo_county_generates_once_with_history_and_provenance(quick_regions):
 
 
 @pytest.mark.django_db
+def test_the_demo_county_is_scored_for_last_month_and_this_one_once(quick_regions):
+    """A first-time user finds the early warning at work: one model trained before last month scores
+    last month and this month (the household file's trend); a rerun neither retrains nor rescores."""
+    from fangpin.risk.models import RiskModel, RiskScore
+
+    out = _run("demo_county", "--scale", "0.05", "--seed", "0", "--as-of", AS_OF)
+    model = RiskModel.objects.get()
+    on = dt.date.fromisoformat(AS_OF)
+    this = on.replace(day=1)
+    last = (this - dt.timedelta(days=1)).replace(day=1)
+    assert model.trained_through == last
+    months = set(RiskScore.objects.values_list("month", flat=True))
+    assert months == {last, this}
+    n = RiskScore.objects.filter(month=this).count()
+    assert n > 0 and f"已用风险模型为本县 {n} 户评分" in out
+    ids = set(RiskScore.objects.values_list("id", flat=True))
+    again = _run("demo_county", "--scale", "0.05", "--seed", "0", "--as-of", AS_OF)
+    assert RiskModel.objects.count() == 1 and set(RiskScore.objects.values_list("id", flat=True)) == ids
+    assert "风险预警：" not in again
+
+
+@pytest.mark.django_db
 def test_demo_enrols_monitoring_objects_through_the_monitoring_service(quick_regions):
     from fangpin.monitoring.models import MonitoringObject
 

@@ -459,6 +459,10 @@ def test_an_income_is_a_reason_only_near_the_line_and_a_tiny_contribution_is_non
         "近年人均纯收入平均仅为监测范围的1.08倍（接近监测范围）",
         "2名60岁以上老人",
     ]
+    # and one of 低保/特困
+    contrib = np.zeros(len(FEATURES) + 1)
+    contrib[FEATURES.index("tekun")], contrib[FEATURES.index("dibao")] = 0.5, 0.4
+    assert reasons_for({**row, "tekun": 1.0, "dibao": 1.0}, contrib, FEATURES) == ["享受特困供养"]
 
 
 def test_the_three_year_hospital_rate_counts_stays_known_before_the_month_and_no_older():

@@ -68,6 +68,16 @@ class Command(BaseCommand):
                 )
             elif work.get("refused"):
                 self.stdout.write(f"  ! 演示在办事项未生成：{work['reason']}")
+            from fangpin.demo.services.risk import demo_risk_scores
+
+            scored = demo_risk_scores(county=county, on=on)
+            if scored.get("households"):
+                self.stdout.write(
+                    f"风险预警：已用风险模型为本县 {scored['households']} 户评分（上月和本月，仅供参考）；"
+                    "村干部的“走访”按风险排序并列出原因，户档案显示评分、原因和趋势"
+                )
+            elif scored.get("refused"):
+                self.stdout.write(f"  ! 演示风险评分未生成：{scored['reason']}")
         except DomainError as e:
             raise CommandError(e.message) from e
         labels = {
