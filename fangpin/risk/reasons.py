@@ -39,6 +39,10 @@ GROUPS: dict[str, str] = {
         "income",
     ),
     **dict.fromkeys(("dibao", "tekun"), "assistance"),  # "享受低保/特困" and "享受特困供养"
+    # "家中无劳动力" said once, whichever of them the model leaned on
+    **dict.fromkeys(("full_labour", "labour_share", "no_full_labour"), "labour"),
+    # "家庭成员均为60岁以上老人或未成年人" and "1名60岁以上老人" of the same household
+    **dict.fromkeys(("dependants_share", "elders", "children"), "dependants"),
 }
 
 
@@ -104,13 +108,19 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "death_12m": lambda r: "近12个月家庭成员去世" if r["death_12m"] > 0 else None,
     "income_ratio": lambda r: _near_line(r["income_ratio"], "上年人均纯收入"),
     "income_change": lambda r: (
-        f"人均纯收入较前年下降{-r['income_change']:.2f}倍监测范围" if r["income_change"] < 0 else None
+        f"上年人均纯收入比前年减少，减少额约为监测范围的{-r['income_change']:.0%}"
+        if r["income_change"] <= -0.05  # a drop of under 5 % of the line is noise, not a reason
+        else None
     ),
     "oop_ratio": lambda r: "上年合规自付医疗支出较高" if r["oop_ratio"] > 0.2 else None,
     "full_labour": lambda r: (
         "家中无劳动力" if r["full_labour"] == 0 else ("家中仅一名劳动力" if r["full_labour"] == 1 else None)
     ),
-    "labour_share": lambda r: f"劳动力占家庭人口{r['labour_share']:.0%}" if r["labour_share"] < 0.5 else None,
+    "labour_share": lambda r: (
+        "家中无劳动力"
+        if r["labour_share"] == 0
+        else (f"劳动力占家庭人口{r['labour_share']:.0%}" if r["labour_share"] < 0.5 else None)
+    ),
     "dependants_share": lambda r: (
         "家庭成员均为60岁以上老人或未成年人"
         if r["dependants_share"] >= 1

@@ -463,6 +463,20 @@ def test_an_income_is_a_reason_only_near_the_line_and_a_tiny_contribution_is_non
     contrib = np.zeros(len(FEATURES) + 1)
     contrib[FEATURES.index("tekun")], contrib[FEATURES.index("dibao")] = 0.5, 0.4
     assert reasons_for({**row, "tekun": 1.0, "dibao": 1.0}, contrib, FEATURES) == ["享受特困供养"]
+    # no labourer said once; a small income drop is not a reason, a real one is said in words
+    contrib = np.zeros(len(FEATURES) + 1)
+    for f, c in (("labour_share", 0.5), ("full_labour", 0.4), ("income_change", 0.3), ("elders", 0.2)):
+        contrib[FEATURES.index(f)] = c
+    lone = {**row, "labour_share": 0.0, "full_labour": 0.0, "elders": 1.0}
+    assert reasons_for({**lone, "income_change": -0.01}, contrib, FEATURES) == [
+        "家中无劳动力",
+        "1名60岁以上老人",
+    ]
+    assert reasons_for({**lone, "income_change": -0.15}, contrib, FEATURES) == [
+        "家中无劳动力",
+        "上年人均纯收入比前年减少，减少额约为监测范围的15%",
+        "1名60岁以上老人",
+    ]
 
 
 def test_the_three_year_hospital_rate_counts_stays_known_before_the_month_and_no_older():
