@@ -199,7 +199,9 @@ def main() -> None:
     ap.add_argument("--no-maintained", action="store_true", help="skip the change + maintained + preview run")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args()
-    on = a.on or dt.date.today()
+    from fangpin.core import clock
+
+    on = a.on or clock.today()  # the bench is the edge: the business date defaults to today (Asia/Shanghai)
     if a.child:
         kind, *rest = a.child
         if kind == "build":

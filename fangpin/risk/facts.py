@@ -24,6 +24,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import polars as pl
@@ -305,15 +307,8 @@ def _person_states(county: str) -> pl.DataFrame:
             parts.append(pl.DataFrame(rows, schema=schema, orient="row"))
             rows.clear()
 
-    cur, vs = None, []
-    for row in qs.values_list(*fields).iterator(chunk_size=CHUNK):
-        if row[0] != cur:
-            if vs:
-                emit(cur, vs)
-            cur, vs = row[0], []
-        vs.append(row[1:])
-    if vs:
-        emit(cur, vs)
+    for pid, group in groupby(qs.values_list(*fields).iterator(chunk_size=CHUNK), key=itemgetter(0)):
+        emit(pid, [row[1:] for row in group])  # the rows come ordered by person
     parts.append(pl.DataFrame(rows, schema=schema, orient="row"))
     return pl.concat(parts, rechunk=True)
 

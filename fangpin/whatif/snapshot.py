@@ -23,6 +23,8 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -177,19 +179,13 @@ def _spells(hh_qs, id_set: set[int]) -> pd.DataFrame:
         rows.extend((h, pid, start, stop, able) for h, start, stop, able in _person_spells(vs, ch or []))
 
     def stream(versions) -> None:
-        cur, vs = None, []
-        for row in (
+        rows_by_person = (
             versions.order_by("id", "history_date", "history_id")
             .values_list("id", *_PERSON_ROW)
             .iterator(chunk_size=CHUNK)
-        ):
-            if row[0] != cur:
-                if vs:
-                    emit(cur, vs)
-                cur, vs = row[0], []
-            vs.append(row[1:])
-        if vs:
-            emit(cur, vs)
+        )
+        for pid, group in groupby(rows_by_person, key=itemgetter(0)):
+            emit(pid, [row[1:] for row in group])
 
     stream(Person.history.filter(id__in=in_history))
     extra = sorted(named - seen)  # named by a member change of these households, never in their history
